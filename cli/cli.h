@@ -1,0 +1,59 @@
+/*
+ * cli — shared state of one mlpctl invocation and the request helper every
+ * verb uses.  Verbs live one group per file (cmd_*.c) and are listed in the
+ * verb table in main.c.  Exit codes (SPEC.md): 0 success, 1 the operation
+ * failed, 2 usage error, 3 daemon unreachable, 4 invalid input.
+ */
+#ifndef MLP_CLI_H
+#define MLP_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct cJSON;
+
+enum cli_exit {
+    CLI_OK = 0,
+    CLI_FAILED = 1,
+    CLI_USAGE = 2,
+    CLI_UNREACHABLE = 3,
+    CLI_INVALID = 4,
+};
+
+struct cli {
+    const char *socket_path;   /* resolved socket path (flag, env, or default) */
+    bool json;                 /* --json: one JSON document on stdout */
+    int fd;                    /* connection to mlpd, -1 until cli_connect */
+    void *rbuf_;               /* internal read buffer */
+};
+
+/*
+ * Connect to mlpd (if not yet connected) and say hello.  On failure prints
+ * which socket was tried and how to start mlpd, and returns CLI_UNREACHABLE.
+ */
+int cli_connect(struct cli *cli);
+
+/*
+ * Send one request and read its response.  *resp receives the whole response
+ * object (caller frees with cJSON_Delete) when the daemon answered, ok or not.
+ * Returns CLI_OK when the response has "ok": true; otherwise prints the error
+ * (code, path, message) to stderr — or, with --json, leaves printing to the
+ * caller — and returns the matching exit code (invalid_grid/invalid_dataset →
+ * CLI_INVALID, others → CLI_FAILED, transport failure → CLI_UNREACHABLE).
+ * Takes ownership of req.
+ */
+int cli_request(struct cli *cli, struct cJSON *req, struct cJSON **resp);
+
+/* Read the next line-delimited response/event from the connection (for watch). */
+int cli_read_event(struct cli *cli, struct cJSON **ev);
+
+/* Print a JSON document to stdout (pretty, with a trailing newline). */
+void cli_print_json(const struct cJSON *doc);
+
+/* Print a usage error and return CLI_USAGE. */
+int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A verb: argv[0] is the verb name; returns an exit code. */
+typedef int (*cli_verb_fn)(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * grid — a grid file parsed, validated and expanded (SPEC.md "The grid file").
+ *
+ * grid_parse() checks every key of the document, then expands "grid" (one object
+ * or a list of objects: the union of their Cartesian products) over "base" into
+ * concrete configurations.  Identical configurations (equal canonical params
+ * text, see hparams_to_json) are kept once, first occurrence wins.  Expansion
+ * order is deterministic: the first key of a grid object varies slowest, in the
+ * file's key order.  The product size is computed with overflow guards before
+ * anything is allocated, so a huge grid is refused without using memory.
+ * A struct grid owns everything it hands out as const pointers.
+ */
+#ifndef MLP_GRID_H
+#define MLP_GRID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "hparams.h"
+
+struct cJSON;
+struct ds_spec;
+struct grid;                               /* opaque */
+
+#define GRID_DEFAULT_MAX_TRIALS 100000L
+
+struct grid_opts {
+    const char *default_name;  /* sweep name when the file has no "name" (may be NULL) */
+    const char *base_dir;      /* directory relative dataset paths are resolved against */
+    long max_trials;           /* <= 0 means GRID_DEFAULT_MAX_TRIALS */
+    bool force;                /* accept grids larger than max_trials */
+};
+
+/*
+ * Parse and expand a grid document.  Returns 0 with *out set (free with
+ * grid_free), or MLP_EINVALID_GRID (MLP_EINVALID_DATASET for dataset errors,
+ * MLP_ETOO_LARGE when configs x seeds exceeds max_trials without force,
+ * MLP_ENOMEM) with *e filled; on error *out is NULL and nothing leaks.
+ */
+int grid_parse(const struct cJSON *doc, const struct grid_opts *o, struct grid **out,
+               struct err *e);
+
+/* Free a grid (NULL is fine). */
+void grid_free(struct grid *g);
+
+/* The sweep name: "name", else o->default_name, else "sweep". */
+const char *grid_name(const struct grid *g);
+
+/* The ranking metric; default "val_accuracy". */
+const char *grid_metric(const struct grid *g);
+
+/* Whether the metric is maximised (*_accuracy) rather than minimised (*_loss, *_mse). */
+bool grid_metric_maximize(const struct grid *g);
+
+/* The parsed dataset (owned by g). */
+const struct ds_spec *grid_dataset(const struct grid *g);
+
+/* Canonical JSON of the dataset; caller frees with cJSON_Delete. NULL on ENOMEM. */
+struct cJSON *grid_dataset_json(const struct grid *g);
+
+/* Number of distinct configurations. */
+size_t grid_n_configs(const struct grid *g);
+
+/* Configuration i (< grid_n_configs), owned by g. */
+const struct hparams *grid_config(const struct grid *g, size_t i);
+
+/* Canonical full params of configuration i (hparams_to_json); caller frees. */
+struct cJSON *grid_config_params(const struct grid *g, size_t i);
+
+/*
+ * Only the keys that vary in the grid (grid_key order) with configuration i's
+ * values in canonical form; caller frees.
+ */
+struct cJSON *grid_config_varying(const struct grid *g, size_t i);
+
+/* Keys that appear in the grid (union over grid objects, first-seen order). */
+size_t grid_n_keys(const struct grid *g);
+const char *grid_key(const struct grid *g, size_t i);
+
+/* Seeds: "seeds": n gives 1..n; a list gives those values; default one seed, 1. */
+size_t grid_n_seeds(const struct grid *g);
+int64_t grid_seed(const struct grid *g, size_t i);
+
+/* grid_n_configs x grid_n_seeds. */
+size_t grid_n_trials(const struct grid *g);
+
+/*
+ * Whether `metric` may rank trials: train_loss train_accuracy val_loss
+ * val_accuracy train_mse val_mse.  test_* metrics are refused: ranking never
+ * uses test metrics.
+ */
+bool grid_metric_valid(const char *metric);
+
+/* Whether a valid metric is maximised (true for *_accuracy). */
+bool grid_metric_is_max(const char *metric);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * json — small helpers over cJSON shared by the daemon, the worker and the CLI.
+ *
+ * Numbers: cJSON stores every number as a double.  json_is_int() accepts a
+ * number only when its value is integral and fits int64 (so 1e3 is an integer
+ * and 1.5 is not).  Doubles are printed with 17 significant digits so they
+ * read back to the same bits; NaN and infinities have no JSON form and print
+ * as null.
+ */
+#ifndef MLP_JSON_H
+#define MLP_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+
+/* Compact one-line text of v (no trailing newline); caller frees with free(). NULL on ENOMEM. */
+char *json_line(const struct cJSON *v);
+
+/* Whether v is a number with an integral value within int64; stores it in *out (may be NULL). */
+bool json_is_int(const struct cJSON *v, int64_t *out);
+
+/* "a string", "a number", "an integer"-free names: "null", "a boolean", "an array", "an object", "nothing". */
+const char *json_type_name(const struct cJSON *v);
+
+/*
+ * Write d into buf (size n) as JSON text: finite values with up to 17
+ * significant digits (shortest form that round-trips, "%.17g" as last resort),
+ * integral values without exponent up to 2^53, non-finite as "null".
+ * Returns the length written (snprintf-style).
+ */
+int json_print_double(char *buf, size_t n, double d);
+
+/*
+ * A cJSON number holding d, whose printed text is json_print_double's (raw
+ * number) — or a JSON null when d is not finite.  NULL on ENOMEM.
+ */
+struct cJSON *json_double(double d);
+
+/*
+ * A short quoted rendering of v for error messages: strings quoted ("\"fast\""),
+ * other values as compact JSON, cut to about 60 characters with "...".
+ * Writes into buf (size n) and returns buf.
+ */
+const char *json_brief(const struct cJSON *v, char *buf, size_t n);
+
+/* Object member by exact (case-sensitive) key, or NULL. */
+struct cJSON *json_get(const struct cJSON *obj, const char *key);
+
+/* Levenshtein distance between two short strings (for "did you mean"). */
+size_t json_edit_distance(const char *a, const char *b);
+
+/*
+ * The candidate closest to `key` in a NULL-terminated list when the distance
+ * is small (<= 2, and < length of key), else NULL.
+ */
+const char *json_suggest(const char *key, const char *const *candidates);
+
+#endif

@@ -1,1 +1,159 @@
-/* placeholder: json */
+/*
+ * json — helpers over cJSON.  See json.h.
+ *
+ * Kept deliberately small: the project's JSON is produced and consumed through
+ * cJSON; this file adds integer checks, type names and short renderings for
+ * error messages, round-trip number printing and the "did you mean" distance.
+ */
+#include "json.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *json_line(const cJSON *v)
+{
+    if (!v)
+        return NULL;
+    return cJSON_PrintUnformatted(v);
+}
+
+bool json_is_int(const cJSON *v, int64_t *out)
+{
+    if (!v || !cJSON_IsNumber(v))
+        return false;
+    double d = v->valuedouble;
+    /* -2^63 is exact in double; 2^63 is not an int64. */
+    if (!isfinite(d) || d != floor(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+        return false;
+    if (out)
+        *out = (int64_t)d;
+    return true;
+}
+
+const char *json_type_name(const cJSON *v)
+{
+    if (!v)
+        return "nothing";
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsNull(v))
+        return "null";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    if (cJSON_IsArray(v))
+        return "a list";
+    if (cJSON_IsObject(v))
+        return "an object";
+    return "an invalid value";
+}
+
+int json_print_double(char *buf, size_t n, double d)
+{
+    if (!isfinite(d))
+        return snprintf(buf, n, "null");
+    if (d == 0)
+        return snprintf(buf, n, "0"); /* also -0: JSON readers disagree on "-0" */
+    if (d == floor(d) && fabs(d) <= 9007199254740992.0)
+        return snprintf(buf, n, "%.0f", d);
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (prec == 17 || strtod(tmp, NULL) == d)
+            break;
+    }
+    return snprintf(buf, n, "%s", tmp);
+}
+
+cJSON *json_double(double d)
+{
+    if (!isfinite(d))
+        return cJSON_CreateNull();
+    return cJSON_CreateNumber(d == 0 ? 0.0 : d);
+}
+
+const char *json_brief(const cJSON *v, char *buf, size_t n)
+{
+    if (n == 0)
+        return buf;
+    buf[0] = '\0';
+    if (!v) {
+        snprintf(buf, n, "nothing");
+        return buf;
+    }
+    char *s = NULL;
+    if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) {
+        snprintf(buf, n, "%s", isnan(v->valuedouble) ? "nan" : v->valuedouble > 0 ? "inf" : "-inf");
+        return buf;
+    }
+    s = cJSON_PrintUnformatted(v);
+    if (!s) {
+        snprintf(buf, n, "%s", json_type_name(v));
+        return buf;
+    }
+    size_t len = strlen(s), lim = n - 1 < 60 ? n - 1 : 60;
+    if (len > lim && lim > 3) {
+        memcpy(buf, s, lim - 3);
+        memcpy(buf + lim - 3, "...", 4);
+    } else {
+        snprintf(buf, n, "%s", s);
+    }
+    free(s);
+    return buf;
+}
+
+cJSON *json_get(const cJSON *obj, const char *key)
+{
+    if (!obj || !cJSON_IsObject(obj))
+        return NULL;
+    return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+size_t json_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) /* names are short; long input is never a typo of one */
+        return la > lb ? la : lb;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *json_suggest(const char *key, const char *const *candidates)
+{
+    if (!key || !candidates)
+        return NULL;
+    size_t len = strlen(key);
+    size_t limit = len >= 8 ? 3 : 2;
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; candidates[i]; i++) {
+        size_t d = json_edit_distance(key, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    if (best && best_d <= limit && best_d < len)
+        return best;
+    return NULL;
+}

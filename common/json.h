@@ -22,7 +22,7 @@ char *json_line(const struct cJSON *v);
 /* Whether v is a number with an integral value within int64; stores it in *out (may be NULL). */
 bool json_is_int(const struct cJSON *v, int64_t *out);
 
-/* "a string", "a number", "an integer"-free names: "null", "a boolean", "an array", "an object", "nothing". */
+/* What v is, for messages: "a string", "a number", "null", "a boolean", "a list", "an object", "nothing" (v NULL). */
 const char *json_type_name(const struct cJSON *v);
 
 /*
@@ -34,8 +34,8 @@ const char *json_type_name(const struct cJSON *v);
 int json_print_double(char *buf, size_t n, double d);
 
 /*
- * A cJSON number holding d, whose printed text is json_print_double's (raw
- * number) — or a JSON null when d is not finite.  NULL on ENOMEM.
+ * A cJSON number holding d (cJSON prints it so that it reads back to the same
+ * bits), or a JSON null when d is not finite.  NULL on ENOMEM.
  */
 struct cJSON *json_double(double d);
 
@@ -54,7 +54,8 @@ size_t json_edit_distance(const char *a, const char *b);
 
 /*
  * The candidate closest to `key` in a NULL-terminated list when the distance
- * is small (<= 2, and < length of key), else NULL.
+ * is small (<= 2, or <= 3 for keys of 8 or more characters, and less than
+ * the key's length), else NULL.  Ties go to the earlier candidate.
  */
 const char *json_suggest(const char *key, const char *const *candidates);
 

@@ -2,9 +2,11 @@
  * line — newline-delimited framing for the daemon socket, the CLI and worker pipes.
  *
  * Bytes are appended with line_buf_feed() and complete lines popped with
- * line_buf_next().  The buffer keeps `start` (first unconsumed byte) and a scan
- * mark (how far the newline search has already looked), so each byte is
- * scanned once and consumed bytes are compacted away lazily: amortised O(bytes).
+ * line_buf_next().  The buffer keeps `start` (first unconsumed byte) and the
+ * length of the unfinished last line, so new bytes are scanned for '\n' once
+ * when fed and once when popped, and consumed bytes are compacted away lazily
+ * (only when they outnumber the bytes to move, or room is needed): amortised
+ * O(bytes) however the input is chunked.
  * A line longer than `max` is dropped: the bytes up to its '\n' are discarded
  * and the feed that crossed the limit reports MLP_ETOO_LARGE once.
  */
@@ -23,10 +25,10 @@ struct line_buf {
     size_t max;       /* longest accepted line, excluding '\n' */
     size_t start;     /* first byte not yet returned */
     bool discarding;  /* dropping an oversize line until its '\n' */
-    size_t scan;      /* bytes from start already known to hold no '\n' */
+    size_t tail;      /* bytes of the unfinished last line held (they hold no '\n') */
 };
 
-/* Initialise an empty buffer; max 0 means LINE_MAX_BYTES. */
+/* Initialise an empty buffer; max is the longest line accepted (0 means LINE_MAX_BYTES). */
 void line_buf_init(struct line_buf *lb, size_t max);
 
 /* Free the storage; the buffer may be initialised again. */

@@ -1,0 +1,64 @@
+/*
+ * rng — the trial's random numbers: xoshiro256** seeded through splitmix64.
+ *
+ * Every random choice of a trial (weight init, the per-epoch shuffle, dropout
+ * masks, gradient noise) draws from its own stream, derived from the trial seed
+ * and a stream number.  Streams are independent, so switching dropout on does not
+ * change the initial weights or the order of the batches.  The state is a plain
+ * value: copying a `struct rng` replays the same numbers (the gradient-check
+ * tests hold a dropout mask fixed that way).  Gaussians use the ziggurat method
+ * (Marsaglia & Tsang 2000, 128 layers): one 64-bit draw and a compare in ~99% of
+ * calls, fast enough to add noise to every gradient entry of every batch.
+ */
+#ifndef MLP_RNG_H
+#define MLP_RNG_H
+
+#include <stdint.h>
+
+enum rng_stream { RNG_INIT = 1, RNG_SHUFFLE, RNG_DROPOUT, RNG_NOISE };
+
+struct rng {
+    uint64_t s[4];  /* xoshiro256** state, never all zero */
+};
+
+/* Seed *r for (seed, stream): distinct streams give unrelated sequences. */
+void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
+
+/* The next 64 random bits. */
+static inline uint64_t rng_next(struct rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t x = s[1] * 5;
+    uint64_t res = ((x << 7) | (x >> 57)) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return res;
+}
+
+/* Uniform double in [0, 1) with 53 random bits. */
+static inline double rng_uniform(struct rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* Uniform float in [0, 1) with 24 random bits. */
+static inline float rng_uniformf(struct rng *r)
+{
+    return (float)(rng_next(r) >> 40) * 0x1.0p-24f;
+}
+
+/* Uniform integer in [0, n), n >= 1, without modulo bias (Lemire's method). */
+uint64_t rng_below(struct rng *r, uint64_t n);
+
+/* A standard normal deviate (mean 0, variance 1). */
+double rng_gauss(struct rng *r);
+
+/* Fisher–Yates shuffle of idx[0..n). */
+void rng_shuffle(struct rng *r, int64_t *idx, int64_t n);
+
+#endif

@@ -246,31 +246,33 @@ int mlp_n_out(const struct mlp *m) { return m->L[m->n_layers - 1].out; }
 /* ---- element-wise passes ----------------------------------------------------- */
 
 /*
- * out[i][j] = act(in[i][j]·sc[j] + sh[j]) (sc NULL: scale 1) over B rows of n.
- * One loop per activation so that each inner loop is branch-light and the
- * cheap ones vectorise.  in and out may be the same buffer.
+ * h ← act(h·sc + sh) in place over B×n values, sc and sh per feature (either
+ * may be NULL: scale 1, shift 0).  One loop per activation and per affine form,
+ * with restrict-qualified pointers, so each inner loop is branch-free straight
+ * code that the compiler vectorises (relu, leaky_relu; the exp/tanh ones are
+ * bounded by libm).
  */
+#define ACT_ROWS(ZEXPR, EXPR)                                                    \
+    for (int i = 0; i < B; i++) {                                                \
+        mlp_real *restrict r = h + (size_t)i * n;                                \
+        for (int j = 0; j < n; j++) {                                            \
+            mlp_real z = (ZEXPR);                                                \
+            r[j] = (EXPR);                                                       \
+        }                                                                        \
+    }
 #define ACT_LOOP(EXPR)                                                           \
     do {                                                                         \
-        for (int i = 0; i < B; i++) {                                            \
-            const mlp_real *ir = in + (size_t)i * n;                             \
-            mlp_real *orow = out + (size_t)i * n;                                \
-            if (sc) {                                                            \
-                for (int j = 0; j < n; j++) {                                    \
-                    mlp_real z = ir[j] * sc[j] + sh[j];                          \
-                    orow[j] = (EXPR);                                            \
-                }                                                                \
-            } else {                                                             \
-                for (int j = 0; j < n; j++) {                                    \
-                    mlp_real z = ir[j] + sh[j];                                  \
-                    orow[j] = (EXPR);                                            \
-                }                                                                \
-            }                                                                    \
+        if (sc && sh) {                                                          \
+            ACT_ROWS(r[j] * sc[j] + sh[j], EXPR)                                 \
+        } else if (sh) {                                                         \
+            ACT_ROWS(r[j] + sh[j], EXPR)                                         \
+        } else {                                                                 \
+            ACT_ROWS(r[j], EXPR)                                                 \
         }                                                                        \
     } while (0)
 
-static void affine_act(enum hp_activation act, const mlp_real *in, mlp_real *out, int B, int n,
-                       const mlp_real *sc, const mlp_real *sh)
+static void affine_act(enum hp_activation act, mlp_real *h, int B, int n,
+                       const mlp_real *restrict sc, const mlp_real *restrict sh)
 {
     switch (act) {
     case HP_RELU: ACT_LOOP(z > 0 ? z : 0); break;
@@ -282,6 +284,7 @@ static void affine_act(enum hp_activation act, const mlp_real *in, mlp_real *out
     }
 }
 #undef ACT_LOOP
+#undef ACT_ROWS
 
 /*
  * g[k] ← g[k]·act'(a) where a = h[k]·inv (the activation's output before
@@ -292,18 +295,21 @@ static void affine_act(enum hp_activation act, const mlp_real *in, mlp_real *out
         if (mask) {                                                              \
             for (size_t k = 0; k < n; k++) {                                     \
                 mlp_real a = h[k] * inv;                                         \
-                g[k] = g[k] * mask[k] * (EXPR);                                  \
+                mlp_real dv = (EXPR);                                            \
+                g[k] = g[k] * mask[k] * dv;                                  \
             }                                                                    \
         } else {                                                                 \
             for (size_t k = 0; k < n; k++) {                                     \
                 mlp_real a = h[k];                                               \
-                g[k] = g[k] * (EXPR);                                            \
+                mlp_real dv = (EXPR);                                            \
+                g[k] = g[k] * dv;                                            \
             }                                                                    \
         }                                                                        \
     } while (0)
 
-static void act_backward(enum hp_activation act, mlp_real *g, const mlp_real *h,
-                         const mlp_real *mask, mlp_real inv, size_t n)
+static void act_backward(enum hp_activation act, mlp_real *restrict g,
+                         const mlp_real *restrict h, const mlp_real *restrict mask,
+                         mlp_real inv, size_t n)
 {
     switch (act) {
     case HP_RELU: DER_LOOP(a > 0 ? (mlp_real)1 : (mlp_real)0); break;
@@ -339,12 +345,15 @@ static void dropout_apply(mlp_real *h, mlp_real *mask, size_t n, mlp_real p, mlp
     }
 }
 
-/* Batch statistics of z[B×n] per feature: mean into mu, 1/sqrt(var+eps) into istd,
- * z overwritten by x̂ = (z − mu)·istd; running statistics updated. */
-static void bn_train_stats(struct mlp *m, struct layer *L, mlp_real *z, int B, mlp_real *mu)
+/* Batch statistics of z[B×n] per feature (mean, 1/sqrt(var+eps) into istd);
+ * x̂ = (z − mu)·istd into L->xhat and z overwritten by γ·x̂ + β; running
+ * statistics updated. */
+static void bn_train(struct mlp *m, struct layer *L, mlp_real *z, int B)
 {
+    mlp_real *restrict mu = L->sc;   /* scratch */
+    mlp_real *restrict var = L->sh;  /* scratch */
+    mlp_real *restrict is = L->istd;
     int n = L->out;
-    mlp_real *var = L->sh;  /* scratch */
     memset(mu, 0, n * sizeof *mu);
     memset(var, 0, n * sizeof *var);
     for (int i = 0; i < B; i++) {
@@ -366,14 +375,18 @@ static void bn_train_stats(struct mlp *m, struct layer *L, mlp_real *z, int B, m
     /* running variance uses the unbiased estimate (as PyTorch does) */
     mlp_real unb = B > 1 ? (mlp_real)1 / (B - 1) : invB;
     for (int j = 0; j < n; j++) {
-        L->istd[j] = (mlp_real)(1 / sqrt((double)(var[j] * invB) + BN_EPS));
+        is[j] = (mlp_real)(1 / sqrt((double)(var[j] * invB) + BN_EPS));
         rm[j] = (mlp_real)((1 - BN_MOMENTUM) * rm[j] + BN_MOMENTUM * mu[j]);
         rv[j] = (mlp_real)((1 - BN_MOMENTUM) * rv[j] + BN_MOMENTUM * (var[j] * unb));
     }
+    const mlp_real *restrict gamma = m->params + L->gamma, *restrict beta = m->params + L->beta;
     for (int i = 0; i < B; i++) {
-        mlp_real *r = z + (size_t)i * n;
-        for (int j = 0; j < n; j++)
-            r[j] = (r[j] - mu[j]) * L->istd[j];
+        mlp_real *restrict r = z + (size_t)i * n, *restrict xh = L->xhat + (size_t)i * n;
+        for (int j = 0; j < n; j++) {
+            mlp_real v = (r[j] - mu[j]) * is[j];
+            xh[j] = v;
+            r[j] = gamma[j] * v + beta[j];
+        }
     }
 }
 
@@ -454,27 +467,25 @@ double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B,
         const mlp_real *W = m->params + L->w;
         bool last = l == m->n_layers - 1;
         /* Z[B×out] = X[B×in] · W[in×out]   (bias added in the pass after) */
-        mlp_real *z = L->bn && train ? L->xhat : L->h;
-        mlp_gemm(false, false, B, L->out, L->in, in, L->in, W, L->out, 0, z, L->out);
+        mlp_gemm(false, false, B, L->out, L->in, in, L->in, W, L->out, 0, L->h, L->out);
         if (last)
             return output_pass(m, L, y, B, train, st);
-        if (L->bn) {
+        if (L->bn && train) {
+            /* x̂ = (z − μ_B)/σ_B kept for backward; h = act(γ·x̂ + β) */
+            bn_train(m, L, L->h, B);
+            affine_act(m->act, L->h, B, L->out, NULL, NULL);
+        } else if (L->bn) {
+            /* h = act(γ·(z − μ_run)/σ_run + β) = act(z·sc + sh) */
             const mlp_real *gamma = m->params + L->gamma, *beta = m->params + L->beta;
-            if (train) {
-                /* x̂ = (z − μ_B)/σ_B in place; h = act(γ·x̂ + β) */
-                bn_train_stats(m, L, z, B, L->sc);
-                affine_act(m->act, z, L->h, B, L->out, gamma, beta);
-            } else {
-                /* h = act(γ·(z − μ_run)/σ_run + β) = act(z·sc + sh) */
-                const mlp_real *rm = m->params + L->rmean, *rv = m->params + L->rvar;
-                for (int j = 0; j < L->out; j++) {
-                    L->sc[j] = (mlp_real)(gamma[j] / sqrt((double)rv[j] + BN_EPS));
-                    L->sh[j] = beta[j] - rm[j] * L->sc[j];
-                }
-                affine_act(m->act, z, L->h, B, L->out, L->sc, L->sh);
+            const mlp_real *rm = m->params + L->rmean, *rv = m->params + L->rvar;
+            for (int j = 0; j < L->out; j++) {
+                L->sc[j] = (mlp_real)(gamma[j] / sqrt((double)rv[j] + BN_EPS));
+                L->sh[j] = beta[j] - rm[j] * L->sc[j];
             }
+            affine_act(m->act, L->h, B, L->out, L->sc, L->sh);
         } else {
-            affine_act(m->act, z, L->h, B, L->out, NULL, m->params + L->b);
+            /* h = act(z + b) */
+            affine_act(m->act, L->h, B, L->out, NULL, m->params + L->b);
         }
         if (train && L->mask)
             dropout_apply(L->h, L->mask, (size_t)B * L->out, m->p_drop, m->keep_scale, drop);

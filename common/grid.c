@@ -1,1 +1,710 @@
-/* placeholder: grid */
+/*
+ * grid — parse, validate and expand a grid file.  See grid.h.
+ *
+ * Validation happens in one pass over the document, before any expansion:
+ * every top-level key, every base value and every value of every grid list is
+ * checked through the hyperparameter table (hparams_set), so an error names the
+ * exact place ("grid[2].hidden[0]") and nothing is built from a bad file.
+ *
+ * Expansion is streamed: configurations are generated one at a time in
+ * odometer order (first key slowest), turned into their canonical text
+ * (hparams_to_json) and kept only if that text was not seen before (an
+ * open-addressing hash set of the texts, freed at the end of grid_parse).
+ * The number of combinations is bounded first with overflow-checked products,
+ * and generation stops as soon as the distinct configurations times the seeds
+ * pass the trial limit, so an oversized grid costs neither memory nor time.
+ */
+#include "grid.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "json.h"
+
+/* Even with force, more than this many trials (or combinations to examine) is refused. */
+#define GRID_HARD_MAX 10000000L
+#define GRID_NAME_MAX 128
+/* Seeds and split seeds must survive a trip through a JSON double exactly. */
+#define GRID_INT53 9007199254740992LL
+
+struct grid {
+    char *name;
+    char metric[32];
+    struct ds_spec ds;
+    size_t n_configs;
+    struct hparams *configs;
+    size_t n_keys;
+    char **keys;
+    size_t n_seeds;
+    int64_t *seeds;
+};
+
+static const char *const grid_top_keys[] = {"name", "dataset", "seeds", "metric", "base", "grid", NULL};
+static const char *const grid_metrics[] = {"val_accuracy", "val_loss", "train_accuracy", "train_loss",
+                                           "val_mse", "train_mse", NULL};
+
+bool grid_metric_valid(const char *metric)
+{
+    for (int i = 0; metric && grid_metrics[i]; i++)
+        if (strcmp(metric, grid_metrics[i]) == 0)
+            return true;
+    return false;
+}
+
+bool grid_metric_is_max(const char *metric)
+{
+    size_t n = metric ? strlen(metric) : 0;
+    return n >= 9 && strcmp(metric + n - 9, "_accuracy") == 0;
+}
+
+/* Re-label a hyperparameter error (MLP_EINVALID_SPEC) as a grid error. */
+static int grid__relabel(int rc, struct err *e)
+{
+    if (rc == MLP_EINVALID_SPEC) {
+        rc = MLP_EINVALID_GRID;
+        if (e)
+            e->code = rc;
+    }
+    return rc;
+}
+
+static int grid__bad(struct err *e, const char *path, const char *expected, const cJSON *v)
+{
+    char got[80];
+    return err_set(e, MLP_EINVALID_GRID, path, "expected %s, got %s", expected,
+                   json_brief(v, got, sizeof got));
+}
+
+static int grid__unknown(struct err *e, const char *path, const char *key,
+                         const char *const *known)
+{
+    const char *s = json_suggest(key, known);
+    if (s)
+        return err_set(e, MLP_EINVALID_GRID, path, "unknown key (did you mean \"%s\"?)", s);
+    return err_set(e, MLP_EINVALID_GRID, path, "unknown key");
+}
+
+/* An unknown hyperparameter name, with a suggestion when one is close. */
+static int grid__unknown_hp(struct err *e, const char *path, const char *key)
+{
+    const char *s = hparams_suggest(key);
+    if (s)
+        return err_set(e, MLP_EINVALID_GRID, path, "unknown key (did you mean \"%s\"?)", s);
+    return err_set(e, MLP_EINVALID_GRID, path, "unknown key");
+}
+
+/* Whether an earlier member of its object has the same key. */
+static bool grid__dup_before(const cJSON *obj, const cJSON *it)
+{
+    for (const cJSON *p = obj->child; p && p != it; p = p->next)
+        if (strcmp(p->string, it->string) == 0)
+            return true;
+    return false;
+}
+
+void grid_free(struct grid *g)
+{
+    if (!g)
+        return;
+    free(g->name);
+    free(g->configs);
+    for (size_t i = 0; i < g->n_keys; i++)
+        free(g->keys[i]);
+    free(g->keys);
+    free(g->seeds);
+    free(g);
+}
+
+static int grid__name(struct grid *g, const cJSON *v, const struct grid_opts *o, struct err *e)
+{
+    const char *name = o && o->default_name && *o->default_name ? o->default_name : "sweep";
+    if (v) {
+        if (!cJSON_IsString(v) || !*v->valuestring)
+            return grid__bad(e, "name", "a non-empty string", v);
+        if (strlen(v->valuestring) > GRID_NAME_MAX)
+            return err_set(e, MLP_EINVALID_GRID, "name", "expected at most %d bytes, got %zu",
+                           GRID_NAME_MAX, strlen(v->valuestring));
+        for (const unsigned char *p = (const unsigned char *)v->valuestring; *p; p++)
+            if (*p < 0x20 || *p == 0x7f)
+                return err_set(e, MLP_EINVALID_GRID, "name",
+                               "expected a name without control characters");
+        name = v->valuestring;
+    }
+    g->name = strdup(name);
+    return g->name ? 0 : err_set(e, MLP_ENOMEM, "name", NULL);
+}
+
+struct seed_ix {
+    int64_t v;
+    size_t i;
+};
+
+static int seed_ix_cmp(const void *a, const void *b)
+{
+    const struct seed_ix *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v < y->v ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int grid__seeds(struct grid *g, const cJSON *v, long hard, struct err *e)
+{
+    int64_t n;
+    const char *want = "an integer >= 1 or a non-empty list of distinct integers";
+    if (!v) {
+        g->n_seeds = 1;
+        g->seeds = malloc(sizeof *g->seeds);
+        if (!g->seeds)
+            return err_set(e, MLP_ENOMEM, "seeds", NULL);
+        g->seeds[0] = 1;
+        return 0;
+    }
+    if (cJSON_IsNumber(v)) {
+        if (!json_is_int(v, &n) || n < 1)
+            return grid__bad(e, "seeds", want, v);
+        if (n > hard)
+            return err_set(e, MLP_ETOO_LARGE, "seeds", "%lld seeds is more than the limit of %ld trials",
+                           (long long)n, hard);
+        g->n_seeds = (size_t)n;
+        g->seeds = malloc(g->n_seeds * sizeof *g->seeds);
+        if (!g->seeds)
+            return err_set(e, MLP_ENOMEM, "seeds", NULL);
+        for (size_t i = 0; i < g->n_seeds; i++)
+            g->seeds[i] = (int64_t)i + 1;
+        return 0;
+    }
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return grid__bad(e, "seeds", want, v);
+    size_t cnt = (size_t)cJSON_GetArraySize(v);
+    if (cnt > (size_t)hard)
+        return err_set(e, MLP_ETOO_LARGE, "seeds", "%zu seeds is more than the limit of %ld trials",
+                       cnt, hard);
+    g->seeds = malloc(cnt * sizeof *g->seeds);
+    struct seed_ix *ix = malloc(cnt * sizeof *ix);
+    if (!g->seeds || !ix) {
+        free(ix);
+        return err_set(e, MLP_ENOMEM, "seeds", NULL);
+    }
+    size_t i = 0;
+    const cJSON *it;
+    char path[64];
+    cJSON_ArrayForEach(it, v) {
+        snprintf(path, sizeof path, "seeds[%zu]", i);
+        if (!json_is_int(it, &n) || n < -GRID_INT53 || n > GRID_INT53) {
+            free(ix);
+            return grid__bad(e, path, "an integer in [-9007199254740992, 9007199254740992]", it);
+        }
+        g->seeds[i] = n;
+        ix[i].v = n;
+        ix[i].i = i;
+        i++;
+    }
+    g->n_seeds = cnt;
+    /* Report the first repeated seed in file order. */
+    qsort(ix, cnt, sizeof *ix, seed_ix_cmp);
+    size_t dup = (size_t)-1;
+    for (size_t k = 1; k < cnt; k++)
+        if (ix[k].v == ix[k - 1].v && ix[k].i < dup)
+            dup = ix[k].i;
+    free(ix);
+    if (dup != (size_t)-1) {
+        snprintf(path, sizeof path, "seeds[%zu]", dup);
+        return err_set(e, MLP_EINVALID_GRID, path, "duplicate seed %lld", (long long)g->seeds[dup]);
+    }
+    return 0;
+}
+
+static int grid__metric(struct grid *g, const cJSON *v, struct err *e)
+{
+    bool regression = g->ds.kind == DS_CSV && g->ds.task == DS_REGRESSION;
+    if (!v) {
+        snprintf(g->metric, sizeof g->metric, "%s", regression ? "val_mse" : "val_accuracy");
+        return 0;
+    }
+    if (!cJSON_IsString(v))
+        return grid__bad(e, "metric", "a metric name such as \"val_accuracy\"", v);
+    const char *m = v->valuestring;
+    if (strncmp(m, "test_", 5) == 0)
+        return err_set(e, MLP_EINVALID_GRID, "metric",
+                       "test metrics cannot rank configurations (ranking never uses test data); "
+                       "use \"val_%s\"", m + 5);
+    if (!grid_metric_valid(m)) {
+        const char *s = json_suggest(m, grid_metrics);
+        if (s)
+            return err_set(e, MLP_EINVALID_GRID, "metric", "unknown metric (did you mean \"%s\"?)", s);
+        return err_set(e, MLP_EINVALID_GRID, "metric",
+                       "unknown metric (expected val_accuracy, val_loss, train_accuracy, "
+                       "train_loss, val_mse or train_mse)");
+    }
+    size_t n = strlen(m);
+    bool is_mse = n >= 4 && strcmp(m + n - 4, "_mse") == 0;
+    bool is_acc = grid_metric_is_max(m);
+    if (regression && is_acc)
+        return err_set(e, MLP_EINVALID_GRID, "metric",
+                       "a regression dataset has no accuracy; use val_mse or val_loss");
+    if (!regression && is_mse)
+        return err_set(e, MLP_EINVALID_GRID, "metric",
+                       "a classification dataset has no mse; use val_accuracy or val_loss");
+    snprintf(g->metric, sizeof g->metric, "%s", m);
+    return 0;
+}
+
+static int grid__base(const cJSON *v, struct hparams *base, struct err *e)
+{
+    char path[256];
+    if (!v)
+        return 0;
+    if (!cJSON_IsObject(v))
+        return grid__bad(e, "base", "an object of hyperparameters", v);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v) {
+        snprintf(path, sizeof path, "base.%s", it->string);
+        if (!hparams_is_key(it->string))
+            return grid__unknown_hp(e, path, it->string);
+        if (grid__dup_before(v, it))
+            return err_set(e, MLP_EINVALID_GRID, path, "duplicate key");
+        int rc = hparams_set(base, it->string, it, path, e);
+        if (rc < 0)
+            return grid__relabel(rc, e);
+    }
+    return 0;
+}
+
+/* One grid object, validated: its keys and value lists. */
+struct grid_obj {
+    const cJSON *obj;
+    size_t n_keys;
+    const char *keys[32];       /* at most one per hyperparameter */
+    const cJSON *vals[32][1];   /* the list of each key */
+    size_t sizes[32];
+};
+
+/* Check one grid object; `where` is "grid" or "grid[2]". */
+static int grid__check_obj(const cJSON *obj, const char *where, const cJSON *base_json,
+                           struct grid_obj *go, struct err *e)
+{
+    char path[256];
+    struct hparams scratch;
+    hparams_default(&scratch);
+    memset(go, 0, sizeof *go);
+    go->obj = obj;
+    if (!cJSON_IsObject(obj))
+        return grid__bad(e, where, "an object whose values are lists", obj);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, obj) {
+        snprintf(path, sizeof path, "%s.%s", where, it->string);
+        if (!hparams_is_key(it->string))
+            return grid__unknown_hp(e, path, it->string);
+        if (grid__dup_before(obj, it))
+            return err_set(e, MLP_EINVALID_GRID, path, "duplicate key");
+        if (json_get(base_json, it->string))
+            return err_set(e, MLP_EINVALID_GRID, path,
+                           "\"%s\" is in both base and grid (fix it in base or vary it in grid, not both)",
+                           it->string);
+        if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0)
+            return grid__bad(e, path, "a non-empty list of values", it);
+        size_t i = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, it) {
+            char vpath[300];
+            snprintf(vpath, sizeof vpath, "%s[%zu]", path, i++);
+            int rc = hparams_set(&scratch, it->string, v, vpath, e);
+            if (rc < 0)
+                return grid__relabel(rc, e);
+        }
+        if (go->n_keys >= sizeof go->keys / sizeof go->keys[0])
+            return err_set(e, MLP_EINTERNAL, path, "too many grid keys");
+        go->keys[go->n_keys] = it->string;
+        go->vals[go->n_keys][0] = it;
+        go->sizes[go->n_keys] = i;
+        go->n_keys++;
+    }
+    return 0;
+}
+
+/* Set of canonical texts (open addressing, FNV-1a). */
+struct text_set {
+    char **slots;
+    size_t cap, n;
+};
+
+static uint64_t grid__hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void text_set_release(struct text_set *ts)
+{
+    for (size_t i = 0; i < ts->cap; i++)
+        free(ts->slots[i]);
+    free(ts->slots);
+    memset(ts, 0, sizeof *ts);
+}
+
+/* Insert s (taking ownership): 1 if new, 0 if present (s freed), MLP_ENOMEM. */
+static int text_set_add(struct text_set *ts, char *s)
+{
+    if ((ts->n + 1) * 2 > ts->cap) {
+        size_t ncap = ts->cap ? ts->cap * 2 : 64;
+        char **ns = calloc(ncap, sizeof *ns);
+        if (!ns) {
+            free(s);
+            return MLP_ENOMEM;
+        }
+        for (size_t i = 0; i < ts->cap; i++) {
+            if (!ts->slots[i])
+                continue;
+            size_t j = grid__hash(ts->slots[i]) & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = ts->slots[i];
+        }
+        free(ts->slots);
+        ts->slots = ns;
+        ts->cap = ncap;
+    }
+    size_t j = grid__hash(s) & (ts->cap - 1);
+    while (ts->slots[j]) {
+        if (strcmp(ts->slots[j], s) == 0) {
+            free(s);
+            return 0;
+        }
+        j = (j + 1) & (ts->cap - 1);
+    }
+    ts->slots[j] = s;
+    ts->n++;
+    return 1;
+}
+
+static int grid__add_key(struct grid *g, const char *key)
+{
+    for (size_t i = 0; i < g->n_keys; i++)
+        if (strcmp(g->keys[i], key) == 0)
+            return 0;
+    char **nk = realloc(g->keys, (g->n_keys + 1) * sizeof *nk);
+    if (!nk)
+        return MLP_ENOMEM;
+    g->keys = nk;
+    g->keys[g->n_keys] = strdup(key);
+    if (!g->keys[g->n_keys])
+        return MLP_ENOMEM;
+    g->n_keys++;
+    return 0;
+}
+
+/* Keep cfg unless an identical configuration was seen. 0, or a negative code. */
+static int grid__keep(struct grid *g, struct text_set *seen, size_t *cap, const struct hparams *cfg,
+                      long limit, struct err *e)
+{
+    cJSON *j = hparams_to_json(cfg);
+    char *text = j ? json_line(j) : NULL;
+    cJSON_Delete(j);
+    if (!text)
+        return err_set(e, MLP_ENOMEM, "grid", NULL);
+    int rc = text_set_add(seen, text);
+    if (rc < 0)
+        return err_set(e, rc, "grid", NULL);
+    if (rc == 0)
+        return 0;
+    if ((g->n_configs + 1) * g->n_seeds > (size_t)limit)
+        return MLP_ETOO_LARGE; /* the caller words the message */
+    if (g->n_configs == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        struct hparams *nc = realloc(g->configs, ncap * sizeof *nc);
+        if (!nc)
+            return err_set(e, MLP_ENOMEM, "grid", NULL);
+        g->configs = nc;
+        *cap = ncap;
+    }
+    g->configs[g->n_configs++] = *cfg;
+    return 0;
+}
+
+/* Expand one validated grid object over base. */
+static int grid__expand(struct grid *g, const struct grid_obj *go, const struct hparams *base,
+                        struct text_set *seen, size_t *cap, long limit, struct err *e)
+{
+    size_t idx[32] = {0};
+    const cJSON *cur[32];
+    for (size_t k = 0; k < go->n_keys; k++)
+        cur[k] = go->vals[k][0]->child;
+    for (;;) {
+        struct hparams cfg = *base;
+        for (size_t k = 0; k < go->n_keys; k++) {
+            int rc = hparams_set(&cfg, go->keys[k], cur[k], go->keys[k], e);
+            if (rc < 0)
+                return grid__relabel(rc, e); /* validated already: cannot happen */
+        }
+        int rc = grid__keep(g, seen, cap, &cfg, limit, e);
+        if (rc < 0)
+            return rc;
+        /* Odometer: the last key varies fastest. */
+        size_t k = go->n_keys;
+        while (k > 0) {
+            k--;
+            if (++idx[k] < go->sizes[k]) {
+                cur[k] = cur[k]->next;
+                break;
+            }
+            idx[k] = 0;
+            cur[k] = go->vals[k][0]->child;
+            if (k == 0)
+                return 0;
+        }
+        if (go->n_keys == 0)
+            return 0;
+    }
+}
+
+int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, struct err *e)
+{
+    struct grid *g = NULL;
+    struct grid_obj *objs = NULL;
+    struct text_set seen = {0};
+    int rc;
+    *out = NULL;
+    long max_trials = o && o->max_trials > 0 ? o->max_trials : GRID_DEFAULT_MAX_TRIALS;
+    bool force = o && o->force;
+    long limit = force ? GRID_HARD_MAX : (max_trials < GRID_HARD_MAX ? max_trials : GRID_HARD_MAX);
+
+    if (!doc || !cJSON_IsObject(doc))
+        return grid__bad(e, "", "a JSON object (the grid file)", doc);
+    g = calloc(1, sizeof *g);
+    if (!g)
+        return err_set(e, MLP_ENOMEM, NULL, NULL);
+
+    /* Top-level keys: known and not repeated. */
+    const cJSON *it, *v_name = NULL, *v_ds = NULL, *v_seeds = NULL, *v_metric = NULL,
+                     *v_base = NULL, *v_grid = NULL;
+    cJSON_ArrayForEach(it, doc) {
+        const cJSON **slot = NULL;
+        if (strcmp(it->string, "name") == 0)
+            slot = &v_name;
+        else if (strcmp(it->string, "dataset") == 0)
+            slot = &v_ds;
+        else if (strcmp(it->string, "seeds") == 0)
+            slot = &v_seeds;
+        else if (strcmp(it->string, "metric") == 0)
+            slot = &v_metric;
+        else if (strcmp(it->string, "base") == 0)
+            slot = &v_base;
+        else if (strcmp(it->string, "grid") == 0)
+            slot = &v_grid;
+        if (!slot) {
+            rc = grid__unknown(e, it->string, it->string, grid_top_keys);
+            goto fail;
+        }
+        if (*slot) {
+            rc = err_set(e, MLP_EINVALID_GRID, it->string, "duplicate key");
+            goto fail;
+        }
+        *slot = it;
+    }
+
+    if ((rc = grid__name(g, v_name, o, e)) < 0)
+        goto fail;
+    if (!v_ds) {
+        rc = err_set(e, MLP_EINVALID_GRID, "dataset", "missing key \"dataset\" (a dataset name or object)");
+        goto fail;
+    }
+    memset(&g->ds, 0, sizeof g->ds);
+    if ((rc = ds_spec_parse(&g->ds, v_ds, "dataset", o ? o->base_dir : NULL, e)) < 0)
+        goto fail;
+    if ((rc = grid__seeds(g, v_seeds, limit, e)) < 0)
+        goto fail;
+    if ((rc = grid__metric(g, v_metric, e)) < 0)
+        goto fail;
+    struct hparams base;
+    hparams_default(&base);
+    if ((rc = grid__base(v_base, &base, e)) < 0)
+        goto fail;
+
+    /* Grid objects: validate all, then bound the number of combinations. */
+    size_t n_objs = 1;
+    if (v_grid && cJSON_IsArray(v_grid)) {
+        n_objs = (size_t)cJSON_GetArraySize(v_grid);
+        if (n_objs == 0) {
+            rc = grid__bad(e, "grid", "an object of value lists or a non-empty list of such objects",
+                           v_grid);
+            goto fail;
+        }
+    } else if (v_grid && !cJSON_IsObject(v_grid)) {
+        rc = grid__bad(e, "grid", "an object of value lists or a non-empty list of such objects",
+                       v_grid);
+        goto fail;
+    }
+    objs = calloc(n_objs, sizeof *objs);
+    if (!objs) {
+        rc = err_set(e, MLP_ENOMEM, "grid", NULL);
+        goto fail;
+    }
+    if (!v_grid) {
+        objs[0].n_keys = 0; /* no grid: base alone is the one configuration */
+    } else if (cJSON_IsObject(v_grid)) {
+        if ((rc = grid__check_obj(v_grid, "grid", v_base, &objs[0], e)) < 0)
+            goto fail;
+    } else {
+        size_t i = 0;
+        cJSON_ArrayForEach(it, v_grid) {
+            char where[32];
+            snprintf(where, sizeof where, "grid[%zu]", i);
+            if ((rc = grid__check_obj(it, where, v_base, &objs[i], e)) < 0)
+                goto fail;
+            i++;
+        }
+    }
+    /* Combinations before removing duplicates, with overflow guards. */
+    size_t total = 0;
+    for (size_t i = 0; i < n_objs; i++) {
+        size_t prod = 1;
+        for (size_t k = 0; k < objs[i].n_keys; k++) {
+            if (prod > (size_t)GRID_HARD_MAX / objs[i].sizes[k]) {
+                prod = (size_t)GRID_HARD_MAX + 1;
+                break;
+            }
+            prod *= objs[i].sizes[k];
+        }
+        total += prod;
+        if (total > (size_t)GRID_HARD_MAX) {
+            rc = err_set(e, MLP_ETOO_LARGE, "grid",
+                         "the grid has more than %ld combinations; split it into smaller sweeps",
+                         GRID_HARD_MAX);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < n_objs; i++)
+        for (size_t k = 0; k < objs[i].n_keys; k++)
+            if ((rc = grid__add_key(g, objs[i].keys[k])) < 0) {
+                rc = err_set(e, rc, "grid", NULL);
+                goto fail;
+            }
+
+    /* Expand, dropping identical configurations, stopping at the limit. */
+    size_t cap = 0;
+    for (size_t i = 0; i < n_objs; i++) {
+        rc = grid__expand(g, &objs[i], &base, &seen, &cap, limit, e);
+        if (rc == MLP_ETOO_LARGE) {
+            if (force || limit >= GRID_HARD_MAX)
+                rc = err_set(e, MLP_ETOO_LARGE, "grid",
+                             "the grid expands to more than %ld trials (configurations x %zu seeds), "
+                             "the most accepted even with --force",
+                             GRID_HARD_MAX, g->n_seeds);
+            else
+                rc = err_set(e, MLP_ETOO_LARGE, "grid",
+                             "the grid expands to more than %ld trials (configurations x %zu seeds); "
+                             "use --force to submit it anyway",
+                             max_trials, g->n_seeds);
+            goto fail;
+        }
+        if (rc < 0)
+            goto fail;
+    }
+    text_set_release(&seen);
+    free(objs);
+    *out = g;
+    return 0;
+
+fail:
+    text_set_release(&seen);
+    free(objs);
+    grid_free(g);
+    if (e && e->code == 0)
+        err_set(e, rc, NULL, NULL);
+    return rc;
+}
+
+const char *grid_name(const struct grid *g)
+{
+    return g->name;
+}
+
+const char *grid_metric(const struct grid *g)
+{
+    return g->metric;
+}
+
+bool grid_metric_maximize(const struct grid *g)
+{
+    return grid_metric_is_max(g->metric);
+}
+
+const struct ds_spec *grid_dataset(const struct grid *g)
+{
+    return &g->ds;
+}
+
+cJSON *grid_dataset_json(const struct grid *g)
+{
+    return ds_spec_to_json(&g->ds);
+}
+
+size_t grid_n_configs(const struct grid *g)
+{
+    return g->n_configs;
+}
+
+const struct hparams *grid_config(const struct grid *g, size_t i)
+{
+    return i < g->n_configs ? &g->configs[i] : NULL;
+}
+
+cJSON *grid_config_params(const struct grid *g, size_t i)
+{
+    return i < g->n_configs ? hparams_to_json(&g->configs[i]) : NULL;
+}
+
+cJSON *grid_config_varying(const struct grid *g, size_t i)
+{
+    if (i >= g->n_configs)
+        return NULL;
+    cJSON *full = hparams_to_json(&g->configs[i]);
+    cJSON *out = cJSON_CreateObject();
+    if (!full || !out)
+        goto fail;
+    for (size_t k = 0; k < g->n_keys; k++) {
+        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(full, g->keys[k]);
+        if (!v || !cJSON_AddItemToObject(out, g->keys[k], v)) {
+            cJSON_Delete(v);
+            goto fail;
+        }
+    }
+    cJSON_Delete(full);
+    return out;
+fail:
+    cJSON_Delete(full);
+    cJSON_Delete(out);
+    return NULL;
+}
+
+size_t grid_n_keys(const struct grid *g)
+{
+    return g->n_keys;
+}
+
+const char *grid_key(const struct grid *g, size_t i)
+{
+    return i < g->n_keys ? g->keys[i] : NULL;
+}
+
+size_t grid_n_seeds(const struct grid *g)
+{
+    return g->n_seeds;
+}
+
+int64_t grid_seed(const struct grid *g, size_t i)
+{
+    return i < g->n_seeds ? g->seeds[i] : 0;
+}
+
+size_t grid_n_trials(const struct grid *g)
+{
+    return g->n_configs * g->n_seeds;
+}

@@ -5,9 +5,10 @@
  * is accepted (stored as 0 = "off"), its default and where it lives in struct
  * hparams.  Setting a key, the defaults, the canonical JSON and every error
  * message are derived from the rows, so adding a hyperparameter is one row
- * (plus a field).  The canonical JSON lists keys in table order and prints
- * numbers through cJSON, which prints equal doubles as equal text; -0 is
- * folded to 0 when a value is set, so "equal values give equal text" holds.
+ * (plus a field).  The canonical JSON lists keys in table order; printed with
+ * json_line() (exact, shortest round-trip numbers) equal configurations give
+ * equal text and different ones different text.  -0 is folded to 0 when a
+ * value is set.
  */
 #include "hparams.h"
 
@@ -164,8 +165,7 @@ static int hp__number(const cJSON *val, enum hp_kind kind, double min, double ma
         *out = val->valuedouble == 0 ? 0.0 : val->valuedouble;
         return 0;
     }
-    bool over = cJSON_IsNumber(val) && isfinite(val->valuedouble) &&
-                (val->valuedouble > max || val->valuedouble < min);
+    bool over = cJSON_IsNumber(val) && isfinite(val->valuedouble) && val->valuedouble > max;
     hp__describe(want, sizeof want, kind, min, max, min_incl, max_incl, nullable, over);
     return hp__bad(e, path, want, val);
 }

@@ -1,9 +1,12 @@
 /*
  * json — helpers over cJSON.  See json.h.
  *
- * Kept deliberately small: the project's JSON is produced and consumed through
- * cJSON; this file adds integer checks, type names and short renderings for
- * error messages, round-trip number printing and the "did you mean" distance.
+ * Kept deliberately small: the project's JSON is parsed and built with cJSON;
+ * this file adds integer checks, type names and short renderings for error
+ * messages, the "did you mean" distance, and json_line(), a compact printer
+ * whose numbers are exact.  cJSON's own printer compares doubles with a
+ * tolerance (values one ulp apart print the same), so it cannot give the
+ * canonical text that identifies a configuration; json_line can.
  */
 #include "json.h"
 
@@ -13,11 +16,113 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A growable string for json_line. */
+struct jbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->len + n + 1)
+            nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np) {
+            b->failed = true;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void jb_str(struct jbuf *b, const char *s)
+{
+    jb_put(b, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        const char *esc = NULL;
+        char u[8];
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            if (c < 0x20) {
+                snprintf(u, sizeof u, "\\u%04x", c);
+                esc = u;
+            }
+        }
+        if (esc) {
+            jb_put(b, run, (size_t)(s - run));
+            jb_put(b, esc, strlen(esc));
+            run = s + 1;
+        }
+    }
+    jb_put(b, run, (size_t)(s - run));
+    jb_put(b, "\"", 1);
+}
+
+static void jb_value(struct jbuf *b, const cJSON *v, int depth)
+{
+    char num[40];
+    if (depth > 1000) { /* cJSON's own nesting limit is lower; never reached */
+        b->failed = true;
+        return;
+    }
+    if (cJSON_IsNumber(v)) {
+        json_print_double(num, sizeof num, v->valuedouble);
+        jb_put(b, num, strlen(num));
+    } else if (cJSON_IsString(v)) {
+        jb_str(b, v->valuestring ? v->valuestring : "");
+    } else if (cJSON_IsTrue(v)) {
+        jb_put(b, "true", 4);
+    } else if (cJSON_IsFalse(v)) {
+        jb_put(b, "false", 5);
+    } else if (cJSON_IsRaw(v)) {
+        jb_put(b, v->valuestring ? v->valuestring : "", v->valuestring ? strlen(v->valuestring) : 0);
+    } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        bool obj = cJSON_IsObject(v);
+        jb_put(b, obj ? "{" : "[", 1);
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if (c != v->child)
+                jb_put(b, ",", 1);
+            if (obj) {
+                jb_str(b, c->string ? c->string : "");
+                jb_put(b, ":", 1);
+            }
+            jb_value(b, c, depth + 1);
+        }
+        jb_put(b, obj ? "}" : "]", 1);
+    } else {
+        jb_put(b, "null", 4);
+    }
+}
+
 char *json_line(const cJSON *v)
 {
     if (!v)
         return NULL;
-    return cJSON_PrintUnformatted(v);
+    struct jbuf b = {0};
+    jb_value(&b, v, 0);
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
 }
 
 bool json_is_int(const cJSON *v, int64_t *out)
@@ -146,14 +251,18 @@ const char *json_suggest(const char *key, const char *const *candidates)
     size_t limit = len >= 8 ? 3 : 2;
     const char *best = NULL;
     size_t best_d = (size_t)-1;
+    bool tie = false;
     for (size_t i = 0; candidates[i]; i++) {
         size_t d = json_edit_distance(key, candidates[i]);
         if (d < best_d) {
             best_d = d;
             best = candidates[i];
+            tie = false;
+        } else if (d == best_d) {
+            tie = true;
         }
     }
-    if (best && best_d <= limit && best_d < len)
+    if (best && !tie && best_d <= limit && best_d < len)
         return best;
     return NULL;
 }

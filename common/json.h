@@ -16,7 +16,13 @@
 
 struct cJSON;
 
-/* Compact one-line text of v (no trailing newline); caller frees with free(). NULL on ENOMEM. */
+/*
+ * Compact one-line text of v (no trailing newline), numbers printed by
+ * json_print_double (exact: different doubles give different text, equal ones
+ * the same), strings escaped as cJSON does.  Use it, not cJSON_Print*, for
+ * canonical text (configuration identity, stored params).  Caller frees with
+ * free().  NULL on ENOMEM.
+ */
 char *json_line(const struct cJSON *v);
 
 /* Whether v is a number with an integral value within int64; stores it in *out (may be NULL). */
@@ -55,7 +61,8 @@ size_t json_edit_distance(const char *a, const char *b);
 /*
  * The candidate closest to `key` in a NULL-terminated list when the distance
  * is small (<= 2, or <= 3 for keys of 8 or more characters, and less than
- * the key's length), else NULL.  Ties go to the earlier candidate.
+ * the key's length), else NULL.  When two candidates are equally close the
+ * guess is ambiguous and NULL is returned.
  */
 const char *json_suggest(const char *key, const char *const *candidates);
 

@@ -1,0 +1,91 @@
+/*
+ * cmd — what mlpctl's verb files share beyond cli.h: the verb functions the
+ * table in main.c points to, a table-driven option parser, and helpers that
+ * build requests and print responses the same way in every verb.
+ *
+ * Output conventions: with --json a verb prints exactly one JSON document on
+ * stdout — the daemon's response without "ok", or {"error": {...}} on
+ * failure — and errors also go to stderr as one human line.  Without --json
+ * it prints tables and sentences; errors go to stderr as "mlpctl: ...".
+ */
+#ifndef MLP_CLI_CMD_H
+#define MLP_CLI_CMD_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+
+struct cJSON;
+
+/* Verbs (argv[0] is the verb name).  Each returns an exit code of cli.h. */
+int cmd_submit(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_best(struct cli *cli, int argc, char **argv);
+int cmd_results(struct cli *cli, int argc, char **argv);
+int cmd_trial(struct cli *cli, int argc, char **argv);
+int cmd_watch(struct cli *cli, int argc, char **argv);
+int cmd_wait(struct cli *cli, int argc, char **argv);
+int cmd_control(struct cli *cli, int argc, char **argv); /* cancel pause resume retry */
+int cmd_shutdown(struct cli *cli, int argc, char **argv);
+int cmd_data(struct cli *cli, int argc, char **argv);
+
+/* Whether something accepts connections at the socket path (no hello, nothing printed). */
+bool cli_reachable(const struct cli *cli);
+
+/* Close the connection to mlpd, if any (idempotent). */
+void cli_disconnect(struct cli *cli);
+
+/* The usage text of a verb from the table in main.c, or NULL for an unknown verb. */
+const char *cli_verb_usage(const char *verb);
+
+/* Option kinds for opts_parse. */
+enum opt_type {
+    OPT_FLAG,    /* bool *: set true when present */
+    OPT_STRING,  /* const char **: the next argument or the text after '=' */
+    OPT_INT,     /* long *: an integer */
+};
+
+struct opt {
+    const char *name;    /* long name without "--" */
+    enum opt_type type;  /* what follows it */
+    void *dst;           /* where the value goes (see enum opt_type) */
+};
+
+/*
+ * Parse a verb's argv[1..argc): options (--name, --name VALUE, --name=VALUE)
+ * anywhere, other arguments ("-" included; everything after "--") stored in
+ * pos[0..maxpos) with their count in *npos.  The opts list ends with a
+ * {NULL} row.  Returns 0, or CLI_USAGE after printing the problem and the
+ * verb's usage (unknown option, missing or bad value, too many arguments).
+ */
+int opts_parse(const char *verb, int argc, char **argv, const struct opt *opts, char **pos,
+               int maxpos, int *npos);
+
+/* A request {"op": op}; NULL on ENOMEM. */
+struct cJSON *cmd_req(const char *op);
+
+/*
+ * Add "sweep" to req from a command-line word: an integer id when the word is
+ * all digits, else the name as a string.  Returns req.
+ */
+struct cJSON *cmd_add_sweep(struct cJSON *req, const char *word);
+
+/*
+ * Like cli_request, but errors are printed with `prefix` (e.g. the grid
+ * file's name) instead of "mlpctl", and with --json the error document is
+ * printed on stdout too.  Returns the exit code; *resp as in cli_request.
+ */
+int cmd_request(struct cli *cli, struct cJSON *req, struct cJSON **resp, const char *prefix);
+
+/* With --json, print resp without its "ok" member.  Returns rc unchanged. */
+int cmd_print_resp(struct cli *cli, const struct cJSON *resp, int rc);
+
+/* Print {"error": {"code", "message", "path"?}} on stdout (for --json). */
+void cmd_print_error_json(const char *code, const char *message, const char *path);
+
+/* One line describing a sweep summary: `sweep 3 "fashion-reg" (running)`.  Returns buf. */
+char *cmd_sweep_title(char *buf, unsigned long n, const struct cJSON *summary);
+
+#endif

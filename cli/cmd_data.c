@@ -1,0 +1,118 @@
+/*
+ * data — `data list` and `data fetch NAME`, run locally with the shared fetch
+ * module (the daemon is not needed, so the set-up script can install
+ * datasets before mlpd ever starts).  The data dir is resolved exactly as
+ * mlpd resolves it: $MLPD_DATA, else <state dir>/data.
+ */
+#include <cjson/cJSON.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "config.h"
+#include "err.h"
+#include "fetch.h"
+#include "json.h"
+#include "table.h"
+
+static int data_list(struct cli *cli, const char *data_dir)
+{
+    cJSON *list = fetch_list(data_dir, NULL);
+    if (!list) {
+        fprintf(stderr, "mlpctl: out of memory\n");
+        return CLI_FAILED;
+    }
+    if (cli->json) {
+        cJSON *doc = cJSON_CreateObject();
+        if (!doc) {
+            cJSON_Delete(list);
+            return CLI_FAILED;
+        }
+        cJSON_AddStringToObject(doc, "data_dir", data_dir);
+        cJSON_AddItemToObject(doc, "datasets", list);
+        cli_print_json(doc);
+        cJSON_Delete(doc);
+        return CLI_OK;
+    }
+    struct table *t = table_new();
+    if (!t) {
+        cJSON_Delete(list);
+        return CLI_FAILED;
+    }
+    table_column(t, "NAME", TABLE_LEFT, false);
+    table_column(t, "AVAILABLE", TABLE_LEFT, false);
+    table_column(t, "SOURCE", TABLE_LEFT, true);
+    table_column(t, "PATH", TABLE_LEFT, true);
+    table_column(t, "NOTE", TABLE_LEFT, true);
+    const cJSON *d;
+    cJSON_ArrayForEach(d, list) {
+        const cJSON *name = json_get(d, "name"), *src = json_get(d, "source"),
+                    *path = json_get(d, "path"), *note = json_get(d, "note");
+        table_row(t);
+        table_cell(t, cJSON_IsString(name) ? name->valuestring : "?");
+        table_cell(t, cJSON_IsTrue(json_get(d, "available")) ? "yes" : "no");
+        table_cell(t, cJSON_IsString(src) ? src->valuestring : "");
+        table_cell(t, cJSON_IsString(path) ? path->valuestring : "—");
+        table_cell(t, cJSON_IsString(note) ? note->valuestring : "");
+    }
+    printf("data dir: %s\n\n", data_dir);
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    cJSON_Delete(list);
+    return CLI_OK;
+}
+
+static int data_fetch(struct cli *cli, const char *name, const char *data_dir)
+{
+    struct err e = ERR_INIT;
+    int rc = fetch_dataset(name, data_dir, stderr, &e);
+    if (rc != 0) {
+        fprintf(stderr, "mlpctl data fetch: %s%s%s\n", e.path[0] ? e.path : "",
+                e.path[0] ? ": " : "", e.msg[0] ? e.msg : err_default_msg(rc));
+        if (cli->json)
+            cmd_print_error_json(err_name(rc), e.msg[0] ? e.msg : err_default_msg(rc),
+                                 e.path[0] ? e.path : NULL);
+        return CLI_FAILED;
+    }
+    if (cli->json) {
+        cJSON *doc = cJSON_CreateObject();
+        if (!doc)
+            return CLI_FAILED;
+        cJSON_AddStringToObject(doc, "name", name);
+        cJSON_AddStringToObject(doc, "data_dir", data_dir);
+        cJSON_AddBoolToObject(doc, "available", true);
+        cli_print_json(doc);
+        cJSON_Delete(doc);
+    } else {
+        printf("%s is installed (data dir %s)\n", name, data_dir);
+    }
+    return CLI_OK;
+}
+
+int cmd_data(struct cli *cli, int argc, char **argv)
+{
+    struct opt opts[] = {{NULL, 0, NULL}};
+    char *pos[2];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 2, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos == 0)
+        return cli_usage(argv[0], "expected 'list' or 'fetch NAME'");
+    char data_dir[CONFIG_PATH_MAX];
+    if (config_data_dir(data_dir, sizeof data_dir) != 0) {
+        fprintf(stderr, "mlpctl: cannot tell where the data dir is ($HOME is not set); "
+                        "set MLPD_DATA or MLPD_HOME\n");
+        return CLI_FAILED;
+    }
+    if (strcmp(pos[0], "list") == 0) {
+        if (npos != 1)
+            return cli_usage(argv[0], "'data list' takes no arguments");
+        return data_list(cli, data_dir);
+    }
+    if (strcmp(pos[0], "fetch") == 0) {
+        if (npos != 2)
+            return cli_usage(argv[0], "expected a dataset name: data fetch NAME");
+        return data_fetch(cli, pos[1], data_dir);
+    }
+    return cli_usage(argv[0], "unknown data command '%s' (expected 'list' or 'fetch')", pos[0]);
+}

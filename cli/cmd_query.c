@@ -1,0 +1,833 @@
+/*
+ * query verbs — status, list, show, best, results, trial.
+ *
+ * Each verb sends one request and prints the answer: with --json the
+ * response itself (minus "ok"; `results` flattens its rows first), otherwise
+ * aligned tables that fit TABLE_WIDTH columns.  The statistics are computed
+ * by mlpd; this file only formats them.  Hyperparameters are shown as one
+ * column per grid key when that fits, else as one elided "k=v k=v" column.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "csv.h"
+#include "json.h"
+#include "table.h"
+
+/* Gap thresholds of `show`'s overfitting flag (documented in the verb's usage). */
+#define GAP_ACCURACY 0.05  /* train − val accuracy above this */
+#define GAP_LOSS_REL 0.25  /* val loss above train loss by this fraction of it */
+
+static const char *str_of(const cJSON *obj, const char *key, const char *dflt)
+{
+    const cJSON *v = json_get(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static char *fmt_int(char *buf, size_t n, double x)
+{
+    if (isfinite(x))
+        snprintf(buf, n, "%.0f", x);
+    else
+        snprintf(buf, n, "—");
+    return buf;
+}
+
+static char *fmt_time(char *buf, size_t n, double t)
+{
+    if (!isfinite(t) || t <= 0) {
+        snprintf(buf, n, "—");
+        return buf;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+/* Verbs that take exactly one SWEEP and the given options. */
+static int parse_sweep_args(int argc, char **argv, const struct opt *opts, const char **sweep)
+{
+    char *pos[1];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(argv[0], "expected a SWEEP (its id or name)");
+    *sweep = pos[0];
+    return CLI_OK;
+}
+
+/* "3/10 trials done, 1 failed, 2 running" from a sweep summary. */
+static char *progress_text(char *buf, size_t n, const cJSON *s)
+{
+    double done = table_num(s, "done"), total = table_num(s, "total"),
+           failed = table_num(s, "failed"), running = table_num(s, "running"),
+           cancelled = table_num(s, "cancelled");
+    int len = snprintf(buf, n, "%.0f/%.0f trials done", done, total);
+    if (len > 0 && (size_t)len < n && running > 0)
+        len += snprintf(buf + len, n - (size_t)len, ", %.0f running", running);
+    if (len > 0 && (size_t)len < n && failed > 0)
+        len += snprintf(buf + len, n - (size_t)len, ", %.0f failed", failed);
+    if (len > 0 && (size_t)len < n && cancelled > 0)
+        snprintf(buf + len, n - (size_t)len, ", %.0f cancelled", cancelled);
+    return buf;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+    struct opt opts[] = {{NULL, 0, NULL}};
+    char *pos[1];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 0, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    cJSON *resp = NULL;
+    rc = cli_request(cli, cmd_req("status"), &resp);
+    if (rc != CLI_OK || cli->json) {
+        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
+        cJSON_Delete(resp);
+        return rc;
+    }
+    const cJSON *w = json_get(resp, "workers"), *t = json_get(resp, "trials");
+    char up[32];
+    printf("mlpd %s (pid %.0f), up %s\n", str_of(resp, "version", "?"), table_num(resp, "pid"),
+           table_fmt_duration(up, sizeof up, table_num(resp, "uptime")));
+    printf("socket     %s\n", str_of(resp, "socket", cli->socket_path));
+    printf("state dir  %s\n", str_of(resp, "state_dir", "?"));
+    double threads = table_num(resp, "threads");
+    printf("workers    %.0f/%.0f busy, %.0f thread%s per trial\n", table_num(w, "busy"),
+           table_num(w, "total"), threads, threads == 1 ? "" : "s");
+    printf("trials     %.0f queued, %.0f running, %.0f done, %.0f failed, %.0f cancelled\n",
+           table_num(t, "queued"), table_num(t, "running"), table_num(t, "done"),
+           table_num(t, "failed"), table_num(t, "cancelled"));
+    printf("sweeps     %.0f\n", table_num(resp, "sweeps"));
+    cJSON_Delete(resp);
+    return CLI_OK;
+}
+
+/* ---- list ---------------------------------------------------------------- */
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+    struct opt opts[] = {{NULL, 0, NULL}};
+    char *pos[1];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 0, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    cJSON *resp = NULL;
+    rc = cli_request(cli, cmd_req("list"), &resp);
+    if (rc != CLI_OK || cli->json) {
+        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
+        cJSON_Delete(resp);
+        return rc;
+    }
+    const cJSON *sweeps = json_get(resp, "sweeps");
+    if (cJSON_GetArraySize(sweeps) == 0) {
+        printf("no sweeps yet; queue one with 'mlpctl submit FILE'\n");
+        cJSON_Delete(resp);
+        return CLI_OK;
+    }
+    struct table *t = table_new();
+    if (!t) {
+        cJSON_Delete(resp);
+        return CLI_FAILED;
+    }
+    table_column(t, "ID", TABLE_RIGHT, false);
+    table_column(t, "NAME", TABLE_LEFT, true);
+    table_column(t, "STATE", TABLE_LEFT, false);
+    table_column(t, "DONE/TOTAL", TABLE_RIGHT, false);
+    table_column(t, "RUNNING", TABLE_RIGHT, false);
+    table_column(t, "FAILED", TABLE_RIGHT, false);
+    table_column(t, "METRIC", TABLE_LEFT, true);
+    table_column(t, "BEST SO FAR", TABLE_LEFT, false);
+    const cJSON *s;
+    cJSON_ArrayForEach(s, sweeps) {
+        char buf[64];
+        const cJSON *best = json_get(s, "best");
+        table_row(t);
+        table_cell(t, fmt_int(buf, sizeof buf, table_num(s, "id")));
+        table_cell(t, str_of(s, "name", "?"));
+        table_cell(t, str_of(s, "state", "?"));
+        table_cellf(t, "%.0f/%.0f", table_num(s, "done"), table_num(s, "total"));
+        table_cell(t, fmt_int(buf, sizeof buf, table_num(s, "running")));
+        table_cell(t, fmt_int(buf, sizeof buf, table_num(s, "failed")));
+        table_cell(t, str_of(s, "metric", ""));
+        if (cJSON_IsObject(best)) {
+            char st[64];
+            table_fmt_stat(st, sizeof st, table_num(best, "mean"), table_num(best, "se"));
+            table_cellf(t, "%s (config %.0f)", st, table_num(best, "config"));
+        } else {
+            table_cell(t, "—");
+        }
+    }
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    cJSON_Delete(resp);
+    return CLI_OK;
+}
+
+/* ---- show ---------------------------------------------------------------- */
+
+/* The varying hyperparameters of a protocol config object ({"id","params","grid"}). */
+static const cJSON *config_grid(const cJSON *config)
+{
+    const cJSON *g = json_get(config, "grid");
+    return cJSON_IsObject(g) ? g : NULL;
+}
+
+static double config_id(const cJSON *config)
+{
+    return cJSON_IsNumber(config) ? config->valuedouble : table_num(config, "id");
+}
+
+/* Whether the gap (train − val mean) suggests overfitting for this metric direction. */
+static bool gap_flag(double gap, double train_mean, bool maximize)
+{
+    if (!isfinite(gap))
+        return false;
+    if (maximize)
+        return gap > GAP_ACCURACY;
+    return -gap > GAP_LOSS_REL * fabs(train_mean);
+}
+
+/* Build the show table; per_key: one column per grid key, else one combined column. */
+static struct table *show_table(const cJSON *resp, bool per_key, bool *flagged)
+{
+    const cJSON *keys = json_get(resp, "keys"), *configs = json_get(resp, "configs");
+    const char *metric = str_of(resp, "metric", "metric");
+    bool maximize = strcmp(str_of(resp, "direction", "max"), "min") != 0;
+    struct table *t = table_new();
+    if (!t)
+        return NULL;
+    table_column(t, "RANK", TABLE_RIGHT, false);
+    table_column(t, "CONFIG", TABLE_RIGHT, false);
+    const cJSON *k;
+    if (per_key) {
+        cJSON_ArrayForEach(k, keys) table_column(t, cJSON_IsString(k) ? k->valuestring : "?",
+                                                 TABLE_LEFT, true);
+    } else {
+        table_column(t, "HYPERPARAMETERS", TABLE_LEFT, true);
+    }
+    table_column(t, "SEEDS", TABLE_RIGHT, false);
+    table_column(t, metric, TABLE_LEFT, false);
+    table_column(t, "TRAIN", TABLE_RIGHT, false);
+    table_column(t, "GAP", TABLE_LEFT, false);
+
+    *flagged = false;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, configs) {
+        char buf[1024];
+        const cJSON *config = json_get(c, "config"), *grid = config_grid(config);
+        struct table_stat st, tr;
+        table_stat_get(json_get(c, "stat"), &st);
+        table_stat_get(json_get(c, "train"), &tr);
+        table_row(t);
+        table_cell(t, fmt_int(buf, sizeof buf, table_num(c, "rank")));
+        table_cell(t, fmt_int(buf, sizeof buf, config_id(config)));
+        if (per_key) {
+            cJSON_ArrayForEach(k, keys) {
+                const cJSON *v = cJSON_IsString(k) ? json_get(grid, k->valuestring) : NULL;
+                table_cell(t, v ? table_fmt_value(buf, sizeof buf, v) : "");
+            }
+        } else {
+            table_cell(t, table_fmt_config(buf, sizeof buf, grid));
+        }
+        table_cellf(t, "%.0f/%.0f", table_num(c, "seeds_done"), table_num(c, "seeds_total"));
+        table_cell(t, table_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        table_cell(t, table_fmt_num(buf, sizeof buf, tr.mean));
+        double gap = table_num(c, "gap");
+        if (isfinite(gap)) {
+            bool f = gap_flag(gap, tr.mean, maximize);
+            *flagged |= f;
+            table_cellf(t, "%+.4f%s", gap, f ? " !" : "");
+        } else {
+            table_cell(t, "—");
+        }
+    }
+    return t;
+}
+
+static int show_by(const cJSON *resp)
+{
+    const cJSON *by = json_get(resp, "by");
+    const char *key = str_of(by, "key", "?"), *metric = str_of(resp, "metric", "metric");
+    struct table *t = table_new();
+    if (!t)
+        return CLI_FAILED;
+    table_column(t, key, TABLE_LEFT, true);
+    table_column(t, "CONFIGS", TABLE_RIGHT, false);
+    table_column(t, "N", TABLE_RIGHT, false);
+    table_column(t, metric, TABLE_LEFT, false);
+    table_column(t, "SD", TABLE_RIGHT, false);
+    table_column(t, "95% CI", TABLE_LEFT, false);
+    const cJSON *v;
+    cJSON_ArrayForEach(v, json_get(by, "values")) {
+        char buf[1024], a[32], b[32];
+        struct table_stat st;
+        table_stat_get(json_get(v, "stat"), &st);
+        table_row(t);
+        table_cell(t, table_fmt_value(buf, sizeof buf, json_get(v, "value")));
+        table_cell(t, fmt_int(buf, sizeof buf, table_num(v, "configs")));
+        table_cellf(t, "%d", st.n);
+        table_cell(t, table_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        table_cell(t, table_fmt_num(buf, sizeof buf, st.sd));
+        if (isfinite(st.ci_low) && isfinite(st.ci_high))
+            table_cellf(t, "[%s, %s]", table_fmt_num(a, sizeof a, st.ci_low),
+                        table_fmt_num(b, sizeof b, st.ci_high));
+        else
+            table_cell(t, "—");
+    }
+    char title[256];
+    printf("%s — marginal effect of %s on %s (mean ± SE over every configuration and seed)\n\n",
+           cmd_sweep_title(title, sizeof title, json_get(resp, "sweep")), key, metric);
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    return CLI_OK;
+}
+
+int cmd_show(struct cli *cli, int argc, char **argv)
+{
+    const char *sweep = NULL, *by = NULL;
+    struct opt opts[] = {{"by", OPT_STRING, &by}, {NULL, 0, NULL}};
+    int rc = parse_sweep_args(argc, argv, opts, &sweep);
+    if (rc != CLI_OK)
+        return rc;
+    cJSON *req = cmd_add_sweep(cmd_req("show"), sweep), *resp = NULL;
+    if (req && by)
+        cJSON_AddStringToObject(req, "by", by);
+    rc = cli_request(cli, req, &resp);
+    if (rc != CLI_OK || cli->json) {
+        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
+        cJSON_Delete(resp);
+        return rc;
+    }
+    if (by) {
+        rc = show_by(resp);
+        cJSON_Delete(resp);
+        return rc;
+    }
+    const cJSON *summary = json_get(resp, "sweep");
+    char title[256], prog[128];
+    bool maximize = strcmp(str_of(resp, "direction", "max"), "min") != 0;
+    printf("%s: %s; %s, %s is better\n\n", cmd_sweep_title(title, sizeof title, summary),
+           progress_text(prog, sizeof prog, summary), str_of(resp, "metric", "metric"),
+           maximize ? "higher" : "lower");
+    if (cJSON_GetArraySize(json_get(resp, "configs")) == 0) {
+        printf("no configurations\n");
+        cJSON_Delete(resp);
+        return CLI_OK;
+    }
+    bool flagged = false;
+    struct table *t = show_table(resp, true, &flagged);
+    if (t && table_width(t) > TABLE_WIDTH) {
+        table_free(t);
+        t = show_table(resp, false, &flagged);
+    }
+    if (!t) {
+        cJSON_Delete(resp);
+        return CLI_FAILED;
+    }
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    printf("\n%s: mean ± standard error over finished seeds.  GAP = train − validation mean",
+           str_of(resp, "metric", "metric"));
+    if (flagged)
+        printf(";\n! marks a gap large enough to suggest overfitting (%s)",
+               maximize ? "accuracy gap > 0.05" : "validation above training by > 25%");
+    printf(".\n");
+    cJSON_Delete(resp);
+    return CLI_OK;
+}
+
+/* ---- best ---------------------------------------------------------------- */
+
+static char *fmt_p(char *buf, size_t n, double p)
+{
+    if (!isfinite(p))
+        snprintf(buf, n, "—");
+    else if (p < 0.0001)
+        snprintf(buf, n, "< 0.0001");
+    else
+        snprintf(buf, n, "%.4f", p);
+    return buf;
+}
+
+int cmd_best(struct cli *cli, int argc, char **argv)
+{
+    const char *sweep = NULL, *metric = NULL;
+    long top = 1, min_seeds = -1;
+    struct opt opts[] = {
+        {"metric", OPT_STRING, &metric},
+        {"top", OPT_INT, &top},
+        {"min-seeds", OPT_INT, &min_seeds},
+        {NULL, 0, NULL},
+    };
+    int rc = parse_sweep_args(argc, argv, opts, &sweep);
+    if (rc != CLI_OK)
+        return rc;
+    if (top < 1 || top > 100000)
+        return cli_usage(argv[0], "--top expects an integer ≥ 1, got %ld", top);
+    if (min_seeds != -1 && (min_seeds < 0 || min_seeds > 1000000))
+        return cli_usage(argv[0], "--min-seeds expects an integer ≥ 0, got %ld", min_seeds);
+    cJSON *req = cmd_add_sweep(cmd_req("best"), sweep), *resp = NULL;
+    if (req) {
+        if (metric)
+            cJSON_AddStringToObject(req, "metric", metric);
+        cJSON_AddNumberToObject(req, "top", (double)top);
+        if (min_seeds >= 0)
+            cJSON_AddNumberToObject(req, "min_seeds", (double)min_seeds);
+    }
+    rc = cli_request(cli, req, &resp);
+    if (rc != CLI_OK || cli->json) {
+        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
+        cJSON_Delete(resp);
+        return rc;
+    }
+    const cJSON *summary = json_get(resp, "sweep"), *configs = json_get(resp, "configs");
+    const char *m = str_of(resp, "metric", "metric"), *tm = str_of(resp, "test_metric", "test");
+    bool maximize = strcmp(str_of(resp, "direction", "max"), "min") != 0;
+    char title[256], prog[128];
+    printf("%s: %s\nbest by %s (%s is better)\n\n", cmd_sweep_title(title, sizeof title, summary),
+           progress_text(prog, sizeof prog, summary), m, maximize ? "higher" : "lower");
+    if (cJSON_GetArraySize(configs) == 0) {
+        printf("no configuration has finished trials%s yet\n",
+               min_seeds > 0 ? " with enough seeds" : "");
+        cJSON_Delete(resp);
+        return CLI_OK;
+    }
+    struct table *t = table_new();
+    if (!t) {
+        cJSON_Delete(resp);
+        return CLI_FAILED;
+    }
+    table_column(t, "RANK", TABLE_RIGHT, false);
+    table_column(t, "CONFIG", TABLE_RIGHT, false);
+    table_column(t, m, TABLE_LEFT, false);
+    table_column(t, "SD", TABLE_RIGHT, false);
+    table_column(t, "95% CI", TABLE_LEFT, false);
+    table_column(t, "N", TABLE_RIGHT, false);
+    table_column(t, tm, TABLE_LEFT, false);
+    const cJSON *c;
+    bool any_single = false;
+    cJSON_ArrayForEach(c, configs) {
+        char buf[64], a[32], b[32];
+        struct table_stat st, te;
+        table_stat_get(json_get(c, "stat"), &st);
+        table_stat_get(json_get(c, "test"), &te);
+        table_row(t);
+        table_cell(t, fmt_int(buf, sizeof buf, table_num(c, "rank")));
+        table_cell(t, fmt_int(buf, sizeof buf, config_id(json_get(c, "config"))));
+        table_cell(t, table_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        table_cell(t, table_fmt_num(buf, sizeof buf, st.sd));
+        if (isfinite(st.ci_low) && isfinite(st.ci_high)) {
+            table_cellf(t, "[%s, %s]", table_fmt_num(a, sizeof a, st.ci_low),
+                        table_fmt_num(b, sizeof b, st.ci_high));
+        } else {
+            table_cell(t, "n/a (n < 2)");
+            any_single = true;
+        }
+        table_cellf(t, "%d", st.n);
+        table_cell(t, table_fmt_stat(buf, sizeof buf, te.mean, te.se));
+    }
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    printf("\n");
+    cJSON_ArrayForEach(c, configs) {
+        char cfg[1024], line[1200];
+        const cJSON *config = json_get(c, "config");
+        const cJSON *grid = config_grid(config);
+        table_fmt_config(cfg, sizeof cfg, grid);
+        snprintf(line, sizeof line, "#%.0f  config %.0f: %s", table_num(c, "rank"),
+                 config_id(config), grid && grid->child ? cfg : "(no varying hyperparameters)");
+        char el[1200];
+        printf("%s\n", table_elide(el, sizeof el, line, TABLE_WIDTH));
+    }
+    if (any_single)
+        printf("n/a: a configuration with one finished seed has no standard error or interval.\n");
+
+    const cJSON *cmp = json_get(resp, "comparison");
+    if (cJSON_IsObject(cmp)) {
+        char pb[32];
+        printf("\n#1 vs #2, Welch's t-test: t = %.3f, df = %.1f, p = %s\n", table_num(cmp, "t"),
+               table_num(cmp, "df"), fmt_p(pb, sizeof pb, table_num(cmp, "p")));
+        const char *sentence = str_of(cmp, "sentence", NULL);
+        if (sentence)
+            printf("%s\n", sentence);
+    } else {
+        printf("\nNo comparison: fewer than two configurations have two or more finished seeds.\n");
+    }
+    printf("Ranking uses %s only; %s is reported for the chosen configurations.\n", m, tm);
+    cJSON_Delete(resp);
+    return CLI_OK;
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+/* A grid key's value in a row: row[key], row.config.grid/params, row.grid, row.params. */
+static const cJSON *row_key_value(const cJSON *row, const char *key)
+{
+    const cJSON *config = json_get(row, "config");
+    const cJSON *places[] = {
+        row,
+        json_get(config, "grid"),
+        json_get(config, "params"),
+        json_get(row, "grid"),
+        json_get(row, "params"),
+    };
+    for (size_t i = 0; i < sizeof places / sizeof places[0]; i++) {
+        const cJSON *v = cJSON_IsObject(places[i]) ? json_get(places[i], key) : NULL;
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+static bool is_key(const cJSON *keys, const char *name)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys) if (cJSON_IsString(k) && strcmp(k->valuestring, name) == 0) return true;
+    return false;
+}
+
+static void add_copy(cJSON *flat, const char *name, const cJSON *v)
+{
+    if (!v || json_get(flat, name))
+        return;
+    cJSON_AddItemToObject(flat, name, cJSON_Duplicate(v, true));
+}
+
+/*
+ * One export row with hyperparameters under their grid keys: trial, config
+ * (id), the grid keys, then the rest in the daemon's order with a nested
+ * "metrics" object lifted to the top level.
+ */
+static cJSON *flatten_row(const cJSON *row, const cJSON *keys)
+{
+    cJSON *flat = cJSON_CreateObject();
+    if (!flat)
+        return NULL;
+    add_copy(flat, "trial", json_get(row, "trial"));
+    const cJSON *config = json_get(row, "config");
+    if (cJSON_IsObject(config))
+        add_copy(flat, "config", json_get(config, "id"));
+    else
+        add_copy(flat, "config", config);
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys) {
+        if (!cJSON_IsString(k))
+            continue;
+        const cJSON *v = row_key_value(row, k->valuestring);
+        if (v)
+            add_copy(flat, k->valuestring, v);
+        else if (!json_get(flat, k->valuestring))
+            cJSON_AddNullToObject(flat, k->valuestring);
+    }
+    const cJSON *m;
+    cJSON_ArrayForEach(m, row) {
+        const char *name = m->string;
+        if (!name || strcmp(name, "grid") == 0 || strcmp(name, "params") == 0 ||
+            is_key(keys, name))
+            continue;
+        if (strcmp(name, "metrics") == 0) {
+            const cJSON *x;
+            if (cJSON_IsObject(m))
+                cJSON_ArrayForEach(x, m) add_copy(flat, x->string, x);
+            continue;
+        }
+        add_copy(flat, name, m);
+    }
+    return flat;
+}
+
+/* CSV text of a JSON value: numbers round-trip, lists compact ("[256,128]"), null empty. */
+static char *csv_text(const cJSON *v, char *buf, size_t n, char **owned)
+{
+    *owned = NULL;
+    if (!v || cJSON_IsNull(v))
+        return NULL;
+    if (cJSON_IsNumber(v)) {
+        json_print_double(buf, n, v->valuedouble);
+        return strcmp(buf, "null") == 0 ? NULL : buf;
+    }
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? "true" : "false";
+    *owned = json_line(v);
+    return *owned;
+}
+
+static int write_csv(FILE *out, const cJSON *rows)
+{
+    /* Columns: the union of the rows' fields, first-seen order. */
+    cJSON *cols = cJSON_CreateObject();
+    if (!cols)
+        return -1;
+    const cJSON *r, *f;
+    cJSON_ArrayForEach(r, rows) {
+        cJSON_ArrayForEach(f, r) if (f->string && !json_get(cols, f->string))
+            cJSON_AddTrueToObject(cols, f->string);
+    }
+    struct csv c;
+    csv_init(&c, out);
+    cJSON_ArrayForEach(f, cols) csv_field(&c, f->string);
+    csv_end_row(&c);
+    cJSON_ArrayForEach(r, rows) {
+        cJSON_ArrayForEach(f, cols) {
+            char buf[64], *owned;
+            csv_field(&c, csv_text(json_get(r, f->string), buf, sizeof buf, &owned));
+            free(owned);
+        }
+        csv_end_row(&c);
+    }
+    cJSON_Delete(cols);
+    return csv_error(&c) ? -1 : 0;
+}
+
+int cmd_results(struct cli *cli, int argc, char **argv)
+{
+    const char *sweep = NULL, *format = NULL, *out_path = NULL;
+    bool trials = false, curves = false;
+    struct opt opts[] = {
+        {"format", OPT_STRING, &format},
+        {"trials", OPT_FLAG, &trials},
+        {"curves", OPT_FLAG, &curves},
+        {"out", OPT_STRING, &out_path},
+        {NULL, 0, NULL},
+    };
+    int rc = parse_sweep_args(argc, argv, opts, &sweep);
+    if (rc != CLI_OK)
+        return rc;
+    bool as_json = cli->json;
+    if (format && strcmp(format, "csv") == 0)
+        as_json = false;
+    else if (format && strcmp(format, "json") == 0)
+        as_json = true;
+    else if (format)
+        return cli_usage(argv[0], "--format expects csv or json, got '%s'", format);
+    if (trials && curves)
+        return cli_usage(argv[0], "--trials and --curves exclude each other");
+    if (out_path && !*out_path)
+        return cli_usage(argv[0], "--out expects a file name");
+
+    cJSON *req = cmd_add_sweep(cmd_req("results"), sweep), *resp = NULL, *doc = NULL;
+    if (req && trials)
+        cJSON_AddBoolToObject(req, "trials", true);
+    if (req && curves)
+        cJSON_AddBoolToObject(req, "curves", true);
+    rc = cli_request(cli, req, &resp);
+    if (rc != CLI_OK)
+        goto out;
+
+    /* The document: the response minus "ok", rows flattened under grid keys. */
+    doc = cJSON_Duplicate(resp, true);
+    cJSON *rows = doc ? cJSON_CreateArray() : NULL;
+    if (!rows) {
+        rc = CLI_FAILED;
+        goto out;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "ok");
+    const cJSON *keys = json_get(resp, "keys"), *r;
+    cJSON_ArrayForEach(r, json_get(resp, "rows")) cJSON_AddItemToArray(rows, flatten_row(r, keys));
+    if (json_get(doc, "rows"))
+        cJSON_ReplaceItemInObjectCaseSensitive(doc, "rows", rows);
+    else
+        cJSON_AddItemToObject(doc, "rows", rows);
+
+    char tmp[4096] = "";
+    FILE *out = stdout;
+    if (out_path && strcmp(out_path, "-") != 0) {
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out_path, (long)getpid());
+        out = fopen(tmp, "w");
+        if (!out) {
+            fprintf(stderr, "mlpctl: cannot write %s: %s\n", tmp, strerror(errno));
+            rc = CLI_FAILED;
+            goto out;
+        }
+    }
+    int werr = 0;
+    if (as_json) {
+        char *text = cJSON_Print(doc);
+        if (!text || fputs(text, out) == EOF || fputc('\n', out) == EOF)
+            werr = -1;
+        free(text);
+    } else {
+        werr = write_csv(out, rows);
+    }
+    if (out != stdout) {
+        if (fclose(out) != 0)
+            werr = -1;
+        if (werr == 0 && rename(tmp, out_path) != 0)
+            werr = -1;
+        if (werr != 0) {
+            fprintf(stderr, "mlpctl: cannot write %s: %s\n", out_path, strerror(errno));
+            unlink(tmp);
+            rc = CLI_FAILED;
+            goto out;
+        }
+        fprintf(stderr, "wrote %d rows to %s\n", cJSON_GetArraySize(rows), out_path);
+    } else if (werr != 0 && errno != EPIPE) {
+        fprintf(stderr, "mlpctl: writing results failed: %s\n", strerror(errno));
+        rc = CLI_FAILED;
+    }
+out:
+    cJSON_Delete(doc);
+    cJSON_Delete(resp);
+    return rc;
+}
+
+/* ---- trial --------------------------------------------------------------- */
+
+static void print_trial_metrics(const cJSON *m)
+{
+    bool regression = json_get(m, "val_mse") != NULL;
+    const char *second = regression ? "mse" : "accuracy";
+    struct table *t = table_new();
+    if (!t)
+        return;
+    table_column(t, "", TABLE_LEFT, false);
+    table_column(t, "loss", TABLE_RIGHT, false);
+    table_column(t, second, TABLE_RIGHT, false);
+    const char *splits[] = {"train", "val", "test"};
+    for (size_t i = 0; i < 3; i++) {
+        char key[64], buf[32];
+        table_row(t);
+        table_cell(t, splits[i]);
+        snprintf(key, sizeof key, "%s_loss", splits[i]);
+        table_cell(t, table_fmt_num(buf, sizeof buf, table_num(m, key)));
+        snprintf(key, sizeof key, "%s_%s", splits[i], second);
+        table_cell(t, table_fmt_num(buf, sizeof buf, table_num(m, key)));
+    }
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    char dur[32];
+    printf("epochs run %.0f, best epoch %.0f, %s, diverged: %s\n", table_num(m, "epochs_run"),
+           table_num(m, "best_epoch"), table_fmt_duration(dur, sizeof dur, table_num(m, "seconds")),
+           cJSON_IsTrue(json_get(m, "diverged")) ? "yes" : "no");
+}
+
+static void print_curve(const cJSON *curve)
+{
+    const cJSON *first = cJSON_GetArrayItem(curve, 0), *f, *row;
+    if (!first)
+        return;
+    struct table *t = table_new();
+    if (!t)
+        return;
+    cJSON_ArrayForEach(f, first) {
+        if (!f->string || strcmp(f->string, "trial") == 0 || strcmp(f->string, "event") == 0)
+            continue;
+        table_column(t, f->string, TABLE_RIGHT, false);
+    }
+    cJSON_ArrayForEach(row, curve) {
+        table_row(t);
+        cJSON_ArrayForEach(f, first) {
+            if (!f->string || strcmp(f->string, "trial") == 0 || strcmp(f->string, "event") == 0)
+                continue;
+            char buf[64];
+            double x = table_num(row, f->string);
+            if (strcmp(f->string, "epoch") == 0)
+                table_cell(t, fmt_int(buf, sizeof buf, x));
+            else
+                table_cell(t, table_fmt_num(buf, sizeof buf, x));
+        }
+    }
+    printf("\ncurve:\n");
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+}
+
+/* The last `max_lines` lines of a log, indented. */
+static void print_log_tail(const char *log, int max_lines)
+{
+    size_t len = strlen(log);
+    while (len > 0 && log[len - 1] == '\n')
+        len--;
+    if (len == 0)
+        return;
+    size_t start = len;
+    int lines = 0;
+    while (start > 0) {
+        if (log[start - 1] == '\n' && ++lines == max_lines)
+            break;
+        start--;
+    }
+    printf("\nlog (last lines):\n");
+    const char *p = log + start, *end = log + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        printf("  %.*s\n", (int)n, p);
+        p += n + 1;
+    }
+}
+
+int cmd_trial(struct cli *cli, int argc, char **argv)
+{
+    struct opt opts[] = {{NULL, 0, NULL}};
+    char *pos[1];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(argv[0], "expected a trial ID");
+    char *end;
+    errno = 0;
+    long long id = strtoll(pos[0], &end, 10);
+    if (errno || end == pos[0] || *end || id < 1)
+        return cli_usage(argv[0], "a trial ID is a positive integer, got '%s'", pos[0]);
+    cJSON *req = cmd_req("trial"), *resp = NULL;
+    if (req)
+        cJSON_AddNumberToObject(req, "id", (double)id);
+    rc = cli_request(cli, req, &resp);
+    if (rc != CLI_OK || cli->json) {
+        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
+        cJSON_Delete(resp);
+        return rc;
+    }
+    const cJSON *t = json_get(resp, "trial"), *config = json_get(t, "config");
+    double attempts = table_num(t, "attempts");
+    printf("trial %lld: sweep %.0f, config %.0f, seed %.0f — %s (%.0f attempt%s)\n", id,
+           table_num(t, "sweep"), config_id(config), table_num(t, "seed"),
+           str_of(t, "state", "?"), attempts, attempts == 1 ? "" : "s");
+    if (cJSON_IsObject(config)) {
+        char cfg[2048];
+        const cJSON *grid = json_get(config, "grid"), *params = json_get(config, "params");
+        if (cJSON_IsObject(grid) && grid->child)
+            printf("varying:  %s\n", table_fmt_config(cfg, sizeof cfg, grid));
+        if (cJSON_IsObject(params))
+            printf("params:   %s\n", table_fmt_config(cfg, sizeof cfg, params));
+    }
+    char a[32], b[32], c[32];
+    printf("created %s, started %s, finished %s\n", fmt_time(a, sizeof a, table_num(t, "created")),
+           fmt_time(b, sizeof b, table_num(t, "started")),
+           fmt_time(c, sizeof c, table_num(t, "finished")));
+    const cJSON *err = json_get(t, "error");
+    if (cJSON_IsString(err) && *err->valuestring)
+        printf("error: %s\n", err->valuestring);
+    else if (cJSON_IsObject(err))
+        printf("error: %s\n", str_of(err, "message", "?"));
+    const cJSON *m = json_get(t, "metrics");
+    if (cJSON_IsObject(m)) {
+        printf("\n");
+        print_trial_metrics(m);
+    }
+    const cJSON *curve = json_get(t, "curve");
+    if (cJSON_GetArraySize(curve) > 0)
+        print_curve(curve);
+    const char *log = str_of(t, "log_tail", NULL);
+    if (log)
+        print_log_tail(log, 20);
+    cJSON_Delete(resp);
+    return CLI_OK;
+}

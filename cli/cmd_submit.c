@@ -1,0 +1,321 @@
+/*
+ * submit — validate a grid file locally, then queue it in mlpd.
+ *
+ * The file is parsed and expanded here first with the same grid module the
+ * daemon uses, so a typo is reported at once with the exact place
+ * (`grid.json: grid.lr[1]: expected a number > 0, got "fast"`, exit 4)
+ * without a daemon round trip; mlpd validates again (datasets included) when
+ * it receives the grid.  The request carries the grid document unchanged,
+ * the absolute directory relative dataset paths refer to, and the sweep name
+ * decided here (--name, else the file's "name", else its base name).
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "err.h"
+#include "grid.h"
+#include "json.h"
+#include "table.h"
+
+#define SUBMIT_FIRST 5            /* configurations shown by --dry-run */
+#define SUBMIT_MAX_FILE (64u << 20) /* grid files are small; refuse anything absurd */
+
+/* Read a whole stream; NULL with errno on failure.  *len gets the size. */
+static char *read_stream(FILE *f, size_t *len)
+{
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf)
+        return NULL;
+    for (;;) {
+        if (n == cap) {
+            if (cap >= SUBMIT_MAX_FILE) {
+                free(buf);
+                errno = EFBIG;
+                return NULL;
+            }
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f)) {
+                free(buf);
+                errno = EIO;
+                return NULL;
+            }
+            break;
+        }
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* "configs/fashion-reg.json" → "fashion-reg". */
+static void base_name(char *buf, size_t n, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    snprintf(buf, n, "%s", slash ? slash + 1 : path);
+    size_t l = strlen(buf);
+    if (l > 5 && strcmp(buf + l - 5, ".json") == 0)
+        buf[l - 5] = '\0';
+}
+
+/* The absolute directory holding path (the file itself must exist). */
+static int dir_of(char *buf, size_t n, const char *path)
+{
+    char *abs = realpath(path, NULL);
+    if (!abs)
+        return -1;
+    char *slash = strrchr(abs, '/');
+    if (slash == abs)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    snprintf(buf, n, "%s", abs);
+    free(abs);
+    return 0;
+}
+
+/* A local failure: one line on stderr, an error document with --json. */
+static int local_error(struct cli *cli, int rc, const char *label, const char *code,
+                       const char *path, const char *msg)
+{
+    if (path && *path)
+        fprintf(stderr, "%s: %s: %s\n", label, path, msg);
+    else
+        fprintf(stderr, "%s: %s\n", label, msg);
+    if (cli->json)
+        cmd_print_error_json(code, msg, path && *path ? path : NULL);
+    return rc;
+}
+
+/* 1-based line and column of byte offset `at` in text. */
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)*p & 0xC0) != 0x80) {
+            (*col)++;
+        }
+    }
+}
+
+/* Human lines for the first configurations of a local expansion. */
+static void print_first(const struct grid *g)
+{
+    size_t n = grid_n_configs(g), show = n < SUBMIT_FIRST ? n : SUBMIT_FIRST;
+    if (grid_n_keys(g) == 0) {
+        printf("one configuration (no grid keys vary)\n");
+        return;
+    }
+    printf("first configurations:\n");
+    for (size_t i = 0; i < show; i++) {
+        cJSON *v = grid_config_varying(g, i);
+        char cfg[1024], line[TABLE_WIDTH * 4];
+        table_fmt_config(cfg, sizeof cfg, v);
+        table_elide(line, sizeof line, cfg, TABLE_WIDTH - 8);
+        printf("  %3zu  %s\n", i + 1, line);
+        cJSON_Delete(v);
+    }
+    if (n > show)
+        printf("  ...  and %zu more\n", n - show);
+}
+
+/* --json dry run without a daemon: the same keys as mlpd's dry-run answer. */
+static void print_local_json(const struct grid *g, const char *name)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "name", name);
+    cJSON_AddNumberToObject(doc, "trials", (double)grid_n_trials(g));
+    cJSON_AddNumberToObject(doc, "configs", (double)grid_n_configs(g));
+    cJSON_AddNumberToObject(doc, "seeds", (double)grid_n_seeds(g));
+    cJSON *first = cJSON_AddArrayToObject(doc, "first");
+    size_t n = grid_n_configs(g);
+    for (size_t i = 0; i < n && i < SUBMIT_FIRST; i++) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "id", (double)(i + 1));
+        cJSON_AddItemToObject(c, "params", grid_config_params(g, i));
+        cJSON_AddItemToObject(c, "grid", grid_config_varying(g, i));
+        cJSON_AddItemToArray(first, c);
+    }
+    cJSON_AddBoolToObject(doc, "checked_by_daemon", false);
+    cli_print_json(doc);
+    cJSON_Delete(doc);
+}
+
+int cmd_submit(struct cli *cli, int argc, char **argv)
+{
+    const char *name = NULL;
+    long priority = 0;
+    bool dry_run = false, force = false, have_priority = false;
+    const char *priority_text = NULL;
+    struct opt opts[] = {
+        {"name", OPT_STRING, &name},
+        {"priority", OPT_STRING, &priority_text},
+        {"dry-run", OPT_FLAG, &dry_run},
+        {"force", OPT_FLAG, &force},
+        {NULL, 0, NULL},
+    };
+    char *pos[1];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(argv[0], "expected a grid file (or '-' for standard input)");
+    if (priority_text) {
+        char *end;
+        errno = 0;
+        priority = strtol(priority_text, &end, 10);
+        if (errno || end == priority_text || *end || priority < -1000000 || priority > 1000000)
+            return cli_usage(argv[0], "--priority expects an integer, got '%s'", priority_text);
+        have_priority = true;
+    }
+    if (name && !*name)
+        return cli_usage(argv[0], "--name must not be empty");
+
+    const char *file = pos[0];
+    bool is_stdin = strcmp(file, "-") == 0;
+    const char *label = is_stdin ? "<stdin>" : file;
+    char base_dir[PATH_MAX], default_name[256], msg[1024];
+    char *text = NULL;
+    cJSON *doc = NULL, *resp = NULL;
+    struct grid *g = NULL;
+    struct err e = ERR_INIT;
+    size_t len = 0;
+
+    if (is_stdin) {
+        if (!getcwd(base_dir, sizeof base_dir)) {
+            snprintf(msg, sizeof msg, "cannot get the current directory: %s", strerror(errno));
+            rc = local_error(cli, CLI_FAILED, "mlpctl submit", "io", NULL, msg);
+            goto out;
+        }
+        text = read_stream(stdin, &len);
+        snprintf(default_name, sizeof default_name, "stdin");
+    } else {
+        FILE *f = fopen(file, "rb");
+        if (f) {
+            text = read_stream(f, &len);
+            fclose(f);
+        }
+        base_name(default_name, sizeof default_name, file);
+        if (text && dir_of(base_dir, sizeof base_dir, file) != 0) {
+            free(text);
+            text = NULL;
+        }
+    }
+    if (!text) {
+        snprintf(msg, sizeof msg, "cannot read the grid file: %s", strerror(errno));
+        rc = local_error(cli, CLI_INVALID, label, "io", NULL, msg);
+        goto out;
+    }
+
+    doc = cJSON_ParseWithLength(text, len);
+    if (!doc) {
+        int line, col;
+        const char *at = cJSON_GetErrorPtr();
+        line_col(text, at ? at : text + len, &line, &col);
+        snprintf(msg, sizeof msg, "line %d, column %d: not valid JSON", line, col);
+        rc = local_error(cli, CLI_INVALID, label, "invalid_grid", NULL, msg);
+        goto out;
+    }
+    if (!cJSON_IsObject(doc)) {
+        snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(doc));
+        rc = local_error(cli, CLI_INVALID, label, "invalid_grid", NULL, msg);
+        goto out;
+    }
+
+    struct grid_opts go = {
+        .default_name = default_name,
+        .base_dir = base_dir,
+        .max_trials = 0,
+        .force = force,
+    };
+    int grc = grid_parse(doc, &go, &g, &e);
+    if (grc != 0) {
+        if (grc == MLP_ETOO_LARGE)
+            snprintf(msg, sizeof msg, "%s (pass --force to queue it anyway)", e.msg);
+        else
+            snprintf(msg, sizeof msg, "%s", e.msg[0] ? e.msg : err_default_msg(grc));
+        rc = local_error(cli, grc == MLP_ENOMEM ? CLI_FAILED : CLI_INVALID, label, err_name(grc),
+                         e.path, msg);
+        goto out;
+    }
+    const char *sweep_name = name ? name : grid_name(g);
+
+    if (dry_run && !cli_reachable(cli)) {
+        /* Still useful without a daemon: the expansion is the same one mlpd does. */
+        fprintf(stderr, "mlpctl: mlpd is not reachable at %s; datasets were not checked\n",
+                cli->socket_path);
+        if (cli->json) {
+            print_local_json(g, sweep_name);
+        } else {
+            printf("%s: %zu configurations × %zu seeds = %zu trials (dry run, nothing queued)\n",
+                   sweep_name, grid_n_configs(g), grid_n_seeds(g), grid_n_trials(g));
+            print_first(g);
+        }
+        rc = CLI_OK;
+        goto out;
+    }
+
+    cJSON *req = cmd_req("submit");
+    if (req) {
+        cJSON_AddItemToObject(req, "grid", doc);
+        doc = NULL;
+        cJSON_AddStringToObject(req, "base_dir", base_dir);
+        cJSON_AddStringToObject(req, "name", sweep_name);
+        if (have_priority)
+            cJSON_AddNumberToObject(req, "priority", (double)priority);
+        if (dry_run)
+            cJSON_AddBoolToObject(req, "dry_run", true);
+        if (force)
+            cJSON_AddBoolToObject(req, "force", true);
+    }
+    rc = cmd_request(cli, req, &resp, label);
+    if (rc != CLI_OK)
+        goto out;
+    if (cli->json) {
+        cmd_print_resp(cli, resp, rc);
+        goto out;
+    }
+    double trials = table_num(resp, "trials"), configs = table_num(resp, "configs");
+    if (!isfinite(trials))
+        trials = (double)grid_n_trials(g);
+    if (!isfinite(configs))
+        configs = (double)grid_n_configs(g);
+    if (dry_run) {
+        printf("%s: %.0f configurations × %zu seeds = %.0f trials (dry run, nothing queued)\n",
+               sweep_name, configs, grid_n_seeds(g), trials);
+        print_first(g);
+    } else {
+        const cJSON *s = json_get(resp, "sweep");
+        const cJSON *nm = json_get(s, "name");
+        printf("submitted sweep %.0f \"%s\": %.0f configurations × %zu seeds = %.0f trials\n",
+               table_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : sweep_name, configs,
+               grid_n_seeds(g), trials);
+    }
+out:
+    cJSON_Delete(resp);
+    cJSON_Delete(doc);
+    grid_free(g);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,204 @@
+/*
+ * watch and wait — following a sweep until it ends.
+ *
+ * watch sends one "watch" request and then reads the event lines mlpd
+ * streams (at most two per second) until the "end" event.  On a terminal the
+ * progress line is redrawn in place ("\r" + erase-to-end-of-line) and sized
+ * to the terminal; when stdout is a pipe or file every event is one plain
+ * line, so logs stay readable; with --json each event is one compact JSON
+ * line (JSON Lines — the one verb whose output is a stream).  wait sends one
+ * "wait" request, which mlpd answers when the sweep has ended.  Both exit 0
+ * when every trial of the sweep(s) succeeded and 1 otherwise.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "json.h"
+#include "table.h"
+
+#define BAR_MIN 10
+#define BAR_MAX 40
+
+static const char *str_of(const cJSON *obj, const char *key, const char *dflt)
+{
+    const cJSON *v = json_get(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* A sweep succeeded when every trial is done. */
+static bool sweep_ok(const cJSON *s)
+{
+    double done = table_num(s, "done"), total = table_num(s, "total");
+    return isfinite(done) && done == total;
+}
+
+static int term_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    return 80;
+}
+
+/* "96/160, 2 running, 0 failed, ETA 3m12s, best 0.8912 ± 0.0011" */
+static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, bool tty)
+{
+    char etab[32], best[64] = "—";
+    const cJSON *b = json_get(s, "best");
+    if (cJSON_IsObject(b))
+        table_fmt_stat(best, sizeof best, table_num(b, "mean"), table_num(b, "se"));
+    if (isfinite(eta))
+        table_fmt_duration(etab, sizeof etab, eta);
+    else
+        snprintf(etab, sizeof etab, "—");
+    const char *sep = tty ? "  " : ", ";
+    snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s",
+             table_num(s, "done"), table_num(s, "total"), sep, table_num(s, "running"), sep,
+             table_num(s, "failed"), sep, etab, sep, str_of(s, "metric", ""), best);
+}
+
+static void draw_tty(const cJSON *s, double eta)
+{
+    char fields[512], line[1024];
+    progress_fields(fields, sizeof fields, s, eta, true);
+    double done = table_num(s, "done"), failed = table_num(s, "failed"),
+           cancelled = table_num(s, "cancelled"), total = table_num(s, "total");
+    double ended = (isfinite(done) ? done : 0) + (isfinite(failed) ? failed : 0) +
+                   (isfinite(cancelled) ? cancelled : 0);
+    double frac = total > 0 ? ended / total : 0;
+    if (frac > 1)
+        frac = 1;
+    char name[64];
+    snprintf(name, sizeof name, "%.0f %s", table_num(s, "id"), str_of(s, "name", "?"));
+    int width = term_width() - 1;
+    int rest = (int)(table_text_width(name) + table_text_width(fields)) + 5;
+    int bar = width - rest;
+    if (bar > BAR_MAX)
+        bar = BAR_MAX;
+    if (bar < BAR_MIN)
+        bar = BAR_MIN;
+    char barbuf[BAR_MAX + 1];
+    int fill = (int)(frac * bar + 0.5);
+    for (int i = 0; i < bar; i++)
+        barbuf[i] = i < fill ? '#' : '-';
+    barbuf[bar] = '\0';
+    snprintf(line, sizeof line, "%s [%s] %s", name, barbuf, fields);
+    char el[1024];
+    table_elide(el, sizeof el, line, (size_t)width);
+    printf("\r\033[K%s", el);
+    fflush(stdout);
+}
+
+static void print_end(const cJSON *s)
+{
+    char title[256];
+    printf("%s ended: %.0f/%.0f trials done, %.0f failed, %.0f cancelled\n",
+           cmd_sweep_title(title, sizeof title, s), table_num(s, "done"), table_num(s, "total"),
+           table_num(s, "failed"), table_num(s, "cancelled"));
+}
+
+int cmd_watch(struct cli *cli, int argc, char **argv)
+{
+    struct opt opts[] = {{NULL, 0, NULL}};
+    char *pos[1];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    cJSON *req = cmd_req("watch"), *ev = NULL;
+    if (npos == 1)
+        cmd_add_sweep(req, pos[0]);
+    bool tty = !cli->json && isatty(STDOUT_FILENO);
+    cJSON *last = cJSON_CreateObject(); /* id → the latest summary of each sweep seen */
+    if (!last) {
+        cJSON_Delete(req);
+        return CLI_FAILED;
+    }
+    double drawn = NAN; /* sweep id on the terminal line */
+    rc = cli_request(cli, req, &ev);
+    while (rc == CLI_OK) {
+        const char *kind = str_of(ev, "event", "");
+        const cJSON *s = json_get(ev, "sweep");
+        bool end = strcmp(kind, "end") == 0;
+        if (cJSON_IsObject(s)) {
+            char key[32];
+            snprintf(key, sizeof key, "%.0f", table_num(s, "id"));
+            cJSON *copy = cJSON_Duplicate(s, true);
+            if (json_get(last, key))
+                cJSON_ReplaceItemInObjectCaseSensitive(last, key, copy);
+            else
+                cJSON_AddItemToObject(last, key, copy);
+        }
+        if (cli->json) {
+            cJSON_DeleteItemFromObjectCaseSensitive(ev, "ok");
+            char *text = json_line(ev);
+            if (text)
+                printf("%s\n", text);
+            free(text);
+            fflush(stdout);
+        } else if (cJSON_IsObject(s) && *kind) {
+            double id = table_num(s, "id"), eta = table_num(ev, "eta");
+            if (tty) {
+                if (isfinite(drawn) && drawn != id)
+                    printf("\n");
+                drawn = id;
+                draw_tty(s, eta);
+            } else if (!end) {
+                char fields[512], title[256];
+                progress_fields(fields, sizeof fields, s, eta, false);
+                printf("%s: %s\n", cmd_sweep_title(title, sizeof title, s), fields);
+                fflush(stdout);
+            }
+        }
+        cJSON_Delete(ev);
+        ev = NULL;
+        if (end)
+            break;
+        rc = cli_read_event(cli, &ev);
+    }
+    cJSON_Delete(ev);
+    if (tty && isfinite(drawn))
+        printf("\n");
+    if (rc == CLI_OK) {
+        const cJSON *s;
+        cJSON_ArrayForEach(s, last) {
+            if (!cli->json)
+                print_end(s);
+            if (!sweep_ok(s))
+                rc = CLI_FAILED;
+        }
+        if (!cli->json && !last->child)
+            printf("no active sweeps\n");
+    }
+    cJSON_Delete(last);
+    return rc;
+}
+
+int cmd_wait(struct cli *cli, int argc, char **argv)
+{
+    struct opt opts[] = {{NULL, 0, NULL}};
+    char *pos[1];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(argv[0], "expected a SWEEP (its id or name)");
+    cJSON *resp = NULL;
+    rc = cli_request(cli, cmd_add_sweep(cmd_req("wait"), pos[0]), &resp);
+    if (rc == CLI_OK) {
+        const cJSON *s = json_get(resp, "sweep");
+        if (cli->json)
+            cmd_print_resp(cli, resp, rc);
+        else
+            print_end(s);
+        if (!sweep_ok(s))
+            rc = CLI_FAILED;
+    }
+    cJSON_Delete(resp);
+    return rc;
+}

@@ -1,0 +1,385 @@
+/*
+ * mlpctl — the command-line client of mlpd.
+ *
+ * main() takes the global options (--socket, --json, --help, --version)
+ * wherever they appear, looks the verb up in verbs[] — one row per verb with
+ * its function, whether it talks to mlpd, its usage text and a one-line
+ * summary (git's commands[]) — and runs it.  The verbs themselves live in
+ * cmd_*.c (and plot.c/report.c); they parse their own options with
+ * opts_parse(), which is table-driven too.  Usage errors exit 2 with the
+ * verb's usage; an unknown verb gets a "did you mean" suggestion.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "config.h"
+#include "json.h"
+#include "mlp_version.h"
+
+#if defined(MLPCTL_HAVE_PLOT) || defined(MLPCTL_HAVE_REPORT)
+#include "plot.h"
+#endif
+
+#if !defined(MLPCTL_HAVE_PLOT) || !defined(MLPCTL_HAVE_REPORT)
+/* Stands in for plot/report when those sources are not part of this build. */
+static int cmd_not_built(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    (void)argc;
+    fprintf(stderr, "mlpctl: '%s' is not available in this build\n", argv[0]);
+    return CLI_FAILED;
+}
+#endif
+#ifndef MLPCTL_HAVE_PLOT
+#define cmd_plot cmd_not_built
+#endif
+#ifndef MLPCTL_HAVE_REPORT
+#define cmd_report cmd_not_built
+#endif
+
+struct verb {
+    const char *name;     /* the word on the command line */
+    cli_verb_fn fn;       /* what runs it */
+    bool needs_daemon;    /* talks to mlpd (needs the socket path) */
+    const char *usage;    /* full usage text, printed by --help and on usage errors */
+    const char *summary;  /* one line for `mlpctl help` */
+};
+
+static const struct verb verbs[] = {
+    {"submit", cmd_submit, true,
+     "usage: mlpctl submit FILE|- [--name N] [--priority P] [--dry-run] [--force]\n"
+     "\n"
+     "Validate a grid file (SPEC.md \"The grid file\"), expand it and queue its trials.\n"
+     "FILE '-' reads standard input.  Relative dataset paths are resolved against the\n"
+     "file's directory (the current directory for stdin).  The sweep is named by\n"
+     "--name, else the file's \"name\", else the file's base name without .json.\n"
+     "\n"
+     "  --name N       sweep name\n"
+     "  --priority P   integer; higher runs first (default 0)\n"
+     "  --dry-run      validate and print the count and first configurations; queue nothing\n"
+     "  --force        accept grids larger than the daemon's trial limit\n"
+     "\n"
+     "Exit 4 when the file is invalid (the message names the place, e.g. grid.lr[1]).\n",
+     "validate a grid file and queue its trials"},
+    {"status", cmd_status, true,
+     "usage: mlpctl status\n"
+     "\n"
+     "Daemon version, uptime, workers busy/total, and trials queued/running/done/failed.\n",
+     "daemon and queue status"},
+    {"list", cmd_list, true,
+     "usage: mlpctl list\n"
+     "\n"
+     "Every sweep, newest first: id, name, state, done/total, failed, best metric so far.\n",
+     "list sweeps"},
+    {"show", cmd_show, true,
+     "usage: mlpctl show SWEEP [--by KEY]\n"
+     "\n"
+     "One row per configuration: its varying hyperparameters, seeds done/total, the\n"
+     "sweep's metric as mean ± standard error over seeds, the train−validation gap and\n"
+     "the rank.  The gap is flagged with \"!\" (possible overfitting) when the training\n"
+     "accuracy exceeds the validation accuracy by more than 0.05, or, for loss and MSE\n"
+     "metrics, when the validation value exceeds the training value by more than 25%.\n"
+     "\n"
+     "  --by KEY   instead, the marginal effect of one hyperparameter: for each of its\n"
+     "             values, the metric's mean ± SE over all configurations and seeds\n"
+     "\n"
+     "SWEEP is a sweep id or its unique name.\n",
+     "per-configuration results of a sweep"},
+    {"best", cmd_best, true,
+     "usage: mlpctl best SWEEP [--metric M] [--top K] [--min-seeds N]\n"
+     "\n"
+     "The best configuration(s) by the sweep's metric (or M): mean, sample sd, standard\n"
+     "error, 95% Student-t interval and n over seeds, the test metric at each, and\n"
+     "Welch's t-test of the best against the runner-up.  Works while the sweep runs.\n"
+     "\n"
+     "  --metric M      rank by M (val_accuracy, val_loss, train_accuracy, ...; not test_*)\n"
+     "  --top K         show the K best (default 1; the comparison always uses #1 vs #2)\n"
+     "  --min-seeds N   ignore configurations with fewer than N finished seeds\n",
+     "the best configuration with its statistics"},
+    {"results", cmd_results, true,
+     "usage: mlpctl results SWEEP [--format csv|json] [--trials] [--curves] [--out FILE]\n"
+     "\n"
+     "Export results.  Default: one row per configuration with n and, for every metric,\n"
+     "<metric>_mean, _sd and _se.  Hyperparameters appear under their grid keys (hidden\n"
+     "as [256,128]).  CSV follows RFC 4180 (header row, CRLF, quoted fields).\n"
+     "\n"
+     "  --format F   csv (default) or json (the default with --json)\n"
+     "  --trials     one row per trial: trial, config, keys, seed, state, attempts, metrics\n"
+     "  --curves     one row per trial and epoch: trial, config, keys, seed, epoch, losses,\n"
+     "               accuracies, seconds\n"
+     "  --out FILE   write to FILE instead of standard output\n",
+     "export results as CSV or JSON"},
+    {"trial", cmd_trial, true,
+     "usage: mlpctl trial ID\n"
+     "\n"
+     "One trial: configuration, seed, state, metrics, per-epoch curve, the tail of its log.\n",
+     "one trial in detail"},
+    {"watch", cmd_watch, true,
+     "usage: mlpctl watch [SWEEP]\n"
+     "\n"
+     "Live progress until the sweep ends (without SWEEP: every active sweep).  On a\n"
+     "terminal a redrawn line with a bar, done/total, running, failed, ETA and the best\n"
+     "so far; otherwise one plain line per progress event (with --json: one JSON object\n"
+     "per line).  Exits like wait: 0 when every trial succeeded, 1 otherwise.\n",
+     "live progress of a sweep"},
+    {"wait", cmd_wait, true,
+     "usage: mlpctl wait SWEEP\n"
+     "\n"
+     "Block until the sweep ends.  Exit 0 if every trial succeeded, 1 otherwise.\n",
+     "block until a sweep ends"},
+    {"cancel", cmd_control, true,
+     "usage: mlpctl cancel SWEEP\n\nCancel the sweep's queued and running trials.\n",
+     "cancel a sweep"},
+    {"pause", cmd_control, true,
+     "usage: mlpctl pause SWEEP\n\nStart no new trials of the sweep (running ones finish).\n",
+     "pause a sweep"},
+    {"resume", cmd_control, true,
+     "usage: mlpctl resume SWEEP\n\nLet a paused sweep start trials again.\n",
+     "resume a paused sweep"},
+    {"retry", cmd_control, true,
+     "usage: mlpctl retry SWEEP\n\nRe-queue the sweep's failed trials.\n",
+     "re-queue failed trials"},
+    {"shutdown", cmd_shutdown, true,
+     "usage: mlpctl shutdown [--now]\n"
+     "\n"
+     "Stop mlpd: running trials finish first; with --now they are stopped and re-queued\n"
+     "(they run again when mlpd starts).\n",
+     "stop the daemon"},
+    {"data", cmd_data, false,
+     "usage: mlpctl data list\n"
+     "       mlpctl data fetch NAME\n"
+     "\n"
+     "list: the datasets available on this machine and where they are.\n"
+     "fetch: install a dataset into the data dir ($MLPD_DATA, else <state dir>/data).\n"
+     "Both run locally; mlpd need not be running.\n",
+     "list or install datasets"},
+    {"plot", cmd_plot, true,
+     "usage: mlpctl plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by] [--key K]\n"
+     "\n"
+     "Draw a self-contained SVG: ranking (metric ± SE per configuration), curves (mean\n"
+     "learning curves ± SE bands), gap (train vs validation), by (marginal effect of --key).\n",
+     "draw a plot of a sweep (SVG)"},
+    {"report", cmd_report, true,
+     "usage: mlpctl report SWEEP --out FILE.html\n"
+     "\n"
+     "One self-contained HTML file with the sweep's tables and every plot.\n",
+     "HTML report of a sweep"},
+    {"help", NULL, false, "usage: mlpctl help [VERB]\n", "show help for mlpctl or a verb"},
+};
+
+#define N_VERBS (sizeof verbs / sizeof verbs[0])
+
+static const struct verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < N_VERBS; i++)
+        if (strcmp(verbs[i].name, name) == 0)
+            return &verbs[i];
+    return NULL;
+}
+
+const char *cli_verb_usage(const char *verb)
+{
+    const struct verb *v = find_verb(verb);
+    return v ? v->usage : NULL;
+}
+
+static void print_main_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mlpctl [--socket PATH] [--json] VERB [ARGS]\n"
+            "       mlpctl help [VERB] | --version\n"
+            "\n"
+            "Verbs:\n");
+    for (size_t i = 0; i < N_VERBS; i++)
+        fprintf(out, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(out,
+            "\n"
+            "Options (before or after the verb):\n"
+            "  --socket PATH  mlpd's socket (default $MLPD_SOCKET, else <state dir>/mlpd.sock)\n"
+            "  --json         one JSON document on stdout, for scripts\n"
+            "  --help         this text, or the verb's usage after a verb\n"
+            "  --version      print mlpctl's version\n"
+            "\n"
+            "A SWEEP is named by its id or its unique name.  Exit codes: 0 success, 1 the\n"
+            "operation failed (or a waited-for sweep had failures), 2 usage error, 3 mlpd\n"
+            "unreachable, 4 invalid input.\n");
+}
+
+static int unknown_verb(const char *name)
+{
+    const char *names[N_VERBS + 1];
+    for (size_t i = 0; i < N_VERBS; i++)
+        names[i] = verbs[i].name;
+    names[N_VERBS] = NULL;
+    const char *guess = json_suggest(name, names);
+    fprintf(stderr, "mlpctl: unknown verb '%s'", name);
+    if (guess)
+        fprintf(stderr, " (did you mean '%s'?)", guess);
+    fprintf(stderr, "\nRun 'mlpctl help' for the list of verbs.\n");
+    return CLI_USAGE;
+}
+
+static int help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_main_usage(stdout);
+        return CLI_OK;
+    }
+    const struct verb *v = find_verb(argv[1]);
+    if (!v)
+        return unknown_verb(argv[1]);
+    fputs(v->usage, stdout);
+    return CLI_OK;
+}
+
+static const struct opt *find_opt(const struct opt *opts, const char *name, size_t len)
+{
+    for (const struct opt *o = opts; o && o->name; o++)
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+int opts_parse(const char *verb, int argc, char **argv, const struct opt *opts, char **pos,
+               int maxpos, int *npos)
+{
+    bool only_pos = false;
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            if (*npos >= maxpos)
+                return cli_usage(verb, "unexpected argument '%s'", a);
+            pos[(*npos)++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = true;
+            continue;
+        }
+        if (a[1] != '-')
+            return cli_usage(verb, "unknown option '%s'", a);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const struct opt *o = find_opt(opts, name, len);
+        if (!o)
+            return cli_usage(verb, "unknown option '--%.*s'", (int)len, name);
+        if (o->type == OPT_FLAG) {
+            if (eq)
+                return cli_usage(verb, "option '--%s' takes no value", o->name);
+            *(bool *)o->dst = true;
+            continue;
+        }
+        const char *val = eq ? eq + 1 : NULL;
+        if (!val) {
+            if (i + 1 >= argc)
+                return cli_usage(verb, "option '--%s' needs a value", o->name);
+            val = argv[++i];
+        }
+        if (o->type == OPT_STRING) {
+            *(const char **)o->dst = val;
+            continue;
+        }
+        char *end;
+        errno = 0;
+        long v = strtol(val, &end, 10);
+        if (errno || end == val || *end)
+            return cli_usage(verb, "option '--%s' expects an integer, got '%s'", o->name, val);
+        *(long *)o->dst = v;
+    }
+    return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    char sockbuf[CONFIG_PATH_MAX];
+    struct cli cli = {.socket_path = NULL, .json = false, .fd = -1, .rbuf_ = NULL};
+    bool want_help = false, want_version = false;
+    char **args = calloc((size_t)argc + 1, sizeof(char *));
+    int nargs = 0, rc;
+    if (!args) {
+        fprintf(stderr, "mlpctl: out of memory\n");
+        return CLI_FAILED;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    /* Global options anywhere before a "--"; the rest goes to the verb in order. */
+    bool rest = false;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (rest) {
+            args[nargs++] = a;
+        } else if (strcmp(a, "--") == 0) {
+            rest = true;
+            args[nargs++] = a;
+        } else if (strcmp(a, "--json") == 0) {
+            cli.json = true;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            want_help = true;
+        } else if (strcmp(a, "--version") == 0) {
+            want_version = true;
+        } else if (strcmp(a, "--socket") == 0) {
+            if (i + 1 >= argc) {
+                rc = cli_usage(NULL, "option '--socket' needs a value");
+                goto out;
+            }
+            cli.socket_path = argv[++i];
+        } else if (strncmp(a, "--socket=", 9) == 0) {
+            cli.socket_path = a + 9;
+        } else {
+            args[nargs++] = a;
+        }
+    }
+
+    if (want_version) {
+        printf("mlpctl %s\n", MLP_VERSION);
+        rc = CLI_OK;
+        goto out;
+    }
+    if (nargs == 0) {
+        print_main_usage(want_help ? stdout : stderr);
+        rc = want_help ? CLI_OK : CLI_USAGE;
+        goto out;
+    }
+    const struct verb *v = find_verb(args[0]);
+    if (!v) {
+        rc = unknown_verb(args[0]);
+        goto out;
+    }
+    if (want_help) {
+        fputs(v->usage, stdout);
+        rc = CLI_OK;
+        goto out;
+    }
+    if (!v->fn) {
+        rc = help(nargs, args);
+        goto out;
+    }
+    if (!cli.socket_path) {
+        if (config_socket_path(sockbuf, sizeof sockbuf) != 0) {
+            if (v->needs_daemon) {
+                fprintf(stderr, "mlpctl: cannot tell where mlpd's socket is ($HOME is not set); "
+                                "set MLPD_SOCKET or MLPD_HOME, or pass --socket PATH.\n");
+                rc = CLI_UNREACHABLE;
+                goto out;
+            }
+            sockbuf[0] = '\0';
+        }
+        cli.socket_path = sockbuf;
+    }
+    rc = v->fn(&cli, nargs, args);
+    if (fflush(stdout) != 0 && errno != EPIPE && rc == CLI_OK) {
+        fprintf(stderr, "mlpctl: writing output failed: %s\n", strerror(errno));
+        rc = CLI_FAILED;
+    }
+out:
+    cli_disconnect(&cli);
+    free(args);
+    return rc;
+}

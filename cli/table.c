@@ -1,0 +1,422 @@
+/*
+ * table — aligned tables and number formats (see table.h).
+ *
+ * Cells are copied into per-row arrays of strings; nothing is printed until
+ * table_print knows every width.  Fitting to a width shrinks the widest
+ * shrinkable column one step at a time, so long hyperparameter columns give
+ * up space before short ones and numeric columns never lose digits.
+ */
+#include "table.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+#define TABLE_GAP 2        /* spaces between columns */
+#define TABLE_MIN_SHRINK 8 /* a shrinkable column keeps at least this many columns */
+
+struct table_col {
+    char *header;            /* column title */
+    enum table_align align;  /* left for text, right for numbers */
+    bool shrink;             /* may be narrowed and elided */
+};
+
+struct table {
+    struct table_col *cols;  /* ncols columns */
+    size_t ncols;
+    char ***rows;            /* nrows rows of ncols cells (NULL = empty) */
+    size_t nrows, caprows;
+    size_t next;             /* next cell index in the current row */
+};
+
+struct table *table_new(void)
+{
+    return calloc(1, sizeof(struct table));
+}
+
+void table_free(struct table *t)
+{
+    if (!t)
+        return;
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++)
+            free(t->rows[r][c]);
+        free(t->rows[r]);
+    }
+    free(t->rows);
+    for (size_t c = 0; c < t->ncols; c++)
+        free(t->cols[c].header);
+    free(t->cols);
+    free(t);
+}
+
+int table_column(struct table *t, const char *header, enum table_align align, bool shrink)
+{
+    if (t->nrows > 0)
+        return -1;
+    struct table_col *nc = realloc(t->cols, (t->ncols + 1) * sizeof(*nc));
+    if (!nc)
+        return -1;
+    t->cols = nc;
+    char *h = strdup(header ? header : "");
+    if (!h)
+        return -1;
+    t->cols[t->ncols++] = (struct table_col){.header = h, .align = align, .shrink = shrink};
+    return 0;
+}
+
+int table_row(struct table *t)
+{
+    if (t->nrows == t->caprows) {
+        size_t cap = t->caprows ? t->caprows * 2 : 16;
+        char ***nr = realloc(t->rows, cap * sizeof(*nr));
+        if (!nr)
+            return -1;
+        t->rows = nr;
+        t->caprows = cap;
+    }
+    char **row = calloc(t->ncols ? t->ncols : 1, sizeof(char *));
+    if (!row)
+        return -1;
+    t->rows[t->nrows++] = row;
+    t->next = 0;
+    return 0;
+}
+
+int table_cell(struct table *t, const char *text)
+{
+    if (t->nrows == 0)
+        return -1;
+    size_t c = t->next++;
+    if (c >= t->ncols)
+        return 0;
+    if (!text)
+        return 0;
+    char *s = strdup(text);
+    if (!s)
+        return -1;
+    free(t->rows[t->nrows - 1][c]);
+    t->rows[t->nrows - 1][c] = s;
+    return 0;
+}
+
+int table_cellf(struct table *t, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return table_cell(t, buf);
+}
+
+size_t table_rows(const struct table *t)
+{
+    return t->nrows;
+}
+
+size_t table_text_width(const char *s)
+{
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80)
+            w++;
+    return w;
+}
+
+char *table_elide(char *buf, size_t n, const char *s, size_t width)
+{
+    if (n == 0)
+        return buf;
+    if (table_text_width(s) <= width) {
+        snprintf(buf, n, "%s", s);
+        return buf;
+    }
+    /* Keep width-1 code points, then the ellipsis (3 bytes in UTF-8). */
+    size_t keep = width ? width - 1 : 0, cps = 0, i = 0;
+    while (s[i]) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80) {
+            if (cps == keep)
+                break;
+            cps++;
+        }
+        i++;
+    }
+    if (width == 0 || i + 4 > n) {
+        /* No room for the ellipsis: cut on a code point boundary only. */
+        size_t m = i < n - 1 ? i : n - 1;
+        while (m > 0 && ((unsigned char)s[m] & 0xC0) == 0x80)
+            m--;
+        memcpy(buf, s, m);
+        buf[m] = '\0';
+        return buf;
+    }
+    memcpy(buf, s, i);
+    memcpy(buf + i, "…", 4); /* includes the NUL */
+    return buf;
+}
+
+static size_t *natural_widths(const struct table *t)
+{
+    size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(size_t));
+    if (!w)
+        return NULL;
+    for (size_t c = 0; c < t->ncols; c++) {
+        w[c] = table_text_width(t->cols[c].header);
+        for (size_t r = 0; r < t->nrows; r++) {
+            const char *s = t->rows[r][c];
+            size_t cw = s ? table_text_width(s) : 0;
+            if (cw > w[c])
+                w[c] = cw;
+        }
+    }
+    return w;
+}
+
+static size_t sum_widths(const size_t *w, size_t ncols)
+{
+    size_t total = 0;
+    for (size_t c = 0; c < ncols; c++)
+        total += w[c];
+    return total + (ncols ? (ncols - 1) * TABLE_GAP : 0);
+}
+
+size_t table_width(const struct table *t)
+{
+    size_t *w = natural_widths(t);
+    if (!w)
+        return 0;
+    size_t total = sum_widths(w, t->ncols);
+    free(w);
+    return total;
+}
+
+/* Print one line of cells; elides cells wider than their column. */
+static void print_line(const struct table *t, FILE *out, const size_t *w, char *const *cells,
+                       bool header)
+{
+    /* The last non-empty cell ends the line so no trailing blanks are printed. */
+    size_t last = 0;
+    for (size_t c = 0; c < t->ncols; c++) {
+        const char *s = header ? t->cols[c].header : cells[c];
+        if (s && *s)
+            last = c + 1;
+    }
+    char buf[4096];
+    for (size_t c = 0; c < last; c++) {
+        const char *s = header ? t->cols[c].header : cells[c];
+        table_elide(buf, sizeof buf, s ? s : "", w[c]);
+        size_t cw = table_text_width(buf), pad = w[c] > cw ? w[c] - cw : 0;
+        bool right = t->cols[c].align == TABLE_RIGHT;
+        if (c > 0)
+            fprintf(out, "%*s", TABLE_GAP, "");
+        if (right)
+            fprintf(out, "%*s", (int)pad, "");
+        fputs(buf, out);
+        if (!right && c + 1 < last)
+            fprintf(out, "%*s", (int)pad, "");
+    }
+    fputc('\n', out);
+}
+
+void table_print(const struct table *t, FILE *out, size_t width)
+{
+    size_t *w = natural_widths(t);
+    if (!w)
+        return;
+    if (width > 0) {
+        size_t total = sum_widths(w, t->ncols);
+        while (total > width) {
+            size_t best = t->ncols;
+            for (size_t c = 0; c < t->ncols; c++)
+                if (t->cols[c].shrink && w[c] > TABLE_MIN_SHRINK &&
+                    (best == t->ncols || w[c] > w[best]))
+                    best = c;
+            if (best == t->ncols)
+                break;
+            w[best]--;
+            total--;
+        }
+    }
+    print_line(t, out, w, NULL, true);
+    for (size_t r = 0; r < t->nrows; r++)
+        print_line(t, out, w, t->rows[r], false);
+    free(w);
+}
+
+double table_num(const cJSON *obj, const char *key)
+{
+    const cJSON *v = obj ? json_get(obj, key) : NULL;
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+void table_stat_get(const cJSON *o, struct table_stat *s)
+{
+    double n = table_num(o, "n");
+    s->n = isfinite(n) ? (int)n : 0;
+    s->mean = table_num(o, "mean");
+    s->sd = table_num(o, "sd");
+    s->se = table_num(o, "se");
+    s->ci_low = table_num(o, "ci_low");
+    s->ci_high = table_num(o, "ci_high");
+}
+
+char *table_fmt_num(char *buf, size_t n, double x)
+{
+    if (!isfinite(x))
+        snprintf(buf, n, "—");
+    else
+        snprintf(buf, n, "%.4f", x);
+    return buf;
+}
+
+char *table_fmt_stat(char *buf, size_t n, double mean, double se)
+{
+    if (!isfinite(mean))
+        snprintf(buf, n, "—");
+    else if (!isfinite(se))
+        snprintf(buf, n, "%.4f", mean);
+    else if (se > 0 && se < 0.00005)
+        snprintf(buf, n, "%.4f ± %.1e", mean, se);
+    else
+        snprintf(buf, n, "%.4f ± %.4f", mean, se);
+    return buf;
+}
+
+/* "1.5e-04" → "1.5e-4", "2e+03" → "2e3". */
+static void tidy_exponent(char *s)
+{
+    char *e = strchr(s, 'e');
+    if (!e)
+        return;
+    char *src = e + 1, *dst = e + 1;
+    if (*src == '+')
+        src++;
+    else if (*src == '-')
+        *dst++ = *src++;
+    while (*src == '0' && src[1])
+        src++;
+    memmove(dst, src, strlen(src) + 1);
+}
+
+char *table_fmt_param_num(char *buf, size_t n, double x)
+{
+    if (!isfinite(x)) {
+        snprintf(buf, n, "%s", isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
+        return buf;
+    }
+    if (x == floor(x) && fabs(x) < 1e15) {
+        snprintf(buf, n, "%.0f", x);
+        return buf;
+    }
+    /* Fewest significant digits (up to 6) that give x back. */
+    int p = 1;
+    char plain[64], expo[64];
+    for (; p < 6; p++) {
+        snprintf(plain, sizeof plain, "%.*g", p, x);
+        if (strtod(plain, NULL) == x)
+            break;
+    }
+    snprintf(plain, sizeof plain, "%.*g", p, x);
+    tidy_exponent(plain);
+    snprintf(expo, sizeof expo, "%.*e", p - 1, x);
+    tidy_exponent(expo);
+    snprintf(buf, n, "%s", strlen(expo) < strlen(plain) ? expo : plain);
+    return buf;
+}
+
+/* Append compact text of v to buf at *len (bounded). */
+static void append_value(char *buf, size_t n, size_t *len, const cJSON *v)
+{
+    char tmp[256];
+    const char *s = tmp;
+    char *owned = NULL;
+    if (cJSON_IsNumber(v))
+        table_fmt_param_num(tmp, sizeof tmp, v->valuedouble);
+    else if (cJSON_IsString(v))
+        s = v->valuestring;
+    else if (cJSON_IsBool(v))
+        s = cJSON_IsTrue(v) ? "true" : "false";
+    else if (cJSON_IsNull(v) || !v)
+        s = "null";
+    else if (cJSON_IsArray(v)) {
+        size_t l = 0;
+        tmp[l++] = '[';
+        tmp[l] = '\0';
+        const cJSON *it;
+        bool first = true;
+        cJSON_ArrayForEach(it, v) {
+            if (!first && l + 1 < sizeof tmp) {
+                tmp[l++] = ',';
+                tmp[l] = '\0';
+            }
+            first = false;
+            append_value(tmp, sizeof tmp, &l, it);
+        }
+        if (l + 1 < sizeof tmp) {
+            tmp[l++] = ']';
+            tmp[l] = '\0';
+        }
+    } else {
+        owned = json_line(v);
+        s = owned ? owned : "?";
+    }
+    if (*len < n) {
+        int w = snprintf(buf + *len, n - *len, "%s", s);
+        if (w > 0)
+            *len = *len + (size_t)w < n ? *len + (size_t)w : n - 1;
+    }
+    free(owned);
+}
+
+char *table_fmt_value(char *buf, size_t n, const cJSON *v)
+{
+    size_t len = 0;
+    if (n == 0)
+        return buf;
+    buf[0] = '\0';
+    append_value(buf, n, &len, v);
+    return buf;
+}
+
+char *table_fmt_config(char *buf, size_t n, const cJSON *grid)
+{
+    size_t len = 0;
+    if (n == 0)
+        return buf;
+    buf[0] = '\0';
+    const cJSON *it;
+    cJSON_ArrayForEach(it, grid) {
+        if (len + 1 >= n)
+            break;
+        int w = snprintf(buf + len, n - len, "%s%s=", len ? " " : "", it->string);
+        if (w < 0)
+            break;
+        len = len + (size_t)w < n ? len + (size_t)w : n - 1;
+        append_value(buf, n, &len, it);
+    }
+    return buf;
+}
+
+char *table_fmt_duration(char *buf, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, n, "—");
+        return buf;
+    }
+    long long t = llround(s);
+    if (t < 60)
+        snprintf(buf, n, "%llds", t);
+    else if (t < 3600)
+        snprintf(buf, n, "%lldm%02llds", t / 60, t % 60);
+    else if (t < 86400)
+        snprintf(buf, n, "%lldh%02lldm", t / 3600, t % 3600 / 60);
+    else
+        snprintf(buf, n, "%lldd%02lldh", t / 86400, t % 86400 / 3600);
+    return buf;
+}

@@ -338,9 +338,9 @@ static int idx_open(struct idx *f, const char *path, bool images, struct err *e)
     uint32_t magic = be32(h);
     if (magic != want) {
         err_set(e, MLP_EINVALID_DATASET, path,
-                "%s: not an IDX %s file: magic 0x%08x, expected 0x%08x", base_name(path),
-                images ? "image (ubyte, 3 dimensions)" : "label (ubyte, 1 dimension)", magic,
-                want);
+                "%s: not an IDX %s file: magic 0x%08x, expected 0x%08x (unsigned bytes, %s)",
+                base_name(path), images ? "image" : "label", magic, want,
+                images ? "3 dimensions" : "1 dimension");
         goto fail;
     }
     got = gzread(f->gz, h + 4, (unsigned)(hlen - 4));
@@ -733,8 +733,8 @@ static int load_csv(const struct ds_spec *spec, const struct sources *src, struc
             }
         if (k < 2 && out) {
             rc = err_set(e, MLP_EINVALID_DATASET, src->path[0],
-                         "every label is %g: a classifier needs at least two classes",
-                         (double)uniq[0]);
+                         "%s: every label is %g: a classifier needs at least two classes",
+                         base_name(src->path[0]), (double)uniq[0]);
             goto out;
         }
     }

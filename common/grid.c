@@ -150,7 +150,7 @@ static int seed_ix_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-static int grid__seeds(struct grid *g, const cJSON *v, long hard, struct err *e)
+static int grid__seeds(struct grid *g, const cJSON *v, long hard, bool force, struct err *e)
 {
     int64_t n;
     const char *want = "an integer >= 1 or a non-empty list of distinct integers";
@@ -166,8 +166,8 @@ static int grid__seeds(struct grid *g, const cJSON *v, long hard, struct err *e)
         if (!json_is_int(v, &n) || n < 1)
             return grid__bad(e, "seeds", want, v);
         if (n > hard)
-            return err_set(e, MLP_ETOO_LARGE, "seeds", "%lld seeds is more than the limit of %ld trials",
-                           (long long)n, hard);
+            return err_set(e, MLP_ETOO_LARGE, "seeds", "%lld seeds is more than the limit of %ld trials%s",
+                           (long long)n, hard, force ? "" : "; use --force to submit it anyway");
         g->n_seeds = (size_t)n;
         g->seeds = malloc(g->n_seeds * sizeof *g->seeds);
         if (!g->seeds)
@@ -180,8 +180,8 @@ static int grid__seeds(struct grid *g, const cJSON *v, long hard, struct err *e)
         return grid__bad(e, "seeds", want, v);
     size_t cnt = (size_t)cJSON_GetArraySize(v);
     if (cnt > (size_t)hard)
-        return err_set(e, MLP_ETOO_LARGE, "seeds", "%zu seeds is more than the limit of %ld trials",
-                       cnt, hard);
+        return err_set(e, MLP_ETOO_LARGE, "seeds", "%zu seeds is more than the limit of %ld trials%s",
+                       cnt, hard, force ? "" : "; use --force to submit it anyway");
     g->seeds = malloc(cnt * sizeof *g->seeds);
     struct seed_ix *ix = malloc(cnt * sizeof *ix);
     if (!g->seeds || !ix) {
@@ -278,7 +278,7 @@ struct grid_obj {
     const cJSON *obj;
     size_t n_keys;
     const char *keys[32];       /* at most one per hyperparameter */
-    const cJSON *vals[32][1];   /* the list of each key */
+    const cJSON *vals[32];      /* the list of each key */
     size_t sizes[32];
 };
 
@@ -318,7 +318,7 @@ static int grid__check_obj(const cJSON *obj, const char *where, const cJSON *bas
         if (go->n_keys >= sizeof go->keys / sizeof go->keys[0])
             return err_set(e, MLP_EINTERNAL, path, "too many grid keys");
         go->keys[go->n_keys] = it->string;
-        go->vals[go->n_keys][0] = it;
+        go->vals[go->n_keys] = it;
         go->sizes[go->n_keys] = i;
         go->n_keys++;
     }
@@ -435,7 +435,7 @@ static int grid__expand(struct grid *g, const struct grid_obj *go, const struct 
     size_t idx[32] = {0};
     const cJSON *cur[32];
     for (size_t k = 0; k < go->n_keys; k++)
-        cur[k] = go->vals[k][0]->child;
+        cur[k] = go->vals[k]->child;
     for (;;) {
         struct hparams cfg = *base;
         for (size_t k = 0; k < go->n_keys; k++) {
@@ -455,7 +455,7 @@ static int grid__expand(struct grid *g, const struct grid_obj *go, const struct 
                 break;
             }
             idx[k] = 0;
-            cur[k] = go->vals[k][0]->child;
+            cur[k] = go->vals[k]->child;
             if (k == 0)
                 return 0;
         }
@@ -518,7 +518,7 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     memset(&g->ds, 0, sizeof g->ds);
     if ((rc = ds_spec_parse(&g->ds, v_ds, "dataset", o ? o->base_dir : NULL, e)) < 0)
         goto fail;
-    if ((rc = grid__seeds(g, v_seeds, limit, e)) < 0)
+    if ((rc = grid__seeds(g, v_seeds, limit, force, e)) < 0)
         goto fail;
     if ((rc = grid__metric(g, v_metric, e)) < 0)
         goto fail;

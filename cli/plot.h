@@ -45,4 +45,58 @@ int plot_gap(FILE *out, const struct cJSON *show_resp);
 /* Marginal effect of one key: `show` op response with `by`. */
 int plot_by(FILE *out, const struct cJSON *show_by_resp);
 
+/*
+ * The plot module's internals, shared by plot.c and report.c (double
+ * underscore: not for other modules).  `why` buffers receive one sentence
+ * when a renderer or writer fails; renderers write nothing to `out` then.
+ */
+
+/* A stat object of the protocol; absent or null fields are NaN, n is 0 when absent. */
+struct plot__stat {
+    int n;
+    double mean, sd, se, lo, hi;   /* lo/hi: the 95% t-interval */
+};
+void plot__get_stat(const struct cJSON *obj, struct plot__stat *s);
+
+/* Number member of obj, NaN when absent, null or not a number. */
+double plot__num(const struct cJSON *obj, const char *key);
+
+/* String member of obj, or dflt. */
+const char *plot__str(const struct cJSON *obj, const char *key, const char *dflt);
+
+/*
+ * A configuration's short label from its varying keys: "hidden=[256,128] lr=0.1";
+ * "config 3" when nothing varies or config is a bare id.  Caller frees; NULL on ENOMEM.
+ */
+char *plot__config_label(const struct cJSON *config);
+
+/* A JSON value as text: strings unquoted, anything else as compact JSON.  Caller frees. */
+char *plot__value_text(const struct cJSON *v);
+
+/* "0.8912" style: 4 decimals below 10, 4 significant digits above; "n/a" when not finite. */
+void plot__fmt_num(char *buf, size_t n, double v);
+
+int plot__ranking(FILE *out, const struct cJSON *best_resp, char *why, size_t whylen);
+int plot__curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *curves_resp,
+                 int top, char *why, size_t whylen);
+int plot__gap(FILE *out, const struct cJSON *show_resp, char *why, size_t whylen);
+int plot__by(FILE *out, const struct cJSON *show_by_resp, char *why, size_t whylen);
+
+/*
+ * Write a file atomically: render into a temporary file beside path, then
+ * rename it over path.  path "-" writes to stdout.  On failure nothing is
+ * left behind and `why` says what went wrong.  Returns CLI_OK or CLI_FAILED
+ * (or the render function's code).
+ */
+typedef int (*plot__render_fn)(FILE *out, void *ctx, char *why, size_t whylen);
+int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *why,
+                     size_t whylen);
+
+/*
+ * One request to the daemon (takes ownership of req).  On an error reply the
+ * response is printed as JSON when --json is set (cli_request already printed
+ * it otherwise) and freed.  Returns a cli_exit code; *resp is set only on CLI_OK.
+ */
+int plot__fetch(struct cli *cli, struct cJSON *req, struct cJSON **resp);
+
 #endif

@@ -1,0 +1,401 @@
+/*
+ * report — `mlpctl report SWEEP --out report.html`: one self-contained HTML
+ * file with the sweep summary, the `best` and `show` tables and every plot
+ * inlined as <svg> (ranking, curves, gap, and `by` for each varying key).
+ *
+ * The page is written as polyglot XHTML (every element closed, only the
+ * five XML entities, UTF-8) so that both HTML parsers and `xmllint --noout`
+ * accept it; no scripts, no external fonts or style sheets.  Each plot is
+ * rendered into memory first, so a plot that cannot be drawn (no curves
+ * yet, say) becomes a sentence in the page instead of half an SVG.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plot.h"
+#include "svg.h"
+
+/* Everything the page is made from; the responses are owned by cmd_report. */
+struct report {
+    const cJSON *best;      /* best op, top = all */
+    const cJSON *show;      /* show op */
+    const cJSON *curves;    /* results op with curves (may be NULL) */
+    const cJSON **by;       /* show op with by, one per key */
+    int nby;
+};
+
+static void esc(FILE *out, const char *s)
+{
+    svg_escape(out, s);
+}
+
+static void fmt_time(char *buf, size_t n, double t)
+{
+    if (!isfinite(t) || t <= 0) {
+        snprintf(buf, n, "\xE2\x80\x94");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(buf, n, "%.0f", t);
+}
+
+/* A table cell holding a number, right-aligned. */
+static void td_num(FILE *out, double v)
+{
+    char b[32];
+    plot__fmt_num(b, sizeof b, v);
+    fprintf(out, "<td class=\"num\">%s</td>", isfinite(v) ? b : "\xE2\x80\x94");
+}
+
+/* "0.8912 ± 0.0011" (or just the mean when there is no SE). */
+static void td_mean_se(FILE *out, const struct plot__stat *s)
+{
+    char m[32], e[32];
+    plot__fmt_num(m, sizeof m, s->mean);
+    plot__fmt_num(e, sizeof e, s->se);
+    if (!isfinite(s->mean))
+        fprintf(out, "<td class=\"num\">\xE2\x80\x94</td>");
+    else if (isfinite(s->se))
+        fprintf(out, "<td class=\"num\">%s \xC2\xB1 %s</td>", m, e);
+    else
+        fprintf(out, "<td class=\"num\">%s</td>", m);
+}
+
+static void td_config(FILE *out, const cJSON *config)
+{
+    char *label = plot__config_label(config);
+    fputs("<td class=\"cfg\">", out);
+    esc(out, label ? label : "?");
+    fputs("</td>", out);
+    free(label);
+}
+
+static void summary_row(FILE *out, const char *k, const char *v)
+{
+    fputs("<tr><th>", out);
+    esc(out, k);
+    fputs("</th><td>", out);
+    esc(out, v);
+    fputs("</td></tr>\n", out);
+}
+
+static void section_summary(FILE *out, const cJSON *sw, const cJSON *show)
+{
+    char b[512];
+    fputs("<h2>Summary</h2>\n<table class=\"kv\">\n", out);
+    snprintf(b, sizeof b, "%.0f", plot__num(sw, "id"));
+    summary_row(out, "id", b);
+    summary_row(out, "name", plot__str(sw, "name", "?"));
+    summary_row(out, "state", plot__str(sw, "state", "?"));
+    char *ds = plot__value_text(cJSON_GetObjectItemCaseSensitive(sw, "dataset"));
+    summary_row(out, "dataset", ds ? ds : "?");
+    free(ds);
+    snprintf(b, sizeof b, "%s (%s)", plot__str(show, "metric", plot__str(sw, "metric", "?")),
+             strcmp(plot__str(show, "direction", "max"), "min") == 0 ? "minimised"
+                                                                      : "maximised");
+    summary_row(out, "metric", b);
+    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
+    char *kt = plot__value_text(keys);
+    summary_row(out, "varying keys", kt && cJSON_GetArraySize(keys) ? kt : "none");
+    free(kt);
+    snprintf(b, sizeof b, "%.0f total: %.0f done, %.0f failed, %.0f running, %.0f queued, %.0f cancelled",
+             plot__num(sw, "total"), plot__num(sw, "done"), plot__num(sw, "failed"),
+             plot__num(sw, "running"), plot__num(sw, "queued"), plot__num(sw, "cancelled"));
+    summary_row(out, "trials", b);
+    fmt_time(b, sizeof b, plot__num(sw, "created"));
+    summary_row(out, "created", b);
+    fmt_time(b, sizeof b, plot__num(sw, "finished"));
+    summary_row(out, "finished", b);
+    fputs("</table>\n", out);
+}
+
+static void section_best(FILE *out, const cJSON *best)
+{
+    const char *metric = plot__str(best, "metric", "metric");
+    const char *test = plot__str(best, "test_metric", "test metric");
+    fputs("<h2>Best configurations</h2>\n", out);
+    const char *sentence =
+        plot__str(cJSON_GetObjectItemCaseSensitive(best, "comparison"), "sentence", NULL);
+    fputs("<p class=\"verdict\">", out);
+    if (sentence) {
+        const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(best, "comparison");
+        esc(out, sentence);
+        fprintf(out, " (Welch's t-test of #1 vs #2: t = %.3g, df = %.3g, p = %.3g)",
+                plot__num(cmp, "t"), plot__num(cmp, "df"), plot__num(cmp, "p"));
+    } else
+        fputs("No comparison: fewer than two configurations have two or more finished seeds.",
+              out);
+    fputs("</p>\n", out);
+    fputs("<table>\n<caption>", out);
+    esc(out, metric);
+    fputs(" per configuration over seeds; the test metric is reported, never ranked on</caption>\n",
+          out);
+    fputs("<tr><th>rank</th><th>configuration</th><th>n</th><th>mean</th><th>sd</th>"
+          "<th>SE</th><th>95% CI</th><th>",
+          out);
+    esc(out, test);
+    fputs(" (mean \xC2\xB1 SE)</th></tr>\n", out);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(best, "configs"))
+    {
+        struct plot__stat s, t;
+        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
+        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "test"), &t);
+        fprintf(out, "<tr><td class=\"num\">%.0f</td>", plot__num(c, "rank"));
+        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"));
+        fprintf(out, "<td class=\"num\">%d</td>", s.n);
+        td_num(out, s.mean);
+        td_num(out, s.sd);
+        td_num(out, s.se);
+        if (isfinite(s.lo) && isfinite(s.hi)) {
+            char lo[32], hi[32];
+            plot__fmt_num(lo, sizeof lo, s.lo);
+            plot__fmt_num(hi, sizeof hi, s.hi);
+            fprintf(out, "<td class=\"num\">[%s, %s]</td>", lo, hi);
+        } else
+            fputs("<td class=\"num\">n &lt; 2: no interval</td>", out);
+        td_mean_se(out, &t);
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n", out);
+}
+
+static void section_show(FILE *out, const cJSON *show)
+{
+    const char *metric = plot__str(show, "metric", "metric");
+    fputs("<h2>All configurations</h2>\n<table>\n<tr><th>rank</th><th>configuration</th>"
+          "<th>seeds done/total</th><th>",
+          out);
+    esc(out, metric);
+    fputs(" (mean \xC2\xB1 SE)</th><th>train (mean \xC2\xB1 SE)</th>"
+          "<th>gap (train \xE2\x88\x92 val)</th></tr>\n",
+          out);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(show, "configs"))
+    {
+        struct plot__stat s, t;
+        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
+        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "train"), &t);
+        double rank = plot__num(c, "rank");
+        if (isfinite(rank))
+            fprintf(out, "<tr><td class=\"num\">%.0f</td>", rank);
+        else
+            fputs("<tr><td class=\"num\">\xE2\x80\x94</td>", out);
+        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"));
+        fprintf(out, "<td class=\"num\">%.0f/%.0f</td>", plot__num(c, "seeds_done"),
+                plot__num(c, "seeds_total"));
+        td_mean_se(out, &s);
+        td_mean_se(out, &t);
+        double gap = plot__num(c, "gap");
+        if (isfinite(gap))
+            fprintf(out, "<td class=\"num\">%+.4f</td>", gap);
+        else
+            fputs("<td class=\"num\">\xE2\x80\x94</td>", out);
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n", out);
+}
+
+/* One plot: its SVG inline, or the reason it could not be drawn. */
+static void section_plot(FILE *out, const char *heading, int kind, const struct report *r,
+                         const cJSON *by)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    char why[512] = "";
+    int rc = CLI_FAILED;
+    FILE *m = open_memstream(&buf, &len);
+    if (m) {
+        switch (kind) {
+        case 0: rc = plot__ranking(m, r->best, why, sizeof why); break;
+        case 1:
+            if (r->curves)
+                rc = plot__curves(m, r->best, r->curves, 5, why, sizeof why);
+            else
+                snprintf(why, sizeof why, "no per-epoch curves were available");
+            break;
+        case 2: rc = plot__gap(m, r->show, why, sizeof why); break;
+        default: rc = plot__by(m, by, why, sizeof why); break;
+        }
+        if (fclose(m) != 0)
+            rc = CLI_FAILED;
+    } else
+        snprintf(why, sizeof why, "out of memory");
+    fputs("<h2>", out);
+    esc(out, heading);
+    fputs("</h2>\n", out);
+    if (rc == CLI_OK && buf) {
+        fputs("<div class=\"plot\">\n", out);
+        fwrite(buf, 1, len, out);
+        fputs("</div>\n", out);
+    } else {
+        fputs("<p class=\"note\">Not drawn: ", out);
+        esc(out, why[0] ? why : "unknown reason");
+        fputs("</p>\n", out);
+    }
+    free(buf);
+}
+
+static const char style[] =
+    "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;"
+    "color:#222;padding:0 1em}"
+    "h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}"
+    "table{border-collapse:collapse;margin:0.5em 0;font-size:0.9em}"
+    "th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}"
+    "th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;"
+    "white-space:nowrap}td.cfg{font-family:'DejaVu Sans Mono',monospace}"
+    "caption{caption-side:bottom;color:#555;text-align:left;padding-top:4px}"
+    "table.kv th{width:9em}.verdict{font-weight:bold}.note{color:#555}"
+    ".plot svg{max-width:100%;height:auto}";
+
+/* The whole page (a plot__render_fn). */
+static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
+{
+    const struct report *r = ctx;
+    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(r->show, "sweep");
+    const char *name = plot__str(sw, "name", "?");
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r->show, "configs")) == 0) {
+        snprintf(why, whylen, "sweep %s has no finished trials yet: nothing to report", name);
+        return CLI_FAILED;
+    }
+    fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+          "<meta charset=\"utf-8\"/>\n<title>mlpsweep report: ",
+          out);
+    esc(out, name);
+    fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>Sweep ", style);
+    esc(out, name);
+    fputs("</h1>\n", out);
+    section_summary(out, sw, r->show);
+    section_best(out, r->best);
+    section_show(out, r->show);
+    section_plot(out, "Ranking", 0, r, NULL);
+    section_plot(out, "Learning curves", 1, r, NULL);
+    section_plot(out, "Train vs validation (bias\xE2\x80\x93variance)", 2, r, NULL);
+    for (int i = 0; i < r->nby; i++) {
+        char h[256];
+        snprintf(h, sizeof h, "Marginal effect of %s",
+                 plot__str(cJSON_GetObjectItemCaseSensitive(r->by[i], "by"), "key", "?"));
+        section_plot(out, h, 3, r, r->by[i]);
+    }
+    fputs("<p class=\"note\">Means over seeds; \xC2\xB1 is one standard error; intervals are "
+          "two-sided 95% Student t-intervals. Generated by mlpctl report.</p>\n</body>\n</html>\n",
+          out);
+    return CLI_OK;
+}
+
+/* A request {"op": op, "sweep": sweep}; NULL on ENOMEM. */
+static cJSON *sweep_req(const char *op, const char *sweep)
+{
+    cJSON *req = cJSON_CreateObject();
+    if (!req || !cJSON_AddStringToObject(req, "op", op) ||
+        !cJSON_AddStringToObject(req, "sweep", sweep)) {
+        cJSON_Delete(req);
+        return NULL;
+    }
+    return req;
+}
+
+#define REPORT_USAGE "report SWEEP --out report.html"
+
+int cmd_report(struct cli *cli, int argc, char **argv)
+{
+    const char *verb = argc > 0 ? argv[0] : "report";
+    const char *sweep = NULL, *outp = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage(verb, "--out needs a value; usage: " REPORT_USAGE);
+            outp = argv[++i];
+        } else if (strncmp(argv[i], "--out=", 6) == 0)
+            outp = argv[i] + 6;
+        else if (strcmp(argv[i], "--json") == 0)
+            cli->json = true;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_usage(verb, "unknown option %s; usage: " REPORT_USAGE, argv[i]);
+        else if (sweep)
+            return cli_usage(verb, "one sweep at a time (got \"%s\" and \"%s\")", sweep, argv[i]);
+        else
+            sweep = argv[i];
+    }
+    if (!sweep)
+        return cli_usage(verb, "which sweep? usage: " REPORT_USAGE);
+    if (!outp || !*outp)
+        return cli_usage(verb, "--out FILE.html is required; usage: " REPORT_USAGE);
+
+    int rc = cli_connect(cli);
+    if (rc != CLI_OK)
+        return rc;
+    struct report r = {0};
+    cJSON *best = NULL, *show = NULL, *curves = NULL, **by = NULL, *req;
+    int nby = 0;
+
+    if (!(req = sweep_req("show", sweep)))
+        goto nomem;
+    if ((rc = plot__fetch(cli, req, &show)) != CLI_OK)
+        goto out;
+    if (!(req = sweep_req("best", sweep)) || !cJSON_AddNumberToObject(req, "top", 1000)) {
+        cJSON_Delete(req);
+        goto nomem;
+    }
+    if ((rc = plot__fetch(cli, req, &best)) != CLI_OK)
+        goto out;
+    if (!(req = sweep_req("results", sweep)) || !cJSON_AddBoolToObject(req, "curves", 1)) {
+        cJSON_Delete(req);
+        goto nomem;
+    }
+    /* Curves are one section among many: without them the report is still worth writing. */
+    if ((rc = plot__fetch(cli, req, &curves)) == CLI_UNREACHABLE)
+        goto out;
+    rc = CLI_OK;
+    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
+    int nkeys = cJSON_GetArraySize(keys);
+    by = calloc((size_t)(nkeys ? nkeys : 1), sizeof *by);
+    if (!by)
+        goto nomem;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys)
+    {
+        if (!cJSON_IsString(k))
+            continue;
+        if (!(req = sweep_req("show", sweep)) || !cJSON_AddStringToObject(req, "by", k->valuestring)) {
+            cJSON_Delete(req);
+            goto nomem;
+        }
+        if ((rc = plot__fetch(cli, req, &by[nby])) != CLI_OK)
+            goto out;
+        nby++;
+    }
+    r.best = best;
+    r.show = show;
+    r.curves = curves;
+    r.by = (const cJSON **)by;
+    r.nby = nby;
+    char why[768] = "";
+    rc = plot__write_file(outp, render_report, &r, why, sizeof why);
+    if (rc != CLI_OK)
+        fprintf(stderr, "mlpctl %s: %s\n", verb, why);
+    else if (cli->json) {
+        cJSON *doc = cJSON_CreateObject();
+        if (doc && cJSON_AddTrueToObject(doc, "ok") && cJSON_AddStringToObject(doc, "out", outp))
+            cli_print_json(doc);
+        cJSON_Delete(doc);
+    } else if (strcmp(outp, "-") != 0)
+        printf("wrote %s\n", outp);
+    goto out;
+nomem:
+    fprintf(stderr, "mlpctl %s: out of memory\n", verb);
+    rc = CLI_FAILED;
+out:
+    for (int i = 0; i < nby; i++)
+        cJSON_Delete(by[i]);
+    free(by);
+    cJSON_Delete(best);
+    cJSON_Delete(show);
+    cJSON_Delete(curves);
+    return rc;
+}

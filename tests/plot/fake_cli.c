@@ -1,0 +1,139 @@
+/*
+ * fake_cli — see fake_cli.h.  Only the functions of cli.h that the plot
+ * module calls are provided.
+ */
+#include "fake_cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char *fx_dir;
+static enum fake_mode fx_mode;
+static int fx_requests;
+
+void fake_cli_init(const char *fixture_dir, enum fake_mode mode)
+{
+    fx_dir = fixture_dir;
+    fx_mode = mode;
+    fx_requests = 0;
+}
+
+int fake_cli_requests(void)
+{
+    return fx_requests;
+}
+
+cJSON *fixture_load(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open fixture %s\n", path);
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, 4096, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    cJSON *doc = cJSON_Parse(buf);
+    free(buf);
+    if (!doc)
+        fprintf(stderr, "fixture %s is not valid JSON\n", path);
+    return doc;
+}
+
+int cli_connect(struct cli *cli)
+{
+    if (fx_mode == FAKE_UNREACHABLE) {
+        fprintf(stderr, "mlpctl: cannot connect to %s (fake)\n",
+                cli->socket_path ? cli->socket_path : "?");
+        return CLI_UNREACHABLE;
+    }
+    cli->fd = 99;
+    return CLI_OK;
+}
+
+/* Empty every list a "nothing finished yet" sweep would have empty. */
+static void make_empty(cJSON *doc)
+{
+    static const char *const lists[] = {"configs", "rows"};
+    for (size_t i = 0; i < 2; i++)
+        if (cJSON_GetObjectItemCaseSensitive(doc, lists[i]))
+            cJSON_ReplaceItemInObjectCaseSensitive(doc, lists[i], cJSON_CreateArray());
+    cJSON *by = cJSON_GetObjectItemCaseSensitive(doc, "by");
+    if (by)
+        cJSON_ReplaceItemInObjectCaseSensitive(by, "values", cJSON_CreateArray());
+}
+
+int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
+{
+    (void)cli;
+    fx_requests++;
+    *resp = NULL;
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "op");
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(req, "by");
+    char name[256] = "";
+    if (fx_mode == FAKE_NOT_FOUND)
+        ;
+    else if (cJSON_IsString(op) && strcmp(op->valuestring, "best") == 0)
+        snprintf(name, sizeof name, "best.json");
+    else if (cJSON_IsString(op) && strcmp(op->valuestring, "show") == 0 && cJSON_IsString(by))
+        snprintf(name, sizeof name, "show_by_%s.json", by->valuestring);
+    else if (cJSON_IsString(op) && strcmp(op->valuestring, "show") == 0)
+        snprintf(name, sizeof name, "show.json");
+    else if (cJSON_IsString(op) && strcmp(op->valuestring, "results") == 0 &&
+             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "curves")))
+        snprintf(name, sizeof name, "curves.json");
+    cJSON_Delete(req);
+    cJSON *doc = name[0] ? fixture_load(fx_dir, name) : NULL;
+    if (!doc) {
+        *resp = cJSON_Parse("{\"ok\":false,\"error\":{\"code\":\"not_found\","
+                            "\"message\":\"no such sweep\",\"path\":\"sweep\"}}");
+        fprintf(stderr, "mlpctl: not_found: no such sweep (fake)\n");
+        return CLI_FAILED;
+    }
+    if (fx_mode == FAKE_EMPTY)
+        make_empty(doc);
+    *resp = doc;
+    return CLI_OK;
+}
+
+void cli_print_json(const cJSON *doc)
+{
+    char *s = cJSON_Print(doc);
+    if (s)
+        printf("%s\n", s);
+    cJSON_free(s);
+}
+
+int cli_usage(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "mlpctl %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_USAGE;
+}

@@ -28,7 +28,7 @@ struct cfg_row {
     const char *name;
     enum cfg_type type;
     double min, max;
-    const char *def;      /* default as text; NULL: computed (see config_defaults) */
+    const char *def; /* default as text; NULL: computed (see config_defaults) */
     size_t off;
     const char *help;
 };
@@ -38,26 +38,34 @@ struct cfg_row {
 static const struct cfg_row config_table[] = {
     {"state_dir", CFG_PATH, 0, 0, "", OFF(state_dir),
      "state directory (default $MLPD_HOME, else ${XDG_STATE_HOME:-~/.local/state}/mlpd)"},
-    {"socket", CFG_PATH, 0, 0, "", OFF(socket), "socket path (default $MLPD_SOCKET, else <state_dir>/mlpd.sock)"},
-    {"data_dir", CFG_PATH, 0, 0, "", OFF(data_dir), "dataset directory (default $MLPD_DATA, else <state_dir>/data)"},
+    {"socket", CFG_PATH, 0, 0, "", OFF(socket),
+     "socket path (default $MLPD_SOCKET, else <state_dir>/mlpd.sock)"},
+    {"data_dir", CFG_PATH, 0, 0, "", OFF(data_dir),
+     "dataset directory (default $MLPD_DATA, else <state_dir>/data)"},
     {"log_file", CFG_PATH, 0, 0, "", OFF(log_file), "daemon log (default <state_dir>/mlpd.log)"},
-    {"worker", CFG_PATH, 0, 0, "", OFF(worker), "mlp-worker executable (default $MLPD_WORKER, else found by mlpd)"},
+    {"worker", CFG_PATH, 0, 0, "", OFF(worker),
+     "mlp-worker executable (default $MLPD_WORKER, else found by mlpd)"},
     {"workers", CFG_INT, 1, 1024, NULL, OFF(workers), "trials run at once (default: online CPUs)"},
     {"threads", CFG_INT, 1, 256, "1", OFF(threads), "OpenBLAS threads per trial"},
-    {"max_attempts", CFG_INT, 1, 100, "3", OFF(max_attempts), "attempts of a trial whose worker crashes"},
-    {"max_trials", CFG_LONG, 1, 10000000, "100000", OFF(max_trials), "largest sweep accepted without --force"},
+    {"max_attempts", CFG_INT, 1, 100, "3", OFF(max_attempts),
+     "attempts of a trial whose worker crashes"},
+    {"max_trials", CFG_LONG, 1, 10000000, "100000", OFF(max_trials),
+     "largest sweep accepted without --force"},
     {"log_max_bytes", CFG_LONG, 1024, 1099511627776.0, "1048576", OFF(log_max_bytes),
      "cap on one trial's stderr log (suffixes k, M, G)"},
-    {"kill_grace", CFG_DOUBLE, 0, 3600, "5", OFF(kill_grace), "seconds between SIGTERM and SIGKILL at a timeout"},
-    {"foreground", CFG_BOOL, 0, 0, "false", OFF(foreground), "stay in the foreground, log to stderr"},
+    {"kill_grace", CFG_DOUBLE, 0, 3600, "5", OFF(kill_grace),
+     "seconds between SIGTERM and SIGKILL at a timeout"},
+    {"foreground", CFG_BOOL, 0, 0, "false", OFF(foreground),
+     "stay in the foreground, log to stderr"},
     {"log_level", CFG_LEVEL, 0, 0, "info", OFF(log_level), "error, warn, info or debug"},
 };
 
 #define CFG_NROWS (sizeof config_table / sizeof config_table[0])
 
 static const char *const config_names[] = {
-    "state_dir", "socket", "data_dir", "log_file", "worker", "workers", "threads", "max_attempts",
-    "max_trials", "log_max_bytes", "kill_grace", "foreground", "log_level", NULL,
+    "state_dir",  "socket",     "data_dir",     "log_file",   "worker",
+    "workers",    "threads",    "max_attempts", "max_trials", "log_max_bytes",
+    "kill_grace", "foreground", "log_level",    NULL,
 };
 
 /* ---- paths ---- */
@@ -127,7 +135,8 @@ int config_mkdir_p(const char *dir, unsigned mode, struct err *e)
                 struct stat st;
                 if (errnum != EEXIST || stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
                     return err_set(e, MLP_EIO, p, "cannot create directory: %s",
-                                   errnum == EEXIST ? "exists and is not a directory" : strerror(errnum));
+                                   errnum == EEXIST ? "exists and is not a directory"
+                                                    : strerror(errnum));
             }
             *s = c;
         }
@@ -162,10 +171,20 @@ static bool config__int(const char *s, bool suffix, double *out)
     double mult = 1;
     if (suffix && *end) {
         switch (*end) {
-        case 'k': case 'K': mult = 1024.0; break;
-        case 'm': case 'M': mult = 1048576.0; break;
-        case 'g': case 'G': mult = 1073741824.0; break;
-        default: return false;
+        case 'k':
+        case 'K':
+            mult = 1024.0;
+            break;
+        case 'm':
+        case 'M':
+            mult = 1048576.0;
+            break;
+        case 'g':
+        case 'G':
+            mult = 1073741824.0;
+            break;
+        default:
+            return false;
         }
         end++;
     }
@@ -180,13 +199,14 @@ static int config__bad(struct err *e, const struct cfg_row *r, const char *value
     switch (r->type) {
     case CFG_INT:
     case CFG_LONG:
-        return err_set(e, MLP_EINVALID_REQUEST, r->name, "expected an integer in [%.0f, %.0f], got \"%s\"",
-                       r->min, r->max, value);
+        return err_set(e, MLP_EINVALID_REQUEST, r->name,
+                       "expected an integer in [%.0f, %.0f], got \"%s\"", r->min, r->max, value);
     case CFG_DOUBLE:
-        return err_set(e, MLP_EINVALID_REQUEST, r->name, "expected a number in [%g, %g], got \"%s\"",
-                       r->min, r->max, value);
+        return err_set(e, MLP_EINVALID_REQUEST, r->name,
+                       "expected a number in [%g, %g], got \"%s\"", r->min, r->max, value);
     case CFG_BOOL:
-        return err_set(e, MLP_EINVALID_REQUEST, r->name, "expected true or false, got \"%s\"", value);
+        return err_set(e, MLP_EINVALID_REQUEST, r->name, "expected true or false, got \"%s\"",
+                       value);
     case CFG_LEVEL:
         return err_set(e, MLP_EINVALID_REQUEST, r->name,
                        "expected error, warn, info or debug, got \"%s\"", value);
@@ -203,7 +223,8 @@ int config_set(struct mlpd_config *c, const char *key, const char *value, struct
     if (!r) {
         const char *s = key ? json_suggest(norm, config_names) : NULL;
         if (s)
-            return err_set(e, MLP_EINVALID_REQUEST, key, "unknown setting (did you mean \"%s\"?)", s);
+            return err_set(e, MLP_EINVALID_REQUEST, key, "unknown setting (did you mean \"%s\"?)",
+                           s);
         return err_set(e, MLP_EINVALID_REQUEST, key ? key : "", "unknown setting");
     }
     if (!value)
@@ -235,7 +256,8 @@ int config_set(struct mlpd_config *c, const char *key, const char *value, struct
         *(double *)f = d;
         return 0;
     case CFG_BOOL:
-        if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") || !strcmp(value, "1"))
+        if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") ||
+            !strcmp(value, "1"))
             *(bool *)f = true;
         else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "off") ||
                  !strcmp(value, "0"))
@@ -298,7 +320,8 @@ int config_load_file(struct mlpd_config *c, const char *path, struct err *e)
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            rc = err_set(e, MLP_EINVALID_REQUEST, where, "expected \"key = value\", got \"%.80s\"", s);
+            rc = err_set(e, MLP_EINVALID_REQUEST, where, "expected \"key = value\", got \"%.80s\"",
+                         s);
             break;
         }
         *eq = '\0';
@@ -382,30 +405,35 @@ static int config__absolute(char *path, struct err *e, const char *name)
 int config_finish(struct mlpd_config *c, struct err *e)
 {
     if (!c->state_dir[0] && config_state_dir(c->state_dir, sizeof c->state_dir) < 0)
-        return err_set(e, MLP_EIO, "state_dir",
-                       "cannot find the state directory: set $MLPD_HOME or $HOME, or use --state-dir");
+        return err_set(
+            e, MLP_EIO, "state_dir",
+            "cannot find the state directory: set $MLPD_HOME or $HOME, or use --state-dir");
     const char *v;
     if (!c->socket[0]) {
-        int rc = (v = config__env("MLPD_SOCKET")) ? config__join(c->socket, sizeof c->socket, v, NULL)
-                                                  : config__join(c->socket, sizeof c->socket,
-                                                                 c->state_dir, "mlpd.sock");
+        int rc = (v = config__env("MLPD_SOCKET"))
+                     ? config__join(c->socket, sizeof c->socket, v, NULL)
+                     : config__join(c->socket, sizeof c->socket, c->state_dir, "mlpd.sock");
         if (rc < 0)
             return err_set(e, MLP_EIO, "socket", "path too long");
     }
     if (!c->data_dir[0]) {
-        int rc = (v = config__env("MLPD_DATA")) ? config__join(c->data_dir, sizeof c->data_dir, v, NULL)
-                                                : config__join(c->data_dir, sizeof c->data_dir,
-                                                               c->state_dir, "data");
+        int rc = (v = config__env("MLPD_DATA"))
+                     ? config__join(c->data_dir, sizeof c->data_dir, v, NULL)
+                     : config__join(c->data_dir, sizeof c->data_dir, c->state_dir, "data");
         if (rc < 0)
             return err_set(e, MLP_EIO, "data_dir", "path too long");
     }
-    if (!c->log_file[0] && config__join(c->log_file, sizeof c->log_file, c->state_dir, "mlpd.log") < 0)
+    if (!c->log_file[0] &&
+        config__join(c->log_file, sizeof c->log_file, c->state_dir, "mlpd.log") < 0)
         return err_set(e, MLP_EIO, "log_file", "path too long");
     if (!c->worker[0] && (v = config__env("MLPD_WORKER")))
         snprintf(c->worker, sizeof c->worker, "%s", v);
-    struct { char *p; const char *name; } paths[] = {
+    struct {
+        char *p;
+        const char *name;
+    } paths[] = {
         {c->state_dir, "state_dir"}, {c->socket, "socket"}, {c->data_dir, "data_dir"},
-        {c->log_file, "log_file"}, {c->worker, "worker"},
+        {c->log_file, "log_file"},   {c->worker, "worker"},
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         /* A bare worker name ("mlp-worker") is looked up in $PATH: keep it. */
@@ -425,7 +453,10 @@ void config_usage(FILE *out)
     for (size_t i = 0; i < CFG_NROWS; i++) {
         const struct cfg_row *r = &config_table[i];
         char flag[64], def[64] = "", range[64] = "";
-        const char *arg = r->type == CFG_PATH ? " PATH" : r->type == CFG_BOOL ? "" : r->type == CFG_LEVEL ? " LEVEL" : " N";
+        const char *arg = r->type == CFG_PATH    ? " PATH"
+                          : r->type == CFG_BOOL  ? ""
+                          : r->type == CFG_LEVEL ? " LEVEL"
+                                                 : " N";
         size_t k = (size_t)snprintf(flag, sizeof flag, "--");
         for (const char *p = r->name; *p && k + 1 < sizeof flag; p++)
             flag[k++] = *p == '_' ? '-' : *p;

@@ -21,7 +21,8 @@
  * SPEC.md defaults.  Each fills buf (size n) and returns 0, or MLP_EIO if $HOME
  * is unset and needed or the path is too long.
  */
-int config_state_dir(char *buf, size_t n);   /* $MLPD_HOME, else ${XDG_STATE_HOME:-$HOME/.local/state}/mlpd */
+int config_state_dir(char *buf,
+                     size_t n); /* $MLPD_HOME, else ${XDG_STATE_HOME:-$HOME/.local/state}/mlpd */
 int config_socket_path(char *buf, size_t n); /* $MLPD_SOCKET, else <state dir>/mlpd.sock */
 int config_data_dir(char *buf, size_t n);    /* $MLPD_DATA, else <state dir>/data */
 
@@ -29,19 +30,19 @@ int config_data_dir(char *buf, size_t n);    /* $MLPD_DATA, else <state dir>/dat
 int config_mkdir_p(const char *dir, unsigned mode, struct err *e);
 
 struct mlpd_config {
-    char state_dir[CONFIG_PATH_MAX];  /* "" = default */
-    char socket[CONFIG_PATH_MAX];     /* "" = default */
-    char data_dir[CONFIG_PATH_MAX];   /* "" = default */
-    char log_file[CONFIG_PATH_MAX];   /* "" = <state dir>/mlpd.log */
-    char worker[CONFIG_PATH_MAX];     /* mlp-worker executable; "" = default */
-    int workers;          /* default: online CPUs (sysconf) */
-    int threads;          /* OpenBLAS threads per trial, default 1 */
-    int max_attempts;     /* default 3 */
-    long max_trials;      /* per-sweep expansion limit, default 100000 */
-    long log_max_bytes;   /* per-trial log cap, default 1 MiB */
-    double kill_grace;    /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
-    bool foreground;      /* do not detach */
-    char log_level[16];   /* "info" */
+    char state_dir[CONFIG_PATH_MAX]; /* "" = default */
+    char socket[CONFIG_PATH_MAX];    /* "" = default */
+    char data_dir[CONFIG_PATH_MAX];  /* "" = default */
+    char log_file[CONFIG_PATH_MAX];  /* "" = <state dir>/mlpd.log */
+    char worker[CONFIG_PATH_MAX];    /* mlp-worker executable; "" = default */
+    int workers;                     /* default: online CPUs (sysconf) */
+    int threads;                     /* OpenBLAS threads per trial, default 1 */
+    int max_attempts;                /* default 3 */
+    long max_trials;                 /* per-sweep expansion limit, default 100000 */
+    long log_max_bytes;              /* per-trial log cap, default 1 MiB */
+    double kill_grace;               /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
+    bool foreground;                 /* do not detach */
+    char log_level[16];              /* "info" */
 };
 
 /* Fill *c with the defaults (paths left "" to be resolved by config_finish). */
@@ -67,8 +68,7 @@ int config_load_file(struct mlpd_config *c, const char *path, struct err *e);
  * settings (e.g. --help, --config) are left for the caller: *used is set to
  * the number of leading arguments consumed.  Returns 0 or the config_set error.
  */
-int config_parse_args(struct mlpd_config *c, int argc, char **argv, int *used,
-                      struct err *e);
+int config_parse_args(struct mlpd_config *c, int argc, char **argv, int *used, struct err *e);
 
 /* Fill "" paths from the environment/defaults above; log_file = <state>/mlpd.log. 0 or MLP_EIO. */
 int config_finish(struct mlpd_config *c, struct err *e);

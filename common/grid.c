@@ -42,9 +42,10 @@ struct grid {
     int64_t *seeds;
 };
 
-static const char *const grid_top_keys[] = {"name", "dataset", "seeds", "metric", "base", "grid", NULL};
-static const char *const grid_metrics[] = {"val_accuracy", "val_loss", "train_accuracy", "train_loss",
-                                           "val_mse", "train_mse", NULL};
+static const char *const grid_top_keys[] = {"name", "dataset", "seeds", "metric",
+                                            "base", "grid",    NULL};
+static const char *const grid_metrics[] = {
+    "val_accuracy", "val_loss", "train_accuracy", "train_loss", "val_mse", "train_mse", NULL};
 
 bool grid_metric_valid(const char *metric)
 {
@@ -78,8 +79,7 @@ static int grid__bad(struct err *e, const char *path, const char *expected, cons
                    json_brief(v, got, sizeof got));
 }
 
-static int grid__unknown(struct err *e, const char *path, const char *key,
-                         const char *const *known)
+static int grid__unknown(struct err *e, const char *path, const char *key, const char *const *known)
 {
     const char *s = json_suggest(key, known);
     if (s)
@@ -166,8 +166,9 @@ static int grid__seeds(struct grid *g, const cJSON *v, long hard, bool force, st
         if (!json_is_int(v, &n) || n < 1)
             return grid__bad(e, "seeds", want, v);
         if (n > hard)
-            return err_set(e, MLP_ETOO_LARGE, "seeds", "%lld seeds is more than the limit of %ld trials%s",
-                           (long long)n, hard, force ? "" : "; use --force to submit it anyway");
+            return err_set(e, MLP_ETOO_LARGE, "seeds",
+                           "%lld seeds is more than the limit of %ld trials%s", (long long)n, hard,
+                           force ? "" : "; use --force to submit it anyway");
         g->n_seeds = (size_t)n;
         g->seeds = malloc(g->n_seeds * sizeof *g->seeds);
         if (!g->seeds)
@@ -180,8 +181,9 @@ static int grid__seeds(struct grid *g, const cJSON *v, long hard, bool force, st
         return grid__bad(e, "seeds", want, v);
     size_t cnt = (size_t)cJSON_GetArraySize(v);
     if (cnt > (size_t)hard)
-        return err_set(e, MLP_ETOO_LARGE, "seeds", "%zu seeds is more than the limit of %ld trials%s",
-                       cnt, hard, force ? "" : "; use --force to submit it anyway");
+        return err_set(e, MLP_ETOO_LARGE, "seeds",
+                       "%zu seeds is more than the limit of %ld trials%s", cnt, hard,
+                       force ? "" : "; use --force to submit it anyway");
     g->seeds = malloc(cnt * sizeof *g->seeds);
     struct seed_ix *ix = malloc(cnt * sizeof *ix);
     if (!g->seeds || !ix) {
@@ -191,7 +193,8 @@ static int grid__seeds(struct grid *g, const cJSON *v, long hard, bool force, st
     size_t i = 0;
     const cJSON *it;
     char path[64];
-    cJSON_ArrayForEach(it, v) {
+    cJSON_ArrayForEach(it, v)
+    {
         snprintf(path, sizeof path, "seeds[%zu]", i);
         if (!json_is_int(it, &n) || n < -GRID_INT53 || n > GRID_INT53) {
             free(ix);
@@ -230,11 +233,13 @@ static int grid__metric(struct grid *g, const cJSON *v, struct err *e)
     if (strncmp(m, "test_", 5) == 0)
         return err_set(e, MLP_EINVALID_GRID, "metric",
                        "test metrics cannot rank configurations (ranking never uses test data); "
-                       "use \"val_%s\"", m + 5);
+                       "use \"val_%s\"",
+                       m + 5);
     if (!grid_metric_valid(m)) {
         const char *s = json_suggest(m, grid_metrics);
         if (s)
-            return err_set(e, MLP_EINVALID_GRID, "metric", "unknown metric (did you mean \"%s\"?)", s);
+            return err_set(e, MLP_EINVALID_GRID, "metric", "unknown metric (did you mean \"%s\"?)",
+                           s);
         return err_set(e, MLP_EINVALID_GRID, "metric",
                        "unknown metric (expected val_accuracy, val_loss, train_accuracy, "
                        "train_loss, val_mse or train_mse)");
@@ -260,7 +265,8 @@ static int grid__base(const cJSON *v, struct hparams *base, struct err *e)
     if (!cJSON_IsObject(v))
         return grid__bad(e, "base", "an object of hyperparameters", v);
     const cJSON *it;
-    cJSON_ArrayForEach(it, v) {
+    cJSON_ArrayForEach(it, v)
+    {
         snprintf(path, sizeof path, "base.%s", it->string);
         if (!hparams_is_key(it->string))
             return grid__unknown_hp(e, path, it->string);
@@ -277,8 +283,8 @@ static int grid__base(const cJSON *v, struct hparams *base, struct err *e)
 struct grid_obj {
     const cJSON *obj;
     size_t n_keys;
-    const char *keys[32];       /* at most one per hyperparameter */
-    const cJSON *vals[32];      /* the list of each key */
+    const char *keys[32];  /* at most one per hyperparameter */
+    const cJSON *vals[32]; /* the list of each key */
     size_t sizes[32];
 };
 
@@ -294,21 +300,24 @@ static int grid__check_obj(const cJSON *obj, const char *where, const cJSON *bas
     if (!cJSON_IsObject(obj))
         return grid__bad(e, where, "an object whose values are lists", obj);
     const cJSON *it;
-    cJSON_ArrayForEach(it, obj) {
+    cJSON_ArrayForEach(it, obj)
+    {
         snprintf(path, sizeof path, "%s.%s", where, it->string);
         if (!hparams_is_key(it->string))
             return grid__unknown_hp(e, path, it->string);
         if (grid__dup_before(obj, it))
             return err_set(e, MLP_EINVALID_GRID, path, "duplicate key");
         if (json_get(base_json, it->string))
-            return err_set(e, MLP_EINVALID_GRID, path,
-                           "\"%s\" is in both base and grid (fix it in base or vary it in grid, not both)",
-                           it->string);
+            return err_set(
+                e, MLP_EINVALID_GRID, path,
+                "\"%s\" is in both base and grid (fix it in base or vary it in grid, not both)",
+                it->string);
         if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0)
             return grid__bad(e, path, "a non-empty list of values", it);
         size_t i = 0;
         const cJSON *v;
-        cJSON_ArrayForEach(v, it) {
+        cJSON_ArrayForEach(v, it)
+        {
             char vpath[300];
             snprintf(vpath, sizeof vpath, "%s[%zu]", path, i++);
             int rc = hparams_set(&scratch, it->string, v, vpath, e);
@@ -484,7 +493,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     /* Top-level keys: known and not repeated. */
     const cJSON *it, *v_name = NULL, *v_ds = NULL, *v_seeds = NULL, *v_metric = NULL,
                      *v_base = NULL, *v_grid = NULL;
-    cJSON_ArrayForEach(it, doc) {
+    cJSON_ArrayForEach(it, doc)
+    {
         const cJSON **slot = NULL;
         if (strcmp(it->string, "name") == 0)
             slot = &v_name;
@@ -512,7 +522,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     if ((rc = grid__name(g, v_name, o, e)) < 0)
         goto fail;
     if (!v_ds) {
-        rc = err_set(e, MLP_EINVALID_GRID, "dataset", "missing key \"dataset\" (a dataset name or object)");
+        rc = err_set(e, MLP_EINVALID_GRID, "dataset",
+                     "missing key \"dataset\" (a dataset name or object)");
         goto fail;
     }
     memset(&g->ds, 0, sizeof g->ds);
@@ -532,8 +543,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     if (v_grid && cJSON_IsArray(v_grid)) {
         n_objs = (size_t)cJSON_GetArraySize(v_grid);
         if (n_objs == 0) {
-            rc = grid__bad(e, "grid", "an object of value lists or a non-empty list of such objects",
-                           v_grid);
+            rc = grid__bad(e, "grid",
+                           "an object of value lists or a non-empty list of such objects", v_grid);
             goto fail;
         }
     } else if (v_grid && !cJSON_IsObject(v_grid)) {
@@ -553,7 +564,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
             goto fail;
     } else {
         size_t i = 0;
-        cJSON_ArrayForEach(it, v_grid) {
+        cJSON_ArrayForEach(it, v_grid)
+        {
             char where[32];
             snprintf(where, sizeof where, "grid[%zu]", i);
             if ((rc = grid__check_obj(it, where, v_base, &objs[i], e)) < 0)
@@ -593,15 +605,17 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
         rc = grid__expand(g, &objs[i], &base, &seen, &cap, limit, e);
         if (rc == MLP_ETOO_LARGE) {
             if (force || limit >= GRID_HARD_MAX)
-                rc = err_set(e, MLP_ETOO_LARGE, "grid",
-                             "the grid expands to more than %ld trials (configurations x %zu seeds), "
-                             "the most accepted even with --force",
-                             GRID_HARD_MAX, g->n_seeds);
+                rc = err_set(
+                    e, MLP_ETOO_LARGE, "grid",
+                    "the grid expands to more than %ld trials (configurations x %zu seeds), "
+                    "the most accepted even with --force",
+                    GRID_HARD_MAX, g->n_seeds);
             else
-                rc = err_set(e, MLP_ETOO_LARGE, "grid",
-                             "the grid expands to more than %ld trials (configurations x %zu seeds); "
-                             "use --force to submit it anyway",
-                             max_trials, g->n_seeds);
+                rc = err_set(
+                    e, MLP_ETOO_LARGE, "grid",
+                    "the grid expands to more than %ld trials (configurations x %zu seeds); "
+                    "use --force to submit it anyway",
+                    max_trials, g->n_seeds);
             goto fail;
         }
         if (rc < 0)

@@ -22,15 +22,15 @@
 
 struct cJSON;
 struct ds_spec;
-struct grid;                               /* opaque */
+struct grid; /* opaque */
 
 #define GRID_DEFAULT_MAX_TRIALS 100000L
 
 struct grid_opts {
-    const char *default_name;  /* sweep name when the file has no "name" (may be NULL) */
-    const char *base_dir;      /* directory relative dataset paths are resolved against */
-    long max_trials;           /* <= 0 means GRID_DEFAULT_MAX_TRIALS */
-    bool force;                /* accept grids larger than max_trials */
+    const char *default_name; /* sweep name when the file has no "name" (may be NULL) */
+    const char *base_dir;     /* directory relative dataset paths are resolved against */
+    long max_trials;          /* <= 0 means GRID_DEFAULT_MAX_TRIALS */
+    bool force;               /* accept grids larger than max_trials */
 };
 
 /*

@@ -37,15 +37,16 @@ enum hp_kind {
 struct hp_row {
     const char *name;
     enum hp_kind kind;
-    double min, max;              /* range; +-INFINITY for open-ended */
-    bool min_incl, max_incl;      /* whether the ends are allowed */
-    bool nullable;                /* null accepted, stored as 0 */
-    double def;                   /* default (numbers, ints, bools, enum index) */
-    size_t off;                   /* offset of the field in struct hparams */
-    const char *const *names;     /* HPK_ENUM: NULL-terminated names */
+    double min, max;          /* range; +-INFINITY for open-ended */
+    bool min_incl, max_incl;  /* whether the ends are allowed */
+    bool nullable;            /* null accepted, stored as 0 */
+    double def;               /* default (numbers, ints, bools, enum index) */
+    size_t off;               /* offset of the field in struct hparams */
+    const char *const *names; /* HPK_ENUM: NULL-terminated names */
 };
 
-static const char *const act_names[] = {"relu", "leaky_relu", "elu", "selu", "tanh", "sigmoid", NULL};
+static const char *const act_names[] = {"relu", "leaky_relu", "elu", "selu",
+                                        "tanh", "sigmoid",    NULL};
 static const char *const opt_names[] = {"sgd", "momentum", "adam", NULL};
 static const char *const norm_names[] = {"standardize", "minmax", "none", NULL};
 static const char *const init_names[] = {"he", "xavier", "gaussian", "zeros", NULL};
@@ -79,16 +80,16 @@ static const struct hp_row hp_table[] = {
 #define HP_NROWS (sizeof hp_table / sizeof hp_table[0])
 
 /* Enum fields are written through int pointers (hp__set_enum). */
-_Static_assert(sizeof(enum hp_activation) == sizeof(int) && sizeof(enum hp_optimizer) == sizeof(int) &&
+_Static_assert(sizeof(enum hp_activation) == sizeof(int) &&
+                   sizeof(enum hp_optimizer) == sizeof(int) &&
                    sizeof(enum hp_normalize) == sizeof(int) && sizeof(enum hp_init) == sizeof(int),
                "hp enums must be int-sized");
 
 /* Key names, NULL-terminated, for suggestions. */
 static const char *const hp_keys[] = {
-    "hidden", "activation", "optimizer", "momentum", "lr", "batch_size", "epochs",
-    "l1", "l2", "dropout", "batch_norm", "grad_noise", "normalize", "init",
-    "init_scale", "early_stop", "val_fraction", "split_seed", "train_size",
-    "max_seconds", NULL,
+    "hidden",     "activation", "optimizer",    "momentum",   "lr",         "batch_size",  "epochs",
+    "l1",         "l2",         "dropout",      "batch_norm", "grad_noise", "normalize",   "init",
+    "init_scale", "early_stop", "val_fraction", "split_seed", "train_size", "max_seconds", NULL,
 };
 
 static const char *const es_keys[] = {"patience", "min_delta", NULL};
@@ -154,9 +155,8 @@ static bool hp__in_range(double d, double min, double max, bool min_incl, bool m
 }
 
 /* Check a number against a range; on failure report with the row's wording. */
-static int hp__number(const cJSON *val, enum hp_kind kind, double min, double max,
-                      bool min_incl, bool max_incl, bool nullable, const char *path,
-                      double *out, struct err *e)
+static int hp__number(const cJSON *val, enum hp_kind kind, double min, double max, bool min_incl,
+                      bool max_incl, bool nullable, const char *path, double *out, struct err *e)
 {
     char want[128];
     bool integral = kind != HPK_NUM;
@@ -183,7 +183,8 @@ static int hp__set_layers(struct hparams *hp, const struct hp_row *r, const cJSO
     int widths[HP_MAX_LAYERS];
     int i = 0;
     const cJSON *it;
-    cJSON_ArrayForEach(it, val) {
+    cJSON_ArrayForEach(it, val)
+    {
         double d;
         snprintf(sub, sizeof sub, "%s[%d]", path, i);
         if (hp__number(it, HPK_INT, r->min, r->max, true, true, false, sub, &d, e) < 0)
@@ -196,8 +197,7 @@ static int hp__set_layers(struct hparams *hp, const struct hp_row *r, const cJSO
     return 0;
 }
 
-static int hp__set_early_stop(struct hparams *hp, const cJSON *val, const char *path,
-                              struct err *e)
+static int hp__set_early_stop(struct hparams *hp, const cJSON *val, const char *path, struct err *e)
 {
     char sub[256];
     if (cJSON_IsNull(val)) {
@@ -210,7 +210,8 @@ static int hp__set_early_stop(struct hparams *hp, const cJSON *val, const char *
     const cJSON *it;
     bool seen_p = false, seen_d = false;
     double patience = 0, min_delta = 0;
-    cJSON_ArrayForEach(it, val) {
+    cJSON_ArrayForEach(it, val)
+    {
         snprintf(sub, sizeof sub, "%s.%s", path, it->string);
         if (strcmp(it->string, "patience") == 0) {
             if (seen_p)
@@ -289,8 +290,8 @@ int hparams_set(struct hparams *hp, const char *key, const cJSON *val, const cha
     case HPK_I64:
         if (r->nullable && cJSON_IsNull(val)) {
             d = 0;
-        } else if (hp__number(val, r->kind, r->min, r->max, r->min_incl, r->max_incl,
-                              r->nullable, path, &d, e) < 0) {
+        } else if (hp__number(val, r->kind, r->min, r->max, r->min_incl, r->max_incl, r->nullable,
+                              path, &d, e) < 0) {
             return MLP_EINVALID_SPEC;
         }
         if (r->kind == HPK_NUM)
@@ -310,11 +311,21 @@ void hparams_default(struct hparams *hp)
     for (size_t i = 0; i < HP_NROWS; i++) {
         const struct hp_row *r = &hp_table[i];
         switch (r->kind) {
-        case HPK_NUM: *(double *)hp__field(hp, r) = r->def; break;
-        case HPK_INT: *(int *)hp__field(hp, r) = (int)r->def; break;
-        case HPK_I64: *(int64_t *)hp__field(hp, r) = (int64_t)r->def; break;
-        case HPK_BOOL: *(bool *)hp__field(hp, r) = r->def != 0; break;
-        case HPK_ENUM: *(int *)hp__field(hp, r) = (int)r->def; break;
+        case HPK_NUM:
+            *(double *)hp__field(hp, r) = r->def;
+            break;
+        case HPK_INT:
+            *(int *)hp__field(hp, r) = (int)r->def;
+            break;
+        case HPK_I64:
+            *(int64_t *)hp__field(hp, r) = (int64_t)r->def;
+            break;
+        case HPK_BOOL:
+            *(bool *)hp__field(hp, r) = r->def != 0;
+            break;
+        case HPK_ENUM:
+            *(int *)hp__field(hp, r) = (int)r->def;
+            break;
         case HPK_LAYERS:
             hp->n_hidden = 2;
             hp->hidden[0] = 100;
@@ -349,7 +360,8 @@ int hparams_from_json(struct hparams *hp, const cJSON *obj, const char *prefix, 
     if (!cJSON_IsObject(obj))
         return hp__bad(e, prefix, "an object", obj);
     const cJSON *it;
-    cJSON_ArrayForEach(it, obj) {
+    cJSON_ArrayForEach(it, obj)
+    {
         snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", it->string);
         for (const cJSON *p = obj->child; p != it; p = p->next)
             if (strcmp(p->string, it->string) == 0)
@@ -408,7 +420,9 @@ cJSON *hparams_to_json(const struct hparams *hp)
             break;
         }
         case HPK_LAYERS: {
-            int n = hp->n_hidden < 0 ? 0 : hp->n_hidden > HP_MAX_LAYERS ? HP_MAX_LAYERS : hp->n_hidden;
+            int n = hp->n_hidden < 0               ? 0
+                    : hp->n_hidden > HP_MAX_LAYERS ? HP_MAX_LAYERS
+                                                   : hp->n_hidden;
             v = cJSON_CreateIntArray(hp->hidden, n);
             break;
         }

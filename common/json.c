@@ -53,13 +53,27 @@ static void jb_str(struct jbuf *b, const char *s)
         const char *esc = NULL;
         char u[8];
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
         default:
             if (c < 0x20) {
                 snprintf(u, sizeof u, "\\u%04x", c);
@@ -93,7 +107,8 @@ static void jb_value(struct jbuf *b, const cJSON *v, int depth)
     } else if (cJSON_IsFalse(v)) {
         jb_put(b, "false", 5);
     } else if (cJSON_IsRaw(v)) {
-        jb_put(b, v->valuestring ? v->valuestring : "", v->valuestring ? strlen(v->valuestring) : 0);
+        jb_put(b, v->valuestring ? v->valuestring : "",
+               v->valuestring ? strlen(v->valuestring) : 0);
     } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
         bool obj = cJSON_IsObject(v);
         jb_put(b, obj ? "{" : "[", 1);

@@ -28,7 +28,8 @@ char *json_line(const struct cJSON *v);
 /* Whether v is a number with an integral value within int64; stores it in *out (may be NULL). */
 bool json_is_int(const struct cJSON *v, int64_t *out);
 
-/* What v is, for messages: "a string", "a number", "null", "a boolean", "a list", "an object", "nothing" (v NULL). */
+/* What v is, for messages: "a string", "a number", "null", "a boolean", "a list", "an object",
+ * "nothing" (v NULL). */
 const char *json_type_name(const struct cJSON *v);
 
 /*

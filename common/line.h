@@ -19,13 +19,13 @@
 #define LINE_MAX_BYTES (16u << 20)
 
 struct line_buf {
-    char *buf;        /* heap storage, cap bytes */
-    size_t len;       /* bytes held, from buf[0] */
-    size_t cap;       /* allocated size */
-    size_t max;       /* longest accepted line, excluding '\n' */
-    size_t start;     /* first byte not yet returned */
-    bool discarding;  /* dropping an oversize line until its '\n' */
-    size_t tail;      /* bytes of the unfinished last line held (they hold no '\n') */
+    char *buf;       /* heap storage, cap bytes */
+    size_t len;      /* bytes held, from buf[0] */
+    size_t cap;      /* allocated size */
+    size_t max;      /* longest accepted line, excluding '\n' */
+    size_t start;    /* first byte not yet returned */
+    bool discarding; /* dropping an oversize line until its '\n' */
+    size_t tail;     /* bytes of the unfinished last line held (they hold no '\n') */
 };
 
 /* Initialise an empty buffer; max is the longest line accepted (0 means LINE_MAX_BYTES). */

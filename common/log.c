@@ -21,8 +21,8 @@
 
 #include "err.h"
 
-static int log_fd = -1;           /* -1: stderr */
-static char *log_path;            /* NULL: stderr */
+static int log_fd = -1; /* -1: stderr */
+static char *log_path;  /* NULL: stderr */
 static int log_level = LOG_INFO;
 
 static const char *const log_names[] = {"error", "warn", "info", "debug"};
@@ -110,8 +110,8 @@ void log_msg(int level, const char *fmt, ...)
     gmtime_r(&ts.tv_sec, &tm);
     static const char *const tags[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     int k = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, tags[level]);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, tags[level]);
     size_t len = k > 0 ? (size_t)k : 0;
     va_list ap;
     va_start(ap, fmt);

@@ -13,13 +13,13 @@
 #include <stddef.h>
 
 struct stat_summary {
-    int n;               /* finite values used */
-    double mean;         /* NaN when n == 0 */
-    double sd;           /* sample sd (n-1 denominator); NaN when n < 2 */
-    double se;           /* sd / sqrt(n); NaN when n < 2 */
-    double ci_low;       /* mean -/+ t_{(1+level)/2, n-1} * se; NaN when n < 2 */
+    int n;         /* finite values used */
+    double mean;   /* NaN when n == 0 */
+    double sd;     /* sample sd (n-1 denominator); NaN when n < 2 */
+    double se;     /* sd / sqrt(n); NaN when n < 2 */
+    double ci_low; /* mean -/+ t_{(1+level)/2, n-1} * se; NaN when n < 2 */
     double ci_high;
-    int n_nonfinite;     /* NaN / inf values excluded */
+    int n_nonfinite; /* NaN / inf values excluded */
 };
 
 /*
@@ -38,9 +38,9 @@ double stats_t_quantile(double p, double df);
 double stats_betainc(double a, double b, double x);
 
 struct welch {
-    double t;    /* (mean_a - mean_b) / sqrt(se_a^2 + se_b^2) */
-    double df;   /* Welch–Satterthwaite degrees of freedom */
-    double p;    /* two-sided p-value */
+    double t;  /* (mean_a - mean_b) / sqrt(se_a^2 + se_b^2) */
+    double df; /* Welch–Satterthwaite degrees of freedom */
+    double p;  /* two-sided p-value */
 };
 
 /*

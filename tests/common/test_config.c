@@ -174,8 +174,8 @@ static void test_args_and_finish(void)
     struct mlpd_config c;
     struct err e = ERR_INIT;
     config_defaults(&c);
-    char *argv[] = {"--workers", "2", "--kill-grace=1.5", "--foreground", "--state-dir", "rel/state",
-                    "--config", "x.conf"};
+    char *argv[] = {"--workers",   "2",         "--kill-grace=1.5", "--foreground",
+                    "--state-dir", "rel/state", "--config",         "x.conf"};
     int used = -1;
     CHECK_EQ_INT(config_parse_args(&c, 8, argv, &used, &e), 0);
     CHECK_EQ_INT(used, 6);

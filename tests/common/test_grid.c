@@ -57,12 +57,11 @@ static char *varying(const struct grid *g, size_t i)
 
 static void test_spec_example(void)
 {
-    const char *text =
-        "{\"name\": \"fashion-reg\", \"dataset\": \"circles\", \"seeds\": 10,"
-        " \"metric\": \"val_accuracy\","
-        " \"base\": {\"epochs\": 20, \"batch_size\": 128, \"activation\": \"relu\"},"
-        " \"grid\": {\"hidden\": [[100, 100], [256, 128]], \"lr\": [0.1, 0.03],"
-        "            \"l2\": [0, 0.0001], \"dropout\": [0, 0.2]}}";
+    const char *text = "{\"name\": \"fashion-reg\", \"dataset\": \"circles\", \"seeds\": 10,"
+                       " \"metric\": \"val_accuracy\","
+                       " \"base\": {\"epochs\": 20, \"batch_size\": 128, \"activation\": \"relu\"},"
+                       " \"grid\": {\"hidden\": [[100, 100], [256, 128]], \"lr\": [0.1, 0.03],"
+                       "            \"l2\": [0, 0.0001], \"dropout\": [0, 0.2]}}";
     struct grid *g;
     struct err e = ERR_INIT;
     CHECK_EQ_INT(parse(text, &g, &e), 0);
@@ -155,7 +154,8 @@ static void test_defaults_and_seeds(void)
         CHECK_EQ_INT(grid_n_trials(g), 3);
         grid_free(g);
     }
-    CHECK_EQ_INT(parse("{\"dataset\": \"xor\", \"seeds\": 1e1, \"metric\": \"train_loss\"}", &g, &e), 0);
+    CHECK_EQ_INT(
+        parse("{\"dataset\": \"xor\", \"seeds\": 1e1, \"metric\": \"train_loss\"}", &g, &e), 0);
     if (g) {
         CHECK_EQ_INT(grid_n_seeds(g), 10);
         CHECK(!grid_metric_maximize(g));
@@ -190,8 +190,8 @@ static void test_errors(void)
                "base.activaton", "unknown key (did you mean \"activation\"?)");
     expect_err("{\"dataset\": \"circles\", \"base\": {\"epochs\": 1.5}}", MLP_EINVALID_GRID,
                "base.epochs", "expected an integer >= 1, got 1.5");
-    expect_err("{\"dataset\": \"circles\", \"base\": {\"lr\": 0.1, \"lr\": 0.2}}", MLP_EINVALID_GRID,
-               "base.lr", "duplicate key");
+    expect_err("{\"dataset\": \"circles\", \"base\": {\"lr\": 0.1, \"lr\": 0.2}}",
+               MLP_EINVALID_GRID, "base.lr", "duplicate key");
     expect_err("{\"dataset\": \"circles\", \"base\": [1]}", MLP_EINVALID_GRID, "base",
                "expected an object of hyperparameters, got [1]");
     expect_err("{\"dataset\": \"circles\", \"grid\": {\"droput\": [0.1]}}", MLP_EINVALID_GRID,
@@ -201,19 +201,20 @@ static void test_errors(void)
     expect_err("{\"dataset\": \"circles\", \"base\": {\"lr\": 0.1}, \"grid\": {\"lr\": [0.2]}}",
                MLP_EINVALID_GRID, "grid.lr",
                "\"lr\" is in both base and grid (fix it in base or vary it in grid, not both)");
-    expect_err("{\"dataset\": \"circles\", \"base\": {\"lr\": 0.1}, \"grid\": [{\"l2\": [0]}, {\"lr\": [0.2]}]}",
+    expect_err("{\"dataset\": \"circles\", \"base\": {\"lr\": 0.1}, \"grid\": [{\"l2\": [0]}, "
+               "{\"lr\": [0.2]}]}",
                MLP_EINVALID_GRID, "grid[1].lr", NULL);
     expect_err("{\"dataset\": \"circles\", \"grid\": {\"lr\": 0.1}}", MLP_EINVALID_GRID, "grid.lr",
                "expected a non-empty list of values, got 0.1");
     expect_err("{\"dataset\": \"circles\", \"grid\": {\"lr\": []}}", MLP_EINVALID_GRID, "grid.lr",
                "expected a non-empty list of values, got []");
-    expect_err("{\"dataset\": \"circles\", \"grid\": {\"lr\": [0.1], \"lr\": [0.2]}}", MLP_EINVALID_GRID,
-               "grid.lr", "duplicate key");
+    expect_err("{\"dataset\": \"circles\", \"grid\": {\"lr\": [0.1], \"lr\": [0.2]}}",
+               MLP_EINVALID_GRID, "grid.lr", "duplicate key");
     expect_err("{\"dataset\": \"circles\", \"grid\": []}", MLP_EINVALID_GRID, "grid",
                "expected an object of value lists or a non-empty list of such objects, got []");
     expect_err("{\"dataset\": \"circles\", \"grid\": \"lr\"}", MLP_EINVALID_GRID, "grid", NULL);
-    expect_err("{\"dataset\": \"circles\", \"grid\": [{\"lr\": [0.1]}, 3]}", MLP_EINVALID_GRID, "grid[1]",
-               "expected an object whose values are lists, got 3");
+    expect_err("{\"dataset\": \"circles\", \"grid\": [{\"lr\": [0.1]}, 3]}", MLP_EINVALID_GRID,
+               "grid[1]", "expected an object whose values are lists, got 3");
     expect_err("{\"dataset\": \"circles\", \"seed\": 3}", MLP_EINVALID_GRID, "seed",
                "unknown key (did you mean \"seeds\"?)");
     expect_err("{\"dataset\": \"circles\", \"grdi\": {}}", MLP_EINVALID_GRID, "grdi",
@@ -226,12 +227,16 @@ static void test_errors(void)
                "expected a non-empty string, got \"\"");
     expect_err("{\"dataset\": \"circles\", \"name\": 5}", MLP_EINVALID_GRID, "name", NULL);
     expect_err("{\"dataset\": \"circles\", \"name\": \"a\\nb\"}", MLP_EINVALID_GRID, "name", NULL);
-    expect_err("{\"dataset\": \"circles\", \"metric\": \"test_accuracy\"}", MLP_EINVALID_GRID, "metric",
-               "test metrics cannot rank configurations (ranking never uses test data); use \"val_accuracy\"");
-    expect_err("{\"dataset\": \"circles\", \"metric\": \"val_acuracy\"}", MLP_EINVALID_GRID, "metric",
-               "unknown metric (did you mean \"val_accuracy\"?)");
-    expect_err("{\"dataset\": \"circles\", \"metric\": \"val_mse\"}", MLP_EINVALID_GRID, "metric", NULL);
-    expect_err("[1, 2]", MLP_EINVALID_GRID, "", "expected a JSON object (the grid file), got [1,2]");
+    expect_err("{\"dataset\": \"circles\", \"metric\": \"test_accuracy\"}", MLP_EINVALID_GRID,
+               "metric",
+               "test metrics cannot rank configurations (ranking never uses test data); use "
+               "\"val_accuracy\"");
+    expect_err("{\"dataset\": \"circles\", \"metric\": \"val_acuracy\"}", MLP_EINVALID_GRID,
+               "metric", "unknown metric (did you mean \"val_accuracy\"?)");
+    expect_err("{\"dataset\": \"circles\", \"metric\": \"val_mse\"}", MLP_EINVALID_GRID, "metric",
+               NULL);
+    expect_err("[1, 2]", MLP_EINVALID_GRID, "",
+               "expected a JSON object (the grid file), got [1,2]");
     /* Dataset errors keep their own code. */
     struct grid *g;
     struct err e = ERR_INIT;
@@ -248,8 +253,9 @@ static void test_regression_metric(void)
 {
     struct grid *g;
     struct err e = ERR_INIT;
-    const char *csv = "{\"dataset\": {\"format\": \"csv\", \"train\": \"a.csv\", \"test\": \"b.csv\","
-                      " \"task\": \"regression\"}%s}";
+    const char *csv =
+        "{\"dataset\": {\"format\": \"csv\", \"train\": \"a.csv\", \"test\": \"b.csv\","
+        " \"task\": \"regression\"}%s}";
     char text[256];
     snprintf(text, sizeof text, csv, "");
     CHECK_EQ_INT(parse(text, &g, &e), 0);
@@ -270,7 +276,9 @@ static void test_dedup_and_union(void)
     struct err e = ERR_INIT;
     /* Across objects: 0.2 appears in both; 1e-1 is 0.1. */
     CHECK_EQ_INT(parse("{\"dataset\": \"circles\", \"seeds\": 2,"
-                       " \"grid\": [{\"lr\": [0.1, 0.2]}, {\"lr\": [0.2, 0.3, 1e-1]}]}", &g, &e), 0);
+                       " \"grid\": [{\"lr\": [0.1, 0.2]}, {\"lr\": [0.2, 0.3, 1e-1]}]}",
+                       &g, &e),
+                 0);
     if (g) {
         CHECK_EQ_INT(grid_n_configs(g), 3);
         CHECK_EQ_INT(grid_n_trials(g), 6);
@@ -281,8 +289,10 @@ static void test_dedup_and_union(void)
         grid_free(g);
     }
     /* Identical through defaults: lr 0.1 and epochs 20 are both the default configuration. */
-    CHECK_EQ_INT(parse("{\"dataset\": \"circles\", \"grid\": [{\"lr\": [0.1]}, {\"epochs\": [20, 5]}]}",
-                       &g, &e), 0);
+    CHECK_EQ_INT(
+        parse("{\"dataset\": \"circles\", \"grid\": [{\"lr\": [0.1]}, {\"epochs\": [20, 5]}]}", &g,
+              &e),
+        0);
     if (g) {
         CHECK_EQ_INT(grid_n_configs(g), 2);
         CHECK_EQ_INT(grid_n_keys(g), 2);
@@ -295,9 +305,11 @@ static void test_dedup_and_union(void)
         grid_free(g);
     }
     /* Within one list, and with nested values (hidden, early_stop). */
-    CHECK_EQ_INT(parse("{\"dataset\": \"circles\", \"grid\": {\"hidden\": [[64], [64.0], [32, 32]],"
-                       " \"early_stop\": [null, {\"patience\": 3}, {\"min_delta\": 0, \"patience\": 3}]}}",
-                       &g, &e), 0);
+    CHECK_EQ_INT(
+        parse("{\"dataset\": \"circles\", \"grid\": {\"hidden\": [[64], [64.0], [32, 32]],"
+              " \"early_stop\": [null, {\"patience\": 3}, {\"min_delta\": 0, \"patience\": 3}]}}",
+              &g, &e),
+        0);
     if (g) {
         CHECK_EQ_INT(grid_n_configs(g), 4);
         CHECK_EQ_INT(grid_config(g, 1)->es_patience, 3);
@@ -305,7 +317,9 @@ static void test_dedup_and_union(void)
         grid_free(g);
     }
     /* Values one ulp apart are different configurations. */
-    CHECK_EQ_INT(parse("{\"dataset\": \"circles\", \"grid\": {\"lr\": [0.1, 0.10000000000000002]}}", &g, &e), 0);
+    CHECK_EQ_INT(
+        parse("{\"dataset\": \"circles\", \"grid\": {\"lr\": [0.1, 0.10000000000000002]}}", &g, &e),
+        0);
     if (g) {
         CHECK_EQ_INT(grid_n_configs(g), 2);
         grid_free(g);
@@ -316,7 +330,8 @@ static void test_limits(void)
 {
     struct grid *g;
     struct err e = ERR_INIT;
-    const char *text = "{\"dataset\": \"circles\", \"seeds\": 3, \"grid\": {\"lr\": [0.1, 0.2, 0.3, 0.4]}}";
+    const char *text =
+        "{\"dataset\": \"circles\", \"seeds\": 3, \"grid\": {\"lr\": [0.1, 0.2, 0.3, 0.4]}}";
     struct grid_opts o = {.max_trials = 12};
     CHECK_EQ_INT(parse_opts(text, &o, &g, &e), 0);
     grid_free(g);
@@ -334,8 +349,12 @@ static void test_limits(void)
     /* The limit counts distinct configurations: 8 combinations, 4 distinct, x 3 seeds = 12. */
     o.force = false;
     o.max_trials = 12;
-    CHECK_EQ_INT(parse_opts("{\"dataset\": \"circles\", \"seeds\": 3, \"grid\": [{\"lr\": [0.1, 0.2, 0.3, 0.4]},"
-                            " {\"lr\": [0.4, 0.3, 0.2, 0.1]}]}", &o, &g, &e), 0);
+    CHECK_EQ_INT(
+        parse_opts(
+            "{\"dataset\": \"circles\", \"seeds\": 3, \"grid\": [{\"lr\": [0.1, 0.2, 0.3, 0.4]},"
+            " {\"lr\": [0.4, 0.3, 0.2, 0.1]}]}",
+            &o, &g, &e),
+        0);
     grid_free(g);
     /* Default limit 100000: 100001 seeds x 1 configuration is too many. */
     CHECK_EQ_INT(parse("{\"dataset\": \"circles\", \"seeds\": 100001}", &g, &e), MLP_ETOO_LARGE);
@@ -346,8 +365,12 @@ static void test_limits(void)
      * expanding anything (expanding would not finish within the test timeout). */
     const char *vals[] = {
         "\"hidden\": [[1],[2],[3],[4],[5],[6],[7],[8],[9],[10]]",
-        "\"activation\": [\"relu\",\"elu\",\"selu\",\"tanh\",\"sigmoid\",\"relu\",\"elu\",\"selu\",\"tanh\",\"sigmoid\"]",
-        "\"optimizer\": [\"sgd\",\"adam\",\"momentum\",\"sgd\",\"adam\",\"momentum\",\"sgd\",\"adam\",\"momentum\",\"sgd\"]",
+        "\"activation\": "
+        "[\"relu\",\"elu\",\"selu\",\"tanh\",\"sigmoid\",\"relu\",\"elu\",\"selu\",\"tanh\","
+        "\"sigmoid\"]",
+        "\"optimizer\": "
+        "[\"sgd\",\"adam\",\"momentum\",\"sgd\",\"adam\",\"momentum\",\"sgd\",\"adam\","
+        "\"momentum\",\"sgd\"]",
         "\"momentum\": [0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9]",
         "\"lr\": [1,2,3,4,5,6,7,8,9,10]",
         "\"batch_size\": [1,2,3,4,5,6,7,8,9,10]",
@@ -357,10 +380,15 @@ static void test_limits(void)
         "\"dropout\": [0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9]",
         "\"batch_norm\": [true,false,true,false,true,false,true,false,true,false]",
         "\"grad_noise\": [0,1,2,3,4,5,6,7,8,9]",
-        "\"normalize\": [\"none\",\"minmax\",\"none\",\"minmax\",\"none\",\"minmax\",\"none\",\"minmax\",\"none\",\"minmax\"]",
-        "\"init\": [\"he\",\"zeros\",\"he\",\"zeros\",\"he\",\"zeros\",\"he\",\"zeros\",\"he\",\"zeros\"]",
+        "\"normalize\": "
+        "[\"none\",\"minmax\",\"none\",\"minmax\",\"none\",\"minmax\",\"none\",\"minmax\",\"none\","
+        "\"minmax\"]",
+        "\"init\": "
+        "[\"he\",\"zeros\",\"he\",\"zeros\",\"he\",\"zeros\",\"he\",\"zeros\",\"he\",\"zeros\"]",
         "\"init_scale\": [1,2,3,4,5,6,7,8,9,10]",
-        "\"early_stop\": [null,{\"patience\":1},{\"patience\":2},{\"patience\":3},{\"patience\":4},{\"patience\":5},{\"patience\":6},{\"patience\":7},{\"patience\":8},{\"patience\":9}]",
+        "\"early_stop\": "
+        "[null,{\"patience\":1},{\"patience\":2},{\"patience\":3},{\"patience\":4},{\"patience\":5}"
+        ",{\"patience\":6},{\"patience\":7},{\"patience\":8},{\"patience\":9}]",
         "\"val_fraction\": [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.15]",
         "\"split_seed\": [0,1,2,3,4,5,6,7,8,9]",
         "\"train_size\": [1,2,3,4,5,6,7,8,9,10]",

@@ -128,7 +128,9 @@ static void test_values(void)
 
     /* Empty hidden list: no hidden layer. Nulls switch things off. */
     CHECK_EQ_INT(parse("{\"hidden\": [], \"early_stop\": null, \"train_size\": null,"
-                       " \"max_seconds\": null}", &hp, &e), 0);
+                       " \"max_seconds\": null}",
+                       &hp, &e),
+                 0);
     CHECK_EQ_INT(hp.n_hidden, 0);
     CHECK_EQ_INT(hp.es_patience, 0);
     CHECK_EQ_INT(hp.train_size, 0);
@@ -138,8 +140,10 @@ static void test_values(void)
     CHECK_EQ_INT(hp.es_patience, 5);
     CHECK(hp.es_min_delta == 0);
     /* 32 layers is the limit. */
-    CHECK_EQ_INT(parse("{\"hidden\": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}",
-                       &hp, &e), 0);
+    CHECK_EQ_INT(
+        parse("{\"hidden\": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}",
+              &hp, &e),
+        0);
     CHECK_EQ_INT(hp.n_hidden, 32);
 }
 
@@ -152,24 +156,31 @@ static void test_errors(void)
     expect_err("{\"epochs\": 0}", "params.epochs", "expected an integer >= 1, got 0");
     expect_err("{\"epochs\": 1e12}", "params.epochs",
                "expected an integer in [1, 2147483647], got 1000000000000");
-    expect_err("{\"batch_size\": \"64\"}", "params.batch_size", "expected an integer >= 1, got \"64\"");
+    expect_err("{\"batch_size\": \"64\"}", "params.batch_size",
+               "expected an integer >= 1, got \"64\"");
     expect_err("{\"momentum\": 1}", "params.momentum", "expected a number in [0, 1), got 1");
     expect_err("{\"dropout\": -0.1}", "params.dropout", "expected a number in [0, 1), got -0.1");
-    expect_err("{\"val_fraction\": 0}", "params.val_fraction", "expected a number in (0, 1), got 0");
-    expect_err("{\"val_fraction\": 1}", "params.val_fraction", "expected a number in (0, 1), got 1");
+    expect_err("{\"val_fraction\": 0}", "params.val_fraction",
+               "expected a number in (0, 1), got 0");
+    expect_err("{\"val_fraction\": 1}", "params.val_fraction",
+               "expected a number in (0, 1), got 1");
     expect_err("{\"l2\": -1e-4}", "params.l2", "expected a number >= 0, got -0.0001");
     expect_err("{\"l1\": null}", "params.l1", "expected a number >= 0, got null");
     expect_err("{\"grad_noise\": [1]}", "params.grad_noise", "expected a number >= 0, got [1]");
     expect_err("{\"init_scale\": 0}", "params.init_scale", "expected a number > 0, got 0");
-    expect_err("{\"max_seconds\": 0}", "params.max_seconds", "expected a number > 0 or null, got 0");
-    expect_err("{\"train_size\": 0}", "params.train_size", "expected an integer >= 1 or null, got 0");
-    expect_err("{\"train_size\": 2.5}", "params.train_size", "expected an integer >= 1 or null, got 2.5");
+    expect_err("{\"max_seconds\": 0}", "params.max_seconds",
+               "expected a number > 0 or null, got 0");
+    expect_err("{\"train_size\": 0}", "params.train_size",
+               "expected an integer >= 1 or null, got 0");
+    expect_err("{\"train_size\": 2.5}", "params.train_size",
+               "expected an integer >= 1 or null, got 2.5");
     expect_err("{\"split_seed\": 0.5}", "params.split_seed", "expected an integer, got 0.5");
     expect_err("{\"split_seed\": 1e18}", "params.split_seed",
                "expected an integer in [-9007199254740992, 9007199254740992], got 1e+18");
     expect_err("{\"batch_norm\": 1}", "params.batch_norm", "expected true or false, got 1");
     expect_err("{\"activation\": \"rleu\"}", "params.activation",
-               "expected one of \"relu\", \"leaky_relu\", \"elu\", \"selu\", \"tanh\", \"sigmoid\", got \"rleu\"");
+               "expected one of \"relu\", \"leaky_relu\", \"elu\", \"selu\", \"tanh\", "
+               "\"sigmoid\", got \"rleu\"");
     expect_err("{\"optimizer\": 3}", "params.optimizer",
                "expected one of \"sgd\", \"momentum\", \"adam\", got 3");
     expect_err("{\"normalize\": \"zscore\"}", "params.normalize",
@@ -178,21 +189,24 @@ static void test_errors(void)
                "expected one of \"he\", \"xavier\", \"gaussian\", \"zeros\", got \"glorot\"");
     expect_err("{\"hidden\": 100}", "params.hidden", "expected a list of integers >= 1, got 100");
     expect_err("{\"hidden\": [100, 0]}", "params.hidden[1]", "expected an integer >= 1, got 0");
-    expect_err("{\"hidden\": [100, 50.5]}", "params.hidden[1]", "expected an integer >= 1, got 50.5");
+    expect_err("{\"hidden\": [100, 50.5]}", "params.hidden[1]",
+               "expected an integer >= 1, got 50.5");
     expect_err("{\"hidden\": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}",
                "params.hidden", "expected at most 32 hidden layers, got 33");
     expect_err("{\"early_stop\": 5}", "params.early_stop",
                "expected null or an object {\"patience\": ..., \"min_delta\": ...}, got 5");
     expect_err("{\"early_stop\": {\"patience\": 0}}", "params.early_stop.patience",
                "expected an integer >= 1, got 0");
-    expect_err("{\"early_stop\": {\"patience\": 2, \"min_delta\": -1}}", "params.early_stop.min_delta",
-               "expected a number >= 0, got -1");
-    expect_err("{\"early_stop\": {\"min_delta\": 0.1}}", "params.early_stop", "missing key \"patience\"");
+    expect_err("{\"early_stop\": {\"patience\": 2, \"min_delta\": -1}}",
+               "params.early_stop.min_delta", "expected a number >= 0, got -1");
+    expect_err("{\"early_stop\": {\"min_delta\": 0.1}}", "params.early_stop",
+               "missing key \"patience\"");
     expect_err("{\"early_stop\": {\"patience\": 2, \"patiense\": 3}}", "params.early_stop.patiense",
                "unknown key (did you mean \"patience\"?)");
     expect_err("{\"early_stop\": {\"patience\": 2, \"window\": 3}}", "params.early_stop.window",
                "unknown key (expected \"patience\" or \"min_delta\")");
-    expect_err("{\"activaton\": \"relu\"}", "params.activaton", "unknown key (did you mean \"activation\"?)");
+    expect_err("{\"activaton\": \"relu\"}", "params.activaton",
+               "unknown key (did you mean \"activation\"?)");
     expect_err("{\"learning_rate\": 0.1}", "params.learning_rate", "unknown key");
     expect_err("{\"lr\": 0.1, \"lr\": 0.2}", "params.lr", "duplicate key");
     expect_err("[1]", "params", "expected an object, got [1]");
@@ -237,8 +251,10 @@ static void test_canonical(void)
     struct hparams a, b;
     struct err e = ERR_INIT;
     /* Same values, different spelling and order: same text. */
-    CHECK_EQ_INT(parse("{\"lr\": 0.1, \"l2\": 0.0001, \"epochs\": 1000, \"hidden\": [64]}", &a, &e), 0);
-    CHECK_EQ_INT(parse("{\"hidden\": [64.0], \"epochs\": 1e3, \"l2\": 1e-4, \"lr\": 1E-1}", &b, &e), 0);
+    CHECK_EQ_INT(parse("{\"lr\": 0.1, \"l2\": 0.0001, \"epochs\": 1000, \"hidden\": [64]}", &a, &e),
+                 0);
+    CHECK_EQ_INT(parse("{\"hidden\": [64.0], \"epochs\": 1e3, \"l2\": 1e-4, \"lr\": 1E-1}", &b, &e),
+                 0);
     char *ta = canon(&a), *tb = canon(&b);
     CHECK_EQ_STR(ta, tb);
     free(ta);
@@ -309,14 +325,16 @@ static void test_json_helpers(void)
     free(line);
     cJSON_Delete(arr);
     /* Escapes, nesting and exact numbers; the text parses back to equal values. */
-    arr = cJSON_Parse("{\"s\": \"q\\\"b\\\\n\\n\\u0001\\u00e9\", \"n\": [0.1, 0.10000000000000002, -2.5e-300, 1e300, true, false]}");
+    arr = cJSON_Parse("{\"s\": \"q\\\"b\\\\n\\n\\u0001\\u00e9\", \"n\": [0.1, 0.10000000000000002, "
+                      "-2.5e-300, 1e300, true, false]}");
     CHECK(arr != NULL);
     line = json_line(arr);
     CHECK(line != NULL);
     cJSON *back = cJSON_Parse(line);
     CHECK(back != NULL);
     CHECK(cJSON_Compare(arr, back, true));
-    CHECK(json_get(back, "n") && cJSON_GetArrayItem(json_get(back, "n"), 1)->valuedouble == 0.10000000000000002);
+    CHECK(json_get(back, "n") &&
+          cJSON_GetArrayItem(json_get(back, "n"), 1)->valuedouble == 0.10000000000000002);
     CHECK(strstr(line, "\\u0001") != NULL);
     free(line);
     cJSON_Delete(back);

@@ -11,6 +11,8 @@
 
 #define RTOL 1e-9
 
+/* The reference commands below are kept on one line each, copy-pastable. */
+/* clang-format off */
 /*
  * /usr/bin/python3 -c 'from scipy import stats
  * for df in [1,2,3,4,9,29,100,1000,2.5]:
@@ -82,8 +84,11 @@ static const double vec_c[4] = {1.0, 2.0, 3.0, 4.0};
 static const double vec_d[5] = {10.0, 10.5, 11.0, 30.0, 12.0};
 static const double welch_cd[3] = {-3.1337040647776067, 4.224837049971704, 0.03252917264146291};
 
+/* clang-format on */
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* clang-format off */
 /*
  * SciPy 1.10's t.ppf (cephes stdtrit) is itself off by up to ~2.3e-9 relative
  * at df = 3 and 4 (scipy's own t.cdf of its ppf(0.995, 3) is 0.994999999976),
@@ -109,6 +114,8 @@ static const struct { double df, q[4]; } ppf_mp[] = {
     {1000, {1.9623390808264085, 2.5807546980659511, -1.6463788172854647, -4.7816086204583506}},
     {2.5, {3.5746548420036832, 7.1637281389487855, -2.5582186141359366, -220.17342917823684}},
 };
+
+/* clang-format on */
 
 static void test_quantiles(void)
 {

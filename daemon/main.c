@@ -1,0 +1,453 @@
+/*
+ * mlpd — the sweep daemon: flags and config, the state dir, one-daemon-per-
+ * state-dir locking, daemonizing, the loop and its orderly end.
+ *
+ * Start-up order matters: the pid-file lock is taken before anything else
+ * touches the state dir (a second daemon refuses with the first one's pid);
+ * the process detaches (fork, setsid, fork) before the loop or the database
+ * exist, since neither may cross a fork; the original process waits on a pipe
+ * until the daemon is listening, so `mlpd` returns 0 only when the socket is
+ * ready and prints the daemon's own error otherwise.  Trials left 'running' by
+ * a crash are re-queued before the scheduler starts.
+ *
+ * Shutdown (SIGTERM, SIGINT, the shutdown op): stop accepting sweeps, let the
+ * running trials finish (or, with "now", stop and re-queue them), then close
+ * the server and every handle and leave the loop.  A second SIGTERM/SIGINT
+ * during a graceful shutdown turns it into "now".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "mlp_version.h"
+#include "mlpd.h"
+#include "sched.h"
+#include "server.h"
+#include "store.h"
+
+struct main_state {
+    struct mlpd d;
+    uv_loop_t loop;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t shutdown_timer;   /* runs the shutdown steps outside the op handler */
+    bool shutdown_now;
+    bool stopping;               /* server closed, handles closing */
+    int pid_fd;
+    char pid_path[CONFIG_PATH_MAX + 16];
+};
+
+static struct main_state M;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mlpd [options]\n"
+            "\n"
+            "The mlpsweep daemon: queues and runs hyperparameter sweeps in mlp-worker\n"
+            "processes, serves mlpctl on a Unix socket, keeps results in SQLite.\n"
+            "\n"
+            "options (also settable as \"key = value\" lines in mlpd.conf):\n");
+    config_usage(out);
+    fprintf(out,
+            "  --config FILE          read settings from FILE (default <state dir>/mlpd.conf if present)\n"
+            "  --help                 this text\n"
+            "  --version              print the version\n");
+}
+
+/* Apply argv flags to c; --help/--version exit; *conf receives --config. */
+static int parse_args(struct mlpd_config *c, int argc, char **argv, const char **conf,
+                      struct err *e)
+{
+    int i = 1;
+    while (i < argc) {
+        int used = 0;
+        if (config_parse_args(c, argc - i, argv + i, &used, e) < 0)
+            return e->code;
+        i += used;
+        if (i >= argc)
+            break;
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--version") == 0) {
+            printf("mlpd %s\n", MLP_VERSION);
+            exit(0);
+        } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
+            *conf = argv[i + 1];
+            i += 2;
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            *conf = a + 9;
+            i++;
+        } else {
+            return err_set(e, MLP_EINVALID_REQUEST, a,
+                           "unknown option \"%s\" (see mlpd --help)", a);
+        }
+    }
+    return 0;
+}
+
+static int load_config(struct mlpd_config *c, int argc, char **argv, struct err *e)
+{
+    struct mlpd_config scratch;
+    const char *conf = NULL;
+    config_defaults(&scratch);
+    if (parse_args(&scratch, argc, argv, &conf, e) < 0)
+        return e->code;
+    config_defaults(c);
+    char def[CONFIG_PATH_MAX + 16];
+    if (!conf) {
+        char sd[CONFIG_PATH_MAX];
+        if (scratch.state_dir[0])
+            snprintf(sd, sizeof sd, "%s", scratch.state_dir);
+        else if (config_state_dir(sd, sizeof sd) < 0)
+            sd[0] = '\0';
+        if (sd[0]) {
+            snprintf(def, sizeof def, "%s/mlpd.conf", sd);
+            if (access(def, F_OK) == 0)
+                conf = def;
+        }
+    }
+    if (conf && config_load_file(c, conf, e) < 0)
+        return e->code;
+    if (parse_args(c, argc, argv, &conf, e) < 0)
+        return e->code;
+    return config_finish(c, e);
+}
+
+/* Take the state dir's pid-file lock; on failure say who holds it. */
+static int lock_pidfile(const char *state_dir, struct err *e)
+{
+    snprintf(M.pid_path, sizeof M.pid_path, "%s/mlpd.pid", state_dir);
+    M.pid_fd = open(M.pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (M.pid_fd < 0)
+        return err_set(e, MLP_EIO, M.pid_path, "cannot open %s: %s", M.pid_path,
+                       strerror(errno));
+    if (flock(M.pid_fd, LOCK_EX | LOCK_NB) < 0) {
+        char buf[32] = "";
+        ssize_t n = pread(M.pid_fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        close(M.pid_fd);
+        M.pid_fd = -1;
+        return err_set(e, MLP_ECONFLICT, state_dir, "mlpd already running (pid %s) on %s",
+                       buf[0] ? buf : "?", state_dir);
+    }
+    return 0;
+}
+
+static void write_pidfile(void)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(M.pid_fd, 0) != 0 || pwrite(M.pid_fd, buf, (size_t)n, 0) != n)
+        log_warn("cannot write %s: %s", M.pid_path, strerror(errno));
+}
+
+/*
+ * Detach: fork, setsid, fork.  The original process waits until the daemon
+ * reports ready (one byte on *ready_fd) and exits 0, or 1 when the daemon
+ * died first (it has printed why on the inherited stderr).
+ */
+static void daemonize(int *ready_fd)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        perror("mlpd: pipe");
+        exit(1);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("mlpd: fork");
+        exit(1);
+    }
+    if (pid > 0) {
+        close(p[1]);
+        char b;
+        ssize_t n;
+        do
+            n = read(p[0], &b, 1);
+        while (n < 0 && errno == EINTR);
+        waitpid(pid, NULL, 0);
+        _exit(n == 1 ? 0 : 1);
+    }
+    close(p[0]);
+    if (setsid() < 0) {
+        perror("mlpd: setsid");
+        _exit(1);
+    }
+    pid = fork();
+    if (pid < 0) {
+        perror("mlpd: fork");
+        _exit(1);
+    }
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") != 0) {
+        perror("mlpd: chdir");
+        _exit(1);
+    }
+    *ready_fd = p[1];
+}
+
+static void detach_stdio(void)
+{
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0)
+        return;
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (fd > 2)
+        close(fd);
+}
+
+/* mlp-worker: config/env, next to mlpd, the build tree, then $PATH. */
+static int find_worker(const char *want, char *out, size_t n)
+{
+    if (want[0] && strchr(want, '/')) {
+        snprintf(out, n, "%s", want);
+        return access(out, X_OK) == 0 ? 0 : -1;
+    }
+    const char *name = want[0] ? want : "mlp-worker";
+    if (!want[0]) {
+        char self[CONFIG_PATH_MAX];
+        ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (k > 0) {
+            self[k] = '\0';
+            char *slash = strrchr(self, '/');
+            if (slash) {
+                *slash = '\0';
+                if ((size_t)snprintf(out, n, "%s/mlp-worker", self) < n &&
+                    access(out, X_OK) == 0)
+                    return 0;
+                if ((size_t)snprintf(out, n, "%s/../worker/mlp-worker", self) < n &&
+                    access(out, X_OK) == 0) {
+                    char real[CONFIG_PATH_MAX];
+                    if (realpath(out, real) && strlen(real) < n)
+                        memcpy(out, real, strlen(real) + 1);
+                    return 0;
+                }
+            }
+        }
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        if (len > 0 && (size_t)snprintf(out, n, "%.*s/%s", (int)len, path, name) < n &&
+            access(out, X_OK) == 0)
+            return 0;
+        path += len + (path[len] == ':');
+    }
+    snprintf(out, n, "%s", name);
+    return -1;
+}
+
+/* Shutdown ------------------------------------------------------------------------ */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, on_handle_closed);
+}
+
+/* Every trial has stopped: close the server and the remaining handles. */
+static void on_idle(void *ud)
+{
+    struct mlpd *d = ud;
+    if (M.stopping)
+        return;
+    M.stopping = true;
+    log_info("no trial running; closing");
+    server_close(d->srv);
+    d->srv = NULL;
+    uv_close((uv_handle_t *)&M.sig_term, on_handle_closed);
+    uv_close((uv_handle_t *)&M.sig_int, on_handle_closed);
+    uv_close((uv_handle_t *)&M.sig_hup, on_handle_closed);
+    uv_close((uv_handle_t *)&M.shutdown_timer, on_handle_closed);
+}
+
+static void on_shutdown_timer(uv_timer_t *t)
+{
+    struct mlpd *d = t->data;
+    sched_drain(d->sched, M.shutdown_now, on_idle, d);
+}
+
+static void begin_shutdown(struct mlpd *d, bool now)
+{
+    if (M.stopping)
+        return;
+    if (d->draining && (!now || M.shutdown_now))
+        return;
+    d->draining = true;
+    M.shutdown_now = M.shutdown_now || now;
+    log_info("shutdown requested (%s): %d trial(s) running", now ? "now" : "graceful",
+             sched_busy(d->sched));
+    /* Outside the current callback, so an op's reply is queued first. */
+    uv_timer_start(&M.shutdown_timer, on_shutdown_timer, 0, 0);
+}
+
+static void on_signal(uv_signal_t *h, int sig)
+{
+    struct mlpd *d = h->data;
+    if (sig == SIGHUP) {
+        log_reopen();
+        log_info("SIGHUP: log reopened");
+        return;
+    }
+    log_info("signal %d (%s)", sig, strsignal(sig));
+    begin_shutdown(d, d->draining); /* the second one means now */
+}
+
+static void on_notify(void *ud, int64_t sweep_id)
+{
+    struct mlpd *d = ud;
+    server_notify(d->srv, sweep_id);
+}
+
+int main(int argc, char **argv)
+{
+    struct err e = ERR_INIT;
+    struct mlpd *d = &M.d;
+    int ready_fd = -1;
+    int status = 1;
+    M.pid_fd = -1;
+    signal(SIGPIPE, SIG_IGN);
+
+    if (load_config(&d->cfg, argc, argv, &e) < 0) {
+        fprintf(stderr, "mlpd: %s%s%s\n", e.path[0] ? e.path : "", e.path[0] ? ": " : "",
+                e.msg);
+        return 2;
+    }
+    struct mlpd_config *c = &d->cfg;
+    snprintf(d->log_dir, sizeof d->log_dir, "%s/logs", c->state_dir);
+    snprintf(d->db_path, sizeof d->db_path, "%s/mlpd.db", c->state_dir);
+    if (config_mkdir_p(c->state_dir, 0700, &e) < 0 || config_mkdir_p(d->log_dir, 0700, &e) < 0 ||
+        config_mkdir_p(c->data_dir, 0700, &e) < 0) {
+        fprintf(stderr, "mlpd: %s\n", e.msg);
+        return 1;
+    }
+    if (lock_pidfile(c->state_dir, &e) < 0) {
+        fprintf(stderr, "mlpd: %s\n", e.msg);
+        return 1;
+    }
+    if (find_worker(c->worker, d->worker, sizeof d->worker) < 0) {
+        fprintf(stderr, "mlpd: cannot find the mlp-worker executable (tried \"%s\"); set "
+                        "--worker PATH or MLPD_WORKER\n",
+                d->worker);
+        return 1;
+    }
+    if (!c->foreground)
+        daemonize(&ready_fd);
+    write_pidfile();
+    if (!c->foreground && log_open(c->log_file) < 0)
+        fprintf(stderr, "mlpd: cannot open log %s; logging to stderr\n", c->log_file);
+    int lvl = log_level_from_name(c->log_level);
+    if (lvl >= 0)
+        log_set_level(lvl);
+
+    d->st = store_open(d->db_path, &e);
+    if (!d->st) {
+        log_error("%s", e.msg);
+        if (!c->foreground)
+            fprintf(stderr, "mlpd: %s\n", e.msg);
+        goto out;
+    }
+    int64_t requeued, failed;
+    if (store_recover(d->st, c->max_attempts, &requeued, &failed, &e) < 0) {
+        log_error("recovery: %s", e.msg);
+        goto out;
+    }
+    if (requeued + failed > 0)
+        log_info("recovered trials left running: %lld re-queued, %lld failed (max attempts)",
+                 (long long)requeued, (long long)failed);
+
+    uv_loop_init(&M.loop);
+    d->loop = &M.loop;
+    d->started = (double)time(NULL);
+    d->shutdown = begin_shutdown;
+    struct sched_opts so = {
+        .slots = c->workers > 0 ? c->workers : 1,
+        .max_attempts = c->max_attempts > 0 ? c->max_attempts : 1,
+        .spawn = {.worker = d->worker, .data_dir = c->data_dir, .log_dir = d->log_dir,
+                  .threads = c->threads, .log_max_bytes = c->log_max_bytes,
+                  .kill_grace = c->kill_grace},
+        .notify = on_notify,
+        .ud = d,
+    };
+    d->sched = sched_new(&M.loop, d->st, &so);
+    if (!d->sched) {
+        log_error("out of memory");
+        goto out_loop;
+    }
+    d->srv = server_open(d, c->socket, &e);
+    if (!d->srv) {
+        log_error("%s", e.msg);
+        if (!c->foreground)
+            fprintf(stderr, "mlpd: %s\n", e.msg);
+        goto out_loop;
+    }
+    uv_signal_init(&M.loop, &M.sig_term);
+    uv_signal_init(&M.loop, &M.sig_int);
+    uv_signal_init(&M.loop, &M.sig_hup);
+    uv_timer_init(&M.loop, &M.shutdown_timer);
+    M.sig_term.data = M.sig_int.data = M.sig_hup.data = M.shutdown_timer.data = d;
+    uv_signal_start(&M.sig_term, on_signal, SIGTERM);
+    uv_signal_start(&M.sig_int, on_signal, SIGINT);
+    uv_signal_start(&M.sig_hup, on_signal, SIGHUP);
+
+    log_info("mlpd %s started: pid %ld, state %s, socket %s, %d worker slot(s) x %d thread(s), "
+             "worker %s",
+             MLP_VERSION, (long)getpid(), c->state_dir, c->socket, so.slots, c->threads,
+             d->worker);
+    if (ready_fd >= 0) {
+        if (write(ready_fd, "k", 1) != 1)
+            log_warn("cannot report readiness: %s", strerror(errno));
+        close(ready_fd);
+        ready_fd = -1;
+        detach_stdio();
+    }
+    sched_kick(d->sched);
+    uv_run(&M.loop, UV_RUN_DEFAULT);
+    status = 0;
+    log_info("mlpd stopped");
+
+out_loop:
+    if (d->srv) {
+        server_close(d->srv);
+        d->srv = NULL;
+    }
+    uv_walk(&M.loop, close_walk, NULL);
+    uv_run(&M.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&M.loop);
+    sched_free(d->sched);
+out:
+    store_close(d->st);
+    if (status == 0)
+        unlink(M.pid_path);
+    if (M.pid_fd >= 0)
+        close(M.pid_fd);
+    log_close();
+    return status;
+}

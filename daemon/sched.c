@@ -1,0 +1,258 @@
+/*
+ * sched — slots, claiming trials, recording outcomes.  See sched.h.
+ *
+ * The store is the queue: a trial is claimed (state 'running', attempts+1) in
+ * one transaction before its worker starts, so a crash at any point leaves a
+ * 'running' row that start-up recovery re-queues.  Slots are a fixed array;
+ * a slot's spawn pointer is cleared in the outcome callback, after which the
+ * spawn frees itself.
+ */
+#include "sched.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "store.h"
+
+enum { STOP_CANCEL = 1, STOP_REQUEUE = 2 };
+
+struct slot {
+    struct sched *s;
+    struct spawn *sp;     /* NULL when free */
+    int64_t trial_id, sweep_id;
+    int attempt;
+};
+
+struct sched {
+    uv_loop_t *loop;
+    struct store *st;
+    struct sched_opts o;
+    bool draining;
+    bool kicking;                 /* re-entrancy guard */
+    void (*idle)(void *ud);
+    void *idle_ud;
+    struct slot *slots;           /* o.slots entries */
+};
+
+struct sched *sched_new(uv_loop_t *loop, struct store *st, const struct sched_opts *o)
+{
+    struct sched *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->slots = calloc((size_t)o->slots, sizeof *s->slots);
+    if (!s->slots) {
+        free(s);
+        return NULL;
+    }
+    s->loop = loop;
+    s->st = st;
+    s->o = *o;
+    for (int i = 0; i < o->slots; i++)
+        s->slots[i].s = s;
+    return s;
+}
+
+void sched_free(struct sched *s)
+{
+    if (!s)
+        return;
+    free(s->slots);
+    free(s);
+}
+
+int sched_busy(const struct sched *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->o.slots; i++)
+        n += s->slots[i].sp != NULL;
+    return n;
+}
+
+int sched_slots(const struct sched *s) { return s->o.slots; }
+
+static void notify(struct sched *s, int64_t sweep_id)
+{
+    if (s->o.notify)
+        s->o.notify(s->o.ud, sweep_id);
+}
+
+static void check_idle(struct sched *s)
+{
+    if (s->draining && s->idle && sched_busy(s) == 0) {
+        void (*idle)(void *) = s->idle;
+        s->idle = NULL;
+        idle(s->idle_ud);
+    }
+}
+
+/* A number member of a worker event, NaN when absent or null. */
+static double ev_num(const cJSON *ev, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? 1 : 0;
+    return NAN;
+}
+
+static void on_epoch(void *ud, const cJSON *ev)
+{
+    struct slot *sl = ud;
+    double epoch = ev_num(ev, "epoch");
+    if (isnan(epoch))
+        return;
+    double v[SE_N];
+    for (int i = 0; i < SE_N; i++)
+        v[i] = ev_num(ev, store_epoch_names[i]);
+    struct err e = ERR_INIT;
+    if (store_epoch_add(sl->s->st, sl->trial_id, sl->attempt, (int64_t)epoch, v, &e) < 0)
+        log_error("trial %lld: %s", (long long)sl->trial_id, e.msg);
+}
+
+static void on_done(void *ud, const struct spawn_outcome *o)
+{
+    struct slot *sl = ud;
+    struct sched *s = sl->s;
+    struct err e = ERR_INIT;
+    int rc = 0;
+    int64_t tid = sl->trial_id;
+    switch (o->status) {
+    case SPAWN_OK: {
+        double v[SM_N];
+        for (int i = 0; i < SM_N; i++)
+            v[i] = ev_num(o->result, store_metric_names[i]);
+        if (isnan(v[SM_DIVERGED]))
+            v[SM_DIVERGED] = 0;
+        rc = store_trial_done(s->st, tid, sl->attempt, v, &e);
+        log_info("trial %lld done", (long long)tid);
+        break;
+    }
+    case SPAWN_INVALID:
+    case SPAWN_TIMEOUT:
+        rc = store_trial_fail(s->st, tid, o->message, &e);
+        log_warn("trial %lld failed: %s", (long long)tid, o->message);
+        break;
+    case SPAWN_CRASH:
+        if (sl->attempt >= s->o.max_attempts) {
+            char msg[1200];
+            snprintf(msg, sizeof msg, "%s (after %d attempts)", o->message, sl->attempt);
+            rc = store_trial_fail(s->st, tid, msg, &e);
+            log_warn("trial %lld failed: %s", (long long)tid, msg);
+        } else {
+            rc = store_trial_requeue(s->st, tid, true, o->message, &e);
+            log_warn("trial %lld attempt %d crashed (%s); re-queued", (long long)tid,
+                     sl->attempt, o->message);
+        }
+        break;
+    case SPAWN_STOPPED:
+        if (o->stop_reason == STOP_CANCEL)
+            rc = store_trial_cancelled(s->st, tid, &e);
+        else
+            rc = store_trial_requeue(s->st, tid, false, "stopped by shutdown --now", &e);
+        log_info("trial %lld stopped", (long long)tid);
+        break;
+    }
+    if (rc < 0)
+        log_error("trial %lld: recording its outcome failed: %s", (long long)tid, e.msg);
+    int64_t sweep = sl->sweep_id;
+    sl->sp = NULL;
+    sl->trial_id = sl->sweep_id = 0;
+    notify(s, sweep);
+    sched_kick(s);
+    check_idle(s);
+}
+
+/* The worker's stdin spec, from stored canonical JSON texts. */
+static char *spec_line(const struct store_claim *c)
+{
+    size_t n = strlen(c->dataset_json) + strlen(c->params_json) + 128;
+    char *buf = malloc(n);
+    if (buf)
+        snprintf(buf, n, "{\"dataset\":%s,\"seed\":%lld,\"params\":%s,\"trial\":%lld}",
+                 c->dataset_json, (long long)c->seed, c->params_json, (long long)c->trial_id);
+    return buf;
+}
+
+static double params_max_seconds(const char *params_json)
+{
+    cJSON *p = cJSON_Parse(params_json);
+    double v = ev_num(p, "max_seconds");
+    cJSON_Delete(p);
+    return isnan(v) || v <= 0 ? 0 : v;
+}
+
+void sched_kick(struct sched *s)
+{
+    if (s->kicking)
+        return;
+    s->kicking = true;
+    for (int i = 0; i < s->o.slots && !s->draining; i++) {
+        struct slot *sl = &s->slots[i];
+        if (sl->sp)
+            continue;
+        struct store_claim c;
+        struct err e = ERR_INIT;
+        int rc = store_claim_next(s->st, &c, &e);
+        if (rc < 0)
+            log_error("scheduler: %s", e.msg);
+        if (rc <= 0)
+            break;
+        char *spec = spec_line(&c);
+        char msg[512] = "out of memory";
+        struct spawn_cbs cbs = {.on_epoch = on_epoch, .on_done = on_done};
+        sl->trial_id = c.trial_id;
+        sl->sweep_id = c.sweep_id;
+        sl->attempt = c.attempt;
+        sl->sp = spec ? spawn_start(s->loop, &s->o.spawn, c.trial_id, c.attempt, spec,
+                                    params_max_seconds(c.params_json), &cbs, sl, msg,
+                                    sizeof msg)
+                      : NULL;
+        free(spec);
+        if (sl->sp) {
+            if (store_trial_set_pid(s->st, c.trial_id, spawn_pid(sl->sp), &e) < 0)
+                log_error("trial %lld: %s", (long long)c.trial_id, e.msg);
+            log_info("trial %lld (sweep %lld, config %lld, seed %lld) attempt %d started, pid %ld",
+                     (long long)c.trial_id, (long long)c.sweep_id, (long long)c.config_idx,
+                     (long long)c.seed, c.attempt, spawn_pid(sl->sp));
+        } else {
+            log_error("trial %lld: %s", (long long)c.trial_id, msg);
+            if (store_trial_fail(s->st, c.trial_id, msg, &e) < 0)
+                log_error("trial %lld: %s", (long long)c.trial_id, e.msg);
+            sl->trial_id = sl->sweep_id = 0;
+            i--; /* this slot is still free */
+        }
+        notify(s, c.sweep_id);
+        store_claim_release(&c);
+    }
+    s->kicking = false;
+}
+
+int sched_cancel_sweep(struct sched *s, int64_t sweep_id)
+{
+    int n = 0;
+    for (int i = 0; i < s->o.slots; i++) {
+        if (s->slots[i].sp && s->slots[i].sweep_id == sweep_id) {
+            spawn_stop(s->slots[i].sp, STOP_CANCEL);
+            n++;
+        }
+    }
+    return n;
+}
+
+void sched_drain(struct sched *s, bool now, void (*idle)(void *ud), void *ud)
+{
+    s->draining = true;
+    s->idle = idle;
+    s->idle_ud = ud;
+    if (now)
+        for (int i = 0; i < s->o.slots; i++)
+            if (s->slots[i].sp)
+                spawn_stop(s->slots[i].sp, STOP_REQUEUE);
+    check_idle(s);
+}

@@ -1,0 +1,656 @@
+/*
+ * server — socket, clients, dispatch, waiters and watchers.  See server.h.
+ *
+ * Each client owns two handles (its pipe and a timer used only to space watch
+ * events) and is freed when both have closed.  Reading never stops for a parked
+ * client unless it keeps sending (more than CLIENT_MAX_BUFFERED bytes), so a
+ * client that hangs up while waiting is noticed at once.  A response that must
+ * be the last one (permission refused, a line too large) is written, then the
+ * stream is shut down and closed in the shutdown callback, so the line is
+ * delivered before the close.
+ */
+#include "server.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "json.h"
+#include "line.h"
+#include "log.h"
+#include "mlpd.h"
+
+#define CLIENT_MAX_BUFFERED (1u << 20) /* parked client: stop reading past this */
+#define WATCH_INTERVAL_MS 500           /* at most two watch events per second */
+
+enum client_mode { CM_IDLE, CM_WAIT, CM_WATCH };
+
+struct client {
+    uv_pipe_t pipe;
+    uv_timer_t timer;          /* spaces watch events */
+    uv_shutdown_t sreq;
+    int n_closed;              /* handles closed, of 2 */
+    bool closing;
+    bool reading;
+    struct server *srv;
+    struct client *prev, *next;
+    struct line_buf lb;
+    enum client_mode mode;
+    int64_t sweep_id;          /* parked on this sweep (0: every sweep, watch only) */
+    uint64_t last_emit;        /* uv_now of the last watch event */
+    int64_t *dirty;            /* watch-all: sweeps changed since the last event */
+    size_t n_dirty, cap_dirty;
+};
+
+struct server {
+    struct mlpd *d;
+    uv_pipe_t listener;
+    bool closing;
+    bool listener_closed;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct client *clients;
+};
+
+static void client_process(struct client *c);
+static void on_listener_closed(uv_handle_t *h);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Clients and the server ---------------------------------------------------------- */
+
+static void maybe_free_server(struct server *srv)
+{
+    if (srv->closing && srv->listener_closed && !srv->clients)
+        free(srv);
+}
+
+static void on_client_closed(uv_handle_t *h)
+{
+    struct client *c = h->data;
+    if (++c->n_closed < 2)
+        return;
+    struct server *srv = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    line_buf_release(&c->lb);
+    free(c->dirty);
+    free(c);
+    maybe_free_server(srv);
+}
+
+static void client_close(struct client *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    c->mode = CM_IDLE;
+    uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+    uv_close((uv_handle_t *)&c->timer, on_client_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    client_close(req->data);
+}
+
+/* Close after what was written has been delivered. */
+static void client_close_after_flush(struct client *c)
+{
+    if (c->closing)
+        return;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = false;
+    }
+    c->sreq.data = c;
+    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->pipe, on_shutdown) != 0)
+        client_close(c);
+}
+
+struct wbuf {
+    uv_write_t req;
+    char data[];
+};
+
+static void on_written(uv_write_t *req, int status)
+{
+    struct wbuf *w = (struct wbuf *)req;
+    struct client *c = req->data;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED)
+        client_close(c);
+}
+
+/* Send one JSON value as a line.  The client is dropped when it falls too far behind. */
+static void client_send(struct client *c, const cJSON *v)
+{
+    if (c->closing)
+        return;
+    char *text = json_line(v);
+    if (!text) {
+        log_error("server: out of memory printing a response");
+        client_close(c);
+        return;
+    }
+    size_t n = strlen(text);
+    struct wbuf *w = malloc(sizeof *w + n + 1);
+    if (!w) {
+        free(text);
+        client_close(c);
+        return;
+    }
+    memcpy(w->data, text, n);
+    w->data[n] = '\n';
+    free(text);
+    w->req.data = c;
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)(n + 1));
+    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) != 0) {
+        free(w);
+        client_close(c);
+        return;
+    }
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > SERVER_MAX_PENDING) {
+        log_warn("server: dropping a client that does not read its responses");
+        client_close(c);
+    }
+}
+
+static void send_error(struct client *c, const struct err *e)
+{
+    cJSON *r = cJSON_CreateObject();
+    if (!r) {
+        client_close(c);
+        return;
+    }
+    cJSON_AddFalseToObject(r, "ok");
+    cJSON *eo = cJSON_AddObjectToObject(r, "error");
+    if (eo) {
+        cJSON_AddStringToObject(eo, "code", err_name(e->code));
+        cJSON_AddStringToObject(eo, "message", e->msg[0] ? e->msg : err_default_msg(e->code));
+        if (e->path[0])
+            cJSON_AddStringToObject(eo, "path", e->path);
+    }
+    client_send(c, r);
+    cJSON_Delete(r);
+}
+
+/* Dispatch ------------------------------------------------------------------------- */
+
+static const char *type_name(enum op_type t)
+{
+    switch (t) {
+    case OT_INT: return "an integer";
+    case OT_STR: return "a string";
+    case OT_BOOL: return "a boolean";
+    case OT_OBJ: return "an object";
+    case OT_SWEEP: return "a sweep id or name";
+    }
+    return "?";
+}
+
+static bool type_ok(const cJSON *v, enum op_type t)
+{
+    switch (t) {
+    case OT_INT: return json_is_int(v, NULL);
+    case OT_STR: return cJSON_IsString(v);
+    case OT_BOOL: return cJSON_IsBool(v);
+    case OT_OBJ: return cJSON_IsObject(v);
+    case OT_SWEEP: return json_is_int(v, NULL) || (cJSON_IsString(v) && v->valuestring[0]);
+    }
+    return false;
+}
+
+/* Check a request against the table; the op, or NULL with *e filled. */
+static const struct op *check_request(const cJSON *req, struct err *e)
+{
+    if (!cJSON_IsObject(req)) {
+        err_set(e, MLP_EINVALID_REQUEST, NULL, "a request must be a JSON object, got %s",
+                json_type_name(req));
+        return NULL;
+    }
+    const cJSON *opv = json_get(req, "op");
+    if (!cJSON_IsString(opv)) {
+        err_set(e, MLP_EINVALID_REQUEST, "op", "\"op\" must be a string, got %s",
+                json_type_name(opv));
+        return NULL;
+    }
+    const struct op *op = NULL;
+    for (int i = 0; i < ops_count; i++)
+        if (strcmp(ops_table[i].name, opv->valuestring) == 0)
+            op = &ops_table[i];
+    if (!op) {
+        const char *names[64];
+        int k = 0;
+        for (int i = 0; i < ops_count && k < 63; i++)
+            names[k++] = ops_table[i].name;
+        names[k] = NULL;
+        const char *s = json_suggest(opv->valuestring, names);
+        char brief[80];
+        json_brief(opv, brief, sizeof brief);
+        if (s)
+            err_set(e, MLP_EUNKNOWN_OP, "op", "unknown op %s (did you mean \"%s\"?)", brief, s);
+        else
+            err_set(e, MLP_EUNKNOWN_OP, "op", "unknown op %s", brief);
+        return NULL;
+    }
+    for (int i = 0; i < OP_MAX_FIELDS && op->fields[i].name; i++) {
+        const struct op_field *f = &op->fields[i];
+        const cJSON *v = json_get(req, f->name);
+        if (!v || cJSON_IsNull(v)) {
+            if (f->required) {
+                err_set(e, MLP_EINVALID_REQUEST, f->name, "%s: missing field \"%s\" (%s)",
+                        op->name, f->name, type_name(f->type));
+                return NULL;
+            }
+            continue;
+        }
+        if (!type_ok(v, f->type)) {
+            char brief[80];
+            err_set(e, MLP_EINVALID_REQUEST, f->name, "%s: \"%s\" must be %s, got %s",
+                    op->name, f->name, type_name(f->type), json_brief(v, brief, sizeof brief));
+            return NULL;
+        }
+    }
+    return op;
+}
+
+/* Handle one request line; true when the client may go on with the next line. */
+static bool handle_line(struct client *c, const char *line, size_t len)
+{
+    struct err e = ERR_INIT;
+    cJSON *req = cJSON_ParseWithLength(line, len);
+    if (!req) {
+        err_set(&e, MLP_EINVALID_REQUEST, NULL,
+                "not valid JSON (or nested deeper than %d levels)", CJSON_NESTING_LIMIT);
+        send_error(c, &e);
+        return true;
+    }
+    const struct op *op = check_request(req, &e);
+    if (!op) {
+        send_error(c, &e);
+        cJSON_Delete(req);
+        return true;
+    }
+    cJSON *resp = cJSON_CreateObject();
+    if (!resp || !cJSON_AddTrueToObject(resp, "ok")) {
+        cJSON_Delete(resp);
+        cJSON_Delete(req);
+        err_set(&e, MLP_ENOMEM, NULL, "out of memory");
+        send_error(c, &e);
+        return true;
+    }
+    int rc = op->exec(c->srv->d, c, req, resp, &e);
+    if (rc < 0) {
+        if (e.code == 0)
+            err_set(&e, rc, NULL, "%s", err_default_msg(rc));
+        send_error(c, &e);
+    } else if (rc == 0) {
+        client_send(c, resp);
+    }
+    cJSON_Delete(resp);
+    cJSON_Delete(req);
+    return rc != OP_DEFERRED;
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    static char slab[65536]; /* one loop thread; every read is consumed at once */
+    *buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void client_process(struct client *c)
+{
+    char *line;
+    size_t len;
+    while (!c->closing && c->mode == CM_IDLE && line_buf_next(&c->lb, &line, &len) == 1)
+        if (!handle_line(c, line, len))
+            break;
+    if (!c->closing && !c->reading && line_buf_pending(&c->lb) < CLIENT_MAX_BUFFERED) {
+        if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read) == 0)
+            c->reading = true;
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct client *c = s->data;
+    if (n < 0) {
+        client_close(c);
+        return;
+    }
+    if (n == 0)
+        return;
+    int rc = line_buf_feed(&c->lb, buf->base, (size_t)n);
+    if (rc < 0) {
+        /* Answer the complete lines before the oversize one, then refuse it. */
+        if (c->mode == CM_IDLE)
+            client_process(c);
+        struct err e = ERR_INIT;
+        err_set(&e, rc == MLP_ETOO_LARGE ? MLP_ETOO_LARGE : MLP_ENOMEM, NULL,
+                rc == MLP_ETOO_LARGE ? "request line longer than %u bytes; closing the connection"
+                                     : "out of memory reading a request%u",
+                rc == MLP_ETOO_LARGE ? LINE_MAX_BYTES : 0u);
+        send_error(c, &e);
+        client_close_after_flush(c);
+        return;
+    }
+    if (c->mode == CM_IDLE)
+        client_process(c);
+    if (c->reading && c->lb.len - c->lb.start > CLIENT_MAX_BUFFERED && c->mode != CM_IDLE) {
+        uv_read_stop(s);
+        c->reading = false;
+    }
+}
+
+static bool peer_allowed(struct client *c)
+{
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        return false;
+    return cred.uid == getuid();
+}
+
+static void on_connection(uv_stream_t *ls, int status)
+{
+    struct server *srv = ls->data;
+    if (status < 0 || srv->closing)
+        return;
+    struct client *c = calloc(1, sizeof *c);
+    if (!c) {
+        log_error("server: out of memory accepting a client");
+        return;
+    }
+    c->srv = srv;
+    line_buf_init(&c->lb, LINE_MAX_BYTES);
+    uv_pipe_init(ls->loop, &c->pipe, 0);
+    uv_timer_init(ls->loop, &c->timer);
+    c->pipe.data = c->timer.data = c;
+    c->next = srv->clients;
+    if (c->next)
+        c->next->prev = c;
+    srv->clients = c;
+    if (uv_accept(ls, (uv_stream_t *)&c->pipe) != 0) {
+        client_close(c);
+        return;
+    }
+    if (!peer_allowed(c)) {
+        struct err e = ERR_INIT;
+        err_set(&e, MLP_EPERMISSION, NULL,
+                "this mlpd serves only the user that started it (uid %u)", (unsigned)getuid());
+        log_warn("server: refused a client of another user");
+        send_error(c, &e);
+        client_close_after_flush(c);
+        return;
+    }
+    if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read) == 0)
+        c->reading = true;
+    else
+        client_close(c);
+}
+
+/* Waiters and watchers ----------------------------------------------------------- */
+
+static void unpark(struct client *c)
+{
+    c->mode = CM_IDLE;
+    c->n_dirty = 0;
+    uv_timer_stop(&c->timer);
+    client_process(c);
+}
+
+static void send_storage_error(struct client *c, const struct err *e)
+{
+    send_error(c, e);
+    unpark(c);
+}
+
+/* Emit a watch event now. */
+static void watch_emit(struct client *c)
+{
+    struct mlpd *d = c->srv->d;
+    struct err e = ERR_INIT;
+    c->last_emit = uv_now(c->timer.loop);
+    if (c->sweep_id > 0) {
+        bool ended = false;
+        cJSON *ev = ops_progress_event(d, c->sweep_id, &ended, &e);
+        if (!ev) {
+            send_storage_error(c, &e);
+            return;
+        }
+        client_send(c, ev);
+        cJSON_Delete(ev);
+        if (ended)
+            unpark(c);
+        return;
+    }
+    for (size_t i = 0; i < c->n_dirty && !c->closing; i++) {
+        bool ended = false;
+        cJSON *ev = ops_progress_event(d, c->dirty[i], &ended, &e);
+        if (!ev)
+            continue; /* a sweep that vanished */
+        cJSON *kind = json_get(ev, "event");
+        if (kind)
+            cJSON_SetValuestring(kind, "progress");
+        client_send(c, ev);
+        cJSON_Delete(ev);
+    }
+    c->n_dirty = 0;
+    if (!ops_any_active(d)) {
+        cJSON *end = cJSON_CreateObject();
+        cJSON_AddTrueToObject(end, "ok");
+        cJSON_AddStringToObject(end, "event", "end");
+        cJSON_AddNullToObject(end, "sweep");
+        cJSON_AddNullToObject(end, "eta");
+        client_send(c, end);
+        cJSON_Delete(end);
+        unpark(c);
+    }
+}
+
+static void on_watch_timer(uv_timer_t *t)
+{
+    struct client *c = t->data;
+    if (c->mode == CM_WATCH && !c->closing)
+        watch_emit(c);
+}
+
+static void watch_schedule(struct client *c)
+{
+    uint64_t now = uv_now(c->timer.loop);
+    uint64_t since = now - c->last_emit;
+    if (since >= WATCH_INTERVAL_MS) {
+        watch_emit(c);
+    } else if (!uv_is_active((uv_handle_t *)&c->timer)) {
+        uv_timer_start(&c->timer, on_watch_timer, WATCH_INTERVAL_MS - since, 0);
+    }
+}
+
+static void mark_dirty(struct client *c, int64_t sweep_id)
+{
+    for (size_t i = 0; i < c->n_dirty; i++)
+        if (c->dirty[i] == sweep_id)
+            return;
+    if (c->n_dirty == c->cap_dirty) {
+        size_t cap = c->cap_dirty ? 2 * c->cap_dirty : 8;
+        int64_t *p = realloc(c->dirty, cap * sizeof *p);
+        if (!p)
+            return;
+        c->dirty = p;
+        c->cap_dirty = cap;
+    }
+    c->dirty[c->n_dirty++] = sweep_id;
+}
+
+static void wait_check(struct client *c)
+{
+    struct err e = ERR_INIT;
+    bool ended = false;
+    cJSON *sum = ops_sweep_summary(c->srv->d, c->sweep_id, &ended, &e);
+    if (!sum) {
+        send_storage_error(c, &e);
+        return;
+    }
+    if (ended) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddTrueToObject(r, "ok");
+        cJSON_AddItemToObject(r, "sweep", sum);
+        client_send(c, r);
+        cJSON_Delete(r);
+        unpark(c);
+    } else {
+        cJSON_Delete(sum);
+    }
+}
+
+int server_park(struct client *c, int64_t sweep_id, bool watch)
+{
+    c->mode = watch ? CM_WATCH : CM_WAIT;
+    c->sweep_id = sweep_id;
+    c->n_dirty = 0;
+    if (watch) {
+        if (sweep_id == 0) {
+            /* Start with every sweep that still has work. */
+            int64_t *ids = NULL;
+            size_t n = 0;
+            if (ops_active_sweeps(c->srv->d, &ids, &n) == 0) {
+                for (size_t i = 0; i < n; i++)
+                    mark_dirty(c, ids[i]);
+                free(ids);
+            }
+        }
+        watch_emit(c);
+    } else {
+        wait_check(c);
+    }
+    return OP_DEFERRED;
+}
+
+void server_notify(struct server *srv, int64_t sweep_id)
+{
+    if (!srv)
+        return;
+    for (struct client *c = srv->clients, *next; c; c = next) {
+        next = c->next;
+        if (c->closing || c->mode == CM_IDLE)
+            continue;
+        if (c->mode == CM_WAIT) {
+            if (c->sweep_id == sweep_id)
+                wait_check(c);
+        } else if (c->sweep_id == 0 || c->sweep_id == sweep_id) {
+            if (c->sweep_id == 0)
+                mark_dirty(c, sweep_id);
+            watch_schedule(c);
+        }
+    }
+}
+
+/* Listening -------------------------------------------------------------------- */
+
+/* Whether a daemon answers on the socket path. */
+static bool socket_alive(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    bool alive = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return alive;
+}
+
+struct server *server_open(struct mlpd *d, const char *path, struct err *e)
+{
+    struct server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    srv->d = d;
+    if (strlen(path) >= sizeof srv->path) {
+        err_set(e, MLP_EIO, path, "socket path too long (%zu bytes, at most %zu): %s",
+                strlen(path), sizeof srv->path - 1, path);
+        free(srv);
+        return NULL;
+    }
+    snprintf(srv->path, sizeof srv->path, "%s", path);
+    struct stat stb;
+    if (lstat(path, &stb) == 0) {
+        if (!S_ISSOCK(stb.st_mode)) {
+            err_set(e, MLP_EIO, path, "%s exists and is not a socket; not touching it", path);
+            free(srv);
+            return NULL;
+        }
+        if (socket_alive(path)) {
+            err_set(e, MLP_EIO, path, "another daemon answers on %s", path);
+            free(srv);
+            return NULL;
+        }
+        log_info("removing stale socket %s", path);
+        unlink(path);
+    }
+    uv_pipe_init(d->loop, &srv->listener, 0);
+    srv->listener.data = srv;
+    /* Created 0600 from the start: no window where another user could connect. */
+    mode_t old = umask(0177);
+    int rc = uv_pipe_bind(&srv->listener, path);
+    umask(old);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&srv->listener, 64, on_connection);
+    if (rc != 0) {
+        err_set(e, MLP_EIO, path, "cannot listen on %s: %s", path, uv_strerror(rc));
+        srv->closing = true;
+        srv->path[0] = '\0';
+        uv_close((uv_handle_t *)&srv->listener, on_listener_closed); /* frees srv */
+        return NULL;
+    }
+    chmod(path, 0600);
+    return srv;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    struct server *srv = h->data;
+    srv->listener_closed = true;
+    maybe_free_server(srv);
+}
+
+void server_close(struct server *srv)
+{
+    if (!srv || srv->closing)
+        return;
+    srv->closing = true;
+    if (srv->path[0])
+        unlink(srv->path);
+    struct err e = ERR_INIT;
+    err_set(&e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
+    for (struct client *c = srv->clients; c; c = c->next) {
+        if (c->closing)
+            continue;
+        if (c->mode != CM_IDLE) {
+            send_error(c, &e);
+            c->mode = CM_IDLE;
+            uv_timer_stop(&c->timer);
+            client_close_after_flush(c);
+        } else {
+            client_close_after_flush(c);
+        }
+    }
+    uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+}

@@ -1,0 +1,914 @@
+/*
+ * store — SQLite behind mlpd.  See store.h.
+ *
+ * Statements used on every trial (claim, epoch, done, fail, requeue) and by the
+ * queries are prepared once in store_open() and reset after use; the table
+ * `stmt_sql` below lists them with their SQL next to the enum.  Writes that
+ * must be atomic (submit, claim, result + state) run inside BEGIN IMMEDIATE /
+ * COMMIT, rolled back on any failure.  sqlite3_bind_double cannot store NaN
+ * (SQLite turns it into NULL), which is exactly what we want for "no value".
+ */
+#include "store.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Generated from the schema migrations by schema/embed.py. */
+extern const char *const schema_names[];
+extern const char *const schema_sql[];
+extern const int schema_count;
+
+#define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
+
+const char *const store_metric_names[SM_N] = {
+    "train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
+    "test_accuracy", "train_mse", "val_mse", "test_mse", "epochs_run",
+    "best_epoch", "seconds", "diverged",
+};
+
+const char *const store_epoch_names[SE_N] = {
+    "train_loss", "train_accuracy", "val_loss", "val_accuracy", "train_mse", "val_mse", "seconds",
+};
+
+#define RESULT_COLS                                                                      \
+    "train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, "    \
+    "train_mse, val_mse, test_mse, epochs_run, best_epoch, seconds, diverged"
+#define EPOCH_COLS "train_loss, train_accuracy, val_loss, val_accuracy, train_mse, val_mse, seconds"
+
+#define STMT_MAP(X)                                                                      \
+    X(BEGIN, "BEGIN IMMEDIATE")                                                          \
+    X(COMMIT, "COMMIT")                                                                  \
+    X(ROLLBACK, "ROLLBACK")                                                              \
+    X(SWEEP_INSERT, "INSERT INTO sweeps (name, grid_json, dataset_json, keys_json, metric, " \
+      "maximize, priority, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")            \
+    X(SWEEP_NAME_DEFAULT, "UPDATE sweeps SET name = 'sweep-' || id WHERE id = ?1")      \
+    X(CONFIG_INSERT, "INSERT INTO configs (sweep_id, idx, params_json, varying_json) "  \
+      "VALUES (?1, ?2, ?3, ?4)")                                                         \
+    X(TRIAL_INSERT, "INSERT INTO trials (sweep_id, config_idx, seed, created) "         \
+      "VALUES (?1, ?2, ?3, ?4)")                                                         \
+    X(SWEEP_GET, "SELECT id, name, metric, dataset_json, keys_json, grid_json, maximize, " \
+      "paused, cancelled, priority, created FROM sweeps WHERE id = ?1")                  \
+    X(SWEEP_COUNTS, "SELECT state, count(*), max(finished), "                            \
+      "avg(CASE WHEN state = 'done' THEN finished - started END) "                       \
+      "FROM trials WHERE sweep_id = ?1 GROUP BY state")                                  \
+    X(SWEEP_BY_NAME, "SELECT id FROM sweeps WHERE name = ?1")                            \
+    X(SWEEP_IDS, "SELECT id FROM sweeps ORDER BY id DESC")                               \
+    X(GLOBAL_COUNTS, "SELECT state, count(*) FROM trials GROUP BY state")                \
+    X(SWEEP_COUNT, "SELECT count(*) FROM sweeps")                                        \
+    X(NEXT, "SELECT (SELECT t.id FROM trials t WHERE t.sweep_id = s.id AND "             \
+      "t.state = 'queued' ORDER BY t.id LIMIT 1) AS tid FROM sweeps s "                  \
+      "WHERE s.paused = 0 AND s.cancelled = 0 AND tid IS NOT NULL "                      \
+      "ORDER BY s.priority DESC, s.id LIMIT 1")                                          \
+    X(CLAIM, "UPDATE trials SET state = 'running', attempts = attempts + 1, "            \
+      "started = ?2, finished = NULL, pid = NULL WHERE id = ?1 AND state = 'queued' "    \
+      "RETURNING attempts, sweep_id, config_idx, seed")                                  \
+    X(CLAIM_SPEC, "SELECT s.dataset_json, c.params_json FROM sweeps s JOIN configs c "   \
+      "ON c.sweep_id = s.id WHERE s.id = ?1 AND c.idx = ?2")                             \
+    X(EPOCHS_CLEAR, "DELETE FROM epochs WHERE trial_id = ?1")                            \
+    X(SET_PID, "UPDATE trials SET pid = ?2 WHERE id = ?1")                               \
+    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch, " EPOCH_COLS  \
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                              \
+    X(RESULT_ADD, "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, " \
+      RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "  \
+      "?10, ?11, ?12, ?13, ?14, ?15 FROM trials WHERE id = ?1")                          \
+    X(TRIAL_DONE, "UPDATE trials SET state = 'done', finished = ?2, pid = NULL, "        \
+      "error = NULL WHERE id = ?1")                                                      \
+    X(TRIAL_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "      \
+      "error = ?3 WHERE id = ?1")                                                        \
+    X(TRIAL_REQUEUE, "UPDATE trials SET state = 'queued', pid = NULL, error = ?3, "      \
+      "attempts = max(attempts - ?2, 0) WHERE id = ?1")                                  \
+    X(TRIAL_CANCELLED, "UPDATE trials SET state = 'cancelled', finished = ?2, pid = NULL " \
+      "WHERE id = ?1")                                                                   \
+    X(RECOVER_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "    \
+      "error = 'the daemon stopped while it was running (attempt ' || attempts || ')' "  \
+      "WHERE state = 'running' AND attempts >= ?1")                                      \
+    X(RECOVER_REQUEUE, "UPDATE trials SET state = 'queued', pid = NULL, "                \
+      "error = 'the daemon stopped while it was running' WHERE state = 'running'")       \
+    X(PAUSE, "UPDATE sweeps SET paused = ?2 WHERE id = ?1")                              \
+    X(COUNT_STATE, "SELECT count(*) FROM trials WHERE sweep_id = ?1 AND state = ?2")     \
+    X(CANCEL_FLAG, "UPDATE sweeps SET cancelled = 1 WHERE id = ?1")                      \
+    X(CANCEL_QUEUED, "UPDATE trials SET state = 'cancelled', finished = ?2 "             \
+      "WHERE sweep_id = ?1 AND state = 'queued'")                                        \
+    X(RETRY, "UPDATE trials SET state = 'queued', attempts = 0, error = NULL, "          \
+      "finished = NULL, started = NULL WHERE sweep_id = ?1 AND state = 'failed'")        \
+    X(UNCANCEL, "UPDATE sweeps SET cancelled = 0 WHERE id = ?1")                         \
+    X(CONFIGS, "SELECT idx, params_json, varying_json FROM configs WHERE sweep_id = ?1 " \
+      "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                          \
+    X(TRIALS_SWEEP, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, " \
+      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS       \
+      " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.sweep_id = ?1 "   \
+      "ORDER BY t.id")                                                                   \
+    X(TRIALS_DONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, " \
+      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS       \
+      " FROM results r JOIN trials t ON r.trial_id = t.id WHERE r.sweep_id = ?1 "        \
+      "ORDER BY r.config_idx, r.trial_id")                                               \
+    X(TRIAL_ONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "  \
+      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS       \
+      " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")         \
+    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, " EPOCH_COLS      \
+      " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "         \
+      "ORDER BY e.trial_id, e.epoch")                                                    \
+    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, " EPOCH_COLS      \
+      " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "               \
+      "ORDER BY e.epoch")                                                                \
+    X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') " \
+      "ORDER BY sweep_id")                                                               \
+    X(VALUES, "SELECT config_idx, " RESULT_COLS " FROM results WHERE sweep_id = ?1 "     \
+      "ORDER BY config_idx")
+
+enum {
+#define STMT_ENUM(name, sql) ST_##name,
+    STMT_MAP(STMT_ENUM)
+#undef STMT_ENUM
+    ST_N
+};
+
+static const char *const stmt_sql[ST_N] = {
+#define STMT_SQL(name, sql) sql,
+    STMT_MAP(STMT_SQL)
+#undef STMT_SQL
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_N];  /* prepared at open, finalized at close */
+};
+
+int store_schema_version(void) { return schema_count; }
+
+int store_metric_index(const char *name)
+{
+    for (int i = 0; i < SM_N; i++)
+        if (strcmp(store_metric_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int db_err(struct store *st, struct err *e, const char *what)
+{
+    return err_set(e, MLP_ESTORAGE, NULL, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static sqlite3_stmt *stmt(struct store *st, int which)
+{
+    sqlite3_stmt *s = st->st[which];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+}
+
+/* Step a statement that returns no rows; 0 or MLP_ESTORAGE. */
+static int exec_stmt(struct store *st, sqlite3_stmt *s, struct err *e, const char *what)
+{
+    int rc = sqlite3_step(s);
+    int ret = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : db_err(st, e, what);
+    sqlite3_reset(s);
+    return ret;
+}
+
+static int begin(struct store *st, struct err *e)
+{
+    return exec_stmt(st, stmt(st, ST_BEGIN), e, "begin");
+}
+
+static int commit(struct store *st, struct err *e)
+{
+    return exec_stmt(st, stmt(st, ST_COMMIT), e, "commit");
+}
+
+static void rollback(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        exec_stmt(st, stmt(st, ST_ROLLBACK), NULL, "rollback");
+}
+
+static double col_double(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+static char *col_strdup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+/* A single integer from a one-off query at open time; -1 on error. */
+static long long pragma_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static int migrate(sqlite3 *db, const char *path, struct err *e)
+{
+    long long ver = pragma_int(db, "PRAGMA user_version");
+    long long app = pragma_int(db, "PRAGMA application_id");
+    long long tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
+    if (ver < 0 || app < 0 || tables < 0)
+        return err_set(e, MLP_ESTORAGE, path, "%s: not a readable SQLite database: %s", path,
+                       sqlite3_errmsg(db));
+    if ((ver == 0 && tables > 0) || (ver > 0 && app != STORE_APP_ID))
+        return err_set(e, MLP_ESTORAGE, path,
+                       "%s: not an mlpd database (foreign tables or application id); "
+                       "left untouched",
+                       path);
+    if (ver > schema_count)
+        return err_set(e, MLP_ESTORAGE, path,
+                       "%s: schema version %lld is newer than this mlpd (%d); "
+                       "use a newer mlpd or another state dir",
+                       path, ver, schema_count);
+    /* WAL and durability settings change the file header: only for our own files. */
+    char *msg = NULL;
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                     "PRAGMA foreign_keys = ON;",
+                     NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    if (ver == schema_count)
+        return 0;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    for (long long i = ver; i < schema_count; i++) {
+        if (sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) {
+            char m[512];
+            snprintf(m, sizeof m, "%s: %s", schema_names[i], msg ? msg : "?");
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return err_set(e, MLP_ESTORAGE, path, "migration failed: %s", m);
+        }
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_count);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail;
+    }
+    return 0;
+fail:
+    err_set(e, MLP_ESTORAGE, path, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return e ? e->code : MLP_ESTORAGE;
+}
+
+struct store *store_open(const char *path, struct err *e)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        err_set(e, MLP_ESTORAGE, path, "%s: %s", path,
+                st->db ? sqlite3_errmsg(st->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    if (migrate(st->db, path, e) < 0)
+        goto fail;
+    for (int i = 0; i < ST_N; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->st[i],
+                               NULL) != SQLITE_OK) {
+            err_set(e, MLP_ESTORAGE, path, "prepare %d: %s", i, sqlite3_errmsg(st->db));
+            goto fail;
+        }
+    }
+    return st;
+fail:
+    store_close(st);
+    return NULL;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < ST_N; i++)
+        sqlite3_finalize(st->st[i]);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+int store_recover(struct store *st, int max_attempts, int64_t *requeued, int64_t *failed,
+                  struct err *e)
+{
+    *requeued = *failed = 0;
+    if (begin(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = stmt(st, ST_RECOVER_FAIL);
+    sqlite3_bind_int(s, 1, max_attempts);
+    sqlite3_bind_double(s, 2, now_s());
+    if (exec_stmt(st, s, e, "recover") < 0)
+        goto fail;
+    *failed = sqlite3_changes(st->db);
+    if (exec_stmt(st, stmt(st, ST_RECOVER_REQUEUE), e, "recover") < 0)
+        goto fail;
+    *requeued = sqlite3_changes(st->db);
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id, struct err *e)
+{
+    double now = now_s();
+    if (begin(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = stmt(st, ST_SWEEP_INSERT);
+    if (ns->name)
+        sqlite3_bind_text(s, 1, ns->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, ns->grid_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, ns->dataset_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, ns->keys_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, ns->metric, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 6, ns->maximize);
+    sqlite3_bind_int64(s, 7, ns->priority);
+    sqlite3_bind_double(s, 8, now);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_CONSTRAINT) {
+        err_set(e, MLP_ECONFLICT, "name", "a sweep named \"%s\" already exists",
+                ns->name ? ns->name : "");
+        goto fail;
+    }
+    if (rc != SQLITE_DONE) {
+        db_err(st, e, "insert sweep");
+        goto fail;
+    }
+    *id = sqlite3_last_insert_rowid(st->db);
+    if (!ns->name) {
+        s = stmt(st, ST_SWEEP_NAME_DEFAULT);
+        sqlite3_bind_int64(s, 1, *id);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc == SQLITE_CONSTRAINT) {
+            err_set(e, MLP_ECONFLICT, "name", "the default name \"sweep-%lld\" is taken; "
+                    "give the sweep a name", (long long)*id);
+            goto fail;
+        }
+        if (rc != SQLITE_DONE) {
+            db_err(st, e, "name sweep");
+            goto fail;
+        }
+    }
+    s = stmt(st, ST_CONFIG_INSERT);
+    sqlite3_bind_int64(s, 1, *id);
+    for (size_t i = 0; i < ns->n_configs; i++) {
+        sqlite3_bind_int64(s, 2, (int64_t)i + 1);
+        sqlite3_bind_text(s, 3, ns->params_json[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, ns->varying_json[i], -1, SQLITE_STATIC);
+        if (exec_stmt(st, s, e, "insert config") < 0)
+            goto fail;
+    }
+    s = stmt(st, ST_TRIAL_INSERT);
+    sqlite3_bind_int64(s, 1, *id);
+    sqlite3_bind_double(s, 4, now);
+    for (size_t k = 0; k < ns->n_seeds; k++) {
+        sqlite3_bind_int64(s, 3, ns->seeds[k]);
+        for (size_t i = 0; i < ns->n_configs; i++) {
+            sqlite3_bind_int64(s, 2, (int64_t)i + 1);
+            if (exec_stmt(st, s, e, "insert trial") < 0)
+                goto fail;
+        }
+    }
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+void store_sweep_release(struct store_sweep *s)
+{
+    free(s->name);
+    free(s->metric);
+    free(s->dataset_json);
+    free(s->keys_json);
+    free(s->grid_json);
+    memset(s, 0, sizeof *s);
+}
+
+static int sweep_counts(struct store *st, int64_t id, struct store_counts *c, struct err *e)
+{
+    memset(c, 0, sizeof *c);
+    c->finished = NAN;
+    c->avg_seconds = NAN;
+    sqlite3_stmt *s = stmt(st, ST_SWEEP_COUNTS);
+    sqlite3_bind_int64(s, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(s, 0);
+        int64_t n = sqlite3_column_int64(s, 1);
+        double fin = col_double(s, 2);
+        c->total += n;
+        if (!state)
+            continue;
+        if (strcmp(state, "queued") == 0)
+            c->queued = n;
+        else if (strcmp(state, "running") == 0)
+            c->running = n;
+        else if (strcmp(state, "done") == 0) {
+            c->done = n;
+            c->avg_seconds = col_double(s, 3);
+        } else if (strcmp(state, "failed") == 0)
+            c->failed = n;
+        else if (strcmp(state, "cancelled") == 0)
+            c->cancelled = n;
+        if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0 && !isnan(fin) &&
+            (isnan(c->finished) || fin > c->finished))
+            c->finished = fin;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : db_err(st, e, "counts");
+}
+
+int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = stmt(st, ST_SWEEP_GET);
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
+        return err_set(e, MLP_ENOT_FOUND, "sweep", "no sweep %lld", (long long)id);
+    }
+    if (rc != SQLITE_ROW) {
+        db_err(st, e, "sweep");
+        sqlite3_reset(s);
+        return e->code;
+    }
+    out->id = sqlite3_column_int64(s, 0);
+    out->name = col_strdup(s, 1);
+    out->metric = col_strdup(s, 2);
+    out->dataset_json = col_strdup(s, 3);
+    out->keys_json = col_strdup(s, 4);
+    out->grid_json = col_strdup(s, 5);
+    out->maximize = sqlite3_column_int(s, 6) != 0;
+    out->paused = sqlite3_column_int(s, 7) != 0;
+    out->cancelled = sqlite3_column_int(s, 8) != 0;
+    out->priority = sqlite3_column_int64(s, 9);
+    out->created = sqlite3_column_double(s, 10);
+    sqlite3_reset(s);
+    if (!out->name || !out->metric || !out->dataset_json || !out->keys_json || !out->grid_json) {
+        store_sweep_release(out);
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    }
+    if (sweep_counts(st, id, &out->c, e) < 0) {
+        store_sweep_release(out);
+        return e->code;
+    }
+    return 0;
+}
+
+int store_sweep_by_name(struct store *st, const char *name, int64_t *id, struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_SWEEP_BY_NAME);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return err_set(e, MLP_ENOT_FOUND, "sweep", "no sweep named \"%s\"", name);
+    return db_err(st, e, "sweep by name");
+}
+
+static int ids_query(struct store *st, int which, int64_t **ids, size_t *n, struct err *e);
+
+int store_sweep_ids(struct store *st, int64_t **ids, size_t *n, struct err *e)
+{
+    return ids_query(st, ST_SWEEP_IDS, ids, n, e);
+}
+
+int store_active_sweeps(struct store *st, int64_t **ids, size_t *n, struct err *e)
+{
+    return ids_query(st, ST_ACTIVE, ids, n, e);
+}
+
+static int ids_query(struct store *st, int which, int64_t **ids, size_t *n, struct err *e)
+{
+    size_t cap = 16;
+    *n = 0;
+    *ids = malloc(cap * sizeof **ids);
+    if (!*ids)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    sqlite3_stmt *s = stmt(st, which);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int64_t *p = realloc(*ids, 2 * cap * sizeof *p);
+            if (!p) {
+                sqlite3_reset(s);
+                free(*ids);
+                *ids = NULL;
+                return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+            }
+            *ids = p;
+            cap *= 2;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        free(*ids);
+        *ids = NULL;
+        return db_err(st, e, "sweep ids");
+    }
+    return 0;
+}
+
+int store_global_counts(struct store *st, struct store_counts *c, int64_t *n_sweeps,
+                        struct err *e)
+{
+    memset(c, 0, sizeof *c);
+    c->finished = c->avg_seconds = NAN;
+    sqlite3_stmt *s = stmt(st, ST_GLOBAL_COUNTS);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(s, 0);
+        int64_t n = sqlite3_column_int64(s, 1);
+        c->total += n;
+        if (!state)
+            continue;
+        if (strcmp(state, "queued") == 0)
+            c->queued = n;
+        else if (strcmp(state, "running") == 0)
+            c->running = n;
+        else if (strcmp(state, "done") == 0)
+            c->done = n;
+        else if (strcmp(state, "failed") == 0)
+            c->failed = n;
+        else if (strcmp(state, "cancelled") == 0)
+            c->cancelled = n;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return db_err(st, e, "counts");
+    s = stmt(st, ST_SWEEP_COUNT);
+    rc = sqlite3_step(s);
+    *n_sweeps = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : db_err(st, e, "count sweeps");
+}
+
+void store_claim_release(struct store_claim *c)
+{
+    free(c->dataset_json);
+    free(c->params_json);
+    memset(c, 0, sizeof *c);
+}
+
+int store_claim_next(struct store *st, struct store_claim *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (begin(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = stmt(st, ST_NEXT);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
+        rollback(st);
+        return 0;
+    }
+    if (rc != SQLITE_ROW) {
+        db_err(st, e, "next trial");
+        sqlite3_reset(s);
+        goto fail;
+    }
+    out->trial_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+
+    s = stmt(st, ST_CLAIM);
+    sqlite3_bind_int64(s, 1, out->trial_id);
+    sqlite3_bind_double(s, 2, now_s());
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        db_err(st, e, "claim");
+        sqlite3_reset(s);
+        goto fail;
+    }
+    out->attempt = sqlite3_column_int(s, 0);
+    out->sweep_id = sqlite3_column_int64(s, 1);
+    out->config_idx = sqlite3_column_int64(s, 2);
+    out->seed = sqlite3_column_int64(s, 3);
+    /* Step to completion so the RETURNING statement's changes are final. */
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        ;
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        db_err(st, e, "claim");
+        goto fail;
+    }
+
+    s = stmt(st, ST_CLAIM_SPEC);
+    sqlite3_bind_int64(s, 1, out->sweep_id);
+    sqlite3_bind_int64(s, 2, out->config_idx);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->dataset_json = col_strdup(s, 0);
+        out->params_json = col_strdup(s, 1);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW) {
+        db_err(st, e, "trial spec");
+        goto fail;
+    }
+    if (!out->dataset_json || !out->params_json) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    s = stmt(st, ST_EPOCHS_CLEAR);
+    sqlite3_bind_int64(s, 1, out->trial_id);
+    if (exec_stmt(st, s, e, "clear epochs") < 0)
+        goto fail;
+    if (commit(st, e) < 0)
+        goto fail;
+    return 1;
+fail:
+    rollback(st);
+    store_claim_release(out);
+    return e->code;
+}
+
+int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_SET_PID);
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_int64(s, 2, pid);
+    return exec_stmt(st, s, e, "set pid");
+}
+
+int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch,
+                    const double *v, struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_EPOCH_ADD);
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_int(s, 2, attempt);
+    sqlite3_bind_int64(s, 3, epoch);
+    for (int i = 0; i < SE_N; i++)
+        if (!isnan(v[i]))
+            sqlite3_bind_double(s, 4 + i, v[i]);
+    return exec_stmt(st, s, e, "add epoch");
+}
+
+int store_trial_done(struct store *st, int64_t trial_id, int attempt, const double *v,
+                     struct err *e)
+{
+    if (begin(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = stmt(st, ST_RESULT_ADD);
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_int(s, 2, attempt);
+    for (int i = 0; i < SM_N; i++) {
+        if (isnan(v[i]))
+            continue;
+        if (i == SM_EPOCHS_RUN || i == SM_BEST_EPOCH || i == SM_DIVERGED)
+            sqlite3_bind_int64(s, 3 + i, (int64_t)v[i]);
+        else
+            sqlite3_bind_double(s, 3 + i, v[i]);
+    }
+    if (exec_stmt(st, s, e, "add result") < 0)
+        goto fail;
+    s = stmt(st, ST_TRIAL_DONE);
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_double(s, 2, now_s());
+    if (exec_stmt(st, s, e, "trial done") < 0)
+        goto fail;
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_trial_fail(struct store *st, int64_t trial_id, const char *error, struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_TRIAL_FAIL);
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_double(s, 2, now_s());
+    sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
+    return exec_stmt(st, s, e, "trial failed");
+}
+
+int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt,
+                        const char *error, struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_TRIAL_REQUEUE);
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_int(s, 2, count_attempt ? 0 : 1);
+    if (error)
+        sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
+    return exec_stmt(st, s, e, "requeue");
+}
+
+int store_trial_cancelled(struct store *st, int64_t trial_id, struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_TRIAL_CANCELLED);
+    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_bind_double(s, 2, now_s());
+    return exec_stmt(st, s, e, "cancel trial");
+}
+
+static int count_state(struct store *st, int64_t id, const char *state, int64_t *n,
+                       struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_COUNT_STATE);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : db_err(st, e, "count");
+}
+
+int store_sweep_pause(struct store *st, int64_t id, bool paused, int64_t *changed, struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_PAUSE);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, paused);
+    if (exec_stmt(st, s, e, "pause") < 0)
+        return e->code;
+    return count_state(st, id, "queued", changed, e);
+}
+
+int store_sweep_cancel(struct store *st, int64_t id, int64_t *changed, struct err *e)
+{
+    if (begin(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = stmt(st, ST_CANCEL_FLAG);
+    sqlite3_bind_int64(s, 1, id);
+    if (exec_stmt(st, s, e, "cancel") < 0)
+        goto fail;
+    s = stmt(st, ST_CANCEL_QUEUED);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_double(s, 2, now_s());
+    if (exec_stmt(st, s, e, "cancel") < 0)
+        goto fail;
+    *changed = sqlite3_changes(st->db);
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err *e)
+{
+    if (begin(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = stmt(st, ST_RETRY);
+    sqlite3_bind_int64(s, 1, id);
+    if (exec_stmt(st, s, e, "retry") < 0)
+        goto fail;
+    *changed = sqlite3_changes(st->db);
+    if (*changed > 0) {
+        s = stmt(st, ST_UNCANCEL);
+        sqlite3_bind_int64(s, 1, id);
+        if (exec_stmt(st, s, e, "retry") < 0)
+            goto fail;
+    }
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
+                       int (*cb)(void *ud, const struct store_config_row *r), void *ud,
+                       struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_CONFIGS);
+    sqlite3_bind_int64(s, 1, sweep_id);
+    sqlite3_bind_int64(s, 2, only_idx);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_config_row r = {
+            .idx = sqlite3_column_int64(s, 0),
+            .params_json = (const char *)sqlite3_column_text(s, 1),
+            .varying_json = (const char *)sqlite3_column_text(s, 2),
+        };
+        if (!r.params_json || !r.varying_json) {
+            ret = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        if ((ret = cb(ud, &r)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(st, e, "configs");
+    sqlite3_reset(s);
+    return ret;
+}
+
+int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool done_only,
+                      int (*cb)(void *ud, const struct store_trial_row *r), void *ud,
+                      struct err *e)
+{
+    sqlite3_stmt *s;
+    if (trial_id > 0) {
+        s = stmt(st, ST_TRIAL_ONE);
+        sqlite3_bind_int64(s, 1, trial_id);
+    } else {
+        s = stmt(st, done_only ? ST_TRIALS_DONE : ST_TRIALS_SWEEP);
+        sqlite3_bind_int64(s, 1, sweep_id);
+    }
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_trial_row r = {
+            .id = sqlite3_column_int64(s, 0),
+            .sweep_id = sqlite3_column_int64(s, 1),
+            .config_idx = sqlite3_column_int64(s, 2),
+            .seed = sqlite3_column_int64(s, 3),
+            .state = (const char *)sqlite3_column_text(s, 4),
+            .attempts = sqlite3_column_int(s, 5),
+            .pid = (long)sqlite3_column_int64(s, 6),
+            .error = (const char *)sqlite3_column_text(s, 7),
+            .created = col_double(s, 8),
+            .started = col_double(s, 9),
+            .finished = col_double(s, 10),
+            .has_result = sqlite3_column_type(s, 11) != SQLITE_NULL,
+        };
+        if (!r.state)
+            r.state = "queued";
+        for (int i = 0; i < SM_N; i++)
+            r.v[i] = col_double(s, 12 + i);
+        if ((ret = cb(ud, &r)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(st, e, "trials");
+    sqlite3_reset(s);
+    return ret;
+}
+
+int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
+                      int (*cb)(void *ud, const struct store_epoch_row *r), void *ud,
+                      struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, trial_id > 0 ? ST_EPOCHS_TRIAL : ST_EPOCHS_SWEEP);
+    sqlite3_bind_int64(s, 1, trial_id > 0 ? trial_id : sweep_id);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_epoch_row r = {
+            .trial_id = sqlite3_column_int64(s, 0),
+            .config_idx = sqlite3_column_int64(s, 1),
+            .seed = sqlite3_column_int64(s, 2),
+            .epoch = sqlite3_column_int64(s, 3),
+        };
+        for (int i = 0; i < SE_N; i++)
+            r.v[i] = col_double(s, 4 + i);
+        if ((ret = cb(ud, &r)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(st, e, "epochs");
+    sqlite3_reset(s);
+    return ret;
+}
+
+int store_values_each(struct store *st, int64_t sweep_id,
+                      int (*cb)(void *ud, const struct store_value_row *r), void *ud,
+                      struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_VALUES);
+    sqlite3_bind_int64(s, 1, sweep_id);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_value_row r = {.config_idx = sqlite3_column_int64(s, 0)};
+        for (int i = 0; i < SM_N; i++)
+            r.v[i] = col_double(s, 1 + i);
+        if ((ret = cb(ud, &r)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(st, e, "values");
+    sqlite3_reset(s);
+    return ret;
+}

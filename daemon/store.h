@@ -1,0 +1,205 @@
+/*
+ * store — everything mlpd keeps on disk, and the only file that speaks SQL.
+ *
+ * One SQLite database (<state dir>/mlpd.db) in WAL mode with synchronous=FULL,
+ * so a committed result survives a crash or power loss.  The schema comes from
+ * schema/NNN-name.sql, embedded at build time and applied by PRAGMA
+ * user_version in one transaction; a database from a newer mlpd or a file that
+ * is not an mlpd database is refused and left untouched.  Every statement on a
+ * hot path is prepared once at open.  The daemon is the only writer.
+ *
+ * Reading functions hand rows to a callback; pointers in a row are valid only
+ * during the callback.  Metrics that are NULL in the database (absent, or NaN
+ * from a diverged trial) are NaN in rows.  Functions return 0 or a negative
+ * MLP_E* code with *e filled (MLP_ESTORAGE for SQLite failures).
+ */
+#ifndef MLP_STORE_H
+#define MLP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct store;  /* opaque: the connection and its prepared statements */
+
+/* Every per-trial metric, in result-column order (SPEC.md "Metrics of a trial"). */
+enum store_metric {
+    SM_TRAIN_LOSS, SM_TRAIN_ACCURACY, SM_VAL_LOSS, SM_VAL_ACCURACY,
+    SM_TEST_LOSS, SM_TEST_ACCURACY, SM_TRAIN_MSE, SM_VAL_MSE, SM_TEST_MSE,
+    SM_EPOCHS_RUN, SM_BEST_EPOCH, SM_SECONDS, SM_DIVERGED,
+    SM_N
+};
+/* Wire and column names of the metrics ("val_accuracy"). */
+extern const char *const store_metric_names[SM_N];
+/* Metric index of a name, or -1. */
+int store_metric_index(const char *name);
+
+/* Per-epoch values: the first six curve metrics share SM_ indices; see epoch_cols. */
+enum store_epoch_col {
+    SE_TRAIN_LOSS, SE_TRAIN_ACCURACY, SE_VAL_LOSS, SE_VAL_ACCURACY,
+    SE_TRAIN_MSE, SE_VAL_MSE, SE_SECONDS,
+    SE_N
+};
+extern const char *const store_epoch_names[SE_N];
+
+struct store_counts {
+    int64_t total, queued, running, done, failed, cancelled;
+    double finished;      /* latest trial end, NaN when none */
+    double avg_seconds;   /* mean wall time of done trials (started..finished), NaN when none */
+};
+
+struct store_sweep {
+    int64_t id;
+    char *name, *metric, *dataset_json, *keys_json, *grid_json;  /* owned */
+    bool maximize, paused, cancelled;
+    int64_t priority;
+    double created;
+    struct store_counts c;
+};
+
+/* Free the strings of a sweep read by store_sweep_get (the struct itself is the caller's). */
+void store_sweep_release(struct store_sweep *s);
+
+/*
+ * Open (creating if needed) and migrate the database at path.  Returns NULL with
+ * *e filled: MLP_ESTORAGE for a file that is not an mlpd database, a corrupt
+ * file, or a schema newer than this build (the file is not modified).
+ */
+struct store *store_open(const char *path, struct err *e);
+void store_close(struct store *st);
+
+/* Schema version this build migrates to. */
+int store_schema_version(void);
+
+/*
+ * Start-up recovery: trials left 'running' by a crash are re-queued counting
+ * the attempt, or failed when attempts >= max_attempts.
+ */
+int store_recover(struct store *st, int max_attempts, int64_t *requeued, int64_t *failed,
+                  struct err *e);
+
+struct store_new_sweep {
+    const char *name;          /* NULL: "sweep-<id>" */
+    const char *grid_json, *dataset_json, *keys_json, *metric;
+    bool maximize;
+    int64_t priority;
+    size_t n_configs;
+    const char *const *params_json;   /* n_configs canonical params texts */
+    const char *const *varying_json;  /* n_configs grid-key texts */
+    size_t n_seeds;
+    const int64_t *seeds;
+};
+
+/*
+ * Insert a sweep, its configurations and every trial (seed-major: seed 1 of every
+ * configuration first) in one transaction.  MLP_ECONFLICT (path "name") when the
+ * name is taken.  *id is the new sweep id.
+ */
+int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id, struct err *e);
+
+/* A sweep by id: 0, or MLP_ENOT_FOUND.  Release with store_sweep_release. */
+int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struct err *e);
+/* Id of a sweep by exact name: 0 or MLP_ENOT_FOUND. */
+int store_sweep_by_name(struct store *st, const char *name, int64_t *id, struct err *e);
+/* Every sweep id, newest first; *ids malloc'ed (caller frees). */
+int store_sweep_ids(struct store *st, int64_t **ids, size_t *n, struct err *e);
+/* Ids of sweeps with queued or running trials, ascending; *ids malloc'ed. */
+int store_active_sweeps(struct store *st, int64_t **ids, size_t *n, struct err *e);
+/* Counts of the whole store (status). */
+int store_global_counts(struct store *st, struct store_counts *c, int64_t *n_sweeps,
+                        struct err *e);
+
+/* A trial claimed for running: marked 'running', attempts+1, started=now. */
+struct store_claim {
+    int64_t trial_id, sweep_id, config_idx, seed;
+    int attempt;
+    char *dataset_json, *params_json;  /* owned; store_claim_release */
+};
+void store_claim_release(struct store_claim *c);
+
+/*
+ * Claim the next queued trial (sweep priority DESC, then trial id) of a sweep
+ * that is neither paused nor cancelled, deleting epoch rows of earlier
+ * attempts.  Returns 1 with *out filled, 0 when nothing is runnable, or <0.
+ */
+int store_claim_next(struct store *st, struct store_claim *out, struct err *e);
+
+int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err *e);
+
+/* One epoch row; v has SE_N values (NaN = NULL). */
+int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch,
+                    const double *v, struct err *e);
+
+/* The result (v: SM_N values) and state 'done', in one transaction. */
+int store_trial_done(struct store *st, int64_t trial_id, int attempt, const double *v,
+                     struct err *e);
+/* State 'failed' with the reason. */
+int store_trial_fail(struct store *st, int64_t trial_id, const char *error, struct err *e);
+/*
+ * Back to 'queued' after a crash (count_attempt) or a stop that is not the
+ * trial's fault (the attempt is given back).  error records the last reason.
+ */
+int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt,
+                        const char *error, struct err *e);
+/* A running trial stopped by cancel: 'cancelled'. */
+int store_trial_cancelled(struct store *st, int64_t trial_id, struct err *e);
+
+/* Queue control.  *changed counts the trials affected. */
+int store_sweep_pause(struct store *st, int64_t id, bool paused, int64_t *changed, struct err *e);
+/* Sets the cancelled flag and cancels queued trials (running ones are the caller's). */
+int store_sweep_cancel(struct store *st, int64_t id, int64_t *changed, struct err *e);
+/* Failed trials back to 'queued' with attempts 0; clears the cancelled flag when any. */
+int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err *e);
+
+/* Rows ------------------------------------------------------------------- */
+
+struct store_config_row {
+    int64_t idx;
+    const char *params_json, *varying_json;
+};
+/* Configurations of a sweep by idx (or only idx when only_idx > 0). */
+int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
+                       int (*cb)(void *ud, const struct store_config_row *r), void *ud,
+                       struct err *e);
+
+struct store_trial_row {
+    int64_t id, sweep_id, config_idx, seed;
+    const char *state;
+    int attempts;
+    long pid;                /* 0 when none */
+    const char *error;       /* NULL when none */
+    double created, started, finished;  /* NaN when unset */
+    bool has_result;
+    double v[SM_N];
+};
+/*
+ * Trials with their results (LEFT JOIN), by trial id: of a sweep (trial_id 0),
+ * or the one trial trial_id (sweep_id ignored).  With done_only, only trials
+ * with a result, ordered by config then trial id.  A callback returning non-zero
+ * stops the walk and that value is returned.
+ */
+int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool done_only,
+                      int (*cb)(void *ud, const struct store_trial_row *r), void *ud,
+                      struct err *e);
+
+struct store_epoch_row {
+    int64_t trial_id, config_idx, seed, epoch;
+    double v[SE_N];
+};
+/* Epoch rows of a sweep (trial_id 0) or of one trial, by trial then epoch. */
+int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
+                      int (*cb)(void *ud, const struct store_epoch_row *r), void *ud,
+                      struct err *e);
+
+/* Configuration idx -> metric value of every done trial of a sweep, in config order. */
+struct store_value_row {
+    int64_t config_idx;
+    double v[SM_N];
+};
+int store_values_each(struct store *st, int64_t sweep_id,
+                      int (*cb)(void *ud, const struct store_value_row *r), void *ud,
+                      struct err *e);
+
+#endif

@@ -11,7 +11,7 @@ for mlpsweep the worker's own JSON lines (epoch lines' "seconds", the result lin
 "epoch_seconds" and, except gemm, "test_accuracy".
 
 Seconds per epoch are the median over epochs 2..N of every run (all epochs when a
-run has only one); accuracy is the mean over runs (± standard error with ≥ 2 runs).
+run has only one; for gemm all timed epochs, its warm-up epoch is never timed); accuracy is the mean over runs (± standard error with ≥ 2 runs).
 """
 import glob
 import json
@@ -75,7 +75,8 @@ def summarize(outdir, cfg, impl):
                 errtxt = tail[-1] if tail else ""
             errors.append(err or errtxt or "no epochs")
             continue
-        pooled.extend(secs[1:] if len(secs) > 1 else secs)
+        # gemm already leaves out its warm-up epoch; the others drop epoch 1
+        pooled.extend(secs[1:] if len(secs) > 1 and impl != "gemm" else secs)
         shape.append(len(secs))
         if acc is not None:
             accs.append(acc)

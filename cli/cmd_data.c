@@ -41,9 +41,8 @@ static int data_list(struct cli *cli, const char *data_dir)
     }
     table_column(t, "NAME", TABLE_LEFT, false);
     table_column(t, "AVAILABLE", TABLE_LEFT, false);
-    table_column(t, "SOURCE", TABLE_LEFT, true);
     table_column(t, "PATH", TABLE_LEFT, true);
-    table_column(t, "NOTE", TABLE_LEFT, true);
+    table_column(t, "SOURCE AND NOTE", TABLE_LEFT, true);
     const cJSON *d;
     cJSON_ArrayForEach(d, list) {
         const cJSON *name = json_get(d, "name"), *src = json_get(d, "source"),
@@ -51,9 +50,11 @@ static int data_list(struct cli *cli, const char *data_dir)
         table_row(t);
         table_cell(t, cJSON_IsString(name) ? name->valuestring : "?");
         table_cell(t, cJSON_IsTrue(json_get(d, "available")) ? "yes" : "no");
-        table_cell(t, cJSON_IsString(src) ? src->valuestring : "");
         table_cell(t, cJSON_IsString(path) ? path->valuestring : "—");
-        table_cell(t, cJSON_IsString(note) ? note->valuestring : "");
+        if (cJSON_IsString(note) && cJSON_IsString(src))
+            table_cellf(t, "%s; %s", src->valuestring, note->valuestring);
+        else
+            table_cell(t, cJSON_IsString(note) ? note->valuestring : "");
     }
     printf("data dir: %s\n\n", data_dir);
     table_print(t, stdout, TABLE_WIDTH);

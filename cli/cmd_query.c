@@ -200,10 +200,41 @@ static bool gap_flag(double gap, double train_mean, bool maximize)
     return -gap > GAP_LOSS_REL * fabs(train_mean);
 }
 
-/* Build the show table; per_key: one column per grid key, else one combined column. */
-static struct table *show_table(const cJSON *resp, bool per_key, bool *flagged)
+/*
+ * The grid keys whose value differs between the configurations listed (the
+ * others are printed once above the table instead of in every row).
+ * Returns a new array of key strings; NULL on ENOMEM.
+ */
+static cJSON *varying_keys(const cJSON *keys, const cJSON *configs, cJSON *constant)
 {
-    const cJSON *keys = json_get(resp, "keys"), *configs = json_get(resp, "configs");
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *k, *c;
+    if (!out)
+        return NULL;
+    cJSON_ArrayForEach(k, keys) {
+        if (!cJSON_IsString(k))
+            continue;
+        const cJSON *first = NULL;
+        bool differs = false;
+        cJSON_ArrayForEach(c, configs) {
+            const cJSON *v = json_get(config_grid(json_get(c, "config")), k->valuestring);
+            if (!first)
+                first = v;
+            else if (!v || !first || !cJSON_Compare(first, v, true))
+                differs = true;
+        }
+        if (differs || !first || cJSON_GetArraySize(configs) < 2)
+            cJSON_AddItemToArray(out, cJSON_CreateString(k->valuestring));
+        else
+            cJSON_AddItemToObject(constant, k->valuestring, cJSON_Duplicate(first, true));
+    }
+    return out;
+}
+
+/* Build the show table over `keys`; per_key: one column per key, else one combined column. */
+static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_key, bool *flagged)
+{
+    const cJSON *configs = json_get(resp, "configs");
     const char *metric = str_of(resp, "metric", "metric");
     bool maximize = strcmp(str_of(resp, "direction", "max"), "min") != 0;
     struct table *t = table_new();
@@ -213,9 +244,8 @@ static struct table *show_table(const cJSON *resp, bool per_key, bool *flagged)
     table_column(t, "CONFIG", TABLE_RIGHT, false);
     const cJSON *k;
     if (per_key) {
-        cJSON_ArrayForEach(k, keys) table_column(t, cJSON_IsString(k) ? k->valuestring : "?",
-                                                 TABLE_LEFT, true);
-    } else {
+        cJSON_ArrayForEach(k, keys) table_column(t, k->valuestring, TABLE_LEFT, true);
+    } else if (cJSON_GetArraySize(keys) > 0) {
         table_column(t, "HYPERPARAMETERS", TABLE_LEFT, true);
     }
     table_column(t, "SEEDS", TABLE_RIGHT, false);
@@ -236,11 +266,24 @@ static struct table *show_table(const cJSON *resp, bool per_key, bool *flagged)
         table_cell(t, fmt_int(buf, sizeof buf, config_id(config)));
         if (per_key) {
             cJSON_ArrayForEach(k, keys) {
-                const cJSON *v = cJSON_IsString(k) ? json_get(grid, k->valuestring) : NULL;
+                const cJSON *v = json_get(grid, k->valuestring);
                 table_cell(t, v ? table_fmt_value(buf, sizeof buf, v) : "");
             }
-        } else {
-            table_cell(t, table_fmt_config(buf, sizeof buf, grid));
+        } else if (cJSON_GetArraySize(keys) > 0) {
+            /* Only the keys that differ between rows, "k=v k=v". */
+            size_t len = 0;
+            buf[0] = '\0';
+            cJSON_ArrayForEach(k, keys) {
+                char v[512];
+                const cJSON *x = json_get(grid, k->valuestring);
+                if (!x || len + 2 >= sizeof buf)
+                    continue;
+                int w = snprintf(buf + len, sizeof buf - len, "%s%s=%s", len ? " " : "",
+                                 k->valuestring, table_fmt_value(v, sizeof v, x));
+                if (w > 0)
+                    len = len + (size_t)w < sizeof buf ? len + (size_t)w : sizeof buf - 1;
+            }
+            table_cell(t, buf);
         }
         table_cellf(t, "%.0f/%.0f", table_num(c, "seeds_done"), table_num(c, "seeds_total"));
         table_cell(t, table_fmt_stat(buf, sizeof buf, st.mean, st.se));
@@ -288,9 +331,11 @@ static int show_by(const cJSON *resp)
             table_cell(t, "—");
     }
     char title[256];
-    printf("%s — marginal effect of %s on %s (mean ± SE over every configuration and seed)\n\n",
+    printf("%s: marginal effect of %s on %s\n\n",
            cmd_sweep_title(title, sizeof title, json_get(resp, "sweep")), key, metric);
     table_print(t, stdout, TABLE_WIDTH);
+    printf("\n%s: mean ± standard error over every configuration and seed with that value.\n",
+           metric);
     table_free(t);
     return CLI_OK;
 }
@@ -328,15 +373,30 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         return CLI_OK;
     }
     bool flagged = false;
-    struct table *t = show_table(resp, true, &flagged);
-    if (t && table_width(t) > TABLE_WIDTH) {
+    cJSON *constant = cJSON_CreateObject();
+    cJSON *keys = constant ? varying_keys(json_get(resp, "keys"), json_get(resp, "configs"),
+                                          constant)
+                           : NULL;
+    struct table *t = keys ? show_table(resp, keys, true, &flagged) : NULL;
+    /* One column per key while every key column keeps a readable width, else "k=v k=v". */
+    if (t && table_min_width(t) > TABLE_WIDTH) {
         table_free(t);
-        t = show_table(resp, false, &flagged);
+        t = show_table(resp, keys, false, &flagged);
     }
     if (!t) {
+        cJSON_Delete(keys);
+        cJSON_Delete(constant);
         cJSON_Delete(resp);
         return CLI_FAILED;
     }
+    if (constant->child) {
+        char cfg[2048], el[2048];
+        snprintf(el, sizeof el, "same in every row: %s",
+                 table_fmt_config(cfg, sizeof cfg, constant));
+        printf("%s\n\n", table_elide(cfg, sizeof cfg, el, TABLE_WIDTH));
+    }
+    cJSON_Delete(keys);
+    cJSON_Delete(constant);
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
     printf("\n%s: mean ± standard error over finished seeds.  GAP = train − validation mean",

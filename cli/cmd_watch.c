@@ -58,9 +58,14 @@ static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, boo
     else
         snprintf(etab, sizeof etab, "—");
     const char *sep = tty ? "  " : ", ";
-    snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s",
-             table_num(s, "done"), table_num(s, "total"), sep, table_num(s, "running"), sep,
-             table_num(s, "failed"), sep, etab, sep, str_of(s, "metric", ""), best);
+    if (tty)
+        snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s",
+                 table_num(s, "done"), table_num(s, "total"), sep, table_num(s, "running"), sep,
+                 table_num(s, "failed"), sep, etab, sep, best);
+    else
+        snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s",
+                 table_num(s, "done"), table_num(s, "total"), sep, table_num(s, "running"), sep,
+                 table_num(s, "failed"), sep, etab, sep, str_of(s, "metric", ""), best);
 }
 
 static void draw_tty(const cJSON *s, double eta)
@@ -75,10 +80,10 @@ static void draw_tty(const cJSON *s, double eta)
     if (frac > 1)
         frac = 1;
     char name[64];
-    snprintf(name, sizeof name, "%.0f %s", table_num(s, "id"), str_of(s, "name", "?"));
+    snprintf(name, sizeof name, "#%.0f", table_num(s, "id"));
     int width = term_width() - 1;
-    int rest = (int)(table_text_width(name) + table_text_width(fields)) + 5;
-    int bar = width - rest;
+    /* A bar width that does not change as the numbers do: room for the usual fields. */
+    int bar = width - (int)table_text_width(name) - 4 - 60;
     if (bar > BAR_MAX)
         bar = BAR_MAX;
     if (bar < BAR_MIN)
@@ -144,8 +149,11 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
         } else if (cJSON_IsObject(s) && *kind) {
             double id = table_num(s, "id"), eta = table_num(ev, "eta");
             if (tty) {
-                if (isfinite(drawn) && drawn != id)
-                    printf("\n");
+                if (drawn != id) {
+                    char title[256];
+                    printf("%swatching %s, best by %s\n", isfinite(drawn) ? "\n" : "",
+                           cmd_sweep_title(title, sizeof title, s), str_of(s, "metric", "?"));
+                }
                 drawn = id;
                 draw_tty(s, eta);
             } else if (!end) {

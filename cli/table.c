@@ -196,6 +196,19 @@ size_t table_width(const struct table *t)
     return total;
 }
 
+size_t table_min_width(const struct table *t)
+{
+    size_t *w = natural_widths(t);
+    if (!w)
+        return 0;
+    for (size_t c = 0; c < t->ncols; c++)
+        if (t->cols[c].shrink && w[c] > TABLE_MIN_SHRINK)
+            w[c] = TABLE_MIN_SHRINK;
+    size_t total = sum_widths(w, t->ncols);
+    free(w);
+    return total;
+}
+
 /* Print one line of cells; elides cells wider than their column. */
 static void print_line(const struct table *t, FILE *out, const size_t *w, char *const *cells,
                        bool header)
@@ -326,7 +339,8 @@ char *table_fmt_param_num(char *buf, size_t n, double x)
     tidy_exponent(plain);
     snprintf(expo, sizeof expo, "%.*e", p - 1, x);
     tidy_exponent(expo);
-    snprintf(buf, n, "%s", strlen(expo) < strlen(plain) ? expo : plain);
+    /* The exponent form only when clearly shorter: 0.001 stays, 0.0001 → 1e-4. */
+    snprintf(buf, n, "%s", strlen(expo) + 2 <= strlen(plain) ? expo : plain);
     return buf;
 }
 

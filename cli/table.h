@@ -57,6 +57,9 @@ size_t table_rows(const struct table *t);
 /* Natural width: every column at its widest cell, with the separators. */
 size_t table_width(const struct table *t);
 
+/* Narrowest width table_print can reach: shrinkable columns at their minimum. */
+size_t table_min_width(const struct table *t);
+
 /*
  * Print header and rows to out, fitting `width` columns when the shrinkable
  * columns allow it (width 0: no limit).  Trailing spaces are not printed.

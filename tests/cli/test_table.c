@@ -60,6 +60,8 @@ int main(void)
     CHECK_EQ_STR(table_fmt_stat(buf, sizeof buf, 0.5, 0.00002), "0.5000 ± 2.0e-05");
     CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 0.0001), "1e-4");
     CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 0.1), "0.1");
+    CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 0.001), "0.001");
+    CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 1e-6), "1e-6");
     CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 0.03), "0.03");
     CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 128), "128");
     CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 2.5e-5), "2.5e-5");

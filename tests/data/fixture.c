@@ -111,9 +111,10 @@ unsigned char *fx_idx_labels(long n, int k, size_t *len)
 
 void fx_hparams(struct hparams *hp)
 {
-    memset(hp, 0, sizeof *hp);
-    hp->val_fraction = 0.1;
-    hp->split_seed = 0;
-    hp->train_size = 0;
-    hp->normalize = HP_STANDARDIZE;
+    hparams_default(hp);
+    if (hp->val_fraction != 0.1 || hp->split_seed != 0 || hp->train_size != 0 ||
+        hp->normalize != HP_STANDARDIZE) {
+        fprintf(stderr, "hparams_default no longer matches SPEC.md's data defaults\n");
+        exit(1);
+    }
 }

@@ -29,7 +29,8 @@ unsigned char fx_label(long i, int k);
 unsigned char *fx_idx_images(long n, int rows, int cols, size_t *len);
 unsigned char *fx_idx_labels(long n, int k, size_t *len);
 
-/* Data-related defaults: val_fraction 0.1, split_seed 0, train_size 0, standardize. */
+/* hparams_default(), checked to have SPEC.md's data defaults (val_fraction 0.1,
+   split_seed 0, train_size 0, standardize); exits otherwise. */
 void fx_hparams(struct hparams *hp);
 
 #endif

@@ -145,7 +145,7 @@ int main(void)
             } else if (kind == 1) {
                 CHECK_EQ_INT(ftruncate(fd, 64 + 400), 0);
             } else {
-                CHECK_EQ_INT(pwrite(fd, "XXXX", 4, 0), 4);
+                CHECK_EQ_INT(pwrite(fd, "JUNK", 4, 0), 4);
             }
             close(fd);
         }

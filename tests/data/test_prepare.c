@@ -214,6 +214,38 @@ int main(void)
     data_prepared_release(&a);
 
     data_free(ds);
+
+    /* Regression: inputs are standardised, targets are left as they are. */
+    {
+        char p[DS_PATH_MAX];
+        FILE *fp = fopen(fx_join(p, dir, "reg.csv"), "w");
+        for (int i = 0; i < 20; i++)
+            fprintf(fp, "%d,%g\n", i, 100.0 + i * 0.5);
+        fclose(fp);
+        struct ds_spec s = {.kind = DS_CSV, .name = "csv", .label_col = -1, .task = DS_REGRESSION};
+        fx_join(s.train, dir, "reg.csv");
+        fx_join(s.test, dir, "reg.csv");
+        struct dataset *r = data_load(&s, NULL, 0, &e);
+        CHECK(r != NULL);
+        if (r) {
+            fx_hparams(&hp);
+            CHECK_EQ_INT(prep(r, &hp, &c), 0);
+            CHECK_EQ_INT(c.n_classes, 0);
+            double ysum = 0;
+            for (int i = 0; i < c.train.n; i++)
+                ysum += c.train.y[i];
+            for (int i = 0; i < c.val.n; i++)
+                ysum += c.val.y[i];
+            CHECK_NEAR(ysum, 20 * 100.0 + 0.5 * 190, 1e-6); /* every target, unscaled */
+            CHECK(fabs(c.train.x[0]) < 2.5); /* while the inputs are standardised */
+            bad = 0;
+            for (int i = 0; i < c.test.n; i++)
+                bad += c.test.y[i] != (float)(100.0 + i * 0.5);
+            CHECK_EQ_INT(bad, 0);
+            data_prepared_release(&c);
+        }
+        data_free(r);
+    }
     fx_rmtree(dir);
     return check_report();
 }

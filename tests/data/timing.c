@@ -59,9 +59,7 @@ int main(int argc, char **argv)
     timed_load(&s, &cached, "third load (map cache)");
     struct dataset *ds = data_load(&s, &cached, 0, &e);
     struct hparams hp;
-    memset(&hp, 0, sizeof hp);
-    hp.val_fraction = 0.1;
-    hp.normalize = HP_STANDARDIZE;
+    hparams_default(&hp);
     struct data_prepared p;
     t0 = now_ms();
     if (data_prepare(ds, &hp, &p, &e) == 0)

@@ -79,6 +79,18 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
     res->test_loss = res->test_metric = NAN;
     if (tr->n < 1)
         return err_set(e, MLP_EINVALID_DATASET, NULL, "the training split is empty");
+    /* The loss passes index by label: every label must be a class index. */
+    if (d->n_classes > 0) {
+        const struct data_view *views[3] = {tr, &d->val, &d->test};
+        for (int v = 0; v < 3; v++)
+            for (int64_t i = 0; i < views[v]->n; i++) {
+                float c = views[v]->y[i];
+                if (!(c >= 0 && c < (float)d->n_classes && c == (float)(int)c))
+                    return err_set(e, MLP_EINVALID_DATASET, NULL,
+                                   "label %g of row %lld is not a class index in [0, %d)",
+                                   (double)c, (long long)i, d->n_classes);
+            }
+    }
 
     const bool full = hp->batch_size >= tr->n;
     const int bsz = full ? (int)tr->n : hp->batch_size;

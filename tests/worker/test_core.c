@@ -347,6 +347,13 @@ static void test_divergence_and_timeout(void)
     CHECK_EQ_INT(train_run(&hp, 1, &s.d, NULL, NULL, &res, &e), MLP_ETIMEOUT);
     CHECK_EQ_INT(e.code, MLP_ETIMEOUT);
     CHECK_EQ_INT(res.epochs_run, 0);
+
+    /* A label that is not a class index is refused before training. */
+    hp.max_seconds = 0;
+    s.y[3] = 2;
+    CHECK_EQ_INT(train_run(&hp, 1, &s.d, NULL, NULL, &res, &e), MLP_EINVALID_DATASET);
+    s.y[3] = 0.5f;
+    CHECK_EQ_INT(train_run(&hp, 1, &s.d, NULL, NULL, &res, &e), MLP_EINVALID_DATASET);
     synth_free(&s);
 }
 

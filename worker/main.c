@@ -346,6 +346,14 @@ int main(int argc, char **argv)
         goto fail;
     prepared = true;
     o.regression = prep.n_classes == 0;
+    /* One line for the trial's log (the daemon keeps our stderr). */
+    fprintf(stderr, "mlp-worker: %s: %lld train / %lld val / %lld test rows, %d features, ",
+            dspec.name, (long long)prep.train.n, (long long)prep.val.n, (long long)prep.test.n,
+            prep.train.d);
+    if (o.regression)
+        fprintf(stderr, "regression; seed %lld\n", (long long)seed);
+    else
+        fprintf(stderr, "%d classes; seed %lld\n", prep.n_classes, (long long)seed);
 
     if (o.human)
         printf("%5s  %10s  %10s  %10s  %10s  %8s\n", "epoch", "train_loss",

@@ -776,6 +776,46 @@ static void print_trial_metrics(const cJSON *m)
            cJSON_IsTrue(json_get(m, "diverged")) ? "yes" : "no");
 }
 
+/* Curve fields that repeat the trial's identity rather than measure an epoch. */
+static bool curve_skip(const char *name)
+{
+    static const char *const skip[] = {"trial", "event", "config", "seed", "sweep"};
+    if (!name)
+        return true;
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strcmp(name, skip[i]) == 0)
+            return true;
+    return false;
+}
+
+/* "label" then text broken at spaces so no line passes TABLE_WIDTH; later lines indented. */
+static void print_wrapped(const char *label, const char *text)
+{
+    size_t indent = table_text_width(label), col = indent;
+    fputs(label, stdout);
+    const char *p = text;
+    while (*p) {
+        const char *sp = strchr(p, ' ');
+        size_t n = sp ? (size_t)(sp - p) : strlen(p);
+        char word[1024];
+        snprintf(word, sizeof word, "%.*s", (int)n, p);
+        size_t w = table_text_width(word);
+        if (col > indent && col + 1 + w > TABLE_WIDTH) {
+            printf("\n%*s", (int)indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', stdout);
+            col++;
+        }
+        fputs(word, stdout);
+        col += w;
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', stdout);
+}
+
 static void print_curve(const cJSON *curve)
 {
     const cJSON *first = cJSON_GetArrayItem(curve, 0), *f, *row;
@@ -785,14 +825,14 @@ static void print_curve(const cJSON *curve)
     if (!t)
         return;
     cJSON_ArrayForEach(f, first) {
-        if (!f->string || strcmp(f->string, "trial") == 0 || strcmp(f->string, "event") == 0)
+        if (curve_skip(f->string))
             continue;
         table_column(t, f->string, TABLE_RIGHT, false);
     }
     cJSON_ArrayForEach(row, curve) {
         table_row(t);
         cJSON_ArrayForEach(f, first) {
-            if (!f->string || strcmp(f->string, "trial") == 0 || strcmp(f->string, "event") == 0)
+            if (curve_skip(f->string))
                 continue;
             char buf[64];
             double x = table_num(row, f->string);
@@ -864,9 +904,9 @@ int cmd_trial(struct cli *cli, int argc, char **argv)
         char cfg[2048];
         const cJSON *grid = json_get(config, "grid"), *params = json_get(config, "params");
         if (cJSON_IsObject(grid) && grid->child)
-            printf("varying:  %s\n", table_fmt_config(cfg, sizeof cfg, grid));
+            print_wrapped("varying:  ", table_fmt_config(cfg, sizeof cfg, grid));
         if (cJSON_IsObject(params))
-            printf("params:   %s\n", table_fmt_config(cfg, sizeof cfg, params));
+            print_wrapped("params:   ", table_fmt_config(cfg, sizeof cfg, params));
     }
     char a[32], b[32], c[32];
     printf("created %s, started %s, finished %s\n", fmt_time(a, sizeof a, table_num(t, "created")),

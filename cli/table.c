@@ -424,7 +424,9 @@ char *table_fmt_duration(char *buf, size_t n, double s)
         return buf;
     }
     long long t = llround(s);
-    if (t < 60)
+    if (s < 9.95)
+        snprintf(buf, n, "%.1fs", s);
+    else if (t < 60)
         snprintf(buf, n, "%llds", t);
     else if (t < 3600)
         snprintf(buf, n, "%lldm%02llds", t / 60, t % 60);

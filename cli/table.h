@@ -13,7 +13,7 @@
  *   stat     "0.8912 ± 0.0011" (mean ± standard error), "0.8912" when n < 2
  *   value    hyperparameter values: 0.0001 → "1e-4", 128 → "128", [256,128] → "[256,128]"
  *   config   "hidden=[256,128] lr=0.1 l2=1e-4"
- *   duration "42s", "3m12s", "2h03m", "1d04h"
+ *   duration "2.5s", "42s", "3m12s", "2h03m", "1d04h"
  */
 #ifndef MLP_CLI_TABLE_H
 #define MLP_CLI_TABLE_H

@@ -67,6 +67,8 @@ int main(void)
     CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 2.5e-5), "2.5e-5");
     CHECK_EQ_STR(table_fmt_param_num(buf, sizeof buf, 0.30000000000000004), "0.3");
     CHECK_EQ_STR(table_fmt_duration(buf, sizeof buf, 42), "42s");
+    CHECK_EQ_STR(table_fmt_duration(buf, sizeof buf, 2.54), "2.5s");
+    CHECK_EQ_STR(table_fmt_duration(buf, sizeof buf, 9.96), "10s");
     CHECK_EQ_STR(table_fmt_duration(buf, sizeof buf, 192), "3m12s");
     CHECK_EQ_STR(table_fmt_duration(buf, sizeof buf, 7380), "2h03m");
     CHECK_EQ_STR(table_fmt_duration(buf, sizeof buf, 100800), "1d04h");

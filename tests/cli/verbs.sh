@@ -202,6 +202,7 @@ lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 assert lines and lines[-1]["event"] == "end", lines[-1:]
 assert all("ok" not in l for l in lines)
 EOF
+run watch-all 0 watch
 run wait 0 wait tiny
 has wait.out "12/12 trials done"
 run wait-json 0 --json wait 1

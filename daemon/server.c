@@ -29,6 +29,7 @@
 
 #define CLIENT_MAX_BUFFERED (1u << 20) /* parked client: stop reading past this */
 #define WATCH_INTERVAL_MS 500           /* at most two watch events per second */
+#define DOOMED_MAX_BYTES (256u << 20)   /* rest of an oversize line we swallow before closing */
 
 enum client_mode { CM_IDLE, CM_WAIT, CM_WATCH };
 
@@ -39,6 +40,9 @@ struct client {
     int n_closed;              /* handles closed, of 2 */
     bool closing;
     bool reading;
+    bool doomed;               /* refused an oversize line: close once it has ended */
+    bool refused;              /* another uid: error sent, close after its first line */
+    size_t doomed_bytes;       /* bytes discarded since */
     struct server *srv;
     struct client *prev, *next;
     struct line_buf lb;
@@ -333,6 +337,22 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     if (n == 0)
         return;
+    if (c->refused) {
+        /* Read the refused client's request before closing, so that closing with
+         * unread input does not reset the connection and lose our error line. */
+        if (memchr(buf->base, '\n', (size_t)n) || (c->doomed_bytes += (size_t)n) > 65536)
+            client_close_after_flush(c);
+        return;
+    }
+    if (c->doomed) {
+        /* Swallow the rest of the oversize line so the client can read our error
+         * (closing with unread input would reset the connection and lose it). */
+        c->doomed_bytes += (size_t)n;
+        line_buf_feed(&c->lb, buf->base, (size_t)n);
+        if (!c->lb.discarding || c->doomed_bytes > DOOMED_MAX_BYTES)
+            client_close_after_flush(c);
+        return;
+    }
     int rc = line_buf_feed(&c->lb, buf->base, (size_t)n);
     if (rc < 0) {
         /* Answer the complete lines before the oversize one, then refuse it. */
@@ -344,7 +364,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
                                      : "out of memory reading a request%u",
                 rc == MLP_ETOO_LARGE ? LINE_MAX_BYTES : 0u);
         send_error(c, &e);
-        client_close_after_flush(c);
+        c->doomed = true;
+        c->mode = CM_IDLE;
+        uv_timer_stop(&c->timer);
+        if (!c->lb.discarding)
+            client_close_after_flush(c);
         return;
     }
     if (c->mode == CM_IDLE)
@@ -364,6 +388,11 @@ static bool peer_allowed(struct client *c)
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
         return false;
     return cred.uid == getuid();
+}
+
+static void on_refused_timer(uv_timer_t *t)
+{
+    client_close_after_flush(t->data);
 }
 
 static void on_connection(uv_stream_t *ls, int status)
@@ -395,7 +424,13 @@ static void on_connection(uv_stream_t *ls, int status)
                 "this mlpd serves only the user that started it (uid %u)", (unsigned)getuid());
         log_warn("server: refused a client of another user");
         send_error(c, &e);
-        client_close_after_flush(c);
+        c->refused = true;
+        /* Close after its first line, or after a second if it sends nothing. */
+        uv_timer_start(&c->timer, on_refused_timer, 1000, 0);
+        if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read) == 0)
+            c->reading = true;
+        else
+            client_close(c);
         return;
     }
     if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read) == 0)

@@ -1,0 +1,181 @@
+"""Shared set-up for the mlpd integration tests.
+
+Daemon(...) starts a private `mlpd --foreground` on a fresh temporary state
+dir (MLPD_HOME) with its own socket, and stops it (SIGTERM, then SIGKILL) and
+removes the dir when the test ends, whatever happens: the tests use it as a
+context manager and register an atexit/signal clean-up as a trap would.
+Paths of the binaries come from meson (MLPD, MLP_WORKER) or the build dir.
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mlpclient import Client  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MLPD = os.environ.get("MLPD") or os.path.join(HERE, "../../build/daemon/mlpd")
+WORKER = os.environ.get("MLP_WORKER") or os.path.join(HERE, "../../build/worker/mlp-worker")
+
+_live = []
+
+
+def _cleanup(*_):
+    for d in list(_live):
+        d.stop(kill=True)
+        d.remove()
+
+
+atexit.register(_cleanup)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+
+failures = 0
+
+
+def check(cond, what, detail=None):
+    """Record a check; prints both the claim and the detail on failure."""
+    global failures
+    if not cond:
+        failures += 1
+        print("FAIL: %s%s" % (what, "" if detail is None else ": %r" % (detail,)), flush=True)
+    else:
+        print("ok: %s" % what, flush=True)
+    return cond
+
+
+def done():
+    print("%d failure(s)" % failures)
+    sys.exit(1 if failures else 0)
+
+
+def tiny_grid(name, seeds=2, epochs=2, lrs=(0.1, 0.3), **extra):
+    g = {"name": name, "dataset": {"name": "xor", "n": 200}, "seeds": seeds,
+         "base": {"epochs": epochs, "hidden": [8]}, "grid": {"lr": list(lrs)}}
+    g.update(extra)
+    return g
+
+
+def slow_grid(name, seeds=1, lrs=(0.1,), epochs=400):
+    """Trials that run for a second or more (to pause, cancel or kill them)."""
+    return {"name": name, "dataset": {"name": "spirals", "n": 4000}, "seeds": seeds,
+            "base": {"epochs": epochs, "hidden": [64, 64], "batch_size": 32},
+            "grid": {"lr": list(lrs)}}
+
+
+class Daemon:
+    def __init__(self, workers=2, home=None, extra=()):
+        self.home = home or tempfile.mkdtemp(prefix="mlpd-it-")
+        self.sock = os.path.join(self.home, "mlpd.sock")
+        self.db = os.path.join(self.home, "mlpd.db")
+        self.workers = workers
+        self.extra = list(extra)
+        self.proc = None
+        self.stderr_path = os.path.join(self.home, "stderr.txt")
+        _live.append(self)
+
+    def env(self):
+        e = dict(os.environ)
+        e["MLPD_HOME"] = self.home
+        e.pop("MLPD_SOCKET", None)
+        e.pop("MLPD_DATA", None)
+        e["MLPD_WORKER"] = WORKER
+        return e
+
+    def start(self, wait=True):
+        self.errf = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(
+            [MLPD, "--foreground", "--workers", str(self.workers)] + self.extra,
+            env=self.env(), stdout=self.errf, stderr=self.errf)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=10):
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError("mlpd exited %d: %s" % (self.proc.returncode, self.log()))
+            try:
+                r = self.call({"op": "hello", "protocol": 1})
+                if r.get("ok"):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("mlpd did not start: " + self.log())
+
+    def log(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+    def client(self, timeout=60):
+        return Client(self.sock, timeout)
+
+    def call(self, req, timeout=60):
+        c = self.client(timeout)
+        try:
+            return c.call(req)
+        finally:
+            c.close()
+
+    def ok(self, req, timeout=60):
+        r = self.call(req, timeout)
+        if not r.get("ok"):
+            raise AssertionError("request %s failed: %s" % (json.dumps(req)[:200], r))
+        return r
+
+    def submit(self, grid, **kw):
+        req = {"op": "submit", "grid": grid, "base_dir": self.home}
+        req.update(kw)
+        return self.ok(req)["sweep"]["id"]
+
+    def wait_sweep(self, sweep, timeout=60):
+        return self.ok({"op": "wait", "sweep": sweep}, timeout)["sweep"]
+
+    def until(self, pred, timeout=20, what="condition"):
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            v = pred()
+            if v:
+                return v
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for " + what)
+
+    def sql(self, q, args=()):
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        try:
+            return con.execute(q, args).fetchall()
+        finally:
+            con.close()
+
+    def stop(self, kill=False, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def remove(self):
+        if self in _live:
+            _live.remove(self)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.stop(kill=a[0] is not None)
+        self.remove()

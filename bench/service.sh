@@ -34,8 +34,13 @@ MLPD="$BUILD/daemon/mlpd"
 MLPCTL="$BUILD/cli/mlpctl"
 WORKER="$BUILD/worker/mlp-worker"
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT" >/dev/null || exit 1
-ninja -C "$BUILD" -j1 daemon/mlpd cli/mlpctl worker/mlp-worker >/dev/null \
-    || { echo "bench/service.sh: building mlpd, mlpctl, mlp-worker failed" >&2; exit 1; }
+if ! ninja -C "$BUILD" -j1 daemon/mlpd cli/mlpctl worker/mlp-worker >/tmp/mlpsvc-ninja.$$.log 2>&1; then
+    tail -5 /tmp/mlpsvc-ninja.$$.log >&2
+    [ -x "$MLPD" ] && [ -x "$MLPCTL" ] && [ -x "$WORKER" ] \
+        || { echo "bench/service.sh: building mlpd, mlpctl, mlp-worker failed" >&2; rm -f /tmp/mlpsvc-ninja.$$.log; exit 1; }
+    echo "bench/service.sh: the build failed; measuring the binaries already in $BUILD" >&2
+fi
+rm -f /tmp/mlpsvc-ninja.$$.log
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q sqlite3 >/dev/null 2>&1 \
     || { echo "bench/service.sh: needs the sqlite3 CLI" >&2; exit 1; }
 
@@ -106,20 +111,21 @@ ctl submit "$OUT/trivial.json" >/dev/null || { echo "submit failed" >&2; exit 1;
 ctl wait trivial >/dev/null
 t1=$(now)
 A_WALL=$(elapsed "$t0" "$t1")
+A_DONE=$(ctl --json status 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["trials"]["done"])' 2>/dev/null || echo "?")
 # the same worker alone, 20 times in a row
 echo '{"dataset":{"name":"xor","n":64},"seed":1,"params":{"hidden":[4],"epochs":1,"lr":0.001}}' >"$OUT/triv.spec"
 t0=$(now)
 for _ in $(seq 1 20); do MLPD_HOME="$OUT/s1" "$WORKER" --spec "$OUT/triv.spec" >/dev/null; done
 t1=$(now)
 SOLO=$(calc "($t1 - $t0) / 20")
-"$PY" - "$NTRIV" "$A_WALL" "$SOLO" >>"$REPORT" <<'EOF'
+"$PY" - "$NTRIV" "$A_WALL" "$SOLO" "$A_DONE" >>"$REPORT" <<'EOF'
 import sys
-n, wall, solo = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+n, wall, solo, done = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 per_slot = 2 * wall / n
 print(f"- (a) {n} trivial trials (xor n 64, hidden [4], 1 epoch), 2 workers: {wall:.2f} s, "
       f"**{n / wall:.1f} trials/s**; {per_slot * 1000:.1f} ms per trial per slot; the worker run "
       f"alone takes {solo * 1000:.1f} ms, so the daemon adds ≈ **{(per_slot - solo) * 1000:.1f} ms "
-      f"per trial** (spawn, spec, result, commit).")
+      f"per trial** (spawn, spec, result, commit); {done} trials done when `mlpctl wait` returned.")
 EOF
 
 # ---- (b) idle CPU -------------------------------------------------------------
@@ -177,6 +183,16 @@ print(f"- (d) `mlpctl best big2` on a sweep with {sys.argv[2]} recorded trials (
       f"includes mlpctl's start-up).")
 EOF
 [ "$rcb" = 0 ] || say "  best output: $(tail -c 300 "$OUT/best.out" | tr '\n' ' ')"
+# check that the answer really aggregates the inserted results
+ctl --json best big2 2>/dev/null | "$PY" -c '
+import json, sys
+r = json.load(sys.stdin)
+c = r["configs"][0]
+st, sw, cf = c["stat"], r["sweep"], c["config"]
+cid = cf.get("id") if isinstance(cf, dict) else cf
+print("  The answer covers %s done trials: best config %s, mean %.4f over n = %s seeds."
+      % (sw["done"], cid, st["mean"], st["n"]))' >>"$REPORT" 2>"$OUT/bestjson.err" \
+    || say "  (could not read mlpctl --json best)"
 stop_daemon
 
 # ---- (e) spawn → first epoch line ----------------------------------------------------
@@ -208,16 +224,17 @@ EOF
 
 # ---- (f) workers × threads on configs/demo.json ----------------------------------------
 if [ $QUICK = 0 ] && [ -f "$ROOT/configs/demo.json" ]; then
-    for wt in "2 1" "1 2"; do
+    # ABBA order, so a drift in the machine's load hits both settings alike
+    for wt in "2 1 a" "1 2 a" "1 2 b" "2 1 b"; do
         set -- $wt
-        start_daemon "$OUT/f$1x$2" "$1" "$2"
+        start_daemon "$OUT/f$1x$2$3" "$1" "$2"
         t0=$(now)
         ctl submit "$ROOT/configs/demo.json" --name "demo$1x$2" >/dev/null && ctl wait "demo$1x$2" >/dev/null
         rcw=$?
         t1=$(now)
         ntr=$(ctl --json status 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["trials"]["done"])' 2>/dev/null || echo "?")
         w=$(elapsed "$t0" "$t1")
-        say "- (f) configs/demo.json with $1 worker(s) × $2 BLAS thread(s): $ntr trials in $w s → **$(calc "$ntr * 3600 / $w" | cut -d. -f1) trials/hour** (exit $rcw)"
+        say "- (f) configs/demo.json with $1 worker(s) × $2 BLAS thread(s), pass $3: $ntr trials in $w s → **$(calc "$ntr * 3600 / $w" | cut -d. -f1) trials/hour** (exit $rcw)"
         stop_daemon
     done
 else

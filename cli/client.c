@@ -127,8 +127,12 @@ static int read_line(struct cli *cli, cJSON **out)
     }
 }
 
-/* Map an error response to an exit code and print it (stderr; JSON on stdout with --json). */
-static int report_error(struct cli *cli, const cJSON *resp, const char *prefix)
+/*
+ * Map an error response to an exit code and print it: one line on stderr,
+ * and with --json also the error document on stdout.  quiet_json: with
+ * --json print nothing (cli_request's contract: its caller prints).
+ */
+static int report_error(struct cli *cli, const cJSON *resp, const char *prefix, bool quiet_json)
 {
     const cJSON *err = json_get(resp, "error");
     const cJSON *code = json_get(err, "code"), *msg = json_get(err, "message"),
@@ -136,11 +140,13 @@ static int report_error(struct cli *cli, const cJSON *resp, const char *prefix)
     const char *c = cJSON_IsString(code) ? code->valuestring : "internal";
     const char *m = cJSON_IsString(msg) ? msg->valuestring : err_default_msg(err_from_name(c));
     const char *p = cJSON_IsString(path) && *path->valuestring ? path->valuestring : NULL;
-    if (p)
+    if (quiet_json && cli->json)
+        ;
+    else if (p)
         fprintf(stderr, "%s: %s: %s\n", prefix ? prefix : "mlpctl", p, m);
     else
         fprintf(stderr, "%s: %s\n", prefix ? prefix : "mlpctl", m);
-    if (cli->json)
+    if (cli->json && !quiet_json)
         cmd_print_error_json(c, m, p);
     int e = err_from_name(c);
     if (e == MLP_EINVALID_GRID || e == MLP_EINVALID_DATASET || e == MLP_EINVALID_SPEC)
@@ -202,7 +208,7 @@ int cli_connect(struct cli *cli)
     if (rc == CLI_OK)
         rc = read_line(cli, &resp);
     if (rc == CLI_OK && !cJSON_IsTrue(json_get(resp, "ok")))
-        rc = report_error(cli, resp, "mlpctl");
+        rc = report_error(cli, resp, "mlpctl", false);
     cJSON_Delete(resp);
     if (rc != CLI_OK)
         disconnect(cli);
@@ -230,7 +236,8 @@ void cli_disconnect(struct cli *cli)
     disconnect(cli);
 }
 
-int cmd_request(struct cli *cli, cJSON *req, cJSON **resp, const char *prefix)
+/* One request/response; errors reported by report_error (quiet_json as there). */
+static int request(struct cli *cli, cJSON *req, cJSON **resp, const char *prefix, bool quiet_json)
 {
     *resp = NULL;
     if (!req) {
@@ -248,12 +255,17 @@ int cmd_request(struct cli *cli, cJSON *req, cJSON **resp, const char *prefix)
         return rc;
     if (cJSON_IsTrue(json_get(*resp, "ok")))
         return CLI_OK;
-    return report_error(cli, *resp, prefix);
+    return report_error(cli, *resp, prefix, quiet_json);
+}
+
+int cmd_request(struct cli *cli, cJSON *req, cJSON **resp, const char *prefix)
+{
+    return request(cli, req, resp, prefix, false);
 }
 
 int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
 {
-    return cmd_request(cli, req, resp, NULL);
+    return request(cli, req, resp, NULL, true);
 }
 
 int cli_read_event(struct cli *cli, cJSON **ev)
@@ -265,7 +277,7 @@ int cli_read_event(struct cli *cli, cJSON **ev)
     if (rc != CLI_OK)
         return rc;
     if (!cJSON_IsTrue(json_get(*ev, "ok")))
-        return report_error(cli, *ev, NULL);
+        return report_error(cli, *ev, NULL, false);
     return CLI_OK;
 }
 

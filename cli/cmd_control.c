@@ -39,7 +39,7 @@ int cmd_control(struct cli *cli, int argc, char **argv)
     if (npos != 1)
         return cli_usage(argv[0], "expected a SWEEP (its id or name)");
     cJSON *resp = NULL;
-    rc = cli_request(cli, cmd_add_sweep(cmd_req(c->verb), pos[0]), &resp);
+    rc = cmd_request(cli, cmd_add_sweep(cmd_req(c->verb), pos[0]), &resp, NULL);
     if (rc == CLI_OK && cli->json) {
         cmd_print_resp(cli, resp, rc);
     } else if (rc == CLI_OK) {
@@ -65,7 +65,7 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv)
     cJSON *req = cmd_req("shutdown"), *resp = NULL;
     if (req && now)
         cJSON_AddBoolToObject(req, "now", true);
-    rc = cli_request(cli, req, &resp);
+    rc = cmd_request(cli, req, &resp, NULL);
     if (rc == CLI_OK && cli->json)
         cmd_print_resp(cli, resp, rc);
     else if (rc == CLI_OK)

@@ -92,7 +92,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     cJSON *resp = NULL;
-    rc = cli_request(cli, cmd_req("status"), &resp);
+    rc = cmd_request(cli, cmd_req("status"), &resp, NULL);
     if (rc != CLI_OK || cli->json) {
         rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
         cJSON_Delete(resp);
@@ -125,7 +125,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     cJSON *resp = NULL;
-    rc = cli_request(cli, cmd_req("list"), &resp);
+    rc = cmd_request(cli, cmd_req("list"), &resp, NULL);
     if (rc != CLI_OK || cli->json) {
         rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
         cJSON_Delete(resp);
@@ -350,7 +350,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     cJSON *req = cmd_add_sweep(cmd_req("show"), sweep), *resp = NULL;
     if (req && by)
         cJSON_AddStringToObject(req, "by", by);
-    rc = cli_request(cli, req, &resp);
+    rc = cmd_request(cli, req, &resp, NULL);
     if (rc != CLI_OK || cli->json) {
         rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
         cJSON_Delete(resp);
@@ -447,7 +447,7 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         if (min_seeds >= 0)
             cJSON_AddNumberToObject(req, "min_seeds", (double)min_seeds);
     }
-    rc = cli_request(cli, req, &resp);
+    rc = cmd_request(cli, req, &resp, NULL);
     if (rc != CLI_OK || cli->json) {
         rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
         cJSON_Delete(resp);
@@ -685,7 +685,7 @@ int cmd_results(struct cli *cli, int argc, char **argv)
         cJSON_AddBoolToObject(req, "trials", true);
     if (req && curves)
         cJSON_AddBoolToObject(req, "curves", true);
-    rc = cli_request(cli, req, &resp);
+    rc = cmd_request(cli, req, &resp, NULL);
     if (rc != CLI_OK)
         goto out;
 
@@ -889,7 +889,7 @@ int cmd_trial(struct cli *cli, int argc, char **argv)
     cJSON *req = cmd_req("trial"), *resp = NULL;
     if (req)
         cJSON_AddNumberToObject(req, "id", (double)id);
-    rc = cli_request(cli, req, &resp);
+    rc = cmd_request(cli, req, &resp, NULL);
     if (rc != CLI_OK || cli->json) {
         rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
         cJSON_Delete(resp);

@@ -125,7 +125,7 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
         return CLI_FAILED;
     }
     double drawn = NAN; /* sweep id on the terminal line */
-    rc = cli_request(cli, req, &ev);
+    rc = cmd_request(cli, req, &ev, NULL);
     while (rc == CLI_OK) {
         const char *kind = str_of(ev, "event", "");
         const cJSON *s = json_get(ev, "sweep");
@@ -197,7 +197,7 @@ int cmd_wait(struct cli *cli, int argc, char **argv)
     if (npos != 1)
         return cli_usage(argv[0], "expected a SWEEP (its id or name)");
     cJSON *resp = NULL;
-    rc = cli_request(cli, cmd_add_sweep(cmd_req("wait"), pos[0]), &resp);
+    rc = cmd_request(cli, cmd_add_sweep(cmd_req("wait"), pos[0]), &resp, NULL);
     if (rc == CLI_OK) {
         const cJSON *s = json_get(resp, "sweep");
         if (cli->json)

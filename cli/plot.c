@@ -31,14 +31,14 @@
 
 #include "svg.h"
 
-#define COL_VAL "#0072B2"    /* validation / the metric: blue */
-#define COL_TRAIN "#E69F00"  /* training: orange */
-#define COL_BEST "#D55E00"   /* the best configuration: vermillion */
-#define COL_LIGHT "#9ecae9"  /* 95% interval bar: light blue */
+#define COL_VAL "#0072B2"   /* validation / the metric: blue */
+#define COL_TRAIN "#E69F00" /* training: orange */
+#define COL_BEST "#D55E00"  /* the best configuration: vermillion */
+#define COL_LIGHT "#9ecae9" /* 95% interval bar: light blue */
 #define COL_NOTE "#555"
 
-#define LABEL_MAX 56         /* characters of a configuration label shown in rows */
-#define CHAR_W 6.9           /* rough width of one 12 px character */
+#define LABEL_MAX 56 /* characters of a configuration label shown in rows */
+#define CHAR_W 6.9   /* rough width of one 12 px character */
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -105,8 +105,8 @@ char *plot__config_label(const cJSON *config)
     FILE *m = open_memstream(&buf, &len);
     if (!m)
         return NULL;
-    const cJSON *grid = cJSON_IsObject(config) ? cJSON_GetObjectItemCaseSensitive(config, "grid")
-                                                : NULL;
+    const cJSON *grid =
+        cJSON_IsObject(config) ? cJSON_GetObjectItemCaseSensitive(config, "grid") : NULL;
     int parts = 0;
     const cJSON *kv;
     cJSON_ArrayForEach(kv, grid)
@@ -232,11 +232,11 @@ static double label_width(const char *const *labels, const int *ranks, int n)
 
 struct rank_row {
     int rank;
-    int id;                 /* configuration id */
+    int id; /* configuration id */
     char *label;
     struct plot__stat st;
-    struct plot__stat tr;   /* train counterpart (gap plot) */
-    double gap;             /* gap plot */
+    struct plot__stat tr; /* train counterpart (gap plot) */
+    double gap;           /* gap plot */
 };
 
 static void free_rows(struct rank_row *rows, int n)
@@ -298,6 +298,10 @@ static int gather_rows(const cJSON *resp, bool with_train, struct rank_row **out
             return -1;
         }
         rows[n++] = r;
+    }
+    if (n == 0) {
+        free(rows);
+        return 0;
     }
     qsort(rows, (size_t)n, sizeof *rows, cmp_rank);
     *out = rows;
@@ -416,8 +420,8 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
                     svg_map(&sx, s->lo), y - 5, svg_map(&sx, s->hi) - svg_map(&sx, s->lo),
                     COL_LIGHT);
         if (s->n >= 2 && isfinite(s->se))
-            svg_errbar(out, svg_map(&sx, s->mean - s->se), y, svg_map(&sx, s->mean + s->se), y,
-                       5, col);
+            svg_errbar(out, svg_map(&sx, s->mean - s->se), y, svg_map(&sx, s->mean + s->se), y, 5,
+                       col);
         char val[96];
         fmt_mean_se(val, sizeof val, s);
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4.5\" fill=\"%s\">",
@@ -511,8 +515,8 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
         notes[nnotes++] = note_skip;
     }
     if (no_train) {
-        snprintf(note_train, sizeof note_train, "%d configuration(s) without a finite %s",
-                 no_train, train_name);
+        snprintf(note_train, sizeof note_train, "%d configuration(s) without a finite %s", no_train,
+                 train_name);
         notes[nnotes++] = note_train;
     }
     double plot_bot = top + rowh * n;
@@ -558,8 +562,8 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
         if (isfinite(t->mean)) {
             double xt = svg_map(&sx, t->mean);
             if (t->n >= 2 && isfinite(t->se))
-                svg_errbar(out, svg_map(&sx, t->mean - t->se), y - 3,
-                           svg_map(&sx, t->mean + t->se), y - 3, 4, COL_TRAIN);
+                svg_errbar(out, svg_map(&sx, t->mean - t->se), y - 3, svg_map(&sx, t->mean + t->se),
+                           y - 3, 4, COL_TRAIN);
             fmt_mean_se(val, sizeof val, t);
             fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\">",
                     xt - 4.5, y - 4.5, COL_TRAIN);
@@ -601,16 +605,16 @@ int plot_gap(FILE *out, const cJSON *show_resp)
 #define CURVES_MAX_EPOCH 100000
 
 struct agg {
-    double sum, ss;   /* sum of values, then sum of squared deviations */
+    double sum, ss; /* sum of values, then sum of squared deviations */
     int n;
 };
 
 struct curve {
     int id, rank;
     char *label;
-    struct agg *val, *tr;   /* indexed by epoch 1..max_epoch */
-    int nmax;               /* most seeds at any epoch */
-    int fewer_from;         /* first epoch after which fewer seeds remain, 0 if none */
+    struct agg *val, *tr; /* indexed by epoch 1..max_epoch */
+    int nmax;             /* most seeds at any epoch */
+    int fewer_from;       /* first epoch after which fewer seeds remain, 0 if none */
 };
 
 static double agg_mean(const struct agg *a)
@@ -645,8 +649,8 @@ static void curve_path(FILE *out, const struct svg_scale *sx, const struct svg_s
                        const struct agg *a, int emax, const char *color, const char *dash,
                        double width)
 {
-    fprintf(out, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s%s%s d=\"", color,
-            width, dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "");
+    fprintf(out, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s%s%s d=\"", color, width,
+            dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "");
     bool pen = false;
     for (int e = 1; e <= emax; e++) {
         double m = agg_mean(&a[e]);
@@ -677,9 +681,11 @@ static void curve_band(FILE *out, const struct svg_scale *sx, const struct svg_s
         fprintf(out, "<polygon class=\"band\" fill=\"%s\" fill-opacity=\"%.2f\" points=\"", color,
                 opacity);
         for (int k = start; k <= end; k++)
-            fprintf(out, "%.2f,%.2f ", svg_map(sx, k), svg_map(sy, agg_mean(&a[k]) + agg_se(&a[k])));
+            fprintf(out, "%.2f,%.2f ", svg_map(sx, k),
+                    svg_map(sy, agg_mean(&a[k]) + agg_se(&a[k])));
         for (int k = end; k >= start; k--)
-            fprintf(out, "%.2f,%.2f ", svg_map(sx, k), svg_map(sy, agg_mean(&a[k]) - agg_se(&a[k])));
+            fprintf(out, "%.2f,%.2f ", svg_map(sx, k),
+                    svg_map(sy, agg_mean(&a[k]) - agg_se(&a[k])));
         fputs("\"/>\n", out);
     }
 }
@@ -723,7 +729,7 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
         cv[i].id = rows[i].id;
         cv[i].rank = rows[i].rank;
         cv[i].label = rows[i].label;
-        rows[i].label = NULL;   /* now owned by cv */
+        rows[i].label = NULL; /* now owned by cv */
     }
     free_rows(rows, nrows);
 
@@ -823,13 +829,14 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     char note_nf[200], note_top[200];
     int nnotes = 0;
     if (nonfinite) {
-        snprintf(note_nf, sizeof note_nf,
-                 "%d non-finite %s value(s) skipped (diverged trials)", nonfinite, vkey);
+        snprintf(note_nf, sizeof note_nf, "%d non-finite %s value(s) skipped (diverged trials)",
+                 nonfinite, vkey);
         notes[nnotes++] = note_nf;
     }
     if (nrows > ncv) {
-        snprintf(note_top, sizeof note_top, "Top %d of %d configurations shown (--top K, at most %d)",
-                 ncv, nrows, CURVES_MAX_TOP);
+        snprintf(note_top, sizeof note_top,
+                 "Top %d of %d configurations shown (--top K, at most %d)", ncv, nrows,
+                 CURVES_MAX_TOP);
         notes[nnotes++] = note_top;
     }
     double h = plotb + 60 + 16 * nnotes + 6;
@@ -873,8 +880,8 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
             fmt_se(s, sizeof s, agg_se(a));
             plot__fmt_num(tm, sizeof tm, agg_mean(&cv[i].tr[e]));
             fmt_se(ts, sizeof ts, agg_se(&cv[i].tr[e]));
-            fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.4\" fill=\"%s\">",
-                    svg_map(&sx, e), svg_map(&sy, agg_mean(a)), col);
+            fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.4\" fill=\"%s\">", svg_map(&sx, e),
+                    svg_map(&sy, agg_mean(a)), col);
             svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)",
                        cv[i].rank, cv[i].label, e, vkey, m, s, tkey, tm, ts, a->n);
             fputs("</circle>\n", out);
@@ -931,9 +938,9 @@ int plot_curves(FILE *out, const cJSON *best_resp, const cJSON *curves_resp, int
 /* ---- (d) by ------------------------------------------------------------------ */
 
 struct by_point {
-    char *text;            /* the value as shown */
-    double num;            /* the value when numeric */
-    int configs;           /* configurations with this value */
+    char *text;  /* the value as shown */
+    double num;  /* the value when numeric */
+    int configs; /* configurations with this value */
     struct plot__stat st;
 };
 
@@ -1064,8 +1071,10 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
                     xs[i], plotb, xs[i], plotb + 5);
             fprintf(out, "<g><title>");
             svg_escape(out, pts[i].text);
-            fprintf(out, "</title><text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
-                         "font-size=\"11\">", xs[i], plotb + 18);
+            fprintf(out,
+                    "</title><text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
+                    "font-size=\"11\">",
+                    xs[i], plotb + 18);
             svg_escape_cut(out, pts[i].text, (size_t)(band / 6.5 > 4 ? band / 6.5 : 4));
             fputs("</text></g>\n", out);
         }
@@ -1073,8 +1082,10 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
         fprintf(out, "</g>\n");
     }
     if (numeric && n >= 2) {
-        fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-opacity=\"0.45\" "
-                     "stroke-width=\"1.5\" points=\"", COL_VAL);
+        fprintf(out,
+                "<polyline fill=\"none\" stroke=\"%s\" stroke-opacity=\"0.45\" "
+                "stroke-width=\"1.5\" points=\"",
+                COL_VAL);
         for (int i = 0; i < n; i++)
             fprintf(out, "%.2f,%.2f ", xs[i], svg_map(&sy, pts[i].st.mean));
         fputs("\"/>\n", out);
@@ -1094,8 +1105,7 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
         fputs("</circle>\n", out);
         /* n under the category label, or beside the point on a log axis. */
         if (logx)
-            svg_textf(out, xs[i] + 9, y - 7, "start", 10.5, "fill=\"" COL_NOTE "\"", "n=%d",
-                      s->n);
+            svg_textf(out, xs[i] + 9, y - 7, "start", 10.5, "fill=\"" COL_NOTE "\"", "n=%d", s->n);
         else
             svg_textf(out, xs[i], plotb + 33, "middle", 10.5, "fill=\"" COL_NOTE "\"", "n=%d",
                       s->n);
@@ -1123,8 +1133,7 @@ int plot_by(FILE *out, const cJSON *show_by_resp)
 
 /* ---- files and the daemon -------------------------------------------------- */
 
-int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *why,
-                     size_t whylen)
+int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *why, size_t whylen)
 {
     if (strcmp(path, "-") == 0) {
         int rc = render(stdout, ctx, why, whylen);
@@ -1217,17 +1226,21 @@ static const char *const kind_names[] = {"ranking", "curves", "gap", "by"};
 struct plot_job {
     enum plot_kind kind;
     int top;
-    const cJSON *a, *b;   /* the responses the renderer needs */
+    const cJSON *a, *b; /* the responses the renderer needs */
 };
 
 static int render_job(FILE *out, void *ctx, char *why, size_t whylen)
 {
     const struct plot_job *j = ctx;
     switch (j->kind) {
-    case KIND_RANKING: return plot__ranking(out, j->a, why, whylen);
-    case KIND_CURVES: return plot__curves(out, j->a, j->b, j->top, why, whylen);
-    case KIND_GAP: return plot__gap(out, j->a, why, whylen);
-    case KIND_BY: return plot__by(out, j->a, why, whylen);
+    case KIND_RANKING:
+        return plot__ranking(out, j->a, why, whylen);
+    case KIND_CURVES:
+        return plot__curves(out, j->a, j->b, j->top, why, whylen);
+    case KIND_GAP:
+        return plot__gap(out, j->a, why, whylen);
+    case KIND_BY:
+        return plot__by(out, j->a, why, whylen);
     }
     return CLI_FAILED;
 }
@@ -1259,8 +1272,8 @@ static int parse_count(const char *s)
     return errno == 0 && *s && *end == '\0' && v >= 1 && v <= 1000000 ? (int)v : -1;
 }
 
-#define PLOT_USAGE                                                                     \
-    "plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by] [--key K] [--top K] " \
+#define PLOT_USAGE                                                                                 \
+    "plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by] [--key K] [--top K] "                \
     "[--metric M]"
 
 int cmd_plot(struct cli *cli, int argc, char **argv)
@@ -1310,7 +1323,8 @@ int cmd_plot(struct cli *cli, int argc, char **argv)
         kind = (enum plot_kind)k;
     }
     if (kind == KIND_BY && !key)
-        return cli_usage(verb, "--kind by needs --key K (a hyperparameter that varies in the sweep)");
+        return cli_usage(verb,
+                         "--kind by needs --key K (a hyperparameter that varies in the sweep)");
     if (key && kind != KIND_BY)
         return cli_usage(verb, "--key applies to --kind by only");
     if (metric && (kind == KIND_GAP || kind == KIND_BY))
@@ -1350,7 +1364,7 @@ int cmd_plot(struct cli *cli, int argc, char **argv)
     rc = plot__write_file(outp, render_job, &job, why, sizeof why);
     if (rc != CLI_OK)
         fprintf(stderr, "mlpctl %s: %s\n", verb, why);
-    else if (cli->json) {
+    else if (cli->json && strcmp(outp, "-") != 0) { /* with "-", stdout holds the document */
         cJSON *doc = cJSON_CreateObject();
         if (doc && cJSON_AddTrueToObject(doc, "ok") && cJSON_AddStringToObject(doc, "out", outp) &&
             cJSON_AddStringToObject(doc, "kind", kind_names[kind]))

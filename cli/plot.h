@@ -36,8 +36,7 @@ int plot_ranking(FILE *out, const struct cJSON *best_resp);
  * Learning curves of the `top` best configurations: best_resp ranks them,
  * curves_resp is the `results` op response with curves:true (per-epoch rows).
  */
-int plot_curves(FILE *out, const struct cJSON *best_resp,
-                const struct cJSON *curves_resp, int top);
+int plot_curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *curves_resp, int top);
 
 /* Train vs validation per configuration: `show` op response. */
 int plot_gap(FILE *out, const struct cJSON *show_resp);
@@ -54,7 +53,7 @@ int plot_by(FILE *out, const struct cJSON *show_by_resp);
 /* A stat object of the protocol; absent or null fields are NaN, n is 0 when absent. */
 struct plot__stat {
     int n;
-    double mean, sd, se, lo, hi;   /* lo/hi: the 95% t-interval */
+    double mean, sd, se, lo, hi; /* lo/hi: the 95% t-interval */
 };
 void plot__get_stat(const struct cJSON *obj, struct plot__stat *s);
 
@@ -77,8 +76,8 @@ char *plot__value_text(const struct cJSON *v);
 void plot__fmt_num(char *buf, size_t n, double v);
 
 int plot__ranking(FILE *out, const struct cJSON *best_resp, char *why, size_t whylen);
-int plot__curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *curves_resp,
-                 int top, char *why, size_t whylen);
+int plot__curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *curves_resp, int top,
+                 char *why, size_t whylen);
 int plot__gap(FILE *out, const struct cJSON *show_resp, char *why, size_t whylen);
 int plot__by(FILE *out, const struct cJSON *show_by_resp, char *why, size_t whylen);
 
@@ -89,8 +88,7 @@ int plot__by(FILE *out, const struct cJSON *show_by_resp, char *why, size_t whyl
  * (or the render function's code).
  */
 typedef int (*plot__render_fn)(FILE *out, void *ctx, char *why, size_t whylen);
-int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *why,
-                     size_t whylen);
+int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *why, size_t whylen);
 
 /*
  * One request to the daemon (takes ownership of req).  On an error reply the

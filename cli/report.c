@@ -20,10 +20,10 @@
 
 /* Everything the page is made from; the responses are owned by cmd_report. */
 struct report {
-    const cJSON *best;      /* best op, top = all */
-    const cJSON *show;      /* show op */
-    const cJSON *curves;    /* results op with curves (may be NULL) */
-    const cJSON **by;       /* show op with by, one per key */
+    const cJSON *best;   /* best op, top = all */
+    const cJSON *show;   /* show op */
+    const cJSON *curves; /* results op with curves (may be NULL) */
+    const cJSON **by;    /* show op with by, one per key */
     int nby;
 };
 
@@ -96,14 +96,22 @@ static void section_summary(FILE *out, const cJSON *sw, const cJSON *show)
     summary_row(out, "dataset", ds ? ds : "?");
     free(ds);
     snprintf(b, sizeof b, "%s (%s)", plot__str(show, "metric", plot__str(sw, "metric", "?")),
-             strcmp(plot__str(show, "direction", "max"), "min") == 0 ? "minimised"
-                                                                      : "maximised");
+             strcmp(plot__str(show, "direction", "max"), "min") == 0 ? "minimised" : "maximised");
     summary_row(out, "metric", b);
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
-    char *kt = plot__value_text(keys);
-    summary_row(out, "varying keys", kt && cJSON_GetArraySize(keys) ? kt : "none");
-    free(kt);
-    snprintf(b, sizeof b, "%.0f total: %.0f done, %.0f failed, %.0f running, %.0f queued, %.0f cancelled",
+    char kt[512] = "";
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys)
+    {
+        if (cJSON_IsString(k) && strlen(kt) + strlen(k->valuestring) + 3 < sizeof kt) {
+            if (kt[0])
+                strcat(kt, ", ");
+            strcat(kt, k->valuestring);
+        }
+    }
+    summary_row(out, "varying keys", kt[0] ? kt : "none");
+    snprintf(b, sizeof b,
+             "%.0f total: %.0f done, %.0f failed, %.0f running, %.0f queued, %.0f cancelled",
              plot__num(sw, "total"), plot__num(sw, "done"), plot__num(sw, "failed"),
              plot__num(sw, "running"), plot__num(sw, "queued"), plot__num(sw, "cancelled"));
     summary_row(out, "trials", b);
@@ -125,11 +133,10 @@ static void section_best(FILE *out, const cJSON *best)
     if (sentence) {
         const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(best, "comparison");
         esc(out, sentence);
-        fprintf(out, " (Welch's t-test of #1 vs #2: t = %.3g, df = %.3g, p = %.3g)",
-                plot__num(cmp, "t"), plot__num(cmp, "df"), plot__num(cmp, "p"));
+        fprintf(out, " (Welch's t-test of #1 vs #2: t = %.3g, df = %.3g)", plot__num(cmp, "t"),
+                plot__num(cmp, "df"));
     } else
-        fputs("No comparison: fewer than two configurations have two or more finished seeds.",
-              out);
+        fputs("No comparison: fewer than two configurations have two or more finished seeds.", out);
     fputs("</p>\n", out);
     fputs("<table>\n<caption>", out);
     esc(out, metric);
@@ -165,6 +172,17 @@ static void section_best(FILE *out, const cJSON *best)
     fputs("</table>\n", out);
 }
 
+static int cmp_show_rank(const void *a, const void *b)
+{
+    double x = plot__num(*(const cJSON *const *)a, "rank"),
+           y = plot__num(*(const cJSON *const *)b, "rank");
+    if (!isfinite(x))
+        x = INFINITY;
+    if (!isfinite(y))
+        y = INFINITY;
+    return (x > y) - (x < y);
+}
+
 static void section_show(FILE *out, const cJSON *show)
 {
     const char *metric = plot__str(show, "metric", "metric");
@@ -175,9 +193,20 @@ static void section_show(FILE *out, const cJSON *show)
     fputs(" (mean \xC2\xB1 SE)</th><th>train (mean \xC2\xB1 SE)</th>"
           "<th>gap (train \xE2\x88\x92 val)</th></tr>\n",
           out);
+    /* Best first, like the plots; unranked configurations (nothing finished) last. */
+    const cJSON *configs = cJSON_GetObjectItemCaseSensitive(show, "configs");
+    int n = cJSON_GetArraySize(configs);
+    const cJSON **order = malloc((size_t)(n ? n : 1) * sizeof *order);
+    if (!order) {
+        fputs("</table>\n", out);
+        return;
+    }
+    int k = 0;
     const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(show, "configs"))
-    {
+    cJSON_ArrayForEach(c, configs) order[k++] = c;
+    qsort(order, (size_t)n, sizeof *order, cmp_show_rank);
+    for (int i = 0; i < n; i++) {
+        c = order[i];
         struct plot__stat s, t;
         plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
         plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "train"), &t);
@@ -199,6 +228,7 @@ static void section_show(FILE *out, const cJSON *show)
         fputs("</tr>\n", out);
     }
     fputs("</table>\n", out);
+    free(order);
 }
 
 /* One plot: its SVG inline, or the reason it could not be drawn. */
@@ -212,15 +242,21 @@ static void section_plot(FILE *out, const char *heading, int kind, const struct 
     FILE *m = open_memstream(&buf, &len);
     if (m) {
         switch (kind) {
-        case 0: rc = plot__ranking(m, r->best, why, sizeof why); break;
+        case 0:
+            rc = plot__ranking(m, r->best, why, sizeof why);
+            break;
         case 1:
             if (r->curves)
                 rc = plot__curves(m, r->best, r->curves, 5, why, sizeof why);
             else
                 snprintf(why, sizeof why, "no per-epoch curves were available");
             break;
-        case 2: rc = plot__gap(m, r->show, why, sizeof why); break;
-        default: rc = plot__by(m, by, why, sizeof why); break;
+        case 2:
+            rc = plot__gap(m, r->show, why, sizeof why);
+            break;
+        default:
+            rc = plot__by(m, by, why, sizeof why);
+            break;
         }
         if (fclose(m) != 0)
             rc = CLI_FAILED;
@@ -362,7 +398,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     {
         if (!cJSON_IsString(k))
             continue;
-        if (!(req = sweep_req("show", sweep)) || !cJSON_AddStringToObject(req, "by", k->valuestring)) {
+        if (!(req = sweep_req("show", sweep)) ||
+            !cJSON_AddStringToObject(req, "by", k->valuestring)) {
             cJSON_Delete(req);
             goto nomem;
         }
@@ -379,7 +416,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     rc = plot__write_file(outp, render_report, &r, why, sizeof why);
     if (rc != CLI_OK)
         fprintf(stderr, "mlpctl %s: %s\n", verb, why);
-    else if (cli->json) {
+    else if (cli->json && strcmp(outp, "-") != 0) { /* with "-", stdout holds the document */
         cJSON *doc = cJSON_CreateObject();
         if (doc && cJSON_AddTrueToObject(doc, "ok") && cJSON_AddStringToObject(doc, "out", outp))
             cli_print_json(doc);

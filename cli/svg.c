@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision deficiencies. */
+/* Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
+ * deficiencies. */
 static const char *const palette[SVG_NCOLORS] = {
     "#0072B2", /* blue */
     "#E69F00", /* orange */
@@ -82,8 +83,7 @@ void svg_nice_domain(double *lo, double *hi, int target)
     *hi = ceil(b / step - 1e-9) * step;
 }
 
-int svg_ticks(double lo, double hi, int target, double min_step, double *out, int max,
-              double *step)
+int svg_ticks(double lo, double hi, int target, double min_step, double *out, int max, double *step)
 {
     if (hi < lo) {
         double t = lo;
@@ -194,11 +194,21 @@ static size_t escape_n(FILE *out, const char *str, size_t max)
             continue;
         }
         switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&#39;", out);
+            break;
         default:
             if (*s >= 0x20 || *s == '\t' || *s == '\n')
                 fputc(*s, out);
@@ -300,8 +310,8 @@ static int axis_ticks(const struct svg_scale *s, double min_step, double *t, int
     return svg_ticks(lo, hi, 6, min_step, t, max, step);
 }
 
-void svg_axis_x(FILE *out, const struct svg_scale *sx, double y_top, double y_bot,
-                double min_step, const char *label)
+void svg_axis_x(FILE *out, const struct svg_scale *sx, double y_top, double y_bot, double min_step,
+                const char *label)
 {
     double t[64], step;
     int n = axis_ticks(sx, min_step, t, 64, &step);

@@ -17,9 +17,9 @@
 
 /* A map from a data interval [d0, d1] to a pixel interval [p0, p1]; p1 < p0 is allowed (y axes). */
 struct svg_scale {
-    double d0, d1;   /* data domain (both > 0 when log) */
-    double p0, p1;   /* pixel range */
-    bool log;        /* log10 scale */
+    double d0, d1; /* data domain (both > 0 when log) */
+    double p0, p1; /* pixel range */
+    bool log;      /* log10 scale */
 };
 
 /* Pixel position of data value v (values outside the domain extrapolate). */
@@ -97,8 +97,8 @@ void svg_titlef(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2
  * label centred under them.  min_step > 0 keeps ticks at least that far apart
  * (1 for epochs).
  */
-void svg_axis_x(FILE *out, const struct svg_scale *sx, double y_top, double y_bot,
-                double min_step, const char *label);
+void svg_axis_x(FILE *out, const struct svg_scale *sx, double y_top, double y_bot, double min_step,
+                const char *label);
 
 /*
  * A vertical axis on the left of the plot area: horizontal grid lines from

@@ -10,10 +10,10 @@
 #include <cjson/cJSON.h>
 
 enum fake_mode {
-    FAKE_NORMAL,       /* answer from the fixtures */
-    FAKE_EMPTY,        /* a sweep with no finished trials: empty configs/values/rows */
-    FAKE_UNREACHABLE,  /* cli_connect fails */
-    FAKE_NOT_FOUND,    /* every request answers not_found */
+    FAKE_NORMAL,      /* answer from the fixtures */
+    FAKE_EMPTY,       /* a sweep with no finished trials: empty configs/values/rows */
+    FAKE_UNREACHABLE, /* cli_connect fails */
+    FAKE_NOT_FOUND,   /* every request answers not_found */
 };
 
 /* Where the fixtures are and how to answer. */
@@ -22,7 +22,8 @@ void fake_cli_init(const char *fixture_dir, enum fake_mode mode);
 /* Number of requests answered since fake_cli_init. */
 int fake_cli_requests(void);
 
-/* Parse fixture file `name` of dir; NULL (with a message) if missing or invalid.  Caller deletes. */
+/* Parse fixture file `name` of dir; NULL (with a message) if missing or invalid.  Caller deletes.
+ */
 cJSON *fixture_load(const char *dir, const char *name);
 
 #endif

@@ -22,8 +22,8 @@
 
 struct image {
     uint32_t w, h;
-    int channels;       /* 3 (RGB) or 4 (RGBA) */
-    unsigned char *px;  /* h rows of w*channels bytes */
+    int channels;      /* 3 (RGB) or 4 (RGBA) */
+    unsigned char *px; /* h rows of w*channels bytes */
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -98,11 +98,20 @@ static int png_read(const char *path, struct image *img)
                 c = up && x >= (size_t)bpp ? up[x - bpp] : 0;
             int v = in[x];
             switch (ft) {
-            case 1: v += a; break;
-            case 2: v += u; break;
-            case 3: v += (a + u) / 2; break;
-            case 4: v += paeth(a, u, c); break;
-            default: break;
+            case 1:
+                v += a;
+                break;
+            case 2:
+                v += u;
+                break;
+            case 3:
+                v += (a + u) / 2;
+                break;
+            case 4:
+                v += paeth(a, u, c);
+                break;
+            default:
+                break;
             }
             row[x] = (unsigned char)v;
         }

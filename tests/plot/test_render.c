@@ -64,10 +64,18 @@ static int render_to(const char *name, int kind, const cJSON *a, const cJSON *b,
     FILE *f = fopen(path, "w");
     int rc;
     switch (kind) {
-    case 0: rc = plot_ranking(f, a); break;
-    case 1: rc = plot_curves(f, a, b, top); break;
-    case 2: rc = plot_gap(f, a); break;
-    default: rc = plot_by(f, a); break;
+    case 0:
+        rc = plot_ranking(f, a);
+        break;
+    case 1:
+        rc = plot_curves(f, a, b, top);
+        break;
+    case 2:
+        rc = plot_gap(f, a);
+        break;
+    default:
+        rc = plot_by(f, a);
+        break;
     }
     fclose(f);
     *text = slurp(path);
@@ -84,7 +92,8 @@ static void test_kinds(void)
 {
     cJSON *best = fixture_load(fx, "best.json"), *show = fixture_load(fx, "show.json");
     cJSON *curves = fixture_load(fx, "curves.json");
-    cJSON *bylr = fixture_load(fx, "show_by_lr.json"), *byh = fixture_load(fx, "show_by_hidden.json");
+    cJSON *bylr = fixture_load(fx, "show_by_lr.json"),
+          *byh = fixture_load(fx, "show_by_hidden.json");
     CHECK(best && show && curves && bylr && byh);
     char *t, path[512];
     int n = nconfigs(best);
@@ -162,8 +171,8 @@ static void test_escaping(void)
 {
     cJSON *best = fixture_load(fx, "best.json");
     cJSON *grid = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(best, "configs"), 0),
-                                         "config"),
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(best, "configs"), 0), "config"),
         "grid");
     cJSON_AddStringToObject(grid, "activation", "a&b<\"c'>\x01\xff");
     cJSON *sw = cJSON_GetObjectItemCaseSensitive(best, "sweep");
@@ -200,9 +209,12 @@ static void test_single(void)
         }
     }
     cJSON_ReplaceItemInObjectCaseSensitive(best, "comparison", cJSON_CreateNull());
-    int id = (int)cJSON_GetObjectItemCaseSensitive(
-                  cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(best, "configs"), 0),
-                                                   "config"), "id")->valuedouble;
+    int id =
+        (int)cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(best, "configs"), 0), "config"),
+            "id")
+            ->valuedouble;
     cJSON *rows = cJSON_GetObjectItemCaseSensitive(curves, "rows");
     for (int i = cJSON_GetArraySize(rows) - 1; i >= 0; i--) {
         cJSON *r = cJSON_GetArrayItem(rows, i);
@@ -210,7 +222,8 @@ static void test_single(void)
             cJSON_GetObjectItemCaseSensitive(r, "seed")->valuedouble != 1)
             cJSON_DeleteItemFromArray(rows, i);
     }
-    cJSON *values = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bylr, "by"), "values");
+    cJSON *values =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bylr, "by"), "values");
     while (cJSON_GetArraySize(values) > 1)
         cJSON_DeleteItemFromArray(values, 1);
     cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(values, 0), "stat");
@@ -255,12 +268,15 @@ static void test_nan_and_empty(void)
         cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(configs, 2), "stat"), "mean",
         cJSON_CreateNull());
     /* One diverged epoch of the best configuration. */
-    double best_id = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(configs, 0), "config"), "id")->valuedouble;
+    double best_id =
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(configs, 0), "config"), "id")
+            ->valuedouble;
     cJSON *r0;
-    cJSON_ArrayForEach(r0, cJSON_GetObjectItemCaseSensitive(curves, "rows"))
-        if (cJSON_GetObjectItemCaseSensitive(r0, "config")->valuedouble == best_id)
-            break;
+    cJSON_ArrayForEach(
+        r0, cJSON_GetObjectItemCaseSensitive(
+                curves, "rows")) if (cJSON_GetObjectItemCaseSensitive(r0, "config")->valuedouble ==
+                                     best_id) break;
     CHECK(r0 != NULL);
     cJSON_ReplaceItemInObjectCaseSensitive(r0, "val_accuracy", cJSON_CreateNull());
     char *t, path[512];
@@ -278,9 +294,8 @@ static void test_nan_and_empty(void)
 
     /* Every mean NaN: nothing to plot, nothing written. */
     cJSON *c;
-    cJSON_ArrayForEach(c, configs)
-        cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "stat"), "mean",
-                                               cJSON_CreateNull());
+    cJSON_ArrayForEach(c, configs) cJSON_ReplaceItemInObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(c, "stat"), "mean", cJSON_CreateNull());
     CHECK_EQ_INT(render_to("allnan.svg", 0, best, NULL, 0, &t, path, sizeof path), CLI_FAILED);
     CHECK_EQ_INT(strlen(t), 0);
     free(t);
@@ -341,12 +356,15 @@ static void test_verbs(void)
     for (int k = 0; k < 3; k++) {
         fake_cli_init(fx, FAKE_NORMAL);
         unlink(out);
-        CHECK_EQ_INT(run((const char *[]){"plot", "fashion-reg", "--out", out, "--kind", kinds[k], NULL}), CLI_OK);
+        CHECK_EQ_INT(
+            run((const char *[]){"plot", "fashion-reg", "--out", out, "--kind", kinds[k], NULL}),
+            CLI_OK);
         CHECK(xml_ok(out));
         CHECK_EQ_INT(fake_cli_requests(), k == 1 ? 2 : 1);
     }
     fake_cli_init(fx, FAKE_NORMAL);
-    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--key=lr", "--out=", NULL}), CLI_USAGE); /* empty path */
+    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--key=lr", "--out=", NULL}),
+                 CLI_USAGE); /* empty path */
     CHECK_EQ_INT(fake_cli_requests(), 0);
     CHECK_EQ_INT(run((const char *[]){"plot", "7", "--key", "hidden", "--out", out, NULL}), CLI_OK);
     char *t = slurp(out);
@@ -360,10 +378,13 @@ static void test_verbs(void)
     fake_cli_init(fx, FAKE_NORMAL);
     CHECK_EQ_INT(run((const char *[]){"plot", "7", NULL}), CLI_USAGE);
     CHECK_EQ_INT(run((const char *[]){"plot", "--out", out, NULL}), CLI_USAGE);
-    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", out, "--kind", "pie", NULL}), CLI_USAGE);
+    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", out, "--kind", "pie", NULL}),
+                 CLI_USAGE);
     CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", out, "--kind", "by", NULL}), CLI_USAGE);
     CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", out, "--top", "0", NULL}), CLI_USAGE);
-    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", out, "--kind", "gap", "--metric", "val_loss", NULL}), CLI_USAGE);
+    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", out, "--kind", "gap", "--metric",
+                                      "val_loss", NULL}),
+                 CLI_USAGE);
     CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", NULL}), CLI_USAGE);
     CHECK_EQ_INT(run((const char *[]){"plot", "7", "8", "--out", out, NULL}), CLI_USAGE);
     CHECK_EQ_INT(run((const char *[]){"report", "7", NULL}), CLI_USAGE);
@@ -383,8 +404,10 @@ static void test_verbs(void)
     /* Empty sweep: exit 1, a message, no file, an existing file left alone. */
     fake_cli_init(fx, FAKE_EMPTY);
     for (int k = 0; k < 3; k++)
-        CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", none, "--kind", kinds[k], NULL}), CLI_FAILED);
-    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", none, "--key", "lr", NULL}), CLI_FAILED);
+        CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", none, "--kind", kinds[k], NULL}),
+                     CLI_FAILED);
+    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", none, "--key", "lr", NULL}),
+                 CLI_FAILED);
     CHECK_EQ_INT(run((const char *[]){"report", "7", "--out", none, NULL}), CLI_FAILED);
     CHECK(access(none, F_OK) != 0);
     CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", out, NULL}), CLI_FAILED);
@@ -395,7 +418,8 @@ static void test_verbs(void)
 
     /* A directory that does not exist. */
     fake_cli_init(fx, FAKE_NORMAL);
-    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", "/nonexistent-dir/x.svg", NULL}), CLI_FAILED);
+    CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", "/nonexistent-dir/x.svg", NULL}),
+                 CLI_FAILED);
 
     /* The report: one well-formed file with the tables and 3 + 2 (by hidden, by lr) plots. */
     fake_cli_init(fx, FAKE_NORMAL);

@@ -90,10 +90,15 @@ int main(void)
     char *e = capture_escape("hidden=[256,128] a&b<c>\"d\"'e'", 0);
     CHECK_EQ_STR(e, "hidden=[256,128] a&amp;b&lt;c&gt;&quot;d&quot;&#39;e&#39;");
     free(e);
-    e = capture_escape("a\x01" "b\xff" "c\xc3\xa9", 0); /* control char dropped, bad byte replaced, é kept */
-    CHECK_EQ_STR(e, "ab\xEF\xBF\xBD" "c\xc3\xa9");
+    e = capture_escape("a\x01"
+                       "b\xff"
+                       "c\xc3\xa9",
+                       0); /* control char dropped, bad byte replaced, é kept */
+    CHECK_EQ_STR(e, "ab\xEF\xBF\xBD"
+                    "c\xc3\xa9");
     free(e);
-    e = capture_escape("\xed\xa0\x80|\xef\xbf\xbf", 0); /* a surrogate and U+FFFF are not XML characters */
+    e = capture_escape("\xed\xa0\x80|\xef\xbf\xbf",
+                       0); /* a surrogate and U+FFFF are not XML characters */
     CHECK_EQ_STR(e, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
     free(e);
     e = capture_escape("abcdefgh", 5);

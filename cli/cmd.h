@@ -42,15 +42,15 @@ const char *cli_verb_usage(const char *verb);
 
 /* Option kinds for opts_parse. */
 enum opt_type {
-    OPT_FLAG,    /* bool *: set true when present */
-    OPT_STRING,  /* const char **: the next argument or the text after '=' */
-    OPT_INT,     /* long *: an integer */
+    OPT_FLAG,   /* bool *: set true when present */
+    OPT_STRING, /* const char **: the next argument or the text after '=' */
+    OPT_INT,    /* long *: an integer */
 };
 
 struct opt {
-    const char *name;    /* long name without "--" */
-    enum opt_type type;  /* what follows it */
-    void *dst;           /* where the value goes (see enum opt_type) */
+    const char *name;   /* long name without "--" */
+    enum opt_type type; /* what follows it */
+    void *dst;          /* where the value goes (see enum opt_type) */
 };
 
 /*

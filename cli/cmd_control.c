@@ -12,8 +12,8 @@
 #include "table.h"
 
 struct control {
-    const char *verb;  /* the verb and the op */
-    const char *done;  /* what happened, for the human sentence */
+    const char *verb; /* the verb and the op */
+    const char *done; /* what happened, for the human sentence */
 };
 
 static const struct control controls[] = {

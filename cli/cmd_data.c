@@ -44,7 +44,8 @@ static int data_list(struct cli *cli, const char *data_dir)
     table_column(t, "PATH", TABLE_LEFT, true);
     table_column(t, "SOURCE AND NOTE", TABLE_LEFT, true);
     const cJSON *d;
-    cJSON_ArrayForEach(d, list) {
+    cJSON_ArrayForEach(d, list)
+    {
         const cJSON *name = json_get(d, "name"), *src = json_get(d, "source"),
                     *path = json_get(d, "path"), *note = json_get(d, "note");
         table_row(t);

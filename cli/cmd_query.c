@@ -22,8 +22,8 @@
 #include "table.h"
 
 /* Gap thresholds of `show`'s overfitting flag (documented in the verb's usage). */
-#define GAP_ACCURACY 0.05  /* train − val accuracy above this */
-#define GAP_LOSS_REL 0.25  /* val loss above train loss by this fraction of it */
+#define GAP_ACCURACY 0.05 /* train − val accuracy above this */
+#define GAP_LOSS_REL 0.25 /* val loss above train loss by this fraction of it */
 
 static const char *str_of(const cJSON *obj, const char *key, const char *dflt)
 {
@@ -151,7 +151,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     table_column(t, "METRIC", TABLE_LEFT, true);
     table_column(t, "BEST SO FAR", TABLE_LEFT, false);
     const cJSON *s;
-    cJSON_ArrayForEach(s, sweeps) {
+    cJSON_ArrayForEach(s, sweeps)
+    {
         char buf[64];
         const cJSON *best = json_get(s, "best");
         table_row(t);
@@ -211,12 +212,14 @@ static cJSON *varying_keys(const cJSON *keys, const cJSON *configs, cJSON *const
     const cJSON *k, *c;
     if (!out)
         return NULL;
-    cJSON_ArrayForEach(k, keys) {
+    cJSON_ArrayForEach(k, keys)
+    {
         if (!cJSON_IsString(k))
             continue;
         const cJSON *first = NULL;
         bool differs = false;
-        cJSON_ArrayForEach(c, configs) {
+        cJSON_ArrayForEach(c, configs)
+        {
             const cJSON *v = json_get(config_grid(json_get(c, "config")), k->valuestring);
             if (!first)
                 first = v;
@@ -255,7 +258,8 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
 
     *flagged = false;
     const cJSON *c;
-    cJSON_ArrayForEach(c, configs) {
+    cJSON_ArrayForEach(c, configs)
+    {
         char buf[1024];
         const cJSON *config = json_get(c, "config"), *grid = config_grid(config);
         struct table_stat st, tr;
@@ -265,7 +269,8 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
         table_cell(t, fmt_int(buf, sizeof buf, table_num(c, "rank")));
         table_cell(t, fmt_int(buf, sizeof buf, config_id(config)));
         if (per_key) {
-            cJSON_ArrayForEach(k, keys) {
+            cJSON_ArrayForEach(k, keys)
+            {
                 const cJSON *v = json_get(grid, k->valuestring);
                 table_cell(t, v ? table_fmt_value(buf, sizeof buf, v) : "");
             }
@@ -273,7 +278,8 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
             /* Only the keys that differ between rows, "k=v k=v". */
             size_t len = 0;
             buf[0] = '\0';
-            cJSON_ArrayForEach(k, keys) {
+            cJSON_ArrayForEach(k, keys)
+            {
                 char v[512];
                 const cJSON *x = json_get(grid, k->valuestring);
                 if (!x || len + 2 >= sizeof buf)
@@ -314,7 +320,8 @@ static int show_by(const cJSON *resp)
     table_column(t, "SD", TABLE_RIGHT, false);
     table_column(t, "95% CI", TABLE_LEFT, false);
     const cJSON *v;
-    cJSON_ArrayForEach(v, json_get(by, "values")) {
+    cJSON_ArrayForEach(v, json_get(by, "values"))
+    {
         char buf[1024], a[32], b[32];
         struct table_stat st;
         table_stat_get(json_get(v, "stat"), &st);
@@ -374,9 +381,8 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     }
     bool flagged = false;
     cJSON *constant = cJSON_CreateObject();
-    cJSON *keys = constant ? varying_keys(json_get(resp, "keys"), json_get(resp, "configs"),
-                                          constant)
-                           : NULL;
+    cJSON *keys =
+        constant ? varying_keys(json_get(resp, "keys"), json_get(resp, "configs"), constant) : NULL;
     struct table *t = keys ? show_table(resp, keys, true, &flagged) : NULL;
     /* One column per key while every key column keeps a readable width, else "k=v k=v". */
     if (t && table_min_width(t) > TABLE_WIDTH) {
@@ -479,7 +485,8 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     table_column(t, tm, TABLE_LEFT, false);
     const cJSON *c;
     bool any_single = false;
-    cJSON_ArrayForEach(c, configs) {
+    cJSON_ArrayForEach(c, configs)
+    {
         char buf[64], a[32], b[32];
         struct table_stat st, te;
         table_stat_get(json_get(c, "stat"), &st);
@@ -502,7 +509,8 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
     printf("\n");
-    cJSON_ArrayForEach(c, configs) {
+    cJSON_ArrayForEach(c, configs)
+    {
         char cfg[1024], line[1200];
         const cJSON *config = json_get(c, "config");
         const cJSON *grid = config_grid(config);
@@ -555,7 +563,8 @@ static const cJSON *row_key_value(const cJSON *row, const char *key)
 static bool is_key(const cJSON *keys, const char *name)
 {
     const cJSON *k;
-    cJSON_ArrayForEach(k, keys) if (cJSON_IsString(k) && strcmp(k->valuestring, name) == 0) return true;
+    cJSON_ArrayForEach(k, keys) if (cJSON_IsString(k) &&
+                                    strcmp(k->valuestring, name) == 0) return true;
     return false;
 }
 
@@ -583,7 +592,8 @@ static cJSON *flatten_row(const cJSON *row, const cJSON *keys)
     else
         add_copy(flat, "config", config);
     const cJSON *k;
-    cJSON_ArrayForEach(k, keys) {
+    cJSON_ArrayForEach(k, keys)
+    {
         if (!cJSON_IsString(k))
             continue;
         const cJSON *v = row_key_value(row, k->valuestring);
@@ -593,10 +603,10 @@ static cJSON *flatten_row(const cJSON *row, const cJSON *keys)
             cJSON_AddNullToObject(flat, k->valuestring);
     }
     const cJSON *m;
-    cJSON_ArrayForEach(m, row) {
+    cJSON_ArrayForEach(m, row)
+    {
         const char *name = m->string;
-        if (!name || strcmp(name, "grid") == 0 || strcmp(name, "params") == 0 ||
-            is_key(keys, name))
+        if (!name || strcmp(name, "grid") == 0 || strcmp(name, "params") == 0 || is_key(keys, name))
             continue;
         if (strcmp(name, "metrics") == 0) {
             const cJSON *x;
@@ -627,14 +637,20 @@ static char *csv_text(const cJSON *v, char *buf, size_t n, char **owned)
     return *owned;
 }
 
-static int write_csv(FILE *out, const cJSON *rows)
+static int write_csv(FILE *out, const cJSON *rows, const cJSON *keys)
 {
-    /* Columns: the union of the rows' fields, first-seen order. */
+    /* Columns: the union of the rows' fields, first-seen order ("config" and keys if none). */
     cJSON *cols = cJSON_CreateObject();
     if (!cols)
         return -1;
     const cJSON *r, *f;
-    cJSON_ArrayForEach(r, rows) {
+    if (cJSON_GetArraySize(rows) == 0) {
+        cJSON_AddTrueToObject(cols, "config");
+        cJSON_ArrayForEach(f, keys) if (cJSON_IsString(f))
+            cJSON_AddTrueToObject(cols, f->valuestring);
+    }
+    cJSON_ArrayForEach(r, rows)
+    {
         cJSON_ArrayForEach(f, r) if (f->string && !json_get(cols, f->string))
             cJSON_AddTrueToObject(cols, f->string);
     }
@@ -642,8 +658,10 @@ static int write_csv(FILE *out, const cJSON *rows)
     csv_init(&c, out);
     cJSON_ArrayForEach(f, cols) csv_field(&c, f->string);
     csv_end_row(&c);
-    cJSON_ArrayForEach(r, rows) {
-        cJSON_ArrayForEach(f, cols) {
+    cJSON_ArrayForEach(r, rows)
+    {
+        cJSON_ArrayForEach(f, cols)
+        {
             char buf[64], *owned;
             csv_field(&c, csv_text(json_get(r, f->string), buf, sizeof buf, &owned));
             free(owned);
@@ -722,7 +740,7 @@ int cmd_results(struct cli *cli, int argc, char **argv)
             werr = -1;
         free(text);
     } else {
-        werr = write_csv(out, rows);
+        werr = write_csv(out, rows, keys);
     }
     if (out != stdout) {
         if (fclose(out) != 0)
@@ -824,14 +842,17 @@ static void print_curve(const cJSON *curve)
     struct table *t = table_new();
     if (!t)
         return;
-    cJSON_ArrayForEach(f, first) {
+    cJSON_ArrayForEach(f, first)
+    {
         if (curve_skip(f->string))
             continue;
         table_column(t, f->string, TABLE_RIGHT, false);
     }
-    cJSON_ArrayForEach(row, curve) {
+    cJSON_ArrayForEach(row, curve)
+    {
         table_row(t);
-        cJSON_ArrayForEach(f, first) {
+        cJSON_ArrayForEach(f, first)
+        {
             if (curve_skip(f->string))
                 continue;
             char buf[64];
@@ -898,8 +919,8 @@ int cmd_trial(struct cli *cli, int argc, char **argv)
     const cJSON *t = json_get(resp, "trial"), *config = json_get(t, "config");
     double attempts = table_num(t, "attempts");
     printf("trial %lld: sweep %.0f, config %.0f, seed %.0f — %s (%.0f attempt%s)\n", id,
-           table_num(t, "sweep"), config_id(config), table_num(t, "seed"),
-           str_of(t, "state", "?"), attempts, attempts == 1 ? "" : "s");
+           table_num(t, "sweep"), config_id(config), table_num(t, "seed"), str_of(t, "state", "?"),
+           attempts, attempts == 1 ? "" : "s");
     if (cJSON_IsObject(config)) {
         char cfg[2048];
         const cJSON *grid = json_get(config, "grid"), *params = json_get(config, "params");

@@ -24,7 +24,7 @@
 #include "json.h"
 #include "table.h"
 
-#define SUBMIT_FIRST 5            /* configurations shown by --dry-run */
+#define SUBMIT_FIRST 5              /* configurations shown by --dry-run */
 #define SUBMIT_MAX_FILE (64u << 20) /* grid files are small; refuse anything absurd */
 
 /* Read a whole stream; NULL with errno on failure.  *len gets the size. */

@@ -174,7 +174,8 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
         printf("\n");
     if (rc == CLI_OK) {
         const cJSON *s;
-        cJSON_ArrayForEach(s, last) {
+        cJSON_ArrayForEach(s, last)
+        {
             if (!cli->json)
                 print_end(s);
             if (!sweep_ok(s))

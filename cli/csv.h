@@ -14,9 +14,9 @@
 #include <stdio.h>
 
 struct csv {
-    FILE *out;    /* where records go; not owned */
-    int ncols;    /* fields written in the current record */
-    bool failed;  /* a write failed (sticky; see csv_error) */
+    FILE *out;   /* where records go; not owned */
+    int ncols;   /* fields written in the current record */
+    bool failed; /* a write failed (sticky; see csv_error) */
 };
 
 /* Start writing records to out. */

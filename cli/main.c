@@ -44,11 +44,11 @@ static int cmd_not_built(struct cli *cli, int argc, char **argv)
 #endif
 
 struct verb {
-    const char *name;     /* the word on the command line */
-    cli_verb_fn fn;       /* what runs it */
-    bool needs_daemon;    /* talks to mlpd (needs the socket path) */
-    const char *usage;    /* full usage text, printed by --help and on usage errors */
-    const char *summary;  /* one line for `mlpctl help` */
+    const char *name;    /* the word on the command line */
+    cli_verb_fn fn;      /* what runs it */
+    bool needs_daemon;   /* talks to mlpd (needs the socket path) */
+    const char *usage;   /* full usage text, printed by --help and on usage errors */
+    const char *summary; /* one line for `mlpctl help` */
 };
 
 static const struct verb verbs[] = {
@@ -191,11 +191,10 @@ const char *cli_verb_usage(const char *verb)
 
 static void print_main_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: mlpctl [--socket PATH] [--json] VERB [ARGS]\n"
-            "       mlpctl help [VERB] | --version\n"
-            "\n"
-            "Verbs:\n");
+    fprintf(out, "usage: mlpctl [--socket PATH] [--json] VERB [ARGS]\n"
+                 "       mlpctl help [VERB] | --version\n"
+                 "\n"
+                 "Verbs:\n");
     for (size_t i = 0; i < N_VERBS; i++)
         fprintf(out, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
     fprintf(out,

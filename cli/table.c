@@ -21,17 +21,17 @@
 #define TABLE_MIN_SHRINK 8 /* a shrinkable column keeps at least this many columns */
 
 struct table_col {
-    char *header;            /* column title */
-    enum table_align align;  /* left for text, right for numbers */
-    bool shrink;             /* may be narrowed and elided */
+    char *header;           /* column title */
+    enum table_align align; /* left for text, right for numbers */
+    bool shrink;            /* may be narrowed and elided */
 };
 
 struct table {
-    struct table_col *cols;  /* ncols columns */
+    struct table_col *cols; /* ncols columns */
     size_t ncols;
-    char ***rows;            /* nrows rows of ncols cells (NULL = empty) */
+    char ***rows; /* nrows rows of ncols cells (NULL = empty) */
     size_t nrows, caprows;
-    size_t next;             /* next cell index in the current row */
+    size_t next; /* next cell index in the current row */
 };
 
 struct table *table_new(void)
@@ -364,7 +364,8 @@ static void append_value(char *buf, size_t n, size_t *len, const cJSON *v)
         tmp[l] = '\0';
         const cJSON *it;
         bool first = true;
-        cJSON_ArrayForEach(it, v) {
+        cJSON_ArrayForEach(it, v)
+        {
             if (!first && l + 1 < sizeof tmp) {
                 tmp[l++] = ',';
                 tmp[l] = '\0';
@@ -405,7 +406,8 @@ char *table_fmt_config(char *buf, size_t n, const cJSON *grid)
         return buf;
     buf[0] = '\0';
     const cJSON *it;
-    cJSON_ArrayForEach(it, grid) {
+    cJSON_ArrayForEach(it, grid)
+    {
         if (len + 1 >= n)
             break;
         int w = snprintf(buf + len, n - len, "%s%s=", len ? " " : "", it->string);

@@ -23,9 +23,9 @@
 #include <stdio.h>
 
 struct cJSON;
-struct table;  /* opaque */
+struct table; /* opaque */
 
-#define TABLE_WIDTH 100  /* the width mlpctl's tables fit */
+#define TABLE_WIDTH 100 /* the width mlpctl's tables fit */
 
 enum table_align { TABLE_LEFT, TABLE_RIGHT };
 
@@ -77,11 +77,11 @@ char *table_elide(char *buf, size_t n, const char *s, size_t width);
 
 /* Stat as sent by mlpd ({"n","mean","sd","se","ci_low","ci_high"}); null → NaN. */
 struct table_stat {
-    int n;           /* values summarised */
-    double mean;     /* NaN when unknown */
-    double sd;       /* sample sd; NaN when n < 2 */
-    double se;       /* standard error; NaN when n < 2 */
-    double ci_low;   /* 95% t-interval; NaN when n < 2 */
+    int n;         /* values summarised */
+    double mean;   /* NaN when unknown */
+    double sd;     /* sample sd; NaN when n < 2 */
+    double se;     /* standard error; NaN when n < 2 */
+    double ci_low; /* 95% t-interval; NaN when n < 2 */
     double ci_high;
 };
 

@@ -330,6 +330,19 @@ run retry-json 0 --json retry vanish
 jcheck retry-json 'd["changed"] == 2'
 run retry-wait2 1 wait vanish
 
+# Human output fits 100 columns (code points, so "±" counts once).
+checks=$((checks + 1))
+python3 - "$TMP" <<'EOF' || fail "human output wider than 100 columns"
+import sys
+bad = []
+for name in ("status", "list", "show", "show-by", "best", "trial", "watch", "wait", "dry", "data-list", "retry"):
+    for i, line in enumerate(open(f"{sys.argv[1]}/{name}.out", encoding="utf-8"), 1):
+        if len(line.rstrip("\n")) > 100:
+            bad.append(f"{name}.out:{i}: {len(line.rstrip())} columns")
+print("\n".join(bad), file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
+
 # shutdown, then unreachable; a restart keeps the sweeps; shutdown --now with --json.
 run shutdown 0 shutdown
 has shutdown.out "shutting down"

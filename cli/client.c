@@ -140,9 +140,11 @@ static int report_error(struct cli *cli, const cJSON *resp, const char *prefix, 
     const char *c = cJSON_IsString(code) ? code->valuestring : "internal";
     const char *m = cJSON_IsString(msg) ? msg->valuestring : err_default_msg(err_from_name(c));
     const char *p = cJSON_IsString(path) && *path->valuestring ? path->valuestring : NULL;
+    /* A message that already starts with its path (file errors) is not prefixed twice. */
+    bool p_in_m = p && strncmp(m, p, strlen(p)) == 0;
     if (quiet_json && cli->json)
         ;
-    else if (p)
+    else if (p && !p_in_m)
         fprintf(stderr, "%s: %s: %s\n", prefix ? prefix : "mlpctl", p, m);
     else
         fprintf(stderr, "%s: %s\n", prefix ? prefix : "mlpctl", m);

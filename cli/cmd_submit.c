@@ -95,7 +95,7 @@ static int dir_of(char *buf, size_t n, const char *path)
 static int local_error(struct cli *cli, int rc, const char *label, const char *code,
                        const char *path, const char *msg)
 {
-    if (path && *path)
+    if (path && *path && strncmp(msg, path, strlen(path)) != 0)
         fprintf(stderr, "%s: %s: %s\n", label, path, msg);
     else
         fprintf(stderr, "%s: %s\n", label, msg);

@@ -158,6 +158,12 @@ run invalid-json 4 --json submit "$TMP/grids/bad.json"
 jcheck invalid-json 'd["error"]["path"] == "grid.lr[1]" and d["error"]["code"] == "invalid_grid"'
 run syntax 4 submit "$TMP/grids/syntax.json"
 has syntax.err "not valid JSON"
+printf '{"dataset": {"format": "csv", "train": "gone.csv", "test": "gone.csv"}, "grid": {"lr": [0.1]}}\n' \
+    >"$TMP/grids/nodata.json"
+run nodata 4 submit "$TMP/grids/nodata.json"
+has nodata.err "$TMP/grids/gone.csv"
+run nodata-json 4 submit "$TMP/grids/nodata.json" --json
+jcheck nodata-json 'd["error"]["code"] == "invalid_dataset"'
 run list-empty 0 --json list
 jcheck list-empty 'd["sweeps"] == []'
 run list-empty-human 0 list

@@ -12,6 +12,7 @@
  */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,6 +37,16 @@ static bool sweep_ok(const cJSON *s)
 {
     double done = table_num(s, "done"), total = table_num(s, "total");
     return isfinite(done) && done == total;
+}
+
+/* Ctrl-C on a terminal: end the redrawn line so the shell prompt starts on its own. */
+static void on_interrupt(int sig)
+{
+    static const char nl[] = "\n";
+    ssize_t w = write(STDOUT_FILENO, nl, 1);
+    (void)w;
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 static int term_width(void)
@@ -125,6 +136,10 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
         return CLI_FAILED;
     }
     double drawn = NAN; /* sweep id on the terminal line */
+    if (tty) {
+        signal(SIGINT, on_interrupt);
+        signal(SIGTERM, on_interrupt);
+    }
     rc = cmd_request(cli, req, &ev, NULL);
     while (rc == CLI_OK) {
         const char *kind = str_of(ev, "event", "");

@@ -267,8 +267,20 @@ int opts_parse(const char *verb, int argc, char **argv, const struct opt *opts, 
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const struct opt *o = find_opt(opts, name, len);
-        if (!o)
-            return cli_usage(verb, "unknown option '--%.*s'", (int)len, name);
+        if (!o) {
+            const char *names[32];
+            size_t n = 0;
+            char given[64];
+            snprintf(given, sizeof given, "%.*s", (int)len, name);
+            for (const struct opt *x = opts; x && x->name && n + 1 < 32; x++)
+                names[n++] = x->name;
+            names[n] = NULL;
+            const char *guess = json_suggest(given, names);
+            if (guess)
+                return cli_usage(verb, "unknown option '--%s' (did you mean '--%s'?)", given,
+                                 guess);
+            return cli_usage(verb, "unknown option '--%s'", given);
+        }
         if (o->type == OPT_FLAG) {
             if (eq)
                 return cli_usage(verb, "option '--%s' takes no value", o->name);

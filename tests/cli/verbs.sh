@@ -256,6 +256,12 @@ jcheck best-json 'd["test_metric"] == "test_accuracy"'
 run best-min 0 --json best tiny --min-seeds 4
 jcheck best-min 'd["configs"] == []'
 run best-badtop 2 best tiny --top 0
+run best-typo 2 best tiny --top-k 2
+has best-typo.err "did you mean '--top'"
+has best-typo.err "usage: mlpctl best"
+run best-eq 0 --json best tiny --top=2
+jcheck best-eq 'len(d["configs"]) == 2'
+run best-test-metric 1 best tiny --metric test_accuracy
 
 # results: CSV per configuration, per trial and per epoch, checked against each other.
 run results 0 results tiny

@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -389,6 +392,70 @@ static int test_fashion(void)
     return check_report();
 }
 
+/* The worker dies with its parent: PR_SET_PDEATHSIG, and MLPD_PARENT_PID. */
+static void test_dies_with_parent(void)
+{
+    /* MLPD_PARENT_PID that is not the parent: exit at once, print nothing. */
+    setenv("MLPD_PARENT_PID", "1", 1);
+    struct outcome o;
+    run(&o, "{\"dataset\":{\"name\":\"xor\",\"n\":300}}", true, NULL);
+    CHECK_EQ_INT(o.status, 1);
+    CHECK_EQ_INT(o.n_lines, 0);
+    release(&o);
+    unsetenv("MLPD_PARENT_PID");
+
+    /* A parent that dies mid-trial takes the worker with it (SIGKILL).  We are
+     * the subreaper, so the orphaned worker becomes our child and we see how
+     * it ended. */
+    char spec_path[512];
+    snprintf(spec_path, sizeof spec_path, "%s/long.json", tmpdir);
+    write_file(spec_path, "{\"dataset\":{\"name\":\"xor\",\"n\":100000},"
+                          "\"params\":{\"batch_size\":1,\"epochs\":1000}}");
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return;
+    fflush(NULL);
+    pid_t mid = fork();
+    if (mid == 0) {
+        pid_t w = fork();
+        if (w == 0) {
+            int null = open("/dev/null", O_RDWR);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(worker, worker, "--spec", spec_path, (char *)NULL);
+            _exit(127);
+        }
+        if (write(pfd[1], &w, sizeof w) != sizeof w)
+            _exit(1);
+        struct timespec ts = {0, 300 * 1000 * 1000};  /* let it start training */
+        nanosleep(&ts, NULL);
+        _exit(0);
+    }
+    pid_t w = -1;
+    if (read(pfd[0], &w, sizeof w) != sizeof w)
+        w = -1;
+    close(pfd[0]);
+    close(pfd[1]);
+    waitpid(mid, NULL, 0);
+    int st = 0;
+    pid_t got = -1;
+    for (int i = 0; i < 100 && got != w; i++) {  /* up to 10 s */
+        got = waitpid(w, &st, WNOHANG);
+        if (got != w) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (got != w && w > 0) {
+        kill(w, SIGKILL);
+        waitpid(w, &st, 0);
+    }
+    CHECK(got == w);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 static void rm_rf(const char *dir)
 {
     char cmd[512];
@@ -423,6 +490,7 @@ int main(int argc, char **argv)
         test_learning();
         test_divergence_timeout_human();
         test_regression_csv();
+        test_dies_with_parent();
         rc = check_report();
     }
     rm_rf(tmpdir);

@@ -1,0 +1,30 @@
+#!/bin/bash
+# A stand-in for mlp-worker used by the reliability tests: it reads the trial
+# spec and, for marked configurations (by their learning rate), misbehaves;
+# every other trial is handed to the real worker ($MLP_REAL_WORKER) with exec,
+# so the daemon supervises the real process (same pid, PR_SET_PDEATHSIG set by
+# the worker itself).  Markers:
+#   lr 0.0777  crash: the process kills itself with SIGSEGV
+#   lr 0.0666  hang: sleeps forever (dies with the daemon: PDEATHSIG via prctl)
+#   lr 0.0555  spew: writes ~4 MiB to stderr, then runs the real worker
+#   lr 0.0444  slow: sleeps $MLP_SLOW_SECONDS (default 1.5) first, then runs it
+ulimit -c 0
+spec=$(cat)
+pdeath_exec='import ctypes, os, sys, time
+ctypes.CDLL(None).prctl(1, 9)            # PR_SET_PDEATHSIG, SIGKILL
+if os.getppid() == 1: sys.exit(1)       # the daemon is already gone
+time.sleep(float(sys.argv[1]))
+if len(sys.argv) > 2: os.execv(sys.argv[2], sys.argv[2:])'
+case "$spec" in
+*'"lr":0.0777'*)
+    echo "wrapper: crashing on purpose (marked configuration)" >&2
+    kill -SEGV $$
+    exit 99 ;;
+*'"lr":0.0666'*)
+    exec python3 -c "$pdeath_exec" 100000 ;;
+*'"lr":0.0555'*)
+    head -c 4194304 /dev/zero | tr '\0' 'x' | fold -w 100 >&2 ;;
+*'"lr":0.0444'*)
+    exec python3 -c "$pdeath_exec" "${MLP_SLOW_SECONDS:-1.5}" "$MLP_REAL_WORKER" <<<"$spec" ;;
+esac
+exec "$MLP_REAL_WORKER" <<<"$spec"

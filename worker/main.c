@@ -309,9 +309,9 @@ int main(int argc, char **argv)
     }
     if (!text)
         goto fail;
-    root = cJSON_Parse(text);
+    root = cJSON_ParseWithOpts(text, NULL, true);  /* nothing may follow the object */
     if (!root) {
-        err_set(&e, MLP_EINVALID_SPEC, NULL, "the spec is not valid JSON");
+        err_set(&e, MLP_EINVALID_SPEC, NULL, "the spec is not one valid JSON object");
         goto fail;
     }
     const cJSON *jdataset = NULL, *jparams = NULL;

@@ -200,6 +200,7 @@ static void test_validation(void)
                    "dataset.noise");
     expect_invalid("{\"dataset\": ", "invalid_spec", NULL);
     expect_invalid("[1,2]", "invalid_spec", NULL);
+    expect_invalid("{\"dataset\":\"xor\"} {\"dataset\":\"xor\"}", "invalid_spec", NULL);
 
     /* a missing dataset file: invalid_dataset naming the file */
     snprintf(spec, sizeof spec,

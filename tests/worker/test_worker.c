@@ -331,7 +331,7 @@ static void test_divergence_timeout_human(void)
     release(&o);
 
     run(&o, "{\"dataset\":{\"name\":\"xor\",\"n\":2000},\"params\":{\"batch_size\":1,"
-            "\"epochs\":50,\"max_seconds\":0.05}}", true, NULL);
+            "\"epochs\":100000,\"max_seconds\":0.05}}", true, NULL);
     CHECK_EQ_INT(o.status, 1);
     r = last_line(&o);
     CHECK_EQ_STR(str_of(r, "event"), "error");

@@ -18,6 +18,9 @@
  * same spec except for the "seconds" fields; when neither OPENBLAS_NUM_THREADS
  * nor OMP_NUM_THREADS is set the worker uses one BLAS thread.
  *
+ * max_seconds bounds the whole trial, data loading included; past it the
+ * worker prints {"event":"error","code":"timeout",…} and exits 1.
+ *
  * The worker dies with its parent: PR_SET_PDEATHSIG(SIGKILL), and when
  * MLPD_PARENT_PID is set but is not our parent any more (the daemon died
  * before the prctl took effect) it exits at once.
@@ -359,9 +362,21 @@ int main(int argc, char **argv)
         printf("%5s  %10s  %10s  %10s  %10s  %8s\n", "epoch", "train_loss",
                o.regression ? "train_mse" : "train_acc", "val_loss",
                o.regression ? "val_mse" : "val_acc", "seconds");
+    /* max_seconds limits the whole trial: the time spent loading the data
+     * counts, so the core gets what is left. */
+    double limit = hp.max_seconds;
+    if (limit > 0) {
+        double left = limit - (now_s() - t0);
+        hp.max_seconds = left > 1e-9 ? left : 1e-9;
+    }
     struct train_result res;
-    if (train_run(&hp, (uint64_t)seed, &prep, on_epoch, &o, &res, &e) < 0)
+    if (train_run(&hp, (uint64_t)seed, &prep, on_epoch, &o, &res, &e) < 0) {
+        if (e.code == MLP_ETIMEOUT)
+            err_set(&e, MLP_ETIMEOUT, "params.max_seconds",
+                    "trial exceeded max_seconds (%g s) after %d completed epoch(s)", limit,
+                    res.epochs_run);
         goto fail;
+    }
     print_result(&o, &res, now_s() - t0);
     goto out;
 

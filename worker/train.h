@@ -26,7 +26,8 @@
  * among those completed (NaN metrics if none completed) and diverged = true.
  *
  * Time: max_seconds counts from the start of train_run() and is checked between
- * batches and after each evaluation.  The core does no I/O: progress goes to the
+ * batches and after each evaluation (mlp-worker passes what is left of the
+ * trial's limit after loading the data).  The core does no I/O: progress goes to the
  * caller's epoch callback.
  */
 #ifndef MLP_TRAIN_H

@@ -294,6 +294,7 @@ static bool handle_line(struct client *c, const char *line, size_t len)
         send_error(c, &e);
         return true;
     }
+    uint64_t t0 = uv_hrtime();
     int rc = op->exec(c->srv->d, c, req, resp, &e);
     if (rc < 0) {
         if (e.code == 0)
@@ -302,6 +303,9 @@ static bool handle_line(struct client *c, const char *line, size_t len)
     } else if (rc == 0) {
         client_send(c, resp);
     }
+    double ms = (double)(uv_hrtime() - t0) / 1e6;
+    if (ms > 100)
+        log_info("op %s took %.0f ms", op->name, ms);
     cJSON_Delete(resp);
     cJSON_Delete(req);
     return rc != OP_DEFERRED;

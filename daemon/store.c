@@ -40,6 +40,8 @@ const char *const store_epoch_names[SE_N] = {
 #define EPOCH_COLS "train_loss, train_accuracy, val_loss, val_accuracy, train_mse, val_mse, seconds"
 
 #define STMT_MAP(X)                                                                      \
+    X(SYNC_FULL, "PRAGMA synchronous = FULL")                                            \
+    X(SYNC_NORMAL, "PRAGMA synchronous = NORMAL")                                        \
     X(BEGIN, "BEGIN IMMEDIATE")                                                          \
     X(COMMIT, "COMMIT")                                                                  \
     X(ROLLBACK, "ROLLBACK")                                                              \
@@ -136,6 +138,7 @@ static const char *const stmt_sql[ST_N] = {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];  /* prepared at open, finalized at close */
+    bool sync_full;          /* current PRAGMA synchronous */
 };
 
 int store_schema_version(void) { return schema_count; }
@@ -177,8 +180,30 @@ static int exec_stmt(struct store *st, sqlite3_stmt *s, struct err *e, const cha
     return ret;
 }
 
+/*
+ * Durability per write.  Results, failures and queue changes commit with
+ * synchronous=FULL (the WAL is fsynced at commit, and with it every frame
+ * before).  Claims, pids and epoch rows commit with NORMAL: after a power loss
+ * they may be missing, which only means the trial runs again — and the next
+ * FULL commit makes them durable too.  This halves the fsyncs per trial.
+ */
+static void sync_mode(struct store *st, bool full)
+{
+    if (st->sync_full != full && sqlite3_get_autocommit(st->db)) {
+        exec_stmt(st, stmt(st, full ? ST_SYNC_FULL : ST_SYNC_NORMAL), NULL, "synchronous");
+        st->sync_full = full;
+    }
+}
+
 static int begin(struct store *st, struct err *e)
 {
+    sync_mode(st, true);
+    return exec_stmt(st, stmt(st, ST_BEGIN), e, "begin");
+}
+
+static int begin_light(struct store *st, struct err *e)
+{
+    sync_mode(st, false);
     return exec_stmt(st, stmt(st, ST_BEGIN), e, "begin");
 }
 
@@ -281,6 +306,7 @@ struct store *store_open(const char *path, struct err *e)
         goto fail;
     }
     sqlite3_busy_timeout(st->db, 5000);
+    st->sync_full = true; /* migrate() sets FULL */
     if (migrate(st->db, path, e) < 0)
         goto fail;
     for (int i = 0; i < ST_N; i++) {
@@ -584,7 +610,7 @@ void store_claim_release(struct store_claim *c)
 int store_claim_next(struct store *st, struct store_claim *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
-    if (begin(st, e) < 0)
+    if (begin_light(st, e) < 0)
         return e->code;
     sqlite3_stmt *s = stmt(st, ST_NEXT);
     int rc = sqlite3_step(s);
@@ -655,6 +681,7 @@ fail:
 
 int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err *e)
 {
+    sync_mode(st, false);
     sqlite3_stmt *s = stmt(st, ST_SET_PID);
     sqlite3_bind_int64(s, 1, trial_id);
     sqlite3_bind_int64(s, 2, pid);
@@ -664,6 +691,7 @@ int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch,
                     const double *v, struct err *e)
 {
+    sync_mode(st, false);
     sqlite3_stmt *s = stmt(st, ST_EPOCH_ADD);
     sqlite3_bind_int64(s, 1, trial_id);
     sqlite3_bind_int(s, 2, attempt);
@@ -707,6 +735,7 @@ fail:
 
 int store_trial_fail(struct store *st, int64_t trial_id, const char *error, struct err *e)
 {
+    sync_mode(st, true);
     sqlite3_stmt *s = stmt(st, ST_TRIAL_FAIL);
     sqlite3_bind_int64(s, 1, trial_id);
     sqlite3_bind_double(s, 2, now_s());
@@ -717,6 +746,7 @@ int store_trial_fail(struct store *st, int64_t trial_id, const char *error, stru
 int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt,
                         const char *error, struct err *e)
 {
+    sync_mode(st, true);
     sqlite3_stmt *s = stmt(st, ST_TRIAL_REQUEUE);
     sqlite3_bind_int64(s, 1, trial_id);
     sqlite3_bind_int(s, 2, count_attempt ? 0 : 1);
@@ -727,6 +757,7 @@ int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt,
 
 int store_trial_cancelled(struct store *st, int64_t trial_id, struct err *e)
 {
+    sync_mode(st, true);
     sqlite3_stmt *s = stmt(st, ST_TRIAL_CANCELLED);
     sqlite3_bind_int64(s, 1, trial_id);
     sqlite3_bind_double(s, 2, now_s());
@@ -747,6 +778,7 @@ static int count_state(struct store *st, int64_t id, const char *state, int64_t 
 
 int store_sweep_pause(struct store *st, int64_t id, bool paused, int64_t *changed, struct err *e)
 {
+    sync_mode(st, true);
     sqlite3_stmt *s = stmt(st, ST_PAUSE);
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int(s, 2, paused);

@@ -114,7 +114,7 @@ class Daemon:
     def log(self):
         try:
             with open(self.stderr_path, errors="replace") as f:
-                return f.read()[-3000:]
+                return f.read()[-20000:]
         except OSError:
             return ""
 
@@ -166,7 +166,16 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.check_sanitizers()
         return self.proc.returncode if self.proc else None
+
+    def check_sanitizers(self):
+        """Under -Dsanitize=true a report in mlpd's stderr is a failure."""
+        text = self.log() if os.path.exists(self.stderr_path) else ""
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in text:
+                check(False, "mlpd sanitizer report", text[text.index(marker) - 200:][:1500])
+                break
 
     def remove(self):
         if self in _live:

@@ -31,12 +31,20 @@ class Client:
 
     def read_line(self):
         """The next response line as bytes, or None at EOF."""
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(1 << 16)
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
+        nl = self.buf.find(b"\n")
+        if nl < 0:
+            parts = [self.buf]
+            while True:
+                chunk = self.sock.recv(1 << 20)
+                if not chunk:
+                    return None
+                parts.append(chunk)
+                k = chunk.find(b"\n")
+                if k >= 0:
+                    nl = sum(len(p) for p in parts[:-1]) + k
+                    self.buf = b"".join(parts)
+                    break
+        line, self.buf = self.buf[:nl], self.buf[nl + 1:]
         return line
 
     def read(self):

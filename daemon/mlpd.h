@@ -56,6 +56,13 @@ struct op {
     int (*exec)(struct mlpd *d, struct client *c, const struct cJSON *req, struct cJSON *resp,
                 struct err *e);
     struct op_field fields[OP_MAX_FIELDS];
+    /*
+     * A read-only query that may take long on big sweeps: run on libuv's thread
+     * pool with its own read-only store connection (exec then gets a copy of
+     * struct mlpd whose st is that connection, and c == NULL), so the loop keeps
+     * serving everyone else.  Such a handler must only read.
+     */
+    bool heavy;
 };
 
 extern const struct op ops_table[];

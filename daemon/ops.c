@@ -221,14 +221,14 @@ static bool better(const struct ranked *a, const struct ranked *b, bool maximize
     return a->idx < b->idx;
 }
 
-static bool g_maximize; /* qsort has no context argument; single loop thread */
-
-static int ranked_cmp(const void *x, const void *y)
+/* qsort_r comparator: queries run on pool threads, so no global direction. */
+static int ranked_cmp(const void *x, const void *y, void *arg)
 {
     const struct ranked *a = x, *b = y;
-    if (better(a, b, g_maximize))
+    bool maximize = *(const bool *)arg;
+    if (better(a, b, maximize))
         return -1;
-    if (better(b, a, g_maximize))
+    if (better(b, a, maximize))
         return 1;
     return 0;
 }
@@ -258,8 +258,7 @@ static int rank_configs(const struct agg *a, int m, bool maximize, int min_seeds
         r[k++] = x;
     }
     free(tmp);
-    g_maximize = maximize;
-    qsort(r, k, sizeof *r, ranked_cmp);
+    qsort_r(r, k, sizeof *r, ranked_cmp, &maximize);
     *out = r;
     *n_out = k;
     return 0;
@@ -1371,33 +1370,42 @@ static int op_data_list(struct mlpd *d, struct client *c, const cJSON *req, cJSO
     return 0;
 }
 
+/* Every op, its handler and the fields the dispatcher checks (name, type, required). */
 const struct op ops_table[] = {
-    {"hello", op_hello, {{"protocol", OT_INT, true}}},
-    {"submit", op_submit,
-     {{"grid", OT_OBJ, true},
-      {"base_dir", OT_STR, false},
-      {"name", OT_STR, false},
-      {"priority", OT_INT, false},
-      {"dry_run", OT_BOOL, false},
-      {"force", OT_BOOL, false}}},
-    {"status", op_status, {{0}}},
-    {"list", op_list, {{0}}},
-    {"show", op_show, {{"sweep", OT_SWEEP, true}, {"by", OT_STR, false}, {"metric", OT_STR, false}}},
-    {"best", op_best,
-     {{"sweep", OT_SWEEP, true},
-      {"metric", OT_STR, false},
-      {"top", OT_INT, false},
-      {"min_seeds", OT_INT, false}}},
-    {"results", op_results,
-     {{"sweep", OT_SWEEP, true}, {"trials", OT_BOOL, false}, {"curves", OT_BOOL, false}}},
-    {"trial", op_trial, {{"id", OT_INT, true}}},
-    {"watch", op_watch, {{"sweep", OT_SWEEP, false}}},
-    {"wait", op_wait, {{"sweep", OT_SWEEP, true}}},
-    {"cancel", op_cancel, {{"sweep", OT_SWEEP, true}}},
-    {"pause", op_pause, {{"sweep", OT_SWEEP, true}}},
-    {"resume", op_resume, {{"sweep", OT_SWEEP, true}}},
-    {"retry", op_retry, {{"sweep", OT_SWEEP, true}}},
-    {"shutdown", op_shutdown, {{"now", OT_BOOL, false}}},
-    {"data_list", op_data_list, {{0}}},
+    {.name = "hello", .exec = op_hello, .fields = {{"protocol", OT_INT, true}}},
+    {.name = "submit",
+     .exec = op_submit,
+     .fields = {{"grid", OT_OBJ, true},
+                {"base_dir", OT_STR, false},
+                {"name", OT_STR, false},
+                {"priority", OT_INT, false},
+                {"dry_run", OT_BOOL, false},
+                {"force", OT_BOOL, false}}},
+    {.name = "status", .exec = op_status},
+    {.name = "list", .exec = op_list, .heavy = true},
+    {.name = "show",
+     .exec = op_show,
+     .fields = {{"sweep", OT_SWEEP, true}, {"by", OT_STR, false}, {"metric", OT_STR, false}},
+     .heavy = true},
+    {.name = "best",
+     .exec = op_best,
+     .fields = {{"sweep", OT_SWEEP, true},
+                {"metric", OT_STR, false},
+                {"top", OT_INT, false},
+                {"min_seeds", OT_INT, false}},
+     .heavy = true},
+    {.name = "results",
+     .exec = op_results,
+     .fields = {{"sweep", OT_SWEEP, true}, {"trials", OT_BOOL, false}, {"curves", OT_BOOL, false}},
+     .heavy = true},
+    {.name = "trial", .exec = op_trial, .fields = {{"id", OT_INT, true}}},
+    {.name = "watch", .exec = op_watch, .fields = {{"sweep", OT_SWEEP, false}}},
+    {.name = "wait", .exec = op_wait, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "cancel", .exec = op_cancel, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "pause", .exec = op_pause, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "resume", .exec = op_resume, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "retry", .exec = op_retry, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "shutdown", .exec = op_shutdown, .fields = {{"now", OT_BOOL, false}}},
+    {.name = "data_list", .exec = op_data_list},
 };
 const int ops_count = (int)(sizeof ops_table / sizeof ops_table[0]);

@@ -26,18 +26,20 @@
 #include "line.h"
 #include "log.h"
 #include "mlpd.h"
+#include "store.h"
 
 #define CLIENT_MAX_BUFFERED (1u << 20) /* parked client: stop reading past this */
 #define WATCH_INTERVAL_MS 500           /* at most two watch events per second */
 #define DOOMED_MAX_BYTES (256u << 20)   /* rest of an oversize line we swallow before closing */
 
-enum client_mode { CM_IDLE, CM_WAIT, CM_WATCH };
+enum client_mode { CM_IDLE, CM_WAIT, CM_WATCH, CM_JOB };
 
 struct client {
     uv_pipe_t pipe;
     uv_timer_t timer;          /* spaces watch events */
     uv_shutdown_t sreq;
     int n_closed;              /* handles closed, of 2 */
+    int jobs;                  /* queries running on the thread pool for this client */
     bool closing;
     bool reading;
     bool doomed;               /* refused an oversize line: close once it has ended */
@@ -74,11 +76,8 @@ static void maybe_free_server(struct server *srv)
         free(srv);
 }
 
-static void on_client_closed(uv_handle_t *h)
+static void client_free(struct client *c)
 {
-    struct client *c = h->data;
-    if (++c->n_closed < 2)
-        return;
     struct server *srv = c->srv;
     if (c->prev)
         c->prev->next = c->next;
@@ -90,6 +89,13 @@ static void on_client_closed(uv_handle_t *h)
     free(c->dirty);
     free(c);
     maybe_free_server(srv);
+}
+
+static void on_client_closed(uv_handle_t *h)
+{
+    struct client *c = h->data;
+    if (++c->n_closed == 2 && c->jobs == 0)
+        client_free(c);
 }
 
 static void client_close(struct client *c)
@@ -136,27 +142,18 @@ static void on_written(uv_write_t *req, int status)
         client_close(c);
 }
 
-/* Send one JSON value as a line.  The client is dropped when it falls too far behind. */
-static void client_send(struct client *c, const cJSON *v)
+/* Send n bytes of text (a line without its newline). */
+static void client_send_text(struct client *c, const char *text, size_t n)
 {
     if (c->closing)
         return;
-    char *text = json_line(v);
-    if (!text) {
-        log_error("server: out of memory printing a response");
-        client_close(c);
-        return;
-    }
-    size_t n = strlen(text);
     struct wbuf *w = malloc(sizeof *w + n + 1);
     if (!w) {
-        free(text);
         client_close(c);
         return;
     }
     memcpy(w->data, text, n);
     w->data[n] = '\n';
-    free(text);
     w->req.data = c;
     uv_buf_t b = uv_buf_init(w->data, (unsigned)(n + 1));
     if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) != 0) {
@@ -168,6 +165,21 @@ static void client_send(struct client *c, const cJSON *v)
         log_warn("server: dropping a client that does not read its responses");
         client_close(c);
     }
+}
+
+/* Send one JSON value as a line.  The client is dropped when it falls too far behind. */
+static void client_send(struct client *c, const cJSON *v)
+{
+    if (c->closing)
+        return;
+    char *text = json_line(v);
+    if (!text) {
+        log_error("server: out of memory printing a response");
+        client_close(c);
+        return;
+    }
+    client_send_text(c, text, strlen(text));
+    free(text);
 }
 
 static void send_error(struct client *c, const struct err *e)
@@ -269,6 +281,98 @@ static const struct op *check_request(const cJSON *req, struct err *e)
     return op;
 }
 
+/* Queries on the thread pool ------------------------------------------------------ */
+
+struct job {
+    uv_work_t work;
+    struct client *c;
+    const struct op *op;
+    cJSON *req, *resp;         /* owned */
+    struct mlpd copy;          /* the daemon context with a read-only store */
+    struct err e;
+    int rc;
+    char *text;                /* the response printed on the pool thread */
+    uint64_t t0;
+};
+
+static void job_work(uv_work_t *w)
+{
+    struct job *j = w->data;
+    j->copy.st = store_open_reader(j->copy.db_path, &j->e);
+    if (!j->copy.st) {
+        j->rc = j->e.code ? j->e.code : MLP_ESTORAGE;
+        return;
+    }
+    j->rc = j->op->exec(&j->copy, NULL, j->req, j->resp, &j->e);
+    store_close(j->copy.st);
+    j->copy.st = NULL;
+    if (j->rc >= 0 && !(j->text = json_line(j->resp)))
+        j->rc = err_set(&j->e, MLP_ENOMEM, NULL, "out of memory printing the response");
+}
+
+static void job_done(uv_work_t *w, int status)
+{
+    struct job *j = w->data;
+    struct client *c = j->c;
+    c->jobs--;
+    if (c->closing) {
+        if (c->n_closed == 2 && c->jobs == 0)
+            client_free(c);
+    } else {
+        if (status < 0)
+            j->rc = err_set(&j->e, MLP_EINTERNAL, NULL, "query cancelled: %s", uv_strerror(status));
+        if (j->rc < 0) {
+            if (j->e.code == 0)
+                err_set(&j->e, j->rc, NULL, "%s", err_default_msg(j->rc));
+            send_error(c, &j->e);
+        } else {
+            client_send_text(c, j->text, strlen(j->text));
+        }
+        double ms = (double)(uv_hrtime() - j->t0) / 1e6;
+        if (ms > 100)
+            log_info("op %s took %.0f ms (thread pool)", j->op->name, ms);
+        c->mode = CM_IDLE;
+        client_process(c);
+    }
+    cJSON_Delete(j->req);
+    cJSON_Delete(j->resp);
+    free(j->text);
+    free(j);
+}
+
+/* Run a heavy op on the pool; takes req and resp.  false when it could not start. */
+static bool start_job(struct client *c, const struct op *op, cJSON *req, cJSON *resp)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) {
+        cJSON_Delete(req);
+        cJSON_Delete(resp);
+        struct err e = ERR_INIT;
+        err_set(&e, MLP_ENOMEM, NULL, "out of memory");
+        send_error(c, &e);
+        return false;
+    }
+    j->c = c;
+    j->op = op;
+    j->req = req;
+    j->resp = resp;
+    j->copy = *c->srv->d;
+    j->t0 = uv_hrtime();
+    j->work.data = j;
+    if (uv_queue_work(c->pipe.loop, &j->work, job_work, job_done) != 0) {
+        cJSON_Delete(req);
+        cJSON_Delete(resp);
+        free(j);
+        struct err e = ERR_INIT;
+        err_set(&e, MLP_EINTERNAL, NULL, "cannot queue the query");
+        send_error(c, &e);
+        return false;
+    }
+    c->jobs++;
+    c->mode = CM_JOB;
+    return true;
+}
+
 /* Handle one request line; true when the client may go on with the next line. */
 static bool handle_line(struct client *c, const char *line, size_t len)
 {
@@ -294,6 +398,8 @@ static bool handle_line(struct client *c, const char *line, size_t len)
         send_error(c, &e);
         return true;
     }
+    if (op->heavy)
+        return !start_job(c, op, req, resp);
     uint64_t t0 = uv_hrtime();
     int rc = op->exec(c->srv->d, c, req, resp, &e);
     if (rc < 0) {
@@ -323,6 +429,8 @@ static void client_process(struct client *c)
 {
     char *line;
     size_t len;
+    if (c->doomed || c->refused)
+        return;
     while (!c->closing && c->mode == CM_IDLE && line_buf_next(&c->lb, &line, &len) == 1)
         if (!handle_line(c, line, len))
             break;
@@ -591,7 +699,7 @@ void server_notify(struct server *srv, int64_t sweep_id)
         if (c->mode == CM_WAIT) {
             if (c->sweep_id == sweep_id)
                 wait_check(c);
-        } else if (c->sweep_id == 0 || c->sweep_id == sweep_id) {
+        } else if (c->mode == CM_WATCH && (c->sweep_id == 0 || c->sweep_id == sweep_id)) {
             if (c->sweep_id == 0)
                 mark_dirty(c, sweep_id);
             watch_schedule(c);

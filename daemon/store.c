@@ -322,6 +322,34 @@ fail:
     return NULL;
 }
 
+struct store *store_open_reader(const char *path, struct err *e)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        err_set(e, MLP_ESTORAGE, path, "%s: %s", path,
+                st->db ? sqlite3_errmsg(st->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    st->sync_full = true;
+    for (int i = 0; i < ST_N; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->st[i],
+                               NULL) != SQLITE_OK) {
+            err_set(e, MLP_ESTORAGE, path, "prepare %d: %s", i, sqlite3_errmsg(st->db));
+            goto fail;
+        }
+    }
+    return st;
+fail:
+    store_close(st);
+    return NULL;
+}
+
 void store_close(struct store *st)
 {
     if (!st)

@@ -70,6 +70,12 @@ void store_sweep_release(struct store_sweep *s);
 struct store *store_open(const char *path, struct err *e);
 void store_close(struct store *st);
 
+/*
+ * A read-only connection to an existing, current database (for queries on a
+ * pool thread: one connection per thread at a time).  NULL with *e filled.
+ */
+struct store *store_open_reader(const char *path, struct err *e);
+
 /* Schema version this build migrates to. */
 int store_schema_version(void);
 

@@ -390,8 +390,7 @@ static void open_log(struct spawn *sp, const struct spawn_opts *o, int attempt)
     int n = snprintf(head, sizeof head, "[mlpd] %04d-%02d-%02dT%02d:%02d:%02dZ attempt %d\n",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, attempt);
-    if (!sp->log_truncated && write(sp->log_fd, head, (size_t)n) > 0)
-        sp->log_bytes += n;
+    log_write(sp, head, (size_t)n);
 }
 
 struct spawn *spawn_start(uv_loop_t *loop, const struct spawn_opts *o, int64_t trial_id,

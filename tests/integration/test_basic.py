@@ -116,6 +116,20 @@ with Daemon(workers=2) as d:
 
     ev = list(d.client().stream({"op": "watch", "sweep": sid}))
     check(len(ev) == 1 and ev[0]["event"] == "end", "watch on a finished sweep ends at once", ev)
+    # Watch events are driven by changes and spaced at most two per second.
+    import time
+    sid3 = d.submit({"name": "paced", "dataset": {"name": "spirals", "n": 2000}, "seeds": 8,
+                     "base": {"epochs": 40, "hidden": [32], "batch_size": 32}, "grid": {"lr": [0.1]}})
+    t0 = time.time()
+    stamps = []
+    for ev in d.client().stream({"op": "watch", "sweep": sid3}):
+        stamps.append(time.time())
+        last = ev
+    span = stamps[-1] - t0
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    check(last["event"] == "end" and last["sweep"]["done"] == 8, "watch ends with the final summary", last)
+    check(len(stamps) <= 2 * span + 2 and all(g > 0.4 for g in gaps[:-1]),
+          "at most two watch events per second", (len(stamps), round(span, 2), [round(g, 2) for g in gaps]))
     dl = d.ok({"op": "data_list"})
     check(any(x["name"] == "xor" for x in dl["datasets"]), "data_list lists synthetic sets")
 done()

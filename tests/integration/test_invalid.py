@@ -106,4 +106,22 @@ with Daemon(workers=1) as d:
     check(d.proc.poll() is None, "mlpd is alive after every bad input")
     d.wait_sweep(sid)
     d.wait_sweep(sid2)
+
+# The per-trial log is capped (log_max_bytes), with one truncation line.
+with Daemon(workers=1, extra=["--log-max-bytes", "1024"]) as d:
+    d.start()
+    # One trial whose log fills up over attempts: 30 runs of the same trial id
+    # via retry (each attempt appends a header and the worker's stderr line).
+    bad = tiny_grid("logcap", seeds=1, lrs=(0.1,))
+    bad["base"]["train_size"] = 100000
+    sid = d.submit(bad)
+    for _ in range(12):
+        d.wait_sweep(sid)
+        d.ok({"op": "retry", "sweep": sid})
+    d.wait_sweep(sid)
+    tid = d.sql("select id from trials")[0][0]
+    tail = d.ok({"op": "trial", "id": tid})["trial"]["log_tail"]
+    size = len(open("%s/logs/%d.log" % (d.home, tid), "rb").read())
+    check(tail.endswith("[log truncated]\n") and size <= 1024 + len("\n[log truncated]\n"),
+          "the trial log is capped with a truncation line", (size, tail))
 done()

@@ -91,6 +91,18 @@ check(d.sql("pragma integrity_check")[0][0] == "ok", "integrity_check ok after t
 d.stop()
 home = d.home
 
+# 5b. With max_attempts 1, a trial running when the daemon died fails on restart.
+with Daemon(workers=1, extra=["--max-attempts", "1"]) as d1:
+    d1.start()
+    sid = d1.submit(slow_grid("once", epochs=3000))
+    d1.until(lambda: running(d1, sid) == 1, what="a running trial")
+    d1.proc.kill()
+    d1.proc.wait()
+    d1.start()
+    row = d1.sql("select state, attempts, error from trials")[0]
+    check(row[0] == "failed" and row[1] == 1 and "daemon stopped" in row[2],
+          "a crashed trial past max_attempts fails at recovery", row)
+
 # 6. Daemon mode: detaches, pid file, SIGHUP reopens the log.
 env = d.env()
 p = subprocess.run([MLPD, "--workers", "1"], env=env, capture_output=True, text=True, timeout=20)

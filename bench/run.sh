@@ -20,7 +20,7 @@
 #
 # Environment: BENCH_BUILD (build dir, default <repo>/build-bench), PYTHON
 # (default /usr/bin/python3: the Debian packages live there), BENCH_RUNS,
-# BENCH_EPOCHS (override runs/epochs of A and B).
+# BENCH_EPOCHS (override runs/epochs of A and B), BENCH_KEEP=1 (keep the raw outputs).
 set -u
 
 QUICK=0
@@ -37,7 +37,7 @@ PY=${PYTHON:-/usr/bin/python3}
 NPROC=$(nproc --all)   # before OMP_NUM_THREADS=1, which GNU nproc obeys
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 OUT=$(mktemp -d /tmp/mlpbench.XXXXXX)
-trap 'rm -rf "$OUT"' EXIT
+trap '[ -n "${BENCH_KEEP:-}" ] && echo "raw outputs kept in $OUT" >&2 || rm -rf "$OUT"' EXIT
 NOTES="$OUT/notes"
 : >"$NOTES"
 note() { echo "note: $*" >&2; echo "- $*" >>"$NOTES"; }
@@ -127,8 +127,8 @@ while read -r cid net batch lr epochs runs; do
             run_one "$cid" fann "$run" "$FANN" --epochs "$epochs" --lr "$lr" --seed "$run"
         fi
         # GEMMs alone, in every run like the others: one warm-up epoch, then
-        # 3 timed ones (2 for batch 1, whose epochs are long).
-        run_one "$cid" gemm "$run" "$GEMM" --epochs $((batch == 1 ? 2 : 3)) "$net" "$batch" 60000
+        # 5 timed ones (2 for batch 1, whose epochs are long).
+        run_one "$cid" gemm "$run" "$GEMM" --epochs $((batch == 1 ? 2 : 5)) "$net" "$batch" 60000
     done
 done <"$OUT/configs.tsv"
 

@@ -74,6 +74,9 @@ int ops_sweep_ref(struct mlpd *d, const struct cJSON *ref, int64_t *id, struct e
 /* The sweep summary object of PROTOCOL.md; NULL with *e on failure.  *ended: no trial left to run. */
 struct cJSON *ops_sweep_summary(struct mlpd *d, int64_t id, bool *ended, struct err *e);
 
+/* Whether a sweep has no queued or running trial left (cheap: counts only). */
+int ops_sweep_ended(struct mlpd *d, int64_t id, bool *ended, struct err *e);
+
 /*
  * A watch event {"ok":true,"event":"progress"|"end","sweep":summary,"eta":s|null};
  * "end" when the sweep has ended.  NULL with *e on failure.

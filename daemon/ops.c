@@ -303,15 +303,40 @@ static const char *sweep_state(const struct store_sweep *sw)
     return "queued";
 }
 
-static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, const struct agg *a,
-                         struct err *e)
+/* The best configuration so far, from SQL aggregates (cheap enough for every event). */
+struct best_acc {
+    bool maximize;
+    bool found;
+    struct ranked best;    /* s.n, s.mean, s.se and tier are set */
+};
+
+static int best_row(void *ud, const struct store_mean_row *r)
+{
+    struct best_acc *b = ud;
+    struct ranked x = {.idx = r->config_idx};
+    x.s.n = (int)r->n;
+    x.s.n_nonfinite = (int)(r->rows - r->n);
+    x.s.mean = r->n > 0 ? r->mean : NAN;
+    x.s.se = NAN;
+    if (r->n >= 2) {
+        double var = (r->sumsq - (double)r->n * r->mean * r->mean) / (double)(r->n - 1);
+        x.s.se = sqrt(var > 0 ? var : 0) / sqrt((double)r->n);
+    }
+    x.tier = r->n == 0 ? 2 : r->rows > r->n ? 1 : 0;
+    if (x.tier < 2 && (!b->found || better(&x, &b->best, b->maximize))) {
+        b->best = x;
+        b->found = true;
+    }
+    return 0;
+}
+
+static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct err *e)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) {
         err_set(e, MLP_ENOMEM, NULL, "out of memory");
         return NULL;
     }
-    (void)d;
     add_int(o, "id", sw->id);
     cJSON_AddStringToObject(o, "name", sw->name);
     cJSON_AddStringToObject(o, "state", sweep_state(sw));
@@ -320,7 +345,7 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, const str
     cJSON *ds = cJSON_Parse(sw->dataset_json);
     cJSON_AddItemToObject(o, "dataset", ds ? ds : cJSON_CreateNull());
     add_time(o, "created", sw->created);
-    add_time(o, "finished", sw->c.queued + sw->c.running == 0 ? sw->c.finished : NAN);
+    add_time(o, "finished", sw->c.finished);
     add_int(o, "total", sw->c.total);
     add_int(o, "queued", sw->c.queued);
     add_int(o, "running", sw->c.running);
@@ -328,56 +353,51 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, const str
     add_int(o, "failed", sw->c.failed);
     add_int(o, "cancelled", sw->c.cancelled);
     cJSON_AddBoolToObject(o, "paused", sw->paused);
-    int m = store_metric_index(sw->metric);
-    struct ranked *r = NULL;
-    size_t n = 0;
-    if (m >= 0 && rank_configs(a, m, sw->maximize, 0, &r, &n, e) < 0) {
+    struct best_acc b = {.maximize = sw->maximize};
+    if (sw->c.done > 0 && store_config_means(d->st, sw->id, sw->metric, best_row, &b, e) < 0) {
         cJSON_Delete(o);
         return NULL;
     }
-    if (n > 0 && r[0].tier < 2) {
-        cJSON *b = cJSON_AddObjectToObject(o, "best");
-        add_int(b, "config", r[0].idx);
-        add_num(b, "mean", r[0].s.mean);
-        add_num(b, "se", r[0].s.se);
-        add_int(b, "n", r[0].s.n);
+    if (b.found) {
+        cJSON *bo = cJSON_AddObjectToObject(o, "best");
+        add_int(bo, "config", b.best.idx);
+        add_num(bo, "mean", b.best.s.mean);
+        add_num(bo, "se", b.best.s.se);
+        add_int(bo, "n", b.best.s.n);
     } else {
         cJSON_AddNullToObject(o, "best");
     }
-    free(r);
     return o;
 }
 
 cJSON *ops_sweep_summary(struct mlpd *d, int64_t id, bool *ended, struct err *e)
 {
     struct store_sweep sw;
-    struct agg a;
     if (store_sweep_get(d->st, id, &sw, e) < 0)
         return NULL;
-    if (agg_load(d, id, &a, e) < 0) {
-        store_sweep_release(&sw);
-        return NULL;
-    }
-    cJSON *o = summary_of(d, &sw, &a, e);
+    cJSON *o = summary_of(d, &sw, e);
     if (ended)
         *ended = sw.c.queued + sw.c.running == 0;
-    agg_free(&a);
     store_sweep_release(&sw);
     return o;
+}
+
+int ops_sweep_ended(struct mlpd *d, int64_t id, bool *ended, struct err *e)
+{
+    struct store_sweep sw;
+    if (store_sweep_get(d->st, id, &sw, e) < 0)
+        return e->code;
+    *ended = sw.c.queued + sw.c.running == 0;
+    store_sweep_release(&sw);
+    return 0;
 }
 
 cJSON *ops_progress_event(struct mlpd *d, int64_t id, bool *ended, struct err *e)
 {
     struct store_sweep sw;
-    struct agg a;
     if (store_sweep_get(d->st, id, &sw, e) < 0)
         return NULL;
-    if (agg_load(d, id, &a, e) < 0) {
-        store_sweep_release(&sw);
-        return NULL;
-    }
-    cJSON *sum = summary_of(d, &sw, &a, e);
-    agg_free(&a);
+    cJSON *sum = summary_of(d, &sw, e);
     if (!sum) {
         store_sweep_release(&sw);
         return NULL;
@@ -388,8 +408,9 @@ cJSON *ops_progress_event(struct mlpd *d, int64_t id, bool *ended, struct err *e
     cJSON_AddStringToObject(ev, "event", *ended ? "end" : "progress");
     cJSON_AddItemToObject(ev, "sweep", sum);
     /* ETA: remaining work over the slots that can run it, at the mean trial time so far. */
-    double eta = NAN;
-    if (!*ended && !sw.paused && !isnan(sw.c.avg_seconds) && sw.c.done > 0) {
+    double eta = NAN, avg = NAN;
+    if (!*ended && !sw.paused && sw.c.done > 0 &&
+        store_sweep_avg_seconds(d->st, id, &avg, e) == 0 && !isnan(avg)) {
         double remaining = (double)sw.c.queued + 0.5 * (double)sw.c.running;
         double par = (double)sched_slots(d->sched);
         double todo = (double)(sw.c.queued + sw.c.running);
@@ -397,7 +418,7 @@ cJSON *ops_progress_event(struct mlpd *d, int64_t id, bool *ended, struct err *e
             par = todo;
         if (par < 1)
             par = 1;
-        eta = remaining * sw.c.avg_seconds / par;
+        eta = remaining * avg / par;
     }
     if (isnan(eta))
         cJSON_AddNullToObject(ev, "eta");

@@ -648,6 +648,12 @@ static void wait_check(struct client *c)
 {
     struct err e = ERR_INIT;
     bool ended = false;
+    if (ops_sweep_ended(c->srv->d, c->sweep_id, &ended, &e) < 0) {
+        send_storage_error(c, &e);
+        return;
+    }
+    if (!ended)
+        return;
     cJSON *sum = ops_sweep_summary(c->srv->d, c->sweep_id, &ended, &e);
     if (!sum) {
         send_storage_error(c, &e);

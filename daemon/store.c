@@ -34,6 +34,11 @@ const char *const store_epoch_names[SE_N] = {
     "train_loss", "train_accuracy", "val_loss", "val_accuracy", "train_mse", "val_mse", "seconds",
 };
 
+/* Column names the per-config summary may aggregate (grid_metric_valid's set). */
+static const char *const mean_metrics[] = {"train_loss", "train_accuracy", "val_loss",
+                                           "val_accuracy", "train_mse", "val_mse"};
+#define N_MEAN_METRICS (int)(sizeof mean_metrics / sizeof mean_metrics[0])
+
 #define RESULT_COLS                                                                      \
     "train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, "    \
     "train_mse, val_mse, test_mse, epochs_run, best_epoch, seconds, diverged"
@@ -54,9 +59,10 @@ const char *const store_epoch_names[SE_N] = {
       "VALUES (?1, ?2, ?3, ?4)")                                                         \
     X(SWEEP_GET, "SELECT id, name, metric, dataset_json, keys_json, grid_json, maximize, " \
       "paused, cancelled, priority, created FROM sweeps WHERE id = ?1")                  \
-    X(SWEEP_COUNTS, "SELECT state, count(*), max(finished), "                            \
-      "avg(CASE WHEN state = 'done' THEN finished - started END) "                       \
-      "FROM trials WHERE sweep_id = ?1 GROUP BY state")                                  \
+    X(SWEEP_COUNTS, "SELECT state, count(*) FROM trials WHERE sweep_id = ?1 GROUP BY state") \
+    X(SWEEP_FINISHED, "SELECT max(finished) FROM trials WHERE sweep_id = ?1")            \
+    X(SWEEP_AVG, "SELECT avg(finished - started) FROM trials WHERE sweep_id = ?1 "       \
+      "AND state = 'done'")                                                              \
     X(SWEEP_BY_NAME, "SELECT id FROM sweeps WHERE name = ?1")                            \
     X(SWEEP_IDS, "SELECT id FROM sweeps ORDER BY id DESC")                               \
     X(GLOBAL_COUNTS, "SELECT state, count(*) FROM trials GROUP BY state")                \
@@ -139,6 +145,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];  /* prepared at open, finalized at close */
     bool sync_full;          /* current PRAGMA synchronous */
+    sqlite3_stmt *means[N_MEAN_METRICS]; /* store_config_means, prepared on first use */
 };
 
 int store_schema_version(void) { return schema_count; }
@@ -356,6 +363,8 @@ void store_close(struct store *st)
         return;
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(st->st[i]);
+    for (int i = 0; i < N_MEAN_METRICS; i++)
+        sqlite3_finalize(st->means[i]);
     sqlite3_close(st->db);
     free(st);
 }
@@ -463,6 +472,7 @@ void store_sweep_release(struct store_sweep *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Counts by state (a covering-index scan); the end time only for ended sweeps. */
 static int sweep_counts(struct store *st, int64_t id, struct store_counts *c, struct err *e)
 {
     memset(c, 0, sizeof *c);
@@ -474,7 +484,6 @@ static int sweep_counts(struct store *st, int64_t id, struct store_counts *c, st
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *state = (const char *)sqlite3_column_text(s, 0);
         int64_t n = sqlite3_column_int64(s, 1);
-        double fin = col_double(s, 2);
         c->total += n;
         if (!state)
             continue;
@@ -482,19 +491,75 @@ static int sweep_counts(struct store *st, int64_t id, struct store_counts *c, st
             c->queued = n;
         else if (strcmp(state, "running") == 0)
             c->running = n;
-        else if (strcmp(state, "done") == 0) {
+        else if (strcmp(state, "done") == 0)
             c->done = n;
-            c->avg_seconds = col_double(s, 3);
-        } else if (strcmp(state, "failed") == 0)
+        else if (strcmp(state, "failed") == 0)
             c->failed = n;
         else if (strcmp(state, "cancelled") == 0)
             c->cancelled = n;
-        if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0 && !isnan(fin) &&
-            (isnan(c->finished) || fin > c->finished))
-            c->finished = fin;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : db_err(st, e, "counts");
+    if (rc != SQLITE_DONE)
+        return db_err(st, e, "counts");
+    if (c->queued + c->running == 0 && c->total > 0) {
+        s = stmt(st, ST_SWEEP_FINISHED);
+        sqlite3_bind_int64(s, 1, id);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            c->finished = col_double(s, 0);
+        sqlite3_reset(s);
+    }
+    return 0;
+}
+
+int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_SWEEP_AVG);
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    *avg = rc == SQLITE_ROW ? col_double(s, 0) : NAN;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : db_err(st, e, "average time");
+}
+
+int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
+                       int (*cb)(void *ud, const struct store_mean_row *r), void *ud,
+                       struct err *e)
+{
+    int k = 0;
+    while (k < N_MEAN_METRICS && strcmp(mean_metrics[k], metric) != 0)
+        k++;
+    if (k == N_MEAN_METRICS)
+        return err_set(e, MLP_EINVALID_REQUEST, "metric", "cannot aggregate \"%s\"", metric);
+    if (!st->means[k]) {
+        /* Column names cannot be bound: one statement per metric, prepared on first use. */
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "SELECT config_idx, count(*), count(%s), avg(%s), sum(%s * %s) FROM results "
+                 "WHERE sweep_id = ?1 GROUP BY config_idx ORDER BY config_idx",
+                 mean_metrics[k], mean_metrics[k], mean_metrics[k], mean_metrics[k]);
+        if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->means[k], NULL) !=
+            SQLITE_OK)
+            return db_err(st, e, "prepare means");
+    }
+    sqlite3_stmt *s = st->means[k];
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, sweep_id);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_mean_row r = {
+            .config_idx = sqlite3_column_int64(s, 0),
+            .rows = sqlite3_column_int64(s, 1),
+            .n = sqlite3_column_int64(s, 2),
+            .mean = col_double(s, 3),
+            .sumsq = col_double(s, 4),
+        };
+        if ((ret = cb(ud, &r)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(st, e, "means");
+    sqlite3_reset(s);
+    return ret;
 }
 
 int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struct err *e)

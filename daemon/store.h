@@ -46,8 +46,8 @@ extern const char *const store_epoch_names[SE_N];
 
 struct store_counts {
     int64_t total, queued, running, done, failed, cancelled;
-    double finished;      /* latest trial end, NaN when none */
-    double avg_seconds;   /* mean wall time of done trials (started..finished), NaN when none */
+    double finished;      /* latest trial end once nothing is queued or running, else NaN */
+    double avg_seconds;   /* NaN here; see store_sweep_avg_seconds */
 };
 
 struct store_sweep {
@@ -107,6 +107,23 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
 
 /* A sweep by id: 0, or MLP_ENOT_FOUND.  Release with store_sweep_release. */
 int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struct err *e);
+/* Mean wall time (started..finished) of a sweep's done trials; NaN when none. */
+int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct err *e);
+
+/*
+ * Per-configuration aggregate of one rankable metric (train_loss, train_accuracy,
+ * val_loss, val_accuracy, train_mse, val_mse) over a sweep's results, computed
+ * in SQL: rows (results), n (non-NULL values), mean and sum of squares of
+ * those.  For cheap summaries; exact statistics go through store_values_each.
+ */
+struct store_mean_row {
+    int64_t config_idx, rows, n;
+    double mean, sumsq;
+};
+int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
+                       int (*cb)(void *ud, const struct store_mean_row *r), void *ud,
+                       struct err *e);
+
 /* Id of a sweep by exact name: 0 or MLP_ENOT_FOUND. */
 int store_sweep_by_name(struct store *st, const char *name, int64_t *id, struct err *e);
 /* Every sweep id, newest first; *ids malloc'ed (caller frees). */

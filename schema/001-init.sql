@@ -43,10 +43,11 @@ CREATE TABLE trials (
     error      TEXT,
     FOREIGN KEY (sweep_id, config_idx) REFERENCES configs(sweep_id, idx)
 );
--- The scheduler's "first queued trial of this sweep" and per-sweep counts.
-CREATE INDEX trials_sweep_state ON trials(sweep_id, state);
--- Global counts by state (status) and start-up recovery of 'running' trials.
-CREATE INDEX trials_state ON trials(state);
+-- Per-sweep counts and the sweep's end time, from the index alone.
+CREATE INDEX trials_sweep_state ON trials(sweep_id, state, finished);
+-- The scheduler's "first queued trial of this sweep" (index order is id order
+-- within a state and sweep), global counts, recovery of 'running' trials.
+CREATE INDEX trials_state ON trials(state, sweep_id);
 -- Per-configuration listings (show, results).
 CREATE INDEX trials_sweep_config ON trials(sweep_id, config_idx);
 

@@ -41,9 +41,9 @@ struct main_state {
     struct mlpd d;
     uv_loop_t loop;
     uv_signal_t sig_term, sig_int, sig_hup;
-    uv_timer_t shutdown_timer;   /* runs the shutdown steps outside the op handler */
+    uv_timer_t shutdown_timer; /* runs the shutdown steps outside the op handler */
     bool shutdown_now;
-    bool stopping;               /* server closed, handles closing */
+    bool stopping; /* server closed, handles closing */
     int pid_fd;
     char pid_path[CONFIG_PATH_MAX + 16];
 };
@@ -52,18 +52,17 @@ static struct main_state M;
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: mlpd [options]\n"
-            "\n"
-            "The mlpsweep daemon: queues and runs hyperparameter sweeps in mlp-worker\n"
-            "processes, serves mlpctl on a Unix socket, keeps results in SQLite.\n"
-            "\n"
-            "options (also settable as \"key = value\" lines in mlpd.conf):\n");
+    fprintf(out, "usage: mlpd [options]\n"
+                 "\n"
+                 "The mlpsweep daemon: queues and runs hyperparameter sweeps in mlp-worker\n"
+                 "processes, serves mlpctl on a Unix socket, keeps results in SQLite.\n"
+                 "\n"
+                 "options (also settable as \"key = value\" lines in mlpd.conf):\n");
     config_usage(out);
-    fprintf(out,
-            "  --config FILE          read settings from FILE (default <state dir>/mlpd.conf if present)\n"
-            "  --help                 this text\n"
-            "  --version              print the version\n");
+    fprintf(out, "  --config FILE          read settings from FILE (default <state dir>/mlpd.conf "
+                 "if present)\n"
+                 "  --help                 this text\n"
+                 "  --version              print the version\n");
 }
 
 /* Apply argv flags to c; --help/--version exit; *conf receives --config. */
@@ -92,8 +91,8 @@ static int parse_args(struct mlpd_config *c, int argc, char **argv, const char *
             *conf = a + 9;
             i++;
         } else {
-            return err_set(e, MLP_EINVALID_REQUEST, a,
-                           "unknown option \"%s\" (see mlpd --help)", a);
+            return err_set(e, MLP_EINVALID_REQUEST, a, "unknown option \"%s\" (see mlpd --help)",
+                           a);
         }
     }
     return 0;
@@ -133,8 +132,7 @@ static int lock_pidfile(const char *state_dir, struct err *e)
     snprintf(M.pid_path, sizeof M.pid_path, "%s/mlpd.pid", state_dir);
     M.pid_fd = open(M.pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (M.pid_fd < 0)
-        return err_set(e, MLP_EIO, M.pid_path, "cannot open %s: %s", M.pid_path,
-                       strerror(errno));
+        return err_set(e, MLP_EIO, M.pid_path, "cannot open %s: %s", M.pid_path, strerror(errno));
     if (flock(M.pid_fd, LOCK_EX | LOCK_NB) < 0) {
         char buf[32] = "";
         ssize_t n = pread(M.pid_fd, buf, sizeof buf - 1, 0);
@@ -231,8 +229,7 @@ static int find_worker(const char *want, char *out, size_t n)
             char *slash = strrchr(self, '/');
             if (slash) {
                 *slash = '\0';
-                if ((size_t)snprintf(out, n, "%s/mlp-worker", self) < n &&
-                    access(out, X_OK) == 0)
+                if ((size_t)snprintf(out, n, "%s/mlp-worker", self) < n && access(out, X_OK) == 0)
                     return 0;
                 if ((size_t)snprintf(out, n, "%s/../worker/mlp-worker", self) < n &&
                     access(out, X_OK) == 0) {
@@ -336,8 +333,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (load_config(&d->cfg, argc, argv, &e) < 0) {
-        fprintf(stderr, "mlpd: %s%s%s\n", e.path[0] ? e.path : "", e.path[0] ? ": " : "",
-                e.msg);
+        fprintf(stderr, "mlpd: %s%s%s\n", e.path[0] ? e.path : "", e.path[0] ? ": " : "", e.msg);
         return 2;
     }
     struct mlpd_config *c = &d->cfg;
@@ -353,8 +349,9 @@ int main(int argc, char **argv)
         return 1;
     }
     if (find_worker(c->worker, d->worker, sizeof d->worker) < 0) {
-        fprintf(stderr, "mlpd: cannot find the mlp-worker executable (tried \"%s\"); set "
-                        "--worker PATH or MLPD_WORKER\n",
+        fprintf(stderr,
+                "mlpd: cannot find the mlp-worker executable (tried \"%s\"); set "
+                "--worker PATH or MLPD_WORKER\n",
                 d->worker);
         return 1;
     }
@@ -390,8 +387,11 @@ int main(int argc, char **argv)
     struct sched_opts so = {
         .slots = c->workers > 0 ? c->workers : 1,
         .max_attempts = c->max_attempts > 0 ? c->max_attempts : 1,
-        .spawn = {.worker = d->worker, .data_dir = c->data_dir, .log_dir = d->log_dir,
-                  .threads = c->threads, .log_max_bytes = c->log_max_bytes,
+        .spawn = {.worker = d->worker,
+                  .data_dir = c->data_dir,
+                  .log_dir = d->log_dir,
+                  .threads = c->threads,
+                  .log_max_bytes = c->log_max_bytes,
                   .kill_grace = c->kill_grace},
         .notify = on_notify,
         .ud = d,
@@ -419,8 +419,7 @@ int main(int argc, char **argv)
 
     log_info("mlpd %s started: pid %ld, state %s, socket %s, %d worker slot(s) x %d thread(s), "
              "worker %s",
-             MLP_VERSION, (long)getpid(), c->state_dir, c->socket, so.slots, c->threads,
-             d->worker);
+             MLP_VERSION, (long)getpid(), c->state_dir, c->socket, so.slots, c->threads, d->worker);
     if (ready_fd >= 0) {
         if (write(ready_fd, "k", 1) != 1)
             log_warn("cannot report readiness: %s", strerror(errno));

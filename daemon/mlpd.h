@@ -32,8 +32,8 @@ struct mlpd {
     struct store *st;
     struct sched *sched;
     struct server *srv;
-    double started;               /* unix seconds */
-    bool draining;                /* shutdown requested: no new submits */
+    double started; /* unix seconds */
+    bool draining;  /* shutdown requested: no new submits */
     /* Begin shutdown (graceful, or now); implemented by main.c. */
     void (*shutdown)(struct mlpd *d, bool now);
 };
@@ -48,7 +48,7 @@ struct op_field {
 };
 
 #define OP_MAX_FIELDS 8
-#define OP_DEFERRED 1  /* handler return: the response comes later (wait, watch) */
+#define OP_DEFERRED 1 /* handler return: the response comes later (wait, watch) */
 
 struct op {
     const char *name;
@@ -71,7 +71,8 @@ extern const int ops_count;
 /* Resolve a "sweep" value (id, or a string holding an id or a name): 0 or MLP_ENOT_FOUND. */
 int ops_sweep_ref(struct mlpd *d, const struct cJSON *ref, int64_t *id, struct err *e);
 
-/* The sweep summary object of PROTOCOL.md; NULL with *e on failure.  *ended: no trial left to run. */
+/* The sweep summary object of PROTOCOL.md; NULL with *e on failure.  *ended: no trial left to run.
+ */
 struct cJSON *ops_sweep_summary(struct mlpd *d, int64_t id, bool *ended, struct err *e);
 
 /* Whether a sweep has no queued or running trial left (cheap: counts only). */

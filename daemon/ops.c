@@ -31,8 +31,8 @@
 #include "stats.h"
 #include "store.h"
 
-#define FIRST_CONFIGS 5        /* configurations echoed by submit */
-#define LOG_TAIL_BYTES 4096    /* trial log tail returned by the trial op */
+#define FIRST_CONFIGS 5     /* configurations echoed by submit */
+#define LOG_TAIL_BYTES 4096 /* trial log tail returned by the trial op */
 #define NAME_MAX_LEN 200
 
 static double now_s(void)
@@ -88,12 +88,11 @@ static bool is_regression(const char *dataset_json)
 /* The metrics a sweep reports (SPEC "Metrics of a trial"). */
 static int task_metrics(bool regression, int *out)
 {
-    static const int cls[] = {SM_TRAIN_LOSS, SM_TRAIN_ACCURACY, SM_VAL_LOSS, SM_VAL_ACCURACY,
-                              SM_TEST_LOSS, SM_TEST_ACCURACY, SM_EPOCHS_RUN, SM_BEST_EPOCH,
-                              SM_SECONDS, SM_DIVERGED};
-    static const int reg[] = {SM_TRAIN_LOSS, SM_TRAIN_MSE, SM_VAL_LOSS, SM_VAL_MSE,
-                              SM_TEST_LOSS, SM_TEST_MSE, SM_EPOCHS_RUN, SM_BEST_EPOCH,
-                              SM_SECONDS, SM_DIVERGED};
+    static const int cls[] = {SM_TRAIN_LOSS, SM_TRAIN_ACCURACY, SM_VAL_LOSS,   SM_VAL_ACCURACY,
+                              SM_TEST_LOSS,  SM_TEST_ACCURACY,  SM_EPOCHS_RUN, SM_BEST_EPOCH,
+                              SM_SECONDS,    SM_DIVERGED};
+    static const int reg[] = {SM_TRAIN_LOSS, SM_TRAIN_MSE,  SM_VAL_LOSS,   SM_VAL_MSE, SM_TEST_LOSS,
+                              SM_TEST_MSE,   SM_EPOCHS_RUN, SM_BEST_EPOCH, SM_SECONDS, SM_DIVERGED};
     memcpy(out, regression ? reg : cls, sizeof cls);
     return (int)(sizeof cls / sizeof cls[0]);
 }
@@ -114,11 +113,11 @@ static int metric_sibling(int m, const char *prefix)
 /* Done trials' metric values grouped by configuration (rows in config order). */
 struct agg {
     size_t n, cap;
-    double *v;            /* n * SM_N */
-    int64_t *cfg;         /* n */
+    double *v;    /* n * SM_N */
+    int64_t *cfg; /* n */
     size_t n_groups;
-    size_t *start;        /* n_groups + 1 row offsets */
-    int64_t *gidx;        /* n_groups config idx */
+    size_t *start; /* n_groups + 1 row offsets */
+    int64_t *gidx; /* n_groups config idx */
 };
 
 static void agg_free(struct agg *a)
@@ -209,7 +208,7 @@ struct ranked {
     int64_t idx;
     long group;
     struct stat_summary s;
-    int tier;   /* 0 all finite, 1 some non-finite (diverged loss), 2 no finite value */
+    int tier; /* 0 all finite, 1 some non-finite (diverged loss), 2 no finite value */
 };
 
 static bool better(const struct ranked *a, const struct ranked *b, bool maximize)
@@ -307,7 +306,7 @@ static const char *sweep_state(const struct store_sweep *sw)
 struct best_acc {
     bool maximize;
     bool found;
-    struct ranked best;    /* s.n, s.mean, s.se and tier are set */
+    struct ranked best; /* s.n, s.mean, s.se and tier are set */
 };
 
 static int best_row(void *ud, const struct store_mean_row *r)
@@ -467,7 +466,7 @@ static int add_summary(struct mlpd *d, cJSON *resp, int64_t id, struct err *e)
 struct cfgs {
     size_t n, cap;
     int64_t *idx;
-    cJSON **params, **grid;   /* parsed, owned */
+    cJSON **params, **grid; /* parsed, owned */
 };
 
 static void cfgs_free(struct cfgs *c)
@@ -508,8 +507,7 @@ static int cfgs_row(void *ud, const struct store_config_row *r)
     return 0;
 }
 
-static int cfgs_load(struct mlpd *d, int64_t sweep_id, int64_t only, struct cfgs *c,
-                     struct err *e)
+static int cfgs_load(struct mlpd *d, int64_t sweep_id, int64_t only, struct cfgs *c, struct err *e)
 {
     memset(c, 0, sizeof *c);
     int rc = store_configs_each(d->st, sweep_id, only, cfgs_row, c, e);
@@ -541,8 +539,8 @@ static cJSON *config_json(const struct cfgs *c, int64_t idx)
     cJSON_AddItemToObject(o, "params",
                           i >= 0 && c->params[i] ? cJSON_Duplicate(c->params[i], 1)
                                                  : cJSON_CreateNull());
-    cJSON_AddItemToObject(o, "grid", i >= 0 && c->grid[i] ? cJSON_Duplicate(c->grid[i], 1)
-                                                          : cJSON_CreateNull());
+    cJSON_AddItemToObject(
+        o, "grid", i >= 0 && c->grid[i] ? cJSON_Duplicate(c->grid[i], 1) : cJSON_CreateNull());
     return o;
 }
 
@@ -553,23 +551,20 @@ static void add_grid_values(cJSON *row, const struct cfgs *c, int64_t idx)
     if (i < 0 || !c->grid[i])
         return;
     const cJSON *kv;
-    cJSON_ArrayForEach(kv, c->grid[i])
-        if (!json_get(row, kv->string))
-            cJSON_AddItemToObject(row, kv->string, cJSON_Duplicate(kv, 1));
+    cJSON_ArrayForEach(kv, c->grid[i]) if (!json_get(row, kv->string))
+        cJSON_AddItemToObject(row, kv->string, cJSON_Duplicate(kv, 1));
 }
 
 /* Ops ------------------------------------------------------------------------------ */
 
-static int op_hello(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                    struct err *e)
+static int op_hello(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     int64_t p = 0;
     json_is_int(json_get(req, "protocol"), &p);
     if (p != 1)
         return err_set(e, MLP_EPROTOCOL, "protocol",
-                       "protocol %lld is not supported; this mlpd speaks protocol 1",
-                       (long long)p);
+                       "protocol %lld is not supported; this mlpd speaks protocol 1", (long long)p);
     add_int(resp, "protocol", 1);
     cJSON_AddStringToObject(resp, "version", MLP_VERSION);
     add_int(resp, "pid", getpid());
@@ -577,8 +572,7 @@ static int op_hello(struct mlpd *d, struct client *c, const cJSON *req, cJSON *r
     return 0;
 }
 
-static int op_status(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                     struct err *e)
+static int op_status(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     (void)req;
@@ -607,8 +601,7 @@ static int op_status(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
     return 0;
 }
 
-static int op_list(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                   struct err *e)
+static int op_list(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     (void)req;
@@ -668,8 +661,7 @@ static cJSON *first_configs(const struct grid *g)
     return arr;
 }
 
-static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                     struct err *e)
+static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     if (d->draining)
@@ -699,8 +691,8 @@ static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
     int rc = grid_parse(doc, &go, &g, e);
     if (rc < 0)
         return rc;
-    struct data_dirs dirs = {.data_dir = d->cfg.data_dir, .system_dir = FETCH_SYSTEM_DIR,
-                             .cache_dir = NULL};
+    struct data_dirs dirs = {
+        .data_dir = d->cfg.data_dir, .system_dir = FETCH_SYSTEM_DIR, .cache_dir = NULL};
     if ((rc = data_check(grid_dataset(g), &dirs, e)) < 0) {
         if (!e->path[0])
             snprintf(e->path, sizeof e->path, "dataset");
@@ -811,8 +803,7 @@ static int query_metric(const cJSON *req, const struct store_sweep *sw, int *m, 
     return 0;
 }
 
-static int op_show(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                   struct err *e)
+static int op_show(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     struct store_sweep sw;
@@ -838,9 +829,8 @@ static int op_show(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
     if (cJSON_IsString(by)) {
         bool found = false;
         const cJSON *k;
-        cJSON_ArrayForEach(k, keys)
-            if (cJSON_IsString(k) && strcmp(k->valuestring, by->valuestring) == 0)
-                found = true;
+        cJSON_ArrayForEach(k, keys) if (cJSON_IsString(k) &&
+                                        strcmp(k->valuestring, by->valuestring) == 0) found = true;
         if (!found) {
             char *kt = json_line(keys);
             rc = err_set(e, MLP_EINVALID_REQUEST, "by",
@@ -965,8 +955,7 @@ static void p_text(char *buf, size_t n, double p)
         snprintf(buf, n, "%.2g", p);
 }
 
-static int op_best(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                   struct err *e)
+static int op_best(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     struct store_sweep sw;
@@ -1123,8 +1112,8 @@ static int op_results(struct mlpd *d, struct client *c, const cJSON *req, cJSON 
     cJSON *keys = cJSON_Parse(sw.keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
     cJSON *rows = cJSON_AddArrayToObject(resp, "rows");
-    struct rows_ctx x = {.rows = rows, .cf = &cf, .metrics = metrics, .n_metrics = nm,
-                         .regression = regression};
+    struct rows_ctx x = {
+        .rows = rows, .cf = &cf, .metrics = metrics, .n_metrics = nm, .regression = regression};
     if (cJSON_IsTrue(json_get(req, "curves"))) {
         cJSON_AddStringToObject(resp, "kind", "curves");
         rc = store_epochs_each(d->st, sw.id, 0, epoch_row, &x, e);
@@ -1203,9 +1192,9 @@ static int one_trial(void *ud, const struct store_trial_row *t)
         for (int m = 0; m < SM_N; m++) {
             if (m == SM_DIVERGED)
                 cJSON_AddBoolToObject(mo, "diverged", t->v[m] != 0);
-            else if (!isnan(t->v[m]) || (m != SM_TRAIN_MSE && m != SM_VAL_MSE && m != SM_TEST_MSE &&
-                                         m != SM_TRAIN_ACCURACY && m != SM_VAL_ACCURACY &&
-                                         m != SM_TEST_ACCURACY))
+            else if (!isnan(t->v[m]) ||
+                     (m != SM_TRAIN_MSE && m != SM_VAL_MSE && m != SM_TEST_MSE &&
+                      m != SM_TRAIN_ACCURACY && m != SM_VAL_ACCURACY && m != SM_TEST_ACCURACY))
                 add_num(mo, store_metric_names[m], t->v[m]);
         }
     } else {
@@ -1238,8 +1227,7 @@ static char *log_tail(const char *dir, int64_t id)
     return buf;
 }
 
-static int op_trial(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                    struct err *e)
+static int op_trial(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     int64_t id = 0;
@@ -1273,8 +1261,7 @@ static int op_trial(struct mlpd *d, struct client *c, const cJSON *req, cJSON *r
     return 0;
 }
 
-static int op_wait(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                   struct err *e)
+static int op_wait(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)resp;
     int64_t id;
@@ -1283,8 +1270,7 @@ static int op_wait(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
     return server_park(c, id, false);
 }
 
-static int op_watch(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                    struct err *e)
+static int op_watch(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)resp;
     int64_t id = 0;
@@ -1327,7 +1313,10 @@ static int queue_op(struct mlpd *d, const cJSON *req, cJSON *resp, struct err *e
     if (rc < 0)
         return rc;
     log_info("sweep %lld: %s (%lld trials)", (long long)id,
-             what == 'c' ? "cancel" : what == 'p' ? "pause" : what == 'r' ? "resume" : "retry",
+             what == 'c'   ? "cancel"
+             : what == 'p' ? "pause"
+             : what == 'r' ? "resume"
+                           : "retry",
              (long long)changed);
     if (what == 'r' || what == 'R')
         sched_kick(d->sched);
@@ -1338,29 +1327,25 @@ static int queue_op(struct mlpd *d, const cJSON *req, cJSON *resp, struct err *e
     return 0;
 }
 
-static int op_cancel(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                     struct err *e)
+static int op_cancel(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     return queue_op(d, req, resp, e, 'c');
 }
 
-static int op_pause(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                    struct err *e)
+static int op_pause(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     return queue_op(d, req, resp, e, 'p');
 }
 
-static int op_resume(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                     struct err *e)
+static int op_resume(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     return queue_op(d, req, resp, e, 'r');
 }
 
-static int op_retry(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
-                    struct err *e)
+static int op_retry(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
 {
     (void)c;
     return queue_op(d, req, resp, e, 'R');

@@ -23,7 +23,7 @@ enum { STOP_CANCEL = 1, STOP_REQUEUE = 2 };
 
 struct slot {
     struct sched *s;
-    struct spawn *sp;     /* NULL when free */
+    struct spawn *sp; /* NULL when free */
     int64_t trial_id, sweep_id;
     int attempt;
 };
@@ -33,10 +33,10 @@ struct sched {
     struct store *st;
     struct sched_opts o;
     bool draining;
-    bool kicking;                 /* re-entrancy guard */
+    bool kicking; /* re-entrancy guard */
     void (*idle)(void *ud);
     void *idle_ud;
-    struct slot *slots;           /* o.slots entries */
+    struct slot *slots; /* o.slots entries */
 };
 
 struct sched *sched_new(uv_loop_t *loop, struct store *st, const struct sched_opts *o)
@@ -73,7 +73,10 @@ int sched_busy(const struct sched *s)
     return n;
 }
 
-int sched_slots(const struct sched *s) { return s->o.slots; }
+int sched_slots(const struct sched *s)
+{
+    return s->o.slots;
+}
 
 static void notify(struct sched *s, int64_t sweep_id)
 {
@@ -146,8 +149,8 @@ static void on_done(void *ud, const struct spawn_outcome *o)
             log_warn("trial %lld failed: %s", (long long)tid, msg);
         } else {
             rc = store_trial_requeue(s->st, tid, true, o->message, &e);
-            log_warn("trial %lld attempt %d crashed (%s); re-queued", (long long)tid,
-                     sl->attempt, o->message);
+            log_warn("trial %lld attempt %d crashed (%s); re-queued", (long long)tid, sl->attempt,
+                     o->message);
         }
         break;
     case SPAWN_STOPPED:
@@ -210,8 +213,7 @@ void sched_kick(struct sched *s)
         sl->sweep_id = c.sweep_id;
         sl->attempt = c.attempt;
         sl->sp = spec ? spawn_start(s->loop, &s->o.spawn, c.trial_id, c.attempt, spec,
-                                    params_max_seconds(c.params_json), &cbs, sl, msg,
-                                    sizeof msg)
+                                    params_max_seconds(c.params_json), &cbs, sl, msg, sizeof msg)
                       : NULL;
         free(spec);
         if (sl->sp) {

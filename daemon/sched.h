@@ -19,13 +19,13 @@
 #include "spawn.h"
 
 struct store;
-struct sched;  /* opaque */
+struct sched; /* opaque */
 
 struct sched_opts {
-    int slots;                  /* concurrent trials, >= 1 */
-    int max_attempts;           /* crashes allowed before a trial fails, >= 1 */
-    struct spawn_opts spawn;    /* how to start workers (strings borrowed) */
-    void (*notify)(void *ud, int64_t sweep_id);  /* a trial of sweep_id changed state */
+    int slots;                                  /* concurrent trials, >= 1 */
+    int max_attempts;                           /* crashes allowed before a trial fails, >= 1 */
+    struct spawn_opts spawn;                    /* how to start workers (strings borrowed) */
+    void (*notify)(void *ud, int64_t sweep_id); /* a trial of sweep_id changed state */
     void *ud;
 };
 

@@ -29,29 +29,29 @@
 #include "store.h"
 
 #define CLIENT_MAX_BUFFERED (1u << 20) /* parked client: stop reading past this */
-#define WATCH_INTERVAL_MS 500           /* at most two watch events per second */
-#define DOOMED_MAX_BYTES (256u << 20)   /* rest of an oversize line we swallow before closing */
+#define WATCH_INTERVAL_MS 500          /* at most two watch events per second */
+#define DOOMED_MAX_BYTES (256u << 20)  /* rest of an oversize line we swallow before closing */
 
 enum client_mode { CM_IDLE, CM_WAIT, CM_WATCH, CM_JOB };
 
 struct client {
     uv_pipe_t pipe;
-    uv_timer_t timer;          /* spaces watch events */
+    uv_timer_t timer; /* spaces watch events */
     uv_shutdown_t sreq;
-    int n_closed;              /* handles closed, of 2 */
-    int jobs;                  /* queries running on the thread pool for this client */
+    int n_closed; /* handles closed, of 2 */
+    int jobs;     /* queries running on the thread pool for this client */
     bool closing;
     bool reading;
-    bool doomed;               /* refused an oversize line: close once it has ended */
-    bool refused;              /* another uid: error sent, close after its first line */
-    size_t doomed_bytes;       /* bytes discarded since */
+    bool doomed;         /* refused an oversize line: close once it has ended */
+    bool refused;        /* another uid: error sent, close after its first line */
+    size_t doomed_bytes; /* bytes discarded since */
     struct server *srv;
     struct client *prev, *next;
     struct line_buf lb;
     enum client_mode mode;
-    int64_t sweep_id;          /* parked on this sweep (0: every sweep, watch only) */
-    uint64_t last_emit;        /* uv_now of the last watch event */
-    int64_t *dirty;            /* watch-all: sweeps changed since the last event */
+    int64_t sweep_id;   /* parked on this sweep (0: every sweep, watch only) */
+    uint64_t last_emit; /* uv_now of the last watch event */
+    int64_t *dirty;     /* watch-all: sweeps changed since the last event */
     size_t n_dirty, cap_dirty;
 };
 
@@ -206,11 +206,16 @@ static void send_error(struct client *c, const struct err *e)
 static const char *type_name(enum op_type t)
 {
     switch (t) {
-    case OT_INT: return "an integer";
-    case OT_STR: return "a string";
-    case OT_BOOL: return "a boolean";
-    case OT_OBJ: return "an object";
-    case OT_SWEEP: return "a sweep id or name";
+    case OT_INT:
+        return "an integer";
+    case OT_STR:
+        return "a string";
+    case OT_BOOL:
+        return "a boolean";
+    case OT_OBJ:
+        return "an object";
+    case OT_SWEEP:
+        return "a sweep id or name";
     }
     return "?";
 }
@@ -218,11 +223,16 @@ static const char *type_name(enum op_type t)
 static bool type_ok(const cJSON *v, enum op_type t)
 {
     switch (t) {
-    case OT_INT: return json_is_int(v, NULL);
-    case OT_STR: return cJSON_IsString(v);
-    case OT_BOOL: return cJSON_IsBool(v);
-    case OT_OBJ: return cJSON_IsObject(v);
-    case OT_SWEEP: return json_is_int(v, NULL) || (cJSON_IsString(v) && v->valuestring[0]);
+    case OT_INT:
+        return json_is_int(v, NULL);
+    case OT_STR:
+        return cJSON_IsString(v);
+    case OT_BOOL:
+        return cJSON_IsBool(v);
+    case OT_OBJ:
+        return cJSON_IsObject(v);
+    case OT_SWEEP:
+        return json_is_int(v, NULL) || (cJSON_IsString(v) && v->valuestring[0]);
     }
     return false;
 }
@@ -265,16 +275,16 @@ static const struct op *check_request(const cJSON *req, struct err *e)
         const cJSON *v = json_get(req, f->name);
         if (!v || cJSON_IsNull(v)) {
             if (f->required) {
-                err_set(e, MLP_EINVALID_REQUEST, f->name, "%s: missing field \"%s\" (%s)",
-                        op->name, f->name, type_name(f->type));
+                err_set(e, MLP_EINVALID_REQUEST, f->name, "%s: missing field \"%s\" (%s)", op->name,
+                        f->name, type_name(f->type));
                 return NULL;
             }
             continue;
         }
         if (!type_ok(v, f->type)) {
             char brief[80];
-            err_set(e, MLP_EINVALID_REQUEST, f->name, "%s: \"%s\" must be %s, got %s",
-                    op->name, f->name, type_name(f->type), json_brief(v, brief, sizeof brief));
+            err_set(e, MLP_EINVALID_REQUEST, f->name, "%s: \"%s\" must be %s, got %s", op->name,
+                    f->name, type_name(f->type), json_brief(v, brief, sizeof brief));
             return NULL;
         }
     }
@@ -287,11 +297,11 @@ struct job {
     uv_work_t work;
     struct client *c;
     const struct op *op;
-    cJSON *req, *resp;         /* owned */
-    struct mlpd copy;          /* the daemon context with a read-only store */
+    cJSON *req, *resp; /* owned */
+    struct mlpd copy;  /* the daemon context with a read-only store */
     struct err e;
     int rc;
-    char *text;                /* the response printed on the pool thread */
+    char *text; /* the response printed on the pool thread */
     uint64_t t0;
 };
 
@@ -379,8 +389,8 @@ static bool handle_line(struct client *c, const char *line, size_t len)
     struct err e = ERR_INIT;
     cJSON *req = cJSON_ParseWithLength(line, len);
     if (!req) {
-        err_set(&e, MLP_EINVALID_REQUEST, NULL,
-                "not valid JSON (or nested deeper than %d levels)", CJSON_NESTING_LIMIT);
+        err_set(&e, MLP_EINVALID_REQUEST, NULL, "not valid JSON (or nested deeper than %d levels)",
+                CJSON_NESTING_LIMIT);
         send_error(c, &e);
         return true;
     }
@@ -737,8 +747,8 @@ struct server *server_open(struct mlpd *d, const char *path, struct err *e)
     }
     srv->d = d;
     if (strlen(path) >= sizeof srv->path) {
-        err_set(e, MLP_EIO, path, "socket path too long (%zu bytes, at most %zu): %s",
-                strlen(path), sizeof srv->path - 1, path);
+        err_set(e, MLP_EIO, path, "socket path too long (%zu bytes, at most %zu): %s", strlen(path),
+                sizeof srv->path - 1, path);
         free(srv);
         return NULL;
     }

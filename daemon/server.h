@@ -23,7 +23,7 @@ struct mlpd;
 struct server;
 struct client;
 
-#define SERVER_MAX_PENDING (64u << 20)  /* bytes of unsent output before a client is dropped */
+#define SERVER_MAX_PENDING (64u << 20) /* bytes of unsent output before a client is dropped */
 
 /*
  * Listen on path (mode 0600).  An existing socket file is removed only when

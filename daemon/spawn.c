@@ -29,7 +29,7 @@
 
 extern char **environ;
 
-#define SPAWN_TAIL 2048          /* bytes of stderr kept for failure messages */
+#define SPAWN_TAIL 2048 /* bytes of stderr kept for failure messages */
 #define SPAWN_HANDLES 5
 
 struct spawn {
@@ -38,26 +38,26 @@ struct spawn {
     uv_timer_t timer;
     uv_write_t wreq;
     uv_shutdown_t sreq;
-    int n_closed;               /* handles whose close callback ran */
-    bool closing;               /* handles are being closed */
-    bool spawned;               /* uv_spawn succeeded */
+    int n_closed; /* handles whose close callback ran */
+    bool closing; /* handles are being closed */
+    bool spawned; /* uv_spawn succeeded */
     bool exited, out_eof, err_eof, reported;
     int64_t exit_status;
     int term_signal;
-    bool timed_out;             /* our max_seconds timer fired */
-    bool stopping;              /* spawn_stop called */
+    bool timed_out; /* our max_seconds timer fired */
+    bool stopping;  /* spawn_stop called */
     int stop_reason;
-    bool killed;                /* SIGKILL sent */
+    bool killed; /* SIGKILL sent */
     double max_seconds, kill_grace;
-    char *spec;                 /* spec line + '\n', alive until the write completes */
-    struct line_buf lb;         /* stdout framing */
-    cJSON *result;              /* the result event */
-    char err_code[64];          /* last error event */
+    char *spec;         /* spec line + '\n', alive until the write completes */
+    struct line_buf lb; /* stdout framing */
+    cJSON *result;      /* the result event */
+    char err_code[64];  /* last error event */
     char err_msg[512];
-    int log_fd;                 /* logs/<trial>.log, -1 when it cannot be opened */
+    int log_fd; /* logs/<trial>.log, -1 when it cannot be opened */
     long log_bytes, log_max;
     bool log_truncated;
-    char tail[SPAWN_TAIL];      /* ring of the last stderr bytes */
+    char tail[SPAWN_TAIL]; /* ring of the last stderr bytes */
     size_t tail_len, tail_pos;
     int64_t trial_id;
     struct spawn_cbs cbs;
@@ -91,7 +91,7 @@ static void close_all(struct spawn *sp)
 {
     sp->closing = true;
     uv_handle_t *hs[SPAWN_HANDLES] = {
-        (uv_handle_t *)&sp->proc, (uv_handle_t *)&sp->in, (uv_handle_t *)&sp->out,
+        (uv_handle_t *)&sp->proc, (uv_handle_t *)&sp->in,    (uv_handle_t *)&sp->out,
         (uv_handle_t *)&sp->errp, (uv_handle_t *)&sp->timer,
     };
     for (int i = 0; i < SPAWN_HANDLES; i++)
@@ -176,26 +176,26 @@ static void finish(struct spawn *sp)
     } else if (sp->timed_out || (sp->exit_status == 1 && strcmp(sp->err_code, "timeout") == 0)) {
         o.status = SPAWN_TIMEOUT;
         msgf(o.message, sizeof o.message, "timeout: exceeded max_seconds = %g s%s%s",
-                 sp->max_seconds, sp->err_msg[0] ? ": " : "", sp->err_msg);
+             sp->max_seconds, sp->err_msg[0] ? ": " : "", sp->err_msg);
     } else if (sp->stopping) {
         o.status = SPAWN_STOPPED;
         msgf(o.message, sizeof o.message, "stopped by mlpd");
     } else if (sp->exit_status == 4 && sp->term_signal == 0) {
         o.status = SPAWN_INVALID;
         msgf(o.message, sizeof o.message, "%s%s",
-                 sp->err_msg[0] ? "" : "invalid trial (worker exit 4): ",
-                 sp->err_msg[0] ? sp->err_msg : tail);
+             sp->err_msg[0] ? "" : "invalid trial (worker exit 4): ",
+             sp->err_msg[0] ? sp->err_msg : tail);
     } else {
         char why[128];
         if (sp->term_signal)
             msgf(why, sizeof why, "killed by signal %d (%s)", sp->term_signal,
-                     strsignal(sp->term_signal));
+                 strsignal(sp->term_signal));
         else if (clean)
             msgf(why, sizeof why, "exit code 0 without a result line");
         else
             msgf(why, sizeof why, "exit code %lld", (long long)sp->exit_status);
         msgf(o.message, sizeof o.message, "%s%s%s%s%s", why, sp->err_msg[0] ? ": " : "",
-                 sp->err_msg, tail[0] ? "; log: " : "", tail);
+             sp->err_msg, tail[0] ? "; log: " : "", tail);
     }
     if (sp->cbs.on_done)
         sp->cbs.on_done(sp->ud, &o);
@@ -242,14 +242,13 @@ static void handle_line(struct spawn *sp, const char *line, size_t len)
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "code");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, "message");
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "path");
-        snprintf(sp->err_code, sizeof sp->err_code, "%s",
-                 cJSON_IsString(c) ? c->valuestring : "");
+        snprintf(sp->err_code, sizeof sp->err_code, "%s", cJSON_IsString(c) ? c->valuestring : "");
         if (cJSON_IsString(p) && p->valuestring[0])
             msgf(sp->err_msg, sizeof sp->err_msg, "%s: %s", p->valuestring,
-                     cJSON_IsString(m) ? m->valuestring : "error");
+                 cJSON_IsString(m) ? m->valuestring : "error");
         else
             msgf(sp->err_msg, sizeof sp->err_msg, "%s",
-                     cJSON_IsString(m) ? m->valuestring : "error");
+                 cJSON_IsString(m) ? m->valuestring : "error");
     }
     cJSON_Delete(ev);
 }
@@ -318,8 +317,8 @@ static void on_timer(uv_timer_t *t)
 
 static char **child_env(int threads, const char *data_dir)
 {
-    static const char *const ours[] = {"OPENBLAS_NUM_THREADS=", "OMP_NUM_THREADS=",
-                                       "MLPD_PARENT_PID=", "MLPD_DATA="};
+    static const char *const ours[] = {
+        "OPENBLAS_NUM_THREADS=", "OMP_NUM_THREADS=", "MLPD_PARENT_PID=", "MLPD_DATA="};
     size_t n = 0;
     while (environ[n])
         n++;
@@ -375,8 +374,7 @@ static void open_log(struct spawn *sp, const struct spawn_opts *o, int attempt)
     snprintf(path, sizeof path, "%s/%lld.log", o->log_dir, (long long)sp->trial_id);
     sp->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (sp->log_fd < 0) {
-        log_warn("trial %lld: cannot open %s: %s", (long long)sp->trial_id, path,
-                 strerror(errno));
+        log_warn("trial %lld: cannot open %s: %s", (long long)sp->trial_id, path, strerror(errno));
         return;
     }
     struct stat stb;
@@ -388,8 +386,8 @@ static void open_log(struct spawn *sp, const struct spawn_opts *o, int attempt)
     struct tm tm;
     gmtime_r(&now, &tm);
     int n = snprintf(head, sizeof head, "[mlpd] %04d-%02d-%02dT%02d:%02d:%02dZ attempt %d\n",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, attempt);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     attempt);
     log_write(sp, head, (size_t)n);
 }
 
@@ -472,7 +470,10 @@ fail_close:
     return NULL;
 }
 
-long spawn_pid(const struct spawn *sp) { return (long)sp->proc.pid; }
+long spawn_pid(const struct spawn *sp)
+{
+    return (long)sp->proc.pid;
+}
 
 void spawn_stop(struct spawn *sp, int reason)
 {

@@ -18,30 +18,30 @@
 #include <uv.h>
 
 struct cJSON;
-struct spawn;  /* opaque */
+struct spawn; /* opaque */
 
 struct spawn_opts {
-    const char *worker;      /* mlp-worker executable */
-    const char *data_dir;    /* MLPD_DATA for the child */
-    const char *log_dir;     /* <state>/logs */
-    int threads;             /* OPENBLAS_NUM_THREADS / OMP_NUM_THREADS */
-    long log_max_bytes;      /* cap of one trial's log file */
-    double kill_grace;       /* seconds from SIGTERM to SIGKILL */
+    const char *worker;   /* mlp-worker executable */
+    const char *data_dir; /* MLPD_DATA for the child */
+    const char *log_dir;  /* <state>/logs */
+    int threads;          /* OPENBLAS_NUM_THREADS / OMP_NUM_THREADS */
+    long log_max_bytes;   /* cap of one trial's log file */
+    double kill_grace;    /* seconds from SIGTERM to SIGKILL */
 };
 
 enum spawn_status {
-    SPAWN_OK,        /* exit 0 with a result line: result is set */
-    SPAWN_INVALID,   /* exit 4: invalid spec or dataset; do not retry */
-    SPAWN_TIMEOUT,   /* max_seconds exceeded (ours or the worker's own "timeout") */
-    SPAWN_CRASH,     /* any other exit or signal; retry */
-    SPAWN_STOPPED,   /* stopped by spawn_stop() */
+    SPAWN_OK,      /* exit 0 with a result line: result is set */
+    SPAWN_INVALID, /* exit 4: invalid spec or dataset; do not retry */
+    SPAWN_TIMEOUT, /* max_seconds exceeded (ours or the worker's own "timeout") */
+    SPAWN_CRASH,   /* any other exit or signal; retry */
+    SPAWN_STOPPED, /* stopped by spawn_stop() */
 };
 
 struct spawn_outcome {
     enum spawn_status status;
-    const struct cJSON *result;   /* the result event (SPAWN_OK), owned by the spawn */
-    char message[1024];           /* why it failed, with the log's last lines for crashes */
-    int stop_reason;              /* the value given to spawn_stop() */
+    const struct cJSON *result; /* the result event (SPAWN_OK), owned by the spawn */
+    char message[1024];         /* why it failed, with the log's last lines for crashes */
+    int stop_reason;            /* the value given to spawn_stop() */
 };
 
 struct spawn_cbs {

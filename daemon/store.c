@@ -25,9 +25,9 @@ extern const int schema_count;
 #define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
 
 const char *const store_metric_names[SM_N] = {
-    "train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
-    "test_accuracy", "train_mse", "val_mse", "test_mse", "epochs_run",
-    "best_epoch", "seconds", "diverged",
+    "train_loss",    "train_accuracy", "val_loss", "val_accuracy", "test_loss",
+    "test_accuracy", "train_mse",      "val_mse",  "test_mse",     "epochs_run",
+    "best_epoch",    "seconds",        "diverged",
 };
 
 const char *const store_epoch_names[SE_N] = {
@@ -35,104 +35,108 @@ const char *const store_epoch_names[SE_N] = {
 };
 
 /* Column names the per-config summary may aggregate (grid_metric_valid's set). */
-static const char *const mean_metrics[] = {"train_loss", "train_accuracy", "val_loss",
-                                           "val_accuracy", "train_mse", "val_mse"};
+static const char *const mean_metrics[] = {"train_loss",   "train_accuracy", "val_loss",
+                                           "val_accuracy", "train_mse",      "val_mse"};
 #define N_MEAN_METRICS (int)(sizeof mean_metrics / sizeof mean_metrics[0])
 
-#define RESULT_COLS                                                                      \
-    "train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, "    \
+#define RESULT_COLS                                                                                \
+    "train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, "               \
     "train_mse, val_mse, test_mse, epochs_run, best_epoch, seconds, diverged"
 #define EPOCH_COLS "train_loss, train_accuracy, val_loss, val_accuracy, train_mse, val_mse, seconds"
 
-#define STMT_MAP(X)                                                                      \
-    X(SYNC_FULL, "PRAGMA synchronous = FULL")                                            \
-    X(SYNC_NORMAL, "PRAGMA synchronous = NORMAL")                                        \
-    X(BEGIN, "BEGIN IMMEDIATE")                                                          \
-    X(COMMIT, "COMMIT")                                                                  \
-    X(ROLLBACK, "ROLLBACK")                                                              \
-    X(SWEEP_INSERT, "INSERT INTO sweeps (name, grid_json, dataset_json, keys_json, metric, " \
-      "maximize, priority, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")            \
-    X(SWEEP_NAME_DEFAULT, "UPDATE sweeps SET name = 'sweep-' || id WHERE id = ?1")      \
-    X(CONFIG_INSERT, "INSERT INTO configs (sweep_id, idx, params_json, varying_json) "  \
-      "VALUES (?1, ?2, ?3, ?4)")                                                         \
-    X(TRIAL_INSERT, "INSERT INTO trials (sweep_id, config_idx, seed, created) "         \
-      "VALUES (?1, ?2, ?3, ?4)")                                                         \
-    X(SWEEP_GET, "SELECT id, name, metric, dataset_json, keys_json, grid_json, maximize, " \
-      "paused, cancelled, priority, created FROM sweeps WHERE id = ?1")                  \
-    X(SWEEP_COUNTS, "SELECT state, count(*) FROM trials WHERE sweep_id = ?1 GROUP BY state") \
-    X(SWEEP_FINISHED, "SELECT max(finished) FROM trials WHERE sweep_id = ?1")            \
-    X(SWEEP_AVG, "SELECT avg(finished - started) FROM trials WHERE sweep_id = ?1 "       \
-      "AND state = 'done'")                                                              \
-    X(SWEEP_BY_NAME, "SELECT id FROM sweeps WHERE name = ?1")                            \
-    X(SWEEP_IDS, "SELECT id FROM sweeps ORDER BY id DESC")                               \
-    X(GLOBAL_COUNTS, "SELECT state, count(*) FROM trials GROUP BY state")                \
-    X(SWEEP_COUNT, "SELECT count(*) FROM sweeps")                                        \
-    X(NEXT, "SELECT (SELECT t.id FROM trials t WHERE t.sweep_id = s.id AND "             \
-      "t.state = 'queued' ORDER BY t.id LIMIT 1) AS tid FROM sweeps s "                  \
-      "WHERE s.paused = 0 AND s.cancelled = 0 AND tid IS NOT NULL "                      \
-      "ORDER BY s.priority DESC, s.id LIMIT 1")                                          \
-    X(CLAIM, "UPDATE trials SET state = 'running', attempts = attempts + 1, "            \
-      "started = ?2, finished = NULL, pid = NULL WHERE id = ?1 AND state = 'queued' "    \
-      "RETURNING attempts, sweep_id, config_idx, seed")                                  \
-    X(CLAIM_SPEC, "SELECT s.dataset_json, c.params_json FROM sweeps s JOIN configs c "   \
-      "ON c.sweep_id = s.id WHERE s.id = ?1 AND c.idx = ?2")                             \
-    X(EPOCHS_CLEAR, "DELETE FROM epochs WHERE trial_id = ?1")                            \
-    X(SET_PID, "UPDATE trials SET pid = ?2 WHERE id = ?1")                               \
-    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch, " EPOCH_COLS  \
-      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                              \
-    X(RESULT_ADD, "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, " \
-      RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "  \
-      "?10, ?11, ?12, ?13, ?14, ?15 FROM trials WHERE id = ?1")                          \
-    X(TRIAL_DONE, "UPDATE trials SET state = 'done', finished = ?2, pid = NULL, "        \
-      "error = NULL WHERE id = ?1")                                                      \
-    X(TRIAL_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "      \
-      "error = ?3 WHERE id = ?1")                                                        \
-    X(TRIAL_REQUEUE, "UPDATE trials SET state = 'queued', pid = NULL, error = ?3, "      \
-      "attempts = max(attempts - ?2, 0) WHERE id = ?1")                                  \
-    X(TRIAL_CANCELLED, "UPDATE trials SET state = 'cancelled', finished = ?2, pid = NULL " \
-      "WHERE id = ?1")                                                                   \
-    X(RECOVER_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "    \
-      "error = 'the daemon stopped while it was running (attempt ' || attempts || ')' "  \
-      "WHERE state = 'running' AND attempts >= ?1")                                      \
-    X(RECOVER_REQUEUE, "UPDATE trials SET state = 'queued', pid = NULL, "                \
-      "error = 'the daemon stopped while it was running' WHERE state = 'running'")       \
-    X(PAUSE, "UPDATE sweeps SET paused = ?2 WHERE id = ?1")                              \
-    X(COUNT_STATE, "SELECT count(*) FROM trials WHERE sweep_id = ?1 AND state = ?2")     \
-    X(CANCEL_FLAG, "UPDATE sweeps SET cancelled = 1 WHERE id = ?1")                      \
-    X(CANCEL_QUEUED, "UPDATE trials SET state = 'cancelled', finished = ?2 "             \
-      "WHERE sweep_id = ?1 AND state = 'queued'")                                        \
-    X(RETRY, "UPDATE trials SET state = 'queued', attempts = 0, error = NULL, "          \
-      "finished = NULL, started = NULL WHERE sweep_id = ?1 AND state = 'failed'")        \
-    X(UNCANCEL, "UPDATE sweeps SET cancelled = 0 WHERE id = ?1")                         \
-    X(CONFIGS, "SELECT idx, params_json, varying_json FROM configs WHERE sweep_id = ?1 " \
-      "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                          \
-    X(TRIALS_SWEEP, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, " \
-      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS       \
-      " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.sweep_id = ?1 "   \
-      "ORDER BY t.id")                                                                   \
-    X(TRIALS_DONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, " \
-      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS       \
-      " FROM results r JOIN trials t ON r.trial_id = t.id WHERE r.sweep_id = ?1 "        \
-      "ORDER BY r.config_idx, r.trial_id")                                               \
-    X(TRIAL_ONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "  \
-      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS       \
-      " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")         \
-    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, " EPOCH_COLS      \
-      " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "         \
-      "ORDER BY e.trial_id, e.epoch")                                                    \
-    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, " EPOCH_COLS      \
-      " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "               \
-      "ORDER BY e.epoch")                                                                \
-    X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') " \
-      "ORDER BY sweep_id")                                                               \
-    X(VALUES, "SELECT config_idx, " RESULT_COLS " FROM results WHERE sweep_id = ?1 "     \
-      "ORDER BY config_idx")
+#define STMT_MAP(X)                                                                                \
+    X(SYNC_FULL, "PRAGMA synchronous = FULL")                                                      \
+    X(SYNC_NORMAL, "PRAGMA synchronous = NORMAL")                                                  \
+    X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
+    X(COMMIT, "COMMIT")                                                                            \
+    X(ROLLBACK, "ROLLBACK")                                                                        \
+    X(SWEEP_INSERT, "INSERT INTO sweeps (name, grid_json, dataset_json, keys_json, metric, "       \
+                    "maximize, priority, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")        \
+    X(SWEEP_NAME_DEFAULT, "UPDATE sweeps SET name = 'sweep-' || id WHERE id = ?1")                 \
+    X(CONFIG_INSERT, "INSERT INTO configs (sweep_id, idx, params_json, varying_json) "             \
+                     "VALUES (?1, ?2, ?3, ?4)")                                                    \
+    X(TRIAL_INSERT, "INSERT INTO trials (sweep_id, config_idx, seed, created) "                    \
+                    "VALUES (?1, ?2, ?3, ?4)")                                                     \
+    X(SWEEP_GET, "SELECT id, name, metric, dataset_json, keys_json, grid_json, maximize, "         \
+                 "paused, cancelled, priority, created FROM sweeps WHERE id = ?1")                 \
+    X(SWEEP_COUNTS, "SELECT state, count(*) FROM trials WHERE sweep_id = ?1 GROUP BY state")       \
+    X(SWEEP_FINISHED, "SELECT max(finished) FROM trials WHERE sweep_id = ?1")                      \
+    X(SWEEP_AVG, "SELECT avg(finished - started) FROM trials WHERE sweep_id = ?1 "                 \
+                 "AND state = 'done'")                                                             \
+    X(SWEEP_BY_NAME, "SELECT id FROM sweeps WHERE name = ?1")                                      \
+    X(SWEEP_IDS, "SELECT id FROM sweeps ORDER BY id DESC")                                         \
+    X(GLOBAL_COUNTS, "SELECT state, count(*) FROM trials GROUP BY state")                          \
+    X(SWEEP_COUNT, "SELECT count(*) FROM sweeps")                                                  \
+    X(NEXT, "SELECT (SELECT t.id FROM trials t WHERE t.sweep_id = s.id AND "                       \
+            "t.state = 'queued' ORDER BY t.id LIMIT 1) AS tid FROM sweeps s "                      \
+            "WHERE s.paused = 0 AND s.cancelled = 0 AND tid IS NOT NULL "                          \
+            "ORDER BY s.priority DESC, s.id LIMIT 1")                                              \
+    X(CLAIM, "UPDATE trials SET state = 'running', attempts = attempts + 1, "                      \
+             "started = ?2, finished = NULL, pid = NULL WHERE id = ?1 AND state = 'queued' "       \
+             "RETURNING attempts, sweep_id, config_idx, seed")                                     \
+    X(CLAIM_SPEC, "SELECT s.dataset_json, c.params_json FROM sweeps s JOIN configs c "             \
+                  "ON c.sweep_id = s.id WHERE s.id = ?1 AND c.idx = ?2")                           \
+    X(EPOCHS_CLEAR, "DELETE FROM epochs WHERE trial_id = ?1")                                      \
+    X(SET_PID, "UPDATE trials SET pid = ?2 WHERE id = ?1")                                         \
+    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch, " EPOCH_COLS            \
+                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                             \
+    X(RESULT_ADD,                                                                                  \
+      "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, " RESULT_COLS      \
+      ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "                        \
+      "?10, ?11, ?12, ?13, ?14, ?15 FROM trials WHERE id = ?1")                                    \
+    X(TRIAL_DONE, "UPDATE trials SET state = 'done', finished = ?2, pid = NULL, "                  \
+                  "error = NULL WHERE id = ?1")                                                    \
+    X(TRIAL_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "                \
+                  "error = ?3 WHERE id = ?1")                                                      \
+    X(TRIAL_REQUEUE, "UPDATE trials SET state = 'queued', pid = NULL, error = ?3, "                \
+                     "attempts = max(attempts - ?2, 0) WHERE id = ?1")                             \
+    X(TRIAL_CANCELLED, "UPDATE trials SET state = 'cancelled', finished = ?2, pid = NULL "         \
+                       "WHERE id = ?1")                                                            \
+    X(RECOVER_FAIL,                                                                                \
+      "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "                            \
+      "error = 'the daemon stopped while it was running (attempt ' || attempts || ')' "            \
+      "WHERE state = 'running' AND attempts >= ?1")                                                \
+    X(RECOVER_REQUEUE,                                                                             \
+      "UPDATE trials SET state = 'queued', pid = NULL, "                                           \
+      "error = 'the daemon stopped while it was running' WHERE state = 'running'")                 \
+    X(PAUSE, "UPDATE sweeps SET paused = ?2 WHERE id = ?1")                                        \
+    X(COUNT_STATE, "SELECT count(*) FROM trials WHERE sweep_id = ?1 AND state = ?2")               \
+    X(CANCEL_FLAG, "UPDATE sweeps SET cancelled = 1 WHERE id = ?1")                                \
+    X(CANCEL_QUEUED, "UPDATE trials SET state = 'cancelled', finished = ?2 "                       \
+                     "WHERE sweep_id = ?1 AND state = 'queued'")                                   \
+    X(RETRY, "UPDATE trials SET state = 'queued', attempts = 0, error = NULL, "                    \
+             "finished = NULL, started = NULL WHERE sweep_id = ?1 AND state = 'failed'")           \
+    X(UNCANCEL, "UPDATE sweeps SET cancelled = 0 WHERE id = ?1")                                   \
+    X(CONFIGS, "SELECT idx, params_json, varying_json FROM configs WHERE sweep_id = ?1 "           \
+               "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                           \
+    X(TRIALS_SWEEP,                                                                                \
+      "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "                       \
+      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS                 \
+      " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.sweep_id = ?1 "             \
+      "ORDER BY t.id")                                                                             \
+    X(TRIALS_DONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "          \
+                   "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS    \
+                   " FROM results r JOIN trials t ON r.trial_id = t.id WHERE r.sweep_id = ?1 "     \
+                   "ORDER BY r.config_idx, r.trial_id")                                            \
+    X(TRIAL_ONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "            \
+                 "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS      \
+                 " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")        \
+    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, " EPOCH_COLS                \
+                    " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "     \
+                    "ORDER BY e.trial_id, e.epoch")                                                \
+    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, " EPOCH_COLS                \
+                    " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "           \
+                    "ORDER BY e.epoch")                                                            \
+    X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
+              "ORDER BY sweep_id")                                                                 \
+    X(VALUES, "SELECT config_idx, " RESULT_COLS " FROM results WHERE sweep_id = ?1 "               \
+              "ORDER BY config_idx")
 
 enum {
 #define STMT_ENUM(name, sql) ST_##name,
     STMT_MAP(STMT_ENUM)
 #undef STMT_ENUM
-    ST_N
+        ST_N
 };
 
 static const char *const stmt_sql[ST_N] = {
@@ -143,12 +147,15 @@ static const char *const stmt_sql[ST_N] = {
 
 struct store {
     sqlite3 *db;
-    sqlite3_stmt *st[ST_N];  /* prepared at open, finalized at close */
-    bool sync_full;          /* current PRAGMA synchronous */
+    sqlite3_stmt *st[ST_N];              /* prepared at open, finalized at close */
+    bool sync_full;                      /* current PRAGMA synchronous */
     sqlite3_stmt *means[N_MEAN_METRICS]; /* store_config_means, prepared on first use */
 };
 
-int store_schema_version(void) { return schema_count; }
+int store_schema_version(void)
+{
+    return schema_count;
+}
 
 int store_metric_index(const char *name)
 {
@@ -425,8 +432,10 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
         rc = sqlite3_step(s);
         sqlite3_reset(s);
         if (rc == SQLITE_CONSTRAINT) {
-            err_set(e, MLP_ECONFLICT, "name", "the default name \"sweep-%lld\" is taken; "
-                    "give the sweep a name", (long long)*id);
+            err_set(e, MLP_ECONFLICT, "name",
+                    "the default name \"sweep-%lld\" is taken; "
+                    "give the sweep a name",
+                    (long long)*id);
             goto fail;
         }
         if (rc != SQLITE_DONE) {
@@ -522,8 +531,7 @@ int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct er
 }
 
 int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
-                       int (*cb)(void *ud, const struct store_mean_row *r), void *ud,
-                       struct err *e)
+                       int (*cb)(void *ud, const struct store_mean_row *r), void *ud, struct err *e)
 {
     int k = 0;
     while (k < N_MEAN_METRICS && strcmp(mean_metrics[k], metric) != 0)
@@ -659,8 +667,7 @@ static int ids_query(struct store *st, int which, int64_t **ids, size_t *n, stru
     return 0;
 }
 
-int store_global_counts(struct store *st, struct store_counts *c, int64_t *n_sweeps,
-                        struct err *e)
+int store_global_counts(struct store *st, struct store_counts *c, int64_t *n_sweeps, struct err *e)
 {
     memset(c, 0, sizeof *c);
     c->finished = c->avg_seconds = NAN;
@@ -781,8 +788,8 @@ int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err
     return exec_stmt(st, s, e, "set pid");
 }
 
-int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch,
-                    const double *v, struct err *e)
+int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
+                    struct err *e)
 {
     sync_mode(st, false);
     sqlite3_stmt *s = stmt(st, ST_EPOCH_ADD);
@@ -836,8 +843,8 @@ int store_trial_fail(struct store *st, int64_t trial_id, const char *error, stru
     return exec_stmt(st, s, e, "trial failed");
 }
 
-int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt,
-                        const char *error, struct err *e)
+int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt, const char *error,
+                        struct err *e)
 {
     sync_mode(st, true);
     sqlite3_stmt *s = stmt(st, ST_TRIAL_REQUEUE);
@@ -857,8 +864,7 @@ int store_trial_cancelled(struct store *st, int64_t trial_id, struct err *e)
     return exec_stmt(st, s, e, "cancel trial");
 }
 
-static int count_state(struct store *st, int64_t id, const char *state, int64_t *n,
-                       struct err *e)
+static int count_state(struct store *st, int64_t id, const char *state, int64_t *n, struct err *e)
 {
     sqlite3_stmt *s = stmt(st, ST_COUNT_STATE);
     sqlite3_bind_int64(s, 1, id);
@@ -953,8 +959,7 @@ int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
 }
 
 int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool done_only,
-                      int (*cb)(void *ud, const struct store_trial_row *r), void *ud,
-                      struct err *e)
+                      int (*cb)(void *ud, const struct store_trial_row *r), void *ud, struct err *e)
 {
     sqlite3_stmt *s;
     if (trial_id > 0) {
@@ -994,8 +999,7 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
 }
 
 int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
-                      int (*cb)(void *ud, const struct store_epoch_row *r), void *ud,
-                      struct err *e)
+                      int (*cb)(void *ud, const struct store_epoch_row *r), void *ud, struct err *e)
 {
     sqlite3_stmt *s = stmt(st, trial_id > 0 ? ST_EPOCHS_TRIAL : ST_EPOCHS_SWEEP);
     sqlite3_bind_int64(s, 1, trial_id > 0 ? trial_id : sweep_id);
@@ -1019,8 +1023,7 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
 }
 
 int store_values_each(struct store *st, int64_t sweep_id,
-                      int (*cb)(void *ud, const struct store_value_row *r), void *ud,
-                      struct err *e)
+                      int (*cb)(void *ud, const struct store_value_row *r), void *ud, struct err *e)
 {
     sqlite3_stmt *s = stmt(st, ST_VALUES);
     sqlite3_bind_int64(s, 1, sweep_id);

@@ -22,13 +22,23 @@
 
 #include "err.h"
 
-struct store;  /* opaque: the connection and its prepared statements */
+struct store; /* opaque: the connection and its prepared statements */
 
 /* Every per-trial metric, in result-column order (SPEC.md "Metrics of a trial"). */
 enum store_metric {
-    SM_TRAIN_LOSS, SM_TRAIN_ACCURACY, SM_VAL_LOSS, SM_VAL_ACCURACY,
-    SM_TEST_LOSS, SM_TEST_ACCURACY, SM_TRAIN_MSE, SM_VAL_MSE, SM_TEST_MSE,
-    SM_EPOCHS_RUN, SM_BEST_EPOCH, SM_SECONDS, SM_DIVERGED,
+    SM_TRAIN_LOSS,
+    SM_TRAIN_ACCURACY,
+    SM_VAL_LOSS,
+    SM_VAL_ACCURACY,
+    SM_TEST_LOSS,
+    SM_TEST_ACCURACY,
+    SM_TRAIN_MSE,
+    SM_VAL_MSE,
+    SM_TEST_MSE,
+    SM_EPOCHS_RUN,
+    SM_BEST_EPOCH,
+    SM_SECONDS,
+    SM_DIVERGED,
     SM_N
 };
 /* Wire and column names of the metrics ("val_accuracy"). */
@@ -38,21 +48,26 @@ int store_metric_index(const char *name);
 
 /* Per-epoch values: the first six curve metrics share SM_ indices; see epoch_cols. */
 enum store_epoch_col {
-    SE_TRAIN_LOSS, SE_TRAIN_ACCURACY, SE_VAL_LOSS, SE_VAL_ACCURACY,
-    SE_TRAIN_MSE, SE_VAL_MSE, SE_SECONDS,
+    SE_TRAIN_LOSS,
+    SE_TRAIN_ACCURACY,
+    SE_VAL_LOSS,
+    SE_VAL_ACCURACY,
+    SE_TRAIN_MSE,
+    SE_VAL_MSE,
+    SE_SECONDS,
     SE_N
 };
 extern const char *const store_epoch_names[SE_N];
 
 struct store_counts {
     int64_t total, queued, running, done, failed, cancelled;
-    double finished;      /* latest trial end once nothing is queued or running, else NaN */
-    double avg_seconds;   /* NaN here; see store_sweep_avg_seconds */
+    double finished;    /* latest trial end once nothing is queued or running, else NaN */
+    double avg_seconds; /* NaN here; see store_sweep_avg_seconds */
 };
 
 struct store_sweep {
     int64_t id;
-    char *name, *metric, *dataset_json, *keys_json, *grid_json;  /* owned */
+    char *name, *metric, *dataset_json, *keys_json, *grid_json; /* owned */
     bool maximize, paused, cancelled;
     int64_t priority;
     double created;
@@ -87,13 +102,13 @@ int store_recover(struct store *st, int max_attempts, int64_t *requeued, int64_t
                   struct err *e);
 
 struct store_new_sweep {
-    const char *name;          /* NULL: "sweep-<id>" */
+    const char *name; /* NULL: "sweep-<id>" */
     const char *grid_json, *dataset_json, *keys_json, *metric;
     bool maximize;
     int64_t priority;
     size_t n_configs;
-    const char *const *params_json;   /* n_configs canonical params texts */
-    const char *const *varying_json;  /* n_configs grid-key texts */
+    const char *const *params_json;  /* n_configs canonical params texts */
+    const char *const *varying_json; /* n_configs grid-key texts */
     size_t n_seeds;
     const int64_t *seeds;
 };
@@ -131,14 +146,13 @@ int store_sweep_ids(struct store *st, int64_t **ids, size_t *n, struct err *e);
 /* Ids of sweeps with queued or running trials, ascending; *ids malloc'ed. */
 int store_active_sweeps(struct store *st, int64_t **ids, size_t *n, struct err *e);
 /* Counts of the whole store (status). */
-int store_global_counts(struct store *st, struct store_counts *c, int64_t *n_sweeps,
-                        struct err *e);
+int store_global_counts(struct store *st, struct store_counts *c, int64_t *n_sweeps, struct err *e);
 
 /* A trial claimed for running: marked 'running', attempts+1, started=now. */
 struct store_claim {
     int64_t trial_id, sweep_id, config_idx, seed;
     int attempt;
-    char *dataset_json, *params_json;  /* owned; store_claim_release */
+    char *dataset_json, *params_json; /* owned; store_claim_release */
 };
 void store_claim_release(struct store_claim *c);
 
@@ -152,8 +166,8 @@ int store_claim_next(struct store *st, struct store_claim *out, struct err *e);
 int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err *e);
 
 /* One epoch row; v has SE_N values (NaN = NULL). */
-int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch,
-                    const double *v, struct err *e);
+int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
+                    struct err *e);
 
 /* The result (v: SM_N values) and state 'done', in one transaction. */
 int store_trial_done(struct store *st, int64_t trial_id, int attempt, const double *v,
@@ -164,8 +178,8 @@ int store_trial_fail(struct store *st, int64_t trial_id, const char *error, stru
  * Back to 'queued' after a crash (count_attempt) or a stop that is not the
  * trial's fault (the attempt is given back).  error records the last reason.
  */
-int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt,
-                        const char *error, struct err *e);
+int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt, const char *error,
+                        struct err *e);
 /* A running trial stopped by cancel: 'cancelled'. */
 int store_trial_cancelled(struct store *st, int64_t trial_id, struct err *e);
 
@@ -191,9 +205,9 @@ struct store_trial_row {
     int64_t id, sweep_id, config_idx, seed;
     const char *state;
     int attempts;
-    long pid;                /* 0 when none */
-    const char *error;       /* NULL when none */
-    double created, started, finished;  /* NaN when unset */
+    long pid;                          /* 0 when none */
+    const char *error;                 /* NULL when none */
+    double created, started, finished; /* NaN when unset */
     bool has_result;
     double v[SM_N];
 };

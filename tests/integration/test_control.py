@@ -43,6 +43,30 @@ with Daemon(workers=2, extra=["--max-attempts", "2", "--kill-grace", "0.5"]) as 
     rows = d.sql("select state, attempts, error from trials where sweep_id=?", (sid,))
     check(rows[0][0] == "failed" and rows[0][1] == 1 and "timeout" in rows[0][2], "max_seconds -> timeout", rows)
 
+    # The daemon's own max_seconds timer: a stopped worker cannot check its clock,
+    # so mlpd sends SIGTERM, then SIGKILL after kill_grace.
+    tg = slow_grid("stuck", epochs=100000)
+    tg["base"]["max_seconds"] = 1.0
+    sid = d.submit(tg)
+    pid = d.until(lambda: running_pids(d, sid), what="a running worker")[0]
+    os.kill(pid, signal.SIGSTOP)
+    s = d.wait_sweep(sid)
+    row = d.sql("select state, attempts, error from trials where sweep_id=?", (sid,))[0]
+    check(row[0] == "failed" and row[1] == 1 and "timeout" in row[2], "a stuck worker is killed at max_seconds", row)
+
+    # Diverged trials (NaN metrics) rank last, and are reported as diverged.
+    dg = tiny_grid("diverge", seeds=2, lrs=(0.1, 1e20))
+    dg["metric"] = "val_loss"
+    sid = d.submit(dg)
+    d.wait_sweep(sid)
+    b = d.ok({"op": "best", "sweep": sid, "top": 2})
+    ranked = [(c["config"]["grid"]["lr"], c["stat"]["n"], c["stat"]["nonfinite"]) for c in b["configs"]]
+    check(ranked == [(0.1, 2, 0), (1e20, 0, 2)] and b["comparison"] is None,
+          "a diverged configuration ranks last with its NaNs counted", ranked)
+    rows = d.ok({"op": "results", "sweep": sid, "trials": True})["rows"]
+    check(sorted(r["diverged"] for r in rows) == [False, False, True, True], "diverged flags in results",
+          [r["diverged"] for r in rows])
+
     # Pause / resume.
     sid = d.submit(slow_grid("pause", seeds=3, lrs=(0.1,), epochs=150))
     d.until(lambda: show(d, sid)["running"] >= 1, what="a running trial")

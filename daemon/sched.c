@@ -21,6 +21,8 @@
 
 enum { STOP_CANCEL = 1, STOP_REQUEUE = 2 };
 
+#define SCHED_RETRY_MS 5000 /* back-off when the queue cannot be served */
+
 struct slot {
     struct sched *s;
     struct spawn *sp; /* NULL when free */
@@ -37,6 +39,7 @@ struct sched {
     void (*idle)(void *ud);
     void *idle_ud;
     struct slot *slots; /* o.slots entries */
+    uv_timer_t retry;   /* re-kick after the queue could not be served (no worker, no disk) */
 };
 
 struct sched *sched_new(uv_loop_t *loop, struct store *st, const struct sched_opts *o)
@@ -52,6 +55,8 @@ struct sched *sched_new(uv_loop_t *loop, struct store *st, const struct sched_op
     s->loop = loop;
     s->st = st;
     s->o = *o;
+    uv_timer_init(loop, &s->retry);
+    s->retry.data = s;
     for (int i = 0; i < o->slots; i++)
         s->slots[i].s = s;
     return s;
@@ -190,6 +195,17 @@ static double params_max_seconds(const char *params_json)
     return isnan(v) || v <= 0 ? 0 : v;
 }
 
+static void on_retry(uv_timer_t *t)
+{
+    sched_kick(t->data);
+}
+
+static void retry_later(struct sched *s)
+{
+    if (!uv_is_active((uv_handle_t *)&s->retry))
+        uv_timer_start(&s->retry, on_retry, SCHED_RETRY_MS, 0);
+}
+
 void sched_kick(struct sched *s)
 {
     if (s->kicking)
@@ -202,8 +218,10 @@ void sched_kick(struct sched *s)
         struct store_claim c;
         struct err e = ERR_INIT;
         int rc = store_claim_next(s->st, &c, &e);
-        if (rc < 0)
-            log_error("scheduler: %s", e.msg);
+        if (rc < 0) {
+            log_error("scheduler: %s; retrying in %d s", e.msg, SCHED_RETRY_MS / 1000);
+            retry_later(s);
+        }
         if (rc <= 0)
             break;
         char *spec = spec_line(&c);
@@ -223,11 +241,17 @@ void sched_kick(struct sched *s)
                      (long long)c.trial_id, (long long)c.sweep_id, (long long)c.config_idx,
                      (long long)c.seed, c.attempt, spawn_pid(sl->sp));
         } else {
-            log_error("trial %lld: %s", (long long)c.trial_id, msg);
-            if (store_trial_fail(s->st, c.trial_id, msg, &e) < 0)
+            /* Not the trial's fault (the worker cannot be started): keep it queued,
+             * attempt given back, and try again later instead of failing the queue. */
+            log_error("trial %lld: %s; retrying in %d s", (long long)c.trial_id, msg,
+                      SCHED_RETRY_MS / 1000);
+            if (store_trial_requeue(s->st, c.trial_id, false, msg, &e) < 0)
                 log_error("trial %lld: %s", (long long)c.trial_id, e.msg);
             sl->trial_id = sl->sweep_id = 0;
-            i--; /* this slot is still free */
+            notify(s, c.sweep_id);
+            store_claim_release(&c);
+            retry_later(s);
+            break;
         }
         notify(s, c.sweep_id);
         store_claim_release(&c);
@@ -250,6 +274,7 @@ int sched_cancel_sweep(struct sched *s, int64_t sweep_id)
 void sched_drain(struct sched *s, bool now, void (*idle)(void *ud), void *ud)
 {
     s->draining = true;
+    uv_timer_stop(&s->retry);
     s->idle = idle;
     s->idle_ud = ud;
     if (now)

@@ -32,7 +32,10 @@ struct sched_opts {
 /* A scheduler over st (borrowed).  NULL on ENOMEM. */
 struct sched *sched_new(uv_loop_t *loop, struct store *st, const struct sched_opts *o);
 
-/* Free it; every slot must be idle (see sched_drain). */
+/*
+ * Free it; every slot must be idle (see sched_drain) and its timer handle
+ * closed (main closes every handle with uv_walk and runs the loop first).
+ */
 void sched_free(struct sched *s);
 
 /* Start queued trials while slots are free (no-op while draining). */

@@ -41,6 +41,7 @@ struct client {
     int n_closed; /* handles closed, of 2 */
     int jobs;     /* queries running on the thread pool for this client */
     bool closing;
+    bool flushing; /* shutdown requested: nothing more is sent or read */
     bool reading;
     bool doomed;         /* refused an oversize line: close once it has ended */
     bool refused;        /* another uid: error sent, close after its first line */
@@ -117,8 +118,10 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 /* Close after what was written has been delivered. */
 static void client_close_after_flush(struct client *c)
 {
-    if (c->closing)
+    if (c->closing || c->flushing)
         return;
+    c->flushing = true;
+    uv_timer_stop(&c->timer);
     if (c->reading) {
         uv_read_stop((uv_stream_t *)&c->pipe);
         c->reading = false;
@@ -142,10 +145,57 @@ static void on_written(uv_write_t *req, int status)
         client_close(c);
 }
 
+/*
+ * Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there are
+ * not valid UTF-8 (overlongs, surrogates and code points past U+10FFFF included).
+ */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+    if (n == 0 || n > left || c > 0xF4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) || (c == 0xF0 && p[1] < 0x90) ||
+        (c == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+static bool utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* Replace every byte that is not part of valid UTF-8 with '?', in place. */
+static void utf8_scrub(char *s, size_t n)
+{
+    unsigned char *p = (unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(p + i, n - i);
+        if (k == 0) {
+            p[i++] = '?';
+            continue;
+        }
+        i += k;
+    }
+}
+
 /* Send n bytes of text (a line without its newline). */
 static void client_send_text(struct client *c, const char *text, size_t n)
 {
-    if (c->closing)
+    if (c->closing || c->flushing)
         return;
     struct wbuf *w = malloc(sizeof *w + n + 1);
     if (!w) {
@@ -154,6 +204,10 @@ static void client_send_text(struct client *c, const char *text, size_t n)
     }
     memcpy(w->data, text, n);
     w->data[n] = '\n';
+    /* Strings from workers or stored names could hold bytes that are not UTF-8:
+     * never let them make a response line invalid JSON text. */
+    if (!utf8_valid(w->data, n))
+        utf8_scrub(w->data, n);
     w->req.data = c;
     uv_buf_t b = uv_buf_init(w->data, (unsigned)(n + 1));
     if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) != 0) {
@@ -170,7 +224,7 @@ static void client_send_text(struct client *c, const char *text, size_t n)
 /* Send one JSON value as a line.  The client is dropped when it falls too far behind. */
 static void client_send(struct client *c, const cJSON *v)
 {
-    if (c->closing)
+    if (c->closing || c->flushing)
         return;
     char *text = json_line(v);
     if (!text) {
@@ -387,6 +441,11 @@ static bool start_job(struct client *c, const struct op *op, cJSON *req, cJSON *
 static bool handle_line(struct client *c, const char *line, size_t len)
 {
     struct err e = ERR_INIT;
+    if (!utf8_valid(line, len)) {
+        err_set(&e, MLP_EINVALID_REQUEST, NULL, "a request must be UTF-8 text (RFC 8259)");
+        send_error(c, &e);
+        return true;
+    }
     cJSON *req = cJSON_ParseWithLength(line, len);
     if (!req) {
         err_set(&e, MLP_EINVALID_REQUEST, NULL, "not valid JSON (or nested deeper than %d levels)",
@@ -439,7 +498,7 @@ static void client_process(struct client *c)
 {
     char *line;
     size_t len;
-    if (c->doomed || c->refused)
+    if (c->doomed || c->refused || c->flushing)
         return;
     while (!c->closing && c->mode == CM_IDLE && line_buf_next(&c->lb, &line, &len) == 1)
         if (!handle_line(c, line, len))

@@ -69,6 +69,8 @@ with Daemon(workers=1) as d:
         (b'{"op": "submit", "grid": "x"}\n', "invalid_request", "grid"),
         (b"[" * 5000 + b"]" * 5000 + b"\n", "invalid_request", None),
         (bytes(range(256)).replace(b"\n", b"") + b"\n", "invalid_request", None),
+        (b'{"op": "st\xffatus"}\n', "invalid_request", None),
+        (b'{"op": "submit", "name": "\xc3\x28", "grid": {}}\n', "invalid_request", None),
         (b'{"op": "status", "extra": {"ignored": true}}\n', None, None),
     ]
     c.send_raw(b"".join(x[0] for x in cases))  # pipelined

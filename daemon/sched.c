@@ -40,6 +40,8 @@ struct sched {
     void *idle_ud;
     struct slot *slots; /* o.slots entries */
     uv_timer_t retry;   /* re-kick after the queue could not be served (no worker, no disk) */
+    int64_t *orphans;   /* trials left 'running' because no write succeeded (full disk) */
+    size_t n_orphans, cap_orphans;
 };
 
 struct sched *sched_new(uv_loop_t *loop, struct store *st, const struct sched_opts *o)
@@ -66,6 +68,7 @@ void sched_free(struct sched *s)
 {
     if (!s)
         return;
+    free(s->orphans);
     free(s->slots);
     free(s);
 }
@@ -123,6 +126,35 @@ static void on_epoch(void *ud, const cJSON *ev)
         log_error("trial %lld: %s", (long long)sl->trial_id, e.msg);
 }
 
+static void retry_later(struct sched *s);
+
+static void add_orphan(struct sched *s, int64_t tid)
+{
+    if (s->n_orphans == s->cap_orphans) {
+        size_t cap = s->cap_orphans ? 2 * s->cap_orphans : 8;
+        int64_t *p = realloc(s->orphans, cap * sizeof *p);
+        if (!p)
+            return; /* start-up recovery will re-queue it */
+        s->orphans = p;
+        s->cap_orphans = cap;
+    }
+    s->orphans[s->n_orphans++] = tid;
+}
+
+/* Re-queue trials whose end could not be written before; false if some still fail. */
+static bool requeue_orphans(struct sched *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_orphans; i++) {
+        struct err e = ERR_INIT;
+        if (store_trial_requeue(s->st, s->orphans[i], false, "re-queued after a storage error",
+                                &e) < 0)
+            s->orphans[k++] = s->orphans[i];
+    }
+    s->n_orphans = k;
+    return k == 0;
+}
+
 static void on_done(void *ud, const struct spawn_outcome *o)
 {
     struct slot *sl = ud;
@@ -166,8 +198,17 @@ static void on_done(void *ud, const struct spawn_outcome *o)
         log_info("trial %lld stopped", (long long)tid);
         break;
     }
-    if (rc < 0)
+    if (rc < 0) {
+        /* E.g. a full disk: leave the trial to run again rather than stuck 'running'
+         * (if even that cannot be written, start-up recovery re-queues it). */
         log_error("trial %lld: recording its outcome failed: %s", (long long)tid, e.msg);
+        if (store_trial_requeue(s->st, tid, false, e.msg, &e) < 0) {
+            log_error("trial %lld: re-queueing failed too: %s; trying again later", (long long)tid,
+                      e.msg);
+            add_orphan(s, tid);
+        }
+        retry_later(s);
+    }
     int64_t sweep = sl->sweep_id;
     sl->sp = NULL;
     sl->trial_id = sl->sweep_id = 0;
@@ -197,7 +238,10 @@ static double params_max_seconds(const char *params_json)
 
 static void on_retry(uv_timer_t *t)
 {
-    sched_kick(t->data);
+    struct sched *s = t->data;
+    if (!requeue_orphans(s))
+        retry_later(s);
+    sched_kick(s);
 }
 
 static void retry_later(struct sched *s)

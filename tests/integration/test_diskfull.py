@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""The database on a full filesystem: mlpd keeps running, loses nothing that
+was committed, and carries on by itself once space is back.  Needs root to
+mount a small tmpfs; otherwise skipped (exit 77)."""
+import os
+import subprocess
+import sys
+import tempfile
+
+from harness import Daemon, check, done
+
+if os.geteuid() != 0:
+    print("skip: needs root to mount a tmpfs")
+    sys.exit(77)
+mnt = tempfile.mkdtemp(prefix="mlpd-full-")
+if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt]).returncode != 0:
+    os.rmdir(mnt)
+    print("skip: cannot mount a tmpfs here")
+    sys.exit(77)
+try:
+    home = os.path.join(mnt, "home")
+    os.mkdir(home, 0o700)
+    with Daemon(workers=2, home=home) as d:
+        d.start()
+        sid = d.submit({"name": "full", "dataset": {"name": "xor", "n": 64}, "seeds": 200,
+                        "base": {"epochs": 20, "hidden": [4]}})
+        d.until(lambda: d.sql("select count(*) from results")[0][0] >= 20, what="some results")
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+            except OSError:
+                pass
+        # While the disk is full: queries still answer, submits fail with a storage error.
+        # (60,000 trials need more than any reusable space left in the WAL file.)
+        r = d.call({"op": "submit", "grid": {"dataset": "xor", "seeds": 60000}, "base_dir": home})
+        check(not r["ok"] and r["error"]["code"] == "storage", "a submit on a full disk is a storage error", r)
+        check(d.call({"op": "status"})["ok"], "status answers on a full disk")
+        os.unlink(filler)
+        s = d.wait_sweep(sid, timeout=60)
+        check(s["state"] == "done" and s["done"] == 200, "the sweep finishes once space is back", s)
+        n = d.sql("select count(*), count(distinct trial_id) from results")[0]
+        check(n == (200, 200), "every trial recorded exactly once", n)
+        check(d.sql("pragma integrity_check")[0][0] == "ok", "integrity_check ok")
+        check(d.sql("select count(*) from sweeps")[0][0] == 1, "the failed submit left nothing behind")
+        check(d.proc.poll() is None, "mlpd kept running")
+finally:
+    subprocess.run(["umount", "-l", mnt])
+    os.rmdir(mnt)
+done()

@@ -74,7 +74,7 @@ grep -q 'bench/fann_bench:' "$BUILD/build.ninja" && TARGETS="$TARGETS bench/fann
 for t in $TARGETS; do
     log="$OUT/ninja-$(basename "$t").log"
     ninja -C "$BUILD" -j1 "$t" >"$log" 2>&1 \
-        || { tail -20 "$log" >&2; note "building $t failed: $(grep -m1 -E 'error|undefined' "$log" | cut -c1-160)"; }
+        || { tail -20 "$log" >&2; note "building $t failed (an existing binary, if any, is measured): $(grep -m1 -E 'error|undefined' "$log" | cut -c1-160)"; }
 done
 WORKER="$BUILD/worker/mlp-worker"
 GEMM="$BUILD/bench/gemm"
@@ -84,7 +84,7 @@ FANN="$BUILD/bench/fann_bench"
 [ -x "$WORKER" ] || note "mlpsweep skipped: mlp-worker was not built"
 
 # ---- configurations --------------------------------------------------------
-# id net batch epochs runs
+# id net batch lr epochs runs
 if [ $QUICK = 1 ]; then
     EA=${BENCH_EPOCHS:-2}; RA=${BENCH_RUNS:-1}; EC=1; RC=1
 else

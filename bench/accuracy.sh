@@ -58,6 +58,7 @@ for name in ("mlpsweep", "pytorch"):
 d = stats["mlpsweep"][0] - stats["pytorch"][0]
 sed = math.hypot(stats["mlpsweep"][1], stats["pytorch"][1])
 verdict = "equal within 2 SE" if abs(d) <= 2 * sed else "NOT equal within 2 SE"
+print("## Accuracy: mlpsweep vs PyTorch, same recipe\n")
 print(f"Test accuracy on Fashion-MNIST, {net}, batch {batch}, lr {lr}, {epochs} epochs, "
       f"seeds 1..{seeds} (`bench/accuracy.sh {seeds} {net} {batch} {lr} {epochs}`):\n")
 print("| implementation | seeds | mean ± SE | per seed |\n|---|---:|---:|---|")

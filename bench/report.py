@@ -144,7 +144,7 @@ def table(outdir, results_md):
                               f"(target ≤ {limit:.2f})")
     with open(os.path.join(outdir, "facts.md")) as fh:
         facts = fh.read().rstrip()
-    body = "\n".join(rows) + "\n\nRatios of the medians against the targets of issue 6 " + \
+    body = "## Training: seconds per epoch and test accuracy\n\n" + "\n".join(rows) + "\n\nRatios of the medians against the targets of issue 6 " + \
         "(the ratio of the fastest epochs is less sensitive to other load on the machine):\n\n" + \
         "\n".join(checks) + "\n\n" + facts + "\n"
     print(body)

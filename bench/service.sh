@@ -242,6 +242,8 @@ else
 fi
 
 {
+    echo "## Service"
+    echo
     echo "Service figures, measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`bench/service.sh$( [ $QUICK = 1 ] && echo ' --quick')\`" \
          "(commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)), $(nproc --all) CPUs," \
          "load average at the end $(cut -d' ' -f1-3 /proc/loadavg):"

@@ -30,7 +30,8 @@
 
 #define CLIENT_MAX_BUFFERED (1u << 20) /* parked client: stop reading past this */
 #define WATCH_INTERVAL_MS 500          /* at most two watch events per second */
-#define DOOMED_MAX_BYTES (256u << 20)  /* rest of an oversize line we swallow before closing */
+#define DOOMED_MAX_BYTES (16u << 20)   /* rest of an oversize line we swallow before closing */
+#define DOOMED_MAX_MS 1000             /* ... or for this long, whichever comes first */
 
 enum client_mode { CM_IDLE, CM_WAIT, CM_WATCH, CM_JOB };
 
@@ -67,6 +68,7 @@ struct server {
 
 static void client_process(struct client *c);
 static void on_listener_closed(uv_handle_t *h);
+static void on_refused_timer(uv_timer_t *t);
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 /* Clients and the server ---------------------------------------------------------- */
@@ -437,16 +439,47 @@ static bool start_job(struct client *c, const struct op *op, cJSON *req, cJSON *
     return true;
 }
 
+/*
+ * C strings end at NUL, so a "\u0000" escape would silently cut a string
+ * ("status\u0000x" would read as "status").  Turn each such escape inside a
+ * string into "\ufffd" (the replacement character) in place: same length.
+ */
+static void nul_escapes_to_fffd(char *s, size_t n)
+{
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!in_str) {
+            in_str = s[i] == '"';
+            continue;
+        }
+        if (s[i] == '"') {
+            in_str = false;
+        } else if (s[i] == '\\' && i + 1 < n) {
+            if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+                memcpy(s + i + 2, "fffd", 4);
+            i++; /* skip the escaped character */
+        }
+    }
+}
+
 /* Handle one request line; true when the client may go on with the next line. */
-static bool handle_line(struct client *c, const char *line, size_t len)
+static bool handle_line(struct client *c, char *line, size_t len)
 {
     struct err e = ERR_INIT;
+    if (memchr(line, '\0', len)) {
+        err_set(&e, MLP_EINVALID_REQUEST, NULL, "a request line may not contain NUL bytes");
+        send_error(c, &e);
+        return true;
+    }
     if (!utf8_valid(line, len)) {
         err_set(&e, MLP_EINVALID_REQUEST, NULL, "a request must be UTF-8 text (RFC 8259)");
         send_error(c, &e);
         return true;
     }
-    cJSON *req = cJSON_ParseWithLength(line, len);
+    nul_escapes_to_fffd(line, len);
+    /* The whole line must be one JSON value: trailing text is an error.  line_buf
+     * NUL-terminates lines, so len + 1 bytes lets cJSON check the end. */
+    cJSON *req = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
     if (!req) {
         err_set(&e, MLP_EINVALID_REQUEST, NULL, "not valid JSON (or nested deeper than %d levels)",
                 CJSON_NESTING_LIMIT);
@@ -550,6 +583,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         uv_timer_stop(&c->timer);
         if (!c->lb.discarding)
             client_close_after_flush(c);
+        else
+            uv_timer_start(&c->timer, on_refused_timer, DOOMED_MAX_MS, 0);
         return;
     }
     if (c->mode == CM_IDLE)

@@ -71,6 +71,9 @@ with Daemon(workers=1) as d:
         (bytes(range(256)).replace(b"\n", b"") + b"\n", "invalid_request", None),
         (b'{"op": "st\xffatus"}\n', "invalid_request", None),
         (b'{"op": "submit", "name": "\xc3\x28", "grid": {}}\n', "invalid_request", None),
+        (b'{"op": "status"}}\n', "invalid_request", None),
+        (b'{"op": "status"}\0trailing\n', "invalid_request", None),
+        (b'{"op": "status\\u0000"}\n', "unknown_op", "op"),
         (b'{"op": "status", "extra": {"ignored": true}}\n', None, None),
     ]
     c.send_raw(b"".join(x[0] for x in cases))  # pipelined

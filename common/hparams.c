@@ -185,7 +185,7 @@ static int hp__set_layers(struct hparams *hp, const struct hp_row *r, const cJSO
     const cJSON *it;
     cJSON_ArrayForEach(it, val)
     {
-        double d;
+        double d = 0;
         snprintf(sub, sizeof sub, "%s[%d]", path, i);
         if (hp__number(it, HPK_INT, r->min, r->max, true, true, false, sub, &d, e) < 0)
             return MLP_EINVALID_SPEC;

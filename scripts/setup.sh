@@ -53,7 +53,7 @@ fi
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   say "configuring $BUILD"
-  meson setup "$BUILD" "$ROOT" --buildtype=release >/dev/null
+  meson setup "$BUILD" "$ROOT" >/dev/null
 fi
 say "building"
 ninja -C "$BUILD" >/dev/null

@@ -62,6 +62,22 @@ PY
 n=$((n + 50))
 echo "raw connection of the other uid: $raw"
 check "50 pipelined requests of the other uid: one refusal line, then close" grep -q '^1 line(s):.*permission' <<<"$raw"
+# A client that writes its request a moment after connecting (as any client
+# may): it must still receive the refusal, not a broken pipe.
+slow=$(as_user "$PY" - "$SOCK" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+time.sleep(0.3)
+try:
+    s.sendall(b'{"op":"status"}\n')
+    print(s.recv(65536).decode(errors="replace").strip())
+except OSError as e:
+    print("error:", e)
+PY
+)
+n=$((n + 1))
+echo "other uid, request sent 0.3 s after connect: $slow"
+check "other uid, request sent 0.3 s after connect: gets the permission error" grep -q permission <<<"$slow"
 if [ -x "$REL_BUILD/cli/mlpctl" ]; then
     out=$(as_user "$REL_BUILD/cli/mlpctl" --socket "$SOCK" status 2>&1); rc=$?
     n=$((n + 1))

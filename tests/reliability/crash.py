@@ -9,6 +9,8 @@
    Then, in the database: every trial done exactly once, one result row per
    trial of its last attempt, epoch rows of that attempt only (1..epochs_run),
    PRAGMA integrity_check = ok.
+   Also three SIGKILLs during the submit of a 20,000-trial sweep: after the
+   restart the sweep exists with all its trials or not at all.
 2. SIGKILL of a running worker: the trial is retried and succeeds (attempts 2).
 3. A configuration that always crashes (SIGSEGV, see worker-wrapper.sh):
    failed after max_attempts with the signal in its reason; the other
@@ -86,6 +88,31 @@ def kill_sweep(rng, d):
     return sid
 
 
+def submit_kill(rng, d):
+    """SIGKILL during a 20,000-trial submit: after restart the sweep exists whole or not at all."""
+    outcomes = []
+    for k in range(3):
+        name = "atomic-%d" % k
+        grid = rlib.xor_grid(name, 100, {"lr": [round(0.001 * (i + 1), 3) for i in range(200)]})
+        c = d.client(10)
+        c.send({"op": "submit", "grid": grid})
+        time.sleep(rng.uniform(0.005, 0.12))
+        left = d.kill9()
+        c.close()
+        check(not left, "no worker survives a kill during submit")
+        d.start()
+        rows = d.sql("SELECT s.id, count(t.id) FROM sweeps s LEFT JOIN trials t ON "
+                     "t.sweep_id = s.id WHERE s.name = ? GROUP BY s.id", (name,))
+        check(rows == [] or (len(rows) == 1 and rows[0][1] == 20000),
+              "kill %d during submit: sweep %s all-or-nothing (%s)" % (k + 1, name, rows))
+        if rows:
+            d.call({"op": "cancel", "sweep": rows[0][0]})
+            rlib.check_store(d, [rows[0][0]], expect_done=False)
+        outcomes.append("stored whole" if rows else "absent")
+    print("TABLE|daemon SIGKILL during a 20,000-trial submit|3|sweep %s; never partial|0|0" %
+          "/".join(outcomes))
+
+
 def worker_kill(d):
     grid = rlib.xor_grid("worker-kill", 2, {"lr": [0.0444]})
     r = d.call({"op": "submit", "grid": grid})
@@ -156,6 +183,7 @@ def main():
     d = rlib.Daemon(os.path.join(t, "home"), workers=2, worker=rlib.WRAPPER)
     d.start()
     kill_sweep(rng, d)
+    submit_kill(rng, d)
     worker_kill(d)
     always_crash(d)
     hang(d)

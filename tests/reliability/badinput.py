@@ -251,8 +251,10 @@ def main():
     hog.close()
     check(bool(lat) and max(lat) < 5, "status answered while a client floods without reading "
           "(%d calls, max %.3f s)" % (len(lat), max(lat) if lat else -1))
-    check(peak < 300, "daemon peak RSS stays bounded: %d MiB (%d requests of %d-byte answers "
-          "sent; %s)" % (peak, sent[0], one, how[0]))
+    # ASan's shadow memory and quarantine inflate RSS several times over.
+    cap = 1024 if os.environ.get("MLP_TEST_SANITIZED") == "1" else 300
+    check(peak < cap, "daemon peak RSS stays bounded (< %d): %d MiB (%d requests of %d-byte answers "
+          "sent; %s)" % (cap, peak, sent[0], one, how[0]))
     row("client sends %d requests (%d-byte answers), never reads" % (sent[0], one), 1,
         "others served (max status latency %.3f s); %s; peak RSS %d MiB"
         % (max(lat) if lat else -1, how[0], peak))

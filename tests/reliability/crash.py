@@ -176,6 +176,37 @@ def hang(d):
     return w
 
 
+def shutdown_now_and_second_daemon(d):
+    """shutdown --now mid-sweep re-queues without counting the attempt; a second
+    mlpd on the same state dir refuses to start while the first runs."""
+    import subprocess
+    r = subprocess.run(d.args, env=d.env, capture_output=True, text=True, timeout=20)
+    check(r.returncode != 0 and "already running" in (r.stdout + r.stderr),
+          "a second mlpd on the same state dir refuses: exit %d, %r" %
+          (r.returncode, (r.stdout + r.stderr).strip()[-90:]))
+    check(d.call({"op": "status"})["ok"], "the first daemon is unaffected")
+    grid = rlib.xor_grid("now", 3, {"lr": [0.0444]})
+    sid = d.call({"op": "submit", "grid": grid})["sweep"]["id"]
+    t0 = time.time()
+    while time.time() - t0 < 10 and d.call({"op": "status"})["trials"]["running"] < 2:
+        time.sleep(0.02)
+    pid = d.pid
+    rc = d.stop()
+    check(rc == 0, "shutdown --now with 2 trials running exits 0 (%s)" % rc)
+    check(not rlib.worker_pids(pid), "shutdown --now leaves no worker behind")
+    rows = d.sql("SELECT state, attempts FROM trials WHERE sweep_id = ?", (sid,))
+    check(all(st == "queued" and a == 0 for st, a in rows),
+          "stopped trials are queued again, attempt not counted: %s" % rows)
+    d.start()
+    w = d.wait_sweep(sid)
+    check(w["sweep"]["state"] == "done", "after the restart the sweep completes")
+    rlib.check_store(d, [sid])
+    print("TABLE|shutdown --now with trials running, restart|1|workers stopped, trials "
+          "re-queued (attempt not counted), done after restart|0|0")
+    print("TABLE|second mlpd on the same state dir|1|refused: %s|0|0" %
+          (r.stdout + r.stderr).strip().splitlines()[-1][:80])
+
+
 def main():
     print("RELIABILITY_SEED=%d" % SEED, flush=True)
     rng = random.Random(SEED)
@@ -187,6 +218,7 @@ def main():
     worker_kill(d)
     always_crash(d)
     hang(d)
+    shutdown_now_and_second_daemon(d)
     pid = d.pid
     rc = d.stop()
     check(rc == 0, "mlpd exits 0 on shutdown (%s)" % rc)

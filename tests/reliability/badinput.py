@@ -311,9 +311,29 @@ def main():
         check(c.get("ok"), "forced sweep cancelled")
     row("same grid with force", 1, "accepted: 100001 trials queued (then cancelled)")
 
+    # 12. A worker whose output is garbage: malformed events, out-of-range epoch
+    #     numbers and metrics, bytes that are not UTF-8 (worker-wrapper.sh, lr 0.0333).
+    bog = d.call({"op": "submit", "grid": rlib.xor_grid("bogus-worker", 2, {"lr": [0.0333]})})
+    check(bog.get("ok"), "bogus-worker sweep submitted")
+    bid = bog["sweep"]["id"]
+    w = d.wait_sweep(bid, timeout=60)
+    st = d.sql("SELECT id, state, attempts, error FROM trials WHERE sweep_id = ?", (bid,))
+    check(w.get("ok") and w["sweep"]["state"] in ("done", "failed"),
+          "a worker printing garbage ends its trials (%s: %s)" %
+          (w.get("sweep", {}).get("state"), st))
+    answers = [d.call({"op": "trial", "id": st[0][0]}), d.call({"op": "results", "sweep": bid,
+                                                                 "trials": True, "curves": True}),
+               d.call({"op": "best", "sweep": bid}), d.call({"op": "show", "sweep": bid})]
+    check(all(a.get("ok") is not None for a in answers), "queries on those trials answer: %s" %
+          [code(a) for a in answers])
+    row("worker prints malformed/out-of-range events and non-UTF-8 bytes", len(st),
+        "trials %s; queries answer (%s)" % ("/".join(sorted({x[1] for x in st})),
+                                             "/".join(code(a) for a in answers)))
+    alive(d, "a worker printing garbage")
+
     # Nothing bad was queued; the store is intact.
     n_sweeps = d.sql("SELECT count(*) FROM sweeps")[0][0]
-    check(n_sweeps == 2, "only the two real sweeps exist (%d)" % n_sweeps)
+    check(n_sweeps == 3, "only the three real sweeps exist (%d)" % n_sweeps)
     rlib.check_store(d, [sid])
     rc = d.stop()
     check(rc == 0, "mlpd exits 0 after all of it (%s)" % rc)

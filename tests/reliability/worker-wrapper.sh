@@ -8,6 +8,8 @@
 #   lr 0.0666  hang: sleeps forever (dies with the daemon: PDEATHSIG via prctl)
 #   lr 0.0555  spew: writes ~4 MiB to stderr, then runs the real worker
 #   lr 0.0444  slow: sleeps $MLP_SLOW_SECONDS (default 1.5) first, then runs it
+#   lr 0.0333  bogus: prints malformed and out-of-range events, then a result
+#              with absurd values, and exits 0 (a buggy or hostile worker)
 ulimit -c 0
 spec=$(cat)
 pdeath_exec='import ctypes, os, sys, time
@@ -26,5 +28,16 @@ case "$spec" in
     head -c 4194304 /dev/zero | tr '\0' 'x' | fold -w 100 >&2 ;;
 *'"lr":0.0444'*)
     exec python3 -c "$pdeath_exec" "${MLP_SLOW_SECONDS:-1.5}" "$MLP_REAL_WORKER" <<<"$spec" ;;
+*'"lr":0.0333'*)
+    printf '%s\n' '{"event":"epoch","epoch":1e300,"train_loss":"x"}' \
+        '{"event":"epoch","epoch":-9e18,"val_loss":1e400}' '{"event":"epoch","epoch":-1}' \
+        '{"event":"epoch","epoch":9223372036854775807,"seconds":-1}' '{"event":"epoch"}' \
+        '{"event":"epoch","epoch":1,"train_loss":null,"val_accuracy":[1]}' \
+        '{"event":"epoch","epoch":2.5}' '{"event":7}' '{"event":"nope"}' 'not json' \
+        '{"event":"error","code":5,"message":{"a":1}}' \
+        '{"event":"result","epochs_run":1e300,"best_epoch":-1e300,"diverged":"yes","seconds":1e400,"val_accuracy":"high","train_loss":-0.0}'
+    printf '\377\376 bytes that are not UTF-8 \000 on stdout\n'
+    printf 'stderr: \377\376\000 not UTF-8 either\n' >&2
+    exit 0 ;;
 esac
 exec "$MLP_REAL_WORKER" <<<"$spec"

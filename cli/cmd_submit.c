@@ -281,7 +281,12 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         cJSON_AddItemToObject(req, "grid", doc);
         doc = NULL;
         cJSON_AddStringToObject(req, "base_dir", base_dir);
-        cJSON_AddStringToObject(req, "name", sweep_name);
+        /* Only --name is binding; otherwise mlpd derives a free name from the
+           grid's "name" or the file's base name (adding -2, -3, ...). */
+        if (name)
+            cJSON_AddStringToObject(req, "name", name);
+        else
+            cJSON_AddStringToObject(req, "default_name", default_name);
         if (have_priority)
             cJSON_AddNumberToObject(req, "priority", (double)priority);
         if (dry_run)

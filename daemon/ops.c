@@ -647,6 +647,37 @@ static bool name_ok(const char *name, struct err *e)
     return true;
 }
 
+/*
+ * A free sweep name derived from base: base itself, else base-2, base-3, ...
+ * An all-digit base (a file called 001.json) gets a "sweep-" prefix so it
+ * cannot read as an id.  Over-long bases are cut to leave room for the suffix.
+ */
+static int unique_name(struct mlpd *d, const char *base, char *out, size_t n, struct err *e)
+{
+    char stem[NAME_MAX_LEN + 1];
+    bool digits = *base != 0;
+    for (const char *p = base; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            digits = false;
+    snprintf(stem, sizeof stem, "%s%.*s", digits ? "sweep-" : "", NAME_MAX_LEN - 16, base);
+    for (int k = 1; k < 1000000; k++) {
+        if (k == 1)
+            snprintf(out, n, "%s", stem);
+        else
+            snprintf(out, n, "%s-%d", stem, k);
+        int64_t id;
+        struct err tmp = ERR_INIT;
+        int rc = store_sweep_by_name(d->st, out, &id, &tmp);
+        if (rc == MLP_ENOT_FOUND)
+            return 0;
+        if (rc < 0) {
+            *e = tmp;
+            return rc;
+        }
+    }
+    return err_set(e, MLP_ECONFLICT, "name", "no free name derived from \"%s\"", base);
+}
+
 static cJSON *first_configs(const struct grid *g)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -698,11 +729,22 @@ static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
             snprintf(e->path, sizeof e->path, "dataset");
         goto out;
     }
+    /*
+     * An explicit name (--name) must be free; a derived one (the grid's "name",
+     * else the client's default: the file's base name) is made unique with a
+     * "-2", "-3", ... suffix, so submitting the same file twice just works.
+     */
     const char *name = NULL;
-    if (cJSON_IsString(nm))
+    char derived[NAME_MAX_LEN + 32];
+    const cJSON *dn = json_get(req, "default_name");
+    if (cJSON_IsString(nm)) {
         name = nm->valuestring;
-    else if (cJSON_IsString(json_get(doc, "name")))
-        name = grid_name(g);
+    } else if (cJSON_IsString(json_get(doc, "name")) || cJSON_IsString(dn)) {
+        const char *base = cJSON_IsString(json_get(doc, "name")) ? grid_name(g) : dn->valuestring;
+        if ((rc = unique_name(d, base, derived, sizeof derived, e)) < 0)
+            goto out;
+        name = derived;
+    }
     if (name && !name_ok(name, e)) {
         rc = e->code;
         goto out;
@@ -817,8 +859,8 @@ static int op_show(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
     int rc;
     if ((rc = load_sweep(d, req, &sw, e)) < 0)
         return rc;
-    int m;
-    bool maximize;
+    int m = 0;
+    bool maximize = true;
     if ((rc = query_metric(req, &sw, &m, &maximize, e)) < 0)
         goto out;
     if ((rc = agg_load(d, sw.id, &a, e)) < 0 || (rc = cfgs_load(d, sw.id, 0, &cf, e)) < 0 ||
@@ -974,8 +1016,8 @@ static int op_best(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
         return err_set(e, MLP_EINVALID_REQUEST, "min_seeds", "min_seeds must be >= 0");
     if ((rc = load_sweep(d, req, &sw, e)) < 0)
         return rc;
-    int m;
-    bool maximize;
+    int m = 0;
+    bool maximize = true;
     if ((rc = query_metric(req, &sw, &m, &maximize, e)) < 0)
         goto out;
     if ((rc = agg_load(d, sw.id, &a, e)) < 0 ||
@@ -1384,6 +1426,7 @@ const struct op ops_table[] = {
      .fields = {{"grid", OT_OBJ, true},
                 {"base_dir", OT_STR, false},
                 {"name", OT_STR, false},
+                {"default_name", OT_STR, false},
                 {"priority", OT_INT, false},
                 {"dry_run", OT_BOOL, false},
                 {"force", OT_BOOL, false}}},

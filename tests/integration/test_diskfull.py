@@ -26,7 +26,8 @@ try:
                         "base": {"epochs": 20, "hidden": [4]}})
         d.until(lambda: d.sql("select count(*) from results")[0][0] >= 20, what="some results")
         filler = os.path.join(mnt, "filler")
-        with open(filler, "wb") as f:
+        # Unbuffered: a buffered file would raise ENOSPC again when it flushes on close.
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)

@@ -42,15 +42,21 @@ with Daemon(workers=1) as d:
           "nothing stored after invalid grids")
 
     sid = d.submit(tiny_grid("dup", seeds=1))
+    r = d.call({"op": "submit", "grid": tiny_grid("dup"), "base_dir": d.home, "name": "dup"})
+    check(not r["ok"] and r["error"]["code"] == "conflict" and r["error"]["path"] == "name",
+          "an explicit name that is taken", r)
     r = d.call({"op": "submit", "grid": tiny_grid("dup"), "base_dir": d.home})
-    check(not r["ok"] and r["error"]["code"] == "conflict" and r["error"]["path"] == "name", "duplicate name", r)
+    check(r["ok"] and r["sweep"]["name"] == "dup-2", "a name derived from the grid is made unique", r)
+    r = d.call({"op": "submit", "grid": {k: v for k, v in tiny_grid("x").items() if k != "name"},
+                "base_dir": d.home, "default_name": "007"})
+    check(r["ok"] and r["sweep"]["name"] == "sweep-007", "an all-digit default name gets a prefix", r)
     r = d.call({"op": "submit", "grid": tiny_grid("x"), "name": "123"})
     check(not r["ok"] and r["error"]["path"] == "name", "an all-digit name is refused", r)
     noname = tiny_grid("x")
     del noname["name"]
     sid2 = d.submit(noname)
     check(d.ok({"op": "list"})["sweeps"][0]["name"] == "sweep-%d" % sid2, "default name sweep-<id>")
-    check(d.sql("select count(*) from sweeps")[0][0] == 2, "only the valid sweeps are stored")
+    check(d.sql("select count(*) from sweeps")[0][0] == 4, "only the valid sweeps are stored")
 
     # Request-level errors, all on ONE connection, answered in order.
     c = d.client()

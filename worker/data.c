@@ -357,7 +357,10 @@ static int idx_open(struct idx *f, const char *path, bool images, struct err *e)
     }
     f->n = be32(h + 4);
     f->d = 1;
-    for (int i = 1; i < ndims; i++)
+    /* Stop multiplying once past the limit checked below: two 32-bit dimensions
+     * would overflow int64_t (undefined behaviour; found by tests/fuzz fuzz-data).
+     * Before each product f->d <= 2^24, so it stays below 2^56. */
+    for (int i = 1; i < ndims && f->d <= (1 << 24); i++)
         f->d *= be32(h + 4 + 4 * i);
     if (f->n == 0 || f->d == 0 || f->d > (1 << 24)) {
         err_set(e, MLP_EINVALID_DATASET, path, "%s: bad IDX dimensions (%lld items of %lld values)",

@@ -91,6 +91,74 @@ static void mlp_gemm(bool ta, bool tb, int M, int N, int K, const mlp_real *A, i
 #endif
 }
 
+/*
+ * One-row products (online SGD, B == 1).  sgemm's fixed cost per call (packing
+ * both operands, blocking set-up) dominates at one row: these direct loops are
+ * ~4x faster there (bench/RESULTS.md, batch 1).  KERNEL clones them for AVX-512,
+ * AVX2+FMA and baseline x86-64, picked once at load time (GCC ifunc), so the
+ * binary still runs on any x86-64.  Their sums run in a different order than
+ * sgemm's, so a batch-1 trial's numbers differ from a GEMM core's in the last
+ * bits (deterministically: the same binary on the same CPU gives the same bits).
+ */
+#define KERNEL MLP_KERNEL
+
+/* z[out] = x[in] · W[in×out]: four rows of W per sweep over z. */
+KERNEL static void vec_mat(const mlp_real *restrict x, const mlp_real *restrict W, int in,
+                           int out, mlp_real *restrict z)
+{
+    const size_t n = (size_t)out;
+    for (size_t j = 0; j < n; j++)
+        z[j] = 0;
+    int i = 0;
+    for (; i + 4 <= in; i += 4) {
+        const mlp_real *restrict w0 = W + (size_t)i * n, *restrict w1 = w0 + n;
+        const mlp_real *restrict w2 = w1 + n, *restrict w3 = w2 + n;
+        const mlp_real a0 = x[i], a1 = x[i + 1], a2 = x[i + 2], a3 = x[i + 3];
+        for (size_t j = 0; j < n; j++)
+            z[j] += a0 * w0[j] + a1 * w1[j] + a2 * w2[j] + a3 * w3[j];
+    }
+    for (; i < in; i++) {
+        const mlp_real *restrict w0 = W + (size_t)i * n;
+        const mlp_real a0 = x[i];
+        for (size_t j = 0; j < n; j++)
+            z[j] += a0 * w0[j];
+    }
+}
+
+/* g[in×out] = x[in] ⊗ d[out] (dW of one row: bit-identical to the GEMM's). */
+KERNEL static void outer(const mlp_real *restrict x, const mlp_real *restrict d, int in,
+                         int out, mlp_real *restrict g)
+{
+    const size_t n = (size_t)out;
+    for (int i = 0; i < in; i++) {
+        const mlp_real a = x[i];
+        mlp_real *restrict r = g + (size_t)i * n;
+        for (size_t j = 0; j < n; j++)
+            r[j] = a * d[j];
+    }
+}
+
+/* dx[in] = W[in×out] · d[out]: a dot product per row, 16 partial sums each. */
+KERNEL static void mat_vec(const mlp_real *restrict W, const mlp_real *restrict d, int in,
+                           int out, mlp_real *restrict dx)
+{
+    const size_t n = (size_t)out;
+    for (int i = 0; i < in; i++) {
+        const mlp_real *restrict r = W + (size_t)i * n;
+        mlp_real acc[16] = {0};
+        size_t j = 0;
+        for (; j + 16 <= n; j += 16)
+            for (int k = 0; k < 16; k++)
+                acc[k] += r[j + k] * d[j + k];
+        mlp_real s = 0;
+        for (; j < n; j++)
+            s += r[j] * d[j];
+        for (int k = 0; k < 16; k++)
+            s += acc[k];
+        dx[i] = s;
+    }
+}
+
 /* ---- construction ------------------------------------------------------------ */
 
 static size_t round_up(size_t n)
@@ -467,7 +535,10 @@ double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B,
         const mlp_real *W = m->params + L->w;
         bool last = l == m->n_layers - 1;
         /* Z[B×out] = X[B×in] · W[in×out]   (bias added in the pass after) */
-        mlp_gemm(false, false, B, L->out, L->in, in, L->in, W, L->out, 0, L->h, L->out);
+        if (B == 1)
+            vec_mat(in, W, L->in, L->out, L->h);
+        else
+            mlp_gemm(false, false, B, L->out, L->in, in, L->in, W, L->out, 0, L->h, L->out);
         if (last)
             return output_pass(m, L, y, B, train, st);
         if (L->bn && train) {
@@ -551,7 +622,10 @@ void mlp_backward(struct mlp *m, const mlp_real *x, int B)
             col_sums(dz, B, L->out, m->grads + L->b);
         }
         /* dW[in×out] = Xᵀ[in×B] · dZ[B×out] */
-        mlp_gemm(true, false, L->in, L->out, B, in, L->in, dz, L->out, 0, gW, L->out);
+        if (B == 1)
+            outer(in, dz, L->in, L->out, gW);
+        else
+            mlp_gemm(true, false, L->in, L->out, B, in, L->in, dz, L->out, 0, gW, L->out);
         if (m->l1 > 0 || m->l2 > 0) {
             size_t n = (size_t)L->in * L->out;
             mlp_real l1 = m->l1, l2x2 = 2 * m->l2;
@@ -563,7 +637,10 @@ void mlp_backward(struct mlp *m, const mlp_real *x, int B)
         if (l > 0) {
             /* dX[B×in] = dZ[B×out] · Wᵀ[out×in]   (dL/dH of the layer below) */
             mlp_real *next = dz == m->d1 ? m->d2 : m->d1;
-            mlp_gemm(false, true, B, L->in, L->out, dz, L->out, W, L->out, 0, next, L->in);
+            if (B == 1)
+                mat_vec(W, dz, L->in, L->out, next);
+            else
+                mlp_gemm(false, true, B, L->in, L->out, dz, L->out, W, L->out, 0, next, L->in);
             dz = next;
         }
     }

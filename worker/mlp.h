@@ -43,6 +43,18 @@ typedef double mlp_real;
 typedef float mlp_real;
 #endif
 
+/*
+ * MLP_KERNEL marks a hot element-wise loop of the core (mlp.c, optim.c): GCC
+ * builds it for AVX-512 (x86-64-v4), AVX2+FMA (x86-64-v3) and baseline x86-64
+ * and the dynamic loader picks one for the CPU (ifunc), so the binary runs on
+ * any x86-64 without -march=native.  Elsewhere it is plain code.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#define MLP_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MLP_KERNEL
+#endif
+
 enum mlp_mode {
     MLP_EVAL,   /* inference: no dropout, batch norm with running statistics */
     MLP_TRAIN,  /* training: dropout masks drawn, batch statistics, dL/dZ kept for backward */

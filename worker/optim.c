@@ -54,7 +54,7 @@ void optim_free(struct optim *o)
     free(o);
 }
 
-void optim_step(struct optim *o, mlp_real *restrict w, const mlp_real *restrict g)
+MLP_KERNEL void optim_step(struct optim *o, mlp_real *restrict w, const mlp_real *restrict g)
 {
     const size_t n = o->n;
     const mlp_real lr = o->lr;

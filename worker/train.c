@@ -5,7 +5,10 @@
  * larger of the batch and the evaluation chunk), the optimiser, the shuffled
  * index array, the batch gather buffers and the snapshot of the kept epoch.
  * A full-batch trial (batch_size >= training rows) skips the shuffle and the
- * gather: the gradient of the whole set does not depend on row order.
+ * gather: the gradient of the whole set does not depend on row order.  An
+ * online trial (batch 1) reads its row in place.  The gather of a mini-batch
+ * prefetches a few rows ahead: its random rows are DRAM misses, and without the
+ * look-ahead the copy cost ~10 % of a 784-100-100-10 batch-50 epoch.
  */
 #include "train.h"
 
@@ -19,6 +22,15 @@
 #include "rng.h"
 
 #define EVAL_CHUNK 256
+#define PREFETCH_ROWS 8   /* gather look-ahead, in rows (measured: 4..16 all about as good) */
+
+/* Ask for the cache lines of one row of n bytes. */
+static inline void prefetch_row(const float *row, size_t n)
+{
+    const char *p = (const char *)row;
+    for (size_t o = 0; o < n; o += 64)
+        __builtin_prefetch(p + o, 0, 3);
+}
 
 static double now_s(void)
 {
@@ -145,6 +157,7 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
 
     mlp_real *w = mlp_params(m), *g = mlp_grads(m);
     const int d_in = tr->d;
+    const size_t row_bytes = (size_t)d_in * sizeof(float);
     const bool es = hp->es_patience > 0;
     const double noise = hp->grad_noise;
     double best_val = INFINITY;
@@ -161,8 +174,19 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
             if (full) {
                 x = rows_of(xb, tr, 0, B);
                 y = tr->y;
+#ifndef MLP_DOUBLE
+            } else if (B == 1) {
+                /* online SGD: the row itself, no copy */
+                x = tr->x + (size_t)idx[s] * d_in;
+                y = tr->y + idx[s];
+#endif
             } else {
+                /* The rows are scattered over the whole set (a DRAM miss each):
+                 * prefetching PREFETCH_ROWS rows ahead keeps several in flight. */
+                const int64_t ahead = tr->n - s;
                 for (int r = 0; r < B; r++) {
+                    if (r + PREFETCH_ROWS < ahead)
+                        prefetch_row(tr->x + (size_t)idx[s + r + PREFETCH_ROWS] * d_in, row_bytes);
                     int64_t k = idx[s + r];
                     const float *src = tr->x + (size_t)k * d_in;
                     mlp_real *dst = xb + (size_t)r * d_in;

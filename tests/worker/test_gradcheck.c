@@ -21,7 +21,7 @@
 #include "mlp.h"
 #include "rng.h"
 
-#define B 7
+#define B_MAX 7
 #define D_IN 5
 
 struct gc_case {
@@ -32,9 +32,10 @@ struct gc_case {
     int hidden[3];
     double l1, l2, dropout;
     bool bn;
+    int rows;            /* batch rows, 1..B_MAX (0 means B_MAX); 1 takes the core's one-row path */
 };
 
-static double loss_at(struct mlp *m, const mlp_real *x, const float *y, struct rng drop)
+static double loss_at(struct mlp *m, const mlp_real *x, const float *y, int B, struct rng drop)
 {
     struct mlp_stats st = {0, 0, 0};
     return mlp_forward(m, x, y, B, MLP_TRAIN, &drop, &st) + mlp_penalty(m);
@@ -44,6 +45,7 @@ static double loss_at(struct mlp *m, const mlp_real *x, const float *y, struct r
 static double gradcheck(const struct gc_case *c)
 {
     struct err e = ERR_INIT;
+    const int B = c->rows ? c->rows : B_MAX;
     struct mlp_config mc = {
         .n_in = D_IN, .n_hidden = c->n_hidden, .hidden = c->hidden,
         .n_classes = c->n_classes, .activation = c->act, .dropout = c->dropout,
@@ -67,8 +69,8 @@ static double gradcheck(const struct gc_case *c)
             v = v < 0 ? -0.05 - fabs(v) : 0.05 + v;
         w[i] = (mlp_real)v;
     }
-    mlp_real x[B * D_IN];
-    float y[B];
+    mlp_real x[B_MAX * D_IN];
+    float y[B_MAX];
     for (int i = 0; i < B * D_IN; i++)
         x[i] = (mlp_real)rng_gauss(&r);
     for (int i = 0; i < B; i++)
@@ -92,9 +94,9 @@ static double gradcheck(const struct gc_case *c)
     for (size_t i = 0; i < np; i++) {
         mlp_real keep = w[i];
         w[i] = keep + (mlp_real)h;
-        double fp = loss_at(m, x, y, drop);
+        double fp = loss_at(m, x, y, B, drop);
         w[i] = keep - (mlp_real)h;
-        double fm = loss_at(m, x, y, drop);
+        double fm = loss_at(m, x, y, B, drop);
         w[i] = keep;
         double gn = (fp - fm) / (2 * h);
         double den = fmax(fmax(fabs(ga[i]), fabs(gn)), 1e-6);
@@ -114,23 +116,30 @@ static double gradcheck(const struct gc_case *c)
 int main(void)
 {
     static const struct gc_case cases[] = {
-        {"relu+softmax", HP_RELU, 4, 2, {6, 5}, 0, 0, 0, false},
-        {"leaky_relu+softmax", HP_LEAKY_RELU, 4, 2, {6, 5}, 0, 0, 0, false},
-        {"elu+softmax", HP_ELU, 4, 2, {6, 5}, 0, 0, 0, false},
-        {"selu+softmax", HP_SELU, 4, 2, {6, 5}, 0, 0, 0, false},
-        {"tanh+softmax", HP_TANH, 4, 2, {6, 5}, 0, 0, 0, false},
-        {"sigmoid+softmax", HP_SIGMOID, 4, 2, {6, 5}, 0, 0, 0, false},
-        {"tanh+sigmoid-bce", HP_TANH, 2, 2, {6, 5}, 0, 0, 0, false},
-        {"tanh+linear-mse", HP_TANH, 0, 2, {6, 5}, 0, 0, 0, false},
-        {"no-hidden softmax", HP_RELU, 3, 0, {0}, 0, 0, 0, false},
-        {"no-hidden mse", HP_RELU, 0, 0, {0}, 0, 0, 0, false},
-        {"l1 (w away from 0)", HP_TANH, 4, 2, {6, 5}, 0.01, 0, 0, false},
-        {"l2", HP_TANH, 4, 2, {6, 5}, 0, 0.01, 0, false},
-        {"l1+l2 mse", HP_ELU, 0, 1, {6}, 0.003, 0.02, 0, false},
-        {"batch_norm tanh", HP_TANH, 4, 2, {6, 5}, 0, 0, 0, true},
-        {"batch_norm elu bce", HP_ELU, 2, 2, {6, 5}, 0, 0, 0, true},
-        {"dropout 0.3 fixed mask", HP_TANH, 4, 2, {6, 5}, 0, 0, 0.3, false},
-        {"dropout+bn+l2 selu", HP_SELU, 4, 3, {6, 5, 4}, 0, 0.01, 0.25, true},
+        {"relu+softmax", HP_RELU, 4, 2, {6, 5}, 0, 0, 0, false, 0},
+        {"leaky_relu+softmax", HP_LEAKY_RELU, 4, 2, {6, 5}, 0, 0, 0, false, 0},
+        {"elu+softmax", HP_ELU, 4, 2, {6, 5}, 0, 0, 0, false, 0},
+        {"selu+softmax", HP_SELU, 4, 2, {6, 5}, 0, 0, 0, false, 0},
+        {"tanh+softmax", HP_TANH, 4, 2, {6, 5}, 0, 0, 0, false, 0},
+        {"sigmoid+softmax", HP_SIGMOID, 4, 2, {6, 5}, 0, 0, 0, false, 0},
+        {"tanh+sigmoid-bce", HP_TANH, 2, 2, {6, 5}, 0, 0, 0, false, 0},
+        {"tanh+linear-mse", HP_TANH, 0, 2, {6, 5}, 0, 0, 0, false, 0},
+        {"no-hidden softmax", HP_RELU, 3, 0, {0}, 0, 0, 0, false, 0},
+        {"no-hidden mse", HP_RELU, 0, 0, {0}, 0, 0, 0, false, 0},
+        {"l1 (w away from 0)", HP_TANH, 4, 2, {6, 5}, 0.01, 0, 0, false, 0},
+        {"l2", HP_TANH, 4, 2, {6, 5}, 0, 0.01, 0, false, 0},
+        {"l1+l2 mse", HP_ELU, 0, 1, {6}, 0.003, 0.02, 0, false, 0},
+        {"batch_norm tanh", HP_TANH, 4, 2, {6, 5}, 0, 0, 0, true, 0},
+        {"batch_norm elu bce", HP_ELU, 2, 2, {6, 5}, 0, 0, 0, true, 0},
+        {"dropout 0.3 fixed mask", HP_TANH, 4, 2, {6, 5}, 0, 0, 0.3, false, 0},
+        {"dropout+bn+l2 selu", HP_SELU, 4, 3, {6, 5, 4}, 0, 0.01, 0.25, true, 0},
+        /* one row: vec_mat / outer / mat_vec instead of GEMMs; widths of 16+
+         * rows exercise the 16-wide partial sums and their tails */
+        {"1 row relu+softmax", HP_RELU, 4, 2, {6, 5}, 0, 0, 0, false, 1},
+        {"1 row tanh 17-19 l2 dropout", HP_TANH, 4, 2, {19, 17}, 0, 0.01, 0.2, false, 1},
+        {"1 row elu bce 33", HP_ELU, 2, 1, {33}, 0.003, 0, 0, false, 1},
+        {"1 row tanh mse", HP_TANH, 0, 2, {6, 16}, 0, 0, 0, false, 1},
+        {"1 row no-hidden softmax", HP_RELU, 3, 0, {0}, 0, 0, 0, false, 1},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         double worst = gradcheck(&cases[k]);

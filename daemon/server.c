@@ -462,34 +462,42 @@ static void nul_escapes_to_fffd(char *s, size_t n)
     }
 }
 
+cJSON *server_parse_request(char *line, size_t len, const struct op **op, struct err *e)
+{
+    *op = NULL;
+    if (memchr(line, '\0', len)) {
+        err_set(e, MLP_EINVALID_REQUEST, NULL, "a request line may not contain NUL bytes");
+        return NULL;
+    }
+    if (!utf8_valid(line, len)) {
+        err_set(e, MLP_EINVALID_REQUEST, NULL, "a request must be UTF-8 text (RFC 8259)");
+        return NULL;
+    }
+    nul_escapes_to_fffd(line, len);
+    /* The whole line must be one JSON value: trailing text is an error.  The
+     * caller NUL-terminates lines, so len + 1 bytes lets cJSON check the end. */
+    cJSON *req = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+    if (!req) {
+        err_set(e, MLP_EINVALID_REQUEST, NULL, "not valid JSON (or nested deeper than %d levels)",
+                CJSON_NESTING_LIMIT);
+        return NULL;
+    }
+    *op = check_request(req, e);
+    if (!*op) {
+        cJSON_Delete(req);
+        return NULL;
+    }
+    return req;
+}
+
 /* Handle one request line; true when the client may go on with the next line. */
 static bool handle_line(struct client *c, char *line, size_t len)
 {
     struct err e = ERR_INIT;
-    if (memchr(line, '\0', len)) {
-        err_set(&e, MLP_EINVALID_REQUEST, NULL, "a request line may not contain NUL bytes");
-        send_error(c, &e);
-        return true;
-    }
-    if (!utf8_valid(line, len)) {
-        err_set(&e, MLP_EINVALID_REQUEST, NULL, "a request must be UTF-8 text (RFC 8259)");
-        send_error(c, &e);
-        return true;
-    }
-    nul_escapes_to_fffd(line, len);
-    /* The whole line must be one JSON value: trailing text is an error.  line_buf
-     * NUL-terminates lines, so len + 1 bytes lets cJSON check the end. */
-    cJSON *req = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+    const struct op *op;
+    cJSON *req = server_parse_request(line, len, &op, &e);
     if (!req) {
-        err_set(&e, MLP_EINVALID_REQUEST, NULL, "not valid JSON (or nested deeper than %d levels)",
-                CJSON_NESTING_LIMIT);
         send_error(c, &e);
-        return true;
-    }
-    const struct op *op = check_request(req, &e);
-    if (!op) {
-        send_error(c, &e);
-        cJSON_Delete(req);
         return true;
     }
     cJSON *resp = cJSON_CreateObject();

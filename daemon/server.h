@@ -15,11 +15,14 @@
 #define MLP_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
 
+struct cJSON;
 struct mlpd;
+struct op;
 struct server;
 struct client;
 
@@ -37,6 +40,16 @@ struct server *server_open(struct mlpd *d, const char *path, struct err *e);
  * every handle has closed (run the loop to let that happen).
  */
 void server_close(struct server *srv);
+
+/*
+ * Parse one request line exactly as the server does, without a client: refuse
+ * NUL bytes, text that is not UTF-8 and anything but one JSON value (\u0000
+ * escapes become U+FFFD in place), then check the op and its field types
+ * against ops_table.  line[len] must be '\0' (line_buf guarantees it).
+ * Returns the request (free with cJSON_Delete) and *op, or NULL with *e set.
+ * Split out of the read path so tests/fuzz (fuzz-request) can drive it.
+ */
+struct cJSON *server_parse_request(char *line, size_t len, const struct op **op, struct err *e);
 
 /* A trial of sweep_id changed state: update waiters and watchers. */
 void server_notify(struct server *srv, int64_t sweep_id);

@@ -2,19 +2,22 @@
  * fuzz_request — the daemon's request path up to the handlers, on arbitrary bytes.
  *
  * The socket bytes go through line_buf (fed in chunks whose size the first
- * input byte chooses, with a small line limit so the oversize path runs);
- * each complete line is parsed with cJSON_ParseWithLength as server.c does,
- * and the checks the dispatcher makes are replayed with the same json.h
- * helpers: object?, "op" a string?, op known (json_suggest for the hint),
- * field types (json_is_int, json_brief, json_type_name), then a "grid" object
- * goes through grid_parse like a submit.  Invariants: popped lines hold no
- * '\n', are NUL-terminated and never longer than the limit.
+ * input byte chooses, with a small line limit so the oversize path runs), and
+ * each complete line through server_parse_request(): the daemon's own checks
+ * (NUL bytes, UTF-8, exactly one JSON value, \u0000 escapes, the op table and
+ * field types).  A request it accepts is checked again the way handlers rely
+ * on: an object whose "op" is a known op name; a submit's "grid" then goes
+ * through grid_parse as op_submit would.  A refusal must carry a message.
+ * Invariants of line_buf: popped lines hold no '\n', are NUL-terminated and
+ * never longer than the limit.
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/mlpd.h"
+#include "daemon/server.h"
 #include "err.h"
 #include "grid.h"
 #include "json.h"
@@ -22,44 +25,29 @@
 
 #define FUZZ_LINE_MAX 8192
 
-static const char *const ops[] = {"hello",  "submit", "status", "list",   "show",
-                                  "best",   "results", "trial", "watch",  "wait",
-                                  "cancel", "pause",  "resume", "retry",  "shutdown",
-                                  "data_list", NULL};
-static const char *const fields[] = {"protocol", "grid", "base_dir", "name", "priority",
-                                     "dry_run", "force", "sweep", "by", "metric", "top",
-                                     "min_seeds", "trials", "curves", "id", "now", NULL};
-
-static void handle_line(const char *line, size_t len)
+static void handle_line(char *line, size_t len)
 {
     if (memchr(line, '\n', len) || line[len] != '\0' || len > FUZZ_LINE_MAX)
         abort();
-    cJSON *req = cJSON_ParseWithLength(line, len);
-    if (!req)
+    struct err e = ERR_INIT;
+    const struct op *op = NULL;
+    cJSON *req = server_parse_request(line, len, &op, &e);
+    if (!req) {
+        if (op || !e.msg[0] || e.code == 0)
+            abort(); /* a refusal names its reason and its code */
         return;
-    char brief[80];
-    (void)json_type_name(req);
-    json_brief(req, brief, sizeof brief);
-    const cJSON *op = json_get(req, "op");
-    if (cJSON_IsObject(req) && cJSON_IsString(op)) {
-        (void)json_suggest(op->valuestring, ops);
-        for (int i = 0; fields[i]; i++) {
-            const cJSON *v = json_get(req, fields[i]);
-            int64_t n;
-            if (!v)
-                continue;
-            (void)json_is_int(v, &n);
-            json_brief(v, brief, sizeof brief);
-            (void)json_type_name(v);
-        }
-        const cJSON *doc = json_get(req, "grid");
-        if (cJSON_IsObject(doc)) {
-            struct grid_opts o = {.base_dir = "/nonexistent", .max_trials = 1000};
-            struct grid *g = NULL;
-            struct err e = ERR_INIT;
-            if (grid_parse(doc, &o, &g, &e) == 0)
-                grid_free(g);
-        }
+    }
+    const cJSON *name = json_get(req, "op");
+    if (!op || !cJSON_IsObject(req) || !cJSON_IsString(name) || strcmp(name->valuestring, op->name))
+        abort(); /* handlers may rely on these */
+    const cJSON *doc = json_get(req, "grid");
+    if (strcmp(op->name, "submit") == 0) {
+        if (!cJSON_IsObject(doc))
+            abort(); /* "grid" is a required object of submit */
+        struct grid_opts o = {.base_dir = "/nonexistent", .max_trials = 1000};
+        struct grid *g = NULL;
+        if (grid_parse(doc, &o, &g, &e) == 0)
+            grid_free(g);
     }
     free(json_line(req));
     cJSON_Delete(req);

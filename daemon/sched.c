@@ -5,7 +5,10 @@
  * one transaction before its worker starts, so a crash at any point leaves a
  * 'running' row that start-up recovery re-queues.  Slots are a fixed array;
  * a slot's spawn pointer is cleared in the outcome callback, after which the
- * spawn frees itself.
+ * spawn frees itself.  Each slot also keeps the epoch rows of its running
+ * attempt in memory until the outcome is recorded, so an epoch whose write
+ * failed (a full disk) is written again with the result instead of leaving a
+ * gap in the stored curve.
  */
 #include "sched.h"
 
@@ -23,11 +26,20 @@ enum { STOP_CANCEL = 1, STOP_REQUEUE = 2 };
 
 #define SCHED_RETRY_MS 5000 /* back-off when the queue cannot be served */
 
+struct slot_epoch {
+    int64_t epoch;
+    double v[SE_N];
+};
+
 struct slot {
     struct sched *s;
     struct spawn *sp; /* NULL when free */
     int64_t trial_id, sweep_id;
     int attempt;
+    struct slot_epoch *epochs; /* this attempt's epoch rows, in arrival order */
+    size_t n_epochs, cap_epochs;
+    bool epoch_unwritten;      /* some epoch row failed to be written */
+    bool epoch_dropped;        /* ... and could not even be kept in memory */
 };
 
 struct sched {
@@ -69,6 +81,8 @@ void sched_free(struct sched *s)
     if (!s)
         return;
     free(s->orphans);
+    for (int i = 0; i < s->o.slots; i++)
+        free(s->slots[i].epochs);
     free(s->slots);
     free(s);
 }
@@ -116,14 +130,51 @@ static void on_epoch(void *ud, const cJSON *ev)
 {
     struct slot *sl = ud;
     double epoch = ev_num(ev, "epoch");
-    if (isnan(epoch))
+    /* Casting an out-of-range double to int64_t is undefined: accept only
+     * plausible epoch numbers from the worker. */
+    if (isnan(epoch) || epoch < 1 || epoch > 1e9 || epoch != floor(epoch))
         return;
-    double v[SE_N];
+    struct slot_epoch row = {.epoch = (int64_t)epoch};
     for (int i = 0; i < SE_N; i++)
-        v[i] = ev_num(ev, store_epoch_names[i]);
+        row.v[i] = ev_num(ev, store_epoch_names[i]);
+    if (sl->n_epochs == sl->cap_epochs) {
+        size_t cap = sl->cap_epochs ? 2 * sl->cap_epochs : 32;
+        struct slot_epoch *p = realloc(sl->epochs, cap * sizeof *p);
+        if (p) {
+            sl->epochs = p;
+            sl->cap_epochs = cap;
+        }
+    }
+    bool kept = sl->n_epochs < sl->cap_epochs;
+    if (kept)
+        sl->epochs[sl->n_epochs++] = row;
     struct err e = ERR_INIT;
-    if (store_epoch_add(sl->s->st, sl->trial_id, sl->attempt, (int64_t)epoch, v, &e) < 0)
-        log_error("trial %lld: %s", (long long)sl->trial_id, e.msg);
+    if (store_epoch_add(sl->s->st, sl->trial_id, sl->attempt, row.epoch, row.v, &e) < 0) {
+        log_error("trial %lld: %s (kept in memory, written again with the result)",
+                  (long long)sl->trial_id, e.msg);
+        sl->epoch_unwritten = true;
+        sl->epoch_dropped = sl->epoch_dropped || !kept;
+    }
+}
+
+/*
+ * Before the result: write again the epoch rows of an attempt whose epoch
+ * writes failed (INSERT OR REPLACE, so rows already stored are unchanged).
+ * 0, or <0 with *e when the curve cannot be completed.
+ */
+static int rewrite_epochs(struct slot *sl, struct err *e)
+{
+    if (!sl->epoch_unwritten)
+        return 0;
+    if (sl->epoch_dropped)
+        return err_set(e, MLP_ESTORAGE, NULL,
+                       "an epoch row could be neither written nor kept in memory");
+    for (size_t i = 0; i < sl->n_epochs; i++)
+        if (store_epoch_add(sl->s->st, sl->trial_id, sl->attempt, sl->epochs[i].epoch,
+                            sl->epochs[i].v, e) < 0)
+            return e->code;
+    sl->epoch_unwritten = false;
+    return 0;
 }
 
 static void retry_later(struct sched *s);
@@ -167,9 +218,16 @@ static void on_done(void *ud, const struct spawn_outcome *o)
         double v[SM_N];
         for (int i = 0; i < SM_N; i++)
             v[i] = ev_num(o->result, store_metric_names[i]);
+        /* Integer columns: an out-of-range double cannot be cast; store NULL. */
+        static const int int_cols[] = {SM_EPOCHS_RUN, SM_BEST_EPOCH, SM_DIVERGED};
+        for (size_t k = 0; k < sizeof int_cols / sizeof int_cols[0]; k++)
+            if (!(fabs(v[int_cols[k]]) <= 1e15))
+                v[int_cols[k]] = NAN;
         if (isnan(v[SM_DIVERGED]))
             v[SM_DIVERGED] = 0;
-        rc = store_trial_done(s->st, tid, sl->attempt, v, &e);
+        rc = rewrite_epochs(sl, &e);
+        if (rc == 0)
+            rc = store_trial_done(s->st, tid, sl->attempt, v, &e);
         log_info("trial %lld done", (long long)tid);
         break;
     }
@@ -274,6 +332,8 @@ void sched_kick(struct sched *s)
         sl->trial_id = c.trial_id;
         sl->sweep_id = c.sweep_id;
         sl->attempt = c.attempt;
+        sl->n_epochs = 0;
+        sl->epoch_unwritten = sl->epoch_dropped = false;
         sl->sp = spec ? spawn_start(s->loop, &s->o.spawn, c.trial_id, c.attempt, spec,
                                     params_max_seconds(c.params_json), &cbs, sl, msg, sizeof msg)
                       : NULL;

@@ -8,6 +8,8 @@
 #   lr 0.0666  hang: sleeps forever (dies with the daemon: PDEATHSIG via prctl)
 #   lr 0.0555  spew: writes ~4 MiB to stderr, then runs the real worker
 #   lr 0.0444  slow: sleeps $MLP_SLOW_SECONDS (default 1.5) first, then runs it
+#   lr 0.0222  paced: a fake worker that prints epoch 1, epoch 2 after
+#              $MLP_PACE_SECONDS (default 2), then its result after as long again
 #   lr 0.0333  bogus: prints malformed and out-of-range events, then a result
 #              with absurd values, and exits 0 (a buggy or hostile worker)
 ulimit -c 0
@@ -28,6 +30,14 @@ case "$spec" in
     head -c 4194304 /dev/zero | tr '\0' 'x' | fold -w 100 >&2 ;;
 *'"lr":0.0444'*)
     exec python3 -c "$pdeath_exec" "${MLP_SLOW_SECONDS:-1.5}" "$MLP_REAL_WORKER" <<<"$spec" ;;
+*'"lr":0.0222'*)
+    ep='"train_loss":0.5,"train_accuracy":0.75,"val_loss":0.5,"val_accuracy":0.75,"seconds":0.01'
+    echo "{\"event\":\"epoch\",\"epoch\":1,$ep}"
+    sleep "${MLP_PACE_SECONDS:-2}"
+    echo "{\"event\":\"epoch\",\"epoch\":2,$ep}"
+    sleep "${MLP_PACE_SECONDS:-2}"
+    echo "{\"event\":\"result\",$ep,\"test_loss\":0.5,\"test_accuracy\":0.75,\"epochs_run\":2,\"best_epoch\":2,\"diverged\":false}"
+    exit 0 ;;
 *'"lr":0.0333'*)
     printf '%s\n' '{"event":"epoch","epoch":1e300,"train_loss":"x"}' \
         '{"event":"epoch","epoch":-9e18,"val_loss":1e400}' '{"event":"epoch","epoch":-1}' \

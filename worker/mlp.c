@@ -78,16 +78,16 @@ struct mlp {
 
 /* ---- the BLAS seam ---------------------------------------------------------- */
 
-/* C[M×N] = op(A)·op(B) + beta·C, row-major; the only place that calls BLAS. */
-static void mlp_gemm(bool ta, bool tb, int M, int N, int K, const mlp_real *A, int lda,
-                     const mlp_real *Bm, int ldb, mlp_real beta, mlp_real *C, int ldc)
+/* C[M×N] = alpha·op(A)·op(B) + beta·C, row-major; the only place that calls BLAS. */
+static void mlp_gemm(bool ta, bool tb, int M, int N, int K, mlp_real alpha, const mlp_real *A,
+                     int lda, const mlp_real *Bm, int ldb, mlp_real beta, mlp_real *C, int ldc)
 {
 #ifdef MLP_DOUBLE
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                M, N, K, 1.0, A, lda, Bm, ldb, beta, C, ldc);
+                M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
 #else
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                M, N, K, 1.0f, A, lda, Bm, ldb, beta, C, ldc);
+                M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
 #endif
 }
 
@@ -135,6 +135,19 @@ KERNEL static void outer(const mlp_real *restrict x, const mlp_real *restrict d,
         mlp_real *restrict r = g + (size_t)i * n;
         for (size_t j = 0; j < n; j++)
             r[j] = a * d[j];
+    }
+}
+
+/* W[in×out] += (a·x[in]) ⊗ d[out]: the one-row SGD step of a weight matrix (a = −lr). */
+KERNEL static void outer_add(const mlp_real *restrict x, const mlp_real *restrict d, mlp_real a,
+                             int in, int out, mlp_real *restrict W)
+{
+    const size_t n = (size_t)out;
+    for (int i = 0; i < in; i++) {
+        const mlp_real ax = a * x[i];
+        mlp_real *restrict r = W + (size_t)i * n;
+        for (size_t j = 0; j < n; j++)
+            r[j] += ax * d[j];
     }
 }
 
@@ -339,7 +352,7 @@ int mlp_n_out(const struct mlp *m) { return m->L[m->n_layers - 1].out; }
         }                                                                        \
     } while (0)
 
-static void affine_act(enum hp_activation act, mlp_real *h, int B, int n,
+KERNEL static void affine_act(enum hp_activation act, mlp_real *h, int B, int n,
                        const mlp_real *restrict sc, const mlp_real *restrict sh)
 {
     switch (act) {
@@ -355,30 +368,48 @@ static void affine_act(enum hp_activation act, mlp_real *h, int B, int n,
 #undef ACT_ROWS
 
 /*
- * g[k] ← g[k]·act'(a) where a = h[k]·inv (the activation's output before
- * dropout), over k < n.  mask (may be NULL) multiplies g first.
+ * g ← g·act'(a) over B rows of n, where a = h·inv is the activation's output
+ * before dropout; mask (may be NULL) multiplies g first.  With sum non-NULL the
+ * same pass also adds each row of the result into sum[n] (the bias gradient),
+ * so dL/dZ is read once.
  */
+#define DER_ROWS(AEXPR, GEXPR, EXPR)                                             \
+    for (int i = 0; i < B; i++) {                                                \
+        mlp_real *restrict gr = g + (size_t)i * n;                               \
+        const mlp_real *restrict hr = h + (size_t)i * n;                         \
+        const mlp_real *restrict mr = mask ? mask + (size_t)i * n : NULL;        \
+        (void)mr;                                                                \
+        if (sum) {                                                               \
+            for (int j = 0; j < n; j++) {                                        \
+                mlp_real a = (AEXPR);                                            \
+                mlp_real dv = (EXPR);                                            \
+                mlp_real v = (GEXPR) * dv;                                       \
+                gr[j] = v;                                                       \
+                sum[j] += v;                                                     \
+            }                                                                    \
+        } else {                                                                 \
+            for (int j = 0; j < n; j++) {                                        \
+                mlp_real a = (AEXPR);                                            \
+                mlp_real dv = (EXPR);                                            \
+                gr[j] = (GEXPR) * dv;                                            \
+            }                                                                    \
+        }                                                                        \
+    }
 #define DER_LOOP(EXPR)                                                           \
     do {                                                                         \
         if (mask) {                                                              \
-            for (size_t k = 0; k < n; k++) {                                     \
-                mlp_real a = h[k] * inv;                                         \
-                mlp_real dv = (EXPR);                                            \
-                g[k] = g[k] * mask[k] * dv;                                  \
-            }                                                                    \
+            DER_ROWS(hr[j] * inv, gr[j] * mr[j], EXPR)                           \
         } else {                                                                 \
-            for (size_t k = 0; k < n; k++) {                                     \
-                mlp_real a = h[k];                                               \
-                mlp_real dv = (EXPR);                                            \
-                g[k] = g[k] * dv;                                            \
-            }                                                                    \
+            DER_ROWS(hr[j], gr[j], EXPR)                                         \
         }                                                                        \
     } while (0)
 
-static void act_backward(enum hp_activation act, mlp_real *restrict g,
-                         const mlp_real *restrict h, const mlp_real *restrict mask,
-                         mlp_real inv, size_t n)
+KERNEL static void act_backward(enum hp_activation act, mlp_real *restrict g,
+                                const mlp_real *restrict h, const mlp_real *restrict mask,
+                                mlp_real inv, int B, int n, mlp_real *restrict sum)
 {
+    if (sum)
+        memset(sum, 0, (size_t)n * sizeof *sum);
     switch (act) {
     case HP_RELU: DER_LOOP(a > 0 ? (mlp_real)1 : (mlp_real)0); break;
     case HP_LEAKY_RELU: DER_LOOP(a > 0 ? (mlp_real)1 : LEAKY_SLOPE); break;
@@ -389,6 +420,7 @@ static void act_backward(enum hp_activation act, mlp_real *restrict g,
     }
 }
 #undef DER_LOOP
+#undef DER_ROWS
 
 /* Inverted dropout: keep with probability 1-p, scaled by 1/(1-p) so eval needs no rescale. */
 static void dropout_apply(mlp_real *h, mlp_real *mask, size_t n, mlp_real p, mlp_real s,
@@ -538,7 +570,7 @@ double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B,
         if (B == 1)
             vec_mat(in, W, L->in, L->out, L->h);
         else
-            mlp_gemm(false, false, B, L->out, L->in, in, L->in, W, L->out, 0, L->h, L->out);
+            mlp_gemm(false, false, B, L->out, L->in, 1, in, L->in, W, L->out, 0, L->h, L->out);
         if (last)
             return output_pass(m, L, y, B, train, st);
         if (L->bn && train) {
@@ -568,82 +600,123 @@ double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B,
 /* ---- backward ---------------------------------------------------------------- */
 
 /* Column sums of d[B×n] into out[n]. */
-static void col_sums(const mlp_real *d, int B, int n, mlp_real *out)
+KERNEL static void col_sums(const mlp_real *restrict d, int B, int n, mlp_real *restrict out)
 {
     memset(out, 0, n * sizeof *out);
     for (int i = 0; i < B; i++) {
-        const mlp_real *r = d + (size_t)i * n;
+        const mlp_real *restrict r = d + (size_t)i * n;
         for (int j = 0; j < n; j++)
             out[j] += r[j];
     }
 }
 
-void mlp_backward(struct mlp *m, const mlp_real *x, int B)
+/* v[k] −= lr·g[k] over n values (the SGD step of biases, gamma and beta). */
+static void sgd_small(mlp_real *restrict v, const mlp_real *restrict g, mlp_real lr, int n)
+{
+    for (int k = 0; k < n; k++)
+        v[k] -= lr * g[k];
+}
+
+/*
+ * The backward pass.  fused == false: fill the gradient block.  fused == true:
+ * plain SGD with step lr applied on the way down — each weight matrix is
+ * updated by its gradient GEMM itself (C = W, alpha = −lr, beta = 1), after the
+ * layer's dL/dX has been taken with the old W; biases, gamma and beta get their
+ * gradients in the block as usual and are stepped from there.
+ */
+static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_real lr)
 {
     mlp_real *dz = m->L[m->n_layers - 1].h;     /* dL/dZ of the output, from output_pass */
     for (int l = m->n_layers - 1; l >= 0; l--) {
         struct layer *L = &m->L[l];
         const mlp_real *in = l == 0 ? x : m->L[l - 1].h;
-        const mlp_real *W = m->params + L->w;
+        mlp_real *W = m->params + L->w;
         mlp_real *gW = m->grads + L->w;
-        if (l < m->n_layers - 1) {
-            /* dz holds dL/dH of this hidden layer: through dropout and activation */
-            act_backward(m->act, dz, L->h, L->mask, 1 / m->keep_scale, (size_t)B * L->out);
-            if (L->bn) {
-                /* dγ = Σ dY·x̂, dβ = Σ dY,
-                 * dZ = γ·istd·(dY − dβ/B − x̂·dγ/B)   (batch statistics differentiated) */
-                int n = L->out;
-                mlp_real *gg = m->grads + L->gamma, *gb = m->grads + L->beta;
-                const mlp_real *gamma = m->params + L->gamma;
-                memset(gg, 0, n * sizeof *gg);
-                memset(gb, 0, n * sizeof *gb);
-                for (int i = 0; i < B; i++) {
-                    const mlp_real *d = dz + (size_t)i * n, *xh = L->xhat + (size_t)i * n;
-                    for (int j = 0; j < n; j++) {
-                        gg[j] += d[j] * xh[j];
-                        gb[j] += d[j];
-                    }
-                }
-                mlp_real invB = (mlp_real)1 / B;
-                for (int j = 0; j < n; j++) {
-                    L->sc[j] = gamma[j] * L->istd[j];
-                    L->sh[j] = gb[j] * invB;
-                }
-                for (int i = 0; i < B; i++) {
-                    mlp_real *d = dz + (size_t)i * n;
-                    const mlp_real *xh = L->xhat + (size_t)i * n;
-                    for (int j = 0; j < n; j++)
-                        d[j] = L->sc[j] * (d[j] - L->sh[j] - xh[j] * gg[j] * invB);
-                }
-            } else {
-                col_sums(dz, B, L->out, m->grads + L->b);
-            }
+        const int n = L->out;
+        if (l == m->n_layers - 1) {
+            col_sums(dz, B, n, m->grads + L->b);
+        } else if (!L->bn) {
+            /* dz holds dL/dH of this hidden layer: through dropout and
+             * activation, with the bias gradient summed in the same pass */
+            act_backward(m->act, dz, L->h, L->mask, 1 / m->keep_scale, B, n, m->grads + L->b);
         } else {
-            col_sums(dz, B, L->out, m->grads + L->b);
-        }
-        /* dW[in×out] = Xᵀ[in×B] · dZ[B×out] */
-        if (B == 1)
-            outer(in, dz, L->in, L->out, gW);
-        else
-            mlp_gemm(true, false, L->in, L->out, B, in, L->in, dz, L->out, 0, gW, L->out);
-        if (m->l1 > 0 || m->l2 > 0) {
-            size_t n = (size_t)L->in * L->out;
-            mlp_real l1 = m->l1, l2x2 = 2 * m->l2;
-            for (size_t k = 0; k < n; k++) {
-                mlp_real w = W[k];
-                gW[k] += l1 * (mlp_real)((w > 0) - (w < 0)) + l2x2 * w;
+            act_backward(m->act, dz, L->h, L->mask, 1 / m->keep_scale, B, n, NULL);
+            /* dγ = Σ dY·x̂, dβ = Σ dY,
+             * dZ = γ·istd·(dY − dβ/B − x̂·dγ/B)   (batch statistics differentiated) */
+            mlp_real *gg = m->grads + L->gamma, *gb = m->grads + L->beta;
+            const mlp_real *gamma = m->params + L->gamma;
+            memset(gg, 0, n * sizeof *gg);
+            memset(gb, 0, n * sizeof *gb);
+            for (int i = 0; i < B; i++) {
+                const mlp_real *d = dz + (size_t)i * n, *xh = L->xhat + (size_t)i * n;
+                for (int j = 0; j < n; j++) {
+                    gg[j] += d[j] * xh[j];
+                    gb[j] += d[j];
+                }
+            }
+            mlp_real invB = (mlp_real)1 / B;
+            for (int j = 0; j < n; j++) {
+                L->sc[j] = gamma[j] * L->istd[j];
+                L->sh[j] = gb[j] * invB;
+            }
+            for (int i = 0; i < B; i++) {
+                mlp_real *d = dz + (size_t)i * n;
+                const mlp_real *xh = L->xhat + (size_t)i * n;
+                for (int j = 0; j < n; j++)
+                    d[j] = L->sc[j] * (d[j] - L->sh[j] - xh[j] * gg[j] * invB);
             }
         }
+        /* dX[B×in] = dZ[B×out] · Wᵀ[out×in]   (dL/dH of the layer below) */
+        mlp_real *next = dz == m->d1 ? m->d2 : m->d1;
         if (l > 0) {
-            /* dX[B×in] = dZ[B×out] · Wᵀ[out×in]   (dL/dH of the layer below) */
-            mlp_real *next = dz == m->d1 ? m->d2 : m->d1;
             if (B == 1)
-                mat_vec(W, dz, L->in, L->out, next);
+                mat_vec(W, dz, L->in, n, next);
             else
-                mlp_gemm(false, true, B, L->in, L->out, dz, L->out, W, L->out, 0, next, L->in);
-            dz = next;
+                mlp_gemm(false, true, B, L->in, n, 1, dz, n, W, n, 0, next, L->in);
         }
+        const size_t nw = (size_t)L->in * n;
+        const mlp_real l1 = m->l1, l2x2 = 2 * m->l2;
+        if (!fused) {
+            /* dW[in×out] = Xᵀ[in×B] · dZ[B×out] (+ penalty gradients) */
+            if (B == 1)
+                outer(in, dz, L->in, n, gW);
+            else
+                mlp_gemm(true, false, L->in, n, B, 1, in, L->in, dz, n, 0, gW, n);
+            if (l1 > 0 || l2x2 > 0)
+                for (size_t k = 0; k < nw; k++) {
+                    mlp_real w = W[k];
+                    gW[k] += l1 * (mlp_real)((w > 0) - (w < 0)) + l2x2 * w;
+                }
+        } else {
+            /* W ← W − lr·(penalty gradients) − lr·Xᵀ·dZ */
+            if (l1 > 0 || l2x2 > 0)
+                for (size_t k = 0; k < nw; k++) {
+                    mlp_real w = W[k];
+                    W[k] = w - lr * (l1 * (mlp_real)((w > 0) - (w < 0)) + l2x2 * w);
+                }
+            if (B == 1)
+                outer_add(in, dz, -lr, L->in, n, W);
+            else
+                mlp_gemm(true, false, L->in, n, B, -lr, in, L->in, dz, n, 1, W, n);
+            if (L->bn) {
+                sgd_small(m->params + L->gamma, m->grads + L->gamma, lr, n);
+                sgd_small(m->params + L->beta, m->grads + L->beta, lr, n);
+            } else {
+                sgd_small(m->params + L->b, m->grads + L->b, lr, n);
+            }
+        }
+        dz = next;
     }
+}
+
+void mlp_backward(struct mlp *m, const mlp_real *x, int B)
+{
+    backward(m, x, B, false, 0);
+}
+
+void mlp_backward_sgd(struct mlp *m, const mlp_real *x, int B, double lr)
+{
+    backward(m, x, B, true, (mlp_real)lr);
 }
 
 double mlp_penalty(const struct mlp *m)

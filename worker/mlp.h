@@ -126,6 +126,16 @@ double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B,
  */
 void mlp_backward(struct mlp *m, const mlp_real *x, int B);
 
+/*
+ * mlp_backward() and one plain SGD step θ ← θ − lr·dL/dθ (penalty gradients
+ * included) in one pass: each weight matrix is updated by its gradient GEMM
+ * directly (W ← W − lr·Xᵀ·dZ), so weight gradients are never stored and no
+ * separate update pass runs.  Equal to mlp_backward() followed by optim_step()
+ * of HP_SGD up to rounding.  Afterwards the gradient block holds the bias,
+ * gamma and beta gradients; its weight entries are unspecified.
+ */
+void mlp_backward_sgd(struct mlp *m, const mlp_real *x, int B, double lr);
+
 /* The penalty l1·Σ|w| + l2·Σw² over all weights (what the penalty gradients differentiate). */
 double mlp_penalty(const struct mlp *m);
 

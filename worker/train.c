@@ -8,7 +8,9 @@
  * gather: the gradient of the whole set does not depend on row order.  An
  * online trial (batch 1) reads its row in place.  The gather of a mini-batch
  * prefetches a few rows ahead: its random rows are DRAM misses, and without the
- * look-ahead the copy cost ~10 % of a 784-100-100-10 batch-50 epoch.
+ * look-ahead the copy cost ~10 % of a 784-100-100-10 batch-50 epoch.  Plain
+ * SGD (no gradient noise) steps inside the backward pass (mlp_backward_sgd):
+ * the weight gradients are never written and the update pass disappears.
  */
 #include "train.h"
 
@@ -160,6 +162,9 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
     const size_t row_bytes = (size_t)d_in * sizeof(float);
     const bool es = hp->es_patience > 0;
     const double noise = hp->grad_noise;
+    /* Plain SGD without gradient noise needs no gradient block: the backward
+     * pass applies the step itself (mlp_backward_sgd). */
+    const bool fused_sgd = hp->optimizer == HP_SGD && noise == 0;
     double best_val = INFINITY;
     int since_best = 0;
 
@@ -207,11 +212,15 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
                 res->diverged = true;
                 goto finish;
             }
-            mlp_backward(m, x, B);
-            if (noise > 0)
-                for (size_t i = 0; i < np; i++)
-                    g[i] += (mlp_real)(noise * rng_gauss(&r_noise));
-            optim_step(opt, w, g);
+            if (fused_sgd) {
+                mlp_backward_sgd(m, x, B, hp->lr);
+            } else {
+                mlp_backward(m, x, B);
+                if (noise > 0)
+                    for (size_t i = 0; i < np; i++)
+                        g[i] += (mlp_real)(noise * rng_gauss(&r_noise));
+                optim_step(opt, w, g);
+            }
             if (hp->max_seconds > 0 && now_s() - t0 > hp->max_seconds)
                 goto timeout;
         }

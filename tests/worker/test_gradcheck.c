@@ -7,6 +7,9 @@
  * of a small batch plus mlp_penalty().  Each check prints its worst relative
  * error |a − n| / max(|a|, |n|, 1e-6).
  *
+ * Each case also checks that mlp_backward_sgd() (the backward pass with the
+ * SGD step fused in) moves every parameter to w − lr·g of the checked g.
+ *
  * Dropout is checked with its mask held fixed: the dropout stream is copied
  * before the first forward and the copy is restored before every evaluation of
  * f, so every forward draws the same mask.  Batch norm is checked in training
@@ -108,6 +111,22 @@ static double gradcheck(const struct gc_case *c)
     }
     printf("gradcheck %-28s params %4zu  worst relative error %.3e (param %zu)\n", c->name, np,
            worst, worst_i);
+
+    /* mlp_backward_sgd() must land where w − lr·g does. */
+    const double lr = 0.1;
+    double *w0 = malloc(np * sizeof *w0);
+    for (size_t i = 0; i < np; i++)
+        w0[i] = w[i];
+    d0 = drop;
+    mlp_forward(m, x, y, B, MLP_TRAIN, &d0, &st);
+    mlp_backward_sgd(m, x, B, lr);
+    double sgd_worst = 0;
+    for (size_t i = 0; i < np; i++)
+        sgd_worst = fmax(sgd_worst, fabs((double)w[i] - (w0[i] - lr * ga[i])));
+    if (!(sgd_worst < 1e-12))
+        fprintf(stderr, "case %s: fused sgd step off by %g\n", c->name, sgd_worst);
+    CHECK(sgd_worst < 1e-12);
+    free(w0);
     free(ga);
     mlp_free(m);
     return worst;

@@ -420,6 +420,13 @@ int main(int argc, char **argv)
     log_info("mlpd %s started: pid %ld, state %s, socket %s, %d worker slot(s) x %d thread(s), "
              "worker %s",
              MLP_VERSION, (long)getpid(), c->state_dir, c->socket, so.slots, c->threads, d->worker);
+    /* Each worker runs `threads` OpenBLAS threads (OMP_NUM_THREADS too); more
+       threads than cores makes their spin-waits fight each other. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > 0 && (long)so.slots * c->threads > ncpu)
+        log_warn("%d worker slot(s) x %d thread(s) = %ld threads on %ld online CPU(s): trials "
+                 "will compete for cores and run slower; lower workers or threads",
+                 so.slots, c->threads, (long)so.slots * c->threads, ncpu);
     if (ready_fd >= 0) {
         if (write(ready_fd, "k", 1) != 1)
             log_warn("cannot report readiness: %s", strerror(errno));

@@ -73,6 +73,7 @@ struct mlp {
     mlp_real *params;                    /* n_state values */
     mlp_real *grads;                     /* n_params values */
     mlp_real *d1, *d2;                   /* B×max hidden width: dL/dH scratch */
+    mlp_real *t;                         /* max layer width: small_wgrad scratch */
     void *mem;                           /* the one allocation */
 };
 
@@ -92,83 +93,98 @@ static void mlp_gemm(bool ta, bool tb, int M, int N, int K, mlp_real alpha, cons
 }
 
 /*
- * One-row products (online SGD, B == 1).  sgemm's fixed cost per call (packing
- * both operands, blocking set-up) dominates at one row: these direct loops are
- * ~4x faster there (bench/RESULTS.md, batch 1).  KERNEL clones them for AVX-512,
- * AVX2+FMA and baseline x86-64, picked once at load time (GCC ifunc), so the
- * binary still runs on any x86-64.  Their sums run in a different order than
- * sgemm's, so a batch-1 trial's numbers differ from a GEMM core's in the last
+ * Small-batch products (B <= SMALL_B rows; by default only online SGD, B = 1:
+ * see MLP_SMALL_BATCH in mlp.h).  sgemm's fixed cost per call (packing both
+ * operands, blocking set-up) dominates at one row: these direct loops, which
+ * stream each row of W once per call and reuse it from L1 for the B rows, are
+ * about 3x faster there (784-100-100-10, batch 1: 2.0 -> 0.6 s per epoch).  KERNEL clones them for
+ * AVX-512, AVX2+FMA and baseline x86-64.  Their sums run in a different order
+ * than sgemm's, so such a trial's numbers differ from a GEMM core's in the last
  * bits (deterministically: the same binary on the same CPU gives the same bits).
  */
+#define SMALL_B MLP_SMALL_BATCH
 #define KERNEL MLP_KERNEL
 
-/* z[out] = x[in] · W[in×out]: four rows of W per sweep over z. */
-KERNEL static void vec_mat(const mlp_real *restrict x, const mlp_real *restrict W, int in,
-                           int out, mlp_real *restrict z)
+/* Z[B×out] = X[B×in] · W[in×out]: four rows of W per sweep over each row of Z. */
+KERNEL static void small_fwd(int B, const mlp_real *restrict X, int in,
+                             const mlp_real *restrict W, int out, mlp_real *restrict Z)
 {
     const size_t n = (size_t)out;
-    for (size_t j = 0; j < n; j++)
-        z[j] = 0;
+    for (size_t k = 0; k < (size_t)B * n; k++)
+        Z[k] = 0;
     int i = 0;
     for (; i + 4 <= in; i += 4) {
         const mlp_real *restrict w0 = W + (size_t)i * n, *restrict w1 = w0 + n;
         const mlp_real *restrict w2 = w1 + n, *restrict w3 = w2 + n;
-        const mlp_real a0 = x[i], a1 = x[i + 1], a2 = x[i + 2], a3 = x[i + 3];
-        for (size_t j = 0; j < n; j++)
-            z[j] += a0 * w0[j] + a1 * w1[j] + a2 * w2[j] + a3 * w3[j];
+        for (int b = 0; b < B; b++) {
+            const mlp_real *x = X + (size_t)b * in + i;
+            const mlp_real a0 = x[0], a1 = x[1], a2 = x[2], a3 = x[3];
+            mlp_real *restrict z = Z + (size_t)b * n;
+            for (size_t j = 0; j < n; j++)
+                z[j] += a0 * w0[j] + a1 * w1[j] + a2 * w2[j] + a3 * w3[j];
+        }
     }
     for (; i < in; i++) {
         const mlp_real *restrict w0 = W + (size_t)i * n;
-        const mlp_real a0 = x[i];
-        for (size_t j = 0; j < n; j++)
-            z[j] += a0 * w0[j];
+        for (int b = 0; b < B; b++) {
+            const mlp_real a0 = X[(size_t)b * in + i];
+            mlp_real *restrict z = Z + (size_t)b * n;
+            for (size_t j = 0; j < n; j++)
+                z[j] += a0 * w0[j];
+        }
     }
 }
 
-/* g[in×out] = x[in] ⊗ d[out] (dW of one row: bit-identical to the GEMM's). */
-KERNEL static void outer(const mlp_real *restrict x, const mlp_real *restrict d, int in,
-                         int out, mlp_real *restrict g)
+/*
+ * Weight gradient Xᵀ·D of B rows (X[B×in], D[B×out]), row i = Σ_b x_b[i]·d_b:
+ * into G (a == 0: G ← Xᵀ·D) or added to it scaled (a != 0: G ← G + a·Xᵀ·D, the
+ * fused SGD step with a = −lr); t[out] is scratch.  One row with a == 0 is
+ * bit-identical to the GEMM (a single product per entry).
+ */
+KERNEL static void small_wgrad(int B, const mlp_real *restrict X, int in,
+                               const mlp_real *restrict D, int out, mlp_real a,
+                               mlp_real *restrict G, mlp_real *restrict t)
 {
     const size_t n = (size_t)out;
     for (int i = 0; i < in; i++) {
-        const mlp_real a = x[i];
-        mlp_real *restrict r = g + (size_t)i * n;
+        mlp_real *restrict g = G + (size_t)i * n;
+        mlp_real *restrict acc = a != 0 ? t : g;
+        const mlp_real x0 = X[i];
         for (size_t j = 0; j < n; j++)
-            r[j] = a * d[j];
+            acc[j] = x0 * D[j];
+        for (int b = 1; b < B; b++) {
+            const mlp_real xb = X[(size_t)b * in + i];
+            const mlp_real *restrict d = D + (size_t)b * n;
+            for (size_t j = 0; j < n; j++)
+                acc[j] += xb * d[j];
+        }
+        if (a != 0)
+            for (size_t j = 0; j < n; j++)
+                g[j] += a * acc[j];
     }
 }
 
-/* W[in×out] += (a·x[in]) ⊗ d[out]: the one-row SGD step of a weight matrix (a = −lr). */
-KERNEL static void outer_add(const mlp_real *restrict x, const mlp_real *restrict d, mlp_real a,
-                             int in, int out, mlp_real *restrict W)
-{
-    const size_t n = (size_t)out;
-    for (int i = 0; i < in; i++) {
-        const mlp_real ax = a * x[i];
-        mlp_real *restrict r = W + (size_t)i * n;
-        for (size_t j = 0; j < n; j++)
-            r[j] += ax * d[j];
-    }
-}
-
-/* dx[in] = W[in×out] · d[out]: a dot product per row, 16 partial sums each. */
-KERNEL static void mat_vec(const mlp_real *restrict W, const mlp_real *restrict d, int in,
-                           int out, mlp_real *restrict dx)
+/* DX[B×in] = D[B×out] · Wᵀ: a dot product per (row of W, row of D), 16 partial sums each. */
+KERNEL static void small_dx(int B, const mlp_real *restrict D, int out,
+                            const mlp_real *restrict W, int in, mlp_real *restrict DX)
 {
     const size_t n = (size_t)out;
     for (int i = 0; i < in; i++) {
         const mlp_real *restrict r = W + (size_t)i * n;
-        mlp_real acc[16] = {0};
-        size_t j = 0;
-        for (; j + 16 <= n; j += 16)
+        for (int b = 0; b < B; b++) {
+            const mlp_real *restrict d = D + (size_t)b * n;
+            mlp_real acc[16] = {0};
+            size_t j = 0;
+            for (; j + 16 <= n; j += 16)
+                for (int k = 0; k < 16; k++)
+                    acc[k] += r[j + k] * d[j + k];
+            mlp_real s = 0;
+            for (; j < n; j++)
+                s += r[j] * d[j];
             for (int k = 0; k < 16; k++)
-                acc[k] += r[j + k] * d[j + k];
-        mlp_real s = 0;
-        for (; j < n; j++)
-            s += r[j] * d[j];
-        for (int k = 0; k < 16; k++)
-            s += acc[k];
-        dx[i] = s;
+                s += acc[k];
+            DX[(size_t)b * in + i] = s;
+        }
     }
 }
 
@@ -200,7 +216,7 @@ struct mlp *mlp_new(const struct mlp_config *c, struct err *e)
 
     /* Parameter offsets: trainable ones first, running statistics after. */
     size_t off = 0;
-    int maxw = 1;
+    int maxw = 1, maxo = 1;
     for (int l = 0; l < m->n_layers; l++) {
         struct layer *L = &m->L[l];
         bool hidden = l < c->n_hidden;
@@ -225,6 +241,8 @@ struct mlp *mlp_new(const struct mlp_config *c, struct err *e)
         }
         if (hidden && L->out > maxw)
             maxw = L->out;
+        if (L->out > maxo)
+            maxo = L->out;
     }
     m->n_params = off;
     for (int l = 0; l < m->n_layers; l++) {
@@ -240,7 +258,8 @@ struct mlp *mlp_new(const struct mlp_config *c, struct err *e)
 
     /* Sizes of every buffer, carved from one block. */
     size_t B = (size_t)c->max_batch, R = sizeof(mlp_real);
-    size_t total = round_up(m->n_state * R) + round_up(m->n_params * R) + 2 * round_up(B * maxw * R);
+    size_t total = round_up(m->n_state * R) + round_up(m->n_params * R) + 2 * round_up(B * maxw * R) +
+                   round_up((size_t)maxo * R);
     for (int l = 0; l < m->n_layers; l++) {
         struct layer *L = &m->L[l];
         bool hidden = l < c->n_hidden;
@@ -260,6 +279,7 @@ struct mlp *mlp_new(const struct mlp_config *c, struct err *e)
     CARVE(m->grads, m->n_params);
     CARVE(m->d1, B * maxw);
     CARVE(m->d2, B * maxw);
+    CARVE(m->t, (size_t)maxo);
     for (int l = 0; l < m->n_layers; l++) {
         struct layer *L = &m->L[l];
         bool hidden = l < c->n_hidden;
@@ -567,8 +587,8 @@ double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B,
         const mlp_real *W = m->params + L->w;
         bool last = l == m->n_layers - 1;
         /* Z[B×out] = X[B×in] · W[in×out]   (bias added in the pass after) */
-        if (B == 1)
-            vec_mat(in, W, L->in, L->out, L->h);
+        if (B <= SMALL_B)
+            small_fwd(B, in, L->in, W, L->out, L->h);
         else
             mlp_gemm(false, false, B, L->out, L->in, 1, in, L->in, W, L->out, 0, L->h, L->out);
         if (last)
@@ -669,8 +689,8 @@ static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_re
         /* dX[B×in] = dZ[B×out] · Wᵀ[out×in]   (dL/dH of the layer below) */
         mlp_real *next = dz == m->d1 ? m->d2 : m->d1;
         if (l > 0) {
-            if (B == 1)
-                mat_vec(W, dz, L->in, n, next);
+            if (B <= SMALL_B)
+                small_dx(B, dz, n, W, L->in, next);
             else
                 mlp_gemm(false, true, B, L->in, n, 1, dz, n, W, n, 0, next, L->in);
         }
@@ -678,8 +698,8 @@ static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_re
         const mlp_real l1 = m->l1, l2x2 = 2 * m->l2;
         if (!fused) {
             /* dW[in×out] = Xᵀ[in×B] · dZ[B×out] (+ penalty gradients) */
-            if (B == 1)
-                outer(in, dz, L->in, n, gW);
+            if (B <= SMALL_B)
+                small_wgrad(B, in, L->in, dz, n, 0, gW, NULL);
             else
                 mlp_gemm(true, false, L->in, n, B, 1, in, L->in, dz, n, 0, gW, n);
             if (l1 > 0 || l2x2 > 0)
@@ -694,8 +714,8 @@ static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_re
                     mlp_real w = W[k];
                     W[k] = w - lr * (l1 * (mlp_real)((w > 0) - (w < 0)) + l2x2 * w);
                 }
-            if (B == 1)
-                outer_add(in, dz, -lr, L->in, n, W);
+            if (B <= SMALL_B)
+                small_wgrad(B, in, L->in, dz, n, -lr, W, m->t);
             else
                 mlp_gemm(true, false, L->in, n, B, -lr, in, L->in, dz, n, 1, W, n);
             if (L->bn) {

@@ -405,18 +405,20 @@ static void test_determinism(void)
 }
 
 /*
- * The one-row kernels (B == 1: vec_mat, outer, mat_vec) against the GEMM path:
- * the batch gradient of B rows is the mean of the B one-row gradients, and the
- * batch loss the mean of the one-row losses.  Widths 37 and 21 cover the
- * kernels' 4-row, 16-wide and tail loops.
+ * The small-batch loops (calls of <= MLP_SMALL_BATCH rows) against the GEMM
+ * path: the gradient of a 64-row batch is the row-weighted mean of the
+ * gradients of its chunks of 1, 2, 3, 5, 8, 13 and 32 rows, and so is the loss.
+ * Widths 37 and 21 cover the loops' 4-row, 16-wide and tail parts.
  */
-static void test_one_row_path(void)
+static void test_small_batch_path(void)
 {
-    enum { NB = 5, DIN = 23 };
+    enum { NB = 64, DIN = 23 };
+    static const int chunks[] = {1, 2, 3, 5, 8, 13, 32};
     struct err e = ERR_INIT;
     const int hidden[2] = {37, 21};
     struct mlp_config mc = {.n_in = DIN, .n_hidden = 2, .hidden = hidden, .n_classes = 7,
                             .activation = HP_TANH, .max_batch = NB};
+    CHECK(MLP_SMALL_BATCH < NB);
     struct mlp *m = mlp_new(&mc, &e);
     CHECK(m != NULL);
     if (!m)
@@ -424,7 +426,7 @@ static void test_one_row_path(void)
     struct rng r;
     rng_seed(&r, 3, RNG_INIT);
     mlp_init_params(m, HP_INIT_HE, 0, &r);
-    float x[NB * DIN], y[NB];
+    float *x = malloc(NB * DIN * sizeof *x), y[NB];
     for (int i = 0; i < NB * DIN; i++)
         x[i] = (float)rng_gauss(&r);
     for (int i = 0; i < NB; i++)
@@ -436,22 +438,27 @@ static void test_one_row_path(void)
     mlp_backward(m, x, NB);
     memcpy(gb, mlp_grads(m), np * sizeof *gb);
     double ls = 0;
-    for (int i = 0; i < NB; i++) {
-        ls += mlp_forward(m, x + i * DIN, y + i, 1, MLP_TRAIN, NULL, &st) / NB;
-        mlp_backward(m, x + i * DIN, 1);
-        for (size_t k = 0; k < np; k++)
-            gs[k] += mlp_grads(m)[k] / NB;
+    int at = 0;
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        int k = chunks[c];
+        ls += mlp_forward(m, x + at * DIN, y + at, k, MLP_TRAIN, NULL, &st) * k / NB;
+        mlp_backward(m, x + at * DIN, k);
+        for (size_t i = 0; i < np; i++)
+            gs[i] += mlp_grads(m)[i] * k / NB;
+        at += k;
     }
+    CHECK_EQ_INT(at, NB);
     CHECK_NEAR(ls, lb, 1e-5);
     double worst = 0, gmax = 0;
-    for (size_t k = 0; k < np; k++) {
-        worst = fmax(worst, fabs((double)gs[k] - gb[k]));
-        gmax = fmax(gmax, fabs((double)gb[k]));
+    for (size_t i = 0; i < np; i++) {
+        worst = fmax(worst, fabs((double)gs[i] - gb[i]));
+        gmax = fmax(gmax, fabs((double)gb[i]));
     }
-    printf("one-row path: loss %.6f vs batch %.6f, worst gradient difference %.2e (max |g| %.3f)\n",
-           ls, lb, worst, gmax);
+    printf("small-batch path: loss %.6f vs batch %.6f, worst gradient difference %.2e "
+           "(max |g| %.3f)\n", ls, lb, worst, gmax);
     CHECK(gmax > 1e-3);
     CHECK(worst < 1e-5 * (1 + gmax));
+    free(x);
     free(gb);
     free(gs);
     mlp_free(m);
@@ -459,7 +466,7 @@ static void test_one_row_path(void)
 
 int main(void)
 {
-    test_one_row_path();
+    test_small_batch_path();
     test_rng();
     test_optim_rules();
     test_optimisers_learn();

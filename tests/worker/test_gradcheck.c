@@ -24,7 +24,7 @@
 #include "mlp.h"
 #include "rng.h"
 
-#define B_MAX 7
+#define B_MAX (MLP_SMALL_BATCH + 3)   /* the default: a batch on the GEMM path */
 #define D_IN 5
 
 struct gc_case {
@@ -152,13 +152,16 @@ int main(void)
         {"batch_norm elu bce", HP_ELU, 2, 2, {6, 5}, 0, 0, 0, true, 0},
         {"dropout 0.3 fixed mask", HP_TANH, 4, 2, {6, 5}, 0, 0, 0.3, false, 0},
         {"dropout+bn+l2 selu", HP_SELU, 4, 3, {6, 5, 4}, 0, 0.01, 0.25, true, 0},
-        /* one row: vec_mat / outer / mat_vec instead of GEMMs; widths of 16+
-         * rows exercise the 16-wide partial sums and their tails */
+        /* up to MLP_SMALL_BATCH rows: small_fwd / small_wgrad / small_dx
+         * instead of GEMMs; widths of 16+ exercise the 16-wide partial sums
+         * and their tails */
         {"1 row relu+softmax", HP_RELU, 4, 2, {6, 5}, 0, 0, 0, false, 1},
         {"1 row tanh 17-19 l2 dropout", HP_TANH, 4, 2, {19, 17}, 0, 0.01, 0.2, false, 1},
         {"1 row elu bce 33", HP_ELU, 2, 1, {33}, 0.003, 0, 0, false, 1},
         {"1 row tanh mse", HP_TANH, 0, 2, {6, 16}, 0, 0, 0, false, 1},
         {"1 row no-hidden softmax", HP_RELU, 3, 0, {0}, 0, 0, 0, false, 1},
+        /* small loops too when built with -DMLP_SMALL_BATCH >= 3 */
+        {"3 rows relu 19-17 dropout l1", HP_RELU, 4, 2, {19, 17}, 0.002, 0, 0.2, false, 3},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         double worst = gradcheck(&cases[k]);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test.sh — the whole suite, as CI runs it: install what is missing (with the
 # test tools), build, run every test, then build again with AddressSanitizer +
-# UndefinedBehaviorSanitizer and run every test there too.
+# UndefinedBehaviorSanitizer and run every test there too, then fuzz each
+# libFuzzer target for 15 s.
 #
 #   MLP_TEST_NO_ASAN=1 scripts/test.sh    skip the sanitizer pass (quicker, local use)
+#   MLP_TEST_NO_FUZZ=1 scripts/test.sh    skip the short libFuzzer runs
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,11 +27,36 @@ if [ "${MLP_TEST_NO_ASAN:-0}" != 1 ]; then
     --timeout-multiplier 3 || status=1
 fi
 
+# A short libFuzzer run of every fuzz target (clang), on top of the corpus
+# replays that meson test already did: 15 s each, new crashes fail the suite.
+FUZZ=${MLP_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
+fuzz_ok=0 fuzz_bad=0
+if [ "${MLP_TEST_NO_FUZZ:-0}" != 1 ] && command -v clang >/dev/null 2>&1; then
+  [ -f "$FUZZ/build.ninja" ] || CC=clang meson setup "$FUZZ" "$ROOT" -Dfuzz=true >/dev/null
+  if ninja -C "$FUZZ" tests/fuzz/fuzz-request tests/fuzz/fuzz-grid tests/fuzz/fuzz-data >/dev/null; then
+    for t in request grid data; do
+      work=$(mktemp -d)
+      cp -r "$ROOT/tests/fuzz/corpus/$t/." "$work/"
+      echo "==> libFuzzer: $t (15 s)"
+      if (cd "$work" && "$FUZZ/tests/fuzz/fuzz-$t" -max_total_time=15 -print_final_stats=1 \
+            -artifact_prefix="$work/" "$work" >"$work/log" 2>&1); then
+        grep -E "stat::number_of_executed_units" "$work/log" | sed "s/^/    $t: /"
+        fuzz_ok=$((fuzz_ok + 1))
+      else
+        tail -40 "$work/log"; echo "libFuzzer found a crash in $t: reproducer in $work"
+        fuzz_bad=$((fuzz_bad + 1)); status=1
+      fi
+    done
+  else
+    echo "fuzz build failed"; fuzz_bad=$((fuzz_bad + 1)); status=1
+  fi
+fi
+
 # One closing line over every pass: "N passed, N failed, N skipped".
-python3 - "$BUILD" "$ASAN" <<'PY'
+python3 - "$fuzz_ok" "$fuzz_bad" "$BUILD" "$ASAN" <<'PY'
 import json, os, sys
-ok = bad = skip = 0
-for d in sys.argv[1:]:
+ok, bad, skip = int(sys.argv[1]), int(sys.argv[2]), 0
+for d in sys.argv[3:]:
     p = os.path.join(d, "meson-logs", "testlog.json")
     if not os.path.exists(p):
         continue

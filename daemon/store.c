@@ -185,6 +185,14 @@ static sqlite3_stmt *stmt(struct store *st, int which)
     return s;
 }
 
+/* stmt() with ?1 bound to an id (sweep or trial). */
+static sqlite3_stmt *stmt_id(struct store *st, int which, int64_t id)
+{
+    sqlite3_stmt *s = stmt(st, which);
+    sqlite3_bind_int64(s, 1, id);
+    return s;
+}
+
 /* Step a statement that returns no rows; 0 or MLP_ESTORAGE. */
 static int exec_stmt(struct store *st, sqlite3_stmt *s, struct err *e, const char *what)
 {
@@ -241,6 +249,29 @@ static char *col_strdup(sqlite3_stmt *s, int i)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
     return strdup(t ? (const char *)t : "");
+}
+
+/* Step a one-row query and read column 0 into *v (0 when no row); 0 or MLP_ESTORAGE. */
+static int step_int64(struct store *st, sqlite3_stmt *s, int64_t *v, struct err *e,
+                      const char *what)
+{
+    int rc = sqlite3_step(s);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : db_err(st, e, what);
+}
+
+/*
+ * The end of a row loop of the *_each functions: a step error unless the
+ * callback stopped it (ret != 0); the statement is reset.  Returns the result.
+ */
+static int each_end(struct store *st, sqlite3_stmt *s, int rc, int ret, struct err *e,
+                    const char *what)
+{
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(st, e, what);
+    sqlite3_reset(s);
+    return ret;
 }
 
 /* A single integer from a one-off query at open time; -1 on error. */
@@ -306,22 +337,22 @@ fail:
     return e ? e->code : MLP_ESTORAGE;
 }
 
-struct store *store_open(const char *path, struct err *e)
+/* Open the database file with `flags`, migrate it when writable, prepare every statement. */
+static struct store *open_db(const char *path, int flags, bool writer, struct err *e)
 {
     struct store *st = calloc(1, sizeof *st);
     if (!st) {
         err_set(e, MLP_ENOMEM, NULL, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
         err_set(e, MLP_ESTORAGE, path, "%s: %s", path,
                 st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;
     }
     sqlite3_busy_timeout(st->db, 5000);
-    st->sync_full = true; /* migrate() sets FULL */
-    if (migrate(st->db, path, e) < 0)
+    st->sync_full = true; /* migrate() sets FULL; a reader never writes */
+    if (writer && migrate(st->db, path, e) < 0)
         goto fail;
     for (int i = 0; i < ST_N; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->st[i],
@@ -336,32 +367,14 @@ fail:
     return NULL;
 }
 
+struct store *store_open(const char *path, struct err *e)
+{
+    return open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, true, e);
+}
+
 struct store *store_open_reader(const char *path, struct err *e)
 {
-    struct store *st = calloc(1, sizeof *st);
-    if (!st) {
-        err_set(e, MLP_ENOMEM, NULL, "out of memory");
-        return NULL;
-    }
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        err_set(e, MLP_ESTORAGE, path, "%s: %s", path,
-                st->db ? sqlite3_errmsg(st->db) : "cannot open");
-        goto fail;
-    }
-    sqlite3_busy_timeout(st->db, 5000);
-    st->sync_full = true;
-    for (int i = 0; i < ST_N; i++) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->st[i],
-                               NULL) != SQLITE_OK) {
-            err_set(e, MLP_ESTORAGE, path, "prepare %d: %s", i, sqlite3_errmsg(st->db));
-            goto fail;
-        }
-    }
-    return st;
-fail:
-    store_close(st);
-    return NULL;
+    return open_db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, false, e);
 }
 
 void store_close(struct store *st)
@@ -427,8 +440,7 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
     }
     *id = sqlite3_last_insert_rowid(st->db);
     if (!ns->name) {
-        s = stmt(st, ST_SWEEP_NAME_DEFAULT);
-        sqlite3_bind_int64(s, 1, *id);
+        s = stmt_id(st, ST_SWEEP_NAME_DEFAULT, *id);
         rc = sqlite3_step(s);
         sqlite3_reset(s);
         if (rc == SQLITE_CONSTRAINT) {
@@ -443,8 +455,7 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
             goto fail;
         }
     }
-    s = stmt(st, ST_CONFIG_INSERT);
-    sqlite3_bind_int64(s, 1, *id);
+    s = stmt_id(st, ST_CONFIG_INSERT, *id);
     for (size_t i = 0; i < ns->n_configs; i++) {
         sqlite3_bind_int64(s, 2, (int64_t)i + 1);
         sqlite3_bind_text(s, 3, ns->params_json[i], -1, SQLITE_STATIC);
@@ -452,8 +463,7 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
         if (exec_stmt(st, s, e, "insert config") < 0)
             goto fail;
     }
-    s = stmt(st, ST_TRIAL_INSERT);
-    sqlite3_bind_int64(s, 1, *id);
+    s = stmt_id(st, ST_TRIAL_INSERT, *id);
     sqlite3_bind_double(s, 4, now);
     for (size_t k = 0; k < ns->n_seeds; k++) {
         sqlite3_bind_int64(s, 3, ns->seeds[k]);
@@ -481,14 +491,16 @@ void store_sweep_release(struct store_sweep *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Counts by state (a covering-index scan); the end time only for ended sweeps. */
-static int sweep_counts(struct store *st, int64_t id, struct store_counts *c, struct err *e)
+/*
+ * Counts from the (state, count) rows of s, which is reset after; finished and
+ * avg_seconds are NaN.  0 or MLP_ESTORAGE.
+ */
+static int counts_from_rows(struct store *st, sqlite3_stmt *s, struct store_counts *c,
+                            struct err *e)
 {
     memset(c, 0, sizeof *c);
     c->finished = NAN;
     c->avg_seconds = NAN;
-    sqlite3_stmt *s = stmt(st, ST_SWEEP_COUNTS);
-    sqlite3_bind_int64(s, 1, id);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *state = (const char *)sqlite3_column_text(s, 0);
@@ -508,11 +520,17 @@ static int sweep_counts(struct store *st, int64_t id, struct store_counts *c, st
             c->cancelled = n;
     }
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return db_err(st, e, "counts");
+    return rc == SQLITE_DONE ? 0 : db_err(st, e, "counts");
+}
+
+/* Counts by state (a covering-index scan); the end time only for ended sweeps. */
+static int sweep_counts(struct store *st, int64_t id, struct store_counts *c, struct err *e)
+{
+    int ret = counts_from_rows(st, stmt_id(st, ST_SWEEP_COUNTS, id), c, e);
+    if (ret < 0)
+        return ret;
     if (c->queued + c->running == 0 && c->total > 0) {
-        s = stmt(st, ST_SWEEP_FINISHED);
-        sqlite3_bind_int64(s, 1, id);
+        sqlite3_stmt *s = stmt_id(st, ST_SWEEP_FINISHED, id);
         if (sqlite3_step(s) == SQLITE_ROW)
             c->finished = col_double(s, 0);
         sqlite3_reset(s);
@@ -522,8 +540,7 @@ static int sweep_counts(struct store *st, int64_t id, struct store_counts *c, st
 
 int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct err *e)
 {
-    sqlite3_stmt *s = stmt(st, ST_SWEEP_AVG);
-    sqlite3_bind_int64(s, 1, id);
+    sqlite3_stmt *s = stmt_id(st, ST_SWEEP_AVG, id);
     int rc = sqlite3_step(s);
     *avg = rc == SQLITE_ROW ? col_double(s, 0) : NAN;
     sqlite3_reset(s);
@@ -564,17 +581,13 @@ int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = db_err(st, e, "means");
-    sqlite3_reset(s);
-    return ret;
+    return each_end(st, s, rc, ret, e, "means");
 }
 
 int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = stmt(st, ST_SWEEP_GET);
-    sqlite3_bind_int64(s, 1, id);
+    sqlite3_stmt *s = stmt_id(st, ST_SWEEP_GET, id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) {
         sqlite3_reset(s);
@@ -669,35 +682,10 @@ static int ids_query(struct store *st, int which, int64_t **ids, size_t *n, stru
 
 int store_global_counts(struct store *st, struct store_counts *c, int64_t *n_sweeps, struct err *e)
 {
-    memset(c, 0, sizeof *c);
-    c->finished = c->avg_seconds = NAN;
-    sqlite3_stmt *s = stmt(st, ST_GLOBAL_COUNTS);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *state = (const char *)sqlite3_column_text(s, 0);
-        int64_t n = sqlite3_column_int64(s, 1);
-        c->total += n;
-        if (!state)
-            continue;
-        if (strcmp(state, "queued") == 0)
-            c->queued = n;
-        else if (strcmp(state, "running") == 0)
-            c->running = n;
-        else if (strcmp(state, "done") == 0)
-            c->done = n;
-        else if (strcmp(state, "failed") == 0)
-            c->failed = n;
-        else if (strcmp(state, "cancelled") == 0)
-            c->cancelled = n;
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return db_err(st, e, "counts");
-    s = stmt(st, ST_SWEEP_COUNT);
-    rc = sqlite3_step(s);
-    *n_sweeps = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : db_err(st, e, "count sweeps");
+    int ret = counts_from_rows(st, stmt(st, ST_GLOBAL_COUNTS), c, e);
+    if (ret < 0)
+        return ret;
+    return step_int64(st, stmt(st, ST_SWEEP_COUNT), n_sweeps, e, "count sweeps");
 }
 
 void store_claim_release(struct store_claim *c)
@@ -727,8 +715,7 @@ int store_claim_next(struct store *st, struct store_claim *out, struct err *e)
     out->trial_id = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
 
-    s = stmt(st, ST_CLAIM);
-    sqlite3_bind_int64(s, 1, out->trial_id);
+    s = stmt_id(st, ST_CLAIM, out->trial_id);
     sqlite3_bind_double(s, 2, now_s());
     rc = sqlite3_step(s);
     if (rc != SQLITE_ROW) {
@@ -749,8 +736,7 @@ int store_claim_next(struct store *st, struct store_claim *out, struct err *e)
         goto fail;
     }
 
-    s = stmt(st, ST_CLAIM_SPEC);
-    sqlite3_bind_int64(s, 1, out->sweep_id);
+    s = stmt_id(st, ST_CLAIM_SPEC, out->sweep_id);
     sqlite3_bind_int64(s, 2, out->config_idx);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
@@ -766,8 +752,7 @@ int store_claim_next(struct store *st, struct store_claim *out, struct err *e)
         err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto fail;
     }
-    s = stmt(st, ST_EPOCHS_CLEAR);
-    sqlite3_bind_int64(s, 1, out->trial_id);
+    s = stmt_id(st, ST_EPOCHS_CLEAR, out->trial_id);
     if (exec_stmt(st, s, e, "clear epochs") < 0)
         goto fail;
     if (commit(st, e) < 0)
@@ -782,8 +767,7 @@ fail:
 int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err *e)
 {
     sync_mode(st, false);
-    sqlite3_stmt *s = stmt(st, ST_SET_PID);
-    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_stmt *s = stmt_id(st, ST_SET_PID, trial_id);
     sqlite3_bind_int64(s, 2, pid);
     return exec_stmt(st, s, e, "set pid");
 }
@@ -792,8 +776,7 @@ int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epo
                     struct err *e)
 {
     sync_mode(st, false);
-    sqlite3_stmt *s = stmt(st, ST_EPOCH_ADD);
-    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_stmt *s = stmt_id(st, ST_EPOCH_ADD, trial_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_int64(s, 3, epoch);
     for (int i = 0; i < SE_N; i++)
@@ -807,8 +790,7 @@ int store_trial_done(struct store *st, int64_t trial_id, int attempt, const doub
 {
     if (begin(st, e) < 0)
         return e->code;
-    sqlite3_stmt *s = stmt(st, ST_RESULT_ADD);
-    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_stmt *s = stmt_id(st, ST_RESULT_ADD, trial_id);
     sqlite3_bind_int(s, 2, attempt);
     for (int i = 0; i < SM_N; i++) {
         if (isnan(v[i]))
@@ -820,8 +802,7 @@ int store_trial_done(struct store *st, int64_t trial_id, int attempt, const doub
     }
     if (exec_stmt(st, s, e, "add result") < 0)
         goto fail;
-    s = stmt(st, ST_TRIAL_DONE);
-    sqlite3_bind_int64(s, 1, trial_id);
+    s = stmt_id(st, ST_TRIAL_DONE, trial_id);
     sqlite3_bind_double(s, 2, now_s());
     if (exec_stmt(st, s, e, "trial done") < 0)
         goto fail;
@@ -836,8 +817,7 @@ fail:
 int store_trial_fail(struct store *st, int64_t trial_id, const char *error, struct err *e)
 {
     sync_mode(st, true);
-    sqlite3_stmt *s = stmt(st, ST_TRIAL_FAIL);
-    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_stmt *s = stmt_id(st, ST_TRIAL_FAIL, trial_id);
     sqlite3_bind_double(s, 2, now_s());
     sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
     return exec_stmt(st, s, e, "trial failed");
@@ -847,8 +827,7 @@ int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt, 
                         struct err *e)
 {
     sync_mode(st, true);
-    sqlite3_stmt *s = stmt(st, ST_TRIAL_REQUEUE);
-    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_stmt *s = stmt_id(st, ST_TRIAL_REQUEUE, trial_id);
     sqlite3_bind_int(s, 2, count_attempt ? 0 : 1);
     if (error)
         sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
@@ -858,28 +837,22 @@ int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt, 
 int store_trial_cancelled(struct store *st, int64_t trial_id, struct err *e)
 {
     sync_mode(st, true);
-    sqlite3_stmt *s = stmt(st, ST_TRIAL_CANCELLED);
-    sqlite3_bind_int64(s, 1, trial_id);
+    sqlite3_stmt *s = stmt_id(st, ST_TRIAL_CANCELLED, trial_id);
     sqlite3_bind_double(s, 2, now_s());
     return exec_stmt(st, s, e, "cancel trial");
 }
 
 static int count_state(struct store *st, int64_t id, const char *state, int64_t *n, struct err *e)
 {
-    sqlite3_stmt *s = stmt(st, ST_COUNT_STATE);
-    sqlite3_bind_int64(s, 1, id);
+    sqlite3_stmt *s = stmt_id(st, ST_COUNT_STATE, id);
     sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    return rc == SQLITE_ROW ? 0 : db_err(st, e, "count");
+    return step_int64(st, s, n, e, "count");
 }
 
 int store_sweep_pause(struct store *st, int64_t id, bool paused, int64_t *changed, struct err *e)
 {
     sync_mode(st, true);
-    sqlite3_stmt *s = stmt(st, ST_PAUSE);
-    sqlite3_bind_int64(s, 1, id);
+    sqlite3_stmt *s = stmt_id(st, ST_PAUSE, id);
     sqlite3_bind_int(s, 2, paused);
     if (exec_stmt(st, s, e, "pause") < 0)
         return e->code;
@@ -890,12 +863,10 @@ int store_sweep_cancel(struct store *st, int64_t id, int64_t *changed, struct er
 {
     if (begin(st, e) < 0)
         return e->code;
-    sqlite3_stmt *s = stmt(st, ST_CANCEL_FLAG);
-    sqlite3_bind_int64(s, 1, id);
+    sqlite3_stmt *s = stmt_id(st, ST_CANCEL_FLAG, id);
     if (exec_stmt(st, s, e, "cancel") < 0)
         goto fail;
-    s = stmt(st, ST_CANCEL_QUEUED);
-    sqlite3_bind_int64(s, 1, id);
+    s = stmt_id(st, ST_CANCEL_QUEUED, id);
     sqlite3_bind_double(s, 2, now_s());
     if (exec_stmt(st, s, e, "cancel") < 0)
         goto fail;
@@ -912,14 +883,12 @@ int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err
 {
     if (begin(st, e) < 0)
         return e->code;
-    sqlite3_stmt *s = stmt(st, ST_RETRY);
-    sqlite3_bind_int64(s, 1, id);
+    sqlite3_stmt *s = stmt_id(st, ST_RETRY, id);
     if (exec_stmt(st, s, e, "retry") < 0)
         goto fail;
     *changed = sqlite3_changes(st->db);
     if (*changed > 0) {
-        s = stmt(st, ST_UNCANCEL);
-        sqlite3_bind_int64(s, 1, id);
+        s = stmt_id(st, ST_UNCANCEL, id);
         if (exec_stmt(st, s, e, "retry") < 0)
             goto fail;
     }
@@ -935,8 +904,7 @@ int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
                        int (*cb)(void *ud, const struct store_config_row *r), void *ud,
                        struct err *e)
 {
-    sqlite3_stmt *s = stmt(st, ST_CONFIGS);
-    sqlite3_bind_int64(s, 1, sweep_id);
+    sqlite3_stmt *s = stmt_id(st, ST_CONFIGS, sweep_id);
     sqlite3_bind_int64(s, 2, only_idx);
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -952,10 +920,7 @@ int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = db_err(st, e, "configs");
-    sqlite3_reset(s);
-    return ret;
+    return each_end(st, s, rc, ret, e, "configs");
 }
 
 int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool done_only,
@@ -963,11 +928,9 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
 {
     sqlite3_stmt *s;
     if (trial_id > 0) {
-        s = stmt(st, ST_TRIAL_ONE);
-        sqlite3_bind_int64(s, 1, trial_id);
+        s = stmt_id(st, ST_TRIAL_ONE, trial_id);
     } else {
-        s = stmt(st, done_only ? ST_TRIALS_DONE : ST_TRIALS_SWEEP);
-        sqlite3_bind_int64(s, 1, sweep_id);
+        s = stmt_id(st, done_only ? ST_TRIALS_DONE : ST_TRIALS_SWEEP, sweep_id);
     }
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -992,17 +955,14 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = db_err(st, e, "trials");
-    sqlite3_reset(s);
-    return ret;
+    return each_end(st, s, rc, ret, e, "trials");
 }
 
 int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
                       int (*cb)(void *ud, const struct store_epoch_row *r), void *ud, struct err *e)
 {
-    sqlite3_stmt *s = stmt(st, trial_id > 0 ? ST_EPOCHS_TRIAL : ST_EPOCHS_SWEEP);
-    sqlite3_bind_int64(s, 1, trial_id > 0 ? trial_id : sweep_id);
+    sqlite3_stmt *s = stmt_id(st, trial_id > 0 ? ST_EPOCHS_TRIAL : ST_EPOCHS_SWEEP,
+                              trial_id > 0 ? trial_id : sweep_id);
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_epoch_row r = {
@@ -1016,17 +976,13 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = db_err(st, e, "epochs");
-    sqlite3_reset(s);
-    return ret;
+    return each_end(st, s, rc, ret, e, "epochs");
 }
 
 int store_values_each(struct store *st, int64_t sweep_id,
                       int (*cb)(void *ud, const struct store_value_row *r), void *ud, struct err *e)
 {
-    sqlite3_stmt *s = stmt(st, ST_VALUES);
-    sqlite3_bind_int64(s, 1, sweep_id);
+    sqlite3_stmt *s = stmt_id(st, ST_VALUES, sweep_id);
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_value_row r = {.config_idx = sqlite3_column_int64(s, 0)};
@@ -1035,8 +991,5 @@ int store_values_each(struct store *st, int64_t sweep_id,
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = db_err(st, e, "values");
-    sqlite3_reset(s);
-    return ret;
+    return each_end(st, s, rc, ret, e, "values");
 }

@@ -265,6 +265,17 @@ int cmd_request(struct cli *cli, cJSON *req, cJSON **resp, const char *prefix)
     return request(cli, req, resp, prefix, false);
 }
 
+int cmd_request_text(struct cli *cli, cJSON *req, cJSON **resp)
+{
+    int rc = cmd_request(cli, req, resp, NULL);
+    if (rc != CLI_OK || cli->json) {
+        rc = rc == CLI_OK ? cmd_print_resp(cli, *resp, rc) : rc;
+        cJSON_Delete(*resp);
+        *resp = NULL;
+    }
+    return rc;
+}
+
 int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
 {
     return request(cli, req, resp, NULL, true);

@@ -63,6 +63,22 @@ struct opt {
 int opts_parse(const char *verb, int argc, char **argv, const struct opt *opts, char **pos,
                int maxpos, int *npos);
 
+/*
+ * opts_parse for a verb that takes options only; CLI_USAGE (printed) on any
+ * other argument.
+ */
+int cmd_parse_opts(int argc, char **argv, const struct opt *opts);
+
+/*
+ * opts_parse for a verb that takes exactly one other argument, stored in *arg;
+ * otherwise CLI_USAGE after "expected <what>" (e.g. "a trial ID") and the usage.
+ */
+int cmd_parse_one(int argc, char **argv, const struct opt *opts, const char *what,
+                  const char **arg);
+
+/* cmd_parse_one for verbs that take one SWEEP (its id or name). */
+int cmd_parse_sweep(int argc, char **argv, const struct opt *opts, const char **sweep);
+
 /* A request {"op": op}; NULL on ENOMEM. */
 struct cJSON *cmd_req(const char *op);
 
@@ -78,6 +94,14 @@ struct cJSON *cmd_add_sweep(struct cJSON *req, const char *word);
  * printed on stdout too.  Returns the exit code; *resp as in cli_request.
  */
 int cmd_request(struct cli *cli, struct cJSON *req, struct cJSON **resp, const char *prefix);
+
+/*
+ * cmd_request for verbs with a human form: on an error, or with --json (the
+ * response then printed by cmd_print_resp), the response is freed and *resp
+ * left NULL.  Returns the exit code; when *resp is set the caller prints it
+ * as text and frees it.
+ */
+int cmd_request_text(struct cli *cli, struct cJSON *req, struct cJSON **resp);
 
 /* With --json, print resp without its "ok" member.  Returns rc unchanged. */
 int cmd_print_resp(struct cli *cli, const struct cJSON *resp, int rc);

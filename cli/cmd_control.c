@@ -32,14 +32,12 @@ int cmd_control(struct cli *cli, int argc, char **argv)
     if (!c)
         return cli_usage(argv[0], "not a queue control verb");
     struct opt opts[] = {{NULL, 0, NULL}};
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    const char *sweep;
+    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
-    if (npos != 1)
-        return cli_usage(argv[0], "expected a SWEEP (its id or name)");
     cJSON *resp = NULL;
-    rc = cmd_request(cli, cmd_add_sweep(cmd_req(c->verb), pos[0]), &resp, NULL);
+    rc = cmd_request(cli, cmd_add_sweep(cmd_req(c->verb), sweep), &resp, NULL);
     if (rc == CLI_OK && cli->json) {
         cmd_print_resp(cli, resp, rc);
     } else if (rc == CLI_OK) {
@@ -58,8 +56,7 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv)
 {
     bool now = false;
     struct opt opts[] = {{"now", OPT_FLAG, &now}, {NULL, 0, NULL}};
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 0, &npos);
+    int rc = cmd_parse_opts(argc, argv, opts);
     if (rc != CLI_OK)
         return rc;
     cJSON *req = cmd_req("shutdown"), *resp = NULL;

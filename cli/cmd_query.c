@@ -53,19 +53,6 @@ static char *fmt_time(char *buf, size_t n, double t)
     return buf;
 }
 
-/* Verbs that take exactly one SWEEP and the given options. */
-static int parse_sweep_args(int argc, char **argv, const struct opt *opts, const char **sweep)
-{
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
-    if (rc != CLI_OK)
-        return rc;
-    if (npos != 1)
-        return cli_usage(argv[0], "expected a SWEEP (its id or name)");
-    *sweep = pos[0];
-    return CLI_OK;
-}
-
 /* "3/10 trials done, 1 failed, 2 running" from a sweep summary. */
 static char *progress_text(char *buf, size_t n, const cJSON *s)
 {
@@ -87,17 +74,13 @@ static char *progress_text(char *buf, size_t n, const cJSON *s)
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
     struct opt opts[] = {{NULL, 0, NULL}};
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 0, &npos);
+    int rc = cmd_parse_opts(argc, argv, opts);
     if (rc != CLI_OK)
         return rc;
     cJSON *resp = NULL;
-    rc = cmd_request(cli, cmd_req("status"), &resp, NULL);
-    if (rc != CLI_OK || cli->json) {
-        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
-        cJSON_Delete(resp);
+    rc = cmd_request_text(cli, cmd_req("status"), &resp);
+    if (!resp)
         return rc;
-    }
     const cJSON *w = json_get(resp, "workers"), *t = json_get(resp, "trials");
     char up[32];
     printf("mlpd %s (pid %.0f), up %s\n", str_of(resp, "version", "?"), table_num(resp, "pid"),
@@ -120,17 +103,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
     struct opt opts[] = {{NULL, 0, NULL}};
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 0, &npos);
+    int rc = cmd_parse_opts(argc, argv, opts);
     if (rc != CLI_OK)
         return rc;
     cJSON *resp = NULL;
-    rc = cmd_request(cli, cmd_req("list"), &resp, NULL);
-    if (rc != CLI_OK || cli->json) {
-        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
-        cJSON_Delete(resp);
+    rc = cmd_request_text(cli, cmd_req("list"), &resp);
+    if (!resp)
         return rc;
-    }
     const cJSON *sweeps = json_get(resp, "sweeps");
     if (cJSON_GetArraySize(sweeps) == 0) {
         printf("no sweeps yet; queue one with 'mlpctl submit FILE'\n");
@@ -351,18 +330,15 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *by = NULL;
     struct opt opts[] = {{"by", OPT_STRING, &by}, {NULL, 0, NULL}};
-    int rc = parse_sweep_args(argc, argv, opts, &sweep);
+    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
     cJSON *req = cmd_add_sweep(cmd_req("show"), sweep), *resp = NULL;
     if (req && by)
         cJSON_AddStringToObject(req, "by", by);
-    rc = cmd_request(cli, req, &resp, NULL);
-    if (rc != CLI_OK || cli->json) {
-        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
-        cJSON_Delete(resp);
+    rc = cmd_request_text(cli, req, &resp);
+    if (!resp)
         return rc;
-    }
     if (by) {
         rc = show_by(resp);
         cJSON_Delete(resp);
@@ -438,7 +414,7 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         {"min-seeds", OPT_INT, &min_seeds},
         {NULL, 0, NULL},
     };
-    int rc = parse_sweep_args(argc, argv, opts, &sweep);
+    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
     if (top < 1 || top > 100000)
@@ -453,12 +429,9 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         if (min_seeds >= 0)
             cJSON_AddNumberToObject(req, "min_seeds", (double)min_seeds);
     }
-    rc = cmd_request(cli, req, &resp, NULL);
-    if (rc != CLI_OK || cli->json) {
-        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
-        cJSON_Delete(resp);
+    rc = cmd_request_text(cli, req, &resp);
+    if (!resp)
         return rc;
-    }
     const cJSON *summary = json_get(resp, "sweep"), *configs = json_get(resp, "configs");
     const char *m = str_of(resp, "metric", "metric"), *tm = str_of(resp, "test_metric", "test");
     bool maximize = strcmp(str_of(resp, "direction", "max"), "min") != 0;
@@ -683,7 +656,7 @@ int cmd_results(struct cli *cli, int argc, char **argv)
         {"out", OPT_STRING, &out_path},
         {NULL, 0, NULL},
     };
-    int rc = parse_sweep_args(argc, argv, opts, &sweep);
+    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
     bool as_json = cli->json;
@@ -896,26 +869,21 @@ static void print_log_tail(const char *log, int max_lines)
 int cmd_trial(struct cli *cli, int argc, char **argv)
 {
     struct opt opts[] = {{NULL, 0, NULL}};
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    const char *arg;
+    int rc = cmd_parse_one(argc, argv, opts, "a trial ID", &arg);
     if (rc != CLI_OK)
         return rc;
-    if (npos != 1)
-        return cli_usage(argv[0], "expected a trial ID");
     char *end;
     errno = 0;
-    long long id = strtoll(pos[0], &end, 10);
-    if (errno || end == pos[0] || *end || id < 1)
-        return cli_usage(argv[0], "a trial ID is a positive integer, got '%s'", pos[0]);
+    long long id = strtoll(arg, &end, 10);
+    if (errno || end == arg || *end || id < 1)
+        return cli_usage(argv[0], "a trial ID is a positive integer, got '%s'", arg);
     cJSON *req = cmd_req("trial"), *resp = NULL;
     if (req)
         cJSON_AddNumberToObject(req, "id", (double)id);
-    rc = cmd_request(cli, req, &resp, NULL);
-    if (rc != CLI_OK || cli->json) {
-        rc = rc == CLI_OK ? cmd_print_resp(cli, resp, rc) : rc;
-        cJSON_Delete(resp);
+    rc = cmd_request_text(cli, req, &resp);
+    if (!resp)
         return rc;
-    }
     const cJSON *t = json_get(resp, "trial"), *config = json_get(t, "config");
     double attempts = table_num(t, "attempts");
     printf("trial %lld: sweep %.0f, config %.0f, seed %.0f — %s (%.0f attempt%s)\n", id,

@@ -175,12 +175,10 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         {"force", OPT_FLAG, &force},
         {NULL, 0, NULL},
     };
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    const char *file;
+    int rc = cmd_parse_one(argc, argv, opts, "a grid file (or '-' for standard input)", &file);
     if (rc != CLI_OK)
         return rc;
-    if (npos != 1)
-        return cli_usage(argv[0], "expected a grid file (or '-' for standard input)");
     if (priority_text) {
         char *end;
         errno = 0;
@@ -192,7 +190,6 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
     if (name && !*name)
         return cli_usage(argv[0], "--name must not be empty");
 
-    const char *file = pos[0];
     bool is_stdin = strcmp(file, "-") == 0;
     const char *label = is_stdin ? "<stdin>" : file;
     char base_dir[PATH_MAX], default_name[256], msg[1024];

@@ -206,14 +206,12 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
 int cmd_wait(struct cli *cli, int argc, char **argv)
 {
     struct opt opts[] = {{NULL, 0, NULL}};
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    const char *sweep;
+    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
-    if (npos != 1)
-        return cli_usage(argv[0], "expected a SWEEP (its id or name)");
     cJSON *resp = NULL;
-    rc = cmd_request(cli, cmd_add_sweep(cmd_req("wait"), pos[0]), &resp, NULL);
+    rc = cmd_request(cli, cmd_add_sweep(cmd_req("wait"), sweep), &resp, NULL);
     if (rc == CLI_OK) {
         const cJSON *s = json_get(resp, "sweep");
         if (cli->json)

@@ -307,6 +307,30 @@ int opts_parse(const char *verb, int argc, char **argv, const struct opt *opts, 
     return CLI_OK;
 }
 
+int cmd_parse_opts(int argc, char **argv, const struct opt *opts)
+{
+    char *pos[1];
+    int npos;
+    return opts_parse(argv[0], argc, argv, opts, pos, 0, &npos);
+}
+
+int cmd_parse_one(int argc, char **argv, const struct opt *opts, const char *what, const char **arg)
+{
+    char *pos[1];
+    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    if (npos != 1)
+        return cli_usage(argv[0], "expected %s", what);
+    *arg = pos[0];
+    return CLI_OK;
+}
+
+int cmd_parse_sweep(int argc, char **argv, const struct opt *opts, const char **sweep)
+{
+    return cmd_parse_one(argc, argv, opts, "a SWEEP (its id or name)", sweep);
+}
+
 int main(int argc, char **argv)
 {
     char sockbuf[CONFIG_PATH_MAX];

@@ -214,18 +214,12 @@ static void draw_row_label(FILE *out, double x, double y, int rank, const char *
     fputs("</text></g>\n", out);
 }
 
-/* Width in pixels that the longest row label needs. */
-static double label_width(const char *const *labels, const int *ranks, int n)
+/* The public renderers' tail: on failure, `why` on stderr.  Returns rc. */
+static int say_why(int rc, const char *why)
 {
-    size_t widest = 10;
-    for (int i = 0; i < n; i++) {
-        size_t l = svg_strlen(labels[i]) + 4 + (ranks[i] >= 10 ? 2 : 1) + 7;
-        if (l > LABEL_MAX)
-            l = LABEL_MAX;
-        if (l > widest)
-            widest = l;
-    }
-    return widest * CHAR_W;
+    if (rc != CLI_OK)
+        fprintf(stderr, "mlpctl plot: %s\n", why);
+    return rc;
 }
 
 /* ---- (a) ranking -------------------------------------------------------- */
@@ -246,6 +240,39 @@ static void free_rows(struct rank_row *rows, int n)
     free(rows);
 }
 
+/* Width in pixels that the longest row label needs. */
+static double label_width(const struct rank_row *rows, int n)
+{
+    size_t widest = 10;
+    for (int i = 0; i < n; i++) {
+        size_t l = svg_strlen(rows[i].label) + 4 + (rows[i].rank >= 10 ? 2 : 1) + 7;
+        if (l > LABEL_MAX)
+            l = LABEL_MAX;
+        if (l > widest)
+            widest = l;
+    }
+    return widest * CHAR_W;
+}
+
+/* Grey stripes behind every other row of a row plot w wide, rows from y = top. */
+static void draw_stripes(FILE *out, int n, double top, double rowh, double w)
+{
+    for (int i = 0; i < n; i += 2)
+        fprintf(out,
+                "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#f6f6f6\"/>\n",
+                8.0, top + rowh * i, w - 16, rowh);
+}
+
+/* Close a row plot (ranking, gap): its rows group, notes, the document; frees rows.  CLI_OK. */
+static int end_row_plot(FILE *out, struct rank_row *rows, int n, double plot_bot,
+                        const char *const *notes, int nnotes)
+{
+    fprintf(out, "</g>\n");
+    draw_notes(out, 12, plot_bot + 58, notes, nnotes);
+    svg_end(out);
+    free_rows(rows, n);
+    return CLI_OK;
+}
 static int cmp_rank(const void *a, const void *b)
 {
     const struct rank_row *x = a, *y = b;
@@ -308,16 +335,25 @@ static int gather_rows(const cJSON *resp, bool with_train, struct rank_row **out
     return n;
 }
 
-/* The message for a response with nothing to draw. */
-static void why_empty(char *why, size_t n, const char *name, int skipped, const char *metric)
+/*
+ * gather_rows for a plot of sweep `name`: the row count, or 0 with `why` set
+ * (out of memory, or nothing to draw: no finite `metric`).
+ */
+static int plot_rows(const cJSON *resp, bool with_train, struct rank_row **rows, int *skipped,
+                     const char *name, const char *metric, char *why, size_t whylen)
 {
-    if (skipped)
-        set_why(why, n,
+    int total;
+    int n = gather_rows(resp, with_train, rows, skipped, &total);
+    if (n < 0)
+        set_why(why, whylen, "out of memory");
+    else if (n == 0 && *skipped)
+        set_why(why, whylen,
                 "sweep %s: none of its %d configuration(s) has a finite %s yet "
                 "(diverged or unfinished): nothing to plot",
-                name, skipped, metric);
-    else
-        set_why(why, n, "sweep %s has no finished trials yet: nothing to plot", name);
+                name, *skipped, metric);
+    else if (n == 0)
+        set_why(why, whylen, "sweep %s has no finished trials yet: nothing to plot", name);
+    return n > 0 ? n : 0;
 }
 
 int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
@@ -327,27 +363,12 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
     const char *metric = plot__str(resp, "metric", "metric");
     const char *dir = plot__str(resp, "direction", "max");
     struct rank_row *rows;
-    int skipped, total;
-    int n = gather_rows(resp, false, &rows, &skipped, &total);
-    if (n < 0) {
-        set_why(why, whylen, "out of memory");
+    int skipped;
+    int n = plot_rows(resp, false, &rows, &skipped, name, metric, why, whylen);
+    if (n == 0)
         return CLI_FAILED;
-    }
-    if (n == 0) {
-        why_empty(why, whylen, name, skipped, metric);
-        return CLI_FAILED;
-    }
 
     double lo = INFINITY, hi = -INFINITY;
-    const char **labels = malloc((size_t)n * sizeof *labels);
-    int *ranks = malloc((size_t)n * sizeof *ranks);
-    if (!labels || !ranks) {
-        free(labels);
-        free(ranks);
-        free_rows(rows, n);
-        set_why(why, whylen, "out of memory");
-        return CLI_FAILED;
-    }
     for (int i = 0; i < n; i++) {
         struct plot__stat *s = &rows[i].st;
         widen(&lo, &hi, s->mean);
@@ -357,16 +378,12 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
             widen(&lo, &hi, s->mean - s->se);
             widen(&lo, &hi, s->mean + s->se);
         }
-        labels[i] = rows[i].label;
-        ranks[i] = rows[i].rank;
     }
     svg_nice_domain(&lo, &hi, 5);
 
     const double rowh = 24, top = 78, plotw = 440, right = 200;
-    double left = 16 + label_width(labels, ranks, n);
+    double left = 16 + label_width(rows, n);
     double w = left + plotw + right, h;
-    free(labels);
-    free(ranks);
     if (w < 760) {
         left += 760 - w;
         w = 760;
@@ -397,10 +414,7 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
              "light bar: 95%% t-interval",
              n, metric, strcmp(dir, "min") == 0 ? "minimised" : "maximised");
     draw_titles(out, w, title, sub);
-    for (int i = 0; i < n; i += 2)
-        fprintf(out,
-                "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#f6f6f6\"/>\n",
-                8.0, top + rowh * i, w - 16, rowh);
+    draw_stripes(out, n, top, rowh, w);
     struct svg_scale sx = {lo, hi, left, left + plotw, false};
     char xlabel[160];
     snprintf(xlabel, sizeof xlabel, "%s (mean \xC2\xB1 SE over seeds)", metric);
@@ -430,20 +444,13 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
         fputs("</circle>\n", out);
         svg_text(out, left + plotw + 12, y + 4, "start", 12, NULL, val);
     }
-    fprintf(out, "</g>\n");
-    draw_notes(out, 12, plot_bot + 58, notes, nnotes);
-    svg_end(out);
-    free_rows(rows, n);
-    return CLI_OK;
+    return end_row_plot(out, rows, n, plot_bot, notes, nnotes);
 }
 
 int plot_ranking(FILE *out, const cJSON *best_resp)
 {
     char why[512] = "";
-    int rc = plot__ranking(out, best_resp, why, sizeof why);
-    if (rc != CLI_OK)
-        fprintf(stderr, "mlpctl plot: %s\n", why);
-    return rc;
+    return say_why(plot__ranking(out, best_resp, why, sizeof why), why);
 }
 
 /* ---- (c) gap -------------------------------------------------------------- */
@@ -454,16 +461,10 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     const char *name = sweep_name(resp, idbuf, sizeof idbuf);
     const char *metric = plot__str(resp, "metric", "val_accuracy");
     struct rank_row *rows;
-    int skipped, total;
-    int n = gather_rows(resp, true, &rows, &skipped, &total);
-    if (n < 0) {
-        set_why(why, whylen, "out of memory");
+    int skipped;
+    int n = plot_rows(resp, true, &rows, &skipped, name, metric, why, whylen);
+    if (n == 0)
         return CLI_FAILED;
-    }
-    if (n == 0) {
-        why_empty(why, whylen, name, skipped, metric);
-        return CLI_FAILED;
-    }
     /* "val_accuracy" -> "accuracy", the quantity on the x axis; "train_accuracy" its partner. */
     const char *base = strchr(metric, '_') ? strchr(metric, '_') + 1 : metric;
     char train_name[96];
@@ -471,15 +472,6 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
 
     double lo = INFINITY, hi = -INFINITY;
     int no_train = 0;
-    const char **labels = malloc((size_t)n * sizeof *labels);
-    int *ranks = malloc((size_t)n * sizeof *ranks);
-    if (!labels || !ranks) {
-        free(labels);
-        free(ranks);
-        free_rows(rows, n);
-        set_why(why, whylen, "out of memory");
-        return CLI_FAILED;
-    }
     for (int i = 0; i < n; i++) {
         const struct plot__stat *ss[2] = {&rows[i].st, &rows[i].tr};
         for (int k = 0; k < 2; k++) {
@@ -491,15 +483,11 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
         }
         if (!isfinite(rows[i].tr.mean))
             no_train++;
-        labels[i] = rows[i].label;
-        ranks[i] = rows[i].rank;
     }
     svg_nice_domain(&lo, &hi, 5);
 
     const double rowh = 24, top = 96, plotw = 440, right = 150;
-    double left = 16 + label_width(labels, ranks, n);
-    free(labels);
-    free(ranks);
+    double left = 16 + label_width(rows, n);
     double w = left + plotw + right;
     if (w < 760) {
         left += 760 - w;
@@ -539,10 +527,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     fprintf(out, "</g>\n");
     svg_text(out, left + plotw + 12, top - 8, "start", 11.5,
              "font-weight=\"bold\" fill=\"" COL_NOTE "\"", "gap");
-    for (int i = 0; i < n; i += 2)
-        fprintf(out,
-                "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#f6f6f6\"/>\n",
-                8.0, top + rowh * i, w - 16, rowh);
+    draw_stripes(out, n, top, rowh, w);
     struct svg_scale sx = {lo, hi, left, left + plotw, false};
     svg_axis_x(out, &sx, top - 4, plot_bot, 0, base);
 
@@ -583,20 +568,13 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
         else
             svg_text(out, left + plotw + 12, y + 4, "start", 12, NULL, "n/a");
     }
-    fprintf(out, "</g>\n");
-    draw_notes(out, 12, plot_bot + 58, notes, nnotes);
-    svg_end(out);
-    free_rows(rows, n);
-    return CLI_OK;
+    return end_row_plot(out, rows, n, plot_bot, notes, nnotes);
 }
 
 int plot_gap(FILE *out, const cJSON *show_resp)
 {
     char why[512] = "";
-    int rc = plot__gap(out, show_resp, why, sizeof why);
-    if (rc != CLI_OK)
-        fprintf(stderr, "mlpctl plot: %s\n", why);
-    return rc;
+    return say_why(plot__gap(out, show_resp, why, sizeof why), why);
 }
 
 /* ---- (b) curves ------------------------------------------------------------ */
@@ -714,16 +692,10 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
 
     /* The top configurations with a finite mean, in rank order. */
     struct rank_row *rows;
-    int skipped, total;
-    int nrows = gather_rows(best, false, &rows, &skipped, &total);
-    if (nrows < 0) {
-        set_why(why, whylen, "out of memory");
+    int skipped;
+    int nrows = plot_rows(best, false, &rows, &skipped, name, metric, why, whylen);
+    if (nrows == 0)
         return CLI_FAILED;
-    }
-    if (nrows == 0) {
-        why_empty(why, whylen, name, skipped, metric);
-        return CLI_FAILED;
-    }
     ncv = nrows < top ? nrows : top;
     for (int i = 0; i < ncv; i++) {
         cv[i].id = rows[i].id;
@@ -929,10 +901,7 @@ out:
 int plot_curves(FILE *out, const cJSON *best_resp, const cJSON *curves_resp, int top)
 {
     char why[512] = "";
-    int rc = plot__curves(out, best_resp, curves_resp, top, why, sizeof why);
-    if (rc != CLI_OK)
-        fprintf(stderr, "mlpctl plot: %s\n", why);
-    return rc;
+    return say_why(plot__curves(out, best_resp, curves_resp, top, why, sizeof why), why);
 }
 
 /* ---- (d) by ------------------------------------------------------------------ */
@@ -1125,10 +1094,7 @@ out:
 int plot_by(FILE *out, const cJSON *show_by_resp)
 {
     char why[512] = "";
-    int rc = plot__by(out, show_by_resp, why, sizeof why);
-    if (rc != CLI_OK)
-        fprintf(stderr, "mlpctl plot: %s\n", why);
-    return rc;
+    return say_why(plot__by(out, show_by_resp, why, sizeof why), why);
 }
 
 /* ---- files and the daemon -------------------------------------------------- */
@@ -1208,8 +1174,7 @@ int plot__fetch(struct cli *cli, cJSON *req, cJSON **resp)
     return CLI_OK;
 }
 
-/* A request {"op": op, "sweep": sweep}; NULL on ENOMEM. */
-static cJSON *sweep_req(const char *op, const char *sweep)
+cJSON *plot__sweep_req(const char *op, const char *sweep)
 {
     cJSON *req = cJSON_CreateObject();
     if (!req || !cJSON_AddStringToObject(req, "op", op) ||
@@ -1335,7 +1300,7 @@ int cmd_plot(struct cli *cli, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     cJSON *a = NULL, *b = NULL;
-    cJSON *req = sweep_req(kind == KIND_GAP || kind == KIND_BY ? "show" : "best", sweep);
+    cJSON *req = plot__sweep_req(kind == KIND_GAP || kind == KIND_BY ? "show" : "best", sweep);
     if (!req)
         goto nomem;
     if (kind == KIND_BY && !cJSON_AddStringToObject(req, "by", key))
@@ -1350,7 +1315,7 @@ int cmd_plot(struct cli *cli, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if (kind == KIND_CURVES) {
-        req = sweep_req("results", sweep);
+        req = plot__sweep_req("results", sweep);
         if (!req || !cJSON_AddBoolToObject(req, "curves", 1))
             goto nomem_req;
         rc = plot__fetch(cli, req, &b);

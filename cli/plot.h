@@ -91,6 +91,12 @@ typedef int (*plot__render_fn)(FILE *out, void *ctx, char *why, size_t whylen);
 int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *why, size_t whylen);
 
 /*
+ * A request {"op": op, "sweep": sweep}, the sweep always as a string (the
+ * daemon resolves ids and names); NULL on ENOMEM.
+ */
+struct cJSON *plot__sweep_req(const char *op, const char *sweep);
+
+/*
  * One request to the daemon (takes ownership of req).  On an error reply the
  * response is printed as JSON when --json is set (cli_request already printed
  * it otherwise) and freed.  Returns a cli_exit code; *resp is set only on CLI_OK.

@@ -324,18 +324,6 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
     return CLI_OK;
 }
 
-/* A request {"op": op, "sweep": sweep}; NULL on ENOMEM. */
-static cJSON *sweep_req(const char *op, const char *sweep)
-{
-    cJSON *req = cJSON_CreateObject();
-    if (!req || !cJSON_AddStringToObject(req, "op", op) ||
-        !cJSON_AddStringToObject(req, "sweep", sweep)) {
-        cJSON_Delete(req);
-        return NULL;
-    }
-    return req;
-}
-
 #define REPORT_USAGE "report SWEEP --out report.html"
 
 int cmd_report(struct cli *cli, int argc, char **argv)
@@ -370,17 +358,17 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     cJSON *best = NULL, *show = NULL, *curves = NULL, **by = NULL, *req;
     int nby = 0;
 
-    if (!(req = sweep_req("show", sweep)))
+    if (!(req = plot__sweep_req("show", sweep)))
         goto nomem;
     if ((rc = plot__fetch(cli, req, &show)) != CLI_OK)
         goto out;
-    if (!(req = sweep_req("best", sweep)) || !cJSON_AddNumberToObject(req, "top", 1000)) {
+    if (!(req = plot__sweep_req("best", sweep)) || !cJSON_AddNumberToObject(req, "top", 1000)) {
         cJSON_Delete(req);
         goto nomem;
     }
     if ((rc = plot__fetch(cli, req, &best)) != CLI_OK)
         goto out;
-    if (!(req = sweep_req("results", sweep)) || !cJSON_AddBoolToObject(req, "curves", 1)) {
+    if (!(req = plot__sweep_req("results", sweep)) || !cJSON_AddBoolToObject(req, "curves", 1)) {
         cJSON_Delete(req);
         goto nomem;
     }
@@ -398,7 +386,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     {
         if (!cJSON_IsString(k))
             continue;
-        if (!(req = sweep_req("show", sweep)) ||
+        if (!(req = plot__sweep_req("show", sweep)) ||
             !cJSON_AddStringToObject(req, "by", k->valuestring)) {
             cJSON_Delete(req);
             goto nomem;

@@ -202,6 +202,16 @@ static int exec_stmt(struct store *st, sqlite3_stmt *s, struct err *e, const cha
     return ret;
 }
 
+/* exec_stmt of statement `which` with ?1 = id and, when stamp, ?2 = now. */
+static int exec_id(struct store *st, int which, int64_t id, bool stamp, struct err *e,
+                   const char *what)
+{
+    sqlite3_stmt *s = stmt_id(st, which, id);
+    if (stamp)
+        sqlite3_bind_double(s, 2, now_s());
+    return exec_stmt(st, s, e, what);
+}
+
 /*
  * Durability per write.  Results, failures and queue changes commit with
  * synchronous=FULL (the WAL is fsynced at commit, and with it every frame
@@ -752,8 +762,7 @@ int store_claim_next(struct store *st, struct store_claim *out, struct err *e)
         err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto fail;
     }
-    s = stmt_id(st, ST_EPOCHS_CLEAR, out->trial_id);
-    if (exec_stmt(st, s, e, "clear epochs") < 0)
+    if (exec_id(st, ST_EPOCHS_CLEAR, out->trial_id, false, e, "clear epochs") < 0)
         goto fail;
     if (commit(st, e) < 0)
         goto fail;
@@ -802,9 +811,7 @@ int store_trial_done(struct store *st, int64_t trial_id, int attempt, const doub
     }
     if (exec_stmt(st, s, e, "add result") < 0)
         goto fail;
-    s = stmt_id(st, ST_TRIAL_DONE, trial_id);
-    sqlite3_bind_double(s, 2, now_s());
-    if (exec_stmt(st, s, e, "trial done") < 0)
+    if (exec_id(st, ST_TRIAL_DONE, trial_id, true, e, "trial done") < 0)
         goto fail;
     if (commit(st, e) < 0)
         goto fail;
@@ -837,9 +844,7 @@ int store_trial_requeue(struct store *st, int64_t trial_id, bool count_attempt, 
 int store_trial_cancelled(struct store *st, int64_t trial_id, struct err *e)
 {
     sync_mode(st, true);
-    sqlite3_stmt *s = stmt_id(st, ST_TRIAL_CANCELLED, trial_id);
-    sqlite3_bind_double(s, 2, now_s());
-    return exec_stmt(st, s, e, "cancel trial");
+    return exec_id(st, ST_TRIAL_CANCELLED, trial_id, true, e, "cancel trial");
 }
 
 static int count_state(struct store *st, int64_t id, const char *state, int64_t *n, struct err *e)
@@ -863,12 +868,8 @@ int store_sweep_cancel(struct store *st, int64_t id, int64_t *changed, struct er
 {
     if (begin(st, e) < 0)
         return e->code;
-    sqlite3_stmt *s = stmt_id(st, ST_CANCEL_FLAG, id);
-    if (exec_stmt(st, s, e, "cancel") < 0)
-        goto fail;
-    s = stmt_id(st, ST_CANCEL_QUEUED, id);
-    sqlite3_bind_double(s, 2, now_s());
-    if (exec_stmt(st, s, e, "cancel") < 0)
+    if (exec_id(st, ST_CANCEL_FLAG, id, false, e, "cancel") < 0 ||
+        exec_id(st, ST_CANCEL_QUEUED, id, true, e, "cancel") < 0)
         goto fail;
     *changed = sqlite3_changes(st->db);
     if (commit(st, e) < 0)
@@ -883,15 +884,11 @@ int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err
 {
     if (begin(st, e) < 0)
         return e->code;
-    sqlite3_stmt *s = stmt_id(st, ST_RETRY, id);
-    if (exec_stmt(st, s, e, "retry") < 0)
+    if (exec_id(st, ST_RETRY, id, false, e, "retry") < 0)
         goto fail;
     *changed = sqlite3_changes(st->db);
-    if (*changed > 0) {
-        s = stmt_id(st, ST_UNCANCEL, id);
-        if (exec_stmt(st, s, e, "retry") < 0)
-            goto fail;
-    }
+    if (*changed > 0 && exec_id(st, ST_UNCANCEL, id, false, e, "retry") < 0)
+        goto fail;
     if (commit(st, e) < 0)
         goto fail;
     return 0;

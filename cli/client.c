@@ -276,6 +276,17 @@ int cmd_request_text(struct cli *cli, cJSON *req, cJSON **resp)
     return rc;
 }
 
+int cmd_request_sweep(struct cli *cli, int argc, char **argv, const char *op, cJSON **resp)
+{
+    struct opt opts[] = {{NULL, 0, NULL}};
+    const char *sweep;
+    *resp = NULL;
+    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
+    if (rc != CLI_OK)
+        return rc;
+    return cmd_request(cli, cmd_add_sweep(cmd_req(op), sweep), resp, NULL);
+}
+
 int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
 {
     return request(cli, req, resp, NULL, true);

@@ -103,6 +103,13 @@ int cmd_request(struct cli *cli, struct cJSON *req, struct cJSON **resp, const c
  */
 int cmd_request_text(struct cli *cli, struct cJSON *req, struct cJSON **resp);
 
+/*
+ * A verb whose only argument is one SWEEP (no options): parse argv, then
+ * cmd_request {"op": op, "sweep": ...}.  Returns the exit code (CLI_USAGE
+ * included); *resp as in cmd_request, NULL when nothing was sent.
+ */
+int cmd_request_sweep(struct cli *cli, int argc, char **argv, const char *op, struct cJSON **resp);
+
 /* With --json, print resp without its "ok" member.  Returns rc unchanged. */
 int cmd_print_resp(struct cli *cli, const struct cJSON *resp, int rc);
 

@@ -31,13 +31,8 @@ int cmd_control(struct cli *cli, int argc, char **argv)
             c = &controls[i];
     if (!c)
         return cli_usage(argv[0], "not a queue control verb");
-    struct opt opts[] = {{NULL, 0, NULL}};
-    const char *sweep;
-    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
-    if (rc != CLI_OK)
-        return rc;
-    cJSON *resp = NULL;
-    rc = cmd_request(cli, cmd_add_sweep(cmd_req(c->verb), sweep), &resp, NULL);
+    cJSON *resp;
+    int rc = cmd_request_sweep(cli, argc, argv, c->verb, &resp);
     if (rc == CLI_OK && cli->json) {
         cmd_print_resp(cli, resp, rc);
     } else if (rc == CLI_OK) {

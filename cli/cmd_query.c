@@ -69,16 +69,21 @@ static char *progress_text(char *buf, size_t n, const cJSON *s)
     return buf;
 }
 
+/* Verbs without arguments (status, list): parse, send {"op": op}; as cmd_request_text. */
+static int request_no_args(struct cli *cli, int argc, char **argv, const char *op, cJSON **resp)
+{
+    struct opt opts[] = {{NULL, 0, NULL}};
+    *resp = NULL;
+    int rc = cmd_parse_opts(argc, argv, opts);
+    return rc != CLI_OK ? rc : cmd_request_text(cli, cmd_req(op), resp);
+}
+
 /* ---- status -------------------------------------------------------------- */
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
-    struct opt opts[] = {{NULL, 0, NULL}};
-    int rc = cmd_parse_opts(argc, argv, opts);
-    if (rc != CLI_OK)
-        return rc;
-    cJSON *resp = NULL;
-    rc = cmd_request_text(cli, cmd_req("status"), &resp);
+    cJSON *resp;
+    int rc = request_no_args(cli, argc, argv, "status", &resp);
     if (!resp)
         return rc;
     const cJSON *w = json_get(resp, "workers"), *t = json_get(resp, "trials");
@@ -102,12 +107,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
-    struct opt opts[] = {{NULL, 0, NULL}};
-    int rc = cmd_parse_opts(argc, argv, opts);
-    if (rc != CLI_OK)
-        return rc;
-    cJSON *resp = NULL;
-    rc = cmd_request_text(cli, cmd_req("list"), &resp);
+    cJSON *resp;
+    int rc = request_no_args(cli, argc, argv, "list", &resp);
     if (!resp)
         return rc;
     const cJSON *sweeps = json_get(resp, "sweeps");

@@ -205,13 +205,8 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
 
 int cmd_wait(struct cli *cli, int argc, char **argv)
 {
-    struct opt opts[] = {{NULL, 0, NULL}};
-    const char *sweep;
-    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
-    if (rc != CLI_OK)
-        return rc;
-    cJSON *resp = NULL;
-    rc = cmd_request(cli, cmd_add_sweep(cmd_req("wait"), sweep), &resp, NULL);
+    cJSON *resp;
+    int rc = cmd_request_sweep(cli, argc, argv, "wait", &resp);
     if (rc == CLI_OK) {
         const cJSON *s = json_get(resp, "sweep");
         if (cli->json)

@@ -254,6 +254,29 @@ static double label_width(const struct rank_row *rows, int n)
     return widest * CHAR_W;
 }
 
+/*
+ * Width of a row plot: labels, then a plotw-wide plot area, then `right`;
+ * at least 760, the extra going to the label column.  *left: the plot's left edge.
+ */
+static double row_plot_width(const struct rank_row *rows, int n, double plotw, double right,
+                             double *left)
+{
+    *left = 16 + label_width(rows, n);
+    double w = *left + plotw + right;
+    if (w < 760) {
+        *left += 760 - w;
+        w = 760;
+    }
+    return w;
+}
+
+/* The note for configurations left out of a row plot: no finite metric. */
+static void note_skipped(char *buf, size_t n, int skipped, const char *metric)
+{
+    snprintf(buf, n, "%d configuration(s) not shown: no finite %s (diverged or unfinished)",
+             skipped, metric);
+}
+
 /* Grey stripes behind every other row of a row plot w wide, rows from y = top. */
 static void draw_stripes(FILE *out, int n, double top, double rowh, double w)
 {
@@ -382,12 +405,7 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
     svg_nice_domain(&lo, &hi, 5);
 
     const double rowh = 24, top = 78, plotw = 440, right = 200;
-    double left = 16 + label_width(rows, n);
-    double w = left + plotw + right, h;
-    if (w < 760) {
-        left += 760 - w;
-        w = 760;
-    }
+    double left, h, w = row_plot_width(rows, n, plotw, right, &left);
     const char *notes[3] = {0};
     char note_skip[160], note_cmp[600];
     int nnotes = 0;
@@ -398,9 +416,7 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
         notes[nnotes++] = note_cmp;
     }
     if (skipped) {
-        snprintf(note_skip, sizeof note_skip,
-                 "%d configuration(s) not shown: no finite %s (diverged or unfinished)", skipped,
-                 metric);
+        note_skipped(note_skip, sizeof note_skip, skipped, metric);
         notes[nnotes++] = note_skip;
     }
     double plot_bot = top + rowh * n;
@@ -487,19 +503,12 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     svg_nice_domain(&lo, &hi, 5);
 
     const double rowh = 24, top = 96, plotw = 440, right = 150;
-    double left = 16 + label_width(rows, n);
-    double w = left + plotw + right;
-    if (w < 760) {
-        left += 760 - w;
-        w = 760;
-    }
+    double left, w = row_plot_width(rows, n, plotw, right, &left);
     const char *notes[2] = {0};
     char note_skip[200], note_train[200];
     int nnotes = 0;
     if (skipped) {
-        snprintf(note_skip, sizeof note_skip,
-                 "%d configuration(s) not shown: no finite %s (diverged or unfinished)", skipped,
-                 metric);
+        note_skipped(note_skip, sizeof note_skip, skipped, metric);
         notes[nnotes++] = note_skip;
     }
     if (no_train) {

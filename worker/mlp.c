@@ -146,6 +146,16 @@ KERNEL static void small_wgrad(int B, const mlp_real *restrict X, int in,
                                mlp_real *restrict G, mlp_real *restrict t)
 {
     const size_t n = (size_t)out;
+    if (B == 1 && a != 0) {
+        /* one row, one pass: G += (a·x_i)·d */
+        for (int i = 0; i < in; i++) {
+            mlp_real *restrict g = G + (size_t)i * n;
+            const mlp_real ax = a * X[i];
+            for (size_t j = 0; j < n; j++)
+                g[j] += ax * D[j];
+        }
+        return;
+    }
     for (int i = 0; i < in; i++) {
         mlp_real *restrict g = G + (size_t)i * n;
         mlp_real *restrict acc = a != 0 ? t : g;

@@ -114,7 +114,7 @@ static int report_error(const struct out *o, const struct err *e)
             line = json_line(j);
         if (line)
             printf("%s\n", line);
-        else  /* out of memory: a fixed line still tells the daemon what happened */
+        else /* out of memory: a fixed line still tells the daemon what happened */
             printf("{\"event\":\"error\",\"code\":\"%s\"}\n", err_name(e->code));
         fflush(stdout);
         free(line);
@@ -154,8 +154,8 @@ static void print_result(const struct out *o, const struct train_result *r, doub
         printf("%-6s %10.5f  %10.5f\n", "train", r->train_loss, r->train_metric);
         printf("%-6s %10.5f  %10.5f\n", "val", r->val_loss, r->val_metric);
         printf("%-6s %10.5f  %10.5f\n", "test", r->test_loss, r->test_metric);
-        printf("epochs run %d, kept epoch %d, %.2f s%s\n", r->epochs_run, r->best_epoch,
-               seconds, r->diverged ? ", DIVERGED" : "");
+        printf("epochs run %d, kept epoch %d, %.2f s%s\n", r->epochs_run, r->best_epoch, seconds,
+               r->diverged ? ", DIVERGED" : "");
     } else {
         char key[32], line[1024];
         snprintf(line, sizeof line, "{\"event\":\"result\"");
@@ -217,8 +217,8 @@ nomem:
 }
 
 /* Check the top level of the spec; fills the three parts (borrowed from root). */
-static int check_top(const cJSON *root, const cJSON **dataset, const cJSON **params,
-                     int64_t *seed, struct err *e)
+static int check_top(const cJSON *root, const cJSON **dataset, const cJSON **params, int64_t *seed,
+                     struct err *e)
 {
     static const char *const keys[] = {"dataset", "seed", "params", "trial", NULL};
     char brief[96];
@@ -226,7 +226,8 @@ static int check_top(const cJSON *root, const cJSON **dataset, const cJSON **par
         return err_set(e, MLP_EINVALID_SPEC, NULL, "expected a JSON object, got %s",
                        json_type_name(root));
     const cJSON *it;
-    cJSON_ArrayForEach(it, root) {
+    cJSON_ArrayForEach(it, root)
+    {
         bool known = false;
         for (int k = 0; keys[k]; k++)
             known |= strcmp(it->string, keys[k]) == 0;
@@ -312,7 +313,7 @@ int main(int argc, char **argv)
     }
     if (!text)
         goto fail;
-    root = cJSON_ParseWithOpts(text, NULL, true);  /* nothing may follow the object */
+    root = cJSON_ParseWithOpts(text, NULL, true); /* nothing may follow the object */
     if (!root) {
         err_set(&e, MLP_EINVALID_SPEC, NULL, "the spec is not one valid JSON object");
         goto fail;

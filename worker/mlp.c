@@ -13,6 +13,14 @@
  *
  * Memory: one aligned block holds parameters, gradients, running statistics and
  * every activation and scratch buffer (one allocation, one free).
+ *
+ * Speed (bench/RESULTS.md): the GEMMs are the floor, so the passes around them
+ * are kept few — bias + activation in one pass, activation derivative + bias
+ * gradient in one pass, softmax + loss + dL/dZ in one pass; with plain SGD the
+ * weight update rides on the gradient GEMM (mlp_backward_sgd: beta = 1 into W),
+ * so no weight gradient is stored and no update pass runs; one-row calls
+ * (online SGD) skip BLAS for direct loops.  The hot loops are cloned per ISA
+ * (MLP_KERNEL).
  */
 #include "mlp.h"
 
@@ -49,32 +57,32 @@
 #define ALIGN 64
 
 struct layer {
-    int in, out;             /* shape of W */
-    size_t w, b;             /* offsets of W and b in params/grads (b unused with bn) */
-    bool bn;                 /* batch-normalised hidden layer */
-    size_t gamma, beta;      /* bn: offsets of gamma and beta in params/grads */
-    size_t rmean, rvar;      /* bn: offsets of the running statistics in params */
-    mlp_real *h;             /* B×out: activations (output layer: logits, then dL/dZ) */
-    mlp_real *mask;          /* B×out dropout multipliers (0 or 1/(1-p)); NULL without dropout */
-    mlp_real *xhat;          /* bn: B×out normalised pre-activations of the last training forward */
-    mlp_real *istd;          /* bn: 1/sqrt(var + eps) per feature of the last training forward */
-    mlp_real *sc, *sh;       /* bn: per-feature scale and shift scratch */
+    int in, out;        /* shape of W */
+    size_t w, b;        /* offsets of W and b in params/grads (b unused with bn) */
+    bool bn;            /* batch-normalised hidden layer */
+    size_t gamma, beta; /* bn: offsets of gamma and beta in params/grads */
+    size_t rmean, rvar; /* bn: offsets of the running statistics in params */
+    mlp_real *h;        /* B×out: activations (output layer: logits, then dL/dZ) */
+    mlp_real *mask;     /* B×out dropout multipliers (0 or 1/(1-p)); NULL without dropout */
+    mlp_real *xhat;     /* bn: B×out normalised pre-activations of the last training forward */
+    mlp_real *istd;     /* bn: 1/sqrt(var + eps) per feature of the last training forward */
+    mlp_real *sc, *sh;  /* bn: per-feature scale and shift scratch */
 };
 
 struct mlp {
-    int n_layers;                        /* hidden layers + the output layer */
+    int n_layers; /* hidden layers + the output layer */
     struct layer L[HP_MAX_LAYERS + 1];
     enum hp_activation act;
     enum { OUT_SOFTMAX, OUT_SIGMOID, OUT_LINEAR } out;
-    mlp_real p_drop, keep_scale;         /* dropout probability and 1/(1-p) */
+    mlp_real p_drop, keep_scale; /* dropout probability and 1/(1-p) */
     mlp_real l1, l2;
     int max_batch;
     size_t n_params, n_state;
-    mlp_real *params;                    /* n_state values */
-    mlp_real *grads;                     /* n_params values */
-    mlp_real *d1, *d2;                   /* B×max hidden width: dL/dH scratch */
-    mlp_real *t;                         /* max layer width: small_wgrad scratch */
-    void *mem;                           /* the one allocation */
+    mlp_real *params;  /* n_state values */
+    mlp_real *grads;   /* n_params values */
+    mlp_real *d1, *d2; /* B×max hidden width: dL/dH scratch */
+    mlp_real *t;       /* max layer width: small_wgrad scratch */
+    void *mem;         /* the one allocation */
 };
 
 /* ---- the BLAS seam ---------------------------------------------------------- */
@@ -84,11 +92,11 @@ static void mlp_gemm(bool ta, bool tb, int M, int N, int K, mlp_real alpha, cons
                      int lda, const mlp_real *Bm, int ldb, mlp_real beta, mlp_real *C, int ldc)
 {
 #ifdef MLP_DOUBLE
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+                K, alpha, A, lda, Bm, ldb, beta, C, ldc);
 #else
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+                K, alpha, A, lda, Bm, ldb, beta, C, ldc);
 #endif
 }
 
@@ -106,8 +114,8 @@ static void mlp_gemm(bool ta, bool tb, int M, int N, int K, mlp_real alpha, cons
 #define KERNEL MLP_KERNEL
 
 /* Z[B×out] = X[B×in] · W[in×out]: four rows of W per sweep over each row of Z. */
-KERNEL static void small_fwd(int B, const mlp_real *restrict X, int in,
-                             const mlp_real *restrict W, int out, mlp_real *restrict Z)
+KERNEL static void small_fwd(int B, const mlp_real *restrict X, int in, const mlp_real *restrict W,
+                             int out, mlp_real *restrict Z)
 {
     const size_t n = (size_t)out;
     for (size_t k = 0; k < (size_t)B * n; k++)
@@ -175,8 +183,8 @@ KERNEL static void small_wgrad(int B, const mlp_real *restrict X, int in,
 }
 
 /* DX[B×in] = D[B×out] · Wᵀ: a dot product per (row of W, row of D), 16 partial sums each. */
-KERNEL static void small_dx(int B, const mlp_real *restrict D, int out,
-                            const mlp_real *restrict W, int in, mlp_real *restrict DX)
+KERNEL static void small_dx(int B, const mlp_real *restrict D, int out, const mlp_real *restrict W,
+                            int in, mlp_real *restrict DX)
 {
     const size_t n = (size_t)out;
     for (int i = 0; i < in; i++) {
@@ -268,8 +276,8 @@ struct mlp *mlp_new(const struct mlp_config *c, struct err *e)
 
     /* Sizes of every buffer, carved from one block. */
     size_t B = (size_t)c->max_batch, R = sizeof(mlp_real);
-    size_t total = round_up(m->n_state * R) + round_up(m->n_params * R) + 2 * round_up(B * maxw * R) +
-                   round_up((size_t)maxo * R);
+    size_t total = round_up(m->n_state * R) + round_up(m->n_params * R) +
+                   2 * round_up(B * maxw * R) + round_up((size_t)maxo * R);
     for (int l = 0; l < m->n_layers; l++) {
         struct layer *L = &m->L[l];
         bool hidden = l < c->n_hidden;
@@ -284,7 +292,11 @@ struct mlp *mlp_new(const struct mlp_config *c, struct err *e)
         goto nomem;
     memset(m->mem, 0, total);
     char *p = m->mem;
-#define CARVE(ptr, count) do { (ptr) = (mlp_real *)p; p += round_up((count) * R); } while (0)
+#define CARVE(ptr, count)                                                                          \
+    do {                                                                                           \
+        (ptr) = (mlp_real *)p;                                                                     \
+        p += round_up((count)*R);                                                                  \
+    } while (0)
     CARVE(m->params, m->n_state);
     CARVE(m->grads, m->n_params);
     CARVE(m->d1, B * maxw);
@@ -329,10 +341,18 @@ void mlp_init_params(struct mlp *m, enum hp_init init, double init_scale, struct
         struct layer *L = &m->L[l];
         double sigma;
         switch (init) {
-        case HP_INIT_HE: sigma = sqrt(2.0 / L->in); break;
-        case HP_INIT_XAVIER: sigma = sqrt(2.0 / (L->in + L->out)); break;
-        case HP_INIT_GAUSSIAN: sigma = init_scale; break;
-        default: sigma = 0; break;
+        case HP_INIT_HE:
+            sigma = sqrt(2.0 / L->in);
+            break;
+        case HP_INIT_XAVIER:
+            sigma = sqrt(2.0 / (L->in + L->out));
+            break;
+        case HP_INIT_GAUSSIAN:
+            sigma = init_scale;
+            break;
+        default:
+            sigma = 0;
+            break;
         }
         mlp_real *w = m->params + L->w;
         size_t n = (size_t)L->in * L->out;
@@ -347,12 +367,30 @@ void mlp_init_params(struct mlp *m, enum hp_init init, double init_scale, struct
     }
 }
 
-size_t mlp_n_params(const struct mlp *m) { return m->n_params; }
-size_t mlp_n_state(const struct mlp *m) { return m->n_state; }
-mlp_real *mlp_params(struct mlp *m) { return m->params; }
-mlp_real *mlp_grads(struct mlp *m) { return m->grads; }
-int mlp_max_batch(const struct mlp *m) { return m->max_batch; }
-int mlp_n_out(const struct mlp *m) { return m->L[m->n_layers - 1].out; }
+size_t mlp_n_params(const struct mlp *m)
+{
+    return m->n_params;
+}
+size_t mlp_n_state(const struct mlp *m)
+{
+    return m->n_state;
+}
+mlp_real *mlp_params(struct mlp *m)
+{
+    return m->params;
+}
+mlp_real *mlp_grads(struct mlp *m)
+{
+    return m->grads;
+}
+int mlp_max_batch(const struct mlp *m)
+{
+    return m->max_batch;
+}
+int mlp_n_out(const struct mlp *m)
+{
+    return m->L[m->n_layers - 1].out;
+}
 
 /* ---- element-wise passes ----------------------------------------------------- */
 
@@ -363,35 +401,47 @@ int mlp_n_out(const struct mlp *m) { return m->L[m->n_layers - 1].out; }
  * code that the compiler vectorises (relu, leaky_relu; the exp/tanh ones are
  * bounded by libm).
  */
-#define ACT_ROWS(ZEXPR, EXPR)                                                    \
-    for (int i = 0; i < B; i++) {                                                \
-        mlp_real *restrict r = h + (size_t)i * n;                                \
-        for (int j = 0; j < n; j++) {                                            \
-            mlp_real z = (ZEXPR);                                                \
-            r[j] = (EXPR);                                                       \
-        }                                                                        \
+#define ACT_ROWS(ZEXPR, EXPR)                                                                      \
+    for (int i = 0; i < B; i++) {                                                                  \
+        mlp_real *restrict r = h + (size_t)i * n;                                                  \
+        for (int j = 0; j < n; j++) {                                                              \
+            mlp_real z = (ZEXPR);                                                                  \
+            r[j] = (EXPR);                                                                         \
+        }                                                                                          \
     }
-#define ACT_LOOP(EXPR)                                                           \
-    do {                                                                         \
-        if (sc && sh) {                                                          \
-            ACT_ROWS(r[j] * sc[j] + sh[j], EXPR)                                 \
-        } else if (sh) {                                                         \
-            ACT_ROWS(r[j] + sh[j], EXPR)                                         \
-        } else {                                                                 \
-            ACT_ROWS(r[j], EXPR)                                                 \
-        }                                                                        \
+#define ACT_LOOP(EXPR)                                                                             \
+    do {                                                                                           \
+        if (sc && sh) {                                                                            \
+            ACT_ROWS(r[j] * sc[j] + sh[j], EXPR)                                                   \
+        } else if (sh) {                                                                           \
+            ACT_ROWS(r[j] + sh[j], EXPR)                                                           \
+        } else {                                                                                   \
+            ACT_ROWS(r[j], EXPR)                                                                   \
+        }                                                                                          \
     } while (0)
 
 KERNEL static void affine_act(enum hp_activation act, mlp_real *h, int B, int n,
-                       const mlp_real *restrict sc, const mlp_real *restrict sh)
+                              const mlp_real *restrict sc, const mlp_real *restrict sh)
 {
     switch (act) {
-    case HP_RELU: ACT_LOOP(z > 0 ? z : 0); break;
-    case HP_LEAKY_RELU: ACT_LOOP(z > 0 ? z : LEAKY_SLOPE * z); break;
-    case HP_ELU: ACT_LOOP(z > 0 ? z : R_EXPM1(z)); break;
-    case HP_SELU: ACT_LOOP(SELU_LAMBDA * (z > 0 ? z : SELU_ALPHA * R_EXPM1(z))); break;
-    case HP_TANH: ACT_LOOP(R_TANH(z)); break;
-    case HP_SIGMOID: ACT_LOOP(1 / (1 + R_EXP(-z))); break;
+    case HP_RELU:
+        ACT_LOOP(z > 0 ? z : 0);
+        break;
+    case HP_LEAKY_RELU:
+        ACT_LOOP(z > 0 ? z : LEAKY_SLOPE * z);
+        break;
+    case HP_ELU:
+        ACT_LOOP(z > 0 ? z : R_EXPM1(z));
+        break;
+    case HP_SELU:
+        ACT_LOOP(SELU_LAMBDA * (z > 0 ? z : SELU_ALPHA * R_EXPM1(z)));
+        break;
+    case HP_TANH:
+        ACT_LOOP(R_TANH(z));
+        break;
+    case HP_SIGMOID:
+        ACT_LOOP(1 / (1 + R_EXP(-z)));
+        break;
     }
 }
 #undef ACT_LOOP
@@ -403,35 +453,35 @@ KERNEL static void affine_act(enum hp_activation act, mlp_real *h, int B, int n,
  * same pass also adds each row of the result into sum[n] (the bias gradient),
  * so dL/dZ is read once.
  */
-#define DER_ROWS(AEXPR, GEXPR, EXPR)                                             \
-    for (int i = 0; i < B; i++) {                                                \
-        mlp_real *restrict gr = g + (size_t)i * n;                               \
-        const mlp_real *restrict hr = h + (size_t)i * n;                         \
-        const mlp_real *restrict mr = mask ? mask + (size_t)i * n : NULL;        \
-        (void)mr;                                                                \
-        if (sum) {                                                               \
-            for (int j = 0; j < n; j++) {                                        \
-                mlp_real a = (AEXPR);                                            \
-                mlp_real dv = (EXPR);                                            \
-                mlp_real v = (GEXPR) * dv;                                       \
-                gr[j] = v;                                                       \
-                sum[j] += v;                                                     \
-            }                                                                    \
-        } else {                                                                 \
-            for (int j = 0; j < n; j++) {                                        \
-                mlp_real a = (AEXPR);                                            \
-                mlp_real dv = (EXPR);                                            \
-                gr[j] = (GEXPR) * dv;                                            \
-            }                                                                    \
-        }                                                                        \
+#define DER_ROWS(AEXPR, GEXPR, EXPR)                                                               \
+    for (int i = 0; i < B; i++) {                                                                  \
+        mlp_real *restrict gr = g + (size_t)i * n;                                                 \
+        const mlp_real *restrict hr = h + (size_t)i * n;                                           \
+        const mlp_real *restrict mr = mask ? mask + (size_t)i * n : NULL;                          \
+        (void)mr;                                                                                  \
+        if (sum) {                                                                                 \
+            for (int j = 0; j < n; j++) {                                                          \
+                mlp_real a = (AEXPR);                                                              \
+                mlp_real dv = (EXPR);                                                              \
+                mlp_real v = (GEXPR)*dv;                                                           \
+                gr[j] = v;                                                                         \
+                sum[j] += v;                                                                       \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int j = 0; j < n; j++) {                                                          \
+                mlp_real a = (AEXPR);                                                              \
+                mlp_real dv = (EXPR);                                                              \
+                gr[j] = (GEXPR)*dv;                                                                \
+            }                                                                                      \
+        }                                                                                          \
     }
-#define DER_LOOP(EXPR)                                                           \
-    do {                                                                         \
-        if (mask) {                                                              \
-            DER_ROWS(hr[j] * inv, gr[j] * mr[j], EXPR)                           \
-        } else {                                                                 \
-            DER_ROWS(hr[j], gr[j], EXPR)                                         \
-        }                                                                        \
+#define DER_LOOP(EXPR)                                                                             \
+    do {                                                                                           \
+        if (mask) {                                                                                \
+            DER_ROWS(hr[j] * inv, gr[j] * mr[j], EXPR)                                             \
+        } else {                                                                                   \
+            DER_ROWS(hr[j], gr[j], EXPR)                                                           \
+        }                                                                                          \
     } while (0)
 
 KERNEL static void act_backward(enum hp_activation act, mlp_real *restrict g,
@@ -441,12 +491,24 @@ KERNEL static void act_backward(enum hp_activation act, mlp_real *restrict g,
     if (sum)
         memset(sum, 0, (size_t)n * sizeof *sum);
     switch (act) {
-    case HP_RELU: DER_LOOP(a > 0 ? (mlp_real)1 : (mlp_real)0); break;
-    case HP_LEAKY_RELU: DER_LOOP(a > 0 ? (mlp_real)1 : LEAKY_SLOPE); break;
-    case HP_ELU: DER_LOOP(a > 0 ? (mlp_real)1 : a + 1); break;
-    case HP_SELU: DER_LOOP(a > 0 ? SELU_LAMBDA : a + SELU_LAMBDA * SELU_ALPHA); break;
-    case HP_TANH: DER_LOOP(1 - a * a); break;
-    case HP_SIGMOID: DER_LOOP(a * (1 - a)); break;
+    case HP_RELU:
+        DER_LOOP(a > 0 ? (mlp_real)1 : (mlp_real)0);
+        break;
+    case HP_LEAKY_RELU:
+        DER_LOOP(a > 0 ? (mlp_real)1 : LEAKY_SLOPE);
+        break;
+    case HP_ELU:
+        DER_LOOP(a > 0 ? (mlp_real)1 : a + 1);
+        break;
+    case HP_SELU:
+        DER_LOOP(a > 0 ? SELU_LAMBDA : a + SELU_LAMBDA * SELU_ALPHA);
+        break;
+    case HP_TANH:
+        DER_LOOP(1 - a * a);
+        break;
+    case HP_SIGMOID:
+        DER_LOOP(a * (1 - a));
+        break;
     }
 }
 #undef DER_LOOP
@@ -456,8 +518,9 @@ KERNEL static void act_backward(enum hp_activation act, mlp_real *restrict g,
 static void dropout_apply(mlp_real *h, mlp_real *mask, size_t n, mlp_real p, mlp_real s,
                           struct rng *r)
 {
-    const uint32_t thr = (uint32_t)((double)p * 4294967296.0 > 4294967295.0
-                                        ? 4294967295.0 : (double)p * 4294967296.0);
+    const uint32_t thr =
+        (uint32_t)((double)p * 4294967296.0 > 4294967295.0 ? 4294967295.0
+                                                           : (double)p * 4294967296.0);
     size_t k = 0;
     /* two 32-bit draws from each 64-bit output */
     for (; k + 1 < n; k += 2) {
@@ -480,8 +543,8 @@ static void dropout_apply(mlp_real *h, mlp_real *mask, size_t n, mlp_real p, mlp
  * statistics updated. */
 static void bn_train(struct mlp *m, struct layer *L, mlp_real *z, int B)
 {
-    mlp_real *restrict mu = L->sc;   /* scratch */
-    mlp_real *restrict var = L->sh;  /* scratch */
+    mlp_real *restrict mu = L->sc;  /* scratch */
+    mlp_real *restrict var = L->sh; /* scratch */
     mlp_real *restrict is = L->istd;
     int n = L->out;
     memset(mu, 0, n * sizeof *mu);
@@ -570,14 +633,14 @@ static double output_pass(struct mlp *m, struct layer *L, const float *y, int B,
             hits += (v > 0) == (t > 0);
             if (train) {
                 mlp_real p = 1 / (1 + R_EXP(-v));
-                z[0] = (p - t) * invB;  /* dL/dv = (σ(v) − t) / B */
+                z[0] = (p - t) * invB; /* dL/dv = (σ(v) − t) / B */
             }
         } else {
             mlp_real d = z[0] + b[0] - (mlp_real)y[i];
             loss += (double)(d * d);
             hits += (double)(d * d);
             if (train)
-                z[0] = 2 * d * invB;    /* dL/dv = 2(v − t) / B */
+                z[0] = 2 * d * invB; /* dL/dv = 2(v − t) / B */
         }
     }
     st->loss_sum += loss;
@@ -586,8 +649,8 @@ static double output_pass(struct mlp *m, struct layer *L, const float *y, int B,
     return loss / B;
 }
 
-double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B,
-                   enum mlp_mode mode, struct rng *drop, struct mlp_stats *st)
+double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B, enum mlp_mode mode,
+                   struct rng *drop, struct mlp_stats *st)
 {
     assert(B >= 1 && B <= m->max_batch);
     bool train = mode == MLP_TRAIN;
@@ -656,7 +719,7 @@ static void sgd_small(mlp_real *restrict v, const mlp_real *restrict g, mlp_real
  */
 static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_real lr)
 {
-    mlp_real *dz = m->L[m->n_layers - 1].h;     /* dL/dZ of the output, from output_pass */
+    mlp_real *dz = m->L[m->n_layers - 1].h; /* dL/dZ of the output, from output_pass */
     for (int l = m->n_layers - 1; l >= 0; l--) {
         struct layer *L = &m->L[l];
         const mlp_real *in = l == 0 ? x : m->L[l - 1].h;

@@ -67,27 +67,27 @@ typedef float mlp_real;
 #endif
 
 enum mlp_mode {
-    MLP_EVAL,   /* inference: no dropout, batch norm with running statistics */
-    MLP_TRAIN,  /* training: dropout masks drawn, batch statistics, dL/dZ kept for backward */
+    MLP_EVAL,  /* inference: no dropout, batch norm with running statistics */
+    MLP_TRAIN, /* training: dropout masks drawn, batch statistics, dL/dZ kept for backward */
 };
 
 struct mlp_config {
-    int n_in;                       /* input features, >= 1 */
-    int n_hidden;                   /* hidden layers, 0..HP_MAX_LAYERS */
-    const int *hidden;              /* their widths */
-    int n_classes;                  /* 0 = regression, 2 = binary, > 2 = multi-class */
-    enum hp_activation activation;  /* hidden non-linearity */
-    double dropout;                 /* drop probability on hidden activations, [0,1) */
-    bool batch_norm;                /* batch-normalise hidden pre-activations */
-    double l1, l2;                  /* weight penalties (gradients only) */
-    int max_batch;                  /* rows per forward/backward call, >= 1 */
+    int n_in;                      /* input features, >= 1 */
+    int n_hidden;                  /* hidden layers, 0..HP_MAX_LAYERS */
+    const int *hidden;             /* their widths */
+    int n_classes;                 /* 0 = regression, 2 = binary, > 2 = multi-class */
+    enum hp_activation activation; /* hidden non-linearity */
+    double dropout;                /* drop probability on hidden activations, [0,1) */
+    bool batch_norm;               /* batch-normalise hidden pre-activations */
+    double l1, l2;                 /* weight penalties (gradients only) */
+    int max_batch;                 /* rows per forward/backward call, >= 1 */
 };
 
 /* Sums over the rows seen (accumulated by mlp_forward, never reset by it). */
 struct mlp_stats {
-    double loss_sum;                /* sum of per-row data losses */
-    double hits;                    /* correct predictions; for regression the sum of squared errors */
-    int64_t n;                      /* rows */
+    double loss_sum; /* sum of per-row data losses */
+    double hits;     /* correct predictions; for regression the sum of squared errors */
+    int64_t n;       /* rows */
 };
 
 struct mlp;
@@ -128,8 +128,8 @@ int mlp_n_out(const struct mlp *m);
  * and dL/dZ of the output is kept for mlp_backward().  Returns the batch's mean
  * data loss (NaN or inf when the network has diverged).
  */
-double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B,
-                   enum mlp_mode mode, struct rng *drop, struct mlp_stats *st);
+double mlp_forward(struct mlp *m, const mlp_real *x, const float *y, int B, enum mlp_mode mode,
+                   struct rng *drop, struct mlp_stats *st);
 
 /*
  * Back-propagate the last MLP_TRAIN forward (same x and B) and overwrite the

@@ -15,13 +15,12 @@ struct optim {
     enum hp_optimizer kind;
     size_t n;
     mlp_real lr, mu;
-    long t;             /* Adam: steps taken */
-    double b1t, b2t;    /* Adam: β1ᵗ, β2ᵗ */
-    mlp_real *s1, *s2;  /* velocity / first moment; second moment */
+    long t;            /* Adam: steps taken */
+    double b1t, b2t;   /* Adam: β1ᵗ, β2ᵗ */
+    mlp_real *s1, *s2; /* velocity / first moment; second moment */
 };
 
-struct optim *optim_new(enum hp_optimizer kind, size_t n, double lr, double momentum,
-                        struct err *e)
+struct optim *optim_new(enum hp_optimizer kind, size_t n, double lr, double momentum, struct err *e)
 {
     struct optim *o = calloc(1, sizeof *o);
     if (!o)

@@ -82,13 +82,13 @@ double rng_gauss(struct rng *r)
 {
     for (;;) {
         uint64_t u = rng_next(r);
-        int32_t hz = (int32_t)(uint32_t)(u >> 32);  /* sign and magnitude */
-        int iz = (int)(u & 127);                     /* layer, from other bits */
+        int32_t hz = (int32_t)(uint32_t)(u >> 32); /* sign and magnitude */
+        int iz = (int)(u & 127);                   /* layer, from other bits */
         uint32_t ahz = hz < 0 ? (uint32_t)(-(int64_t)hz) : (uint32_t)hz;
         double x = hz * zig_w[iz];
         if (ahz < zig_k[iz])
-            return x;                    /* inside the layer's rectangle: ~99% */
-        if (iz == 0) {                   /* the tail beyond R */
+            return x;  /* inside the layer's rectangle: ~99% */
+        if (iz == 0) { /* the tail beyond R */
             double xt, y;
             do {
                 xt = -log(1.0 - rng_uniform(r)) / ZIG_R;

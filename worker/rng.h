@@ -18,7 +18,7 @@
 enum rng_stream { RNG_INIT = 1, RNG_SHUFFLE, RNG_DROPOUT, RNG_NOISE };
 
 struct rng {
-    uint64_t s[4];  /* xoshiro256** state, never all zero */
+    uint64_t s[4]; /* xoshiro256** state, never all zero */
 };
 
 /* Seed *r for (seed, stream): distinct streams give unrelated sequences. */

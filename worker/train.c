@@ -24,7 +24,7 @@
 #include "rng.h"
 
 #define EVAL_CHUNK 256
-#define PREFETCH_ROWS 8   /* gather look-ahead, in rows (measured: 4..16 all about as good) */
+#define PREFETCH_ROWS 8 /* gather look-ahead, in rows (measured: 4..16 all about as good) */
 
 /* Ask for the cache lines of one row of n bytes. */
 static inline void prefetch_row(const float *row, size_t n)
@@ -58,8 +58,8 @@ static const mlp_real *rows_of(mlp_real *buf, const struct data_view *v, int64_t
 }
 
 /* Mean loss and metric of a whole view in inference mode (NaN for an empty view). */
-static void evaluate(struct mlp *m, mlp_real *buf, const struct data_view *v,
-                     double *loss, double *metric)
+static void evaluate(struct mlp *m, mlp_real *buf, const struct data_view *v, double *loss,
+                     double *metric)
 {
     struct mlp_stats st = {0, 0, 0};
     int cap = mlp_max_batch(m);
@@ -72,7 +72,7 @@ static void evaluate(struct mlp *m, mlp_real *buf, const struct data_view *v,
         return;
     }
     *loss = st.loss_sum / (double)st.n;
-    *metric = st.hits / (double)st.n;  /* accuracy, or MSE for regression */
+    *metric = st.hits / (double)st.n; /* accuracy, or MSE for regression */
 }
 
 int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepared *d,
@@ -120,10 +120,16 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         cap = bsz;
 
     struct mlp_config mc = {
-        .n_in = tr->d, .n_hidden = hp->n_hidden, .hidden = hp->hidden,
-        .n_classes = d->n_classes, .activation = hp->activation,
-        .dropout = hp->dropout, .batch_norm = hp->batch_norm,
-        .l1 = hp->l1, .l2 = hp->l2, .max_batch = cap,
+        .n_in = tr->d,
+        .n_hidden = hp->n_hidden,
+        .hidden = hp->hidden,
+        .n_classes = d->n_classes,
+        .activation = hp->activation,
+        .dropout = hp->dropout,
+        .batch_norm = hp->batch_norm,
+        .l1 = hp->l1,
+        .l2 = hp->l2,
+        .max_batch = cap,
     };
     m = mlp_new(&mc, e);
     if (!m)
@@ -135,7 +141,7 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         goto out;
     }
 #ifdef MLP_DOUBLE
-    const size_t xrows = (size_t)cap;        /* conversion buffer for every pass */
+    const size_t xrows = (size_t)cap; /* conversion buffer for every pass */
 #else
     const size_t xrows = full ? 0 : (size_t)bsz;
 #endif
@@ -270,8 +276,8 @@ finish:
 
 timeout:
     rc = err_set(e, MLP_ETIMEOUT, "params.max_seconds",
-                 "trial exceeded max_seconds (%g s) after %d completed epoch(s)",
-                 hp->max_seconds, res->epochs_run);
+                 "trial exceeded max_seconds (%g s) after %d completed epoch(s)", hp->max_seconds,
+                 res->epochs_run);
 out:
     free(snap);
     free(yb);

@@ -4,7 +4,8 @@
  * train_run() builds the network and optimiser for a trial's hyperparameters,
  * then per epoch: shuffles the training indices (shuffle stream), gathers each
  * batch into a preallocated buffer, steps the optimiser (gradient noise, when
- * asked, is added to every gradient entry first), and evaluates.
+ * asked, is added to every gradient entry first; plain SGD without noise steps
+ * inside the backward pass, mlp_backward_sgd()), and evaluates.
  *
  * Metrics of an epoch: train_* and val_* come from a clean evaluation pass after
  * the epoch's training pass (inference mode: no dropout, batch norm with running
@@ -41,19 +42,19 @@
 #include "hparams.h"
 
 struct train_epoch {
-    int epoch;                   /* 1-based */
+    int epoch; /* 1-based */
     double train_loss, train_metric;
     double val_loss, val_metric; /* metric: accuracy, or MSE for regression */
     double seconds;              /* wall time of the training pass alone */
 };
 
 struct train_result {
-    bool regression;             /* metrics are MSE rather than accuracy */
-    double train_loss, train_metric;   /* at the kept epoch */
+    bool regression;                 /* metrics are MSE rather than accuracy */
+    double train_loss, train_metric; /* at the kept epoch */
     double val_loss, val_metric;
-    double test_loss, test_metric;     /* with the kept weights */
-    int epochs_run;              /* completed (reported) epochs */
-    int best_epoch;              /* the kept epoch, 0 if none completed */
+    double test_loss, test_metric; /* with the kept weights */
+    int epochs_run;                /* completed (reported) epochs */
+    int best_epoch;                /* the kept epoch, 0 if none completed */
     bool diverged;
 };
 

@@ -116,8 +116,8 @@ static void test_rng(void)
         over2 += fabs(g) > 2;
         over35 += fabs(g) > 3.5;
     }
-    printf("gauss: mean %.5f var %.5f kurt %.4f P(|x|>2) %.5f P(|x|>3.5) %.2e\n", s1 / N,
-           s2 / N, s4 / N, (double)over2 / N, (double)over35 / N);
+    printf("gauss: mean %.5f var %.5f kurt %.4f P(|x|>2) %.5f P(|x|>3.5) %.2e\n", s1 / N, s2 / N,
+           s4 / N, (double)over2 / N, (double)over35 / N);
     CHECK_NEAR(s1 / N, 0, 0.003);
     CHECK_NEAR(s2 / N, 1, 0.004);
     CHECK_NEAR(s4 / N, 3, 0.03);
@@ -185,8 +185,11 @@ static void test_optimisers_learn(void)
 {
     struct synth s;
     synth_make(&s, 2000, 300, 1000, false, 1);
-    static const struct { enum hp_optimizer o; double lr; const char *name; } opts[] = {
-        {HP_SGD, 0.3, "sgd"}, {HP_MOMENTUM, 0.05, "momentum"}, {HP_ADAM, 0.01, "adam"}};
+    static const struct {
+        enum hp_optimizer o;
+        double lr;
+        const char *name;
+    } opts[] = {{HP_SGD, 0.3, "sgd"}, {HP_MOMENTUM, 0.05, "momentum"}, {HP_ADAM, 0.01, "adam"}};
     for (int k = 0; k < 3; k++) {
         struct hparams hp = base_hp();
         hp.optimizer = opts[k].o;
@@ -206,7 +209,10 @@ static void test_variants_learn(void)
 {
     struct synth s;
     synth_make(&s, 2000, 300, 1000, false, 2);
-    struct { const char *name; struct hparams hp; } v[8];
+    struct {
+        const char *name;
+        struct hparams hp;
+    } v[8];
     for (int k = 0; k < 8; k++)
         v[k].hp = base_hp();
     v[0].name = "batch_norm relu";
@@ -263,11 +269,11 @@ static void test_regression(void)
     struct curve c;
     CHECK_EQ_INT(run(&hp, 1, &s.d, &c, &res), 0);
     /* The target's variance is about 0.6; a fitted net is far below it. */
-    printf("regression: test mse %.5f (loss %.5f), first epoch val mse %.4f\n",
-           res.test_metric, res.test_loss, c.ep[0].val_metric);
+    printf("regression: test mse %.5f (loss %.5f), first epoch val mse %.4f\n", res.test_metric,
+           res.test_loss, c.ep[0].val_metric);
     CHECK(res.regression);
     CHECK(res.test_metric < 0.02);
-    CHECK_NEAR(res.test_metric, res.test_loss, 1e-12);  /* loss is the MSE */
+    CHECK_NEAR(res.test_metric, res.test_loss, 1e-12); /* loss is the MSE */
     synth_free(&s);
 }
 
@@ -281,7 +287,7 @@ static void test_early_stopping(void)
     for (int i = 0; i < 60; i++)
         if (rng_uniform(&r) < 0.25)
             s.y[i] = 1 - s.y[i];
-    s.d.test = s.d.val;  /* test == val: the test metrics then prove the restore */
+    s.d.test = s.d.val; /* test == val: the test metrics then prove the restore */
     struct hparams hp = base_hp();
     hp.hidden[0] = hp.hidden[1] = 128;
     hp.optimizer = HP_ADAM;
@@ -306,7 +312,7 @@ static void test_early_stopping(void)
     CHECK(res.val_loss == c.ep[argmin].val_loss);
     CHECK(res.train_loss == c.ep[argmin].train_loss);
     CHECK(res.val_metric == c.ep[argmin].val_metric);
-    CHECK(res.test_loss == res.val_loss);  /* evaluated with the kept weights */
+    CHECK(res.test_loss == res.val_loss); /* evaluated with the kept weights */
     CHECK(res.test_loss < c.ep[c.n - 1].val_loss);
 
     /* min_delta: a huge threshold keeps the first epoch. */
@@ -380,8 +386,12 @@ static void test_determinism(void)
      * weights alone (same init stream) — compare the first forward of two nets. */
     struct err e = ERR_INIT;
     int hid[2] = {8, 8};
-    struct mlp_config mc = {.n_in = 2, .n_hidden = 2, .hidden = hid, .n_classes = 2,
-                            .activation = HP_RELU, .max_batch = 4};
+    struct mlp_config mc = {.n_in = 2,
+                            .n_hidden = 2,
+                            .hidden = hid,
+                            .n_classes = 2,
+                            .activation = HP_RELU,
+                            .max_batch = 4};
     struct mlp *m0 = mlp_new(&mc, &e);
     mc.dropout = 0.5;
     struct mlp *m1 = mlp_new(&mc, &e);
@@ -416,8 +426,12 @@ static void test_small_batch_path(void)
     static const int chunks[] = {1, 2, 3, 5, 8, 13, 32};
     struct err e = ERR_INIT;
     const int hidden[2] = {37, 21};
-    struct mlp_config mc = {.n_in = DIN, .n_hidden = 2, .hidden = hidden, .n_classes = 7,
-                            .activation = HP_TANH, .max_batch = NB};
+    struct mlp_config mc = {.n_in = DIN,
+                            .n_hidden = 2,
+                            .hidden = hidden,
+                            .n_classes = 7,
+                            .activation = HP_TANH,
+                            .max_batch = NB};
     CHECK(MLP_SMALL_BATCH < NB);
     struct mlp *m = mlp_new(&mc, &e);
     CHECK(m != NULL);
@@ -455,7 +469,8 @@ static void test_small_batch_path(void)
         gmax = fmax(gmax, fabs((double)gb[i]));
     }
     printf("small-batch path: loss %.6f vs batch %.6f, worst gradient difference %.2e "
-           "(max |g| %.3f)\n", ls, lb, worst, gmax);
+           "(max |g| %.3f)\n",
+           ls, lb, worst, gmax);
     CHECK(gmax > 1e-3);
     CHECK(worst < 1e-5 * (1 + gmax));
     free(x);

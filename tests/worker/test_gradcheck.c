@@ -24,18 +24,18 @@
 #include "mlp.h"
 #include "rng.h"
 
-#define B_MAX (MLP_SMALL_BATCH + 3)   /* the default: a batch on the GEMM path */
+#define B_MAX (MLP_SMALL_BATCH + 3) /* the default: a batch on the GEMM path */
 #define D_IN 5
 
 struct gc_case {
     const char *name;
     enum hp_activation act;
-    int n_classes;       /* 0 regression, 2 binary, >2 softmax */
+    int n_classes; /* 0 regression, 2 binary, >2 softmax */
     int n_hidden;
     int hidden[3];
     double l1, l2, dropout;
     bool bn;
-    int rows;            /* batch rows, 1..B_MAX (0 means B_MAX); 1 takes the core's one-row path */
+    int rows; /* batch rows, 1..B_MAX (0 means B_MAX); 1 takes the core's one-row path */
 };
 
 static double loss_at(struct mlp *m, const mlp_real *x, const float *y, int B, struct rng drop)
@@ -50,9 +50,16 @@ static double gradcheck(const struct gc_case *c)
     struct err e = ERR_INIT;
     const int B = c->rows ? c->rows : B_MAX;
     struct mlp_config mc = {
-        .n_in = D_IN, .n_hidden = c->n_hidden, .hidden = c->hidden,
-        .n_classes = c->n_classes, .activation = c->act, .dropout = c->dropout,
-        .batch_norm = c->bn, .l1 = c->l1, .l2 = c->l2, .max_batch = B,
+        .n_in = D_IN,
+        .n_hidden = c->n_hidden,
+        .hidden = c->hidden,
+        .n_classes = c->n_classes,
+        .activation = c->act,
+        .dropout = c->dropout,
+        .batch_norm = c->bn,
+        .l1 = c->l1,
+        .l2 = c->l2,
+        .max_batch = B,
     };
     struct mlp *m = mlp_new(&mc, &e);
     CHECK(m != NULL);
@@ -78,7 +85,7 @@ static double gradcheck(const struct gc_case *c)
         x[i] = (mlp_real)rng_gauss(&r);
     for (int i = 0; i < B; i++)
         y[i] = c->n_classes == 0 ? (float)rng_gauss(&r)
-                                 : (float)(i % c->n_classes);  /* every class present */
+                                 : (float)(i % c->n_classes); /* every class present */
     struct rng drop;
     rng_seed(&drop, 7, RNG_DROPOUT);
 

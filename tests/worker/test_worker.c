@@ -33,11 +33,11 @@ static const char *worker;
 static char tmpdir[256];
 
 struct outcome {
-    int status;                 /* exit code, or 128+signal */
-    char *out, *err;            /* whole stdout / stderr */
+    int status;      /* exit code, or 128+signal */
+    char *out, *err; /* whole stdout / stderr */
     int n_lines;
-    cJSON *lines[256];          /* stdout lines parsed (NULL if not JSON) */
-    char *text[256];            /* stdout lines as text */
+    cJSON *lines[256]; /* stdout lines parsed (NULL if not JSON) */
+    char *text[256];   /* stdout lines as text */
 };
 
 static char *slurp(const char *path)
@@ -160,19 +160,19 @@ static void expect_invalid(const char *spec, const char *code, const char *path)
             fprintf(stderr, "spec %s: path \"%s\", expected \"%s\"\n", spec, p, path);
         CHECK(p && strncmp(p, path, strlen(path)) == 0);
     }
-    CHECK(strlen(o.err) > 0);          /* the message on stderr too */
+    CHECK(strlen(o.err) > 0); /* the message on stderr too */
     printf("invalid: %-70s -> %s", spec, o.out);
     release(&o);
 }
 
 static void test_validation(void)
 {
-    const char *xor = "\"dataset\":{\"name\":\"xor\",\"n\":200}";
+    const char * xor = "\"dataset\":{\"name\":\"xor\",\"n\":200}";
     char spec[1024];
-#define INVALID(FMT, CODE, PATH)                                                 \
-    do {                                                                         \
-        snprintf(spec, sizeof spec, FMT, xor);                                   \
-        expect_invalid(spec, CODE, PATH);                                        \
+#define INVALID(FMT, CODE, PATH)                                                                   \
+    do {                                                                                           \
+        snprintf(spec, sizeof spec, FMT, xor);                                                     \
+        expect_invalid(spec, CODE, PATH);                                                          \
     } while (0)
     INVALID("{%s,\"params\":{\"lr\":\"fast\"}}", "invalid_spec", "params.lr");
     INVALID("{%s,\"params\":{\"lr\":-1}}", "invalid_spec", "params.lr");
@@ -203,9 +203,10 @@ static void test_validation(void)
     expect_invalid("{\"dataset\":\"xor\"} {\"dataset\":\"xor\"}", "invalid_spec", NULL);
 
     /* a missing dataset file: invalid_dataset naming the file */
-    snprintf(spec, sizeof spec,
-             "{\"dataset\":{\"format\":\"csv\",\"train\":\"%s/none.csv\",\"test\":\"%s/none.csv\"}}",
-             tmpdir, tmpdir);
+    snprintf(
+        spec, sizeof spec,
+        "{\"dataset\":{\"format\":\"csv\",\"train\":\"%s/none.csv\",\"test\":\"%s/none.csv\"}}",
+        tmpdir, tmpdir);
     expect_invalid(spec, "invalid_dataset", NULL);
 
     /* command line: unknown flag is a usage error */
@@ -270,12 +271,12 @@ static void test_determinism(void)
 
 static void check_result_line(const cJSON *r, bool regression)
 {
-    static const char *cls[] = {"train_loss", "train_accuracy", "val_loss", "val_accuracy",
-                                "test_loss", "test_accuracy", "epochs_run", "best_epoch",
-                                "seconds", "diverged", NULL};
-    static const char *reg[] = {"train_loss", "train_mse", "val_loss", "val_mse", "test_loss",
-                                "test_mse", "epochs_run", "best_epoch", "seconds", "diverged",
-                                NULL};
+    static const char *cls[] = {"train_loss", "train_accuracy", "val_loss",   "val_accuracy",
+                                "test_loss",  "test_accuracy",  "epochs_run", "best_epoch",
+                                "seconds",    "diverged",       NULL};
+    static const char *reg[] = {"train_loss", "train_mse", "val_loss",   "val_mse",
+                                "test_loss",  "test_mse",  "epochs_run", "best_epoch",
+                                "seconds",    "diverged",  NULL};
     const char *const *keys = regression ? reg : cls;
     CHECK_EQ_STR(str_of(r, "event"), "result");
     for (int k = 0; keys[k]; k++) {
@@ -330,8 +331,10 @@ static void test_divergence_timeout_human(void)
     printf("diverged: %s", o.out);
     release(&o);
 
-    run(&o, "{\"dataset\":{\"name\":\"xor\",\"n\":2000},\"params\":{\"batch_size\":1,"
-            "\"epochs\":100000,\"max_seconds\":0.05}}", true, NULL);
+    run(&o,
+        "{\"dataset\":{\"name\":\"xor\",\"n\":2000},\"params\":{\"batch_size\":1,"
+        "\"epochs\":100000,\"max_seconds\":0.05}}",
+        true, NULL);
     CHECK_EQ_INT(o.status, 1);
     r = last_line(&o);
     CHECK_EQ_STR(str_of(r, "event"), "error");
@@ -343,7 +346,7 @@ static void test_divergence_timeout_human(void)
         "--human");
     CHECK_EQ_INT(o.status, 0);
     CHECK(strstr(o.out, "epoch") && strstr(o.out, "test") && strstr(o.out, "val_acc"));
-    CHECK(o.n_lines > 0 && o.lines[0] == NULL);  /* a table, not JSON */
+    CHECK(o.n_lines > 0 && o.lines[0] == NULL); /* a table, not JSON */
     release(&o);
 }
 
@@ -364,7 +367,8 @@ static void test_regression_csv(void)
     snprintf(spec, sizeof spec,
              "{\"dataset\":{\"format\":\"csv\",\"train\":\"%s\",\"test\":\"%s\",\"header\":true,"
              "\"task\":\"regression\"},\"params\":{\"hidden\":[16],\"optimizer\":\"adam\","
-             "\"lr\":0.01,\"epochs\":30,\"batch_size\":16}}", train, test);
+             "\"lr\":0.01,\"epochs\":30,\"batch_size\":16}}",
+             train, test);
     struct outcome o;
     run(&o, spec, true, NULL);
     CHECK_EQ_INT(o.status, 0);
@@ -386,9 +390,9 @@ static int test_fashion(void)
     /* Momentum at lr 0.01: plain SGD at lr 0.1 is unstable on 5000 rows, where
      * standardising pixels that are almost always 0 gives the few rows that
      * light them values of ~sqrt(5000) (measured: test accuracy 0.58-0.62). */
-    double a = learn("\"fashion-mnist\"",
-                     "{\"hidden\":[256,128],\"optimizer\":\"momentum\",\"lr\":0.01,"
-                     "\"batch_size\":128,\"epochs\":3,\"train_size\":5000}");
+    double a =
+        learn("\"fashion-mnist\"", "{\"hidden\":[256,128],\"optimizer\":\"momentum\",\"lr\":0.01,"
+                                   "\"batch_size\":128,\"epochs\":3,\"train_size\":5000}");
     CHECK(a > 0.75);
     return check_report();
 }
@@ -429,7 +433,7 @@ static void test_dies_with_parent(void)
         }
         if (write(pfd[1], &w, sizeof w) != sizeof w)
             _exit(1);
-        struct timespec ts = {0, 300 * 1000 * 1000};  /* let it start training */
+        struct timespec ts = {0, 300 * 1000 * 1000}; /* let it start training */
         nanosleep(&ts, NULL);
         _exit(0);
     }
@@ -441,7 +445,7 @@ static void test_dies_with_parent(void)
     waitpid(mid, NULL, 0);
     int st = 0;
     pid_t got = -1;
-    for (int i = 0; i < 100 && got != w; i++) {  /* up to 10 s */
+    for (int i = 0; i < 100 && got != w; i++) { /* up to 10 s */
         got = waitpid(w, &st, WNOHANG);
         if (got != w) {
             struct timespec ts = {0, 100 * 1000 * 1000};

@@ -101,16 +101,17 @@ static void mlp_gemm(bool ta, bool tb, int M, int N, int K, mlp_real alpha, cons
 }
 
 /*
- * Small-batch products (B <= SMALL_B rows; by default only online SGD, B = 1:
- * see MLP_SMALL_BATCH in mlp.h).  sgemm's fixed cost per call (packing both
- * operands, blocking set-up) dominates at one row: these direct loops, which
- * stream each row of W once per call and reuse it from L1 for the B rows, are
- * about 3x faster there (784-100-100-10, batch 1: 2.0 -> 0.6 s per epoch).  KERNEL clones them for
+ * Small-batch products (a few rows: see MLP_SMALL_BATCH and MLP_SMALL_WGRAD in
+ * mlp.h for the thresholds and the measurements behind them).  sgemm's fixed
+ * cost per call (packing both operands, blocking set-up) dominates at one or
+ * two rows: these direct loops, which stream each row of W once per call and
+ * reuse it from L1 for the B rows, are up to 5x faster there.  KERNEL clones them for
  * AVX-512, AVX2+FMA and baseline x86-64.  Their sums run in a different order
  * than sgemm's, so such a trial's numbers differ from a GEMM core's in the last
  * bits (deterministically: the same binary on the same CPU gives the same bits).
  */
 #define SMALL_B MLP_SMALL_BATCH
+#define SMALL_WGRAD MLP_SMALL_WGRAD
 #define KERNEL MLP_KERNEL
 
 /* Z[B×out] = X[B×in] · W[in×out]: four rows of W per sweep over each row of Z. */
@@ -771,7 +772,7 @@ static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_re
         const mlp_real l1 = m->l1, l2x2 = 2 * m->l2;
         if (!fused) {
             /* dW[in×out] = Xᵀ[in×B] · dZ[B×out] (+ penalty gradients) */
-            if (B <= SMALL_B)
+            if (B <= SMALL_WGRAD)
                 small_wgrad(B, in, L->in, dz, n, 0, gW, NULL);
             else
                 mlp_gemm(true, false, L->in, n, B, 1, in, L->in, dz, n, 0, gW, n);
@@ -787,7 +788,7 @@ static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_re
                     mlp_real w = W[k];
                     W[k] = w - lr * (l1 * (mlp_real)((w > 0) - (w < 0)) + l2x2 * w);
                 }
-            if (B <= SMALL_B)
+            if (B <= SMALL_WGRAD)
                 small_wgrad(B, in, L->in, dz, n, -lr, W, m->t);
             else
                 mlp_gemm(true, false, L->in, n, B, -lr, in, L->in, dz, n, 1, W, n);

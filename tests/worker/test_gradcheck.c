@@ -167,7 +167,7 @@ int main(void)
         {"1 row elu bce 33", HP_ELU, 2, 1, {33}, 0.003, 0, 0, false, 1},
         {"1 row tanh mse", HP_TANH, 0, 2, {6, 16}, 0, 0, 0, false, 1},
         {"1 row no-hidden softmax", HP_RELU, 3, 0, {0}, 0, 0, 0, false, 1},
-        /* small loops too when built with -DMLP_SMALL_BATCH >= 3 */
+        /* small forward and dX loops, GEMM weight gradient */
         {"3 rows relu 19-17 dropout l1", HP_RELU, 4, 2, {19, 17}, 0.002, 0, 0.2, false, 3},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {

@@ -16,6 +16,7 @@
  * line is quoted in the error when they fail.
  */
 #include "fetch.h"
+#include "config.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -60,25 +61,6 @@ static bool is_file(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int mkdir_p(const char *dir, struct err *e)
-{
-    char p[FETCH_PATH_MAX];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-        return err_set(e, MLP_EIO, dir, "path too long");
-    for (char *s = p + 1;; s++) {
-        if (*s && *s != '/')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            return err_set(e, MLP_EIO, p, "cannot create directory %s: %s", p, strerror(errno));
-        *s = c;
-        if (!c)
-            break;
-    }
-    return 0;
 }
 
 /* Whether <dir>/<name>/ holds the four IDX files (each plain or .gz). */
@@ -344,7 +326,7 @@ static int fetch_mnist(const char *data_dir, FILE *progress, struct err *e)
         say(progress, "mnist: already installed in %s/", out_dir);
         return 0;
     }
-    if ((rc = mkdir_p(out_dir, e)))
+    if ((rc = config_mkdir_p(out_dir, 0700, e)))
         return rc;
     if (snprintf(tmp, sizeof tmp, "%s/.fetch-mnist-XXXXXX", data_dir) >= (int)sizeof tmp)
         return err_set(e, MLP_EIO, data_dir, "data dir path too long");

@@ -12,6 +12,7 @@
 #include "stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "err.h"
 
@@ -217,5 +218,53 @@ int stats_welch(const struct stat_summary *a, const struct stat_summary *b, stru
     w->p = 2.0 * stats__t_upper(fabs(w->t), w->df);
     if (w->p > 1)
         w->p = 1;
+    return 0;
+}
+
+void stats_welch_ci(const struct stat_summary *a, const struct stat_summary *b,
+                    const struct welch *w, double level, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (isnan(w->df) || a->n < 2 || b->n < 2 || !(level > 0 && level < 1))
+        return;
+    double diff = a->mean - b->mean;
+    double half = stats_t_quantile(0.5 + level / 2.0, w->df) * sqrt(a->se * a->se + b->se * b->se);
+    *lo = diff - half;
+    *hi = diff + half;
+}
+
+int stats_paired(const double *a, const double *b, size_t n, double level, struct paired *p)
+{
+    p->n = 0;
+    p->mean = p->sd = p->se = p->ci_low = p->ci_high = p->t = p->df = p->p = NAN;
+    double *d = malloc((n ? n : 1) * sizeof *d);
+    if (!d)
+        return MLP_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(a[i]) && isfinite(b[i]))
+            d[k++] = a[i] - b[i];
+    struct stat_summary s;
+    stats_summarize(d, k, level, &s);
+    free(d);
+    p->n = s.n;
+    p->mean = s.mean;
+    if (s.n < 2)
+        return MLP_EINVALID_REQUEST;
+    p->sd = s.sd;
+    p->se = s.se;
+    p->ci_low = s.ci_low;
+    p->ci_high = s.ci_high;
+    p->df = s.n - 1;
+    if (s.se == 0) {
+        /* Every difference equal: certain (p 0) unless it is zero (p 1). */
+        p->t = s.mean == 0 ? NAN : (s.mean > 0 ? INFINITY : -INFINITY);
+        p->p = s.mean == 0 ? 1 : 0;
+        return 0;
+    }
+    p->t = s.mean / s.se;
+    p->p = 2.0 * stats__t_upper(fabs(p->t), p->df);
+    if (p->p > 1)
+        p->p = 1;
     return 0;
 }

@@ -50,4 +50,32 @@ struct welch {
  */
 int stats_welch(const struct stat_summary *a, const struct stat_summary *b, struct welch *w);
 
+/*
+ * The two-sided interval of mean_a - mean_b at `level` with Welch's df
+ * (diff ± t_{(1+level)/2, df} · sqrt(se_a² + se_b²)), from a stats_welch result.
+ * Both bounds are NaN when w->df is NaN (constant samples).
+ */
+void stats_welch_ci(const struct stat_summary *a, const struct stat_summary *b,
+                    const struct welch *w, double level, double *lo, double *hi);
+
+struct paired {
+    int n;         /* pairs where both values are finite */
+    double mean;   /* mean of d = a - b */
+    double sd;     /* sample sd of d (n-1) */
+    double se;     /* sd / sqrt(n) */
+    double ci_low; /* mean -/+ t_{(1+level)/2, n-1} * se */
+    double ci_high;
+    double t;  /* mean / se */
+    double df; /* n - 1 */
+    double p;  /* two-sided p-value */
+};
+
+/*
+ * Paired t test of a[i] against b[i], i < n (scipy.stats.ttest_rel): pairs
+ * with a non-finite side are dropped.  Returns 0, or MLP_EINVALID_REQUEST when
+ * fewer than two pairs remain (p->n says how many).  When every difference is
+ * equal: t = ±inf and p = 0 if it is non-zero, t = NaN and p = 1 if zero.
+ */
+int stats_paired(const double *a, const double *b, size_t n, double level, struct paired *p);
+
 #endif

@@ -256,6 +256,73 @@ static void test_welch(void)
     CHECK(isnan(w.t));
 }
 
+/*
+ * /usr/bin/python3 -c 'import numpy as np; from scipy import stats   (SciPy 1.10.1)
+ * a=np.array([0.8812,0.8790,0.8845,0.8801,0.8829,0.8777,0.8861]); b=vec_b
+ * r=stats.ttest_rel(a,b); d=a-b; n=len(d); se=stats.sem(d)
+ * lo,hi=stats.t.interval(0.95,n-1,loc=d.mean(),scale=se)
+ * print(r.statistic, r.pvalue, d.mean(), d.std(ddof=1), se, lo, hi)
+ * c=[1,2,3,4]; e=[1.5,1.9,3.6,4.2]; print(stats.ttest_rel(c,e))
+ * x=vec_a; y=vec_b; (Welch df as above); q=stats.t.ppf(0.975,df)
+ * print(x.mean()-y.mean() -/+ q*np.sqrt(va+vb))'
+ */
+static const double paired_ab[7] = {
+    2.82194572321585,      0.030276588417241686,  0.0033285714285714424, 0.0031207447218648786,
+    0.0011795306341959861, 0.0004423639437445186, 0.006214778913398366};
+static const double paired_ce[2] = {-1.8973665961010275, 0.15403090300093614};
+static const double welch_ci_ab[2] = {0.0010335704594336562, 0.005777858111994812};
+
+static void test_paired(void)
+{
+    struct paired p;
+    CHECK_EQ_INT(stats_paired(vec_a, vec_b, 7, 0.95, &p), 0);
+    CHECK_EQ_INT(p.n, 7);
+    CHECK_REL(p.t, paired_ab[0], RTOL);
+    CHECK_REL(p.p, paired_ab[1], RTOL);
+    CHECK_REL(p.mean, paired_ab[2], RTOL);
+    CHECK_REL(p.sd, paired_ab[3], RTOL);
+    CHECK_REL(p.se, paired_ab[4], RTOL);
+    /* The bounds are differences of nearby numbers: compared absolutely, at the
+     * accuracy of SciPy's own t.ppf (see above). */
+    CHECK_NEAR(p.ci_low, paired_ab[5], 1e-11);
+    CHECK_NEAR(p.ci_high, paired_ab[6], 1e-11);
+    CHECK_REL(p.df, 6, RTOL);
+
+    double c[4] = {1, 2, 3, 4}, e[4] = {1.5, 1.9, 3.6, 4.2};
+    CHECK_EQ_INT(stats_paired(c, e, 4, 0.95, &p), 0);
+    CHECK_REL(p.t, paired_ce[0], RTOL);
+    CHECK_REL(p.p, paired_ce[1], RTOL);
+
+    /* A pair with a NaN side is dropped, not counted. */
+    double c2[5] = {1, 2, NAN, 3, 4}, e2[5] = {1.5, 1.9, 7, 3.6, 4.2};
+    CHECK_EQ_INT(stats_paired(c2, e2, 5, 0.95, &p), 0);
+    CHECK_EQ_INT(p.n, 4);
+    CHECK_REL(p.t, paired_ce[0], RTOL);
+
+    /* Fewer than two pairs: refused, with the count. */
+    CHECK_EQ_INT(stats_paired(c2 + 1, e2 + 1, 2, 0.95, &p), MLP_EINVALID_REQUEST);
+    CHECK_EQ_INT(p.n, 1);
+    /* Constant differences: p 0 when non-zero, 1 when zero. */
+    double k1[3] = {1, 2, 3}, k2[3] = {0.5, 1.5, 2.5};
+    CHECK_EQ_INT(stats_paired(k1, k2, 3, 0.95, &p), 0);
+    CHECK(p.p == 0 && isinf(p.t) && p.t > 0);
+    CHECK_EQ_INT(stats_paired(k1, k1, 3, 0.95, &p), 0);
+    CHECK(p.p == 1 && isnan(p.t));
+}
+
+static void test_welch_ci(void)
+{
+    struct stat_summary a, b;
+    struct welch w;
+    double lo, hi;
+    stats_summarize(vec_a, 10, 0.95, &a);
+    stats_summarize(vec_b, 7, 0.95, &b);
+    stats_welch(&a, &b, &w);
+    stats_welch_ci(&a, &b, &w, 0.95, &lo, &hi);
+    CHECK_REL(lo, welch_ci_ab[0], RTOL);
+    CHECK_REL(hi, welch_ci_ab[1], RTOL);
+}
+
 int main(void)
 {
     test_quantiles();
@@ -263,5 +330,7 @@ int main(void)
     test_betainc();
     test_summary();
     test_welch();
+    test_paired();
+    test_welch_ci();
     return check_report();
 }

@@ -149,7 +149,7 @@ int main(void)
         {"tanh+softmax", HP_TANH, 4, 2, {6, 5}, 0, 0, 0, false, 0},
         {"sigmoid+softmax", HP_SIGMOID, 4, 2, {6, 5}, 0, 0, 0, false, 0},
         {"linear+softmax", HP_LINEAR, 4, 2, {6, 5}, 0, 0, 0, false, 0},
-        {"linear+bn+dropout mse", HP_LINEAR, 0, 2, {6, 5}, 0, 0.01, 0.2, true, 0},
+        {"linear+bn+dropout mse", HP_LINEAR, 0, 1, {6}, 0, 0.01, 0.2, true, 0},
         {"1 row linear+bce", HP_LINEAR, 2, 1, {7}, 0, 0, 0, false, 1},
         {"tanh+sigmoid-bce", HP_TANH, 2, 2, {6, 5}, 0, 0, 0, false, 0},
         {"tanh+linear-mse", HP_TANH, 0, 2, {6, 5}, 0, 0, 0, false, 0},

@@ -16,7 +16,10 @@
  *
  * A kink of relu/leaky_relu (or of |w| under L1) within h of the point can
  * give a large error on one entry although the code is right; the output
- * names the entry, so it can be told apart from a wrong gradient.
+ * names the entry, so it can be told apart from a wrong gradient.  A gradient
+ * that is 0 in exact arithmetic (beta of a batch-norm layer whose output is
+ * batch-normalised again through a linear activation) shows the difference
+ * quotient's noise, up to ~1e-5 against the 1e-6 floor: under the tolerance.
  *
  * Output: one JSON line per (layer, kind) and a summary line; --human a table.
  * Exit 0 when every error is below GC_TOLERANCE, 1 otherwise or on a runtime

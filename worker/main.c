@@ -341,9 +341,13 @@ static void print_header(const struct out *o)
     if (!o->human)
         return;
     const char *k = o->regression ? "mse" : "acc";
-    printf("%5s  %10s  train_%-4s  %10s  val_%-6s", "epoch", "train_loss", k, "val_loss", k);
+    char tr[16], va[16], te[16];
+    snprintf(tr, sizeof tr, "train_%s", k);
+    snprintf(va, sizeof va, "val_%s", k);
+    snprintf(te, sizeof te, "test_%s", k);
+    printf("%5s  %10s  %10s  %10s  %10s", "epoch", "train_loss", tr, "val_loss", va);
     if (o->curve_test)
-        printf("  %10s  test_%-5s", "test_loss", k);
+        printf("  %10s  %10s", "test_loss", te);
     printf("  %8s\n", "seconds");
 }
 

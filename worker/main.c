@@ -54,8 +54,6 @@
 #include "spec.h"
 #include "train.h"
 
-#define LINE_MAX_ 65536 /* a result line: a 10×10 confusion matrix is ~700 bytes */
-
 struct out {
     bool human;
     bool regression;
@@ -248,24 +246,31 @@ static void print_result(const struct out *o, const struct train_result *r, doub
         fflush(stdout);
         return;
     }
-    static char line[LINE_MAX_];
-    snprintf(line, sizeof line, "{\"event\":\"result\"");
-    put_split(line, sizeof line, o->regression, METRIC_TRAIN, r->train_loss, r->train_metric);
-    put_split(line, sizeof line, o->regression, METRIC_VAL, r->val_loss, r->val_metric);
-    put_split(line, sizeof line, o->regression, METRIC_TEST, r->test_loss, r->test_metric);
-    put_int(line, sizeof line, metric_name(MLP_M_EPOCHS_RUN), r->epochs_run);
-    put_int(line, sizeof line, metric_name(MLP_M_BEST_EPOCH), r->best_epoch);
-    put_num(line, sizeof line, metric_name(MLP_M_SECONDS), seconds);
+    /* room for the scalars and K² counts of up to 20 digits + K accuracies */
+    const size_t K = (size_t)r->n_classes, cap = 4096 + K * K * 21 + K * 32;
+    char *line = malloc(cap);
+    if (!line) {
+        fprintf(stderr, "mlp-worker: out of memory printing the result\n");
+        return;
+    }
+    snprintf(line, cap, "{\"event\":\"result\"");
+    put_split(line, cap, o->regression, METRIC_TRAIN, r->train_loss, r->train_metric);
+    put_split(line, cap, o->regression, METRIC_VAL, r->val_loss, r->val_metric);
+    put_split(line, cap, o->regression, METRIC_TEST, r->test_loss, r->test_metric);
+    put_int(line, cap, metric_name(MLP_M_EPOCHS_RUN), r->epochs_run);
+    put_int(line, cap, metric_name(MLP_M_BEST_EPOCH), r->best_epoch);
+    put_num(line, cap, metric_name(MLP_M_SECONDS), seconds);
     size_t len = strlen(line);
-    snprintf(line + len, sizeof line - len, ",\"%s\":%s", metric_name(MLP_M_DIVERGED),
+    snprintf(line + len, cap - len, ",\"%s\":%s", metric_name(MLP_M_DIVERGED),
              r->diverged ? "true" : "false");
     if (r->confusion)
-        put_confusion(line, sizeof line, r);
+        put_confusion(line, cap, r);
     len = strlen(line);
     if (saved[0])
-        snprintf(line + len, sizeof line - len, ",\"artifacts\":[%s]", saved);
+        snprintf(line + len, cap - len, ",\"artifacts\":[%s]", saved);
     printf("%s}\n", line);
     fflush(stdout);
+    free(line);
 }
 
 /* Run mlp-gradcheck, which sits next to this binary, with our arguments. */

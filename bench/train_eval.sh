@@ -61,7 +61,8 @@ Full Fashion-MNIST, 784-256-128-10, batch 128, SGD lr 0.1, 10 epochs, one BLAS
 thread, $CPU, $(date -u +%Y-%m-%d).  \`full\` evaluates the 54000 training rows
 after every epoch (the old behaviour); \`subsample\` (the default) the fixed
 6000-row subsample.  The weights are the same in both (only what is measured
-differs), so the test accuracy is identical.
+differs), so the test accuracy is identical.  The "rest" column is the figure
+to compare: the training passes vary with the machine's load between runs.
 
 $TABLE
 "

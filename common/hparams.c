@@ -31,7 +31,8 @@ enum hp_kind {
     HPK_BOOL,       /* bool */
     HPK_ENUM,       /* an enum, stored as int-compatible */
     HPK_LAYERS,     /* hidden: n_hidden + hidden[] */
-    HPK_EARLY_STOP, /* es_patience + es_min_delta */
+    HPK_EARLY_STOP, /* es_patience + es_min_delta + es_on */
+    HPK_SCHEDULE,   /* sched + sched_step + sched_gamma + sched_per_iteration */
 };
 
 struct hp_row {
@@ -45,11 +46,16 @@ struct hp_row {
     const char *const *names; /* HPK_ENUM: NULL-terminated names */
 };
 
-static const char *const act_names[] = {"relu", "leaky_relu", "elu", "selu",
-                                        "tanh", "sigmoid",    NULL};
+static const char *const act_names[] = {"relu", "leaky_relu", "elu",    "selu",
+                                        "tanh", "sigmoid",    "linear", NULL};
 static const char *const opt_names[] = {"sgd", "momentum", "adam", NULL};
 static const char *const norm_names[] = {"standardize", "minmax", "none", NULL};
 static const char *const init_names[] = {"he", "xavier", "gaussian", "zeros", NULL};
+static const char *const save_names[] = {"none", "model", "predictions", "both", NULL};
+static const char *const te_names[] = {"subsample", "full", NULL};
+static const char *const sched_names[] = {"none", "step", "cosine", "exponential", NULL};
+static const char *const es_on_names[] = {"val_loss", "train_loss", NULL};
+static const char *const per_names[] = {"epoch", "iteration", NULL};
 
 #define OFF(f) offsetof(struct hparams, f)
 #define INF INFINITY
@@ -75,6 +81,12 @@ static const struct hp_row hp_table[] = {
     {"split_seed", HPK_I64, -HP_INT53, HP_INT53, true, true, false, 0, OFF(split_seed), NULL},
     {"train_size", HPK_I64, 1, HP_INT53, true, true, true, 0, OFF(train_size), NULL},
     {"max_seconds", HPK_NUM, 0, INF, false, false, true, 0, OFF(max_seconds), NULL},
+    {"iterations", HPK_INT, 1, INT_MAX, true, true, true, 0, OFF(iterations), NULL},
+    {"eval_every", HPK_INT, 1, INT_MAX, true, true, true, 0, OFF(eval_every), NULL},
+    {"lr_schedule", HPK_SCHEDULE, 0, 0, true, true, true, 0, OFF(sched), NULL},
+    {"curve_test", HPK_BOOL, 0, 0, true, true, false, 0, OFF(curve_test), NULL},
+    {"train_eval", HPK_ENUM, 0, 0, true, true, false, HP_TE_SUBSAMPLE, OFF(train_eval), te_names},
+    {"save", HPK_ENUM, 0, 0, true, true, false, HP_SAVE_NONE, OFF(save), save_names},
 };
 
 #define HP_NROWS (sizeof hp_table / sizeof hp_table[0])
@@ -82,17 +94,22 @@ static const struct hp_row hp_table[] = {
 /* Enum fields are written through int pointers (hp__set_enum). */
 _Static_assert(sizeof(enum hp_activation) == sizeof(int) &&
                    sizeof(enum hp_optimizer) == sizeof(int) &&
-                   sizeof(enum hp_normalize) == sizeof(int) && sizeof(enum hp_init) == sizeof(int),
+                   sizeof(enum hp_normalize) == sizeof(int) &&
+                   sizeof(enum hp_init) == sizeof(int) && sizeof(enum hp_save) == sizeof(int) &&
+                   sizeof(enum hp_train_eval) == sizeof(int),
                "hp enums must be int-sized");
 
 /* Key names, NULL-terminated, for suggestions. */
 static const char *const hp_keys[] = {
-    "hidden",     "activation", "optimizer",    "momentum",   "lr",         "batch_size",  "epochs",
-    "l1",         "l2",         "dropout",      "batch_norm", "grad_noise", "normalize",   "init",
-    "init_scale", "early_stop", "val_fraction", "split_seed", "train_size", "max_seconds", NULL,
+    "hidden",     "activation",  "optimizer",  "momentum",   "lr",           "batch_size",
+    "epochs",     "l1",          "l2",         "dropout",    "batch_norm",   "grad_noise",
+    "normalize",  "init",        "init_scale", "early_stop", "val_fraction", "split_seed",
+    "train_size", "max_seconds", "iterations", "eval_every", "lr_schedule",  "curve_test",
+    "train_eval", "save",        NULL,
 };
 
-static const char *const es_keys[] = {"patience", "min_delta", NULL};
+static const char *const es_keys[] = {"patience", "min_delta", "on", NULL};
+static const char *const sched_keys[] = {"kind", "step_size", "gamma", "per", NULL};
 
 static const struct hp_row *hp__row(const char *key)
 {
@@ -197,46 +214,155 @@ static int hp__set_layers(struct hparams *hp, const struct hp_row *r, const cJSO
     return 0;
 }
 
+/* "one of \"a\", \"b\"" for an error message. */
+static void hp__one_of(char *want, size_t n, const char *const *names)
+{
+    size_t k = (size_t)snprintf(want, n, "one of");
+    for (int i = 0; names[i] && k < n; i++)
+        k += (size_t)snprintf(want + k, n - k, "%s \"%s\"", i ? "," : "", names[i]);
+}
+
+/* A string that must be one of names: its index into *out, or an error at path. */
+static int hp__pick(const cJSON *val, const char *const *names, const char *path, int *out,
+                    struct err *e)
+{
+    if (cJSON_IsString(val))
+        for (int i = 0; names[i]; i++)
+            if (strcmp(val->valuestring, names[i]) == 0) {
+                *out = i;
+                return 0;
+            }
+    char want[256];
+    hp__one_of(want, sizeof want, names);
+    return hp__bad(e, path, want, val);
+}
+
+/* Unknown key `key` of a sub-object at `sub`, with a suggestion from keys. */
+static int hp__unknown_sub(struct err *e, const char *sub, const char *key, const char *const *keys)
+{
+    const char *s = json_suggest(key, keys);
+    if (s)
+        return err_set(e, MLP_EINVALID_SPEC, sub, "unknown key (did you mean \"%s\"?)", s);
+    char want[256];
+    size_t k = 0;
+    for (int i = 0; keys[i] && k < sizeof want; i++)
+        k += (size_t)snprintf(want + k, sizeof want - k, "%s\"%s\"", i ? ", " : "", keys[i]);
+    return err_set(e, MLP_EINVALID_SPEC, sub, "unknown key (expected one of %s)", want);
+}
+
+/* Reject a key seen twice in a sub-object; *seen is a bit set over keys[]. */
+static int hp__sub_key(const char *key, const char *const *keys, unsigned *seen, const char *sub,
+                       struct err *e)
+{
+    for (int i = 0; keys[i]; i++)
+        if (strcmp(key, keys[i]) == 0) {
+            if (*seen & (1u << i))
+                return err_set(e, MLP_EINVALID_SPEC, sub, "duplicate key");
+            *seen |= 1u << i;
+            return i;
+        }
+    return hp__unknown_sub(e, sub, key, keys);
+}
+
 static int hp__set_early_stop(struct hparams *hp, const cJSON *val, const char *path, struct err *e)
 {
     char sub[256];
     if (cJSON_IsNull(val)) {
         hp->es_patience = 0;
         hp->es_min_delta = 0;
+        hp->es_on = HP_ES_VAL_LOSS;
         return 0;
     }
     if (!cJSON_IsObject(val))
-        return hp__bad(e, path, "null or an object {\"patience\": ..., \"min_delta\": ...}", val);
+        return hp__bad(
+            e, path, "null or an object {\"patience\": ..., \"min_delta\": ..., \"on\": ...}", val);
     const cJSON *it;
-    bool seen_p = false, seen_d = false;
+    unsigned seen = 0;
     double patience = 0, min_delta = 0;
+    int on = HP_ES_VAL_LOSS;
     cJSON_ArrayForEach(it, val)
     {
         snprintf(sub, sizeof sub, "%s.%s", path, it->string);
-        if (strcmp(it->string, "patience") == 0) {
-            if (seen_p)
-                return err_set(e, MLP_EINVALID_SPEC, sub, "duplicate key");
-            seen_p = true;
-            if (hp__number(it, HPK_INT, 1, INT_MAX, true, true, false, sub, &patience, e) < 0)
-                return MLP_EINVALID_SPEC;
-        } else if (strcmp(it->string, "min_delta") == 0) {
-            if (seen_d)
-                return err_set(e, MLP_EINVALID_SPEC, sub, "duplicate key");
-            seen_d = true;
-            if (hp__number(it, HPK_NUM, 0, INF, true, false, false, sub, &min_delta, e) < 0)
-                return MLP_EINVALID_SPEC;
-        } else {
-            const char *s = json_suggest(it->string, es_keys);
-            if (s)
-                return err_set(e, MLP_EINVALID_SPEC, sub, "unknown key (did you mean \"%s\"?)", s);
-            return err_set(e, MLP_EINVALID_SPEC, sub,
-                           "unknown key (expected \"patience\" or \"min_delta\")");
-        }
+        int k = hp__sub_key(it->string, es_keys, &seen, sub, e);
+        if (k < 0)
+            return k;
+        int rc = 0;
+        if (k == 0)
+            rc = hp__number(it, HPK_INT, 1, INT_MAX, true, true, false, sub, &patience, e);
+        else if (k == 1)
+            rc = hp__number(it, HPK_NUM, 0, INF, true, false, false, sub, &min_delta, e);
+        else
+            rc = hp__pick(it, es_on_names, sub, &on, e);
+        if (rc < 0)
+            return MLP_EINVALID_SPEC;
     }
-    if (!seen_p)
+    if (!(seen & 1u))
         return err_set(e, MLP_EINVALID_SPEC, path, "missing key \"patience\"");
     hp->es_patience = (int)patience;
     hp->es_min_delta = min_delta;
+    hp->es_on = (enum hp_es_on)on;
+    return 0;
+}
+
+/* lr_schedule: null, or {"kind": "step", "step_size": N, "gamma": g, "per": "epoch"},
+ * {"kind": "cosine", "per": ...}, {"kind": "exponential", "gamma": g, "per": ...}. */
+static int hp__set_schedule(struct hparams *hp, const cJSON *val, const char *path, struct err *e)
+{
+    char sub[256];
+    hp->sched = HP_SCHED_NONE;
+    hp->sched_step = 0;
+    hp->sched_gamma = 0;
+    hp->sched_per_iteration = false;
+    if (cJSON_IsNull(val))
+        return 0;
+    if (!cJSON_IsObject(val))
+        return hp__bad(
+            e, path, "null or an object {\"kind\": \"step\"|\"cosine\"|\"exponential\", ...}", val);
+    const cJSON *it;
+    unsigned seen = 0;
+    int kind = HP_SCHED_NONE, per = 0;
+    double step = 0, gamma = 0;
+    cJSON_ArrayForEach(it, val)
+    {
+        snprintf(sub, sizeof sub, "%s.%s", path, it->string);
+        int k = hp__sub_key(it->string, sched_keys, &seen, sub, e);
+        if (k < 0)
+            return k;
+        int rc = 0;
+        if (k == 0)
+            rc = hp__pick(it, sched_names + 1, sub, &kind, e); /* "none" is spelled null */
+        else if (k == 1)
+            rc = hp__number(it, HPK_INT, 1, INT_MAX, true, true, false, sub, &step, e);
+        else if (k == 2)
+            rc = hp__number(it, HPK_NUM, 0, 1, false, true, false, sub, &gamma, e);
+        else
+            rc = hp__pick(it, per_names, sub, &per, e);
+        if (rc < 0)
+            return MLP_EINVALID_SPEC;
+        if (k == 0)
+            kind++; /* back to enum hp_sched */
+    }
+    if (!(seen & 1u))
+        return err_set(e, MLP_EINVALID_SPEC, path,
+                       "missing key \"kind\" (\"step\", \"cosine\" or \"exponential\")");
+    if (kind == HP_SCHED_STEP && !(seen & 2u))
+        return err_set(e, MLP_EINVALID_SPEC, path, "a step schedule needs \"step_size\"");
+    if (kind != HP_SCHED_STEP && (seen & 2u)) {
+        snprintf(sub, sizeof sub, "%s.step_size", path);
+        return err_set(e, MLP_EINVALID_SPEC, sub, "only a step schedule takes step_size");
+    }
+    if (kind == HP_SCHED_COSINE && (seen & 4u)) {
+        snprintf(sub, sizeof sub, "%s.gamma", path);
+        return err_set(e, MLP_EINVALID_SPEC, sub, "a cosine schedule takes no gamma");
+    }
+    if (!(seen & 4u))
+        gamma = kind == HP_SCHED_STEP ? HP_SCHED_STEP_GAMMA : HP_SCHED_EXP_GAMMA;
+    if (kind == HP_SCHED_COSINE)
+        gamma = 0;
+    hp->sched = (enum hp_sched)kind;
+    hp->sched_step = (int)step;
+    hp->sched_gamma = gamma;
+    hp->sched_per_iteration = per == 1;
     return 0;
 }
 
@@ -252,9 +378,7 @@ static int hp__set_enum(struct hparams *hp, const struct hp_row *r, const cJSON 
                 return 0;
             }
     char want[256];
-    size_t k = (size_t)snprintf(want, sizeof want, "one of");
-    for (int i = 0; r->names[i] && k < sizeof want; i++)
-        k += (size_t)snprintf(want + k, sizeof want - k, "%s \"%s\"", i ? "," : "", r->names[i]);
+    hp__one_of(want, sizeof want, r->names);
     return hp__bad(e, path, want, val);
 }
 
@@ -278,6 +402,8 @@ int hparams_set(struct hparams *hp, const char *key, const cJSON *val, const cha
         return hp__set_layers(hp, r, val, path, e);
     case HPK_EARLY_STOP:
         return hp__set_early_stop(hp, val, path, e);
+    case HPK_SCHEDULE:
+        return hp__set_schedule(hp, val, path, e);
     case HPK_ENUM:
         return hp__set_enum(hp, r, val, path, e);
     case HPK_BOOL:
@@ -294,6 +420,14 @@ int hparams_set(struct hparams *hp, const char *key, const cJSON *val, const cha
                               path, &d, e) < 0) {
             return MLP_EINVALID_SPEC;
         }
+        if (strcmp(r->name, "epochs") == 0 && hp->iterations > 0)
+            return err_set(e, MLP_EINVALID_SPEC, path,
+                           "\"epochs\" and \"iterations\" exclude each other (give one)");
+        if (strcmp(r->name, "iterations") == 0 && d > 0 && hp->epochs_given)
+            return err_set(e, MLP_EINVALID_SPEC, path,
+                           "\"iterations\" and \"epochs\" exclude each other (give one)");
+        if (strcmp(r->name, "epochs") == 0)
+            hp->epochs_given = true;
         if (r->kind == HPK_NUM)
             *(double *)hp__field(hp, r) = d;
         else if (r->kind == HPK_INT)
@@ -334,9 +468,29 @@ void hparams_default(struct hparams *hp)
         case HPK_EARLY_STOP:
             hp->es_patience = 0;
             hp->es_min_delta = 0;
+            hp->es_on = HP_ES_VAL_LOSS;
+            break;
+        case HPK_SCHEDULE:
+            hp->sched = HP_SCHED_NONE;
+            hp->sched_step = 0;
+            hp->sched_gamma = 0;
+            hp->sched_per_iteration = false;
             break;
         }
     }
+    hp->epochs_given = false;
+}
+
+int hparams_check(const struct hparams *hp, const char *prefix, struct err *e)
+{
+    char path[256];
+    if (!prefix)
+        prefix = "";
+    snprintf(path, sizeof path, "%s%seval_every", prefix, *prefix ? "." : "");
+    if (hp->eval_every > 0 && hp->iterations <= 0)
+        return err_set(e, MLP_EINVALID_SPEC, path,
+                       "eval_every needs \"iterations\" (with epochs, evaluation is per epoch)");
+    return 0;
 }
 
 bool hparams_is_key(const char *key)
@@ -370,7 +524,7 @@ int hparams_from_json(struct hparams *hp, const cJSON *obj, const char *prefix, 
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return hparams_check(hp, prefix, e);
 }
 
 /* Add v to o under k; frees v and returns false on failure (or when v is NULL). */
@@ -383,6 +537,26 @@ static bool hp__add(cJSON *o, const char *k, cJSON *v)
         return false;
     }
     return true;
+}
+
+/* The canonical lr_schedule: null, or every key of its kind. */
+static cJSON *hp__schedule_json(const struct hparams *hp)
+{
+    if (hp->sched <= HP_SCHED_NONE || hp->sched > HP_SCHED_EXPONENTIAL)
+        return cJSON_CreateNull();
+    cJSON *v = cJSON_CreateObject();
+    if (!v || !hp__add(v, "kind", cJSON_CreateString(sched_names[hp->sched])))
+        goto fail;
+    if (hp->sched == HP_SCHED_STEP && !hp__add(v, "step_size", cJSON_CreateNumber(hp->sched_step)))
+        goto fail;
+    if (hp->sched != HP_SCHED_COSINE && !hp__add(v, "gamma", json_double(hp->sched_gamma)))
+        goto fail;
+    if (!hp__add(v, "per", cJSON_CreateString(per_names[hp->sched_per_iteration ? 1 : 0])))
+        goto fail;
+    return v;
+fail:
+    cJSON_Delete(v);
+    return NULL;
 }
 
 cJSON *hparams_to_json(const struct hparams *hp)
@@ -400,9 +574,11 @@ cJSON *hparams_to_json(const struct hparams *hp)
             v = r->nullable && d == 0 ? cJSON_CreateNull() : json_double(d);
             break;
         }
-        case HPK_INT:
-            v = cJSON_CreateNumber(*(const int *)f);
+        case HPK_INT: {
+            int x = *(const int *)f;
+            v = r->nullable && x == 0 ? cJSON_CreateNull() : cJSON_CreateNumber(x);
             break;
+        }
         case HPK_I64: {
             int64_t x = *(const int64_t *)f;
             v = r->nullable && x == 0 ? cJSON_CreateNull() : cJSON_CreateNumber((double)x);
@@ -432,11 +608,15 @@ cJSON *hparams_to_json(const struct hparams *hp)
             } else {
                 v = cJSON_CreateObject();
                 if (v && (!hp__add(v, "patience", cJSON_CreateNumber(hp->es_patience)) ||
-                          !hp__add(v, "min_delta", json_double(hp->es_min_delta)))) {
+                          !hp__add(v, "min_delta", json_double(hp->es_min_delta)) ||
+                          !hp__add(v, "on", cJSON_CreateString(es_on_names[hp->es_on & 1])))) {
                     cJSON_Delete(v);
                     v = NULL;
                 }
             }
+            break;
+        case HPK_SCHEDULE:
+            v = hp__schedule_json(hp);
             break;
         }
         if (!hp__add(o, r->name, v)) {
@@ -465,4 +645,14 @@ const char *hp_normalize_name(enum hp_normalize n)
 const char *hp_init_name(enum hp_init i)
 {
     return (unsigned)i < sizeof init_names / sizeof init_names[0] - 1 ? init_names[i] : "?";
+}
+
+const char *hp_save_name(enum hp_save s)
+{
+    return (unsigned)s < sizeof save_names / sizeof save_names[0] - 1 ? save_names[s] : "?";
+}
+
+const char *hp_sched_name(enum hp_sched s)
+{
+    return (unsigned)s < sizeof sched_names / sizeof sched_names[0] - 1 ? sched_names[s] : "?";
 }

@@ -18,34 +18,52 @@
 struct cJSON;
 
 #define HP_MAX_LAYERS 32
+#define HP_SCHED_STEP_GAMMA 0.1 /* lr_schedule gamma when not given: step */
+#define HP_SCHED_EXP_GAMMA 0.95 /* and exponential */
 
-enum hp_activation { HP_RELU, HP_LEAKY_RELU, HP_ELU, HP_SELU, HP_TANH, HP_SIGMOID };
+enum hp_activation { HP_RELU, HP_LEAKY_RELU, HP_ELU, HP_SELU, HP_TANH, HP_SIGMOID, HP_LINEAR };
 enum hp_optimizer { HP_SGD, HP_MOMENTUM, HP_ADAM };
 enum hp_normalize { HP_STANDARDIZE, HP_MINMAX, HP_NONE };
 enum hp_init { HP_INIT_HE, HP_INIT_XAVIER, HP_INIT_GAUSSIAN, HP_INIT_ZEROS };
+enum hp_save { HP_SAVE_NONE, HP_SAVE_MODEL, HP_SAVE_PREDICTIONS, HP_SAVE_BOTH };
+enum hp_train_eval { HP_TE_SUBSAMPLE, HP_TE_FULL };
+enum hp_sched { HP_SCHED_NONE, HP_SCHED_STEP, HP_SCHED_COSINE, HP_SCHED_EXPONENTIAL };
+enum hp_es_on { HP_ES_VAL_LOSS, HP_ES_TRAIN_LOSS };
 
 struct hparams {
-    int n_hidden;                   /* number of hidden layers, 0..HP_MAX_LAYERS */
-    int hidden[HP_MAX_LAYERS];      /* their widths, each >= 1 */
-    enum hp_activation activation;  /* hidden non-linearity */
-    enum hp_optimizer optimizer;    /* update rule */
-    double momentum;                /* [0,1), for HP_MOMENTUM */
-    double lr;                      /* > 0 */
-    int batch_size;                 /* >= 1; >= training size means full batch */
-    int epochs;                     /* >= 1, maximum epochs */
-    double l1, l2;                  /* >= 0, penalties on weights only */
-    double dropout;                 /* [0,1), drop probability on hidden activations */
-    bool batch_norm;                /* batch-normalise hidden pre-activations */
-    double grad_noise;              /* >= 0, sigma of Gaussian noise on gradients */
-    enum hp_normalize normalize;    /* input scaling from training-split statistics */
-    enum hp_init init;              /* weight initialisation */
-    double init_scale;              /* sigma for HP_INIT_GAUSSIAN, > 0 */
-    int es_patience;                /* early stopping patience; 0 = early stopping off */
-    double es_min_delta;            /* >= 0, improvement of val loss that counts */
-    double val_fraction;            /* (0,1) */
-    int64_t split_seed;             /* fixes the train/validation split */
-    int64_t train_size;             /* use the first N training examples; 0 = all */
-    double max_seconds;             /* wall-clock limit of a trial; 0 = none */
+    int n_hidden;                  /* number of hidden layers, 0..HP_MAX_LAYERS */
+    int hidden[HP_MAX_LAYERS];     /* their widths, each >= 1 */
+    enum hp_activation activation; /* hidden non-linearity */
+    enum hp_optimizer optimizer;   /* update rule */
+    double momentum;               /* [0,1), for HP_MOMENTUM */
+    double lr;                     /* > 0 */
+    int batch_size;                /* >= 1; >= training size means full batch */
+    int epochs;                    /* >= 1, maximum epochs */
+    double l1, l2;                 /* >= 0, penalties on weights only */
+    double dropout;                /* [0,1), drop probability on hidden activations */
+    bool batch_norm;               /* batch-normalise hidden pre-activations */
+    double grad_noise;             /* >= 0, sigma of Gaussian noise on gradients */
+    enum hp_normalize normalize;   /* input scaling from training-split statistics */
+    enum hp_init init;             /* weight initialisation */
+    double init_scale;             /* sigma for HP_INIT_GAUSSIAN, > 0 */
+    int es_patience;               /* early stopping patience; 0 = early stopping off */
+    double es_min_delta;           /* >= 0, improvement of val loss that counts */
+    double val_fraction;           /* (0,1) */
+    int64_t split_seed;            /* fixes the train/validation split */
+    int64_t train_size;            /* use the first N training examples; 0 = all */
+    double max_seconds;            /* wall-clock limit of a trial; 0 = none */
+    enum hp_es_on es_on;           /* the loss early stopping watches */
+    bool curve_test;               /* epoch lines also carry test metrics */
+    enum hp_save save;             /* artifacts written after training */
+    int iterations;                /* >= 1: train this many batches instead of epochs; 0 = off */
+    int eval_every;                /* with iterations: batches between evaluations; 0 = default */
+    enum hp_sched sched;           /* learning-rate schedule */
+    int sched_step;                /* HP_SCHED_STEP: epochs (or iterations) per decay */
+    double sched_gamma;            /* step / exponential decay factor, (0, 1] */
+    bool sched_per_iteration;      /* schedule counts iterations rather than epochs */
+    enum hp_train_eval train_eval; /* train metrics on a fixed subsample or the full split */
+    bool epochs_given;             /* "epochs" was set explicitly (bookkeeping for the
+                                      epochs/iterations exclusion; not a hyperparameter) */
 };
 
 /* The defaults of SPEC.md. */
@@ -58,8 +76,8 @@ void hparams_default(struct hparams *hp);
  * unknown keys say "unknown key (did you mean \"activation\"?)").  The caller
  * picks the code to report (the grid module re-labels it MLP_EINVALID_GRID).
  */
-int hparams_set(struct hparams *hp, const char *key, const struct cJSON *val,
-                const char *path, struct err *e);
+int hparams_set(struct hparams *hp, const char *key, const struct cJSON *val, const char *path,
+                struct err *e);
 
 /* Whether key names a hyperparameter. */
 bool hparams_is_key(const char *key);
@@ -81,10 +99,19 @@ int hparams_from_json(struct hparams *hp, const struct cJSON *obj, const char *p
  */
 struct cJSON *hparams_to_json(const struct hparams *hp);
 
+/*
+ * Checks across keys that cannot be made while keys are set one by one:
+ * eval_every needs iterations.  `prefix` as in hparams_from_json.  Returns 0 or
+ * MLP_EINVALID_SPEC with *e naming the key.
+ */
+int hparams_check(const struct hparams *hp, const char *prefix, struct err *e);
+
 /* Names of the enums, as in the grid file ("relu", "adam", ...). */
 const char *hp_activation_name(enum hp_activation a);
 const char *hp_optimizer_name(enum hp_optimizer o);
 const char *hp_normalize_name(enum hp_normalize n);
 const char *hp_init_name(enum hp_init i);
+const char *hp_save_name(enum hp_save s);
+const char *hp_sched_name(enum hp_sched s);
 
 #endif

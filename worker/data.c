@@ -65,12 +65,12 @@
 #define CIFAR_BATCHES 5
 
 struct dataset {
-    int n_classes;            /* 0 for regression */
-    struct data_view train;   /* raw training set, views into map or heap */
-    struct data_view test;    /* raw test set */
-    void *map;                /* mmap'd cache file, or NULL */
-    size_t map_len;           /* its length */
-    float *heap;              /* malloc'd payload when not mapped */
+    int n_classes;          /* 0 for regression */
+    struct data_view train; /* raw training set, views into map or heap */
+    struct data_view test;  /* raw test set */
+    void *map;              /* mmap'd cache file, or NULL */
+    size_t map_len;         /* its length */
+    float *heap;            /* malloc'd payload when not mapped */
 };
 
 /* A decoded dataset before it is cached or wrapped. */
@@ -78,7 +78,7 @@ struct raw {
     int64_t n_train, n_test;
     int d;
     int n_classes;
-    float *buf;               /* payload layout described at the top */
+    float *buf; /* payload layout described at the top */
 };
 
 struct cache_hdr {
@@ -91,7 +91,7 @@ struct cache_hdr {
     int32_t reserved;
     uint64_t key;
     uint64_t payload_sum;
-    uint64_t hdr_sum;         /* hash of the 56 bytes above */
+    uint64_t hdr_sum; /* hash of the 56 bytes above */
 };
 
 _Static_assert(sizeof(struct cache_hdr) == 64, "cache header is 64 bytes");
@@ -196,8 +196,7 @@ static const char *const idx_files[4] = {"train-images-idx3-ubyte", "train-label
                                          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 
 /* <dir>/<name>/<file> or <file>.gz into out; false when neither exists. */
-static bool find_one(const char *dir, const char *name, const char *file, bool gz_too,
-                     char *out)
+static bool find_one(const char *dir, const char *name, const char *file, bool gz_too, char *out)
 {
     int k = snprintf(out, DS_PATH_MAX, "%s/%s/%s", dir, name, file);
     if (k > 0 && k < DS_PATH_MAX && is_file(out))
@@ -208,8 +207,8 @@ static bool find_one(const char *dir, const char *name, const char *file, bool g
     return k > 0 && k < DS_PATH_MAX && is_file(out);
 }
 
-static int find_named(const struct ds_spec *spec, const struct data_dirs *dirs,
-                      struct sources *src, struct err *e)
+static int find_named(const struct ds_spec *spec, const struct data_dirs *dirs, struct sources *src,
+                      struct err *e)
 {
     const char *bases[2] = {dirs ? dirs->data_dir : NULL, dirs ? dirs->system_dir : NULL};
     bool cifar = strcmp(spec->name, "cifar10") == 0;
@@ -230,8 +229,8 @@ static int find_named(const struct ds_spec *spec, const struct data_dirs *dirs,
                 if (find_one(bases[b], spec->name, f, false, src->path[src->n]))
                     src->n++;
             }
-            if (src->n > 0 && find_one(bases[b], spec->name, "test_batch.bin", false,
-                                       src->path[src->n])) {
+            if (src->n > 0 &&
+                find_one(bases[b], spec->name, "test_batch.bin", false, src->path[src->n])) {
                 src->n++;
                 return 0;
             }
@@ -271,8 +270,7 @@ static int find_sources(const struct ds_spec *spec, const struct data_dirs *dirs
                             spec->test_labels};
         for (int i = 0; i < 4; i++) {
             if (!is_file(p[i]))
-                return err_set(e, MLP_EINVALID_DATASET, p[i], "%s: no such file",
-                               p[i]);
+                return err_set(e, MLP_EINVALID_DATASET, p[i], "%s: no such file", p[i]);
             snprintf(src->path[i], DS_PATH_MAX, "%s", p[i]);
         }
         src->n = 4;
@@ -298,8 +296,8 @@ static int find_sources(const struct ds_spec *spec, const struct data_dirs *dirs
 
 struct idx {
     gzFile gz;
-    int64_t n;                /* items */
-    int64_t d;                /* values per item (rows*cols; 1 for labels) */
+    int64_t n; /* items */
+    int64_t d; /* values per item (rows*cols; 1 for labels) */
 };
 
 static uint32_t be32(const unsigned char *b)
@@ -315,9 +313,8 @@ static int gz_fail(gzFile gz, const char *path, const char *what, int64_t got, i
     if (zerr != Z_OK && zerr != Z_BUF_ERROR)
         return err_set(e, MLP_EINVALID_DATASET, path, "%s: cannot read %s: %s", base_name(path),
                        what, zmsg);
-    return err_set(e, MLP_EINVALID_DATASET, path,
-                   "%s: truncated: %s has %lld of %lld bytes", base_name(path), what,
-                   (long long)got, (long long)want);
+    return err_set(e, MLP_EINVALID_DATASET, path, "%s: truncated: %s has %lld of %lld bytes",
+                   base_name(path), what, (long long)got, (long long)want);
 }
 
 /*
@@ -373,9 +370,8 @@ static int idx_open(struct idx *f, const char *path, bool images, struct err *e)
         if (stat(path, &st) != 0 || st.st_size != expect) {
             err_set(e, MLP_EINVALID_DATASET, path,
                     "%s: file is %lld bytes but its header describes %lld (%lld x %lld values)%s",
-                    base_name(path), (long long)st.st_size, (long long)expect,
-                    (long long)f->n, (long long)f->d,
-                    st.st_size < expect ? ": truncated" : "");
+                    base_name(path), (long long)st.st_size, (long long)expect, (long long)f->n,
+                    (long long)f->d, st.st_size < expect ? ": truncated" : "");
             goto fail;
         }
     }
@@ -553,7 +549,7 @@ fail:
 /* ---------------------------------------------------------------- CSV */
 
 struct csv {
-    float *v;                 /* rows * cols values, row-major, all columns */
+    float *v; /* rows * cols values, row-major, all columns */
     int64_t rows, cap;
     int cols;
 };
@@ -585,8 +581,8 @@ static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, in
         if (strspn(line, " \t") == (size_t)len)
             continue;
         if ((ssize_t)strlen(line) != len) {
-            rc = err_set(e, MLP_EINVALID_DATASET, path, "%s:%ld: NUL byte in line (not a text file?)",
-                         bn, lineno);
+            rc = err_set(e, MLP_EINVALID_DATASET, path,
+                         "%s:%ld: NUL byte in line (not a text file?)", bn, lineno);
             goto out;
         }
         int nf = 1;
@@ -596,7 +592,8 @@ static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, in
             if (nf < 2) {
                 rc = err_set(e, MLP_EINVALID_DATASET, path,
                              "%s:%ld: only one field: expected features and a label separated "
-                             "by commas", bn, lineno);
+                             "by commas",
+                             bn, lineno);
                 goto out;
             }
             *cols = nf;
@@ -610,7 +607,8 @@ static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, in
         if (lab >= *cols) {
             rc = err_set(e, MLP_EINVALID_DATASET, path,
                          "%s:%ld: label column %d does not exist (the file has %d columns, "
-                         "numbered from 0)", bn, lineno, lab, *cols);
+                         "numbered from 0)",
+                         bn, lineno, lab, *cols);
             goto out;
         }
         if (header_left) {
@@ -648,10 +646,12 @@ static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, in
                              bn, lineno, f + 1, s);
                 goto out;
             }
-            if (f == lab && spec->task == DS_CLASSIFICATION && (v != floor(v) || fabs(v) > 16777216.0)) {
+            if (f == lab && spec->task == DS_CLASSIFICATION &&
+                (v != floor(v) || fabs(v) > 16777216.0)) {
                 rc = err_set(e, MLP_EINVALID_DATASET, path,
                              "%s:%ld:%d: class label must be an integer, got %s (use \"task\": "
-                             "\"regression\" for real-valued targets)", bn, lineno, f + 1, s);
+                             "\"regression\" for real-valued targets)",
+                             bn, lineno, f + 1, s);
                 goto out;
             }
             row[f] = (float)v;
@@ -736,7 +736,8 @@ static int load_csv(const struct ds_spec *spec, const struct sources *src, struc
                 if (k == CSV_MAX_CLASSES) {
                     rc = err_set(e, MLP_EINVALID_DATASET, src->path[0],
                                  "more than %d distinct labels: use \"task\": \"regression\" "
-                                 "for real-valued targets", CSV_MAX_CLASSES);
+                                 "for real-valued targets",
+                                 CSV_MAX_CLASSES);
                     goto out;
                 }
                 uniq[k++] = uniq[i];
@@ -769,8 +770,7 @@ static int load_csv(const struct ds_spec *spec, const struct sources *src, struc
             for (int f = 0; f < cols; f++)
                 if (f != lab)
                     x[r * out->d + o++] = in[f];
-            y[r] = spec->task == DS_CLASSIFICATION ? (float)class_index(uniq, k, in[lab])
-                                                   : in[lab];
+            y[r] = spec->task == DS_CLASSIFICATION ? (float)class_index(uniq, k, in[lab]) : in[lab];
         }
     }
 out:
@@ -820,7 +820,8 @@ static int load_synth(const struct ds_spec *spec, int64_t split_seed, struct raw
     struct data_view v[2];
     raw_views(out->buf, out->n_train, out->n_test, 2, &v[0], &v[1]);
     for (int s = 0; s < 2; s++) {
-        uint64_t st = (uint64_t)split_seed * 0xD1B54A32D192ED03ull + (uint64_t)(s + 1) * 0x8CB92BA72F3D8DD7ull;
+        uint64_t st = (uint64_t)split_seed * 0xD1B54A32D192ED03ull +
+                      (uint64_t)(s + 1) * 0x8CB92BA72F3D8DD7ull;
         splitmix64(&st);
         for (int64_t i = 0; i < spec->n; i++) {
             int cls = (int)(i % 2);
@@ -858,8 +859,8 @@ static uint64_t cache_key(const struct ds_spec *spec, const struct sources *src)
 
 static int cache_path(char *out, const char *dir, const struct ds_spec *spec, uint64_t key)
 {
-    int k = snprintf(out, DS_PATH_MAX, "%s/%s-%016llx.f32", dir, spec->name,
-                     (unsigned long long)key);
+    int k =
+        snprintf(out, DS_PATH_MAX, "%s/%s-%016llx.f32", dir, spec->name, (unsigned long long)key);
     return k > 0 && k < DS_PATH_MAX ? 0 : -1;
 }
 
@@ -1052,8 +1053,7 @@ int data_check(const struct ds_spec *spec, const struct data_dirs *dirs, struct 
         rc = load_idx(src, NULL, e);
         break;
     case DS_NAMED:
-        rc = strcmp(spec->name, "cifar10") == 0 ? load_cifar(src, NULL, e)
-                                                : load_idx(src, NULL, e);
+        rc = strcmp(spec->name, "cifar10") == 0 ? load_cifar(src, NULL, e) : load_idx(src, NULL, e);
         break;
     }
 out:

@@ -22,19 +22,19 @@
 #include "hparams.h"
 
 struct data_dirs {
-    const char *data_dir;     /* <data dir>: named datasets in <data_dir>/<name>/ */
-    const char *system_dir;   /* "/usr/share/datasets": Debian's dataset packages */
-    const char *cache_dir;    /* where decoded float32 caches live; NULL = no cache */
+    const char *data_dir;   /* <data dir>: named datasets in <data_dir>/<name>/ */
+    const char *system_dir; /* "/usr/share/datasets": Debian's dataset packages */
+    const char *cache_dir;  /* where decoded float32 caches live; NULL = no cache */
 };
 
-struct data_view {            /* one split, row-major, not owned */
-    int64_t n;                /* rows */
-    int d;                    /* features per row */
-    const float *x;           /* n*d inputs */
-    const float *y;           /* n labels */
+struct data_view {  /* one split, row-major, not owned */
+    int64_t n;      /* rows */
+    int d;          /* features per row */
+    const float *x; /* n*d inputs */
+    const float *y; /* n labels */
 };
 
-struct dataset;               /* opaque: owns the (possibly mmap'd) arrays */
+struct dataset; /* opaque: owns the (possibly mmap'd) arrays */
 
 /*
  * Load (or map from cache) the dataset described by *spec.  split_seed seeds the
@@ -59,11 +59,12 @@ struct data_view data_test(const struct dataset *ds);
 
 /* A trial's data: split and normalised, owned by the struct. */
 struct data_prepared {
-    struct data_view train;   /* first (1-val_fraction) share of the shuffled training set, cut to train_size */
-    struct data_view val;     /* held-out validation rows */
-    struct data_view test;    /* the test set, normalised with training statistics */
-    int n_classes;            /* as data_classes() */
-    float *buf_;              /* owned storage behind the views */
+    struct data_view
+        train; /* first (1-val_fraction) share of the shuffled training set, cut to train_size */
+    struct data_view val;  /* held-out validation rows */
+    struct data_view test; /* the test set, normalised with training statistics */
+    int n_classes;         /* as data_classes() */
+    float *buf_;           /* owned storage behind the views */
 };
 
 /*
@@ -71,8 +72,8 @@ struct data_prepared {
  * code with *e filled (e.g. train_size larger than the training split is
  * MLP_EINVALID_SPEC naming "params.train_size").  Release with data_prepared_release().
  */
-int data_prepare(const struct dataset *ds, const struct hparams *hp,
-                 struct data_prepared *out, struct err *e);
+int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data_prepared *out,
+                 struct err *e);
 void data_prepared_release(struct data_prepared *p);
 
 #endif

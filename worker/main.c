@@ -2,10 +2,16 @@
  * mlp-worker — train one trial and stream its metrics (SPEC.md "mlp-worker").
  *
  * Input: one trial spec, {"dataset": …, "seed": int, "params": {…}} (plus an
- * optional integer "trial", accepted and ignored, for the daemon's bookkeeping),
- * from stdin or --spec FILE.  Output on stdout: one JSON line per epoch and one
- * result line, each flushed at once so the daemon sees progress live; or with
- * --human a readable table.  Messages go to stderr.
+ * optional integer "trial", accepted and ignored, for the daemon's bookkeeping,
+ * and "artifacts_dir" for "save"), from stdin or --spec FILE (spec.c).  Output
+ * on stdout: one JSON line per epoch and one result line, each flushed at once
+ * so the daemon sees progress live; or with --human a readable table.
+ * Messages go to stderr.  The metric keys of those lines come from
+ * MLP_METRIC_MAP (common/metric.h): a data metric (loss, accuracy, mse) of the
+ * task's kind, per split.
+ *
+ * --gradcheck runs mlp-gradcheck (the double-precision core, installed next to
+ * this binary) on the same arguments: see gradcheck.c.
  *
  * Exit codes: 0 trained (also when the trial diverged: "diverged": true);
  * 1 runtime failure (timeout, out of memory, I/O) with an error line;
@@ -39,20 +45,21 @@
 #include <cblas.h>
 #include <cJSON.h>
 
-#include "config.h"
+#include "artifact.h"
 #include "data.h"
-#include "dataset.h"
 #include "err.h"
 #include "hparams.h"
 #include "json.h"
+#include "metric.h"
+#include "spec.h"
 #include "train.h"
-
-#define SPEC_MAX (16u << 20)
-#define SYSTEM_DATA_DIR "/usr/share/datasets"
 
 struct out {
     bool human;
     bool regression;
+    bool curve_test; /* epoch lines carry test metrics */
+    bool iterations; /* epoch lines carry the iteration count */
+    bool schedule;   /* epoch lines carry the learning rate */
 };
 
 static double now_s(void)
@@ -64,24 +71,29 @@ static double now_s(void)
 
 static void usage(FILE *f)
 {
-    fputs("usage: mlp-worker [--spec FILE] [--human]\n"
+    fputs("usage: mlp-worker [--spec FILE] [--human] [--gradcheck]\n"
           "\n"
           "Train one trial and print its metrics.  The trial spec is read from FILE or\n"
-          "stdin: {\"dataset\": NAME-or-OBJECT, \"seed\": INT, \"params\": {HYPERPARAMETERS}}.\n"
-          "Output: one JSON line per epoch and a final result line (--human: a table).\n"
+          "stdin: {\"dataset\": NAME-or-OBJECT, \"seed\": INT, \"params\": {HYPERPARAMETERS},\n"
+          "\"artifacts_dir\": DIR}.  Output: one JSON line per epoch and a final result\n"
+          "line (--human: a table).  With params \"save\", model.npz and/or\n"
+          "predictions.csv go to artifacts_dir (default: the current directory).\n"
           "\n"
           "  --spec FILE   read the spec from FILE instead of stdin\n"
           "  --human       print a readable table instead of JSON lines\n"
+          "  --gradcheck   check the spec's network's gradients by finite differences\n"
+          "                (double precision, small batch) instead of training\n"
           "  --help        this text\n"
           "\n"
-          "Exit status: 0 trained (also when diverged), 1 runtime failure,\n"
+          "Exit status: 0 trained (also when diverged; --gradcheck: all errors under\n"
+          "the tolerance), 1 runtime failure (--gradcheck: an error over it),\n"
           "2 usage error, 4 invalid spec or dataset.\n"
           "Environment: MLPD_DATA (data dir), MLPD_HOME, OPENBLAS_NUM_THREADS\n"
           "(default 1 when unset), MLPD_PARENT_PID.\n",
           f);
 }
 
-/* Append "key":number to buf. */
+/* Append ,"key":number to buf. */
 static void put_num(char *buf, size_t n, const char *key, double v)
 {
     size_t len = strlen(buf);
@@ -123,262 +135,291 @@ static int report_error(const struct out *o, const struct err *e)
     return e->code == MLP_EINVALID_SPEC || e->code == MLP_EINVALID_DATASET ? 4 : 1;
 }
 
+/* A data metric (loss or the task's accuracy/mse) of split s from a
+ * (loss, metric) pair, or false when m is not one. */
+static bool data_metric(int m, bool regression, enum metric_split s)
+{
+    const struct metric_info *mi = metric_info(m);
+    if (mi->split != s || !metric_for_task(m, regression))
+        return false;
+    return mi->kind == METRIC_LOSS || mi->kind == METRIC_ACCURACY || mi->kind == METRIC_MSE;
+}
+
+/* Append the data metrics of split s, named from MLP_METRIC_MAP. */
+static void put_split(char *line, size_t n, bool regression, enum metric_split s, double loss,
+                      double metric)
+{
+    for (int m = 0; m < MLP_M_N; m++)
+        if (data_metric(m, regression, s))
+            put_num(line, n, metric_name(m), metric_info(m)->kind == METRIC_LOSS ? loss : metric);
+}
+
 static void on_epoch(const struct train_epoch *ep, void *ctx)
 {
     const struct out *o = ctx;
     if (o->human) {
-        printf("%5d  %10.5f  %10.5f  %10.5f  %10.5f  %8.2f\n", ep->epoch, ep->train_loss,
-               ep->train_metric, ep->val_loss, ep->val_metric, ep->seconds);
+        printf("%5d  %10.5f  %10.5f  %10.5f  %10.5f", ep->epoch, ep->train_loss, ep->train_metric,
+               ep->val_loss, ep->val_metric);
+        if (o->curve_test)
+            printf("  %10.5f  %10.5f", ep->test_loss, ep->test_metric);
+        printf("  %8.2f\n", ep->seconds);
     } else {
-        const char *m = o->regression ? "mse" : "accuracy";
-        char key[32], line[512];
+        char line[1024];
         snprintf(line, sizeof line, "{\"event\":\"epoch\"");
         put_int(line, sizeof line, "epoch", ep->epoch);
-        put_num(line, sizeof line, "train_loss", ep->train_loss);
-        snprintf(key, sizeof key, "train_%s", m);
-        put_num(line, sizeof line, key, ep->train_metric);
-        put_num(line, sizeof line, "val_loss", ep->val_loss);
-        snprintf(key, sizeof key, "val_%s", m);
-        put_num(line, sizeof line, key, ep->val_metric);
-        put_num(line, sizeof line, "seconds", ep->seconds);
+        if (o->iterations)
+            put_int(line, sizeof line, "iteration", (long)ep->iteration);
+        put_split(line, sizeof line, o->regression, METRIC_TRAIN, ep->train_loss, ep->train_metric);
+        put_split(line, sizeof line, o->regression, METRIC_VAL, ep->val_loss, ep->val_metric);
+        if (o->curve_test)
+            put_split(line, sizeof line, o->regression, METRIC_TEST, ep->test_loss,
+                      ep->test_metric);
+        if (o->schedule)
+            put_num(line, sizeof line, "lr", ep->lr);
+        put_num(line, sizeof line, metric_name(MLP_M_SECONDS), ep->seconds);
         printf("%s}\n", line);
     }
     fflush(stdout);
 }
 
-static void print_result(const struct out *o, const struct train_result *r, double seconds)
+/* ,"confusion":[[..],..],"class_accuracy":[..] of a classification result. */
+static void put_confusion(char *line, size_t n, const struct train_result *r)
 {
-    const char *m = o->regression ? "mse" : "accuracy";
+    const int K = r->n_classes;
+    size_t len = strlen(line);
+    len += (size_t)snprintf(line + len, n - len, ",\"confusion\":[");
+    for (int i = 0; i < K && len < n; i++) {
+        len += (size_t)snprintf(line + len, n - len, "%s[", i ? "," : "");
+        for (int j = 0; j < K && len < n; j++)
+            len += (size_t)snprintf(line + len, n - len, "%s%lld", j ? "," : "",
+                                    (long long)r->confusion[(size_t)i * K + j]);
+        len += (size_t)snprintf(line + len, n - len, "]");
+    }
+    len += (size_t)snprintf(line + len, n - len, "],\"class_accuracy\":[");
+    for (int i = 0; i < K && len < n; i++) {
+        int64_t row = 0;
+        for (int j = 0; j < K; j++)
+            row += r->confusion[(size_t)i * K + j];
+        char num[64] = "null";
+        if (row > 0)
+            json_print_double(num, sizeof num, (double)r->confusion[(size_t)i * K + i] / row);
+        len += (size_t)snprintf(line + len, n - len, "%s%s", i ? "," : "", num);
+    }
+    if (len < n)
+        snprintf(line + len, n - len, "]");
+}
+
+static void print_human_result(const struct train_result *r, double seconds)
+{
+    const char *m = r->regression ? "mse" : "accuracy";
+    printf("\n%-6s %10s  %10s\n", "split", "loss", m);
+    printf("%-6s %10.5f  %10.5f\n", "train", r->train_loss, r->train_metric);
+    printf("%-6s %10.5f  %10.5f\n", "val", r->val_loss, r->val_metric);
+    printf("%-6s %10.5f  %10.5f\n", "test", r->test_loss, r->test_metric);
+    printf("epochs run %d, kept epoch %d, %.2f s%s\n", r->epochs_run, r->best_epoch, seconds,
+           r->diverged ? ", DIVERGED" : "");
+    if (!r->confusion)
+        return;
+    printf("\ntest confusion (rows: true label, columns: predicted)\n%5s", "");
+    for (int j = 0; j < r->n_classes; j++)
+        printf(" %6d", j);
+    printf("  %8s\n", "accuracy");
+    for (int i = 0; i < r->n_classes; i++) {
+        int64_t row = 0;
+        printf("%5d", i);
+        for (int j = 0; j < r->n_classes; j++) {
+            row += r->confusion[(size_t)i * r->n_classes + j];
+            printf(" %6lld", (long long)r->confusion[(size_t)i * r->n_classes + j]);
+        }
+        if (row > 0)
+            printf("  %8.4f\n", (double)r->confusion[(size_t)i * r->n_classes + i] / row);
+        else
+            printf("  %8s\n", "-");
+    }
+}
+
+static void print_result(const struct out *o, const struct train_result *r, double seconds,
+                         const char *saved)
+{
     if (o->human) {
-        printf("\n%-6s %10s  %10s\n", "split", "loss", m);
-        printf("%-6s %10.5f  %10.5f\n", "train", r->train_loss, r->train_metric);
-        printf("%-6s %10.5f  %10.5f\n", "val", r->val_loss, r->val_metric);
-        printf("%-6s %10.5f  %10.5f\n", "test", r->test_loss, r->test_metric);
-        printf("epochs run %d, kept epoch %d, %.2f s%s\n", r->epochs_run, r->best_epoch, seconds,
-               r->diverged ? ", DIVERGED" : "");
-    } else {
-        char key[32], line[1024];
-        snprintf(line, sizeof line, "{\"event\":\"result\"");
-        put_num(line, sizeof line, "train_loss", r->train_loss);
-        snprintf(key, sizeof key, "train_%s", m);
-        put_num(line, sizeof line, key, r->train_metric);
-        put_num(line, sizeof line, "val_loss", r->val_loss);
-        snprintf(key, sizeof key, "val_%s", m);
-        put_num(line, sizeof line, key, r->val_metric);
-        put_num(line, sizeof line, "test_loss", r->test_loss);
-        snprintf(key, sizeof key, "test_%s", m);
-        put_num(line, sizeof line, key, r->test_metric);
-        put_int(line, sizeof line, "epochs_run", r->epochs_run);
-        put_int(line, sizeof line, "best_epoch", r->best_epoch);
-        put_num(line, sizeof line, "seconds", seconds);
-        printf("%s,\"diverged\":%s}\n", line, r->diverged ? "true" : "false");
+        print_human_result(r, seconds);
+        fflush(stdout);
+        return;
     }
+    /* room for the scalars and K² counts of up to 20 digits + K accuracies */
+    const size_t K = (size_t)r->n_classes, cap = 4096 + K * K * 21 + K * 32;
+    char *line = malloc(cap);
+    if (!line) {
+        fprintf(stderr, "mlp-worker: out of memory printing the result\n");
+        return;
+    }
+    snprintf(line, cap, "{\"event\":\"result\"");
+    put_split(line, cap, o->regression, METRIC_TRAIN, r->train_loss, r->train_metric);
+    put_split(line, cap, o->regression, METRIC_VAL, r->val_loss, r->val_metric);
+    put_split(line, cap, o->regression, METRIC_TEST, r->test_loss, r->test_metric);
+    put_int(line, cap, metric_name(MLP_M_EPOCHS_RUN), r->epochs_run);
+    put_int(line, cap, metric_name(MLP_M_BEST_EPOCH), r->best_epoch);
+    put_num(line, cap, metric_name(MLP_M_SECONDS), seconds);
+    size_t len = strlen(line);
+    snprintf(line + len, cap - len, ",\"%s\":%s", metric_name(MLP_M_DIVERGED),
+             r->diverged ? "true" : "false");
+    if (r->confusion)
+        put_confusion(line, cap, r);
+    len = strlen(line);
+    if (saved[0])
+        snprintf(line + len, cap - len, ",\"artifacts\":[%s]", saved);
+    printf("%s}\n", line);
     fflush(stdout);
+    free(line);
 }
 
-/* Read all of f into a NUL-terminated buffer (caller frees); NULL with *e on failure. */
-static char *read_all(FILE *f, const char *what, struct err *e)
+/* Run mlp-gradcheck, which sits next to this binary, with our arguments. */
+static int exec_gradcheck(char **argv)
 {
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        goto nomem;
-    for (;;) {
-        if (len + 1 >= cap) {
-            if (cap >= SPEC_MAX) {
-                free(buf);
-                err_set(e, MLP_EINVALID_SPEC, NULL, "%s: spec larger than %u bytes", what,
-                        SPEC_MAX);
-                return NULL;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                goto nomem;
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - 1 - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                free(buf);
-                err_set(e, MLP_EIO, NULL, "%s: read error: %s", what, strerror(errno));
-                return NULL;
-            }
-            break;
-        }
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        fprintf(stderr, "mlp-worker: cannot find my own path: %s\n", strerror(errno));
+        return 1;
     }
-    buf[len] = '\0';
-    return buf;
-nomem:
-    free(buf);
-    err_set(e, MLP_ENOMEM, NULL, "out of memory reading the spec");
-    return NULL;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(path, sizeof path, "%s/mlp-gradcheck", self);
+    argv[0] = path;
+    execv(path, argv);
+    fprintf(stderr, "mlp-worker: cannot run %s: %s\n", path, strerror(errno));
+    return 1;
 }
 
-/* Check the top level of the spec; fills the three parts (borrowed from root). */
-static int check_top(const cJSON *root, const cJSON **dataset, const cJSON **params, int64_t *seed,
-                     struct err *e)
+/* Write what params.save asks for; names the files written in saved (JSON strings). */
+static int save_artifacts(const struct spec *sp, const struct train_result *res,
+                          const struct dataset *ds, const struct data_prepared *prep, char *saved,
+                          size_t n, struct err *e)
 {
-    static const char *const keys[] = {"dataset", "seed", "params", "trial", NULL};
-    char brief[96];
-    if (!cJSON_IsObject(root))
-        return err_set(e, MLP_EINVALID_SPEC, NULL, "expected a JSON object, got %s",
-                       json_type_name(root));
-    const cJSON *it;
-    cJSON_ArrayForEach(it, root)
-    {
-        bool known = false;
-        for (int k = 0; keys[k]; k++)
-            known |= strcmp(it->string, keys[k]) == 0;
-        if (!known) {
-            const char *s = json_suggest(it->string, keys);
-            if (!s && hparams_is_key(it->string))
-                return err_set(e, MLP_EINVALID_SPEC, it->string,
-                               "unknown key (hyperparameters go in \"params\")");
-            if (s)
-                return err_set(e, MLP_EINVALID_SPEC, it->string,
-                               "unknown key (did you mean \"%s\"?)", s);
-            return err_set(e, MLP_EINVALID_SPEC, it->string, "unknown key");
-        }
-        for (const cJSON *p = root->child; p != it; p = p->next)
-            if (strcmp(p->string, it->string) == 0)
-                return err_set(e, MLP_EINVALID_SPEC, it->string, "duplicate key");
+    const enum hp_save sv = sp->hp.save;
+    const char *dir = sp->artifacts_dir[0] ? sp->artifacts_dir : ".";
+    saved[0] = '\0';
+    if (sv == HP_SAVE_NONE || res->best_epoch == 0)
+        return 0;
+    if ((sv == HP_SAVE_MODEL || sv == HP_SAVE_BOTH)) {
+        if (artifact_save_model(dir, res, &sp->hp, sp->ds.name, ds, prep, e) < 0)
+            return e->code;
+        snprintf(saved, n, "\"%s\"", ARTIFACT_MODEL);
     }
-    *dataset = json_get(root, "dataset");
-    if (!*dataset)
-        return err_set(e, MLP_EINVALID_SPEC, "dataset", "missing (a name or an object)");
-    *params = json_get(root, "params");
-    const cJSON *s = json_get(root, "seed");
-    *seed = 1;
-    if (s && !json_is_int(s, seed))
-        return err_set(e, MLP_EINVALID_SPEC, "seed", "expected an integer, got %s",
-                       json_brief(s, brief, sizeof brief));
-    const cJSON *t = json_get(root, "trial");
-    if (t && !json_is_int(t, NULL))
-        return err_set(e, MLP_EINVALID_SPEC, "trial", "expected an integer, got %s",
-                       json_brief(t, brief, sizeof brief));
+    if (sv == HP_SAVE_PREDICTIONS || sv == HP_SAVE_BOTH) {
+        if (artifact_save_predictions(dir, res, prep, e) < 0)
+            return e->code;
+        size_t len = strlen(saved);
+        snprintf(saved + len, n - len, "%s\"%s\"", len ? "," : "", ARTIFACT_PREDICTIONS);
+    }
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Parse the command line; returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct out *o, const char **spec_path)
 {
-    const double t0 = now_s();
-    struct out o = {false, false};
-    struct err e = ERR_INIT;
-    const char *spec_path = NULL;
-    char *text = NULL;
-    cJSON *root = NULL;
-    struct dataset *ds = NULL;
-    struct data_prepared prep;
-    bool prepared = false;
-    int status = 0;
-
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    const char *ppid = getenv("MLPD_PARENT_PID");
-    if (ppid && *ppid && strtol(ppid, NULL, 10) != (long)getppid())
-        return 1;
-
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--human") == 0) {
-            o.human = true;
+            o->human = true;
+        } else if (strcmp(argv[i], "--gradcheck") == 0) {
+            return exec_gradcheck(argv);
         } else if (strcmp(argv[i], "--spec") == 0 && i + 1 < argc) {
-            spec_path = argv[++i];
+            *spec_path = argv[++i];
         } else if (strncmp(argv[i], "--spec=", 7) == 0) {
-            spec_path = argv[i] + 7;
+            *spec_path = argv[i] + 7;
         } else {
             fprintf(stderr, "mlp-worker: unknown argument '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
     }
+    return -1;
+}
+
+static void print_header(const struct out *o)
+{
+    if (!o->human)
+        return;
+    const char *k = o->regression ? "mse" : "acc";
+    char tr[16], va[16], te[16];
+    snprintf(tr, sizeof tr, "train_%s", k);
+    snprintf(va, sizeof va, "val_%s", k);
+    snprintf(te, sizeof te, "test_%s", k);
+    printf("%5s  %10s  %10s  %10s  %10s", "epoch", "train_loss", tr, "val_loss", va);
+    if (o->curve_test)
+        printf("  %10s  %10s", "test_loss", te);
+    printf("  %8s\n", "seconds");
+}
+
+int main(int argc, char **argv)
+{
+    const double t0 = now_s();
+    struct out o = {0};
+    struct err e = ERR_INIT;
+    const char *spec_path = NULL;
+    static struct spec sp;
+    struct dataset *ds = NULL;
+    struct data_prepared prep;
+    struct train_result res;
+    bool prepared = false;
+    int status = 0;
+    char saved[128];
+
+    memset(&res, 0, sizeof res);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const char *ppid = getenv("MLPD_PARENT_PID");
+    if (ppid && *ppid && strtol(ppid, NULL, 10) != (long)getppid())
+        return 1;
+    int st = parse_args(argc, argv, &o, &spec_path);
+    if (st >= 0)
+        return st;
     if (!getenv("OPENBLAS_NUM_THREADS") && !getenv("OMP_NUM_THREADS"))
         openblas_set_num_threads(1);
 
-    /* Read and check the spec. */
-    if (spec_path) {
-        FILE *f = fopen(spec_path, "rb");
-        if (!f) {
-            err_set(&e, MLP_EINVALID_SPEC, NULL, "cannot open spec file %s: %s", spec_path,
-                    strerror(errno));
-            goto fail;
-        }
-        text = read_all(f, spec_path, &e);
-        fclose(f);
-    } else {
-        text = read_all(stdin, "stdin", &e);
-    }
-    if (!text)
+    if (spec_read(&sp, spec_path, &e) < 0)
         goto fail;
-    root = cJSON_ParseWithOpts(text, NULL, true); /* nothing may follow the object */
-    if (!root) {
-        err_set(&e, MLP_EINVALID_SPEC, NULL, "the spec is not one valid JSON object");
+    struct hparams *hp = &sp.hp;
+    if (!(ds = spec_load_data(&sp, &e)))
         goto fail;
-    }
-    const cJSON *jdataset = NULL, *jparams = NULL;
-    int64_t seed = 1;
-    if (check_top(root, &jdataset, &jparams, &seed, &e) < 0)
-        goto fail;
-    struct hparams hp;
-    if (hparams_from_json(&hp, jparams, "params", &e) < 0)
-        goto fail;
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        strcpy(cwd, ".");
-    struct ds_spec dspec;
-    if (ds_spec_parse(&dspec, jdataset, "dataset", cwd, &e) < 0)
-        goto fail;
-
-    /* Data directories: a cache that cannot be created is simply not used. */
-    char data_dir[CONFIG_PATH_MAX], cache_dir[CONFIG_PATH_MAX + 8];
-    struct data_dirs dirs = {NULL, SYSTEM_DATA_DIR, NULL};
-    if (config_data_dir(data_dir, sizeof data_dir) == 0) {
-        dirs.data_dir = data_dir;
-        struct err ce = ERR_INIT;
-        snprintf(cache_dir, sizeof cache_dir, "%s/cache", data_dir);
-        if (config_mkdir_p(cache_dir, 0700, &ce) == 0)
-            dirs.cache_dir = cache_dir;
-    }
-
-    ds = data_load(&dspec, &dirs, hp.split_seed, &e);
-    if (!ds)
-        goto fail;
-    if (data_prepare(ds, &hp, &prep, &e) < 0)
+    if (data_prepare(ds, hp, &prep, &e) < 0)
         goto fail;
     prepared = true;
     o.regression = prep.n_classes == 0;
+    o.curve_test = hp->curve_test;
+    o.iterations = hp->iterations > 0;
+    o.schedule = hp->sched != HP_SCHED_NONE;
     /* One line for the trial's log (the daemon keeps our stderr). */
     fprintf(stderr, "mlp-worker: %s: %lld train / %lld val / %lld test rows, %d features, ",
-            dspec.name, (long long)prep.train.n, (long long)prep.val.n, (long long)prep.test.n,
+            sp.ds.name, (long long)prep.train.n, (long long)prep.val.n, (long long)prep.test.n,
             prep.train.d);
     if (o.regression)
-        fprintf(stderr, "regression; seed %lld\n", (long long)seed);
+        fprintf(stderr, "regression; seed %lld\n", (long long)sp.seed);
     else
-        fprintf(stderr, "%d classes; seed %lld\n", prep.n_classes, (long long)seed);
+        fprintf(stderr, "%d classes; seed %lld\n", prep.n_classes, (long long)sp.seed);
+    print_header(&o);
 
-    if (o.human)
-        printf("%5s  %10s  %10s  %10s  %10s  %8s\n", "epoch", "train_loss",
-               o.regression ? "train_mse" : "train_acc", "val_loss",
-               o.regression ? "val_mse" : "val_acc", "seconds");
     /* max_seconds limits the whole trial: the time spent loading the data
      * counts, so the core gets what is left. */
-    double limit = hp.max_seconds;
+    double limit = hp->max_seconds;
     if (limit > 0) {
         double left = limit - (now_s() - t0);
-        hp.max_seconds = left > 1e-9 ? left : 1e-9;
+        hp->max_seconds = left > 1e-9 ? left : 1e-9;
     }
-    struct train_result res;
-    if (train_run(&hp, (uint64_t)seed, &prep, on_epoch, &o, &res, &e) < 0) {
+    if (train_run(hp, (uint64_t)sp.seed, &prep, on_epoch, &o, &res, &e) < 0) {
         if (e.code == MLP_ETIMEOUT)
             err_set(&e, MLP_ETIMEOUT, "params.max_seconds",
                     "trial exceeded max_seconds (%g s) after %d completed epoch(s)", limit,
                     res.epochs_run);
         goto fail;
     }
-    print_result(&o, &res, now_s() - t0);
+    if (save_artifacts(&sp, &res, ds, &prep, saved, sizeof saved, &e) < 0)
+        goto fail;
+    print_result(&o, &res, now_s() - t0, saved);
     goto out;
 
 fail:
@@ -386,11 +427,10 @@ fail:
         err_set(&e, MLP_EINTERNAL, NULL, "unexpected failure");
     status = report_error(&o, &e);
 out:
+    train_result_release(&res);
     if (prepared)
         data_prepared_release(&prep);
     if (ds)
         data_free(ds);
-    cJSON_Delete(root);
-    free(text);
     return status;
 }

@@ -443,6 +443,9 @@ KERNEL static void affine_act(enum hp_activation act, mlp_real *h, int B, int n,
     case HP_SIGMOID:
         ACT_LOOP(1 / (1 + R_EXP(-z)));
         break;
+    case HP_LINEAR:
+        ACT_LOOP(z);
+        break;
     }
 }
 #undef ACT_LOOP
@@ -509,6 +512,9 @@ KERNEL static void act_backward(enum hp_activation act, mlp_real *restrict g,
         break;
     case HP_SIGMOID:
         DER_LOOP(a * (1 - a));
+        break;
+    case HP_LINEAR:
+        DER_LOOP(((void)a, (mlp_real)1));
         break;
     }
 }
@@ -826,4 +832,58 @@ double mlp_penalty(const struct mlp *m)
             s += (double)m->l1 * fabs((double)w[k]) + (double)m->l2 * (double)w[k] * w[k];
     }
     return s;
+}
+
+/* ---- outputs and layout ------------------------------------------------------- */
+
+void mlp_outputs(const struct mlp *m, int B, double *out, int *pred)
+{
+    const struct layer *L = &m->L[m->n_layers - 1];
+    const mlp_real *b = m->params + L->b;
+    const int K = L->out;
+    for (int i = 0; i < B; i++) {
+        const mlp_real *z = L->h + (size_t)i * K;
+        if (m->out == OUT_SOFTMAX) {
+            /* output_pass left exp(z_j − max): normalise; the first maximum
+             * is the prediction, as in the accuracy count */
+            double sum = 0;
+            int arg = 0;
+            for (int j = 0; j < K; j++) {
+                sum += (double)z[j];
+                if (z[j] > z[arg])
+                    arg = j;
+            }
+            for (int j = 0; j < K; j++)
+                out[(size_t)i * K + j] = (double)z[j] / sum;
+            pred[i] = arg;
+        } else if (m->out == OUT_SIGMOID) {
+            /* output_pass left z without the bias */
+            double v = (double)(z[0] + b[0]);
+            double p1 = 1 / (1 + exp(-v));
+            out[(size_t)i * 2] = 1 - p1;
+            out[(size_t)i * 2 + 1] = p1;
+            pred[i] = v > 0;
+        } else {
+            out[i] = (double)(z[0] + b[0]);
+        }
+    }
+}
+
+int mlp_n_layers(const struct mlp *m)
+{
+    return m->n_layers;
+}
+
+void mlp_layer_info(const struct mlp *m, int l, struct mlp_layer_info *info)
+{
+    const struct layer *L = &m->L[l];
+    info->in = L->in;
+    info->out = L->out;
+    info->bn = L->bn;
+    info->w = L->w;
+    info->b = L->bn ? (size_t)-1 : L->b;
+    info->gamma = L->bn ? L->gamma : (size_t)-1;
+    info->beta = L->bn ? L->beta : (size_t)-1;
+    info->rmean = L->bn ? L->rmean : (size_t)-1;
+    info->rvar = L->bn ? L->rvar : (size_t)-1;
 }

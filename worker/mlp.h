@@ -15,6 +15,9 @@
  * Every buffer is allocated by mlp_new() for up to max_batch rows; forward and
  * backward never allocate.
  *
+ * Batch-norm constants: eps 1e-5 in sqrt(var + eps), running statistics
+ * updated with momentum 0.1 (MLP_BN_EPS, documented for exported models).
+ *
  * Precision: mlp_real is float; compiling the same source with -DMLP_DOUBLE makes
  * it double (cblas_dgemm behind the one BLAS seam), which the gradient-check
  * tests use for tight finite-difference tolerances.
@@ -152,6 +155,28 @@ void mlp_backward(struct mlp *m, const mlp_real *x, int B);
  * gamma and beta gradients; its weight entries are unspecified.
  */
 void mlp_backward_sgd(struct mlp *m, const mlp_real *x, int B, double lr);
+
+/*
+ * After an MLP_EVAL mlp_forward() of B rows (and before any other call that
+ * runs the network): the model's outputs per row.  Classification: out[B×C]
+ * class probabilities (C = n_classes; binary: 1 − p, p) and pred[B] the
+ * predicted class (the one the accuracy counts); regression: out[B] the
+ * predicted target, pred unused (may be NULL).
+ */
+void mlp_outputs(const struct mlp *m, int B, double *out, int *pred);
+
+/* Where one dense layer's arrays live in the state block (offsets into
+ * mlp_params(); (size_t)-1 for what the layer does not have). */
+struct mlp_layer_info {
+    int in, out;        /* shape of W[in×out], row-major */
+    bool bn;            /* batch-normalised hidden layer (no bias, gamma/beta instead) */
+    size_t w, b;        /* weights and bias */
+    size_t gamma, beta; /* batch-norm scale and shift */
+    size_t rmean, rvar; /* batch-norm running mean and (unbiased) variance */
+};
+/* Dense layers: the hidden layers and the output layer. */
+int mlp_n_layers(const struct mlp *m);
+void mlp_layer_info(const struct mlp *m, int l, struct mlp_layer_info *info);
 
 /* The penalty l1·Σ|w| + l2·Σw² over all weights (what the penalty gradients differentiate). */
 double mlp_penalty(const struct mlp *m);

@@ -53,6 +53,11 @@ void optim_free(struct optim *o)
     free(o);
 }
 
+void optim_set_lr(struct optim *o, double lr)
+{
+    o->lr = (mlp_real)lr;
+}
+
 MLP_KERNEL void optim_step(struct optim *o, mlp_real *restrict w, const mlp_real *restrict g)
 {
     const size_t n = o->n;

@@ -27,6 +27,9 @@ struct optim *optim_new(enum hp_optimizer kind, size_t n, double lr, double mome
                         struct err *e);
 void optim_free(struct optim *o);
 
+/* Change the learning rate of the following steps (a schedule); state is kept. */
+void optim_set_lr(struct optim *o, double lr);
+
 /* One update of w[n] from the gradient g[n]. */
 void optim_step(struct optim *o, mlp_real *w, const mlp_real *g);
 

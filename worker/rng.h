@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-enum rng_stream { RNG_INIT = 1, RNG_SHUFFLE, RNG_DROPOUT, RNG_NOISE };
+enum rng_stream { RNG_INIT = 1, RNG_SHUFFLE, RNG_DROPOUT, RNG_NOISE, RNG_TRAIN_EVAL };
 
 struct rng {
     uint64_t s[4]; /* xoshiro256** state, never all zero */

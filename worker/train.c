@@ -11,6 +11,10 @@
  * look-ahead the copy cost ~10 % of a 784-100-100-10 batch-50 epoch.  Plain
  * SGD (no gradient noise) steps inside the backward pass (mlp_backward_sgd):
  * the weight gradients are never written and the update pass disappears.
+ *
+ * The trial's state lives in one struct trainer; train_run() is the outline
+ * (open, then per epoch: train_batches, evaluate_epoch, keep_or_stop; then
+ * finish_test) and each step is its own function.
  */
 #include "train.h"
 
@@ -57,15 +61,28 @@ static const mlp_real *rows_of(mlp_real *buf, const struct data_view *v, int64_t
 #endif
 }
 
-/* Mean loss and metric of a whole view in inference mode (NaN for an empty view). */
-static void evaluate(struct mlp *m, mlp_real *buf, const struct data_view *v, double *loss,
-                     double *metric)
+/* Mean loss and metric of a whole view in inference mode (NaN for an empty
+ * view).  With conf non-NULL (classification) the confusion counts of the view
+ * are added to conf[K×K]; with out non-NULL the model outputs of every row are
+ * written to out[n×cols] and pred[n] (mlp_outputs). */
+static void evaluate_into(struct mlp *m, mlp_real *buf, const struct data_view *v, double *loss,
+                          double *metric, int64_t *conf, int K, double *out, int *pred,
+                          double *scratch, int *spred)
 {
     struct mlp_stats st = {0, 0, 0};
     int cap = mlp_max_batch(m);
+    const int cols = K ? K : 1;
     for (int64_t s = 0; s < v->n; s += cap) {
         int B = (int)(v->n - s < cap ? v->n - s : cap);
         mlp_forward(m, rows_of(buf, v, s, B), v->y + s, B, MLP_EVAL, NULL, &st);
+        if (!conf && !out)
+            continue;
+        double *o = out ? out + (size_t)s * cols : scratch;
+        int *p = pred ? pred + s : spred;
+        mlp_outputs(m, B, o, K ? p : NULL);
+        if (conf)
+            for (int i = 0; i < B; i++)
+                conf[(size_t)v->y[s + i] * K + p[i]]++;
     }
     if (st.n == 0) {
         *loss = *metric = NAN;
@@ -75,49 +92,138 @@ static void evaluate(struct mlp *m, mlp_real *buf, const struct data_view *v, do
     *metric = st.hits / (double)st.n; /* accuracy, or MSE for regression */
 }
 
-int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepared *d,
-              train_epoch_fn cb, void *ctx, struct train_result *res, struct err *e)
+static void evaluate(struct mlp *m, mlp_real *buf, const struct data_view *v, double *loss,
+                     double *metric)
 {
-    const double t0 = now_s();
-    const struct data_view *tr = &d->train;
-    struct mlp *m = NULL;
-    struct optim *opt = NULL;
-    int64_t *idx = NULL;
-    mlp_real *xb = NULL, *snap = NULL;
-    float *yb = NULL;
-    int rc = 0;
+    evaluate_into(m, buf, v, loss, metric, NULL, 0, NULL, NULL, NULL, NULL);
+}
 
-    memset(res, 0, sizeof *res);
-    res->regression = d->n_classes == 0;
-    res->train_loss = res->train_metric = res->val_loss = res->val_metric = NAN;
-    res->test_loss = res->test_metric = NAN;
-    if (tr->n < 1)
-        return err_set(e, MLP_EINVALID_DATASET, NULL, "the training split is empty");
-    /* The loss passes index by label: every label must be a class index. */
-    if (d->n_classes > 0) {
-        const struct data_view *views[3] = {tr, &d->val, &d->test};
-        for (int v = 0; v < 3; v++)
-            for (int64_t i = 0; i < views[v]->n; i++) {
-                float c = views[v]->y[i];
-                if (!(c >= 0 && c < (float)d->n_classes && c == (float)(int)c))
-                    return err_set(e, MLP_EINVALID_DATASET, NULL,
-                                   "label %g of row %lld is not a class index in [0, %d)",
-                                   (double)c, (long long)i, d->n_classes);
-            }
+double train_lr_at(const struct hparams *hp, int64_t t, int64_t T)
+{
+    switch (hp->sched) {
+    case HP_SCHED_STEP:
+        return hp->lr * pow(hp->sched_gamma, (double)(t / hp->sched_step));
+    case HP_SCHED_EXPONENTIAL:
+        return hp->lr * pow(hp->sched_gamma, (double)t);
+    case HP_SCHED_COSINE:
+        return T > 0 ? hp->lr * 0.5 * (1 + cos(M_PI * (double)t / (double)T)) : hp->lr;
+    case HP_SCHED_NONE:
+        break;
     }
+    return hp->lr;
+}
 
-    const bool full = hp->batch_size >= tr->n;
-    const int bsz = full ? (int)tr->n : hp->batch_size;
+/* Everything one trial holds while it trains. */
+struct trainer {
+    const struct hparams *hp;
+    const struct data_prepared *d;
+    const struct data_view *tr; /* the training split */
+    struct data_view tr_eval;   /* what train_* are measured on */
+    float *tr_eval_buf;         /* the subsample's rows, or NULL (tr_eval = *tr) */
+    struct mlp *m;
+    struct optim *opt;
+    int64_t *idx;        /* the training rows in this pass's shuffled order */
+    mlp_real *xb, *snap; /* batch / conversion buffer; state of the kept epoch */
+    float *yb;           /* batch labels */
+    struct rng r_shuf, r_drop, r_noise;
+    bool full;           /* full batch: no shuffle, no gather */
+    bool fused_sgd;      /* plain SGD steps inside the backward pass */
+    int bsz;             /* rows per batch */
+    int64_t per_epoch;   /* batches per pass over the training split */
+    int64_t cursor;      /* next row of the current pass */
+    int64_t step;        /* batches trained */
+    int64_t total_steps; /* batches the trial will train at most */
+    double lr;           /* learning rate of the last batch */
+    double t0;           /* start, for max_seconds */
+    double best;         /* lowest watched loss so far (early stopping) */
+    int since_best;      /* evaluations since it */
+};
+
+/* The loss passes index by label: every label must be a class index. */
+static int check_labels(const struct data_prepared *d, struct err *e)
+{
+    if (d->n_classes <= 0)
+        return 0;
+    const struct data_view *views[3] = {&d->train, &d->val, &d->test};
+    for (int v = 0; v < 3; v++)
+        for (int64_t i = 0; i < views[v]->n; i++) {
+            float c = views[v]->y[i];
+            if (!(c >= 0 && c < (float)d->n_classes && c == (float)(int)c))
+                return err_set(e, MLP_EINVALID_DATASET, NULL,
+                               "label %g of row %lld is not a class index in [0, %d)", (double)c,
+                               (long long)i, d->n_classes);
+        }
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The train_eval subsample: as many training rows as the validation split
+ * has, drawn from split_seed alone (the same for every epoch and seed), kept
+ * in their split order and copied once. */
+static int pick_train_eval(struct trainer *t, struct err *e)
+{
+    const struct data_view *tr = t->tr;
+    const int64_t k = t->d->val.n;
+    t->tr_eval = *tr;
+    if (t->hp->train_eval == HP_TE_FULL || k < 1 || k >= tr->n)
+        return 0;
+    int64_t *pick = malloc((size_t)tr->n * sizeof *pick);
+    t->tr_eval_buf = malloc((size_t)k * ((size_t)tr->d + 1) * sizeof(float));
+    if (!pick || !t->tr_eval_buf) {
+        free(pick);
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory allocating the train_eval subsample");
+    }
+    struct rng r;
+    rng_seed(&r, (uint64_t)t->hp->split_seed, RNG_TRAIN_EVAL);
+    for (int64_t i = 0; i < tr->n; i++)
+        pick[i] = i;
+    for (int64_t i = 0; i < k; i++) { /* partial Fisher–Yates: the first k */
+        int64_t j = i + (int64_t)rng_below(&r, (uint64_t)(tr->n - i)), x = pick[i];
+        pick[i] = pick[j];
+        pick[j] = x;
+    }
+    qsort(pick, (size_t)k, sizeof *pick, cmp_i64);
+    float *x = t->tr_eval_buf, *y = x + (size_t)k * tr->d;
+    for (int64_t i = 0; i < k; i++) {
+        memcpy(x + (size_t)i * tr->d, tr->x + (size_t)pick[i] * tr->d, (size_t)tr->d * sizeof *x);
+        y[i] = tr->y[pick[i]];
+    }
+    free(pick);
+    t->tr_eval = (struct data_view){.n = k, .d = tr->d, .x = x, .y = y};
+    return 0;
+}
+
+/* Network, optimiser, buffers and random streams of a trial. */
+static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t seed,
+                        const struct data_prepared *d, struct err *e)
+{
+    memset(t, 0, sizeof *t);
+    t->t0 = now_s();
+    t->hp = hp;
+    t->d = d;
+    t->tr = &d->train;
+    t->best = INFINITY;
+    const struct data_view *tr = t->tr;
+    t->full = hp->batch_size >= tr->n;
+    t->bsz = t->full ? (int)tr->n : hp->batch_size;
+    t->per_epoch = (tr->n + t->bsz - 1) / t->bsz;
+    t->total_steps = hp->iterations > 0 ? hp->iterations : (int64_t)hp->epochs * t->per_epoch;
+    t->lr = hp->lr;
     int64_t most = tr->n;
     if (d->val.n > most)
         most = d->val.n;
     if (d->test.n > most)
         most = d->test.n;
-    int cap = bsz;
+    int cap = t->bsz;
     if (cap < EVAL_CHUNK)
         cap = (int)(most < EVAL_CHUNK ? most : EVAL_CHUNK);
-    if (cap < bsz)
-        cap = bsz;
+    if (cap < t->bsz)
+        cap = t->bsz;
 
     struct mlp_config mc = {
         .n_in = tr->d,
@@ -131,147 +237,292 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         .l2 = hp->l2,
         .max_batch = cap,
     };
-    m = mlp_new(&mc, e);
-    if (!m)
+    t->m = mlp_new(&mc, e);
+    if (!t->m)
         return e->code;
-    const size_t np = mlp_n_params(m), ns = mlp_n_state(m);
-    opt = optim_new(hp->optimizer, np, hp->lr, hp->momentum, e);
-    if (!opt) {
-        rc = e->code;
-        goto out;
-    }
+    t->opt = optim_new(hp->optimizer, mlp_n_params(t->m), hp->lr, hp->momentum, e);
+    if (!t->opt)
+        return e->code;
 #ifdef MLP_DOUBLE
     const size_t xrows = (size_t)cap; /* conversion buffer for every pass */
 #else
-    const size_t xrows = full ? 0 : (size_t)bsz;
+    const size_t xrows = t->full ? 0 : (size_t)t->bsz;
 #endif
-    idx = malloc((size_t)tr->n * sizeof *idx);
-    xb = malloc((xrows ? xrows : 1) * (size_t)tr->d * sizeof *xb);
-    yb = malloc((size_t)bsz * sizeof *yb);
-    snap = malloc(ns * sizeof *snap);
-    if (!idx || !xb || !yb || !snap) {
-        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory allocating training buffers");
-        goto out;
-    }
+    t->idx = malloc((size_t)tr->n * sizeof *t->idx);
+    t->xb = malloc((xrows ? xrows : 1) * (size_t)tr->d * sizeof *t->xb);
+    t->yb = malloc((size_t)t->bsz * sizeof *t->yb);
+    t->snap = malloc(mlp_n_state(t->m) * sizeof *t->snap);
+    if (!t->idx || !t->xb || !t->yb || !t->snap)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory allocating training buffers");
     for (int64_t i = 0; i < tr->n; i++)
-        idx[i] = i;
+        t->idx[i] = i;
+    if (pick_train_eval(t, e) < 0)
+        return e->code;
 
-    struct rng r_init, r_shuf, r_drop, r_noise;
+    struct rng r_init;
     rng_seed(&r_init, seed, RNG_INIT);
-    rng_seed(&r_shuf, seed, RNG_SHUFFLE);
-    rng_seed(&r_drop, seed, RNG_DROPOUT);
-    rng_seed(&r_noise, seed, RNG_NOISE);
-    mlp_init_params(m, hp->init, hp->init_scale, &r_init);
-
-    mlp_real *w = mlp_params(m), *g = mlp_grads(m);
-    const int d_in = tr->d;
-    const size_t row_bytes = (size_t)d_in * sizeof(float);
-    const bool es = hp->es_patience > 0;
-    const double noise = hp->grad_noise;
+    rng_seed(&t->r_shuf, seed, RNG_SHUFFLE);
+    rng_seed(&t->r_drop, seed, RNG_DROPOUT);
+    rng_seed(&t->r_noise, seed, RNG_NOISE);
+    mlp_init_params(t->m, hp->init, hp->init_scale, &r_init);
     /* Plain SGD without gradient noise needs no gradient block: the backward
      * pass applies the step itself (mlp_backward_sgd). */
-    const bool fused_sgd = hp->optimizer == HP_SGD && noise == 0;
-    double best_val = INFINITY;
-    int since_best = 0;
+    t->fused_sgd = hp->optimizer == HP_SGD && hp->grad_noise == 0;
+    return 0;
+}
 
-    for (int ep = 1; ep <= hp->epochs; ep++) {
-        double te = now_s();
-        if (!full)
-            rng_shuffle(&r_shuf, idx, tr->n);
-        for (int64_t s = 0; s < tr->n; s += bsz) {
-            int B = (int)(tr->n - s < bsz ? tr->n - s : bsz);
-            const mlp_real *x;
-            const float *y;
-            if (full) {
-                x = rows_of(xb, tr, 0, B);
-                y = tr->y;
+static void trainer_close(struct trainer *t)
+{
+    free(t->tr_eval_buf);
+    free(t->snap);
+    free(t->yb);
+    free(t->xb);
+    free(t->idx);
+    optim_free(t->opt);
+    mlp_free(t->m);
+}
+
+/* Rows [s, s+B) of the current pass as a batch (x, y). */
+static void batch_rows(struct trainer *t, int64_t s, int B, const mlp_real **x, const float **y)
+{
+    const struct data_view *tr = t->tr;
+    const int d_in = tr->d;
+    const size_t row_bytes = (size_t)d_in * sizeof(float);
+    if (t->full) {
+        *x = rows_of(t->xb, tr, 0, B);
+        *y = tr->y;
+        return;
+    }
 #ifndef MLP_DOUBLE
-            } else if (B == 1) {
-                /* online SGD: the row itself, no copy */
-                x = tr->x + (size_t)idx[s] * d_in;
-                y = tr->y + idx[s];
+    if (B == 1) {
+        /* online SGD: the row itself, no copy */
+        *x = tr->x + (size_t)t->idx[s] * d_in;
+        *y = tr->y + t->idx[s];
+        return;
+    }
 #endif
-            } else {
-                /* The rows are scattered over the whole set (a DRAM miss each):
-                 * prefetching PREFETCH_ROWS rows ahead keeps several in flight. */
-                const int64_t ahead = tr->n - s;
-                for (int r = 0; r < B; r++) {
-                    if (r + PREFETCH_ROWS < ahead)
-                        prefetch_row(tr->x + (size_t)idx[s + r + PREFETCH_ROWS] * d_in, row_bytes);
-                    int64_t k = idx[s + r];
-                    const float *src = tr->x + (size_t)k * d_in;
-                    mlp_real *dst = xb + (size_t)r * d_in;
+    /* The rows are scattered over the whole set (a DRAM miss each):
+     * prefetching PREFETCH_ROWS rows ahead keeps several in flight. */
+    const int64_t ahead = tr->n - s;
+    for (int r = 0; r < B; r++) {
+        if (r + PREFETCH_ROWS < ahead)
+            prefetch_row(tr->x + (size_t)t->idx[s + r + PREFETCH_ROWS] * d_in, row_bytes);
+        int64_t k = t->idx[s + r];
+        const float *src = tr->x + (size_t)k * d_in;
+        mlp_real *dst = t->xb + (size_t)r * d_in;
 #ifdef MLP_DOUBLE
-                    for (int j = 0; j < d_in; j++)
-                        dst[j] = src[j];
+        for (int j = 0; j < d_in; j++)
+            dst[j] = src[j];
 #else
-                    memcpy(dst, src, (size_t)d_in * sizeof *dst);
+        memcpy(dst, src, (size_t)d_in * sizeof *dst);
 #endif
-                    yb[r] = tr->y[k];
-                }
-                x = xb;
-                y = yb;
-            }
-            struct mlp_stats st = {0, 0, 0};
-            double loss = mlp_forward(m, x, y, B, MLP_TRAIN, &r_drop, &st);
-            if (!isfinite(loss)) {
-                res->diverged = true;
-                goto finish;
-            }
-            if (fused_sgd) {
-                mlp_backward_sgd(m, x, B, hp->lr);
-            } else {
-                mlp_backward(m, x, B);
-                if (noise > 0)
-                    for (size_t i = 0; i < np; i++)
-                        g[i] += (mlp_real)(noise * rng_gauss(&r_noise));
-                optim_step(opt, w, g);
-            }
-            if (hp->max_seconds > 0 && now_s() - t0 > hp->max_seconds)
-                goto timeout;
+        t->yb[r] = tr->y[k];
+    }
+    *x = t->xb;
+    *y = t->yb;
+}
+
+/* The learning rate of the next batch, from the schedule. */
+static double next_lr(const struct trainer *t)
+{
+    const struct hparams *hp = t->hp;
+    if (hp->sched == HP_SCHED_NONE)
+        return hp->lr;
+    if (hp->sched_per_iteration)
+        return train_lr_at(hp, t->step, t->total_steps);
+    int64_t T = (t->total_steps + t->per_epoch - 1) / t->per_epoch;
+    return train_lr_at(hp, t->step / t->per_epoch, T);
+}
+
+/* One batch: forward, backward, step.  False when the batch loss is not finite. */
+static bool train_batch(struct trainer *t, const mlp_real *x, const float *y, int B)
+{
+    const double noise = t->hp->grad_noise;
+    double lr = next_lr(t);
+    if (lr != t->lr) {
+        t->lr = lr;
+        optim_set_lr(t->opt, lr);
+    }
+    struct mlp_stats st = {0, 0, 0};
+    double loss = mlp_forward(t->m, x, y, B, MLP_TRAIN, &t->r_drop, &st);
+    if (!isfinite(loss))
+        return false;
+    if (t->fused_sgd) {
+        mlp_backward_sgd(t->m, x, B, lr);
+    } else {
+        mlp_real *g = mlp_grads(t->m);
+        mlp_backward(t->m, x, B);
+        if (noise > 0)
+            for (size_t i = 0, np = mlp_n_params(t->m); i < np; i++)
+                g[i] += (mlp_real)(noise * rng_gauss(&t->r_noise));
+        optim_step(t->opt, mlp_params(t->m), g);
+    }
+    t->step++;
+    return true;
+}
+
+/* Train n batches, continuing the current pass (a new pass is shuffled first).
+ * Returns 0, 1 when the trial diverged, or MLP_ETIMEOUT. */
+static int train_batches(struct trainer *t, int64_t n)
+{
+    const struct data_view *tr = t->tr;
+    for (int64_t k = 0; k < n; k++) {
+        if (t->cursor == 0 && !t->full)
+            rng_shuffle(&t->r_shuf, t->idx, tr->n);
+        int64_t s = t->cursor;
+        int B = (int)(tr->n - s < t->bsz ? tr->n - s : t->bsz);
+        const mlp_real *x;
+        const float *y;
+        batch_rows(t, s, B, &x, &y);
+        if (!train_batch(t, x, y, B))
+            return 1;
+        t->cursor = s + B >= tr->n ? 0 : s + B;
+        if (t->hp->max_seconds > 0 && now_s() - t->t0 > t->hp->max_seconds)
+            return MLP_ETIMEOUT;
+    }
+    return 0;
+}
+
+/* The metrics of one epoch record.  False when the trial diverged. */
+static bool evaluate_epoch(struct trainer *t, struct train_epoch *rec)
+{
+    const struct data_prepared *d = t->d;
+    rec->test_loss = rec->test_metric = NAN;
+    evaluate(t->m, t->xb, &t->tr_eval, &rec->train_loss, &rec->train_metric);
+    evaluate(t->m, t->xb, &d->val, &rec->val_loss, &rec->val_metric);
+    if (t->hp->curve_test)
+        evaluate(t->m, t->xb, &d->test, &rec->test_loss, &rec->test_metric);
+    return isfinite(rec->train_loss) && (d->val.n == 0 || isfinite(rec->val_loss));
+}
+
+/* Early stopping and the kept epoch: snapshot the state when rec is kept.
+ * Returns true when training should stop. */
+static bool keep_or_stop(struct trainer *t, const struct train_epoch *rec, struct train_result *res)
+{
+    const struct hparams *hp = t->hp;
+    const bool es = hp->es_patience > 0;
+    bool keep = true;
+    if (es) {
+        double watched = hp->es_on == HP_ES_TRAIN_LOSS ? rec->train_loss : rec->val_loss;
+        keep = res->best_epoch == 0 || watched < t->best - hp->es_min_delta;
+        if (keep) {
+            t->best = watched;
+            t->since_best = 0;
+        } else {
+            t->since_best++;
         }
-        struct train_epoch rec = {.epoch = ep, .seconds = now_s() - te};
-        evaluate(m, xb, tr, &rec.train_loss, &rec.train_metric);
-        evaluate(m, xb, &d->val, &rec.val_loss, &rec.val_metric);
-        if (!isfinite(rec.train_loss) || (d->val.n > 0 && !isfinite(rec.val_loss))) {
+    }
+    if (keep) {
+        memcpy(t->snap, mlp_params(t->m), mlp_n_state(t->m) * sizeof *t->snap);
+        res->best_epoch = rec->epoch;
+        res->train_loss = rec->train_loss;
+        res->train_metric = rec->train_metric;
+        res->val_loss = rec->val_loss;
+        res->val_metric = rec->val_metric;
+    }
+    return es && t->since_best >= hp->es_patience;
+}
+
+/* Restore the kept state and measure the test split with it: loss, metric,
+ * confusion matrix, and what save asks for. */
+static int finish_test(struct trainer *t, struct train_result *res, struct err *e)
+{
+    const struct data_view *test = &t->d->test;
+    const int K = t->d->n_classes, cols = K ? K : 1;
+    const enum hp_save sv = t->hp->save;
+    const bool preds = sv == HP_SAVE_PREDICTIONS || sv == HP_SAVE_BOTH;
+    const int cap = mlp_max_batch(t->m);
+    double *scratch = NULL;
+    int *spred = NULL;
+    if (res->best_epoch == 0)
+        return 0;
+    memcpy(mlp_params(t->m), t->snap, mlp_n_state(t->m) * sizeof *t->snap);
+    if (K > 0)
+        res->confusion = calloc((size_t)K * K, sizeof *res->confusion);
+    if (preds) {
+        res->n_test = test->n;
+        res->test_out = malloc(((size_t)test->n * cols + 1) * sizeof *res->test_out);
+        res->test_pred = malloc(((size_t)test->n + 1) * sizeof *res->test_pred);
+    }
+    scratch = malloc((size_t)cap * cols * sizeof *scratch);
+    spred = malloc((size_t)cap * sizeof *spred);
+    if ((K > 0 && !res->confusion) || (preds && (!res->test_out || !res->test_pred)) || !scratch ||
+        !spred) {
+        free(scratch);
+        free(spred);
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory evaluating the test split");
+    }
+    evaluate_into(t->m, t->xb, test, &res->test_loss, &res->test_metric, res->confusion, K,
+                  res->test_out, res->test_pred, scratch, spred);
+    free(scratch);
+    free(spred);
+    if (sv == HP_SAVE_MODEL || sv == HP_SAVE_BOTH) {
+        res->model = t->m; /* handed over: trainer_close() must not free it */
+        t->m = NULL;
+    }
+    return 0;
+}
+
+/* The number of batches in evaluation interval ep (1-based), 0 past the end. */
+static int64_t interval_batches(const struct trainer *t, int ep)
+{
+    const struct hparams *hp = t->hp;
+    if (hp->iterations <= 0)
+        return ep <= hp->epochs ? t->per_epoch : 0;
+    int64_t every = hp->eval_every > 0 ? hp->eval_every : t->per_epoch;
+    int64_t left = hp->iterations - t->step;
+    return left <= 0 ? 0 : left < every ? left : every;
+}
+
+int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepared *d,
+              train_epoch_fn cb, void *ctx, struct train_result *res, struct err *e)
+{
+    struct trainer t;
+    int rc = 0;
+
+    memset(res, 0, sizeof *res);
+    res->regression = d->n_classes == 0;
+    res->n_classes = d->n_classes;
+    res->out_cols = d->n_classes ? d->n_classes : 1;
+    res->train_loss = res->train_metric = res->val_loss = res->val_metric = NAN;
+    res->test_loss = res->test_metric = NAN;
+    memset(&t, 0, sizeof t);
+    if (d->train.n < 1)
+        return err_set(e, MLP_EINVALID_DATASET, NULL, "the training split is empty");
+    if (check_labels(d, e) < 0)
+        return e->code;
+    if (trainer_open(&t, hp, seed, d, e) < 0) {
+        rc = e->code;
+        goto out;
+    }
+    for (int ep = 1;; ep++) {
+        int64_t n = interval_batches(&t, ep);
+        if (n == 0)
+            break;
+        double te = now_s();
+        int st = train_batches(&t, n);
+        if (st == 1) {
             res->diverged = true;
-            goto finish;
+            break;
+        }
+        if (st == MLP_ETIMEOUT)
+            goto timeout;
+        struct train_epoch rec = {
+            .epoch = ep, .iteration = t.step, .lr = t.lr, .seconds = now_s() - te};
+        if (!evaluate_epoch(&t, &rec)) {
+            res->diverged = true;
+            break;
         }
         res->epochs_run = ep;
         if (cb)
             cb(&rec, ctx);
-
-        bool keep;
-        if (es) {
-            keep = res->best_epoch == 0 || rec.val_loss < best_val - hp->es_min_delta;
-            if (keep) {
-                best_val = rec.val_loss;
-                since_best = 0;
-            } else {
-                since_best++;
-            }
-        } else {
-            keep = true;
-        }
-        if (keep) {
-            memcpy(snap, w, ns * sizeof *snap);
-            res->best_epoch = ep;
-            res->train_loss = rec.train_loss;
-            res->train_metric = rec.train_metric;
-            res->val_loss = rec.val_loss;
-            res->val_metric = rec.val_metric;
-        }
-        if (hp->max_seconds > 0 && now_s() - t0 > hp->max_seconds)
+        bool stop = keep_or_stop(&t, &rec, res);
+        if (hp->max_seconds > 0 && now_s() - t.t0 > hp->max_seconds)
             goto timeout;
-        if (es && since_best >= hp->es_patience)
+        if (stop)
             break;
     }
-
-finish:
-    if (res->best_epoch > 0) {
-        memcpy(w, snap, ns * sizeof *snap);
-        evaluate(m, xb, &d->test, &res->test_loss, &res->test_metric);
-    }
+    rc = finish_test(&t, res, e);
     goto out;
 
 timeout:
@@ -279,11 +530,20 @@ timeout:
                  "trial exceeded max_seconds (%g s) after %d completed epoch(s)", hp->max_seconds,
                  res->epochs_run);
 out:
-    free(snap);
-    free(yb);
-    free(xb);
-    free(idx);
-    optim_free(opt);
-    mlp_free(m);
+    trainer_close(&t);
     return rc;
+}
+
+void train_result_release(struct train_result *res)
+{
+    if (!res)
+        return;
+    free(res->confusion);
+    free(res->test_out);
+    free(res->test_pred);
+    mlp_free(res->model);
+    res->confusion = NULL;
+    res->test_out = NULL;
+    res->test_pred = NULL;
+    res->model = NULL;
 }

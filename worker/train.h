@@ -9,18 +9,35 @@
  *
  * Metrics of an epoch: train_* and val_* come from a clean evaluation pass after
  * the epoch's training pass (inference mode: no dropout, batch norm with running
- * statistics) over the whole training split and the validation split, so train
- * and val numbers are comparable and belong to the same weights.  It costs about
- * a third of a training pass; the epoch's `seconds` counts the training pass
- * alone.  Losses are data losses (mean cross-entropy, binary cross-entropy or
+ * statistics), so train and val numbers are comparable and belong to the same
+ * weights.  train_* are measured on a fixed subsample of the training split
+ * as large as the validation split (train_eval "subsample", the default: the
+ * rows are drawn once from split_seed, the same for every epoch and every
+ * seed), or on the whole split (train_eval "full", or when the validation
+ * split is not smaller).  A full pass over Fashion-MNIST's 54000 training rows
+ * cost about a third of a training pass.  With curve_test the test split is
+ * evaluated too (test_* per epoch); otherwise it is evaluated once, at the
+ * end.  The epoch's `seconds` counts the training pass alone.
+ *
+ * Length: `epochs` passes over the training split, or `iterations` batches
+ * (then an "epoch" record is an evaluation interval of eval_every batches,
+ * default one pass's worth, and carries the iteration count; the shuffled
+ * order runs on across intervals and is redrawn after each full pass).
+ *
+ * Learning rate: constant, or a schedule (SPEC.md) counted in epochs (passes
+ * of the training split, also in iteration mode) or iterations, t = 0, 1, ...:
+ * step lr·γ^floor(t/step_size), exponential lr·γ^t, cosine
+ * lr·(1 + cos(π·t/T))/2 with T the number of epochs (or iterations) of the
+ * trial.  Losses are data losses (mean cross-entropy, binary cross-entropy or
  * squared error) without the L1/L2 penalty terms.  For regression the
  * "metric" fields are the mean squared error; for classification the accuracy.
  *
  * Kept epoch: with early stopping, the epoch with the lowest validation loss
- * (an improvement must exceed min_delta); training stops after `patience`
- * epochs without one.  Without early stopping, the last epoch.  The kept
- * epoch's full state (parameters and batch-norm running statistics) is copied
- * aside, restored at the end, and the test metrics are computed with it.
+ * (early_stop.on "train_loss": training loss; an improvement must exceed min_delta); training stops
+ * after `patience` epochs without one.  Without early stopping, the last epoch.  The kept epoch's
+ * full state (parameters and batch-norm running statistics) is copied aside, restored at the end,
+ * and the test metrics are computed with it: loss, metric, and for classification the confusion
+ * matrix; with save the test outputs and the network itself are handed to the caller.
  *
  * Divergence: a non-finite batch loss or evaluated train/val loss ends the
  * trial; the epoch in progress is not reported, the result holds the kept epoch
@@ -41,11 +58,16 @@
 #include "err.h"
 #include "hparams.h"
 
+struct mlp;
+
 struct train_epoch {
-    int epoch; /* 1-based */
+    int epoch;         /* 1-based (with iterations: the evaluation's number) */
+    int64_t iteration; /* batches trained so far */
     double train_loss, train_metric;
-    double val_loss, val_metric; /* metric: accuracy, or MSE for regression */
-    double seconds;              /* wall time of the training pass alone */
+    double val_loss, val_metric;   /* metric: accuracy, or MSE for regression */
+    double test_loss, test_metric; /* curve_test only; NaN otherwise */
+    double lr;                     /* learning rate of the interval's last batch */
+    double seconds;                /* wall time of the training pass alone */
 };
 
 struct train_result {
@@ -56,6 +78,15 @@ struct train_result {
     int epochs_run;                /* completed (reported) epochs */
     int best_epoch;                /* the kept epoch, 0 if none completed */
     bool diverged;
+    int n_classes;      /* 0 regression, else the classes of confusion */
+    int64_t *confusion; /* n_classes² test counts [true][predicted] of the kept
+                           weights; NULL for regression or when no epoch completed */
+    int64_t n_test;     /* rows of test_out / test_pred */
+    double *test_out;   /* save predictions: n_test × out_cols probabilities (or
+                           predicted targets); NULL otherwise */
+    int *test_pred;     /* save predictions, classification: predicted class per row */
+    int out_cols;       /* n_classes, or 1 for regression */
+    struct mlp *model;  /* save model: the network with the kept weights; else NULL */
 };
 
 /* Called after each completed epoch; must not keep ep. */
@@ -65,9 +96,16 @@ typedef void (*train_epoch_fn)(const struct train_epoch *ep, void *ctx);
  * Train one trial on d with the hyperparameters hp and the trial seed (init,
  * shuffle, dropout and noise streams derive from it).  Returns 0 (also when the
  * trial diverged: see res->diverged), MLP_ETIMEOUT when max_seconds passed (res
- * holds the epochs completed so far), or MLP_ENOMEM; *e filled on error.
+ * holds the epochs completed so far), or MLP_ENOMEM; *e filled on error.  The
+ * arrays and model in *res are owned by it: free with train_result_release()
+ * whatever the return code.
  */
 int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepared *d,
               train_epoch_fn cb, void *ctx, struct train_result *res, struct err *e);
+
+void train_result_release(struct train_result *res);
+
+/* The learning rate of step t (0-based) of T under hp's schedule (hp->lr when none). */
+double train_lr_at(const struct hparams *hp, int64_t t, int64_t T);
 
 #endif

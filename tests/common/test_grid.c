@@ -105,7 +105,7 @@ static void test_spec_example(void)
     CHECK(grid_config(g, 16) == NULL);
     /* Full params: every key, equal to the canonical form of the struct. */
     cJSON *p = grid_config_params(g, 8);
-    CHECK_EQ_INT(cJSON_GetArraySize(p), 20);
+    CHECK_EQ_INT(cJSON_GetArraySize(p), 26);
     cJSON *hp = hparams_to_json(h);
     char *a = json_line(p), *b = json_line(hp);
     CHECK_EQ_STR(a, b);
@@ -247,6 +247,39 @@ static void test_errors(void)
     CHECK(!grid_metric_valid("test_loss"));
     CHECK(!grid_metric_valid("accuracy"));
     CHECK(grid_metric_valid("train_mse"));
+}
+
+/* New hyperparameters are grid keys through the hparams table, errors and all. */
+static void test_training_keys(void)
+{
+    struct grid *g = NULL;
+    struct err e = ERR_INIT;
+    CHECK_EQ_INT(parse("{\"dataset\": \"circles\", \"base\": {\"iterations\": 200, "
+                       "\"eval_every\": 20, \"curve_test\": true, \"save\": \"model\"},"
+                       " \"grid\": {\"lr_schedule\": [null, {\"kind\": \"cosine\"}],"
+                       " \"activation\": [\"linear\", \"relu\"],"
+                       " \"early_stop\": [{\"patience\": 2, \"on\": \"train_loss\"}]}}",
+                       &g, &e),
+                 0);
+    if (g) {
+        CHECK_EQ_INT(grid_n_configs(g), 4);
+        CHECK_EQ_INT(grid_config(g, 0)->iterations, 200);
+        CHECK_EQ_INT(grid_config(g, 0)->sched, HP_SCHED_NONE);
+        CHECK_EQ_INT(grid_config(g, 2)->sched, HP_SCHED_COSINE);
+        CHECK_EQ_INT(grid_config(g, 0)->activation, HP_LINEAR);
+        CHECK_EQ_INT(grid_config(g, 3)->es_on, HP_ES_TRAIN_LOSS);
+        CHECK(grid_config(g, 3)->curve_test && grid_config(g, 3)->save == HP_SAVE_MODEL);
+        grid_free(g);
+    }
+    expect_err("{\"dataset\": \"circles\", \"grid\": {\"lr_schedule\": [{\"kind\": \"bogus\"}]}}",
+               MLP_EINVALID_GRID, "grid.lr_schedule[0].kind",
+               "expected one of \"step\", \"cosine\", \"exponential\", got \"bogus\"");
+    expect_err("{\"dataset\": \"circles\", \"base\": {\"train_eval\": \"half\"}}",
+               MLP_EINVALID_GRID, "base.train_eval",
+               "expected one of \"subsample\", \"full\", got \"half\"");
+    expect_err("{\"dataset\": \"circles\", \"base\": {\"epochs\": 3, \"iterations\": 30}}",
+               MLP_EINVALID_GRID, "base.iterations",
+               "\"iterations\" and \"epochs\" exclude each other (give one)");
 }
 
 static void test_regression_metric(void)
@@ -424,6 +457,7 @@ int main(void)
     test_spec_example();
     test_defaults_and_seeds();
     test_errors();
+    test_training_keys();
     test_regression_metric();
     test_dedup_and_union();
     test_limits();

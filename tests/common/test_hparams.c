@@ -69,7 +69,7 @@ static void test_defaults(void)
 
     /* The canonical form has every key, in table order, with nulls for "off". */
     cJSON *j = hparams_to_json(&hp);
-    CHECK_EQ_INT(cJSON_GetArraySize(j), 20);
+    CHECK_EQ_INT(cJSON_GetArraySize(j), 26);
     CHECK_EQ_STR(j->child->string, "hidden");
     CHECK(cJSON_IsNull(json_get(j, "early_stop")));
     CHECK(cJSON_IsNull(json_get(j, "train_size")));
@@ -180,7 +180,7 @@ static void test_errors(void)
     expect_err("{\"batch_norm\": 1}", "params.batch_norm", "expected true or false, got 1");
     expect_err("{\"activation\": \"rleu\"}", "params.activation",
                "expected one of \"relu\", \"leaky_relu\", \"elu\", \"selu\", \"tanh\", "
-               "\"sigmoid\", got \"rleu\"");
+               "\"sigmoid\", \"linear\", got \"rleu\"");
     expect_err("{\"optimizer\": 3}", "params.optimizer",
                "expected one of \"sgd\", \"momentum\", \"adam\", got 3");
     expect_err("{\"normalize\": \"zscore\"}", "params.normalize",
@@ -193,8 +193,9 @@ static void test_errors(void)
                "expected an integer >= 1, got 50.5");
     expect_err("{\"hidden\": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}",
                "params.hidden", "expected at most 32 hidden layers, got 33");
-    expect_err("{\"early_stop\": 5}", "params.early_stop",
-               "expected null or an object {\"patience\": ..., \"min_delta\": ...}, got 5");
+    expect_err(
+        "{\"early_stop\": 5}", "params.early_stop",
+        "expected null or an object {\"patience\": ..., \"min_delta\": ..., \"on\": ...}, got 5");
     expect_err("{\"early_stop\": {\"patience\": 0}}", "params.early_stop.patience",
                "expected an integer >= 1, got 0");
     expect_err("{\"early_stop\": {\"patience\": 2, \"min_delta\": -1}}",
@@ -204,7 +205,7 @@ static void test_errors(void)
     expect_err("{\"early_stop\": {\"patience\": 2, \"patiense\": 3}}", "params.early_stop.patiense",
                "unknown key (did you mean \"patience\"?)");
     expect_err("{\"early_stop\": {\"patience\": 2, \"window\": 3}}", "params.early_stop.window",
-               "unknown key (expected \"patience\" or \"min_delta\")");
+               "unknown key (expected one of \"patience\", \"min_delta\", \"on\")");
     expect_err("{\"activaton\": \"relu\"}", "params.activaton",
                "unknown key (did you mean \"activation\"?)");
     expect_err("{\"learning_rate\": 0.1}", "params.learning_rate", "unknown key");
@@ -218,6 +219,99 @@ static void test_errors(void)
     CHECK_EQ_INT(parse(text, &hp, &e), MLP_EINVALID_SPEC);
     CHECK(strlen(e.msg) < 200);
     CHECK(strstr(e.msg, "...") != NULL);
+}
+
+/* The keys of issue 9: training length, schedules, early stopping on the
+ * training loss, test curves, train_eval, save; their errors name the path. */
+static void test_training_keys(void)
+{
+    struct hparams hp;
+    struct err e = ERR_INIT;
+    CHECK_EQ_INT(parse("{}", &hp, &e), 0);
+    CHECK(!hp.curve_test && hp.save == HP_SAVE_NONE && hp.iterations == 0 && hp.eval_every == 0);
+    CHECK_EQ_INT(hp.sched, HP_SCHED_NONE);
+    CHECK_EQ_INT(hp.train_eval, HP_TE_SUBSAMPLE);
+    CHECK_EQ_INT(hp.es_on, HP_ES_VAL_LOSS);
+
+    CHECK_EQ_INT(parse("{\"iterations\": 500, \"eval_every\": 50, \"activation\": \"linear\","
+                       "\"lr_schedule\": {\"kind\": \"step\", \"step_size\": 3},"
+                       "\"early_stop\": {\"patience\": 2, \"on\": \"train_loss\"},"
+                       "\"curve_test\": true, \"train_eval\": \"full\", \"save\": \"both\"}",
+                       &hp, &e),
+                 0);
+    CHECK_EQ_INT(hp.iterations, 500);
+    CHECK_EQ_INT(hp.eval_every, 50);
+    CHECK_EQ_INT(hp.activation, HP_LINEAR);
+    CHECK_EQ_INT(hp.sched, HP_SCHED_STEP);
+    CHECK_EQ_INT(hp.sched_step, 3);
+    CHECK(hp.sched_gamma == HP_SCHED_STEP_GAMMA && !hp.sched_per_iteration);
+    CHECK_EQ_INT(hp.es_on, HP_ES_TRAIN_LOSS);
+    CHECK(hp.curve_test);
+    CHECK_EQ_INT(hp.train_eval, HP_TE_FULL);
+    CHECK_EQ_INT(hp.save, HP_SAVE_BOTH);
+    char *c = canon(&hp);
+    CHECK(strstr(c, "\"lr_schedule\":{\"kind\":\"step\",\"step_size\":3,\"gamma\":0.1,"
+                    "\"per\":\"epoch\"}") != NULL);
+    CHECK(strstr(c, "\"early_stop\":{\"patience\":2,\"min_delta\":0,\"on\":\"train_loss\"}") !=
+          NULL);
+    CHECK(strstr(c, "\"iterations\":500,\"eval_every\":50") != NULL);
+    /* The canonical form parses back to the same canonical form. */
+    cJSON *j = hparams_to_json(&hp);
+    struct hparams hp2;
+    CHECK_EQ_INT(hparams_from_json(&hp2, j, "params", &e), MLP_EINVALID_SPEC); /* epochs too */
+    cJSON_DeleteItemFromObject(j, "epochs");
+    CHECK_EQ_INT(hparams_from_json(&hp2, j, "params", &e), 0);
+    char *c2 = canon(&hp2);
+    CHECK_EQ_STR(c2, c);
+    cJSON_Delete(j);
+    free(c);
+    free(c2);
+
+    CHECK_EQ_INT(
+        parse("{\"lr_schedule\": {\"kind\": \"cosine\", \"per\": \"iteration\"}}", &hp, &e), 0);
+    CHECK(hp.sched == HP_SCHED_COSINE && hp.sched_per_iteration);
+    CHECK_EQ_INT(parse("{\"lr_schedule\": {\"kind\": \"exponential\"}}", &hp, &e), 0);
+    CHECK(hp.sched == HP_SCHED_EXPONENTIAL && hp.sched_gamma == HP_SCHED_EXP_GAMMA);
+    CHECK_EQ_INT(parse("{\"lr_schedule\": null, \"iterations\": null, \"epochs\": 3}", &hp, &e), 0);
+
+    expect_err("{\"epochs\": 5, \"iterations\": 100}", "params.iterations",
+               "\"iterations\" and \"epochs\" exclude each other (give one)");
+    expect_err("{\"iterations\": 100, \"epochs\": 5}", "params.epochs",
+               "\"epochs\" and \"iterations\" exclude each other (give one)");
+    expect_err("{\"iterations\": 0}", "params.iterations",
+               "expected an integer >= 1 or null, got 0");
+    expect_err("{\"eval_every\": 10}", "params.eval_every",
+               "eval_every needs \"iterations\" (with epochs, evaluation is per epoch)");
+    expect_err("{\"lr_schedule\": \"cosine\"}", "params.lr_schedule",
+               "expected null or an object {\"kind\": \"step\"|\"cosine\"|\"exponential\", ...}, "
+               "got \"cosine\"");
+    expect_err("{\"lr_schedule\": {\"kind\": \"linear\"}}", "params.lr_schedule.kind",
+               "expected one of \"step\", \"cosine\", \"exponential\", got \"linear\"");
+    expect_err("{\"lr_schedule\": {\"kind\": \"step\"}}", "params.lr_schedule",
+               "a step schedule needs \"step_size\"");
+    expect_err("{\"lr_schedule\": {\"step_size\": 2}}", "params.lr_schedule",
+               "missing key \"kind\" (\"step\", \"cosine\" or \"exponential\")");
+    expect_err("{\"lr_schedule\": {\"kind\": \"exponential\", \"gamma\": 1.5}}",
+               "params.lr_schedule.gamma", "expected a number in (0, 1], got 1.5");
+    expect_err("{\"lr_schedule\": {\"kind\": \"cosine\", \"gamma\": 0.5}}",
+               "params.lr_schedule.gamma", "a cosine schedule takes no gamma");
+    expect_err("{\"lr_schedule\": {\"kind\": \"cosine\", \"step_size\": 5}}",
+               "params.lr_schedule.step_size", "only a step schedule takes step_size");
+    expect_err("{\"lr_schedule\": {\"kind\": \"step\", \"step_size\": 2, \"per\": \"batch\"}}",
+               "params.lr_schedule.per", "expected one of \"epoch\", \"iteration\", got \"batch\"");
+    expect_err("{\"lr_schedule\": {\"kind\": \"cosine\", \"kidn\": 1}}", "params.lr_schedule.kidn",
+               "unknown key (did you mean \"kind\"?)");
+    expect_err("{\"early_stop\": {\"patience\": 2, \"on\": \"val_accuracy\"}}",
+               "params.early_stop.on",
+               "expected one of \"val_loss\", \"train_loss\", got \"val_accuracy\"");
+    expect_err("{\"early_stop\": {\"patience\": 2, \"patience\": 3}}", "params.early_stop.patience",
+               "duplicate key");
+    expect_err("{\"save\": \"weights\"}", "params.save",
+               "expected one of \"none\", \"model\", \"predictions\", \"both\", got \"weights\"");
+    expect_err("{\"train_eval\": true}", "params.train_eval",
+               "expected one of \"subsample\", \"full\", got true");
+    expect_err("{\"curve_test\": \"yes\"}", "params.curve_test",
+               "expected true or false, got \"yes\"");
 }
 
 static void test_set_and_suggest(void)
@@ -349,6 +443,7 @@ int main(void)
     test_defaults();
     test_values();
     test_errors();
+    test_training_keys();
     test_set_and_suggest();
     test_canonical();
     test_json_helpers();

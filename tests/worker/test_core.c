@@ -89,7 +89,9 @@ static int run(const struct hparams *hp, uint64_t seed, const struct data_prepar
     struct err e = ERR_INIT;
     if (c)
         c->n = 0;
-    return train_run(hp, seed, d, c ? on_epoch : NULL, c, res, &e);
+    int rc = train_run(hp, seed, d, c ? on_epoch : NULL, c, res, &e);
+    train_result_release(res); /* the scalars stay; these tests use no arrays */
+    return rc;
 }
 
 /* ---- rng ----------------------------------------------------------------------- */

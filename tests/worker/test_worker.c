@@ -6,13 +6,18 @@
  *   test_worker WORKER cli        spec validation, determinism, divergence,
  *                                 timeout, --human, regression output, learning
  *                                 on xor and circles
- *   test_worker WORKER fashion    Fashion-MNIST, train_size 5000, 3 epochs
- *                                 (exit 77 = skipped when the dataset is absent)
+ *   test_worker WORKER fashion    Fashion-MNIST, train_size 5000, 3 epochs, its
+ *                                 confusion matrix (exit 77 = skipped when the
+ *                                 dataset is absent)
+ *   test_worker WORKER training   per-class results, curve_test, iterations and
+ *                                 eval_every, lr schedules, early stopping on the
+ *                                 training loss, train_eval, --gradcheck
  *
  * MLPD_DATA points at a fresh temporary directory so the decoded-array cache of
  * a run never lands in the user's home.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -380,6 +385,263 @@ static void test_regression_csv(void)
     release(&o);
 }
 
+/* Lines whose "event" is ev. */
+static int count_event(const struct outcome *o, const char *ev)
+{
+    int n = 0;
+    for (int i = 0; i < o->n_lines; i++)
+        n += o->lines[i] && str_of(o->lines[i], "event") &&
+             strcmp(str_of(o->lines[i], "event"), ev) == 0;
+    return n;
+}
+
+/* Sum of a K×K confusion matrix, its trace, and whether it is K×K of counts. */
+static bool confusion_of(const cJSON *r, int K, long *sum, long *trace)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, "confusion");
+    *sum = *trace = 0;
+    if (!cJSON_IsArray(c) || cJSON_GetArraySize(c) != K)
+        return false;
+    for (int i = 0; i < K; i++) {
+        const cJSON *row = cJSON_GetArrayItem(c, i);
+        if (!cJSON_IsArray(row) || cJSON_GetArraySize(row) != K)
+            return false;
+        for (int j = 0; j < K; j++) {
+            double v = cJSON_GetArrayItem(row, j)->valuedouble;
+            if (v < 0 || v != (long)v)
+                return false;
+            *sum += (long)v;
+            if (i == j)
+                *trace += (long)v;
+        }
+    }
+    return true;
+}
+
+static void test_per_class(void)
+{
+    struct outcome o;
+    /* spirals: 3 arms; test set of n points */
+    run(&o, "{\"dataset\":{\"name\":\"xor\",\"n\":400},\"params\":{\"hidden\":[8],\"epochs\":5}}",
+        true, NULL);
+    CHECK_EQ_INT(o.status, 0);
+    const cJSON *r = last_line(&o);
+    long sum, trace;
+    CHECK(confusion_of(r, 2, &sum, &trace));
+    CHECK_EQ_INT(sum, 400);
+    CHECK(fabs((double)trace / sum - num_of(r, "test_accuracy")) < 1e-12);
+    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(r, "class_accuracy");
+    CHECK(cJSON_IsArray(ca) && cJSON_GetArraySize(ca) == 2);
+    /* no test metrics per epoch unless asked */
+    CHECK(cJSON_GetObjectItemCaseSensitive(o.lines[0], "test_loss") == NULL);
+    CHECK(cJSON_GetObjectItemCaseSensitive(o.lines[0], "iteration") == NULL);
+    release(&o);
+}
+
+static void test_curve_test_and_train_eval(void)
+{
+    const char *base = "{\"dataset\":{\"name\":\"circles\",\"n\":1000},\"seed\":4,\"params\":{"
+                       "\"hidden\":[8],\"epochs\":4,\"batch_size\":32%s}}";
+    char spec[512];
+    struct outcome sub, full, ct;
+    snprintf(spec, sizeof spec, base, "");
+    run(&sub, spec, true, NULL);
+    snprintf(spec, sizeof spec, base, ",\"train_eval\":\"full\"");
+    run(&full, spec, true, NULL);
+    snprintf(spec, sizeof spec, base, ",\"curve_test\":true");
+    run(&ct, spec, true, NULL);
+    CHECK_EQ_INT(sub.status, 0);
+    CHECK_EQ_INT(full.status, 0);
+    CHECK_EQ_INT(ct.status, 0);
+    CHECK_EQ_INT(sub.n_lines, 5);
+    CHECK_EQ_INT(full.n_lines, 5);
+    CHECK_EQ_INT(ct.n_lines, 5);
+    for (int i = 0; i < 5 && sub.n_lines == 5 && full.n_lines == 5 && ct.n_lines == 5; i++) {
+        /* measuring train metrics differently changes no weight: val and
+         * test numbers are bit-identical; train ones differ (another row set) */
+        CHECK(num_of(sub.lines[i], "val_loss") == num_of(full.lines[i], "val_loss"));
+        CHECK(num_of(sub.lines[i], "val_loss") == num_of(ct.lines[i], "val_loss"));
+        CHECK(num_of(sub.lines[i], "train_loss") != num_of(full.lines[i], "train_loss"));
+        CHECK(num_of(sub.lines[i], "train_loss") == num_of(ct.lines[i], "train_loss"));
+    }
+    /* curve_test: the last epoch's test metrics are the result's (kept = last epoch) */
+    const cJSON *last_ep = ct.lines[3], *r = ct.lines[4];
+    CHECK(num_of(last_ep, "test_loss") == num_of(r, "test_loss"));
+    CHECK(num_of(last_ep, "test_accuracy") == num_of(r, "test_accuracy"));
+    CHECK(num_of(sub.lines[4], "test_loss") == num_of(r, "test_loss"));
+    release(&sub);
+    release(&full);
+    release(&ct);
+}
+
+static void test_iterations_schedules(void)
+{
+    struct outcome o;
+    /* 900 training rows at batch 100: 9 batches a pass; 25 iterations evaluated
+     * every 10: records at 10, 20, 25 */
+    run(&o,
+        "{\"dataset\":{\"name\":\"xor\",\"n\":1000},\"params\":{\"hidden\":[8],"
+        "\"batch_size\":100,\"iterations\":25,\"eval_every\":10,"
+        "\"lr_schedule\":{\"kind\":\"step\",\"step_size\":10,\"gamma\":0.5,\"per\":\"iteration\"}}"
+        "}",
+        true, NULL);
+    CHECK_EQ_INT(o.status, 0);
+    CHECK_EQ_INT(count_event(&o, "epoch"), 3);
+    if (o.n_lines == 4) {
+        CHECK(num_of(o.lines[0], "iteration") == 10);
+        CHECK(num_of(o.lines[1], "iteration") == 20);
+        CHECK(num_of(o.lines[2], "iteration") == 25);
+        CHECK(num_of(o.lines[2], "epoch") == 3);
+        /* lr of each interval's last batch: steps 9, 19, 24 */
+        CHECK(num_of(o.lines[0], "lr") == 0.1);
+        CHECK(num_of(o.lines[1], "lr") == 0.05);
+        CHECK(num_of(o.lines[2], "lr") == 0.025);
+        CHECK(num_of(o.lines[3], "epochs_run") == 3);
+    }
+    release(&o);
+    /* default eval_every: one pass (9 batches): 20 iterations -> 9, 18, 20 */
+    run(&o,
+        "{\"dataset\":{\"name\":\"xor\",\"n\":1000},\"params\":{\"hidden\":[8],"
+        "\"batch_size\":100,\"iterations\":20,\"lr_schedule\":{\"kind\":\"exponential\","
+        "\"gamma\":0.5}}}",
+        true, NULL);
+    CHECK_EQ_INT(count_event(&o, "epoch"), 3);
+    if (o.n_lines == 4) {
+        CHECK(num_of(o.lines[0], "iteration") == 9);
+        CHECK(num_of(o.lines[2], "iteration") == 20);
+        CHECK(num_of(o.lines[0], "lr") == 0.1);   /* pass 0 */
+        CHECK(num_of(o.lines[1], "lr") == 0.05);  /* pass 1 */
+        CHECK(num_of(o.lines[2], "lr") == 0.025); /* pass 2 */
+    }
+    release(&o);
+    /* cosine per epoch over 4 epochs: lr(1+cos(pi t/4))/2 */
+    run(&o,
+        "{\"dataset\":{\"name\":\"xor\",\"n\":300},\"params\":{\"hidden\":[8],\"epochs\":4,"
+        "\"lr\":0.2,\"lr_schedule\":{\"kind\":\"cosine\"}}}",
+        true, NULL);
+    CHECK_EQ_INT(count_event(&o, "epoch"), 4);
+    for (int t = 0; t < 4 && o.n_lines == 5; t++)
+        CHECK(fabs(num_of(o.lines[t], "lr") - 0.2 * (1 + cos(M_PI * t / 4)) / 2) < 1e-15);
+    release(&o);
+    /* the same spec twice: bit-identical lines (schedules and iterations too) */
+    struct outcome a, b;
+    const char *spec = "{\"dataset\":{\"name\":\"spirals\",\"n\":500},\"seed\":9,\"params\":{"
+                       "\"hidden\":[16],\"optimizer\":\"adam\",\"lr\":0.01,\"iterations\":60,"
+                       "\"eval_every\":7,\"dropout\":0.1,\"curve_test\":true,"
+                       "\"lr_schedule\":{\"kind\":\"cosine\",\"per\":\"iteration\"}}}";
+    run(&a, spec, true, NULL);
+    run(&b, spec, false, NULL);
+    CHECK_EQ_INT(a.n_lines, 10);
+    CHECK_EQ_INT(a.n_lines, b.n_lines);
+    for (int i = 0; i < a.n_lines && i < b.n_lines; i++) {
+        char *x = without_seconds(a.text[i]), *y = without_seconds(b.text[i]);
+        CHECK_EQ_STR(x, y);
+        free(x);
+        free(y);
+    }
+    release(&a);
+    release(&b);
+}
+
+static void test_early_stop_train_loss(void)
+{
+    /* lr so large the training loss rises after the first epochs: early
+     * stopping on it ends the trial and keeps the best train-loss epoch */
+    struct outcome o;
+    run(&o,
+        "{\"dataset\":{\"name\":\"circles\",\"n\":600},\"seed\":2,\"params\":{\"hidden\":[32],"
+        "\"epochs\":60,\"lr\":0.5,\"batch_size\":600,\"optimizer\":\"momentum\","
+        "\"momentum\":0.99,\"early_stop\":{\"patience\":3,\"on\":\"train_loss\"}}}",
+        true, NULL);
+    CHECK_EQ_INT(o.status, 0);
+    const cJSON *r = last_line(&o);
+    int run_ = (int)num_of(r, "epochs_run"), best = (int)num_of(r, "best_epoch");
+    CHECK(run_ < 60);
+    CHECK_EQ_INT(run_, best + 3);
+    double lo = INFINITY;
+    for (int i = 0; i < o.n_lines - 1; i++)
+        lo = fmin(lo, num_of(o.lines[i], "train_loss"));
+    CHECK(best >= 1 && best <= o.n_lines - 1 && num_of(o.lines[best - 1], "train_loss") == lo);
+    CHECK(num_of(r, "train_loss") == lo);
+    release(&o);
+}
+
+static void test_gradcheck(void)
+{
+    struct outcome o;
+    /* every layer kind: batch norm (gamma, beta), linear activation, L2, dropout */
+    run(&o,
+        "{\"dataset\":{\"name\":\"spirals\",\"n\":200},\"seed\":3,\"params\":{"
+        "\"hidden\":[7,5],\"activation\":\"linear\",\"batch_norm\":true,\"l2\":0.01,"
+        "\"dropout\":0.2}}",
+        false, "--gradcheck");
+    CHECK_EQ_INT(o.status, 0);
+    CHECK_EQ_INT(count_event(&o, "gradcheck"), 8); /* W,gamma,beta ×2 + W,b */
+    const cJSON *r = last_line(&o);
+    CHECK_EQ_STR(str_of(r, "event"), "gradcheck_result");
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")));
+    CHECK(num_of(r, "worst_rel_error") >= 0 && num_of(r, "worst_rel_error") < 1e-4);
+    CHECK(o.n_lines > 1 && str_of(o.lines[1], "param") &&
+          strcmp(str_of(o.lines[1], "param"), "gamma") == 0);
+    printf("gradcheck: %s\n", o.n_lines ? o.text[o.n_lines - 1] : "");
+    release(&o);
+    /* regression, every activation with a smooth derivative */
+    const char *acts[] = {"tanh", "sigmoid", "elu", "selu", "linear"};
+    for (int a = 0; a < 5; a++) {
+        char spec[512];
+        snprintf(spec, sizeof spec,
+                 "{\"dataset\":{\"name\":\"circles\",\"n\":100},\"params\":{\"hidden\":[6],"
+                 "\"activation\":\"%s\",\"l1\":0.001}}",
+                 acts[a]);
+        run(&o, spec, true, "--gradcheck");
+        CHECK_EQ_INT(o.status, 0);
+        release(&o);
+    }
+    run(&o, "{\"dataset\":{\"name\":\"xor\",\"n\":100},\"params\":{\"hidden\":[4]}}", false,
+        "--human");
+    CHECK_EQ_INT(o.status, 0);
+    release(&o);
+    /* human table, and the spec's errors as in training */
+    run(&o, "{\"dataset\":{\"name\":\"xor\",\"n\":100},\"params\":{\"hidden\":[4]}}", true,
+        "--gradcheck");
+    CHECK_EQ_INT(o.status, 0);
+    release(&o);
+    run(&o, "{\"dataset\":{\"name\":\"xor\"},\"params\":{\"lr_schedule\":{\"kind\":\"x\"}}}", true,
+        "--gradcheck");
+    CHECK_EQ_INT(o.status, 4);
+    CHECK(o.n_lines == 1 && str_of(o.lines[0], "path") &&
+          strcmp(str_of(o.lines[0], "path"), "params.lr_schedule.kind") == 0);
+    release(&o);
+}
+
+static void test_artifacts_dir(void)
+{
+    struct outcome o;
+    char spec[1024], path[600];
+    struct stat st;
+    snprintf(spec, sizeof spec,
+             "{\"dataset\":{\"name\":\"xor\",\"n\":200},\"artifacts_dir\":\"%s/art/7\","
+             "\"params\":{\"hidden\":[4],\"epochs\":2,\"save\":\"predictions\"}}",
+             tmpdir);
+    run(&o, spec, true, NULL);
+    CHECK_EQ_INT(o.status, 0);
+    snprintf(path, sizeof path, "%s/art/7/predictions.csv", tmpdir);
+    CHECK(stat(path, &st) == 0 && st.st_size > 200 * 10);
+    snprintf(path, sizeof path, "%s/art/7/model.npz", tmpdir);
+    CHECK(stat(path, &st) != 0);
+    release(&o);
+    expect_invalid("{\"dataset\":\"xor\",\"artifacts_dir\":3}", "invalid_spec", "artifacts_dir");
+    expect_invalid("{\"dataset\":\"xor\",\"artifacts_dir\":\"\"}", "invalid_spec", "artifacts_dir");
+    snprintf(spec, sizeof spec,
+             "{\"dataset\":{\"name\":\"xor\",\"n\":200},\"artifacts_dir\":\"/proc/nope\","
+             "\"params\":{\"hidden\":[4],\"epochs\":1,\"save\":\"model\"}}");
+    run(&o, spec, true, NULL);
+    CHECK_EQ_INT(o.status, 1);
+    CHECK(o.n_lines && str_of(last_line(&o), "code") &&
+          strcmp(str_of(last_line(&o), "code"), "io") == 0);
+    release(&o);
+}
+
 static int test_fashion(void)
 {
     struct stat st;
@@ -394,6 +656,20 @@ static int test_fashion(void)
         learn("\"fashion-mnist\"", "{\"hidden\":[256,128],\"optimizer\":\"momentum\",\"lr\":0.01,"
                                    "\"batch_size\":128,\"epochs\":3,\"train_size\":5000}");
     CHECK(a > 0.75);
+    /* the 10×10 confusion of the kept weights over the 10000 test images */
+    struct outcome o;
+    run(&o,
+        "{\"dataset\":\"fashion-mnist\",\"params\":{\"hidden\":[32],\"optimizer\":\"adam\","
+        "\"lr\":0.001,\"epochs\":1,\"train_size\":2000,\"curve_test\":true}}",
+        true, NULL);
+    CHECK_EQ_INT(o.status, 0);
+    long sum, trace;
+    CHECK(confusion_of(last_line(&o), 10, &sum, &trace));
+    CHECK_EQ_INT(sum, 10000);
+    CHECK(fabs((double)trace / 10000 - num_of(last_line(&o), "test_accuracy")) < 1e-12);
+    CHECK(num_of(o.lines[0], "test_accuracy") == num_of(last_line(&o), "test_accuracy"));
+    printf("fashion confusion: %s\n", o.n_lines ? o.text[o.n_lines - 1] : "");
+    release(&o);
     return check_report();
 }
 
@@ -489,6 +765,14 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(argv[2], "fashion") == 0) {
         rc = test_fashion();
+    } else if (strcmp(argv[2], "training") == 0) {
+        test_per_class();
+        test_curve_test_and_train_eval();
+        test_iterations_schedules();
+        test_early_stop_train_loss();
+        test_gradcheck();
+        test_artifacts_dir();
+        rc = check_report();
     } else {
         test_validation();
         test_determinism();

@@ -1,0 +1,231 @@
+/*
+ * artifact — model.npz and predictions.csv (see artifact.h; layout in SPEC.md).
+ *
+ * Arrays of model.npz, layers numbered from 1 (the output layer is the last):
+ *   W<l> float32 [in, out], b<l> float32 [out]       (no b<l> with batch norm)
+ *   gamma<l>, beta<l>, running_mean<l>, running_var<l> float32 [out]  (batch norm)
+ *   norm_shift, norm_scale float64 [d]                x' = (x − shift)·scale
+ *   meta uint8 [n]: UTF-8 JSON, json.loads(bytes(z["meta"]))
+ */
+#include "artifact.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "config.h"
+#include "json.h"
+#include "mlp.h"
+#include "npz.h"
+
+/* Per-feature affine map from raw to prepared training rows (same order):
+ * the two rows with the smallest and largest raw value fix it; a feature that
+ * is constant over the training rows gets scale 1 and the shift that maps its
+ * one value where data_prepare() put it. */
+static void fit_norm(const struct data_view *raw, const struct data_view *nrm, double *shift,
+                     double *scale)
+{
+    const int d = raw->d;
+    for (int j = 0; j < d; j++) {
+        int64_t lo = 0, hi = 0;
+        for (int64_t i = 1; i < raw->n; i++) {
+            float v = raw->x[(size_t)i * d + j];
+            if (v < raw->x[(size_t)lo * d + j])
+                lo = i;
+            if (v > raw->x[(size_t)hi * d + j])
+                hi = i;
+        }
+        double rl = raw->x[(size_t)lo * d + j], rh = raw->x[(size_t)hi * d + j];
+        double nl = nrm->x[(size_t)lo * d + j], nh = nrm->x[(size_t)hi * d + j];
+        if (rh > rl && nh != nl) {
+            scale[j] = (nh - nl) / (rh - rl);
+            shift[j] = rl - nl / scale[j];
+        } else if (rh > rl) {
+            scale[j] = 0; /* minmax of a feature it flattened */
+            shift[j] = rl;
+        } else {
+            scale[j] = 1;
+            shift[j] = rl - nl;
+        }
+    }
+}
+
+/* The meta JSON of the model (caller frees). */
+static char *model_meta(const struct mlp *m, const struct hparams *hp, const char *dataset,
+                        int n_classes)
+{
+    cJSON *j = cJSON_CreateObject(), *layers = cJSON_CreateArray();
+    char *s = NULL;
+    if (!j || !layers)
+        goto out;
+    struct mlp_layer_info li;
+    mlp_layer_info(m, 0, &li);
+    cJSON_AddItemToArray(layers, cJSON_CreateNumber(li.in));
+    for (int l = 0; l < mlp_n_layers(m); l++) {
+        mlp_layer_info(m, l, &li);
+        cJSON_AddItemToArray(layers, cJSON_CreateNumber(li.out));
+    }
+    cJSON_AddStringToObject(j, "format", "mlpsweep-model-1");
+    cJSON_AddStringToObject(j, "dataset", dataset);
+    cJSON_AddItemToObject(j, "layers", layers);
+    layers = NULL;
+    cJSON_AddStringToObject(j, "activation", hp_activation_name(hp->activation));
+    cJSON_AddBoolToObject(j, "batch_norm", hp->batch_norm);
+    cJSON_AddNumberToObject(j, "bn_eps", 1e-5);
+    cJSON_AddStringToObject(j, "task", n_classes ? "classification" : "regression");
+    cJSON_AddNumberToObject(j, "n_classes", n_classes);
+    cJSON_AddStringToObject(j, "output",
+                            n_classes == 0   ? "linear"
+                            : n_classes == 2 ? "sigmoid"
+                                             : "softmax");
+    cJSON_AddStringToObject(j, "normalize", hp_normalize_name(hp->normalize));
+    s = cJSON_PrintUnformatted(j);
+out:
+    cJSON_Delete(layers);
+    cJSON_Delete(j);
+    return s;
+}
+
+/* The arrays of one layer (1-based number l1). */
+static int add_layer(struct npz *z, struct mlp *m, int l, struct err *e)
+{
+    struct mlp_layer_info li;
+    mlp_layer_info(m, l, &li);
+    const float *p = mlp_params(m);
+    char name[32];
+    int64_t shape[2] = {li.in, li.out}, n1[1] = {li.out};
+    snprintf(name, sizeof name, "W%d", l + 1);
+    if (npz_add(z, name, NPZ_F4, 2, shape, p + li.w, e) < 0)
+        return e->code;
+    if (!li.bn) {
+        snprintf(name, sizeof name, "b%d", l + 1);
+        return npz_add(z, name, NPZ_F4, 1, n1, p + li.b, e);
+    }
+    const char *const nm[4] = {"gamma", "beta", "running_mean", "running_var"};
+    const size_t off[4] = {li.gamma, li.beta, li.rmean, li.rvar};
+    for (int k = 0; k < 4; k++) {
+        snprintf(name, sizeof name, "%s%d", nm[k], l + 1);
+        if (npz_add(z, name, NPZ_F4, 1, n1, p + off[k], e) < 0)
+            return e->code;
+    }
+    return 0;
+}
+
+/* Rename tmp to dir/name; 0 or MLP_EIO. */
+static int publish(const char *tmp, const char *dir, const char *name, struct err *e)
+{
+    char path[CONFIG_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (rename(tmp, path) != 0) {
+        int rc =
+            err_set(e, MLP_EIO, NULL, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        remove(tmp);
+        return rc;
+    }
+    return 0;
+}
+
+int artifact_save_model(const char *dir, const struct train_result *res, const struct hparams *hp,
+                        const char *dataset, const struct dataset *ds,
+                        const struct data_prepared *prep, struct err *e)
+{
+    struct data_prepared raw;
+    struct hparams hraw = *hp;
+    double *shift = NULL, *scale = NULL;
+    char *meta = NULL, tmp[CONFIG_PATH_MAX + 64];
+    struct npz *z = NULL;
+    int rc = 0, d = prep->train.d;
+    if (!res->model)
+        return err_set(e, MLP_EINTERNAL, NULL, "no model to save");
+    if (config_mkdir_p(dir, 0755, e) < 0)
+        return e->code;
+    hraw.normalize = HP_NONE;
+    if (data_prepare(ds, &hraw, &raw, e) < 0)
+        return e->code;
+    shift = malloc((size_t)d * sizeof *shift);
+    scale = malloc((size_t)d * sizeof *scale);
+    meta = model_meta(res->model, hp, dataset, res->n_classes);
+    if (!shift || !scale || !meta) {
+        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory saving the model");
+        goto out;
+    }
+    fit_norm(&raw.train, &prep->train, shift, scale);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, ARTIFACT_MODEL);
+    z = npz_open(tmp, e);
+    if (!z) {
+        rc = e->code;
+        goto out;
+    }
+    for (int l = 0; l < mlp_n_layers(res->model); l++)
+        if ((rc = add_layer(z, res->model, l, e)) < 0)
+            goto out;
+    int64_t nd[1] = {d}, nm[1] = {(int64_t)strlen(meta)};
+    if ((rc = npz_add(z, "norm_shift", NPZ_F8, 1, nd, shift, e)) < 0 ||
+        (rc = npz_add(z, "norm_scale", NPZ_F8, 1, nd, scale, e)) < 0 ||
+        (rc = npz_add(z, "meta", NPZ_U1, 1, nm, meta, e)) < 0)
+        goto out;
+    rc = npz_close(z, e);
+    z = NULL;
+    if (rc == 0)
+        rc = publish(tmp, dir, ARTIFACT_MODEL, e);
+out:
+    if (z) {
+        struct err ignore = ERR_INIT;
+        npz_close(z, &ignore);
+        remove(tmp);
+    }
+    free(meta);
+    free(shift);
+    free(scale);
+    data_prepared_release(&raw);
+    return rc;
+}
+
+int artifact_save_predictions(const char *dir, const struct train_result *res,
+                              const struct data_prepared *prep, struct err *e)
+{
+    char tmp[CONFIG_PATH_MAX + 64], num[64];
+    const int K = res->n_classes;
+    if (!res->test_out)
+        return err_set(e, MLP_EINTERNAL, NULL, "no predictions to save");
+    if (config_mkdir_p(dir, 0755, e) < 0)
+        return e->code;
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, ARTIFACT_PREDICTIONS);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return err_set(e, MLP_EIO, NULL, "cannot create %s: %s", tmp, strerror(errno));
+    if (K) {
+        fputs("row,label,predicted", f);
+        for (int c = 0; c < K; c++)
+            fprintf(f, ",p%d", c);
+    } else {
+        fputs("row,target,predicted", f);
+    }
+    fputc('\n', f);
+    for (int64_t i = 0; i < res->n_test; i++) {
+        const float y = prep->test.y[i];
+        if (K) {
+            fprintf(f, "%lld,%d,%d", (long long)i, (int)y, res->test_pred[i]);
+            for (int c = 0; c < K; c++) {
+                json_print_double(num, sizeof num, res->test_out[(size_t)i * K + c]);
+                fprintf(f, ",%s", num);
+            }
+        } else {
+            json_print_double(num, sizeof num, (double)y);
+            fprintf(f, "%lld,%s", (long long)i, num);
+            json_print_double(num, sizeof num, res->test_out[i]);
+            fprintf(f, ",%s", num);
+        }
+        fputc('\n', f);
+    }
+    if (ferror(f) | (fclose(f) != 0)) {
+        int rc = err_set(e, MLP_EIO, NULL, "writing %s: %s", tmp, strerror(errno));
+        remove(tmp);
+        return rc;
+    }
+    return publish(tmp, dir, ARTIFACT_PREDICTIONS, e);
+}

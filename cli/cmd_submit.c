@@ -131,7 +131,7 @@ static void print_first(const struct grid *g)
     for (size_t i = 0; i < show; i++) {
         cJSON *v = grid_config_varying(g, i);
         char cfg[1024], line[TABLE_WIDTH * 4];
-        table_fmt_config(cfg, sizeof cfg, v);
+        resp_fmt_config(cfg, sizeof cfg, v);
         table_elide(line, sizeof line, cfg, TABLE_WIDTH - 8);
         printf("  %3zu  %s\n", i + 1, line);
         cJSON_Delete(v);
@@ -298,7 +298,7 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         cmd_print_resp(cli, resp, rc);
         goto out;
     }
-    double trials = table_num(resp, "trials"), configs = table_num(resp, "configs");
+    double trials = resp_num(resp, "trials"), configs = resp_num(resp, "configs");
     if (!isfinite(trials))
         trials = (double)grid_n_trials(g);
     if (!isfinite(configs))
@@ -311,7 +311,7 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         const cJSON *s = json_get(resp, "sweep");
         const cJSON *nm = json_get(s, "name");
         printf("submitted sweep %.0f \"%s\": %.0f configurations × %zu seeds = %.0f trials\n",
-               table_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : sweep_name, configs,
+               resp_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : sweep_name, configs,
                grid_n_seeds(g), trials);
     }
 out:

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "resp.h"
 #include "svg.h"
 
 #define COL_VAL "#0072B2"   /* validation / the metric: blue */
@@ -54,115 +55,14 @@ static void set_why(char *why, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
-double plot__num(const cJSON *obj, const char *key)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-const char *plot__str(const cJSON *obj, const char *key, const char *dflt)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsString(v) && v->valuestring ? v->valuestring : dflt;
-}
-
-void plot__get_stat(const cJSON *obj, struct plot__stat *s)
-{
-    double n = plot__num(obj, "n");
-    s->n = isfinite(n) && n > 0 && n < 1e9 ? (int)n : 0;
-    s->mean = plot__num(obj, "mean");
-    s->sd = plot__num(obj, "sd");
-    s->se = plot__num(obj, "se");
-    s->lo = plot__num(obj, "ci_low");
-    s->hi = plot__num(obj, "ci_high");
-}
-
-char *plot__value_text(const cJSON *v)
-{
-    if (cJSON_IsString(v) && v->valuestring)
-        return strdup(v->valuestring);
-    if (!v)
-        return strdup("null");
-    char *p = cJSON_PrintUnformatted(v);
-    if (!p)
-        return NULL;
-    char *s = strdup(p);
-    cJSON_free(p);
-    return s;
-}
-
-/* A configuration's id: the number itself, or its "id" member; -1 when neither. */
-static int config_id(const cJSON *config)
-{
-    double id = cJSON_IsNumber(config) ? config->valuedouble : plot__num(config, "id");
-    return isfinite(id) && id >= 0 && id < 2e9 ? (int)id : -1;
-}
-
-char *plot__config_label(const cJSON *config)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m)
-        return NULL;
-    const cJSON *grid =
-        cJSON_IsObject(config) ? cJSON_GetObjectItemCaseSensitive(config, "grid") : NULL;
-    int parts = 0;
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, grid)
-    {
-        char *t = plot__value_text(kv);
-        fprintf(m, "%s%s=%s", parts++ ? " " : "", kv->string ? kv->string : "?", t ? t : "?");
-        free(t);
-    }
-    if (!parts)
-        fprintf(m, "config %d", config_id(config));
-    if (fclose(m) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-void plot__fmt_num(char *buf, size_t n, double v)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "n/a");
-    else if (fabs(v) < 10)
-        snprintf(buf, n, "%.4f", v);
-    else
-        snprintf(buf, n, "%.4g", v);
-}
-
-/* A standard error: like plot__fmt_num, but small values keep two significant digits. */
-static void fmt_se(char *buf, size_t n, double v)
-{
-    if (isfinite(v) && v != 0 && fabs(v) < 0.0001)
-        snprintf(buf, n, "%.1e", v);
-    else
-        plot__fmt_num(buf, n, v);
-}
-
-/* "0.8912 ± 0.0011 (n=10)" or "0.8912 (n=1)". */
-static void fmt_mean_se(char *buf, size_t n, const struct plot__stat *s)
-{
-    char m[32], e[32];
-    plot__fmt_num(m, sizeof m, s->mean);
-    if (s->n >= 2 && isfinite(s->se)) {
-        fmt_se(e, sizeof e, s->se);
-        snprintf(buf, n, "%s \xC2\xB1 %s (n=%d)", m, e, s->n);
-    } else
-        snprintf(buf, n, "%s (n=%d)", m, s->n);
-}
-
 /* The sweep's display name from a response's "sweep" summary. */
 static const char *sweep_name(const cJSON *resp, char *buf, size_t n)
 {
     const cJSON *sw = cJSON_GetObjectItemCaseSensitive(resp, "sweep");
-    const char *name = plot__str(sw, "name", NULL);
+    const char *name = resp_str(sw, "name", NULL);
     if (name)
         return name;
-    double id = plot__num(sw, "id");
+    double id = resp_num(sw, "id");
     if (isfinite(id))
         snprintf(buf, n, "%.0f", id);
     else
@@ -228,9 +128,9 @@ struct rank_row {
     int rank;
     int id; /* configuration id */
     char *label;
-    struct plot__stat st;
-    struct plot__stat tr; /* train counterpart (gap plot) */
-    double gap;           /* gap plot */
+    struct resp_stat st;
+    struct resp_stat tr; /* train counterpart (gap plot) */
+    double gap;          /* gap plot */
 };
 
 static void free_rows(struct rank_row *rows, int n)
@@ -327,22 +227,22 @@ static int gather_rows(const cJSON *resp, bool with_train, struct rank_row **out
     {
         pos++;
         struct rank_row r = {0};
-        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "stat"), &r.st);
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &r.st);
         if (!isfinite(r.st.mean)) {
             (*skipped)++;
             continue;
         }
-        double rank = plot__num(c, "rank");
+        double rank = resp_num(c, "rank");
         r.rank = isfinite(rank) && rank >= 1 && rank < 1e9 ? (int)rank : pos;
         if (with_train) {
-            plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "train"), &r.tr);
-            r.gap = plot__num(c, "gap");
+            resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "train"), &r.tr);
+            r.gap = resp_num(c, "gap");
             if (!isfinite(r.gap))
                 r.gap = r.tr.mean - r.st.mean;
         }
         const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(c, "config");
-        r.id = config_id(cfg);
-        r.label = plot__config_label(cfg);
+        r.id = resp_config_id(cfg);
+        r.label = resp_config_label(cfg);
         if (!r.label) {
             free_rows(rows, n);
             return -1;
@@ -383,8 +283,8 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
 {
     char idbuf[32];
     const char *name = sweep_name(resp, idbuf, sizeof idbuf);
-    const char *metric = plot__str(resp, "metric", "metric");
-    const char *dir = plot__str(resp, "direction", "max");
+    const char *metric = resp_str(resp, "metric", "metric");
+    const char *dir = resp_str(resp, "direction", "max");
     struct rank_row *rows;
     int skipped;
     int n = plot_rows(resp, false, &rows, &skipped, name, metric, why, whylen);
@@ -393,10 +293,10 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
 
     double lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < n; i++) {
-        struct plot__stat *s = &rows[i].st;
+        struct resp_stat *s = &rows[i].st;
         widen(&lo, &hi, s->mean);
-        widen(&lo, &hi, s->lo);
-        widen(&lo, &hi, s->hi);
+        widen(&lo, &hi, s->ci_low);
+        widen(&lo, &hi, s->ci_high);
         if (isfinite(s->se)) {
             widen(&lo, &hi, s->mean - s->se);
             widen(&lo, &hi, s->mean + s->se);
@@ -410,7 +310,7 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
     char note_skip[160], note_cmp[600];
     int nnotes = 0;
     const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(resp, "comparison");
-    const char *sentence = plot__str(cmp, "sentence", NULL);
+    const char *sentence = resp_str(cmp, "sentence", NULL);
     if (sentence) {
         snprintf(note_cmp, sizeof note_cmp, "Best vs runner-up (Welch's t-test): %s", sentence);
         notes[nnotes++] = note_cmp;
@@ -438,22 +338,22 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
 
     fprintf(out, "<g class=\"rows\">\n");
     for (int i = 0; i < n; i++) {
-        const struct plot__stat *s = &rows[i].st;
+        const struct resp_stat *s = &rows[i].st;
         double y = top + rowh * i + rowh / 2;
         bool best = i == 0;
         const char *col = best ? COL_BEST : COL_VAL;
         draw_row_label(out, left - 12, y, rows[i].rank, rows[i].label, s->n, best);
-        if (s->n >= 2 && isfinite(s->lo) && isfinite(s->hi))
+        if (s->n >= 2 && isfinite(s->ci_low) && isfinite(s->ci_high))
             fprintf(out,
                     "<rect class=\"ci\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"10\" "
                     "fill=\"%s\" fill-opacity=\"0.6\"/>\n",
-                    svg_map(&sx, s->lo), y - 5, svg_map(&sx, s->hi) - svg_map(&sx, s->lo),
-                    COL_LIGHT);
+                    svg_map(&sx, s->ci_low), y - 5,
+                    svg_map(&sx, s->ci_high) - svg_map(&sx, s->ci_low), COL_LIGHT);
         if (s->n >= 2 && isfinite(s->se))
             svg_errbar(out, svg_map(&sx, s->mean - s->se), y, svg_map(&sx, s->mean + s->se), y, 5,
                        col);
         char val[96];
-        fmt_mean_se(val, sizeof val, s);
+        resp_fmt_mean_se(val, sizeof val, s);
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4.5\" fill=\"%s\">",
                 svg_map(&sx, s->mean), y, col);
         svg_titlef(out, "#%d %s: %s", rows[i].rank, rows[i].label, val);
@@ -475,7 +375,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
 {
     char idbuf[32];
     const char *name = sweep_name(resp, idbuf, sizeof idbuf);
-    const char *metric = plot__str(resp, "metric", "val_accuracy");
+    const char *metric = resp_str(resp, "metric", "val_accuracy");
     struct rank_row *rows;
     int skipped;
     int n = plot_rows(resp, true, &rows, &skipped, name, metric, why, whylen);
@@ -489,7 +389,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     double lo = INFINITY, hi = -INFINITY;
     int no_train = 0;
     for (int i = 0; i < n; i++) {
-        const struct plot__stat *ss[2] = {&rows[i].st, &rows[i].tr};
+        const struct resp_stat *ss[2] = {&rows[i].st, &rows[i].tr};
         for (int k = 0; k < 2; k++) {
             widen(&lo, &hi, ss[k]->mean);
             if (isfinite(ss[k]->se) && isfinite(ss[k]->mean)) {
@@ -542,7 +442,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
 
     fprintf(out, "<g class=\"rows\">\n");
     for (int i = 0; i < n; i++) {
-        const struct plot__stat *v = &rows[i].st, *t = &rows[i].tr;
+        const struct resp_stat *v = &rows[i].st, *t = &rows[i].tr;
         double y = top + rowh * i + rowh / 2;
         int nmin = isfinite(t->mean) && t->n < v->n ? t->n : v->n;
         draw_row_label(out, left - 12, y, rows[i].rank, rows[i].label, nmin, false);
@@ -558,7 +458,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
             if (t->n >= 2 && isfinite(t->se))
                 svg_errbar(out, svg_map(&sx, t->mean - t->se), y - 3, svg_map(&sx, t->mean + t->se),
                            y - 3, 4, COL_TRAIN);
-            fmt_mean_se(val, sizeof val, t);
+            resp_fmt_mean_se(val, sizeof val, t);
             fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\">",
                     xt - 4.5, y - 4.5, COL_TRAIN);
             svg_titlef(out, "%s %s: %s", rows[i].label, train_name, val);
@@ -567,7 +467,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
         if (v->n >= 2 && isfinite(v->se))
             svg_errbar(out, svg_map(&sx, v->mean - v->se), y + 3, svg_map(&sx, v->mean + v->se),
                        y + 3, 4, COL_VAL);
-        fmt_mean_se(val, sizeof val, v);
+        resp_fmt_mean_se(val, sizeof val, v);
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xv, y, COL_VAL);
         svg_titlef(out, "%s %s: %s", rows[i].label, metric, val);
         fputs("</circle>\n", out);
@@ -617,7 +517,7 @@ static double agg_se(const struct agg *a)
 /* Which curve a row belongs to, or -1. */
 static int curve_of(const struct curve *cv, int ncv, const cJSON *row)
 {
-    int id = config_id(cJSON_GetObjectItemCaseSensitive(row, "config"));
+    int id = resp_config_id(cJSON_GetObjectItemCaseSensitive(row, "config"));
     for (int i = 0; i < ncv; i++)
         if (cv[i].id == id)
             return i;
@@ -627,7 +527,7 @@ static int curve_of(const struct curve *cv, int ncv, const cJSON *row)
 /* Epoch of a row: an integer in 1..CURVES_MAX_EPOCH, else 0. */
 static int row_epoch(const cJSON *row)
 {
-    double e = plot__num(row, "epoch");
+    double e = resp_num(row, "epoch");
     return isfinite(e) && e >= 1 && e <= CURVES_MAX_EPOCH && e == floor(e) ? (int)e : 0;
 }
 
@@ -691,7 +591,7 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
 {
     char idbuf[32];
     const char *name = sweep_name(best, idbuf, sizeof idbuf);
-    const char *metric = plot__str(best, "metric", "val_accuracy");
+    const char *metric = resp_str(best, "metric", "val_accuracy");
     if (top < 1)
         top = 5;
     if (top > CURVES_MAX_TOP)
@@ -756,7 +656,7 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
             int k = curve_of(cv, ncv, r), e = row_epoch(r);
             if (k < 0 || e == 0)
                 continue;
-            double v[2] = {plot__num(r, vkey), plot__num(r, tkey)};
+            double v[2] = {resp_num(r, vkey), resp_num(r, tkey)};
             struct agg *a[2] = {&cv[k].val[e], &cv[k].tr[e]};
             for (int j = 0; j < 2; j++) {
                 if (!isfinite(v[j])) {
@@ -857,10 +757,10 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
             if (a->n == 0)
                 continue;
             char m[32], s[32], tm[32], ts[32];
-            plot__fmt_num(m, sizeof m, agg_mean(a));
-            fmt_se(s, sizeof s, agg_se(a));
-            plot__fmt_num(tm, sizeof tm, agg_mean(&cv[i].tr[e]));
-            fmt_se(ts, sizeof ts, agg_se(&cv[i].tr[e]));
+            resp_fmt_short(m, sizeof m, agg_mean(a));
+            resp_fmt_se(s, sizeof s, agg_se(a));
+            resp_fmt_short(tm, sizeof tm, agg_mean(&cv[i].tr[e]));
+            resp_fmt_se(ts, sizeof ts, agg_se(&cv[i].tr[e]));
             fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.4\" fill=\"%s\">", svg_map(&sx, e),
                     svg_map(&sy, agg_mean(a)), col);
             svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)",
@@ -919,7 +819,7 @@ struct by_point {
     char *text;  /* the value as shown */
     double num;  /* the value when numeric */
     int configs; /* configurations with this value */
-    struct plot__stat st;
+    struct resp_stat st;
 };
 
 static int cmp_by_num(const void *a, const void *b)
@@ -932,9 +832,9 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
 {
     char idbuf[32];
     const char *name = sweep_name(resp, idbuf, sizeof idbuf);
-    const char *metric = plot__str(resp, "metric", "metric");
+    const char *metric = resp_str(resp, "metric", "metric");
     const cJSON *by = cJSON_GetObjectItemCaseSensitive(resp, "by");
-    const char *key = plot__str(by, "key", NULL);
+    const char *key = resp_str(by, "key", NULL);
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(by, "values");
     if (!key || !cJSON_IsArray(values)) {
         set_why(why, whylen, "the show response has no \"by\" section (ask with a key)");
@@ -951,18 +851,18 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
     cJSON_ArrayForEach(v, values)
     {
         struct by_point p = {0};
-        plot__get_stat(cJSON_GetObjectItemCaseSensitive(v, "stat"), &p.st);
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(v, "stat"), &p.st);
         if (!isfinite(p.st.mean)) {
             skipped++;
             continue;
         }
         const cJSON *val = cJSON_GetObjectItemCaseSensitive(v, "value");
-        p.text = plot__value_text(val);
+        p.text = resp_value_text(val);
         if (!p.text) {
             set_why(why, whylen, "out of memory");
             goto out;
         }
-        double nc = plot__num(v, "configs");
+        double nc = resp_num(v, "configs");
         p.configs = isfinite(nc) ? (int)nc : 0;
         if (cJSON_IsNumber(val) && isfinite(val->valuedouble)) {
             p.num = val->valuedouble;
@@ -1070,13 +970,13 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
     }
     fprintf(out, "<g class=\"points\">\n");
     for (int i = 0; i < n; i++) {
-        const struct plot__stat *s = &pts[i].st;
+        const struct resp_stat *s = &pts[i].st;
         double y = svg_map(&sy, s->mean);
         if (s->n >= 2 && isfinite(s->se))
             svg_errbar(out, xs[i], svg_map(&sy, s->mean - s->se), xs[i],
                        svg_map(&sy, s->mean + s->se), 6, COL_VAL);
         char val[96];
-        fmt_mean_se(val, sizeof val, s);
+        resp_fmt_mean_se(val, sizeof val, s);
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xs[i], y, COL_VAL);
         svg_titlef(out, "%s=%s: %s over %d configuration(s)", key, pts[i].text, val,
                    pts[i].configs);

@@ -50,31 +50,6 @@ int plot_by(FILE *out, const struct cJSON *show_by_resp);
  * when a renderer or writer fails; renderers write nothing to `out` then.
  */
 
-/* A stat object of the protocol; absent or null fields are NaN, n is 0 when absent. */
-struct plot__stat {
-    int n;
-    double mean, sd, se, lo, hi; /* lo/hi: the 95% t-interval */
-};
-void plot__get_stat(const struct cJSON *obj, struct plot__stat *s);
-
-/* Number member of obj, NaN when absent, null or not a number. */
-double plot__num(const struct cJSON *obj, const char *key);
-
-/* String member of obj, or dflt. */
-const char *plot__str(const struct cJSON *obj, const char *key, const char *dflt);
-
-/*
- * A configuration's short label from its varying keys: "hidden=[256,128] lr=0.1";
- * "config 3" when nothing varies or config is a bare id.  Caller frees; NULL on ENOMEM.
- */
-char *plot__config_label(const struct cJSON *config);
-
-/* A JSON value as text: strings unquoted, anything else as compact JSON.  Caller frees. */
-char *plot__value_text(const struct cJSON *v);
-
-/* "0.8912" style: 4 decimals below 10, 4 significant digits above; "n/a" when not finite. */
-void plot__fmt_num(char *buf, size_t n, double v);
-
 int plot__ranking(FILE *out, const struct cJSON *best_resp, char *why, size_t whylen);
 int plot__curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *curves_resp, int top,
                  char *why, size_t whylen);

@@ -31,12 +31,6 @@ int cmd_control(struct cli *cli, int argc, char **argv); /* cancel pause resume 
 int cmd_shutdown(struct cli *cli, int argc, char **argv);
 int cmd_data(struct cli *cli, int argc, char **argv);
 
-/* Whether something accepts connections at the socket path (no hello, nothing printed). */
-bool cli_reachable(const struct cli *cli);
-
-/* Close the connection to mlpd, if any (idempotent). */
-void cli_disconnect(struct cli *cli);
-
 /* The usage text of a verb from the table in main.c, or NULL for an unknown verb. */
 const char *cli_verb_usage(const char *verb);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd.h"
 #include "plot.h"
 #include "resp.h"
 #include "svg.h"
@@ -315,55 +316,58 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
 
 #define REPORT_USAGE "report SWEEP --out report.html"
 
+/* {"op": op, "sweep": SWEEP}; NULL on ENOMEM. */
+static cJSON *sweep_req(const char *op, const char *sweep)
+{
+    return cmd_add_sweep(cmd_req(op), sweep);
+}
+
 int cmd_report(struct cli *cli, int argc, char **argv)
 {
     const char *verb = argc > 0 ? argv[0] : "report";
     const char *sweep = NULL, *outp = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0) {
-            if (i + 1 >= argc)
-                return cli_usage(verb, "--out needs a value; usage: " REPORT_USAGE);
-            outp = argv[++i];
-        } else if (strncmp(argv[i], "--out=", 6) == 0)
-            outp = argv[i] + 6;
-        else if (strcmp(argv[i], "--json") == 0)
-            cli->json = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage(verb, "unknown option %s; usage: " REPORT_USAGE, argv[i]);
-        else if (sweep)
-            return cli_usage(verb, "one sweep at a time (got \"%s\" and \"%s\")", sweep, argv[i]);
-        else
-            sweep = argv[i];
-    }
-    if (!sweep)
+    bool json = false;
+    char *pos[2];
+    int npos;
+    struct opt opts[] = {{"out", OPT_STRING, &outp}, {"json", OPT_FLAG, &json}, {NULL, 0, NULL}};
+    int rc = opts_parse(verb, argc, argv, opts, pos, 2, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    cli->json = cli->json || json;
+    if (npos == 2)
+        return cli_usage(verb, "one sweep at a time (got \"%s\" and \"%s\")", pos[0], pos[1]);
+    if (npos == 0)
         return cli_usage(verb, "which sweep? usage: " REPORT_USAGE);
+    sweep = pos[0];
     if (!outp || !*outp)
         return cli_usage(verb, "--out FILE.html is required; usage: " REPORT_USAGE);
-
-    int rc = cli_connect(cli);
-    if (rc != CLI_OK)
+    if ((rc = cli_connect(cli)) != CLI_OK)
         return rc;
     struct report r = {0};
     cJSON *best = NULL, *show = NULL, *curves = NULL, **by = NULL, *req;
     int nby = 0;
 
-    if (!(req = plot__sweep_req("show", sweep)))
+    if (!(req = sweep_req("show", sweep)))
         goto nomem;
-    if ((rc = plot__fetch(cli, req, &show)) != CLI_OK)
+    if ((rc = cmd_request(cli, req, &show, NULL)) != CLI_OK)
         goto out;
-    if (!(req = plot__sweep_req("best", sweep)) || !cJSON_AddNumberToObject(req, "top", 1000)) {
+    if (!(req = sweep_req("best", sweep)) || !cJSON_AddNumberToObject(req, "top", 1000)) {
         cJSON_Delete(req);
         goto nomem;
     }
-    if ((rc = plot__fetch(cli, req, &best)) != CLI_OK)
+    if ((rc = cmd_request(cli, req, &best, NULL)) != CLI_OK)
         goto out;
-    if (!(req = plot__sweep_req("results", sweep)) || !cJSON_AddBoolToObject(req, "curves", 1)) {
+    if (!(req = sweep_req("results", sweep)) || !cJSON_AddBoolToObject(req, "curves", 1)) {
         cJSON_Delete(req);
         goto nomem;
     }
     /* Curves are one section among many: without them the report is still worth writing. */
-    if ((rc = plot__fetch(cli, req, &curves)) == CLI_UNREACHABLE)
+    if ((rc = cmd_request(cli, req, &curves, NULL)) == CLI_UNREACHABLE)
         goto out;
+    if (rc != CLI_OK) { /* an error reply, already printed: no curves section */
+        cJSON_Delete(curves);
+        curves = NULL;
+    }
     rc = CLI_OK;
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
     int nkeys = cJSON_GetArraySize(keys);
@@ -375,12 +379,12 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     {
         if (!cJSON_IsString(k))
             continue;
-        if (!(req = plot__sweep_req("show", sweep)) ||
+        if (!(req = sweep_req("show", sweep)) ||
             !cJSON_AddStringToObject(req, "by", k->valuestring)) {
             cJSON_Delete(req);
             goto nomem;
         }
-        if ((rc = plot__fetch(cli, req, &by[nby])) != CLI_OK)
+        if ((rc = cmd_request(cli, req, &by[nby], NULL)) != CLI_OK)
             goto out;
         nby++;
     }

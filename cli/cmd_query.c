@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "csv.h"
 #include "json.h"
+#include "metric.h"
 #include "resp.h"
 #include "table.h"
 
@@ -709,30 +710,31 @@ out:
 
 static void print_trial_metrics(const cJSON *m)
 {
-    bool regression = json_get(m, "val_mse") != NULL;
-    const char *second = regression ? "mse" : "accuracy";
+    bool regression = json_get(m, metric_name(MLP_M_VAL_MSE)) != NULL;
+    int second = regression ? MLP_M_TRAIN_MSE : MLP_M_TRAIN_ACCURACY;
     struct table *t = table_new();
     if (!t)
         return;
     table_column(t, "", TABLE_LEFT, false);
-    table_column(t, "loss", TABLE_RIGHT, false);
-    table_column(t, second, TABLE_RIGHT, false);
-    const char *splits[] = {"train", "val", "test"};
+    table_column(t, metric_kind_name(METRIC_LOSS), TABLE_RIGHT, false);
+    table_column(t, metric_kind_name(metric_info(second)->kind), TABLE_RIGHT, false);
+    const enum metric_split splits[] = {METRIC_TRAIN, METRIC_VAL, METRIC_TEST};
     for (size_t i = 0; i < 3; i++) {
-        char key[64], buf[32];
+        char buf[32];
         table_row(t);
-        table_cell(t, splits[i]);
-        snprintf(key, sizeof key, "%s_loss", splits[i]);
-        table_cell(t, resp_fmt_num(buf, sizeof buf, resp_num(m, key)));
-        snprintf(key, sizeof key, "%s_%s", splits[i], second);
-        table_cell(t, resp_fmt_num(buf, sizeof buf, resp_num(m, key)));
+        table_cell(t, metric_split_name(splits[i]));
+        const char *loss = metric_name(metric_sibling(MLP_M_TRAIN_LOSS, splits[i]));
+        table_cell(t, resp_fmt_num(buf, sizeof buf, resp_num(m, loss)));
+        const char *other = metric_name(metric_sibling(second, splits[i]));
+        table_cell(t, resp_fmt_num(buf, sizeof buf, resp_num(m, other)));
     }
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
     char dur[32];
-    printf("epochs run %.0f, best epoch %.0f, %s, diverged: %s\n", resp_num(m, "epochs_run"),
-           resp_num(m, "best_epoch"), resp_fmt_duration(dur, sizeof dur, resp_num(m, "seconds")),
-           cJSON_IsTrue(json_get(m, "diverged")) ? "yes" : "no");
+    printf("epochs run %.0f, best epoch %.0f, %s, diverged: %s\n",
+           resp_num(m, metric_name(MLP_M_EPOCHS_RUN)), resp_num(m, metric_name(MLP_M_BEST_EPOCH)),
+           resp_fmt_duration(dur, sizeof dur, resp_num(m, metric_name(MLP_M_SECONDS))),
+           cJSON_IsTrue(json_get(m, metric_name(MLP_M_DIVERGED))) ? "yes" : "no");
 }
 
 /* Curve fields that repeat the trial's identity rather than measure an epoch. */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "metric.h"
 #include "resp.h"
 #include "svg.h"
 
@@ -103,6 +104,22 @@ void plot__row_label(FILE *out, double x, double y, int rank, const char *label,
             y + 4, bold ? " font-weight=\"bold\"" : "");
     svg_escape_cut(out, full, LABEL_MAX);
     fputs("</text></g>\n", out);
+}
+
+void plot__metric_parts(const char *metric, struct plot__metric *m)
+{
+    int i = metric_index(metric);
+    int v = metric_sibling(i, METRIC_VAL), t = metric_sibling(i, METRIC_TRAIN);
+    if (v >= 0 && t >= 0) {
+        snprintf(m->base, sizeof m->base, "%s", metric_kind_name(metric_info(i)->kind));
+        snprintf(m->val, sizeof m->val, "%s", metric_name(v));
+        snprintf(m->train, sizeof m->train, "%s", metric_name(t));
+        return;
+    }
+    const char *base = strchr(metric, '_') ? strchr(metric, '_') + 1 : metric;
+    snprintf(m->base, sizeof m->base, "%s", base);
+    snprintf(m->val, sizeof m->val, "val_%s", base);
+    snprintf(m->train, sizeof m->train, "train_%s", base);
 }
 
 /* The public renderers' tail: on failure, `why` on stderr.  Returns rc. */

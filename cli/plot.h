@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "metric.h"
 #include "resp.h"
 
 struct cJSON;
@@ -116,6 +117,19 @@ void plot__notes(FILE *out, double x, double y, const char *const *notes, int n)
 void plot__row_label(FILE *out, double x, double y, int rank, const char *label, int n, bool bold);
 /* The public renderers' tail: on failure, `why` on stderr.  Returns rc. */
 int plot__say_why(int rc, const char *why);
+
+/*
+ * A metric's quantity and its validation and training members, from
+ * common/metric.h: "val_accuracy" → "accuracy", "val_accuracy",
+ * "train_accuracy".  For a name metric.h does not know: the text after its
+ * first '_', with "val_" and "train_" in front.
+ */
+struct plot__metric {
+    char base[64];  /* "accuracy" */
+    char val[96];   /* "val_accuracy" */
+    char train[96]; /* "train_accuracy" */
+};
+void plot__metric_parts(const char *metric, struct plot__metric *m);
 
 /* One configuration of a row plot (ranking, gap; curves picks its top rows). */
 struct plot__row {

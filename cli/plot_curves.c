@@ -119,7 +119,7 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
 {
     char idbuf[32];
     const char *name = plot__sweep_name(best, idbuf, sizeof idbuf);
-    const char *metric = resp_str(best, "metric", "val_accuracy");
+    const char *metric = resp_str(best, "metric", metric_name(MLP_M_VAL_ACCURACY));
     if (top < 1)
         top = 5;
     if (top > CURVES_MAX_TOP)
@@ -144,15 +144,14 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
 
     /* Which columns: the metric's quantity ("accuracy", "loss", "mse"), else loss. */
     const cJSON *rowsj = cJSON_GetObjectItemCaseSensitive(curves, "rows");
-    const char *base = strchr(metric, '_') ? strchr(metric, '_') + 1 : metric;
-    char vkey[64], tkey[64];
-    snprintf(vkey, sizeof vkey, "val_%s", base);
-    snprintf(tkey, sizeof tkey, "train_%s", base);
+    struct plot__metric parts;
+    plot__metric_parts(metric, &parts);
+    const char *base = parts.base, *vkey = parts.val, *tkey = parts.train;
     const cJSON *first = cJSON_GetArrayItem(rowsj, 0);
     if (first && !cJSON_GetObjectItemCaseSensitive(first, vkey)) {
-        snprintf(vkey, sizeof vkey, "val_loss");
-        snprintf(tkey, sizeof tkey, "train_loss");
-        base = "loss";
+        vkey = metric_name(MLP_M_VAL_LOSS);
+        tkey = metric_name(MLP_M_TRAIN_LOSS);
+        base = metric_kind_name(METRIC_LOSS);
     }
 
     int emax = 0;

@@ -19,16 +19,16 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
 {
     char idbuf[32];
     const char *name = plot__sweep_name(resp, idbuf, sizeof idbuf);
-    const char *metric = resp_str(resp, "metric", "val_accuracy");
+    const char *metric = resp_str(resp, "metric", metric_name(MLP_M_VAL_ACCURACY));
     struct plot__row *rows;
     int skipped;
     int n = plot__rows(resp, true, &rows, &skipped, name, metric, why, whylen);
     if (n == 0)
         return CLI_FAILED;
     /* "val_accuracy" -> "accuracy", the quantity on the x axis; "train_accuracy" its partner. */
-    const char *base = strchr(metric, '_') ? strchr(metric, '_') + 1 : metric;
-    char train_name[96];
-    snprintf(train_name, sizeof train_name, "train_%s", base);
+    struct plot__metric parts;
+    plot__metric_parts(metric, &parts);
+    const char *base = parts.base, *train_name = parts.train;
 
     double lo = INFINITY, hi = -INFINITY;
     int no_train = 0;

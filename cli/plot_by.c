@@ -28,6 +28,95 @@ static int cmp_by_num(const void *a, const void *b)
     return (x->num > y->num) - (x->num < y->num);
 }
 
+/*
+ * The values of a `by` section with a finite mean, into pts (room for every
+ * value); *skipped: those without; *numeric and *positive: whether every value
+ * shown is a number, and > 0.  Returns the count, -1 on ENOMEM (pts[0..n)
+ * still to free).
+ */
+static int gather_points(const cJSON *values, struct by_point *pts, int *n, int *skipped,
+                         bool *numeric, bool *positive)
+{
+    const cJSON *v;
+    *n = *skipped = 0;
+    *numeric = *positive = true;
+    cJSON_ArrayForEach(v, values)
+    {
+        struct by_point p = {0};
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(v, "stat"), &p.st);
+        if (!isfinite(p.st.mean)) {
+            (*skipped)++;
+            continue;
+        }
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(v, "value");
+        p.text = resp_value_text(val);
+        if (!p.text)
+            return -1;
+        double nc = resp_num(v, "configs");
+        p.configs = isfinite(nc) ? (int)nc : 0;
+        if (cJSON_IsNumber(val) && isfinite(val->valuedouble)) {
+            p.num = val->valuedouble;
+            if (p.num <= 0)
+                *positive = false;
+        } else
+            *numeric = false;
+        pts[(*n)++] = p;
+    }
+    return *n;
+}
+
+/* A categorical x axis: n equal bands from left, one label each; xs[i] the band centres. */
+static void draw_category_axis(FILE *out, const struct by_point *pts, int n, double left,
+                               double plotw, double plotb, const char *key, double *xs)
+{
+    double band = plotw / n;
+    fprintf(out, "<g class=\"axis-x\">\n");
+    fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>\n", left,
+            plotb, left + plotw, plotb);
+    for (int i = 0; i < n; i++) {
+        xs[i] = left + band * (i + 0.5);
+        fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>",
+                xs[i], plotb, xs[i], plotb + 5);
+        fprintf(out, "<g><title>");
+        svg_escape(out, pts[i].text);
+        fprintf(out,
+                "</title><text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
+                "font-size=\"11\">",
+                xs[i], plotb + 18);
+        svg_escape_cut(out, pts[i].text, (size_t)(band / 6.5 > 4 ? band / 6.5 : 4));
+        fputs("</text></g>\n", out);
+    }
+    svg_text(out, left + plotw / 2, plotb + 52, "middle", 12, NULL, key);
+    fprintf(out, "</g>\n");
+}
+
+/* The points: mean ± SE bars with tooltips, n under the label (beside it on a log axis). */
+static void draw_points(FILE *out, const struct by_point *pts, int n, const double *xs,
+                        const struct svg_scale *sy, bool logx, double plotb, const char *key)
+{
+    fprintf(out, "<g class=\"points\">\n");
+    for (int i = 0; i < n; i++) {
+        const struct resp_stat *s = &pts[i].st;
+        double y = svg_map(sy, s->mean);
+        if (s->n >= 2 && isfinite(s->se))
+            svg_errbar(out, xs[i], svg_map(sy, s->mean - s->se), xs[i],
+                       svg_map(sy, s->mean + s->se), 6, COL_VAL);
+        char val[96];
+        resp_fmt_mean_se(val, sizeof val, s);
+        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xs[i], y, COL_VAL);
+        svg_titlef(out, "%s=%s: %s over %d configuration(s)", key, pts[i].text, val,
+                   pts[i].configs);
+        fputs("</circle>\n", out);
+        /* n under the category label, or beside the point on a log axis. */
+        if (logx)
+            svg_textf(out, xs[i] + 9, y - 7, "start", 10.5, "fill=\"" COL_NOTE "\"", "n=%d", s->n);
+        else
+            svg_textf(out, xs[i], plotb + 33, "middle", 10.5, "fill=\"" COL_NOTE "\"", "n=%d",
+                      s->n);
+    }
+    fprintf(out, "</g>\n");
+}
+
 int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
 {
     char idbuf[32];
@@ -46,31 +135,10 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
         plot__why(why, whylen, "out of memory");
         return CLI_FAILED;
     }
-    bool numeric = true, positive = true;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, values)
-    {
-        struct by_point p = {0};
-        resp_stat_get(cJSON_GetObjectItemCaseSensitive(v, "stat"), &p.st);
-        if (!isfinite(p.st.mean)) {
-            skipped++;
-            continue;
-        }
-        const cJSON *val = cJSON_GetObjectItemCaseSensitive(v, "value");
-        p.text = resp_value_text(val);
-        if (!p.text) {
-            plot__why(why, whylen, "out of memory");
-            goto out;
-        }
-        double nc = resp_num(v, "configs");
-        p.configs = isfinite(nc) ? (int)nc : 0;
-        if (cJSON_IsNumber(val) && isfinite(val->valuedouble)) {
-            p.num = val->valuedouble;
-            if (p.num <= 0)
-                positive = false;
-        } else
-            numeric = false;
-        pts[n++] = p;
+    bool numeric, positive;
+    if (gather_points(values, pts, &n, &skipped, &numeric, &positive) < 0) {
+        plot__why(why, whylen, "out of memory");
+        goto out;
     }
     if (n == 0) {
         if (skipped)
@@ -139,25 +207,7 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
         for (int i = 0; i < n; i++)
             xs[i] = svg_map(&sx, pts[i].num);
     } else {
-        double band = plotw / n;
-        fprintf(out, "<g class=\"axis-x\">\n");
-        fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>\n",
-                left, plotb, left + plotw, plotb);
-        for (int i = 0; i < n; i++) {
-            xs[i] = left + band * (i + 0.5);
-            fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>",
-                    xs[i], plotb, xs[i], plotb + 5);
-            fprintf(out, "<g><title>");
-            svg_escape(out, pts[i].text);
-            fprintf(out,
-                    "</title><text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
-                    "font-size=\"11\">",
-                    xs[i], plotb + 18);
-            svg_escape_cut(out, pts[i].text, (size_t)(band / 6.5 > 4 ? band / 6.5 : 4));
-            fputs("</text></g>\n", out);
-        }
-        svg_text(out, left + plotw / 2, plotb + 52, "middle", 12, NULL, key);
-        fprintf(out, "</g>\n");
+        draw_category_axis(out, pts, n, left, plotw, plotb, key, xs);
     }
     if (numeric && n >= 2) {
         fprintf(out,
@@ -168,27 +218,7 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
             fprintf(out, "%.2f,%.2f ", xs[i], svg_map(&sy, pts[i].st.mean));
         fputs("\"/>\n", out);
     }
-    fprintf(out, "<g class=\"points\">\n");
-    for (int i = 0; i < n; i++) {
-        const struct resp_stat *s = &pts[i].st;
-        double y = svg_map(&sy, s->mean);
-        if (s->n >= 2 && isfinite(s->se))
-            svg_errbar(out, xs[i], svg_map(&sy, s->mean - s->se), xs[i],
-                       svg_map(&sy, s->mean + s->se), 6, COL_VAL);
-        char val[96];
-        resp_fmt_mean_se(val, sizeof val, s);
-        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xs[i], y, COL_VAL);
-        svg_titlef(out, "%s=%s: %s over %d configuration(s)", key, pts[i].text, val,
-                   pts[i].configs);
-        fputs("</circle>\n", out);
-        /* n under the category label, or beside the point on a log axis. */
-        if (logx)
-            svg_textf(out, xs[i] + 9, y - 7, "start", 10.5, "fill=\"" COL_NOTE "\"", "n=%d", s->n);
-        else
-            svg_textf(out, xs[i], plotb + 33, "middle", 10.5, "fill=\"" COL_NOTE "\"", "n=%d",
-                      s->n);
-    }
-    fprintf(out, "</g>\n");
+    draw_points(out, pts, n, xs, &sy, logx, plotb, key);
     free(xs);
     plot__notes(out, 12, h - 12 - 16 * (nnotes - 1), notes, nnotes);
     svg_end(out);

@@ -114,6 +114,162 @@ static void free_curves(struct curve *cv, int n)
     }
 }
 
+/*
+ * The first `top` configurations of best (rank order) as curves without
+ * data; *nrows: how many had a finite mean.  0 with why set when none.
+ */
+static int pick_curves(const cJSON *best, int top, struct curve *cv, int *nrows, const char *name,
+                       const char *metric, char *why, size_t whylen)
+{
+    struct plot__row *rows;
+    int skipped;
+    *nrows = plot__rows(best, false, &rows, &skipped, name, metric, why, whylen);
+    if (*nrows == 0)
+        return 0;
+    int ncv = *nrows < top ? *nrows : top;
+    for (int i = 0; i < ncv; i++) {
+        cv[i].id = rows[i].id;
+        cv[i].rank = rows[i].rank;
+        cv[i].label = rows[i].label;
+        rows[i].label = NULL; /* now owned by cv */
+    }
+    plot__free_rows(rows, *nrows);
+    return ncv;
+}
+
+/*
+ * Sum the rows' vkey/tkey values into the curves' per-epoch aggregates, in
+ * two passes: means first, then squared deviations from them (stable for
+ * tiny spreads).  Returns the count of non-finite vkey values skipped.
+ */
+static int aggregate(const cJSON *rowsj, struct curve *cv, int ncv, const char *vkey,
+                     const char *tkey)
+{
+    int nonfinite = 0;
+    const cJSON *r;
+    for (int pass = 0; pass < 2; pass++) {
+        cJSON_ArrayForEach(r, rowsj)
+        {
+            int k = curve_of(cv, ncv, r), e = row_epoch(r);
+            if (k < 0 || e == 0)
+                continue;
+            double v[2] = {resp_num(r, vkey), resp_num(r, tkey)};
+            struct agg *a[2] = {&cv[k].val[e], &cv[k].tr[e]};
+            for (int j = 0; j < 2; j++) {
+                if (!isfinite(v[j])) {
+                    if (pass == 0 && j == 0)
+                        nonfinite++;
+                    continue;
+                }
+                if (pass == 0) {
+                    a[j]->sum += v[j];
+                    a[j]->n++;
+                } else {
+                    double d = v[j] - a[j]->sum / a[j]->n;
+                    a[j]->ss += d * d;
+                }
+            }
+        }
+    }
+    return nonfinite;
+}
+
+/*
+ * The y range [*lo, *hi] of every mean ± SE, and each curve's seed count
+ * (nmax, fewer_from).  Returns how many curves hold any value.
+ */
+static int curve_extent(struct curve *cv, int ncv, int emax, double *lo, double *hi)
+{
+    int shown = 0;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int i = 0; i < ncv; i++) {
+        for (int e = 1; e <= emax; e++) {
+            const struct agg *a[2] = {&cv[i].val[e], &cv[i].tr[e]};
+            for (int j = 0; j < 2; j++) {
+                double m = agg_mean(a[j]), s = agg_se(a[j]);
+                plot__widen(lo, hi, m);
+                if (isfinite(s)) {
+                    plot__widen(lo, hi, m - s);
+                    plot__widen(lo, hi, m + s);
+                }
+            }
+            if (cv[i].val[e].n > cv[i].nmax)
+                cv[i].nmax = cv[i].val[e].n;
+        }
+        for (int e = 2; e <= emax; e++)
+            if (cv[i].val[e].n < cv[i].val[e - 1].n && cv[i].val[e - 1].n > 0) {
+                cv[i].fewer_from = e;
+                break;
+            }
+        if (cv[i].nmax > 0)
+            shown++;
+    }
+    return shown;
+}
+
+/* One configuration's bands, lines and per-epoch points (with tooltips) in colour col. */
+static void draw_series(FILE *out, const struct svg_scale *sx, const struct svg_scale *sy,
+                        const struct curve *c, int emax, const char *col, const char *vkey,
+                        const char *tkey)
+{
+    fprintf(out, "<g class=\"series\">");
+    svg_titlef(out, "#%d %s", c->rank, c->label);
+    fputc('\n', out);
+    curve_band(out, sx, sy, c->tr, emax, col, 0.10);
+    curve_band(out, sx, sy, c->val, emax, col, 0.22);
+    curve_path(out, sx, sy, c->tr, emax, col, "6 4", 1.6);
+    curve_path(out, sx, sy, c->val, emax, col, NULL, 2.2);
+    for (int e = 1; e <= emax; e++) {
+        const struct agg *a = &c->val[e];
+        if (a->n == 0)
+            continue;
+        char m[32], s[32], tm[32], ts[32];
+        resp_fmt_short(m, sizeof m, agg_mean(a));
+        resp_fmt_se(s, sizeof s, agg_se(a));
+        resp_fmt_short(tm, sizeof tm, agg_mean(&c->tr[e]));
+        resp_fmt_se(ts, sizeof ts, agg_se(&c->tr[e]));
+        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.4\" fill=\"%s\">", svg_map(sx, e),
+                svg_map(sy, agg_mean(a)), col);
+        svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)", c->rank,
+                   c->label, e, vkey, m, s, tkey, tm, ts, a->n);
+        fputs("</circle>\n", out);
+    }
+    fprintf(out, "</g>\n");
+}
+
+/* The legend at (lx, ly): one entry per configuration, then the two line styles. */
+static void draw_legend(FILE *out, double lx, double ly, const struct curve *cv, int ncv)
+{
+    fprintf(out, "<g class=\"legend\">\n");
+    svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", "configuration");
+    ly += 22;
+    for (int i = 0; i < ncv; i++) {
+        char full[1200], nline[160];
+        snprintf(full, sizeof full, "#%d %s", cv[i].rank, cv[i].label);
+        if (cv[i].fewer_from)
+            snprintf(nline, sizeof nline, "n=%d seeds, fewer from epoch %d (early stopping)",
+                     cv[i].nmax, cv[i].fewer_from);
+        else
+            snprintf(nline, sizeof nline, "n=%d seed%s", cv[i].nmax, cv[i].nmax == 1 ? "" : "s");
+        fprintf(out, "<g><title>");
+        svg_escape(out, full);
+        fprintf(out, " (%s)</title>", nline);
+        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\"/>", lx + 9, ly - 4,
+                svg_color(i));
+        fprintf(out, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"12\">", lx + 22, ly);
+        svg_escape_cut(out, full, 38);
+        fputs("</text>", out);
+        svg_text(out, lx + 22, ly + 14, "start", 10.5, "fill=\"" COL_NOTE "\"", nline);
+        fputs("</g>\n", out);
+        ly += 34;
+    }
+    ly += 6;
+    svg_legend_item(out, lx, ly, "#444", "", "validation");
+    svg_legend_item(out, lx, ly + 20, "#444", "6 4", "training");
+    fprintf(out, "</g>\n");
+}
+
 int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, char *why,
                  size_t whylen)
 {
@@ -127,20 +283,10 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     struct curve cv[CURVES_MAX_TOP] = {{0}};
     int ncv = 0, rc = CLI_FAILED;
 
-    /* The top configurations with a finite mean, in rank order. */
-    struct plot__row *rows;
-    int skipped;
-    int nrows = plot__rows(best, false, &rows, &skipped, name, metric, why, whylen);
-    if (nrows == 0)
+    int nrows;
+    ncv = pick_curves(best, top, cv, &nrows, name, metric, why, whylen);
+    if (ncv == 0)
         return CLI_FAILED;
-    ncv = nrows < top ? nrows : top;
-    for (int i = 0; i < ncv; i++) {
-        cv[i].id = rows[i].id;
-        cv[i].rank = rows[i].rank;
-        cv[i].label = rows[i].label;
-        rows[i].label = NULL; /* now owned by cv */
-    }
-    plot__free_rows(rows, nrows);
 
     /* Which columns: the metric's quantity ("accuracy", "loss", "mse"), else loss. */
     const cJSON *rowsj = cJSON_GetObjectItemCaseSensitive(curves, "rows");
@@ -175,56 +321,9 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
             goto out;
         }
     }
-    /* Two passes: means first, then squared deviations from them (stable for tiny spreads). */
-    int nonfinite = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        cJSON_ArrayForEach(r, rowsj)
-        {
-            int k = curve_of(cv, ncv, r), e = row_epoch(r);
-            if (k < 0 || e == 0)
-                continue;
-            double v[2] = {resp_num(r, vkey), resp_num(r, tkey)};
-            struct agg *a[2] = {&cv[k].val[e], &cv[k].tr[e]};
-            for (int j = 0; j < 2; j++) {
-                if (!isfinite(v[j])) {
-                    if (pass == 0 && j == 0)
-                        nonfinite++;
-                    continue;
-                }
-                if (pass == 0) {
-                    a[j]->sum += v[j];
-                    a[j]->n++;
-                } else {
-                    double d = v[j] - a[j]->sum / a[j]->n;
-                    a[j]->ss += d * d;
-                }
-            }
-        }
-    }
-    double lo = INFINITY, hi = -INFINITY;
-    int shown = 0;
-    for (int i = 0; i < ncv; i++) {
-        for (int e = 1; e <= emax; e++) {
-            const struct agg *a[2] = {&cv[i].val[e], &cv[i].tr[e]};
-            for (int j = 0; j < 2; j++) {
-                double m = agg_mean(a[j]), s = agg_se(a[j]);
-                plot__widen(&lo, &hi, m);
-                if (isfinite(s)) {
-                    plot__widen(&lo, &hi, m - s);
-                    plot__widen(&lo, &hi, m + s);
-                }
-            }
-            if (cv[i].val[e].n > cv[i].nmax)
-                cv[i].nmax = cv[i].val[e].n;
-        }
-        for (int e = 2; e <= emax; e++)
-            if (cv[i].val[e].n < cv[i].val[e - 1].n && cv[i].val[e - 1].n > 0) {
-                cv[i].fewer_from = e;
-                break;
-            }
-        if (cv[i].nmax > 0)
-            shown++;
-    }
+    int nonfinite = aggregate(rowsj, cv, ncv, vkey, tkey);
+    double lo, hi;
+    int shown = curve_extent(cv, ncv, emax, &lo, &hi);
     if (!shown || !isfinite(lo)) {
         plot__why(why, whylen, "sweep %s: the curves of its best configurations hold no finite %s",
                   name, vkey);
@@ -270,62 +369,10 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     svg_axis_x(out, &sx, ptop, plotb, 1, "epoch");
 
     /* Worst first so that the best configuration is drawn on top. */
-    for (int i = ncv - 1; i >= 0; i--) {
-        const char *col = svg_color(i);
-        fprintf(out, "<g class=\"series\">");
-        svg_titlef(out, "#%d %s", cv[i].rank, cv[i].label);
-        fputc('\n', out);
-        curve_band(out, &sx, &sy, cv[i].tr, emax, col, 0.10);
-        curve_band(out, &sx, &sy, cv[i].val, emax, col, 0.22);
-        curve_path(out, &sx, &sy, cv[i].tr, emax, col, "6 4", 1.6);
-        curve_path(out, &sx, &sy, cv[i].val, emax, col, NULL, 2.2);
-        for (int e = 1; e <= emax; e++) {
-            const struct agg *a = &cv[i].val[e];
-            if (a->n == 0)
-                continue;
-            char m[32], s[32], tm[32], ts[32];
-            resp_fmt_short(m, sizeof m, agg_mean(a));
-            resp_fmt_se(s, sizeof s, agg_se(a));
-            resp_fmt_short(tm, sizeof tm, agg_mean(&cv[i].tr[e]));
-            resp_fmt_se(ts, sizeof ts, agg_se(&cv[i].tr[e]));
-            fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.4\" fill=\"%s\">", svg_map(&sx, e),
-                    svg_map(&sy, agg_mean(a)), col);
-            svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)",
-                       cv[i].rank, cv[i].label, e, vkey, m, s, tkey, tm, ts, a->n);
-            fputs("</circle>\n", out);
-        }
-        fprintf(out, "</g>\n");
-    }
+    for (int i = ncv - 1; i >= 0; i--)
+        draw_series(out, &sx, &sy, &cv[i], emax, svg_color(i), vkey, tkey);
 
-    /* Legend: one entry per configuration, then the two line styles. */
-    double lx = plotr + 24, ly = ptop + 8;
-    fprintf(out, "<g class=\"legend\">\n");
-    svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", "configuration");
-    ly += 22;
-    for (int i = 0; i < ncv; i++) {
-        char full[1200], nline[160];
-        snprintf(full, sizeof full, "#%d %s", cv[i].rank, cv[i].label);
-        if (cv[i].fewer_from)
-            snprintf(nline, sizeof nline, "n=%d seeds, fewer from epoch %d (early stopping)",
-                     cv[i].nmax, cv[i].fewer_from);
-        else
-            snprintf(nline, sizeof nline, "n=%d seed%s", cv[i].nmax, cv[i].nmax == 1 ? "" : "s");
-        fprintf(out, "<g><title>");
-        svg_escape(out, full);
-        fprintf(out, " (%s)</title>", nline);
-        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\"/>", lx + 9, ly - 4,
-                svg_color(i));
-        fprintf(out, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"12\">", lx + 22, ly);
-        svg_escape_cut(out, full, 38);
-        fputs("</text>", out);
-        svg_text(out, lx + 22, ly + 14, "start", 10.5, "fill=\"" COL_NOTE "\"", nline);
-        fputs("</g>\n", out);
-        ly += 34;
-    }
-    ly += 6;
-    svg_legend_item(out, lx, ly, "#444", "", "validation");
-    svg_legend_item(out, lx, ly + 20, "#444", "6 4", "training");
-    fprintf(out, "</g>\n");
+    draw_legend(out, plotr + 24, ptop + 8, cv, ncv);
     plot__notes(out, 12, plotb + 62, notes, nnotes);
     svg_end(out);
     rc = CLI_OK;

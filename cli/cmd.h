@@ -1,7 +1,8 @@
 /*
  * cmd — what mlpctl's verb files share beyond cli.h: the verb functions the
  * table in main.c points to, a table-driven option parser, and helpers that
- * build requests and print responses the same way in every verb.
+ * build requests and print responses the same way in every verb (cmd.c,
+ * which sits on cli.h alone: it knows neither the socket nor the table).
  *
  * Output conventions: with --json a verb prints exactly one JSON document on
  * stdout — the daemon's response without "ok", or {"error": {...}} on

@@ -6,8 +6,10 @@
  * its function, whether it talks to mlpd, its usage text and a one-line
  * summary (git's commands[]) — and runs it.  The verbs themselves live in
  * cmd_*.c (and plot.c/report.c); they parse their own options with
- * opts_parse(), which is table-driven too.  Usage errors exit 2 with the
- * verb's usage; an unknown verb gets a "did you mean" suggestion.
+ * opts_parse() (cmd.c), which is table-driven too.  Adding a verb is one
+ * file (or function) and one row below.  Usage errors exit 2 with the
+ * verb's usage (cli_usage, here beside the table); an unknown verb gets a
+ * "did you mean" suggestion.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>

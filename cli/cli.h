@@ -1,8 +1,9 @@
 /*
- * cli — shared state of one mlpctl invocation and the request helper every
- * verb uses.  Verbs live one group per file (cmd_*.c) and are listed in the
- * verb table in main.c.  Exit codes (SPEC.md): 0 success, 1 the operation
- * failed, 2 usage error, 3 daemon unreachable, 4 invalid input.
+ * cli — shared state of one mlpctl invocation and the transport to mlpd
+ * (client.c), with the two things every layer may call: cli_print_json and
+ * cli_usage (main.c, beside the verb table whose usage texts it prints).  Verbs live one group per
+ * file (cmd_*.c) and are listed in the verb table in main.c.  Exit codes (SPEC.md): 0 success, 1
+ * the operation failed, 2 usage error, 3 daemon unreachable, 4 invalid input.
  */
 #ifndef MLP_CLI_H
 #define MLP_CLI_H
@@ -21,10 +22,10 @@ enum cli_exit {
 };
 
 struct cli {
-    const char *socket_path;   /* resolved socket path (flag, env, or default) */
-    bool json;                 /* --json: one JSON document on stdout */
-    int fd;                    /* connection to mlpd, -1 until cli_connect */
-    void *rbuf_;               /* internal read buffer */
+    const char *socket_path; /* resolved socket path (flag, env, or default) */
+    bool json;               /* --json: one JSON document on stdout */
+    int fd;                  /* connection to mlpd, -1 until cli_connect */
+    void *rbuf_;             /* internal read buffer */
 };
 
 /*
@@ -34,15 +35,21 @@ struct cli {
 int cli_connect(struct cli *cli);
 
 /*
- * Send one request and read its response.  *resp receives the whole response
- * object (caller frees with cJSON_Delete) when the daemon answered, ok or not.
- * Returns CLI_OK when the response has "ok": true; otherwise prints the error
- * (code, path, message) to stderr — or, with --json, leaves printing to the
- * caller — and returns the matching exit code (invalid_grid/invalid_dataset →
- * CLI_INVALID, others → CLI_FAILED, transport failure → CLI_UNREACHABLE).
- * Takes ownership of req.
+ * Send one request and read its response (connecting first if needed).
+ * *resp receives the whole response object (caller frees with cJSON_Delete)
+ * when the daemon answered, ok or not.  Returns CLI_OK when the response has
+ * "ok": true; for an error reply, the matching exit code (invalid_grid/
+ * invalid_dataset/invalid_spec → CLI_INVALID, others → CLI_FAILED) with
+ * nothing printed — cmd_request words it; on a transport failure the
+ * failure is printed and CLI_UNREACHABLE returned.  Takes ownership of req.
  */
 int cli_request(struct cli *cli, struct cJSON *req, struct cJSON **resp);
+
+/* Whether something accepts connections at the socket path (no hello, nothing printed). */
+bool cli_reachable(const struct cli *cli);
+
+/* Close the connection to mlpd, if any (idempotent). */
+void cli_disconnect(struct cli *cli);
 
 /* Read the next line-delimited response/event from the connection (for watch). */
 int cli_read_event(struct cli *cli, struct cJSON **ev);
@@ -50,7 +57,7 @@ int cli_read_event(struct cli *cli, struct cJSON **ev);
 /* Print a JSON document to stdout (pretty, with a trailing newline). */
 void cli_print_json(const struct cJSON *doc);
 
-/* Print a usage error and return CLI_USAGE. */
+/* Print a usage error, then the verb's usage from the table (main.c); returns CLI_USAGE. */
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A verb: argv[0] is the verb name; returns an exit code. */

@@ -5,12 +5,14 @@
  * one request line and one response line per call (watch reads a stream of
  * event lines with cli_read_event).  Incoming bytes are framed by the shared
  * line_buf, so a response of any size up to LINE_MAX_BYTES is read whole.
- * Errors are turned into mlpctl's exit codes here and nowhere else:
- * invalid_grid/invalid_dataset/invalid_spec → 4, transport → 3, others → 1.
+ * Transport failures are printed here and become exit code 3; error replies
+ * get their exit code from resp_error_exit (invalid input → 4, others → 1)
+ * and are printed by the caller (cmd_request), except those of the hello
+ * and of a watch stream.  This file knows nothing of verbs or options:
+ * the verb table (main.c) and the verb helpers (cmd.c) sit above it.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,12 +20,20 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cmd.h"
 #include "err.h"
 #include "json.h"
 #include "line.h"
+#include "resp.h"
 
 #define CLIENT_PROTOCOL 1
+
+static void print_error_json(const char *code, const char *message, const char *path)
+{
+    cJSON *doc = resp_error_doc(code, message, path);
+    if (doc)
+        cli_print_json(doc);
+    cJSON_Delete(doc);
+}
 
 static void print_unreachable(struct cli *cli, const char *why)
 {
@@ -34,7 +44,7 @@ static void print_unreachable(struct cli *cli, const char *why)
     if (cli->json) {
         char msg[1024];
         snprintf(msg, sizeof msg, "cannot reach mlpd at %s: %s", cli->socket_path, why);
-        cmd_print_error_json("unreachable", msg, NULL);
+        print_error_json("unreachable", msg, NULL);
     }
 }
 
@@ -112,7 +122,7 @@ static int read_line(struct cli *cli, cJSON **out)
             fprintf(stderr, "mlpctl: mlpd at %s closed the connection%s%s\n", cli->socket_path,
                     r < 0 ? ": " : "", r < 0 ? strerror(errno) : "");
             if (cli->json)
-                cmd_print_error_json("unreachable", "mlpd closed the connection", NULL);
+                print_error_json("unreachable", "mlpd closed the connection", NULL);
             return CLI_UNREACHABLE;
         }
         int frc = line_buf_feed(lb, chunk, (size_t)r);
@@ -129,31 +139,16 @@ static int read_line(struct cli *cli, cJSON **out)
 
 /*
  * Map an error response to an exit code and print it: one line on stderr,
- * and with --json also the error document on stdout.  quiet_json: with
- * --json print nothing (cli_request's contract: its caller prints).
+ * and with --json also the error document on stdout.
  */
-static int report_error(struct cli *cli, const cJSON *resp, const char *prefix, bool quiet_json)
+static int report_error(struct cli *cli, const cJSON *resp)
 {
-    const cJSON *err = json_get(resp, "error");
-    const cJSON *code = json_get(err, "code"), *msg = json_get(err, "message"),
-                *path = json_get(err, "path");
-    const char *c = cJSON_IsString(code) ? code->valuestring : "internal";
-    const char *m = cJSON_IsString(msg) ? msg->valuestring : err_default_msg(err_from_name(c));
-    const char *p = cJSON_IsString(path) && *path->valuestring ? path->valuestring : NULL;
-    /* A message that already starts with its path (file errors) is not prefixed twice. */
-    bool p_in_m = p && strncmp(m, p, strlen(p)) == 0;
-    if (quiet_json && cli->json)
-        ;
-    else if (p && !p_in_m)
-        fprintf(stderr, "%s: %s: %s\n", prefix ? prefix : "mlpctl", p, m);
-    else
-        fprintf(stderr, "%s: %s\n", prefix ? prefix : "mlpctl", m);
-    if (cli->json && !quiet_json)
-        cmd_print_error_json(c, m, p);
-    int e = err_from_name(c);
-    if (e == MLP_EINVALID_GRID || e == MLP_EINVALID_DATASET || e == MLP_EINVALID_SPEC)
-        return CLI_INVALID;
-    return CLI_FAILED;
+    struct resp_error e;
+    resp_error_get(resp, &e);
+    resp_error_print(stderr, &e, NULL);
+    if (cli->json)
+        print_error_json(e.code, e.message, e.path);
+    return resp_error_exit(e.code);
 }
 
 static void disconnect(struct cli *cli)
@@ -198,8 +193,9 @@ int cli_connect(struct cli *cli)
     }
     line_buf_init(cli->rbuf_, 0);
 
-    cJSON *hello = cmd_req("hello");
-    if (!hello || !cJSON_AddNumberToObject(hello, "protocol", CLIENT_PROTOCOL)) {
+    cJSON *hello = cJSON_CreateObject();
+    if (!hello || !cJSON_AddStringToObject(hello, "op", "hello") ||
+        !cJSON_AddNumberToObject(hello, "protocol", CLIENT_PROTOCOL)) {
         cJSON_Delete(hello);
         disconnect(cli);
         return CLI_FAILED;
@@ -210,7 +206,7 @@ int cli_connect(struct cli *cli)
     if (rc == CLI_OK)
         rc = read_line(cli, &resp);
     if (rc == CLI_OK && !cJSON_IsTrue(json_get(resp, "ok")))
-        rc = report_error(cli, resp, "mlpctl", false);
+        rc = report_error(cli, resp);
     cJSON_Delete(resp);
     if (rc != CLI_OK)
         disconnect(cli);
@@ -238,8 +234,7 @@ void cli_disconnect(struct cli *cli)
     disconnect(cli);
 }
 
-/* One request/response; errors reported by report_error (quiet_json as there). */
-static int request(struct cli *cli, cJSON *req, cJSON **resp, const char *prefix, bool quiet_json)
+int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
 {
     *resp = NULL;
     if (!req) {
@@ -257,39 +252,9 @@ static int request(struct cli *cli, cJSON *req, cJSON **resp, const char *prefix
         return rc;
     if (cJSON_IsTrue(json_get(*resp, "ok")))
         return CLI_OK;
-    return report_error(cli, *resp, prefix, quiet_json);
-}
-
-int cmd_request(struct cli *cli, cJSON *req, cJSON **resp, const char *prefix)
-{
-    return request(cli, req, resp, prefix, false);
-}
-
-int cmd_request_text(struct cli *cli, cJSON *req, cJSON **resp)
-{
-    int rc = cmd_request(cli, req, resp, NULL);
-    if (rc != CLI_OK || cli->json) {
-        rc = rc == CLI_OK ? cmd_print_resp(cli, *resp, rc) : rc;
-        cJSON_Delete(*resp);
-        *resp = NULL;
-    }
-    return rc;
-}
-
-int cmd_request_sweep(struct cli *cli, int argc, char **argv, const char *op, cJSON **resp)
-{
-    struct opt opts[] = {{NULL, 0, NULL}};
-    const char *sweep;
-    *resp = NULL;
-    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
-    if (rc != CLI_OK)
-        return rc;
-    return cmd_request(cli, cmd_add_sweep(cmd_req(op), sweep), resp, NULL);
-}
-
-int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
-{
-    return request(cli, req, resp, NULL, true);
+    struct resp_error e;
+    resp_error_get(*resp, &e);
+    return resp_error_exit(e.code);
 }
 
 int cli_read_event(struct cli *cli, cJSON **ev)
@@ -301,7 +266,7 @@ int cli_read_event(struct cli *cli, cJSON **ev)
     if (rc != CLI_OK)
         return rc;
     if (!cJSON_IsTrue(json_get(*ev, "ok")))
-        return report_error(cli, *ev, NULL, false);
+        return report_error(cli, *ev);
     return CLI_OK;
 }
 
@@ -315,82 +280,4 @@ void cli_print_json(const cJSON *doc)
     fputs(text, stdout);
     fputc('\n', stdout);
     free(text);
-}
-
-int cmd_print_resp(struct cli *cli, const cJSON *resp, int rc)
-{
-    if (!cli->json || !resp || rc != CLI_OK)
-        return rc;
-    cJSON *copy = cJSON_Duplicate(resp, true);
-    if (!copy)
-        return CLI_FAILED;
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "ok");
-    cli_print_json(copy);
-    cJSON_Delete(copy);
-    return rc;
-}
-
-void cmd_print_error_json(const char *code, const char *message, const char *path)
-{
-    cJSON *doc = cJSON_CreateObject();
-    cJSON *err = cJSON_AddObjectToObject(doc, "error");
-    if (err) {
-        cJSON_AddStringToObject(err, "code", code);
-        cJSON_AddStringToObject(err, "message", message);
-        if (path)
-            cJSON_AddStringToObject(err, "path", path);
-        cli_print_json(doc);
-    }
-    cJSON_Delete(doc);
-}
-
-cJSON *cmd_req(const char *op)
-{
-    cJSON *req = cJSON_CreateObject();
-    if (req && !cJSON_AddStringToObject(req, "op", op)) {
-        cJSON_Delete(req);
-        return NULL;
-    }
-    return req;
-}
-
-cJSON *cmd_add_sweep(cJSON *req, const char *word)
-{
-    if (!req)
-        return NULL;
-    bool digits = *word != '\0' && strlen(word) < 16;
-    for (const char *p = word; *p; p++)
-        if (*p < '0' || *p > '9')
-            digits = false;
-    if (digits)
-        cJSON_AddNumberToObject(req, "sweep", (double)strtoll(word, NULL, 10));
-    else
-        cJSON_AddStringToObject(req, "sweep", word);
-    return req;
-}
-
-char *cmd_sweep_title(char *buf, unsigned long n, const cJSON *s)
-{
-    const cJSON *id = json_get(s, "id"), *name = json_get(s, "name"), *state = json_get(s, "state");
-    snprintf(buf, n, "sweep %lld \"%s\" (%s)",
-             cJSON_IsNumber(id) ? (long long)id->valuedouble : -1LL,
-             cJSON_IsString(name) ? name->valuestring : "?",
-             cJSON_IsString(state) ? state->valuestring : "?");
-    return buf;
-}
-
-int cli_usage(const char *verb, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "mlpctl%s%s: ", verb ? " " : "", verb ? verb : "");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    const char *u = verb ? cli_verb_usage(verb) : NULL;
-    if (u)
-        fprintf(stderr, "%s", u);
-    else
-        fprintf(stderr, "Run 'mlpctl help' for the list of verbs.\n");
-    return CLI_USAGE;
 }

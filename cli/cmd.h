@@ -1,7 +1,8 @@
 /*
  * cmd — what mlpctl's verb files share beyond cli.h: the verb functions the
  * table in main.c points to, a table-driven option parser, and helpers that
- * build requests and print responses the same way in every verb.
+ * build requests and print responses the same way in every verb (cmd.c,
+ * which sits on cli.h alone: it knows neither the socket nor the table).
  *
  * Output conventions: with --json a verb prints exactly one JSON document on
  * stdout — the daemon's response without "ok", or {"error": {...}} on
@@ -30,12 +31,6 @@ int cmd_wait(struct cli *cli, int argc, char **argv);
 int cmd_control(struct cli *cli, int argc, char **argv); /* cancel pause resume retry */
 int cmd_shutdown(struct cli *cli, int argc, char **argv);
 int cmd_data(struct cli *cli, int argc, char **argv);
-
-/* Whether something accepts connections at the socket path (no hello, nothing printed). */
-bool cli_reachable(const struct cli *cli);
-
-/* Close the connection to mlpd, if any (idempotent). */
-void cli_disconnect(struct cli *cli);
 
 /* The usage text of a verb from the table in main.c, or NULL for an unknown verb. */
 const char *cli_verb_usage(const char *verb);

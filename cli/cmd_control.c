@@ -38,9 +38,9 @@ int cmd_control(struct cli *cli, int argc, char **argv)
     } else if (rc == CLI_OK) {
         const cJSON *s = json_get(resp, "sweep"), *st = json_get(s, "state"),
                     *nm = json_get(s, "name");
-        double changed = table_num(resp, "changed");
+        double changed = resp_num(resp, "changed");
         printf("%s sweep %.0f \"%s\": %.0f trial%s affected; the sweep is %s\n", c->done,
-               table_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : "?", changed,
+               resp_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : "?", changed,
                changed == 1 ? "" : "s", cJSON_IsString(st) ? st->valuestring : "?");
     }
     cJSON_Delete(resp);

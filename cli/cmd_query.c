@@ -19,46 +19,19 @@
 #include "cmd.h"
 #include "csv.h"
 #include "json.h"
+#include "metric.h"
+#include "resp.h"
 #include "table.h"
 
 /* Gap thresholds of `show`'s overfitting flag (documented in the verb's usage). */
 #define GAP_ACCURACY 0.05 /* train − val accuracy above this */
 #define GAP_LOSS_REL 0.25 /* val loss above train loss by this fraction of it */
 
-static const char *str_of(const cJSON *obj, const char *key, const char *dflt)
-{
-    const cJSON *v = json_get(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : dflt;
-}
-
-static char *fmt_int(char *buf, size_t n, double x)
-{
-    if (isfinite(x))
-        snprintf(buf, n, "%.0f", x);
-    else
-        snprintf(buf, n, "—");
-    return buf;
-}
-
-static char *fmt_time(char *buf, size_t n, double t)
-{
-    if (!isfinite(t) || t <= 0) {
-        snprintf(buf, n, "—");
-        return buf;
-    }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
-}
-
 /* "3/10 trials done, 1 failed, 2 running" from a sweep summary. */
 static char *progress_text(char *buf, size_t n, const cJSON *s)
 {
-    double done = table_num(s, "done"), total = table_num(s, "total"),
-           failed = table_num(s, "failed"), running = table_num(s, "running"),
-           cancelled = table_num(s, "cancelled");
+    double done = resp_num(s, "done"), total = resp_num(s, "total"), failed = resp_num(s, "failed"),
+           running = resp_num(s, "running"), cancelled = resp_num(s, "cancelled");
     int len = snprintf(buf, n, "%.0f/%.0f trials done", done, total);
     if (len > 0 && (size_t)len < n && running > 0)
         len += snprintf(buf + len, n - (size_t)len, ", %.0f running", running);
@@ -88,17 +61,17 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         return rc;
     const cJSON *w = json_get(resp, "workers"), *t = json_get(resp, "trials");
     char up[32];
-    printf("mlpd %s (pid %.0f), up %s\n", str_of(resp, "version", "?"), table_num(resp, "pid"),
-           table_fmt_duration(up, sizeof up, table_num(resp, "uptime")));
-    printf("socket     %s\n", str_of(resp, "socket", cli->socket_path));
-    printf("state dir  %s\n", str_of(resp, "state_dir", "?"));
-    double threads = table_num(resp, "threads");
-    printf("workers    %.0f/%.0f busy, %.0f thread%s per trial\n", table_num(w, "busy"),
-           table_num(w, "total"), threads, threads == 1 ? "" : "s");
+    printf("mlpd %s (pid %.0f), up %s\n", resp_str(resp, "version", "?"), resp_num(resp, "pid"),
+           resp_fmt_duration(up, sizeof up, resp_num(resp, "uptime")));
+    printf("socket     %s\n", resp_str(resp, "socket", cli->socket_path));
+    printf("state dir  %s\n", resp_str(resp, "state_dir", "?"));
+    double threads = resp_num(resp, "threads");
+    printf("workers    %.0f/%.0f busy, %.0f thread%s per trial\n", resp_num(w, "busy"),
+           resp_num(w, "total"), threads, threads == 1 ? "" : "s");
     printf("trials     %.0f queued, %.0f running, %.0f done, %.0f failed, %.0f cancelled\n",
-           table_num(t, "queued"), table_num(t, "running"), table_num(t, "done"),
-           table_num(t, "failed"), table_num(t, "cancelled"));
-    printf("sweeps     %.0f\n", table_num(resp, "sweeps"));
+           resp_num(t, "queued"), resp_num(t, "running"), resp_num(t, "done"),
+           resp_num(t, "failed"), resp_num(t, "cancelled"));
+    printf("sweeps     %.0f\n", resp_num(resp, "sweeps"));
     cJSON_Delete(resp);
     return CLI_OK;
 }
@@ -136,17 +109,17 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         char buf[64];
         const cJSON *best = json_get(s, "best");
         table_row(t);
-        table_cell(t, fmt_int(buf, sizeof buf, table_num(s, "id")));
-        table_cell(t, str_of(s, "name", "?"));
-        table_cell(t, str_of(s, "state", "?"));
-        table_cellf(t, "%.0f/%.0f", table_num(s, "done"), table_num(s, "total"));
-        table_cell(t, fmt_int(buf, sizeof buf, table_num(s, "running")));
-        table_cell(t, fmt_int(buf, sizeof buf, table_num(s, "failed")));
-        table_cell(t, str_of(s, "metric", ""));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "id")));
+        table_cell(t, resp_str(s, "name", "?"));
+        table_cell(t, resp_str(s, "state", "?"));
+        table_cellf(t, "%.0f/%.0f", resp_num(s, "done"), resp_num(s, "total"));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "running")));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "failed")));
+        table_cell(t, resp_str(s, "metric", ""));
         if (cJSON_IsObject(best)) {
             char st[64];
-            table_fmt_stat(st, sizeof st, table_num(best, "mean"), table_num(best, "se"));
-            table_cellf(t, "%s (config %.0f)", st, table_num(best, "config"));
+            resp_fmt_stat(st, sizeof st, resp_num(best, "mean"), resp_num(best, "se"));
+            table_cellf(t, "%s (config %.0f)", st, resp_num(best, "config"));
         } else {
             table_cell(t, "—");
         }
@@ -159,16 +132,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 
 /* ---- show ---------------------------------------------------------------- */
 
-/* The varying hyperparameters of a protocol config object ({"id","params","grid"}). */
-static const cJSON *config_grid(const cJSON *config)
-{
-    const cJSON *g = json_get(config, "grid");
-    return cJSON_IsObject(g) ? g : NULL;
-}
-
+/* A config's id as a number for the tables: NaN (printed "—") when it has none. */
 static double config_id(const cJSON *config)
 {
-    return cJSON_IsNumber(config) ? config->valuedouble : table_num(config, "id");
+    int id = resp_config_id(config);
+    return id < 0 ? NAN : id;
 }
 
 /* Whether the gap (train − val mean) suggests overfitting for this metric direction. */
@@ -200,7 +168,7 @@ static cJSON *varying_keys(const cJSON *keys, const cJSON *configs, cJSON *const
         bool differs = false;
         cJSON_ArrayForEach(c, configs)
         {
-            const cJSON *v = json_get(config_grid(json_get(c, "config")), k->valuestring);
+            const cJSON *v = json_get(resp_config_grid(json_get(c, "config")), k->valuestring);
             if (!first)
                 first = v;
             else if (!v || !first || !cJSON_Compare(first, v, true))
@@ -218,8 +186,8 @@ static cJSON *varying_keys(const cJSON *keys, const cJSON *configs, cJSON *const
 static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_key, bool *flagged)
 {
     const cJSON *configs = json_get(resp, "configs");
-    const char *metric = str_of(resp, "metric", "metric");
-    bool maximize = strcmp(str_of(resp, "direction", "max"), "min") != 0;
+    const char *metric = resp_str(resp, "metric", "metric");
+    bool maximize = strcmp(resp_str(resp, "direction", "max"), "min") != 0;
     struct table *t = table_new();
     if (!t)
         return NULL;
@@ -241,18 +209,18 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
     cJSON_ArrayForEach(c, configs)
     {
         char buf[1024];
-        const cJSON *config = json_get(c, "config"), *grid = config_grid(config);
-        struct table_stat st, tr;
-        table_stat_get(json_get(c, "stat"), &st);
-        table_stat_get(json_get(c, "train"), &tr);
+        const cJSON *config = json_get(c, "config"), *grid = resp_config_grid(config);
+        struct resp_stat st, tr;
+        resp_stat_get(json_get(c, "stat"), &st);
+        resp_stat_get(json_get(c, "train"), &tr);
         table_row(t);
-        table_cell(t, fmt_int(buf, sizeof buf, table_num(c, "rank")));
-        table_cell(t, fmt_int(buf, sizeof buf, config_id(config)));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, config_id(config)));
         if (per_key) {
             cJSON_ArrayForEach(k, keys)
             {
                 const cJSON *v = json_get(grid, k->valuestring);
-                table_cell(t, v ? table_fmt_value(buf, sizeof buf, v) : "");
+                table_cell(t, v ? resp_fmt_value(buf, sizeof buf, v) : "");
             }
         } else if (cJSON_GetArraySize(keys) > 0) {
             /* Only the keys that differ between rows, "k=v k=v". */
@@ -265,16 +233,16 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
                 if (!x || len + 2 >= sizeof buf)
                     continue;
                 int w = snprintf(buf + len, sizeof buf - len, "%s%s=%s", len ? " " : "",
-                                 k->valuestring, table_fmt_value(v, sizeof v, x));
+                                 k->valuestring, resp_fmt_value(v, sizeof v, x));
                 if (w > 0)
                     len = len + (size_t)w < sizeof buf ? len + (size_t)w : sizeof buf - 1;
             }
             table_cell(t, buf);
         }
-        table_cellf(t, "%.0f/%.0f", table_num(c, "seeds_done"), table_num(c, "seeds_total"));
-        table_cell(t, table_fmt_stat(buf, sizeof buf, st.mean, st.se));
-        table_cell(t, table_fmt_num(buf, sizeof buf, tr.mean));
-        double gap = table_num(c, "gap");
+        table_cellf(t, "%.0f/%.0f", resp_num(c, "seeds_done"), resp_num(c, "seeds_total"));
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        table_cell(t, resp_fmt_num(buf, sizeof buf, tr.mean));
+        double gap = resp_num(c, "gap");
         if (isfinite(gap)) {
             bool f = gap_flag(gap, tr.mean, maximize);
             *flagged |= f;
@@ -289,7 +257,7 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
 static int show_by(const cJSON *resp)
 {
     const cJSON *by = json_get(resp, "by");
-    const char *key = str_of(by, "key", "?"), *metric = str_of(resp, "metric", "metric");
+    const char *key = resp_str(by, "key", "?"), *metric = resp_str(resp, "metric", "metric");
     struct table *t = table_new();
     if (!t)
         return CLI_FAILED;
@@ -303,17 +271,17 @@ static int show_by(const cJSON *resp)
     cJSON_ArrayForEach(v, json_get(by, "values"))
     {
         char buf[1024], a[32], b[32];
-        struct table_stat st;
-        table_stat_get(json_get(v, "stat"), &st);
+        struct resp_stat st;
+        resp_stat_get(json_get(v, "stat"), &st);
         table_row(t);
-        table_cell(t, table_fmt_value(buf, sizeof buf, json_get(v, "value")));
-        table_cell(t, fmt_int(buf, sizeof buf, table_num(v, "configs")));
+        table_cell(t, resp_fmt_value(buf, sizeof buf, json_get(v, "value")));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(v, "configs")));
         table_cellf(t, "%d", st.n);
-        table_cell(t, table_fmt_stat(buf, sizeof buf, st.mean, st.se));
-        table_cell(t, table_fmt_num(buf, sizeof buf, st.sd));
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        table_cell(t, resp_fmt_num(buf, sizeof buf, st.sd));
         if (isfinite(st.ci_low) && isfinite(st.ci_high))
-            table_cellf(t, "[%s, %s]", table_fmt_num(a, sizeof a, st.ci_low),
-                        table_fmt_num(b, sizeof b, st.ci_high));
+            table_cellf(t, "[%s, %s]", resp_fmt_num(a, sizeof a, st.ci_low),
+                        resp_fmt_num(b, sizeof b, st.ci_high));
         else
             table_cell(t, "—");
     }
@@ -347,9 +315,9 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     }
     const cJSON *summary = json_get(resp, "sweep");
     char title[256], prog[128];
-    bool maximize = strcmp(str_of(resp, "direction", "max"), "min") != 0;
+    bool maximize = strcmp(resp_str(resp, "direction", "max"), "min") != 0;
     printf("%s: %s; %s, %s is better\n\n", cmd_sweep_title(title, sizeof title, summary),
-           progress_text(prog, sizeof prog, summary), str_of(resp, "metric", "metric"),
+           progress_text(prog, sizeof prog, summary), resp_str(resp, "metric", "metric"),
            maximize ? "higher" : "lower");
     if (cJSON_GetArraySize(json_get(resp, "configs")) == 0) {
         printf("no configurations\n");
@@ -375,7 +343,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     if (constant->child) {
         char cfg[2048], el[2048];
         snprintf(el, sizeof el, "same in every row: %s",
-                 table_fmt_config(cfg, sizeof cfg, constant));
+                 resp_fmt_config(cfg, sizeof cfg, constant));
         printf("%s\n\n", table_elide(cfg, sizeof cfg, el, TABLE_WIDTH));
     }
     cJSON_Delete(keys);
@@ -383,7 +351,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
     printf("\n%s: mean ± standard error over finished seeds.  GAP = train − validation mean",
-           str_of(resp, "metric", "metric"));
+           resp_str(resp, "metric", "metric"));
     if (flagged)
         printf(";\n! marks a gap large enough to suggest overfitting (%s)",
                maximize ? "accuracy gap > 0.05" : "validation above training by > 25%");
@@ -434,8 +402,8 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     if (!resp)
         return rc;
     const cJSON *summary = json_get(resp, "sweep"), *configs = json_get(resp, "configs");
-    const char *m = str_of(resp, "metric", "metric"), *tm = str_of(resp, "test_metric", "test");
-    bool maximize = strcmp(str_of(resp, "direction", "max"), "min") != 0;
+    const char *m = resp_str(resp, "metric", "metric"), *tm = resp_str(resp, "test_metric", "test");
+    bool maximize = strcmp(resp_str(resp, "direction", "max"), "min") != 0;
     char title[256], prog[128];
     printf("%s: %s\nbest by %s (%s is better)\n\n", cmd_sweep_title(title, sizeof title, summary),
            progress_text(prog, sizeof prog, summary), m, maximize ? "higher" : "lower");
@@ -462,23 +430,23 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     cJSON_ArrayForEach(c, configs)
     {
         char buf[64], a[32], b[32];
-        struct table_stat st, te;
-        table_stat_get(json_get(c, "stat"), &st);
-        table_stat_get(json_get(c, "test"), &te);
+        struct resp_stat st, te;
+        resp_stat_get(json_get(c, "stat"), &st);
+        resp_stat_get(json_get(c, "test"), &te);
         table_row(t);
-        table_cell(t, fmt_int(buf, sizeof buf, table_num(c, "rank")));
-        table_cell(t, fmt_int(buf, sizeof buf, config_id(json_get(c, "config"))));
-        table_cell(t, table_fmt_stat(buf, sizeof buf, st.mean, st.se));
-        table_cell(t, table_fmt_num(buf, sizeof buf, st.sd));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, config_id(json_get(c, "config"))));
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        table_cell(t, resp_fmt_num(buf, sizeof buf, st.sd));
         if (isfinite(st.ci_low) && isfinite(st.ci_high)) {
-            table_cellf(t, "[%s, %s]", table_fmt_num(a, sizeof a, st.ci_low),
-                        table_fmt_num(b, sizeof b, st.ci_high));
+            table_cellf(t, "[%s, %s]", resp_fmt_num(a, sizeof a, st.ci_low),
+                        resp_fmt_num(b, sizeof b, st.ci_high));
         } else {
             table_cell(t, "n/a (n < 2)");
             any_single = true;
         }
         table_cellf(t, "%d", st.n);
-        table_cell(t, table_fmt_stat(buf, sizeof buf, te.mean, te.se));
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, te.mean, te.se));
     }
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
@@ -487,9 +455,9 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     {
         char cfg[1024], line[1200];
         const cJSON *config = json_get(c, "config");
-        const cJSON *grid = config_grid(config);
-        table_fmt_config(cfg, sizeof cfg, grid);
-        snprintf(line, sizeof line, "#%.0f  config %.0f: %s", table_num(c, "rank"),
+        const cJSON *grid = resp_config_grid(config);
+        resp_fmt_config(cfg, sizeof cfg, grid);
+        snprintf(line, sizeof line, "#%.0f  config %.0f: %s", resp_num(c, "rank"),
                  config_id(config), grid && grid->child ? cfg : "(no varying hyperparameters)");
         char el[1200];
         printf("%s\n", table_elide(el, sizeof el, line, TABLE_WIDTH));
@@ -500,9 +468,9 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     const cJSON *cmp = json_get(resp, "comparison");
     if (cJSON_IsObject(cmp)) {
         char pb[32];
-        printf("\n#1 vs #2, Welch's t-test: t = %.3f, df = %.1f, p = %s\n", table_num(cmp, "t"),
-               table_num(cmp, "df"), fmt_p(pb, sizeof pb, table_num(cmp, "p")));
-        const char *sentence = str_of(cmp, "sentence", NULL);
+        printf("\n#1 vs #2, Welch's t-test: t = %.3f, df = %.1f, p = %s\n", resp_num(cmp, "t"),
+               resp_num(cmp, "df"), fmt_p(pb, sizeof pb, resp_num(cmp, "p")));
+        const char *sentence = resp_str(cmp, "sentence", NULL);
         if (sentence)
             printf("%s\n", sentence);
     } else {
@@ -742,30 +710,31 @@ out:
 
 static void print_trial_metrics(const cJSON *m)
 {
-    bool regression = json_get(m, "val_mse") != NULL;
-    const char *second = regression ? "mse" : "accuracy";
+    bool regression = json_get(m, metric_name(MLP_M_VAL_MSE)) != NULL;
+    int second = regression ? MLP_M_TRAIN_MSE : MLP_M_TRAIN_ACCURACY;
     struct table *t = table_new();
     if (!t)
         return;
     table_column(t, "", TABLE_LEFT, false);
-    table_column(t, "loss", TABLE_RIGHT, false);
-    table_column(t, second, TABLE_RIGHT, false);
-    const char *splits[] = {"train", "val", "test"};
+    table_column(t, metric_kind_name(METRIC_LOSS), TABLE_RIGHT, false);
+    table_column(t, metric_kind_name(metric_info(second)->kind), TABLE_RIGHT, false);
+    const enum metric_split splits[] = {METRIC_TRAIN, METRIC_VAL, METRIC_TEST};
     for (size_t i = 0; i < 3; i++) {
-        char key[64], buf[32];
+        char buf[32];
         table_row(t);
-        table_cell(t, splits[i]);
-        snprintf(key, sizeof key, "%s_loss", splits[i]);
-        table_cell(t, table_fmt_num(buf, sizeof buf, table_num(m, key)));
-        snprintf(key, sizeof key, "%s_%s", splits[i], second);
-        table_cell(t, table_fmt_num(buf, sizeof buf, table_num(m, key)));
+        table_cell(t, metric_split_name(splits[i]));
+        const char *loss = metric_name(metric_sibling(MLP_M_TRAIN_LOSS, splits[i]));
+        table_cell(t, resp_fmt_num(buf, sizeof buf, resp_num(m, loss)));
+        const char *other = metric_name(metric_sibling(second, splits[i]));
+        table_cell(t, resp_fmt_num(buf, sizeof buf, resp_num(m, other)));
     }
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
     char dur[32];
-    printf("epochs run %.0f, best epoch %.0f, %s, diverged: %s\n", table_num(m, "epochs_run"),
-           table_num(m, "best_epoch"), table_fmt_duration(dur, sizeof dur, table_num(m, "seconds")),
-           cJSON_IsTrue(json_get(m, "diverged")) ? "yes" : "no");
+    printf("epochs run %.0f, best epoch %.0f, %s, diverged: %s\n",
+           resp_num(m, metric_name(MLP_M_EPOCHS_RUN)), resp_num(m, metric_name(MLP_M_BEST_EPOCH)),
+           resp_fmt_duration(dur, sizeof dur, resp_num(m, metric_name(MLP_M_SECONDS))),
+           cJSON_IsTrue(json_get(m, metric_name(MLP_M_DIVERGED))) ? "yes" : "no");
 }
 
 /* Curve fields that repeat the trial's identity rather than measure an epoch. */
@@ -830,11 +799,11 @@ static void print_curve(const cJSON *curve)
             if (curve_skip(f->string))
                 continue;
             char buf[64];
-            double x = table_num(row, f->string);
+            double x = resp_num(row, f->string);
             if (strcmp(f->string, "epoch") == 0)
-                table_cell(t, fmt_int(buf, sizeof buf, x));
+                table_cell(t, resp_fmt_int(buf, sizeof buf, x));
             else
-                table_cell(t, table_fmt_num(buf, sizeof buf, x));
+                table_cell(t, resp_fmt_num(buf, sizeof buf, x));
         }
     }
     printf("\ncurve:\n");
@@ -886,27 +855,28 @@ int cmd_trial(struct cli *cli, int argc, char **argv)
     if (!resp)
         return rc;
     const cJSON *t = json_get(resp, "trial"), *config = json_get(t, "config");
-    double attempts = table_num(t, "attempts");
+    double attempts = resp_num(t, "attempts");
     printf("trial %lld: sweep %.0f, config %.0f, seed %.0f — %s (%.0f attempt%s)\n", id,
-           table_num(t, "sweep"), config_id(config), table_num(t, "seed"), str_of(t, "state", "?"),
+           resp_num(t, "sweep"), config_id(config), resp_num(t, "seed"), resp_str(t, "state", "?"),
            attempts, attempts == 1 ? "" : "s");
     if (cJSON_IsObject(config)) {
         char cfg[2048];
         const cJSON *grid = json_get(config, "grid"), *params = json_get(config, "params");
         if (cJSON_IsObject(grid) && grid->child)
-            print_wrapped("varying:  ", table_fmt_config(cfg, sizeof cfg, grid));
+            print_wrapped("varying:  ", resp_fmt_config(cfg, sizeof cfg, grid));
         if (cJSON_IsObject(params))
-            print_wrapped("params:   ", table_fmt_config(cfg, sizeof cfg, params));
+            print_wrapped("params:   ", resp_fmt_config(cfg, sizeof cfg, params));
     }
     char a[32], b[32], c[32];
-    printf("created %s, started %s, finished %s\n", fmt_time(a, sizeof a, table_num(t, "created")),
-           fmt_time(b, sizeof b, table_num(t, "started")),
-           fmt_time(c, sizeof c, table_num(t, "finished")));
+    printf("created %s, started %s, finished %s\n",
+           resp_fmt_time(a, sizeof a, resp_num(t, "created"), RESP_LOCAL),
+           resp_fmt_time(b, sizeof b, resp_num(t, "started"), RESP_LOCAL),
+           resp_fmt_time(c, sizeof c, resp_num(t, "finished"), RESP_LOCAL));
     const cJSON *err = json_get(t, "error");
     if (cJSON_IsString(err) && *err->valuestring)
         printf("error: %s\n", err->valuestring);
     else if (cJSON_IsObject(err))
-        printf("error: %s\n", str_of(err, "message", "?"));
+        printf("error: %s\n", resp_str(err, "message", "?"));
     const cJSON *m = json_get(t, "metrics");
     if (cJSON_IsObject(m)) {
         printf("\n");
@@ -915,7 +885,7 @@ int cmd_trial(struct cli *cli, int argc, char **argv)
     const cJSON *curve = json_get(t, "curve");
     if (cJSON_GetArraySize(curve) > 0)
         print_curve(curve);
-    const char *log = str_of(t, "log_tail", NULL);
+    const char *log = resp_str(t, "log_tail", NULL);
     if (log)
         print_log_tail(log, 20);
     cJSON_Delete(resp);

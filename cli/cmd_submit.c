@@ -131,7 +131,7 @@ static void print_first(const struct grid *g)
     for (size_t i = 0; i < show; i++) {
         cJSON *v = grid_config_varying(g, i);
         char cfg[1024], line[TABLE_WIDTH * 4];
-        table_fmt_config(cfg, sizeof cfg, v);
+        resp_fmt_config(cfg, sizeof cfg, v);
         table_elide(line, sizeof line, cfg, TABLE_WIDTH - 8);
         printf("  %3zu  %s\n", i + 1, line);
         cJSON_Delete(v);
@@ -162,17 +162,152 @@ static void print_local_json(const struct grid *g, const char *name)
     cJSON_Delete(doc);
 }
 
+/* A grid file read into memory, with what the daemon needs to know of where it came from. */
+struct grid_src {
+    const char *label;       /* how errors name it: the path, or "<stdin>" */
+    char *text;              /* its contents (owned), NULL until read */
+    size_t len;              /* bytes in text */
+    char base_dir[PATH_MAX]; /* relative dataset paths are resolved here */
+    char default_name[256];  /* the sweep name when neither --name nor the grid gives one */
+};
+
+/* Read FILE ('-': standard input) into src.  Returns CLI_OK, or the exit code (printed). */
+static int read_grid(struct cli *cli, const char *file, struct grid_src *src)
+{
+    char msg[1024];
+    bool is_stdin = strcmp(file, "-") == 0;
+    src->label = is_stdin ? "<stdin>" : file;
+    if (is_stdin) {
+        if (!getcwd(src->base_dir, sizeof src->base_dir)) {
+            snprintf(msg, sizeof msg, "cannot get the current directory: %s", strerror(errno));
+            return local_error(cli, CLI_FAILED, "mlpctl submit", "io", NULL, msg);
+        }
+        src->text = read_stream(stdin, &src->len);
+        snprintf(src->default_name, sizeof src->default_name, "stdin");
+    } else {
+        FILE *f = fopen(file, "rb");
+        if (f) {
+            src->text = read_stream(f, &src->len);
+            fclose(f);
+        }
+        base_name(src->default_name, sizeof src->default_name, file);
+        if (src->text && dir_of(src->base_dir, sizeof src->base_dir, file) != 0) {
+            free(src->text);
+            src->text = NULL;
+        }
+    }
+    if (!src->text) {
+        snprintf(msg, sizeof msg, "cannot read the grid file: %s", strerror(errno));
+        return local_error(cli, CLI_INVALID, src->label, "io", NULL, msg);
+    }
+    return CLI_OK;
+}
+
+/*
+ * Parse and validate the grid text as mlpd will (grid_parse): *doc the JSON
+ * (caller deletes), *g the expanded grid (caller frees).  Returns CLI_OK or
+ * the exit code (printed).
+ */
+static int check_grid(struct cli *cli, const struct grid_src *src, bool force, cJSON **doc,
+                      struct grid **g)
+{
+    char msg[1024];
+    struct err e = ERR_INIT;
+    *doc = cJSON_ParseWithLength(src->text, src->len);
+    if (!*doc) {
+        int line, col;
+        const char *at = cJSON_GetErrorPtr();
+        line_col(src->text, at ? at : src->text + src->len, &line, &col);
+        snprintf(msg, sizeof msg, "line %d, column %d: not valid JSON", line, col);
+        return local_error(cli, CLI_INVALID, src->label, "invalid_grid", NULL, msg);
+    }
+    if (!cJSON_IsObject(*doc)) {
+        snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(*doc));
+        return local_error(cli, CLI_INVALID, src->label, "invalid_grid", NULL, msg);
+    }
+    struct grid_opts go = {
+        .default_name = src->default_name,
+        .base_dir = src->base_dir,
+        .max_trials = 0,
+        .force = force,
+    };
+    int grc = grid_parse(*doc, &go, g, &e);
+    if (grc != 0) {
+        if (grc == MLP_ETOO_LARGE)
+            snprintf(msg, sizeof msg, "%s (pass --force to queue it anyway)", e.msg);
+        else
+            snprintf(msg, sizeof msg, "%s", e.msg[0] ? e.msg : err_default_msg(grc));
+        return local_error(cli, grc == MLP_ENOMEM ? CLI_FAILED : CLI_INVALID, src->label,
+                           err_name(grc), e.path, msg);
+    }
+    return CLI_OK;
+}
+
+/* What `submit` asked for beyond the file. */
+struct submit_opts {
+    const char *name; /* --name, or NULL */
+    bool have_priority;
+    long priority; /* --priority when have_priority */
+    bool dry_run;  /* --dry-run */
+    bool force;    /* --force */
+};
+
+/* The submit request; takes ownership of doc.  NULL on ENOMEM. */
+static cJSON *submit_req(cJSON *doc, const struct grid_src *src, const struct submit_opts *o)
+{
+    cJSON *req = cmd_req("submit");
+    if (!req) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    cJSON_AddItemToObject(req, "grid", doc);
+    cJSON_AddStringToObject(req, "base_dir", src->base_dir);
+    /* Only --name is binding; otherwise mlpd derives a free name from the
+       grid's "name" or the file's base name (adding -2, -3, ...). */
+    if (o->name)
+        cJSON_AddStringToObject(req, "name", o->name);
+    else
+        cJSON_AddStringToObject(req, "default_name", src->default_name);
+    if (o->have_priority)
+        cJSON_AddNumberToObject(req, "priority", (double)o->priority);
+    if (o->dry_run)
+        cJSON_AddBoolToObject(req, "dry_run", true);
+    if (o->force)
+        cJSON_AddBoolToObject(req, "force", true);
+    return req;
+}
+
+/* The human answer to a submit (or its dry run) from mlpd's response. */
+static void print_submitted(const cJSON *resp, const struct grid *g, const char *sweep_name,
+                            bool dry_run)
+{
+    double trials = resp_num(resp, "trials"), configs = resp_num(resp, "configs");
+    if (!isfinite(trials))
+        trials = (double)grid_n_trials(g);
+    if (!isfinite(configs))
+        configs = (double)grid_n_configs(g);
+    if (dry_run) {
+        printf("%s: %.0f configurations × %zu seeds = %.0f trials (dry run, nothing queued)\n",
+               sweep_name, configs, grid_n_seeds(g), trials);
+        print_first(g);
+    } else {
+        const cJSON *s = json_get(resp, "sweep");
+        const cJSON *nm = json_get(s, "name");
+        printf("submitted sweep %.0f \"%s\": %.0f configurations × %zu seeds = %.0f trials\n",
+               resp_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : sweep_name, configs,
+               grid_n_seeds(g), trials);
+    }
+}
+
 int cmd_submit(struct cli *cli, int argc, char **argv)
 {
-    const char *name = NULL;
-    long priority = 0;
-    bool dry_run = false, force = false, have_priority = false;
+    struct submit_opts o = {0};
     const char *priority_text = NULL;
     struct opt opts[] = {
-        {"name", OPT_STRING, &name},
+        {"name", OPT_STRING, &o.name},
         {"priority", OPT_STRING, &priority_text},
-        {"dry-run", OPT_FLAG, &dry_run},
-        {"force", OPT_FLAG, &force},
+        {"dry-run", OPT_FLAG, &o.dry_run},
+        {"force", OPT_FLAG, &o.force},
         {NULL, 0, NULL},
     };
     const char *file;
@@ -182,83 +317,23 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
     if (priority_text) {
         char *end;
         errno = 0;
-        priority = strtol(priority_text, &end, 10);
-        if (errno || end == priority_text || *end || priority < -1000000 || priority > 1000000)
+        o.priority = strtol(priority_text, &end, 10);
+        if (errno || end == priority_text || *end || o.priority < -1000000 || o.priority > 1000000)
             return cli_usage(argv[0], "--priority expects an integer, got '%s'", priority_text);
-        have_priority = true;
+        o.have_priority = true;
     }
-    if (name && !*name)
+    if (o.name && !*o.name)
         return cli_usage(argv[0], "--name must not be empty");
 
-    bool is_stdin = strcmp(file, "-") == 0;
-    const char *label = is_stdin ? "<stdin>" : file;
-    char base_dir[PATH_MAX], default_name[256], msg[1024];
-    char *text = NULL;
+    struct grid_src src = {0};
     cJSON *doc = NULL, *resp = NULL;
     struct grid *g = NULL;
-    struct err e = ERR_INIT;
-    size_t len = 0;
-
-    if (is_stdin) {
-        if (!getcwd(base_dir, sizeof base_dir)) {
-            snprintf(msg, sizeof msg, "cannot get the current directory: %s", strerror(errno));
-            rc = local_error(cli, CLI_FAILED, "mlpctl submit", "io", NULL, msg);
-            goto out;
-        }
-        text = read_stream(stdin, &len);
-        snprintf(default_name, sizeof default_name, "stdin");
-    } else {
-        FILE *f = fopen(file, "rb");
-        if (f) {
-            text = read_stream(f, &len);
-            fclose(f);
-        }
-        base_name(default_name, sizeof default_name, file);
-        if (text && dir_of(base_dir, sizeof base_dir, file) != 0) {
-            free(text);
-            text = NULL;
-        }
-    }
-    if (!text) {
-        snprintf(msg, sizeof msg, "cannot read the grid file: %s", strerror(errno));
-        rc = local_error(cli, CLI_INVALID, label, "io", NULL, msg);
+    if ((rc = read_grid(cli, file, &src)) != CLI_OK ||
+        (rc = check_grid(cli, &src, o.force, &doc, &g)) != CLI_OK)
         goto out;
-    }
+    const char *sweep_name = o.name ? o.name : grid_name(g);
 
-    doc = cJSON_ParseWithLength(text, len);
-    if (!doc) {
-        int line, col;
-        const char *at = cJSON_GetErrorPtr();
-        line_col(text, at ? at : text + len, &line, &col);
-        snprintf(msg, sizeof msg, "line %d, column %d: not valid JSON", line, col);
-        rc = local_error(cli, CLI_INVALID, label, "invalid_grid", NULL, msg);
-        goto out;
-    }
-    if (!cJSON_IsObject(doc)) {
-        snprintf(msg, sizeof msg, "expected a JSON object, got %s", json_type_name(doc));
-        rc = local_error(cli, CLI_INVALID, label, "invalid_grid", NULL, msg);
-        goto out;
-    }
-
-    struct grid_opts go = {
-        .default_name = default_name,
-        .base_dir = base_dir,
-        .max_trials = 0,
-        .force = force,
-    };
-    int grc = grid_parse(doc, &go, &g, &e);
-    if (grc != 0) {
-        if (grc == MLP_ETOO_LARGE)
-            snprintf(msg, sizeof msg, "%s (pass --force to queue it anyway)", e.msg);
-        else
-            snprintf(msg, sizeof msg, "%s", e.msg[0] ? e.msg : err_default_msg(grc));
-        rc = local_error(cli, grc == MLP_ENOMEM ? CLI_FAILED : CLI_INVALID, label, err_name(grc),
-                         e.path, msg);
-        goto out;
-    }
-    const char *sweep_name = name ? name : grid_name(g);
-
-    if (dry_run && !cli_reachable(cli)) {
+    if (o.dry_run && !cli_reachable(cli)) {
         /* Still useful without a daemon: the expansion is the same one mlpd does. */
         fprintf(stderr, "mlpctl: mlpd is not reachable at %s; datasets were not checked\n",
                 cli->socket_path);
@@ -273,51 +348,19 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         goto out;
     }
 
-    cJSON *req = cmd_req("submit");
-    if (req) {
-        cJSON_AddItemToObject(req, "grid", doc);
-        doc = NULL;
-        cJSON_AddStringToObject(req, "base_dir", base_dir);
-        /* Only --name is binding; otherwise mlpd derives a free name from the
-           grid's "name" or the file's base name (adding -2, -3, ...). */
-        if (name)
-            cJSON_AddStringToObject(req, "name", name);
-        else
-            cJSON_AddStringToObject(req, "default_name", default_name);
-        if (have_priority)
-            cJSON_AddNumberToObject(req, "priority", (double)priority);
-        if (dry_run)
-            cJSON_AddBoolToObject(req, "dry_run", true);
-        if (force)
-            cJSON_AddBoolToObject(req, "force", true);
-    }
-    rc = cmd_request(cli, req, &resp, label);
+    cJSON *req = submit_req(doc, &src, &o);
+    doc = NULL; /* owned by req now (or freed) */
+    rc = cmd_request(cli, req, &resp, src.label);
     if (rc != CLI_OK)
         goto out;
-    if (cli->json) {
+    if (cli->json)
         cmd_print_resp(cli, resp, rc);
-        goto out;
-    }
-    double trials = table_num(resp, "trials"), configs = table_num(resp, "configs");
-    if (!isfinite(trials))
-        trials = (double)grid_n_trials(g);
-    if (!isfinite(configs))
-        configs = (double)grid_n_configs(g);
-    if (dry_run) {
-        printf("%s: %.0f configurations × %zu seeds = %.0f trials (dry run, nothing queued)\n",
-               sweep_name, configs, grid_n_seeds(g), trials);
-        print_first(g);
-    } else {
-        const cJSON *s = json_get(resp, "sweep");
-        const cJSON *nm = json_get(s, "name");
-        printf("submitted sweep %.0f \"%s\": %.0f configurations × %zu seeds = %.0f trials\n",
-               table_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : sweep_name, configs,
-               grid_n_seeds(g), trials);
-    }
+    else
+        print_submitted(resp, g, sweep_name, o.dry_run);
 out:
     cJSON_Delete(resp);
     cJSON_Delete(doc);
     grid_free(g);
-    free(text);
+    free(src.text);
     return rc;
 }

@@ -26,16 +26,10 @@
 #define BAR_MIN 10
 #define BAR_MAX 40
 
-static const char *str_of(const cJSON *obj, const char *key, const char *dflt)
-{
-    const cJSON *v = json_get(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : dflt;
-}
-
 /* A sweep succeeded when every trial is done. */
 static bool sweep_ok(const cJSON *s)
 {
-    double done = table_num(s, "done"), total = table_num(s, "total");
+    double done = resp_num(s, "done"), total = resp_num(s, "total");
     return isfinite(done) && done == total;
 }
 
@@ -63,35 +57,35 @@ static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, boo
     char etab[32], best[64] = "—";
     const cJSON *b = json_get(s, "best");
     if (cJSON_IsObject(b))
-        table_fmt_stat(best, sizeof best, table_num(b, "mean"), table_num(b, "se"));
+        resp_fmt_stat(best, sizeof best, resp_num(b, "mean"), resp_num(b, "se"));
     if (isfinite(eta))
-        table_fmt_duration(etab, sizeof etab, eta);
+        resp_fmt_duration(etab, sizeof etab, eta);
     else
         snprintf(etab, sizeof etab, "—");
     const char *sep = tty ? "  " : ", ";
     if (tty)
         snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s",
-                 table_num(s, "done"), table_num(s, "total"), sep, table_num(s, "running"), sep,
-                 table_num(s, "failed"), sep, etab, sep, best);
+                 resp_num(s, "done"), resp_num(s, "total"), sep, resp_num(s, "running"), sep,
+                 resp_num(s, "failed"), sep, etab, sep, best);
     else
         snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s",
-                 table_num(s, "done"), table_num(s, "total"), sep, table_num(s, "running"), sep,
-                 table_num(s, "failed"), sep, etab, sep, str_of(s, "metric", ""), best);
+                 resp_num(s, "done"), resp_num(s, "total"), sep, resp_num(s, "running"), sep,
+                 resp_num(s, "failed"), sep, etab, sep, resp_str(s, "metric", ""), best);
 }
 
 static void draw_tty(const cJSON *s, double eta)
 {
     char fields[512], line[1024];
     progress_fields(fields, sizeof fields, s, eta, true);
-    double done = table_num(s, "done"), failed = table_num(s, "failed"),
-           cancelled = table_num(s, "cancelled"), total = table_num(s, "total");
+    double done = resp_num(s, "done"), failed = resp_num(s, "failed"),
+           cancelled = resp_num(s, "cancelled"), total = resp_num(s, "total");
     double ended = (isfinite(done) ? done : 0) + (isfinite(failed) ? failed : 0) +
                    (isfinite(cancelled) ? cancelled : 0);
     double frac = total > 0 ? ended / total : 0;
     if (frac > 1)
         frac = 1;
     char name[64];
-    snprintf(name, sizeof name, "#%.0f", table_num(s, "id"));
+    snprintf(name, sizeof name, "#%.0f", resp_num(s, "id"));
     int width = term_width() - 1;
     /* A bar width that does not change as the numbers do: room for the usual fields. */
     int bar = width - (int)table_text_width(name) - 4 - 60;
@@ -115,8 +109,8 @@ static void print_end(const cJSON *s)
 {
     char title[256];
     printf("%s ended: %.0f/%.0f trials done, %.0f failed, %.0f cancelled\n",
-           cmd_sweep_title(title, sizeof title, s), table_num(s, "done"), table_num(s, "total"),
-           table_num(s, "failed"), table_num(s, "cancelled"));
+           cmd_sweep_title(title, sizeof title, s), resp_num(s, "done"), resp_num(s, "total"),
+           resp_num(s, "failed"), resp_num(s, "cancelled"));
 }
 
 int cmd_watch(struct cli *cli, int argc, char **argv)
@@ -142,12 +136,12 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
     }
     rc = cmd_request(cli, req, &ev, NULL);
     while (rc == CLI_OK) {
-        const char *kind = str_of(ev, "event", "");
+        const char *kind = resp_str(ev, "event", "");
         const cJSON *s = json_get(ev, "sweep");
         bool end = strcmp(kind, "end") == 0;
         if (cJSON_IsObject(s)) {
             char key[32];
-            snprintf(key, sizeof key, "%.0f", table_num(s, "id"));
+            snprintf(key, sizeof key, "%.0f", resp_num(s, "id"));
             cJSON *copy = cJSON_Duplicate(s, true);
             if (json_get(last, key))
                 cJSON_ReplaceItemInObjectCaseSensitive(last, key, copy);
@@ -162,12 +156,12 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
             free(text);
             fflush(stdout);
         } else if (cJSON_IsObject(s) && *kind) {
-            double id = table_num(s, "id"), eta = table_num(ev, "eta");
+            double id = resp_num(s, "id"), eta = resp_num(ev, "eta");
             if (tty) {
                 if (drawn != id) {
                     char title[256];
                     printf("%swatching %s, best by %s\n", isfinite(drawn) ? "\n" : "",
-                           cmd_sweep_title(title, sizeof title, s), str_of(s, "metric", "?"));
+                           cmd_sweep_title(title, sizeof title, s), resp_str(s, "metric", "?"));
                 }
                 drawn = id;
                 draw_tty(s, eta);

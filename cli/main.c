@@ -6,13 +6,16 @@
  * its function, whether it talks to mlpd, its usage text and a one-line
  * summary (git's commands[]) — and runs it.  The verbs themselves live in
  * cmd_*.c (and plot.c/report.c); they parse their own options with
- * opts_parse(), which is table-driven too.  Usage errors exit 2 with the
- * verb's usage; an unknown verb gets a "did you mean" suggestion.
+ * opts_parse() (cmd.c), which is table-driven too.  Adding a verb is one
+ * file (or function) and one row below.  Usage errors exit 2 with the
+ * verb's usage (cli_usage, here beside the table); an unknown verb gets a
+ * "did you mean" suggestion.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,26 +25,7 @@
 #include "json.h"
 #include "mlp_version.h"
 
-#if defined(MLPCTL_HAVE_PLOT) || defined(MLPCTL_HAVE_REPORT)
 #include "plot.h"
-#endif
-
-#if !defined(MLPCTL_HAVE_PLOT) || !defined(MLPCTL_HAVE_REPORT)
-/* Stands in for plot/report when those sources are not part of this build. */
-static int cmd_not_built(struct cli *cli, int argc, char **argv)
-{
-    (void)cli;
-    (void)argc;
-    fprintf(stderr, "mlpctl: '%s' is not available in this build\n", argv[0]);
-    return CLI_FAILED;
-}
-#endif
-#ifndef MLPCTL_HAVE_PLOT
-#define cmd_plot cmd_not_built
-#endif
-#ifndef MLPCTL_HAVE_REPORT
-#define cmd_report cmd_not_built
-#endif
 
 struct verb {
     const char *name;    /* the word on the command line */
@@ -237,98 +221,20 @@ static int help(int argc, char **argv)
     return CLI_OK;
 }
 
-static const struct opt *find_opt(const struct opt *opts, const char *name, size_t len)
+int cli_usage(const char *verb, const char *fmt, ...)
 {
-    for (const struct opt *o = opts; o && o->name; o++)
-        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
-            return o;
-    return NULL;
-}
-
-int opts_parse(const char *verb, int argc, char **argv, const struct opt *opts, char **pos,
-               int maxpos, int *npos)
-{
-    bool only_pos = false;
-    *npos = 0;
-    for (int i = 1; i < argc; i++) {
-        char *a = argv[i];
-        if (only_pos || a[0] != '-' || a[1] == '\0') {
-            if (*npos >= maxpos)
-                return cli_usage(verb, "unexpected argument '%s'", a);
-            pos[(*npos)++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            only_pos = true;
-            continue;
-        }
-        if (a[1] != '-')
-            return cli_usage(verb, "unknown option '%s'", a);
-        const char *name = a + 2, *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        const struct opt *o = find_opt(opts, name, len);
-        if (!o) {
-            const char *names[32];
-            size_t n = 0;
-            char given[64];
-            snprintf(given, sizeof given, "%.*s", (int)len, name);
-            for (const struct opt *x = opts; x && x->name && n + 1 < 32; x++)
-                names[n++] = x->name;
-            names[n] = NULL;
-            const char *guess = json_suggest(given, names);
-            if (guess)
-                return cli_usage(verb, "unknown option '--%s' (did you mean '--%s'?)", given,
-                                 guess);
-            return cli_usage(verb, "unknown option '--%s'", given);
-        }
-        if (o->type == OPT_FLAG) {
-            if (eq)
-                return cli_usage(verb, "option '--%s' takes no value", o->name);
-            *(bool *)o->dst = true;
-            continue;
-        }
-        const char *val = eq ? eq + 1 : NULL;
-        if (!val) {
-            if (i + 1 >= argc)
-                return cli_usage(verb, "option '--%s' needs a value", o->name);
-            val = argv[++i];
-        }
-        if (o->type == OPT_STRING) {
-            *(const char **)o->dst = val;
-            continue;
-        }
-        char *end;
-        errno = 0;
-        long v = strtol(val, &end, 10);
-        if (errno || end == val || *end)
-            return cli_usage(verb, "option '--%s' expects an integer, got '%s'", o->name, val);
-        *(long *)o->dst = v;
-    }
-    return CLI_OK;
-}
-
-int cmd_parse_opts(int argc, char **argv, const struct opt *opts)
-{
-    char *pos[1];
-    int npos;
-    return opts_parse(argv[0], argc, argv, opts, pos, 0, &npos);
-}
-
-int cmd_parse_one(int argc, char **argv, const struct opt *opts, const char *what, const char **arg)
-{
-    char *pos[1];
-    int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
-    if (rc != CLI_OK)
-        return rc;
-    if (npos != 1)
-        return cli_usage(argv[0], "expected %s", what);
-    *arg = pos[0];
-    return CLI_OK;
-}
-
-int cmd_parse_sweep(int argc, char **argv, const struct opt *opts, const char **sweep)
-{
-    return cmd_parse_one(argc, argv, opts, "a SWEEP (its id or name)", sweep);
+    va_list ap;
+    fprintf(stderr, "mlpctl%s%s: ", verb ? " " : "", verb ? verb : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    const char *u = verb ? cli_verb_usage(verb) : NULL;
+    if (u)
+        fprintf(stderr, "%s", u);
+    else
+        fprintf(stderr, "Run 'mlpctl help' for the list of verbs.\n");
+    return CLI_USAGE;
 }
 
 int main(int argc, char **argv)

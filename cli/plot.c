@@ -1,5 +1,7 @@
 /*
- * plot — `mlpctl plot` and the four SVG renderers (see plot.h).
+ * plot — `mlpctl plot`: the kind table, the verb, the shared frame of every
+ * plot (titles, notes, row layout) and the atomic file writer.  Each kind's
+ * requests and renderer live in plot_<kind>.c (see plot.h, PLOT_KINDS).
  *
  * The renderers read the daemon's responses as they come off the wire
  * (daemon/PROTOCOL.md): `best` for the ranking, `best` + `results` with
@@ -29,22 +31,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd.h"
+#include "metric.h"
+#include "resp.h"
 #include "svg.h"
-
-#define COL_VAL "#0072B2"   /* validation / the metric: blue */
-#define COL_TRAIN "#E69F00" /* training: orange */
-#define COL_BEST "#D55E00"  /* the best configuration: vermillion */
-#define COL_LIGHT "#9ecae9" /* 95% interval bar: light blue */
-#define COL_NOTE "#555"
-
-#define LABEL_MAX 56 /* characters of a configuration label shown in rows */
-#define CHAR_W 6.9   /* rough width of one 12 px character */
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static void set_why(char *why, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t n, const char *fmt, ...)
+void plot__why(char *why, size_t n, const char *fmt, ...)
 {
     if (!why || n == 0)
         return;
@@ -54,115 +48,14 @@ static void set_why(char *why, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
-double plot__num(const cJSON *obj, const char *key)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-const char *plot__str(const cJSON *obj, const char *key, const char *dflt)
-{
-    const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-    return cJSON_IsString(v) && v->valuestring ? v->valuestring : dflt;
-}
-
-void plot__get_stat(const cJSON *obj, struct plot__stat *s)
-{
-    double n = plot__num(obj, "n");
-    s->n = isfinite(n) && n > 0 && n < 1e9 ? (int)n : 0;
-    s->mean = plot__num(obj, "mean");
-    s->sd = plot__num(obj, "sd");
-    s->se = plot__num(obj, "se");
-    s->lo = plot__num(obj, "ci_low");
-    s->hi = plot__num(obj, "ci_high");
-}
-
-char *plot__value_text(const cJSON *v)
-{
-    if (cJSON_IsString(v) && v->valuestring)
-        return strdup(v->valuestring);
-    if (!v)
-        return strdup("null");
-    char *p = cJSON_PrintUnformatted(v);
-    if (!p)
-        return NULL;
-    char *s = strdup(p);
-    cJSON_free(p);
-    return s;
-}
-
-/* A configuration's id: the number itself, or its "id" member; -1 when neither. */
-static int config_id(const cJSON *config)
-{
-    double id = cJSON_IsNumber(config) ? config->valuedouble : plot__num(config, "id");
-    return isfinite(id) && id >= 0 && id < 2e9 ? (int)id : -1;
-}
-
-char *plot__config_label(const cJSON *config)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m)
-        return NULL;
-    const cJSON *grid =
-        cJSON_IsObject(config) ? cJSON_GetObjectItemCaseSensitive(config, "grid") : NULL;
-    int parts = 0;
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, grid)
-    {
-        char *t = plot__value_text(kv);
-        fprintf(m, "%s%s=%s", parts++ ? " " : "", kv->string ? kv->string : "?", t ? t : "?");
-        free(t);
-    }
-    if (!parts)
-        fprintf(m, "config %d", config_id(config));
-    if (fclose(m) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-void plot__fmt_num(char *buf, size_t n, double v)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "n/a");
-    else if (fabs(v) < 10)
-        snprintf(buf, n, "%.4f", v);
-    else
-        snprintf(buf, n, "%.4g", v);
-}
-
-/* A standard error: like plot__fmt_num, but small values keep two significant digits. */
-static void fmt_se(char *buf, size_t n, double v)
-{
-    if (isfinite(v) && v != 0 && fabs(v) < 0.0001)
-        snprintf(buf, n, "%.1e", v);
-    else
-        plot__fmt_num(buf, n, v);
-}
-
-/* "0.8912 ± 0.0011 (n=10)" or "0.8912 (n=1)". */
-static void fmt_mean_se(char *buf, size_t n, const struct plot__stat *s)
-{
-    char m[32], e[32];
-    plot__fmt_num(m, sizeof m, s->mean);
-    if (s->n >= 2 && isfinite(s->se)) {
-        fmt_se(e, sizeof e, s->se);
-        snprintf(buf, n, "%s \xC2\xB1 %s (n=%d)", m, e, s->n);
-    } else
-        snprintf(buf, n, "%s (n=%d)", m, s->n);
-}
-
 /* The sweep's display name from a response's "sweep" summary. */
-static const char *sweep_name(const cJSON *resp, char *buf, size_t n)
+const char *plot__sweep_name(const cJSON *resp, char *buf, size_t n)
 {
     const cJSON *sw = cJSON_GetObjectItemCaseSensitive(resp, "sweep");
-    const char *name = plot__str(sw, "name", NULL);
+    const char *name = resp_str(sw, "name", NULL);
     if (name)
         return name;
-    double id = plot__num(sw, "id");
+    double id = resp_num(sw, "id");
     if (isfinite(id))
         snprintf(buf, n, "%.0f", id);
     else
@@ -171,7 +64,7 @@ static const char *sweep_name(const cJSON *resp, char *buf, size_t n)
 }
 
 /* Extend [*lo, *hi] by v when finite. */
-static void widen(double *lo, double *hi, double v)
+void plot__widen(double *lo, double *hi, double v)
 {
     if (!isfinite(v))
         return;
@@ -182,7 +75,7 @@ static void widen(double *lo, double *hi, double v)
 }
 
 /* Title and subtitle at the top of every plot. */
-static void draw_titles(FILE *out, double w, const char *title, const char *subtitle)
+void plot__titles(FILE *out, double w, const char *title, const char *subtitle)
 {
     svg_text(out, w / 2, 26, "middle", 16, "font-weight=\"bold\"", title);
     if (subtitle)
@@ -190,7 +83,7 @@ static void draw_titles(FILE *out, double w, const char *title, const char *subt
 }
 
 /* Notes under a plot, one per line, starting at y. */
-static void draw_notes(FILE *out, double x, double y, const char *const *notes, int n)
+void plot__notes(FILE *out, double x, double y, const char *const *notes, int n)
 {
     for (int i = 0; i < n; i++)
         if (notes[i] && *notes[i])
@@ -198,8 +91,7 @@ static void draw_notes(FILE *out, double x, double y, const char *const *notes, 
 }
 
 /* A configuration row label: "#1 lr=0.1 hidden=[256,128]", cut, with the full text as tooltip. */
-static void draw_row_label(FILE *out, double x, double y, int rank, const char *label, int n,
-                           bool bold)
+void plot__row_label(FILE *out, double x, double y, int rank, const char *label, int n, bool bold)
 {
     char full[2048];
     if (rank > 0)
@@ -214,26 +106,33 @@ static void draw_row_label(FILE *out, double x, double y, int rank, const char *
     fputs("</text></g>\n", out);
 }
 
+void plot__metric_parts(const char *metric, struct plot__metric *m)
+{
+    int i = metric_index(metric);
+    int v = metric_sibling(i, METRIC_VAL), t = metric_sibling(i, METRIC_TRAIN);
+    if (v >= 0 && t >= 0) {
+        snprintf(m->base, sizeof m->base, "%s", metric_kind_name(metric_info(i)->kind));
+        snprintf(m->val, sizeof m->val, "%s", metric_name(v));
+        snprintf(m->train, sizeof m->train, "%s", metric_name(t));
+        return;
+    }
+    const char *base = strchr(metric, '_') ? strchr(metric, '_') + 1 : metric;
+    snprintf(m->base, sizeof m->base, "%s", base);
+    snprintf(m->val, sizeof m->val, "val_%s", base);
+    snprintf(m->train, sizeof m->train, "train_%s", base);
+}
+
 /* The public renderers' tail: on failure, `why` on stderr.  Returns rc. */
-static int say_why(int rc, const char *why)
+int plot__say_why(int rc, const char *why)
 {
     if (rc != CLI_OK)
         fprintf(stderr, "mlpctl plot: %s\n", why);
     return rc;
 }
 
-/* ---- (a) ranking -------------------------------------------------------- */
+/* ---- row plots (ranking, gap): one row per configuration -------------------- */
 
-struct rank_row {
-    int rank;
-    int id; /* configuration id */
-    char *label;
-    struct plot__stat st;
-    struct plot__stat tr; /* train counterpart (gap plot) */
-    double gap;           /* gap plot */
-};
-
-static void free_rows(struct rank_row *rows, int n)
+void plot__free_rows(struct plot__row *rows, int n)
 {
     for (int i = 0; rows && i < n; i++)
         free(rows[i].label);
@@ -241,7 +140,7 @@ static void free_rows(struct rank_row *rows, int n)
 }
 
 /* Width in pixels that the longest row label needs. */
-static double label_width(const struct rank_row *rows, int n)
+static double label_width(const struct plot__row *rows, int n)
 {
     size_t widest = 10;
     for (int i = 0; i < n; i++) {
@@ -258,8 +157,8 @@ static double label_width(const struct rank_row *rows, int n)
  * Width of a row plot: labels, then a plotw-wide plot area, then `right`;
  * at least 760, the extra going to the label column.  *left: the plot's left edge.
  */
-static double row_plot_width(const struct rank_row *rows, int n, double plotw, double right,
-                             double *left)
+double plot__row_plot_width(const struct plot__row *rows, int n, double plotw, double right,
+                            double *left)
 {
     *left = 16 + label_width(rows, n);
     double w = *left + plotw + right;
@@ -271,14 +170,14 @@ static double row_plot_width(const struct rank_row *rows, int n, double plotw, d
 }
 
 /* The note for configurations left out of a row plot: no finite metric. */
-static void note_skipped(char *buf, size_t n, int skipped, const char *metric)
+void plot__note_skipped(char *buf, size_t n, int skipped, const char *metric)
 {
     snprintf(buf, n, "%d configuration(s) not shown: no finite %s (diverged or unfinished)",
              skipped, metric);
 }
 
 /* Grey stripes behind every other row of a row plot w wide, rows from y = top. */
-static void draw_stripes(FILE *out, int n, double top, double rowh, double w)
+void plot__stripes(FILE *out, int n, double top, double rowh, double w)
 {
     for (int i = 0; i < n; i += 2)
         fprintf(out,
@@ -287,18 +186,18 @@ static void draw_stripes(FILE *out, int n, double top, double rowh, double w)
 }
 
 /* Close a row plot (ranking, gap): its rows group, notes, the document; frees rows.  CLI_OK. */
-static int end_row_plot(FILE *out, struct rank_row *rows, int n, double plot_bot,
-                        const char *const *notes, int nnotes)
+int plot__end_row_plot(FILE *out, struct plot__row *rows, int n, double plot_bot,
+                       const char *const *notes, int nnotes)
 {
     fprintf(out, "</g>\n");
-    draw_notes(out, 12, plot_bot + 58, notes, nnotes);
+    plot__notes(out, 12, plot_bot + 58, notes, nnotes);
     svg_end(out);
-    free_rows(rows, n);
+    plot__free_rows(rows, n);
     return CLI_OK;
 }
 static int cmp_rank(const void *a, const void *b)
 {
-    const struct rank_row *x = a, *y = b;
+    const struct plot__row *x = a, *y = b;
     int rx = x->rank > 0 ? x->rank : 1 << 30, ry = y->rank > 0 ? y->rank : 1 << 30;
     return (rx > ry) - (rx < ry);
 }
@@ -308,7 +207,7 @@ static int cmp_rank(const void *a, const void *b)
  * by rank; *skipped counts those without.  with_train also reads "train"
  * and "gap" (show responses).  Returns the row count, -1 on ENOMEM.
  */
-static int gather_rows(const cJSON *resp, bool with_train, struct rank_row **out, int *skipped,
+static int gather_rows(const cJSON *resp, bool with_train, struct plot__row **out, int *skipped,
                        int *total)
 {
     const cJSON *configs = cJSON_GetObjectItemCaseSensitive(resp, "configs");
@@ -318,7 +217,7 @@ static int gather_rows(const cJSON *resp, bool with_train, struct rank_row **out
     *out = NULL;
     if (cap == 0)
         return 0;
-    struct rank_row *rows = calloc((size_t)cap, sizeof *rows);
+    struct plot__row *rows = calloc((size_t)cap, sizeof *rows);
     if (!rows)
         return -1;
     const cJSON *c;
@@ -326,25 +225,25 @@ static int gather_rows(const cJSON *resp, bool with_train, struct rank_row **out
     cJSON_ArrayForEach(c, configs)
     {
         pos++;
-        struct rank_row r = {0};
-        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "stat"), &r.st);
+        struct plot__row r = {0};
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &r.st);
         if (!isfinite(r.st.mean)) {
             (*skipped)++;
             continue;
         }
-        double rank = plot__num(c, "rank");
+        double rank = resp_num(c, "rank");
         r.rank = isfinite(rank) && rank >= 1 && rank < 1e9 ? (int)rank : pos;
         if (with_train) {
-            plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "train"), &r.tr);
-            r.gap = plot__num(c, "gap");
+            resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "train"), &r.tr);
+            r.gap = resp_num(c, "gap");
             if (!isfinite(r.gap))
                 r.gap = r.tr.mean - r.st.mean;
         }
         const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(c, "config");
-        r.id = config_id(cfg);
-        r.label = plot__config_label(cfg);
+        r.id = resp_config_id(cfg);
+        r.label = resp_config_label(cfg);
         if (!r.label) {
-            free_rows(rows, n);
+            plot__free_rows(rows, n);
             return -1;
         }
         rows[n++] = r;
@@ -362,748 +261,21 @@ static int gather_rows(const cJSON *resp, bool with_train, struct rank_row **out
  * gather_rows for a plot of sweep `name`: the row count, or 0 with `why` set
  * (out of memory, or nothing to draw: no finite `metric`).
  */
-static int plot_rows(const cJSON *resp, bool with_train, struct rank_row **rows, int *skipped,
-                     const char *name, const char *metric, char *why, size_t whylen)
+int plot__rows(const cJSON *resp, bool with_train, struct plot__row **rows, int *skipped,
+               const char *name, const char *metric, char *why, size_t whylen)
 {
     int total;
     int n = gather_rows(resp, with_train, rows, skipped, &total);
     if (n < 0)
-        set_why(why, whylen, "out of memory");
+        plot__why(why, whylen, "out of memory");
     else if (n == 0 && *skipped)
-        set_why(why, whylen,
-                "sweep %s: none of its %d configuration(s) has a finite %s yet "
-                "(diverged or unfinished): nothing to plot",
-                name, *skipped, metric);
+        plot__why(why, whylen,
+                  "sweep %s: none of its %d configuration(s) has a finite %s yet "
+                  "(diverged or unfinished): nothing to plot",
+                  name, *skipped, metric);
     else if (n == 0)
-        set_why(why, whylen, "sweep %s has no finished trials yet: nothing to plot", name);
+        plot__why(why, whylen, "sweep %s has no finished trials yet: nothing to plot", name);
     return n > 0 ? n : 0;
-}
-
-int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
-{
-    char idbuf[32];
-    const char *name = sweep_name(resp, idbuf, sizeof idbuf);
-    const char *metric = plot__str(resp, "metric", "metric");
-    const char *dir = plot__str(resp, "direction", "max");
-    struct rank_row *rows;
-    int skipped;
-    int n = plot_rows(resp, false, &rows, &skipped, name, metric, why, whylen);
-    if (n == 0)
-        return CLI_FAILED;
-
-    double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < n; i++) {
-        struct plot__stat *s = &rows[i].st;
-        widen(&lo, &hi, s->mean);
-        widen(&lo, &hi, s->lo);
-        widen(&lo, &hi, s->hi);
-        if (isfinite(s->se)) {
-            widen(&lo, &hi, s->mean - s->se);
-            widen(&lo, &hi, s->mean + s->se);
-        }
-    }
-    svg_nice_domain(&lo, &hi, 5);
-
-    const double rowh = 24, top = 78, plotw = 440, right = 200;
-    double left, h, w = row_plot_width(rows, n, plotw, right, &left);
-    const char *notes[3] = {0};
-    char note_skip[160], note_cmp[600];
-    int nnotes = 0;
-    const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(resp, "comparison");
-    const char *sentence = plot__str(cmp, "sentence", NULL);
-    if (sentence) {
-        snprintf(note_cmp, sizeof note_cmp, "Best vs runner-up (Welch's t-test): %s", sentence);
-        notes[nnotes++] = note_cmp;
-    }
-    if (skipped) {
-        note_skipped(note_skip, sizeof note_skip, skipped, metric);
-        notes[nnotes++] = note_skip;
-    }
-    double plot_bot = top + rowh * n;
-    h = plot_bot + 56 + 16 * nnotes + 8;
-
-    svg_begin(out, w, h);
-    char title[512], sub[256];
-    snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 %s by configuration", name, metric);
-    snprintf(sub, sizeof sub,
-             "%d configuration(s), best first (%s is %s). Dot: mean; dark bar: \xC2\xB1 SE; "
-             "light bar: 95%% t-interval",
-             n, metric, strcmp(dir, "min") == 0 ? "minimised" : "maximised");
-    draw_titles(out, w, title, sub);
-    draw_stripes(out, n, top, rowh, w);
-    struct svg_scale sx = {lo, hi, left, left + plotw, false};
-    char xlabel[160];
-    snprintf(xlabel, sizeof xlabel, "%s (mean \xC2\xB1 SE over seeds)", metric);
-    svg_axis_x(out, &sx, top - 4, plot_bot, 0, xlabel);
-
-    fprintf(out, "<g class=\"rows\">\n");
-    for (int i = 0; i < n; i++) {
-        const struct plot__stat *s = &rows[i].st;
-        double y = top + rowh * i + rowh / 2;
-        bool best = i == 0;
-        const char *col = best ? COL_BEST : COL_VAL;
-        draw_row_label(out, left - 12, y, rows[i].rank, rows[i].label, s->n, best);
-        if (s->n >= 2 && isfinite(s->lo) && isfinite(s->hi))
-            fprintf(out,
-                    "<rect class=\"ci\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"10\" "
-                    "fill=\"%s\" fill-opacity=\"0.6\"/>\n",
-                    svg_map(&sx, s->lo), y - 5, svg_map(&sx, s->hi) - svg_map(&sx, s->lo),
-                    COL_LIGHT);
-        if (s->n >= 2 && isfinite(s->se))
-            svg_errbar(out, svg_map(&sx, s->mean - s->se), y, svg_map(&sx, s->mean + s->se), y, 5,
-                       col);
-        char val[96];
-        fmt_mean_se(val, sizeof val, s);
-        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4.5\" fill=\"%s\">",
-                svg_map(&sx, s->mean), y, col);
-        svg_titlef(out, "#%d %s: %s", rows[i].rank, rows[i].label, val);
-        fputs("</circle>\n", out);
-        svg_text(out, left + plotw + 12, y + 4, "start", 12, NULL, val);
-    }
-    return end_row_plot(out, rows, n, plot_bot, notes, nnotes);
-}
-
-int plot_ranking(FILE *out, const cJSON *best_resp)
-{
-    char why[512] = "";
-    return say_why(plot__ranking(out, best_resp, why, sizeof why), why);
-}
-
-/* ---- (c) gap -------------------------------------------------------------- */
-
-int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
-{
-    char idbuf[32];
-    const char *name = sweep_name(resp, idbuf, sizeof idbuf);
-    const char *metric = plot__str(resp, "metric", "val_accuracy");
-    struct rank_row *rows;
-    int skipped;
-    int n = plot_rows(resp, true, &rows, &skipped, name, metric, why, whylen);
-    if (n == 0)
-        return CLI_FAILED;
-    /* "val_accuracy" -> "accuracy", the quantity on the x axis; "train_accuracy" its partner. */
-    const char *base = strchr(metric, '_') ? strchr(metric, '_') + 1 : metric;
-    char train_name[96];
-    snprintf(train_name, sizeof train_name, "train_%s", base);
-
-    double lo = INFINITY, hi = -INFINITY;
-    int no_train = 0;
-    for (int i = 0; i < n; i++) {
-        const struct plot__stat *ss[2] = {&rows[i].st, &rows[i].tr};
-        for (int k = 0; k < 2; k++) {
-            widen(&lo, &hi, ss[k]->mean);
-            if (isfinite(ss[k]->se) && isfinite(ss[k]->mean)) {
-                widen(&lo, &hi, ss[k]->mean - ss[k]->se);
-                widen(&lo, &hi, ss[k]->mean + ss[k]->se);
-            }
-        }
-        if (!isfinite(rows[i].tr.mean))
-            no_train++;
-    }
-    svg_nice_domain(&lo, &hi, 5);
-
-    const double rowh = 24, top = 96, plotw = 440, right = 150;
-    double left, w = row_plot_width(rows, n, plotw, right, &left);
-    const char *notes[2] = {0};
-    char note_skip[200], note_train[200];
-    int nnotes = 0;
-    if (skipped) {
-        note_skipped(note_skip, sizeof note_skip, skipped, metric);
-        notes[nnotes++] = note_skip;
-    }
-    if (no_train) {
-        snprintf(note_train, sizeof note_train, "%d configuration(s) without a finite %s", no_train,
-                 train_name);
-        notes[nnotes++] = note_train;
-    }
-    double plot_bot = top + rowh * n;
-    double h = plot_bot + 56 + 16 * nnotes + 8;
-
-    svg_begin(out, w, h);
-    char title[512], sub[300];
-    snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 train vs validation %s", name, base);
-    snprintf(sub, sizeof sub,
-             "Per configuration, best %s first; bars \xC2\xB1 SE over seeds; "
-             "gap = train \xE2\x88\x92 validation (large: overfitting; both low: underfitting)",
-             metric);
-    draw_titles(out, w, title, sub);
-    /* Legend: two series, distinguished by shape as well as colour. */
-    fprintf(out, "<g class=\"legend\">");
-    svg_legend_item(out, left, 72, COL_VAL, NULL, metric);
-    fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
-            left + 180 + 4.5, 72 - 8.5, COL_TRAIN);
-    svg_text(out, left + 180 + 28, 72, "start", 12, NULL, train_name);
-    fprintf(out, "</g>\n");
-    svg_text(out, left + plotw + 12, top - 8, "start", 11.5,
-             "font-weight=\"bold\" fill=\"" COL_NOTE "\"", "gap");
-    draw_stripes(out, n, top, rowh, w);
-    struct svg_scale sx = {lo, hi, left, left + plotw, false};
-    svg_axis_x(out, &sx, top - 4, plot_bot, 0, base);
-
-    fprintf(out, "<g class=\"rows\">\n");
-    for (int i = 0; i < n; i++) {
-        const struct plot__stat *v = &rows[i].st, *t = &rows[i].tr;
-        double y = top + rowh * i + rowh / 2;
-        int nmin = isfinite(t->mean) && t->n < v->n ? t->n : v->n;
-        draw_row_label(out, left - 12, y, rows[i].rank, rows[i].label, nmin, false);
-        double xv = svg_map(&sx, v->mean);
-        if (isfinite(t->mean))
-            fprintf(out,
-                    "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#999\" "
-                    "stroke-width=\"2\"/>\n",
-                    xv, y, svg_map(&sx, t->mean), y);
-        char val[96];
-        if (isfinite(t->mean)) {
-            double xt = svg_map(&sx, t->mean);
-            if (t->n >= 2 && isfinite(t->se))
-                svg_errbar(out, svg_map(&sx, t->mean - t->se), y - 3, svg_map(&sx, t->mean + t->se),
-                           y - 3, 4, COL_TRAIN);
-            fmt_mean_se(val, sizeof val, t);
-            fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\">",
-                    xt - 4.5, y - 4.5, COL_TRAIN);
-            svg_titlef(out, "%s %s: %s", rows[i].label, train_name, val);
-            fputs("</rect>\n", out);
-        }
-        if (v->n >= 2 && isfinite(v->se))
-            svg_errbar(out, svg_map(&sx, v->mean - v->se), y + 3, svg_map(&sx, v->mean + v->se),
-                       y + 3, 4, COL_VAL);
-        fmt_mean_se(val, sizeof val, v);
-        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xv, y, COL_VAL);
-        svg_titlef(out, "%s %s: %s", rows[i].label, metric, val);
-        fputs("</circle>\n", out);
-        double gap = rows[i].gap;
-        if (isfinite(gap))
-            svg_textf(out, left + plotw + 12, y + 4, "start", 12, NULL, "%+.4f", gap);
-        else
-            svg_text(out, left + plotw + 12, y + 4, "start", 12, NULL, "n/a");
-    }
-    return end_row_plot(out, rows, n, plot_bot, notes, nnotes);
-}
-
-int plot_gap(FILE *out, const cJSON *show_resp)
-{
-    char why[512] = "";
-    return say_why(plot__gap(out, show_resp, why, sizeof why), why);
-}
-
-/* ---- (b) curves ------------------------------------------------------------ */
-
-#define CURVES_MAX_TOP SVG_NCOLORS
-#define CURVES_MAX_EPOCH 100000
-
-struct agg {
-    double sum, ss; /* sum of values, then sum of squared deviations */
-    int n;
-};
-
-struct curve {
-    int id, rank;
-    char *label;
-    struct agg *val, *tr; /* indexed by epoch 1..max_epoch */
-    int nmax;             /* most seeds at any epoch */
-    int fewer_from;       /* first epoch after which fewer seeds remain, 0 if none */
-};
-
-static double agg_mean(const struct agg *a)
-{
-    return a->n > 0 ? a->sum / a->n : NAN;
-}
-
-static double agg_se(const struct agg *a)
-{
-    return a->n > 1 ? sqrt(a->ss / (a->n - 1)) / sqrt(a->n) : NAN;
-}
-
-/* Which curve a row belongs to, or -1. */
-static int curve_of(const struct curve *cv, int ncv, const cJSON *row)
-{
-    int id = config_id(cJSON_GetObjectItemCaseSensitive(row, "config"));
-    for (int i = 0; i < ncv; i++)
-        if (cv[i].id == id)
-            return i;
-    return -1;
-}
-
-/* Epoch of a row: an integer in 1..CURVES_MAX_EPOCH, else 0. */
-static int row_epoch(const cJSON *row)
-{
-    double e = plot__num(row, "epoch");
-    return isfinite(e) && e >= 1 && e <= CURVES_MAX_EPOCH && e == floor(e) ? (int)e : 0;
-}
-
-/* Path "M x y L x y ..." over the finite means, broken where a mean is missing. */
-static void curve_path(FILE *out, const struct svg_scale *sx, const struct svg_scale *sy,
-                       const struct agg *a, int emax, const char *color, const char *dash,
-                       double width)
-{
-    fprintf(out, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\"%s%s%s d=\"", color, width,
-            dash ? " stroke-dasharray=\"" : "", dash ? dash : "", dash ? "\"" : "");
-    bool pen = false;
-    for (int e = 1; e <= emax; e++) {
-        double m = agg_mean(&a[e]);
-        if (!isfinite(m)) {
-            pen = false;
-            continue;
-        }
-        fprintf(out, "%s%.2f %.2f ", pen ? "L" : "M", svg_map(sx, e), svg_map(sy, m));
-        pen = true;
-    }
-    fputs("\"/>\n", out);
-}
-
-/* Mean ± SE bands over each run of epochs with n >= 2. */
-static void curve_band(FILE *out, const struct svg_scale *sx, const struct svg_scale *sy,
-                       const struct agg *a, int emax, const char *color, double opacity)
-{
-    int e = 1;
-    while (e <= emax) {
-        while (e <= emax && !isfinite(agg_se(&a[e])))
-            e++;
-        int start = e;
-        while (e <= emax && isfinite(agg_se(&a[e])))
-            e++;
-        int end = e - 1;
-        if (end < start)
-            continue;
-        fprintf(out, "<polygon class=\"band\" fill=\"%s\" fill-opacity=\"%.2f\" points=\"", color,
-                opacity);
-        for (int k = start; k <= end; k++)
-            fprintf(out, "%.2f,%.2f ", svg_map(sx, k),
-                    svg_map(sy, agg_mean(&a[k]) + agg_se(&a[k])));
-        for (int k = end; k >= start; k--)
-            fprintf(out, "%.2f,%.2f ", svg_map(sx, k),
-                    svg_map(sy, agg_mean(&a[k]) - agg_se(&a[k])));
-        fputs("\"/>\n", out);
-    }
-}
-
-static void free_curves(struct curve *cv, int n)
-{
-    for (int i = 0; i < n; i++) {
-        free(cv[i].label);
-        free(cv[i].val);
-        free(cv[i].tr);
-    }
-}
-
-int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, char *why,
-                 size_t whylen)
-{
-    char idbuf[32];
-    const char *name = sweep_name(best, idbuf, sizeof idbuf);
-    const char *metric = plot__str(best, "metric", "val_accuracy");
-    if (top < 1)
-        top = 5;
-    if (top > CURVES_MAX_TOP)
-        top = CURVES_MAX_TOP;
-    struct curve cv[CURVES_MAX_TOP] = {{0}};
-    int ncv = 0, rc = CLI_FAILED;
-
-    /* The top configurations with a finite mean, in rank order. */
-    struct rank_row *rows;
-    int skipped;
-    int nrows = plot_rows(best, false, &rows, &skipped, name, metric, why, whylen);
-    if (nrows == 0)
-        return CLI_FAILED;
-    ncv = nrows < top ? nrows : top;
-    for (int i = 0; i < ncv; i++) {
-        cv[i].id = rows[i].id;
-        cv[i].rank = rows[i].rank;
-        cv[i].label = rows[i].label;
-        rows[i].label = NULL; /* now owned by cv */
-    }
-    free_rows(rows, nrows);
-
-    /* Which columns: the metric's quantity ("accuracy", "loss", "mse"), else loss. */
-    const cJSON *rowsj = cJSON_GetObjectItemCaseSensitive(curves, "rows");
-    const char *base = strchr(metric, '_') ? strchr(metric, '_') + 1 : metric;
-    char vkey[64], tkey[64];
-    snprintf(vkey, sizeof vkey, "val_%s", base);
-    snprintf(tkey, sizeof tkey, "train_%s", base);
-    const cJSON *first = cJSON_GetArrayItem(rowsj, 0);
-    if (first && !cJSON_GetObjectItemCaseSensitive(first, vkey)) {
-        snprintf(vkey, sizeof vkey, "val_loss");
-        snprintf(tkey, sizeof tkey, "train_loss");
-        base = "loss";
-    }
-
-    int emax = 0;
-    const cJSON *r;
-    cJSON_ArrayForEach(r, rowsj)
-    {
-        int e = row_epoch(r);
-        if (e > emax && curve_of(cv, ncv, r) >= 0)
-            emax = e;
-    }
-    if (emax == 0) {
-        set_why(why, whylen, "sweep %s: no per-epoch curves recorded for its best configurations",
-                name);
-        goto out;
-    }
-    for (int i = 0; i < ncv; i++) {
-        cv[i].val = calloc((size_t)emax + 1, sizeof(struct agg));
-        cv[i].tr = calloc((size_t)emax + 1, sizeof(struct agg));
-        if (!cv[i].val || !cv[i].tr) {
-            set_why(why, whylen, "out of memory");
-            goto out;
-        }
-    }
-    /* Two passes: means first, then squared deviations from them (stable for tiny spreads). */
-    int nonfinite = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        cJSON_ArrayForEach(r, rowsj)
-        {
-            int k = curve_of(cv, ncv, r), e = row_epoch(r);
-            if (k < 0 || e == 0)
-                continue;
-            double v[2] = {plot__num(r, vkey), plot__num(r, tkey)};
-            struct agg *a[2] = {&cv[k].val[e], &cv[k].tr[e]};
-            for (int j = 0; j < 2; j++) {
-                if (!isfinite(v[j])) {
-                    if (pass == 0 && j == 0)
-                        nonfinite++;
-                    continue;
-                }
-                if (pass == 0) {
-                    a[j]->sum += v[j];
-                    a[j]->n++;
-                } else {
-                    double d = v[j] - a[j]->sum / a[j]->n;
-                    a[j]->ss += d * d;
-                }
-            }
-        }
-    }
-    double lo = INFINITY, hi = -INFINITY;
-    int shown = 0;
-    for (int i = 0; i < ncv; i++) {
-        for (int e = 1; e <= emax; e++) {
-            const struct agg *a[2] = {&cv[i].val[e], &cv[i].tr[e]};
-            for (int j = 0; j < 2; j++) {
-                double m = agg_mean(a[j]), s = agg_se(a[j]);
-                widen(&lo, &hi, m);
-                if (isfinite(s)) {
-                    widen(&lo, &hi, m - s);
-                    widen(&lo, &hi, m + s);
-                }
-            }
-            if (cv[i].val[e].n > cv[i].nmax)
-                cv[i].nmax = cv[i].val[e].n;
-        }
-        for (int e = 2; e <= emax; e++)
-            if (cv[i].val[e].n < cv[i].val[e - 1].n && cv[i].val[e - 1].n > 0) {
-                cv[i].fewer_from = e;
-                break;
-            }
-        if (cv[i].nmax > 0)
-            shown++;
-    }
-    if (!shown || !isfinite(lo)) {
-        set_why(why, whylen, "sweep %s: the curves of its best configurations hold no finite %s",
-                name, vkey);
-        goto out;
-    }
-    svg_nice_domain(&lo, &hi, 6);
-
-    const double w = 960, left = 78, plotr = 640, ptop = 70, plotb = 430;
-    const char *notes[2] = {0};
-    char note_nf[200], note_top[200];
-    int nnotes = 0;
-    if (nonfinite) {
-        snprintf(note_nf, sizeof note_nf, "%d non-finite %s value(s) skipped (diverged trials)",
-                 nonfinite, vkey);
-        notes[nnotes++] = note_nf;
-    }
-    if (nrows > ncv) {
-        snprintf(note_top, sizeof note_top,
-                 "Top %d of %d configurations shown (--top K, at most %d)", ncv, nrows,
-                 CURVES_MAX_TOP);
-        notes[nnotes++] = note_top;
-    }
-    double h = plotb + 60 + 16 * nnotes + 6;
-    double legend_h = ptop + 20 + ncv * 34 + 70;
-    if (legend_h > h)
-        h = legend_h;
-
-    svg_begin(out, w, h);
-    char title[512], sub[300];
-    snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 learning curves (%s)", name, base);
-    snprintf(sub, sizeof sub,
-             "Mean over seeds per epoch, band \xC2\xB1 SE; solid: validation, dashed: training; "
-             "top %d by %s",
-             ncv, metric);
-    draw_titles(out, w, title, sub);
-    struct svg_scale sx = {1, emax, left, plotr, false};
-    if (emax == 1) {
-        sx.d0 = 0.5;
-        sx.d1 = 1.5;
-    }
-    struct svg_scale sy = {lo, hi, plotb, ptop, false};
-    svg_axis_y(out, &sy, left, plotr, base);
-    svg_axis_x(out, &sx, ptop, plotb, 1, "epoch");
-
-    /* Worst first so that the best configuration is drawn on top. */
-    for (int i = ncv - 1; i >= 0; i--) {
-        const char *col = svg_color(i);
-        fprintf(out, "<g class=\"series\">");
-        svg_titlef(out, "#%d %s", cv[i].rank, cv[i].label);
-        fputc('\n', out);
-        curve_band(out, &sx, &sy, cv[i].tr, emax, col, 0.10);
-        curve_band(out, &sx, &sy, cv[i].val, emax, col, 0.22);
-        curve_path(out, &sx, &sy, cv[i].tr, emax, col, "6 4", 1.6);
-        curve_path(out, &sx, &sy, cv[i].val, emax, col, NULL, 2.2);
-        for (int e = 1; e <= emax; e++) {
-            const struct agg *a = &cv[i].val[e];
-            if (a->n == 0)
-                continue;
-            char m[32], s[32], tm[32], ts[32];
-            plot__fmt_num(m, sizeof m, agg_mean(a));
-            fmt_se(s, sizeof s, agg_se(a));
-            plot__fmt_num(tm, sizeof tm, agg_mean(&cv[i].tr[e]));
-            fmt_se(ts, sizeof ts, agg_se(&cv[i].tr[e]));
-            fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.4\" fill=\"%s\">", svg_map(&sx, e),
-                    svg_map(&sy, agg_mean(a)), col);
-            svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)",
-                       cv[i].rank, cv[i].label, e, vkey, m, s, tkey, tm, ts, a->n);
-            fputs("</circle>\n", out);
-        }
-        fprintf(out, "</g>\n");
-    }
-
-    /* Legend: one entry per configuration, then the two line styles. */
-    double lx = plotr + 24, ly = ptop + 8;
-    fprintf(out, "<g class=\"legend\">\n");
-    svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", "configuration");
-    ly += 22;
-    for (int i = 0; i < ncv; i++) {
-        char full[1200], nline[160];
-        snprintf(full, sizeof full, "#%d %s", cv[i].rank, cv[i].label);
-        if (cv[i].fewer_from)
-            snprintf(nline, sizeof nline, "n=%d seeds, fewer from epoch %d (early stopping)",
-                     cv[i].nmax, cv[i].fewer_from);
-        else
-            snprintf(nline, sizeof nline, "n=%d seed%s", cv[i].nmax, cv[i].nmax == 1 ? "" : "s");
-        fprintf(out, "<g><title>");
-        svg_escape(out, full);
-        fprintf(out, " (%s)</title>", nline);
-        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\"/>", lx + 9, ly - 4,
-                svg_color(i));
-        fprintf(out, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"12\">", lx + 22, ly);
-        svg_escape_cut(out, full, 38);
-        fputs("</text>", out);
-        svg_text(out, lx + 22, ly + 14, "start", 10.5, "fill=\"" COL_NOTE "\"", nline);
-        fputs("</g>\n", out);
-        ly += 34;
-    }
-    ly += 6;
-    svg_legend_item(out, lx, ly, "#444", "", "validation");
-    svg_legend_item(out, lx, ly + 20, "#444", "6 4", "training");
-    fprintf(out, "</g>\n");
-    draw_notes(out, 12, plotb + 62, notes, nnotes);
-    svg_end(out);
-    rc = CLI_OK;
-out:
-    free_curves(cv, ncv);
-    return rc;
-}
-
-int plot_curves(FILE *out, const cJSON *best_resp, const cJSON *curves_resp, int top)
-{
-    char why[512] = "";
-    return say_why(plot__curves(out, best_resp, curves_resp, top, why, sizeof why), why);
-}
-
-/* ---- (d) by ------------------------------------------------------------------ */
-
-struct by_point {
-    char *text;  /* the value as shown */
-    double num;  /* the value when numeric */
-    int configs; /* configurations with this value */
-    struct plot__stat st;
-};
-
-static int cmp_by_num(const void *a, const void *b)
-{
-    const struct by_point *x = a, *y = b;
-    return (x->num > y->num) - (x->num < y->num);
-}
-
-int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
-{
-    char idbuf[32];
-    const char *name = sweep_name(resp, idbuf, sizeof idbuf);
-    const char *metric = plot__str(resp, "metric", "metric");
-    const cJSON *by = cJSON_GetObjectItemCaseSensitive(resp, "by");
-    const char *key = plot__str(by, "key", NULL);
-    const cJSON *values = cJSON_GetObjectItemCaseSensitive(by, "values");
-    if (!key || !cJSON_IsArray(values)) {
-        set_why(why, whylen, "the show response has no \"by\" section (ask with a key)");
-        return CLI_FAILED;
-    }
-    int cap = cJSON_GetArraySize(values), n = 0, skipped = 0, rc = CLI_FAILED;
-    struct by_point *pts = calloc((size_t)(cap ? cap : 1), sizeof *pts);
-    if (!pts) {
-        set_why(why, whylen, "out of memory");
-        return CLI_FAILED;
-    }
-    bool numeric = true, positive = true;
-    const cJSON *v;
-    cJSON_ArrayForEach(v, values)
-    {
-        struct by_point p = {0};
-        plot__get_stat(cJSON_GetObjectItemCaseSensitive(v, "stat"), &p.st);
-        if (!isfinite(p.st.mean)) {
-            skipped++;
-            continue;
-        }
-        const cJSON *val = cJSON_GetObjectItemCaseSensitive(v, "value");
-        p.text = plot__value_text(val);
-        if (!p.text) {
-            set_why(why, whylen, "out of memory");
-            goto out;
-        }
-        double nc = plot__num(v, "configs");
-        p.configs = isfinite(nc) ? (int)nc : 0;
-        if (cJSON_IsNumber(val) && isfinite(val->valuedouble)) {
-            p.num = val->valuedouble;
-            if (p.num <= 0)
-                positive = false;
-        } else
-            numeric = false;
-        pts[n++] = p;
-    }
-    if (n == 0) {
-        if (skipped)
-            set_why(why, whylen, "sweep %s: no value of %s has a finite %s yet: nothing to plot",
-                    name, key, metric);
-        else
-            set_why(why, whylen, "sweep %s has no finished trials yet: nothing to plot", name);
-        goto out;
-    }
-    double vmin = INFINITY, vmax = -INFINITY;
-    if (numeric) {
-        qsort(pts, (size_t)n, sizeof *pts, cmp_by_num);
-        vmin = pts[0].num;
-        vmax = pts[n - 1].num;
-    }
-    bool logx = numeric && positive && n >= 2 && vmax / vmin > 10;
-
-    double lo = INFINITY, hi = -INFINITY;
-    for (int i = 0; i < n; i++) {
-        widen(&lo, &hi, pts[i].st.mean);
-        if (isfinite(pts[i].st.se)) {
-            widen(&lo, &hi, pts[i].st.mean - pts[i].st.se);
-            widen(&lo, &hi, pts[i].st.mean + pts[i].st.se);
-        }
-    }
-    svg_nice_domain(&lo, &hi, 5);
-
-    const double left = 86, right = 40, top = 70;
-    double plotw = n * 110.0;
-    if (plotw < 520)
-        plotw = 520;
-    double w = left + plotw + right, plotb = top + 320;
-    const char *notes[1] = {0};
-    char note_skip[200];
-    int nnotes = 0;
-    if (skipped) {
-        snprintf(note_skip, sizeof note_skip,
-                 "%d value(s) of %s not shown: no finite %s (diverged or unfinished)", skipped, key,
-                 metric);
-        notes[nnotes++] = note_skip;
-    }
-    double h = plotb + (logx ? 60 : 74) + 16 * nnotes + 8;
-
-    svg_begin(out, w, h);
-    char title[512], sub[300];
-    snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 %s by %s", name, metric, key);
-    snprintf(sub, sizeof sub,
-             "Each point: mean \xC2\xB1 SE over all configurations and seeds with that value%s",
-             logx ? " (log scale)" : "");
-    draw_titles(out, w, title, sub);
-    struct svg_scale sy = {lo, hi, plotb, top, false};
-    char ylabel[160];
-    snprintf(ylabel, sizeof ylabel, "%s (mean \xC2\xB1 SE)", metric);
-    svg_axis_y(out, &sy, left, left + plotw, ylabel);
-
-    double *xs = malloc((size_t)n * sizeof *xs);
-    if (!xs) {
-        svg_end(out);
-        set_why(why, whylen, "out of memory");
-        goto out;
-    }
-    if (logx) {
-        /* Pad the domain by a fifth of a decade each side so the end points clear the frame. */
-        struct svg_scale sx = {vmin / pow(10, 0.2), vmax * pow(10, 0.2), left, left + plotw, true};
-        svg_axis_x(out, &sx, top, plotb, 0, key);
-        for (int i = 0; i < n; i++)
-            xs[i] = svg_map(&sx, pts[i].num);
-    } else {
-        double band = plotw / n;
-        fprintf(out, "<g class=\"axis-x\">\n");
-        fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>\n",
-                left, plotb, left + plotw, plotb);
-        for (int i = 0; i < n; i++) {
-            xs[i] = left + band * (i + 0.5);
-            fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>",
-                    xs[i], plotb, xs[i], plotb + 5);
-            fprintf(out, "<g><title>");
-            svg_escape(out, pts[i].text);
-            fprintf(out,
-                    "</title><text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
-                    "font-size=\"11\">",
-                    xs[i], plotb + 18);
-            svg_escape_cut(out, pts[i].text, (size_t)(band / 6.5 > 4 ? band / 6.5 : 4));
-            fputs("</text></g>\n", out);
-        }
-        svg_text(out, left + plotw / 2, plotb + 52, "middle", 12, NULL, key);
-        fprintf(out, "</g>\n");
-    }
-    if (numeric && n >= 2) {
-        fprintf(out,
-                "<polyline fill=\"none\" stroke=\"%s\" stroke-opacity=\"0.45\" "
-                "stroke-width=\"1.5\" points=\"",
-                COL_VAL);
-        for (int i = 0; i < n; i++)
-            fprintf(out, "%.2f,%.2f ", xs[i], svg_map(&sy, pts[i].st.mean));
-        fputs("\"/>\n", out);
-    }
-    fprintf(out, "<g class=\"points\">\n");
-    for (int i = 0; i < n; i++) {
-        const struct plot__stat *s = &pts[i].st;
-        double y = svg_map(&sy, s->mean);
-        if (s->n >= 2 && isfinite(s->se))
-            svg_errbar(out, xs[i], svg_map(&sy, s->mean - s->se), xs[i],
-                       svg_map(&sy, s->mean + s->se), 6, COL_VAL);
-        char val[96];
-        fmt_mean_se(val, sizeof val, s);
-        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xs[i], y, COL_VAL);
-        svg_titlef(out, "%s=%s: %s over %d configuration(s)", key, pts[i].text, val,
-                   pts[i].configs);
-        fputs("</circle>\n", out);
-        /* n under the category label, or beside the point on a log axis. */
-        if (logx)
-            svg_textf(out, xs[i] + 9, y - 7, "start", 10.5, "fill=\"" COL_NOTE "\"", "n=%d", s->n);
-        else
-            svg_textf(out, xs[i], plotb + 33, "middle", 10.5, "fill=\"" COL_NOTE "\"", "n=%d",
-                      s->n);
-    }
-    fprintf(out, "</g>\n");
-    free(xs);
-    draw_notes(out, 12, h - 12 - 16 * (nnotes - 1), notes, nnotes);
-    svg_end(out);
-    rc = CLI_OK;
-out:
-    for (int i = 0; i < n; i++)
-        free(pts[i].text);
-    free(pts);
-    return rc;
-}
-
-int plot_by(FILE *out, const cJSON *show_by_resp)
-{
-    char why[512] = "";
-    return say_why(plot__by(out, show_by_resp, why, sizeof why), why);
 }
 
 /* ---- files and the daemon -------------------------------------------------- */
@@ -1113,7 +285,7 @@ int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *
     if (strcmp(path, "-") == 0) {
         int rc = render(stdout, ctx, why, whylen);
         if (rc == CLI_OK && fflush(stdout) != 0) {
-            set_why(why, whylen, "cannot write to stdout: %s", strerror(errno));
+            plot__why(why, whylen, "cannot write to stdout: %s", strerror(errno));
             rc = CLI_FAILED;
         }
         return rc;
@@ -1121,13 +293,13 @@ int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *
     size_t len = strlen(path);
     char *tmp = malloc(len + 16);
     if (!tmp) {
-        set_why(why, whylen, "out of memory");
+        plot__why(why, whylen, "out of memory");
         return CLI_FAILED;
     }
     snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        set_why(why, whylen, "cannot create %s: %s", path, strerror(errno));
+        plot__why(why, whylen, "cannot create %s: %s", path, strerror(errno));
         free(tmp);
         return CLI_FAILED;
     }
@@ -1137,7 +309,7 @@ int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *
     fchmod(fd, 0666 & ~mask);
     FILE *f = fdopen(fd, "w");
     if (!f) {
-        set_why(why, whylen, "cannot write %s: %s", tmp, strerror(errno));
+        plot__why(why, whylen, "cannot write %s: %s", tmp, strerror(errno));
         close(fd);
         goto fail;
     }
@@ -1149,16 +321,16 @@ int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *
         return rc;
     }
     if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-        set_why(why, whylen, "cannot write %s: %s", path, strerror(errno));
+        plot__why(why, whylen, "cannot write %s: %s", path, strerror(errno));
         fclose(f);
         goto fail;
     }
     if (fclose(f) != 0) {
-        set_why(why, whylen, "cannot write %s: %s", path, strerror(errno));
+        plot__why(why, whylen, "cannot write %s: %s", path, strerror(errno));
         goto fail;
     }
     if (rename(tmp, path) != 0) {
-        set_why(why, whylen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        plot__why(why, whylen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
         goto fail;
     }
     free(tmp);
@@ -1169,72 +341,46 @@ fail:
     return CLI_FAILED;
 }
 
-int plot__fetch(struct cli *cli, cJSON *req, cJSON **resp)
+/* ---- the kinds and the verb ----------------------------------------------------- */
+
+#define KIND_ROW(k) &plot_kind_##k,
+static const struct plot_kind *const kinds[] = {PLOT_KINDS(KIND_ROW)};
+#undef KIND_ROW
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+cJSON *plot__sweep_req(const char *op, const struct plot_args *a)
 {
-    cJSON *r = NULL;
-    int rc = cli_request(cli, req, &r);
-    if (rc != CLI_OK) {
-        if (r && cli->json)
-            cli_print_json(r);
-        cJSON_Delete(r);
-        return rc;
-    }
-    *resp = r;
-    return CLI_OK;
+    return cmd_add_sweep(cmd_req(op), a->sweep);
 }
 
-cJSON *plot__sweep_req(const char *op, const char *sweep)
+static const struct plot_kind *find_kind(const char *name)
 {
-    cJSON *req = cJSON_CreateObject();
-    if (!req || !cJSON_AddStringToObject(req, "op", op) ||
-        !cJSON_AddStringToObject(req, "sweep", sweep)) {
-        cJSON_Delete(req);
-        return NULL;
-    }
-    return req;
+    for (size_t k = 0; k < N_KINDS; k++)
+        if (strcmp(kinds[k]->name, name) == 0)
+            return kinds[k];
+    return NULL;
 }
 
-enum plot_kind { KIND_RANKING, KIND_CURVES, KIND_GAP, KIND_BY };
-static const char *const kind_names[] = {"ranking", "curves", "gap", "by"};
-
-struct plot_job {
-    enum plot_kind kind;
-    int top;
-    const cJSON *a, *b; /* the responses the renderer needs */
-};
-
-static int render_job(FILE *out, void *ctx, char *why, size_t whylen)
+/*
+ * The names of the kinds for which takes(kind) == want, joined: "a, b or c"
+ * (last_sep " or ") or "a and b" (last_sep " and ").  Returns buf.
+ */
+static char *kind_list(char *buf, size_t n, int which, bool want, const char *last_sep)
 {
-    const struct plot_job *j = ctx;
-    switch (j->kind) {
-    case KIND_RANKING:
-        return plot__ranking(out, j->a, why, whylen);
-    case KIND_CURVES:
-        return plot__curves(out, j->a, j->b, j->top, why, whylen);
-    case KIND_GAP:
-        return plot__gap(out, j->a, why, whylen);
-    case KIND_BY:
-        return plot__by(out, j->a, why, whylen);
+    const struct plot_kind *pick[N_KINDS];
+    size_t np = 0, len = 0;
+    for (size_t k = 0; k < N_KINDS; k++) {
+        bool t = which == 0 ? true : which == 1 ? kinds[k]->takes_key : kinds[k]->takes_metric;
+        if (t == want)
+            pick[np++] = kinds[k];
     }
-    return CLI_FAILED;
-}
-
-/* The value of option `name` at argv[*i] ("--name=V" or "--name V"); NULL if argv[*i] is not it. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    const char *a = argv[*i];
-    size_t len = strlen(name);
-    if (strncmp(a, name, len) != 0)
-        return NULL;
-    if (a[len] == '=')
-        return a + len + 1;
-    if (a[len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
+    buf[0] = '\0';
+    for (size_t k = 0; k < np && len < n; k++) {
+        const char *sep = k == 0 ? "" : k + 1 == np ? last_sep : ", ";
+        int w = snprintf(buf + len, n - len, "%s%s", sep, pick[k]->name);
+        len = w > 0 ? len + (size_t)w : len;
     }
-    return argv[++*i];
+    return buf;
 }
 
 /* A positive integer option value, or -1. */
@@ -1250,109 +396,123 @@ static int parse_count(const char *s)
     "plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by] [--key K] [--top K] "                \
     "[--metric M]"
 
+/*
+ * Parse plot's arguments into *a, *outp and *kind.  Returns CLI_OK or
+ * CLI_USAGE (printed).
+ */
+static int plot_parse(const char *verb, struct cli *cli, int argc, char **argv, struct plot_args *a,
+                      const char **outp, const struct plot_kind **kind)
+{
+    const char *kind_s = NULL, *top_s = NULL;
+    bool json = false;
+    char *pos[2];
+    int npos;
+    struct opt opts[] = {
+        {"out", OPT_STRING, outp},
+        {"kind", OPT_STRING, &kind_s},
+        {"key", OPT_STRING, &a->key},
+        {"metric", OPT_STRING, &a->metric},
+        {"top", OPT_STRING, &top_s},
+        {"json", OPT_FLAG, &json},
+        {NULL, 0, NULL},
+    };
+    int rc = opts_parse(verb, argc, argv, opts, pos, 2, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    cli->json = cli->json || json;
+    if (top_s && (a->top = parse_count(top_s)) < 0)
+        return cli_usage(verb, "--top: expected a positive integer, got \"%s\"", top_s);
+    if (npos == 2)
+        return cli_usage(verb, "one sweep at a time (got \"%s\" and \"%s\")", pos[0], pos[1]);
+    if (npos == 0)
+        return cli_usage(verb, "which sweep? usage: " PLOT_USAGE);
+    a->sweep = pos[0];
+    if (!*outp || !**outp)
+        return cli_usage(verb, "--out FILE.svg is required; usage: " PLOT_USAGE);
+
+    char list[256], other[256];
+    *kind = kinds[0];
+    for (size_t k = 0; a->key && k < N_KINDS; k++)
+        if (kinds[k]->needs_key) {
+            *kind = kinds[k];
+            break;
+        }
+    if (kind_s && !(*kind = find_kind(kind_s)))
+        return cli_usage(verb, "--kind: expected %s, got \"%s\"",
+                         kind_list(list, sizeof list, 0, true, " or "), kind_s);
+    if ((*kind)->needs_key && !a->key)
+        return cli_usage(verb,
+                         "--kind %s needs --key K (a hyperparameter that varies in the sweep)",
+                         (*kind)->name);
+    if (a->key && !(*kind)->takes_key)
+        return cli_usage(verb, "--key applies to --kind %s only",
+                         kind_list(list, sizeof list, 1, true, " and "));
+    if (a->metric && !(*kind)->takes_metric)
+        return cli_usage(verb, "--metric applies to --kind %s (%s use the sweep's metric)",
+                         kind_list(list, sizeof list, 2, true, " and "),
+                         kind_list(other, sizeof other, 2, false, " and "));
+    return CLI_OK;
+}
+
+struct plot_job {
+    const struct plot_kind *kind;
+    const struct plot_args *args;
+    cJSON *resp[PLOT_MAX_REQ]; /* the responses, in request order */
+};
+
+static int render_job(FILE *out, void *ctx, char *why, size_t whylen)
+{
+    const struct plot_job *j = ctx;
+    return j->kind->render(out, j->args, j->resp, why, whylen);
+}
+
+/* "wrote FILE (KIND)", or with --json {"ok": true, "out", "kind"}; nothing for "-". */
+static void say_written(struct cli *cli, const char *outp, const char *kind)
+{
+    if (strcmp(outp, "-") == 0) /* stdout holds the document */
+        return;
+    if (!cli->json) {
+        printf("wrote %s (%s)\n", outp, kind);
+        return;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    if (doc && cJSON_AddTrueToObject(doc, "ok") && cJSON_AddStringToObject(doc, "out", outp) &&
+        cJSON_AddStringToObject(doc, "kind", kind))
+        cli_print_json(doc);
+    cJSON_Delete(doc);
+}
+
 int cmd_plot(struct cli *cli, int argc, char **argv)
 {
     const char *verb = argc > 0 ? argv[0] : "plot";
-    const char *sweep = NULL, *outp = NULL, *kind_s = NULL, *key = NULL, *metric = NULL;
-    int top = 0;
-    for (int i = 1; i < argc; i++) {
-        bool missing = false;
-        const char *v;
-        if ((v = opt_value(argc, argv, &i, "--out", &missing)))
-            outp = v;
-        else if ((v = opt_value(argc, argv, &i, "--kind", &missing)))
-            kind_s = v;
-        else if ((v = opt_value(argc, argv, &i, "--key", &missing)))
-            key = v;
-        else if ((v = opt_value(argc, argv, &i, "--metric", &missing)))
-            metric = v;
-        else if ((v = opt_value(argc, argv, &i, "--top", &missing))) {
-            top = parse_count(v);
-            if (top < 0)
-                return cli_usage(verb, "--top: expected a positive integer, got \"%s\"", v);
-        } else if (missing)
-            return cli_usage(verb, "%s needs a value; usage: " PLOT_USAGE, argv[i]);
-        else if (strcmp(argv[i], "--json") == 0)
-            cli->json = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage(verb, "unknown option %s; usage: " PLOT_USAGE, argv[i]);
-        else if (sweep)
-            return cli_usage(verb, "one sweep at a time (got \"%s\" and \"%s\")", sweep, argv[i]);
-        else
-            sweep = argv[i];
-    }
-    if (!sweep)
-        return cli_usage(verb, "which sweep? usage: " PLOT_USAGE);
-    if (!outp || !*outp)
-        return cli_usage(verb, "--out FILE.svg is required; usage: " PLOT_USAGE);
-    enum plot_kind kind = key ? KIND_BY : KIND_RANKING;
-    if (kind_s) {
-        size_t k;
-        for (k = 0; k < sizeof kind_names / sizeof *kind_names; k++)
-            if (strcmp(kind_s, kind_names[k]) == 0)
-                break;
-        if (k == sizeof kind_names / sizeof *kind_names)
-            return cli_usage(verb, "--kind: expected ranking, curves, gap or by, got \"%s\"",
-                             kind_s);
-        kind = (enum plot_kind)k;
-    }
-    if (kind == KIND_BY && !key)
-        return cli_usage(verb,
-                         "--kind by needs --key K (a hyperparameter that varies in the sweep)");
-    if (key && kind != KIND_BY)
-        return cli_usage(verb, "--key applies to --kind by only");
-    if (metric && (kind == KIND_GAP || kind == KIND_BY))
-        return cli_usage(verb, "--metric applies to --kind ranking and curves (gap and by use "
-                               "the sweep's metric)");
+    struct plot_args a = {0};
+    const char *outp = NULL;
+    const struct plot_kind *kind = NULL;
+    int rc = plot_parse(verb, cli, argc, argv, &a, &outp, &kind);
+    if (rc != CLI_OK)
+        return rc;
 
-    int rc = cli_connect(cli);
-    if (rc != CLI_OK)
+    if ((rc = cli_connect(cli)) != CLI_OK)
         return rc;
-    cJSON *a = NULL, *b = NULL;
-    cJSON *req = plot__sweep_req(kind == KIND_GAP || kind == KIND_BY ? "show" : "best", sweep);
-    if (!req)
-        goto nomem;
-    if (kind == KIND_BY && !cJSON_AddStringToObject(req, "by", key))
-        goto nomem_req;
-    if (kind == KIND_RANKING || kind == KIND_CURVES) {
-        if (!cJSON_AddNumberToObject(req, "top", kind == KIND_RANKING && top ? top : 1000))
-            goto nomem_req;
-        if (metric && !cJSON_AddStringToObject(req, "metric", metric))
-            goto nomem_req;
-    }
-    rc = plot__fetch(cli, req, &a);
-    if (rc != CLI_OK)
-        return rc;
-    if (kind == KIND_CURVES) {
-        req = plot__sweep_req("results", sweep);
-        if (!req || !cJSON_AddBoolToObject(req, "curves", 1))
-            goto nomem_req;
-        rc = plot__fetch(cli, req, &b);
-        if (rc != CLI_OK) {
-            cJSON_Delete(a);
-            return rc;
+    struct plot_job job = {kind, &a, {NULL}};
+    for (int i = 0; i < kind->nreq; i++) {
+        cJSON *req = kind->request(&a, i);
+        if (!req) {
+            fprintf(stderr, "mlpctl %s: out of memory\n", verb);
+            rc = CLI_FAILED;
+            goto out;
         }
+        if ((rc = cmd_request(cli, req, &job.resp[i], NULL)) != CLI_OK)
+            goto out;
     }
-    struct plot_job job = {kind, top ? top : 5, a, b};
     char why[768] = "";
     rc = plot__write_file(outp, render_job, &job, why, sizeof why);
     if (rc != CLI_OK)
         fprintf(stderr, "mlpctl %s: %s\n", verb, why);
-    else if (cli->json && strcmp(outp, "-") != 0) { /* with "-", stdout holds the document */
-        cJSON *doc = cJSON_CreateObject();
-        if (doc && cJSON_AddTrueToObject(doc, "ok") && cJSON_AddStringToObject(doc, "out", outp) &&
-            cJSON_AddStringToObject(doc, "kind", kind_names[kind]))
-            cli_print_json(doc);
-        cJSON_Delete(doc);
-    } else if (strcmp(outp, "-") != 0)
-        printf("wrote %s (%s)\n", outp, kind_names[kind]);
-    cJSON_Delete(a);
-    cJSON_Delete(b);
+    else
+        say_written(cli, outp, kind->name);
+out:
+    for (int i = 0; i < PLOT_MAX_REQ; i++)
+        cJSON_Delete(job.resp[i]);
     return rc;
-nomem_req:
-    cJSON_Delete(req);
-nomem:
-    cJSON_Delete(a);
-    fprintf(stderr, "mlpctl %s: out of memory\n", verb);
-    return CLI_FAILED;
 }

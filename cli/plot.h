@@ -8,9 +8,12 @@
 #ifndef MLP_PLOT_H
 #define MLP_PLOT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "cli.h"
+#include "metric.h"
+#include "resp.h"
 
 struct cJSON;
 
@@ -45,35 +48,118 @@ int plot_gap(FILE *out, const struct cJSON *show_resp);
 int plot_by(FILE *out, const struct cJSON *show_by_resp);
 
 /*
- * The plot module's internals, shared by plot.c and report.c (double
- * underscore: not for other modules).  `why` buffers receive one sentence
- * when a renderer or writer fails; renderers write nothing to `out` then.
+ * The plot module's internals, shared by plot.c (frame, rows, the kind
+ * table and the verb), plot_<kind>.c (one file per kind) and report.c
+ * (double underscore: not for other modules).  `why` buffers receive one
+ * sentence when a renderer or writer fails; renderers write nothing to
+ * `out` then.
  */
 
-/* A stat object of the protocol; absent or null fields are NaN, n is 0 when absent. */
-struct plot__stat {
-    int n;
-    double mean, sd, se, lo, hi; /* lo/hi: the 95% t-interval */
+#define COL_VAL "#0072B2"   /* validation / the metric: blue */
+#define COL_TRAIN "#E69F00" /* training: orange */
+#define COL_BEST "#D55E00"  /* the best configuration: vermillion */
+#define COL_LIGHT "#9ecae9" /* 95% interval bar: light blue */
+#define COL_NOTE "#555"
+
+#define LABEL_MAX 56 /* characters of a configuration label shown in rows */
+#define CHAR_W 6.9   /* rough width of one 12 px character */
+
+/* What `mlpctl plot` was asked for. */
+struct plot_args {
+    const char *sweep;  /* SWEEP as given (id or name) */
+    const char *key;    /* --key, or NULL */
+    const char *metric; /* --metric, or NULL */
+    int top;            /* --top, 0 when not given */
 };
-void plot__get_stat(const struct cJSON *obj, struct plot__stat *s);
 
-/* Number member of obj, NaN when absent, null or not a number. */
-double plot__num(const struct cJSON *obj, const char *key);
-
-/* String member of obj, or dflt. */
-const char *plot__str(const struct cJSON *obj, const char *key, const char *dflt);
+#define PLOT_MAX_REQ 2 /* requests a kind may need */
 
 /*
- * A configuration's short label from its varying keys: "hidden=[256,128] lr=0.1";
- * "config 3" when nothing varies or config is a bare id.  Caller frees; NULL on ENOMEM.
+ * One plot kind: its name, the options that apply, the requests it needs and
+ * its renderer.  Adding a kind is one file (plot_<name>.c defining
+ * plot_kind_<name>) and one entry in PLOT_KINDS.
  */
-char *plot__config_label(const struct cJSON *config);
+struct plot_kind {
+    const char *name;  /* --kind NAME */
+    bool takes_key;    /* --key applies */
+    bool needs_key;    /* --key is required (and --key alone selects this kind) */
+    bool takes_metric; /* --metric applies */
+    int nreq;          /* requests to send, 1..PLOT_MAX_REQ */
+    /* The i-th request (0 <= i < nreq); NULL on ENOMEM. */
+    struct cJSON *(*request)(const struct plot_args *a, int i);
+    /* Draw from the responses (in request order); CLI_OK or CLI_FAILED with why. */
+    int (*render)(FILE *out, const struct plot_args *a, struct cJSON *const *resp, char *why,
+                  size_t whylen);
+};
 
-/* A JSON value as text: strings unquoted, anything else as compact JSON.  Caller frees. */
-char *plot__value_text(const struct cJSON *v);
+/* The kinds, in the order `--kind` lists them; the first is the default. */
+#define PLOT_KINDS(X) X(ranking) X(curves) X(gap) X(by)
+#define PLOT__DECLARE_KIND(k) extern const struct plot_kind plot_kind_##k;
+PLOT_KINDS(PLOT__DECLARE_KIND)
+#undef PLOT__DECLARE_KIND
 
-/* "0.8912" style: 4 decimals below 10, 4 significant digits above; "n/a" when not finite. */
-void plot__fmt_num(char *buf, size_t n, double v);
+/* The request {"op": op, "sweep": SWEEP} every kind starts from; NULL on ENOMEM. */
+struct cJSON *plot__sweep_req(const char *op, const struct plot_args *a);
+
+/* ---- the shared frame (plot.c) ---- */
+
+/* Set why (may be NULL) to a formatted sentence. */
+void plot__why(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The sweep's display name from a response's "sweep" summary (its name, else its id). */
+const char *plot__sweep_name(const struct cJSON *resp, char *buf, size_t n);
+/* Extend [*lo, *hi] by v when finite. */
+void plot__widen(double *lo, double *hi, double v);
+/* Title and subtitle at the top of every plot. */
+void plot__titles(FILE *out, double w, const char *title, const char *subtitle);
+/* Notes under a plot, one per line, starting at y. */
+void plot__notes(FILE *out, double x, double y, const char *const *notes, int n);
+/* A configuration row label, cut to LABEL_MAX, with the full text as tooltip. */
+void plot__row_label(FILE *out, double x, double y, int rank, const char *label, int n, bool bold);
+/* The public renderers' tail: on failure, `why` on stderr.  Returns rc. */
+int plot__say_why(int rc, const char *why);
+
+/*
+ * A metric's quantity and its validation and training members, from
+ * common/metric.h: "val_accuracy" → "accuracy", "val_accuracy",
+ * "train_accuracy".  For a name metric.h does not know: the text after its
+ * first '_', with "val_" and "train_" in front.
+ */
+struct plot__metric {
+    char base[64];  /* "accuracy" */
+    char val[96];   /* "val_accuracy" */
+    char train[96]; /* "train_accuracy" */
+};
+void plot__metric_parts(const char *metric, struct plot__metric *m);
+
+/* One configuration of a row plot (ranking, gap; curves picks its top rows). */
+struct plot__row {
+    int rank;            /* 1 = best */
+    int id;              /* configuration id */
+    char *label;         /* resp_config_label, owned */
+    struct resp_stat st; /* the metric */
+    struct resp_stat tr; /* train counterpart (gap plot) */
+    double gap;          /* gap plot */
+};
+void plot__free_rows(struct plot__row *rows, int n);
+/*
+ * Rows of resp's "configs" with a finite mean, best first; with_train also
+ * reads "train" and "gap".  The row count, or 0 with `why` set (out of
+ * memory, or nothing to draw).  *skipped: configurations without a finite mean.
+ */
+int plot__rows(const struct cJSON *resp, bool with_train, struct plot__row **rows, int *skipped,
+               const char *name, const char *metric, char *why, size_t whylen);
+/* Width of a row plot (at least 760); *left: the plot area's left edge. */
+double plot__row_plot_width(const struct plot__row *rows, int n, double plotw, double right,
+                            double *left);
+/* The note for configurations left out of a row plot. */
+void plot__note_skipped(char *buf, size_t n, int skipped, const char *metric);
+/* Grey stripes behind every other row. */
+void plot__stripes(FILE *out, int n, double top, double rowh, double w);
+/* Close a row plot: its rows group, notes, the document; frees rows.  CLI_OK. */
+int plot__end_row_plot(FILE *out, struct plot__row *rows, int n, double plot_bot,
+                       const char *const *notes, int nnotes);
+
+/* ---- the renderers (plot_<kind>.c), also drawn by the report ---- */
 
 int plot__ranking(FILE *out, const struct cJSON *best_resp, char *why, size_t whylen);
 int plot__curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *curves_resp, int top,
@@ -89,18 +175,5 @@ int plot__by(FILE *out, const struct cJSON *show_by_resp, char *why, size_t whyl
  */
 typedef int (*plot__render_fn)(FILE *out, void *ctx, char *why, size_t whylen);
 int plot__write_file(const char *path, plot__render_fn render, void *ctx, char *why, size_t whylen);
-
-/*
- * A request {"op": op, "sweep": sweep}, the sweep always as a string (the
- * daemon resolves ids and names); NULL on ENOMEM.
- */
-struct cJSON *plot__sweep_req(const char *op, const char *sweep);
-
-/*
- * One request to the daemon (takes ownership of req).  On an error reply the
- * response is printed as JSON when --json is set (cli_request already printed
- * it otherwise) and freed.  Returns a cli_exit code; *resp is set only on CLI_OK.
- */
-int plot__fetch(struct cli *cli, struct cJSON *req, struct cJSON **resp);
 
 #endif

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd.h"
 #include "plot.h"
+#include "resp.h"
 #include "svg.h"
 
 /* Everything the page is made from; the responses are owned by cmd_report. */
@@ -32,32 +34,20 @@ static void esc(FILE *out, const char *s)
     svg_escape(out, s);
 }
 
-static void fmt_time(char *buf, size_t n, double t)
-{
-    if (!isfinite(t) || t <= 0) {
-        snprintf(buf, n, "\xE2\x80\x94");
-        return;
-    }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm))
-        snprintf(buf, n, "%.0f", t);
-}
-
 /* A table cell holding a number, right-aligned. */
 static void td_num(FILE *out, double v)
 {
     char b[32];
-    plot__fmt_num(b, sizeof b, v);
+    resp_fmt_short(b, sizeof b, v);
     fprintf(out, "<td class=\"num\">%s</td>", isfinite(v) ? b : "\xE2\x80\x94");
 }
 
 /* "0.8912 ± 0.0011" (or just the mean when there is no SE). */
-static void td_mean_se(FILE *out, const struct plot__stat *s)
+static void td_mean_se(FILE *out, const struct resp_stat *s)
 {
     char m[32], e[32];
-    plot__fmt_num(m, sizeof m, s->mean);
-    plot__fmt_num(e, sizeof e, s->se);
+    resp_fmt_short(m, sizeof m, s->mean);
+    resp_fmt_short(e, sizeof e, s->se);
     if (!isfinite(s->mean))
         fprintf(out, "<td class=\"num\">\xE2\x80\x94</td>");
     else if (isfinite(s->se))
@@ -68,7 +58,7 @@ static void td_mean_se(FILE *out, const struct plot__stat *s)
 
 static void td_config(FILE *out, const cJSON *config)
 {
-    char *label = plot__config_label(config);
+    char *label = resp_config_label(config);
     fputs("<td class=\"cfg\">", out);
     esc(out, label ? label : "?");
     fputs("</td>", out);
@@ -88,15 +78,15 @@ static void section_summary(FILE *out, const cJSON *sw, const cJSON *show)
 {
     char b[512];
     fputs("<h2>Summary</h2>\n<table class=\"kv\">\n", out);
-    snprintf(b, sizeof b, "%.0f", plot__num(sw, "id"));
+    snprintf(b, sizeof b, "%.0f", resp_num(sw, "id"));
     summary_row(out, "id", b);
-    summary_row(out, "name", plot__str(sw, "name", "?"));
-    summary_row(out, "state", plot__str(sw, "state", "?"));
-    char *ds = plot__value_text(cJSON_GetObjectItemCaseSensitive(sw, "dataset"));
+    summary_row(out, "name", resp_str(sw, "name", "?"));
+    summary_row(out, "state", resp_str(sw, "state", "?"));
+    char *ds = resp_value_text(cJSON_GetObjectItemCaseSensitive(sw, "dataset"));
     summary_row(out, "dataset", ds ? ds : "?");
     free(ds);
-    snprintf(b, sizeof b, "%s (%s)", plot__str(show, "metric", plot__str(sw, "metric", "?")),
-             strcmp(plot__str(show, "direction", "max"), "min") == 0 ? "minimised" : "maximised");
+    snprintf(b, sizeof b, "%s (%s)", resp_str(show, "metric", resp_str(sw, "metric", "?")),
+             strcmp(resp_str(show, "direction", "max"), "min") == 0 ? "minimised" : "maximised");
     summary_row(out, "metric", b);
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
     char kt[512] = "";
@@ -112,29 +102,29 @@ static void section_summary(FILE *out, const cJSON *sw, const cJSON *show)
     summary_row(out, "varying keys", kt[0] ? kt : "none");
     snprintf(b, sizeof b,
              "%.0f total: %.0f done, %.0f failed, %.0f running, %.0f queued, %.0f cancelled",
-             plot__num(sw, "total"), plot__num(sw, "done"), plot__num(sw, "failed"),
-             plot__num(sw, "running"), plot__num(sw, "queued"), plot__num(sw, "cancelled"));
+             resp_num(sw, "total"), resp_num(sw, "done"), resp_num(sw, "failed"),
+             resp_num(sw, "running"), resp_num(sw, "queued"), resp_num(sw, "cancelled"));
     summary_row(out, "trials", b);
-    fmt_time(b, sizeof b, plot__num(sw, "created"));
+    resp_fmt_time(b, sizeof b, resp_num(sw, "created"), RESP_UTC);
     summary_row(out, "created", b);
-    fmt_time(b, sizeof b, plot__num(sw, "finished"));
+    resp_fmt_time(b, sizeof b, resp_num(sw, "finished"), RESP_UTC);
     summary_row(out, "finished", b);
     fputs("</table>\n", out);
 }
 
 static void section_best(FILE *out, const cJSON *best)
 {
-    const char *metric = plot__str(best, "metric", "metric");
-    const char *test = plot__str(best, "test_metric", "test metric");
+    const char *metric = resp_str(best, "metric", "metric");
+    const char *test = resp_str(best, "test_metric", "test metric");
     fputs("<h2>Best configurations</h2>\n", out);
     const char *sentence =
-        plot__str(cJSON_GetObjectItemCaseSensitive(best, "comparison"), "sentence", NULL);
+        resp_str(cJSON_GetObjectItemCaseSensitive(best, "comparison"), "sentence", NULL);
     fputs("<p class=\"verdict\">", out);
     if (sentence) {
         const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(best, "comparison");
         esc(out, sentence);
-        fprintf(out, " (Welch's t-test of #1 vs #2: t = %.3g, df = %.3g)", plot__num(cmp, "t"),
-                plot__num(cmp, "df"));
+        fprintf(out, " (Welch's t-test of #1 vs #2: t = %.3g, df = %.3g)", resp_num(cmp, "t"),
+                resp_num(cmp, "df"));
     } else
         fputs("No comparison: fewer than two configurations have two or more finished seeds.", out);
     fputs("</p>\n", out);
@@ -150,19 +140,19 @@ static void section_best(FILE *out, const cJSON *best)
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(best, "configs"))
     {
-        struct plot__stat s, t;
-        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
-        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "test"), &t);
-        fprintf(out, "<tr><td class=\"num\">%.0f</td>", plot__num(c, "rank"));
+        struct resp_stat s, t;
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "test"), &t);
+        fprintf(out, "<tr><td class=\"num\">%.0f</td>", resp_num(c, "rank"));
         td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"));
         fprintf(out, "<td class=\"num\">%d</td>", s.n);
         td_num(out, s.mean);
         td_num(out, s.sd);
         td_num(out, s.se);
-        if (isfinite(s.lo) && isfinite(s.hi)) {
+        if (isfinite(s.ci_low) && isfinite(s.ci_high)) {
             char lo[32], hi[32];
-            plot__fmt_num(lo, sizeof lo, s.lo);
-            plot__fmt_num(hi, sizeof hi, s.hi);
+            resp_fmt_short(lo, sizeof lo, s.ci_low);
+            resp_fmt_short(hi, sizeof hi, s.ci_high);
             fprintf(out, "<td class=\"num\">[%s, %s]</td>", lo, hi);
         } else
             fputs("<td class=\"num\">n &lt; 2: no interval</td>", out);
@@ -174,8 +164,8 @@ static void section_best(FILE *out, const cJSON *best)
 
 static int cmp_show_rank(const void *a, const void *b)
 {
-    double x = plot__num(*(const cJSON *const *)a, "rank"),
-           y = plot__num(*(const cJSON *const *)b, "rank");
+    double x = resp_num(*(const cJSON *const *)a, "rank"),
+           y = resp_num(*(const cJSON *const *)b, "rank");
     if (!isfinite(x))
         x = INFINITY;
     if (!isfinite(y))
@@ -185,7 +175,7 @@ static int cmp_show_rank(const void *a, const void *b)
 
 static void section_show(FILE *out, const cJSON *show)
 {
-    const char *metric = plot__str(show, "metric", "metric");
+    const char *metric = resp_str(show, "metric", "metric");
     fputs("<h2>All configurations</h2>\n<table>\n<tr><th>rank</th><th>configuration</th>"
           "<th>seeds done/total</th><th>",
           out);
@@ -207,20 +197,20 @@ static void section_show(FILE *out, const cJSON *show)
     qsort(order, (size_t)n, sizeof *order, cmp_show_rank);
     for (int i = 0; i < n; i++) {
         c = order[i];
-        struct plot__stat s, t;
-        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
-        plot__get_stat(cJSON_GetObjectItemCaseSensitive(c, "train"), &t);
-        double rank = plot__num(c, "rank");
+        struct resp_stat s, t;
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "train"), &t);
+        double rank = resp_num(c, "rank");
         if (isfinite(rank))
             fprintf(out, "<tr><td class=\"num\">%.0f</td>", rank);
         else
             fputs("<tr><td class=\"num\">\xE2\x80\x94</td>", out);
         td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"));
-        fprintf(out, "<td class=\"num\">%.0f/%.0f</td>", plot__num(c, "seeds_done"),
-                plot__num(c, "seeds_total"));
+        fprintf(out, "<td class=\"num\">%.0f/%.0f</td>", resp_num(c, "seeds_done"),
+                resp_num(c, "seeds_total"));
         td_mean_se(out, &s);
         td_mean_se(out, &t);
-        double gap = plot__num(c, "gap");
+        double gap = resp_num(c, "gap");
         if (isfinite(gap))
             fprintf(out, "<td class=\"num\">%+.4f</td>", gap);
         else
@@ -294,7 +284,7 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
 {
     const struct report *r = ctx;
     const cJSON *sw = cJSON_GetObjectItemCaseSensitive(r->show, "sweep");
-    const char *name = plot__str(sw, "name", "?");
+    const char *name = resp_str(sw, "name", "?");
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r->show, "configs")) == 0) {
         snprintf(why, whylen, "sweep %s has no finished trials yet: nothing to report", name);
         return CLI_FAILED;
@@ -315,7 +305,7 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
     for (int i = 0; i < r->nby; i++) {
         char h[256];
         snprintf(h, sizeof h, "Marginal effect of %s",
-                 plot__str(cJSON_GetObjectItemCaseSensitive(r->by[i], "by"), "key", "?"));
+                 resp_str(cJSON_GetObjectItemCaseSensitive(r->by[i], "by"), "key", "?"));
         section_plot(out, h, 3, r, r->by[i]);
     }
     fputs("<p class=\"note\">Means over seeds; \xC2\xB1 is one standard error; intervals are "
@@ -326,55 +316,58 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
 
 #define REPORT_USAGE "report SWEEP --out report.html"
 
+/* {"op": op, "sweep": SWEEP}; NULL on ENOMEM. */
+static cJSON *sweep_req(const char *op, const char *sweep)
+{
+    return cmd_add_sweep(cmd_req(op), sweep);
+}
+
 int cmd_report(struct cli *cli, int argc, char **argv)
 {
     const char *verb = argc > 0 ? argv[0] : "report";
     const char *sweep = NULL, *outp = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0) {
-            if (i + 1 >= argc)
-                return cli_usage(verb, "--out needs a value; usage: " REPORT_USAGE);
-            outp = argv[++i];
-        } else if (strncmp(argv[i], "--out=", 6) == 0)
-            outp = argv[i] + 6;
-        else if (strcmp(argv[i], "--json") == 0)
-            cli->json = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage(verb, "unknown option %s; usage: " REPORT_USAGE, argv[i]);
-        else if (sweep)
-            return cli_usage(verb, "one sweep at a time (got \"%s\" and \"%s\")", sweep, argv[i]);
-        else
-            sweep = argv[i];
-    }
-    if (!sweep)
+    bool json = false;
+    char *pos[2];
+    int npos;
+    struct opt opts[] = {{"out", OPT_STRING, &outp}, {"json", OPT_FLAG, &json}, {NULL, 0, NULL}};
+    int rc = opts_parse(verb, argc, argv, opts, pos, 2, &npos);
+    if (rc != CLI_OK)
+        return rc;
+    cli->json = cli->json || json;
+    if (npos == 2)
+        return cli_usage(verb, "one sweep at a time (got \"%s\" and \"%s\")", pos[0], pos[1]);
+    if (npos == 0)
         return cli_usage(verb, "which sweep? usage: " REPORT_USAGE);
+    sweep = pos[0];
     if (!outp || !*outp)
         return cli_usage(verb, "--out FILE.html is required; usage: " REPORT_USAGE);
-
-    int rc = cli_connect(cli);
-    if (rc != CLI_OK)
+    if ((rc = cli_connect(cli)) != CLI_OK)
         return rc;
     struct report r = {0};
     cJSON *best = NULL, *show = NULL, *curves = NULL, **by = NULL, *req;
     int nby = 0;
 
-    if (!(req = plot__sweep_req("show", sweep)))
+    if (!(req = sweep_req("show", sweep)))
         goto nomem;
-    if ((rc = plot__fetch(cli, req, &show)) != CLI_OK)
+    if ((rc = cmd_request(cli, req, &show, NULL)) != CLI_OK)
         goto out;
-    if (!(req = plot__sweep_req("best", sweep)) || !cJSON_AddNumberToObject(req, "top", 1000)) {
+    if (!(req = sweep_req("best", sweep)) || !cJSON_AddNumberToObject(req, "top", 1000)) {
         cJSON_Delete(req);
         goto nomem;
     }
-    if ((rc = plot__fetch(cli, req, &best)) != CLI_OK)
+    if ((rc = cmd_request(cli, req, &best, NULL)) != CLI_OK)
         goto out;
-    if (!(req = plot__sweep_req("results", sweep)) || !cJSON_AddBoolToObject(req, "curves", 1)) {
+    if (!(req = sweep_req("results", sweep)) || !cJSON_AddBoolToObject(req, "curves", 1)) {
         cJSON_Delete(req);
         goto nomem;
     }
     /* Curves are one section among many: without them the report is still worth writing. */
-    if ((rc = plot__fetch(cli, req, &curves)) == CLI_UNREACHABLE)
+    if ((rc = cmd_request(cli, req, &curves, NULL)) == CLI_UNREACHABLE)
         goto out;
+    if (rc != CLI_OK) { /* an error reply, already printed: no curves section */
+        cJSON_Delete(curves);
+        curves = NULL;
+    }
     rc = CLI_OK;
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
     int nkeys = cJSON_GetArraySize(keys);
@@ -386,12 +379,12 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     {
         if (!cJSON_IsString(k))
             continue;
-        if (!(req = plot__sweep_req("show", sweep)) ||
+        if (!(req = sweep_req("show", sweep)) ||
             !cJSON_AddStringToObject(req, "by", k->valuestring)) {
             cJSON_Delete(req);
             goto nomem;
         }
-        if ((rc = plot__fetch(cli, req, &by[nby])) != CLI_OK)
+        if ((rc = cmd_request(cli, req, &by[nby], NULL)) != CLI_OK)
             goto out;
         nby++;
     }

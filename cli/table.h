@@ -7,8 +7,8 @@
  * widest first, and their cells are cut with "…".  Widths count UTF-8 code
  * points, not bytes, so "±", "…", "—" and "×" take one column each.
  *
- * The table_fmt_* helpers are shared with the plot/report verbs; their output
- * formats are part of what users see and stay stable:
+ * The table_fmt_* names are resp.h's formats (resp_fmt_*), shared with the
+ * plot/report verbs; their output formats are part of what users see and stay stable:
  *   number   "%.4f", "—" when not finite
  *   stat     "0.8912 ± 0.0011" (mean ± standard error), "0.8912" when n < 2
  *   value    hyperparameter values: 0.0001 → "1e-4", 128 → "128", [256,128] → "[256,128]"
@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "resp.h"
 
 struct cJSON;
 struct table; /* opaque */
@@ -75,30 +77,18 @@ size_t table_text_width(const char *s);
  */
 char *table_elide(char *buf, size_t n, const char *s, size_t width);
 
-/* Stat as sent by mlpd ({"n","mean","sd","se","ci_low","ci_high"}); null → NaN. */
-struct table_stat {
-    int n;         /* values summarised */
-    double mean;   /* NaN when unknown */
-    double sd;     /* sample sd; NaN when n < 2 */
-    double se;     /* standard error; NaN when n < 2 */
-    double ci_low; /* 95% t-interval; NaN when n < 2 */
-    double ci_high;
-};
-
-/* Read a stat object; a missing object gives n = 0 and NaNs. */
-void table_stat_get(const struct cJSON *o, struct table_stat *s);
-
-/* A number member of obj as double; NaN when missing, null or not a number. */
-double table_num(const struct cJSON *obj, const char *key);
-
-/* Formats described at the top; each writes into buf (size n) and returns buf. */
-char *table_fmt_num(char *buf, size_t n, double x);
-char *table_fmt_stat(char *buf, size_t n, double mean, double se);
-char *table_fmt_value(char *buf, size_t n, const struct cJSON *v);
-char *table_fmt_config(char *buf, size_t n, const struct cJSON *grid);
-char *table_fmt_duration(char *buf, size_t n, double seconds);
-
-/* Shortest text of a hyperparameter number (as in table_fmt_value). */
-char *table_fmt_param_num(char *buf, size_t n, double x);
+/*
+ * The number, value and stat formats of the table header comment live in
+ * resp.h with the other response formats; these are their older names.
+ */
+#define table_stat resp_stat
+#define table_stat_get resp_stat_get
+#define table_num resp_num
+#define table_fmt_num resp_fmt_num
+#define table_fmt_stat resp_fmt_stat
+#define table_fmt_value resp_fmt_value
+#define table_fmt_config resp_fmt_config
+#define table_fmt_duration resp_fmt_duration
+#define table_fmt_param_num resp_fmt_param_num
 
 #endif

@@ -1,0 +1,116 @@
+/*
+ * resp — reading the daemon's responses and formatting what they hold, in
+ * one place for every form of output mlpctl writes: terminal tables
+ * (cmd_*.c), SVG plots (plot*.c) and the HTML report (report.c).
+ *
+ * No I/O but to a FILE* given, no globals.  Field access is NULL-safe (a missing object or
+ * member reads as absent).  Two number styles exist because users see both
+ * and they stay stable:
+ *   tables  resp_fmt_num   "%.4f", "—" when not finite
+ *           resp_fmt_stat  "0.8912 ± 0.0011", "0.8912" without an SE
+ *   plots   resp_fmt_short "0.8912" below 10, 4 significant digits above,
+ *                          "n/a" when not finite
+ *           resp_fmt_mean_se "0.8912 ± 0.0011 (n=10)", "0.8912 (n=1)"
+ * and two forms of a configuration: resp_fmt_config (terminal: numbers in
+ * their shortest form, 0.0001 → "1e-4") and resp_config_label (plots and
+ * report: values as compact JSON).  Errors of a response ({"ok": false,
+ * "error": {...}}) are read, worded and mapped to exit codes here too.
+ */
+#ifndef MLP_CLI_RESP_H
+#define MLP_CLI_RESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct cJSON;
+
+/* ---- field access ---------------------------------------------------------- */
+
+/* A number member of obj; NaN when obj or the member is missing, null or not a number. */
+double resp_num(const struct cJSON *obj, const char *key);
+
+/* A string member of obj, or dflt. */
+const char *resp_str(const struct cJSON *obj, const char *key, const char *dflt);
+
+/* Stat as sent by mlpd ({"n","mean","sd","se","ci_low","ci_high"}); null → NaN. */
+struct resp_stat {
+    int n;          /* values summarised; 0 when absent or out of range */
+    double mean;    /* NaN when unknown */
+    double sd;      /* sample sd; NaN when n < 2 */
+    double se;      /* standard error; NaN when n < 2 */
+    double ci_low;  /* 95% t-interval; NaN when n < 2 */
+    double ci_high; /* upper end of it */
+};
+
+/* Read a stat object; a missing object gives n = 0 and NaNs. */
+void resp_stat_get(const struct cJSON *obj, struct resp_stat *s);
+
+/* A protocol config's id: the number itself or its "id" member; -1 when neither. */
+int resp_config_id(const struct cJSON *config);
+
+/* The "grid" object (varying hyperparameters) of a config object, or NULL. */
+const struct cJSON *resp_config_grid(const struct cJSON *config);
+
+/* ---- formats (each writes into buf of size n and returns buf) -------------- */
+
+char *resp_fmt_num(char *buf, size_t n, double x);
+char *resp_fmt_stat(char *buf, size_t n, double mean, double se);
+char *resp_fmt_short(char *buf, size_t n, double x);
+/* A standard error in the plot style: as resp_fmt_short, below 1e-4 "%.1e". */
+char *resp_fmt_se(char *buf, size_t n, double se);
+char *resp_fmt_mean_se(char *buf, size_t n, const struct resp_stat *s);
+/* An integer count, "—" when not finite. */
+char *resp_fmt_int(char *buf, size_t n, double x);
+
+/* Shortest text of a hyperparameter number: 0.0001 → "1e-4", 128 → "128". */
+char *resp_fmt_param_num(char *buf, size_t n, double x);
+/* A hyperparameter value with resp_fmt_param_num numbers: "[256,128]", "relu". */
+char *resp_fmt_value(char *buf, size_t n, const struct cJSON *v);
+/* A grid object as "hidden=[256,128] lr=0.1 l2=1e-4" (terminal form). */
+char *resp_fmt_config(char *buf, size_t n, const struct cJSON *grid);
+/* Seconds as "2.5s", "42s", "3m12s", "2h03m", "1d04h"; "—" when unknown. */
+char *resp_fmt_duration(char *buf, size_t n, double seconds);
+
+enum resp_tz { RESP_LOCAL, RESP_UTC };
+/*
+ * A Unix time as "2024-05-01 12:00:00" (local) or "... UTC"; "—" when not
+ * positive.  Local time is for the terminal, UTC for files (the report).
+ */
+char *resp_fmt_time(char *buf, size_t n, double t, enum resp_tz tz);
+
+/* A JSON value as text: strings unquoted, anything else compact JSON.  Caller frees; NULL on
+ * ENOMEM. */
+char *resp_value_text(const struct cJSON *v);
+
+/*
+ * A configuration's label from its varying keys, values as resp_value_text:
+ * "hidden=[256,128] lr=0.1"; "config 3" when nothing varies or config is a
+ * bare id.  Caller frees; NULL on ENOMEM.
+ */
+char *resp_config_label(const struct cJSON *config);
+
+/* ---- errors ------------------------------------------------------------------ */
+
+struct resp_error {
+    const char *code;    /* wire code ("not_found"); "internal" when missing */
+    const char *message; /* the daemon's message, or the code's default one */
+    const char *path;    /* where in the request, or NULL */
+};
+
+/* The error of a response (strings point into resp). */
+void resp_error_get(const struct cJSON *resp, struct resp_error *e);
+
+/*
+ * Write the human line of an error to f: "PREFIX: PATH: MESSAGE\n" (no PATH
+ * when absent or already at the start of MESSAGE); prefix NULL means "mlpctl".
+ */
+void resp_error_print(FILE *f, const struct resp_error *e, const char *prefix);
+
+/* mlpctl's exit code for an error code: 4 for invalid input, else 1 (cli.h). */
+int resp_error_exit(const char *code);
+
+/* {"error": {"code", "message", "path"?}}, the --json form of an error; NULL on ENOMEM. */
+struct cJSON *resp_error_doc(const char *code, const char *message, const char *path);
+
+#endif

@@ -14,12 +14,13 @@
 
 #include <stdio.h>
 
+#include "dataset.h"
 #include "err.h"
 
 struct cJSON;
 
-/* Where Debian's dataset packages install (SPEC.md). */
-#define FETCH_SYSTEM_DIR "/usr/share/datasets"
+/* Where Debian's dataset packages install (SPEC.md): the catalogue's. */
+#define FETCH_SYSTEM_DIR DS_SYSTEM_DIR
 
 /*
  * Install dataset `name` into data_dir (created if missing).  Progress lines go

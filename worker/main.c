@@ -48,7 +48,6 @@
 #include "train.h"
 
 #define SPEC_MAX (16u << 20)
-#define SYSTEM_DATA_DIR "/usr/share/datasets"
 
 struct out {
     bool human;
@@ -334,7 +333,7 @@ int main(int argc, char **argv)
 
     /* Data directories: a cache that cannot be created is simply not used. */
     char data_dir[CONFIG_PATH_MAX], cache_dir[CONFIG_PATH_MAX + 8];
-    struct data_dirs dirs = {NULL, SYSTEM_DATA_DIR, NULL};
+    struct dataset_dirs dirs = {NULL, DS_SYSTEM_DIR, NULL};
     if (config_data_dir(data_dir, sizeof data_dir) == 0) {
         dirs.data_dir = data_dir;
         struct err ce = ERR_INIT;

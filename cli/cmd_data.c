@@ -41,6 +41,7 @@ static int data_list(struct cli *cli, const char *data_dir)
     }
     table_column(t, "NAME", TABLE_LEFT, false);
     table_column(t, "AVAILABLE", TABLE_LEFT, false);
+    table_column(t, "ROWS", TABLE_RIGHT, false);
     table_column(t, "PATH", TABLE_LEFT, true);
     table_column(t, "SOURCE AND NOTE", TABLE_LEFT, true);
     const cJSON *d;
@@ -51,6 +52,11 @@ static int data_list(struct cli *cli, const char *data_dir)
         table_row(t);
         table_cell(t, cJSON_IsString(name) ? name->valuestring : "?");
         table_cell(t, cJSON_IsTrue(json_get(d, "available")) ? "yes" : "no");
+        const cJSON *tr = json_get(d, "train_rows"), *te = json_get(d, "test_rows");
+        if (cJSON_IsNumber(tr) && cJSON_IsNumber(te))
+            table_cellf(t, "%.0f / %.0f", tr->valuedouble, te->valuedouble);
+        else
+            table_cell(t, "—");
         table_cell(t, cJSON_IsString(path) ? path->valuestring : "—");
         if (cJSON_IsString(note) && cJSON_IsString(src))
             table_cellf(t, "%s; %s", src->valuestring, note->valuestring);
@@ -76,18 +82,38 @@ static int data_fetch(struct cli *cli, const char *name, const char *data_dir)
                                  e.path[0] ? e.path : NULL);
         return CLI_FAILED;
     }
+    /* Say what is there now (rows, subset or complete), as `data list` does. */
+    cJSON *list = fetch_list(data_dir, NULL), *entry = NULL, *d;
+    cJSON_ArrayForEach(d, list)
+    {
+        const cJSON *n = json_get(d, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+            entry = d;
+    }
+    const cJSON *note = json_get(entry, "note");
     if (cli->json) {
         cJSON *doc = cJSON_CreateObject();
-        if (!doc)
+        if (!doc) {
+            cJSON_Delete(list);
             return CLI_FAILED;
+        }
         cJSON_AddStringToObject(doc, "name", name);
         cJSON_AddStringToObject(doc, "data_dir", data_dir);
         cJSON_AddBoolToObject(doc, "available", true);
+        if (entry) {
+            cJSON_AddItemToObject(doc, "train_rows",
+                                  cJSON_Duplicate(json_get(entry, "train_rows"), false));
+            cJSON_AddItemToObject(doc, "test_rows",
+                                  cJSON_Duplicate(json_get(entry, "test_rows"), false));
+            cJSON_AddStringToObject(doc, "note", cJSON_IsString(note) ? note->valuestring : "");
+        }
         cli_print_json(doc);
         cJSON_Delete(doc);
     } else {
-        printf("%s is installed (data dir %s)\n", name, data_dir);
+        printf("%s is installed (data dir %s)%s%s\n", name, data_dir,
+               cJSON_IsString(note) ? ": " : "", cJSON_IsString(note) ? note->valuestring : "");
     }
+    cJSON_Delete(list);
     return CLI_OK;
 }
 

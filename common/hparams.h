@@ -21,31 +21,36 @@ struct cJSON;
 
 enum hp_activation { HP_RELU, HP_LEAKY_RELU, HP_ELU, HP_SELU, HP_TANH, HP_SIGMOID };
 enum hp_optimizer { HP_SGD, HP_MOMENTUM, HP_ADAM };
-enum hp_normalize { HP_STANDARDIZE, HP_MINMAX, HP_NONE };
+/*
+ * Input normalisation (SPEC.md "Normalisation"): HP_NORM_AUTO, the default, is
+ * resolved by the worker from the dataset's family (images: HP_GLOBAL,
+ * tabular and synthetic: HP_STANDARDIZE) and echoed in its result line.
+ */
+enum hp_normalize { HP_STANDARDIZE, HP_MINMAX, HP_NONE, HP_GLOBAL, HP_NORM_AUTO };
 enum hp_init { HP_INIT_HE, HP_INIT_XAVIER, HP_INIT_GAUSSIAN, HP_INIT_ZEROS };
 
 struct hparams {
-    int n_hidden;                   /* number of hidden layers, 0..HP_MAX_LAYERS */
-    int hidden[HP_MAX_LAYERS];      /* their widths, each >= 1 */
-    enum hp_activation activation;  /* hidden non-linearity */
-    enum hp_optimizer optimizer;    /* update rule */
-    double momentum;                /* [0,1), for HP_MOMENTUM */
-    double lr;                      /* > 0 */
-    int batch_size;                 /* >= 1; >= training size means full batch */
-    int epochs;                     /* >= 1, maximum epochs */
-    double l1, l2;                  /* >= 0, penalties on weights only */
-    double dropout;                 /* [0,1), drop probability on hidden activations */
-    bool batch_norm;                /* batch-normalise hidden pre-activations */
-    double grad_noise;              /* >= 0, sigma of Gaussian noise on gradients */
-    enum hp_normalize normalize;    /* input scaling from training-split statistics */
-    enum hp_init init;              /* weight initialisation */
-    double init_scale;              /* sigma for HP_INIT_GAUSSIAN, > 0 */
-    int es_patience;                /* early stopping patience; 0 = early stopping off */
-    double es_min_delta;            /* >= 0, improvement of val loss that counts */
-    double val_fraction;            /* (0,1) */
-    int64_t split_seed;             /* fixes the train/validation split */
-    int64_t train_size;             /* use the first N training examples; 0 = all */
-    double max_seconds;             /* wall-clock limit of a trial; 0 = none */
+    int n_hidden;                  /* number of hidden layers, 0..HP_MAX_LAYERS */
+    int hidden[HP_MAX_LAYERS];     /* their widths, each >= 1 */
+    enum hp_activation activation; /* hidden non-linearity */
+    enum hp_optimizer optimizer;   /* update rule */
+    double momentum;               /* [0,1), for HP_MOMENTUM */
+    double lr;                     /* > 0 */
+    int batch_size;                /* >= 1; >= training size means full batch */
+    int epochs;                    /* >= 1, maximum epochs */
+    double l1, l2;                 /* >= 0, penalties on weights only */
+    double dropout;                /* [0,1), drop probability on hidden activations */
+    bool batch_norm;               /* batch-normalise hidden pre-activations */
+    double grad_noise;             /* >= 0, sigma of Gaussian noise on gradients */
+    enum hp_normalize normalize;   /* input scaling from training-split statistics */
+    enum hp_init init;             /* weight initialisation */
+    double init_scale;             /* sigma for HP_INIT_GAUSSIAN, > 0 */
+    int es_patience;               /* early stopping patience; 0 = early stopping off */
+    double es_min_delta;           /* >= 0, improvement of val loss that counts */
+    double val_fraction;           /* (0,1) */
+    int64_t split_seed;            /* fixes the train/validation split */
+    int64_t train_size;            /* use the first N training examples; 0 = all */
+    double max_seconds;            /* wall-clock limit of a trial; 0 = none */
 };
 
 /* The defaults of SPEC.md. */
@@ -58,8 +63,8 @@ void hparams_default(struct hparams *hp);
  * unknown keys say "unknown key (did you mean \"activation\"?)").  The caller
  * picks the code to report (the grid module re-labels it MLP_EINVALID_GRID).
  */
-int hparams_set(struct hparams *hp, const char *key, const struct cJSON *val,
-                const char *path, struct err *e);
+int hparams_set(struct hparams *hp, const char *key, const struct cJSON *val, const char *path,
+                struct err *e);
 
 /* Whether key names a hyperparameter. */
 bool hparams_is_key(const char *key);

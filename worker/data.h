@@ -52,10 +52,11 @@ struct data_view data_test(const struct dataset *ds);
 struct data_prepared {
     struct data_view
         train; /* first (1-val_fraction) share of the shuffled training set, cut to train_size */
-    struct data_view val;  /* held-out validation rows */
-    struct data_view test; /* the test set, normalised with training statistics */
-    int n_classes;         /* as data_classes() */
-    float *buf_;           /* owned storage behind the views */
+    struct data_view val;        /* held-out validation rows */
+    struct data_view test;       /* the test set, normalised with training statistics */
+    int n_classes;               /* as data_classes() */
+    enum hp_normalize normalize; /* what was applied: "auto" resolved */
+    float *buf_;                 /* owned storage behind the views */
 };
 
 /*
@@ -66,5 +67,13 @@ struct data_prepared {
 int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data_prepared *out,
                  struct err *e);
 void data_prepared_release(struct data_prepared *p);
+
+/*
+ * The normalisation data_prepare applies for `how`: itself, except
+ * HP_NORM_AUTO, which becomes HP_GLOBAL for image datasets (IDX, CIFAR-10,
+ * mnist, fashion-mnist) and HP_STANDARDIZE for tabular (CSV) and synthetic
+ * ones.
+ */
+enum hp_normalize data_normalize_resolve(const struct dataset *ds, enum hp_normalize how);
 
 #endif

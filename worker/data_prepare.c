@@ -6,9 +6,11 @@
  * RNG_SPLIT stream of split_seed alone (never the trial seed); its first
  * n_val rows are the validation set, the following ones the training set,
  * cut to train_size (sizes by dataset_split(), the rule the daemon checks at
- * submit time).  Normalisation statistics come from that cut training set
- * only and are applied to train, validation and test; labels are never
- * touched.
+ * submit time).  Normalisation statistics (population sd; min/max) come
+ * from that cut training set only and are applied to train, validation and
+ * test; labels are never touched.  "auto" is resolved here from the dataset's
+ * family (data_normalize_resolve); "standardize" has a variance floor
+ * (DATA_SD_FLOOR below).
  */
 #include "data_int.h"
 
@@ -27,56 +29,98 @@ static void gather(const struct data_view *v, const int64_t *idx, int64_t n, flo
     }
 }
 
-/* Per-feature affine map x' = (x - shift) * scale from the training rows. */
+/*
+ * The variance floor of "standardize": a feature's sd is taken as at least
+ * DATA_SD_FLOOR times its range (max - min) on the training split.
+ *
+ * Why: with a small training split, a feature that is nearly constant there
+ * (an image border pixel lit in 1 of 250 images, a rare binary indicator)
+ * has a tiny sd, and dividing by it turns the rare value, and every unseen
+ * value on validation and test rows, into tens or hundreds of units: the
+ * learning curve at small train_size is then mostly about these outliers.
+ * Flooring against the feature's own range keeps the rule unit-free (each
+ * tabular feature is judged in its own units, unlike a floor relative to a
+ * pooled sd) and gives a plain guarantee: every training value lands within
+ * +-1/DATA_SD_FLOOR = +-10 of zero.  Well-spread features are untouched
+ * (sd/range is about 0.29 for a uniform feature and stays above 0.1 for a
+ * Gaussian one up to about a million rows), so ordinary tabular data is
+ * standardised exactly as before.  A feature constant on the training split
+ * (range 0) carries nothing the network can learn from, so it is mapped to 0
+ * on every split, as "minmax" does, instead of passing unseen values on
+ * validation and test rows through unscaled.
+ */
+#define DATA_SD_FLOOR 0.1
+
+/* Affine map x' = (x - shift[j]) * scale[j] from the training rows. */
 static int norm_stats(const struct data_view *tr, enum hp_normalize how, double *shift,
                       double *scale)
 {
     int d = tr->d;
+    double *lo = NULL, *hi = NULL, *m2 = NULL;
     for (int j = 0; j < d; j++) {
         shift[j] = 0;
         scale[j] = 1;
     }
     if (how == HP_NONE)
         return 0;
-    if (how == HP_STANDARDIZE) {
-        double *m2 = calloc((size_t)d, sizeof *m2);
-        if (!m2)
-            return -1;
-        for (int64_t i = 0; i < tr->n; i++)
-            for (int j = 0; j < d; j++)
-                shift[j] += tr->x[(size_t)i * d + j];
-        for (int j = 0; j < d; j++)
-            shift[j] /= (double)tr->n;
-        for (int64_t i = 0; i < tr->n; i++)
-            for (int j = 0; j < d; j++) {
-                double c = tr->x[(size_t)i * d + j] - shift[j];
-                m2[j] += c * c;
-            }
+    if (how == HP_GLOBAL) {
+        /* One mean and one (population) sd over every feature of every row. */
+        double sum = 0, ss = 0, cnt = (double)tr->n * d;
+        for (size_t i = 0; i < (size_t)tr->n * d; i++)
+            sum += tr->x[i];
+        double mean = sum / cnt;
+        for (size_t i = 0; i < (size_t)tr->n * d; i++)
+            ss += (tr->x[i] - mean) * (tr->x[i] - mean);
+        double sd = sqrt(ss / cnt);
         for (int j = 0; j < d; j++) {
-            double sd = sqrt(m2[j] / (double)tr->n);
-            scale[j] = sd > 1e-12 ? 1.0 / sd : 1.0;
+            shift[j] = mean;
+            scale[j] = sd > 0 ? 1.0 / sd : 0.0;
         }
-        free(m2);
         return 0;
     }
-    double *hi = malloc((size_t)d * sizeof *hi);
-    if (!hi)
-        return -1;
+    lo = malloc((size_t)d * sizeof *lo);
+    hi = malloc((size_t)d * sizeof *hi);
+    m2 = calloc((size_t)d, sizeof *m2);
+    if (!lo || !hi || !m2)
+        goto fail;
     for (int j = 0; j < d; j++)
-        shift[j] = hi[j] = tr->x[j];
-    for (int64_t i = 1; i < tr->n; i++)
+        lo[j] = hi[j] = tr->x[j];
+    for (int64_t i = 0; i < tr->n; i++)
         for (int j = 0; j < d; j++) {
             double v = tr->x[(size_t)i * d + j];
-            if (v < shift[j])
-                shift[j] = v;
-            if (v > hi[j])
-                hi[j] = v;
+            shift[j] += v;
+            lo[j] = v < lo[j] ? v : lo[j];
+            hi[j] = v > hi[j] ? v : hi[j];
         }
-    /* A constant feature maps to 0: scale 0 after removing its minimum. */
+    if (how == HP_MINMAX) {
+        /* A constant feature maps to 0: scale 0 after removing its minimum. */
+        for (int j = 0; j < d; j++) {
+            shift[j] = lo[j];
+            scale[j] = hi[j] > lo[j] ? 1.0 / (hi[j] - lo[j]) : 0.0;
+        }
+        goto out;
+    }
     for (int j = 0; j < d; j++)
-        scale[j] = hi[j] > shift[j] ? 1.0 / (hi[j] - shift[j]) : 0.0;
+        shift[j] /= (double)tr->n;
+    for (int64_t i = 0; i < tr->n; i++)
+        for (int j = 0; j < d; j++) {
+            double c = tr->x[(size_t)i * d + j] - shift[j];
+            m2[j] += c * c;
+        }
+    for (int j = 0; j < d; j++) {
+        double sd = sqrt(m2[j] / (double)tr->n), floor = DATA_SD_FLOOR * (hi[j] - lo[j]);
+        scale[j] = hi[j] > lo[j] ? 1.0 / (sd > floor ? sd : floor) : 0.0;
+    }
+out:
+    free(lo);
     free(hi);
+    free(m2);
     return 0;
+fail:
+    free(lo);
+    free(hi);
+    free(m2);
+    return -1;
 }
 
 static void apply_norm(float *x, int64_t n, int d, const double *shift, const double *scale)
@@ -86,6 +130,13 @@ static void apply_norm(float *x, int64_t n, int d, const double *shift, const do
             float *p = x + (size_t)i * d + j;
             *p = (float)((*p - shift[j]) * scale[j]);
         }
+}
+
+enum hp_normalize data_normalize_resolve(const struct dataset *ds, enum hp_normalize how)
+{
+    if (how != HP_NORM_AUTO)
+        return how;
+    return ds->family == DS_FAMILY_IMAGE ? HP_GLOBAL : HP_STANDARDIZE;
 }
 
 int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data_prepared *out,
@@ -130,11 +181,12 @@ int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data
     gather(all, perm + n_val, n_tr, (float *)out->train.x, (float *)out->train.y);
     memcpy((float *)out->test.x, test->x, (size_t)test->n * d * sizeof(float));
     memcpy((float *)out->test.y, test->y, (size_t)test->n * sizeof(float));
-    if (norm_stats(&out->train, hp->normalize, shift, scale)) {
+    out->normalize = data_normalize_resolve(ds, hp->normalize);
+    if (norm_stats(&out->train, out->normalize, shift, scale)) {
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory preparing the data");
         goto out;
     }
-    if (hp->normalize != HP_NONE)
+    if (out->normalize != HP_NONE)
         for (int s = 0; s < 3; s++)
             apply_norm((float *)v[s]->x, v[s]->n, d, shift, scale);
     out->n_classes = ds->n_classes;

@@ -52,6 +52,7 @@
 struct out {
     bool human;
     bool regression;
+    const char *normalize; /* the normalisation applied ("auto" resolved) */
 };
 
 static double now_s(void)
@@ -170,7 +171,8 @@ static void print_result(const struct out *o, const struct train_result *r, doub
         put_int(line, sizeof line, "epochs_run", r->epochs_run);
         put_int(line, sizeof line, "best_epoch", r->best_epoch);
         put_num(line, sizeof line, "seconds", seconds);
-        printf("%s,\"diverged\":%s}\n", line, r->diverged ? "true" : "false");
+        printf("%s,\"diverged\":%s,\"normalize\":\"%s\"}\n", line, r->diverged ? "true" : "false",
+               o->normalize ? o->normalize : "?");
     }
     fflush(stdout);
 }
@@ -263,7 +265,7 @@ static int check_top(const cJSON *root, const cJSON **dataset, const cJSON **par
 int main(int argc, char **argv)
 {
     const double t0 = now_s();
-    struct out o = {false, false};
+    struct out o = {false, false, NULL};
     struct err e = ERR_INIT;
     const char *spec_path = NULL;
     char *text = NULL;
@@ -349,6 +351,7 @@ int main(int argc, char **argv)
         goto fail;
     prepared = true;
     o.regression = prep.n_classes == 0;
+    o.normalize = hp_normalize_name(prep.normalize);
     /* One line for the trial's log (the daemon keeps our stderr). */
     fprintf(stderr, "mlp-worker: %s: %lld train / %lld val / %lld test rows, %d features, ",
             dspec.name, (long long)prep.train.n, (long long)prep.val.n, (long long)prep.test.n,

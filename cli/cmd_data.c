@@ -15,6 +15,27 @@
 #include "json.h"
 #include "table.h"
 
+/* "name: text" word-wrapped to fit 100 columns, continuation lines indented. */
+static void data__wrap(const char *name, const char *text)
+{
+    int col = printf("%s:", name);
+    const char *w = text;
+    while (*w) {
+        while (*w == ' ')
+            w++;
+        size_t len = strcspn(w, " ");
+        if (!len)
+            break;
+        if (col + 1 + (int)len > 98 && col > 4) {
+            printf("\n   ");
+            col = 3;
+        }
+        col += printf(" %.*s", (int)len, w);
+        w += len;
+    }
+    printf("\n");
+}
+
 static int data_list(struct cli *cli, const char *data_dir)
 {
     cJSON *list = fetch_list(data_dir, NULL);
@@ -66,6 +87,16 @@ static int data_list(struct cli *cli, const char *data_dir)
     printf("data dir: %s\n\n", data_dir);
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
+    /* The notes in full (the table cuts them to its width): what is installed, what is
+     * missing and how to get it.  Synthetic sets need no note. */
+    printf("\n");
+    cJSON_ArrayForEach(d, list)
+    {
+        const cJSON *name = json_get(d, "name"), *path = json_get(d, "path"),
+                    *note = json_get(d, "note");
+        if (cJSON_IsString(name) && cJSON_IsString(path) && cJSON_IsString(note))
+            data__wrap(name->valuestring, note->valuestring);
+    }
     cJSON_Delete(list);
     return CLI_OK;
 }

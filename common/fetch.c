@@ -550,7 +550,10 @@ static void describe(const struct ds_entry *c, const char *base, long tr, long t
                      size_t n)
 {
     if (!base) {
-        snprintf(note, n, "missing: %s (files: %s)", c->how, c->files_text);
+        if (c->fetch == DS_FETCH_BY_HAND) /* its hint already names the files */
+            snprintf(note, n, "missing: %s", c->how);
+        else
+            snprintf(note, n, "missing: %s (files: %s)", c->how, c->files_text);
         return;
     }
     if (tr < 0 || te < 0) {

@@ -15,6 +15,27 @@
 #include "json.h"
 #include "table.h"
 
+/* "name: text" word-wrapped to fit 100 columns, continuation lines indented. */
+static void data__wrap(const char *name, const char *text)
+{
+    int col = printf("%s:", name);
+    const char *w = text;
+    while (*w) {
+        while (*w == ' ')
+            w++;
+        size_t len = strcspn(w, " ");
+        if (!len)
+            break;
+        if (col + 1 + (int)len > 98 && col > 4) {
+            printf("\n   ");
+            col = 3;
+        }
+        col += printf(" %.*s", (int)len, w);
+        w += len;
+    }
+    printf("\n");
+}
+
 static int data_list(struct cli *cli, const char *data_dir)
 {
     cJSON *list = fetch_list(data_dir, NULL);
@@ -41,6 +62,7 @@ static int data_list(struct cli *cli, const char *data_dir)
     }
     table_column(t, "NAME", TABLE_LEFT, false);
     table_column(t, "AVAILABLE", TABLE_LEFT, false);
+    table_column(t, "ROWS", TABLE_RIGHT, false);
     table_column(t, "PATH", TABLE_LEFT, true);
     table_column(t, "SOURCE AND NOTE", TABLE_LEFT, true);
     const cJSON *d;
@@ -51,6 +73,11 @@ static int data_list(struct cli *cli, const char *data_dir)
         table_row(t);
         table_cell(t, cJSON_IsString(name) ? name->valuestring : "?");
         table_cell(t, cJSON_IsTrue(json_get(d, "available")) ? "yes" : "no");
+        const cJSON *tr = json_get(d, "train_rows"), *te = json_get(d, "test_rows");
+        if (cJSON_IsNumber(tr) && cJSON_IsNumber(te))
+            table_cellf(t, "%.0f / %.0f", tr->valuedouble, te->valuedouble);
+        else
+            table_cell(t, "—");
         table_cell(t, cJSON_IsString(path) ? path->valuestring : "—");
         if (cJSON_IsString(note) && cJSON_IsString(src))
             table_cellf(t, "%s; %s", src->valuestring, note->valuestring);
@@ -60,6 +87,16 @@ static int data_list(struct cli *cli, const char *data_dir)
     printf("data dir: %s\n\n", data_dir);
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
+    /* The notes in full (the table cuts them to its width): what is installed, what is
+     * missing and how to get it.  Synthetic sets need no note. */
+    printf("\n");
+    cJSON_ArrayForEach(d, list)
+    {
+        const cJSON *name = json_get(d, "name"), *path = json_get(d, "path"),
+                    *note = json_get(d, "note");
+        if (cJSON_IsString(name) && cJSON_IsString(path) && cJSON_IsString(note))
+            data__wrap(name->valuestring, note->valuestring);
+    }
     cJSON_Delete(list);
     return CLI_OK;
 }
@@ -76,18 +113,38 @@ static int data_fetch(struct cli *cli, const char *name, const char *data_dir)
                                  e.path[0] ? e.path : NULL);
         return CLI_FAILED;
     }
+    /* Say what is there now (rows, subset or complete), as `data list` does. */
+    cJSON *list = fetch_list(data_dir, NULL), *entry = NULL, *d;
+    cJSON_ArrayForEach(d, list)
+    {
+        const cJSON *n = json_get(d, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, name) == 0)
+            entry = d;
+    }
+    const cJSON *note = json_get(entry, "note");
     if (cli->json) {
         cJSON *doc = cJSON_CreateObject();
-        if (!doc)
+        if (!doc) {
+            cJSON_Delete(list);
             return CLI_FAILED;
+        }
         cJSON_AddStringToObject(doc, "name", name);
         cJSON_AddStringToObject(doc, "data_dir", data_dir);
         cJSON_AddBoolToObject(doc, "available", true);
+        if (entry) {
+            cJSON_AddItemToObject(doc, "train_rows",
+                                  cJSON_Duplicate(json_get(entry, "train_rows"), false));
+            cJSON_AddItemToObject(doc, "test_rows",
+                                  cJSON_Duplicate(json_get(entry, "test_rows"), false));
+            cJSON_AddStringToObject(doc, "note", cJSON_IsString(note) ? note->valuestring : "");
+        }
         cli_print_json(doc);
         cJSON_Delete(doc);
     } else {
-        printf("%s is installed (data dir %s)\n", name, data_dir);
+        printf("%s is installed (data dir %s)%s%s\n", name, data_dir,
+               cJSON_IsString(note) ? ": " : "", cJSON_IsString(note) ? note->valuestring : "");
     }
+    cJSON_Delete(list);
     return CLI_OK;
 }
 

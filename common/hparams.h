@@ -23,7 +23,12 @@ struct cJSON;
 
 enum hp_activation { HP_RELU, HP_LEAKY_RELU, HP_ELU, HP_SELU, HP_TANH, HP_SIGMOID, HP_LINEAR };
 enum hp_optimizer { HP_SGD, HP_MOMENTUM, HP_ADAM };
-enum hp_normalize { HP_STANDARDIZE, HP_MINMAX, HP_NONE };
+/*
+ * Input normalisation (SPEC.md "Normalisation"): HP_NORM_AUTO, the default, is
+ * resolved by the worker from the dataset's family (images: HP_GLOBAL,
+ * tabular and synthetic: HP_STANDARDIZE) and echoed in its result line.
+ */
+enum hp_normalize { HP_STANDARDIZE, HP_MINMAX, HP_NONE, HP_GLOBAL, HP_NORM_AUTO };
 enum hp_init { HP_INIT_HE, HP_INIT_XAVIER, HP_INIT_GAUSSIAN, HP_INIT_ZEROS };
 enum hp_save { HP_SAVE_NONE, HP_SAVE_MODEL, HP_SAVE_PREDICTIONS, HP_SAVE_BOTH };
 enum hp_train_eval { HP_TE_SUBSAMPLE, HP_TE_FULL };

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "data.h"
+#include "dataset.h"
 #include "fetch.h"
 #include "grid.h"
 #include "json.h"
@@ -722,13 +722,10 @@ static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
     int rc = grid_parse(doc, &go, &g, e);
     if (rc < 0)
         return rc;
-    struct data_dirs dirs = {
-        .data_dir = d->cfg.data_dir, .system_dir = FETCH_SYSTEM_DIR, .cache_dir = NULL};
-    if ((rc = data_check(grid_dataset(g), &dirs, e)) < 0) {
-        if (!e->path[0])
-            snprintf(e->path, sizeof e->path, "dataset");
+    struct dataset_dirs dirs = {
+        .data_dir = d->cfg.data_dir, .system_dir = DS_SYSTEM_DIR, .cache_dir = NULL};
+    if ((rc = dataset_check_grid(g, &dirs, e)) < 0)
         goto out;
-    }
     /*
      * An explicit name (--name) must be free; a derived one (the grid's "name",
      * else the client's default: the file's base name) is made unique with a

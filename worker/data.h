@@ -2,9 +2,12 @@
  * data — loading datasets for training (SPEC.md "Datasets").
  *
  * data_load() turns a `struct ds_spec` into decoded float32 arrays: IDX (plain or
- * .gz), CIFAR-10 binary, CSV, or a synthetic 2-D set.  Decoded arrays are cached
- * as float32 files under the cache dir and mmap'd read-only, so concurrent workers
- * share one copy through the page cache and the second load is milliseconds.
+ * .gz), CIFAR-10 binary, CSV, or a synthetic 2-D set (one file per format,
+ * listed in data.c).  Decoded arrays are cached as float32 files under the
+ * cache dir and mmap'd read-only, so concurrent workers share one copy through
+ * the page cache and the second load is milliseconds.  The submit-time check
+ * (dataset_check, struct dataset_dirs) is declared in common/dataset.h so the
+ * daemon need not include this header.
  * data_prepare() then applies a trial's hyperparameters: the fixed
  * train/validation split (split_seed, val_fraction), train_size, and input
  * normalisation with statistics of the training split only.
@@ -21,12 +24,6 @@
 #include "err.h"
 #include "hparams.h"
 
-struct data_dirs {
-    const char *data_dir;   /* <data dir>: named datasets in <data_dir>/<name>/ */
-    const char *system_dir; /* "/usr/share/datasets": Debian's dataset packages */
-    const char *cache_dir;  /* where decoded float32 caches live; NULL = no cache */
-};
-
 struct data_view {  /* one split, row-major, not owned */
     int64_t n;      /* rows */
     int d;          /* features per row */
@@ -41,15 +38,9 @@ struct dataset; /* opaque: owns the (possibly mmap'd) arrays */
  * synthetic generators.  Returns NULL with *e filled (MLP_EINVALID_DATASET naming
  * the file and the reason) on failure.  Free with data_free().
  */
-struct dataset *data_load(const struct ds_spec *spec, const struct data_dirs *dirs,
+struct dataset *data_load(const struct ds_spec *spec, const struct dataset_dirs *dirs,
                           int64_t split_seed, struct err *e);
 void data_free(struct dataset *ds);
-
-/*
- * Check that the dataset can be found and its headers parse, without decoding it
- * all (fast enough for the daemon to call at submit time).  0 or MLP_EINVALID_DATASET.
- */
-int data_check(const struct ds_spec *spec, const struct data_dirs *dirs, struct err *e);
 
 /* Number of classes (>= 2) for classification, 0 for regression. */
 int data_classes(const struct dataset *ds);
@@ -61,10 +52,11 @@ struct data_view data_test(const struct dataset *ds);
 struct data_prepared {
     struct data_view
         train; /* first (1-val_fraction) share of the shuffled training set, cut to train_size */
-    struct data_view val;  /* held-out validation rows */
-    struct data_view test; /* the test set, normalised with training statistics */
-    int n_classes;         /* as data_classes() */
-    float *buf_;           /* owned storage behind the views */
+    struct data_view val;        /* held-out validation rows */
+    struct data_view test;       /* the test set, normalised with training statistics */
+    int n_classes;               /* as data_classes() */
+    enum hp_normalize normalize; /* what was applied: "auto" resolved */
+    float *buf_;                 /* owned storage behind the views */
 };
 
 /*
@@ -75,5 +67,13 @@ struct data_prepared {
 int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data_prepared *out,
                  struct err *e);
 void data_prepared_release(struct data_prepared *p);
+
+/*
+ * The normalisation data_prepare applies for `how`: itself, except
+ * HP_NORM_AUTO, which becomes HP_GLOBAL for image datasets (IDX, CIFAR-10,
+ * mnist, fashion-mnist) and HP_STANDARDIZE for tabular (CSV) and synthetic
+ * ones.
+ */
+enum hp_normalize data_normalize_resolve(const struct dataset *ds, enum hp_normalize how);
 
 #endif

@@ -57,9 +57,10 @@
 struct out {
     bool human;
     bool regression;
-    bool curve_test; /* epoch lines carry test metrics */
-    bool iterations; /* epoch lines carry the iteration count */
-    bool schedule;   /* epoch lines carry the learning rate */
+    bool curve_test;       /* epoch lines carry test metrics */
+    bool iterations;       /* epoch lines carry the iteration count */
+    bool schedule;         /* epoch lines carry the learning rate */
+    const char *normalize; /* the normalisation applied ("auto" resolved) */
 };
 
 static double now_s(void)
@@ -261,8 +262,8 @@ static void print_result(const struct out *o, const struct train_result *r, doub
     put_int(line, cap, metric_name(MLP_M_BEST_EPOCH), r->best_epoch);
     put_num(line, cap, metric_name(MLP_M_SECONDS), seconds);
     size_t len = strlen(line);
-    snprintf(line + len, cap - len, ",\"%s\":%s", metric_name(MLP_M_DIVERGED),
-             r->diverged ? "true" : "false");
+    snprintf(line + len, cap - len, ",\"%s\":%s,\"normalize\":\"%s\"", metric_name(MLP_M_DIVERGED),
+             r->diverged ? "true" : "false", o->normalize ? o->normalize : "?");
     if (r->confusion)
         put_confusion(line, cap, r);
     len = strlen(line);
@@ -390,6 +391,7 @@ int main(int argc, char **argv)
         goto fail;
     prepared = true;
     o.regression = prep.n_classes == 0;
+    o.normalize = hp_normalize_name(prep.normalize);
     o.curve_test = hp->curve_test;
     o.iterations = hp->iterations > 0;
     o.schedule = hp->sched != HP_SCHED_NONE;

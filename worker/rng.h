@@ -15,7 +15,20 @@
 
 #include <stdint.h>
 
-enum rng_stream { RNG_INIT = 1, RNG_SHUFFLE, RNG_DROPOUT, RNG_NOISE, RNG_TRAIN_EVAL };
+/*
+ * Stream numbers.  The data streams are seeded with split_seed, not the trial
+ * seed: the split and the synthetic sets are the same for every seed.
+ */
+enum rng_stream {
+    RNG_INIT = 1,    /* weight initialisation */
+    RNG_SHUFFLE,     /* per-epoch batch order */
+    RNG_DROPOUT,     /* dropout masks */
+    RNG_NOISE,       /* gradient noise */
+    RNG_SPLIT,       /* data: the train/validation permutation */
+    RNG_SYNTH_TRAIN, /* data: synthetic training points */
+    RNG_SYNTH_TEST,  /* data: synthetic test points */
+    RNG_TRAIN_EVAL,  /* the fixed training subsample for train metrics */
+};
 
 struct rng {
     uint64_t s[4]; /* xoshiro256** state, never all zero */

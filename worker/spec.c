@@ -20,7 +20,6 @@
 #include "json.h"
 
 #define SPEC_MAX (16u << 20)
-#define SYSTEM_DATA_DIR "/usr/share/datasets"
 
 /* Read all of f into a NUL-terminated buffer (caller frees); NULL with *e on failure. */
 static char *read_all(FILE *f, const char *what, struct err *e)
@@ -158,7 +157,7 @@ struct dataset *spec_load_data(const struct spec *s, struct err *e)
 {
     /* Data directories: a cache that cannot be created is simply not used. */
     char data_dir[CONFIG_PATH_MAX], cache_dir[CONFIG_PATH_MAX + 8];
-    struct data_dirs dirs = {NULL, SYSTEM_DATA_DIR, NULL};
+    struct dataset_dirs dirs = {NULL, DS_SYSTEM_DIR, NULL};
     if (config_data_dir(data_dir, sizeof data_dir) == 0) {
         dirs.data_dir = data_dir;
         struct err ce = ERR_INIT;

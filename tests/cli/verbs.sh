@@ -164,6 +164,24 @@ run nodata 4 submit "$TMP/grids/nodata.json"
 has nodata.err "$TMP/grids/gone.csv"
 run nodata-json 4 submit "$TMP/grids/nodata.json" --json
 jcheck nodata-json 'd["error"]["code"] == "invalid_dataset"'
+# Dataset problems found at submit time (issue 11): a cell that is not a
+# number (file:line:column), a directory given as a file, train_size beyond
+# the training split.
+mkdir -p "$TMP/grids/adir"
+printf '1,2,0\n3,4,1\n5,x7,0\n' >"$TMP/grids/badcell.csv"
+printf '1,2,0\n3,4,1\n' >"$TMP/grids/good.csv"
+printf '{"dataset": {"format": "csv", "train": "badcell.csv", "test": "good.csv"}, "grid": {"lr": [0.1]}}\n' \
+    >"$TMP/grids/badcell.json"
+run badcell 4 submit "$TMP/grids/badcell.json"
+has badcell.err "badcell.csv:3:2: not a number: \"x7\""
+printf '{"dataset": {"format": "csv", "train": "adir", "test": "good.csv"}, "grid": {"lr": [0.1]}}\n' \
+    >"$TMP/grids/adir.json"
+run adir 4 submit "$TMP/grids/adir.json"
+has adir.err "$TMP/grids/adir: is a directory"
+printf '{"dataset": {"name": "xor", "n": 100}, "grid": {"train_size": [10, 91]}}\n' \
+    >"$TMP/grids/toobig.json"
+run toobig 4 submit "$TMP/grids/toobig.json"
+has toobig.err "train_size 91 is larger than the training split (90 rows after holding out 10"
 run list-empty 0 --json list
 jcheck list-empty 'd["sweeps"] == []'
 run list-empty-human 0 list

@@ -58,7 +58,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(hp.epochs, 20);
     CHECK(hp.l1 == 0 && hp.l2 == 0 && hp.dropout == 0 && hp.grad_noise == 0);
     CHECK(!hp.batch_norm);
-    CHECK_EQ_INT(hp.normalize, HP_STANDARDIZE);
+    CHECK_EQ_INT(hp.normalize, HP_NORM_AUTO); /* resolved by the worker per dataset */
     CHECK_EQ_INT(hp.init, HP_INIT_HE);
     CHECK(hp.init_scale == 0.01);
     CHECK_EQ_INT(hp.es_patience, 0);
@@ -75,7 +75,7 @@ static void test_defaults(void)
     CHECK(cJSON_IsNull(json_get(j, "train_size")));
     CHECK(cJSON_IsNull(json_get(j, "max_seconds")));
     CHECK_EQ_STR(cJSON_GetStringValue(json_get(j, "activation")), "relu");
-    CHECK_EQ_STR(cJSON_GetStringValue(json_get(j, "normalize")), "standardize");
+    CHECK_EQ_STR(cJSON_GetStringValue(json_get(j, "normalize")), "auto");
     cJSON_Delete(j);
     CHECK_EQ_STR(hp_activation_name(HP_LEAKY_RELU), "leaky_relu");
     CHECK_EQ_STR(hp_optimizer_name(HP_ADAM), "adam");
@@ -184,7 +184,8 @@ static void test_errors(void)
     expect_err("{\"optimizer\": 3}", "params.optimizer",
                "expected one of \"sgd\", \"momentum\", \"adam\", got 3");
     expect_err("{\"normalize\": \"zscore\"}", "params.normalize",
-               "expected one of \"standardize\", \"minmax\", \"none\", got \"zscore\"");
+               "expected one of \"standardize\", \"minmax\", \"none\", \"global\", \"auto\", got "
+               "\"zscore\"");
     expect_err("{\"init\": \"glorot\"}", "params.init",
                "expected one of \"he\", \"xavier\", \"gaussian\", \"zeros\", got \"glorot\"");
     expect_err("{\"hidden\": 100}", "params.hidden", "expected a list of integers >= 1, got 100");

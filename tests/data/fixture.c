@@ -113,7 +113,7 @@ void fx_hparams(struct hparams *hp)
 {
     hparams_default(hp);
     if (hp->val_fraction != 0.1 || hp->split_seed != 0 || hp->train_size != 0 ||
-        hp->normalize != HP_STANDARDIZE) {
+        hp->normalize != HP_NORM_AUTO) {
         fprintf(stderr, "hparams_default no longer matches SPEC.md's data defaults\n");
         exit(1);
     }

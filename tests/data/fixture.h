@@ -30,7 +30,7 @@ unsigned char *fx_idx_images(long n, int rows, int cols, size_t *len);
 unsigned char *fx_idx_labels(long n, int k, size_t *len);
 
 /* hparams_default(), checked to have SPEC.md's data defaults (val_fraction 0.1,
-   split_seed 0, train_size 0, standardize); exits otherwise. */
+   split_seed 0, train_size 0, normalize auto); exits otherwise. */
 void fx_hparams(struct hparams *hp);
 
 #endif

@@ -66,7 +66,7 @@ static bool same(const struct dataset *a, const struct dataset *b)
            memcmp(u.x, v.x, (size_t)u.n * u.d * 4) == 0 && memcmp(u.y, v.y, (size_t)u.n * 4) == 0;
 }
 
-static struct dataset *load(const struct ds_spec *s, const struct data_dirs *d)
+static struct dataset *load(const struct ds_spec *s, const struct dataset_dirs *d)
 {
     struct err e = ERR_INIT;
     struct dataset *ds = data_load(s, d, 0, &e);
@@ -83,7 +83,7 @@ int main(void)
     bool tmp_left;
     fx_tmpdir(dir, sizeof dir);
     snprintf(cache, sizeof cache, "%s/cache/sub", dir); /* created on demand */
-    struct data_dirs nocache = {NULL, NULL, NULL}, cached = {NULL, NULL, cache};
+    struct dataset_dirs nocache = {NULL, NULL, NULL}, cached = {NULL, NULL, cache};
     memset(&s, 0, sizeof s);
     s.kind = DS_IDX;
     strcpy(s.name, "idx");
@@ -162,7 +162,7 @@ int main(void)
 
     /* Concurrent first loads: four processes, one empty cache dir. */
     snprintf(cache, sizeof cache, "%s/cache2", dir);
-    struct data_dirs cached2 = {NULL, NULL, cache};
+    struct dataset_dirs cached2 = {NULL, NULL, cache};
     pid_t kids[4];
     for (int k = 0; k < 4; k++) {
         kids[k] = fork();
@@ -186,7 +186,7 @@ int main(void)
     fx_write_str(fx_join(p, dir, "plainfile"), "x");
     char blocked[DS_PATH_MAX + 8];
     snprintf(blocked, sizeof blocked, "%s/sub", p);
-    struct data_dirs bad = {NULL, NULL, blocked};
+    struct dataset_dirs bad = {NULL, NULL, blocked};
     struct dataset *mem = load(&s, &bad);
     CHECK(mem && same(mem, fresh_ref));
     data_free(mem);
@@ -194,7 +194,7 @@ int main(void)
     /* Synthetic sets write no cache. */
     snprintf(cache, sizeof cache, "%s/cache3", dir);
     struct ds_spec syn = {.kind = DS_SYNTHETIC, .name = "moons", .n = 50, .noise = 0.1};
-    struct data_dirs cached3 = {NULL, NULL, cache};
+    struct dataset_dirs cached3 = {NULL, NULL, cache};
     struct dataset *sy = load(&syn, &cached3);
     data_free(sy);
     CHECK_EQ_INT(cache_files(NULL, &tmp_left), 0);

@@ -28,7 +28,7 @@ static void batch(const char *name, int b, int n, size_t cut, int bad_label)
     free(buf);
 }
 
-static void expect_fail(const struct ds_spec *s, const struct data_dirs *d, const char *needle,
+static void expect_fail(const struct ds_spec *s, const struct dataset_dirs *d, const char *needle,
                         bool check_too)
 {
     struct err e = ERR_INIT;
@@ -42,7 +42,7 @@ static void expect_fail(const struct ds_spec *s, const struct data_dirs *d, cons
         fprintf(stderr, "message \"%s\" lacks \"%s\"\n", e.msg, needle);
     CHECK(strstr(e.msg, needle) != NULL);
     err_clear(&e);
-    CHECK_EQ_INT(data_check(s, d, &e), check_too ? MLP_EINVALID_DATASET : 0);
+    CHECK_EQ_INT(dataset_check(s, d, NULL, &e), check_too ? MLP_EINVALID_DATASET : 0);
 }
 
 int main(void)
@@ -51,7 +51,7 @@ int main(void)
     struct ds_spec s;
     struct err e = ERR_INIT;
     fx_tmpdir(dir, sizeof dir);
-    struct data_dirs dirs = {fx_join(p, dir, "data"), "/nonexistent", NULL};
+    struct dataset_dirs dirs = {fx_join(p, dir, "data"), "/nonexistent", NULL};
     mkdir(p, 0700);
     snprintf(q, sizeof q, "%s/cifar10", p);
     mkdir(q, 0700);
@@ -64,7 +64,7 @@ int main(void)
     batch("data_batch_1.bin", 1, 4, 0, -1);
     batch("data_batch_3.bin", 3, 2, 0, -1);
     batch("test_batch.bin", 0, 3, 0, -1);
-    CHECK_EQ_INT(data_check(&s, &dirs, &e), 0);
+    CHECK_EQ_INT(dataset_check(&s, &dirs, NULL, &e), 0);
     struct dataset *ds = data_load(&s, &dirs, 0, &e);
     CHECK(ds != NULL);
     if (ds) {

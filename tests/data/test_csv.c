@@ -31,7 +31,7 @@ static void files(const char *train, const char *test)
     CHECK_EQ_INT(fx_write_str(fx_join(p, dir, "test.csv"), test), 0);
 }
 
-/* Load must fail with a message containing needle (data_check too when check_too). */
+/* Load must fail with a message containing needle (dataset_check too when check_too). */
 static void expect_fail(const struct ds_spec *s, const char *needle, bool check_too)
 {
     struct err e = ERR_INIT;
@@ -46,7 +46,7 @@ static void expect_fail(const struct ds_spec *s, const char *needle, bool check_
     CHECK(strstr(e.msg, needle) != NULL);
     if (check_too) {
         err_clear(&e);
-        CHECK_EQ_INT(data_check(s, NULL, &e), MLP_EINVALID_DATASET);
+        CHECK_EQ_INT(dataset_check(s, NULL, NULL, &e), MLP_EINVALID_DATASET);
         CHECK(strstr(e.msg, needle) != NULL);
     }
 }
@@ -61,7 +61,7 @@ int main(void)
     /* Label last, blank lines and spaces tolerated, CRLF line ends. */
     files("1.5, 2, 0\n-3,4e1,1\r\n\n0.25,0,2\n", "7,8,1\n9,10,0\n");
     set_spec(&s, -1, false, DS_CLASSIFICATION);
-    CHECK_EQ_INT(data_check(&s, NULL, &e), 0);
+    CHECK_EQ_INT(dataset_check(&s, NULL, NULL, &e), 0);
     ds = data_load(&s, NULL, 0, &e);
     CHECK(ds != NULL);
     if (ds) {

@@ -20,9 +20,9 @@ int main(void)
         return 77;
     }
     fx_tmpdir(dir, sizeof dir);
-    struct data_dirs dirs = {fx_join(data, dir, "data"), SYS, fx_join(cache, dir, "cache")};
+    struct dataset_dirs dirs = {fx_join(data, dir, "data"), SYS, fx_join(cache, dir, "cache")};
     struct ds_spec s = {.kind = DS_NAMED, .name = "fashion-mnist"};
-    CHECK_EQ_INT(data_check(&s, &dirs, &e), 0);
+    CHECK_EQ_INT(dataset_check(&s, &dirs, NULL, &e), 0);
     struct dataset *ds = data_load(&s, &dirs, 0, &e);
     CHECK(ds != NULL);
     if (!ds) {

@@ -76,7 +76,7 @@ int main(void)
     CHECK_EQ_INT(entries, 4);
 
     struct ds_spec s = {.kind = DS_NAMED, .name = "mnist"};
-    struct data_dirs dirs = {data, NULL, NULL};
+    struct dataset_dirs dirs = {data, NULL, NULL};
     struct dataset *ds = data_load(&s, &dirs, 0, &e);
     CHECK(ds != NULL);
     if (ds) {

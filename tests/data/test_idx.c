@@ -1,5 +1,5 @@
 /*
- * test_idx — IDX files, plain and gzip, through data_load and data_check:
+ * test_idx — IDX files, plain and gzip, through data_load and dataset_check:
  * decoded values and dims, named-dataset lookup in the data dirs, and every
  * malformed file giving a clear error (bad magic, truncation, count
  * mismatch, trailing bytes, truncated gzip).
@@ -72,8 +72,8 @@ static void check_values(const struct dataset *ds)
     CHECK_EQ_INT(bad, 0);
 }
 
-/* Load must fail with a message containing needle; data_check too when check_too. */
-static void expect_fail(const struct ds_spec *s, const struct data_dirs *dirs, const char *needle,
+/* Load must fail with a message containing needle; dataset_check too when check_too. */
+static void expect_fail(const struct ds_spec *s, const struct dataset_dirs *dirs, const char *needle,
                         bool check_too)
 {
     struct err e = ERR_INIT;
@@ -87,7 +87,7 @@ static void expect_fail(const struct ds_spec *s, const struct data_dirs *dirs, c
         fprintf(stderr, "load: message \"%s\" lacks \"%s\"\n", e.msg, needle);
     CHECK(strstr(e.msg, needle) != NULL);
     err_clear(&e);
-    int rc = data_check(s, dirs, &e);
+    int rc = dataset_check(s, dirs, NULL, &e);
     if (check_too) {
         CHECK_EQ_INT(rc, MLP_EINVALID_DATASET);
         if (!strstr(e.msg, needle))
@@ -100,7 +100,7 @@ int main(void)
 {
     const char *plain[4] = {"", "", "", ""}, *gz[4] = {".gz", ".gz", ".gz", ".gz"};
     const char *mixed[4] = {".gz", "", "", ".gz"};
-    struct data_dirs nocache = {NULL, NULL, NULL};
+    struct dataset_dirs nocache = {NULL, NULL, NULL};
     struct ds_spec s;
     struct err e = ERR_INIT;
     char p[DS_PATH_MAX], q[DS_PATH_MAX];
@@ -115,7 +115,7 @@ int main(void)
     for (int v = 0; v < 3; v++) {
         spec_for(&s, subs[v], suf[v]);
         err_clear(&e);
-        CHECK_EQ_INT(data_check(&s, &nocache, &e), 0);
+        CHECK_EQ_INT(dataset_check(&s, &nocache, NULL, &e), 0);
         struct dataset *ds = data_load(&s, &nocache, 0, &e);
         CHECK(ds != NULL);
         if (!ds) {
@@ -137,7 +137,7 @@ int main(void)
     data_free(ds);
 
     /* Named lookup: <data_dir>/mnist first, then <system_dir>/mnist. */
-    struct data_dirs named = {fx_join(p, dir, "data"), fx_join(q, dir, "sys"), NULL};
+    struct dataset_dirs named = {fx_join(p, dir, "data"), fx_join(q, dir, "sys"), NULL};
     mkdir(p, 0700);
     mkdir(q, 0700);
     memset(&s, 0, sizeof s);
@@ -145,7 +145,7 @@ int main(void)
     strcpy(s.name, "mnist");
     expect_fail(&s, &named, "mlpctl data fetch mnist", true);
     write_set("sys/mnist", 0xF, NTR);
-    CHECK_EQ_INT(data_check(&s, &named, &e), 0);
+    CHECK_EQ_INT(dataset_check(&s, &named, NULL, &e), 0);
     ds = data_load(&s, &named, 0, &e);
     CHECK(ds != NULL);
     if (ds)
@@ -180,7 +180,7 @@ int main(void)
     CHECK_EQ_INT(fx_write(s.train_images, "", 0), 0); /* empty file */
     expect_fail(&s, &nocache, "truncated", true);
 
-    /* Truncated gzip: data_check reads only the header, data_load notices. */
+    /* Truncated gzip: dataset_check reads only the header, data_load notices. */
     write_set("gztrunc", 0xF, NTR);
     spec_for(&s, "gztrunc", gz);
     FILE *fp = fopen(s.train_images, "rb");
@@ -190,7 +190,7 @@ int main(void)
     CHECK(glen > 40);
     CHECK_EQ_INT(fx_write(s.train_images, buf, glen - 12), 0); /* drop the trailer and some data */
     err_clear(&e);
-    CHECK_EQ_INT(data_check(&s, &nocache, &e), 0);
+    CHECK_EQ_INT(dataset_check(&s, &nocache, NULL, &e), 0);
     expect_fail(&s, &nocache, "train-images-idx3-ubyte.gz", false);
     /* gzip of data longer than the header says. */
     CHECK_EQ_INT(fx_write_gz(s.train_images, longer, len + 3), 0);

@@ -2,7 +2,8 @@
  * test_prepare — data_prepare: the split depends on split_seed alone, sizes
  * follow val_fraction and train_size, every training row lands in exactly
  * one of train/val, and normalisation uses training-split statistics only
- * (checked against statistics computed here from the raw rows).
+ * (checked against statistics computed here from the raw rows): minmax,
+ * standardize with its variance floor, global, and "auto" resolution.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -170,7 +171,7 @@ int main(void)
     CHECK_EQ_INT(prep(ds, &hp, &c), 0);
     bad = 0;
     for (int j = 0; j < 3; j++) {
-        double div = sd[j] > 0 ? sd[j] : 1;
+        double div = sd[j] > 0 ? sd[j] : INFINITY; /* constant: scale 0 */
         for (int i = 0; i < c.train.n; i++)
             bad += fabs(c.train.x[i * 3 + j] - (b.train.x[i * 3 + j] - mean[j]) / div) > 1e-4;
         for (int i = 0; i < c.val.n; i++)
@@ -183,8 +184,10 @@ int main(void)
     stats(&c.train, m2, s2, l2, h2);
     CHECK_NEAR(m2[0], 0, 1e-5);
     CHECK_NEAR(s2[0], 1, 1e-5);
-    CHECK_NEAR(s2[2], 0, 0); /* constant feature: centred, not divided by 0 */
-    CHECK_NEAR(c.test.x[2], 7 - mean[2], 1e-5);
+    CHECK_NEAR(s2[2], 0, 0); /* constant feature: not divided by 0 */
+    /* A feature constant on the training split maps to 0 everywhere, also where
+     * the test set differs (it used to pass 7 - mean through unscaled). */
+    CHECK_NEAR(c.test.x[2], 0, 0);
     /* Validation statistics differ from training ones: val is not standardised by itself. */
     stats(&c.val, m2, s2, l2, h2);
     CHECK(fabs(m2[0]) > 1e-3 || fabs(s2[0] - 1) > 1e-3);
@@ -209,6 +212,32 @@ int main(void)
     CHECK_NEAR(l2[0], 0, 1e-6);
     CHECK_NEAR(h2[0], 1, 1e-6);
     CHECK_NEAR(c.test.x[0], (1000 - lo[0]) / (hi[0] - lo[0]), 1e-4); /* outside [0,1] is fine */
+    data_prepared_release(&c);
+
+    /* global: one mean and one sd over every feature of the training rows. */
+    hp.normalize = HP_GLOBAL;
+    CHECK_EQ_INT(prep(ds, &hp, &c), 0);
+    CHECK_EQ_INT(c.normalize, HP_GLOBAL);
+    {
+        double gs = 0, gss = 0, cnt = (double)b.train.n * 3;
+        for (int i = 0; i < b.train.n * 3; i++)
+            gs += b.train.x[i];
+        double gm = gs / cnt;
+        for (int i = 0; i < b.train.n * 3; i++)
+            gss += (b.train.x[i] - gm) * (b.train.x[i] - gm);
+        double gsd = sqrt(gss / cnt);
+        bad = 0;
+        for (int i = 0; i < b.train.n * 3; i++)
+            bad += fabs(c.train.x[i] - (b.train.x[i] - gm) / gsd) > 1e-5;
+        for (int i = 0; i < NT * 3; i++)
+            bad += fabs(c.test.x[i] - (rawt.x[i] - gm) / gsd) > 1e-4;
+        CHECK_EQ_INT(bad, 0);
+    }
+    data_prepared_release(&c);
+    /* auto: a CSV dataset is tabular, so standardize. */
+    hp.normalize = HP_NORM_AUTO;
+    CHECK_EQ_INT(prep(ds, &hp, &c), 0);
+    CHECK_EQ_INT(c.normalize, HP_STANDARDIZE);
     data_prepared_release(&c);
     data_prepared_release(&b);
     data_prepared_release(&a);
@@ -237,12 +266,49 @@ int main(void)
             for (int i = 0; i < c.val.n; i++)
                 ysum += c.val.y[i];
             CHECK_NEAR(ysum, 20 * 100.0 + 0.5 * 190, 1e-6); /* every target, unscaled */
-            CHECK(fabs(c.train.x[0]) < 2.5); /* while the inputs are standardised */
+            CHECK(fabs(c.train.x[0]) < 2.5);                /* while the inputs are standardised */
             bad = 0;
             for (int i = 0; i < c.test.n; i++)
                 bad += c.test.y[i] != (float)(100.0 + i * 0.5);
             CHECK_EQ_INT(bad, 0);
             data_prepared_release(&c);
+        }
+        data_free(r);
+    }
+    /*
+     * The variance floor of standardize: feature 0 is 0 except 100 in two of
+     * 400 rows (sd about 7, range 100), so its sd is floored at 0.1 * range
+     * and no training value lies beyond 10; feature 1 (spread out) keeps its
+     * own sd.
+     */
+    {
+        char p[DS_PATH_MAX];
+        FILE *fp = fopen(fx_join(p, dir, "rare.csv"), "w");
+        for (int i = 0; i < 400; i++)
+            fprintf(fp, "%d,%d,%d\n", i % 200 == 7 ? 100 : 0, i % 50, i % 2);
+        fclose(fp);
+        struct ds_spec s = {.kind = DS_CSV, .name = "csv", .label_col = -1};
+        fx_join(s.train, dir, "rare.csv");
+        fx_join(s.test, dir, "rare.csv");
+        struct dataset *r = data_load(&s, NULL, 0, &e);
+        CHECK(r != NULL);
+        if (r) {
+            struct data_prepared raw_p, st;
+            fx_hparams(&hp);
+            hp.val_fraction = 0.01; /* 4 validation rows: both rare rows are likely training rows */
+            hp.normalize = HP_NONE;
+            CHECK_EQ_INT(prep(r, &hp, &raw_p), 0);
+            hp.normalize = HP_STANDARDIZE;
+            CHECK_EQ_INT(prep(r, &hp, &st), 0);
+            double m[2], sd[2], lo[2], hi[2], m2[2], sd2[2], lo2[2], hi2[2];
+            stats(&raw_p.train, m, sd, lo, hi);
+            stats(&st.train, m2, sd2, lo2, hi2);
+            CHECK(hi[0] == 100 && sd[0] < 0.1 * (hi[0] - lo[0])); /* the floor applies */
+            CHECK_NEAR(hi2[0], (100 - m[0]) / (0.1 * 100), 1e-4);
+            CHECK(hi2[0] <= 10.0 && (100 - m[0]) / sd[0] > 10.0); /* unfloored: beyond 10 */
+            CHECK_NEAR(sd2[1], 1, 1e-5);                          /* untouched */
+            data_prepared_release(&raw_p);
+            data_prepared_release(&st);
         }
         data_free(r);
     }

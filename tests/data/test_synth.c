@@ -17,7 +17,7 @@ static struct dataset *make(const char *name, int64_t n, double noise, int64_t s
     snprintf(s.name, sizeof s.name, "%s", name);
     s.n = n;
     s.noise = noise;
-    CHECK_EQ_INT(data_check(&s, NULL, &e), 0);
+    CHECK_EQ_INT(dataset_check(&s, NULL, NULL, &e), 0);
     struct dataset *ds = data_load(&s, NULL, seed, &e);
     CHECK(ds != NULL);
     return ds;

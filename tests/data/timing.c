@@ -18,7 +18,7 @@ static double now_ms(void)
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
-static double timed_load(const struct ds_spec *s, const struct data_dirs *d, const char *what)
+static double timed_load(const struct ds_spec *s, const struct dataset_dirs *d, const char *what)
 {
     struct err e = ERR_INIT;
     double t0 = now_ms();
@@ -44,15 +44,15 @@ int main(int argc, char **argv)
     char tmp[] = "/tmp/mlp-timing-XXXXXX";
     const char *cache = argc > 1 ? argv[1] : mkdtemp(tmp);
     struct ds_spec s = {.kind = DS_NAMED, .name = "fashion-mnist"};
-    struct data_dirs none = {"/nonexistent", "/usr/share/datasets", NULL};
-    struct data_dirs cached = {"/nonexistent", "/usr/share/datasets", cache};
+    struct dataset_dirs none = {"/nonexistent", "/usr/share/datasets", NULL};
+    struct dataset_dirs cached = {"/nonexistent", "/usr/share/datasets", cache};
     struct err e = ERR_INIT;
     double t0 = now_ms();
-    if (data_check(&s, &none, &e)) {
+    if (dataset_check(&s, &none, NULL, &e)) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }
-    printf("%-34s %9.1f ms\n", "data_check (headers only)", now_ms() - t0);
+    printf("%-34s %9.1f ms\n", "dataset_check (headers only)", now_ms() - t0);
     timed_load(&s, &none, "decode .gz, no cache");
     timed_load(&s, &cached, "first load (decode + write cache)");
     timed_load(&s, &cached, "second load (map cache)");

@@ -7,7 +7,7 @@
  * label last, or regression with a header, as the first byte says), and
  * CIFAR-10 (every data_batch_<k>.bin and test_batch.bin is the input).  When a
  * load succeeds, data_prepare() splits and normalises it with default
- * hyperparameters.  data_check() runs first, as the daemon does at submit.
+ * hyperparameters.  dataset_check() runs first, as the daemon does at submit.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,10 +65,10 @@ static void put(const char *name, const uint8_t *d, size_t n)
     fclose(f);
 }
 
-static void try_load(const struct ds_spec *spec, const struct data_dirs *dirs)
+static void try_load(const struct ds_spec *spec, const struct dataset_dirs *dirs)
 {
     struct err e = ERR_INIT;
-    (void)data_check(spec, dirs, &e);
+    (void)dataset_check(spec, dirs, NULL, &e);
     e = (struct err)ERR_INIT;
     struct dataset *ds = data_load(spec, dirs, 0, &e);
     if (!ds) {
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0])
         LLVMFuzzerInitialize(NULL, NULL);
-    struct data_dirs dirs = {.data_dir = dir, .system_dir = "/nonexistent", .cache_dir = NULL};
+    struct dataset_dirs dirs = {.data_dir = dir, .system_dir = "/nonexistent", .cache_dir = NULL};
     static struct ds_spec spec; /* large (paths): not on the stack */
 
     /* IDX: images = data[2..2+cut), labels = the rest. */

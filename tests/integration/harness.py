@@ -62,6 +62,31 @@ def tiny_grid(name, seeds=2, epochs=2, lrs=(0.1, 0.3), **extra):
     return g
 
 
+def truncated_idx_grid(name, directory, seeds=2, lrs=(0.1, 0.3)):
+    """A grid whose dataset passes the submit-time check but fails in the worker.
+
+    The training images are a gzip file whose header promises 100 images of
+    2x2 pixels but whose payload holds 50: the daemon reads only IDX headers
+    at submit (decompressing a whole .gz there would be too slow), the worker
+    finds the truncation and exits 4 (invalid configuration)."""
+    import gzip
+    import struct
+    files = {
+        "train-images.gz": gzip.compress(struct.pack(">IIII", 0x803, 100, 2, 2) + bytes(200)),
+        "train-labels": struct.pack(">II", 0x801, 100) + bytes(i % 2 for i in range(100)),
+        "test-images": struct.pack(">IIII", 0x803, 10, 2, 2) + bytes(40),
+        "test-labels": struct.pack(">II", 0x801, 10) + bytes(i % 2 for i in range(10)),
+    }
+    for fname, data in files.items():
+        with open(os.path.join(directory, fname), "wb") as f:
+            f.write(data)
+    ds = {"format": "idx", "train_images": os.path.join(directory, "train-images.gz"),
+          "train_labels": os.path.join(directory, "train-labels"),
+          "test_images": os.path.join(directory, "test-images"),
+          "test_labels": os.path.join(directory, "test-labels")}
+    return tiny_grid(name, seeds=seeds, lrs=lrs, dataset=ds)
+
+
 def slow_grid(name, seeds=1, lrs=(0.1,), epochs=400):
     """Trials that run for a second or more (to pause, cancel or kill them)."""
     return {"name": name, "dataset": {"name": "spirals", "n": 4000}, "seeds": seeds,

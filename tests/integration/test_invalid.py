@@ -4,7 +4,7 @@ requests of every kind get an error line and never crash or block mlpd."""
 import json
 import socket
 
-from harness import Daemon, check, done, tiny_grid
+from harness import Daemon, check, done, tiny_grid, truncated_idx_grid
 
 with Daemon(workers=1) as d:
     d.start()
@@ -123,8 +123,7 @@ with Daemon(workers=1, extra=["--log-max-bytes", "1024"]) as d:
     d.start()
     # One trial whose log fills up over attempts: 30 runs of the same trial id
     # via retry (each attempt appends a header and the worker's stderr line).
-    bad = tiny_grid("logcap", seeds=1, lrs=(0.1,))
-    bad["base"]["train_size"] = 100000
+    bad = truncated_idx_grid("logcap", d.home, seeds=1, lrs=(0.1,))
     sid = d.submit(bad)
     for _ in range(12):
         d.wait_sweep(sid)

@@ -301,6 +301,9 @@ static double learn(const char *dataset, const char *params)
     CHECK_EQ_INT(o.status, 0);
     const cJSON *r = last_line(&o);
     check_result_line(r, false);
+    /* "auto" resolved by dataset kind: named image sets global, synthetic standardize. */
+    if (!strstr(params, "normalize"))
+        CHECK_EQ_STR(str_of(r, "normalize"), dataset[0] == '"' ? "global" : "standardize");
     double acc = num_of(r, "test_accuracy");
     int epochs = 0;
     for (int i = 0; i < o.n_lines; i++)

@@ -23,6 +23,7 @@
 
 #include "dataset.h"
 #include "json.h"
+#include "metric.h"
 
 /* Even with force, more than this many trials (or combinations to examine) is refused. */
 #define GRID_HARD_MAX 10000000L
@@ -44,21 +45,38 @@ struct grid {
 
 static const char *const grid_top_keys[] = {"name", "dataset", "seeds", "metric",
                                             "base", "grid",    NULL};
-static const char *const grid_metrics[] = {
-    "val_accuracy", "val_loss", "train_accuracy", "train_loss", "val_mse", "train_mse", NULL};
-
 bool grid_metric_valid(const char *metric)
 {
-    for (int i = 0; metric && grid_metrics[i]; i++)
-        if (strcmp(metric, grid_metrics[i]) == 0)
-            return true;
-    return false;
+    return metric_rankable(metric_index(metric));
 }
 
 bool grid_metric_is_max(const char *metric)
 {
-    size_t n = metric ? strlen(metric) : 0;
-    return n >= 9 && strcmp(metric + n - 9, "_accuracy") == 0;
+    return metric_maximize(metric_index(metric));
+}
+
+/*
+ * The rankable names of both tasks, NULL-terminated, in the order the "unknown
+ * metric" message lists them: validation before train, accuracy before loss,
+ * mse last.  Filled on first use (grid parsing runs on the loop thread).
+ */
+static const char *const *grid__metric_names(void)
+{
+    static const char *names[MLP_M_N + 1];
+    if (names[0])
+        return names;
+    int n = 0;
+    for (int mse = 0; mse <= 1; mse++)
+        for (int split = METRIC_VAL; split >= METRIC_TRAIN; split--)
+            for (int max = 1; max >= 0; max--)
+                for (int m = 0; m < MLP_M_N; m++) {
+                    const struct metric_info *mi = metric_info(m);
+                    if (metric_rankable(m) && (mi->kind == METRIC_MSE) == mse &&
+                        (int)mi->split == split && metric_maximize(m) == max)
+                        names[n++] = mi->name;
+                }
+    names[n] = NULL;
+    return names;
 }
 
 /* Re-label a hyperparameter error (MLP_EINVALID_SPEC) as a grid error. */
@@ -230,27 +248,34 @@ static int grid__metric(struct grid *g, const cJSON *v, struct err *e)
     if (!cJSON_IsString(v))
         return grid__bad(e, "metric", "a metric name such as \"val_accuracy\"", v);
     const char *m = v->valuestring;
-    if (strncmp(m, "test_", 5) == 0)
+    const char *test = metric_split_name(METRIC_TEST);
+    size_t tl = strlen(test);
+    if (strncmp(m, test, tl) == 0 && m[tl] == '_')
         return err_set(e, MLP_EINVALID_GRID, "metric",
                        "test metrics cannot rank configurations (ranking never uses test data); "
-                       "use \"val_%s\"",
-                       m + 5);
-    if (!grid_metric_valid(m)) {
-        const char *s = json_suggest(m, grid_metrics);
+                       "use \"%s_%s\"",
+                       metric_split_name(METRIC_VAL), m + tl + 1);
+    int mi = metric_index(m);
+    if (!metric_rankable(mi)) {
+        const char *const *names = grid__metric_names();
+        const char *s = json_suggest(m, names);
         if (s)
             return err_set(e, MLP_EINVALID_GRID, "metric", "unknown metric (did you mean \"%s\"?)",
                            s);
-        return err_set(e, MLP_EINVALID_GRID, "metric",
-                       "unknown metric (expected val_accuracy, val_loss, train_accuracy, "
-                       "train_loss, val_mse or train_mse)");
+        char list[256] = "";
+        for (size_t i = 0, len = 0; names[i] && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                    i == 0         ? ""
+                                    : names[i + 1] ? ", "
+                                                   : " or ",
+                                    names[i]);
+        return err_set(e, MLP_EINVALID_GRID, "metric", "unknown metric (expected %s)", list);
     }
-    size_t n = strlen(m);
-    bool is_mse = n >= 4 && strcmp(m + n - 4, "_mse") == 0;
-    bool is_acc = grid_metric_is_max(m);
-    if (regression && is_acc)
+    bool is_acc = metric_info(mi)->kind == METRIC_ACCURACY;
+    if (!metric_for_task(mi, regression) && is_acc)
         return err_set(e, MLP_EINVALID_GRID, "metric",
                        "a regression dataset has no accuracy; use val_mse or val_loss");
-    if (!regression && is_mse)
+    if (!metric_for_task(mi, regression))
         return err_set(e, MLP_EINVALID_GRID, "metric",
                        "a classification dataset has no mse; use val_accuracy or val_loss");
     snprintf(g->metric, sizeof g->metric, "%s", m);

@@ -24,6 +24,7 @@
 #include "grid.h"
 #include "json.h"
 #include "log.h"
+#include "metric.h"
 #include "mlp_version.h"
 #include "mlpd.h"
 #include "sched.h"
@@ -85,35 +86,12 @@ static bool is_regression(const char *dataset_json)
     return r;
 }
 
-/* The metrics a sweep reports (SPEC "Metrics of a trial"). */
-static int task_metrics(bool regression, int *out)
-{
-    static const int cls[] = {SM_TRAIN_LOSS, SM_TRAIN_ACCURACY, SM_VAL_LOSS,   SM_VAL_ACCURACY,
-                              SM_TEST_LOSS,  SM_TEST_ACCURACY,  SM_EPOCHS_RUN, SM_BEST_EPOCH,
-                              SM_SECONDS,    SM_DIVERGED};
-    static const int reg[] = {SM_TRAIN_LOSS, SM_TRAIN_MSE,  SM_VAL_LOSS,   SM_VAL_MSE, SM_TEST_LOSS,
-                              SM_TEST_MSE,   SM_EPOCHS_RUN, SM_BEST_EPOCH, SM_SECONDS, SM_DIVERGED};
-    memcpy(out, regression ? reg : cls, sizeof cls);
-    return (int)(sizeof cls / sizeof cls[0]);
-}
-
-/* "val_accuracy" -> "train_accuracy"; "test_accuracy" for the test counterpart. */
-static int metric_sibling(int m, const char *prefix)
-{
-    const char *name = store_metric_names[m];
-    const char *us = strchr(name, '_');
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s%s", prefix, us ? us : "");
-    int k = store_metric_index(buf);
-    return k >= 0 ? k : m;
-}
-
 /* Aggregation --------------------------------------------------------------------- */
 
 /* Done trials' metric values grouped by configuration (rows in config order). */
 struct agg {
     size_t n, cap;
-    double *v;    /* n * SM_N */
+    double *v;    /* n * MLP_M_N */
     int64_t *cfg; /* n */
     size_t n_groups;
     size_t *start; /* n_groups + 1 row offsets */
@@ -134,7 +112,7 @@ static int agg_row(void *ud, const struct store_value_row *r)
     struct agg *a = ud;
     if (a->n == a->cap) {
         size_t cap = a->cap ? 2 * a->cap : 256;
-        double *v = realloc(a->v, cap * SM_N * sizeof *v);
+        double *v = realloc(a->v, cap * MLP_M_N * sizeof *v);
         if (!v)
             return MLP_ENOMEM;
         a->v = v;
@@ -144,7 +122,7 @@ static int agg_row(void *ud, const struct store_value_row *r)
         a->cfg = c;
         a->cap = cap;
     }
-    memcpy(a->v + a->n * SM_N, r->v, sizeof r->v);
+    memcpy(a->v + a->n * MLP_M_N, r->v, sizeof r->v);
     a->cfg[a->n++] = r->config_idx;
     return 0;
 }
@@ -186,7 +164,7 @@ static void agg_stat(const struct agg *a, size_t from, size_t to, int m, double 
 {
     size_t k = 0;
     for (size_t i = from; i < to; i++)
-        tmp[k++] = a->v[i * SM_N + m];
+        tmp[k++] = a->v[i * MLP_M_N + m];
     stats_summarize(tmp, k, 0.95, s);
 }
 
@@ -836,12 +814,14 @@ static int query_metric(const cJSON *req, const struct store_sweep *sw, int *m, 
 {
     const cJSON *mv = json_get(req, "metric");
     const char *name = cJSON_IsString(mv) ? mv->valuestring : sw->metric;
-    if (!grid_metric_valid(name) || (*m = store_metric_index(name)) < 0)
+    *m = metric_index(name);
+    if (!metric_rankable(*m)) {
+        char names[256];
         return err_set(e, MLP_EINVALID_REQUEST, "metric",
-                       "cannot rank by \"%s\" (one of train_loss, train_accuracy, val_loss, "
-                       "val_accuracy, train_mse, val_mse; test metrics never rank)",
-                       name);
-    *maximize = grid_metric_is_max(name);
+                       "cannot rank by \"%s\" (one of %s; test metrics never rank)", name,
+                       metric_rankable_text(names, sizeof names));
+    }
+    *maximize = metric_maximize(*m);
     return 0;
 }
 
@@ -892,12 +872,12 @@ static int op_show(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
         rank_of[r[i].group] = (long)i + 1;
     if ((rc = add_summary(d, resp, sw.id, e)) < 0)
         goto out;
-    cJSON_AddStringToObject(resp, "metric", store_metric_names[m]);
+    cJSON_AddStringToObject(resp, "metric", metric_name(m));
     cJSON_AddStringToObject(resp, "direction", maximize ? "max" : "min");
     cJSON_AddItemToObject(resp, "keys", keys);
     keys = NULL;
-    int mt = metric_sibling(m, "train");
-    int mv = metric_sibling(m, "val");
+    int mt = metric_sibling(m, METRIC_TRAIN);
+    int mv = metric_sibling(m, METRIC_VAL);
     int64_t seeds_total = cf.n ? sw.c.total / (int64_t)cf.n : 0;
     cJSON *arr = cJSON_AddArrayToObject(resp, "configs");
     for (size_t i = 0; i < cf.n; i++) {
@@ -960,7 +940,7 @@ static int op_show(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
                 if (g < 0)
                     continue;
                 for (size_t row = a.start[g]; row < a.start[g + 1]; row++)
-                    buf[k++] = a.v[row * SM_N + m];
+                    buf[k++] = a.v[row * MLP_M_N + m];
             }
             struct stat_summary s;
             stats_summarize(buf, k, 0.95, &s);
@@ -1028,14 +1008,12 @@ static int op_best(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    int mtest = metric_sibling(m, "test");
-    if (strstr(store_metric_names[m], "_loss"))
-        mtest = SM_TEST_LOSS;
+    int mtest = metric_sibling(m, METRIC_TEST);
     if ((rc = add_summary(d, resp, sw.id, e)) < 0)
         goto out;
-    cJSON_AddStringToObject(resp, "metric", store_metric_names[m]);
+    cJSON_AddStringToObject(resp, "metric", metric_name(m));
     cJSON_AddStringToObject(resp, "direction", maximize ? "max" : "min");
-    cJSON_AddStringToObject(resp, "test_metric", store_metric_names[mtest]);
+    cJSON_AddStringToObject(resp, "test_metric", metric_name(mtest));
     cJSON *arr = cJSON_AddArrayToObject(resp, "configs");
     for (size_t i = 0; i < nr && (int64_t)i < top; i++) {
         int64_t idx = r[i].idx;
@@ -1101,10 +1079,10 @@ static int trial_row(void *ud, const struct store_trial_row *t)
     add_int(o, "attempts", t->attempts);
     for (int k = 0; k < x->n_metrics; k++) {
         int m = x->metrics[k];
-        if (m == SM_DIVERGED && t->has_result)
+        if (metric_info(m)->kind == METRIC_FLAG && t->has_result)
             cJSON_AddBoolToObject(o, "diverged", t->v[m] != 0);
         else
-            add_num(o, store_metric_names[m], t->has_result ? t->v[m] : NAN);
+            add_num(o, metric_name(m), t->has_result ? t->v[m] : NAN);
     }
     if (t->error)
         cJSON_AddStringToObject(o, "error", t->error);
@@ -1124,13 +1102,9 @@ static int epoch_row(void *ud, const struct store_epoch_row *r)
         add_grid_values(o, x->cf, r->config_idx);
     add_int(o, "seed", r->seed);
     add_int(o, "epoch", r->epoch);
-    for (int i = 0; i < SE_N; i++) {
-        bool mse = i == SE_TRAIN_MSE || i == SE_VAL_MSE;
-        bool acc = i == SE_TRAIN_ACCURACY || i == SE_VAL_ACCURACY;
-        if ((x->regression && acc) || (!x->regression && mse))
-            continue;
-        add_num(o, store_epoch_names[i], r->v[i]);
-    }
+    for (int m = 0; m < MLP_M_N; m++)
+        if (metric_info(m)->per_epoch && metric_for_task(m, x->regression))
+            add_num(o, metric_name(m), r->v[m]);
     cJSON_AddItemToArray(x->rows, o);
     return 0;
 }
@@ -1148,9 +1122,9 @@ static int op_results(struct mlpd *d, struct client *c, const cJSON *req, cJSON 
         return rc;
     if ((rc = cfgs_load(d, sw.id, 0, &cf, e)) < 0)
         goto out;
-    int metrics[16];
+    int metrics[MLP_M_N];
     bool regression = is_regression(sw.dataset_json);
-    int nm = task_metrics(regression, metrics);
+    int nm = metric_task_list(regression, metrics);
     cJSON *keys = cJSON_Parse(sw.keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
     cJSON *rows = cJSON_AddArrayToObject(resp, "rows");
@@ -1182,11 +1156,11 @@ static int op_results(struct mlpd *d, struct client *c, const cJSON *req, cJSON 
                 struct stat_summary s;
                 agg_stat(&a, from, to, metrics[k], tmp, &s);
                 char key[64];
-                snprintf(key, sizeof key, "%s_mean", store_metric_names[metrics[k]]);
+                snprintf(key, sizeof key, "%s_mean", metric_name(metrics[k]));
                 add_num(o, key, s.mean);
-                snprintf(key, sizeof key, "%s_sd", store_metric_names[metrics[k]]);
+                snprintf(key, sizeof key, "%s_sd", metric_name(metrics[k]));
                 add_num(o, key, s.sd);
-                snprintf(key, sizeof key, "%s_se", store_metric_names[metrics[k]]);
+                snprintf(key, sizeof key, "%s_se", metric_name(metrics[k]));
                 add_num(o, key, s.se);
             }
             cJSON_AddItemToArray(rows, o);
@@ -1231,13 +1205,12 @@ static int one_trial(void *ud, const struct store_trial_row *t)
     add_num(o, "finished", t->finished);
     if (t->has_result) {
         cJSON *mo = cJSON_AddObjectToObject(o, "metrics");
-        for (int m = 0; m < SM_N; m++) {
-            if (m == SM_DIVERGED)
-                cJSON_AddBoolToObject(mo, "diverged", t->v[m] != 0);
-            else if (!isnan(t->v[m]) ||
-                     (m != SM_TRAIN_MSE && m != SM_VAL_MSE && m != SM_TEST_MSE &&
-                      m != SM_TRAIN_ACCURACY && m != SM_VAL_ACCURACY && m != SM_TEST_ACCURACY))
-                add_num(mo, store_metric_names[m], t->v[m]);
+        for (int m = 0; m < MLP_M_N; m++) {
+            enum metric_kind k = metric_info(m)->kind;
+            if (k == METRIC_FLAG)
+                cJSON_AddBoolToObject(mo, metric_name(m), t->v[m] != 0);
+            else if (!isnan(t->v[m]) || (k != METRIC_MSE && k != METRIC_ACCURACY))
+                add_num(mo, metric_name(m), t->v[m]);
         }
     } else {
         cJSON_AddNullToObject(o, "metrics");

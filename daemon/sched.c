@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hparams.h"
 #include "log.h"
 #include "store.h"
 
@@ -286,12 +287,16 @@ static char *spec_line(const struct store_claim *c)
     return buf;
 }
 
+/* The trial's max_seconds (0: none), read as the worker reads it. */
 static double params_max_seconds(const char *params_json)
 {
+    struct hparams hp;
+    struct err e = ERR_INIT;
+    hparams_default(&hp);
     cJSON *p = cJSON_Parse(params_json);
-    double v = ev_num(p, "max_seconds");
+    bool ok = p && hparams_from_json(&hp, p, "params", &e) == 0;
     cJSON_Delete(p);
-    return isnan(v) || v <= 0 ? 0 : v;
+    return ok && hp.max_seconds > 0 ? hp.max_seconds : 0;
 }
 
 static void on_retry(uv_timer_t *t)

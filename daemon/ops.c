@@ -1,13 +1,15 @@
 /*
  * ops — one handler per protocol op (daemon/PROTOCOL.md) and the ops table.
+ * See ops.h.
  *
  * Handlers get a request already checked against their row of ops_table (types
  * of the listed fields) and add their fields to a response object that already
  * says "ok": true; on failure they return a negative code with *e filled and
- * the server sends the error line.  Queries aggregate in one pass: the store
- * streams result rows ordered by configuration (one index range), they are
- * grouped here and summarised with the stats module (mean, sd, SE, 95% t
- * interval; Welch for best vs runner-up).
+ * the server sends the error line.  What happens after (reply, wait, watch,
+ * notify a changed sweep) is the intent they fill.  Queries load a sweep's
+ * results in one pass (the store streams them ordered by configuration) into
+ * query.c, which groups, summarises and ranks them; sweep summaries come from
+ * view.c.  This file only turns those into the protocol's JSON.
  */
 #include <cjson/cJSON.h>
 #include <assert.h>
@@ -368,79 +370,46 @@ static cJSON *first_configs(const struct grid *g)
     return arr;
 }
 
-static int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
-                     struct err *e)
+/*
+ * The name of a new sweep.  An explicit name (--name) must be free; a derived
+ * one (the grid's "name", else the client's default: the file's base name) is
+ * made unique with a "-2", "-3", ... suffix, so submitting the same file twice
+ * just works.  *name is NULL (the store names it "sweep-<id>"), the request's
+ * string or buf.
+ */
+static int submit_name(struct mlpd *d, const cJSON *req, const struct grid *g, char *buf, size_t n,
+                       const char **name, struct err *e)
 {
-    if (d->draining)
-        return err_set(e, MLP_ESHUTTING_DOWN, NULL,
-                       "mlpd is shutting down and accepts no new sweeps");
     const cJSON *doc = json_get(req, "grid");
-    const cJSON *bd = json_get(req, "base_dir");
     const cJSON *nm = json_get(req, "name");
-    int64_t priority = 0;
-    json_is_int(json_get(req, "priority"), &priority);
-    if (priority < -1000000000 || priority > 1000000000)
-        return err_set(e, MLP_EINVALID_REQUEST, "priority",
-                       "priority must be within -1000000000..1000000000");
-    bool dry = cJSON_IsTrue(json_get(req, "dry_run"));
-    struct grid_opts go = {
-        .default_name = NULL,
-        .base_dir = cJSON_IsString(bd) ? bd->valuestring : NULL,
-        .max_trials = d->cfg.max_trials,
-        .force = cJSON_IsTrue(json_get(req, "force")),
-    };
-    struct grid *g = NULL;
-    char **params = NULL, **vary = NULL;
-    int64_t *seeds = NULL;
-    char *grid_text = NULL, *ds_text = NULL, *keys_text = NULL;
-    cJSON *dsj = NULL, *keys = NULL;
-    size_t nc = 0;
-    int rc = grid_parse(doc, &go, &g, e);
-    if (rc < 0)
-        return rc;
-    struct data_dirs dirs = {
-        .data_dir = d->cfg.data_dir, .system_dir = FETCH_SYSTEM_DIR, .cache_dir = NULL};
-    if ((rc = data_check(grid_dataset(g), &dirs, e)) < 0) {
-        if (!e->path[0])
-            snprintf(e->path, sizeof e->path, "dataset");
-        goto out;
-    }
-    /*
-     * An explicit name (--name) must be free; a derived one (the grid's "name",
-     * else the client's default: the file's base name) is made unique with a
-     * "-2", "-3", ... suffix, so submitting the same file twice just works.
-     */
-    const char *name = NULL;
-    char derived[NAME_MAX_LEN + 32];
     const cJSON *dn = json_get(req, "default_name");
+    int rc;
+    *name = NULL;
     if (cJSON_IsString(nm)) {
-        name = nm->valuestring;
+        *name = nm->valuestring;
     } else if (cJSON_IsString(json_get(doc, "name")) || cJSON_IsString(dn)) {
         const char *base = cJSON_IsString(json_get(doc, "name")) ? grid_name(g) : dn->valuestring;
-        if ((rc = unique_name(d, base, derived, sizeof derived, e)) < 0)
-            goto out;
-        name = derived;
+        if ((rc = unique_name(d, base, buf, n, e)) < 0)
+            return rc;
+        *name = buf;
     }
-    if (name && !name_ok(name, e)) {
-        rc = e->code;
-        goto out;
-    }
-    nc = grid_n_configs(g);
-    json_add_int(resp, "trials", (int64_t)grid_n_trials(g));
-    json_add_int(resp, "configs", (int64_t)nc);
-    cJSON_AddItemToObject(resp, "first", first_configs(g));
-    if (dry) {
-        cJSON_AddStringToObject(resp, "name", name ? name : "");
-        cJSON_AddStringToObject(resp, "metric", grid_metric(g));
-        rc = 0;
-        goto out;
-    }
-    params = calloc(nc ? nc : 1, sizeof *params);
-    vary = calloc(nc ? nc : 1, sizeof *vary);
-    seeds = calloc(grid_n_seeds(g) + 1, sizeof *seeds);
-    keys = cJSON_CreateArray();
-    dsj = grid_dataset_json(g);
-    grid_text = json_line(doc);
+    if (*name && !name_ok(*name, e))
+        return e->code;
+    return 0;
+}
+
+/* Store the sweep of grid g (its configurations and trials) as JSON texts; *id is the new sweep. */
+static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, const char *name,
+                        int64_t priority, int64_t *id, struct err *e)
+{
+    size_t nc = grid_n_configs(g);
+    char **params = calloc(nc ? nc : 1, sizeof *params);
+    char **vary = calloc(nc ? nc : 1, sizeof *vary);
+    int64_t *seeds = calloc(grid_n_seeds(g) + 1, sizeof *seeds);
+    cJSON *keys = cJSON_CreateArray();
+    cJSON *dsj = grid_dataset_json(g);
+    char *grid_text = json_line(doc), *ds_text = NULL, *keys_text = NULL;
+    int rc;
     if (!params || !vary || !seeds || !keys || !dsj || !grid_text)
         goto nomem;
     ds_text = json_line(dsj);
@@ -475,17 +444,10 @@ static int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
         .n_seeds = grid_n_seeds(g),
         .seeds = seeds,
     };
-    int64_t id;
     double t0 = now_s();
-    if ((rc = store_submit(d->st, &ns, &id, e)) < 0)
-        goto out;
-    log_info("sweep %lld submitted: %zu configurations, %zu trials (stored in %.3f s)",
-             (long long)id, nc, grid_n_trials(g), now_s() - t0);
-    if ((rc = add_summary(d, resp, id, e)) < 0)
-        goto out;
-    sched_kick(d->sched);
-    it->changed = id;
-    rc = 0;
+    if ((rc = store_submit(d->st, &ns, id, e)) == 0)
+        log_info("sweep %lld submitted: %zu configurations, %zu trials (stored in %.3f s)",
+                 (long long)*id, nc, grid_n_trials(g), now_s() - t0);
     goto out;
 nomem:
     rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
@@ -502,6 +464,58 @@ out:
     free(keys_text);
     cJSON_Delete(dsj);
     cJSON_Delete(keys);
+    return rc;
+}
+
+static int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                     struct err *e)
+{
+    if (d->draining)
+        return err_set(e, MLP_ESHUTTING_DOWN, NULL,
+                       "mlpd is shutting down and accepts no new sweeps");
+    const cJSON *doc = json_get(req, "grid");
+    const cJSON *bd = json_get(req, "base_dir");
+    int64_t priority = 0;
+    json_is_int(json_get(req, "priority"), &priority);
+    if (priority < -1000000000 || priority > 1000000000)
+        return err_set(e, MLP_EINVALID_REQUEST, "priority",
+                       "priority must be within -1000000000..1000000000");
+    struct grid_opts go = {
+        .default_name = NULL,
+        .base_dir = cJSON_IsString(bd) ? bd->valuestring : NULL,
+        .max_trials = d->cfg.max_trials,
+        .force = cJSON_IsTrue(json_get(req, "force")),
+    };
+    struct grid *g = NULL;
+    int rc = grid_parse(doc, &go, &g, e);
+    if (rc < 0)
+        return rc;
+    struct data_dirs dirs = {
+        .data_dir = d->cfg.data_dir, .system_dir = FETCH_SYSTEM_DIR, .cache_dir = NULL};
+    if ((rc = data_check(grid_dataset(g), &dirs, e)) < 0) {
+        if (!e->path[0])
+            snprintf(e->path, sizeof e->path, "dataset");
+        goto out;
+    }
+    const char *name;
+    char derived[NAME_MAX_LEN + 32];
+    if ((rc = submit_name(d, req, g, derived, sizeof derived, &name, e)) < 0)
+        goto out;
+    json_add_int(resp, "trials", (int64_t)grid_n_trials(g));
+    json_add_int(resp, "configs", (int64_t)grid_n_configs(g));
+    cJSON_AddItemToObject(resp, "first", first_configs(g));
+    if (cJSON_IsTrue(json_get(req, "dry_run"))) {
+        cJSON_AddStringToObject(resp, "name", name ? name : "");
+        cJSON_AddStringToObject(resp, "metric", grid_metric(g));
+        goto out;
+    }
+    int64_t id;
+    if ((rc = submit_store(d, doc, g, name, priority, &id, e)) < 0 ||
+        (rc = add_summary(d, resp, id, e)) < 0)
+        goto out;
+    sched_kick(d->sched);
+    it->changed = id;
+out:
     grid_free(g);
     return rc;
 }

@@ -23,6 +23,7 @@
 
 #include "dataset.h"
 #include "json.h"
+#include "metric.h"
 
 /* Even with force, more than this many trials (or combinations to examine) is refused. */
 #define GRID_HARD_MAX 10000000L
@@ -44,21 +45,38 @@ struct grid {
 
 static const char *const grid_top_keys[] = {"name", "dataset", "seeds", "metric",
                                             "base", "grid",    NULL};
-static const char *const grid_metrics[] = {
-    "val_accuracy", "val_loss", "train_accuracy", "train_loss", "val_mse", "train_mse", NULL};
-
 bool grid_metric_valid(const char *metric)
 {
-    for (int i = 0; metric && grid_metrics[i]; i++)
-        if (strcmp(metric, grid_metrics[i]) == 0)
-            return true;
-    return false;
+    return metric_rankable(metric_index(metric));
 }
 
 bool grid_metric_is_max(const char *metric)
 {
-    size_t n = metric ? strlen(metric) : 0;
-    return n >= 9 && strcmp(metric + n - 9, "_accuracy") == 0;
+    return metric_maximize(metric_index(metric));
+}
+
+/*
+ * The rankable names of both tasks, NULL-terminated, in the order the "unknown
+ * metric" message lists them: validation before train, accuracy before loss,
+ * mse last.  Filled on first use (grid parsing runs on the loop thread).
+ */
+static const char *const *grid__metric_names(void)
+{
+    static const char *names[MLP_M_N + 1];
+    if (names[0])
+        return names;
+    int n = 0;
+    for (int mse = 0; mse <= 1; mse++)
+        for (int split = METRIC_VAL; split >= METRIC_TRAIN; split--)
+            for (int max = 1; max >= 0; max--)
+                for (int m = 0; m < MLP_M_N; m++) {
+                    const struct metric_info *mi = metric_info(m);
+                    if (metric_rankable(m) && (mi->kind == METRIC_MSE) == mse &&
+                        (int)mi->split == split && metric_maximize(m) == max)
+                        names[n++] = mi->name;
+                }
+    names[n] = NULL;
+    return names;
 }
 
 /* Re-label a hyperparameter error (MLP_EINVALID_SPEC) as a grid error. */
@@ -230,27 +248,34 @@ static int grid__metric(struct grid *g, const cJSON *v, struct err *e)
     if (!cJSON_IsString(v))
         return grid__bad(e, "metric", "a metric name such as \"val_accuracy\"", v);
     const char *m = v->valuestring;
-    if (strncmp(m, "test_", 5) == 0)
+    const char *test = metric_split_name(METRIC_TEST);
+    size_t tl = strlen(test);
+    if (strncmp(m, test, tl) == 0 && m[tl] == '_')
         return err_set(e, MLP_EINVALID_GRID, "metric",
                        "test metrics cannot rank configurations (ranking never uses test data); "
-                       "use \"val_%s\"",
-                       m + 5);
-    if (!grid_metric_valid(m)) {
-        const char *s = json_suggest(m, grid_metrics);
+                       "use \"%s_%s\"",
+                       metric_split_name(METRIC_VAL), m + tl + 1);
+    int mi = metric_index(m);
+    if (!metric_rankable(mi)) {
+        const char *const *names = grid__metric_names();
+        const char *s = json_suggest(m, names);
         if (s)
             return err_set(e, MLP_EINVALID_GRID, "metric", "unknown metric (did you mean \"%s\"?)",
                            s);
-        return err_set(e, MLP_EINVALID_GRID, "metric",
-                       "unknown metric (expected val_accuracy, val_loss, train_accuracy, "
-                       "train_loss, val_mse or train_mse)");
+        char list[256] = "";
+        for (size_t i = 0, len = 0; names[i] && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                    i == 0         ? ""
+                                    : names[i + 1] ? ", "
+                                                   : " or ",
+                                    names[i]);
+        return err_set(e, MLP_EINVALID_GRID, "metric", "unknown metric (expected %s)", list);
     }
-    size_t n = strlen(m);
-    bool is_mse = n >= 4 && strcmp(m + n - 4, "_mse") == 0;
-    bool is_acc = grid_metric_is_max(m);
-    if (regression && is_acc)
+    bool is_acc = metric_info(mi)->kind == METRIC_ACCURACY;
+    if (!metric_for_task(mi, regression) && is_acc)
         return err_set(e, MLP_EINVALID_GRID, "metric",
                        "a regression dataset has no accuracy; use val_mse or val_loss");
-    if (!regression && is_mse)
+    if (!metric_for_task(mi, regression))
         return err_set(e, MLP_EINVALID_GRID, "metric",
                        "a classification dataset has no mse; use val_accuracy or val_loss");
     snprintf(g->metric, sizeof g->metric, "%s", m);
@@ -473,11 +498,119 @@ static int grid__expand(struct grid *g, const struct grid_obj *go, const struct 
     }
 }
 
+/* Top-level keys of a grid document, in grid_top_keys order. */
+enum { TOP_NAME, TOP_DATASET, TOP_SEEDS, TOP_METRIC, TOP_BASE, TOP_GRID, TOP_N };
+
+/* Sort the top-level members into v[TOP_N]: known and not repeated. */
+static int grid__top(const cJSON *doc, const cJSON *v[TOP_N], struct err *e)
+{
+    const cJSON *it;
+    for (int k = 0; k < TOP_N; k++)
+        v[k] = NULL;
+    cJSON_ArrayForEach(it, doc)
+    {
+        int k = 0;
+        while (k < TOP_N && strcmp(it->string, grid_top_keys[k]) != 0)
+            k++;
+        if (k == TOP_N)
+            return grid__unknown(e, it->string, it->string, grid_top_keys);
+        if (v[k])
+            return err_set(e, MLP_EINVALID_GRID, it->string, "duplicate key");
+        v[k] = it;
+    }
+    return 0;
+}
+
+/*
+ * The grid objects (one, a list, or none: base alone is the one
+ * configuration), each validated, then the number of combinations before
+ * removing duplicates bounded with overflow guards.  *objs is calloc'ed.
+ */
+static int grid__objects(const cJSON *v_grid, const cJSON *v_base, struct grid_obj **objs,
+                         size_t *n_objs, struct err *e)
+{
+    int rc;
+    *n_objs = 1;
+    if (v_grid && cJSON_IsArray(v_grid)) {
+        *n_objs = (size_t)cJSON_GetArraySize(v_grid);
+        if (*n_objs == 0)
+            return grid__bad(
+                e, "grid", "an object of value lists or a non-empty list of such objects", v_grid);
+    } else if (v_grid && !cJSON_IsObject(v_grid)) {
+        return grid__bad(e, "grid", "an object of value lists or a non-empty list of such objects",
+                         v_grid);
+    }
+    struct grid_obj *o = *objs = calloc(*n_objs, sizeof *o);
+    if (!o)
+        return err_set(e, MLP_ENOMEM, "grid", NULL);
+    if (!v_grid) {
+        o[0].n_keys = 0;
+    } else if (cJSON_IsObject(v_grid)) {
+        if ((rc = grid__check_obj(v_grid, "grid", v_base, &o[0], e)) < 0)
+            return rc;
+    } else {
+        size_t i = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v_grid)
+        {
+            char where[32];
+            snprintf(where, sizeof where, "grid[%zu]", i);
+            if ((rc = grid__check_obj(it, where, v_base, &o[i], e)) < 0)
+                return rc;
+            i++;
+        }
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < *n_objs; i++) {
+        size_t prod = 1;
+        for (size_t k = 0; k < o[i].n_keys; k++) {
+            if (prod > (size_t)GRID_HARD_MAX / o[i].sizes[k]) {
+                prod = (size_t)GRID_HARD_MAX + 1;
+                break;
+            }
+            prod *= o[i].sizes[k];
+        }
+        total += prod;
+        if (total > (size_t)GRID_HARD_MAX)
+            return err_set(e, MLP_ETOO_LARGE, "grid",
+                           "the grid has more than %ld combinations; split it into smaller sweeps",
+                           GRID_HARD_MAX);
+    }
+    return 0;
+}
+
+/* Expand every object, dropping identical configurations, stopping at the limit. */
+static int grid__expand_all(struct grid *g, const struct grid_obj *objs, size_t n_objs,
+                            const struct hparams *base, long max_trials, bool force, long limit,
+                            struct err *e)
+{
+    struct text_set seen = {0};
+    size_t cap = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n_objs && rc == 0; i++) {
+        rc = grid__expand(g, &objs[i], base, &seen, &cap, limit, e);
+        if (rc != MLP_ETOO_LARGE)
+            continue;
+        if (force || limit >= GRID_HARD_MAX)
+            rc = err_set(e, MLP_ETOO_LARGE, "grid",
+                         "the grid expands to more than %ld trials (configurations x %zu seeds), "
+                         "the most accepted even with --force",
+                         GRID_HARD_MAX, g->n_seeds);
+        else
+            rc = err_set(e, MLP_ETOO_LARGE, "grid",
+                         "the grid expands to more than %ld trials (configurations x %zu seeds); "
+                         "use --force to submit it anyway",
+                         max_trials, g->n_seeds);
+    }
+    text_set_release(&seen);
+    return rc;
+}
+
 int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, struct err *e)
 {
     struct grid *g = NULL;
     struct grid_obj *objs = NULL;
-    struct text_set seen = {0};
+    size_t n_objs = 0;
     int rc;
     *out = NULL;
     long max_trials = o && o->max_trials > 0 ? o->max_trials : GRID_DEFAULT_MAX_TRIALS;
@@ -489,145 +622,37 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     g = calloc(1, sizeof *g);
     if (!g)
         return err_set(e, MLP_ENOMEM, NULL, NULL);
-
-    /* Top-level keys: known and not repeated. */
-    const cJSON *it, *v_name = NULL, *v_ds = NULL, *v_seeds = NULL, *v_metric = NULL,
-                     *v_base = NULL, *v_grid = NULL;
-    cJSON_ArrayForEach(it, doc)
-    {
-        const cJSON **slot = NULL;
-        if (strcmp(it->string, "name") == 0)
-            slot = &v_name;
-        else if (strcmp(it->string, "dataset") == 0)
-            slot = &v_ds;
-        else if (strcmp(it->string, "seeds") == 0)
-            slot = &v_seeds;
-        else if (strcmp(it->string, "metric") == 0)
-            slot = &v_metric;
-        else if (strcmp(it->string, "base") == 0)
-            slot = &v_base;
-        else if (strcmp(it->string, "grid") == 0)
-            slot = &v_grid;
-        if (!slot) {
-            rc = grid__unknown(e, it->string, it->string, grid_top_keys);
-            goto fail;
-        }
-        if (*slot) {
-            rc = err_set(e, MLP_EINVALID_GRID, it->string, "duplicate key");
-            goto fail;
-        }
-        *slot = it;
-    }
-
-    if ((rc = grid__name(g, v_name, o, e)) < 0)
+    const cJSON *v[TOP_N];
+    if ((rc = grid__top(doc, v, e)) < 0 || (rc = grid__name(g, v[TOP_NAME], o, e)) < 0)
         goto fail;
-    if (!v_ds) {
+    if (!v[TOP_DATASET]) {
         rc = err_set(e, MLP_EINVALID_GRID, "dataset",
                      "missing key \"dataset\" (a dataset name or object)");
         goto fail;
     }
     memset(&g->ds, 0, sizeof g->ds);
-    if ((rc = ds_spec_parse(&g->ds, v_ds, "dataset", o ? o->base_dir : NULL, e)) < 0)
-        goto fail;
-    if ((rc = grid__seeds(g, v_seeds, limit, force, e)) < 0)
-        goto fail;
-    if ((rc = grid__metric(g, v_metric, e)) < 0)
+    if ((rc = ds_spec_parse(&g->ds, v[TOP_DATASET], "dataset", o ? o->base_dir : NULL, e)) < 0 ||
+        (rc = grid__seeds(g, v[TOP_SEEDS], limit, force, e)) < 0 ||
+        (rc = grid__metric(g, v[TOP_METRIC], e)) < 0)
         goto fail;
     struct hparams base;
     hparams_default(&base);
-    if ((rc = grid__base(v_base, &base, e)) < 0)
+    if ((rc = grid__base(v[TOP_BASE], &base, e)) < 0 ||
+        (rc = grid__objects(v[TOP_GRID], v[TOP_BASE], &objs, &n_objs, e)) < 0)
         goto fail;
-
-    /* Grid objects: validate all, then bound the number of combinations. */
-    size_t n_objs = 1;
-    if (v_grid && cJSON_IsArray(v_grid)) {
-        n_objs = (size_t)cJSON_GetArraySize(v_grid);
-        if (n_objs == 0) {
-            rc = grid__bad(e, "grid",
-                           "an object of value lists or a non-empty list of such objects", v_grid);
-            goto fail;
-        }
-    } else if (v_grid && !cJSON_IsObject(v_grid)) {
-        rc = grid__bad(e, "grid", "an object of value lists or a non-empty list of such objects",
-                       v_grid);
-        goto fail;
-    }
-    objs = calloc(n_objs, sizeof *objs);
-    if (!objs) {
-        rc = err_set(e, MLP_ENOMEM, "grid", NULL);
-        goto fail;
-    }
-    if (!v_grid) {
-        objs[0].n_keys = 0; /* no grid: base alone is the one configuration */
-    } else if (cJSON_IsObject(v_grid)) {
-        if ((rc = grid__check_obj(v_grid, "grid", v_base, &objs[0], e)) < 0)
-            goto fail;
-    } else {
-        size_t i = 0;
-        cJSON_ArrayForEach(it, v_grid)
-        {
-            char where[32];
-            snprintf(where, sizeof where, "grid[%zu]", i);
-            if ((rc = grid__check_obj(it, where, v_base, &objs[i], e)) < 0)
-                goto fail;
-            i++;
-        }
-    }
-    /* Combinations before removing duplicates, with overflow guards. */
-    size_t total = 0;
-    for (size_t i = 0; i < n_objs; i++) {
-        size_t prod = 1;
-        for (size_t k = 0; k < objs[i].n_keys; k++) {
-            if (prod > (size_t)GRID_HARD_MAX / objs[i].sizes[k]) {
-                prod = (size_t)GRID_HARD_MAX + 1;
-                break;
-            }
-            prod *= objs[i].sizes[k];
-        }
-        total += prod;
-        if (total > (size_t)GRID_HARD_MAX) {
-            rc = err_set(e, MLP_ETOO_LARGE, "grid",
-                         "the grid has more than %ld combinations; split it into smaller sweeps",
-                         GRID_HARD_MAX);
-            goto fail;
-        }
-    }
     for (size_t i = 0; i < n_objs; i++)
         for (size_t k = 0; k < objs[i].n_keys; k++)
             if ((rc = grid__add_key(g, objs[i].keys[k])) < 0) {
                 rc = err_set(e, rc, "grid", NULL);
                 goto fail;
             }
-
-    /* Expand, dropping identical configurations, stopping at the limit. */
-    size_t cap = 0;
-    for (size_t i = 0; i < n_objs; i++) {
-        rc = grid__expand(g, &objs[i], &base, &seen, &cap, limit, e);
-        if (rc == MLP_ETOO_LARGE) {
-            if (force || limit >= GRID_HARD_MAX)
-                rc = err_set(
-                    e, MLP_ETOO_LARGE, "grid",
-                    "the grid expands to more than %ld trials (configurations x %zu seeds), "
-                    "the most accepted even with --force",
-                    GRID_HARD_MAX, g->n_seeds);
-            else
-                rc = err_set(
-                    e, MLP_ETOO_LARGE, "grid",
-                    "the grid expands to more than %ld trials (configurations x %zu seeds); "
-                    "use --force to submit it anyway",
-                    max_trials, g->n_seeds);
-            goto fail;
-        }
-        if (rc < 0)
-            goto fail;
-    }
-    text_set_release(&seen);
+    if ((rc = grid__expand_all(g, objs, n_objs, &base, max_trials, force, limit, e)) < 0)
+        goto fail;
     free(objs);
     *out = g;
     return 0;
 
 fail:
-    text_set_release(&seen);
     free(objs);
     grid_free(g);
     if (e && e->code == 0)

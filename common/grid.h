@@ -87,13 +87,13 @@ int64_t grid_seed(const struct grid *g, size_t i);
 size_t grid_n_trials(const struct grid *g);
 
 /*
- * Whether `metric` may rank trials: train_loss train_accuracy val_loss
- * val_accuracy train_mse val_mse.  test_* metrics are refused: ranking never
+ * Whether `metric` may rank trials (metric_rankable of common/metric.h: the
+ * train and validation data metrics).  Test metrics are refused: ranking never
  * uses test metrics.
  */
 bool grid_metric_valid(const char *metric);
 
-/* Whether a valid metric is maximised (true for *_accuracy). */
+/* Whether a valid metric is maximised (metric_maximize: true for *_accuracy). */
 bool grid_metric_is_max(const char *metric);
 
 #endif

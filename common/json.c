@@ -281,3 +281,21 @@ const char *json_suggest(const char *key, const char *const *candidates)
         return best;
     return NULL;
 }
+
+void json_add_num(cJSON *obj, const char *key, double v)
+{
+    cJSON_AddItemToObject(obj, key, json_double(v));
+}
+
+void json_add_int(cJSON *obj, const char *key, int64_t v)
+{
+    cJSON_AddNumberToObject(obj, key, (double)v);
+}
+
+void json_add_time(cJSON *obj, const char *key, double t)
+{
+    if (isnan(t))
+        cJSON_AddNullToObject(obj, key);
+    else
+        cJSON_AddNumberToObject(obj, key, floor(t));
+}

@@ -46,6 +46,13 @@ int json_print_double(char *buf, size_t n, double d);
  */
 struct cJSON *json_double(double d);
 
+/* Add members to obj (out of memory shows as a missing member): a number via
+ * json_double (NaN/inf -> null), an integer, and a unix time as whole seconds
+ * (NaN -> null). */
+void json_add_num(struct cJSON *obj, const char *key, double v);
+void json_add_int(struct cJSON *obj, const char *key, int64_t v);
+void json_add_time(struct cJSON *obj, const char *key, double t);
+
 /*
  * A short quoted rendering of v for error messages: strings quoted ("\"fast\""),
  * other values as compact JSON, cut to about 60 characters with "...".

@@ -4,6 +4,7 @@
 #include "metric.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct metric_info metric_table[MLP_M_N] = {
@@ -125,4 +126,29 @@ const char *const *metric_rankable_names(bool regression)
         filled[r] = true;
     }
     return names[r];
+}
+
+int metric_task_list(bool regression, int *out)
+{
+    static const enum metric_split order[] = {METRIC_TRAIN, METRIC_VAL, METRIC_TEST, METRIC_NONE};
+    int n = 0;
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (int m = 0; m < MLP_M_N; m++)
+            if (metric_table[m].split == order[k] && metric_for_task(m, regression))
+                out[n++] = m;
+    return n;
+}
+
+char *metric_rankable_text(char *buf, size_t n)
+{
+    size_t len = 0;
+    if (n > 0)
+        buf[0] = '\0';
+    for (int m = 0; m < MLP_M_N; m++) {
+        if (!metric_rankable(m) || len >= n)
+            continue;
+        int w = snprintf(buf + len, n - len, "%s%s", len ? ", " : "", metric_table[m].name);
+        len += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
 }

@@ -21,6 +21,7 @@
 #define MLP_METRIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define MLP_METRIC_MAP(X)                                                                          \
     X(TRAIN_LOSS, "train_loss", TRAIN, LOSS, MIN, 1)                                               \
@@ -84,6 +85,13 @@ const char *metric_kind_name(enum metric_kind k);
 /* True when metric m exists for the task: accuracies only for classification,
  * mse only for regression; the rest for both. */
 bool metric_for_task(int m, bool regression);
+/* The metrics a trial of the task reports, split by split (train, val, test,
+ * then the bookkeeping ones), in map order within a split: the order of the
+ * result fields.  Fills out[0..MLP_M_N) and returns the count. */
+int metric_task_list(bool regression, int *out);
+/* Writes "a, b, c" of the rankable names of both tasks in map order into buf
+ * (truncated to n); returns buf. */
+char *metric_rankable_text(char *buf, size_t n);
 /* NULL-terminated list of the rankable names for the task (for "did you
  * mean" suggestions and messages); static storage. */
 const char *const *metric_rankable_names(bool regression);

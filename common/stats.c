@@ -151,6 +151,28 @@ double stats_t_quantile(double p, double df)
     return sign * t;
 }
 
+int stats_from_moments(int n, double mean, double sumsq, int n_nonfinite, double level,
+                       struct stat_summary *s)
+{
+    s->n = n > 0 ? n : 0;
+    s->n_nonfinite = n_nonfinite;
+    s->mean = s->sd = s->se = s->ci_low = s->ci_high = NAN;
+    if (s->n == 0)
+        return 0;
+    s->mean = mean;
+    if (s->n < 2)
+        return 0;
+    double var = (sumsq - (double)n * mean * mean) / (double)(n - 1);
+    s->sd = sqrt(var > 0 ? var : 0);
+    s->se = s->sd / sqrt((double)n);
+    if (level > 0 && level < 1) {
+        double tq = stats_t_quantile(0.5 + level / 2.0, n - 1);
+        s->ci_low = mean - tq * s->se;
+        s->ci_high = mean + tq * s->se;
+    }
+    return 0;
+}
+
 int stats_summarize(const double *x, size_t n, double level, struct stat_summary *s)
 {
     s->n = 0;

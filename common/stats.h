@@ -28,6 +28,15 @@ struct stat_summary {
  */
 int stats_summarize(const double *x, size_t n, double level, struct stat_summary *s);
 
+/*
+ * The same summary from moments of the n finite values (their mean and sum of
+ * squares, as SQL aggregates give them): sd from (sumsq - n mean^2) / (n-1),
+ * clamped at 0 against rounding.  Cheaper and slightly less exact than
+ * stats_summarize; for running summaries.  n_nonfinite is copied.  Returns 0.
+ */
+int stats_from_moments(int n, double mean, double sumsq, int n_nonfinite, double level,
+                       struct stat_summary *s);
+
 /* Student t CDF P(T <= t) for df > 0 (NaN for df <= 0 or NaN input). */
 double stats_t_cdf(double t, double df);
 

@@ -1,15 +1,18 @@
 /*
  * ops — one handler per protocol op (daemon/PROTOCOL.md) and the ops table.
+ * See ops.h.
  *
  * Handlers get a request already checked against their row of ops_table (types
  * of the listed fields) and add their fields to a response object that already
  * says "ok": true; on failure they return a negative code with *e filled and
- * the server sends the error line.  Queries aggregate in one pass: the store
- * streams result rows ordered by configuration (one index range), they are
- * grouped here and summarised with the stats module (mean, sd, SE, 95% t
- * interval; Welch for best vs runner-up).
+ * the server sends the error line.  What happens after (reply, wait, watch,
+ * notify a changed sweep) is the intent they fill.  Queries load a sweep's
+ * results in one pass (the store streams them ordered by configuration) into
+ * query.c, which groups, summarises and ranks them; sweep summaries come from
+ * view.c.  This file only turns those into the protocol's JSON.
  */
 #include <cjson/cJSON.h>
+#include <assert.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <math.h>
@@ -24,12 +27,15 @@
 #include "grid.h"
 #include "json.h"
 #include "log.h"
+#include "metric.h"
 #include "mlp_version.h"
 #include "mlpd.h"
+#include "ops.h"
+#include "query.h"
 #include "sched.h"
-#include "server.h"
 #include "stats.h"
 #include "store.h"
+#include "view.h"
 
 #define FIRST_CONFIGS 5     /* configurations echoed by submit */
 #define LOG_TAIL_BYTES 4096 /* trial log tail returned by the trial op */
@@ -42,35 +48,16 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Small JSON builders that tolerate NULL (out of memory shows as a missing field). */
-static void add_num(cJSON *o, const char *k, double v)
-{
-    cJSON_AddItemToObject(o, k, json_double(v));
-}
-
-static void add_int(cJSON *o, const char *k, int64_t v)
-{
-    cJSON_AddNumberToObject(o, k, (double)v);
-}
-
-static void add_time(cJSON *o, const char *k, double t)
-{
-    if (isnan(t))
-        cJSON_AddNullToObject(o, k);
-    else
-        cJSON_AddNumberToObject(o, k, floor(t));
-}
-
 static cJSON *stat_json(const struct stat_summary *s)
 {
     cJSON *o = cJSON_CreateObject();
-    add_int(o, "n", s->n);
-    add_num(o, "mean", s->mean);
-    add_num(o, "sd", s->sd);
-    add_num(o, "se", s->se);
-    add_num(o, "ci_low", s->ci_low);
-    add_num(o, "ci_high", s->ci_high);
-    add_int(o, "nonfinite", s->n_nonfinite);
+    json_add_int(o, "n", s->n);
+    json_add_num(o, "mean", s->mean);
+    json_add_num(o, "sd", s->sd);
+    json_add_num(o, "se", s->se);
+    json_add_num(o, "ci_low", s->ci_low);
+    json_add_num(o, "ci_high", s->ci_high);
+    json_add_int(o, "nonfinite", s->n_nonfinite);
     return o;
 }
 
@@ -85,182 +72,25 @@ static bool is_regression(const char *dataset_json)
     return r;
 }
 
-/* The metrics a sweep reports (SPEC "Metrics of a trial"). */
-static int task_metrics(bool regression, int *out)
+/* Loading ------------------------------------------------------------------------ */
+
+static int rows_add(void *ud, const struct store_value_row *r)
 {
-    static const int cls[] = {SM_TRAIN_LOSS, SM_TRAIN_ACCURACY, SM_VAL_LOSS,   SM_VAL_ACCURACY,
-                              SM_TEST_LOSS,  SM_TEST_ACCURACY,  SM_EPOCHS_RUN, SM_BEST_EPOCH,
-                              SM_SECONDS,    SM_DIVERGED};
-    static const int reg[] = {SM_TRAIN_LOSS, SM_TRAIN_MSE,  SM_VAL_LOSS,   SM_VAL_MSE, SM_TEST_LOSS,
-                              SM_TEST_MSE,   SM_EPOCHS_RUN, SM_BEST_EPOCH, SM_SECONDS, SM_DIVERGED};
-    memcpy(out, regression ? reg : cls, sizeof cls);
-    return (int)(sizeof cls / sizeof cls[0]);
+    return query_rows_add(ud, r->config_idx, r->v);
 }
 
-/* "val_accuracy" -> "train_accuracy"; "test_accuracy" for the test counterpart. */
-static int metric_sibling(int m, const char *prefix)
+/* Every done trial's values of a sweep, grouped (release with query_rows_release). */
+static int rows_load(struct mlpd *d, int64_t sweep_id, struct query_rows *q, struct err *e)
 {
-    const char *name = store_metric_names[m];
-    const char *us = strchr(name, '_');
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s%s", prefix, us ? us : "");
-    int k = store_metric_index(buf);
-    return k >= 0 ? k : m;
-}
-
-/* Aggregation --------------------------------------------------------------------- */
-
-/* Done trials' metric values grouped by configuration (rows in config order). */
-struct agg {
-    size_t n, cap;
-    double *v;    /* n * SM_N */
-    int64_t *cfg; /* n */
-    size_t n_groups;
-    size_t *start; /* n_groups + 1 row offsets */
-    int64_t *gidx; /* n_groups config idx */
-};
-
-static void agg_free(struct agg *a)
-{
-    free(a->v);
-    free(a->cfg);
-    free(a->start);
-    free(a->gidx);
-    memset(a, 0, sizeof *a);
-}
-
-static int agg_row(void *ud, const struct store_value_row *r)
-{
-    struct agg *a = ud;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 256;
-        double *v = realloc(a->v, cap * SM_N * sizeof *v);
-        if (!v)
-            return MLP_ENOMEM;
-        a->v = v;
-        int64_t *c = realloc(a->cfg, cap * sizeof *c);
-        if (!c)
-            return MLP_ENOMEM;
-        a->cfg = c;
-        a->cap = cap;
-    }
-    memcpy(a->v + a->n * SM_N, r->v, sizeof r->v);
-    a->cfg[a->n++] = r->config_idx;
-    return 0;
-}
-
-static int agg_load(struct mlpd *d, int64_t sweep_id, struct agg *a, struct err *e)
-{
-    memset(a, 0, sizeof *a);
-    int rc = store_values_each(d->st, sweep_id, agg_row, a, e);
+    int rc = store_values_each(d->st, sweep_id, rows_add, q, e);
+    if (rc == 0)
+        rc = query_rows_group(q);
     if (rc < 0) {
         if (e->code == 0)
             err_set(e, rc, NULL, "out of memory");
-        agg_free(a);
-        return rc;
+        query_rows_release(q);
     }
-    size_t g = 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (i == 0 || a->cfg[i] != a->cfg[i - 1])
-            g++;
-    a->start = malloc((g + 1) * sizeof *a->start);
-    a->gidx = malloc((g + 1) * sizeof *a->gidx);
-    if (!a->start || !a->gidx) {
-        agg_free(a);
-        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
-    }
-    g = 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (i == 0 || a->cfg[i] != a->cfg[i - 1]) {
-            a->start[g] = i;
-            a->gidx[g++] = a->cfg[i];
-        }
-    a->start[g] = a->n;
-    a->n_groups = g;
-    return 0;
-}
-
-/* Summary of metric m over rows [from, to). */
-static void agg_stat(const struct agg *a, size_t from, size_t to, int m, double *tmp,
-                     struct stat_summary *s)
-{
-    size_t k = 0;
-    for (size_t i = from; i < to; i++)
-        tmp[k++] = a->v[i * SM_N + m];
-    stats_summarize(tmp, k, 0.95, s);
-}
-
-/* Group of config idx, or -1. */
-static long agg_group(const struct agg *a, int64_t idx)
-{
-    size_t lo = 0, hi = a->n_groups;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (a->gidx[mid] < idx)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < a->n_groups && a->gidx[lo] == idx ? (long)lo : -1;
-}
-
-struct ranked {
-    int64_t idx;
-    long group;
-    struct stat_summary s;
-    int tier; /* 0 all finite, 1 some non-finite (diverged loss), 2 no finite value */
-};
-
-static bool better(const struct ranked *a, const struct ranked *b, bool maximize)
-{
-    if (a->tier != b->tier)
-        return a->tier < b->tier;
-    if (a->tier < 2 && a->s.mean != b->s.mean)
-        return maximize ? a->s.mean > b->s.mean : a->s.mean < b->s.mean;
-    return a->idx < b->idx;
-}
-
-/* qsort_r comparator: queries run on pool threads, so no global direction. */
-static int ranked_cmp(const void *x, const void *y, void *arg)
-{
-    const struct ranked *a = x, *b = y;
-    bool maximize = *(const bool *)arg;
-    if (better(a, b, maximize))
-        return -1;
-    if (better(b, a, maximize))
-        return 1;
-    return 0;
-}
-
-/* Rank every configuration with at least one done trial, best first.  *out malloc'ed. */
-static int rank_configs(const struct agg *a, int m, bool maximize, int min_seeds,
-                        struct ranked **out, size_t *n_out, struct err *e)
-{
-    *out = NULL;
-    *n_out = 0;
-    if (a->n_groups == 0)
-        return 0;
-    struct ranked *r = calloc(a->n_groups, sizeof *r);
-    double *tmp = malloc((a->n + 1) * sizeof *tmp);
-    if (!r || !tmp) {
-        free(r);
-        free(tmp);
-        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
-    }
-    size_t k = 0;
-    for (size_t g = 0; g < a->n_groups; g++) {
-        struct ranked x = {.idx = a->gidx[g], .group = (long)g};
-        agg_stat(a, a->start[g], a->start[g + 1], m, tmp, &x.s);
-        if (x.s.n + x.s.n_nonfinite < min_seeds)
-            continue;
-        x.tier = x.s.n == 0 ? 2 : x.s.n_nonfinite > 0 ? 1 : 0;
-        r[k++] = x;
-    }
-    free(tmp);
-    qsort_r(r, k, sizeof *r, ranked_cmp, &maximize);
-    *out = r;
-    *n_out = k;
-    return 0;
+    return rc;
 }
 
 /* Sweeps ------------------------------------------------------------------------ */
@@ -288,161 +118,6 @@ int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
     return 0;
 }
 
-static const char *sweep_state(const struct store_sweep *sw)
-{
-    const struct store_counts *c = &sw->c;
-    if (c->queued + c->running == 0 && c->total > 0)
-        return c->failed > 0 ? "failed" : c->cancelled > 0 ? "cancelled" : "done";
-    if (sw->cancelled)
-        return "cancelled";
-    if (sw->paused)
-        return "paused";
-    if (c->running > 0 || c->done + c->failed + c->cancelled > 0)
-        return "running";
-    return "queued";
-}
-
-/* The best configuration so far, from SQL aggregates (cheap enough for every event). */
-struct best_acc {
-    bool maximize;
-    bool found;
-    struct ranked best; /* s.n, s.mean, s.se and tier are set */
-};
-
-static int best_row(void *ud, const struct store_mean_row *r)
-{
-    struct best_acc *b = ud;
-    struct ranked x = {.idx = r->config_idx};
-    x.s.n = (int)r->n;
-    x.s.n_nonfinite = (int)(r->rows - r->n);
-    x.s.mean = r->n > 0 ? r->mean : NAN;
-    x.s.se = NAN;
-    if (r->n >= 2) {
-        double var = (r->sumsq - (double)r->n * r->mean * r->mean) / (double)(r->n - 1);
-        x.s.se = sqrt(var > 0 ? var : 0) / sqrt((double)r->n);
-    }
-    x.tier = r->n == 0 ? 2 : r->rows > r->n ? 1 : 0;
-    if (x.tier < 2 && (!b->found || better(&x, &b->best, b->maximize))) {
-        b->best = x;
-        b->found = true;
-    }
-    return 0;
-}
-
-static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct err *e)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o) {
-        err_set(e, MLP_ENOMEM, NULL, "out of memory");
-        return NULL;
-    }
-    add_int(o, "id", sw->id);
-    cJSON_AddStringToObject(o, "name", sw->name);
-    cJSON_AddStringToObject(o, "state", sweep_state(sw));
-    add_int(o, "priority", sw->priority);
-    cJSON_AddStringToObject(o, "metric", sw->metric);
-    cJSON *ds = cJSON_Parse(sw->dataset_json);
-    cJSON_AddItemToObject(o, "dataset", ds ? ds : cJSON_CreateNull());
-    add_time(o, "created", sw->created);
-    add_time(o, "finished", sw->c.finished);
-    add_int(o, "total", sw->c.total);
-    add_int(o, "queued", sw->c.queued);
-    add_int(o, "running", sw->c.running);
-    add_int(o, "done", sw->c.done);
-    add_int(o, "failed", sw->c.failed);
-    add_int(o, "cancelled", sw->c.cancelled);
-    cJSON_AddBoolToObject(o, "paused", sw->paused);
-    struct best_acc b = {.maximize = sw->maximize};
-    if (sw->c.done > 0 && store_config_means(d->st, sw->id, sw->metric, best_row, &b, e) < 0) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    if (b.found) {
-        cJSON *bo = cJSON_AddObjectToObject(o, "best");
-        add_int(bo, "config", b.best.idx);
-        add_num(bo, "mean", b.best.s.mean);
-        add_num(bo, "se", b.best.s.se);
-        add_int(bo, "n", b.best.s.n);
-    } else {
-        cJSON_AddNullToObject(o, "best");
-    }
-    return o;
-}
-
-cJSON *ops_sweep_summary(struct mlpd *d, int64_t id, bool *ended, struct err *e)
-{
-    struct store_sweep sw;
-    if (store_sweep_get(d->st, id, &sw, e) < 0)
-        return NULL;
-    cJSON *o = summary_of(d, &sw, e);
-    if (ended)
-        *ended = sw.c.queued + sw.c.running == 0;
-    store_sweep_release(&sw);
-    return o;
-}
-
-int ops_sweep_ended(struct mlpd *d, int64_t id, bool *ended, struct err *e)
-{
-    struct store_sweep sw;
-    if (store_sweep_get(d->st, id, &sw, e) < 0)
-        return e->code;
-    *ended = sw.c.queued + sw.c.running == 0;
-    store_sweep_release(&sw);
-    return 0;
-}
-
-cJSON *ops_progress_event(struct mlpd *d, int64_t id, bool *ended, struct err *e)
-{
-    struct store_sweep sw;
-    if (store_sweep_get(d->st, id, &sw, e) < 0)
-        return NULL;
-    cJSON *sum = summary_of(d, &sw, e);
-    if (!sum) {
-        store_sweep_release(&sw);
-        return NULL;
-    }
-    *ended = sw.c.queued + sw.c.running == 0;
-    cJSON *ev = cJSON_CreateObject();
-    cJSON_AddTrueToObject(ev, "ok");
-    cJSON_AddStringToObject(ev, "event", *ended ? "end" : "progress");
-    cJSON_AddItemToObject(ev, "sweep", sum);
-    /* ETA: remaining work over the slots that can run it, at the mean trial time so far. */
-    double eta = NAN, avg = NAN;
-    if (!*ended && !sw.paused && sw.c.done > 0 &&
-        store_sweep_avg_seconds(d->st, id, &avg, e) == 0 && !isnan(avg)) {
-        double remaining = (double)sw.c.queued + 0.5 * (double)sw.c.running;
-        double par = (double)sched_slots(d->sched);
-        double todo = (double)(sw.c.queued + sw.c.running);
-        if (todo < par)
-            par = todo;
-        if (par < 1)
-            par = 1;
-        eta = remaining * avg / par;
-    }
-    if (isnan(eta))
-        cJSON_AddNullToObject(ev, "eta");
-    else
-        cJSON_AddNumberToObject(ev, "eta", ceil(eta));
-    store_sweep_release(&sw);
-    return ev;
-}
-
-int ops_active_sweeps(struct mlpd *d, int64_t **ids, size_t *n)
-{
-    struct err e = ERR_INIT;
-    return store_active_sweeps(d->st, ids, n, &e);
-}
-
-bool ops_any_active(struct mlpd *d)
-{
-    struct store_counts c;
-    int64_t ns;
-    struct err e = ERR_INIT;
-    if (store_global_counts(d->st, &c, &ns, &e) < 0)
-        return false;
-    return c.queued + c.running > 0;
-}
-
 /* Resolve req.sweep and read it; release with store_sweep_release. */
 static int load_sweep(struct mlpd *d, const cJSON *req, struct store_sweep *sw, struct err *e)
 {
@@ -454,7 +129,7 @@ static int load_sweep(struct mlpd *d, const cJSON *req, struct store_sweep *sw, 
 
 static int add_summary(struct mlpd *d, cJSON *resp, int64_t id, struct err *e)
 {
-    cJSON *s = ops_sweep_summary(d, id, NULL, e);
+    cJSON *s = view_sweep_summary(d, id, NULL, e);
     if (!s)
         return e->code;
     cJSON_AddItemToObject(resp, "sweep", s);
@@ -534,7 +209,7 @@ static long cfgs_find(const struct cfgs *c, int64_t idx)
 static cJSON *config_json(const struct cfgs *c, int64_t idx)
 {
     cJSON *o = cJSON_CreateObject();
-    add_int(o, "id", idx);
+    json_add_int(o, "id", idx);
     long i = cfgs_find(c, idx);
     cJSON_AddItemToObject(o, "params",
                           i >= 0 && c->params[i] ? cJSON_Duplicate(c->params[i], 1)
@@ -557,43 +232,45 @@ static void add_grid_values(cJSON *row, const struct cfgs *c, int64_t idx)
 
 /* Ops ------------------------------------------------------------------------------ */
 
-static int op_hello(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+static int op_hello(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                    struct err *e)
 {
-    (void)c;
+    (void)it;
     int64_t p = 0;
     json_is_int(json_get(req, "protocol"), &p);
     if (p != 1)
         return err_set(e, MLP_EPROTOCOL, "protocol",
                        "protocol %lld is not supported; this mlpd speaks protocol 1", (long long)p);
-    add_int(resp, "protocol", 1);
+    json_add_int(resp, "protocol", 1);
     cJSON_AddStringToObject(resp, "version", MLP_VERSION);
-    add_int(resp, "pid", getpid());
+    json_add_int(resp, "pid", getpid());
     (void)d;
     return 0;
 }
 
-static int op_status(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                     struct err *e)
 {
-    (void)c;
+    (void)it;
     (void)req;
     struct store_counts cnt;
     int64_t n_sweeps;
     if (store_global_counts(d->st, &cnt, &n_sweeps, e) < 0)
         return e->code;
     cJSON_AddStringToObject(resp, "version", MLP_VERSION);
-    add_int(resp, "pid", getpid());
-    add_num(resp, "uptime", floor(now_s() - d->started));
+    json_add_int(resp, "pid", getpid());
+    json_add_num(resp, "uptime", floor(now_s() - d->started));
     cJSON *w = cJSON_AddObjectToObject(resp, "workers");
-    add_int(w, "busy", sched_busy(d->sched));
-    add_int(w, "total", sched_slots(d->sched));
-    add_int(resp, "threads", d->cfg.threads);
+    json_add_int(w, "busy", sched_busy(d->sched));
+    json_add_int(w, "total", sched_slots(d->sched));
+    json_add_int(resp, "threads", d->cfg.threads);
     cJSON *t = cJSON_AddObjectToObject(resp, "trials");
-    add_int(t, "queued", cnt.queued);
-    add_int(t, "running", cnt.running);
-    add_int(t, "done", cnt.done);
-    add_int(t, "failed", cnt.failed);
-    add_int(t, "cancelled", cnt.cancelled);
-    add_int(resp, "sweeps", n_sweeps);
+    json_add_int(t, "queued", cnt.queued);
+    json_add_int(t, "running", cnt.running);
+    json_add_int(t, "done", cnt.done);
+    json_add_int(t, "failed", cnt.failed);
+    json_add_int(t, "cancelled", cnt.cancelled);
+    json_add_int(resp, "sweeps", n_sweeps);
     cJSON_AddStringToObject(resp, "state_dir", d->cfg.state_dir);
     cJSON_AddStringToObject(resp, "socket", d->cfg.socket);
     cJSON_AddBoolToObject(resp, "draining", d->draining);
@@ -601,9 +278,10 @@ static int op_status(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
     return 0;
 }
 
-static int op_list(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+static int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                   struct err *e)
 {
-    (void)c;
+    (void)it;
     (void)req;
     int64_t *ids;
     size_t n;
@@ -611,7 +289,7 @@ static int op_list(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
         return e->code;
     cJSON *arr = cJSON_AddArrayToObject(resp, "sweeps");
     for (size_t i = 0; i < n; i++) {
-        cJSON *s = ops_sweep_summary(d, ids[i], NULL, e);
+        cJSON *s = view_sweep_summary(d, ids[i], NULL, e);
         if (!s) {
             free(ids);
             return e->code;
@@ -684,7 +362,7 @@ static cJSON *first_configs(const struct grid *g)
     size_t n = grid_n_configs(g);
     for (size_t i = 0; i < n && i < FIRST_CONFIGS; i++) {
         cJSON *o = cJSON_CreateObject();
-        add_int(o, "id", (int64_t)i + 1);
+        json_add_int(o, "id", (int64_t)i + 1);
         cJSON_AddItemToObject(o, "params", grid_config_params(g, i));
         cJSON_AddItemToObject(o, "grid", grid_config_varying(g, i));
         cJSON_AddItemToArray(arr, o);
@@ -692,76 +370,46 @@ static cJSON *first_configs(const struct grid *g)
     return arr;
 }
 
-static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+/*
+ * The name of a new sweep.  An explicit name (--name) must be free; a derived
+ * one (the grid's "name", else the client's default: the file's base name) is
+ * made unique with a "-2", "-3", ... suffix, so submitting the same file twice
+ * just works.  *name is NULL (the store names it "sweep-<id>"), the request's
+ * string or buf.
+ */
+static int submit_name(struct mlpd *d, const cJSON *req, const struct grid *g, char *buf, size_t n,
+                       const char **name, struct err *e)
 {
-    (void)c;
-    if (d->draining)
-        return err_set(e, MLP_ESHUTTING_DOWN, NULL,
-                       "mlpd is shutting down and accepts no new sweeps");
     const cJSON *doc = json_get(req, "grid");
-    const cJSON *bd = json_get(req, "base_dir");
     const cJSON *nm = json_get(req, "name");
-    int64_t priority = 0;
-    json_is_int(json_get(req, "priority"), &priority);
-    if (priority < -1000000000 || priority > 1000000000)
-        return err_set(e, MLP_EINVALID_REQUEST, "priority",
-                       "priority must be within -1000000000..1000000000");
-    bool dry = cJSON_IsTrue(json_get(req, "dry_run"));
-    struct grid_opts go = {
-        .default_name = NULL,
-        .base_dir = cJSON_IsString(bd) ? bd->valuestring : NULL,
-        .max_trials = d->cfg.max_trials,
-        .force = cJSON_IsTrue(json_get(req, "force")),
-    };
-    struct grid *g = NULL;
-    char **params = NULL, **vary = NULL;
-    int64_t *seeds = NULL;
-    char *grid_text = NULL, *ds_text = NULL, *keys_text = NULL;
-    cJSON *dsj = NULL, *keys = NULL;
-    size_t nc = 0;
-    int rc = grid_parse(doc, &go, &g, e);
-    if (rc < 0)
-        return rc;
-    struct dataset_dirs dirs = {
-        .data_dir = d->cfg.data_dir, .system_dir = DS_SYSTEM_DIR, .cache_dir = NULL};
-    if ((rc = dataset_check_grid(g, &dirs, e)) < 0)
-        goto out;
-    /*
-     * An explicit name (--name) must be free; a derived one (the grid's "name",
-     * else the client's default: the file's base name) is made unique with a
-     * "-2", "-3", ... suffix, so submitting the same file twice just works.
-     */
-    const char *name = NULL;
-    char derived[NAME_MAX_LEN + 32];
     const cJSON *dn = json_get(req, "default_name");
+    int rc;
+    *name = NULL;
     if (cJSON_IsString(nm)) {
-        name = nm->valuestring;
+        *name = nm->valuestring;
     } else if (cJSON_IsString(json_get(doc, "name")) || cJSON_IsString(dn)) {
         const char *base = cJSON_IsString(json_get(doc, "name")) ? grid_name(g) : dn->valuestring;
-        if ((rc = unique_name(d, base, derived, sizeof derived, e)) < 0)
-            goto out;
-        name = derived;
+        if ((rc = unique_name(d, base, buf, n, e)) < 0)
+            return rc;
+        *name = buf;
     }
-    if (name && !name_ok(name, e)) {
-        rc = e->code;
-        goto out;
-    }
-    nc = grid_n_configs(g);
-    add_int(resp, "trials", (int64_t)grid_n_trials(g));
-    add_int(resp, "configs", (int64_t)nc);
-    cJSON_AddItemToObject(resp, "first", first_configs(g));
-    if (dry) {
-        cJSON_AddStringToObject(resp, "name", name ? name : "");
-        cJSON_AddStringToObject(resp, "metric", grid_metric(g));
-        rc = 0;
-        goto out;
-    }
-    params = calloc(nc ? nc : 1, sizeof *params);
-    vary = calloc(nc ? nc : 1, sizeof *vary);
-    seeds = calloc(grid_n_seeds(g) + 1, sizeof *seeds);
-    keys = cJSON_CreateArray();
-    dsj = grid_dataset_json(g);
-    grid_text = json_line(doc);
+    if (*name && !name_ok(*name, e))
+        return e->code;
+    return 0;
+}
+
+/* Store the sweep of grid g (its configurations and trials) as JSON texts; *id is the new sweep. */
+static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, const char *name,
+                        int64_t priority, int64_t *id, struct err *e)
+{
+    size_t nc = grid_n_configs(g);
+    char **params = calloc(nc ? nc : 1, sizeof *params);
+    char **vary = calloc(nc ? nc : 1, sizeof *vary);
+    int64_t *seeds = calloc(grid_n_seeds(g) + 1, sizeof *seeds);
+    cJSON *keys = cJSON_CreateArray();
+    cJSON *dsj = grid_dataset_json(g);
+    char *grid_text = json_line(doc), *ds_text = NULL, *keys_text = NULL;
+    int rc;
     if (!params || !vary || !seeds || !keys || !dsj || !grid_text)
         goto nomem;
     ds_text = json_line(dsj);
@@ -796,17 +444,10 @@ static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
         .n_seeds = grid_n_seeds(g),
         .seeds = seeds,
     };
-    int64_t id;
     double t0 = now_s();
-    if ((rc = store_submit(d->st, &ns, &id, e)) < 0)
-        goto out;
-    log_info("sweep %lld submitted: %zu configurations, %zu trials (stored in %.3f s)",
-             (long long)id, nc, grid_n_trials(g), now_s() - t0);
-    if ((rc = add_summary(d, resp, id, e)) < 0)
-        goto out;
-    sched_kick(d->sched);
-    server_notify(d->srv, id);
-    rc = 0;
+    if ((rc = store_submit(d->st, &ns, id, e)) == 0)
+        log_info("sweep %lld submitted: %zu configurations, %zu trials (stored in %.3f s)",
+                 (long long)*id, nc, grid_n_trials(g), now_s() - t0);
     goto out;
 nomem:
     rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
@@ -823,6 +464,58 @@ out:
     free(keys_text);
     cJSON_Delete(dsj);
     cJSON_Delete(keys);
+    return rc;
+}
+
+static int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                     struct err *e)
+{
+    if (d->draining)
+        return err_set(e, MLP_ESHUTTING_DOWN, NULL,
+                       "mlpd is shutting down and accepts no new sweeps");
+    const cJSON *doc = json_get(req, "grid");
+    const cJSON *bd = json_get(req, "base_dir");
+    int64_t priority = 0;
+    json_is_int(json_get(req, "priority"), &priority);
+    if (priority < -1000000000 || priority > 1000000000)
+        return err_set(e, MLP_EINVALID_REQUEST, "priority",
+                       "priority must be within -1000000000..1000000000");
+    struct grid_opts go = {
+        .default_name = NULL,
+        .base_dir = cJSON_IsString(bd) ? bd->valuestring : NULL,
+        .max_trials = d->cfg.max_trials,
+        .force = cJSON_IsTrue(json_get(req, "force")),
+    };
+    struct grid *g = NULL;
+    int rc = grid_parse(doc, &go, &g, e);
+    if (rc < 0)
+        return rc;
+    struct dataset_dirs dirs = {
+        .data_dir = d->cfg.data_dir, .system_dir = DS_SYSTEM_DIR, .cache_dir = NULL};
+    if ((rc = dataset_check_grid(g, &dirs, e)) < 0) {
+        if (!e->path[0])
+            snprintf(e->path, sizeof e->path, "dataset");
+        goto out;
+    }
+    const char *name;
+    char derived[NAME_MAX_LEN + 32];
+    if ((rc = submit_name(d, req, g, derived, sizeof derived, &name, e)) < 0)
+        goto out;
+    json_add_int(resp, "trials", (int64_t)grid_n_trials(g));
+    json_add_int(resp, "configs", (int64_t)grid_n_configs(g));
+    cJSON_AddItemToObject(resp, "first", first_configs(g));
+    if (cJSON_IsTrue(json_get(req, "dry_run"))) {
+        cJSON_AddStringToObject(resp, "name", name ? name : "");
+        cJSON_AddStringToObject(resp, "metric", grid_metric(g));
+        goto out;
+    }
+    int64_t id;
+    if ((rc = submit_store(d, doc, g, name, priority, &id, e)) < 0 ||
+        (rc = add_summary(d, resp, id, e)) < 0)
+        goto out;
+    sched_kick(d->sched);
+    it->changed = id;
+out:
     grid_free(g);
     return rc;
 }
@@ -833,155 +526,155 @@ static int query_metric(const cJSON *req, const struct store_sweep *sw, int *m, 
 {
     const cJSON *mv = json_get(req, "metric");
     const char *name = cJSON_IsString(mv) ? mv->valuestring : sw->metric;
-    if (!grid_metric_valid(name) || (*m = store_metric_index(name)) < 0)
+    *m = metric_index(name);
+    if (!metric_rankable(*m)) {
+        char names[256];
         return err_set(e, MLP_EINVALID_REQUEST, "metric",
-                       "cannot rank by \"%s\" (one of train_loss, train_accuracy, val_loss, "
-                       "val_accuracy, train_mse, val_mse; test metrics never rank)",
-                       name);
-    *maximize = grid_metric_is_max(name);
+                       "cannot rank by \"%s\" (one of %s; test metrics never rank)", name,
+                       metric_rankable_text(names, sizeof names));
+    }
+    *maximize = metric_maximize(*m);
     return 0;
 }
 
-static int op_show(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+/* Whether by is one of the sweep's grid keys; MLP_EINVALID_REQUEST naming them otherwise. */
+static int check_by(const cJSON *keys, const char *by, struct err *e)
 {
-    (void)c;
-    struct store_sweep sw;
-    struct agg a = {0};
-    struct cfgs cf = {0};
-    struct ranked *r = NULL;
-    size_t nr = 0;
-    double *tmp = NULL;
-    long *rank_of = NULL;
-    cJSON *keys = NULL;
-    int rc;
-    if ((rc = load_sweep(d, req, &sw, e)) < 0)
-        return rc;
-    int m = 0;
-    bool maximize = true;
-    if ((rc = query_metric(req, &sw, &m, &maximize, e)) < 0)
-        goto out;
-    if ((rc = agg_load(d, sw.id, &a, e)) < 0 || (rc = cfgs_load(d, sw.id, 0, &cf, e)) < 0 ||
-        (rc = rank_configs(&a, m, maximize, 0, &r, &nr, e)) < 0)
-        goto out;
-    keys = cJSON_Parse(sw.keys_json);
-    const cJSON *by = json_get(req, "by");
-    if (cJSON_IsString(by)) {
-        bool found = false;
-        const cJSON *k;
-        cJSON_ArrayForEach(k, keys) if (cJSON_IsString(k) &&
-                                        strcmp(k->valuestring, by->valuestring) == 0) found = true;
-        if (!found) {
-            char *kt = json_line(keys);
-            rc = err_set(e, MLP_EINVALID_REQUEST, "by",
-                         "\"%s\" is not a grid key of this sweep (keys: %s)", by->valuestring,
-                         kt ? kt : "?");
-            free(kt);
-            goto out;
-        }
-    }
-    tmp = malloc((a.n + 1) * sizeof *tmp);
-    rank_of = calloc(a.n_groups + 1, sizeof *rank_of);
-    if (!tmp || !rank_of) {
-        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < nr; i++)
-        rank_of[r[i].group] = (long)i + 1;
-    if ((rc = add_summary(d, resp, sw.id, e)) < 0)
-        goto out;
-    cJSON_AddStringToObject(resp, "metric", store_metric_names[m]);
-    cJSON_AddStringToObject(resp, "direction", maximize ? "max" : "min");
-    cJSON_AddItemToObject(resp, "keys", keys);
-    keys = NULL;
-    int mt = metric_sibling(m, "train");
-    int mv = metric_sibling(m, "val");
-    int64_t seeds_total = cf.n ? sw.c.total / (int64_t)cf.n : 0;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys) if (cJSON_IsString(k) && strcmp(k->valuestring, by) == 0) return 0;
+    char *kt = json_line(keys);
+    int rc = err_set(e, MLP_EINVALID_REQUEST, "by",
+                     "\"%s\" is not a grid key of this sweep (keys: %s)", by, kt ? kt : "?");
+    free(kt);
+    return rc;
+}
+
+/* show's "configs": every configuration with its stat, train stat, gap and rank. */
+static void show_configs(cJSON *resp, struct query_rows *q, const struct cfgs *cf, int m,
+                         int64_t seeds_total, const long *rank_of)
+{
+    int mt = metric_sibling(m, METRIC_TRAIN);
+    int mv = metric_sibling(m, METRIC_VAL);
     cJSON *arr = cJSON_AddArrayToObject(resp, "configs");
-    for (size_t i = 0; i < cf.n; i++) {
+    for (size_t i = 0; i < cf->n; i++) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToObject(o, "config", config_json(&cf, cf.idx[i]));
-        long g = agg_group(&a, cf.idx[i]);
-        size_t from = g >= 0 ? a.start[g] : 0, to = g >= 0 ? a.start[g + 1] : 0;
+        cJSON_AddItemToObject(o, "config", config_json(cf, cf->idx[i]));
+        long g = query_group(q, cf->idx[i]);
         struct stat_summary s, st, sv;
-        agg_stat(&a, from, to, m, tmp, &s);
-        agg_stat(&a, from, to, mt, tmp, &st);
-        agg_stat(&a, from, to, mv, tmp, &sv);
-        add_int(o, "seeds_done", (int64_t)(to - from));
-        add_int(o, "seeds_total", seeds_total);
+        query_stat(q, g, m, &s);
+        query_stat(q, g, mt, &st);
+        query_stat(q, g, mv, &sv);
+        json_add_int(o, "seeds_done", (int64_t)query_group_size(q, g));
+        json_add_int(o, "seeds_total", seeds_total);
         cJSON_AddItemToObject(o, "stat", stat_json(&s));
         cJSON_AddItemToObject(o, "train", stat_json(&st));
-        add_num(o, "gap", st.mean - sv.mean);
+        json_add_num(o, "gap", st.mean - sv.mean);
         if (g >= 0 && rank_of[g] > 0)
-            add_int(o, "rank", rank_of[g]);
+            json_add_int(o, "rank", rank_of[g]);
         else
             cJSON_AddNullToObject(o, "rank");
         cJSON_AddItemToArray(arr, o);
     }
-    if (cJSON_IsString(by)) {
-        /* Marginal effect: every done trial of every configuration with that value. */
-        cJSON *bo = cJSON_AddObjectToObject(resp, "by");
-        cJSON_AddStringToObject(bo, "key", by->valuestring);
-        cJSON *vals = cJSON_AddArrayToObject(bo, "values");
-        size_t nv = 0;
-        char **texts = calloc(cf.n + 1, sizeof *texts);
-        size_t *vof = calloc(cf.n + 1, sizeof *vof);
-        double *buf = malloc((a.n + 1) * sizeof *buf);
-        if (!texts || !vof || !buf) {
-            free(texts);
-            free(vof);
-            free(buf);
-            rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
-            goto out;
-        }
-        char **uniq = texts; /* first nv entries: distinct value texts */
-        char **cfg_text = calloc(cf.n + 1, sizeof *cfg_text);
-        for (size_t i = 0; cfg_text && i < cf.n; i++) {
-            const cJSON *v = cf.grid[i] ? json_get(cf.grid[i], by->valuestring) : NULL;
-            cfg_text[i] = v ? json_line(v) : NULL;
-            if (!cfg_text[i])
-                continue;
-            size_t j = 0;
-            while (j < nv && strcmp(uniq[j], cfg_text[i]) != 0)
-                j++;
-            if (j == nv)
-                uniq[nv++] = cfg_text[i];
-            vof[i] = j;
-        }
-        for (size_t j = 0; cfg_text && j < nv; j++) {
-            size_t k = 0, ncfg = 0;
-            for (size_t i = 0; i < cf.n; i++) {
-                if (!cfg_text[i] || vof[i] != j)
-                    continue;
-                ncfg++;
-                long g = agg_group(&a, cf.idx[i]);
-                if (g < 0)
-                    continue;
-                for (size_t row = a.start[g]; row < a.start[g + 1]; row++)
-                    buf[k++] = a.v[row * SM_N + m];
-            }
-            struct stat_summary s;
-            stats_summarize(buf, k, 0.95, &s);
-            cJSON *vo = cJSON_CreateObject();
-            cJSON_AddItemToObject(vo, "value", cJSON_Parse(uniq[j]));
-            add_int(vo, "configs", (int64_t)ncfg);
-            cJSON_AddItemToObject(vo, "stat", stat_json(&s));
-            cJSON_AddItemToArray(vals, vo);
-        }
-        for (size_t i = 0; cfg_text && i < cf.n; i++)
-            free(cfg_text[i]);
-        free(cfg_text);
-        free(texts);
-        free(vof);
-        free(buf);
+}
+
+/* show's "by": the marginal effect of one key, every done trial of every
+ * configuration with that value pooled. */
+static int show_by(cJSON *resp, struct query_rows *q, const struct cfgs *cf, const char *key, int m,
+                   struct err *e)
+{
+    int rc = 0;
+    char **text = calloc(cf->n + 1, sizeof *text);    /* value text of each config */
+    size_t *value = calloc(cf->n + 1, sizeof *value); /* its index among distinct values */
+    size_t *first = calloc(cf->n + 1, sizeof *first); /* config of each distinct value */
+    long *groups = calloc(cf->n + 1, sizeof *groups);
+    if (!text || !value || !first || !groups) {
+        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        goto out;
     }
-    rc = 0;
+    cJSON *bo = cJSON_AddObjectToObject(resp, "by");
+    cJSON_AddStringToObject(bo, "key", key);
+    cJSON *vals = cJSON_AddArrayToObject(bo, "values");
+    size_t nv = 0;
+    for (size_t i = 0; i < cf->n; i++) {
+        const cJSON *v = cf->grid[i] ? json_get(cf->grid[i], key) : NULL;
+        if (!v || !(text[i] = json_line(v)))
+            continue;
+        size_t j = 0;
+        while (j < nv && strcmp(text[first[j]], text[i]) != 0)
+            j++;
+        if (j == nv)
+            first[nv++] = i;
+        value[i] = j;
+    }
+    for (size_t j = 0; j < nv; j++) {
+        size_t ng = 0, ncfg = 0;
+        for (size_t i = 0; i < cf->n; i++)
+            if (text[i] && value[i] == j) {
+                ncfg++;
+                groups[ng++] = query_group(q, cf->idx[i]);
+            }
+        struct stat_summary s;
+        query_stat_groups(q, groups, ng, m, &s);
+        cJSON *vo = cJSON_CreateObject();
+        cJSON_AddItemToObject(vo, "value", cJSON_Parse(text[first[j]]));
+        json_add_int(vo, "configs", (int64_t)ncfg);
+        cJSON_AddItemToObject(vo, "stat", stat_json(&s));
+        cJSON_AddItemToArray(vals, vo);
+    }
+out:
+    for (size_t i = 0; text && i < cf->n; i++)
+        free(text[i]);
+    free(text);
+    free(value);
+    free(first);
+    free(groups);
+    return rc;
+}
+
+static int op_show(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                   struct err *e)
+{
+    (void)it;
+    struct store_sweep sw;
+    struct query_rows q = QUERY_ROWS_INIT;
+    struct cfgs cf = {0};
+    struct query_ranked *r = NULL;
+    size_t nr = 0;
+    long *rank_of = NULL;
+    cJSON *keys = NULL;
+    int rc, m = 0;
+    bool maximize = true;
+    if ((rc = load_sweep(d, req, &sw, e)) < 0)
+        return rc;
+    if ((rc = query_metric(req, &sw, &m, &maximize, e)) < 0 ||
+        (rc = rows_load(d, sw.id, &q, e)) < 0 || (rc = cfgs_load(d, sw.id, 0, &cf, e)) < 0)
+        goto out;
+    if (query_rank(&q, m, maximize, 0, &r, &nr) < 0 ||
+        !(rank_of = calloc(q.n_groups + 1, sizeof *rank_of))) {
+        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        goto out;
+    }
+    keys = cJSON_Parse(sw.keys_json);
+    const cJSON *by = json_get(req, "by");
+    if (cJSON_IsString(by) && (rc = check_by(keys, by->valuestring, e)) < 0)
+        goto out;
+    for (size_t i = 0; i < nr; i++)
+        rank_of[r[i].group] = (long)i + 1;
+    if ((rc = add_summary(d, resp, sw.id, e)) < 0)
+        goto out;
+    cJSON_AddStringToObject(resp, "metric", metric_name(m));
+    cJSON_AddStringToObject(resp, "direction", maximize ? "max" : "min");
+    cJSON_AddItemToObject(resp, "keys", keys);
+    keys = NULL;
+    show_configs(resp, &q, &cf, m, cf.n ? sw.c.total / (int64_t)cf.n : 0, rank_of);
+    if (cJSON_IsString(by))
+        rc = show_by(resp, &q, &cf, by->valuestring, m, e);
 out:
     cJSON_Delete(keys);
-    free(tmp);
     free(rank_of);
     free(r);
     cfgs_free(&cf);
-    agg_free(&a);
+    query_rows_release(&q);
     store_sweep_release(&sw);
     return rc;
 }
@@ -994,15 +687,35 @@ static void p_text(char *buf, size_t n, double p)
         snprintf(buf, n, "%.2g", p);
 }
 
-static int op_best(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+/* best's "comparison": Welch's test of #1 against #2, or null. */
+static void best_comparison(cJSON *resp, const struct query_ranked *r, size_t nr)
 {
-    (void)c;
+    struct welch w;
+    if (!query_compare(r, nr, &w)) {
+        cJSON_AddNullToObject(resp, "comparison");
+        return;
+    }
+    cJSON *co = cJSON_AddObjectToObject(resp, "comparison");
+    json_add_num(co, "t", w.t);
+    json_add_num(co, "df", w.df);
+    json_add_num(co, "p", w.p);
+    bool sig = w.p < 0.05;
+    cJSON_AddBoolToObject(co, "significant", sig);
+    char pt[32], sentence[160];
+    p_text(pt, sizeof pt, w.p);
+    snprintf(sentence, sizeof sentence, "%s better than #2 (p = %s %s 0.05)",
+             sig ? "significantly" : "not significantly", pt, sig ? "<" : "\xe2\x89\xa5");
+    cJSON_AddStringToObject(co, "sentence", sentence);
+}
+
+static int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                   struct err *e)
+{
+    (void)it;
     struct store_sweep sw;
-    struct agg a = {0};
-    struct cfgs cf = {0};
-    struct ranked *r = NULL;
+    struct query_rows q = QUERY_ROWS_INIT;
+    struct query_ranked *r = NULL;
     size_t nr = 0;
-    double *tmp = NULL;
     int rc;
     int64_t top = 1, min_seeds = 0;
     json_is_int(json_get(req, "top"), &top);
@@ -1015,24 +728,19 @@ static int op_best(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
         return rc;
     int m = 0;
     bool maximize = true;
-    if ((rc = query_metric(req, &sw, &m, &maximize, e)) < 0)
+    if ((rc = query_metric(req, &sw, &m, &maximize, e)) < 0 ||
+        (rc = rows_load(d, sw.id, &q, e)) < 0)
         goto out;
-    if ((rc = agg_load(d, sw.id, &a, e)) < 0 ||
-        (rc = rank_configs(&a, m, maximize, (int)min_seeds, &r, &nr, e)) < 0)
-        goto out;
-    tmp = malloc((a.n + 1) * sizeof *tmp);
-    if (!tmp) {
+    if ((rc = query_rank(&q, m, maximize, (int)min_seeds, &r, &nr)) < 0) {
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    int mtest = metric_sibling(m, "test");
-    if (strstr(store_metric_names[m], "_loss"))
-        mtest = SM_TEST_LOSS;
+    int mtest = metric_sibling(m, METRIC_TEST);
     if ((rc = add_summary(d, resp, sw.id, e)) < 0)
         goto out;
-    cJSON_AddStringToObject(resp, "metric", store_metric_names[m]);
+    cJSON_AddStringToObject(resp, "metric", metric_name(m));
     cJSON_AddStringToObject(resp, "direction", maximize ? "max" : "min");
-    cJSON_AddStringToObject(resp, "test_metric", store_metric_names[mtest]);
+    cJSON_AddStringToObject(resp, "test_metric", metric_name(mtest));
     cJSON *arr = cJSON_AddArrayToObject(resp, "configs");
     for (size_t i = 0; i < nr && (int64_t)i < top; i++) {
         int64_t idx = r[i].idx;
@@ -1040,38 +748,20 @@ static int op_best(struct mlpd *d, struct client *c, const cJSON *req, cJSON *re
         if ((rc = cfgs_load(d, sw.id, idx, &one, e)) < 0)
             goto out;
         cJSON *o = cJSON_CreateObject();
-        add_int(o, "rank", (int64_t)i + 1);
+        json_add_int(o, "rank", (int64_t)i + 1);
         cJSON_AddItemToObject(o, "config", config_json(&one, idx));
         cfgs_free(&one);
         cJSON_AddItemToObject(o, "stat", stat_json(&r[i].s));
         struct stat_summary ts;
-        agg_stat(&a, a.start[r[i].group], a.start[r[i].group + 1], mtest, tmp, &ts);
+        query_stat(&q, r[i].group, mtest, &ts);
         cJSON_AddItemToObject(o, "test", stat_json(&ts));
         cJSON_AddItemToArray(arr, o);
     }
-    struct welch w;
-    if (nr >= 2 && r[0].tier == 0 && r[1].tier < 2 && r[0].s.n >= 2 && r[1].s.n >= 2 &&
-        stats_welch(&r[0].s, &r[1].s, &w) == 0) {
-        cJSON *co = cJSON_AddObjectToObject(resp, "comparison");
-        add_num(co, "t", w.t);
-        add_num(co, "df", w.df);
-        add_num(co, "p", w.p);
-        bool sig = w.p < 0.05;
-        cJSON_AddBoolToObject(co, "significant", sig);
-        char pt[32], sentence[160];
-        p_text(pt, sizeof pt, w.p);
-        snprintf(sentence, sizeof sentence, "%s better than #2 (p = %s %s 0.05)",
-                 sig ? "significantly" : "not significantly", pt, sig ? "<" : "\xe2\x89\xa5");
-        cJSON_AddStringToObject(co, "sentence", sentence);
-    } else {
-        cJSON_AddNullToObject(resp, "comparison");
-    }
+    best_comparison(resp, r, nr);
     rc = 0;
 out:
-    free(tmp);
     free(r);
-    cfgs_free(&cf);
-    agg_free(&a);
+    query_rows_release(&q);
     store_sweep_release(&sw);
     return rc;
 }
@@ -1090,18 +780,18 @@ static int trial_row(void *ud, const struct store_trial_row *t)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return MLP_ENOMEM;
-    add_int(o, "trial", t->id);
-    add_int(o, "config", t->config_idx);
+    json_add_int(o, "trial", t->id);
+    json_add_int(o, "config", t->config_idx);
     add_grid_values(o, x->cf, t->config_idx);
-    add_int(o, "seed", t->seed);
+    json_add_int(o, "seed", t->seed);
     cJSON_AddStringToObject(o, "state", t->state);
-    add_int(o, "attempts", t->attempts);
+    json_add_int(o, "attempts", t->attempts);
     for (int k = 0; k < x->n_metrics; k++) {
         int m = x->metrics[k];
-        if (m == SM_DIVERGED && t->has_result)
+        if (metric_info(m)->kind == METRIC_FLAG && t->has_result)
             cJSON_AddBoolToObject(o, "diverged", t->v[m] != 0);
         else
-            add_num(o, store_metric_names[m], t->has_result ? t->v[m] : NAN);
+            json_add_num(o, metric_name(m), t->has_result ? t->v[m] : NAN);
     }
     if (t->error)
         cJSON_AddStringToObject(o, "error", t->error);
@@ -1115,39 +805,34 @@ static int epoch_row(void *ud, const struct store_epoch_row *r)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return MLP_ENOMEM;
-    add_int(o, "trial", r->trial_id);
-    add_int(o, "config", r->config_idx);
+    json_add_int(o, "trial", r->trial_id);
+    json_add_int(o, "config", r->config_idx);
     if (x->cf)
         add_grid_values(o, x->cf, r->config_idx);
-    add_int(o, "seed", r->seed);
-    add_int(o, "epoch", r->epoch);
-    for (int i = 0; i < SE_N; i++) {
-        bool mse = i == SE_TRAIN_MSE || i == SE_VAL_MSE;
-        bool acc = i == SE_TRAIN_ACCURACY || i == SE_VAL_ACCURACY;
-        if ((x->regression && acc) || (!x->regression && mse))
-            continue;
-        add_num(o, store_epoch_names[i], r->v[i]);
-    }
+    json_add_int(o, "seed", r->seed);
+    json_add_int(o, "epoch", r->epoch);
+    for (int m = 0; m < MLP_M_N; m++)
+        if (metric_info(m)->per_epoch && metric_for_task(m, x->regression))
+            json_add_num(o, metric_name(m), r->v[m]);
     cJSON_AddItemToArray(x->rows, o);
     return 0;
 }
 
-static int op_results(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
+static int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                       struct err *e)
 {
-    (void)c;
+    (void)it;
     struct store_sweep sw;
-    struct agg a = {0};
+    struct query_rows q = QUERY_ROWS_INIT;
     struct cfgs cf = {0};
-    double *tmp = NULL;
     int rc;
     if ((rc = load_sweep(d, req, &sw, e)) < 0)
         return rc;
     if ((rc = cfgs_load(d, sw.id, 0, &cf, e)) < 0)
         goto out;
-    int metrics[16];
+    int metrics[MLP_M_N];
     bool regression = is_regression(sw.dataset_json);
-    int nm = task_metrics(regression, metrics);
+    int nm = metric_task_list(regression, metrics);
     cJSON *keys = cJSON_Parse(sw.keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
     cJSON *rows = cJSON_AddArrayToObject(resp, "rows");
@@ -1161,30 +846,24 @@ static int op_results(struct mlpd *d, struct client *c, const cJSON *req, cJSON 
         rc = store_trials_each(d->st, sw.id, 0, false, trial_row, &x, e);
     } else {
         cJSON_AddStringToObject(resp, "kind", "configs");
-        if ((rc = agg_load(d, sw.id, &a, e)) < 0)
+        if ((rc = rows_load(d, sw.id, &q, e)) < 0)
             goto out;
-        tmp = malloc((a.n + 1) * sizeof *tmp);
-        if (!tmp) {
-            rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
-            goto out;
-        }
         for (size_t i = 0; i < cf.n; i++) {
-            long g = agg_group(&a, cf.idx[i]);
-            size_t from = g >= 0 ? a.start[g] : 0, to = g >= 0 ? a.start[g + 1] : 0;
+            long g = query_group(&q, cf.idx[i]);
             cJSON *o = cJSON_CreateObject();
-            add_int(o, "config", cf.idx[i]);
+            json_add_int(o, "config", cf.idx[i]);
             add_grid_values(o, &cf, cf.idx[i]);
-            add_int(o, "n", (int64_t)(to - from));
+            json_add_int(o, "n", (int64_t)query_group_size(&q, g));
             for (int k = 0; k < nm; k++) {
                 struct stat_summary s;
-                agg_stat(&a, from, to, metrics[k], tmp, &s);
+                query_stat(&q, g, metrics[k], &s);
                 char key[64];
-                snprintf(key, sizeof key, "%s_mean", store_metric_names[metrics[k]]);
-                add_num(o, key, s.mean);
-                snprintf(key, sizeof key, "%s_sd", store_metric_names[metrics[k]]);
-                add_num(o, key, s.sd);
-                snprintf(key, sizeof key, "%s_se", store_metric_names[metrics[k]]);
-                add_num(o, key, s.se);
+                snprintf(key, sizeof key, "%s_mean", metric_name(metrics[k]));
+                json_add_num(o, key, s.mean);
+                snprintf(key, sizeof key, "%s_sd", metric_name(metrics[k]));
+                json_add_num(o, key, s.sd);
+                snprintf(key, sizeof key, "%s_se", metric_name(metrics[k]));
+                json_add_num(o, key, s.se);
             }
             cJSON_AddItemToArray(rows, o);
         }
@@ -1192,9 +871,8 @@ static int op_results(struct mlpd *d, struct client *c, const cJSON *req, cJSON 
     if (rc > 0 || (rc < 0 && e->code == 0))
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
 out:
-    free(tmp);
     cfgs_free(&cf);
-    agg_free(&a);
+    query_rows_release(&q);
     store_sweep_release(&sw);
     return rc < 0 ? rc : 0;
 }
@@ -1212,29 +890,28 @@ static int one_trial(void *ud, const struct store_trial_row *t)
     x->found = true;
     x->sweep_id = t->sweep_id;
     x->config_idx = t->config_idx;
-    add_int(o, "id", t->id);
-    add_int(o, "sweep", t->sweep_id);
-    add_int(o, "seed", t->seed);
+    json_add_int(o, "id", t->id);
+    json_add_int(o, "sweep", t->sweep_id);
+    json_add_int(o, "seed", t->seed);
     cJSON_AddStringToObject(o, "state", t->state);
-    add_int(o, "attempts", t->attempts);
+    json_add_int(o, "attempts", t->attempts);
     if (t->error)
         cJSON_AddStringToObject(o, "error", t->error);
     else
         cJSON_AddNullToObject(o, "error");
     if (t->pid > 0 && strcmp(t->state, "running") == 0)
-        add_int(o, "pid", t->pid);
-    add_num(o, "created", t->created);
-    add_num(o, "started", t->started);
-    add_num(o, "finished", t->finished);
+        json_add_int(o, "pid", t->pid);
+    json_add_num(o, "created", t->created);
+    json_add_num(o, "started", t->started);
+    json_add_num(o, "finished", t->finished);
     if (t->has_result) {
         cJSON *mo = cJSON_AddObjectToObject(o, "metrics");
-        for (int m = 0; m < SM_N; m++) {
-            if (m == SM_DIVERGED)
-                cJSON_AddBoolToObject(mo, "diverged", t->v[m] != 0);
-            else if (!isnan(t->v[m]) ||
-                     (m != SM_TRAIN_MSE && m != SM_VAL_MSE && m != SM_TEST_MSE &&
-                      m != SM_TRAIN_ACCURACY && m != SM_VAL_ACCURACY && m != SM_TEST_ACCURACY))
-                add_num(mo, store_metric_names[m], t->v[m]);
+        for (int m = 0; m < MLP_M_N; m++) {
+            enum metric_kind k = metric_info(m)->kind;
+            if (k == METRIC_FLAG)
+                cJSON_AddBoolToObject(mo, metric_name(m), t->v[m] != 0);
+            else if (!isnan(t->v[m]) || (k != METRIC_MSE && k != METRIC_ACCURACY))
+                json_add_num(mo, metric_name(m), t->v[m]);
         }
     } else {
         cJSON_AddNullToObject(o, "metrics");
@@ -1266,9 +943,10 @@ static char *log_tail(const char *dir, int64_t id)
     return buf;
 }
 
-static int op_trial(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+static int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                    struct err *e)
 {
-    (void)c;
+    (void)it;
     int64_t id = 0;
     json_is_int(json_get(req, "id"), &id);
     cJSON *t = cJSON_AddObjectToObject(resp, "trial");
@@ -1300,113 +978,117 @@ static int op_trial(struct mlpd *d, struct client *c, const cJSON *req, cJSON *r
     return 0;
 }
 
-static int op_wait(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+static int op_wait(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                   struct err *e)
 {
     (void)resp;
-    int64_t id;
-    if (ops_sweep_ref(d, json_get(req, "sweep"), &id, e) < 0)
+    if (ops_sweep_ref(d, json_get(req, "sweep"), &it->sweep_id, e) < 0)
         return e->code;
-    return server_park(c, id, false);
+    it->next = OP_WAIT;
+    return 0;
 }
 
-static int op_watch(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
+static int op_watch(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                    struct err *e)
 {
     (void)resp;
-    int64_t id = 0;
     const cJSON *s = json_get(req, "sweep");
-    if (s && !cJSON_IsNull(s) && ops_sweep_ref(d, s, &id, e) < 0)
+    it->sweep_id = 0;
+    if (s && !cJSON_IsNull(s) && ops_sweep_ref(d, s, &it->sweep_id, e) < 0)
         return e->code;
-    return server_park(c, id, true);
+    it->next = OP_WATCH;
+    return 0;
 }
 
-static int queue_op(struct mlpd *d, const cJSON *req, cJSON *resp, struct err *e, char what)
+/* Queue control: cancel, pause, resume, retry. */
+
+static int q_cancel(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
 {
+    if (ended)
+        return 0;
+    int rc = store_sweep_cancel(d->st, id, changed, e);
+    if (rc == 0)
+        *changed += sched_cancel_sweep(d->sched, id);
+    return rc;
+}
+
+static int q_pause(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+{
+    (void)ended;
+    return store_sweep_pause(d->st, id, true, changed, e);
+}
+
+static int q_resume(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+{
+    (void)ended;
+    return store_sweep_pause(d->st, id, false, changed, e);
+}
+
+static int q_retry(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+{
+    (void)ended;
+    if (d->draining)
+        return err_set(e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
+    return store_sweep_retry(d->st, id, changed, e);
+}
+
+static const struct queue_verb {
+    const char *op;
+    /* Apply to sweep id (ended: nothing queued or running); *changed counts trials. */
+    int (*apply)(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e);
+    bool kick; /* trials may have become runnable */
+} queue_verbs[] = {
+    {"cancel", q_cancel, false},
+    {"pause", q_pause, false},
+    {"resume", q_resume, true},
+    {"retry", q_retry, true},
+};
+
+static int op_queue(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                    struct err *e)
+{
+    const cJSON *opv = json_get(req, "op");
+    const struct queue_verb *qv = NULL;
+    for (size_t i = 0; i < sizeof queue_verbs / sizeof queue_verbs[0]; i++)
+        if (cJSON_IsString(opv) && strcmp(opv->valuestring, queue_verbs[i].op) == 0)
+            qv = &queue_verbs[i];
+    assert(qv); /* the ops table routes only these ops here */
     struct store_sweep sw;
     int rc = load_sweep(d, req, &sw, e);
     if (rc < 0)
         return rc;
     int64_t changed = 0, id = sw.id;
-    bool ended = sw.c.queued + sw.c.running == 0;
-    switch (what) {
-    case 'c':
-        if (!ended) {
-            rc = store_sweep_cancel(d->st, id, &changed, e);
-            if (rc == 0)
-                changed += sched_cancel_sweep(d->sched, id);
-        }
-        break;
-    case 'p':
-        rc = store_sweep_pause(d->st, id, true, &changed, e);
-        break;
-    case 'r':
-        rc = store_sweep_pause(d->st, id, false, &changed, e);
-        break;
-    case 'R':
-        if (d->draining)
-            rc = err_set(e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
-        else
-            rc = store_sweep_retry(d->st, id, &changed, e);
-        break;
-    }
+    rc = qv->apply(d, id, sw.c.queued + sw.c.running == 0, &changed, e);
     store_sweep_release(&sw);
     if (rc < 0)
         return rc;
-    log_info("sweep %lld: %s (%lld trials)", (long long)id,
-             what == 'c'   ? "cancel"
-             : what == 'p' ? "pause"
-             : what == 'r' ? "resume"
-                           : "retry",
-             (long long)changed);
-    if (what == 'r' || what == 'R')
+    log_info("sweep %lld: %s (%lld trials)", (long long)id, qv->op, (long long)changed);
+    if (qv->kick)
         sched_kick(d->sched);
-    server_notify(d->srv, id);
+    it->changed = id;
     if ((rc = add_summary(d, resp, id, e)) < 0)
         return rc;
-    add_int(resp, "changed", changed);
+    json_add_int(resp, "changed", changed);
     return 0;
 }
 
-static int op_cancel(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
-{
-    (void)c;
-    return queue_op(d, req, resp, e, 'c');
-}
-
-static int op_pause(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
-{
-    (void)c;
-    return queue_op(d, req, resp, e, 'p');
-}
-
-static int op_resume(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
-{
-    (void)c;
-    return queue_op(d, req, resp, e, 'r');
-}
-
-static int op_retry(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
-{
-    (void)c;
-    return queue_op(d, req, resp, e, 'R');
-}
-
-static int op_shutdown(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
+static int op_shutdown(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                        struct err *e)
 {
-    (void)c;
+    (void)it;
     (void)e;
     bool now = cJSON_IsTrue(json_get(req, "now"));
     cJSON_AddBoolToObject(resp, "now", now);
-    add_int(resp, "running", sched_busy(d->sched));
+    json_add_int(resp, "running", sched_busy(d->sched));
     /* The reply is queued before the listener closes, so the client gets it. */
     d->shutdown(d, now);
     return 0;
 }
 
-static int op_data_list(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp,
+static int op_data_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                         struct err *e)
 {
-    (void)c;
+    (void)it;
     (void)req;
     cJSON *l = fetch_list(d->cfg.data_dir, FETCH_SYSTEM_DIR);
     if (!l)
@@ -1447,10 +1129,10 @@ const struct op ops_table[] = {
     {.name = "trial", .exec = op_trial, .fields = {{"id", OT_INT, true}}},
     {.name = "watch", .exec = op_watch, .fields = {{"sweep", OT_SWEEP, false}}},
     {.name = "wait", .exec = op_wait, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "cancel", .exec = op_cancel, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "pause", .exec = op_pause, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "resume", .exec = op_resume, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "retry", .exec = op_retry, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "cancel", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "pause", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "resume", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "retry", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
     {.name = "shutdown", .exec = op_shutdown, .fields = {{"now", OT_BOOL, false}}},
     {.name = "data_list", .exec = op_data_list},
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hparams.h"
 #include "log.h"
 #include "store.h"
 
@@ -28,7 +29,7 @@ enum { STOP_CANCEL = 1, STOP_REQUEUE = 2 };
 
 struct slot_epoch {
     int64_t epoch;
-    double v[SE_N];
+    double v[MLP_M_N]; /* per-epoch metrics, NaN for the others */
 };
 
 struct slot {
@@ -135,8 +136,8 @@ static void on_epoch(void *ud, const cJSON *ev)
     if (isnan(epoch) || epoch < 1 || epoch > 1e9 || epoch != floor(epoch))
         return;
     struct slot_epoch row = {.epoch = (int64_t)epoch};
-    for (int i = 0; i < SE_N; i++)
-        row.v[i] = ev_num(ev, store_epoch_names[i]);
+    for (int m = 0; m < MLP_M_N; m++)
+        row.v[m] = metric_info(m)->per_epoch ? ev_num(ev, metric_name(m)) : NAN;
     if (sl->n_epochs == sl->cap_epochs) {
         size_t cap = sl->cap_epochs ? 2 * sl->cap_epochs : 32;
         struct slot_epoch *p = realloc(sl->epochs, cap * sizeof *p);
@@ -215,16 +216,16 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     int64_t tid = sl->trial_id;
     switch (o->status) {
     case SPAWN_OK: {
-        double v[SM_N];
-        for (int i = 0; i < SM_N; i++)
-            v[i] = ev_num(o->result, store_metric_names[i]);
-        /* Integer columns: an out-of-range double cannot be cast; store NULL. */
-        static const int int_cols[] = {SM_EPOCHS_RUN, SM_BEST_EPOCH, SM_DIVERGED};
-        for (size_t k = 0; k < sizeof int_cols / sizeof int_cols[0]; k++)
-            if (!(fabs(v[int_cols[k]]) <= 1e15))
-                v[int_cols[k]] = NAN;
-        if (isnan(v[SM_DIVERGED]))
-            v[SM_DIVERGED] = 0;
+        double v[MLP_M_N];
+        for (int i = 0; i < MLP_M_N; i++) {
+            v[i] = ev_num(o->result, metric_name(i));
+            /* Integer columns: an out-of-range double cannot be cast; store NULL. */
+            enum metric_kind k = metric_info(i)->kind;
+            if ((k == METRIC_COUNT || k == METRIC_FLAG) && !(fabs(v[i]) <= 1e15))
+                v[i] = NAN;
+        }
+        if (isnan(v[MLP_M_DIVERGED]))
+            v[MLP_M_DIVERGED] = 0;
         rc = rewrite_epochs(sl, &e);
         if (rc == 0)
             rc = store_trial_done(s->st, tid, sl->attempt, v, &e);
@@ -286,12 +287,16 @@ static char *spec_line(const struct store_claim *c)
     return buf;
 }
 
+/* The trial's max_seconds (0: none), read as the worker reads it. */
 static double params_max_seconds(const char *params_json)
 {
+    struct hparams hp;
+    struct err e = ERR_INIT;
+    hparams_default(&hp);
     cJSON *p = cJSON_Parse(params_json);
-    double v = ev_num(p, "max_seconds");
+    bool ok = p && hparams_from_json(&hp, p, "params", &e) == 0;
     cJSON_Delete(p);
-    return isnan(v) || v <= 0 ? 0 : v;
+    return ok && hp.max_seconds > 0 ? hp.max_seconds : 0;
 }
 
 static void on_retry(uv_timer_t *t)

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "mlpd.h"
 #include "store.h"
+#include "view.h"
 
 #define CLIENT_MAX_BUFFERED (1u << 20) /* parked client: stop reading past this */
 #define WATCH_INTERVAL_MS 500          /* at most two watch events per second */
@@ -67,6 +68,7 @@ struct server {
 };
 
 static void client_process(struct client *c);
+static void park(struct client *c, int64_t sweep_id, bool watch);
 static void on_listener_closed(uv_handle_t *h);
 static void on_refused_timer(uv_timer_t *t);
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
@@ -369,7 +371,8 @@ static void job_work(uv_work_t *w)
         j->rc = j->e.code ? j->e.code : MLP_ESTORAGE;
         return;
     }
-    j->rc = j->op->exec(&j->copy, NULL, j->req, j->resp, &j->e);
+    struct op_intent it = OP_INTENT_INIT; /* a heavy op only replies */
+    j->rc = j->op->exec(&j->copy, j->req, j->resp, &it, &j->e);
     store_close(j->copy.st);
     j->copy.st = NULL;
     if (j->rc >= 0 && !(j->text = json_line(j->resp)))
@@ -511,20 +514,28 @@ static bool handle_line(struct client *c, char *line, size_t len)
     if (op->heavy)
         return !start_job(c, op, req, resp);
     uint64_t t0 = uv_hrtime();
-    int rc = op->exec(c->srv->d, c, req, resp, &e);
+    struct op_intent it = OP_INTENT_INIT;
+    int rc = op->exec(c->srv->d, req, resp, &it, &e);
+    bool parked = false;
     if (rc < 0) {
         if (e.code == 0)
             err_set(&e, rc, NULL, "%s", err_default_msg(rc));
         send_error(c, &e);
-    } else if (rc == 0) {
+    } else if (it.next == OP_REPLY) {
         client_send(c, resp);
+    }
+    if (rc >= 0 && it.changed > 0)
+        server_notify(c->srv, it.changed);
+    if (rc >= 0 && it.next != OP_REPLY) {
+        park(c, it.sweep_id, it.next == OP_WATCH);
+        parked = true;
     }
     double ms = (double)(uv_hrtime() - t0) / 1e6;
     if (ms > 100)
         log_info("op %s took %.0f ms", op->name, ms);
     cJSON_Delete(resp);
     cJSON_Delete(req);
-    return rc != OP_DEFERRED;
+    return !parked;
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -687,7 +698,7 @@ static void watch_emit(struct client *c)
     c->last_emit = uv_now(c->timer.loop);
     if (c->sweep_id > 0) {
         bool ended = false;
-        cJSON *ev = ops_progress_event(d, c->sweep_id, &ended, &e);
+        cJSON *ev = view_progress_event(d, c->sweep_id, &ended, &e);
         if (!ev) {
             send_storage_error(c, &e);
             return;
@@ -700,7 +711,7 @@ static void watch_emit(struct client *c)
     }
     for (size_t i = 0; i < c->n_dirty && !c->closing; i++) {
         bool ended = false;
-        cJSON *ev = ops_progress_event(d, c->dirty[i], &ended, &e);
+        cJSON *ev = view_progress_event(d, c->dirty[i], &ended, &e);
         if (!ev)
             continue; /* a sweep that vanished */
         cJSON *kind = json_get(ev, "event");
@@ -710,7 +721,7 @@ static void watch_emit(struct client *c)
         cJSON_Delete(ev);
     }
     c->n_dirty = 0;
-    if (!ops_any_active(d)) {
+    if (!view_any_active(d)) {
         cJSON *end = cJSON_CreateObject();
         cJSON_AddTrueToObject(end, "ok");
         cJSON_AddStringToObject(end, "event", "end");
@@ -760,13 +771,13 @@ static void wait_check(struct client *c)
 {
     struct err e = ERR_INIT;
     bool ended = false;
-    if (ops_sweep_ended(c->srv->d, c->sweep_id, &ended, &e) < 0) {
+    if (view_sweep_ended(c->srv->d, c->sweep_id, &ended, &e) < 0) {
         send_storage_error(c, &e);
         return;
     }
     if (!ended)
         return;
-    cJSON *sum = ops_sweep_summary(c->srv->d, c->sweep_id, &ended, &e);
+    cJSON *sum = view_sweep_summary(c->srv->d, c->sweep_id, &ended, &e);
     if (!sum) {
         send_storage_error(c, &e);
         return;
@@ -783,7 +794,7 @@ static void wait_check(struct client *c)
     }
 }
 
-int server_park(struct client *c, int64_t sweep_id, bool watch)
+static void park(struct client *c, int64_t sweep_id, bool watch)
 {
     c->mode = watch ? CM_WATCH : CM_WAIT;
     c->sweep_id = sweep_id;
@@ -793,7 +804,7 @@ int server_park(struct client *c, int64_t sweep_id, bool watch)
             /* Start with every sweep that still has work. */
             int64_t *ids = NULL;
             size_t n = 0;
-            if (ops_active_sweeps(c->srv->d, &ids, &n) == 0) {
+            if (view_active_sweeps(c->srv->d, &ids, &n) == 0) {
                 for (size_t i = 0; i < n; i++)
                     mark_dirty(c, ids[i]);
                 free(ids);
@@ -803,7 +814,6 @@ int server_park(struct client *c, int64_t sweep_id, bool watch)
     } else {
         wait_check(c);
     }
-    return OP_DEFERRED;
 }
 
 void server_notify(struct server *srv, int64_t sweep_id)

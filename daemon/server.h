@@ -54,10 +54,4 @@ struct cJSON *server_parse_request(char *line, size_t len, const struct op **op,
 /* A trial of sweep_id changed state: update waiters and watchers. */
 void server_notify(struct server *srv, int64_t sweep_id);
 
-/*
- * Park client c until sweep_id ends (wait), or stream progress events until it
- * ends (watch; sweep_id 0 = every active sweep).  Returns OP_DEFERRED.
- */
-int server_park(struct client *c, int64_t sweep_id, bool watch);
-
 #endif

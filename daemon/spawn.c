@@ -2,9 +2,13 @@
  * spawn — supervising one mlp-worker child.  See spawn.h.
  *
  * Five handles live in struct spawn: the process, its three pipes and one
- * timer (max_seconds, then the SIGKILL grace).  finish() runs once the three
- * "ended" facts hold (process exited, stdout EOF, stderr EOF), reports the
- * outcome and closes every handle; the last close callback frees the struct.
+ * timer (the max_seconds watchdog, or the SIGKILL grace after a stop).  The
+ * worker owns max_seconds: it checks its own clock and exits with a "timeout"
+ * error.  The watchdog is only for a worker that cannot (stopped, stuck in a
+ * system call): it fires at max_seconds + kill_grace and sends SIGKILL.
+ * finish() runs once the three "ended" facts hold (process exited, stdout
+ * EOF, stderr EOF), reports the outcome and closes every handle; the last
+ * close callback frees the struct.
  * If uv_spawn itself fails the handles are closed the same way without an
  * outcome (the caller got NULL and a message).
  */
@@ -44,7 +48,7 @@ struct spawn {
     bool exited, out_eof, err_eof, reported;
     int64_t exit_status;
     int term_signal;
-    bool timed_out; /* our max_seconds timer fired */
+    bool timed_out; /* the watchdog fired */
     bool stopping;  /* spawn_stop called */
     int stop_reason;
     bool killed; /* SIGKILL sent */
@@ -174,9 +178,15 @@ static void finish(struct spawn *sp)
         o.status = SPAWN_OK;
         o.result = sp->result;
     } else if (sp->timed_out || (sp->exit_status == 1 && strcmp(sp->err_code, "timeout") == 0)) {
+        /* One message: the worker's own ("trial exceeded max_seconds (X s) after N
+         * completed epoch(s)"), or the same words when the watchdog had to kill it. */
         o.status = SPAWN_TIMEOUT;
-        msgf(o.message, sizeof o.message, "timeout: exceeded max_seconds = %g s%s%s",
-             sp->max_seconds, sp->err_msg[0] ? ": " : "", sp->err_msg);
+        if (!sp->timed_out && sp->err_msg[0])
+            msgf(o.message, sizeof o.message, "timeout: %s", sp->err_msg);
+        else
+            msgf(o.message, sizeof o.message,
+                 "timeout: trial exceeded max_seconds (%g s) and was killed %g s later",
+                 sp->max_seconds, sp->kill_grace);
     } else if (sp->stopping) {
         o.status = SPAWN_STOPPED;
         msgf(o.message, sizeof o.message, "stopped by mlpd");
@@ -302,11 +312,11 @@ static void on_timer(uv_timer_t *t)
     if (sp->exited)
         return;
     if (!sp->timed_out && !sp->stopping) {
-        sp->timed_out = true;
-        log_warn("trial %lld: max_seconds %g exceeded; sending SIGTERM", (long long)sp->trial_id,
-                 sp->max_seconds);
-        uv_process_kill(&sp->proc, SIGTERM);
-        uv_timer_start(&sp->timer, on_timer, (uint64_t)(sp->kill_grace * 1000), 0);
+        /* The watchdog: the worker did not stop itself within the grace. */
+        sp->timed_out = sp->killed = true;
+        log_warn("trial %lld: still running %g s past max_seconds %g; sending SIGKILL",
+                 (long long)sp->trial_id, sp->kill_grace, sp->max_seconds);
+        uv_process_kill(&sp->proc, SIGKILL);
     } else if (!sp->killed) {
         sp->killed = true;
         log_warn("trial %lld: still running after SIGTERM; sending SIGKILL",
@@ -461,7 +471,8 @@ struct spawn *spawn_start(uv_loop_t *loop, const struct spawn_opts *o, int64_t t
         uv_shutdown(&sp->sreq, (uv_stream_t *)&sp->in, on_in_shutdown) != 0)
         uv_close((uv_handle_t *)&sp->in, on_handle_closed);
     if (max_seconds > 0)
-        uv_timer_start(&sp->timer, on_timer, (uint64_t)ceil(max_seconds * 1000), 0);
+        uv_timer_start(&sp->timer, on_timer, (uint64_t)ceil((max_seconds + sp->kill_grace) * 1000),
+                       0);
     return sp;
 
 fail_close:

@@ -4,8 +4,9 @@
  * spawn_start() uv_spawns the worker with the trial spec written to its stdin
  * (then closed), reads its stdout as JSON lines through a line_buf and hands
  * every epoch event to the owner as it arrives, appends its stderr to
- * logs/<trial>.log (capped), and enforces max_seconds (SIGTERM, then SIGKILL
- * after kill_grace).  The outcome is delivered once, after the process has
+ * logs/<trial>.log (capped), and keeps a max_seconds watchdog: the worker
+ * enforces the limit itself, and one still running kill_grace after it is
+ * killed (SIGKILL).  The outcome is delivered once, after the process has
  * exited AND both pipes reached EOF (so a result line is never missed); the
  * struct frees itself after all its handles have closed.  The process is
  * reaped only in libuv's exit callback.
@@ -32,7 +33,7 @@ struct spawn_opts {
 enum spawn_status {
     SPAWN_OK,      /* exit 0 with a result line: result is set */
     SPAWN_INVALID, /* exit 4: invalid spec or dataset; do not retry */
-    SPAWN_TIMEOUT, /* max_seconds exceeded (ours or the worker's own "timeout") */
+    SPAWN_TIMEOUT, /* max_seconds exceeded (the worker's "timeout", or the watchdog) */
     SPAWN_CRASH,   /* any other exit or signal; retry */
     SPAWN_STOPPED, /* stopped by spawn_stop() */
 };
@@ -53,7 +54,8 @@ struct spawn_cbs {
 
 /*
  * Start a worker for one trial attempt.  spec_line is the JSON spec (no
- * newline).  max_seconds 0 means no limit.  Returns the spawn, or NULL with
+ * newline).  max_seconds is the trial's limit (0: none); the watchdog fires
+ * kill_grace after it.  Returns the spawn, or NULL with
  * msg filled (e.g. the executable cannot be started).
  */
 struct spawn *spawn_start(uv_loop_t *loop, const struct spawn_opts *o, int64_t trial_id,

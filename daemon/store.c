@@ -24,25 +24,22 @@ extern const int schema_count;
 
 #define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
 
-const char *const store_metric_names[SM_N] = {
-    "train_loss",    "train_accuracy", "val_loss", "val_accuracy", "test_loss",
-    "test_accuracy", "train_mse",      "val_mse",  "test_mse",     "epochs_run",
-    "best_epoch",    "seconds",        "diverged",
-};
-
-const char *const store_epoch_names[SE_N] = {
-    "train_loss", "train_accuracy", "val_loss", "val_accuracy", "train_mse", "val_mse", "seconds",
-};
-
-/* Column names the per-config summary may aggregate (grid_metric_valid's set). */
-static const char *const mean_metrics[] = {"train_loss",   "train_accuracy", "val_loss",
-                                           "val_accuracy", "train_mse",      "val_mse"};
-#define N_MEAN_METRICS (int)(sizeof mean_metrics / sizeof mean_metrics[0])
-
-#define RESULT_COLS                                                                                \
-    "train_loss, train_accuracy, val_loss, val_accuracy, test_loss, test_accuracy, "               \
-    "train_mse, val_mse, test_mse, epochs_run, best_epoch, seconds, diverged"
-#define EPOCH_COLS "train_loss, train_accuracy, val_loss, val_accuracy, train_mse, val_mse, seconds"
+/*
+ * Column lists generated from MLP_METRIC_MAP, each item with a leading ", ":
+ * RESULT_COLS every metric (the results table), EPOCH_COLS the per-epoch ones
+ * (the epochs table), and as many anonymous parameters ("?" numbers itself one
+ * past the largest so far).
+ */
+#define STORE__IF0(x)
+#define STORE__IF1(x) x
+#define STORE__COL(id, nm, sp, kd, dr, ep) ", " nm
+#define STORE__PARAM(id, nm, sp, kd, dr, ep) ", ?"
+#define STORE__EPOCH_COL(id, nm, sp, kd, dr, ep) STORE__IF##ep(", " nm)
+#define STORE__EPOCH_PARAM(id, nm, sp, kd, dr, ep) STORE__IF##ep(", ?")
+#define RESULT_COLS MLP_METRIC_MAP(STORE__COL)
+#define RESULT_PARAMS MLP_METRIC_MAP(STORE__PARAM)
+#define EPOCH_COLS MLP_METRIC_MAP(STORE__EPOCH_COL)
+#define EPOCH_PARAMS MLP_METRIC_MAP(STORE__EPOCH_PARAM)
 
 #define STMT_MAP(X)                                                                                \
     X(SYNC_FULL, "PRAGMA synchronous = FULL")                                                      \
@@ -78,12 +75,11 @@ static const char *const mean_metrics[] = {"train_loss",   "train_accuracy", "va
                   "ON c.sweep_id = s.id WHERE s.id = ?1 AND c.idx = ?2")                           \
     X(EPOCHS_CLEAR, "DELETE FROM epochs WHERE trial_id = ?1")                                      \
     X(SET_PID, "UPDATE trials SET pid = ?2 WHERE id = ?1")                                         \
-    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch, " EPOCH_COLS            \
-                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                             \
+    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch" EPOCH_COLS              \
+                 ") VALUES (?1, ?2, ?3" EPOCH_PARAMS ")")                                          \
     X(RESULT_ADD,                                                                                  \
-      "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, " RESULT_COLS      \
-      ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "                        \
-      "?10, ?11, ?12, ?13, ?14, ?15 FROM trials WHERE id = ?1")                                    \
+      "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt" RESULT_COLS        \
+      ") SELECT id, sweep_id, config_idx, ?2" RESULT_PARAMS " FROM trials WHERE id = ?1")          \
     X(TRIAL_DONE, "UPDATE trials SET state = 'done', finished = ?2, pid = NULL, "                  \
                   "error = NULL WHERE id = ?1")                                                    \
     X(TRIAL_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "                \
@@ -111,25 +107,25 @@ static const char *const mean_metrics[] = {"train_loss",   "train_accuracy", "va
                "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                           \
     X(TRIALS_SWEEP,                                                                                \
       "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "                       \
-      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS                 \
+      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id" RESULT_COLS                   \
       " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.sweep_id = ?1 "             \
       "ORDER BY t.id")                                                                             \
     X(TRIALS_DONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "          \
-                   "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS    \
+                   "t.pid, t.error, t.created, t.started, t.finished, r.trial_id" RESULT_COLS      \
                    " FROM results r JOIN trials t ON r.trial_id = t.id WHERE r.sweep_id = ?1 "     \
                    "ORDER BY r.config_idx, r.trial_id")                                            \
     X(TRIAL_ONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "            \
-                 "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, " RESULT_COLS      \
+                 "t.pid, t.error, t.created, t.started, t.finished, r.trial_id" RESULT_COLS        \
                  " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")        \
-    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, " EPOCH_COLS                \
+    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "     \
                     "ORDER BY e.trial_id, e.epoch")                                                \
-    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, " EPOCH_COLS                \
+    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "           \
                     "ORDER BY e.epoch")                                                            \
     X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
               "ORDER BY sweep_id")                                                                 \
-    X(VALUES, "SELECT config_idx, " RESULT_COLS " FROM results WHERE sweep_id = ?1 "               \
+    X(VALUES, "SELECT config_idx" RESULT_COLS " FROM results WHERE sweep_id = ?1 "                 \
               "ORDER BY config_idx")
 
 enum {
@@ -147,22 +143,14 @@ static const char *const stmt_sql[ST_N] = {
 
 struct store {
     sqlite3 *db;
-    sqlite3_stmt *st[ST_N];              /* prepared at open, finalized at close */
-    bool sync_full;                      /* current PRAGMA synchronous */
-    sqlite3_stmt *means[N_MEAN_METRICS]; /* store_config_means, prepared on first use */
+    sqlite3_stmt *st[ST_N];       /* prepared at open, finalized at close */
+    bool sync_full;               /* current PRAGMA synchronous */
+    sqlite3_stmt *means[MLP_M_N]; /* store_config_means, prepared on first use */
 };
 
 int store_schema_version(void)
 {
     return schema_count;
-}
-
-int store_metric_index(const char *name)
-{
-    for (int i = 0; i < SM_N; i++)
-        if (strcmp(store_metric_names[i], name) == 0)
-            return i;
-    return -1;
 }
 
 static double now_s(void)
@@ -393,7 +381,7 @@ void store_close(struct store *st)
         return;
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(st->st[i]);
-    for (int i = 0; i < N_MEAN_METRICS; i++)
+    for (int i = 0; i < MLP_M_N; i++)
         sqlite3_finalize(st->means[i]);
     sqlite3_close(st->db);
     free(st);
@@ -560,10 +548,8 @@ int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct er
 int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
                        int (*cb)(void *ud, const struct store_mean_row *r), void *ud, struct err *e)
 {
-    int k = 0;
-    while (k < N_MEAN_METRICS && strcmp(mean_metrics[k], metric) != 0)
-        k++;
-    if (k == N_MEAN_METRICS)
+    int k = metric_index(metric);
+    if (!metric_rankable(k))
         return err_set(e, MLP_EINVALID_REQUEST, "metric", "cannot aggregate \"%s\"", metric);
     if (!st->means[k]) {
         /* Column names cannot be bound: one statement per metric, prepared on first use. */
@@ -571,7 +557,7 @@ int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
         snprintf(sql, sizeof sql,
                  "SELECT config_idx, count(*), count(%s), avg(%s), sum(%s * %s) FROM results "
                  "WHERE sweep_id = ?1 GROUP BY config_idx ORDER BY config_idx",
-                 mean_metrics[k], mean_metrics[k], mean_metrics[k], mean_metrics[k]);
+                 metric_name(k), metric_name(k), metric_name(k), metric_name(k));
         if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->means[k], NULL) !=
             SQLITE_OK)
             return db_err(st, e, "prepare means");
@@ -788,9 +774,14 @@ int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epo
     sqlite3_stmt *s = stmt_id(st, ST_EPOCH_ADD, trial_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_int64(s, 3, epoch);
-    for (int i = 0; i < SE_N; i++)
-        if (!isnan(v[i]))
-            sqlite3_bind_double(s, 4 + i, v[i]);
+    int col = 4;
+    for (int m = 0; m < MLP_M_N; m++) {
+        if (!metric_info(m)->per_epoch)
+            continue;
+        if (!isnan(v[m]))
+            sqlite3_bind_double(s, col, v[m]);
+        col++;
+    }
     return exec_stmt(st, s, e, "add epoch");
 }
 
@@ -801,10 +792,11 @@ int store_trial_done(struct store *st, int64_t trial_id, int attempt, const doub
         return e->code;
     sqlite3_stmt *s = stmt_id(st, ST_RESULT_ADD, trial_id);
     sqlite3_bind_int(s, 2, attempt);
-    for (int i = 0; i < SM_N; i++) {
+    for (int i = 0; i < MLP_M_N; i++) {
         if (isnan(v[i]))
             continue;
-        if (i == SM_EPOCHS_RUN || i == SM_BEST_EPOCH || i == SM_DIVERGED)
+        enum metric_kind kind = metric_info(i)->kind;
+        if (kind == METRIC_COUNT || kind == METRIC_FLAG)
             sqlite3_bind_int64(s, 3 + i, (int64_t)v[i]);
         else
             sqlite3_bind_double(s, 3 + i, v[i]);
@@ -947,7 +939,7 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
         };
         if (!r.state)
             r.state = "queued";
-        for (int i = 0; i < SM_N; i++)
+        for (int i = 0; i < MLP_M_N; i++)
             r.v[i] = col_double(s, 12 + i);
         if ((ret = cb(ud, &r)) != 0)
             break;
@@ -968,8 +960,8 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
             .seed = sqlite3_column_int64(s, 2),
             .epoch = sqlite3_column_int64(s, 3),
         };
-        for (int i = 0; i < SE_N; i++)
-            r.v[i] = col_double(s, 4 + i);
+        for (int m = 0, col = 4; m < MLP_M_N; m++)
+            r.v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
@@ -983,7 +975,7 @@ int store_values_each(struct store *st, int64_t sweep_id,
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_value_row r = {.config_idx = sqlite3_column_int64(s, 0)};
-        for (int i = 0; i < SM_N; i++)
+        for (int i = 0; i < MLP_M_N; i++)
             r.v[i] = col_double(s, 1 + i);
         if ((ret = cb(ud, &r)) != 0)
             break;

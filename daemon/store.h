@@ -21,44 +21,16 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "metric.h"
 
 struct store; /* opaque: the connection and its prepared statements */
 
-/* Every per-trial metric, in result-column order (SPEC.md "Metrics of a trial"). */
-enum store_metric {
-    SM_TRAIN_LOSS,
-    SM_TRAIN_ACCURACY,
-    SM_VAL_LOSS,
-    SM_VAL_ACCURACY,
-    SM_TEST_LOSS,
-    SM_TEST_ACCURACY,
-    SM_TRAIN_MSE,
-    SM_VAL_MSE,
-    SM_TEST_MSE,
-    SM_EPOCHS_RUN,
-    SM_BEST_EPOCH,
-    SM_SECONDS,
-    SM_DIVERGED,
-    SM_N
-};
-/* Wire and column names of the metrics ("val_accuracy"). */
-extern const char *const store_metric_names[SM_N];
-/* Metric index of a name, or -1. */
-int store_metric_index(const char *name);
-
-/* Per-epoch values: the first six curve metrics share SM_ indices; see epoch_cols. */
-enum store_epoch_col {
-    SE_TRAIN_LOSS,
-    SE_TRAIN_ACCURACY,
-    SE_VAL_LOSS,
-    SE_VAL_ACCURACY,
-    SE_TRAIN_MSE,
-    SE_VAL_MSE,
-    SE_SECONDS,
-    SE_N
-};
-extern const char *const store_epoch_names[SE_N];
-
+/*
+ * Metrics are indexed by enum mlp_metric (common/metric.h): result rows carry
+ * every metric (MLP_M_N values), epoch rows carry the same indices with only
+ * the per-epoch metrics filled (the others NaN).  The column lists of the SQL
+ * are generated from MLP_METRIC_MAP.
+ */
 struct store_counts {
     int64_t total, queued, running, done, failed, cancelled;
     double finished;    /* latest trial end once nothing is queued or running, else NaN */
@@ -165,11 +137,11 @@ int store_claim_next(struct store *st, struct store_claim *out, struct err *e);
 
 int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err *e);
 
-/* One epoch row; v has SE_N values (NaN = NULL). */
+/* One epoch row; v has MLP_M_N values, only the per-epoch ones are stored (NaN = NULL). */
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
                     struct err *e);
 
-/* The result (v: SM_N values) and state 'done', in one transaction. */
+/* The result (v: MLP_M_N values) and state 'done', in one transaction. */
 int store_trial_done(struct store *st, int64_t trial_id, int attempt, const double *v,
                      struct err *e);
 /* State 'failed' with the reason. */
@@ -209,7 +181,7 @@ struct store_trial_row {
     const char *error;                 /* NULL when none */
     double created, started, finished; /* NaN when unset */
     bool has_result;
-    double v[SM_N];
+    double v[MLP_M_N];
 };
 /*
  * Trials with their results (LEFT JOIN), by trial id: of a sweep (trial_id 0),
@@ -223,7 +195,7 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
 
 struct store_epoch_row {
     int64_t trial_id, config_idx, seed, epoch;
-    double v[SE_N];
+    double v[MLP_M_N]; /* per-epoch metrics; NaN for the others */
 };
 /* Epoch rows of a sweep (trial_id 0) or of one trial, by trial then epoch. */
 int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
@@ -233,7 +205,7 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
 /* Configuration idx -> metric value of every done trial of a sweep, in config order. */
 struct store_value_row {
     int64_t config_idx;
-    double v[SM_N];
+    double v[MLP_M_N];
 };
 int store_values_each(struct store *st, int64_t sweep_id,
                       int (*cb)(void *ud, const struct store_value_row *r), void *ud,

@@ -56,5 +56,24 @@ int main(void)
     CHECK_EQ_STR(metric_kind_name(metric_info(MLP_M_VAL_ACCURACY)->kind), "accuracy");
     CHECK(metric_info(MLP_M_SECONDS)->per_epoch);
     CHECK(!metric_info(MLP_M_EPOCHS_RUN)->per_epoch);
+
+    /* Result-field order: split by split, bookkeeping last, one task's metrics only. */
+    int list[MLP_M_N];
+    int nl = metric_task_list(true, list);
+    static const char *const reg_order[] = {"train_loss", "train_mse", "val_loss",   "val_mse",
+                                            "test_loss",  "test_mse",  "epochs_run", "best_epoch",
+                                            "seconds",    "diverged"};
+    CHECK_EQ_INT(nl, 10);
+    for (int i = 0; i < nl && i < 10; i++)
+        CHECK_EQ_STR(metric_name(list[i]), reg_order[i]);
+    nl = metric_task_list(false, list);
+    CHECK_EQ_INT(nl, 10);
+    CHECK_EQ_STR(metric_name(list[1]), "train_accuracy");
+    CHECK_EQ_STR(metric_name(list[5]), "test_accuracy");
+
+    char text[256];
+    CHECK_EQ_STR(metric_rankable_text(text, sizeof text),
+                 "train_loss, train_accuracy, val_loss, val_accuracy, train_mse, val_mse");
+    CHECK_EQ_STR(metric_rankable_text(text, 11), "train_loss");
     return check_report();
 }

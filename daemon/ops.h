@@ -1,0 +1,73 @@
+/*
+ * ops — one handler per protocol op (daemon/PROTOCOL.md) and the table that
+ * describes them.
+ *
+ * server.c type-checks a request against the op's row (the listed fields and
+ * their types) before calling its handler, so handlers see only well-typed
+ * requests.  A handler fills resp (an object already holding "ok": true) and
+ * says what should happen next in *it: reply now, or park the client until a
+ * sweep ends (wait) or stream its progress (watch), and which sweep changed so
+ * its waiters and watchers hear of it.  Handlers never call back into the
+ * server; the dispatcher acts on the intent.
+ */
+#ifndef MLP_OPS_H
+#define MLP_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct cJSON;
+struct mlpd;
+
+/* Field types the dispatcher checks. */
+enum op_type { OT_INT, OT_STR, OT_BOOL, OT_OBJ, OT_SWEEP /* int or string */ };
+
+struct op_field {
+    const char *name;
+    enum op_type type;
+    bool required;
+};
+
+#define OP_MAX_FIELDS 8
+
+/* What the dispatcher does once a handler returned 0. */
+enum op_next {
+    OP_REPLY, /* send resp */
+    OP_WAIT,  /* answer when sweep_id has ended (resp is dropped) */
+    OP_WATCH, /* stream progress events of sweep_id (0: every active sweep) */
+};
+
+struct op_intent {
+    enum op_next next; /* OP_REPLY unless the handler says otherwise */
+    int64_t sweep_id;  /* OP_WAIT / OP_WATCH: the sweep */
+    int64_t changed;   /* > 0: this sweep changed; notify its waiters and watchers */
+};
+#define OP_INTENT_INIT                                                                             \
+    {                                                                                              \
+        .next = OP_REPLY, .sweep_id = 0, .changed = 0                                              \
+    }
+
+struct op {
+    const char *name;
+    /* Fill resp and *it (already OP_INTENT_INIT); 0 or <0 with *e filled. */
+    int (*exec)(struct mlpd *d, const struct cJSON *req, struct cJSON *resp, struct op_intent *it,
+                struct err *e);
+    struct op_field fields[OP_MAX_FIELDS];
+    /*
+     * A read-only query that may take long on big sweeps: run on libuv's thread
+     * pool with its own read-only store connection (exec then gets a copy of
+     * struct mlpd whose st is that connection), so the loop keeps serving
+     * everyone else.  Such a handler must only read, and reply.
+     */
+    bool heavy;
+};
+
+extern const struct op ops_table[];
+extern const int ops_count;
+
+/* Resolve a "sweep" value (id, or a string holding an id or a name): 0 or MLP_ENOT_FOUND. */
+int ops_sweep_ref(struct mlpd *d, const struct cJSON *ref, int64_t *id, struct err *e);
+
+#endif

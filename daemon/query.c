@@ -1,0 +1,178 @@
+/*
+ * query — grouping, summaries and ranking of a sweep's results.  See query.h.
+ *
+ * Rows are kept as one flat array of MLP_M_N values per trial; groups are
+ * offsets into it, found once after loading (rows arrive in config order), and
+ * looked up by binary search.  One scratch buffer of n values serves every
+ * summary, so a query allocates O(rows) once.  qsort_r carries the direction:
+ * queries run on pool threads, so there is no global comparator state.
+ */
+#include "query.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+int query_rows_add(struct query_rows *q, int64_t config_idx, const double *v)
+{
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 256;
+        double *nv = realloc(q->v, cap * MLP_M_N * sizeof *nv);
+        if (!nv)
+            return MLP_ENOMEM;
+        q->v = nv;
+        int64_t *c = realloc(q->cfg, cap * sizeof *c);
+        if (!c)
+            return MLP_ENOMEM;
+        q->cfg = c;
+        q->cap = cap;
+    }
+    memcpy(q->v + q->n * MLP_M_N, v, MLP_M_N * sizeof *v);
+    q->cfg[q->n++] = config_idx;
+    return 0;
+}
+
+int query_rows_group(struct query_rows *q)
+{
+    size_t g = 0;
+    for (size_t i = 0; i < q->n; i++)
+        if (i == 0 || q->cfg[i] != q->cfg[i - 1])
+            g++;
+    free(q->start);
+    free(q->gidx);
+    free(q->tmp);
+    q->start = malloc((g + 1) * sizeof *q->start);
+    q->gidx = malloc((g + 1) * sizeof *q->gidx);
+    q->tmp = malloc((q->n + 1) * sizeof *q->tmp);
+    if (!q->start || !q->gidx || !q->tmp)
+        return MLP_ENOMEM;
+    g = 0;
+    for (size_t i = 0; i < q->n; i++)
+        if (i == 0 || q->cfg[i] != q->cfg[i - 1]) {
+            q->start[g] = i;
+            q->gidx[g++] = q->cfg[i];
+        }
+    q->start[g] = q->n;
+    q->n_groups = g;
+    return 0;
+}
+
+void query_rows_release(struct query_rows *q)
+{
+    free(q->v);
+    free(q->cfg);
+    free(q->start);
+    free(q->gidx);
+    free(q->tmp);
+    memset(q, 0, sizeof *q);
+}
+
+long query_group(const struct query_rows *q, int64_t idx)
+{
+    size_t lo = 0, hi = q->n_groups;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (q->gidx[mid] < idx)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < q->n_groups && q->gidx[lo] == idx ? (long)lo : -1;
+}
+
+size_t query_group_size(const struct query_rows *q, long g)
+{
+    return g >= 0 && (size_t)g < q->n_groups ? q->start[g + 1] - q->start[g] : 0;
+}
+
+/* Append metric m of group g's rows to q->tmp from position k; returns the new k. */
+static size_t query__collect(struct query_rows *q, long g, int m, size_t k)
+{
+    if (g < 0 || (size_t)g >= q->n_groups)
+        return k;
+    for (size_t i = q->start[g]; i < q->start[g + 1]; i++)
+        q->tmp[k++] = q->v[i * MLP_M_N + m];
+    return k;
+}
+
+void query_stat(struct query_rows *q, long g, int m, struct stat_summary *s)
+{
+    query_stat_groups(q, &g, 1, m, s);
+}
+
+void query_stat_groups(struct query_rows *q, const long *groups, size_t n, int m,
+                       struct stat_summary *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; q->tmp && i < n; i++)
+        k = query__collect(q, groups[i], m, k);
+    stats_summarize(q->tmp, k, QUERY_LEVEL, s);
+}
+
+static int query__tier(const struct stat_summary *s)
+{
+    return s->n == 0 ? 2 : s->n_nonfinite > 0 ? 1 : 0;
+}
+
+bool query_better(const struct query_ranked *a, const struct query_ranked *b, bool maximize)
+{
+    if (a->tier != b->tier)
+        return a->tier < b->tier;
+    if (a->tier < 2 && a->s.mean != b->s.mean)
+        return maximize ? a->s.mean > b->s.mean : a->s.mean < b->s.mean;
+    return a->idx < b->idx;
+}
+
+static int query__cmp(const void *x, const void *y, void *arg)
+{
+    const struct query_ranked *a = x, *b = y;
+    bool maximize = *(const bool *)arg;
+    if (query_better(a, b, maximize))
+        return -1;
+    if (query_better(b, a, maximize))
+        return 1;
+    return 0;
+}
+
+int query_rank(struct query_rows *q, int m, bool maximize, int min_seeds, struct query_ranked **out,
+               size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (q->n_groups == 0)
+        return 0;
+    struct query_ranked *r = calloc(q->n_groups, sizeof *r);
+    if (!r)
+        return MLP_ENOMEM;
+    size_t k = 0;
+    for (size_t g = 0; g < q->n_groups; g++) {
+        struct query_ranked x = {.idx = q->gidx[g], .group = (long)g};
+        query_stat(q, (long)g, m, &x.s);
+        if (x.s.n + x.s.n_nonfinite < min_seeds)
+            continue;
+        x.tier = query__tier(&x.s);
+        r[k++] = x;
+    }
+    qsort_r(r, k, sizeof *r, query__cmp, &maximize);
+    *out = r;
+    *n_out = k;
+    return 0;
+}
+
+void query_ranked_from_moments(int64_t idx, int64_t rows, int64_t n, double mean, double sumsq,
+                               struct query_ranked *out)
+{
+    memset(out, 0, sizeof *out);
+    out->idx = idx;
+    out->group = -1;
+    stats_from_moments((int)n, mean, sumsq, (int)(rows - n), QUERY_LEVEL, &out->s);
+    out->tier = query__tier(&out->s);
+}
+
+bool query_compare(const struct query_ranked *r, size_t n, struct welch *w)
+{
+    return n >= 2 && r[0].tier == 0 && r[1].tier < 2 && r[0].s.n >= 2 && r[1].s.n >= 2 &&
+           stats_welch(&r[0].s, &r[1].s, w) == 0;
+}

@@ -1,0 +1,160 @@
+/*
+ * view — sweep summaries and watch events.  See view.h.
+ */
+#include "view.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+
+#include "json.h"
+#include "mlpd.h"
+#include "query.h"
+#include "sched.h"
+#include "store.h"
+
+static const char *sweep_state(const struct store_sweep *sw)
+{
+    const struct store_counts *c = &sw->c;
+    if (c->queued + c->running == 0 && c->total > 0)
+        return c->failed > 0 ? "failed" : c->cancelled > 0 ? "cancelled" : "done";
+    if (sw->cancelled)
+        return "cancelled";
+    if (sw->paused)
+        return "paused";
+    if (c->running > 0 || c->done + c->failed + c->cancelled > 0)
+        return "running";
+    return "queued";
+}
+
+/* The best configuration so far, from SQL aggregates (cheap enough for every event). */
+struct best_acc {
+    bool maximize;
+    bool found;
+    struct query_ranked best; /* s.n, s.mean, s.se and tier are set */
+};
+
+static int best_row(void *ud, const struct store_mean_row *r)
+{
+    struct best_acc *b = ud;
+    struct query_ranked x;
+    query_ranked_from_moments(r->config_idx, r->rows, r->n, r->mean, r->sumsq, &x);
+    if (x.tier < 2 && (!b->found || query_better(&x, &b->best, b->maximize))) {
+        b->best = x;
+        b->found = true;
+    }
+    return 0;
+}
+
+static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct err *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    json_add_int(o, "id", sw->id);
+    cJSON_AddStringToObject(o, "name", sw->name);
+    cJSON_AddStringToObject(o, "state", sweep_state(sw));
+    json_add_int(o, "priority", sw->priority);
+    cJSON_AddStringToObject(o, "metric", sw->metric);
+    cJSON *ds = cJSON_Parse(sw->dataset_json);
+    cJSON_AddItemToObject(o, "dataset", ds ? ds : cJSON_CreateNull());
+    json_add_time(o, "created", sw->created);
+    json_add_time(o, "finished", sw->c.finished);
+    json_add_int(o, "total", sw->c.total);
+    json_add_int(o, "queued", sw->c.queued);
+    json_add_int(o, "running", sw->c.running);
+    json_add_int(o, "done", sw->c.done);
+    json_add_int(o, "failed", sw->c.failed);
+    json_add_int(o, "cancelled", sw->c.cancelled);
+    cJSON_AddBoolToObject(o, "paused", sw->paused);
+    struct best_acc b = {.maximize = sw->maximize};
+    if (sw->c.done > 0 && store_config_means(d->st, sw->id, sw->metric, best_row, &b, e) < 0) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (b.found) {
+        cJSON *bo = cJSON_AddObjectToObject(o, "best");
+        json_add_int(bo, "config", b.best.idx);
+        json_add_num(bo, "mean", b.best.s.mean);
+        json_add_num(bo, "se", b.best.s.se);
+        json_add_int(bo, "n", b.best.s.n);
+    } else {
+        cJSON_AddNullToObject(o, "best");
+    }
+    return o;
+}
+
+cJSON *view_sweep_summary(struct mlpd *d, int64_t id, bool *ended, struct err *e)
+{
+    struct store_sweep sw;
+    if (store_sweep_get(d->st, id, &sw, e) < 0)
+        return NULL;
+    cJSON *o = summary_of(d, &sw, e);
+    if (ended)
+        *ended = sw.c.queued + sw.c.running == 0;
+    store_sweep_release(&sw);
+    return o;
+}
+
+int view_sweep_ended(struct mlpd *d, int64_t id, bool *ended, struct err *e)
+{
+    struct store_sweep sw;
+    if (store_sweep_get(d->st, id, &sw, e) < 0)
+        return e->code;
+    *ended = sw.c.queued + sw.c.running == 0;
+    store_sweep_release(&sw);
+    return 0;
+}
+
+cJSON *view_progress_event(struct mlpd *d, int64_t id, bool *ended, struct err *e)
+{
+    struct store_sweep sw;
+    if (store_sweep_get(d->st, id, &sw, e) < 0)
+        return NULL;
+    cJSON *sum = summary_of(d, &sw, e);
+    if (!sum) {
+        store_sweep_release(&sw);
+        return NULL;
+    }
+    *ended = sw.c.queued + sw.c.running == 0;
+    cJSON *ev = cJSON_CreateObject();
+    cJSON_AddTrueToObject(ev, "ok");
+    cJSON_AddStringToObject(ev, "event", *ended ? "end" : "progress");
+    cJSON_AddItemToObject(ev, "sweep", sum);
+    /* ETA: remaining work over the slots that can run it, at the mean trial time so far. */
+    double eta = NAN, avg = NAN;
+    if (!*ended && !sw.paused && sw.c.done > 0 &&
+        store_sweep_avg_seconds(d->st, id, &avg, e) == 0 && !isnan(avg)) {
+        double remaining = (double)sw.c.queued + 0.5 * (double)sw.c.running;
+        double par = (double)sched_slots(d->sched);
+        double todo = (double)(sw.c.queued + sw.c.running);
+        if (todo < par)
+            par = todo;
+        if (par < 1)
+            par = 1;
+        eta = remaining * avg / par;
+    }
+    if (isnan(eta))
+        cJSON_AddNullToObject(ev, "eta");
+    else
+        cJSON_AddNumberToObject(ev, "eta", ceil(eta));
+    store_sweep_release(&sw);
+    return ev;
+}
+
+int view_active_sweeps(struct mlpd *d, int64_t **ids, size_t *n)
+{
+    struct err e = ERR_INIT;
+    return store_active_sweeps(d->st, ids, n, &e);
+}
+
+bool view_any_active(struct mlpd *d)
+{
+    struct store_counts c;
+    int64_t ns;
+    struct err e = ERR_INIT;
+    if (store_global_counts(d->st, &c, &ns, &e) < 0)
+        return false;
+    return c.queued + c.running > 0;
+}

@@ -1,0 +1,187 @@
+/*
+ * test_query — grouping, summaries and ranking of daemon/query.c.
+ *
+ * Reference values for the Welch comparison were computed independently with
+ * SciPy 1.10.1 (/usr/bin/python3):
+ *   from scipy import stats; import numpy as np
+ *   a=[0.9,0.95,0.91,0.97]; b=[0.88,0.86,0.93]
+ *   stats.ttest_ind(a,b,equal_var=False)   -> t 1.5992254762521187, p 0.18161122833090185
+ *   np.std(a,ddof=1)/2                      -> 0.016520189667999157 (SE of a)
+ *   Welch-Satterthwaite df                  -> 4.2015062700318015
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "../check.h"
+#include "query.h"
+
+/* Add one trial of config idx whose metric m is x (other metrics NaN, except
+ * train_accuracy = x - 0.1 so siblings are distinguishable). */
+static void add(struct query_rows *q, int64_t idx, int m, double x)
+{
+    double v[MLP_M_N];
+    for (int i = 0; i < MLP_M_N; i++)
+        v[i] = NAN;
+    v[m] = x;
+    v[MLP_M_TRAIN_ACCURACY] = x - 0.1;
+    CHECK_EQ_INT(query_rows_add(q, idx, v), 0);
+}
+
+static void test_groups_and_stats(void)
+{
+    struct query_rows q = QUERY_ROWS_INIT;
+    const double a[] = {0.9, 0.95, 0.91, 0.97};
+    for (int i = 0; i < 4; i++)
+        add(&q, 2, MLP_M_VAL_ACCURACY, a[i]);
+    add(&q, 5, MLP_M_VAL_ACCURACY, 0.5);
+    CHECK_EQ_INT(query_rows_group(&q), 0);
+    CHECK_EQ_INT((long long)q.n_groups, 2);
+    CHECK_EQ_INT(query_group(&q, 2), 0);
+    CHECK_EQ_INT(query_group(&q, 5), 1);
+    CHECK_EQ_INT(query_group(&q, 3), -1);
+    CHECK_EQ_INT((long long)query_group_size(&q, 0), 4);
+    CHECK_EQ_INT((long long)query_group_size(&q, -1), 0);
+
+    struct stat_summary s;
+    query_stat(&q, 0, MLP_M_VAL_ACCURACY, &s);
+    CHECK_EQ_INT(s.n, 4);
+    CHECK_REL(s.mean, 0.9325, 1e-12);
+    CHECK_REL(s.se, 0.016520189667999157, 1e-9);
+    CHECK(s.ci_low < s.mean && s.mean < s.ci_high);
+    query_stat(&q, 0, MLP_M_TRAIN_ACCURACY, &s);
+    CHECK_REL(s.mean, 0.8325, 1e-12);
+
+    /* n = 1: a mean, no spread. */
+    query_stat(&q, 1, MLP_M_VAL_ACCURACY, &s);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_REL(s.mean, 0.5, 1e-12);
+    CHECK(isnan(s.sd) && isnan(s.se));
+
+    /* An absent configuration summarises to nothing. */
+    query_stat(&q, -1, MLP_M_VAL_ACCURACY, &s);
+    CHECK_EQ_INT(s.n, 0);
+    CHECK(isnan(s.mean));
+
+    /* Pooling groups: every row of both. */
+    long both[] = {0, 1, -1};
+    query_stat_groups(&q, both, 3, MLP_M_VAL_ACCURACY, &s);
+    CHECK_EQ_INT(s.n, 5);
+    CHECK_REL(s.mean, (0.9 + 0.95 + 0.91 + 0.97 + 0.5) / 5, 1e-12);
+
+    /* The running summary from SQL-style moments agrees with the exact one. */
+    double sum = 0, sumsq = 0;
+    for (int i = 0; i < 4; i++) {
+        sum += a[i];
+        sumsq += a[i] * a[i];
+    }
+    struct query_ranked r;
+    query_ranked_from_moments(2, 5, 4, sum / 4, sumsq, &r);
+    CHECK_EQ_INT(r.s.n, 4);
+    CHECK_EQ_INT(r.s.n_nonfinite, 1);
+    CHECK_EQ_INT(r.tier, 1);
+    CHECK_REL(r.s.se, 0.016520189667999157, 1e-6);
+    query_ranked_from_moments(3, 2, 0, NAN, NAN, &r);
+    CHECK_EQ_INT(r.tier, 2);
+    CHECK(isnan(r.s.mean));
+    query_rows_release(&q);
+}
+
+/* Ranked configuration indices, best first, as a list. */
+static size_t ranked_ids(struct query_rows *q, int m, bool maximize, int min_seeds, int64_t *ids)
+{
+    struct query_ranked *r;
+    size_t n;
+    CHECK_EQ_INT(query_rank(q, m, maximize, min_seeds, &r, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = r[i].idx;
+    free(r);
+    return n;
+}
+
+static void test_ranking(void)
+{
+    struct query_rows q = QUERY_ROWS_INIT;
+    int m = MLP_M_VAL_LOSS;
+    add(&q, 1, m, 0.30); /* mean 0.30 */
+    add(&q, 1, m, 0.30);
+    add(&q, 2, m, 0.10); /* best finite mean, but one diverged trial: tier 1 */
+    add(&q, 2, m, NAN);
+    add(&q, 3, m, 0.20); /* mean 0.20 */
+    add(&q, 3, m, 0.20);
+    add(&q, 4, m, NAN);  /* no finite value: tier 2 */
+    add(&q, 5, m, 0.20); /* ties config 3: the lower index first */
+    add(&q, 5, m, 0.20);
+    add(&q, 6, m, 0.25); /* one seed only */
+    CHECK_EQ_INT(query_rows_group(&q), 0);
+
+    int64_t ids[8];
+    size_t n = ranked_ids(&q, m, false, 0, ids);
+    CHECK_EQ_INT((long long)n, 6);
+    const int64_t min_order[] = {3, 5, 6, 1, 2, 4};
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(ids[i], min_order[i]);
+
+    /* Maximising flips the finite tier only; non-finite tiers stay last. */
+    n = ranked_ids(&q, m, true, 0, ids);
+    const int64_t max_order[] = {1, 6, 3, 5, 2, 4};
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(ids[i], max_order[i]);
+
+    /* min_seeds counts every done trial, finite or not. */
+    n = ranked_ids(&q, m, false, 2, ids);
+    CHECK_EQ_INT((long long)n, 4);
+    CHECK_EQ_INT(ids[0], 3);
+    CHECK_EQ_INT(ids[3], 2);
+
+    /* The winner and runner-up are tied with zero spread: Welch says p = 1. */
+    struct query_ranked *r;
+    CHECK_EQ_INT(query_rank(&q, m, false, 0, &r, &n), 0);
+    struct welch w;
+    CHECK(query_compare(r, n, &w));
+    CHECK_REL(w.p, 1.0, 1e-12);
+    /* n = 1 on either side: no comparison. */
+    CHECK(!query_compare(r + 1, n - 1, &w)); /* 5 vs 6 (n = 1) */
+    CHECK(!query_compare(r, 1, &w));
+    /* A best with a diverged trial is not compared. */
+    CHECK(!query_compare(r + 4, 2, &w));
+    free(r);
+    query_rows_release(&q);
+
+    /* Empty: nothing ranked, no allocation. */
+    struct query_rows e = QUERY_ROWS_INIT;
+    CHECK_EQ_INT(query_rows_group(&e), 0);
+    CHECK_EQ_INT(query_rank(&e, m, false, 0, &r, &n), 0);
+    CHECK(r == NULL && n == 0);
+    query_rows_release(&e);
+}
+
+static void test_welch(void)
+{
+    struct query_rows q = QUERY_ROWS_INIT;
+    const double a[] = {0.9, 0.95, 0.91, 0.97}, b[] = {0.88, 0.86, 0.93};
+    for (int i = 0; i < 3; i++)
+        add(&q, 1, MLP_M_VAL_ACCURACY, b[i]);
+    for (int i = 0; i < 4; i++)
+        add(&q, 2, MLP_M_VAL_ACCURACY, a[i]);
+    CHECK_EQ_INT(query_rows_group(&q), 0);
+    struct query_ranked *r;
+    size_t n;
+    CHECK_EQ_INT(query_rank(&q, MLP_M_VAL_ACCURACY, true, 0, &r, &n), 0);
+    CHECK_EQ_INT(r[0].idx, 2);
+    CHECK_EQ_INT(r[0].group, 1);
+    struct welch w;
+    CHECK(query_compare(r, n, &w));
+    CHECK_REL(w.t, 1.5992254762521187, 1e-9);
+    CHECK_REL(w.df, 4.2015062700318015, 1e-9);
+    CHECK_REL(w.p, 0.18161122833090185, 1e-6);
+    free(r);
+    query_rows_release(&q);
+}
+
+int main(void)
+{
+    test_groups_and_stats();
+    test_ranking();
+    test_welch();
+    return check_report();
+}

@@ -33,6 +33,7 @@
 struct grid {
     char *name;
     char metric[32];
+    char executor[8]; /* "local", "slurm", or "" when the grid does not say */
     struct ds_spec ds;
     size_t n_configs;
     struct hparams *configs;
@@ -42,8 +43,8 @@ struct grid {
     int64_t *seeds;
 };
 
-static const char *const grid_top_keys[] = {"name", "dataset", "seeds", "metric",
-                                            "base", "grid",    NULL};
+static const char *const grid_top_keys[] = {"name", "dataset", "seeds",    "metric",
+                                            "base", "grid",    "executor", NULL};
 static const char *const grid_metrics[] = {
     "val_accuracy", "val_loss", "train_accuracy", "train_loss", "val_mse", "train_mse", NULL};
 
@@ -492,7 +493,7 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
 
     /* Top-level keys: known and not repeated. */
     const cJSON *it, *v_name = NULL, *v_ds = NULL, *v_seeds = NULL, *v_metric = NULL,
-                     *v_base = NULL, *v_grid = NULL;
+                     *v_base = NULL, *v_grid = NULL, *v_exec = NULL;
     cJSON_ArrayForEach(it, doc)
     {
         const cJSON **slot = NULL;
@@ -508,6 +509,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
             slot = &v_base;
         else if (strcmp(it->string, "grid") == 0)
             slot = &v_grid;
+        else if (strcmp(it->string, "executor") == 0)
+            slot = &v_exec;
         if (!slot) {
             rc = grid__unknown(e, it->string, it->string, grid_top_keys);
             goto fail;
@@ -533,6 +536,14 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
         goto fail;
     if ((rc = grid__metric(g, v_metric, e)) < 0)
         goto fail;
+    if (v_exec) {
+        if (!cJSON_IsString(v_exec) || (strcmp(v_exec->valuestring, "local") != 0 &&
+                                        strcmp(v_exec->valuestring, "slurm") != 0)) {
+            rc = grid__bad(e, "executor", "\"local\" or \"slurm\"", v_exec);
+            goto fail;
+        }
+        snprintf(g->executor, sizeof g->executor, "%s", v_exec->valuestring);
+    }
     struct hparams base;
     hparams_default(&base);
     if ((rc = grid__base(v_base, &base, e)) < 0)
@@ -638,6 +649,11 @@ fail:
 const char *grid_name(const struct grid *g)
 {
     return g->name;
+}
+
+const char *grid_executor(const struct grid *g)
+{
+    return g->executor[0] ? g->executor : NULL;
 }
 
 const char *grid_metric(const struct grid *g)

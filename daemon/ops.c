@@ -25,6 +25,7 @@
 #include "json.h"
 #include "log.h"
 #include "mlp_version.h"
+#include "exec.h"
 #include "mlpd.h"
 #include "sched.h"
 #include "server.h"
@@ -366,6 +367,10 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct er
     } else {
         cJSON_AddNullToObject(o, "best");
     }
+    if (exec_sweep_fields(d, sw->id, o, e) < 0) {
+        cJSON_Delete(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -598,7 +603,7 @@ static int op_status(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
     cJSON_AddStringToObject(resp, "socket", d->cfg.socket);
     cJSON_AddBoolToObject(resp, "draining", d->draining);
     cJSON_AddStringToObject(resp, "worker", d->worker);
-    return 0;
+    return exec_status_fields(d, resp, e);
 }
 
 static int op_list(struct mlpd *d, struct client *c, const cJSON *req, cJSON *resp, struct err *e)
@@ -719,9 +724,12 @@ static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
     char *grid_text = NULL, *ds_text = NULL, *keys_text = NULL;
     cJSON *dsj = NULL, *keys = NULL;
     size_t nc = 0;
+    const char *executor;
     int rc = grid_parse(doc, &go, &g, e);
     if (rc < 0)
         return rc;
+    if ((rc = exec_resolve(d, grid_executor(g), &executor, e)) < 0)
+        goto out;
     struct data_dirs dirs = {
         .data_dir = d->cfg.data_dir, .system_dir = FETCH_SYSTEM_DIR, .cache_dir = NULL};
     if ((rc = data_check(grid_dataset(g), &dirs, e)) < 0) {
@@ -793,6 +801,7 @@ static int op_submit(struct mlpd *d, struct client *c, const cJSON *req, cJSON *
         .metric = grid_metric(g),
         .maximize = grid_metric_maximize(g),
         .priority = priority,
+        .executor = executor,
         .n_configs = nc,
         .params_json = (const char *const *)params,
         .varying_json = (const char *const *)vary,
@@ -1297,6 +1306,8 @@ static int op_trial(struct mlpd *d, struct client *c, const cJSON *req, cJSON *r
     struct rows_ctx rx = {.rows = curve, .regression = regression};
     if ((rc = store_epochs_each(d->st, 0, id, epoch_row, &rx, e)) != 0)
         return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    if ((rc = exec_trial_fields(d, id, t, e)) < 0)
+        return rc;
     char *tail = log_tail(d->log_dir, id);
     cJSON_AddStringToObject(t, "log_tail", tail ? tail : "");
     free(tail);

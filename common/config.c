@@ -22,7 +22,7 @@
 #include "json.h"
 #include "log.h"
 
-enum cfg_type { CFG_PATH, CFG_INT, CFG_LONG, CFG_DOUBLE, CFG_BOOL, CFG_LEVEL };
+enum cfg_type { CFG_PATH, CFG_INT, CFG_LONG, CFG_DOUBLE, CFG_BOOL, CFG_LEVEL, CFG_STR, CFG_EXEC };
 
 struct cfg_row {
     const char *name;
@@ -58,14 +58,57 @@ static const struct cfg_row config_table[] = {
     {"foreground", CFG_BOOL, 0, 0, "false", OFF(foreground),
      "stay in the foreground, log to stderr"},
     {"log_level", CFG_LEVEL, 0, 0, "info", OFF(log_level), "error, warn, info or debug"},
+    {"executor", CFG_EXEC, 0, 0, "local", OFF(executor),
+     "where sweeps run unless their grid says: local or slurm"},
+    {"slurm_partition", CFG_STR, 0, 0, "", OFF(slurm_partition),
+     "Slurm partition (sbatch --partition; default the cluster's)"},
+    {"slurm_account", CFG_STR, 0, 0, "", OFF(slurm_account), "Slurm account (sbatch --account)"},
+    {"slurm_time", CFG_STR, 0, 0, "", OFF(slurm_time),
+     "time limit of one trial's Slurm task (sbatch --time, e.g. 30 or 1:00:00)"},
+    {"slurm_sbatch_args", CFG_STR, 0, 0, "", OFF(slurm_sbatch_args),
+     "more sbatch arguments, separated by blanks (e.g. --qos=short --mem=2G)"},
+    {"slurm_spool", CFG_PATH, 0, 0, "", OFF(slurm_spool),
+     "spool dir on a filesystem shared with the compute nodes (default <state_dir>/spool)"},
+    {"slurm_worker", CFG_PATH, 0, 0, "", OFF(slurm_worker),
+     "mlp-worker path on the compute nodes (default the daemon's worker)"},
+    {"slurm_bin", CFG_PATH, 0, 0, "", OFF(slurm_bin),
+     "directory of sbatch, squeue and scancel (default: found in $PATH)"},
+    {"slurm_array_limit", CFG_INT, 1, 100000, "100", OFF(slurm_array_limit),
+     "tasks of one job array running at once (sbatch --array=...%N)"},
+    {"slurm_max_tasks", CFG_INT, 1, 1000000, "1000", OFF(slurm_max_tasks),
+     "trials submitted to Slurm and not yet finished, at most"},
+    {"slurm_poll", CFG_DOUBLE, 0.05, 3600, "2", OFF(slurm_poll),
+     "seconds between polls of squeue and the spool files"},
 };
 
 #define CFG_NROWS (sizeof config_table / sizeof config_table[0])
 
 static const char *const config_names[] = {
-    "state_dir",  "socket",     "data_dir",     "log_file",   "worker",
-    "workers",    "threads",    "max_attempts", "max_trials", "log_max_bytes",
-    "kill_grace", "foreground", "log_level",    NULL,
+    "state_dir",
+    "socket",
+    "data_dir",
+    "log_file",
+    "worker",
+    "workers",
+    "threads",
+    "max_attempts",
+    "max_trials",
+    "log_max_bytes",
+    "kill_grace",
+    "foreground",
+    "log_level",
+    "executor",
+    "slurm_partition",
+    "slurm_account",
+    "slurm_time",
+    "slurm_sbatch_args",
+    "slurm_spool",
+    "slurm_worker",
+    "slurm_bin",
+    "slurm_array_limit",
+    "slurm_max_tasks",
+    "slurm_poll",
+    NULL,
 };
 
 /* ---- paths ---- */
@@ -210,7 +253,11 @@ static int config__bad(struct err *e, const struct cfg_row *r, const char *value
     case CFG_LEVEL:
         return err_set(e, MLP_EINVALID_REQUEST, r->name,
                        "expected error, warn, info or debug, got \"%s\"", value);
+    case CFG_EXEC:
+        return err_set(e, MLP_EINVALID_REQUEST, r->name, "expected local or slurm, got \"%s\"",
+                       value);
     case CFG_PATH:
+    case CFG_STR:
         break;
     }
     return err_set(e, MLP_EINVALID_REQUEST, r->name, "invalid value \"%s\"", value);
@@ -238,6 +285,20 @@ int config_set(struct mlpd_config *c, const char *key, const char *value, struct
             return err_set(e, MLP_EINVALID_REQUEST, r->name, "path too long (limit %d bytes)",
                            CONFIG_PATH_MAX - 1);
         snprintf((char *)f, CONFIG_PATH_MAX, "%s", value);
+        return 0;
+    case CFG_STR:
+        if (strlen(value) >= CONFIG_STR_MAX)
+            return err_set(e, MLP_EINVALID_REQUEST, r->name, "value too long (limit %d bytes)",
+                           CONFIG_STR_MAX - 1);
+        for (const char *p = value; *p; p++)
+            if ((unsigned char)*p < 0x20)
+                return err_set(e, MLP_EINVALID_REQUEST, r->name, "control character in value");
+        snprintf((char *)f, CONFIG_STR_MAX, "%s", value);
+        return 0;
+    case CFG_EXEC:
+        if (strcmp(value, "local") != 0 && strcmp(value, "slurm") != 0)
+            return config__bad(e, r, value);
+        snprintf(c->executor, sizeof c->executor, "%s", value);
         return 0;
     case CFG_INT:
     case CFG_LONG:
@@ -281,7 +342,8 @@ void config_defaults(struct mlpd_config *c)
 {
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < CFG_NROWS; i++)
-        if (config_table[i].def && config_table[i].type != CFG_PATH)
+        if (config_table[i].def && config_table[i].type != CFG_PATH &&
+            config_table[i].type != CFG_STR)
             config_set(c, config_table[i].name, config_table[i].def, NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c->workers = ncpu < 1 ? 1 : ncpu > 1024 ? 1024 : (int)ncpu;
@@ -426,18 +488,27 @@ int config_finish(struct mlpd_config *c, struct err *e)
     if (!c->log_file[0] &&
         config__join(c->log_file, sizeof c->log_file, c->state_dir, "mlpd.log") < 0)
         return err_set(e, MLP_EIO, "log_file", "path too long");
+    if (!c->slurm_spool[0] &&
+        config__join(c->slurm_spool, sizeof c->slurm_spool, c->state_dir, "spool") < 0)
+        return err_set(e, MLP_EIO, "slurm_spool", "path too long");
     if (!c->worker[0] && (v = config__env("MLPD_WORKER")))
         snprintf(c->worker, sizeof c->worker, "%s", v);
     struct {
         char *p;
         const char *name;
     } paths[] = {
-        {c->state_dir, "state_dir"}, {c->socket, "socket"}, {c->data_dir, "data_dir"},
-        {c->log_file, "log_file"},   {c->worker, "worker"},
+        {c->state_dir, "state_dir"},
+        {c->socket, "socket"},
+        {c->data_dir, "data_dir"},
+        {c->log_file, "log_file"},
+        {c->worker, "worker"},
+        {c->slurm_spool, "slurm_spool"},
+        {c->slurm_worker, "slurm_worker"},
+        {c->slurm_bin, "slurm_bin"},
     };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         /* A bare worker name ("mlp-worker") is looked up in $PATH: keep it. */
-        if (paths[i].p == c->worker && !strchr(c->worker, '/'))
+        if ((paths[i].p == c->worker || paths[i].p == c->slurm_worker) && !strchr(paths[i].p, '/'))
             continue;
         int rc = config__absolute(paths[i].p, e, paths[i].name);
         if (rc < 0)
@@ -456,6 +527,8 @@ void config_usage(FILE *out)
         const char *arg = r->type == CFG_PATH    ? " PATH"
                           : r->type == CFG_BOOL  ? ""
                           : r->type == CFG_LEVEL ? " LEVEL"
+                          : r->type == CFG_EXEC  ? " NAME"
+                          : r->type == CFG_STR   ? " TEXT"
                                                  : " N";
         size_t k = (size_t)snprintf(flag, sizeof flag, "--");
         for (const char *p = r->name; *p && k + 1 < sizeof flag; p++)
@@ -482,7 +555,11 @@ void config_usage(FILE *out)
         case CFG_LEVEL:
             snprintf(def, sizeof def, " (default %s)", d.log_level);
             break;
+        case CFG_EXEC:
+            snprintf(def, sizeof def, " (default %s)", d.executor);
+            break;
         case CFG_PATH:
+        case CFG_STR:
             break;
         }
         fprintf(out, "  %-22s %s%s%s\n", flag, r->help, def, range);

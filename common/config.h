@@ -16,6 +16,7 @@
 #include "err.h"
 
 #define CONFIG_PATH_MAX 4096
+#define CONFIG_STR_MAX 512 /* free-text settings (Slurm partition, sbatch arguments) */
 
 /*
  * SPEC.md defaults.  Each fills buf (size n) and returns 0, or MLP_EIO if $HOME
@@ -43,6 +44,18 @@ struct mlpd_config {
     double kill_grace;               /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
     bool foreground;                 /* do not detach */
     char log_level[16];              /* "info" */
+    /* Where sweeps run unless their grid says "executor"; see daemon/exec.h. */
+    char executor[16];                      /* "local" (default) or "slurm" */
+    char slurm_partition[CONFIG_STR_MAX];   /* sbatch --partition; "" = the cluster's default */
+    char slurm_account[CONFIG_STR_MAX];     /* sbatch --account; "" = none */
+    char slurm_time[CONFIG_STR_MAX];        /* sbatch --time per trial; "" = partition default */
+    char slurm_sbatch_args[CONFIG_STR_MAX]; /* more sbatch arguments, split on blanks */
+    char slurm_spool[CONFIG_PATH_MAX];      /* spool dir on the shared FS; "" = <state>/spool */
+    char slurm_worker[CONFIG_PATH_MAX];     /* mlp-worker on the compute nodes; "" = mlpd's */
+    char slurm_bin[CONFIG_PATH_MAX];        /* dir of sbatch, squeue, scancel; "" = $PATH */
+    int slurm_array_limit;                  /* array throttle %N: tasks running at once */
+    int slurm_max_tasks;                    /* trials submitted to Slurm at once */
+    double slurm_poll;                      /* seconds between squeue polls */
 };
 
 /* Fill *c with the defaults (paths left "" to be resolved by config_finish). */

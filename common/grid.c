@@ -34,6 +34,7 @@
 struct grid {
     char *name;
     char metric[32];
+    char executor[8]; /* "local", "slurm", or "" when the grid does not say */
     struct ds_spec ds;
     size_t n_configs;
     struct hparams *configs;
@@ -43,8 +44,8 @@ struct grid {
     int64_t *seeds;
 };
 
-static const char *const grid_top_keys[] = {"name", "dataset", "seeds", "metric",
-                                            "base", "grid",    NULL};
+static const char *const grid_top_keys[] = {"name", "dataset", "seeds",    "metric",
+                                            "base", "grid",    "executor", NULL};
 bool grid_metric_valid(const char *metric)
 {
     return metric_rankable(metric_index(metric));
@@ -499,7 +500,7 @@ static int grid__expand(struct grid *g, const struct grid_obj *go, const struct 
 }
 
 /* Top-level keys of a grid document, in grid_top_keys order. */
-enum { TOP_NAME, TOP_DATASET, TOP_SEEDS, TOP_METRIC, TOP_BASE, TOP_GRID, TOP_N };
+enum { TOP_NAME, TOP_DATASET, TOP_SEEDS, TOP_METRIC, TOP_BASE, TOP_GRID, TOP_EXECUTOR, TOP_N };
 
 /* Sort the top-level members into v[TOP_N]: known and not repeated. */
 static int grid__top(const cJSON *doc, const cJSON *v[TOP_N], struct err *e)
@@ -635,6 +636,15 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
         (rc = grid__seeds(g, v[TOP_SEEDS], limit, force, e)) < 0 ||
         (rc = grid__metric(g, v[TOP_METRIC], e)) < 0)
         goto fail;
+    const cJSON *v_exec = v[TOP_EXECUTOR];
+    if (v_exec) {
+        if (!cJSON_IsString(v_exec) || (strcmp(v_exec->valuestring, "local") != 0 &&
+                                        strcmp(v_exec->valuestring, "slurm") != 0)) {
+            rc = grid__bad(e, "executor", "\"local\" or \"slurm\"", v_exec);
+            goto fail;
+        }
+        snprintf(g->executor, sizeof g->executor, "%s", v_exec->valuestring);
+    }
     struct hparams base;
     hparams_default(&base);
     if ((rc = grid__base(v[TOP_BASE], &base, e)) < 0 ||
@@ -663,6 +673,11 @@ fail:
 const char *grid_name(const struct grid *g)
 {
     return g->name;
+}
+
+const char *grid_executor(const struct grid *g)
+{
+    return g->executor[0] ? g->executor : NULL;
 }
 
 const char *grid_metric(const struct grid *g)

@@ -48,6 +48,9 @@ void grid_free(struct grid *g);
 /* The sweep name: "name", else o->default_name, else "sweep". */
 const char *grid_name(const struct grid *g);
 
+/* "executor": "local" or "slurm", or NULL when the grid leaves it to mlpd.conf. */
+const char *grid_executor(const struct grid *g);
+
 /* The ranking metric; default "val_accuracy". */
 const char *grid_metric(const struct grid *g);
 

@@ -35,6 +35,7 @@
 #include "mlpd.h"
 #include "sched.h"
 #include "server.h"
+#include "slurm.h"
 #include "store.h"
 
 struct main_state {
@@ -323,6 +324,50 @@ static void on_notify(void *ud, int64_t sweep_id)
     server_notify(d->srv, sweep_id);
 }
 
+/*
+ * The Slurm executor: required when it is the default executor, else started
+ * when it can be (sweeps may ask for it); absent otherwise, with a warning unless
+ * Slurm is simply not installed.
+ */
+static int open_slurm(struct mlpd *d, struct err *e)
+{
+    const struct mlpd_config *c = &d->cfg;
+    bool required = strcmp(c->executor, "slurm") == 0;
+    struct slurm_opts o = {
+        .partition = c->slurm_partition,
+        .account = c->slurm_account,
+        .time_limit = c->slurm_time,
+        .sbatch_args = c->slurm_sbatch_args,
+        .spool = c->slurm_spool,
+        .worker = c->slurm_worker[0] ? c->slurm_worker : d->worker,
+        .data_dir = c->data_dir,
+        .bin = c->slurm_bin,
+        .threads = c->threads,
+        .array_limit = c->slurm_array_limit,
+        .max_tasks = c->slurm_max_tasks,
+        .max_attempts = c->max_attempts > 0 ? c->max_attempts : 1,
+        .poll = c->slurm_poll,
+        .notify = on_notify,
+        .ud = d,
+    };
+    struct err tmp = ERR_INIT;
+    d->slurm = slurm_open(d->loop, d->st, &o, &tmp);
+    if (d->slurm) {
+        log_info("Slurm executor ready: spool %s, worker %s", c->slurm_spool, o.worker);
+        return 0;
+    }
+    if (required) {
+        *e = tmp;
+        return e->code;
+    }
+    /* Optional: Slurm missing is normal; anything else is worth a warning. */
+    if (strcmp(tmp.path, "slurm_bin") == 0)
+        log_debug("no Slurm executor: %s", tmp.msg);
+    else
+        log_warn("no Slurm executor: %s", tmp.msg);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct err e = ERR_INIT;
@@ -396,6 +441,13 @@ int main(int argc, char **argv)
         .notify = on_notify,
         .ud = d,
     };
+    if (open_slurm(d, &e) < 0) {
+        log_error("%s", e.msg);
+        if (!c->foreground)
+            fprintf(stderr, "mlpd: %s\n", e.msg);
+        goto out_loop;
+    }
+    so.remote = d->slurm ? slurm_exec(d->slurm) : NULL;
     d->sched = sched_new(&M.loop, d->st, &so);
     if (!d->sched) {
         log_error("out of memory");
@@ -448,6 +500,7 @@ out_loop:
     uv_run(&M.loop, UV_RUN_DEFAULT);
     uv_loop_close(&M.loop);
     sched_free(d->sched);
+    slurm_free(d->slurm);
 out:
     store_close(d->st);
     if (status == 0)

@@ -20,6 +20,7 @@ struct cJSON;
 struct store;
 struct sched;
 struct server;
+struct slurm;
 struct client;
 
 struct mlpd {
@@ -30,6 +31,7 @@ struct mlpd {
     char db_path[CONFIG_PATH_MAX + 16];
     struct store *st;
     struct sched *sched;
+    struct slurm *slurm; /* the Slurm executor, NULL when not available (exec.h) */
     struct server *srv;
     double started; /* unix seconds */
     bool draining;  /* shutdown requested: no new submits */

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metric.h"
 #include "mlp_version.h"
+#include "exec.h"
 #include "mlpd.h"
 #include "ops.h"
 #include "query.h"
@@ -275,7 +276,7 @@ static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
     cJSON_AddStringToObject(resp, "socket", d->cfg.socket);
     cJSON_AddBoolToObject(resp, "draining", d->draining);
     cJSON_AddStringToObject(resp, "worker", d->worker);
-    return 0;
+    return exec_status_fields(d, resp, e);
 }
 
 static int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
@@ -400,7 +401,7 @@ static int submit_name(struct mlpd *d, const cJSON *req, const struct grid *g, c
 
 /* Store the sweep of grid g (its configurations and trials) as JSON texts; *id is the new sweep. */
 static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, const char *name,
-                        int64_t priority, int64_t *id, struct err *e)
+                        int64_t priority, const char *executor, int64_t *id, struct err *e)
 {
     size_t nc = grid_n_configs(g);
     char **params = calloc(nc ? nc : 1, sizeof *params);
@@ -438,6 +439,7 @@ static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, 
         .metric = grid_metric(g),
         .maximize = grid_metric_maximize(g),
         .priority = priority,
+        .executor = executor,
         .n_configs = nc,
         .params_json = (const char *const *)params,
         .varying_json = (const char *const *)vary,
@@ -487,9 +489,12 @@ static int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
         .force = cJSON_IsTrue(json_get(req, "force")),
     };
     struct grid *g = NULL;
+    const char *executor;
     int rc = grid_parse(doc, &go, &g, e);
     if (rc < 0)
         return rc;
+    if ((rc = exec_resolve(d, grid_executor(g), &executor, e)) < 0)
+        goto out;
     struct dataset_dirs dirs = {
         .data_dir = d->cfg.data_dir, .system_dir = DS_SYSTEM_DIR, .cache_dir = NULL};
     if ((rc = dataset_check_grid(g, &dirs, e)) < 0) {
@@ -510,7 +515,7 @@ static int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
         goto out;
     }
     int64_t id;
-    if ((rc = submit_store(d, doc, g, name, priority, &id, e)) < 0 ||
+    if ((rc = submit_store(d, doc, g, name, priority, executor, &id, e)) < 0 ||
         (rc = add_summary(d, resp, id, e)) < 0)
         goto out;
     sched_kick(d->sched);
@@ -972,6 +977,8 @@ static int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     struct rows_ctx rx = {.rows = curve, .regression = regression};
     if ((rc = store_epochs_each(d->st, 0, id, epoch_row, &rx, e)) != 0)
         return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    if ((rc = exec_trial_fields(d, id, t, e)) < 0)
+        return rc;
     char *tail = log_tail(d->log_dir, id);
     cJSON_AddStringToObject(t, "log_tail", tail ? tail : "");
     free(tail);

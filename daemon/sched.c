@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "exec.h"
 #include "hparams.h"
 #include "log.h"
 #include "store.h"
@@ -39,8 +40,8 @@ struct slot {
     int attempt;
     struct slot_epoch *epochs; /* this attempt's epoch rows, in arrival order */
     size_t n_epochs, cap_epochs;
-    bool epoch_unwritten;      /* some epoch row failed to be written */
-    bool epoch_dropped;        /* ... and could not even be kept in memory */
+    bool epoch_unwritten; /* some epoch row failed to be written */
+    bool epoch_dropped;   /* ... and could not even be kept in memory */
 };
 
 struct sched {
@@ -116,28 +117,12 @@ static void check_idle(struct sched *s)
     }
 }
 
-/* A number member of a worker event, NaN when absent or null. */
-static double ev_num(const cJSON *ev, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
-    if (cJSON_IsNumber(v))
-        return v->valuedouble;
-    if (cJSON_IsBool(v))
-        return cJSON_IsTrue(v) ? 1 : 0;
-    return NAN;
-}
-
 static void on_epoch(void *ud, const cJSON *ev)
 {
     struct slot *sl = ud;
-    double epoch = ev_num(ev, "epoch");
-    /* Casting an out-of-range double to int64_t is undefined: accept only
-     * plausible epoch numbers from the worker. */
-    if (isnan(epoch) || epoch < 1 || epoch > 1e9 || epoch != floor(epoch))
+    struct slot_epoch row;
+    if (!exec_epoch_metrics(ev, &row.epoch, row.v))
         return;
-    struct slot_epoch row = {.epoch = (int64_t)epoch};
-    for (int m = 0; m < MLP_M_N; m++)
-        row.v[m] = metric_info(m)->per_epoch ? ev_num(ev, metric_name(m)) : NAN;
     if (sl->n_epochs == sl->cap_epochs) {
         size_t cap = sl->cap_epochs ? 2 * sl->cap_epochs : 32;
         struct slot_epoch *p = realloc(sl->epochs, cap * sizeof *p);
@@ -217,15 +202,7 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     switch (o->status) {
     case SPAWN_OK: {
         double v[MLP_M_N];
-        for (int i = 0; i < MLP_M_N; i++) {
-            v[i] = ev_num(o->result, metric_name(i));
-            /* Integer columns: an out-of-range double cannot be cast; store NULL. */
-            enum metric_kind k = metric_info(i)->kind;
-            if ((k == METRIC_COUNT || k == METRIC_FLAG) && !(fabs(v[i]) <= 1e15))
-                v[i] = NAN;
-        }
-        if (isnan(v[MLP_M_DIVERGED]))
-            v[MLP_M_DIVERGED] = 0;
+        exec_result_metrics(o->result, v);
         rc = rewrite_epochs(sl, &e);
         if (rc == 0)
             rc = store_trial_done(s->st, tid, sl->attempt, v, &e);
@@ -366,6 +343,8 @@ void sched_kick(struct sched *s)
         store_claim_release(&c);
     }
     s->kicking = false;
+    if (s->o.remote && !s->draining)
+        s->o.remote->kick(s->o.remote);
 }
 
 int sched_cancel_sweep(struct sched *s, int64_t sweep_id)
@@ -377,6 +356,8 @@ int sched_cancel_sweep(struct sched *s, int64_t sweep_id)
             n++;
         }
     }
+    if (s->o.remote)
+        n += s->o.remote->cancel_sweep(s->o.remote, sweep_id);
     return n;
 }
 
@@ -384,6 +365,8 @@ void sched_drain(struct sched *s, bool now, void (*idle)(void *ud), void *ud)
 {
     s->draining = true;
     uv_timer_stop(&s->retry);
+    if (s->o.remote)
+        s->o.remote->drain(s->o.remote); /* Slurm jobs keep running; the next mlpd follows them */
     s->idle = idle;
     s->idle_ud = ud;
     if (now)

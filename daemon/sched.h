@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "exec.h"
 #include "spawn.h"
 
 struct store;
@@ -27,6 +28,7 @@ struct sched_opts {
     struct spawn_opts spawn;                    /* how to start workers (strings borrowed) */
     void (*notify)(void *ud, int64_t sweep_id); /* a trial of sweep_id changed state */
     void *ud;
+    struct exec *remote; /* another executor (Slurm) kicked, cancelled, drained with us; or NULL */
 };
 
 /* A scheduler over st (borrowed).  NULL on ENOMEM. */

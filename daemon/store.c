@@ -9,6 +9,7 @@
  * (SQLite turns it into NULL), which is exactly what we want for "no value".
  */
 #include "store.h"
+#include "store_int.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -41,6 +42,11 @@ extern const int schema_count;
 #define EPOCH_COLS MLP_METRIC_MAP(STORE__EPOCH_COL)
 #define EPOCH_PARAMS MLP_METRIC_MAP(STORE__EPOCH_PARAM)
 
+/* A running trial not attached to a Slurm task of its current attempt (002-slurm.sql). */
+#define STORE_NOT_IN_SLURM                                                                         \
+    "NOT EXISTS (SELECT 1 FROM slurm_tasks k WHERE k.trial_id = trials.id "                        \
+    "AND k.attempt = trials.attempts)"
+
 #define STMT_MAP(X)                                                                                \
     X(SYNC_FULL, "PRAGMA synchronous = FULL")                                                      \
     X(SYNC_NORMAL, "PRAGMA synchronous = NORMAL")                                                  \
@@ -48,7 +54,8 @@ extern const int schema_count;
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")                                                                        \
     X(SWEEP_INSERT, "INSERT INTO sweeps (name, grid_json, dataset_json, keys_json, metric, "       \
-                    "maximize, priority, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")        \
+                    "maximize, priority, created, executor) "                                      \
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 'local'))")              \
     X(SWEEP_NAME_DEFAULT, "UPDATE sweeps SET name = 'sweep-' || id WHERE id = ?1")                 \
     X(CONFIG_INSERT, "INSERT INTO configs (sweep_id, idx, params_json, varying_json) "             \
                      "VALUES (?1, ?2, ?3, ?4)")                                                    \
@@ -66,7 +73,7 @@ extern const int schema_count;
     X(SWEEP_COUNT, "SELECT count(*) FROM sweeps")                                                  \
     X(NEXT, "SELECT (SELECT t.id FROM trials t WHERE t.sweep_id = s.id AND "                       \
             "t.state = 'queued' ORDER BY t.id LIMIT 1) AS tid FROM sweeps s "                      \
-            "WHERE s.paused = 0 AND s.cancelled = 0 AND tid IS NOT NULL "                          \
+            "WHERE s.paused = 0 AND s.cancelled = 0 AND s.executor = 'local' AND tid IS NOT NULL " \
             "ORDER BY s.priority DESC, s.id LIMIT 1")                                              \
     X(CLAIM, "UPDATE trials SET state = 'running', attempts = attempts + 1, "                      \
              "started = ?2, finished = NULL, pid = NULL WHERE id = ?1 AND state = 'queued' "       \
@@ -91,10 +98,10 @@ extern const int schema_count;
     X(RECOVER_FAIL,                                                                                \
       "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "                            \
       "error = 'the daemon stopped while it was running (attempt ' || attempts || ')' "            \
-      "WHERE state = 'running' AND attempts >= ?1")                                                \
-    X(RECOVER_REQUEUE,                                                                             \
-      "UPDATE trials SET state = 'queued', pid = NULL, "                                           \
-      "error = 'the daemon stopped while it was running' WHERE state = 'running'")                 \
+      "WHERE state = 'running' AND attempts >= ?1 AND " STORE_NOT_IN_SLURM)                        \
+    X(RECOVER_REQUEUE, "UPDATE trials SET state = 'queued', pid = NULL, "                          \
+                       "error = 'the daemon stopped while it was running' WHERE state = "          \
+                       "'running' AND " STORE_NOT_IN_SLURM)                                        \
     X(PAUSE, "UPDATE sweeps SET paused = ?2 WHERE id = ?1")                                        \
     X(COUNT_STATE, "SELECT count(*) FROM trials WHERE sweep_id = ?1 AND state = ?2")               \
     X(CANCEL_FLAG, "UPDATE sweeps SET cancelled = 1 WHERE id = ?1")                                \
@@ -425,6 +432,8 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
     sqlite3_bind_int(s, 6, ns->maximize);
     sqlite3_bind_int64(s, 7, ns->priority);
     sqlite3_bind_double(s, 8, now);
+    if (ns->executor)
+        sqlite3_bind_text(s, 9, ns->executor, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc == SQLITE_CONSTRAINT) {
@@ -981,4 +990,35 @@ int store_values_each(struct store *st, int64_t sweep_id,
             break;
     }
     return each_end(st, s, rc, ret, e, "values");
+}
+
+/* For store_slurm.c, the same module's Slurm half (store_int.h). */
+sqlite3 *store__db(struct store *st)
+{
+    return st->db;
+}
+
+int store__begin(struct store *st, bool full, struct err *e)
+{
+    return full ? begin(st, e) : begin_light(st, e);
+}
+
+int store__commit(struct store *st, struct err *e)
+{
+    return commit(st, e);
+}
+
+void store__rollback(struct store *st)
+{
+    rollback(st);
+}
+
+void store__sync(struct store *st, bool full)
+{
+    sync_mode(st, full);
+}
+
+double store__now(void)
+{
+    return now_s();
 }

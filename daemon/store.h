@@ -74,7 +74,8 @@ int store_recover(struct store *st, int max_attempts, int64_t *requeued, int64_t
                   struct err *e);
 
 struct store_new_sweep {
-    const char *name; /* NULL: "sweep-<id>" */
+    const char *name;     /* NULL: "sweep-<id>" */
+    const char *executor; /* "local" (NULL) or "slurm": where its trials run */
     const char *grid_json, *dataset_json, *keys_json, *metric;
     bool maximize;
     int64_t priority;

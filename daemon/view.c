@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
+#include "exec.h"
 #include "json.h"
 #include "mlpd.h"
 #include "query.h"
@@ -81,6 +82,10 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct er
         json_add_int(bo, "n", b.best.s.n);
     } else {
         cJSON_AddNullToObject(o, "best");
+    }
+    if (exec_sweep_fields(d, sw->id, o, e) < 0) {
+        cJSON_Delete(o);
+        return NULL;
     }
     return o;
 }

@@ -6,7 +6,8 @@
 #
 #   scripts/setup.sh          build + runtime packages, build, datasets
 #   scripts/setup.sh --test   also what the test suite needs (valgrind, clang, xmllint, chromium,
-#                             python3-numpy for reading saved models back)
+#                             python3-numpy for reading saved models back,
+#                             slurm-wlm and munge for the Slurm tests)
 #
 # Idempotent and quick when everything is present.
 set -euo pipefail
@@ -34,7 +35,8 @@ pkgs=(gcc pkg-config meson ninja-build libsqlite3-dev libuv1-dev libcjson-dev
       libopenblas-dev zlib1g-dev sqlite3 python3 dataset-fashion-mnist tar gzip)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd python3-numpy)
+  pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd python3-numpy
+    slurm-wlm munge)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 fi
 

@@ -217,6 +217,32 @@ static void test_args_and_finish(void)
     unsetenv("MLPD_WORKER");
 }
 
+/* The executor settings: the executor's two names, free text without control characters. */
+static void test_slurm_settings(void)
+{
+    struct mlpd_config c;
+    struct err e = ERR_INIT;
+    config_defaults(&c);
+    CHECK_EQ_STR(c.executor, "local");
+    CHECK_EQ_INT(c.slurm_array_limit, 100);
+    CHECK_EQ_INT(c.slurm_max_tasks, 1000);
+    CHECK(c.slurm_poll == 2);
+    CHECK_EQ_STR(c.slurm_partition, "");
+    CHECK_EQ_INT(config_set(&c, "executor", "slurm", &e), 0);
+    CHECK_EQ_STR(c.executor, "slurm");
+    CHECK_EQ_INT(config_set(&c, "executor", "pbs", &e), MLP_EINVALID_REQUEST);
+    CHECK(strstr(e.msg, "local or slurm") != NULL);
+    CHECK_EQ_STR(c.executor, "slurm");
+    CHECK_EQ_INT(config_set(&c, "slurm-sbatch-args", "--qos=short --mem=2G", &e), 0);
+    CHECK_EQ_STR(c.slurm_sbatch_args, "--qos=short --mem=2G");
+    CHECK_EQ_INT(config_set(&c, "slurm_partition", "a\nb", &e), MLP_EINVALID_REQUEST);
+    CHECK_EQ_STR(e.path, "slurm_partition");
+    CHECK_EQ_INT(config_set(&c, "slurm_poll", "0.01", &e), MLP_EINVALID_REQUEST);
+    CHECK_EQ_INT(config_set(&c, "slurm_array_limit", "0", &e), MLP_EINVALID_REQUEST);
+    CHECK_EQ_INT(config_set(&c, "slurm_partiton", "x", &e), MLP_EINVALID_REQUEST);
+    CHECK(strstr(e.msg, "slurm_partition") != NULL);
+}
+
 static void test_usage(void)
 {
     char path[512];
@@ -238,7 +264,7 @@ static void test_usage(void)
             saw_grace = true;
     }
     fclose(f);
-    CHECK_EQ_INT(n, 13);
+    CHECK_EQ_INT(n, 24);
     CHECK(saw_workers);
     CHECK(saw_grace);
 }
@@ -255,6 +281,7 @@ int main(void)
     test_set();
     test_file();
     test_args_and_finish();
+    test_slurm_settings();
     test_usage();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

@@ -452,6 +452,23 @@ static void test_limits(void)
     free(big);
 }
 
+/* "executor": absent (NULL: mlpd.conf decides), local or slurm; anything else named. */
+static void test_executor(void)
+{
+    struct grid *g;
+    struct err e = ERR_INIT;
+    CHECK_EQ_INT(parse("{\"dataset\": \"circles\"}", &g, &e), 0);
+    CHECK(g && grid_executor(g) == NULL);
+    grid_free(g);
+    CHECK_EQ_INT(parse("{\"dataset\": \"circles\", \"executor\": \"slurm\"}", &g, &e), 0);
+    CHECK(g && grid_executor(g) && strcmp(grid_executor(g), "slurm") == 0);
+    grid_free(g);
+    expect_err("{\"dataset\": \"circles\", \"executor\": \"pbs\"}", MLP_EINVALID_GRID, "executor",
+               "expected \"local\" or \"slurm\", got \"pbs\"");
+    expect_err("{\"dataset\": \"circles\", \"executer\": \"slurm\"}", MLP_EINVALID_GRID, "executer",
+               "unknown key (did you mean \"executor\"?)");
+}
+
 int main(void)
 {
     test_spec_example();
@@ -461,5 +478,6 @@ int main(void)
     test_regression_metric();
     test_dedup_and_union();
     test_limits();
+    test_executor();
     return check_report();
 }

@@ -1,0 +1,142 @@
+/*
+ * exec — executor glue for ops.c.  See exec.h.
+ *
+ * Only reads: the store given in d (a pool thread's read-only connection for
+ * heavy ops) and, for status, the Slurm executor's in-memory count (status
+ * runs on the loop).
+ */
+#include "exec.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "metric.h"
+#include "mlpd.h"
+#include "slurm.h"
+#include "store_slurm.h"
+
+int exec_resolve(struct mlpd *d, const char *want, const char **out, struct err *e)
+{
+    const char *x = want ? want : d->cfg.executor[0] ? d->cfg.executor : "local";
+    if (strcmp(x, "slurm") == 0) {
+        if (!d->slurm)
+            return err_set(e, MLP_EINVALID_GRID, "executor",
+                           "this mlpd has no Slurm executor (sbatch was not found when it "
+                           "started; see mlpd --help for the slurm_* settings)");
+        *out = "slurm";
+    } else {
+        *out = "local";
+    }
+    return 0;
+}
+
+static cJSON *jobs_array(int64_t *ids, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)ids[i]));
+    return a;
+}
+
+int exec_sweep_fields(struct mlpd *d, int64_t sweep_id, cJSON *o, struct err *e)
+{
+    char x[16];
+    if (store_slurm_executor(d->st, sweep_id, x, sizeof x, e) < 0)
+        return e->code;
+    cJSON_AddStringToObject(o, "executor", x);
+    if (strcmp(x, "slurm") != 0)
+        return 0;
+    int64_t *ids;
+    size_t n;
+    if (store_slurm_jobs(d->st, sweep_id, &ids, &n, e) < 0)
+        return e->code;
+    cJSON_AddItemToObject(o, "slurm_jobs", jobs_array(ids, n));
+    free(ids);
+    return 0;
+}
+
+int exec_trial_fields(struct mlpd *d, int64_t trial_id, cJSON *o, struct err *e)
+{
+    struct store_slurm_task t;
+    int rc = store_slurm_trial(d->st, trial_id, &t, e);
+    if (rc <= 0)
+        return rc;
+    cJSON *so = cJSON_AddObjectToObject(o, "slurm");
+    if (so) {
+        char task[64];
+        snprintf(task, sizeof task, "%lld_%d", (long long)t.job_id, t.array_idx);
+        if (t.job_id > 0) {
+            cJSON_AddNumberToObject(so, "job", (double)t.job_id);
+            cJSON_AddStringToObject(so, "task", task);
+        } else {
+            cJSON_AddNullToObject(so, "job");
+            cJSON_AddNullToObject(so, "task");
+        }
+        cJSON_AddNumberToObject(so, "array_index", t.array_idx);
+        cJSON_AddNumberToObject(so, "attempt", t.attempt);
+        if (t.state[0])
+            cJSON_AddStringToObject(so, "state", t.state);
+        else
+            cJSON_AddNullToObject(so, "state");
+        cJSON_AddStringToObject(so, "spool", t.spool);
+    }
+    store_slurm_task_release(&t);
+    return 0;
+}
+
+int exec_status_fields(struct mlpd *d, cJSON *o, struct err *e)
+{
+    cJSON_AddStringToObject(o, "executor", d->cfg.executor[0] ? d->cfg.executor : "local");
+    if (!d->slurm) {
+        cJSON_AddNullToObject(o, "slurm");
+        return 0;
+    }
+    int64_t *ids;
+    size_t n;
+    if (store_slurm_jobs(d->st, 0, &ids, &n, e) < 0)
+        return e->code;
+    cJSON *so = cJSON_AddObjectToObject(o, "slurm");
+    cJSON_AddNumberToObject(so, "tasks", slurm_tasks(d->slurm));
+    cJSON_AddItemToObject(so, "jobs", jobs_array(ids, n));
+    cJSON_AddStringToObject(so, "spool", d->cfg.slurm_spool);
+    free(ids);
+    return 0;
+}
+
+/* A number member of a worker event, NaN when absent or null. */
+static double exec__num(const cJSON *ev, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? 1 : 0;
+    return NAN;
+}
+
+bool exec_epoch_metrics(const cJSON *ev, int64_t *epoch, double *v)
+{
+    double k = exec__num(ev, "epoch");
+    if (isnan(k) || k < 1 || k > 1e9 || k != floor(k))
+        return false;
+    *epoch = (int64_t)k;
+    for (int m = 0; m < MLP_M_N; m++)
+        v[m] = metric_info(m)->per_epoch ? exec__num(ev, metric_name(m)) : NAN;
+    return true;
+}
+
+void exec_result_metrics(const cJSON *ev, double *v)
+{
+    for (int m = 0; m < MLP_M_N; m++) {
+        v[m] = exec__num(ev, metric_name(m));
+        enum metric_kind k = metric_info(m)->kind;
+        if ((k == METRIC_COUNT || k == METRIC_FLAG) && !(fabs(v[m]) <= 1e15))
+            v[m] = NAN;
+    }
+    if (isnan(v[MLP_M_DIVERGED]))
+        v[MLP_M_DIVERGED] = 0;
+}

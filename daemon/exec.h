@@ -1,0 +1,63 @@
+/*
+ * exec — where a sweep's trials run, and the glue between executors and ops.
+ *
+ * Every sweep has an executor, stored with it (sweeps.executor): "local", the
+ * scheduler's own slots (sched.c + spawn.c: one mlp-worker child per slot), or
+ * "slurm", job arrays on a Slurm cluster (slurm.c).  Each executor claims only
+ * the queued trials of its own sweeps from the store, so both run side by side
+ * under the same queue rules (priority, pause, cancel, retry).  The scheduler
+ * forwards kick, cancel and drain to a remote executor through struct exec, so
+ * ops keep calling sched_* alone.
+ *
+ * The exec_* functions below are what ops.c calls to resolve a submit's
+ * executor and to add executor fields to its answers.  They only read the
+ * store they are given (d->st may be a read-only connection on a pool thread).
+ */
+#ifndef MLP_EXEC_H
+#define MLP_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cJSON;
+struct err;
+struct mlpd;
+
+/* A remote executor as the scheduler sees it. */
+struct exec {
+    const char *name;                                /* "slurm" */
+    void (*kick)(struct exec *x);                    /* submit queued trials if there is room */
+    int (*cancel_sweep)(struct exec *x, int64_t id); /* stop its trials of a cancelled sweep */
+    void (*drain)(struct exec *x);                   /* stop submitting and polling (shutdown) */
+};
+
+/*
+ * The executor of a new sweep: the grid's "executor" (want, may be NULL), else
+ * mlpd.conf's.  *out is a static string.  0, or MLP_EINVALID_GRID (path
+ * "executor") when Slurm is asked for and this mlpd has no Slurm executor.
+ */
+int exec_resolve(struct mlpd *d, const char *want, const char **out, struct err *e);
+
+/* Add "executor" and, for Slurm sweeps, "slurm_jobs" (ids of its live array jobs) to o. */
+int exec_sweep_fields(struct mlpd *d, int64_t sweep_id, struct cJSON *o, struct err *e);
+
+/* Add "slurm": {"job", "array_index", "task", "state"} to a trial object when it ran on Slurm. */
+int exec_trial_fields(struct mlpd *d, int64_t trial_id, struct cJSON *o, struct err *e);
+
+/* Add "executor" (the default) and "slurm": {...} or null to the status answer. */
+int exec_status_fields(struct mlpd *d, struct cJSON *o, struct err *e);
+
+/*
+ * A worker's event lines as metric rows, for every executor (SPEC.md
+ * "mlp-worker"): v has MLP_M_N values, NaN where absent or null.
+ *
+ * exec_epoch_metrics: the per-epoch metrics of an "epoch" line and its
+ * number; false when the number is not a plausible epoch (1..1e9, whole),
+ * since casting an out-of-range double to int64_t is undefined.
+ * exec_result_metrics: every metric of a "result" line; integer columns out
+ * of range become NaN (stored NULL) and an absent "diverged" is 0.
+ */
+bool exec_epoch_metrics(const struct cJSON *ev, int64_t *epoch, double *v);
+void exec_result_metrics(const struct cJSON *ev, double *v);
+
+#endif

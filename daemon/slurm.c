@@ -1,0 +1,1154 @@
+/*
+ * slurm — the Slurm executor.  See slurm.h for the protocol with Slurm.
+ *
+ * State: an array of tasks (one per trial followed), each with its batch name,
+ * array index, job id (0 until known), the offset read so far of its i.out and
+ * a line buffer.  At most one sbatch and one poll are in flight.  A poll is a
+ * chain: timer -> squeue (uv_spawn, stdout collected) -> file reads on the
+ * thread pool (each task reads only into its own fields) -> apply on the loop.
+ * Tasks are removed from the array only while no poll is in flight or in the
+ * apply step itself, so the pool thread never sees a task freed.
+ * External commands run through cmd_run(): a process with both output pipes
+ * collected, reported once after it exited and both pipes reached EOF, and
+ * freed after its three handles closed.
+ */
+#include "slurm.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "exec.h"
+#include "line.h"
+#include "log.h"
+#include "store.h"
+#include "store_slurm.h"
+
+#define SLURM_RETRY_MS 5000       /* back-off after sbatch failed */
+#define SLURM_MAX_ARRAY 1000      /* tasks per array (Slurm's default MaxArraySize is 1001) */
+#define SLURM_READ_MAX (4u << 20) /* bytes of one i.out read per poll */
+#define SLURM_OUT_CAP (8u << 20)  /* command output kept */
+#define SLURM_GONE_POLLS 2        /* polls a known job may be missing before it counts as gone */
+#define SLURM_SCRIPT "mlpd-task.sh"
+/* The executor that owns an embedded struct exec. */
+#define SLURM_OF(x) ((struct slurm *)((char *)(x)-offsetof(struct slurm, ex)))
+
+struct task {
+    int64_t trial_id, sweep_id, job_id;
+    int attempt, idx;
+    char *batch, *dir;     /* owned */
+    char state[32];        /* last Slurm state seen; "" none */
+    char stored_state[32]; /* last state written to the store */
+    bool in_flight;        /* its sbatch has not answered */
+    bool cancel_req;       /* mlpd asked Slurm to cancel it */
+    bool listed;           /* seen in the current squeue answer */
+    int missing;           /* consecutive polls without it in squeue */
+    int grace;             /* polls waited for the files of an ended task */
+    long off;              /* bytes of i.out consumed */
+    struct line_buf lb;
+    cJSON *result; /* the result event, until it is recorded */
+    char err_code[32], err_msg[512];
+    /* filled on the pool thread, consumed by apply */
+    char *rbuf;
+    size_t rlen;
+    bool reread;    /* i.out shrank: it was written again from the start */
+    bool have_out;  /* i.out exists */
+    int rc;         /* i.rc, -1 when absent */
+    char tail[512]; /* last bytes of i.err */
+};
+
+struct cmd {
+    struct slurm *s;
+    uv_process_t proc;
+    uv_pipe_t out, err;
+    char *obuf;
+    size_t olen, ocap;
+    char ebuf[2048];
+    size_t elen;
+    int64_t status;
+    int sig;
+    bool spawned, exited, out_eof, err_eof, reported;
+    int open_handles;
+    void (*done)(struct cmd *c);
+    void *ud;
+};
+
+struct slurm {
+    uv_loop_t *loop;
+    struct store *st;
+    struct slurm_opts o;
+    struct exec ex;
+    char sbatch[CONFIG_PATH_MAX], squeue[CONFIG_PATH_MAX], scancel[CONFIG_PATH_MAX];
+    char script[CONFIG_PATH_MAX + 32];
+    struct task **tasks;
+    size_t n, cap;
+    bool submitting, polling, draining, squeue_warned;
+    uv_timer_t tick, retry;
+    bool retry_wait; /* sbatch failed: wait for the retry timer */
+    int open_timers;
+    uv_work_t work;
+    struct task **snap; /* the tasks of the poll in flight */
+    size_t n_snap;
+    int cmds; /* commands in flight */
+    unsigned seq;
+};
+
+/* ---- small helpers ---- */
+
+static void notify(struct slurm *s, int64_t sweep_id)
+{
+    if (s->o.notify)
+        s->o.notify(s->o.ud, sweep_id);
+}
+
+static void task_free(struct task *t)
+{
+    if (!t)
+        return;
+    free(t->batch);
+    free(t->dir);
+    free(t->rbuf);
+    line_buf_release(&t->lb);
+    cJSON_Delete(t->result);
+    free(t);
+}
+
+static struct task *task_new(const struct store_slurm_task *r)
+{
+    struct task *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->trial_id = r->trial_id;
+    t->sweep_id = r->sweep_id;
+    t->job_id = r->job_id;
+    t->attempt = r->attempt;
+    t->idx = r->array_idx;
+    t->batch = strdup(r->batch);
+    t->dir = strdup(r->spool);
+    t->rc = -1;
+    snprintf(t->state, sizeof t->state, "%s", r->state ? r->state : "");
+    snprintf(t->stored_state, sizeof t->stored_state, "%s", t->state);
+    line_buf_init(&t->lb, 1u << 20);
+    if (!t->batch || !t->dir) {
+        task_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static int add_task(struct slurm *s, struct task *t)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        struct task **p = realloc(s->tasks, cap * sizeof *p);
+        if (!p)
+            return MLP_ENOMEM;
+        s->tasks = p;
+        s->cap = cap;
+    }
+    s->tasks[s->n++] = t;
+    return 0;
+}
+
+/* Remove (and free) the tasks marked with trial_id = 0, keeping order. */
+static void compact(struct slurm *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->tasks[i]->trial_id == 0)
+            task_free(s->tasks[i]);
+        else
+            s->tasks[k++] = s->tasks[i];
+    }
+    s->n = k;
+}
+
+static void on_handle_free(uv_handle_t *h);
+
+/* ---- external commands ---- */
+
+static void cmd_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    static char slab[65536]; /* one loop thread; each read is consumed at once */
+    *buf = uv_buf_init(slab, sizeof slab);
+}
+
+static void cmd_closed(uv_handle_t *h)
+{
+    struct cmd *c = h->data;
+    if (--c->open_handles > 0)
+        return;
+    c->s->cmds--;
+    free(c->obuf);
+    free(c);
+}
+
+static void cmd_finish(struct cmd *c)
+{
+    if (c->reported || !c->exited || !c->out_eof || !c->err_eof)
+        return;
+    c->reported = true;
+    c->ebuf[c->elen < sizeof c->ebuf ? c->elen : sizeof c->ebuf - 1] = '\0';
+    if (c->done)
+        c->done(c);
+    uv_close((uv_handle_t *)&c->proc, cmd_closed);
+    uv_close((uv_handle_t *)&c->out, cmd_closed);
+    uv_close((uv_handle_t *)&c->err, cmd_closed);
+}
+
+static void cmd_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct cmd *c = p->data;
+    c->exited = true;
+    c->status = status;
+    c->sig = sig;
+    cmd_finish(c);
+}
+
+static void cmd_out(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    struct cmd *c = st->data;
+    if (n > 0) {
+        if (c->olen + (size_t)n + 1 > c->ocap && c->olen + (size_t)n + 1 <= SLURM_OUT_CAP) {
+            size_t cap = c->ocap ? c->ocap : 4096;
+            while (cap < c->olen + (size_t)n + 1)
+                cap *= 2;
+            char *p = realloc(c->obuf, cap);
+            if (p) {
+                c->obuf = p;
+                c->ocap = cap;
+            }
+        }
+        if (c->olen + (size_t)n + 1 <= c->ocap) {
+            memcpy(c->obuf + c->olen, buf->base, (size_t)n);
+            c->olen += (size_t)n;
+            c->obuf[c->olen] = '\0';
+        }
+    } else if (n < 0) {
+        uv_read_stop(st);
+        c->out_eof = true;
+        cmd_finish(c);
+    }
+}
+
+static void cmd_err(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    struct cmd *c = st->data;
+    if (n > 0) {
+        size_t room = sizeof c->ebuf - 1 - c->elen;
+        size_t w = (size_t)n < room ? (size_t)n : room;
+        memcpy(c->ebuf + c->elen, buf->base, w);
+        c->elen += w;
+    } else if (n < 0) {
+        uv_read_stop(st);
+        c->err_eof = true;
+        cmd_finish(c);
+    }
+}
+
+/*
+ * Run argv[0] with argv; done(c) is called once with c->status, c->obuf
+ * (NUL-terminated or NULL) and c->ebuf.  0, or a libuv error (done not called).
+ */
+static int cmd_run(struct slurm *s, char **argv, void (*done)(struct cmd *c), void *ud)
+{
+    struct cmd *c = calloc(1, sizeof *c);
+    if (!c)
+        return UV_ENOMEM;
+    c->s = s;
+    c->done = done;
+    c->ud = ud;
+    uv_pipe_init(s->loop, &c->out, 0);
+    uv_pipe_init(s->loop, &c->err, 0);
+    c->proc.data = c->out.data = c->err.data = c;
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&c->out},
+        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&c->err},
+    };
+    uv_process_options_t po = {
+        .exit_cb = cmd_exit,
+        .file = argv[0],
+        .args = argv,
+        .stdio_count = 3,
+        .stdio = stdio,
+    };
+    s->cmds++;
+    int rc = uv_spawn(s->loop, &c->proc, &po);
+    if (rc != 0) {
+        c->reported = true;
+        c->open_handles = 2;
+        uv_close((uv_handle_t *)&c->out, cmd_closed);
+        uv_close((uv_handle_t *)&c->err, cmd_closed);
+        uv_close((uv_handle_t *)&c->proc, NULL);
+        return rc;
+    }
+    c->open_handles = 3;
+    uv_read_start((uv_stream_t *)&c->out, cmd_alloc, cmd_out);
+    uv_read_start((uv_stream_t *)&c->err, cmd_alloc, cmd_err);
+    return 0;
+}
+
+/* The command's stderr on one line, for messages. */
+static const char *cmd_errline(struct cmd *c)
+{
+    for (char *p = c->ebuf; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    size_t n = strlen(c->ebuf);
+    while (n > 0 && c->ebuf[n - 1] == ' ')
+        c->ebuf[--n] = '\0';
+    return c->ebuf[0] ? c->ebuf : "(no message)";
+}
+
+/* ---- cancel ---- */
+
+static void on_scancel(struct cmd *c)
+{
+    if (c->status != 0 || c->sig != 0)
+        log_warn("scancel failed (exit %lld): %s", (long long)c->status, cmd_errline(c));
+}
+
+/* scancel the given tasks (those with a job id). */
+static void scancel_tasks(struct slurm *s, struct task **ts, size_t n)
+{
+    char **argv = calloc(n + 3, sizeof *argv);
+    if (!argv)
+        return;
+    size_t k = 0;
+    argv[k++] = s->scancel;
+    for (size_t i = 0; i < n; i++) {
+        if (ts[i]->job_id <= 0)
+            continue;
+        char buf[64];
+        snprintf(buf, sizeof buf, "%lld_%d", (long long)ts[i]->job_id, ts[i]->idx);
+        argv[k] = strdup(buf);
+        if (argv[k])
+            k++;
+    }
+    if (k > 1) {
+        int rc = cmd_run(s, argv, on_scancel, NULL);
+        if (rc != 0)
+            log_error("cannot run %s: %s", s->scancel, uv_strerror(rc));
+        else
+            log_info("scancel of %zu Slurm task(s) requested", k - 1);
+    }
+    for (size_t i = 1; i < k; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
+{
+    struct slurm *s = SLURM_OF(x);
+    struct task **ts = calloc(s->n + 1, sizeof *ts);
+    size_t k = 0;
+    int count = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (t->sweep_id != sweep_id || t->trial_id == 0 || t->cancel_req)
+            continue;
+        t->cancel_req = true;
+        count++;
+        if (ts && !t->in_flight)
+            ts[k++] = t;
+    }
+    if (ts && k > 0)
+        scancel_tasks(s, ts, k);
+    free(ts);
+    return count;
+}
+
+/* ---- submit ---- */
+
+static void kick(struct slurm *s);
+
+static void on_retry(uv_timer_t *h)
+{
+    struct slurm *s = h->data;
+    s->retry_wait = false;
+    kick(s);
+}
+
+static void on_sbatch(struct cmd *c)
+{
+    struct slurm *s = c->s;
+    char *batch = c->ud;
+    struct err e = ERR_INIT;
+    s->submitting = false;
+    long long job = 0;
+    bool ok =
+        c->status == 0 && c->sig == 0 && c->obuf && sscanf(c->obuf, "%lld", &job) == 1 && job > 0;
+    int64_t sweeps[64];
+    size_t n_sweeps = 0;
+    if (ok) {
+        if (store_slurm_set_job(s->st, batch, job, &e) < 0)
+            log_error("batch %s: job %lld: %s (found again by name on restart)", batch, job, e.msg);
+        size_t n = 0, nc = 0;
+        struct task **cancel = calloc(s->n + 1, sizeof *cancel);
+        for (size_t i = 0; i < s->n; i++) {
+            struct task *t = s->tasks[i];
+            if (!t->in_flight || strcmp(t->batch, batch) != 0)
+                continue;
+            t->in_flight = false;
+            t->job_id = job;
+            n++;
+            if (t->cancel_req && cancel)
+                cancel[nc++] = t;
+        }
+        log_info("batch %s: Slurm job array %lld, %zu task(s)", batch, job, n);
+        if (nc > 0)
+            scancel_tasks(s, cancel, nc);
+        free(cancel);
+    } else {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "sbatch failed (%s %lld): %s", c->sig ? "signal" : "exit",
+                 (long long)(c->sig ? c->sig : c->status), cmd_errline(c));
+        log_error("batch %s: %s; its trials are queued again, retrying in %d s", batch, msg,
+                  SLURM_RETRY_MS / 1000);
+        if (store_slurm_unsubmit(s->st, batch, msg, &e) < 0)
+            log_error("batch %s: %s", batch, e.msg);
+        for (size_t i = 0; i < s->n; i++) {
+            struct task *t = s->tasks[i];
+            if (!t->in_flight || strcmp(t->batch, batch) != 0)
+                continue;
+            bool seen = false;
+            for (size_t k = 0; k < n_sweeps; k++)
+                seen = seen || sweeps[k] == t->sweep_id;
+            if (!seen && n_sweeps < sizeof sweeps / sizeof sweeps[0])
+                sweeps[n_sweeps++] = t->sweep_id;
+            t->trial_id = 0; /* removed below; never in a poll snapshot (in flight) */
+        }
+        compact(s);
+        if (!s->draining) {
+            s->retry_wait = true;
+            uv_timer_start(&s->retry, on_retry, SLURM_RETRY_MS, 0);
+        }
+    }
+    free(batch);
+    for (size_t k = 0; k < n_sweeps; k++)
+        notify(s, sweeps[k]);
+    if (ok)
+        kick(s);
+}
+
+/* The worker's spec: the line spawn.c writes to a local worker's stdin. */
+static int write_spec(const char *dir, int idx, const struct store_slurm_task *t)
+{
+    char path[CONFIG_PATH_MAX + 160];
+    snprintf(path, sizeof path, "%s/%d.spec", dir, idx);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "{\"dataset\":%s,\"seed\":%lld,\"params\":%s,\"trial\":%lld}\n", t->dataset_json,
+            (long long)t->seed, t->params_json, (long long)t->trial_id);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Split text on blanks into argv entries appended at argv[*k] (pointers into buf). */
+static void split_args(char *buf, char **argv, size_t *k, size_t max)
+{
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \t", &save); w && *k < max; w = strtok_r(NULL, " \t", &save))
+        argv[(*k)++] = w;
+}
+
+static void kick(struct slurm *s)
+{
+    if (s->draining || s->submitting || s->retry_wait)
+        return;
+    int room = s->o.max_tasks - (int)s->n;
+    if (room <= 0)
+        return;
+    if (room > SLURM_MAX_ARRAY)
+        room = SLURM_MAX_ARRAY;
+    char batch[64], dir[CONFIG_PATH_MAX + 80];
+    unsigned r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ (++s->seq * 2654435761u);
+    snprintf(batch, sizeof batch, "mlpd-%08x-%u", r, s->seq);
+    snprintf(dir, sizeof dir, "%s/%s", s->o.spool, batch);
+    struct err e = ERR_INIT;
+    int n = 0;
+    int64_t last_sweep = 0;
+    for (; n < room; n++) {
+        struct store_slurm_task t;
+        int rc = store_slurm_claim(s->st, batch, n, dir, &t, &e);
+        if (rc < 0)
+            log_error("slurm: %s", e.msg);
+        if (rc <= 0)
+            break;
+        /* The batch's directory, once there is a trial to put in it. */
+        if (n == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST) {
+            log_error("cannot create %s: %s; retrying in %d s", dir, strerror(errno),
+                      SLURM_RETRY_MS / 1000);
+            if (store_slurm_unsubmit(s->st, batch, "cannot create the Slurm spool directory", &e) <
+                0)
+                log_error("slurm: %s", e.msg);
+            notify(s, t.sweep_id);
+            store_slurm_task_release(&t);
+            s->retry_wait = true;
+            uv_timer_start(&s->retry, on_retry, SLURM_RETRY_MS, 0);
+            return;
+        }
+        struct task *mt = write_spec(dir, n, &t) == 0 ? task_new(&t) : NULL;
+        if (!mt || add_task(s, mt) < 0) {
+            log_error("trial %lld: cannot write its spec in %s", (long long)t.trial_id, dir);
+            if (store_trial_requeue(s->st, t.trial_id, false, "cannot write the Slurm spec file",
+                                    &e) < 0)
+                log_error("trial %lld: %s", (long long)t.trial_id, e.msg);
+            task_free(mt);
+            store_slurm_task_release(&t);
+            break;
+        }
+        mt->in_flight = true;
+        if (t.sweep_id != last_sweep)
+            notify(s, t.sweep_id);
+        last_sweep = t.sweep_id;
+        store_slurm_task_release(&t);
+    }
+    if (n == 0)
+        return;
+    char array[64], cpus[32], threads[16], name[96], out[CONFIG_PATH_MAX + 120];
+    char part[CONFIG_STR_MAX + 16], acct[CONFIG_STR_MAX + 16], tlim[CONFIG_STR_MAX + 16];
+    char extra[CONFIG_STR_MAX];
+    snprintf(array, sizeof array, "--array=0-%d%%%d", n - 1, s->o.array_limit);
+    snprintf(cpus, sizeof cpus, "--cpus-per-task=%d", s->o.threads);
+    snprintf(threads, sizeof threads, "%d", s->o.threads);
+    snprintf(name, sizeof name, "--job-name=%s", batch);
+    snprintf(out, sizeof out, "--output=%s/%%a.slurm.log", dir);
+    char *argv[64];
+    size_t k = 0;
+    argv[k++] = s->sbatch;
+    argv[k++] = "--parsable";
+    argv[k++] = "--no-requeue";
+    argv[k++] = name;
+    argv[k++] = array;
+    argv[k++] = cpus;
+    argv[k++] = out;
+    if (s->o.partition[0]) {
+        snprintf(part, sizeof part, "--partition=%s", s->o.partition);
+        argv[k++] = part;
+    }
+    if (s->o.account[0]) {
+        snprintf(acct, sizeof acct, "--account=%s", s->o.account);
+        argv[k++] = acct;
+    }
+    if (s->o.time_limit[0]) {
+        snprintf(tlim, sizeof tlim, "--time=%s", s->o.time_limit);
+        argv[k++] = tlim;
+    }
+    snprintf(extra, sizeof extra, "%s", s->o.sbatch_args);
+    split_args(extra, argv, &k, 50);
+    argv[k++] = s->script;
+    argv[k++] = dir;
+    argv[k++] = (char *)s->o.worker;
+    argv[k++] = (char *)s->o.data_dir;
+    argv[k++] = threads;
+    argv[k] = NULL;
+    char *bcopy = strdup(batch);
+    int rc = bcopy ? cmd_run(s, argv, on_sbatch, bcopy) : UV_ENOMEM;
+    if (rc != 0) {
+        /* Like a failed sbatch, without its output. */
+        struct cmd fake = {.s = s, .status = 127, .ud = bcopy};
+        snprintf(fake.ebuf, sizeof fake.ebuf, "cannot run %.1024s: %s", s->sbatch, uv_strerror(rc));
+        s->submitting = true;
+        if (!bcopy)
+            return;
+        on_sbatch(&fake);
+        return;
+    }
+    s->submitting = true;
+    log_info("batch %s: submitting %d trial(s) to Slurm", batch, n);
+}
+
+static void x_kick(struct exec *x)
+{
+    kick(SLURM_OF(x));
+}
+
+/* ---- poll ---- */
+
+static bool terminal(const char *st)
+{
+    static const char *const ends[] = {"COMPLETED",     "FAILED",       "TIMEOUT",   "NODE_FAIL",
+                                       "PREEMPTED",     "CANCELLED",    "BOOT_FAIL", "DEADLINE",
+                                       "OUT_OF_MEMORY", "SPECIAL_EXIT", "REVOKED",   NULL};
+    for (int i = 0; ends[i]; i++)
+        if (strcmp(st, ends[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Read the task's new output (pool thread: touches only t's own fields). */
+static void read_task(struct task *t)
+{
+    char path[CONFIG_PATH_MAX + 64];
+    t->rlen = 0;
+    t->reread = false;
+    t->have_out = false;
+    t->rc = -1;
+    t->tail[0] = '\0';
+    snprintf(path, sizeof path, "%s/%d.out", t->dir, t->idx);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        struct stat sb;
+        t->have_out = true;
+        if (fstat(fd, &sb) == 0) {
+            long from = t->off;
+            if ((long)sb.st_size < from) {
+                t->reread = true;
+                from = 0;
+            }
+            size_t want = (size_t)(sb.st_size - from);
+            if (want > SLURM_READ_MAX)
+                want = SLURM_READ_MAX;
+            if (want > 0) {
+                char *b = realloc(t->rbuf, want);
+                if (b) {
+                    t->rbuf = b;
+                    ssize_t got = pread(fd, b, want, from);
+                    t->rlen = got > 0 ? (size_t)got : 0;
+                }
+            }
+        }
+        close(fd);
+    }
+    snprintf(path, sizeof path, "%s/%d.rc", t->dir, t->idx);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%d", &t->rc) != 1)
+            t->rc = -1;
+        fclose(f);
+    }
+    if (t->rc >= 0 || terminal(t->state) || (!t->listed && t->job_id > 0)) {
+        snprintf(path, sizeof path, "%s/%d.err", t->dir, t->idx);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            struct stat sb;
+            if (fstat(fd, &sb) == 0 && sb.st_size > 0) {
+                off_t from = sb.st_size > 400 ? sb.st_size - 400 : 0;
+                ssize_t got = pread(fd, t->tail, 400, from);
+                t->tail[got > 0 ? got : 0] = '\0';
+                for (char *p = t->tail; *p; p++)
+                    if (*p == '\n' || (unsigned char)*p < 0x20)
+                        *p = ' ';
+            }
+            close(fd);
+        }
+    }
+}
+
+static void work_read(uv_work_t *w)
+{
+    struct slurm *s = w->data;
+    for (size_t i = 0; i < s->n_snap; i++)
+        read_task(s->snap[i]);
+}
+
+/* Handle one line of a task's output; false when an epoch could not be written. */
+static bool task_line(struct slurm *s, struct task *t, const char *line, size_t len)
+{
+    cJSON *ev = cJSON_ParseWithLength(line, len);
+    const cJSON *kind = ev ? cJSON_GetObjectItemCaseSensitive(ev, "event") : NULL;
+    bool ok = true;
+    if (!cJSON_IsString(kind)) {
+        cJSON_Delete(ev);
+        return true;
+    }
+    if (strcmp(kind->valuestring, "epoch") == 0) {
+        double v[MLP_M_N];
+        int64_t epoch;
+        if (exec_epoch_metrics(ev, &epoch, v)) {
+            struct err e = ERR_INIT;
+            if (store_epoch_add(s->st, t->trial_id, t->attempt, epoch, v, &e) < 0) {
+                log_error("trial %lld: %s (read again at the next poll)", (long long)t->trial_id,
+                          e.msg);
+                ok = false;
+            }
+        }
+    } else if (strcmp(kind->valuestring, "result") == 0) {
+        cJSON_Delete(t->result);
+        t->result = ev;
+        return true;
+    } else if (strcmp(kind->valuestring, "error") == 0) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "code");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, "message");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "path");
+        snprintf(t->err_code, sizeof t->err_code, "%s", cJSON_IsString(c) ? c->valuestring : "");
+        snprintf(t->err_msg, sizeof t->err_msg, "%s%s%s",
+                 cJSON_IsString(p) && p->valuestring[0] ? p->valuestring : "",
+                 cJSON_IsString(p) && p->valuestring[0] ? ": " : "",
+                 cJSON_IsString(m) ? m->valuestring : "error");
+    }
+    cJSON_Delete(ev);
+    return ok;
+}
+
+/* Record the result: true when the task is over (recorded now or before). */
+static bool task_result(struct slurm *s, struct task *t)
+{
+    double v[MLP_M_N];
+    exec_result_metrics(t->result, v);
+    struct err e = ERR_INIT;
+    int rc = store_slurm_done(s->st, t->trial_id, t->attempt, v, &e);
+    if (rc < 0) {
+        log_error("trial %lld: recording its result failed: %s; trying again",
+                  (long long)t->trial_id, e.msg);
+        return false;
+    }
+    if (rc == 1)
+        log_info("trial %lld done (Slurm task %lld_%d)", (long long)t->trial_id,
+                 (long long)t->job_id, t->idx);
+    return true;
+}
+
+/* A task over without a result: record why.  True when recorded. */
+static bool task_ended(struct slurm *s, struct task *t, bool gone)
+{
+    struct err e = ERR_INIT;
+    char msg[1400], where[96];
+    snprintf(where, sizeof where, "Slurm task %lld_%d", (long long)t->job_id, t->idx);
+    const char *st = gone ? "vanished" : t->state;
+    enum { RETRY, RETRY_FREE, FAIL, CANCEL } what = RETRY;
+    if (t->rc == 4 || strcmp(t->err_code, "invalid_spec") == 0 ||
+        strcmp(t->err_code, "invalid_dataset") == 0) {
+        what = FAIL;
+        snprintf(msg, sizeof msg, "%s%s", t->err_msg[0] ? "" : "invalid trial (worker exit 4)",
+                 t->err_msg);
+    } else if (strcmp(t->err_code, "timeout") == 0) {
+        what = FAIL;
+        snprintf(msg, sizeof msg, "timeout: %s", t->err_msg);
+    } else if (strcmp(st, "TIMEOUT") == 0 || strcmp(st, "DEADLINE") == 0) {
+        what = FAIL;
+        snprintf(msg, sizeof msg, "%s: Slurm time limit reached (%s)", where, st);
+    } else if (strcmp(st, "CANCELLED") == 0) {
+        struct store_sweep sw;
+        bool cancelled = t->cancel_req;
+        if (!cancelled && store_sweep_get(s->st, t->sweep_id, &sw, &e) == 0) {
+            cancelled = sw.cancelled;
+            store_sweep_release(&sw);
+        }
+        what = cancelled ? CANCEL : FAIL;
+        snprintf(msg, sizeof msg, "%s: cancelled in Slurm (scancel outside mlpd)", where);
+    } else if (strcmp(st, "NODE_FAIL") == 0 || strcmp(st, "PREEMPTED") == 0 ||
+               strcmp(st, "BOOT_FAIL") == 0) {
+        what = RETRY_FREE;
+        snprintf(msg, sizeof msg, "%s: %s", where, st);
+    } else {
+        char why[160];
+        if (gone)
+            snprintf(why, sizeof why, "left Slurm without a result%s",
+                     t->have_out ? "" : " or any output");
+        else if (t->rc > 128)
+            snprintf(why, sizeof why, "%s, worker killed by signal %d (%s)", st, t->rc - 128,
+                     strsignal(t->rc - 128));
+        else if (t->rc >= 0)
+            snprintf(why, sizeof why, "%s, worker exit code %d", st, t->rc);
+        else
+            snprintf(why, sizeof why, "%s", st);
+        snprintf(msg, sizeof msg, "%s: %s%s%s%s%s", where, why, t->err_msg[0] ? ": " : "",
+                 t->err_msg, t->tail[0] ? "; log: " : "", t->tail);
+    }
+    int rc;
+    if (what == CANCEL) {
+        rc = store_trial_cancelled(s->st, t->trial_id, &e);
+        log_info("trial %lld cancelled (%s)", (long long)t->trial_id, where);
+    } else if (what == FAIL || (what == RETRY && t->attempt >= s->o.max_attempts)) {
+        if (what == RETRY) {
+            size_t l = strlen(msg);
+            snprintf(msg + l, sizeof msg - l, " (after %d attempts)", t->attempt);
+        }
+        rc = store_trial_fail(s->st, t->trial_id, msg, &e);
+        log_warn("trial %lld failed: %s", (long long)t->trial_id, msg);
+    } else {
+        rc = store_trial_requeue(s->st, t->trial_id, what == RETRY, msg, &e);
+        log_warn("trial %lld attempt %d: %s; re-queued", (long long)t->trial_id, t->attempt, msg);
+    }
+    if (rc < 0) {
+        log_error("trial %lld: recording its end failed: %s; trying again", (long long)t->trial_id,
+                  e.msg);
+        return false;
+    }
+    return true;
+}
+
+/* Apply one task's poll; true when the task is over and leaves the array. */
+static bool apply_task(struct slurm *s, struct task *t)
+{
+    if (t->reread) {
+        t->off = 0;
+        line_buf_release(&t->lb);
+        line_buf_init(&t->lb, 1u << 20);
+    }
+    if (t->rlen > 0) {
+        line_buf_feed(&t->lb, t->rbuf, t->rlen);
+        t->off += (long)t->rlen;
+        char *line;
+        size_t len;
+        while (line_buf_next(&t->lb, &line, &len) == 1) {
+            if (!task_line(s, t, line, len)) {
+                /* Read the whole file again next time (epoch rows are idempotent). */
+                t->off = 0;
+                line_buf_release(&t->lb);
+                line_buf_init(&t->lb, 1u << 20);
+                return false;
+            }
+        }
+    }
+    if (t->result)
+        return task_result(s, t);
+    bool gone = t->job_id > 0 && t->missing >= SLURM_GONE_POLLS;
+    bool over = terminal(t->state) || gone || (t->rc >= 0 && !t->listed);
+    /* A finished task's output may reach this host a little after Slurm says it ended
+       (a shared filesystem's attribute cache): without i.rc, look once more. */
+    if (over && t->rc < 0 && t->grace++ < 1)
+        return false;
+    if (over)
+        return task_ended(s, t, gone && !terminal(t->state));
+    if (strcmp(t->state, t->stored_state) != 0) {
+        struct err e = ERR_INIT;
+        if (store_slurm_set_state(s->st, t->trial_id, t->state, &e) == 0)
+            snprintf(t->stored_state, sizeof t->stored_state, "%s", t->state);
+    }
+    return false;
+}
+
+static void after_read(uv_work_t *w, int status)
+{
+    struct slurm *s = w->data;
+    (void)status;
+    int64_t changed[64];
+    size_t n_changed = 0;
+    bool any_over = false;
+    for (size_t i = 0; i < s->n_snap && !s->draining; i++) {
+        struct task *t = s->snap[i];
+        if (apply_task(s, t)) {
+            bool seen = false;
+            for (size_t k = 0; k < n_changed; k++)
+                seen = seen || changed[k] == t->sweep_id;
+            if (!seen && n_changed < sizeof changed / sizeof changed[0])
+                changed[n_changed++] = t->sweep_id;
+            t->trial_id = 0;
+            any_over = true;
+        } else if (t->rlen > 0 && n_changed < sizeof changed / sizeof changed[0]) {
+            changed[n_changed++] = t->sweep_id; /* new epochs: watchers update */
+        }
+        t->rlen = 0;
+    }
+    free(s->snap);
+    s->snap = NULL;
+    s->n_snap = 0;
+    s->polling = false;
+    compact(s);
+    for (size_t k = 0; k < n_changed; k++)
+        notify(s, changed[k]);
+    if (any_over)
+        kick(s);
+}
+
+/* The squeue answer: "name|jobid|index|STATE" per task. */
+static void on_squeue(struct cmd *c)
+{
+    struct slurm *s = c->s;
+    if (s->draining) {
+        s->polling = false;
+        return;
+    }
+    if (c->status != 0 || c->sig != 0) {
+        if (!s->squeue_warned)
+            log_warn("squeue failed (exit %lld): %s; tasks are followed again when it works",
+                     (long long)c->status, cmd_errline(c));
+        s->squeue_warned = true;
+        s->polling = false;
+        return;
+    }
+    s->squeue_warned = false;
+    for (size_t i = 0; i < s->n; i++)
+        s->tasks[i]->listed = false;
+    char *save = NULL;
+    for (char *line = c->obuf ? strtok_r(c->obuf, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char name[128], state[32];
+        long long job;
+        int idx;
+        if (sscanf(line, "%127[^|]|%lld|%d|%31s", name, &job, &idx, state) != 4)
+            continue;
+        for (size_t i = 0; i < s->n; i++) {
+            struct task *t = s->tasks[i];
+            if (t->idx != idx || t->in_flight || strcmp(t->batch, name) != 0)
+                continue;
+            t->listed = true;
+            snprintf(t->state, sizeof t->state, "%s", state);
+            if (t->job_id == 0 && job > 0) {
+                struct err e = ERR_INIT;
+                t->job_id = job;
+                log_info("trial %lld: found its Slurm task %lld_%d again by name",
+                         (long long)t->trial_id, job, idx);
+                if (store_slurm_set_job(s->st, t->batch, job, &e) < 0)
+                    log_error("%s", e.msg);
+            }
+        }
+    }
+    /* Snapshot the tasks to poll; tasks of an unanswered sbatch are not polled. */
+    s->snap = calloc(s->n + 1, sizeof *s->snap);
+    if (!s->snap) {
+        s->polling = false;
+        return;
+    }
+    s->n_snap = 0;
+    struct err e = ERR_INIT;
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (t->in_flight)
+            continue;
+        t->missing = t->listed ? 0 : t->missing + 1;
+        if (t->job_id == 0 && !t->listed && t->missing >= SLURM_GONE_POLLS) {
+            /* Submitted by a daemon that died before sbatch answered, and unknown to
+               Slurm: if it left no output it never ran; queue the trial again. */
+            struct stat sb;
+            char path[CONFIG_PATH_MAX + 64];
+            snprintf(path, sizeof path, "%s/%d.out", t->dir, t->idx);
+            if (stat(path, &sb) < 0) {
+                log_warn("trial %lld: its submission (%s) is unknown to Slurm; queued again",
+                         (long long)t->trial_id, t->batch);
+                if (store_trial_requeue(s->st, t->trial_id, false,
+                                        "its Slurm submission was lost; queued again", &e) < 0)
+                    log_error("trial %lld: %s", (long long)t->trial_id, e.msg);
+                else
+                    t->cancel_req = true, t->trial_id = -t->trial_id;
+                continue;
+            }
+            t->job_id = -1; /* ran, then aged out of squeue: judge it by its files */
+        }
+        s->snap[s->n_snap++] = t;
+    }
+    /* Tasks re-queued above leave now (never in the snapshot). */
+    for (size_t i = 0; i < s->n; i++)
+        if (s->tasks[i]->trial_id < 0) {
+            notify(s, s->tasks[i]->sweep_id);
+            s->tasks[i]->trial_id = 0;
+        }
+    compact(s);
+    s->work.data = s;
+    if (s->n_snap == 0 || uv_queue_work(s->loop, &s->work, work_read, after_read) != 0) {
+        free(s->snap);
+        s->snap = NULL;
+        s->n_snap = 0;
+        s->polling = false;
+    }
+}
+
+static void on_tick(uv_timer_t *h)
+{
+    struct slurm *s = h->data;
+    if (s->polling || s->draining)
+        return;
+    size_t polled = 0;
+    for (size_t i = 0; i < s->n; i++)
+        polled += !s->tasks[i]->in_flight;
+    if (polled == 0)
+        return;
+    /* --name=<every batch followed>, without repeats. */
+    size_t len = 16;
+    for (size_t i = 0; i < s->n; i++)
+        len += strlen(s->tasks[i]->batch) + 1;
+    char *names = malloc(len);
+    if (!names)
+        return;
+    size_t o = (size_t)snprintf(names, len, "--name=");
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (t->in_flight)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = !s->tasks[j]->in_flight && strcmp(s->tasks[j]->batch, t->batch) == 0;
+        if (!dup)
+            o += (size_t)snprintf(names + o, len - o, "%s%s", names[o - 1] == '=' ? "" : ",",
+                                  t->batch);
+    }
+    char *argv[] = {s->squeue, "-h", "-r", "-t", "all", names, "-o", "%j|%F|%K|%T", NULL};
+    s->polling = true;
+    int rc = cmd_run(s, argv, on_squeue, NULL);
+    free(names);
+    if (rc != 0) {
+        s->polling = false;
+        if (!s->squeue_warned)
+            log_warn("cannot run %s: %s", s->squeue, uv_strerror(rc));
+        s->squeue_warned = true;
+    }
+}
+
+static void schedule_tick(struct slurm *s)
+{
+    uint64_t ms = (uint64_t)(s->o.poll * 1000);
+    uv_timer_start(&s->tick, on_tick, 0, ms ? ms : 1);
+}
+
+/* ---- lifecycle ---- */
+
+static void on_handle_free(uv_handle_t *h)
+{
+    struct slurm *s = h->data;
+    s->open_timers--;
+}
+
+static void x_drain(struct exec *x)
+{
+    struct slurm *s = SLURM_OF(x);
+    if (s->draining)
+        return;
+    s->draining = true;
+    uv_close((uv_handle_t *)&s->tick, on_handle_free);
+    uv_close((uv_handle_t *)&s->retry, on_handle_free);
+    if (s->n > 0)
+        log_info("leaving %zu trial(s) to Slurm; the next mlpd follows them", s->n);
+}
+
+/* Find a program: in dir when given, else in $PATH. */
+static int find_prog(const char *dir, const char *name, char *out, size_t n)
+{
+    if (dir && dir[0]) {
+        snprintf(out, n, "%s/%s", dir, name);
+        return access(out, X_OK) == 0 ? 0 : -1;
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        if (len > 0 && (size_t)snprintf(out, n, "%.*s/%s", (int)len, path, name) < n &&
+            access(out, X_OK) == 0)
+            return 0;
+        path += len + (path[len] == ':');
+    }
+    snprintf(out, n, "%s", name);
+    return -1;
+}
+
+static const char task_script[] =
+    "#!/bin/sh\n"
+    "# Written by mlpd (daemon/slurm.c): one trial of a job array.\n"
+    "# $1 batch dir, $2 mlp-worker, $3 data dir, $4 BLAS threads per trial.\n"
+    "dir=$1\n"
+    "i=${SLURM_ARRAY_TASK_ID:?not a Slurm array task}\n"
+    "unset MLPD_PARENT_PID\n"
+    "MLPD_DATA=$3 OPENBLAS_NUM_THREADS=$4 OMP_NUM_THREADS=$4\n"
+    "export MLPD_DATA OPENBLAS_NUM_THREADS OMP_NUM_THREADS\n"
+    "\"$2\" --spec \"$dir/$i.spec\" >\"$dir/$i.out\" 2>\"$dir/$i.err\"\n"
+    "rc=$?\n"
+    "echo \"$rc\" >\"$dir/$i.rc.tmp\" && mv -f \"$dir/$i.rc.tmp\" \"$dir/$i.rc\"\n"
+    "exit \"$rc\"\n";
+
+/* Write the task script (atomically: a running task may be reading the old one). */
+static int write_script(struct slurm *s, struct err *e)
+{
+    char tmp[sizeof s->script + 16];
+    snprintf(s->script, sizeof s->script, "%s/%s", s->o.spool, SLURM_SCRIPT);
+    snprintf(tmp, sizeof tmp, "%s.%ld", s->script, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return err_set(e, MLP_EIO, tmp, "cannot write %s: %s", tmp, strerror(errno));
+    bool ok = fputs(task_script, f) >= 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || chmod(tmp, 0755) < 0 || rename(tmp, s->script) < 0) {
+        int en = errno;
+        unlink(tmp);
+        return err_set(e, MLP_EIO, s->script, "cannot write %s: %s", s->script, strerror(en));
+    }
+    return 0;
+}
+
+static int attach_one(void *ud, const struct store_slurm_task *r)
+{
+    struct slurm *s = ud;
+    struct task *t = task_new(r);
+    if (!t || add_task(s, t) < 0) {
+        task_free(t);
+        return MLP_ENOMEM;
+    }
+    return 0;
+}
+
+struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_opts *o,
+                         struct err *e)
+{
+    struct slurm *s = calloc(1, sizeof *s);
+    if (!s) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    s->loop = loop;
+    s->st = st;
+    s->o = *o;
+    if (s->o.threads < 1)
+        s->o.threads = 1;
+    if (s->o.array_limit < 1)
+        s->o.array_limit = 1;
+    if (s->o.max_tasks < 1)
+        s->o.max_tasks = 1;
+    s->ex = (struct exec){
+        .name = "slurm", .kick = x_kick, .cancel_sweep = x_cancel_sweep, .drain = x_drain};
+    const char *missing = NULL;
+    if (find_prog(o->bin, "sbatch", s->sbatch, sizeof s->sbatch) < 0)
+        missing = s->sbatch;
+    else if (find_prog(o->bin, "squeue", s->squeue, sizeof s->squeue) < 0)
+        missing = s->squeue;
+    else if (find_prog(o->bin, "scancel", s->scancel, sizeof s->scancel) < 0)
+        missing = s->scancel;
+    if (missing) {
+        err_set(e, MLP_EIO, "slurm_bin",
+                "cannot find %s (install Slurm's client commands or set slurm_bin)", missing);
+        goto fail;
+    }
+    if (config_mkdir_p(o->spool, 0755, e) < 0 || write_script(s, e) < 0)
+        goto fail;
+    if (store_slurm_active(st, attach_one, s, e) < 0)
+        goto fail;
+    uv_timer_init(loop, &s->tick);
+    uv_timer_init(loop, &s->retry);
+    s->tick.data = s->retry.data = s;
+    s->open_timers = 2;
+    if (s->n > 0)
+        log_info("following %zu trial(s) already in Slurm", s->n);
+    schedule_tick(s);
+    return s;
+fail:
+    for (size_t i = 0; i < s->n; i++)
+        task_free(s->tasks[i]);
+    free(s->tasks);
+    free(s);
+    return NULL;
+}
+
+struct exec *slurm_exec(struct slurm *s)
+{
+    return &s->ex;
+}
+
+int slurm_tasks(const struct slurm *s)
+{
+    return (int)s->n;
+}
+
+void slurm_free(struct slurm *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        task_free(s->tasks[i]);
+    free(s->tasks);
+    free(s->snap);
+    free(s);
+}

@@ -1,0 +1,85 @@
+/*
+ * slurm — the Slurm executor: trials as job-array tasks on a cluster.
+ *
+ * Queued trials of Slurm sweeps are claimed from the store (with their task
+ * rows, see store_slurm.h) and submitted together as one job array:
+ *
+ *   sbatch --parsable --no-requeue --job-name=mlpd-<token> --array=0-<n-1>%<limit>
+ *          --cpus-per-task=<threads> [--partition --account --time ...]
+ *          <spool>/mlpd-task.sh <batch dir> <worker> <data dir> <threads>
+ *
+ * Task i runs `mlp-worker --spec <batch dir>/i.spec` with its stdout in i.out,
+ * stderr in i.err and its exit code in i.rc, all in the batch's directory
+ * under the spool (a filesystem shared by the login node and the compute
+ * nodes).  The spec is the line a local worker reads on stdin, and the task
+ * sets OPENBLAS_NUM_THREADS like spawn.c, so results are bit-identical to a
+ * local run.
+ *
+ * A libuv timer polls every slurm_poll seconds: `squeue -h -r -t all
+ * --name=<batches>` (uv_spawn, output parsed on the loop), then the new bytes
+ * of every task's i.out are read on the thread pool, then applied on the loop:
+ * epoch lines become epoch rows at once (live curves), a result line is
+ * recorded with 'done' in one transaction only while the trial still runs that
+ * attempt (exactly once, even when a restarted mlpd reads the file again).  A
+ * task that ends without a result is mapped from its Slurm state: FAILED,
+ * OUT_OF_MEMORY, a completed task without result, or a task that vanished are
+ * crashes (re-queued counting the attempt, failed after max_attempts);
+ * NODE_FAIL, PREEMPTED and BOOT_FAIL are re-queued without counting it;
+ * TIMEOUT and DEADLINE fail at once (as a local timeout); exit code 4 (invalid
+ * spec) fails at once; CANCELLED ends 'cancelled' when the sweep was cancelled
+ * through mlpd, else 'failed' (someone ran scancel: mlpctl retry runs it again).
+ *
+ * On start the executor re-attaches to every trial the store says is running
+ * on Slurm: no trial is submitted twice.  A submission whose job id was never
+ * recorded (mlpd died while sbatch ran) is found again by its job name; if
+ * Slurm does not know it and it left no output, its trials are re-queued.
+ * sbatch failures re-queue the batch's trials (attempt given back, the error
+ * recorded on them) and submission is retried later.  Shutdown leaves Slurm
+ * jobs running; the next mlpd follows them.
+ */
+#ifndef MLP_SLURM_H
+#define MLP_SLURM_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "err.h"
+
+struct store;
+struct exec;
+struct slurm; /* opaque */
+
+struct slurm_opts {
+    const char *partition, *account, *time_limit, *sbatch_args; /* "" = not given */
+    const char *spool;                                          /* spool directory (created) */
+    const char *worker;                         /* mlp-worker path on the compute nodes */
+    const char *data_dir;                       /* MLPD_DATA of the tasks */
+    const char *bin;                            /* directory of sbatch/squeue/scancel; "" = $PATH */
+    int threads;                                /* --cpus-per-task and OPENBLAS_NUM_THREADS */
+    int array_limit;                            /* %N of --array */
+    int max_tasks;                              /* trials in Slurm at once */
+    int max_attempts;                           /* as the scheduler's */
+    double poll;                                /* seconds between polls */
+    void (*notify)(void *ud, int64_t sweep_id); /* a trial of sweep_id changed state */
+    void *ud;
+};
+
+/*
+ * Start the executor: find sbatch, create the spool and its task script,
+ * re-attach to the trials the store has running on Slurm and start polling.
+ * NULL with *e filled (sbatch not found, spool not writable, storage).
+ * Strings in o are borrowed for the executor's lifetime.
+ */
+struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_opts *o,
+                         struct err *e);
+
+/* The scheduler-facing interface (owned by s). */
+struct exec *slurm_exec(struct slurm *s);
+
+/* Trials followed in Slurm now, and distinct array jobs among them. */
+int slurm_tasks(const struct slurm *s);
+
+/* Free it after the loop closed every handle (slurm's drain closes its own). */
+void slurm_free(struct slurm *s);
+
+#endif

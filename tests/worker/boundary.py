@@ -3,7 +3,7 @@
 
 usage: boundary.py WORKER
 
-Trains moons (two classes), spirals (three classes, train_size applied) and a
+Trains moons and spirals (two classes; train_size applied to spirals) and a
 2-feature regression CSV with "save": "both", then checks: the files are
 listed in the result line; boundary.csv is a 120 x 120 lattice (x1 fastest)
 over the points' bounding box widened by 10 % per side, in raw coordinates;

@@ -31,6 +31,18 @@ int cmd_wait(struct cli *cli, int argc, char **argv);
 int cmd_control(struct cli *cli, int argc, char **argv); /* cancel pause resume retry */
 int cmd_shutdown(struct cli *cli, int argc, char **argv);
 int cmd_data(struct cli *cli, int argc, char **argv);
+int cmd_gradcheck(struct cli *cli, int argc, char **argv); /* cmd_gradcheck.c */
+int cmd_artifact(struct cli *cli, int argc, char **argv);  /* artifact.c */
+
+struct grid;
+/*
+ * Read a grid file (FILE, '-' for standard input) and validate and expand it
+ * locally exactly as `submit` does before sending it (common/grid.h; relative
+ * dataset paths resolved against the file's directory).  Returns CLI_OK with
+ * *g set (free with grid_free), or the exit code with the problem printed
+ * (CLI_INVALID for an unreadable or invalid file, naming the place).
+ */
+int cmd_grid_load(struct cli *cli, const char *file, bool force, struct grid **g);
 
 /* The usage text of a verb from the table in main.c, or NULL for an unknown verb. */
 const char *cli_verb_usage(const char *verb);

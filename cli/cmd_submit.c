@@ -243,6 +243,19 @@ static int check_grid(struct cli *cli, const struct grid_src *src, bool force, c
     return CLI_OK;
 }
 
+int cmd_grid_load(struct cli *cli, const char *file, bool force, struct grid **g)
+{
+    struct grid_src src = {0};
+    cJSON *doc = NULL;
+    *g = NULL;
+    int rc = read_grid(cli, file, &src);
+    if (rc == CLI_OK)
+        rc = check_grid(cli, &src, force, &doc, g);
+    cJSON_Delete(doc);
+    free(src.text);
+    return rc;
+}
+
 /* What `submit` asked for beyond the file. */
 struct submit_opts {
     const char *name; /* --name, or NULL */

@@ -143,11 +143,38 @@ static const struct verb verbs[] = {
      "fetch: install a dataset into the data dir ($MLPD_DATA, else <state dir>/data).\n"
      "Both run locally; mlpd need not be running.\n",
      "list or install datasets"},
+    {"artifact", cmd_artifact, true,
+     "usage: mlpctl artifact TRIAL [--list] [--name FILE] [--out DIR]\n"
+     "\n"
+     "Fetch the files a trial saved (grid \"save\": model.npz, predictions.csv, and for\n"
+     "2-feature data boundary.csv and points.csv) from mlpd.  Without options every file\n"
+     "is written into ./trial-<TRIAL>/ and its path printed.\n"
+     "\n"
+     "  --list       list the files and their sizes instead\n"
+     "  --name FILE  only this file\n"
+     "  --out DIR    write into DIR (created if missing); with --name, '-' is stdout\n",
+     "fetch a trial's saved model and predictions"},
+    {"gradcheck", cmd_gradcheck, false,
+     "usage: mlpctl gradcheck FILE --config N [--seed S] [--human]\n"
+     "\n"
+     "Check the gradients of configuration N (1-based, as submit --dry-run numbers them)\n"
+     "of a grid file: the file is validated and expanded locally, and mlp-worker\n"
+     "--gradcheck runs on the trial spec (seed 1, or S).  Prints the worst relative error\n"
+     "per layer and parameter kind (with --json one document).  mlpd need not run.\n"
+     "Exit 0 when every error is under the tolerance, 1 otherwise, 2 for a bad --config,\n"
+     "4 for an invalid grid file.\n",
+     "check a configuration's gradients by finite differences"},
     {"plot", cmd_plot, true,
-     "usage: mlpctl plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by] [--key K]\n"
+     "usage: mlpctl plot SWEEP --out FILE.svg [--kind K] [--key K] [--top K] [--metric M]\n"
+     "       mlpctl plot SWEEP --kind confusion --config N --out FILE.svg\n"
+     "       mlpctl plot --kind boundary --trial N --out FILE.svg\n"
      "\n"
      "Draw a self-contained SVG: ranking (metric ± SE per configuration), curves (mean\n"
-     "learning curves ± SE bands), gap (train vs validation), by (marginal effect of --key).\n",
+     "learning curves ± SE bands; test dashed-dotted when recorded), gap (train vs\n"
+     "validation), by (marginal effect of --key), learning (train/validation/test vs a\n"
+     "numeric --key such as train_size, log axis, one line group per other key's values),\n"
+     "confusion (seed-averaged confusion matrix of configuration N), boundary (decision\n"
+     "boundary of a trial on 2-feature data that saved its model).\n",
      "draw a plot of a sweep (SVG)"},
     {"report", cmd_report, true,
      "usage: mlpctl report SWEEP --out FILE.html\n"

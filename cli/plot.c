@@ -393,8 +393,8 @@ static int parse_count(const char *s)
 }
 
 #define PLOT_USAGE                                                                                 \
-    "plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by] [--key K] [--top K] "                \
-    "[--metric M]"
+    "plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by|learning|confusion] [--key K] "       \
+    "[--top K] [--metric M] [--config N]; plot --kind boundary --trial N --out FILE.svg"
 
 /*
  * Parse plot's arguments into *a, *outp and *kind.  Returns CLI_OK or
@@ -403,7 +403,7 @@ static int parse_count(const char *s)
 static int plot_parse(const char *verb, struct cli *cli, int argc, char **argv, struct plot_args *a,
                       const char **outp, const struct plot_kind **kind)
 {
-    const char *kind_s = NULL, *top_s = NULL;
+    const char *kind_s = NULL, *top_s = NULL, *config_s = NULL, *trial_s = NULL;
     bool json = false;
     char *pos[2];
     int npos;
@@ -413,6 +413,8 @@ static int plot_parse(const char *verb, struct cli *cli, int argc, char **argv, 
         {"key", OPT_STRING, &a->key},
         {"metric", OPT_STRING, &a->metric},
         {"top", OPT_STRING, &top_s},
+        {"config", OPT_STRING, &config_s},
+        {"trial", OPT_STRING, &trial_s},
         {"json", OPT_FLAG, &json},
         {NULL, 0, NULL},
     };
@@ -422,11 +424,17 @@ static int plot_parse(const char *verb, struct cli *cli, int argc, char **argv, 
     cli->json = cli->json || json;
     if (top_s && (a->top = parse_count(top_s)) < 0)
         return cli_usage(verb, "--top: expected a positive integer, got \"%s\"", top_s);
+    if (config_s && (a->config = parse_count(config_s)) < 0)
+        return cli_usage(verb,
+                         "--config: expected a configuration id (a positive integer), got "
+                         "\"%s\"",
+                         config_s);
+    if (trial_s && (a->trial = parse_count(trial_s)) < 0)
+        return cli_usage(verb, "--trial: expected a trial id (a positive integer), got \"%s\"",
+                         trial_s);
     if (npos == 2)
         return cli_usage(verb, "one sweep at a time (got \"%s\" and \"%s\")", pos[0], pos[1]);
-    if (npos == 0)
-        return cli_usage(verb, "which sweep? usage: " PLOT_USAGE);
-    a->sweep = pos[0];
+    a->sweep = npos ? pos[0] : NULL;
     if (!*outp || !**outp)
         return cli_usage(verb, "--out FILE.svg is required; usage: " PLOT_USAGE);
 
@@ -451,6 +459,18 @@ static int plot_parse(const char *verb, struct cli *cli, int argc, char **argv, 
         return cli_usage(verb, "--metric applies to --kind %s (%s use the sweep's metric)",
                          kind_list(list, sizeof list, 2, true, " and "),
                          kind_list(other, sizeof other, 2, false, " and "));
+    if ((*kind)->needs_config != (a->config > 0))
+        return cli_usage(verb,
+                         (*kind)->needs_config ? "--kind %s needs --config N"
+                                               : "--config does not apply to --kind %s",
+                         (*kind)->name);
+    if ((*kind)->needs_trial != (a->trial > 0))
+        return cli_usage(verb,
+                         (*kind)->needs_trial ? "--kind %s needs --trial N"
+                                              : "--trial does not apply to --kind %s",
+                         (*kind)->name);
+    if (!a->sweep && !(*kind)->needs_trial)
+        return cli_usage(verb, "which sweep? usage: " PLOT_USAGE);
     return CLI_OK;
 }
 
@@ -495,7 +515,9 @@ int cmd_plot(struct cli *cli, int argc, char **argv)
     if ((rc = cli_connect(cli)) != CLI_OK)
         return rc;
     struct plot_job job = {kind, &a, {NULL}};
-    for (int i = 0; i < kind->nreq; i++) {
+    if (kind->fetch && (rc = kind->fetch(cli, &a, job.resp)) != CLI_OK)
+        goto out;
+    for (int i = 0; !kind->fetch && i < kind->nreq; i++) {
         cJSON *req = kind->request(&a, i);
         if (!req) {
             fprintf(stderr, "mlpctl %s: out of memory\n", verb);

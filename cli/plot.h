@@ -47,6 +47,12 @@ int plot_gap(FILE *out, const struct cJSON *show_resp);
 /* Marginal effect of one key: `show` op response with `by`. */
 int plot_by(FILE *out, const struct cJSON *show_by_resp);
 
+/* Learning curve against grid key `key`: `results` op response (aggregated rows). */
+int plot_learning(FILE *out, const struct cJSON *results_resp, const char *key);
+
+/* Confusion heat map: `show` op response with `config` and `confusion: true`. */
+int plot_confusion(FILE *out, const struct cJSON *show_resp);
+
 /*
  * The plot module's internals, shared by plot.c (frame, rows, the kind
  * table and the verb), plot_<kind>.c (one file per kind) and report.c
@@ -70,6 +76,8 @@ struct plot_args {
     const char *key;    /* --key, or NULL */
     const char *metric; /* --metric, or NULL */
     int top;            /* --top, 0 when not given */
+    long config;        /* --config, 0 when not given */
+    long trial;         /* --trial, 0 when not given */
 };
 
 #define PLOT_MAX_REQ 2 /* requests a kind may need */
@@ -84,16 +92,24 @@ struct plot_kind {
     bool takes_key;    /* --key applies */
     bool needs_key;    /* --key is required (and --key alone selects this kind) */
     bool takes_metric; /* --metric applies */
+    bool needs_config; /* --config N is required (and allowed) */
+    bool needs_trial;  /* --trial N is required (and allowed); SWEEP is then optional */
     int nreq;          /* requests to send, 1..PLOT_MAX_REQ */
     /* The i-th request (0 <= i < nreq); NULL on ENOMEM. */
     struct cJSON *(*request)(const struct plot_args *a, int i);
     /* Draw from the responses (in request order); CLI_OK or CLI_FAILED with why. */
     int (*render)(FILE *out, const struct plot_args *a, struct cJSON *const *resp, char *why,
                   size_t whylen);
+    /*
+     * Optional: fetch resp[0..nreq) itself instead of sending request(a, i)
+     * (boundary: streamed artifacts).  Returns a cli_exit code, the problem
+     * printed; whatever it stored in resp is freed by the caller.
+     */
+    int (*fetch)(struct cli *cli, const struct plot_args *a, struct cJSON **resp);
 };
 
 /* The kinds, in the order `--kind` lists them; the first is the default. */
-#define PLOT_KINDS(X) X(ranking) X(curves) X(gap) X(by)
+#define PLOT_KINDS(X) X(ranking) X(curves) X(gap) X(by) X(learning) X(confusion) X(boundary)
 #define PLOT__DECLARE_KIND(k) extern const struct plot_kind plot_kind_##k;
 PLOT_KINDS(PLOT__DECLARE_KIND)
 #undef PLOT__DECLARE_KIND
@@ -166,6 +182,25 @@ int plot__curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *c
                  char *why, size_t whylen);
 int plot__gap(FILE *out, const struct cJSON *show_resp, char *why, size_t whylen);
 int plot__by(FILE *out, const struct cJSON *show_by_resp, char *why, size_t whylen);
+/*
+ * Learning curve against numeric grid key `key` (log x): the `results` op's
+ * aggregated rows; one line group per value of the other varying keys.
+ * metric NULL: the response's sweep metric, else val_accuracy / val_mse.
+ */
+int plot__learning(FILE *out, const struct cJSON *results_resp, const char *key, const char *metric,
+                   char *why, size_t whylen);
+/* Heat map of the `show` op's `confusion` section (rates, mean ± SE per cell). */
+int plot__confusion(FILE *out, const struct cJSON *show_resp, char *why, size_t whylen);
+/*
+ * Decision boundary of a 2-feature trial: boundary.csv and points.csv as
+ * text (artifact.c, worker layout in SPEC.md); trial_resp (the `trial` op,
+ * may be NULL) names the data set and configuration in the titles.
+ */
+int plot__boundary(FILE *out, const struct cJSON *trial_resp, const char *boundary_csv,
+                   const char *points_csv, char *why, size_t whylen);
+
+/* Class names of a data set: Fashion-MNIST's ten, else NULL (plots show digits). */
+const char *const *plot__class_names(const char *dataset, int classes);
 
 /*
  * Write a file atomically: render into a temporary file beside path, then

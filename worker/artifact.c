@@ -6,6 +6,12 @@
  *   gamma<l>, beta<l>, running_mean<l>, running_var<l> float32 [out]  (batch norm)
  *   norm_shift, norm_scale float64 [d]                x' = (x − shift)·scale
  *   meta uint8 [n]: UTF-8 JSON, json.loads(bytes(z["meta"]))
+ *
+ * boundary.csv and points.csv (2-feature data sets with a saved model) are in
+ * the data's own coordinates: the grid points are mapped through the same
+ * x' = (x − shift)·scale as model.npz and run through the kept network in
+ * inference mode, batch by batch, so the grid shows exactly what the model
+ * predicts at each point.
  */
 #include "artifact.h"
 
@@ -228,4 +234,154 @@ int artifact_save_predictions(const char *dir, const struct train_result *res,
         return rc;
     }
     return publish(tmp, dir, ARTIFACT_PREDICTIONS, e);
+}
+
+/* Append the rows of one raw split to points.csv as "split,x1,x2,label". */
+static void put_points(FILE *f, const char *split, const struct data_view *v, bool regression)
+{
+    char a[64], b[64], l[64];
+    for (int64_t i = 0; i < v->n; i++) {
+        json_print_double(a, sizeof a, v->x[(size_t)i * 2]);
+        json_print_double(b, sizeof b, v->x[(size_t)i * 2 + 1]);
+        if (regression)
+            json_print_double(l, sizeof l, v->y[i]);
+        else
+            snprintf(l, sizeof l, "%d", (int)v->y[i]);
+        fprintf(f, "%s,%s,%s,%s\n", split, a, b, l);
+    }
+}
+
+/* Close f, then publish tmp as dir/name (or remove it on a write error). */
+static int finish_csv(FILE *f, const char *tmp, const char *dir, const char *name, struct err *e)
+{
+    if (ferror(f) | (fclose(f) != 0)) {
+        int rc = err_set(e, MLP_EIO, NULL, "writing %s: %s", tmp, strerror(errno));
+        remove(tmp);
+        return rc;
+    }
+    return publish(tmp, dir, name, e);
+}
+
+/* Widen the box lo[2], hi[2] by the rows of v. */
+static void box_widen(const struct data_view *v, double *lo, double *hi)
+{
+    for (int64_t i = 0; i < v->n; i++)
+        for (int j = 0; j < 2; j++) {
+            double x = v->x[(size_t)i * 2 + j];
+            if (x < lo[j])
+                lo[j] = x;
+            if (x > hi[j])
+                hi[j] = x;
+        }
+}
+
+/* The grid through the model, written as boundary.csv rows. */
+static int write_grid(FILE *f, struct mlp *m, const double *lo, const double *hi,
+                      const double *shift, const double *scale, int K, struct err *e)
+{
+    const int cap = mlp_max_batch(m), cols = K ? K : 1, n = ARTIFACT_GRID * ARTIFACT_GRID;
+    mlp_real *x = malloc((size_t)cap * 2 * sizeof *x);
+    float *y = calloc((size_t)cap, sizeof *y);
+    double *out = malloc((size_t)cap * cols * sizeof *out),
+           *raw = malloc((size_t)cap * 2 * sizeof *raw);
+    int *pred = malloc((size_t)cap * sizeof *pred);
+    int rc = 0;
+    if (!x || !y || !out || !raw || !pred) {
+        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory writing the decision boundary");
+        goto out;
+    }
+    char a[64], b[64], c[64];
+    for (int s = 0; s < n; s += cap) {
+        int B = n - s < cap ? n - s : cap;
+        for (int r = 0; r < B; r++) {
+            /* row-major over x2 (outer) then x1 (inner), corners included */
+            int i = (s + r) % ARTIFACT_GRID, k = (s + r) / ARTIFACT_GRID;
+            raw[r * 2] = lo[0] + (hi[0] - lo[0]) * i / (ARTIFACT_GRID - 1);
+            raw[r * 2 + 1] = lo[1] + (hi[1] - lo[1]) * k / (ARTIFACT_GRID - 1);
+            for (int j = 0; j < 2; j++)
+                x[r * 2 + j] = (mlp_real)((raw[r * 2 + j] - shift[j]) * scale[j]);
+        }
+        struct mlp_stats st = {0, 0, 0};
+        mlp_forward(m, x, y, B, MLP_EVAL, NULL, &st);
+        mlp_outputs(m, B, out, K ? pred : NULL);
+        for (int r = 0; r < B; r++) {
+            json_print_double(a, sizeof a, raw[r * 2]);
+            json_print_double(b, sizeof b, raw[r * 2 + 1]);
+            if (K) {
+                double pm = out[(size_t)r * K];
+                for (int q = 1; q < K; q++)
+                    if (out[(size_t)r * K + q] > pm)
+                        pm = out[(size_t)r * K + q];
+                json_print_double(c, sizeof c, pm);
+                fprintf(f, "%s,%s,%d,%s\n", a, b, pred[r], c);
+            } else {
+                json_print_double(c, sizeof c, out[r]);
+                fprintf(f, "%s,%s,%s\n", a, b, c);
+            }
+        }
+    }
+out:
+    free(x);
+    free(y);
+    free(out);
+    free(raw);
+    free(pred);
+    return rc;
+}
+
+int artifact_save_boundary(const char *dir, const struct train_result *res,
+                           const struct hparams *hp, const struct dataset *ds,
+                           const struct data_prepared *prep, struct err *e)
+{
+    struct data_prepared raw;
+    struct hparams hraw = *hp;
+    char tmp[CONFIG_PATH_MAX + 64];
+    double shift[2], scale[2], lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    const int K = res->n_classes;
+    FILE *f = NULL;
+    int rc;
+    if (!res->model || prep->train.d != 2)
+        return err_set(e, MLP_EINTERNAL, NULL, "no 2-feature model to draw");
+    if (config_mkdir_p(dir, 0755, e) < 0)
+        return e->code;
+    hraw.normalize = HP_NONE;
+    if (data_prepare(ds, &hraw, &raw, e) < 0)
+        return e->code;
+    fit_norm(&raw.train, &prep->train, shift, scale);
+    box_widen(&raw.train, lo, hi);
+    box_widen(&raw.test, lo, hi);
+    for (int j = 0; j < 2; j++) {
+        double span = hi[j] - lo[j];
+        if (!(span > 0))
+            span = fabs(lo[j]) > 0 ? fabs(lo[j]) : 1; /* one distinct value: a unit box */
+        lo[j] -= ARTIFACT_MARGIN * span;
+        hi[j] += ARTIFACT_MARGIN * span;
+    }
+
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, ARTIFACT_BOUNDARY);
+    if (!(f = fopen(tmp, "w"))) {
+        rc = err_set(e, MLP_EIO, NULL, "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fputs(K ? "x1,x2,predicted,p_max\n" : "x1,x2,value\n", f);
+    if ((rc = write_grid(f, res->model, lo, hi, shift, scale, K, e)) < 0) {
+        fclose(f);
+        remove(tmp);
+        goto out;
+    }
+    if ((rc = finish_csv(f, tmp, dir, ARTIFACT_BOUNDARY, e)) < 0)
+        goto out;
+
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, ARTIFACT_POINTS);
+    if (!(f = fopen(tmp, "w"))) {
+        rc = err_set(e, MLP_EIO, NULL, "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fputs("split,x1,x2,label\n", f);
+    put_points(f, "train", &raw.train, K == 0);
+    put_points(f, "test", &raw.test, K == 0);
+    rc = finish_csv(f, tmp, dir, ARTIFACT_POINTS, e);
+out:
+    data_prepared_release(&raw);
+    return rc;
 }

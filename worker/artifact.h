@@ -17,6 +17,10 @@
 
 #define ARTIFACT_MODEL "model.npz"
 #define ARTIFACT_PREDICTIONS "predictions.csv"
+#define ARTIFACT_BOUNDARY "boundary.csv"
+#define ARTIFACT_POINTS "points.csv"
+#define ARTIFACT_GRID 120    /* boundary.csv: a GRID × GRID lattice */
+#define ARTIFACT_MARGIN 0.10 /* around the data's bounding box, per side, of its span */
 
 /*
  * Write dir/model.npz from res->model (the kept weights).  ds and prep give the
@@ -33,5 +37,20 @@ int artifact_save_model(const char *dir, const struct train_result *res, const s
  * labels of prep.  Returns 0 or a negative code with *e filled. */
 int artifact_save_predictions(const char *dir, const struct train_result *res,
                               const struct data_prepared *prep, struct err *e);
+
+/*
+ * For a data set with exactly two input features (and a saved model): write
+ * dir/boundary.csv, the kept model's prediction on an ARTIFACT_GRID² lattice
+ * over the bounding box of the training and test points widened by
+ * ARTIFACT_MARGIN of its span per side, in the data's original (raw)
+ * coordinates — "x1,x2,predicted,p_max" (classification) or "x1,x2,value"
+ * (regression), x1 varying fastest — and dir/points.csv, "split,x1,x2,label"
+ * for the training rows of the trial (train_size applied) and the test rows.
+ * Returns 0 or a negative code with *e filled (MLP_EINTERNAL without a
+ * 2-feature model).
+ */
+int artifact_save_boundary(const char *dir, const struct train_result *res,
+                           const struct hparams *hp, const struct dataset *ds,
+                           const struct data_prepared *prep, struct err *e);
 
 #endif

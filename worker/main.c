@@ -78,7 +78,8 @@ static void usage(FILE *f)
           "stdin: {\"dataset\": NAME-or-OBJECT, \"seed\": INT, \"params\": {HYPERPARAMETERS},\n"
           "\"artifacts_dir\": DIR}.  Output: one JSON line per epoch and a final result\n"
           "line (--human: a table).  With params \"save\", model.npz and/or\n"
-          "predictions.csv go to artifacts_dir (default: the current directory).\n"
+          "predictions.csv go to artifacts_dir (default: the current directory); with\n"
+          "a model of a 2-feature data set also boundary.csv and points.csv.\n"
           "\n"
           "  --spec FILE   read the spec from FILE instead of stdin\n"
           "  --human       print a readable table instead of JSON lines\n"
@@ -308,6 +309,12 @@ static int save_artifacts(const struct spec *sp, const struct train_result *res,
         if (artifact_save_model(dir, res, &sp->hp, sp->ds.name, ds, prep, e) < 0)
             return e->code;
         snprintf(saved, n, "\"%s\"", ARTIFACT_MODEL);
+        if (prep->train.d == 2) {
+            if (artifact_save_boundary(dir, res, &sp->hp, ds, prep, e) < 0)
+                return e->code;
+            size_t len = strlen(saved);
+            snprintf(saved + len, n - len, ",\"%s\",\"%s\"", ARTIFACT_BOUNDARY, ARTIFACT_POINTS);
+        }
     }
     if (sv == HP_SAVE_PREDICTIONS || sv == HP_SAVE_BOTH) {
         if (artifact_save_predictions(dir, res, prep, e) < 0)

@@ -86,6 +86,73 @@ static void make_empty(cJSON *doc)
         cJSON_ReplaceItemInObjectCaseSensitive(by, "values", cJSON_CreateArray());
 }
 
+/* Lines still to send of a streamed artifact (fake_next_line). */
+static cJSON *fx_stream[4096];
+static int fx_nstream, fx_pos;
+
+static int fake_next_line(cJSON **ev)
+{
+    if (fx_pos >= fx_nstream)
+        return CLI_UNREACHABLE;
+    *ev = fx_stream[fx_pos++];
+    return CLI_OK;
+}
+
+static void b64_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = al[v >> 18 & 63];
+        out[o++] = al[v >> 12 & 63];
+        out[o++] = i + 1 < n ? al[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? al[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+/*
+ * The `artifact` op: file fixtures/NAME sent as base64 chunks of 3000 bytes
+ * ({"more": true} lines, then the final {"name", "bytes"}), as mlpd streams it.
+ * The first line goes to *resp, the rest wait for cli_read_event.
+ */
+static int fake_artifact(const char *name, cJSON **resp)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", fx_dir, name);
+    FILE *f = fopen(path, "rb");
+    for (int i = fx_pos; i < fx_nstream; i++)
+        cJSON_Delete(fx_stream[i]);
+    fx_nstream = fx_pos = 0;
+    if (!f) {
+        *resp = cJSON_Parse("{\"ok\":false,\"error\":{\"code\":\"not_found\","
+                            "\"message\":\"no such artifact\",\"path\":\"name\"}}");
+        fprintf(stderr, "mlpctl: not_found: no such artifact (fake)\n");
+        return CLI_FAILED;
+    }
+    unsigned char chunk[3000];
+    char enc[4004];
+    size_t got, total = 0;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && fx_nstream < 4095) {
+        b64_encode(chunk, got, enc);
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddTrueToObject(l, "ok");
+        cJSON_AddTrueToObject(l, "more");
+        cJSON_AddStringToObject(l, "data", enc);
+        fx_stream[fx_nstream++] = l;
+        total += got;
+    }
+    fclose(f);
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddTrueToObject(l, "ok");
+    cJSON_AddStringToObject(l, "name", name);
+    cJSON_AddNumberToObject(l, "bytes", (double)total);
+    fx_stream[fx_nstream++] = l;
+    return fake_next_line(resp);
+}
+
 int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
 {
     (void)cli;
@@ -93,9 +160,24 @@ int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
     *resp = NULL;
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "op");
     const cJSON *by = cJSON_GetObjectItemCaseSensitive(req, "by");
+    const cJSON *aname = cJSON_GetObjectItemCaseSensitive(req, "name");
     char name[256] = "";
+    if (fx_mode != FAKE_NOT_FOUND && cJSON_IsString(op) &&
+        strcmp(op->valuestring, "artifact") == 0 && cJSON_IsString(aname)) {
+        snprintf(name, sizeof name, "%s", aname->valuestring);
+        cJSON_Delete(req);
+        return fake_artifact(name, resp);
+    }
     if (fx_mode == FAKE_NOT_FOUND)
         ;
+    else if (cJSON_IsString(op) && strcmp(op->valuestring, "trial") == 0)
+        snprintf(name, sizeof name, "trial.json");
+    else if (cJSON_IsString(op) && strcmp(op->valuestring, "show") == 0 &&
+             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "confusion")))
+        snprintf(name, sizeof name, "show_confusion.json");
+    else if (cJSON_IsString(op) && strcmp(op->valuestring, "results") == 0 &&
+             !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "curves")))
+        snprintf(name, sizeof name, "results.json");
     else if (cJSON_IsString(op) && strcmp(op->valuestring, "best") == 0)
         snprintf(name, sizeof name, "best.json");
     else if (cJSON_IsString(op) && strcmp(op->valuestring, "show") == 0 && cJSON_IsString(by))
@@ -117,6 +199,13 @@ int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
         make_empty(doc);
     *resp = doc;
     return CLI_OK;
+}
+
+int cli_read_event(struct cli *cli, cJSON **ev)
+{
+    (void)cli;
+    *ev = NULL;
+    return fake_next_line(ev);
 }
 
 void cli_print_json(const cJSON *doc)

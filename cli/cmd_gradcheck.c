@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "grid.h"
 #include "json.h"
 #include "resp.h"
@@ -30,38 +31,7 @@
 /* The mlp-worker to run: $MLPD_WORKER, beside this binary, ../worker/, $PATH.  0 or -1. */
 static int find_worker(char *out, size_t n)
 {
-    const char *env = getenv("MLPD_WORKER");
-    if (env && *env && strchr(env, '/')) {
-        snprintf(out, n, "%s", env);
-        return access(out, X_OK) == 0 ? 0 : -1;
-    }
-    const char *name = env && *env ? env : "mlp-worker";
-    char self[PATH_MAX];
-    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (k > 0 && !(env && *env)) {
-        self[k] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = '\0';
-            if ((size_t)snprintf(out, n, "%s/mlp-worker", self) < n && access(out, X_OK) == 0)
-                return 0;
-            if ((size_t)snprintf(out, n, "%s/../worker/mlp-worker", self) < n &&
-                access(out, X_OK) == 0)
-                return 0;
-        }
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t len = strcspn(path, ":");
-        if (len > 0 && (size_t)snprintf(out, n, "%.*s/%s", (int)len, path, name) < n &&
-            access(out, X_OK) == 0)
-            return 0;
-        path += len + (path[len] == ':');
-    }
-    snprintf(out, n, "%s", name);
-    return -1;
+    return config_find_program(getenv("MLPD_WORKER"), "mlp-worker", NULL, "worker", out, n);
 }
 
 /* The spec of configuration idx (0-based) with seed, written to a new temporary file. */

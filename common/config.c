@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -564,4 +565,62 @@ void config_usage(FILE *out)
         }
         fprintf(out, "  %-22s %s%s%s\n", flag, r->help, def, range);
     }
+}
+
+/* name in the directories of $PATH. */
+static int config__in_path(const char *name, char *out, size_t n)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        if (len > 0 && (size_t)snprintf(out, n, "%.*s/%s", (int)len, path, name) < n &&
+            access(out, X_OK) == 0)
+            return 0;
+        path += len + (path[len] == ':');
+    }
+    snprintf(out, n, "%s", name);
+    return -1;
+}
+
+/* name beside the running binary, or in its build-tree sibling ../<sibling>/. */
+static int config__beside_self(const char *name, const char *sibling, char *out, size_t n)
+{
+    char self[CONFIG_PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (k <= 0)
+        return -1;
+    self[k] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    if ((size_t)snprintf(out, n, "%s/%s", self, name) < n && access(out, X_OK) == 0)
+        return 0;
+    if (sibling && (size_t)snprintf(out, n, "%s/../%s/%s", self, sibling, name) < n &&
+        access(out, X_OK) == 0) {
+        char real[CONFIG_PATH_MAX];
+        if (realpath(out, real) && strlen(real) < n)
+            memcpy(out, real, strlen(real) + 1);
+        return 0;
+    }
+    return -1;
+}
+
+int config_find_program(const char *want, const char *name, const char *dir, const char *sibling,
+                        char *out, size_t n)
+{
+    if (want && want[0] && strchr(want, '/')) {
+        snprintf(out, n, "%s", want);
+        return access(out, X_OK) == 0 ? 0 : -1;
+    }
+    const char *prog = want && want[0] ? want : name;
+    if (dir && dir[0]) {
+        snprintf(out, n, "%s/%s", dir, prog);
+        return access(out, X_OK) == 0 ? 0 : -1;
+    }
+    if (!(want && want[0]) && config__beside_self(prog, sibling, out, n) == 0)
+        return 0;
+    return config__in_path(prog, out, n);
 }

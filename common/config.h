@@ -30,6 +30,17 @@ int config_data_dir(char *buf, size_t n);    /* $MLPD_DATA, else <state dir>/dat
 /* Like mkdir -p with mode for created directories; 0 or MLP_EIO naming the dir. */
 int config_mkdir_p(const char *dir, unsigned mode, struct err *e);
 
+/*
+ * Find an executable.  `want` may be a path (used as it is when it contains a
+ * '/'), a bare name, or empty (then `name`).  A bare or empty want is looked
+ * for in `dir` when dir is non-empty; otherwise, for an empty want only, next
+ * to the running binary and in its build-tree sibling `../<sibling>/` (sibling
+ * may be NULL), then in $PATH.  out gets the path found (or the name looked
+ * for).  Returns 0 when out is executable, -1 otherwise.
+ */
+int config_find_program(const char *want, const char *name, const char *dir, const char *sibling,
+                        char *out, size_t n);
+
 struct mlpd_config {
     char state_dir[CONFIG_PATH_MAX]; /* "" = default */
     char socket[CONFIG_PATH_MAX];    /* "" = default */

@@ -214,48 +214,6 @@ static void detach_stdio(void)
         close(fd);
 }
 
-/* mlp-worker: config/env, next to mlpd, the build tree, then $PATH. */
-static int find_worker(const char *want, char *out, size_t n)
-{
-    if (want[0] && strchr(want, '/')) {
-        snprintf(out, n, "%s", want);
-        return access(out, X_OK) == 0 ? 0 : -1;
-    }
-    const char *name = want[0] ? want : "mlp-worker";
-    if (!want[0]) {
-        char self[CONFIG_PATH_MAX];
-        ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (k > 0) {
-            self[k] = '\0';
-            char *slash = strrchr(self, '/');
-            if (slash) {
-                *slash = '\0';
-                if ((size_t)snprintf(out, n, "%s/mlp-worker", self) < n && access(out, X_OK) == 0)
-                    return 0;
-                if ((size_t)snprintf(out, n, "%s/../worker/mlp-worker", self) < n &&
-                    access(out, X_OK) == 0) {
-                    char real[CONFIG_PATH_MAX];
-                    if (realpath(out, real) && strlen(real) < n)
-                        memcpy(out, real, strlen(real) + 1);
-                    return 0;
-                }
-            }
-        }
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t len = strcspn(path, ":");
-        if (len > 0 && (size_t)snprintf(out, n, "%.*s/%s", (int)len, path, name) < n &&
-            access(out, X_OK) == 0)
-            return 0;
-        path += len + (path[len] == ':');
-    }
-    snprintf(out, n, "%s", name);
-    return -1;
-}
-
 /* Shutdown ------------------------------------------------------------------------ */
 
 static void on_handle_closed(uv_handle_t *h)
@@ -393,7 +351,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "mlpd: %s\n", e.msg);
         return 1;
     }
-    if (find_worker(c->worker, d->worker, sizeof d->worker) < 0) {
+    /* mlp-worker: config/env, next to mlpd, the build tree, then $PATH. */
+    if (config_find_program(c->worker, "mlp-worker", NULL, "worker", d->worker, sizeof d->worker) <
+        0) {
         fprintf(stderr,
                 "mlpd: cannot find the mlp-worker executable (tried \"%s\"); set "
                 "--worker PATH or MLPD_WORKER\n",

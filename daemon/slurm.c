@@ -1016,27 +1016,6 @@ static void x_drain(struct exec *x)
         log_info("leaving %zu trial(s) to Slurm; the next mlpd follows them", s->n);
 }
 
-/* Find a program: in dir when given, else in $PATH. */
-static int find_prog(const char *dir, const char *name, char *out, size_t n)
-{
-    if (dir && dir[0]) {
-        snprintf(out, n, "%s/%s", dir, name);
-        return access(out, X_OK) == 0 ? 0 : -1;
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    while (*path) {
-        size_t len = strcspn(path, ":");
-        if (len > 0 && (size_t)snprintf(out, n, "%.*s/%s", (int)len, path, name) < n &&
-            access(out, X_OK) == 0)
-            return 0;
-        path += len + (path[len] == ':');
-    }
-    snprintf(out, n, "%s", name);
-    return -1;
-}
-
 static const char task_script[] =
     "#!/bin/sh\n"
     "# Written by mlpd (daemon/slurm.c): one trial of a job array.\n"
@@ -1101,11 +1080,11 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
     s->ex = (struct exec){
         .name = "slurm", .kick = x_kick, .cancel_sweep = x_cancel_sweep, .drain = x_drain};
     const char *missing = NULL;
-    if (find_prog(o->bin, "sbatch", s->sbatch, sizeof s->sbatch) < 0)
+    if (config_find_program(NULL, "sbatch", o->bin, NULL, s->sbatch, sizeof s->sbatch) < 0)
         missing = s->sbatch;
-    else if (find_prog(o->bin, "squeue", s->squeue, sizeof s->squeue) < 0)
+    else if (config_find_program(NULL, "squeue", o->bin, NULL, s->squeue, sizeof s->squeue) < 0)
         missing = s->squeue;
-    else if (find_prog(o->bin, "scancel", s->scancel, sizeof s->scancel) < 0)
+    else if (config_find_program(NULL, "scancel", o->bin, NULL, s->scancel, sizeof s->scancel) < 0)
         missing = s->scancel;
     if (missing) {
         err_set(e, MLP_EIO, "slurm_bin",

@@ -326,6 +326,116 @@ static int open_slurm(struct mlpd *d, struct err *e)
     return 0;
 }
 
+/* State dir, logs/ and data dir (0700), the pid-file lock and the worker executable,
+ * before daemonizing so that errors reach the terminal.  0, or 1 with a message printed. */
+static int prepare(struct mlpd *d, struct err *e)
+{
+    struct mlpd_config *c = &d->cfg;
+    snprintf(d->log_dir, sizeof d->log_dir, "%s/logs", c->state_dir);
+    snprintf(d->db_path, sizeof d->db_path, "%s/mlpd.db", c->state_dir);
+    if (config_mkdir_p(c->state_dir, 0700, e) < 0 || config_mkdir_p(d->log_dir, 0700, e) < 0 ||
+        config_mkdir_p(c->data_dir, 0700, e) < 0 || lock_pidfile(c->state_dir, e) < 0) {
+        fprintf(stderr, "mlpd: %s\n", e->msg);
+        return 1;
+    }
+    /* mlp-worker: config/env, next to mlpd, the build tree, then $PATH. */
+    if (config_find_program(c->worker, "mlp-worker", NULL, "worker", d->worker, sizeof d->worker) <
+        0) {
+        fprintf(stderr,
+                "mlpd: cannot find the mlp-worker executable (tried \"%s\"); set "
+                "--worker PATH or MLPD_WORKER\n",
+                d->worker);
+        return 1;
+    }
+    return 0;
+}
+
+/* A start-up failure: to the log, and to the terminal too when it is still attached. */
+static void startup_error(const struct mlpd *d, const char *msg)
+{
+    log_error("%s", msg);
+    if (!d->cfg.foreground)
+        fprintf(stderr, "mlpd: %s\n", msg);
+}
+
+/* Open the database and re-queue (or fail) the trials a crash left 'running'. */
+static int open_store(struct mlpd *d, struct err *e)
+{
+    d->st = store_open(d->db_path, e);
+    if (!d->st) {
+        startup_error(d, e->msg);
+        return -1;
+    }
+    int64_t requeued, failed;
+    if (store_recover(d->st, d->cfg.max_attempts, &requeued, &failed, e) < 0) {
+        log_error("recovery: %s", e->msg);
+        return -1;
+    }
+    if (requeued + failed > 0)
+        log_info("recovered trials left running: %lld re-queued, %lld failed (max attempts)",
+                 (long long)requeued, (long long)failed);
+    return 0;
+}
+
+/* The scheduler (with the Slurm executor when configured), the socket server and the
+ * signal handlers on the loop.  0, or -1 after logging why. */
+static int start_services(struct mlpd *d, struct sched_opts *so, struct err *e)
+{
+    struct mlpd_config *c = &d->cfg;
+    *so = (struct sched_opts){
+        .slots = c->workers > 0 ? c->workers : 1,
+        .max_attempts = c->max_attempts > 0 ? c->max_attempts : 1,
+        .spawn = {.worker = d->worker,
+                  .data_dir = c->data_dir,
+                  .log_dir = d->log_dir,
+                  .threads = c->threads,
+                  .log_max_bytes = c->log_max_bytes,
+                  .kill_grace = c->kill_grace},
+        .notify = on_notify,
+        .ud = d,
+    };
+    if (open_slurm(d, e) < 0) {
+        startup_error(d, e->msg);
+        return -1;
+    }
+    so->remote = d->slurm ? slurm_exec(d->slurm) : NULL;
+    d->sched = sched_new(&M.loop, d->st, so);
+    if (!d->sched) {
+        log_error("out of memory");
+        return -1;
+    }
+    d->srv = server_open(d, c->socket, e);
+    if (!d->srv) {
+        startup_error(d, e->msg);
+        return -1;
+    }
+    uv_signal_init(&M.loop, &M.sig_term);
+    uv_signal_init(&M.loop, &M.sig_int);
+    uv_signal_init(&M.loop, &M.sig_hup);
+    uv_timer_init(&M.loop, &M.shutdown_timer);
+    M.sig_term.data = M.sig_int.data = M.sig_hup.data = M.shutdown_timer.data = d;
+    uv_signal_start(&M.sig_term, on_signal, SIGTERM);
+    uv_signal_start(&M.sig_int, on_signal, SIGINT);
+    uv_signal_start(&M.sig_hup, on_signal, SIGHUP);
+    return 0;
+}
+
+static void log_started(const struct mlpd *d, const struct sched_opts *so)
+{
+    const struct mlpd_config *c = &d->cfg;
+    log_info("mlpd %s started: pid %ld, state %s, socket %s, %d worker slot(s) x %d thread(s), "
+             "worker %s",
+             MLP_VERSION, (long)getpid(), c->state_dir, c->socket, so->slots, c->threads,
+             d->worker);
+    /* Each worker runs `threads` OpenBLAS threads (OMP_NUM_THREADS too); more
+       threads than cores makes their spin-waits fight each other. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > 0 && (long)so->slots * c->threads > ncpu)
+        log_warn("%d worker slot(s) x %d thread(s) = %ld threads on %ld online CPU(s): trials "
+                 "will compete for cores and run slower; lower workers or threads",
+                 so->slots, c->threads, (long)so->slots * c->threads, ncpu);
+}
+
 int main(int argc, char **argv)
 {
     struct err e = ERR_INIT;
@@ -340,26 +450,8 @@ int main(int argc, char **argv)
         return 2;
     }
     struct mlpd_config *c = &d->cfg;
-    snprintf(d->log_dir, sizeof d->log_dir, "%s/logs", c->state_dir);
-    snprintf(d->db_path, sizeof d->db_path, "%s/mlpd.db", c->state_dir);
-    if (config_mkdir_p(c->state_dir, 0700, &e) < 0 || config_mkdir_p(d->log_dir, 0700, &e) < 0 ||
-        config_mkdir_p(c->data_dir, 0700, &e) < 0) {
-        fprintf(stderr, "mlpd: %s\n", e.msg);
+    if (prepare(d, &e) != 0)
         return 1;
-    }
-    if (lock_pidfile(c->state_dir, &e) < 0) {
-        fprintf(stderr, "mlpd: %s\n", e.msg);
-        return 1;
-    }
-    /* mlp-worker: config/env, next to mlpd, the build tree, then $PATH. */
-    if (config_find_program(c->worker, "mlp-worker", NULL, "worker", d->worker, sizeof d->worker) <
-        0) {
-        fprintf(stderr,
-                "mlpd: cannot find the mlp-worker executable (tried \"%s\"); set "
-                "--worker PATH or MLPD_WORKER\n",
-                d->worker);
-        return 1;
-    }
     if (!c->foreground)
         daemonize(&ready_fd);
     write_pidfile();
@@ -368,77 +460,17 @@ int main(int argc, char **argv)
     int lvl = log_level_from_name(c->log_level);
     if (lvl >= 0)
         log_set_level(lvl);
-
-    d->st = store_open(d->db_path, &e);
-    if (!d->st) {
-        log_error("%s", e.msg);
-        if (!c->foreground)
-            fprintf(stderr, "mlpd: %s\n", e.msg);
+    if (open_store(d, &e) < 0)
         goto out;
-    }
-    int64_t requeued, failed;
-    if (store_recover(d->st, c->max_attempts, &requeued, &failed, &e) < 0) {
-        log_error("recovery: %s", e.msg);
-        goto out;
-    }
-    if (requeued + failed > 0)
-        log_info("recovered trials left running: %lld re-queued, %lld failed (max attempts)",
-                 (long long)requeued, (long long)failed);
 
     uv_loop_init(&M.loop);
     d->loop = &M.loop;
     d->started = (double)time(NULL);
     d->shutdown = begin_shutdown;
-    struct sched_opts so = {
-        .slots = c->workers > 0 ? c->workers : 1,
-        .max_attempts = c->max_attempts > 0 ? c->max_attempts : 1,
-        .spawn = {.worker = d->worker,
-                  .data_dir = c->data_dir,
-                  .log_dir = d->log_dir,
-                  .threads = c->threads,
-                  .log_max_bytes = c->log_max_bytes,
-                  .kill_grace = c->kill_grace},
-        .notify = on_notify,
-        .ud = d,
-    };
-    if (open_slurm(d, &e) < 0) {
-        log_error("%s", e.msg);
-        if (!c->foreground)
-            fprintf(stderr, "mlpd: %s\n", e.msg);
+    struct sched_opts so;
+    if (start_services(d, &so, &e) < 0)
         goto out_loop;
-    }
-    so.remote = d->slurm ? slurm_exec(d->slurm) : NULL;
-    d->sched = sched_new(&M.loop, d->st, &so);
-    if (!d->sched) {
-        log_error("out of memory");
-        goto out_loop;
-    }
-    d->srv = server_open(d, c->socket, &e);
-    if (!d->srv) {
-        log_error("%s", e.msg);
-        if (!c->foreground)
-            fprintf(stderr, "mlpd: %s\n", e.msg);
-        goto out_loop;
-    }
-    uv_signal_init(&M.loop, &M.sig_term);
-    uv_signal_init(&M.loop, &M.sig_int);
-    uv_signal_init(&M.loop, &M.sig_hup);
-    uv_timer_init(&M.loop, &M.shutdown_timer);
-    M.sig_term.data = M.sig_int.data = M.sig_hup.data = M.shutdown_timer.data = d;
-    uv_signal_start(&M.sig_term, on_signal, SIGTERM);
-    uv_signal_start(&M.sig_int, on_signal, SIGINT);
-    uv_signal_start(&M.sig_hup, on_signal, SIGHUP);
-
-    log_info("mlpd %s started: pid %ld, state %s, socket %s, %d worker slot(s) x %d thread(s), "
-             "worker %s",
-             MLP_VERSION, (long)getpid(), c->state_dir, c->socket, so.slots, c->threads, d->worker);
-    /* Each worker runs `threads` OpenBLAS threads (OMP_NUM_THREADS too); more
-       threads than cores makes their spin-waits fight each other. */
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu > 0 && (long)so.slots * c->threads > ncpu)
-        log_warn("%d worker slot(s) x %d thread(s) = %ld threads on %ld online CPU(s): trials "
-                 "will compete for cores and run slower; lower workers or threads",
-                 so.slots, c->threads, (long)so.slots * c->threads, ncpu);
+    log_started(d, &so);
     if (ready_fd >= 0) {
         if (write(ready_fd, "k", 1) != 1)
             log_warn("cannot report readiness: %s", strerror(errno));

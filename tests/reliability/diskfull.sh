@@ -25,7 +25,7 @@ AID=$(field "$A" .sweep.id)
 call "{\"op\":\"wait\",\"sweep\":$AID}" >/dev/null
 B=$(call '{"op":"submit","grid":{"name":"during","dataset":{"name":"xor","n":64},"seeds":2,"base":{"hidden":[4],"epochs":20},"grid":{"lr":[0.0444]}}}')
 BID=$(field "$B" .sweep.id)
-for _ in $(seq 100); do
+for _ in $(seq 600); do   # up to 30 s: a loaded machine starts workers slowly
     [ "$(field "$(call '{"op":"status"}')" .trials.running)" = 2 ] && break
     sleep 0.05
 done
@@ -77,7 +77,7 @@ check "attempts of the trials that finished while full: $(sql "$H/mlpd.db" "SELE
 # (the paced fake worker of worker-wrapper.sh: epoch 1, +2 s epoch 2, +2 s result).
 P=$(call '{"op":"submit","grid":{"name":"paced","dataset":{"name":"xor","n":64},"base":{"hidden":[4]},"grid":{"lr":[0.0222]}}}')
 PID_=$(field "$P" .sweep.id)
-for _ in $(seq 100); do
+for _ in $(seq 600); do   # up to 30 s: a loaded machine starts workers slowly
     [ "$(sql "$H/mlpd.db" "SELECT count(*) FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = $PID_")" -ge 1 ] && break
     sleep 0.05
 done

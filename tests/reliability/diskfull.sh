@@ -50,8 +50,12 @@ for q in '{"op":"status"}' '{"op":"list"}' "{\"op\":\"show\",\"sweep\":$AID}" \
     check "query while full: $q" test "$(field "$r" .ok)" = true
     n_q=$((n_q + 1))
 done
-# The slow trials finish while the disk is full (2 s sleep + training).
-sleep 3
+# The slow trials finish while the disk is full (2 s sleep + training): wait
+# until the daemon has met the full disk recording them (up to 30 s under load).
+for _ in $(seq 300); do
+    grep -qi "full" "$H.out" && [ "$(field "$(call '{"op":"status"}')" .workers.busy)" = 0 ] && break
+    sleep 0.1
+done
 check "mlpd still running while full" kill -0 "$DPID"
 S=$(call '{"op":"status"}')
 echo "status while full after the trials ended: $(field "$S" -c .trials)"

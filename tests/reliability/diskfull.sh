@@ -17,7 +17,7 @@ mkdir -m 0700 "$H"
 mount -t tmpfs -o size=3m,mode=0700 mlprel-full "$H" 2>/dev/null ||
     { echo "skip: cannot mount a tmpfs here"; exit 77; }
 rel_cleanup_extra() { [ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null; wait 2>/dev/null; umount -l "$H" 2>/dev/null; }
-export MLP_SLOW_SECONDS=2 MLP_PACE_SECONDS=2
+export MLP_SLOW_SECONDS=6 MLP_PACE_SECONDS=2   # slow trials: a 6 s window in which both run, even on a loaded machine
 
 start_daemon "$H" --worker "$WRAPPER" || { fail "mlpd starts on the tmpfs"; finish; }
 A=$(call '{"op":"submit","grid":{"name":"before","dataset":{"name":"xor","n":64},"seeds":3,"base":{"hidden":[4],"epochs":5},"grid":{"lr":[0.1,0.3]}}}')
@@ -50,7 +50,7 @@ for q in '{"op":"status"}' '{"op":"list"}' "{\"op\":\"show\",\"sweep\":$AID}" \
     check "query while full: $q" test "$(field "$r" .ok)" = true
     n_q=$((n_q + 1))
 done
-# The slow trials finish while the disk is full (2 s sleep + training): wait
+# The slow trials finish while the disk is full (6 s sleep + training): wait
 # until the daemon has met the full disk recording them (up to 30 s under load).
 for _ in $(seq 300); do
     grep -qi "full" "$H.out" && [ "$(field "$(call '{"op":"status"}')" .workers.busy)" = 0 ] && break

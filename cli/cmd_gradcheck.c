@@ -138,8 +138,10 @@ static void print_json(const char *text, size_t config, long long seed)
             cJSON_DeleteItemFromObjectCaseSensitive(line, "event");
             cJSON_AddItemToArray(layers, line);
         } else if (line) {
+            /* ev lives in line's "event" member: decide before deleting it. */
+            const char *key = strcmp(ev, "error") == 0 ? "error" : "result";
             cJSON_DeleteItemFromObjectCaseSensitive(line, "event");
-            cJSON_AddItemToObject(doc, strcmp(ev, "error") == 0 ? "error" : "result", line);
+            cJSON_AddItemToObject(doc, key, line);
         }
         s += n + (nl != NULL);
     }

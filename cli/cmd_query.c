@@ -32,7 +32,9 @@ static char *progress_text(char *buf, size_t n, const cJSON *s)
 {
     double done = resp_num(s, "done"), total = resp_num(s, "total"), failed = resp_num(s, "failed"),
            running = resp_num(s, "running"), cancelled = resp_num(s, "cancelled");
-    int len = snprintf(buf, n, "%.0f/%.0f trials done", done, total);
+    char tt[64];
+    int len =
+        snprintf(buf, n, "%.0f/%s done", done, resp_fmt_count(tt, sizeof tt, total, "trial", NULL));
     if (len > 0 && (size_t)len < n && running > 0)
         len += snprintf(buf + len, n - (size_t)len, ", %.0f running", running);
     if (len > 0 && (size_t)len < n && failed > 0)
@@ -362,17 +364,6 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 
 /* ---- best ---------------------------------------------------------------- */
 
-static char *fmt_p(char *buf, size_t n, double p)
-{
-    if (!isfinite(p))
-        snprintf(buf, n, "—");
-    else if (p < 0.0001)
-        snprintf(buf, n, "< 0.0001");
-    else
-        snprintf(buf, n, "%.4f", p);
-    return buf;
-}
-
 int cmd_best(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *metric = NULL;
@@ -467,12 +458,10 @@ int cmd_best(struct cli *cli, int argc, char **argv)
 
     const cJSON *cmp = json_get(resp, "comparison");
     if (cJSON_IsObject(cmp)) {
-        char pb[32];
-        printf("\n#1 vs #2, Welch's t-test: t = %.3f, df = %.1f, p = %s\n", resp_num(cmp, "t"),
-               resp_num(cmp, "df"), fmt_p(pb, sizeof pb, resp_num(cmp, "p")));
-        const char *sentence = resp_str(cmp, "sentence", NULL);
-        if (sentence)
-            printf("%s\n", sentence);
+        char sentence[256];
+        printf("\n%s\n",
+               resp_significance_sentence(sentence, sizeof sentence, "#1", "#2", resp_num(cmp, "t"),
+                                          resp_num(cmp, "df"), resp_num(cmp, "p"), RESP_ALPHA));
     } else {
         printf("\nNo comparison: fewer than two configurations have two or more finished seeds.\n");
     }
@@ -695,7 +684,9 @@ int cmd_results(struct cli *cli, int argc, char **argv)
             rc = CLI_FAILED;
             goto out;
         }
-        fprintf(stderr, "wrote %d rows to %s\n", cJSON_GetArraySize(rows), out_path);
+        char rb[64];
+        fprintf(stderr, "wrote %s to %s\n",
+                resp_fmt_count(rb, sizeof rb, cJSON_GetArraySize(rows), "row", NULL), out_path);
     } else if (werr != 0 && errno != EPIPE) {
         fprintf(stderr, "mlpctl: writing results failed: %s\n", strerror(errno));
         rc = CLI_FAILED;

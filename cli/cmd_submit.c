@@ -301,10 +301,21 @@ static cJSON *submit_req(cJSON *doc, const struct grid_src *src, const struct su
     return req;
 }
 
+/* "1 configuration × 3 seeds = 3 trials", each noun in its number. */
+static char *count_text(char *buf, size_t n, double configs, double seeds, double trials)
+{
+    char c[64], s[64], t[64];
+    snprintf(buf, n, "%s × %s = %s", resp_fmt_count(c, sizeof c, configs, "configuration", NULL),
+             resp_fmt_count(s, sizeof s, seeds, "seed", NULL),
+             resp_fmt_count(t, sizeof t, trials, "trial", NULL));
+    return buf;
+}
+
 /* The human answer to a submit (or its dry run) from mlpd's response. */
 static void print_submitted(const cJSON *resp, const struct grid *g, const char *sweep_name,
                             bool dry_run)
 {
+    char cb[256];
     double trials = resp_num(resp, "trials"), configs = resp_num(resp, "configs");
     if (!isfinite(trials))
         trials = (double)grid_n_trials(g);
@@ -313,15 +324,15 @@ static void print_submitted(const cJSON *resp, const struct grid *g, const char 
     if (dry_run) {
         /* mlpd's answer has the name the sweep would really get (base-2 when base is taken). */
         sweep_name = resp_str(resp, "name", sweep_name);
-        printf("%s: %.0f configurations × %zu seeds = %.0f trials (dry run, nothing queued)\n",
-               sweep_name, configs, grid_n_seeds(g), trials);
+        printf("%s: %s (dry run, nothing queued)\n", sweep_name,
+               count_text(cb, sizeof cb, configs, (double)grid_n_seeds(g), trials));
         print_first(g);
     } else {
         const cJSON *s = json_get(resp, "sweep");
         const cJSON *nm = json_get(s, "name");
-        printf("submitted sweep %.0f \"%s\": %.0f configurations × %zu seeds = %.0f trials\n",
-               resp_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : sweep_name, configs,
-               grid_n_seeds(g), trials);
+        printf("submitted sweep %.0f \"%s\": %s\n", resp_num(s, "id"),
+               cJSON_IsString(nm) ? nm->valuestring : sweep_name,
+               count_text(cb, sizeof cb, configs, (double)grid_n_seeds(g), trials));
     }
 }
 
@@ -370,8 +381,10 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         if (cli->json) {
             print_local_json(g, sweep_name);
         } else {
-            printf("%s: %zu configurations × %zu seeds = %zu trials (dry run, nothing queued)\n",
-                   sweep_name, grid_n_configs(g), grid_n_seeds(g), grid_n_trials(g));
+            char cb[256];
+            printf("%s: %s (dry run, nothing queued)\n", sweep_name,
+                   count_text(cb, sizeof cb, (double)grid_n_configs(g), (double)grid_n_seeds(g),
+                              (double)grid_n_trials(g)));
             print_first(g);
         }
         rc = CLI_OK;

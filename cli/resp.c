@@ -108,6 +108,43 @@ char *resp_fmt_mean_se(char *buf, size_t n, const struct resp_stat *s)
     return buf;
 }
 
+char *resp_fmt_count(char *buf, size_t n, double count, const char *one, const char *many)
+{
+    if (!isfinite(count))
+        snprintf(buf, n, "— %s", many ? many : one);
+    else if (count == 1)
+        snprintf(buf, n, "1 %s", one);
+    else if (many)
+        snprintf(buf, n, "%.0f %s", count, many);
+    else
+        snprintf(buf, n, "%.0f %ss", count, one);
+    return buf;
+}
+
+char *resp_fmt_p(char *buf, size_t n, double p)
+{
+    if (!isfinite(p))
+        snprintf(buf, n, "p = —");
+    else if (p < 0.001)
+        snprintf(buf, n, "p < 0.001");
+    else
+        snprintf(buf, n, "p = %.3f", p);
+    return buf;
+}
+
+char *resp_significance_sentence(char *buf, size_t n, const char *a, const char *b, double t,
+                                 double df, double p, double alpha)
+{
+    char pt[32];
+    if (!isfinite(t) || !isfinite(df) || !isfinite(p))
+        snprintf(buf, n, "%s and %s cannot be compared (too few finished seeds)", a, b);
+    else
+        snprintf(buf, n, "%s is %s better than %s (Welch's t = %.3f, df = %.1f, %s)", a,
+                 p < alpha ? "significantly" : "not significantly", b, t, df,
+                 resp_fmt_p(pt, sizeof pt, p));
+    return buf;
+}
+
 char *resp_fmt_int(char *buf, size_t n, double x)
 {
     if (isfinite(x))

@@ -63,6 +63,30 @@ char *resp_fmt_mean_se(char *buf, size_t n, const struct resp_stat *s);
 /* An integer count, "—" when not finite. */
 char *resp_fmt_int(char *buf, size_t n, double x);
 
+/*
+ * A count with its noun in the right number: "1 trial", "2 trials", "0
+ * trials"; many NULL means one + "s" ("configuration" -> "configurations").
+ */
+char *resp_fmt_count(char *buf, size_t n, double count, const char *one, const char *many);
+
+/*
+ * The one p-value format: "p = 0.023" (three decimals), "p < 0.001" below
+ * that, "p = —" when not finite.  Used by best, the report and compare.
+ */
+char *resp_fmt_p(char *buf, size_t n, double p);
+
+#define RESP_ALPHA 0.05 /* significance level of every sentence mlpctl writes */
+
+/*
+ * The significance sentence of a Welch test of a against b, written from the
+ * {t, df, p} mlpd sends, a being the one ranked better: "#1 is significantly
+ * better than #2 (Welch's t = 3.210, df = 7.9, p = 0.012)" when p < alpha,
+ * "... is not significantly better ..." otherwise, and "a and b cannot be
+ * compared (too few finished seeds)" when t, df or p is not finite.
+ */
+char *resp_significance_sentence(char *buf, size_t n, const char *a, const char *b, double t,
+                                 double df, double p, double alpha);
+
 /* Shortest text of a hyperparameter number: 0.0001 → "1e-4", 128 → "128". */
 char *resp_fmt_param_num(char *buf, size_t n, double x);
 /* A hyperparameter value with resp_fmt_param_num numbers: "[256,128]", "relu". */

@@ -38,6 +38,9 @@ void resp_stat_get(const cJSON *obj, struct resp_stat *s)
     s->se = resp_num(obj, "se");
     s->ci_low = resp_num(obj, "ci_low");
     s->ci_high = resp_num(obj, "ci_high");
+    double nf = resp_num(obj, "nonfinite");
+    s->nonfinite = isfinite(nf) && nf > 0 && nf < 1e9 ? (int)nf : 0;
+    s->clipped = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "clipped"));
 }
 
 int resp_config_id(const cJSON *config)
@@ -118,6 +121,21 @@ char *resp_fmt_count(char *buf, size_t n, double count, const char *one, const c
         snprintf(buf, n, "%.0f %s", count, many);
     else
         snprintf(buf, n, "%.0f %ss", count, one);
+    return buf;
+}
+
+char *resp_fmt_stat_diverged(char *buf, size_t n, const struct resp_stat *s, double diverged)
+{
+    int total = s->n + s->nonfinite;
+    if (!isfinite(diverged) || diverged < 1 || total < 1)
+        return resp_fmt_stat(buf, n, s->mean, s->se);
+    if (s->n == 0 || !isfinite(s->mean)) {
+        snprintf(buf, n, "diverged (%.0f/%d)", diverged, total);
+    } else {
+        char st[64];
+        snprintf(buf, n, "%s, diverged (%.0f/%d)", resp_fmt_stat(st, sizeof st, s->mean, s->se),
+                 diverged, total);
+    }
     return buf;
 }
 

@@ -41,6 +41,8 @@ struct resp_stat {
     double se;      /* standard error; NaN when n < 2 */
     double ci_low;  /* 95% t-interval; NaN when n < 2 */
     double ci_high; /* upper end of it */
+    int nonfinite;  /* values left out as NaN/inf (diverged trials) */
+    bool clipped;   /* the interval was cut to the metric's range by mlpd */
 };
 
 /* Read a stat object; a missing object gives n = 0 and NaNs. */
@@ -86,6 +88,14 @@ char *resp_fmt_p(char *buf, size_t n, double p);
  */
 char *resp_significance_sentence(char *buf, size_t n, const char *a, const char *b, double t,
                                  double df, double p, double alpha);
+
+/*
+ * A configuration's stat in a table cell, saying how many of its seeds
+ * diverged: "0.8912 ± 0.0011" when none did, "0.8912 ± 0.0011, diverged
+ * (1/3)" when some did, "diverged (3/3)" when all did.  diverged is the
+ * count mlpd sends; the total is the stat's values plus its non-finite ones.
+ */
+char *resp_fmt_stat_diverged(char *buf, size_t n, const struct resp_stat *s, double diverged);
 
 /* Shortest text of a hyperparameter number: 0.0001 → "1e-4", 128 → "128". */
 char *resp_fmt_param_num(char *buf, size_t n, double x);

@@ -59,6 +59,8 @@ static cJSON *stat_json(const struct stat_summary *s)
     json_add_num(o, "ci_low", s->ci_low);
     json_add_num(o, "ci_high", s->ci_high);
     json_add_int(o, "nonfinite", s->n_nonfinite);
+    if (s->clipped)
+        cJSON_AddTrueToObject(o, "clipped");
     return o;
 }
 
@@ -538,6 +540,7 @@ static void show_configs(cJSON *resp, struct query_rows *q, const struct cfgs *c
         json_add_int(o, "seeds_total", seeds_total);
         cJSON_AddItemToObject(o, "stat", stat_json(&s));
         cJSON_AddItemToObject(o, "train", stat_json(&st));
+        json_add_int(o, "diverged", (int64_t)query_count_flag(q, g, MLP_M_DIVERGED));
         json_add_num(o, "gap", st.mean - sv.mean);
         if (g >= 0 && rank_of[g] > 0)
             json_add_int(o, "rank", rank_of[g]);
@@ -722,6 +725,7 @@ static int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
         cJSON_AddItemToObject(o, "config", config_json(&one, idx));
         cfgs_free(&one);
         cJSON_AddItemToObject(o, "stat", stat_json(&r[i].s));
+        json_add_int(o, "diverged", (int64_t)query_count_flag(&q, r[i].group, MLP_M_DIVERGED));
         struct stat_summary ts;
         query_stat(&q, r[i].group, mtest, &ts);
         cJSON_AddItemToObject(o, "test", stat_json(&ts));
@@ -805,6 +809,7 @@ static int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_i
     int nm = metric_task_list(regression, metrics);
     cJSON *keys = cJSON_Parse(sw.keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
+    cJSON_AddStringToObject(resp, "task", regression ? "regression" : "classification");
     cJSON *rows = cJSON_AddArrayToObject(resp, "rows");
     struct rows_ctx x = {
         .rows = rows, .cf = &cf, .metrics = metrics, .n_metrics = nm, .regression = regression};

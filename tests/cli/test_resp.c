@@ -139,6 +139,19 @@ static void test_words(void)
     CHECK_EQ_STR(resp_fmt_count(b, sizeof b, 1, "configuration", NULL), "1 configuration");
     CHECK_EQ_STR(resp_fmt_count(b, sizeof b, 3, "child", "children"), "3 children");
 
+    struct resp_stat st;
+    cJSON *o = cJSON_Parse("{\"n\":0,\"mean\":null,\"nonfinite\":3,\"clipped\":true}");
+    resp_stat_get(o, &st);
+    CHECK(st.clipped && st.nonfinite == 3);
+    CHECK_EQ_STR(resp_fmt_stat_diverged(b, sizeof b, &st, 3), "diverged (3/3)");
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"n\":2,\"mean\":0.5,\"se\":0.01,\"nonfinite\":1}");
+    resp_stat_get(o, &st);
+    CHECK(!st.clipped);
+    CHECK_EQ_STR(resp_fmt_stat_diverged(b, sizeof b, &st, 1), "0.5000 ± 0.0100, diverged (1/3)");
+    CHECK_EQ_STR(resp_fmt_stat_diverged(b, sizeof b, &st, 0), "0.5000 ± 0.0100");
+    cJSON_Delete(o);
+
     CHECK_EQ_STR(resp_fmt_p(b, sizeof b, 0.0234), "p = 0.023");
     CHECK_EQ_STR(resp_fmt_p(b, sizeof b, 0.5), "p = 0.500");
     CHECK_EQ_STR(resp_fmt_p(b, sizeof b, 0.001), "p = 0.001");

@@ -171,8 +171,10 @@ int cmd_gradcheck(struct cli *cli, int argc, char **argv)
     if ((rc = cmd_grid_load(cli, file, true, &g)) != CLI_OK)
         return rc;
     if ((size_t)config > grid_n_configs(g)) {
-        rc = cli_usage(verb, "--config %ld: %s has %zu configuration(s)", config, file,
-                       grid_n_configs(g));
+        char cb[64];
+        rc = cli_usage(
+            verb, "--config %ld: %s has %s", config, file,
+            resp_fmt_count(cb, sizeof cb, (double)grid_n_configs(g), "configuration", NULL));
         goto out;
     }
     if (find_worker(worker, sizeof worker) != 0) {

@@ -32,7 +32,9 @@ static char *progress_text(char *buf, size_t n, const cJSON *s)
 {
     double done = resp_num(s, "done"), total = resp_num(s, "total"), failed = resp_num(s, "failed"),
            running = resp_num(s, "running"), cancelled = resp_num(s, "cancelled");
-    int len = snprintf(buf, n, "%.0f/%.0f trials done", done, total);
+    char tt[64];
+    int len =
+        snprintf(buf, n, "%.0f/%s done", done, resp_fmt_count(tt, sizeof tt, total, "trial", NULL));
     if (len > 0 && (size_t)len < n && running > 0)
         len += snprintf(buf + len, n - (size_t)len, ", %.0f running", running);
     if (len > 0 && (size_t)len < n && failed > 0)
@@ -240,7 +242,7 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
             table_cell(t, buf);
         }
         table_cellf(t, "%.0f/%.0f", resp_num(c, "seeds_done"), resp_num(c, "seeds_total"));
-        table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        table_cell(t, resp_fmt_stat_diverged(buf, sizeof buf, &st, resp_num(c, "diverged")));
         table_cell(t, resp_fmt_num(buf, sizeof buf, tr.mean));
         double gap = resp_num(c, "gap");
         if (isfinite(gap)) {
@@ -252,6 +254,13 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
         }
     }
     return t;
+}
+
+/* The range a bounded metric can take, as the footnote of a clipped interval says it. */
+static const char *clip_range(const char *metric)
+{
+    int m = metric_index(metric);
+    return m >= 0 && metric_info(m)->kind == METRIC_ACCURACY ? "0 to 1" : "0 or more";
 }
 
 static int show_by(const cJSON *resp)
@@ -268,6 +277,7 @@ static int show_by(const cJSON *resp)
     table_column(t, "SD", TABLE_RIGHT, false);
     table_column(t, "95% CI", TABLE_LEFT, false);
     const cJSON *v;
+    bool any_clipped = false;
     cJSON_ArrayForEach(v, json_get(by, "values"))
     {
         char buf[1024], a[32], b[32];
@@ -280,10 +290,11 @@ static int show_by(const cJSON *resp)
         table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
         table_cell(t, resp_fmt_num(buf, sizeof buf, st.sd));
         if (isfinite(st.ci_low) && isfinite(st.ci_high))
-            table_cellf(t, "[%s, %s]", resp_fmt_num(a, sizeof a, st.ci_low),
-                        resp_fmt_num(b, sizeof b, st.ci_high));
+            table_cellf(t, "[%s, %s]%s", resp_fmt_num(a, sizeof a, st.ci_low),
+                        resp_fmt_num(b, sizeof b, st.ci_high), st.clipped ? " *" : "");
         else
             table_cell(t, "—");
+        any_clipped |= st.clipped;
     }
     char title[256];
     printf("%s: marginal effect of %s on %s\n\n",
@@ -291,6 +302,8 @@ static int show_by(const cJSON *resp)
     table_print(t, stdout, TABLE_WIDTH);
     printf("\n%s: mean ± standard error over every configuration and seed with that value.\n",
            metric);
+    if (any_clipped)
+        printf("*: interval clipped to the range %s can take (%s).\n", metric, clip_range(metric));
     table_free(t);
     return CLI_OK;
 }
@@ -362,17 +375,6 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 
 /* ---- best ---------------------------------------------------------------- */
 
-static char *fmt_p(char *buf, size_t n, double p)
-{
-    if (!isfinite(p))
-        snprintf(buf, n, "—");
-    else if (p < 0.0001)
-        snprintf(buf, n, "< 0.0001");
-    else
-        snprintf(buf, n, "%.4f", p);
-    return buf;
-}
-
 int cmd_best(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *metric = NULL;
@@ -426,7 +428,7 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     table_column(t, "N", TABLE_RIGHT, false);
     table_column(t, tm, TABLE_LEFT, false);
     const cJSON *c;
-    bool any_single = false;
+    bool any_single = false, any_clipped = false;
     cJSON_ArrayForEach(c, configs)
     {
         char buf[64], a[32], b[32];
@@ -436,11 +438,12 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         table_row(t);
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
         table_cell(t, resp_fmt_int(buf, sizeof buf, config_id(json_get(c, "config"))));
-        table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        table_cell(t, resp_fmt_stat_diverged(buf, sizeof buf, &st, resp_num(c, "diverged")));
         table_cell(t, resp_fmt_num(buf, sizeof buf, st.sd));
         if (isfinite(st.ci_low) && isfinite(st.ci_high)) {
-            table_cellf(t, "[%s, %s]", resp_fmt_num(a, sizeof a, st.ci_low),
-                        resp_fmt_num(b, sizeof b, st.ci_high));
+            table_cellf(t, "[%s, %s]%s", resp_fmt_num(a, sizeof a, st.ci_low),
+                        resp_fmt_num(b, sizeof b, st.ci_high), st.clipped ? " *" : "");
+            any_clipped |= st.clipped;
         } else {
             table_cell(t, "n/a (n < 2)");
             any_single = true;
@@ -464,15 +467,15 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     }
     if (any_single)
         printf("n/a: a configuration with one finished seed has no standard error or interval.\n");
+    if (any_clipped)
+        printf("*: interval clipped to the range %s can take (%s).\n", m, clip_range(m));
 
     const cJSON *cmp = json_get(resp, "comparison");
     if (cJSON_IsObject(cmp)) {
-        char pb[32];
-        printf("\n#1 vs #2, Welch's t-test: t = %.3f, df = %.1f, p = %s\n", resp_num(cmp, "t"),
-               resp_num(cmp, "df"), fmt_p(pb, sizeof pb, resp_num(cmp, "p")));
-        const char *sentence = resp_str(cmp, "sentence", NULL);
-        if (sentence)
-            printf("%s\n", sentence);
+        char sentence[256];
+        printf("\n%s\n",
+               resp_significance_sentence(sentence, sizeof sentence, "#1", "#2", resp_num(cmp, "t"),
+                                          resp_num(cmp, "df"), resp_num(cmp, "p"), RESP_ALPHA));
     } else {
         printf("\nNo comparison: fewer than two configurations have two or more finished seeds.\n");
     }
@@ -579,23 +582,82 @@ static char *csv_text(const cJSON *v, char *buf, size_t n, char **owned)
     return *owned;
 }
 
-static int write_csv(FILE *out, const cJSON *rows, const cJSON *keys)
+/* Add name as the next CSV column (the value is unused). */
+static void add_col(cJSON *cols, const char *name)
 {
-    /* Columns: the union of the rows' fields, first-seen order ("config" and keys if none). */
+    if (!json_get(cols, name))
+        cJSON_AddTrueToObject(cols, name);
+}
+
+/* Whether the rows are of a regression task: mlpd's "task", else a val_mse field in a row. */
+static bool results_regression(const cJSON *resp, const cJSON *rows)
+{
+    const char *task = resp_str(resp, "task", NULL);
+    if (task)
+        return strcmp(task, "regression") == 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, rows) if (json_get(r, metric_name(MLP_M_VAL_MSE))) return true;
+    return false;
+}
+
+/*
+ * The CSV columns of a results answer, fixed by its kind, the grid keys and
+ * the task's metric list (metric.h), never by which fields the rows happen
+ * to hold: per configuration "config, KEYS, n, M_mean, M_sd, M_se..."; per
+ * trial "trial, config, KEYS, seed, state, attempts, METRICS, error"; per
+ * epoch "trial, config, KEYS, seed, epoch, PER-EPOCH METRICS".  An unknown
+ * kind gets the union of the rows' fields.  NULL on ENOMEM.
+ */
+static cJSON *results_columns(const char *kind, const cJSON *keys, bool regression,
+                              const cJSON *rows)
+{
     cJSON *cols = cJSON_CreateObject();
+    const cJSON *f, *r;
+    int ms[MLP_M_N], nm = metric_task_list(regression, ms);
+    bool configs = strcmp(kind, "configs") == 0, trials = strcmp(kind, "trials") == 0,
+         curves = strcmp(kind, "curves") == 0;
     if (!cols)
-        return -1;
+        return NULL;
+    if (!configs && !trials && !curves) {
+        cJSON_ArrayForEach(r, rows) cJSON_ArrayForEach(f, r) if (f->string)
+            add_col(cols, f->string);
+        return cols;
+    }
+    if (!configs)
+        add_col(cols, "trial");
+    add_col(cols, "config");
+    cJSON_ArrayForEach(f, keys) if (cJSON_IsString(f)) add_col(cols, f->valuestring);
+    if (configs) {
+        add_col(cols, "n");
+        for (int k = 0; k < nm; k++) {
+            char name[64];
+            const char *suffix[] = {"mean", "sd", "se"};
+            for (int j = 0; j < 3; j++) {
+                snprintf(name, sizeof name, "%s_%s", metric_name(ms[k]), suffix[j]);
+                add_col(cols, name);
+            }
+        }
+        return cols;
+    }
+    add_col(cols, "seed");
+    if (curves) {
+        add_col(cols, "epoch");
+        for (int k = 0; k < nm; k++)
+            if (metric_info(ms[k])->per_epoch)
+                add_col(cols, metric_name(ms[k]));
+        return cols;
+    }
+    add_col(cols, "state");
+    add_col(cols, "attempts");
+    for (int k = 0; k < nm; k++)
+        add_col(cols, metric_name(ms[k]));
+    add_col(cols, "error");
+    return cols;
+}
+
+static int write_csv(FILE *out, const cJSON *rows, const cJSON *cols)
+{
     const cJSON *r, *f;
-    if (cJSON_GetArraySize(rows) == 0) {
-        cJSON_AddTrueToObject(cols, "config");
-        cJSON_ArrayForEach(f, keys) if (cJSON_IsString(f))
-            cJSON_AddTrueToObject(cols, f->valuestring);
-    }
-    cJSON_ArrayForEach(r, rows)
-    {
-        cJSON_ArrayForEach(f, r) if (f->string && !json_get(cols, f->string))
-            cJSON_AddTrueToObject(cols, f->string);
-    }
     struct csv c;
     csv_init(&c, out);
     cJSON_ArrayForEach(f, cols) csv_field(&c, f->string);
@@ -610,7 +672,6 @@ static int write_csv(FILE *out, const cJSON *rows, const cJSON *keys)
         }
         csv_end_row(&c);
     }
-    cJSON_Delete(cols);
     return csv_error(&c) ? -1 : 0;
 }
 
@@ -629,6 +690,8 @@ int cmd_results(struct cli *cli, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     bool as_json = cli->json;
+    if (format && strcmp(format, "csv") == 0 && cli->json)
+        return cli_usage(argv[0], "--json and --format csv exclude each other");
     if (format && strcmp(format, "csv") == 0)
         as_json = false;
     else if (format && strcmp(format, "json") == 0)
@@ -682,7 +745,10 @@ int cmd_results(struct cli *cli, int argc, char **argv)
             werr = -1;
         free(text);
     } else {
-        werr = write_csv(out, rows, keys);
+        cJSON *cols =
+            results_columns(resp_str(resp, "kind", ""), keys, results_regression(resp, rows), rows);
+        werr = cols ? write_csv(out, rows, cols) : -1;
+        cJSON_Delete(cols);
     }
     if (out != stdout) {
         if (fclose(out) != 0)
@@ -695,7 +761,9 @@ int cmd_results(struct cli *cli, int argc, char **argv)
             rc = CLI_FAILED;
             goto out;
         }
-        fprintf(stderr, "wrote %d rows to %s\n", cJSON_GetArraySize(rows), out_path);
+        char rb[64];
+        fprintf(stderr, "wrote %s to %s\n",
+                resp_fmt_count(rb, sizeof rb, cJSON_GetArraySize(rows), "row", NULL), out_path);
     } else if (werr != 0 && errno != EPIPE) {
         fprintf(stderr, "mlpctl: writing results failed: %s\n", strerror(errno));
         rc = CLI_FAILED;

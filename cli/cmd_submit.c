@@ -22,6 +22,7 @@
 #include "err.h"
 #include "grid.h"
 #include "json.h"
+#include "names.h"
 #include "table.h"
 
 #define SUBMIT_FIRST 5              /* configurations shown by --dry-run */
@@ -217,8 +218,18 @@ static int check_grid(struct cli *cli, const struct grid_src *src, bool force, c
     if (!*doc) {
         int line, col;
         const char *at = cJSON_GetErrorPtr();
-        line_col(src->text, at ? at : src->text + src->len, &line, &col);
-        snprintf(msg, sizeof msg, "line %d, column %d: not valid JSON", line, col);
+        long cm = json_find_comment(src->text, src->len);
+        if (cm >= 0) {
+            /* Point at the comment, not at where cJSON gave up. */
+            line_col(src->text, src->text + cm, &line, &col);
+            snprintf(msg, sizeof msg,
+                     "line %d, column %d: not valid JSON (JSON does not allow comments; remove "
+                     "them)",
+                     line, col);
+        } else {
+            line_col(src->text, at ? at : src->text + src->len, &line, &col);
+            snprintf(msg, sizeof msg, "line %d, column %d: not valid JSON", line, col);
+        }
         return local_error(cli, CLI_INVALID, src->label, "invalid_grid", NULL, msg);
     }
     if (!cJSON_IsObject(*doc)) {
@@ -290,25 +301,38 @@ static cJSON *submit_req(cJSON *doc, const struct grid_src *src, const struct su
     return req;
 }
 
+/* "1 configuration × 3 seeds = 3 trials", each noun in its number. */
+static char *count_text(char *buf, size_t n, double configs, double seeds, double trials)
+{
+    char c[64], s[64], t[64];
+    snprintf(buf, n, "%s × %s = %s", resp_fmt_count(c, sizeof c, configs, "configuration", NULL),
+             resp_fmt_count(s, sizeof s, seeds, "seed", NULL),
+             resp_fmt_count(t, sizeof t, trials, "trial", NULL));
+    return buf;
+}
+
 /* The human answer to a submit (or its dry run) from mlpd's response. */
 static void print_submitted(const cJSON *resp, const struct grid *g, const char *sweep_name,
                             bool dry_run)
 {
+    char cb[256];
     double trials = resp_num(resp, "trials"), configs = resp_num(resp, "configs");
     if (!isfinite(trials))
         trials = (double)grid_n_trials(g);
     if (!isfinite(configs))
         configs = (double)grid_n_configs(g);
     if (dry_run) {
-        printf("%s: %.0f configurations × %zu seeds = %.0f trials (dry run, nothing queued)\n",
-               sweep_name, configs, grid_n_seeds(g), trials);
+        /* mlpd's answer has the name the sweep would really get (base-2 when base is taken). */
+        sweep_name = resp_str(resp, "name", sweep_name);
+        printf("%s: %s (dry run, nothing queued)\n", sweep_name,
+               count_text(cb, sizeof cb, configs, (double)grid_n_seeds(g), trials));
         print_first(g);
     } else {
         const cJSON *s = json_get(resp, "sweep");
         const cJSON *nm = json_get(s, "name");
-        printf("submitted sweep %.0f \"%s\": %.0f configurations × %zu seeds = %.0f trials\n",
-               resp_num(s, "id"), cJSON_IsString(nm) ? nm->valuestring : sweep_name, configs,
-               grid_n_seeds(g), trials);
+        printf("submitted sweep %.0f \"%s\": %s\n", resp_num(s, "id"),
+               cJSON_IsString(nm) ? nm->valuestring : sweep_name,
+               count_text(cb, sizeof cb, configs, (double)grid_n_seeds(g), trials));
     }
 }
 
@@ -331,12 +355,14 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         char *end;
         errno = 0;
         o.priority = strtol(priority_text, &end, 10);
-        if (errno || end == priority_text || *end || o.priority < -1000000 || o.priority > 1000000)
-            return cli_usage(argv[0], "--priority expects an integer, got '%s'", priority_text);
+        if (errno || end == priority_text || *end || !priority_valid(o.priority))
+            return cli_usage(argv[0], "--priority expects an integer in %d..%d, got '%s'",
+                             PRIORITY_MIN, PRIORITY_MAX, priority_text);
         o.have_priority = true;
     }
-    if (o.name && !*o.name)
-        return cli_usage(argv[0], "--name must not be empty");
+    struct err ne = ERR_INIT;
+    if (o.name && name_valid(o.name, NAME_FINAL, MLP_EINVALID_REQUEST, "--name", &ne) < 0)
+        return cli_usage(argv[0], "--name: %s", ne.msg);
 
     struct grid_src src = {0};
     cJSON *doc = NULL, *resp = NULL;
@@ -344,7 +370,9 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
     if ((rc = read_grid(cli, file, &src)) != CLI_OK ||
         (rc = check_grid(cli, &src, o.force, &doc, &g)) != CLI_OK)
         goto out;
-    const char *sweep_name = o.name ? o.name : grid_name(g);
+    char derived[NAME_MAX_BYTES + 1];
+    const char *sweep_name =
+        o.name ? o.name : name_derive(derived, sizeof derived, grid_name(g), 1);
 
     if (o.dry_run && !cli_reachable(cli)) {
         /* Still useful without a daemon: the expansion is the same one mlpd does. */
@@ -353,8 +381,10 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         if (cli->json) {
             print_local_json(g, sweep_name);
         } else {
-            printf("%s: %zu configurations × %zu seeds = %zu trials (dry run, nothing queued)\n",
-                   sweep_name, grid_n_configs(g), grid_n_seeds(g), grid_n_trials(g));
+            char cb[256];
+            printf("%s: %s (dry run, nothing queued)\n", sweep_name,
+                   count_text(cb, sizeof cb, (double)grid_n_configs(g), (double)grid_n_seeds(g),
+                              (double)grid_n_trials(g)));
             print_first(g);
         }
         rc = CLI_OK;

@@ -5,7 +5,10 @@
  * streams (at most two per second) until the "end" event.  On a terminal the
  * progress line is redrawn in place ("\r" + erase-to-end-of-line) and sized
  * to the terminal; when stdout is a pipe or file every event is one plain
- * line, so logs stay readable; with --json each event is one compact JSON
+ * line, so logs stay readable.  The global watch (no SWEEP) follows every
+ * active sweep with one line each: on a terminal the block of lines is
+ * redrawn in place (cursor up, erase, redraw), elsewhere a sweep's line is
+ * printed only when its counts or best value changed; with --json each event is one compact JSON
  * line (JSON Lines — the one verb whose output is a stream).  wait sends one
  * "wait" request, which mlpd answers when the sweep has ended.  Both exit 0
  * when every trial of the sweep(s) succeeded and 1 otherwise.
@@ -105,11 +108,47 @@ static void draw_tty(const cJSON *s, double eta)
     fflush(stdout);
 }
 
+/* A sweep's state without the ETA: what "changed" means for the plain global watch. */
+static void state_key(char *buf, size_t n, const cJSON *s)
+{
+    char best[64] = "";
+    const cJSON *b = json_get(s, "best");
+    if (cJSON_IsObject(b))
+        resp_fmt_stat(best, sizeof best, resp_num(b, "mean"), resp_num(b, "se"));
+    snprintf(buf, n, "%.0f/%.0f/%.0f/%.0f/%.0f/%s/%s", resp_num(s, "done"), resp_num(s, "total"),
+             resp_num(s, "running"), resp_num(s, "failed"), resp_num(s, "cancelled"),
+             resp_str(s, "state", ""), best);
+}
+
+/*
+ * Redraw the global watch's block on a terminal: move up over the *drawn
+ * lines of the last redraw, then one erased and rewritten line per sweep in
+ * `last` (id → summary).  *drawn becomes the number of lines now on screen.
+ */
+static void draw_block(const cJSON *last, const cJSON *etas, int *drawn)
+{
+    if (*drawn > 0)
+        printf("\033[%dA", *drawn);
+    int width = term_width() - 1, k = 0;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, last)
+    {
+        char fields[512], title[256], line[1024], el[1024];
+        progress_fields(fields, sizeof fields, s, resp_num(etas, s->string), true);
+        snprintf(line, sizeof line, "%s  %s", cmd_sweep_title(title, sizeof title, s), fields);
+        printf("\r\033[K%s\n", table_elide(el, sizeof el, line, (size_t)width));
+        k++;
+    }
+    *drawn = k;
+    fflush(stdout);
+}
+
 static void print_end(const cJSON *s)
 {
-    char title[256];
-    printf("%s ended: %.0f/%.0f trials done, %.0f failed, %.0f cancelled\n",
-           cmd_sweep_title(title, sizeof title, s), resp_num(s, "done"), resp_num(s, "total"),
+    char title[256], total[64];
+    printf("%s ended: %.0f/%s done, %.0f failed, %.0f cancelled\n",
+           cmd_sweep_title(title, sizeof title, s), resp_num(s, "done"),
+           resp_fmt_count(total, sizeof total, resp_num(s, "total"), "trial", NULL),
            resp_num(s, "failed"), resp_num(s, "cancelled"));
 }
 
@@ -124,12 +163,19 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
     if (npos == 1)
         cmd_add_sweep(req, pos[0]);
     bool tty = !cli->json && isatty(STDOUT_FILENO);
-    cJSON *last = cJSON_CreateObject(); /* id → the latest summary of each sweep seen */
-    if (!last) {
+    bool global = npos == 0;
+    cJSON *last = cJSON_CreateObject();  /* id → the latest summary of each sweep seen */
+    cJSON *etas = cJSON_CreateObject();  /* id → its latest ETA (global watch) */
+    cJSON *shown = cJSON_CreateObject(); /* id → state_key of its last plain line */
+    if (!last || !etas || !shown) {
         cJSON_Delete(req);
+        cJSON_Delete(last);
+        cJSON_Delete(etas);
+        cJSON_Delete(shown);
         return CLI_FAILED;
     }
     double drawn = NAN; /* sweep id on the terminal line */
+    int block = 0;      /* lines of the global watch's block on the terminal */
     if (tty) {
         signal(SIGINT, on_interrupt);
         signal(SIGTERM, on_interrupt);
@@ -157,7 +203,24 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
             fflush(stdout);
         } else if (cJSON_IsObject(s) && *kind) {
             double id = resp_num(s, "id"), eta = resp_num(ev, "eta");
-            if (tty) {
+            char key[32], st[256], title[256], fields[512];
+            snprintf(key, sizeof key, "%.0f", id);
+            if (global && tty) {
+                cJSON_DeleteItemFromObjectCaseSensitive(etas, key);
+                cJSON_AddItemToObject(etas, key, json_double(eta));
+                if (!end)
+                    draw_block(last, etas, &block);
+            } else if (global) {
+                state_key(st, sizeof st, s);
+                const cJSON *was = json_get(shown, key);
+                if (!end && !(cJSON_IsString(was) && strcmp(was->valuestring, st) == 0)) {
+                    cJSON_DeleteItemFromObjectCaseSensitive(shown, key);
+                    cJSON_AddStringToObject(shown, key, st);
+                    progress_fields(fields, sizeof fields, s, eta, false);
+                    printf("%s: %s\n", cmd_sweep_title(title, sizeof title, s), fields);
+                    fflush(stdout);
+                }
+            } else if (tty) {
                 if (drawn != id) {
                     char title[256];
                     printf("%swatching %s, best by %s\n", isfinite(drawn) ? "\n" : "",
@@ -166,7 +229,6 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
                 drawn = id;
                 draw_tty(s, eta);
             } else if (!end) {
-                char fields[512], title[256];
                 progress_fields(fields, sizeof fields, s, eta, false);
                 printf("%s: %s\n", cmd_sweep_title(title, sizeof title, s), fields);
                 fflush(stdout);
@@ -194,6 +256,8 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
             printf("no active sweeps\n");
     }
     cJSON_Delete(last);
+    cJSON_Delete(etas);
+    cJSON_Delete(shown);
     return rc;
 }
 

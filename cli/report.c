@@ -117,14 +117,14 @@ static void section_best(FILE *out, const cJSON *best)
     const char *metric = resp_str(best, "metric", "metric");
     const char *test = resp_str(best, "test_metric", "test metric");
     fputs("<h2>Best configurations</h2>\n", out);
-    const char *sentence =
-        resp_str(cJSON_GetObjectItemCaseSensitive(best, "comparison"), "sentence", NULL);
+    const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(best, "comparison");
     fputs("<p class=\"verdict\">", out);
-    if (sentence) {
-        const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(best, "comparison");
-        esc(out, sentence);
-        fprintf(out, " (Welch's t-test of #1 vs #2: t = %.3g, df = %.3g)", resp_num(cmp, "t"),
-                resp_num(cmp, "df"));
+    if (cJSON_IsObject(cmp)) {
+        char sentence[256];
+        esc(out,
+            resp_significance_sentence(sentence, sizeof sentence, "#1", "#2", resp_num(cmp, "t"),
+                                       resp_num(cmp, "df"), resp_num(cmp, "p"), RESP_ALPHA));
+        fputs(".", out);
     } else
         fputs("No comparison: fewer than two configurations have two or more finished seeds.", out);
     fputs("</p>\n", out);

@@ -38,6 +38,9 @@ void resp_stat_get(const cJSON *obj, struct resp_stat *s)
     s->se = resp_num(obj, "se");
     s->ci_low = resp_num(obj, "ci_low");
     s->ci_high = resp_num(obj, "ci_high");
+    double nf = resp_num(obj, "nonfinite");
+    s->nonfinite = isfinite(nf) && nf > 0 && nf < 1e9 ? (int)nf : 0;
+    s->clipped = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "clipped"));
 }
 
 int resp_config_id(const cJSON *config)
@@ -105,6 +108,58 @@ char *resp_fmt_mean_se(char *buf, size_t n, const struct resp_stat *s)
         snprintf(buf, n, "%s \xC2\xB1 %s (n=%d)", m, e, s->n);
     } else
         snprintf(buf, n, "%s (n=%d)", m, s->n);
+    return buf;
+}
+
+char *resp_fmt_count(char *buf, size_t n, double count, const char *one, const char *many)
+{
+    if (!isfinite(count))
+        snprintf(buf, n, "— %s", many ? many : one);
+    else if (count == 1)
+        snprintf(buf, n, "1 %s", one);
+    else if (many)
+        snprintf(buf, n, "%.0f %s", count, many);
+    else
+        snprintf(buf, n, "%.0f %ss", count, one);
+    return buf;
+}
+
+char *resp_fmt_stat_diverged(char *buf, size_t n, const struct resp_stat *s, double diverged)
+{
+    int total = s->n + s->nonfinite;
+    if (!isfinite(diverged) || diverged < 1 || total < 1)
+        return resp_fmt_stat(buf, n, s->mean, s->se);
+    if (s->n == 0 || !isfinite(s->mean)) {
+        snprintf(buf, n, "diverged (%.0f/%d)", diverged, total);
+    } else {
+        char st[64];
+        snprintf(buf, n, "%s, diverged (%.0f/%d)", resp_fmt_stat(st, sizeof st, s->mean, s->se),
+                 diverged, total);
+    }
+    return buf;
+}
+
+char *resp_fmt_p(char *buf, size_t n, double p)
+{
+    if (!isfinite(p))
+        snprintf(buf, n, "p = —");
+    else if (p < 0.001)
+        snprintf(buf, n, "p < 0.001");
+    else
+        snprintf(buf, n, "p = %.3f", p);
+    return buf;
+}
+
+char *resp_significance_sentence(char *buf, size_t n, const char *a, const char *b, double t,
+                                 double df, double p, double alpha)
+{
+    char pt[32];
+    if (!isfinite(t) || !isfinite(df) || !isfinite(p))
+        snprintf(buf, n, "%s and %s cannot be compared (too few finished seeds)", a, b);
+    else
+        snprintf(buf, n, "%s is %s better than %s (Welch's t = %.3f, df = %.1f, %s)", a,
+                 p < alpha ? "significantly" : "not significantly", b, t, df,
+                 resp_fmt_p(pt, sizeof pt, p));
     return buf;
 }
 

@@ -41,6 +41,8 @@ struct resp_stat {
     double se;      /* standard error; NaN when n < 2 */
     double ci_low;  /* 95% t-interval; NaN when n < 2 */
     double ci_high; /* upper end of it */
+    int nonfinite;  /* values left out as NaN/inf (diverged trials) */
+    bool clipped;   /* the interval was cut to the metric's range by mlpd */
 };
 
 /* Read a stat object; a missing object gives n = 0 and NaNs. */
@@ -62,6 +64,38 @@ char *resp_fmt_se(char *buf, size_t n, double se);
 char *resp_fmt_mean_se(char *buf, size_t n, const struct resp_stat *s);
 /* An integer count, "—" when not finite. */
 char *resp_fmt_int(char *buf, size_t n, double x);
+
+/*
+ * A count with its noun in the right number: "1 trial", "2 trials", "0
+ * trials"; many NULL means one + "s" ("configuration" -> "configurations").
+ */
+char *resp_fmt_count(char *buf, size_t n, double count, const char *one, const char *many);
+
+/*
+ * The one p-value format: "p = 0.023" (three decimals), "p < 0.001" below
+ * that, "p = —" when not finite.  Used by best, the report and compare.
+ */
+char *resp_fmt_p(char *buf, size_t n, double p);
+
+#define RESP_ALPHA 0.05 /* significance level of every sentence mlpctl writes */
+
+/*
+ * The significance sentence of a Welch test of a against b, written from the
+ * {t, df, p} mlpd sends, a being the one ranked better: "#1 is significantly
+ * better than #2 (Welch's t = 3.210, df = 7.9, p = 0.012)" when p < alpha,
+ * "... is not significantly better ..." otherwise, and "a and b cannot be
+ * compared (too few finished seeds)" when t, df or p is not finite.
+ */
+char *resp_significance_sentence(char *buf, size_t n, const char *a, const char *b, double t,
+                                 double df, double p, double alpha);
+
+/*
+ * A configuration's stat in a table cell, saying how many of its seeds
+ * diverged: "0.8912 ± 0.0011" when none did, "0.8912 ± 0.0011, diverged
+ * (1/3)" when some did, "diverged (3/3)" when all did.  diverged is the
+ * count mlpd sends; the total is the stat's values plus its non-finite ones.
+ */
+char *resp_fmt_stat_diverged(char *buf, size_t n, const struct resp_stat *s, double diverged);
 
 /* Shortest text of a hyperparameter number: 0.0001 → "1e-4", 128 → "128". */
 char *resp_fmt_param_num(char *buf, size_t n, double x);

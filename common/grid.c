@@ -23,11 +23,11 @@
 
 #include "dataset.h"
 #include "json.h"
+#include "names.h"
 #include "metric.h"
 
 /* Even with force, more than this many trials (or combinations to examine) is refused. */
 #define GRID_HARD_MAX 10000000L
-#define GRID_NAME_MAX 128
 /* Seeds and split seeds must survive a trip through a JSON double exactly. */
 #define GRID_INT53 9007199254740992LL
 
@@ -100,7 +100,7 @@ static int grid__bad(struct err *e, const char *path, const char *expected, cons
 
 static int grid__unknown(struct err *e, const char *path, const char *key, const char *const *known)
 {
-    const char *s = json_suggest(key, known);
+    const char *s = name_suggest(key, known);
     if (s)
         return err_set(e, MLP_EINVALID_GRID, path, "unknown key (did you mean \"%s\"?)", s);
     return err_set(e, MLP_EINVALID_GRID, path, "unknown key");
@@ -143,13 +143,9 @@ static int grid__name(struct grid *g, const cJSON *v, const struct grid_opts *o,
     if (v) {
         if (!cJSON_IsString(v) || !*v->valuestring)
             return grid__bad(e, "name", "a non-empty string", v);
-        if (strlen(v->valuestring) > GRID_NAME_MAX)
-            return err_set(e, MLP_EINVALID_GRID, "name", "expected at most %d bytes, got %zu",
-                           GRID_NAME_MAX, strlen(v->valuestring));
-        for (const unsigned char *p = (const unsigned char *)v->valuestring; *p; p++)
-            if (*p < 0x20 || *p == 0x7f)
-                return err_set(e, MLP_EINVALID_GRID, "name",
-                               "expected a name without control characters");
+        int rc = name_valid(v->valuestring, NAME_BASE, MLP_EINVALID_GRID, "name", e);
+        if (rc < 0)
+            return rc;
         name = v->valuestring;
     }
     g->name = strdup(name);
@@ -259,7 +255,7 @@ static int grid__metric(struct grid *g, const cJSON *v, struct err *e)
     int mi = metric_index(m);
     if (!metric_rankable(mi)) {
         const char *const *names = grid__metric_names();
-        const char *s = json_suggest(m, names);
+        const char *s = name_suggest(m, names);
         if (s)
             return err_set(e, MLP_EINVALID_GRID, "metric", "unknown metric (did you mean \"%s\"?)",
                            s);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "names.h"
 
 /* Integers that survive the trip through a JSON double exactly. */
 #define HP_INT53 9007199254740992.0
@@ -389,7 +390,7 @@ int hparams_set(struct hparams *hp, const char *key, const cJSON *val, const cha
     if (!path)
         path = key ? key : "";
     if (!r) {
-        const char *s = json_suggest(key, hp_keys);
+        const char *s = name_suggest(key, hp_keys);
         if (s)
             return err_set(e, MLP_EINVALID_SPEC, path, "unknown key (did you mean \"%s\"?)", s);
         return err_set(e, MLP_EINVALID_SPEC, path, "unknown key");
@@ -500,7 +501,7 @@ bool hparams_is_key(const char *key)
 
 const char *hparams_suggest(const char *key)
 {
-    return json_suggest(key, hp_keys);
+    return name_suggest(key, hp_keys);
 }
 
 int hparams_from_json(struct hparams *hp, const cJSON *obj, const char *prefix, struct err *e)

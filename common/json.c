@@ -299,3 +299,22 @@ void json_add_time(cJSON *obj, const char *key, double t)
     else
         cJSON_AddNumberToObject(obj, key, floor(t));
 }
+
+long json_find_comment(const char *text, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '/' && i + 1 < len && (text[i + 1] == '/' || text[i + 1] == '*')) {
+            return (long)i;
+        }
+    }
+    return -1;
+}

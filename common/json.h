@@ -74,4 +74,11 @@ size_t json_edit_distance(const char *a, const char *b);
  */
 const char *json_suggest(const char *key, const char *const *candidates);
 
+/*
+ * Whether text[0..len) holds a line or block comment ("//", "/ *" without the space) outside JSON
+ * strings (JSON has none; a grid file written by hand often does).  Returns the offset of the first
+ * one, or -1.
+ */
+long json_find_comment(const char *text, size_t len);
+
 #endif

@@ -156,6 +156,7 @@ int stats_from_moments(int n, double mean, double sumsq, int n_nonfinite, double
 {
     s->n = n > 0 ? n : 0;
     s->n_nonfinite = n_nonfinite;
+    s->clipped = false;
     s->mean = s->sd = s->se = s->ci_low = s->ci_high = NAN;
     if (s->n == 0)
         return 0;
@@ -177,6 +178,7 @@ int stats_summarize(const double *x, size_t n, double level, struct stat_summary
 {
     s->n = 0;
     s->n_nonfinite = 0;
+    s->clipped = false;
     s->mean = s->sd = s->se = s->ci_low = s->ci_high = NAN;
     double sum = 0;
     for (size_t i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 #ifndef MLP_STATS_H
 #define MLP_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct stat_summary {
@@ -20,6 +21,7 @@ struct stat_summary {
     double ci_low; /* mean -/+ t_{(1+level)/2, n-1} * se; NaN when n < 2 */
     double ci_high;
     int n_nonfinite; /* NaN / inf values excluded */
+    bool clipped;    /* the interval was cut to the metric's range (query.c); false here */
 };
 
 /*

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metric.h"
 #include "mlp_version.h"
+#include "names.h"
 #include "exec.h"
 #include "mlpd.h"
 #include "ops.h"
@@ -40,7 +41,6 @@
 
 #define FIRST_CONFIGS 5     /* configurations echoed by submit */
 #define LOG_TAIL_BYTES 4096 /* trial log tail returned by the trial op */
-#define NAME_MAX_LEN 200
 
 static double now_s(void)
 {
@@ -59,6 +59,8 @@ static cJSON *stat_json(const struct stat_summary *s)
     json_add_num(o, "ci_low", s->ci_low);
     json_add_num(o, "ci_high", s->ci_high);
     json_add_int(o, "nonfinite", s->n_nonfinite);
+    if (s->clipped)
+        cJSON_AddTrueToObject(o, "clipped");
     return o;
 }
 
@@ -301,49 +303,14 @@ static int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
     return 0;
 }
 
-static bool name_ok(const char *name, struct err *e)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > NAME_MAX_LEN) {
-        err_set(e, MLP_EINVALID_REQUEST, "name", "a sweep name has 1 to %d characters",
-                NAME_MAX_LEN);
-        return false;
-    }
-    bool digits = true;
-    for (const char *p = name; *p; p++) {
-        if ((unsigned char)*p < 0x20) {
-            err_set(e, MLP_EINVALID_REQUEST, "name", "a sweep name has no control characters");
-            return false;
-        }
-        if (!isdigit((unsigned char)*p))
-            digits = false;
-    }
-    if (digits) {
-        err_set(e, MLP_EINVALID_REQUEST, "name",
-                "a sweep name cannot be all digits (it would read as an id): \"%s\"", name);
-        return false;
-    }
-    return true;
-}
-
 /*
- * A free sweep name derived from base: base itself, else base-2, base-3, ...
- * An all-digit base (a file called 001.json) gets a "sweep-" prefix so it
- * cannot read as an id.  Over-long bases are cut to leave room for the suffix.
+ * A free sweep name derived from base (names.h: cut at a character boundary,
+ * "sweep-" before an all-digit base): base itself, else base-2, base-3, ...
  */
 static int unique_name(struct mlpd *d, const char *base, char *out, size_t n, struct err *e)
 {
-    char stem[NAME_MAX_LEN + 1];
-    bool digits = *base != 0;
-    for (const char *p = base; *p; p++)
-        if (!isdigit((unsigned char)*p))
-            digits = false;
-    snprintf(stem, sizeof stem, "%s%.*s", digits ? "sweep-" : "", NAME_MAX_LEN - 16, base);
     for (int k = 1; k < 1000000; k++) {
-        if (k == 1)
-            snprintf(out, n, "%s", stem);
-        else
-            snprintf(out, n, "%s-%d", stem, k);
+        name_derive(out, n, base, k);
         int64_t id;
         struct err tmp = ERR_INIT;
         int rc = store_sweep_by_name(d->st, out, &id, &tmp);
@@ -394,8 +361,8 @@ static int submit_name(struct mlpd *d, const cJSON *req, const struct grid *g, c
             return rc;
         *name = buf;
     }
-    if (*name && !name_ok(*name, e))
-        return e->code;
+    if (*name && (rc = name_valid(*name, NAME_FINAL, MLP_EINVALID_REQUEST, "name", e)) < 0)
+        return rc;
     return 0;
 }
 
@@ -479,9 +446,9 @@ static int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
     const cJSON *bd = json_get(req, "base_dir");
     int64_t priority = 0;
     json_is_int(json_get(req, "priority"), &priority);
-    if (priority < -1000000000 || priority > 1000000000)
-        return err_set(e, MLP_EINVALID_REQUEST, "priority",
-                       "priority must be within -1000000000..1000000000");
+    if (!priority_valid(priority))
+        return err_set(e, MLP_EINVALID_REQUEST, "priority", "priority must be within %d..%d",
+                       PRIORITY_MIN, PRIORITY_MAX);
     struct grid_opts go = {
         .default_name = NULL,
         .base_dir = cJSON_IsString(bd) ? bd->valuestring : NULL,
@@ -503,7 +470,7 @@ static int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
         goto out;
     }
     const char *name;
-    char derived[NAME_MAX_LEN + 32];
+    char derived[NAME_MAX_BYTES + 1];
     if ((rc = submit_name(d, req, g, derived, sizeof derived, &name, e)) < 0)
         goto out;
     json_add_int(resp, "trials", (int64_t)grid_n_trials(g));
@@ -573,6 +540,7 @@ static void show_configs(cJSON *resp, struct query_rows *q, const struct cfgs *c
         json_add_int(o, "seeds_total", seeds_total);
         cJSON_AddItemToObject(o, "stat", stat_json(&s));
         cJSON_AddItemToObject(o, "train", stat_json(&st));
+        json_add_int(o, "diverged", (int64_t)query_count_flag(q, g, MLP_M_DIVERGED));
         json_add_num(o, "gap", st.mean - sv.mean);
         if (g >= 0 && rank_of[g] > 0)
             json_add_int(o, "rank", rank_of[g]);
@@ -757,6 +725,7 @@ static int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
         cJSON_AddItemToObject(o, "config", config_json(&one, idx));
         cfgs_free(&one);
         cJSON_AddItemToObject(o, "stat", stat_json(&r[i].s));
+        json_add_int(o, "diverged", (int64_t)query_count_flag(&q, r[i].group, MLP_M_DIVERGED));
         struct stat_summary ts;
         query_stat(&q, r[i].group, mtest, &ts);
         cJSON_AddItemToObject(o, "test", stat_json(&ts));
@@ -840,6 +809,7 @@ static int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_i
     int nm = metric_task_list(regression, metrics);
     cJSON *keys = cJSON_Parse(sw.keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
+    cJSON_AddStringToObject(resp, "task", regression ? "regression" : "classification");
     cJSON *rows = cJSON_AddArrayToObject(resp, "rows");
     struct rows_ctx x = {
         .rows = rows, .cf = &cf, .metrics = metrics, .n_metrics = nm, .regression = regression};

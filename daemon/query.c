@@ -97,6 +97,37 @@ static size_t query__collect(struct query_rows *q, long g, int m, size_t k)
     return k;
 }
 
+size_t query_count_flag(const struct query_rows *q, long g, int m)
+{
+    size_t k = 0;
+    if (g < 0 || (size_t)g >= q->n_groups || m < 0 || m >= MLP_M_N)
+        return 0;
+    for (size_t i = q->start[g]; i < q->start[g + 1]; i++) {
+        double v = q->v[i * MLP_M_N + m];
+        if (isfinite(v) && v != 0)
+            k++;
+    }
+    return k;
+}
+
+void query_clip(int m, struct stat_summary *s)
+{
+    if (m < 0 || m >= MLP_M_N)
+        return;
+    enum metric_kind k = metric_info(m)->kind;
+    double lo = 0, hi = k == METRIC_ACCURACY ? 1 : INFINITY;
+    if (k != METRIC_ACCURACY && k != METRIC_LOSS && k != METRIC_MSE)
+        return;
+    if (isfinite(s->ci_low) && s->ci_low < lo) {
+        s->ci_low = lo;
+        s->clipped = true;
+    }
+    if (isfinite(s->ci_high) && s->ci_high > hi) {
+        s->ci_high = hi;
+        s->clipped = true;
+    }
+}
+
 void query_stat(struct query_rows *q, long g, int m, struct stat_summary *s)
 {
     query_stat_groups(q, &g, 1, m, s);
@@ -109,6 +140,7 @@ void query_stat_groups(struct query_rows *q, const long *groups, size_t n, int m
     for (size_t i = 0; q->tmp && i < n; i++)
         k = query__collect(q, groups[i], m, k);
     stats_summarize(q->tmp, k, QUERY_LEVEL, s);
+    query_clip(m, s);
 }
 
 static int query__tier(const struct stat_summary *s)

@@ -10,7 +10,8 @@
  * Ranking: configurations whose values are all finite come first, then those
  * with some non-finite value (a diverged trial's NaN loss), then those with
  * no finite value; within a tier by mean in the metric's direction, ties by
- * configuration index.  Functions returning int give 0 or MLP_ENOMEM.
+ * configuration index.  Intervals of bounded metrics are clipped to the
+ * metric's range (query_clip).  Functions returning int give 0 or MLP_ENOMEM.
  */
 #ifndef MLP_QUERY_H
 #define MLP_QUERY_H
@@ -50,11 +51,22 @@ void query_rows_release(struct query_rows *q);
 long query_group(const struct query_rows *q, int64_t idx);
 /* Rows of group g (0 for g < 0). */
 size_t query_group_size(const struct query_rows *q, long g);
-/* Summary of metric m over group g (g < 0: the empty summary). */
+/*
+ * Cut the interval of s to the range metric m can take: accuracies to
+ * [0, 1], losses and mse to >= 0 (a t-interval of few seeds near a bound
+ * crosses it).  Sets s->clipped when an end moved.  query_stat and
+ * query_stat_groups apply it; for summaries built elsewhere.
+ */
+void query_clip(int m, struct stat_summary *s);
+
+/* Summary of metric m over group g (g < 0: the empty summary), its interval clipped. */
 void query_stat(struct query_rows *q, long g, int m, struct stat_summary *s);
 /* Summary of metric m over every row of the groups[0..n) (negative ones skipped). */
 void query_stat_groups(struct query_rows *q, const long *groups, size_t n, int m,
                        struct stat_summary *s);
+
+/* Rows of group g whose flag metric m (e.g. MLP_M_DIVERGED) is set. */
+size_t query_count_flag(const struct query_rows *q, long g, int m);
 
 struct query_ranked {
     int64_t idx; /* configuration */

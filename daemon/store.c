@@ -11,12 +11,16 @@
 #include "store.h"
 #include "store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Generated from the schema migrations by schema/embed.py. */
 extern const char *const schema_names[];
@@ -342,6 +346,34 @@ fail:
     return e ? e->code : MLP_ESTORAGE;
 }
 
+/*
+ * The database holds every user's hyperparameters and results: make it and
+ * its -wal/-shm files 0600 whatever the umask or the state dir's mode.  The
+ * main file is created here (SQLite would create it 0644 & ~umask) and an
+ * existing one is chmod'ed; SQLite gives the -wal and -shm files it creates
+ * the main file's mode, and existing ones are chmod'ed too.  Returns 0 or
+ * MLP_ESTORAGE.
+ */
+static int private_files(const char *path, struct err *e)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return err_set(e, MLP_ESTORAGE, path, "%s: %s", path, strerror(err));
+    }
+    close(fd);
+    const char *suffix[] = {"-wal", "-shm"};
+    for (int i = 0; i < 2; i++) {
+        char side[4096];
+        snprintf(side, sizeof side, "%s%s", path, suffix[i]);
+        if (chmod(side, 0600) != 0 && errno != ENOENT)
+            return err_set(e, MLP_ESTORAGE, side, "%s: %s", side, strerror(errno));
+    }
+    return 0;
+}
+
 /* Open the database file with `flags`, migrate it when writable, prepare every statement. */
 static struct store *open_db(const char *path, int flags, bool writer, struct err *e)
 {
@@ -350,6 +382,8 @@ static struct store *open_db(const char *path, int flags, bool writer, struct er
         err_set(e, MLP_ENOMEM, NULL, "out of memory");
         return NULL;
     }
+    if (writer && strcmp(path, ":memory:") != 0 && private_files(path, e) < 0)
+        goto fail;
     if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
         err_set(e, MLP_ESTORAGE, path, "%s: %s", path,
                 st->db ? sqlite3_errmsg(st->db) : "cannot open");

@@ -129,8 +129,53 @@ static void test_errors(void)
     cJSON_Delete(doc);
 }
 
+/* Plurals, the one p format and the significance sentence written from {t, df, p}. */
+static void test_words(void)
+{
+    char b[256];
+    CHECK_EQ_STR(resp_fmt_count(b, sizeof b, 1, "trial", NULL), "1 trial");
+    CHECK_EQ_STR(resp_fmt_count(b, sizeof b, 2, "trial", NULL), "2 trials");
+    CHECK_EQ_STR(resp_fmt_count(b, sizeof b, 0, "configuration", NULL), "0 configurations");
+    CHECK_EQ_STR(resp_fmt_count(b, sizeof b, 1, "configuration", NULL), "1 configuration");
+    CHECK_EQ_STR(resp_fmt_count(b, sizeof b, 3, "child", "children"), "3 children");
+
+    struct resp_stat st;
+    cJSON *o = cJSON_Parse("{\"n\":0,\"mean\":null,\"nonfinite\":3,\"clipped\":true}");
+    resp_stat_get(o, &st);
+    CHECK(st.clipped && st.nonfinite == 3);
+    CHECK_EQ_STR(resp_fmt_stat_diverged(b, sizeof b, &st, 3), "diverged (3/3)");
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"n\":2,\"mean\":0.5,\"se\":0.01,\"nonfinite\":1}");
+    resp_stat_get(o, &st);
+    CHECK(!st.clipped);
+    CHECK_EQ_STR(resp_fmt_stat_diverged(b, sizeof b, &st, 1), "0.5000 ± 0.0100, diverged (1/3)");
+    CHECK_EQ_STR(resp_fmt_stat_diverged(b, sizeof b, &st, 0), "0.5000 ± 0.0100");
+    cJSON_Delete(o);
+
+    CHECK_EQ_STR(resp_fmt_p(b, sizeof b, 0.0234), "p = 0.023");
+    CHECK_EQ_STR(resp_fmt_p(b, sizeof b, 0.5), "p = 0.500");
+    CHECK_EQ_STR(resp_fmt_p(b, sizeof b, 0.001), "p = 0.001");
+    CHECK_EQ_STR(resp_fmt_p(b, sizeof b, 0.00099), "p < 0.001");
+    CHECK_EQ_STR(resp_fmt_p(b, sizeof b, 1e-12), "p < 0.001");
+    CHECK_EQ_STR(resp_fmt_p(b, sizeof b, NAN), "p = —");
+
+    resp_significance_sentence(b, sizeof b, "#1", "#2", 3.21, 7.93, 0.0123, RESP_ALPHA);
+    CHECK_EQ_STR(b, "#1 is significantly better than #2 (Welch's t = 3.210, df = 7.9, p = 0.012)");
+    resp_significance_sentence(b, sizeof b, "#1", "#2", 0.5, 4, 0.64, RESP_ALPHA);
+    CHECK_EQ_STR(b, "#1 is not significantly better than #2 (Welch's t = 0.500, df = 4.0, "
+                    "p = 0.640)");
+    resp_significance_sentence(b, sizeof b, "#1", "#2", 9, 4, 0.0000001, RESP_ALPHA);
+    CHECK(strstr(b, "significantly better") && strstr(b, "p < 0.001"));
+    /* At exactly alpha the difference is not significant. */
+    resp_significance_sentence(b, sizeof b, "A", "B", 2, 10, 0.05, RESP_ALPHA);
+    CHECK(strstr(b, "A is not significantly better than B") != NULL);
+    resp_significance_sentence(b, sizeof b, "A", "B", NAN, 10, 0.05, RESP_ALPHA);
+    CHECK(strstr(b, "cannot be compared") != NULL);
+}
+
 int main(void)
 {
+    test_words();
     test_fields();
     test_numbers();
     test_time();

@@ -209,7 +209,8 @@ static void test_errors(void)
                "unknown key (expected one of \"patience\", \"min_delta\", \"on\")");
     expect_err("{\"activaton\": \"relu\"}", "params.activaton",
                "unknown key (did you mean \"activation\"?)");
-    expect_err("{\"learning_rate\": 0.1}", "params.learning_rate", "unknown key");
+    expect_err("{\"learning_rate\": 0.1}", "params.learning_rate",
+               "unknown key (did you mean \"lr\"?)");
     expect_err("{\"lr\": 0.1, \"lr\": 0.2}", "params.lr", "duplicate key");
     expect_err("[1]", "params", "expected an object, got [1]");
     /* Long values are cut in messages. */

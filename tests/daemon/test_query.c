@@ -178,8 +178,50 @@ static void test_welch(void)
     query_rows_release(&q);
 }
 
+/* Intervals of bounded metrics stay in range; diverged seeds are counted. */
+static void test_clip_and_flags(void)
+{
+    struct query_rows q = QUERY_ROWS_INIT;
+    double acc[] = {0.99, 1.0, 0.93}; /* near 1: the t-interval crosses it */
+    for (int i = 0; i < 3; i++)
+        add(&q, 0, MLP_M_VAL_ACCURACY, acc[i]);
+    double v[MLP_M_N];
+    for (int m = 0; m < MLP_M_N; m++)
+        v[m] = NAN;
+    v[MLP_M_DIVERGED] = 1;
+    CHECK_EQ_INT(query_rows_add(&q, 1, v), 0);
+    CHECK_EQ_INT(query_rows_add(&q, 1, v), 0);
+    v[MLP_M_DIVERGED] = 0;
+    v[MLP_M_VAL_LOSS] = 0.01;
+    CHECK_EQ_INT(query_rows_add(&q, 1, v), 0);
+    CHECK_EQ_INT(query_rows_group(&q), 0);
+    struct stat_summary s;
+    query_stat(&q, 0, MLP_M_VAL_ACCURACY, &s);
+    CHECK(s.clipped);
+    CHECK_NEAR(s.ci_high, 1.0, 0);
+    CHECK(s.ci_low < s.mean && s.ci_low > 0);
+    /* Loss: only its lower end is bounded. */
+    struct stat_summary l = {.n = 3, .mean = 0.02, .ci_low = -0.01, .ci_high = 5};
+    query_clip(MLP_M_VAL_LOSS, &l);
+    CHECK(l.clipped);
+    CHECK_NEAR(l.ci_low, 0, 0);
+    CHECK_NEAR(l.ci_high, 5, 0);
+    struct stat_summary in = {.n = 3, .mean = 0.5, .ci_low = 0.4, .ci_high = 0.6};
+    query_clip(MLP_M_VAL_ACCURACY, &in);
+    CHECK(!in.clipped);
+    struct stat_summary sec = {.n = 3, .mean = 1, .ci_low = -2, .ci_high = 4};
+    query_clip(MLP_M_SECONDS, &sec);
+    CHECK(!sec.clipped && sec.ci_low == -2);
+
+    CHECK_EQ_INT((int)query_count_flag(&q, 1, MLP_M_DIVERGED), 2);
+    CHECK_EQ_INT((int)query_count_flag(&q, 0, MLP_M_DIVERGED), 0);
+    CHECK_EQ_INT((int)query_count_flag(&q, -1, MLP_M_DIVERGED), 0);
+    query_rows_release(&q);
+}
+
 int main(void)
 {
+    test_clip_and_flags();
     test_groups_and_stats();
     test_ranking();
     test_welch();

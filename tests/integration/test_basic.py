@@ -78,7 +78,10 @@ with Daemon(workers=2) as d:
     m = sum(vals) / 3
     sd = (sum((x - m) ** 2 for x in vals) / 2) ** 0.5
     check(abs(s0["sd"] - sd) < 1e-12 and abs(s0["se"] - sd / 3 ** 0.5) < 1e-12, "sd and se", s0)
-    check(abs((s0["ci_high"] - m) - 4.302652729911275 * sd / 3 ** 0.5) < 1e-6, "95% t interval (t=4.303)", s0)
+    half = 4.302652729911275 * sd / 3 ** 0.5
+    check(abs(s0["ci_low"] - max(0.0, m - half)) < 1e-6 and abs(s0["ci_high"] - min(1.0, m + half)) < 1e-6
+          and s0.get("clipped", False) == (m - half < 0 or m + half > 1),
+          "95% t interval (t=4.303), clipped to [0, 1] for an accuracy", s0)
     check(b["test_metric"] == "test_accuracy" and b["configs"][0]["test"]["n"] == 3, "test metric reported", b["test_metric"])
     cmp_ = b["comparison"]
     check(cmp_ is not None and ("better than #2" in cmp_["sentence"]) and 0 <= cmp_["p"] <= 1,

@@ -245,9 +245,7 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
             cJSON_GetObjectItemCaseSensitive(first, "val_mse_mean") ? "val_mse" : "val_accuracy";
     struct plot__metric parts;
     plot__metric_parts(metric, &parts);
-    char test[96];
-    snprintf(test, sizeof test, "test_%s", parts.base);
-    const char *mkeys[LEARN_SPLITS] = {parts.train, parts.val, test};
+    const char *mkeys[LEARN_SPLITS] = {parts.train, parts.val, parts.test};
 
     struct lgroup g[LEARN_MAX_GROUPS] = {{0}};
     int dropped, nonnum, rc = CLI_FAILED;

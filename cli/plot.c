@@ -109,17 +109,20 @@ void plot__row_label(FILE *out, double x, double y, int rank, const char *label,
 void plot__metric_parts(const char *metric, struct plot__metric *m)
 {
     int i = metric_index(metric);
-    int v = metric_sibling(i, METRIC_VAL), t = metric_sibling(i, METRIC_TRAIN);
-    if (v >= 0 && t >= 0) {
+    int v = metric_sibling(i, METRIC_VAL), t = metric_sibling(i, METRIC_TRAIN),
+        s = metric_sibling(i, METRIC_TEST);
+    if (v >= 0 && t >= 0 && s >= 0) {
         snprintf(m->base, sizeof m->base, "%s", metric_kind_name(metric_info(i)->kind));
         snprintf(m->val, sizeof m->val, "%s", metric_name(v));
         snprintf(m->train, sizeof m->train, "%s", metric_name(t));
+        snprintf(m->test, sizeof m->test, "%s", metric_name(s));
         return;
     }
     const char *base = strchr(metric, '_') ? strchr(metric, '_') + 1 : metric;
     snprintf(m->base, sizeof m->base, "%s", base);
     snprintf(m->val, sizeof m->val, "val_%s", base);
     snprintf(m->train, sizeof m->train, "train_%s", base);
+    snprintf(m->test, sizeof m->test, "test_%s", base);
 }
 
 /* The public renderers' tail: on failure, `why` on stderr.  Returns rc. */

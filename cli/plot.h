@@ -135,15 +135,16 @@ void plot__row_label(FILE *out, double x, double y, int rank, const char *label,
 int plot__say_why(int rc, const char *why);
 
 /*
- * A metric's quantity and its validation and training members, from
+ * A metric's quantity and its validation, training and test members, from
  * common/metric.h: "val_accuracy" → "accuracy", "val_accuracy",
- * "train_accuracy".  For a name metric.h does not know: the text after its
- * first '_', with "val_" and "train_" in front.
+ * "train_accuracy", "test_accuracy".  For a name metric.h does not know: the
+ * text after its first '_', with "val_", "train_" and "test_" in front.
  */
 struct plot__metric {
     char base[64];  /* "accuracy" */
     char val[96];   /* "val_accuracy" */
     char train[96]; /* "train_accuracy" */
+    char test[96];  /* "test_accuracy" */
 };
 void plot__metric_parts(const char *metric, struct plot__metric *m);
 

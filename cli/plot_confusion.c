@@ -126,7 +126,20 @@ int plot__confusion(FILE *out, const cJSON *resp, char *why, size_t whylen)
     double cs = 560.0 / K;
     cs = cs > 64 ? 64 : cs < 14 ? 14 : cs;
     const bool show_se = n >= 2 && cs >= 46, show_text = cs >= 26;
-    const double label_w = names ? 96 : 40, left = 40 + label_w, top = 96;
+    const double fs = cs >= 40 ? 11 : cs >= 24 ? 9.5 : 8;
+    /*
+     * Class names stand tilted by 35° above the columns: the matrix starts
+     * below the longest of them (about 0.58 em per character, times
+     * sin 35°), and "predicted" sits above them, clear of the subtitle.
+     */
+    size_t longest = 0;
+    for (int c = 0; names && c < K; c++)
+        if (strlen(names[c]) > longest)
+            longest = strlen(names[c]);
+    const double tilt_h = (double)longest * fs * 0.58 * 0.574;
+    const double label_w = names ? 96 : 40, left = 40 + label_w,
+                 top = names && tilt_h + 90 > 96 ? tilt_h + 90 : 96;
+    const double pred_y = names ? top - 6 - tilt_h - 10 : top - 30;
     const double mw = cs * K, w = left + mw + 110 < 640 ? 640 : left + mw + 110;
     const double h = top + mw + 90;
 
@@ -140,13 +153,12 @@ int plot__confusion(FILE *out, const cJSON *resp, char *why, size_t whylen)
     plot__titles(out, w, title, sub);
 
     /* Axis titles: predicted across the top, true down the left. */
-    svg_text(out, left + mw / 2, top - 30, "middle", 12.5, "font-weight=\"bold\"", "predicted");
+    svg_text(out, left + mw / 2, pred_y, "middle", 12.5, "font-weight=\"bold\"", "predicted");
     fprintf(out,
             "<text x=\"14\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12.5\" "
             "font-weight=\"bold\" transform=\"rotate(-90 14 %.2f)\">true</text>\n",
             top + mw / 2, top + mw / 2);
     char lab[64];
-    const double fs = cs >= 40 ? 11 : cs >= 24 ? 9.5 : 8;
     fprintf(out, "<g class=\"labels\">\n");
     for (int c = 0; c < K; c++) {
         class_label(lab, sizeof lab, names, c);

@@ -2,7 +2,10 @@
  * plot_curves — `--kind curves`: mean learning curves (± SE bands over
  * seeds) of the best configurations, from the `best` op (which ones) and the
  * `results` op with per-epoch rows (the curves).  The columns drawn are the
- * metric's validation and training members (common/metric.h), else the losses.
+ * metric's validation and training members (common/metric.h), else the losses,
+ * and the test member when the rows carry finite test values (trials run with
+ * "curve_test": true); without them the output is what it was before test
+ * curves existed, byte for byte.
  */
 #include "plot.h"
 
@@ -27,9 +30,9 @@ struct agg {
 struct curve {
     int id, rank;
     char *label;
-    struct agg *val, *tr; /* indexed by epoch 1..max_epoch */
-    int nmax;             /* most seeds at any epoch */
-    int fewer_from;       /* first epoch after which fewer seeds remain, 0 if none */
+    struct agg *val, *tr, *te; /* indexed by epoch 1..max_epoch; te: test */
+    int nmax;                  /* most seeds at any epoch */
+    int fewer_from;            /* first epoch after which fewer seeds remain, 0 if none */
 };
 
 static double agg_mean(const struct agg *a)
@@ -111,6 +114,7 @@ static void free_curves(struct curve *cv, int n)
         free(cv[i].label);
         free(cv[i].val);
         free(cv[i].tr);
+        free(cv[i].te);
     }
 }
 
@@ -138,12 +142,13 @@ static int pick_curves(const cJSON *best, int top, struct curve *cv, int *nrows,
 }
 
 /*
- * Sum the rows' vkey/tkey values into the curves' per-epoch aggregates, in
- * two passes: means first, then squared deviations from them (stable for
- * tiny spreads).  Returns the count of non-finite vkey values skipped.
+ * Sum the rows' vkey/tkey/skey (test) values into the curves' per-epoch
+ * aggregates, in two passes: means first, then squared deviations from them
+ * (stable for tiny spreads).  A null or missing test value is no value.
+ * Returns the count of non-finite vkey values skipped.
  */
 static int aggregate(const cJSON *rowsj, struct curve *cv, int ncv, const char *vkey,
-                     const char *tkey)
+                     const char *tkey, const char *skey)
 {
     int nonfinite = 0;
     const cJSON *r;
@@ -153,9 +158,9 @@ static int aggregate(const cJSON *rowsj, struct curve *cv, int ncv, const char *
             int k = curve_of(cv, ncv, r), e = row_epoch(r);
             if (k < 0 || e == 0)
                 continue;
-            double v[2] = {resp_num(r, vkey), resp_num(r, tkey)};
-            struct agg *a[2] = {&cv[k].val[e], &cv[k].tr[e]};
-            for (int j = 0; j < 2; j++) {
+            double v[3] = {resp_num(r, vkey), resp_num(r, tkey), resp_num(r, skey)};
+            struct agg *a[3] = {&cv[k].val[e], &cv[k].tr[e], &cv[k].te[e]};
+            for (int j = 0; j < 3; j++) {
                 if (!isfinite(v[j])) {
                     if (pass == 0 && j == 0)
                         nonfinite++;
@@ -176,17 +181,19 @@ static int aggregate(const cJSON *rowsj, struct curve *cv, int ncv, const char *
 
 /*
  * The y range [*lo, *hi] of every mean ± SE, and each curve's seed count
- * (nmax, fewer_from).  Returns how many curves hold any value.
+ * (nmax, fewer_from).  *has_test: some curve holds a test value.  Returns
+ * how many curves hold any value.
  */
-static int curve_extent(struct curve *cv, int ncv, int emax, double *lo, double *hi)
+static int curve_extent(struct curve *cv, int ncv, int emax, double *lo, double *hi, bool *has_test)
 {
     int shown = 0;
+    *has_test = false;
     *lo = INFINITY;
     *hi = -INFINITY;
     for (int i = 0; i < ncv; i++) {
         for (int e = 1; e <= emax; e++) {
-            const struct agg *a[2] = {&cv[i].val[e], &cv[i].tr[e]};
-            for (int j = 0; j < 2; j++) {
+            const struct agg *a[3] = {&cv[i].val[e], &cv[i].tr[e], &cv[i].te[e]};
+            for (int j = 0; j < 3; j++) {
                 double m = agg_mean(a[j]), s = agg_se(a[j]);
                 plot__widen(lo, hi, m);
                 if (isfinite(s)) {
@@ -194,6 +201,8 @@ static int curve_extent(struct curve *cv, int ncv, int emax, double *lo, double 
                     plot__widen(lo, hi, m + s);
                 }
             }
+            if (cv[i].te[e].n > 0)
+                *has_test = true;
             if (cv[i].val[e].n > cv[i].nmax)
                 cv[i].nmax = cv[i].val[e].n;
         }
@@ -208,17 +217,27 @@ static int curve_extent(struct curve *cv, int ncv, int emax, double *lo, double 
     return shown;
 }
 
-/* One configuration's bands, lines and per-epoch points (with tooltips) in colour col. */
+#define DASH_TRAIN "6 4"
+#define DASH_TEST "2 3"
+
+/*
+ * One configuration's bands, lines and per-epoch points (with tooltips) in
+ * colour col; skey (test) is drawn and named only when non-NULL.
+ */
 static void draw_series(FILE *out, const struct svg_scale *sx, const struct svg_scale *sy,
                         const struct curve *c, int emax, const char *col, const char *vkey,
-                        const char *tkey)
+                        const char *tkey, const char *skey)
 {
     fprintf(out, "<g class=\"series\">");
     svg_titlef(out, "#%d %s", c->rank, c->label);
     fputc('\n', out);
     curve_band(out, sx, sy, c->tr, emax, col, 0.10);
     curve_band(out, sx, sy, c->val, emax, col, 0.22);
-    curve_path(out, sx, sy, c->tr, emax, col, "6 4", 1.6);
+    if (skey)
+        curve_band(out, sx, sy, c->te, emax, col, 0.08);
+    curve_path(out, sx, sy, c->tr, emax, col, DASH_TRAIN, 1.6);
+    if (skey)
+        curve_path(out, sx, sy, c->te, emax, col, DASH_TEST, 1.8);
     curve_path(out, sx, sy, c->val, emax, col, NULL, 2.2);
     for (int e = 1; e <= emax; e++) {
         const struct agg *a = &c->val[e];
@@ -231,15 +250,25 @@ static void draw_series(FILE *out, const struct svg_scale *sx, const struct svg_
         resp_fmt_se(ts, sizeof ts, agg_se(&c->tr[e]));
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.4\" fill=\"%s\">", svg_map(sx, e),
                 svg_map(sy, agg_mean(a)), col);
-        svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)", c->rank,
-                   c->label, e, vkey, m, s, tkey, tm, ts, a->n);
+        if (skey) {
+            char sm[32], ss[32];
+            resp_fmt_short(sm, sizeof sm, agg_mean(&c->te[e]));
+            resp_fmt_se(ss, sizeof ss, agg_se(&c->te[e]));
+            svg_titlef(out,
+                       "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s "
+                       "(n=%d)",
+                       c->rank, c->label, e, vkey, m, s, tkey, tm, ts, skey, sm, ss, a->n);
+        } else
+            svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)",
+                       c->rank, c->label, e, vkey, m, s, tkey, tm, ts, a->n);
         fputs("</circle>\n", out);
     }
     fprintf(out, "</g>\n");
 }
 
-/* The legend at (lx, ly): one entry per configuration, then the two line styles. */
-static void draw_legend(FILE *out, double lx, double ly, const struct curve *cv, int ncv)
+/* The legend at (lx, ly): one entry per configuration, then the line styles. */
+static void draw_legend(FILE *out, double lx, double ly, const struct curve *cv, int ncv,
+                        bool has_test)
 {
     fprintf(out, "<g class=\"legend\">\n");
     svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", "configuration");
@@ -266,7 +295,9 @@ static void draw_legend(FILE *out, double lx, double ly, const struct curve *cv,
     }
     ly += 6;
     svg_legend_item(out, lx, ly, "#444", "", "validation");
-    svg_legend_item(out, lx, ly + 20, "#444", "6 4", "training");
+    svg_legend_item(out, lx, ly + 20, "#444", DASH_TRAIN, "training");
+    if (has_test)
+        svg_legend_item(out, lx, ly + 40, "#444", DASH_TEST, "test");
     fprintf(out, "</g>\n");
 }
 
@@ -292,11 +323,12 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     const cJSON *rowsj = cJSON_GetObjectItemCaseSensitive(curves, "rows");
     struct plot__metric parts;
     plot__metric_parts(metric, &parts);
-    const char *base = parts.base, *vkey = parts.val, *tkey = parts.train;
+    const char *base = parts.base, *vkey = parts.val, *tkey = parts.train, *skey = parts.test;
     const cJSON *first = cJSON_GetArrayItem(rowsj, 0);
     if (first && !cJSON_GetObjectItemCaseSensitive(first, vkey)) {
         vkey = metric_name(MLP_M_VAL_LOSS);
         tkey = metric_name(MLP_M_TRAIN_LOSS);
+        skey = metric_name(MLP_M_TEST_LOSS);
         base = metric_kind_name(METRIC_LOSS);
     }
 
@@ -316,14 +348,16 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     for (int i = 0; i < ncv; i++) {
         cv[i].val = calloc((size_t)emax + 1, sizeof(struct agg));
         cv[i].tr = calloc((size_t)emax + 1, sizeof(struct agg));
-        if (!cv[i].val || !cv[i].tr) {
+        cv[i].te = calloc((size_t)emax + 1, sizeof(struct agg));
+        if (!cv[i].val || !cv[i].tr || !cv[i].te) {
             plot__why(why, whylen, "out of memory");
             goto out;
         }
     }
-    int nonfinite = aggregate(rowsj, cv, ncv, vkey, tkey);
+    int nonfinite = aggregate(rowsj, cv, ncv, vkey, tkey, skey);
     double lo, hi;
-    int shown = curve_extent(cv, ncv, emax, &lo, &hi);
+    bool has_test;
+    int shown = curve_extent(cv, ncv, emax, &lo, &hi, &has_test);
     if (!shown || !isfinite(lo)) {
         plot__why(why, whylen, "sweep %s: the curves of its best configurations hold no finite %s",
                   name, vkey);
@@ -347,7 +381,7 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
         notes[nnotes++] = note_top;
     }
     double h = plotb + 60 + 16 * nnotes + 6;
-    double legend_h = ptop + 20 + ncv * 34 + 70;
+    double legend_h = ptop + 20 + ncv * 34 + 70 + (has_test ? 20 : 0);
     if (legend_h > h)
         h = legend_h;
 
@@ -355,9 +389,9 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     char title[512], sub[300];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 learning curves (%s)", name, base);
     snprintf(sub, sizeof sub,
-             "Mean over seeds per epoch, band \xC2\xB1 SE; solid: validation, dashed: training; "
+             "Mean over seeds per epoch, band \xC2\xB1 SE; solid: validation, dashed: training%s; "
              "top %d by %s",
-             ncv, metric);
+             has_test ? ", dotted: test" : "", ncv, metric);
     plot__titles(out, w, title, sub);
     struct svg_scale sx = {1, emax, left, plotr, false};
     if (emax == 1) {
@@ -370,9 +404,9 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
 
     /* Worst first so that the best configuration is drawn on top. */
     for (int i = ncv - 1; i >= 0; i--)
-        draw_series(out, &sx, &sy, &cv[i], emax, svg_color(i), vkey, tkey);
+        draw_series(out, &sx, &sy, &cv[i], emax, svg_color(i), vkey, tkey, has_test ? skey : NULL);
 
-    draw_legend(out, plotr + 24, ptop + 8, cv, ncv);
+    draw_legend(out, plotr + 24, ptop + 8, cv, ncv, has_test);
     plot__notes(out, 12, plotb + 62, notes, nnotes);
     svg_end(out);
     rc = CLI_OK;

@@ -37,6 +37,47 @@ struct lgroup {
     int np;
 };
 
+#define LEARN_MAX_TICKS 12
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * The distinct x values of the groups as ticks of a log axis, when there are
+ * at most LEARN_MAX_TICKS of them and their labels do not touch; else 0
+ * (the axis then takes its decades and 1-2-5 ticks).
+ */
+static int data_ticks(const struct lgroup *g, int ng, const struct svg_scale *sx, double *t)
+{
+    if (!sx->log)
+        return 0;
+    int n = 0;
+    for (int i = 0; i < ng; i++)
+        for (int j = 0; j < g[i].np; j++) {
+            bool seen = false;
+            for (int k = 0; k < n && !seen; k++)
+                seen = t[k] == g[i].pts[j].x;
+            if (seen)
+                continue;
+            if (n == LEARN_MAX_TICKS)
+                return 0;
+            t[n++] = g[i].pts[j].x;
+        }
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    for (int k = 1; k < n; k++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%g", t[k - 1]);
+        snprintf(b, sizeof b, "%g", t[k]);
+        double need = (strlen(a) + strlen(b)) * CHAR_W / 2 * (11.0 / 12) + 8;
+        if (svg_map(sx, t[k]) - svg_map(sx, t[k - 1]) < need)
+            return 0;
+    }
+    return n;
+}
+
 static const char *const split_dash[LEARN_SPLITS] = {"7 4", NULL, "2 3"};
 
 static int cmp_x(const void *a, const void *b)
@@ -245,9 +286,7 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
             cJSON_GetObjectItemCaseSensitive(first, "val_mse_mean") ? "val_mse" : "val_accuracy";
     struct plot__metric parts;
     plot__metric_parts(metric, &parts);
-    char test[96];
-    snprintf(test, sizeof test, "test_%s", parts.base);
-    const char *mkeys[LEARN_SPLITS] = {parts.train, parts.val, test};
+    const char *mkeys[LEARN_SPLITS] = {parts.train, parts.val, parts.test};
 
     struct lgroup g[LEARN_MAX_GROUPS] = {{0}};
     int dropped, nonnum, rc = CLI_FAILED;
@@ -329,7 +368,12 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
     }
     struct svg_scale sy = {lo, hi, plotb, ptop, false};
     svg_axis_y(out, &sy, left, plotr, parts.base);
-    svg_axis_x(out, &sx, ptop, plotb, 0, key);
+    double xt[LEARN_MAX_TICKS];
+    int nxt = data_ticks(g, ng, &sx, xt);
+    if (nxt > 0) /* a log axis over a few sizes: label the sizes themselves (250, 500, ...) */
+        svg_axis_x_at(out, &sx, ptop, plotb, xt, nxt, key);
+    else
+        svg_axis_x(out, &sx, ptop, plotb, 0, key);
     for (int i = ng - 1; i >= 0; i--) {
         const char *col = svg_color(i);
         fprintf(out, "<g class=\"group\">");

@@ -1,7 +1,14 @@
 /*
  * report — `mlpctl report SWEEP --out report.html`: one self-contained HTML
  * file with the sweep summary, the `best` and `show` tables and every plot
- * inlined as <svg> (ranking, curves, gap, and `by` for each varying key).
+ * inlined as <svg> (ranking, curves with test curves when recorded, gap, the
+ * learning curve against train_size when the sweep varies it, the confusion
+ * matrix of the best configuration, and `by` for each varying key).
+ *
+ * The confusion matrix is one extra `show` request (config + confusion); a
+ * not_found answer is expected (regression sweeps, trials recorded before
+ * confusion matrices were), so it is not printed: the section says why it is
+ * missing instead.
  *
  * The page is written as polyglot XHTML (every element closed, only the
  * five XML entities, UTF-8) so that both HTML parsers and `xmllint --noout`
@@ -27,7 +34,14 @@ struct report {
     const cJSON *curves; /* results op with curves (may be NULL) */
     const cJSON **by;    /* show op with by, one per key */
     int nby;
+    const cJSON *learning;  /* results op, aggregated rows (NULL: train_size not varied) */
+    const char *learn_why;  /* why learning is NULL although train_size varies, or NULL */
+    const cJSON *confusion; /* show op with config + confusion (NULL: see conf_why) */
+    int conf_config;        /* the best configuration's id, 0 when there is none */
+    char conf_why[512];     /* why there is no confusion matrix */
 };
+
+enum report_plot { RP_RANKING, RP_CURVES, RP_GAP, RP_BY, RP_LEARNING, RP_CONFUSION };
 
 static void esc(FILE *out, const char *s)
 {
@@ -222,8 +236,8 @@ static void section_show(FILE *out, const cJSON *show)
 }
 
 /* One plot: its SVG inline, or the reason it could not be drawn. */
-static void section_plot(FILE *out, const char *heading, int kind, const struct report *r,
-                         const cJSON *by)
+static void section_plot(FILE *out, const char *heading, enum report_plot kind,
+                         const struct report *r, const cJSON *by)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -232,20 +246,33 @@ static void section_plot(FILE *out, const char *heading, int kind, const struct 
     FILE *m = open_memstream(&buf, &len);
     if (m) {
         switch (kind) {
-        case 0:
+        case RP_RANKING:
             rc = plot__ranking(m, r->best, why, sizeof why);
             break;
-        case 1:
+        case RP_CURVES:
             if (r->curves)
                 rc = plot__curves(m, r->best, r->curves, 5, why, sizeof why);
             else
                 snprintf(why, sizeof why, "no per-epoch curves were available");
             break;
-        case 2:
+        case RP_GAP:
             rc = plot__gap(m, r->show, why, sizeof why);
             break;
-        default:
+        case RP_BY:
             rc = plot__by(m, by, why, sizeof why);
+            break;
+        case RP_LEARNING:
+            if (r->learning)
+                rc = plot__learning(m, r->learning, "train_size", resp_str(r->show, "metric", NULL),
+                                    why, sizeof why);
+            else
+                snprintf(why, sizeof why, "%s", r->learn_why ? r->learn_why : "no rows");
+            break;
+        case RP_CONFUSION:
+            if (r->confusion)
+                rc = plot__confusion(m, r->confusion, why, sizeof why);
+            else
+                snprintf(why, sizeof why, "%s", r->conf_why);
             break;
         }
         if (fclose(m) != 0)
@@ -299,14 +326,22 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
     section_summary(out, sw, r->show);
     section_best(out, r->best);
     section_show(out, r->show);
-    section_plot(out, "Ranking", 0, r, NULL);
-    section_plot(out, "Learning curves", 1, r, NULL);
-    section_plot(out, "Train vs validation (bias\xE2\x80\x93variance)", 2, r, NULL);
+    section_plot(out, "Ranking", RP_RANKING, r, NULL);
+    section_plot(out, "Learning curves", RP_CURVES, r, NULL);
+    section_plot(out, "Train vs validation (bias\xE2\x80\x93variance)", RP_GAP, r, NULL);
+    if (r->learning || r->learn_why)
+        section_plot(out, "Learning curve against train_size", RP_LEARNING, r, NULL);
+    char h[256];
+    if (r->conf_config > 0)
+        snprintf(h, sizeof h, "Confusion matrix of the best configuration (#1, config %d)",
+                 r->conf_config);
+    else
+        snprintf(h, sizeof h, "Confusion matrix of the best configuration");
+    section_plot(out, h, RP_CONFUSION, r, NULL);
     for (int i = 0; i < r->nby; i++) {
-        char h[256];
         snprintf(h, sizeof h, "Marginal effect of %s",
                  resp_str(cJSON_GetObjectItemCaseSensitive(r->by[i], "by"), "key", "?"));
-        section_plot(out, h, 3, r, r->by[i]);
+        section_plot(out, h, RP_BY, r, r->by[i]);
     }
     fputs("<p class=\"note\">Means over seeds; \xC2\xB1 is one standard error; intervals are "
           "two-sided 95% Student t-intervals. Generated by mlpctl report.</p>\n</body>\n</html>\n",
@@ -320,6 +355,74 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
 static cJSON *sweep_req(const char *op, const char *sweep)
 {
     return cmd_add_sweep(cmd_req(op), sweep);
+}
+
+/* Does the `show` response's "keys" list hold key? */
+static bool varies(const cJSON *show, const char *key)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(show, "keys"))
+    {
+        if (cJSON_IsString(k) && strcmp(k->valuestring, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The confusion matrix of the best configuration into r->confusion (owned
+ * by the caller through *resp), or r->conf_why saying why there is none.
+ * Only an unreachable daemon is an error: CLI_UNREACHABLE, else CLI_OK.
+ */
+static int fetch_confusion(struct cli *cli, const char *sweep, struct report *r, cJSON **resp)
+{
+    const cJSON *first =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r->best, "configs"), 0);
+    int id = first ? resp_config_id(cJSON_GetObjectItemCaseSensitive(first, "config")) : -1;
+    const char *metric = resp_str(r->best, "metric", "");
+    int mi = metric_index(metric);
+    bool regression = mi >= 0 && metric_info(mi)->kind == METRIC_MSE;
+    *resp = NULL;
+    if (id <= 0) {
+        snprintf(r->conf_why, sizeof r->conf_why, "no configuration is ranked yet");
+        return CLI_OK;
+    }
+    r->conf_config = id;
+    cJSON *req = sweep_req("show", sweep);
+    if (!req || !cJSON_AddNumberToObject(req, "config", id) ||
+        !cJSON_AddBoolToObject(req, "confusion", 1)) {
+        cJSON_Delete(req);
+        snprintf(r->conf_why, sizeof r->conf_why, "out of memory");
+        return CLI_OK;
+    }
+    /* cli_request, not cmd_request: an expected not_found is not printed. */
+    int rc = cli_request(cli, req, resp);
+    if (rc == CLI_UNREACHABLE)
+        return rc;
+    if (rc != CLI_OK) {
+        struct resp_error e;
+        resp_error_get(*resp, &e);
+        if (strcmp(e.code, "not_found") == 0 && e.path && strcmp(e.path, "config") == 0)
+            snprintf(r->conf_why, sizeof r->conf_why,
+                     regression ? "no confusion matrix recorded for configuration %d "
+                                  "(a regression sweep)"
+                                : "no confusion matrix recorded for configuration %d "
+                                  "(regression, or trials from before this version)",
+                     id);
+        else
+            snprintf(r->conf_why, sizeof r->conf_why, "the daemon answered %s: %s", e.code,
+                     e.message);
+    } else if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*resp, "confusion")))
+        snprintf(r->conf_why, sizeof r->conf_why,
+                 "no confusion matrix in the daemon's answer (regression, or a daemon from "
+                 "before this version)");
+    else {
+        r->confusion = *resp;
+        return CLI_OK;
+    }
+    cJSON_Delete(*resp);
+    *resp = NULL;
+    return CLI_OK;
 }
 
 int cmd_report(struct cli *cli, int argc, char **argv)
@@ -344,7 +447,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     if ((rc = cli_connect(cli)) != CLI_OK)
         return rc;
     struct report r = {0};
-    cJSON *best = NULL, *show = NULL, *curves = NULL, **by = NULL, *req;
+    cJSON *best = NULL, *show = NULL, *curves = NULL, **by = NULL, *req, *learning = NULL,
+          *confusion = NULL;
     int nby = 0;
 
     if (!(req = sweep_req("show", sweep)))
@@ -369,6 +473,21 @@ int cmd_report(struct cli *cli, int argc, char **argv)
         curves = NULL;
     }
     rc = CLI_OK;
+    if (varies(show, "train_size")) {
+        if (!(req = sweep_req("results", sweep)))
+            goto nomem;
+        if ((rc = cmd_request(cli, req, &learning, NULL)) == CLI_UNREACHABLE)
+            goto out;
+        if (rc != CLI_OK) { /* printed; the section says so */
+            cJSON_Delete(learning);
+            learning = NULL;
+            r.learn_why = "the daemon refused the results request";
+        }
+        rc = CLI_OK;
+    }
+    r.best = best;
+    if ((rc = fetch_confusion(cli, sweep, &r, &confusion)) != CLI_OK)
+        goto out;
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
     int nkeys = cJSON_GetArraySize(keys);
     by = calloc((size_t)(nkeys ? nkeys : 1), sizeof *by);
@@ -393,6 +512,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     r.curves = curves;
     r.by = (const cJSON **)by;
     r.nby = nby;
+    r.learning = learning;
     char why[768] = "";
     rc = plot__write_file(outp, render_report, &r, why, sizeof why);
     if (rc != CLI_OK)
@@ -415,5 +535,7 @@ out:
     cJSON_Delete(best);
     cJSON_Delete(show);
     cJSON_Delete(curves);
+    cJSON_Delete(learning);
+    cJSON_Delete(confusion);
     return rc;
 }

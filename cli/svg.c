@@ -310,11 +310,10 @@ static int axis_ticks(const struct svg_scale *s, double min_step, double *t, int
     return svg_ticks(lo, hi, 6, min_step, t, max, step);
 }
 
-void svg_axis_x(FILE *out, const struct svg_scale *sx, double y_top, double y_bot, double min_step,
-                const char *label)
+/* The x axis with ticks t[0..n), labelled with svg_fmt_tick(step). */
+static void axis_x_draw(FILE *out, const struct svg_scale *sx, double y_top, double y_bot,
+                        const double *t, int n, double step, const char *label)
 {
-    double t[64], step;
-    int n = axis_ticks(sx, min_step, t, 64, &step);
     fputs("<g class=\"axis-x\">\n", out);
     for (int i = 0; i < n; i++) {
         double x = svg_map(sx, t[i]);
@@ -331,6 +330,20 @@ void svg_axis_x(FILE *out, const struct svg_scale *sx, double y_top, double y_bo
     if (label)
         svg_text(out, (sx->p0 + sx->p1) / 2, y_bot + 38, "middle", 12, NULL, label);
     fputs("</g>\n", out);
+}
+
+void svg_axis_x(FILE *out, const struct svg_scale *sx, double y_top, double y_bot, double min_step,
+                const char *label)
+{
+    double t[64], step;
+    int n = axis_ticks(sx, min_step, t, 64, &step);
+    axis_x_draw(out, sx, y_top, y_bot, t, n, step, label);
+}
+
+void svg_axis_x_at(FILE *out, const struct svg_scale *sx, double y_top, double y_bot,
+                   const double *ticks, int n, const char *label)
+{
+    axis_x_draw(out, sx, y_top, y_bot, ticks, n, 0, label);
 }
 
 void svg_axis_y(FILE *out, const struct svg_scale *sy, double x_left, double x_right,

@@ -100,6 +100,10 @@ void svg_titlef(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2
 void svg_axis_x(FILE *out, const struct svg_scale *sx, double y_top, double y_bot, double min_step,
                 const char *label);
 
+/* svg_axis_x with the ticks given (the data's own values, say), labelled with %g. */
+void svg_axis_x_at(FILE *out, const struct svg_scale *sx, double y_top, double y_bot,
+                   const double *ticks, int n, const char *label);
+
 /*
  * A vertical axis on the left of the plot area: horizontal grid lines from
  * x_left to x_right at each tick, labels left of x_left, the axis label

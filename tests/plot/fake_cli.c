@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/resp.h"
 
 static const char *fx_dir;
 static enum fake_mode fx_mode;
@@ -187,8 +188,33 @@ int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
     else if (cJSON_IsString(op) && strcmp(op->valuestring, "results") == 0 &&
              cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "curves")))
         snprintf(name, sizeof name, "curves.json");
+    /* A sweep with a fixture directory of its own (fixtures/fashion-lc/) answers from it. */
+    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(req, "sweep");
+    char sub[600];
+    cJSON *doc = NULL;
+    if (name[0] && cJSON_IsString(sw) && !strchr(sw->valuestring, '/')) {
+        snprintf(sub, sizeof sub, "%s/%s", sw->valuestring, name);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", fx_dir, sub);
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            fclose(f);
+            doc = fixture_load(fx_dir, sub);
+        }
+    }
+    if (!doc && name[0])
+        doc = fixture_load(fx_dir, name);
+    /* Like mlpd: a configuration without a recorded confusion matrix is not_found ("config"). */
+    const cJSON *conf = cJSON_GetObjectItemCaseSensitive(doc, "confusion");
+    if (doc && conf && resp_num(req, "config") != resp_num(conf, "config")) {
+        cJSON_Delete(doc);
+        cJSON_Delete(req);
+        *resp = cJSON_Parse("{\"ok\":false,\"error\":{\"code\":\"not_found\","
+                            "\"message\":\"no confusion matrix recorded for this configuration\","
+                            "\"path\":\"config\"}}");
+        return CLI_FAILED;
+    }
     cJSON_Delete(req);
-    cJSON *doc = name[0] ? fixture_load(fx_dir, name) : NULL;
     if (!doc) {
         *resp = cJSON_Parse("{\"ok\":false,\"error\":{\"code\":\"not_found\","
                             "\"message\":\"no such sweep\",\"path\":\"sweep\"}}");

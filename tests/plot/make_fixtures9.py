@@ -76,3 +76,107 @@ with open(os.path.join(OUT, "points.csv"), "w") as f:
             a, r = rng.uniform(-math.pi, math.pi), rng.uniform(0.2, 1)
             f.write("%s,%r,%r,%d\n" % (split, r * math.cos(a), r * math.sin(a),
                                        int((a + math.pi) / (2 * math.pi / 3)) % 3))
+
+# ---- fixtures/fashion-lc/: the same sweep as results.json seen by `report` ----
+# show, best, show with by (train_size, hidden), results with curves (per-epoch
+# rows with test_* as trials run with "curve_test": true) and show_confusion
+# for the best configuration.  A second generator so that the files above stay
+# as they were.
+LC = os.path.join(OUT, "fashion-lc")
+os.makedirs(LC, exist_ok=True)
+g = random.Random(919)
+EPOCHS, SEEDS = 15, 3
+
+def t_pdf(x, df):
+    return math.gamma((df + 1) / 2) / (math.sqrt(df * math.pi) * math.gamma(df / 2)) * (1 + x * x / df) ** (-(df + 1) / 2)
+
+def t_cdf(x, df):
+    n, b = 2000, abs(x)
+    h = b / n
+    s = t_pdf(0, df) + t_pdf(b, df) + sum((4 if i % 2 else 2) * t_pdf(i * h, df) for i in range(1, n))
+    return 0.5 + math.copysign(s * h / 3, x)
+
+def stat(xs):
+    n, m = len(xs), statistics.fmean(xs)
+    sd = statistics.stdev(xs)
+    se = sd / math.sqrt(n)
+    lo, hi = 0.0, 50.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if t_cdf(mid, n - 1) < 0.975 else (lo, mid)
+    return {"n": n, "mean": m, "sd": sd, "se": se, "ci_low": m - lo * se, "ci_high": m + lo * se}
+
+lc_configs, crow, final = [], [], {}
+for r in rows:
+    params = {"hidden": r["hidden"], "activation": "relu", "optimizer": "adam", "lr": 0.001,
+              "batch_size": 64, "epochs": EPOCHS, "normalize": "global", "curve_test": True,
+              "val_fraction": 0.1, "split_seed": 0, "train_size": r["train_size"]}
+    cfg = {"id": r["config"], "params": params,
+           "grid": {"train_size": r["train_size"], "hidden": r["hidden"]}}
+    lc_configs.append(cfg)
+    for seed in range(1, SEEDS + 1):
+        last = None
+        for e in range(1, EPOCHS + 1):
+            prog = 1 - math.exp(-0.35 * e)
+            row = {"trial": 100 + 10 * r["config"] + seed, "config": r["config"], "seed": seed, "epoch": e}
+            for split in ("train", "val", "test"):
+                acc = 0.1 + (r[split + "_accuracy_mean"] - 0.1) * prog + g.gauss(0, 0.004)
+                row[split + "_loss"] = round(2.3 * (1 - prog) + (1 - acc) * prog + g.gauss(0, 0.01), 6)
+                row[split + "_accuracy"] = round(acc, 6)
+            row["test_mse"] = None
+            row["seconds"] = round(0.2 + g.random() * 0.1, 3)
+            crow.append(row)
+            last = row
+        final.setdefault(r["config"], []).append(last)
+
+def split_of(cid, split):
+    return [x[split + "_accuracy"] for x in final[cid]]
+
+order = sorted(lc_configs, key=lambda c: -statistics.fmean(split_of(c["id"], "val")))
+rank = {c["id"]: i + 1 for i, c in enumerate(order)}
+bestc = order[0]["id"]
+summ = dict(SWEEP, priority=0, created=1795952400, finished=1795959600, total=len(rows) * SEEDS,
+            queued=0, running=0, done=len(rows) * SEEDS, failed=0, cancelled=0,
+            best={"config": bestc, "mean": statistics.fmean(split_of(bestc, "val")),
+                  "se": stat(split_of(bestc, "val"))["se"], "n": SEEDS})
+lc_show_configs = []
+for c in lc_configs:
+    s, t = stat(split_of(c["id"], "val")), stat(split_of(c["id"], "train"))
+    lc_show_configs.append({"config": c, "seeds_done": SEEDS, "seeds_total": SEEDS, "stat": s,
+                            "train": t, "gap": t["mean"] - s["mean"], "rank": rank[c["id"]]})
+lc_show = {"ok": True, "sweep": summ, "metric": "val_accuracy", "direction": "max",
+           "keys": ["train_size", "hidden"], "configs": lc_show_configs}
+
+def lc_by(key):
+    vals = []
+    for c in lc_configs:
+        if c["grid"][key] not in vals:
+            vals.append(c["grid"][key])
+    values = []
+    for v in vals:
+        cs = [c for c in lc_configs if c["grid"][key] == v]
+        values.append({"value": v, "configs": len(cs),
+                       "stat": stat([x for c in cs for x in split_of(c["id"], "val")])})
+    return dict(lc_show, by={"key": key, "values": values})
+
+a, b = stat(split_of(order[0]["id"], "val")), stat(split_of(order[1]["id"], "val"))
+va, vb = a["se"] ** 2, b["se"] ** 2
+tt = (a["mean"] - b["mean"]) / math.sqrt(va + vb)
+df = (va + vb) ** 2 / (va ** 2 / (a["n"] - 1) + vb ** 2 / (b["n"] - 1))
+p = 2 * (1 - t_cdf(abs(tt), df))
+lc_best = {"ok": True, "sweep": summ, "metric": "val_accuracy", "direction": "max",
+           "test_metric": "test_accuracy",
+           "configs": [{"rank": rank[c["id"]], "config": c, "stat": stat(split_of(c["id"], "val")),
+                        "test": stat(split_of(c["id"], "test"))} for c in order],
+           "comparison": {"t": tt, "df": df, "p": p, "significant": p < 0.05,
+                          "sentence": "#1 is %ssignificantly better than #2 at p < 0.05 (p = %.3g)"
+                                      % ("" if p < 0.05 else "not ", p)}}
+lc_conf = dict(show, sweep=summ, keys=lc_show["keys"], configs=lc_show_configs,
+               confusion=dict(show["confusion"], config=bestc, n=SEEDS))
+for name, doc in [("show.json", lc_show), ("best.json", lc_best), ("curves.json",
+                  {"ok": True, "keys": lc_show["keys"], "rows": crow}),
+                  ("show_by_train_size.json", lc_by("train_size")),
+                  ("show_by_hidden.json", lc_by("hidden")), ("show_confusion.json", lc_conf)]:
+    with open(os.path.join(LC, name), "w") as f:
+        json.dump(doc, f, indent=None if name == "curves.json" else 1)
+        f.write("\n")

@@ -199,6 +199,94 @@ static void test_boundary(void)
     free(b.data);
 }
 
+/* plot__curves of fixture files best and curves in dir (sub may be ""), into a string. */
+static char *curves_svg(const char *sub, void (*edit)(cJSON *curves))
+{
+    char b[600], c[600];
+    snprintf(b, sizeof b, "%s%sbest.json", sub, sub[0] ? "/" : "");
+    snprintf(c, sizeof c, "%s%scurves.json", sub, sub[0] ? "/" : "");
+    cJSON *best = fixture_load(fx, b), *curves = fixture_load(fx, c);
+    char *buf = NULL, why[512] = "";
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    CHECK(best && curves && m);
+    if (best && curves && m) {
+        if (edit)
+            edit(curves);
+        CHECK_EQ_INT(plot__curves(m, best, curves, 5, why, sizeof why), CLI_OK);
+    }
+    if (m)
+        fclose(m);
+    cJSON_Delete(best);
+    cJSON_Delete(curves);
+    return buf;
+}
+
+/* What mlpd sends for trials without "curve_test": the test columns, all null. */
+static void add_null_tests(cJSON *curves)
+{
+    cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(curves, "rows"))
+    {
+        cJSON_AddNullToObject(r, "test_loss");
+        cJSON_AddNullToObject(r, "test_accuracy");
+        cJSON_AddNullToObject(r, "test_mse");
+    }
+}
+
+/* Test curves: drawn when the rows carry test values, and nothing changes when they do not. */
+static void test_curves_test(void)
+{
+    char *plain = curves_svg("", NULL), *nulls = curves_svg("", add_null_tests);
+    CHECK(plain && nulls && strcmp(plain, nulls) == 0);
+    CHECK(plain && count(plain, "stroke-dasharray=\"2 3\"") == 0 && !strstr(plain, "test"));
+    char *t = curves_svg("fashion-lc", NULL);
+    CHECK(t != NULL);
+    if (t) {
+        /* five configurations: a dotted test line each, plus the legend's sample */
+        CHECK_EQ_INT(count(t, "stroke-dasharray=\"2 3\""), 5 + 1);
+        CHECK_EQ_INT(count(t, "stroke-dasharray=\"6 4\""), 5 + 1);
+        CHECK(strstr(t, "dotted: test") && strstr(t, ">test</text>"));
+        CHECK(strstr(t, ", test_accuracy 0.") != NULL); /* in the points' tooltips */
+    }
+    free(plain);
+    free(nulls);
+    free(t);
+}
+
+/* mlpctl report on a sweep that varies train_size and recorded confusion and test curves. */
+static void test_report9(void)
+{
+    char out[600];
+    snprintf(out, sizeof out, "%s/report.html", tmpdir);
+    char *argv[] = {"report", "fashion-lc", "--out", out, NULL};
+    struct cli cli = {.socket_path = "/nonexistent.sock", .json = false, .fd = -1};
+    fake_cli_init(fx, FAKE_NORMAL);
+    CHECK_EQ_INT(cmd_report(&cli, 4, argv), CLI_OK);
+    /* show, best, results+curves, results, show+confusion, show by x 2 */
+    CHECK_EQ_INT(fake_cli_requests(), 7);
+    CHECK(xml_ok(out));
+    char *t = slurp(out);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    /* ranking, curves, gap, learning, confusion, by train_size, by hidden */
+    CHECK_EQ_INT(count(t, "<svg "), 7);
+    CHECK(strstr(t, "Not drawn") == NULL);
+    CHECK(strstr(t, "Confusion matrix of the best configuration (#1, config 10)") != NULL);
+    CHECK_EQ_INT(count(t, "class=\"cell\""), 100);
+    CHECK(strstr(t, "Learning curve against train_size") && strstr(t, "log scale"));
+    CHECK(strstr(t, "dotted: test") != NULL);
+    CHECK(strstr(t, "<script") == NULL);
+    free(t);
+
+    /* A daemon that answers not_found for everything: the report fails, no file. */
+    unlink(out);
+    fake_cli_init(fx, FAKE_NOT_FOUND);
+    CHECK_EQ_INT(cmd_report(&cli, 4, argv), CLI_FAILED);
+    CHECK(access(out, F_OK) != 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -213,6 +301,8 @@ int main(int argc, char **argv)
     test_confusion();
     test_learning();
     test_boundary();
+    test_curves_test();
+    test_report9();
     int rc = check_report();
     if (rc == 0) {
         char cmd[600];

@@ -6,9 +6,11 @@
  * the palette's blue.  Exits 77 (skipped) when chromium is not installed.
  *
  * Usage: test_plot_png FIXTURE_DIR [OUTDIR]
- * With OUTDIR, renders every kind (ranking, curves, gap, by lr, by hidden)
- * to OUTDIR/<kind>.svg and .png and keeps them; without, renders the
- * ranking in a temporary directory and removes it.
+ * With OUTDIR, renders every kind (ranking, curves, gap, by lr, by hidden,
+ * confusion, learning, boundary, curves with test curves) to
+ * OUTDIR/<kind>.svg and .png and keeps them; without, renders the ranking,
+ * confusion, learning and boundary plots in a temporary directory and
+ * removes it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -194,6 +196,61 @@ static void shoot(const char *svg, const char *png)
     free(img.px);
 }
 
+/* A fixture file's text; NULL with a failed check when missing. */
+static char *slurp(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) == (size_t)n)
+        b[n] = '\0';
+    else {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    return b;
+}
+
+/* The fixtures every kind is drawn from. */
+struct fixtures {
+    cJSON *best, *show, *curves, *bylr, *byh, *conf, *results, *trial, *lc_best, *lc_curves;
+    char *boundary, *points;
+};
+
+/* Draw kind k into f: CLI_OK or CLI_FAILED. */
+static int draw(FILE *f, int k, const struct fixtures *x)
+{
+    char why[512] = "";
+    switch (k) {
+    case 0:
+        return plot_ranking(f, x->best);
+    case 1:
+        return plot_curves(f, x->best, x->curves, 5);
+    case 2:
+        return plot_gap(f, x->show);
+    case 3:
+        return plot_by(f, x->bylr);
+    case 4:
+        return plot_by(f, x->byh);
+    case 5:
+        return plot_confusion(f, x->conf);
+    case 6:
+        return plot_learning(f, x->results, "train_size");
+    case 7:
+        return plot__boundary(f, x->trial, x->boundary, x->points, why, sizeof why);
+    default:
+        return plot_curves(f, x->lc_best, x->lc_curves, 5);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -211,13 +268,30 @@ int main(int argc, char **argv)
     if (!dir)
         return check_report();
     mkdir(dir, 0755);
-    cJSON *best = fixture_load(fx, "best.json"), *show = fixture_load(fx, "show.json");
-    cJSON *curves = fixture_load(fx, "curves.json"), *bylr = fixture_load(fx, "show_by_lr.json");
-    cJSON *byh = fixture_load(fx, "show_by_hidden.json");
-    CHECK(best && show && curves && bylr && byh);
-    static const char *const kinds[] = {"ranking", "curves", "gap", "by_lr", "by_hidden"};
-    int nk = argc > 2 ? 5 : 1;
-    for (int k = 0; k < nk; k++) {
+    struct fixtures x = {
+        .best = fixture_load(fx, "best.json"),
+        .show = fixture_load(fx, "show.json"),
+        .curves = fixture_load(fx, "curves.json"),
+        .bylr = fixture_load(fx, "show_by_lr.json"),
+        .byh = fixture_load(fx, "show_by_hidden.json"),
+        .conf = fixture_load(fx, "show_confusion.json"),
+        .results = fixture_load(fx, "results.json"),
+        .trial = fixture_load(fx, "trial.json"),
+        .lc_best = fixture_load(fx, "fashion-lc/best.json"),
+        .lc_curves = fixture_load(fx, "fashion-lc/curves.json"),
+        .boundary = slurp(fx, "boundary.csv"),
+        .points = slurp(fx, "points.csv"),
+    };
+    CHECK(x.best && x.show && x.curves && x.bylr && x.byh && x.conf && x.results && x.trial &&
+          x.lc_best && x.lc_curves && x.boundary && x.points);
+    static const char *const kinds[] = {"ranking",  "curves",    "gap",
+                                        "by_lr",    "by_hidden", "confusion",
+                                        "learning", "boundary",  "curves_test"};
+    /* Without OUTDIR: the ranking and the issue-9 kinds (each shot takes a second or two). */
+    static const int quick[] = {0, 5, 6, 7};
+    int nk = argc > 2 ? 9 : 4;
+    for (int i = 0; i < nk; i++) {
+        int k = argc > 2 ? i : quick[i];
         char svg[1024], png[1024];
         snprintf(svg, sizeof svg, "%s/%s.svg", dir, kinds[k]);
         snprintf(png, sizeof png, "%s/%s.png", dir, kinds[k]);
@@ -225,20 +299,17 @@ int main(int argc, char **argv)
         CHECK(f != NULL);
         if (!f)
             break;
-        int rc = k == 0   ? plot_ranking(f, best)
-                 : k == 1 ? plot_curves(f, best, curves, 5)
-                 : k == 2 ? plot_gap(f, show)
-                 : k == 3 ? plot_by(f, bylr)
-                          : plot_by(f, byh);
+        int rc = draw(f, k, &x);
         fclose(f);
         CHECK_EQ_INT(rc, CLI_OK);
         shoot(svg, png);
     }
-    cJSON_Delete(best);
-    cJSON_Delete(show);
-    cJSON_Delete(curves);
-    cJSON_Delete(bylr);
-    cJSON_Delete(byh);
+    cJSON *docs[] = {x.best, x.show,    x.curves, x.bylr,    x.byh,
+                     x.conf, x.results, x.trial,  x.lc_best, x.lc_curves};
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+        cJSON_Delete(docs[i]);
+    free(x.boundary);
+    free(x.points);
     int rc = check_report();
     if (argc <= 2 && rc == 0) {
         char cmd[256];

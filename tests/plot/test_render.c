@@ -421,10 +421,14 @@ static void test_verbs(void)
     CHECK_EQ_INT(run((const char *[]){"plot", "7", "--out", "/nonexistent-dir/x.svg", NULL}),
                  CLI_FAILED);
 
-    /* The report: one well-formed file with the tables and 3 + 2 (by hidden, by lr) plots. */
+    /*
+     * The report: one well-formed file with the tables and 3 + 2 (by hidden, by lr) plots;
+     * the sixth request asks for the best configuration's confusion matrix, which this
+     * sweep has not recorded (not_found), so its section says why instead of a plot.
+     */
     fake_cli_init(fx, FAKE_NORMAL);
     CHECK_EQ_INT(run((const char *[]){"report", "fashion-reg", "--out", rep, NULL}), CLI_OK);
-    CHECK_EQ_INT(fake_cli_requests(), 5);
+    CHECK_EQ_INT(fake_cli_requests(), 6);
     CHECK(xml_ok(rep));
     t = slurp(rep);
     CHECK(t != NULL);
@@ -438,6 +442,10 @@ static void test_verbs(void)
         CHECK_EQ_INT(count(t, "<td class=\"cfg\">"), 12);
         CHECK(strstr(t, "test_accuracy (mean") != NULL);
         CHECK(strstr(t, "2026-") != NULL); /* created, formatted */
+        CHECK(strstr(t, "Confusion matrix of the best configuration (#1, config 5)") != NULL);
+        CHECK(strstr(t, "no confusion matrix recorded for configuration 5 (regression, or "
+                        "trials from before this version)") != NULL);
+        CHECK(strstr(t, "Learning curve against") == NULL); /* train_size does not vary */
     }
     free(t);
     CHECK_EQ_INT(files_like(tmpdir, "report.html.tmp"), 0);

@@ -45,7 +45,11 @@ static char *fmt_compact(char *buf, size_t n, double x)
     return buf;
 }
 
-/* One cell "mean±se" (scale 100: percentages); "mean" alone when the SE is unknown. */
+/*
+ * One cell "mean±se" (scale 100: percentages); "mean" alone when the SE is
+ * unknown.  An SE of 10 or more loses its decimal, so a rate cell is at most
+ * eight columns ("99.9±9.9", "37.4±19") and ten classes fit 100 columns.
+ */
 static char *fmt_cell(char *buf, size_t n, double mean, double se, double scale)
 {
     char a[32], b[32];
@@ -55,7 +59,8 @@ static char *fmt_cell(char *buf, size_t n, double mean, double se, double scale)
         snprintf(buf, n, "%s", fmt_compact(a, sizeof a, mean * scale));
     else
         snprintf(buf, n, "%s±%s", fmt_compact(a, sizeof a, mean * scale),
-                 fmt_compact(b, sizeof b, se * scale));
+                 se * scale >= 9.95 ? (snprintf(b, sizeof b, "%.0f", se * scale), b)
+                                    : fmt_compact(b, sizeof b, se * scale));
     return buf;
 }
 
@@ -94,7 +99,7 @@ int cmd_show_confusion(const cJSON *resp, bool counts)
         return CLI_FAILED;
     const cJSON *summary = json_get(resp, "sweep");
     const cJSON *ds = json_get(summary, "dataset");
-    const char *dsname = resp_str(ds, "name", NULL);
+    const char *dsname = cJSON_IsString(ds) ? ds->valuestring : resp_str(ds, "name", NULL);
     const char *const *names = plot__class_names(dsname, k);
     double config = resp_num(co, "config"), n = resp_num(co, "n");
     char title[256], cfg[1024] = "";

@@ -33,6 +33,14 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv);
 int cmd_data(struct cli *cli, int argc, char **argv);
 int cmd_gradcheck(struct cli *cli, int argc, char **argv); /* cmd_gradcheck.c */
 int cmd_artifact(struct cli *cli, int argc, char **argv);  /* artifact.c */
+int cmd_compare(struct cli *cli, int argc, char **argv);   /* cmd_compare.c */
+
+/*
+ * Print the "confusion" of a show response (cmd_compare.c): rates as
+ * percentages ± SE, or mean counts ± SE when counts, then per-class accuracy.
+ * Returns CLI_OK, or CLI_FAILED when resp has no confusion.
+ */
+int cmd_show_confusion(const struct cJSON *resp, bool counts);
 
 struct grid;
 /*

@@ -311,16 +311,37 @@ static int show_by(const cJSON *resp)
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *by = NULL;
-    struct opt opts[] = {{"by", OPT_STRING, &by}, {NULL, 0, NULL}};
+    long config = 0;
+    bool confusion = false, counts = false;
+    struct opt opts[] = {{"by", OPT_STRING, &by},
+                         {"config", OPT_INT, &config},
+                         {"confusion", OPT_FLAG, &confusion},
+                         {"counts", OPT_FLAG, &counts},
+                         {NULL, 0, NULL}};
     int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
+    if (confusion != (config != 0) || config < 0)
+        return cli_usage(argv[0], "--confusion and --config N (N ≥ 1) go together");
+    if (counts && !confusion)
+        return cli_usage(argv[0], "--counts is an option of --confusion");
+    if (by && confusion)
+        return cli_usage(argv[0], "--by and --confusion exclude each other");
     cJSON *req = cmd_add_sweep(cmd_req("show"), sweep), *resp = NULL;
     if (req && by)
         cJSON_AddStringToObject(req, "by", by);
+    if (req && confusion) {
+        cJSON_AddNumberToObject(req, "config", (double)config);
+        cJSON_AddBoolToObject(req, "confusion", true);
+    }
     rc = cmd_request_text(cli, req, &resp);
     if (!resp)
         return rc;
+    if (confusion) {
+        rc = cmd_show_confusion(resp, counts);
+        cJSON_Delete(resp);
+        return rc;
+    }
     if (by) {
         rc = show_by(resp);
         cJSON_Delete(resp);
@@ -378,25 +399,30 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 int cmd_best(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *metric = NULL;
-    long top = 1, min_seeds = -1;
+    long top = 1, min_seeds = -1, bottom = 0;
     struct opt opts[] = {
-        {"metric", OPT_STRING, &metric},
-        {"top", OPT_INT, &top},
-        {"min-seeds", OPT_INT, &min_seeds},
-        {NULL, 0, NULL},
+        {"metric", OPT_STRING, &metric},    {"top", OPT_INT, &top}, {"bottom", OPT_INT, &bottom},
+        {"min-seeds", OPT_INT, &min_seeds}, {NULL, 0, NULL},
     };
     int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
     if (top < 1 || top > 100000)
         return cli_usage(argv[0], "--top expects an integer ≥ 1, got %ld", top);
+    if (bottom != 0 && (bottom < 1 || bottom > 100000))
+        return cli_usage(argv[0], "--bottom expects an integer ≥ 1, got %ld", bottom);
+    if (bottom != 0 && top != 1)
+        return cli_usage(argv[0], "--top and --bottom exclude each other");
     if (min_seeds != -1 && (min_seeds < 0 || min_seeds > 1000000))
         return cli_usage(argv[0], "--min-seeds expects an integer ≥ 0, got %ld", min_seeds);
     cJSON *req = cmd_add_sweep(cmd_req("best"), sweep), *resp = NULL;
     if (req) {
         if (metric)
             cJSON_AddStringToObject(req, "metric", metric);
-        cJSON_AddNumberToObject(req, "top", (double)top);
+        if (bottom > 0)
+            cJSON_AddNumberToObject(req, "bottom", (double)bottom);
+        else
+            cJSON_AddNumberToObject(req, "top", (double)top);
         if (min_seeds >= 0)
             cJSON_AddNumberToObject(req, "min_seeds", (double)min_seeds);
     }
@@ -407,8 +433,10 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     const char *m = resp_str(resp, "metric", "metric"), *tm = resp_str(resp, "test_metric", "test");
     bool maximize = strcmp(resp_str(resp, "direction", "max"), "min") != 0;
     char title[256], prog[128];
-    printf("%s: %s\nbest by %s (%s is better)\n\n", cmd_sweep_title(title, sizeof title, summary),
-           progress_text(prog, sizeof prog, summary), m, maximize ? "higher" : "lower");
+    const char *trm = resp_str(resp, "train_metric", "train");
+    printf("%s: %s\n%s by %s (%s is better)\n\n", cmd_sweep_title(title, sizeof title, summary),
+           progress_text(prog, sizeof prog, summary), bottom > 0 ? "worst" : "best", m,
+           maximize ? "higher" : "lower");
     if (cJSON_GetArraySize(configs) == 0) {
         printf("no configuration has finished trials%s yet\n",
                min_seeds > 0 ? " with enough seeds" : "");
@@ -426,15 +454,17 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     table_column(t, "SD", TABLE_RIGHT, false);
     table_column(t, "95% CI", TABLE_LEFT, false);
     table_column(t, "N", TABLE_RIGHT, false);
+    table_column(t, trm, TABLE_LEFT, false);
     table_column(t, tm, TABLE_LEFT, false);
     const cJSON *c;
     bool any_single = false, any_clipped = false;
     cJSON_ArrayForEach(c, configs)
     {
         char buf[64], a[32], b[32];
-        struct resp_stat st, te;
+        struct resp_stat st, te, tr;
         resp_stat_get(json_get(c, "stat"), &st);
         resp_stat_get(json_get(c, "test"), &te);
+        resp_stat_get(json_get(c, "train"), &tr);
         table_row(t);
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
         table_cell(t, resp_fmt_int(buf, sizeof buf, config_id(json_get(c, "config"))));
@@ -449,6 +479,7 @@ int cmd_best(struct cli *cli, int argc, char **argv)
             any_single = true;
         }
         table_cellf(t, "%d", st.n);
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, tr.mean, tr.se));
         table_cell(t, resp_fmt_stat(buf, sizeof buf, te.mean, te.se));
     }
     table_print(t, stdout, TABLE_WIDTH);
@@ -471,7 +502,9 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         printf("*: interval clipped to the range %s can take (%s).\n", m, clip_range(m));
 
     const cJSON *cmp = json_get(resp, "comparison");
-    if (cJSON_IsObject(cmp)) {
+    if (bottom > 0) {
+        /* The comparison is of the top two; not what a list of the worst is about. */
+    } else if (cJSON_IsObject(cmp)) {
         char sentence[256];
         printf("\n%s\n",
                resp_significance_sentence(sentence, sizeof sentence, "#1", "#2", resp_num(cmp, "t"),

@@ -63,6 +63,7 @@ static const struct verb verbs[] = {
      "list sweeps"},
     {"show", cmd_show, true,
      "usage: mlpctl show SWEEP [--by KEY]\n"
+     "       mlpctl show SWEEP --config N --confusion [--counts]\n"
      "\n"
      "One row per configuration: its varying hyperparameters, seeds done/total, the\n"
      "sweep's metric as mean ± standard error over seeds, the train−validation gap and\n"
@@ -72,15 +73,20 @@ static const struct verb verbs[] = {
      "\n"
      "  --by KEY   instead, the marginal effect of one hyperparameter: for each of its\n"
      "             values, the metric's mean ± SE over all configurations and seeds\n"
+     "  --config N --confusion\n"
+     "             instead, configuration N's test confusion matrix over seeds: each\n"
+     "             cell as % of its true class's rows, mean ± SE (--counts: mean test\n"
+     "             rows per cell ± SE), then per-class accuracy with 95% intervals\n"
      "\n"
      "SWEEP is a sweep id or its unique name.\n",
      "per-configuration results of a sweep"},
     {"best", cmd_best, true,
-     "usage: mlpctl best SWEEP [--metric M] [--top K] [--min-seeds N]\n"
+     "usage: mlpctl best SWEEP [--metric M] [--top K | --bottom K] [--min-seeds N]\n"
      "\n"
      "The best configuration(s) by the sweep's metric (or M): mean, sample sd, standard\n"
-     "error, 95% Student-t interval and n over seeds, the test metric at each, and\n"
-     "Welch's t-test of the best against the runner-up.  Works while the sweep runs.\n"
+     "error, 95% Student-t interval and n over seeds, the train and test metric at each,\n"
+     "and Welch's t-test of the best against the runner-up.  Works while the sweep runs.\n"
+     "--bottom K lists the K worst instead, worst first, with their overall rank.\n"
      "\n"
      "  --metric M      rank by M (val_accuracy, val_loss, train_accuracy, ...; not test_*)\n"
      "  --top K         show the K best (default 1; the comparison always uses #1 vs #2)\n"
@@ -99,6 +105,14 @@ static const struct verb verbs[] = {
      "               accuracies, seconds\n"
      "  --out FILE   write to FILE instead of standard output\n",
      "export results as CSV or JSON"},
+    {"compare", cmd_compare, true,
+     "usage: mlpctl compare SWEEP A B [--metric M]\n"
+     "\n"
+     "Configuration A against B (numbers as in show) on the sweep's metric or M (any\n"
+     "train/val/test loss, accuracy or mse): each side's mean ± SE and 95% interval, the\n"
+     "paired t-test of A − B over the seeds both finished, Welch's t-test over all their\n"
+     "seeds, the difference with its 95% intervals, and a sentence at the 0.05 level.\n",
+     "test whether one configuration beats another"},
     {"trial", cmd_trial, true,
      "usage: mlpctl trial ID\n"
      "\n"

@@ -28,11 +28,11 @@
     X(TRAIN_ACCURACY, "train_accuracy", TRAIN, ACCURACY, MAX, 1)                                   \
     X(VAL_LOSS, "val_loss", VAL, LOSS, MIN, 1)                                                     \
     X(VAL_ACCURACY, "val_accuracy", VAL, ACCURACY, MAX, 1)                                         \
-    X(TEST_LOSS, "test_loss", TEST, LOSS, MIN, 0)                                                  \
-    X(TEST_ACCURACY, "test_accuracy", TEST, ACCURACY, MAX, 0)                                      \
+    X(TEST_LOSS, "test_loss", TEST, LOSS, MIN, 1)                                                  \
+    X(TEST_ACCURACY, "test_accuracy", TEST, ACCURACY, MAX, 1)                                      \
     X(TRAIN_MSE, "train_mse", TRAIN, MSE, MIN, 1)                                                  \
     X(VAL_MSE, "val_mse", VAL, MSE, MIN, 1)                                                        \
-    X(TEST_MSE, "test_mse", TEST, MSE, MIN, 0)                                                     \
+    X(TEST_MSE, "test_mse", TEST, MSE, MIN, 1)                                                     \
     X(EPOCHS_RUN, "epochs_run", NONE, COUNT, NONE, 0)                                              \
     X(BEST_EPOCH, "best_epoch", NONE, COUNT, NONE, 0)                                              \
     X(SECONDS, "seconds", NONE, TIME, NONE, 1)                                                     \

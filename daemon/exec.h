@@ -17,6 +17,7 @@
 #define MLP_EXEC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cJSON;
@@ -59,5 +60,26 @@ int exec_status_fields(struct mlpd *d, struct cJSON *o, struct err *e);
  */
 bool exec_epoch_metrics(const struct cJSON *ev, int64_t *epoch, double *v);
 void exec_result_metrics(const struct cJSON *ev, double *v);
+
+/*
+ * A "result" line as the store records it: exec_result_metrics, the
+ * confusion matrix re-printed as compact JSON when it is a well-formed K x K
+ * matrix of non-negative integers (1 <= K <= EXEC_MAX_CLASSES; anything else
+ * is dropped, never stored half-checked), and "normalize" when it is a short
+ * string.  0, or MLP_ENOMEM; release r with store_result_release either way.
+ */
+#define EXEC_MAX_CLASSES 1000
+struct store_result;
+int exec_result(const struct cJSON *ev, struct store_result *r);
+
+/*
+ * The trial spec line (SPEC.md "mlp-worker") of both executors, without a
+ * newline: dataset, seed, params (canonical JSON texts from the store), trial
+ * and artifacts_dir = <artifacts_root>/<trial id>, which is created (0700, and
+ * the root too) first.  Returns a malloc'ed line (caller frees), or NULL with
+ * msg (size n) saying why.
+ */
+char *exec_spec_line(const char *artifacts_root, const char *dataset_json, int64_t seed,
+                     const char *params_json, int64_t trial_id, char *msg, size_t n);
 
 #endif

@@ -299,6 +299,7 @@ static int open_slurm(struct mlpd *d, struct err *e)
         .spool = c->slurm_spool,
         .worker = c->slurm_worker[0] ? c->slurm_worker : d->worker,
         .data_dir = c->data_dir,
+        .artifacts_dir = d->artifacts_dir,
         .bin = c->slurm_bin,
         .threads = c->threads,
         .array_limit = c->slurm_array_limit,
@@ -333,8 +334,10 @@ static int prepare(struct mlpd *d, struct err *e)
     struct mlpd_config *c = &d->cfg;
     snprintf(d->log_dir, sizeof d->log_dir, "%s/logs", c->state_dir);
     snprintf(d->db_path, sizeof d->db_path, "%s/mlpd.db", c->state_dir);
+    snprintf(d->artifacts_dir, sizeof d->artifacts_dir, "%s/artifacts", c->state_dir);
     if (config_mkdir_p(c->state_dir, 0700, e) < 0 || config_mkdir_p(d->log_dir, 0700, e) < 0 ||
-        config_mkdir_p(c->data_dir, 0700, e) < 0 || lock_pidfile(c->state_dir, e) < 0) {
+        config_mkdir_p(d->artifacts_dir, 0700, e) < 0 || config_mkdir_p(c->data_dir, 0700, e) < 0 ||
+        lock_pidfile(c->state_dir, e) < 0) {
         fprintf(stderr, "mlpd: %s\n", e->msg);
         return 1;
     }
@@ -391,6 +394,7 @@ static int start_services(struct mlpd *d, struct sched_opts *so, struct err *e)
                   .threads = c->threads,
                   .log_max_bytes = c->log_max_bytes,
                   .kill_grace = c->kill_grace},
+        .artifacts_dir = d->artifacts_dir,
         .notify = on_notify,
         .ud = d,
     };

@@ -29,6 +29,7 @@ struct mlpd {
     char worker[CONFIG_PATH_MAX]; /* mlp-worker executable in use */
     char log_dir[CONFIG_PATH_MAX + 16];
     char db_path[CONFIG_PATH_MAX + 16];
+    char artifacts_dir[CONFIG_PATH_MAX + 16]; /* <state dir>/artifacts: trial files, <id>/ */
     struct store *st;
     struct sched *sched;
     struct slurm *slurm; /* the Slurm executor, NULL when not available (exec.h) */

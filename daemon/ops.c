@@ -14,11 +14,13 @@
 #include <cjson/cJSON.h>
 #include <assert.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +64,56 @@ static cJSON *stat_json(const struct stat_summary *s)
     if (s->clipped)
         cJSON_AddTrueToObject(o, "clipped");
     return o;
+}
+
+/*
+ * A stored confusion matrix (JSON text, validated when it was recorded) as k
+ * and k*k counts row-major (*m malloc'ed, caller frees).  0, or <0 when the
+ * text is not a square matrix (*m NULL).
+ */
+static int confusion_parse(const char *text, int *k, double **m)
+{
+    *m = NULL;
+    cJSON *c = cJSON_Parse(text);
+    int n = cJSON_GetArraySize(c), rc = MLP_EINVALID_REQUEST;
+    if (!cJSON_IsArray(c) || n < 1)
+        goto out;
+    if (!(*m = malloc((size_t)n * (size_t)n * sizeof **m))) {
+        rc = MLP_ENOMEM;
+        goto out;
+    }
+    int i = 0;
+    const cJSON *row, *x;
+    cJSON_ArrayForEach(row, c)
+    {
+        if (cJSON_GetArraySize(row) != n)
+            goto out;
+        int j = 0;
+        cJSON_ArrayForEach(x, row)(*m)[i * n + j++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+        i++;
+    }
+    *k = n;
+    rc = 0;
+out:
+    if (rc < 0) {
+        free(*m);
+        *m = NULL;
+    }
+    cJSON_Delete(c);
+    return rc;
+}
+
+/* Per-class accuracy of a k x k matrix: diagonal over row total, null for an empty row. */
+static cJSON *class_accuracy_json(int k, const double *m)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int t = 0; a && t < k; t++) {
+        double total = 0;
+        for (int p = 0; p < k; p++)
+            total += m[t * k + p];
+        cJSON_AddItemToArray(a, total > 0 ? json_double(m[t * k + t] / total) : cJSON_CreateNull());
+    }
+    return a;
 }
 
 /* Metric kinds -------------------------------------------------------------------- */
@@ -604,6 +656,86 @@ out:
     return rc;
 }
 
+static int confusion_row(void *ud, const struct store_confusion_row *r)
+{
+    int k;
+    double *m;
+    int rc = confusion_parse(r->confusion, &k, &m);
+    if (rc == MLP_ENOMEM)
+        return rc;
+    if (rc == 0) {
+        /* A matrix of another class count than the first (never for one dataset) is left out. */
+        rc = query_confusion_add(ud, k, m);
+        free(m);
+        if (rc == MLP_ENOMEM)
+            return rc;
+    }
+    return 0;
+}
+
+/* A k x k array of one statistic's field over cells (counts or rates). */
+static cJSON *confusion_grid(struct query_confusion *q, bool rate, bool se)
+{
+    cJSON *rows = cJSON_CreateArray();
+    for (int t = 0; rows && t < q->k; t++) {
+        cJSON *row = cJSON_CreateArray();
+        for (int p = 0; row && p < q->k; p++) {
+            struct stat_summary st;
+            if (rate)
+                query_confusion_rate(q, t, p, &st);
+            else
+                query_confusion_count(q, t, p, &st);
+            cJSON_AddItemToArray(row, json_double(se ? st.se : st.mean));
+        }
+        cJSON_AddItemToArray(rows, row);
+    }
+    return rows;
+}
+
+/* show's "confusion": config's matrices summarised over seeds (PROTOCOL.md). */
+static int show_confusion(struct mlpd *d, cJSON *resp, int64_t sweep_id, const cJSON *req,
+                          struct err *e)
+{
+    int64_t idx = 0;
+    if (!json_is_int(json_get(req, "config"), &idx))
+        return err_set(e, MLP_EINVALID_REQUEST, "config",
+                       "\"confusion\" needs \"config\": the configuration to show");
+    struct query_confusion q = QUERY_CONFUSION_INIT;
+    int rc = store_confusions_each(d->st, sweep_id, idx, confusion_row, &q, e);
+    if (rc < 0) {
+        if (e->code == 0)
+            err_set(e, rc, NULL, "out of memory");
+        goto out;
+    }
+    if (q.n == 0) {
+        rc = err_set(e, MLP_ENOT_FOUND, "config",
+                     "config %lld of this sweep has no recorded confusion matrix (no such "
+                     "config, no finished trial yet, or a regression task)",
+                     (long long)idx);
+        goto out;
+    }
+    cJSON *co = cJSON_AddObjectToObject(resp, "confusion");
+    json_add_int(co, "config", idx);
+    json_add_int(co, "classes", q.k);
+    json_add_int(co, "n", (int64_t)q.n);
+    static const char *const kinds[] = {"counts", "rates"};
+    for (int r = 0; r < 2; r++) {
+        cJSON *ko = cJSON_AddObjectToObject(co, kinds[r]);
+        cJSON_AddItemToObject(ko, "mean", confusion_grid(&q, r == 1, false));
+        cJSON_AddItemToObject(ko, "se", confusion_grid(&q, r == 1, true));
+    }
+    cJSON *ca = cJSON_AddArrayToObject(co, "class_accuracy");
+    for (int c = 0; c < q.k; c++) {
+        struct stat_summary st;
+        query_confusion_rate(&q, c, c, &st);
+        cJSON_AddItemToArray(ca, stat_json(&st));
+    }
+    rc = 0;
+out:
+    query_confusion_release(&q);
+    return rc;
+}
+
 static int op_show(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                    struct err *e)
 {
@@ -640,8 +772,13 @@ static int op_show(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
     cJSON_AddItemToObject(resp, "keys", keys);
     keys = NULL;
     show_configs(resp, &q, &cf, m, cf.n ? sw.c.total / (int64_t)cf.n : 0, rank_of);
-    if (cJSON_IsString(by))
-        rc = show_by(resp, &q, &cf, by->valuestring, m, e);
+    if (cJSON_IsString(by) && (rc = show_by(resp, &q, &cf, by->valuestring, m, e)) < 0)
+        goto out;
+    if (cJSON_IsTrue(json_get(req, "confusion")))
+        rc = show_confusion(d, resp, sw.id, req, e);
+    else if (json_get(req, "config"))
+        rc = err_set(e, MLP_EINVALID_REQUEST, "config",
+                     "\"config\" is only used with \"confusion\": true");
 out:
     cJSON_Delete(keys);
     free(rank_of);
@@ -690,11 +827,18 @@ static int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
     struct query_ranked *r = NULL;
     size_t nr = 0;
     int rc;
-    int64_t top = 1, min_seeds = 0;
+    int64_t top = 1, min_seeds = 0, bottom = 0;
     json_is_int(json_get(req, "top"), &top);
     json_is_int(json_get(req, "min_seeds"), &min_seeds);
+    bool worst = json_is_int(json_get(req, "bottom"), &bottom);
     if (top < 1 || top > 1000000)
         return err_set(e, MLP_EINVALID_REQUEST, "top", "top must be >= 1");
+    if (worst && (bottom < 1 || bottom > 1000000))
+        return err_set(e, MLP_EINVALID_REQUEST, "bottom", "bottom must be >= 1");
+    if (worst && json_get(req, "top"))
+        return err_set(e, MLP_EINVALID_REQUEST, "bottom", "give either top or bottom, not both");
+    if (worst)
+        top = bottom;
     if (min_seeds < 0 || min_seeds > 1000000000)
         return err_set(e, MLP_EINVALID_REQUEST, "min_seeds", "min_seeds must be >= 0");
     if ((rc = load_sweep(d, req, &sw, e)) < 0)
@@ -708,14 +852,18 @@ static int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    int mtest = metric_sibling(m, METRIC_TEST);
+    int mtest = metric_sibling(m, METRIC_TEST), mtrain = metric_sibling(m, METRIC_TRAIN);
     if ((rc = add_summary(d, resp, sw.id, e)) < 0)
         goto out;
     cJSON_AddStringToObject(resp, "metric", metric_name(m));
     cJSON_AddStringToObject(resp, "direction", maximize ? "max" : "min");
     cJSON_AddStringToObject(resp, "test_metric", metric_name(mtest));
+    cJSON_AddStringToObject(resp, "train_metric", metric_name(mtrain));
+    cJSON_AddStringToObject(resp, "order", worst ? "worst" : "best");
     cJSON *arr = cJSON_AddArrayToObject(resp, "configs");
-    for (size_t i = 0; i < nr && (int64_t)i < top; i++) {
+    /* bottom: the last entries of the same ranking, worst first, with their overall rank. */
+    for (size_t k = 0; k < nr && (int64_t)k < top; k++) {
+        size_t i = worst ? nr - 1 - k : k;
         int64_t idx = r[i].idx;
         struct cfgs one;
         if ((rc = cfgs_load(d, sw.id, idx, &one, e)) < 0)
@@ -726,7 +874,9 @@ static int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
         cfgs_free(&one);
         cJSON_AddItemToObject(o, "stat", stat_json(&r[i].s));
         json_add_int(o, "diverged", (int64_t)query_count_flag(&q, r[i].group, MLP_M_DIVERGED));
-        struct stat_summary ts;
+        struct stat_summary ts, trs;
+        query_stat(&q, r[i].group, mtrain, &trs);
+        cJSON_AddItemToObject(o, "train", stat_json(&trs));
         query_stat(&q, r[i].group, mtest, &ts);
         cJSON_AddItemToObject(o, "test", stat_json(&ts));
         cJSON_AddItemToArray(arr, o);
@@ -736,6 +886,153 @@ static int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
 out:
     free(r);
     query_rows_release(&q);
+    store_sweep_release(&sw);
+    return rc;
+}
+
+/* compare: one side's seeds and values of the metric (done trials of one config). */
+struct cmp_side {
+    int64_t config;
+    int m;
+    size_t n, cap;
+    int64_t *seed;
+    double *v;
+};
+
+static int cmp_side_add(struct cmp_side *c, int64_t seed, double v)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        int64_t *s = realloc(c->seed, cap * sizeof *s);
+        if (!s)
+            return MLP_ENOMEM;
+        c->seed = s;
+        double *x = realloc(c->v, cap * sizeof *x);
+        if (!x)
+            return MLP_ENOMEM;
+        c->v = x;
+        c->cap = cap;
+    }
+    c->seed[c->n] = seed;
+    c->v[c->n++] = v;
+    return 0;
+}
+
+static int cmp_row(void *ud, const struct store_trial_row *t)
+{
+    struct cmp_side *sides = ud;
+    for (int i = 0; i < 2; i++)
+        if (t->config_idx == sides[i].config && cmp_side_add(&sides[i], t->seed, t->v[sides[i].m]))
+            return MLP_ENOMEM;
+    return 0;
+}
+
+/* The metric compare uses: req.metric (any data metric of the task) or the sweep's. */
+static int compare_metric(const cJSON *req, const struct store_sweep *sw, int *m, struct err *e)
+{
+    const cJSON *mv = json_get(req, "metric");
+    const char *name = cJSON_IsString(mv) ? mv->valuestring : sw->metric;
+    *m = metric_index(name);
+    bool regression = is_regression(sw->dataset_json);
+    if (*m < 0 || metric_info(*m)->dir == METRIC_DIR_NONE || !metric_for_task(*m, regression)) {
+        char names[256];
+        size_t len = 0;
+        names[0] = '\0';
+        for (int k = 0; k < MLP_M_N; k++)
+            if (metric_info(k)->dir != METRIC_DIR_NONE && metric_for_task(k, regression) &&
+                len < sizeof names)
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "",
+                                        metric_name(k));
+        return err_set(e, MLP_EINVALID_REQUEST, "metric", "cannot compare on \"%s\" (one of %s)",
+                       name, names);
+    }
+    return 0;
+}
+
+static cJSON *cmp_side_json(const struct cfgs *cf, int64_t idx, const struct stat_summary *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "config", config_json(cf, idx));
+    cJSON_AddItemToObject(o, "stat", stat_json(s));
+    return o;
+}
+
+static int op_compare(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                      struct err *e)
+{
+    (void)it;
+    struct store_sweep sw;
+    struct cmp_side sides[2] = {{0}, {0}};
+    struct query_cmp c = {0};
+    struct cfgs cf = {0};
+    int rc, m = 0;
+    static const char *const names[] = {"a", "b"};
+    if ((rc = load_sweep(d, req, &sw, e)) < 0)
+        return rc;
+    if ((rc = compare_metric(req, &sw, &m, e)) < 0 || (rc = cfgs_load(d, sw.id, 0, &cf, e)) < 0)
+        goto out;
+    for (int i = 0; i < 2; i++) {
+        json_is_int(json_get(req, names[i]), &sides[i].config);
+        sides[i].m = m;
+        if (cfgs_find(&cf, sides[i].config) < 0) {
+            rc = err_set(e, MLP_ENOT_FOUND, names[i], "sweep %lld has no config %lld (1..%zu)",
+                         (long long)sw.id, (long long)sides[i].config, cf.n);
+            goto out;
+        }
+    }
+    if (sides[0].config == sides[1].config) {
+        rc = err_set(e, MLP_EINVALID_REQUEST, "b", "a and b are the same config");
+        goto out;
+    }
+    if ((rc = store_trials_each(d->st, sw.id, 0, true, cmp_row, sides, e)) != 0 ||
+        (rc = query_cmp_run(sides[0].seed, sides[0].v, sides[0].n, sides[1].seed, sides[1].v,
+                            sides[1].n, &c)) < 0) {
+        if (rc > 0 || e->code == 0)
+            rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        goto out;
+    }
+    if ((rc = add_summary(d, resp, sw.id, e)) < 0)
+        goto out;
+    cJSON_AddStringToObject(resp, "metric", metric_name(m));
+    cJSON_AddStringToObject(resp, "direction", metric_maximize(m) ? "max" : "min");
+    cJSON_AddItemToObject(resp, "a", cmp_side_json(&cf, sides[0].config, &c.a));
+    cJSON_AddItemToObject(resp, "b", cmp_side_json(&cf, sides[1].config, &c.b));
+    if (c.has_paired) {
+        cJSON *po = cJSON_AddObjectToObject(resp, "paired");
+        json_add_int(po, "n", c.paired.n);
+        cJSON *seeds = cJSON_AddArrayToObject(po, "seeds");
+        for (size_t i = 0; i < c.n_pairs; i++)
+            cJSON_AddItemToArray(seeds, cJSON_CreateNumber((double)c.seeds[i]));
+        json_add_num(po, "mean_diff", c.paired.mean);
+        json_add_num(po, "sd", c.paired.sd);
+        json_add_num(po, "se", c.paired.se);
+        json_add_num(po, "ci_low", c.paired.ci_low);
+        json_add_num(po, "ci_high", c.paired.ci_high);
+        json_add_num(po, "t", c.paired.t);
+        json_add_num(po, "df", c.paired.df);
+        json_add_num(po, "p", c.paired.p);
+    } else {
+        cJSON_AddNullToObject(resp, "paired");
+    }
+    if (c.has_welch) {
+        cJSON *wo = cJSON_AddObjectToObject(resp, "welch");
+        json_add_num(wo, "diff", c.diff);
+        json_add_num(wo, "ci_low", c.ci_low);
+        json_add_num(wo, "ci_high", c.ci_high);
+        json_add_num(wo, "t", c.welch.t);
+        json_add_num(wo, "df", c.welch.df);
+        json_add_num(wo, "p", c.welch.p);
+    } else {
+        cJSON_AddNullToObject(resp, "welch");
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++) {
+        free(sides[i].seed);
+        free(sides[i].v);
+    }
+    query_cmp_release(&c);
+    cfgs_free(&cf);
     store_sweep_release(&sw);
     return rc;
 }
@@ -888,6 +1185,15 @@ static int one_trial(void *ud, const struct store_trial_row *t)
             else if (!isnan(t->v[m]) || (k != METRIC_MSE && k != METRIC_ACCURACY))
                 json_add_num(mo, metric_name(m), t->v[m]);
         }
+        int k;
+        double *cm;
+        if (t->confusion && confusion_parse(t->confusion, &k, &cm) == 0) {
+            cJSON_AddItemToObject(mo, "confusion", cJSON_Parse(t->confusion));
+            cJSON_AddItemToObject(mo, "class_accuracy", class_accuracy_json(k, cm));
+            free(cm);
+        }
+        if (t->normalize)
+            cJSON_AddStringToObject(mo, "normalize", t->normalize);
     } else {
         cJSON_AddNullToObject(o, "metrics");
     }
@@ -916,6 +1222,34 @@ static char *log_tail(const char *dir, int64_t id)
         if ((unsigned char)buf[i] >= 0x80 || (buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t'))
             buf[i] = '?';
     return buf;
+}
+
+/* "artifacts": [{name, bytes}] of the trial's directory, by name (none: empty list). */
+static int add_artifacts(cJSON *t, const char *root, int64_t id, struct err *e)
+{
+    char dir[CONFIG_PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s/%lld", root, (long long)id);
+    cJSON *a = cJSON_AddArrayToObject(t, "artifacts");
+    if (!a)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        char path[CONFIG_PATH_MAX + 400];
+        const char *nm = names[i]->d_name;
+        snprintf(path, sizeof path, "%s/%s", dir, nm);
+        /* Dot files are the worker's files still being written. */
+        if (nm[0] != '.' && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "name", nm);
+            json_add_int(f, "bytes", (int64_t)sb.st_size);
+            cJSON_AddItemToArray(a, f);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return 0;
 }
 
 static int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
@@ -948,6 +1282,8 @@ static int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     if ((rc = store_epochs_each(d->st, 0, id, epoch_row, &rx, e)) != 0)
         return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
     if ((rc = exec_trial_fields(d, id, t, e)) < 0)
+        return rc;
+    if ((rc = add_artifacts(t, d->artifacts_dir, id, e)) < 0)
         return rc;
     char *tail = log_tail(d->log_dir, id);
     cJSON_AddStringToObject(t, "log_tail", tail ? tail : "");
@@ -1090,18 +1426,30 @@ const struct op ops_table[] = {
     {.name = "list", .exec = op_list, .heavy = true},
     {.name = "show",
      .exec = op_show,
-     .fields = {{"sweep", OT_SWEEP, true}, {"by", OT_STR, false}, {"metric", OT_STR, false}},
+     .fields = {{"sweep", OT_SWEEP, true},
+                {"by", OT_STR, false},
+                {"metric", OT_STR, false},
+                {"config", OT_INT, false},
+                {"confusion", OT_BOOL, false}},
      .heavy = true},
     {.name = "best",
      .exec = op_best,
      .fields = {{"sweep", OT_SWEEP, true},
                 {"metric", OT_STR, false},
                 {"top", OT_INT, false},
+                {"bottom", OT_INT, false},
                 {"min_seeds", OT_INT, false}},
      .heavy = true},
     {.name = "results",
      .exec = op_results,
      .fields = {{"sweep", OT_SWEEP, true}, {"trials", OT_BOOL, false}, {"curves", OT_BOOL, false}},
+     .heavy = true},
+    {.name = "compare",
+     .exec = op_compare,
+     .fields = {{"sweep", OT_SWEEP, true},
+                {"a", OT_INT, true},
+                {"b", OT_INT, true},
+                {"metric", OT_STR, false}},
      .heavy = true},
     {.name = "trial", .exec = op_trial, .fields = {{"id", OT_INT, true}}},
     {.name = "watch", .exec = op_watch, .fields = {{"sweep", OT_SWEEP, false}}},

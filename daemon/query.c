@@ -208,3 +208,114 @@ bool query_compare(const struct query_ranked *r, size_t n, struct welch *w)
     return n >= 2 && r[0].tier == 0 && r[1].tier < 2 && r[0].s.n >= 2 && r[1].s.n >= 2 &&
            stats_welch(&r[0].s, &r[1].s, w) == 0;
 }
+
+int query_cmp_run(const int64_t *seed_a, const double *a, size_t na, const int64_t *seed_b,
+                  const double *b, size_t nb, struct query_cmp *out)
+{
+    memset(out, 0, sizeof *out);
+    out->diff = out->ci_low = out->ci_high = NAN;
+    stats_summarize(a, na, QUERY_LEVEL, &out->a);
+    stats_summarize(b, nb, QUERY_LEVEL, &out->b);
+    if (out->a.n > 0 && out->b.n > 0)
+        out->diff = out->a.mean - out->b.mean;
+    if (out->a.n >= 2 && out->b.n >= 2 && stats_welch(&out->a, &out->b, &out->welch) == 0) {
+        out->has_welch = true;
+        stats_welch_ci(&out->a, &out->b, &out->welch, QUERY_LEVEL, &out->ci_low, &out->ci_high);
+    }
+    size_t cap = na < nb ? na : nb;
+    double *pa = malloc((cap + 1) * sizeof *pa), *pb = malloc((cap + 1) * sizeof *pb);
+    out->seeds = malloc((cap + 1) * sizeof *out->seeds);
+    if (!pa || !pb || !out->seeds) {
+        free(pa);
+        free(pb);
+        return MLP_ENOMEM;
+    }
+    /* Seeds are unique within a configuration (one trial per seed). */
+    for (size_t i = 0; i < na; i++) {
+        if (!isfinite(a[i]))
+            continue;
+        for (size_t j = 0; j < nb; j++) {
+            if (seed_b[j] != seed_a[i])
+                continue;
+            if (isfinite(b[j]) && out->n_pairs < cap) {
+                pa[out->n_pairs] = a[i];
+                pb[out->n_pairs] = b[j];
+                out->seeds[out->n_pairs++] = seed_a[i];
+            }
+            break;
+        }
+    }
+    out->has_paired =
+        stats_paired(pa, pb, out->n_pairs, QUERY_LEVEL, &out->paired) == 0 && out->n_pairs >= 2;
+    free(pa);
+    free(pb);
+    return 0;
+}
+
+void query_cmp_release(struct query_cmp *c)
+{
+    free(c->seeds);
+    c->seeds = NULL;
+    c->n_pairs = 0;
+}
+
+int query_confusion_add(struct query_confusion *q, int k, const double *m)
+{
+    if (k < 1 || (q->n > 0 && k != q->k))
+        return MLP_EINVALID_REQUEST;
+    size_t kk = (size_t)k * (size_t)k;
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 8;
+        double *c = realloc(q->counts, cap * kk * sizeof *c);
+        if (!c)
+            return MLP_ENOMEM;
+        q->counts = c;
+        double *t = realloc(q->tmp, cap * sizeof *t);
+        if (!t)
+            return MLP_ENOMEM;
+        q->tmp = t;
+        q->cap = cap;
+    }
+    q->k = k;
+    memcpy(q->counts + q->n * kk, m, kk * sizeof *m);
+    q->n++;
+    return 0;
+}
+
+void query_confusion_release(struct query_confusion *q)
+{
+    free(q->counts);
+    free(q->tmp);
+    memset(q, 0, sizeof *q);
+}
+
+/* Cell (t, p) of every matrix into tmp, as counts or rates; the number of values. */
+static size_t confusion_cells(struct query_confusion *q, int t, int p, bool rate)
+{
+    size_t k = (size_t)q->k, n = 0;
+    if (t < 0 || p < 0 || t >= q->k || p >= q->k)
+        return 0;
+    for (size_t i = 0; i < q->n; i++) {
+        const double *row = q->counts + i * k * k + (size_t)t * k;
+        if (!rate) {
+            q->tmp[n++] = row[p];
+            continue;
+        }
+        double total = 0;
+        for (size_t j = 0; j < k; j++)
+            total += row[j];
+        if (total > 0)
+            q->tmp[n++] = row[p] / total;
+    }
+    return n;
+}
+
+void query_confusion_count(struct query_confusion *q, int t, int p, struct stat_summary *s)
+{
+    stats_summarize(q->tmp, confusion_cells(q, t, p, false), QUERY_LEVEL, s);
+}
+
+void query_confusion_rate(struct query_confusion *q, int t, int p, struct stat_summary *s)
+{
+    stats_summarize(q->tmp, confusion_cells(q, t, p, true), QUERY_LEVEL, s);
+}

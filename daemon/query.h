@@ -12,6 +12,11 @@
  * no finite value; within a tier by mean in the metric's direction, ties by
  * configuration index.  Intervals of bounded metrics are clipped to the
  * metric's range (query_clip).  Functions returning int give 0 or MLP_ENOMEM.
+ *
+ * Two more pure pieces serve single configurations: the comparison of two
+ * configurations over their seeds (paired t-test on the seeds both ran, and
+ * Welch's test on all their values), and the confusion matrices of a
+ * configuration's trials summarised cell by cell over seeds.
  */
 #ifndef MLP_QUERY_H
 #define MLP_QUERY_H
@@ -95,5 +100,62 @@ void query_ranked_from_moments(int64_t idx, int64_t rows, int64_t n, double mean
  * both with n >= 2.  Returns true with *w filled, else false.
  */
 bool query_compare(const struct query_ranked *r, size_t n, struct welch *w);
+
+/*
+ * compare: configuration a against b on one metric, diff = a - b.  The pairs
+ * are the seeds both configurations finished with a finite value, in the
+ * order of a's values; the paired test needs two of them, Welch's test two
+ * finite values on each side.
+ */
+struct query_cmp {
+    struct stat_summary a, b; /* every value of each side */
+    size_t n_pairs;
+    int64_t *seeds;         /* n_pairs shared seeds (malloc'ed; query_cmp_release) */
+    bool has_paired;        /* n_pairs >= 2 */
+    struct paired paired;   /* of a[seed] - b[seed] */
+    bool has_welch;         /* both sides n >= 2 */
+    struct welch welch;     /* t, df, p */
+    double diff;            /* mean_a - mean_b (NaN when a side has no finite value) */
+    double ci_low, ci_high; /* Welch interval of diff (NaN without has_welch) */
+};
+
+/*
+ * Compare values a[0..na) (seed_a: the seed of each) with b[0..nb) at
+ * QUERY_LEVEL.  0 with *out filled, or MLP_ENOMEM; release with
+ * query_cmp_release either way.
+ */
+int query_cmp_run(const int64_t *seed_a, const double *a, size_t na, const int64_t *seed_b,
+                  const double *b, size_t nb, struct query_cmp *out);
+void query_cmp_release(struct query_cmp *c);
+
+/*
+ * Confusion matrices of one configuration's trials (k x k counts, rows = true
+ * class), QUERY_CONFUSION_INIT, then query_confusion_add per trial.
+ */
+struct query_confusion {
+    int k;          /* classes, fixed by the first matrix */
+    size_t n, cap;  /* matrices added */
+    double *counts; /* n * k * k, row-major per matrix */
+    double *tmp;    /* cap scratch values */
+};
+#define QUERY_CONFUSION_INIT                                                                       \
+    {                                                                                              \
+        0                                                                                          \
+    }
+
+/*
+ * Add one k x k matrix m (row-major).  0, MLP_ENOMEM, or MLP_EINVALID_REQUEST
+ * when k differs from the matrices already added (k < 1 too).
+ */
+int query_confusion_add(struct query_confusion *q, int k, const double *m);
+void query_confusion_release(struct query_confusion *q);
+/* Summary over matrices of cell (t, p) as a count. */
+void query_confusion_count(struct query_confusion *q, int t, int p, struct stat_summary *s);
+/*
+ * Summary over matrices of cell (t, p) as a rate: the count over its row's
+ * total in that matrix (matrices where class t has no test row are left
+ * out).  Cell (c, c) is the accuracy of class c.
+ */
+void query_confusion_rate(struct query_confusion *q, int t, int p, struct stat_summary *s);
 
 #endif

@@ -201,11 +201,15 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     int64_t tid = sl->trial_id;
     switch (o->status) {
     case SPAWN_OK: {
-        double v[MLP_M_N];
-        exec_result_metrics(o->result, v);
-        rc = rewrite_epochs(sl, &e);
+        struct store_result res;
+        rc = exec_result(o->result, &res);
+        if (rc < 0)
+            err_set(&e, rc, NULL, "out of memory");
         if (rc == 0)
-            rc = store_trial_done(s->st, tid, sl->attempt, v, &e);
+            rc = rewrite_epochs(sl, &e);
+        if (rc == 0)
+            rc = store_trial_done(s->st, tid, sl->attempt, &res, &e);
+        store_result_release(&res);
         log_info("trial %lld done", (long long)tid);
         break;
     }
@@ -253,17 +257,6 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     check_idle(s);
 }
 
-/* The worker's stdin spec, from stored canonical JSON texts. */
-static char *spec_line(const struct store_claim *c)
-{
-    size_t n = strlen(c->dataset_json) + strlen(c->params_json) + 128;
-    char *buf = malloc(n);
-    if (buf)
-        snprintf(buf, n, "{\"dataset\":%s,\"seed\":%lld,\"params\":%s,\"trial\":%lld}",
-                 c->dataset_json, (long long)c->seed, c->params_json, (long long)c->trial_id);
-    return buf;
-}
-
 /* The trial's max_seconds (0: none), read as the worker reads it. */
 static double params_max_seconds(const char *params_json)
 {
@@ -308,8 +301,9 @@ void sched_kick(struct sched *s)
         }
         if (rc <= 0)
             break;
-        char *spec = spec_line(&c);
         char msg[512] = "out of memory";
+        char *spec = exec_spec_line(s->o.artifacts_dir, c.dataset_json, c.seed, c.params_json,
+                                    c.trial_id, msg, sizeof msg);
         struct spawn_cbs cbs = {.on_epoch = on_epoch, .on_done = on_done};
         sl->trial_id = c.trial_id;
         sl->sweep_id = c.sweep_id;

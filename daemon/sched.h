@@ -23,9 +23,10 @@ struct store;
 struct sched; /* opaque */
 
 struct sched_opts {
-    int slots;                                  /* concurrent trials, >= 1 */
-    int max_attempts;                           /* crashes allowed before a trial fails, >= 1 */
-    struct spawn_opts spawn;                    /* how to start workers (strings borrowed) */
+    int slots;                 /* concurrent trials, >= 1 */
+    int max_attempts;          /* crashes allowed before a trial fails, >= 1 */
+    struct spawn_opts spawn;   /* how to start workers (strings borrowed) */
+    const char *artifacts_dir; /* <state dir>/artifacts: each trial's files go to <id>/ */
     void (*notify)(void *ud, int64_t sweep_id); /* a trial of sweep_id changed state */
     void *ud;
     struct exec *remote; /* another executor (Slurm) kicked, cancelled, drained with us; or NULL */

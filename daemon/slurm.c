@@ -444,17 +444,24 @@ static void on_sbatch(struct cmd *c)
         kick(s);
 }
 
-/* The worker's spec: the line spawn.c writes to a local worker's stdin. */
-static int write_spec(const char *dir, int idx, const struct store_slurm_task *t)
+/* The worker's spec: the line a local worker reads on stdin (exec_spec_line). */
+static int write_spec(const struct slurm *s, const char *dir, int idx,
+                      const struct store_slurm_task *t)
 {
-    char path[CONFIG_PATH_MAX + 160];
+    char path[CONFIG_PATH_MAX + 160], msg[256];
+    char *line = exec_spec_line(s->o.artifacts_dir, t->dataset_json, t->seed, t->params_json,
+                                t->trial_id, msg, sizeof msg);
+    if (!line) {
+        log_error("trial %lld: %s", (long long)t->trial_id, msg);
+        return -1;
+    }
     snprintf(path, sizeof path, "%s/%d.spec", dir, idx);
     FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "{\"dataset\":%s,\"seed\":%lld,\"params\":%s,\"trial\":%lld}\n", t->dataset_json,
-            (long long)t->seed, t->params_json, (long long)t->trial_id);
-    return fclose(f) == 0 ? 0 : -1;
+    int rc = f && fprintf(f, "%s\n", line) > 0 ? 0 : -1;
+    free(line);
+    if (f && fclose(f) != 0)
+        rc = -1;
+    return rc;
 }
 
 /* Split text on blanks into argv entries appended at argv[*k] (pointers into buf). */
@@ -501,7 +508,7 @@ static void kick(struct slurm *s)
             uv_timer_start(&s->retry, on_retry, SLURM_RETRY_MS, 0);
             return;
         }
-        struct task *mt = write_spec(dir, n, &t) == 0 ? task_new(&t) : NULL;
+        struct task *mt = write_spec(s, dir, n, &t) == 0 ? task_new(&t) : NULL;
         if (!mt || add_task(s, mt) < 0) {
             log_error("trial %lld: cannot write its spec in %s", (long long)t.trial_id, dir);
             if (store_trial_requeue(s->st, t.trial_id, false, "cannot write the Slurm spec file",
@@ -698,10 +705,14 @@ static bool task_line(struct slurm *s, struct task *t, const char *line, size_t 
 /* Record the result: true when the task is over (recorded now or before). */
 static bool task_result(struct slurm *s, struct task *t)
 {
-    double v[MLP_M_N];
-    exec_result_metrics(t->result, v);
+    struct store_result res;
     struct err e = ERR_INIT;
-    int rc = store_slurm_done(s->st, t->trial_id, t->attempt, v, &e);
+    int rc = exec_result(t->result, &res);
+    if (rc < 0)
+        err_set(&e, rc, NULL, "out of memory");
+    else
+        rc = store_slurm_done(s->st, t->trial_id, t->attempt, &res, &e);
+    store_result_release(&res);
     if (rc < 0) {
         log_error("trial %lld: recording its result failed: %s; trying again",
                   (long long)t->trial_id, e.msg);

@@ -52,14 +52,15 @@ struct slurm; /* opaque */
 struct slurm_opts {
     const char *partition, *account, *time_limit, *sbatch_args; /* "" = not given */
     const char *spool;                                          /* spool directory (created) */
-    const char *worker;                         /* mlp-worker path on the compute nodes */
-    const char *data_dir;                       /* MLPD_DATA of the tasks */
-    const char *bin;                            /* directory of sbatch/squeue/scancel; "" = $PATH */
-    int threads;                                /* --cpus-per-task and OPENBLAS_NUM_THREADS */
-    int array_limit;                            /* %N of --array */
-    int max_tasks;                              /* trials in Slurm at once */
-    int max_attempts;                           /* as the scheduler's */
-    double poll;                                /* seconds between polls */
+    const char *worker;        /* mlp-worker path on the compute nodes */
+    const char *data_dir;      /* MLPD_DATA of the tasks */
+    const char *artifacts_dir; /* <state dir>/artifacts (shared filesystem): files of trial <id>/ */
+    const char *bin;           /* directory of sbatch/squeue/scancel; "" = $PATH */
+    int threads;               /* --cpus-per-task and OPENBLAS_NUM_THREADS */
+    int array_limit;           /* %N of --array */
+    int max_tasks;             /* trials in Slurm at once */
+    int max_attempts;          /* as the scheduler's */
+    double poll;               /* seconds between polls */
     void (*notify)(void *ud, int64_t sweep_id); /* a trial of sweep_id changed state */
     void *ud;
 };

@@ -89,8 +89,9 @@ extern const int schema_count;
     X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch" EPOCH_COLS              \
                  ") VALUES (?1, ?2, ?3" EPOCH_PARAMS ")")                                          \
     X(RESULT_ADD,                                                                                  \
-      "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt" RESULT_COLS        \
-      ") SELECT id, sweep_id, config_idx, ?2" RESULT_PARAMS " FROM trials WHERE id = ?1")          \
+      "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, confusion, "       \
+      "normalize" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4" RESULT_PARAMS        \
+      " FROM trials WHERE id = ?1")                                                                \
     X(TRIAL_DONE, "UPDATE trials SET state = 'done', finished = ?2, pid = NULL, "                  \
                   "error = NULL WHERE id = ?1")                                                    \
     X(TRIAL_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "                \
@@ -118,15 +119,18 @@ extern const int schema_count;
                "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                           \
     X(TRIALS_SWEEP,                                                                                \
       "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "                       \
-      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id" RESULT_COLS                   \
+      "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "                \
+      "r.normalize" RESULT_COLS                                                                    \
       " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.sweep_id = ?1 "             \
       "ORDER BY t.id")                                                                             \
     X(TRIALS_DONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "          \
-                   "t.pid, t.error, t.created, t.started, t.finished, r.trial_id" RESULT_COLS      \
+                   "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "   \
+                   "r.normalize" RESULT_COLS                                                       \
                    " FROM results r JOIN trials t ON r.trial_id = t.id WHERE r.sweep_id = ?1 "     \
                    "ORDER BY r.config_idx, r.trial_id")                                            \
     X(TRIAL_ONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "            \
-                 "t.pid, t.error, t.created, t.started, t.finished, r.trial_id" RESULT_COLS        \
+                 "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "     \
+                 "r.normalize" RESULT_COLS                                                         \
                  " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")        \
     X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "     \
@@ -137,7 +141,10 @@ extern const int schema_count;
     X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
               "ORDER BY sweep_id")                                                                 \
     X(VALUES, "SELECT config_idx" RESULT_COLS " FROM results WHERE sweep_id = ?1 "                 \
-              "ORDER BY config_idx")
+              "ORDER BY config_idx")                                                               \
+    X(CONFUSIONS, "SELECT r.trial_id, t.seed, r.confusion FROM results r JOIN trials t "           \
+                  "ON t.id = r.trial_id WHERE r.sweep_id = ?1 AND r.config_idx = ?2 "              \
+                  "AND r.confusion IS NOT NULL ORDER BY r.trial_id")
 
 enum {
 #define STMT_ENUM(name, sql) ST_##name,
@@ -828,25 +835,42 @@ int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epo
     return exec_stmt(st, s, e, "add epoch");
 }
 
-int store_trial_done(struct store *st, int64_t trial_id, int attempt, const double *v,
+void store_result_release(struct store_result *r)
+{
+    free(r->confusion);
+    free(r->normalize);
+    r->confusion = r->normalize = NULL;
+}
+
+int store__result_write(struct store *st, int64_t trial_id, int attempt,
+                        const struct store_result *r, struct err *e)
+{
+    sqlite3_stmt *s = stmt_id(st, ST_RESULT_ADD, trial_id);
+    sqlite3_bind_int(s, 2, attempt);
+    if (r->confusion)
+        sqlite3_bind_text(s, 3, r->confusion, -1, SQLITE_STATIC);
+    if (r->normalize)
+        sqlite3_bind_text(s, 4, r->normalize, -1, SQLITE_STATIC);
+    for (int i = 0; i < MLP_M_N; i++) {
+        if (isnan(r->v[i]))
+            continue;
+        enum metric_kind kind = metric_info(i)->kind;
+        if (kind == METRIC_COUNT || kind == METRIC_FLAG)
+            sqlite3_bind_int64(s, 5 + i, (int64_t)r->v[i]);
+        else
+            sqlite3_bind_double(s, 5 + i, r->v[i]);
+    }
+    if (exec_stmt(st, s, e, "add result") < 0)
+        return e->code;
+    return exec_id(st, ST_TRIAL_DONE, trial_id, true, e, "trial done");
+}
+
+int store_trial_done(struct store *st, int64_t trial_id, int attempt, const struct store_result *r,
                      struct err *e)
 {
     if (begin(st, e) < 0)
         return e->code;
-    sqlite3_stmt *s = stmt_id(st, ST_RESULT_ADD, trial_id);
-    sqlite3_bind_int(s, 2, attempt);
-    for (int i = 0; i < MLP_M_N; i++) {
-        if (isnan(v[i]))
-            continue;
-        enum metric_kind kind = metric_info(i)->kind;
-        if (kind == METRIC_COUNT || kind == METRIC_FLAG)
-            sqlite3_bind_int64(s, 3 + i, (int64_t)v[i]);
-        else
-            sqlite3_bind_double(s, 3 + i, v[i]);
-    }
-    if (exec_stmt(st, s, e, "add result") < 0)
-        goto fail;
-    if (exec_id(st, ST_TRIAL_DONE, trial_id, true, e, "trial done") < 0)
+    if (store__result_write(st, trial_id, attempt, r, e) < 0)
         goto fail;
     if (commit(st, e) < 0)
         goto fail;
@@ -979,11 +1003,13 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
             .started = col_double(s, 9),
             .finished = col_double(s, 10),
             .has_result = sqlite3_column_type(s, 11) != SQLITE_NULL,
+            .confusion = (const char *)sqlite3_column_text(s, 12),
+            .normalize = (const char *)sqlite3_column_text(s, 13),
         };
         if (!r.state)
             r.state = "queued";
         for (int i = 0; i < MLP_M_N; i++)
-            r.v[i] = col_double(s, 12 + i);
+            r.v[i] = col_double(s, 14 + i);
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
@@ -1024,6 +1050,29 @@ int store_values_each(struct store *st, int64_t sweep_id,
             break;
     }
     return each_end(st, s, rc, ret, e, "values");
+}
+
+int store_confusions_each(struct store *st, int64_t sweep_id, int64_t config_idx,
+                          int (*cb)(void *ud, const struct store_confusion_row *r), void *ud,
+                          struct err *e)
+{
+    sqlite3_stmt *s = stmt_id(st, ST_CONFUSIONS, sweep_id);
+    sqlite3_bind_int64(s, 2, config_idx);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_confusion_row r = {
+            .trial_id = sqlite3_column_int64(s, 0),
+            .seed = sqlite3_column_int64(s, 1),
+            .confusion = (const char *)sqlite3_column_text(s, 2),
+        };
+        if (!r.confusion) {
+            ret = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        if ((ret = cb(ud, &r)) != 0)
+            break;
+    }
+    return each_end(st, s, rc, ret, e, "confusions");
 }
 
 /* For store_slurm.c, the same module's Slurm half (store_int.h). */

@@ -142,8 +142,21 @@ int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
                     struct err *e);
 
-/* The result (v: MLP_M_N values) and state 'done', in one transaction. */
-int store_trial_done(struct store *st, int64_t trial_id, int attempt, const double *v,
+/*
+ * What a finished trial recorded (003-results9.sql): every metric, and for
+ * classification the test confusion matrix as JSON text ([[count, ...], ...],
+ * rows = true label; validated by the caller) and the normalisation applied.
+ */
+struct store_result {
+    double v[MLP_M_N];
+    char *confusion; /* owned; NULL when none */
+    char *normalize; /* owned; NULL when not reported */
+};
+/* Free the strings of a result (the struct is the caller's). */
+void store_result_release(struct store_result *r);
+
+/* The result (with its confusion matrix) and state 'done', in one transaction. */
+int store_trial_done(struct store *st, int64_t trial_id, int attempt, const struct store_result *r,
                      struct err *e);
 /* State 'failed' with the reason. */
 int store_trial_fail(struct store *st, int64_t trial_id, const char *error, struct err *e);
@@ -183,6 +196,8 @@ struct store_trial_row {
     double created, started, finished; /* NaN when unset */
     bool has_result;
     double v[MLP_M_N];
+    const char *confusion; /* JSON text of the confusion matrix; NULL when none */
+    const char *normalize; /* normalisation applied; NULL when not recorded */
 };
 /*
  * Trials with their results (LEFT JOIN), by trial id: of a sweep (trial_id 0),
@@ -202,6 +217,15 @@ struct store_epoch_row {
 int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
                       int (*cb)(void *ud, const struct store_epoch_row *r), void *ud,
                       struct err *e);
+
+/* The confusion matrices (JSON text) of a configuration's done trials, by trial id. */
+struct store_confusion_row {
+    int64_t trial_id, seed;
+    const char *confusion;
+};
+int store_confusions_each(struct store *st, int64_t sweep_id, int64_t config_idx,
+                          int (*cb)(void *ud, const struct store_confusion_row *r), void *ud,
+                          struct err *e);
 
 /* Configuration idx -> metric value of every done trial of a sweep, in config order. */
 struct store_value_row {

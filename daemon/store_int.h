@@ -21,6 +21,14 @@ int store__commit(struct store *st, struct err *e);
 void store__rollback(struct store *st);
 /* Set PRAGMA synchronous for the next autocommit statement. */
 void store__sync(struct store *st, bool full);
+/*
+ * Inside an open transaction: insert the result row of r (with its confusion
+ * matrix) and set the trial 'done'.  Shared by store_trial_done and
+ * store_slurm_done so both executors write a result the same way.  0 or
+ * MLP_ESTORAGE (the caller rolls back).
+ */
+int store__result_write(struct store *st, int64_t trial_id, int attempt,
+                        const struct store_result *r, struct err *e);
 /* Unix time in seconds. */
 double store__now(void);
 

@@ -2,9 +2,9 @@
  * store_slurm — Slurm task rows.  See store_slurm.h.
  *
  * These statements run a few times per poll (seconds apart), not per epoch,
- * so they are prepared per call rather than kept open; the result insert is
- * built once from MLP_METRIC_MAP so its column list cannot drift from
- * store.c's.  Transactions go through store_int.h.
+ * so they are prepared per call rather than kept open; a result is written by
+ * store.c's own store__result_write (the statement local trials use), so both
+ * executors record the same columns.  Transactions go through store_int.h.
  */
 #include "store_slurm.h"
 
@@ -266,20 +266,9 @@ int store_slurm_set_state(struct store *st, int64_t trial_id, const char *state,
     return run(st, s, e, "slurm state");
 }
 
-int store_slurm_done(struct store *st, int64_t trial_id, int attempt, const double *v,
+int store_slurm_done(struct store *st, int64_t trial_id, int attempt, const struct store_result *r,
                      struct err *e)
 {
-    char sql[1024];
-    size_t o = (size_t)snprintf(sql, sizeof sql,
-                                "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, "
-                                "attempt");
-    for (int i = 0; i < MLP_M_N; i++)
-        o += (size_t)snprintf(sql + o, sizeof sql - o, ", %s", metric_name(i));
-    o += (size_t)snprintf(sql + o, sizeof sql - o, ") SELECT id, sweep_id, config_idx, ?2");
-    for (int i = 0; i < MLP_M_N; i++)
-        o += (size_t)snprintf(sql + o, sizeof sql - o, ", ?%d", 3 + i);
-    snprintf(sql + o, sizeof sql - o, " FROM trials WHERE id = ?1");
-
     if (store__begin(st, true, e) < 0)
         return e->code;
     sqlite3_stmt *s = prep(st,
@@ -300,30 +289,7 @@ int store_slurm_done(struct store *st, int64_t trial_id, int attempt, const doub
         db_err(st, e, "trial state");
         goto fail;
     }
-    s = prep(st, sql, e);
-    if (s) {
-        sqlite3_bind_int64(s, 1, trial_id);
-        sqlite3_bind_int(s, 2, attempt);
-        for (int i = 0; i < MLP_M_N; i++) {
-            if (isnan(v[i]))
-                continue;
-            if (i == MLP_M_EPOCHS_RUN || i == MLP_M_BEST_EPOCH || i == MLP_M_DIVERGED)
-                sqlite3_bind_int64(s, 3 + i, (int64_t)v[i]);
-            else
-                sqlite3_bind_double(s, 3 + i, v[i]);
-        }
-    }
-    if (run(st, s, e, "add result") < 0)
-        goto fail;
-    s = prep(st,
-             "UPDATE trials SET state = 'done', finished = ?2, pid = NULL, error = NULL "
-             "WHERE id = ?1",
-             e);
-    if (s) {
-        sqlite3_bind_int64(s, 1, trial_id);
-        sqlite3_bind_double(s, 2, store__now());
-    }
-    if (run(st, s, e, "trial done") < 0 || store__commit(st, e) < 0)
+    if (store__result_write(st, trial_id, attempt, r, e) < 0 || store__commit(st, e) < 0)
         goto fail;
     return 1;
 fail:

@@ -64,11 +64,13 @@ int store_slurm_active(struct store *st, int (*cb)(void *ud, const struct store_
 int store_slurm_set_state(struct store *st, int64_t trial_id, const char *state, struct err *e);
 
 /*
- * The result (v: SM_N values) and 'done', in one transaction, if the trial is
- * still 'running' attempt `attempt`.  1 when recorded, 0 when it was not (already
- * recorded, or the trial moved on), <0 on error (nothing written).
+ * The result (with its confusion matrix; see store_trial_done) and 'done', in
+ * one transaction, if the trial is still 'running' attempt `attempt`.  1 when
+ * recorded, 0 when it was not (already recorded, or the trial moved on), <0 on
+ * error (nothing written).
  */
-int store_slurm_done(struct store *st, int64_t trial_id, int attempt, const double *v,
+struct store_result;
+int store_slurm_done(struct store *st, int64_t trial_id, int attempt, const struct store_result *r,
                      struct err *e);
 
 /* The sweep's executor ("local" or "slurm") into exec (size n). */

@@ -35,7 +35,7 @@ pkgs=(gcc pkg-config meson ninja-build libsqlite3-dev libuv1-dev libcjson-dev
       libopenblas-dev zlib1g-dev sqlite3 python3 dataset-fashion-mnist tar gzip)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd python3-numpy
+  pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd python3-numpy python3-scipy
     slurm-wlm munge)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 fi

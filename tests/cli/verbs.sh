@@ -280,6 +280,47 @@ has best-typo.err "usage: mlpctl best"
 run best-eq 0 --json best tiny --top=2
 jcheck best-eq 'len(d["configs"]) == 2'
 run best-test-metric 1 best tiny --metric test_accuracy
+# Issue 9: the worst configurations, a train column, per-class results and compare.
+run best-bottom 0 --json best tiny --bottom 2
+run best-top4 0 --json best tiny --top 4
+checks=$((checks + 1))
+python3 - "$TMP/best-bottom.out" "$TMP/best-top4.out" <<'EOF2' || fail "best --bottom is the end of the ranking, worst first"
+import json, sys
+bot, top = (json.load(open(f)) for f in sys.argv[1:3])
+assert bot["order"] == "worst" and [c["rank"] for c in bot["configs"]] == [4, 3], bot["configs"]
+assert [c["config"]["id"] for c in bot["configs"]] == [c["config"]["id"] for c in top["configs"][::-1][:2]]
+assert all(c["train"]["n"] == 3 and c["train"]["mean"] is not None for c in top["configs"])
+EOF2
+run best-bottom-text 0 best tiny --bottom 1
+has best-bottom-text.out "worst by val_accuracy"
+has best-bottom-text.out "train_accuracy"
+run best-both 2 best tiny --top 2 --bottom 1
+run show-confusion 0 show tiny --config 1 --confusion
+has show-confusion.out "test confusion matrix over 3 seeds"
+has show-confusion.out "true\\pred"
+has show-confusion.out "per-class test accuracy"
+checks=$((checks + 1))
+awk '{ if (length($0) > 100) exit 1 }' "$TMP/show-confusion.out" || fail "show --confusion: a line is over 100 columns"
+run show-confusion-counts 0 show tiny --config 1 --confusion --counts
+has show-confusion-counts.out "mean test rows per cell"
+run show-confusion-json 0 --json show tiny --config 2 --confusion
+jcheck show-confusion-json 'd["confusion"]["classes"] == 2 and d["confusion"]["n"] == 3 and len(d["confusion"]["class_accuracy"]) == 2'
+jcheck show-confusion-json 'all(abs(sum(r) - 1) < 1e-9 for r in d["confusion"]["rates"]["mean"])'
+run show-confusion-noconfig 2 show tiny --confusion
+run show-confusion-missing 1 show tiny --config 99 --confusion
+has show-confusion-missing.err "config"
+run compare 0 compare tiny 1 2
+has compare.out "paired t-test over 3 shared seeds"
+has compare.out "Welch's t-test"
+checks=$((checks + 1))
+grep -qE "significantly better than|No significant difference" "$TMP/compare.out" || fail "compare prints no sentence"
+run compare-json 0 --json compare tiny 1 4 --metric test_accuracy
+jcheck compare-json 'd["metric"] == "test_accuracy" and d["paired"]["n"] == 3 and d["paired"]["seeds"] == [1, 2, 3] and abs(d["welch"]["diff"] - (d["a"]["stat"]["mean"] - d["b"]["stat"]["mean"])) < 1e-12'
+run compare-same 1 compare tiny 2 2
+run compare-nocfg 1 compare tiny 1 99
+has compare-nocfg.err "no config 99"
+run compare-badmetric 1 compare tiny 1 2 --metric epochs_run
+run compare-args 2 compare tiny 1
 
 # results: CSV per configuration, per trial and per epoch, checked against each other.
 run results 0 results tiny

@@ -8,11 +8,16 @@
  *   stats.ttest_ind(a,b,equal_var=False)   -> t 1.5992254762521187, p 0.18161122833090185
  *   np.std(a,ddof=1)/2                      -> 0.016520189667999157 (SE of a)
  *   Welch-Satterthwaite df                  -> 4.2015062700318015
+ * and for the comparison of two configurations (test_cmp), seeds 1-4 against 2-5:
+ *   stats.ttest_rel([.84,.79,.88],[.78,.80,.80])  -> t 1.5882027766319673, p 0.25316951349214606
+ *   stats.ttest_ind([.81,.84,.79,.88],[.78,.80,.80,.83],equal_var=False)
+ *                                                 -> t 1.2428519023052702, p 0.274196867033106
  */
 #include <math.h>
 #include <stdlib.h>
 
 #include "../check.h"
+#include "err.h"
 #include "query.h"
 
 /* Add one trial of config idx whose metric m is x (other metrics NaN, except
@@ -219,11 +224,86 @@ static void test_clip_and_flags(void)
     query_rows_release(&q);
 }
 
+/* compare pairs by seed, not by position, and drops pairs with a non-finite side. */
+static void test_cmp(void)
+{
+    const int64_t sa[] = {1, 2, 3, 4}, sb[] = {5, 4, 3, 2};
+    const double a[] = {0.81, 0.84, 0.79, 0.88}, b[] = {0.83, 0.80, 0.80, 0.78};
+    struct query_cmp c;
+    CHECK_EQ_INT(query_cmp_run(sa, a, 4, sb, b, 4, &c), 0);
+    CHECK_EQ_INT((long long)c.n_pairs, 3);
+    CHECK_EQ_INT(c.seeds[0], 2);
+    CHECK_EQ_INT(c.seeds[2], 4);
+    CHECK(c.has_paired && c.has_welch);
+    CHECK_EQ_INT(c.paired.n, 3);
+    CHECK_REL(c.paired.mean, 0.0433333333333333, 1e-9);
+    CHECK_REL(c.paired.sd, 0.047258156262526066, 1e-9);
+    CHECK_REL(c.paired.t, 1.5882027766319673, 1e-9);
+    CHECK_REL(c.paired.p, 0.25316951349214606, 1e-6);
+    CHECK(c.paired.ci_low < 0 && c.paired.ci_high > c.paired.mean);
+    CHECK_REL(c.welch.t, 1.2428519023052702, 1e-9);
+    CHECK_REL(c.welch.p, 0.274196867033106, 1e-6);
+    CHECK_REL(c.diff, 0.8300 - 0.8025, 1e-9);
+    CHECK(c.ci_low < c.diff && c.diff < c.ci_high);
+    query_cmp_release(&c);
+
+    /* A NaN (diverged) value leaves its seed out of the pairs; one pair is no test. */
+    const double an[] = {0.81, NAN, 0.79, 0.88};
+    const int64_t sb2[] = {2, 3};
+    const double b2[] = {0.8, 0.7};
+    CHECK_EQ_INT(query_cmp_run(sa, an, 4, sb2, b2, 2, &c), 0);
+    CHECK_EQ_INT((long long)c.n_pairs, 1);
+    CHECK_EQ_INT(c.seeds[0], 3);
+    CHECK(!c.has_paired);
+    CHECK(c.has_welch); /* 3 finite values against 2 */
+    CHECK_EQ_INT(c.a.n, 3);
+    CHECK_EQ_INT(c.a.n_nonfinite, 1);
+    query_cmp_release(&c);
+
+    /* One value on a side: neither test. */
+    CHECK_EQ_INT(query_cmp_run(sa, a, 1, sb, b, 4, &c), 0);
+    CHECK(!c.has_paired && !c.has_welch && isnan(c.ci_low));
+    CHECK_REL(c.diff, 0.81 - 0.8025, 1e-9);
+    query_cmp_release(&c);
+}
+
+/* Counts and row-normalised rates summarised cell by cell over matrices. */
+static void test_confusion(void)
+{
+    struct query_confusion q = QUERY_CONFUSION_INIT;
+    const double m1[] = {8, 2, 1, 9}, m2[] = {6, 4, 3, 7}, m3[] = {5, 0, 0, 0};
+    CHECK_EQ_INT(query_confusion_add(&q, 2, m1), 0);
+    CHECK_EQ_INT(query_confusion_add(&q, 2, m2), 0);
+    CHECK_EQ_INT(query_confusion_add(&q, 3, m1), MLP_EINVALID_REQUEST);
+    struct stat_summary s;
+    query_confusion_count(&q, 0, 1, &s);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_REL(s.mean, 3, 1e-12);
+    CHECK_REL(s.se, 1, 1e-12); /* sd of {2, 4} is sqrt(2), over sqrt(2) */
+    query_confusion_rate(&q, 1, 1, &s);
+    CHECK_REL(s.mean, (0.9 + 0.7) / 2, 1e-12);
+    CHECK_REL(s.se, 0.1, 1e-9);
+    /* A matrix whose class 1 has no test row adds to class 0 only. */
+    CHECK_EQ_INT(query_confusion_add(&q, 2, m3), 0);
+    query_confusion_rate(&q, 1, 1, &s);
+    CHECK_EQ_INT(s.n, 2);
+    query_confusion_rate(&q, 0, 0, &s);
+    CHECK_EQ_INT(s.n, 3);
+    CHECK_REL(s.mean, (0.8 + 0.6 + 1.0) / 3, 1e-12);
+    query_confusion_count(&q, 1, 0, &s);
+    CHECK_EQ_INT(s.n, 3);
+    query_confusion_count(&q, 2, 0, &s); /* outside the matrix: nothing */
+    CHECK_EQ_INT(s.n, 0);
+    query_confusion_release(&q);
+}
+
 int main(void)
 {
     test_clip_and_flags();
     test_groups_and_stats();
     test_ranking();
     test_welch();
+    test_cmp();
+    test_confusion();
     return check_report();
 }

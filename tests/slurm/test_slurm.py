@@ -113,6 +113,14 @@ def part_side_by_side():
     check(len(rl) == 4 and rl == rs, "Slurm results equal local ones bit for bit", (rl, rs))
     check(len(el) == 16 and el == es, "Slurm epoch rows equal local ones bit for bit",
           (len(el), len(es)))
+    conf = {sid: d.sql("SELECT r.confusion, r.normalize FROM results r JOIN trials t ON "
+                       "t.id = r.trial_id WHERE r.sweep_id = ? ORDER BY t.config_idx, t.seed",
+                       (sid,)) for sid in (loc, slu)}
+    check(len(conf[slu]) == 4 and all(c and n for c, n in conf[slu]) and conf[slu] == conf[loc],
+          "Slurm trials record the same confusion matrix and normalize as local ones", conf)
+    ts = d.sql("SELECT min(id) FROM trials WHERE sweep_id = ?", (slu,))[0][0]
+    check(os.path.isdir(os.path.join(d.home, "artifacts", str(ts))),
+          "a Slurm trial gets its artifacts directory too")
     sweeps = {s["name"]: s for s in d.ok({"op": "list"})["sweeps"]}
     check(sweeps["loc"]["executor"] == "local" and sweeps["slu"]["executor"] == "slurm",
           "list names each sweep's executor", sweeps)

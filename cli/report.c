@@ -361,14 +361,10 @@ int cmd_report(struct cli *cli, int argc, char **argv)
         cJSON_Delete(req);
         goto nomem;
     }
-    /* Curves are one section among many: without them the report is still worth writing. */
-    if ((rc = cmd_request(cli, req, &curves, NULL)) == CLI_UNREACHABLE)
+    /* A failed request (printed by cmd_request) fails the report with its exit
+     * code: a report silently missing its curves would say something untrue. */
+    if ((rc = cmd_request(cli, req, &curves, NULL)) != CLI_OK)
         goto out;
-    if (rc != CLI_OK) { /* an error reply, already printed: no curves section */
-        cJSON_Delete(curves);
-        curves = NULL;
-    }
-    rc = CLI_OK;
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
     int nkeys = cJSON_GetArraySize(keys);
     by = calloc((size_t)(nkeys ? nkeys : 1), sizeof *by);

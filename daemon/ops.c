@@ -14,11 +14,14 @@
 #include <cjson/cJSON.h>
 #include <assert.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -231,6 +234,68 @@ static void add_grid_values(cJSON *row, const struct cfgs *c, int64_t idx)
         cJSON_AddItemToObject(row, kv->string, cJSON_Duplicate(kv, 1));
 }
 
+/* Streamed answers ----------------------------------------------------------------- */
+
+int ops_buf_add(struct op_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return MLP_ENOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* A chunk of an array field being written: "field":[row,row,... */
+struct chunk {
+    struct op_buf *out;
+    const char *field;
+    size_t n; /* rows in this chunk */
+};
+
+/* Append row (consumed) to the chunk: 1 when the chunk is full, 0, or MLP_ENOMEM. */
+static int chunk_add(struct chunk *k, cJSON *row)
+{
+    char *t = row ? json_line(row) : NULL;
+    cJSON_Delete(row);
+    if (!t)
+        return MLP_ENOMEM;
+    int rc;
+    if (k->n++ == 0) {
+        rc = ops_buf_add(k->out, "\"", 1);
+        if (rc == 0)
+            rc = ops_buf_add(k->out, k->field, strlen(k->field));
+        if (rc == 0)
+            rc = ops_buf_add(k->out, "\":[", 3);
+    } else {
+        rc = ops_buf_add(k->out, ",", 1);
+    }
+    if (rc == 0)
+        rc = ops_buf_add(k->out, t, strlen(t));
+    free(t);
+    if (rc < 0)
+        return rc;
+    return k->out->len >= OP_STREAM_CHUNK ? 1 : 0;
+}
+
+/* Close the chunk's array ("field":[] when it has no row): 0 or MLP_ENOMEM. */
+static int chunk_end(struct chunk *k)
+{
+    if (k->n > 0)
+        return ops_buf_add(k->out, "]", 1);
+    char head[80];
+    int n = snprintf(head, sizeof head, "\"%s\":[]", k->field);
+    return ops_buf_add(k->out, head, (size_t)n);
+}
+
 /* Ops ------------------------------------------------------------------------------ */
 
 static int op_hello(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
@@ -279,25 +344,125 @@ static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
     return exec_status_fields(d, resp, e);
 }
 
+/* list: summaries of the sweeps, newest first, filtered by state, at most limit. */
+struct list_stream {
+    struct op_stream base;
+    int64_t *ids;
+    size_t n, next;
+    char states[6][16]; /* wanted states; none: every state */
+    int n_states;
+    int64_t limit, sent; /* limit 0: no limit */
+};
+
+static bool list_wanted(const struct list_stream *l, const cJSON *summary)
+{
+    if (l->n_states == 0)
+        return true;
+    const cJSON *st = json_get(summary, "state");
+    for (int i = 0; cJSON_IsString(st) && i < l->n_states; i++)
+        if (strcmp(st->valuestring, l->states[i]) == 0)
+            return true;
+    return false;
+}
+
+static int list_next(struct op_stream *base, struct mlpd *d, struct op_buf *out, struct err *e)
+{
+    struct list_stream *l = (struct list_stream *)base;
+    struct chunk k = {.out = out, .field = "sweeps"};
+    int full = 0;
+    while (full == 0 && l->next < l->n && (l->limit == 0 || l->sent < l->limit)) {
+        cJSON *s = view_sweep_summary(d, l->ids[l->next++], NULL, e);
+        if (!s) {
+            if (e->code == MLP_ENOT_FOUND)
+                continue; /* deleted since the list was taken */
+            return e->code;
+        }
+        if (!list_wanted(l, s)) {
+            cJSON_Delete(s);
+            continue;
+        }
+        l->sent++;
+        if ((full = chunk_add(&k, s)) < 0)
+            return err_set(e, full, NULL, "out of memory");
+    }
+    if (chunk_end(&k) < 0)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    return l->next < l->n && (l->limit == 0 || l->sent < l->limit) ? 1 : 0;
+}
+
+static void list_free(struct op_stream *base)
+{
+    struct list_stream *l = (struct list_stream *)base;
+    free(l->ids);
+    free(l);
+}
+
+/* Add one wanted state (a word of "a,b"): 0 or MLP_EINVALID_REQUEST. */
+static int list_state_add(struct list_stream *l, const char *w, size_t n, struct err *e)
+{
+    static const char *const states[] = {"queued", "running", "paused",
+                                         "done",   "failed",  "cancelled"};
+    for (size_t i = 0; i < 6; i++)
+        if (strlen(states[i]) == n && strncmp(states[i], w, n) == 0) {
+            if (l->n_states < 6)
+                snprintf(l->states[l->n_states++], sizeof l->states[0], "%s", states[i]);
+            return 0;
+        }
+    return err_set(e, MLP_EINVALID_REQUEST, "state",
+                   "list: unknown state \"%.*s\" (one of queued, running, paused, done, failed, "
+                   "cancelled)",
+                   (int)(n > 40 ? 40 : n), w);
+}
+
+static int list_states(struct list_stream *l, const cJSON *v, struct err *e)
+{
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    const cJSON *one = v;
+    if (cJSON_IsArray(v))
+        one = v->child;
+    for (; one; one = cJSON_IsArray(v) ? one->next : NULL) {
+        if (!cJSON_IsString(one))
+            return err_set(e, MLP_EINVALID_REQUEST, "state",
+                           "list: \"state\" must be a string or a list of strings");
+        const char *p = one->valuestring;
+        for (;;) {
+            size_t n = strcspn(p, ",");
+            if (list_state_add(l, p, n, e) < 0)
+                return e->code;
+            if (!p[n])
+                break;
+            p += n + 1;
+        }
+    }
+    return 0;
+}
+
 static int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                    struct err *e)
 {
-    (void)it;
-    (void)req;
-    int64_t *ids;
-    size_t n;
-    if (store_sweep_ids(d->st, &ids, &n, e) < 0)
-        return e->code;
-    cJSON *arr = cJSON_AddArrayToObject(resp, "sweeps");
-    for (size_t i = 0; i < n; i++) {
-        cJSON *s = view_sweep_summary(d, ids[i], NULL, e);
-        if (!s) {
-            free(ids);
-            return e->code;
-        }
-        cJSON_AddItemToArray(arr, s);
+    (void)resp;
+    struct list_stream *l = calloc(1, sizeof *l);
+    if (!l)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    l->base = (struct op_stream){.next = list_next, .free = list_free};
+    const cJSON *lim = json_get(req, "limit");
+    if (lim && !json_is_int(lim, &l->limit)) {
+        list_free(&l->base);
+        return err_set(e, MLP_EINVALID_REQUEST, "limit", "list: \"limit\" must be an integer");
     }
-    free(ids);
+    if (l->limit < 0) {
+        list_free(&l->base);
+        return err_set(e, MLP_EINVALID_REQUEST, "limit", "list: \"limit\" must be >= 0, got %lld",
+                       (long long)l->limit);
+    }
+    if (list_states(l, json_get(req, "state"), e) < 0 ||
+        store_sweep_ids(d->st, &l->ids, &l->n, e) < 0) {
+        list_free(&l->base);
+        return e->code;
+    }
+    it->next = OP_STREAM;
+    it->stream = &l->base;
     return 0;
 }
 
@@ -779,12 +944,12 @@ struct rows_ctx {
     bool regression;
 };
 
-static int trial_row(void *ud, const struct store_trial_row *t)
+/* A results row of one trial. */
+static cJSON *trial_json(const struct rows_ctx *x, const struct store_trial_row *t)
 {
-    struct rows_ctx *x = ud;
     cJSON *o = cJSON_CreateObject();
     if (!o)
-        return MLP_ENOMEM;
+        return NULL;
     json_add_int(o, "trial", t->id);
     json_add_int(o, "config", t->config_idx);
     add_grid_values(o, x->cf, t->config_idx);
@@ -800,16 +965,15 @@ static int trial_row(void *ud, const struct store_trial_row *t)
     }
     if (t->error)
         cJSON_AddStringToObject(o, "error", t->error);
-    cJSON_AddItemToArray(x->rows, o);
-    return 0;
+    return o;
 }
 
-static int epoch_row(void *ud, const struct store_epoch_row *r)
+/* A row of one epoch (results --curves, and the trial op's curve). */
+static cJSON *epoch_json(const struct rows_ctx *x, const struct store_epoch_row *r)
 {
-    struct rows_ctx *x = ud;
     cJSON *o = cJSON_CreateObject();
     if (!o)
-        return MLP_ENOMEM;
+        return NULL;
     json_add_int(o, "trial", r->trial_id);
     json_add_int(o, "config", r->config_idx);
     if (x->cf)
@@ -819,67 +983,140 @@ static int epoch_row(void *ud, const struct store_epoch_row *r)
     for (int m = 0; m < MLP_M_N; m++)
         if (metric_info(m)->per_epoch && metric_for_task(m, x->regression))
             json_add_num(o, metric_name(m), r->v[m]);
+    return o;
+}
+
+static int epoch_row(void *ud, const struct store_epoch_row *r)
+{
+    struct rows_ctx *x = ud;
+    cJSON *o = epoch_json(x, r);
+    if (!o)
+        return MLP_ENOMEM;
     cJSON_AddItemToArray(x->rows, o);
     return 0;
+}
+
+/* results: configs are summarised up front, trials and epochs read through a cursor. */
+struct results_stream {
+    struct op_stream base;
+    struct rows_ctx x;
+    struct cfgs cf;
+    struct query_rows q;
+    int metrics[MLP_M_N];
+    struct store_cursor *cur; /* trials or curves */
+    bool curves;
+    size_t next_cfg; /* configs */
+    struct chunk k;
+};
+
+/* One aggregated row: config, its grid values, n and mean/sd/se of every metric. */
+static cJSON *config_row(struct results_stream *r, size_t i)
+{
+    long g = query_group(&r->q, r->cf.idx[i]);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    json_add_int(o, "config", r->cf.idx[i]);
+    add_grid_values(o, &r->cf, r->cf.idx[i]);
+    json_add_int(o, "n", (int64_t)query_group_size(&r->q, g));
+    for (int k = 0; k < r->x.n_metrics; k++) {
+        struct stat_summary st;
+        query_stat(&r->q, g, r->metrics[k], &st);
+        char key[64];
+        snprintf(key, sizeof key, "%s_mean", metric_name(r->metrics[k]));
+        json_add_num(o, key, st.mean);
+        snprintf(key, sizeof key, "%s_sd", metric_name(r->metrics[k]));
+        json_add_num(o, key, st.sd);
+        snprintf(key, sizeof key, "%s_se", metric_name(r->metrics[k]));
+        json_add_num(o, key, st.se);
+    }
+    return o;
+}
+
+static int results_cursor_row(void *ud, const void *row)
+{
+    struct results_stream *r = ud;
+    cJSON *o = r->curves ? epoch_json(&r->x, row) : trial_json(&r->x, row);
+    return chunk_add(&r->k, o);
+}
+
+static int results_next(struct op_stream *base, struct mlpd *d, struct op_buf *out, struct err *e)
+{
+    (void)d;
+    struct results_stream *r = (struct results_stream *)base;
+    r->k = (struct chunk){.out = out, .field = "rows"};
+    int rc = 0;
+    if (r->cur) {
+        rc = store_cursor_next(r->cur, results_cursor_row, r, e);
+    } else {
+        while (rc == 0 && r->next_cfg < r->cf.n)
+            rc = chunk_add(&r->k, config_row(r, r->next_cfg++));
+        if (rc < 0)
+            err_set(e, rc, NULL, "out of memory");
+        else
+            rc = r->next_cfg < r->cf.n;
+    }
+    if (rc < 0)
+        return e->code ? e->code : rc;
+    if (chunk_end(&r->k) < 0)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    return rc;
+}
+
+static void results_free(struct op_stream *base)
+{
+    struct results_stream *r = (struct results_stream *)base;
+    store_cursor_close(r->cur);
+    cfgs_free(&r->cf);
+    query_rows_release(&r->q);
+    free(r);
 }
 
 static int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                       struct err *e)
 {
-    (void)it;
     struct store_sweep sw;
-    struct query_rows q = QUERY_ROWS_INIT;
-    struct cfgs cf = {0};
     int rc;
     if ((rc = load_sweep(d, req, &sw, e)) < 0)
         return rc;
-    if ((rc = cfgs_load(d, sw.id, 0, &cf, e)) < 0)
-        goto out;
-    int metrics[MLP_M_N];
+    struct results_stream *r = calloc(1, sizeof *r);
+    if (!r) {
+        store_sweep_release(&sw);
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    }
+    r->base = (struct op_stream){.next = results_next, .free = results_free};
+    r->q = (struct query_rows)QUERY_ROWS_INIT;
     bool regression = is_regression(sw.dataset_json);
-    int nm = metric_task_list(regression, metrics);
+    r->x = (struct rows_ctx){.cf = &r->cf,
+                             .metrics = r->metrics,
+                             .n_metrics = metric_task_list(regression, r->metrics),
+                             .regression = regression};
+    if ((rc = cfgs_load(d, sw.id, 0, &r->cf, e)) < 0)
+        goto fail;
     cJSON *keys = cJSON_Parse(sw.keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
-    cJSON *rows = cJSON_AddArrayToObject(resp, "rows");
-    struct rows_ctx x = {
-        .rows = rows, .cf = &cf, .metrics = metrics, .n_metrics = nm, .regression = regression};
-    if (cJSON_IsTrue(json_get(req, "curves"))) {
-        cJSON_AddStringToObject(resp, "kind", "curves");
-        rc = store_epochs_each(d->st, sw.id, 0, epoch_row, &x, e);
-    } else if (cJSON_IsTrue(json_get(req, "trials"))) {
-        cJSON_AddStringToObject(resp, "kind", "trials");
-        rc = store_trials_each(d->st, sw.id, 0, false, trial_row, &x, e);
+    r->curves = cJSON_IsTrue(json_get(req, "curves"));
+    if (r->curves || cJSON_IsTrue(json_get(req, "trials"))) {
+        cJSON_AddStringToObject(resp, "kind", r->curves ? "curves" : "trials");
+        r->cur = store_cursor_open(d->st, r->curves ? STORE_CURSOR_EPOCHS : STORE_CURSOR_TRIALS,
+                                   sw.id, e);
+        if (!r->cur) {
+            rc = e->code;
+            goto fail;
+        }
     } else {
         cJSON_AddStringToObject(resp, "kind", "configs");
-        if ((rc = rows_load(d, sw.id, &q, e)) < 0)
-            goto out;
-        for (size_t i = 0; i < cf.n; i++) {
-            long g = query_group(&q, cf.idx[i]);
-            cJSON *o = cJSON_CreateObject();
-            json_add_int(o, "config", cf.idx[i]);
-            add_grid_values(o, &cf, cf.idx[i]);
-            json_add_int(o, "n", (int64_t)query_group_size(&q, g));
-            for (int k = 0; k < nm; k++) {
-                struct stat_summary s;
-                query_stat(&q, g, metrics[k], &s);
-                char key[64];
-                snprintf(key, sizeof key, "%s_mean", metric_name(metrics[k]));
-                json_add_num(o, key, s.mean);
-                snprintf(key, sizeof key, "%s_sd", metric_name(metrics[k]));
-                json_add_num(o, key, s.sd);
-                snprintf(key, sizeof key, "%s_se", metric_name(metrics[k]));
-                json_add_num(o, key, s.se);
-            }
-            cJSON_AddItemToArray(rows, o);
-        }
+        if ((rc = rows_load(d, sw.id, &r->q, e)) < 0)
+            goto fail;
     }
-    if (rc > 0 || (rc < 0 && e->code == 0))
-        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
-out:
-    cfgs_free(&cf);
-    query_rows_release(&q);
     store_sweep_release(&sw);
-    return rc < 0 ? rc : 0;
+    it->next = OP_STREAM;
+    it->stream = &r->base;
+    return 0;
+fail:
+    store_sweep_release(&sw);
+    results_free(&r->base);
+    return rc;
 }
 
 struct trial_ctx {
@@ -982,6 +1219,203 @@ static int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     char *tail = log_tail(d->log_dir, id);
     cJSON_AddStringToObject(t, "log_tail", tail ? tail : "");
     free(tail);
+    return 0;
+}
+
+/* artifact: a trial's files under <state dir>/artifacts/<trial id>/. */
+
+#define ARTIFACT_RAW_CHUNK (3u << 18) /* raw bytes per chunk: 768 KiB, 1 MiB of base64 */
+
+struct artifact_stream {
+    struct op_stream base;
+    int fd;
+    char name[256];
+    int64_t sent; /* raw bytes sent so far */
+    unsigned char *raw;
+};
+
+/* Append the base64 (RFC 4648, padded) of n bytes to out: 0 or MLP_ENOMEM. */
+static int b64_add(struct op_buf *out, const unsigned char *p, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char q[4096];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        q[k++] = tab[(v >> 18) & 63];
+        q[k++] = tab[(v >> 12) & 63];
+        q[k++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        q[k++] = i + 2 < n ? tab[v & 63] : '=';
+        if (k + 4 > sizeof q) {
+            if (ops_buf_add(out, q, k) < 0)
+                return MLP_ENOMEM;
+            k = 0;
+        }
+    }
+    return ops_buf_add(out, q, k);
+}
+
+static int artifact_next(struct op_stream *base, struct mlpd *d, struct op_buf *out, struct err *e)
+{
+    (void)d;
+    struct artifact_stream *a = (struct artifact_stream *)base;
+    size_t got = 0;
+    while (got < ARTIFACT_RAW_CHUNK) {
+        ssize_t n = read(a->fd, a->raw + got, ARTIFACT_RAW_CHUNK - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_set(e, MLP_EIO, "name", "artifact %s: read failed: %s", a->name,
+                           strerror(errno));
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    a->sent += (int64_t)got;
+    bool last = got < ARTIFACT_RAW_CHUNK;
+    int rc = 0;
+    if (got > 0) {
+        rc = ops_buf_add(out, "\"data\":\"", 8);
+        if (rc == 0)
+            rc = b64_add(out, a->raw, got);
+        if (rc == 0)
+            rc = ops_buf_add(out, last ? "\"," : "\"", last ? 2 : 1);
+    }
+    if (rc == 0 && last) {
+        cJSON *tail = cJSON_CreateObject();
+        cJSON_AddStringToObject(tail, "name", a->name);
+        json_add_int(tail, "bytes", a->sent);
+        char *t = json_line(tail);
+        cJSON_Delete(tail);
+        /* the members of {"name":..,"bytes":n} without the braces */
+        rc = t ? ops_buf_add(out, t + 1, strlen(t) - 2) : MLP_ENOMEM;
+        free(t);
+    }
+    if (rc < 0)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    return last ? 0 : 1;
+}
+
+static void artifact_free(struct op_stream *base)
+{
+    struct artifact_stream *a = (struct artifact_stream *)base;
+    if (a->fd >= 0)
+        close(a->fd);
+    free(a->raw);
+    free(a);
+}
+
+static int trial_found(void *ud, const struct store_trial_row *t)
+{
+    (void)t;
+    *(bool *)ud = true;
+    return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* {"files":[{"name","bytes"}]} of dir, by name (an absent dir has none). */
+static int artifact_list(const char *dir, cJSON *resp, struct err *e)
+{
+    cJSON *files = cJSON_AddArrayToObject(resp, "files");
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return errno == ENOENT
+                   ? 0
+                   : err_set(e, MLP_EIO, NULL, "cannot read %s: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **p = realloc(names, cap * sizeof *p);
+            if (!p) {
+                rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+                break;
+            }
+            names = p;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        n++;
+    }
+    closedir(dh);
+    if (n > 0)
+        qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        char path[CONFIG_PATH_MAX + 600];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (rc == 0 && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "name", names[i]);
+            json_add_int(f, "bytes", (int64_t)sb.st_size);
+            cJSON_AddItemToArray(files, f);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+static int op_artifact(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                       struct err *e)
+{
+    int64_t id = 0;
+    json_is_int(json_get(req, "id"), &id);
+    bool found = false;
+    if (id > 0 && store_trials_each(d->st, 0, id, false, trial_found, &found, e) < 0)
+        return e->code;
+    if (!found)
+        return err_set(e, MLP_ENOT_FOUND, "id", "no trial %lld", (long long)id);
+    char dir[CONFIG_PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s/artifacts/%lld", d->cfg.state_dir, (long long)id);
+    const cJSON *nv = json_get(req, "name");
+    if (!nv || cJSON_IsNull(nv))
+        return artifact_list(dir, resp, e);
+    const char *name = nv->valuestring;
+    if (!name[0] || name[0] == '.' || strchr(name, '/') || strlen(name) >= 256)
+        return err_set(e, MLP_EINVALID_REQUEST, "name",
+                       "artifact: \"%.64s\" is not a plain file name (no '/', not starting "
+                       "with '.')",
+                       name);
+    char path[sizeof dir + 260];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return err_set(e, MLP_ENOT_FOUND, "name", "trial %lld has no artifact \"%s\"",
+                       (long long)id, name);
+    }
+    struct artifact_stream *a = calloc(1, sizeof *a);
+    if (a)
+        a->raw = malloc(ARTIFACT_RAW_CHUNK);
+    if (!a || !a->raw) {
+        close(fd);
+        free(a);
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    }
+    a->base = (struct op_stream){.next = artifact_next, .free = artifact_free};
+    a->fd = fd;
+    snprintf(a->name, sizeof a->name, "%s", name);
+    (void)resp;
+    it->next = OP_STREAM;
+    it->stream = &a->base;
     return 0;
 }
 
@@ -1117,7 +1551,7 @@ const struct op ops_table[] = {
                 {"dry_run", OT_BOOL, false},
                 {"force", OT_BOOL, false}}},
     {.name = "status", .exec = op_status},
-    {.name = "list", .exec = op_list, .heavy = true},
+    {.name = "list", .exec = op_list, .fields = {{"limit", OT_INT, false}}, .heavy = true},
     {.name = "show",
      .exec = op_show,
      .fields = {{"sweep", OT_SWEEP, true}, {"by", OT_STR, false}, {"metric", OT_STR, false}},
@@ -1132,6 +1566,10 @@ const struct op ops_table[] = {
     {.name = "results",
      .exec = op_results,
      .fields = {{"sweep", OT_SWEEP, true}, {"trials", OT_BOOL, false}, {"curves", OT_BOOL, false}},
+     .heavy = true},
+    {.name = "artifact",
+     .exec = op_artifact,
+     .fields = {{"id", OT_INT, true}, {"name", OT_STR, false}},
      .heavy = true},
     {.name = "trial", .exec = op_trial, .fields = {{"id", OT_INT, true}}},
     {.name = "watch", .exec = op_watch, .fields = {{"sweep", OT_SWEEP, false}}},

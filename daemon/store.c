@@ -921,6 +921,42 @@ int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
     return each_end(st, s, rc, ret, e, "configs");
 }
 
+/* Decode the current row of a TRIALS_* / TRIAL_ONE statement. */
+static void trial_row_read(sqlite3_stmt *s, struct store_trial_row *r)
+{
+    *r = (struct store_trial_row){
+        .id = sqlite3_column_int64(s, 0),
+        .sweep_id = sqlite3_column_int64(s, 1),
+        .config_idx = sqlite3_column_int64(s, 2),
+        .seed = sqlite3_column_int64(s, 3),
+        .state = (const char *)sqlite3_column_text(s, 4),
+        .attempts = sqlite3_column_int(s, 5),
+        .pid = (long)sqlite3_column_int64(s, 6),
+        .error = (const char *)sqlite3_column_text(s, 7),
+        .created = col_double(s, 8),
+        .started = col_double(s, 9),
+        .finished = col_double(s, 10),
+        .has_result = sqlite3_column_type(s, 11) != SQLITE_NULL,
+    };
+    if (!r->state)
+        r->state = "queued";
+    for (int i = 0; i < MLP_M_N; i++)
+        r->v[i] = col_double(s, 12 + i);
+}
+
+/* Decode the current row of an EPOCHS_* statement. */
+static void epoch_row_read(sqlite3_stmt *s, struct store_epoch_row *r)
+{
+    *r = (struct store_epoch_row){
+        .trial_id = sqlite3_column_int64(s, 0),
+        .config_idx = sqlite3_column_int64(s, 1),
+        .seed = sqlite3_column_int64(s, 2),
+        .epoch = sqlite3_column_int64(s, 3),
+    };
+    for (int m = 0, col = 4; m < MLP_M_N; m++)
+        r->v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
+}
+
 int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool done_only,
                       int (*cb)(void *ud, const struct store_trial_row *r), void *ud, struct err *e)
 {
@@ -932,24 +968,8 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
     }
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_trial_row r = {
-            .id = sqlite3_column_int64(s, 0),
-            .sweep_id = sqlite3_column_int64(s, 1),
-            .config_idx = sqlite3_column_int64(s, 2),
-            .seed = sqlite3_column_int64(s, 3),
-            .state = (const char *)sqlite3_column_text(s, 4),
-            .attempts = sqlite3_column_int(s, 5),
-            .pid = (long)sqlite3_column_int64(s, 6),
-            .error = (const char *)sqlite3_column_text(s, 7),
-            .created = col_double(s, 8),
-            .started = col_double(s, 9),
-            .finished = col_double(s, 10),
-            .has_result = sqlite3_column_type(s, 11) != SQLITE_NULL,
-        };
-        if (!r.state)
-            r.state = "queued";
-        for (int i = 0; i < MLP_M_N; i++)
-            r.v[i] = col_double(s, 12 + i);
+        struct store_trial_row r;
+        trial_row_read(s, &r);
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
@@ -963,18 +983,86 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
                               trial_id > 0 ? trial_id : sweep_id);
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_epoch_row r = {
-            .trial_id = sqlite3_column_int64(s, 0),
-            .config_idx = sqlite3_column_int64(s, 1),
-            .seed = sqlite3_column_int64(s, 2),
-            .epoch = sqlite3_column_int64(s, 3),
-        };
-        for (int m = 0, col = 4; m < MLP_M_N; m++)
-            r.v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
+        struct store_epoch_row r;
+        epoch_row_read(s, &r);
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
     return each_end(st, s, rc, ret, e, "epochs");
+}
+
+/* Cursors -------------------------------------------------------------------- */
+
+struct store_cursor {
+    struct store *st;
+    sqlite3_stmt *s; /* its own statement: the shared ones stay free for other calls */
+    enum store_cursor_kind kind;
+    bool ended;
+};
+
+struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind kind,
+                                       int64_t sweep_id, struct err *e)
+{
+    struct store_cursor *c = calloc(1, sizeof *c);
+    if (!c) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    c->st = st;
+    c->kind = kind;
+    const char *sql = stmt_sql[kind == STORE_CURSOR_TRIALS ? ST_TRIALS_SWEEP : ST_EPOCHS_SWEEP];
+    if (sqlite3_prepare_v2(st->db, sql, -1, &c->s, NULL) != SQLITE_OK) {
+        db_err(st, e, "cursor");
+        free(c);
+        return NULL;
+    }
+    sqlite3_bind_int64(c->s, 1, sweep_id);
+    return c;
+}
+
+/* Step c; each row to cb.  1 when cb stopped the walk, 0 at the end, or <0. */
+static int cursor_step(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
+                       struct err *e)
+{
+    if (c->ended)
+        return 0;
+    int rc;
+    while ((rc = sqlite3_step(c->s)) == SQLITE_ROW) {
+        int ret;
+        if (c->kind == STORE_CURSOR_TRIALS) {
+            struct store_trial_row r;
+            trial_row_read(c->s, &r);
+            ret = cb(ud, &r);
+        } else {
+            struct store_epoch_row r;
+            epoch_row_read(c->s, &r);
+            ret = cb(ud, &r);
+        }
+        if (ret < 0) {
+            c->ended = true;
+            return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
+        }
+        if (ret > 0)
+            return 1;
+    }
+    c->ended = true;
+    if (rc != SQLITE_DONE)
+        return db_err(c->st, e, "cursor");
+    return 0;
+}
+
+int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
+                      struct err *e)
+{
+    return cursor_step(c, cb, ud, e);
+}
+
+void store_cursor_close(struct store_cursor *c)
+{
+    if (!c)
+        return;
+    sqlite3_finalize(c->s);
+    free(c);
 }
 
 int store_values_each(struct store *st, int64_t sweep_id,

@@ -203,6 +203,24 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
                       int (*cb)(void *ud, const struct store_epoch_row *r), void *ud,
                       struct err *e);
 
+/*
+ * A cursor over every trial (with its result, by id) or every epoch row (by
+ * trial, epoch) of a sweep, read a slice at a time: each store_cursor_next
+ * hands rows to cb (a struct store_trial_row or struct store_epoch_row
+ * pointer) until cb returns 1 (stop after this row) or <0 (an error), or the
+ * rows run out.  The statement stays open between calls, so the slices come
+ * from one snapshot; calls may come from different threads, never two at
+ * once.  store_cursor_next returns 1 (stopped, more may follow), 0 (the end)
+ * or <0 with *e.  The cursor must be closed before its store.
+ */
+enum store_cursor_kind { STORE_CURSOR_TRIALS, STORE_CURSOR_EPOCHS };
+struct store_cursor;
+struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind kind,
+                                       int64_t sweep_id, struct err *e);
+int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
+                      struct err *e);
+void store_cursor_close(struct store_cursor *c);
+
 /* Configuration idx -> metric value of every done trial of a sweep, in config order. */
 struct store_value_row {
     int64_t config_idx;

@@ -14,6 +14,7 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -115,6 +116,16 @@ static int read_line(struct cli *cli, cJSON **out)
             }
             *out = doc;
             return CLI_OK;
+        }
+        if (cli->timeout > 0) {
+            struct pollfd pfd = {.fd = cli->fd, .events = POLLIN};
+            int pr = poll(&pfd, 1, (int)(cli->timeout * 1000 + 0.5));
+            if (pr < 0 && errno == EINTR)
+                continue;
+            if (pr == 0) {
+                cli->timed_out = true;
+                return CLI_FAILED;
+            }
         }
         ssize_t r = read(cli->fd, chunk, sizeof chunk);
         if (r < 0 && errno == EINTR)

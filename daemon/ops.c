@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -99,6 +100,47 @@ static int rows_load(struct mlpd *d, int64_t sweep_id, struct query_rows *q, str
 
 /* Sweeps ------------------------------------------------------------------------ */
 
+#define PREFIX_SHOWN 8 /* candidates named by an ambiguous prefix error */
+
+struct prefix_match {
+    int n;
+    int64_t id;
+    char list[PREFIX_SHOWN * 48];
+};
+
+static int prefix_row(void *ud, int64_t id, const char *name)
+{
+    struct prefix_match *m = ud;
+    if (m->n++ == 0)
+        m->id = id;
+    if (m->n <= PREFIX_SHOWN) {
+        size_t len = strlen(m->list);
+        snprintf(m->list + len, sizeof m->list - len, "%s%lld \"%.32s\"", len ? ", " : "",
+                 (long long)id, name);
+    }
+    return 0;
+}
+
+/* A sweep by name: exact, else the one sweep whose name starts with it. */
+static int sweep_by_name(struct mlpd *d, const char *s, int64_t *id, struct err *e)
+{
+    int rc = store_sweep_by_name(d->st, s, id, e);
+    if (rc != MLP_ENOT_FOUND)
+        return rc;
+    struct prefix_match m = {0};
+    if (store_sweeps_by_prefix(d->st, s, PREFIX_SHOWN + 1, prefix_row, &m, e) < 0)
+        return e->code;
+    if (m.n == 1) {
+        *id = m.id;
+        return 0;
+    }
+    if (m.n == 0)
+        return err_set(e, MLP_ENOT_FOUND, "sweep", "no sweep named \"%s\" (nor starting so)", s);
+    return err_set(e, MLP_EAMBIGUOUS, "sweep", "\"%s\" starts the names of %s sweeps: %s%s", s,
+                   m.n > PREFIX_SHOWN ? "more than 8" : "several", m.list,
+                   m.n > PREFIX_SHOWN ? ", ..." : "");
+}
+
 int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
 {
     int64_t v;
@@ -111,7 +153,7 @@ int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
         if (*s && isdigit((unsigned char)*s) && *end == '\0')
             *id = n;
         else
-            return store_sweep_by_name(d->st, s, id, e);
+            return sweep_by_name(d, s, id, e);
     } else {
         return err_set(e, MLP_EINVALID_REQUEST, "sweep", "expected a sweep id or name");
     }
@@ -314,6 +356,26 @@ static int op_hello(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     return 0;
 }
 
+#define STATUS_RUNNING_MAX 1000 /* running trials listed by status */
+
+static int running_row(void *ud, const struct store_running_row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return MLP_ENOMEM;
+    json_add_int(o, "id", r->id);
+    json_add_int(o, "sweep", r->sweep_id);
+    cJSON_AddStringToObject(o, "sweep_name", r->sweep_name);
+    json_add_int(o, "config", r->config_idx);
+    json_add_int(o, "seed", r->seed);
+    json_add_int(o, "attempt", r->attempt);
+    json_add_num(o, "started", r->started);
+    json_add_num(o, "elapsed", isnan(r->started) ? NAN : now_s() - r->started);
+    cJSON_AddStringToObject(o, "executor", r->executor);
+    cJSON_AddItemToArray(ud, o);
+    return 0;
+}
+
 static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                      struct err *e)
 {
@@ -341,6 +403,10 @@ static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
     cJSON_AddStringToObject(resp, "socket", d->cfg.socket);
     cJSON_AddBoolToObject(resp, "draining", d->draining);
     cJSON_AddStringToObject(resp, "worker", d->worker);
+    cJSON *run = cJSON_AddArrayToObject(resp, "running");
+    int rc = store_running_each(d->st, STATUS_RUNNING_MAX, running_row, run, e);
+    if (rc != 0)
+        return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
     return exec_status_fields(d, resp, e);
 }
 
@@ -1443,40 +1509,79 @@ static int op_watch(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
 
 /* Queue control: cancel, pause, resume, retry. */
 
-static int q_cancel(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+static const char *sw_state(const struct store_sweep *sw)
 {
-    if (ended)
-        return 0;
-    int rc = store_sweep_cancel(d->st, id, changed, e);
+    if (sw->c.queued + sw->c.running > 0)
+        return "active";
+    return sw->cancelled ? "cancelled" : sw->c.failed > 0 ? "failed" : "done";
+}
+
+/* A sweep with nothing queued or running cannot be cancelled or paused: say why. */
+static int refuse_ended(const char *verb, const struct store_sweep *sw, struct err *e)
+{
+    return err_set(e, MLP_ECONFLICT, "sweep",
+                   "%s: sweep %lld \"%s\" has ended (%s): no trial is queued or running%s", verb,
+                   (long long)sw->id, sw->name, sw_state(sw),
+                   strcmp(sw_state(sw), "done") == 0 ? ""
+                                                     : "; 'retry' re-queues failed trials, "
+                                                       "'retry --cancelled' cancelled ones");
+}
+
+static int q_cancel(struct mlpd *d, const cJSON *req, const struct store_sweep *sw,
+                    int64_t *changed, struct err *e)
+{
+    (void)req;
+    if (sw->c.queued + sw->c.running == 0)
+        return refuse_ended("cancel", sw, e);
+    int rc = store_sweep_cancel(d->st, sw->id, changed, e);
     if (rc == 0)
-        *changed += sched_cancel_sweep(d->sched, id);
+        *changed += sched_cancel_sweep(d->sched, sw->id);
     return rc;
 }
 
-static int q_pause(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+static int q_pause(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, int64_t *changed,
+                   struct err *e)
 {
-    (void)ended;
-    return store_sweep_pause(d->st, id, true, changed, e);
+    (void)req;
+    if (sw->c.queued + sw->c.running == 0)
+        return refuse_ended("pause", sw, e);
+    if (sw->paused)
+        return 0; /* already paused: nothing changed */
+    return store_sweep_pause(d->st, sw->id, true, changed, e);
 }
 
-static int q_resume(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+/* Resume a paused sweep; a cancelled one gets its cancelled trials back in the queue. */
+static int q_resume(struct mlpd *d, const cJSON *req, const struct store_sweep *sw,
+                    int64_t *changed, struct err *e)
 {
-    (void)ended;
-    return store_sweep_pause(d->st, id, false, changed, e);
-}
-
-static int q_retry(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
-{
-    (void)ended;
+    (void)req;
+    int64_t requeued = 0;
+    if (sw->paused && store_sweep_pause(d->st, sw->id, false, changed, e) < 0)
+        return e->code;
+    if (!sw->cancelled)
+        return 0;
     if (d->draining)
         return err_set(e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
-    return store_sweep_retry(d->st, id, changed, e);
+    if (store_sweep_retry(d->st, sw->id, false, true, &requeued, e) < 0)
+        return e->code;
+    *changed = requeued + (sw->paused ? sw->c.queued : 0);
+    return 0;
+}
+
+static int q_retry(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, int64_t *changed,
+                   struct err *e)
+{
+    if (d->draining)
+        return err_set(e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
+    return store_sweep_retry(d->st, sw->id, true, cJSON_IsTrue(json_get(req, "cancelled")), changed,
+                             e);
 }
 
 static const struct queue_verb {
     const char *op;
-    /* Apply to sweep id (ended: nothing queued or running); *changed counts trials. */
-    int (*apply)(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e);
+    /* Apply to the sweep; *changed counts the trials whose state changed. */
+    int (*apply)(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, int64_t *changed,
+                 struct err *e);
     bool kick; /* trials may have become runnable */
 } queue_verbs[] = {
     {"cancel", q_cancel, false},
@@ -1499,7 +1604,7 @@ static int op_queue(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     if (rc < 0)
         return rc;
     int64_t changed = 0, id = sw.id;
-    rc = qv->apply(d, id, sw.c.queued + sw.c.running == 0, &changed, e);
+    rc = qv->apply(d, req, &sw, &changed, e);
     store_sweep_release(&sw);
     if (rc < 0)
         return rc;
@@ -1510,6 +1615,89 @@ static int op_queue(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     if ((rc = add_summary(d, resp, id, e)) < 0)
         return rc;
     json_add_int(resp, "changed", changed);
+    return 0;
+}
+
+/* delete: the sweep, its rows, its trials' logs and artifacts. */
+
+struct id_list {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static int collect_trial(void *ud, const struct store_trial_row *t)
+{
+    struct id_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        int64_t *p = realloc(l->v, cap * sizeof *p);
+        if (!p)
+            return MLP_ENOMEM;
+        l->v = p;
+        l->cap = cap;
+    }
+    l->v[l->n++] = t->id;
+    return 0;
+}
+
+static int unlink_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT)
+        log_warn("delete: cannot remove %s: %s", path, strerror(errno));
+    return 0;
+}
+
+static int op_delete(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                     struct err *e)
+{
+    struct store_sweep sw;
+    int rc = load_sweep(d, req, &sw, e);
+    if (rc < 0)
+        return rc;
+    int64_t id = sw.id, running = sw.c.running, stopped = 0, ignored = 0;
+    bool force = cJSON_IsTrue(json_get(req, "force"));
+    char name[256];
+    snprintf(name, sizeof name, "%s", sw.name);
+    store_sweep_release(&sw);
+    if (running > 0 && !force)
+        return err_set(e, MLP_ECONFLICT, "sweep",
+                       "delete: sweep %lld \"%s\" has %lld running trial%s; cancel it first, or "
+                       "pass force (mlpctl delete --force) to stop them",
+                       (long long)id, name, (long long)running, running == 1 ? "" : "s");
+    struct id_list trials = {0};
+    if ((rc = store_trials_each(d->st, id, 0, false, collect_trial, &trials, e)) != 0) {
+        free(trials.v);
+        return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    }
+    if (running > 0) { /* stop local workers and scancel Slurm tasks before the rows go */
+        if (store_sweep_cancel(d->st, id, &ignored, e) < 0) {
+            free(trials.v);
+            return e->code;
+        }
+        stopped = sched_cancel_sweep(d->sched, id);
+    }
+    if ((rc = store_sweep_delete(d->st, id, e)) < 0) {
+        free(trials.v);
+        return rc;
+    }
+    for (size_t i = 0; i < trials.n; i++) {
+        char path[CONFIG_PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%lld.log", d->log_dir, (long long)trials.v[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            log_warn("delete: cannot remove %s: %s", path, strerror(errno));
+        snprintf(path, sizeof path, "%s/artifacts/%lld", d->cfg.state_dir, (long long)trials.v[i]);
+        nftw(path, unlink_cb, 8, FTW_DEPTH | FTW_PHYS);
+    }
+    log_info("sweep %lld \"%s\" deleted (%zu trials, %lld stopped)", (long long)id, name, trials.n,
+             (long long)stopped);
+    json_add_int(resp, "deleted", id);
+    cJSON_AddStringToObject(resp, "name", name);
+    json_add_int(resp, "trials", (int64_t)trials.n);
+    json_add_int(resp, "stopped", stopped);
+    free(trials.v);
+    it->changed = id; /* waiters and watchers of the sweep learn it is gone */
     return 0;
 }
 
@@ -1577,7 +1765,12 @@ const struct op ops_table[] = {
     {.name = "cancel", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
     {.name = "pause", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
     {.name = "resume", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "retry", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "retry",
+     .exec = op_queue,
+     .fields = {{"sweep", OT_SWEEP, true}, {"cancelled", OT_BOOL, false}}},
+    {.name = "delete",
+     .exec = op_delete,
+     .fields = {{"sweep", OT_SWEEP, true}, {"force", OT_BOOL, false}}},
     {.name = "shutdown", .exec = op_shutdown, .fields = {{"now", OT_BOOL, false}}},
     {.name = "data_list", .exec = op_data_list},
 };

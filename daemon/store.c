@@ -68,6 +68,8 @@ extern const int schema_count;
     X(SWEEP_AVG, "SELECT avg(finished - started) FROM trials WHERE sweep_id = ?1 "                 \
                  "AND state = 'done'")                                                             \
     X(SWEEP_BY_NAME, "SELECT id FROM sweeps WHERE name = ?1")                                      \
+    X(SWEEP_BY_PREFIX, "SELECT id, name FROM sweeps WHERE substr(name, 1, length(?1)) = ?1 "       \
+                       "ORDER BY id LIMIT ?2")                                                     \
     X(SWEEP_IDS, "SELECT id FROM sweeps ORDER BY id DESC")                                         \
     X(GLOBAL_COUNTS, "SELECT state, count(*) FROM trials GROUP BY state")                          \
     X(SWEEP_COUNT, "SELECT count(*) FROM sweeps")                                                  \
@@ -109,7 +111,14 @@ extern const int schema_count;
                      "WHERE sweep_id = ?1 AND state = 'queued'")                                   \
     X(RETRY, "UPDATE trials SET state = 'queued', attempts = 0, error = NULL, "                    \
              "finished = NULL, started = NULL WHERE sweep_id = ?1 AND state = 'failed'")           \
+    X(REQUEUE_CANCELLED, "UPDATE trials SET state = 'queued', attempts = 0, error = NULL, "        \
+                         "finished = NULL, started = NULL WHERE sweep_id = ?1 AND "                \
+                         "state = 'cancelled'")                                                    \
     X(UNCANCEL, "UPDATE sweeps SET cancelled = 0 WHERE id = ?1")                                   \
+    X(SWEEP_DELETE, "DELETE FROM sweeps WHERE id = ?1")                                            \
+    X(RUNNING, "SELECT t.id, t.sweep_id, s.name, t.config_idx, t.seed, t.attempts, t.started, "    \
+               "s.executor FROM trials t JOIN sweeps s ON s.id = t.sweep_id "                      \
+               "WHERE t.state = 'running' ORDER BY t.started, t.id LIMIT ?1")                      \
     X(CONFIGS, "SELECT idx, params_json, varying_json FROM configs WHERE sweep_id = ?1 "           \
                "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                           \
     X(TRIALS_SWEEP,                                                                                \
@@ -641,6 +650,22 @@ int store_sweep_by_name(struct store *st, const char *name, int64_t *id, struct 
     return db_err(st, e, "sweep by name");
 }
 
+int store_sweeps_by_prefix(struct store *st, const char *prefix, int max,
+                           int (*cb)(void *ud, int64_t id, const char *name), void *ud,
+                           struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_SWEEP_BY_PREFIX);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, max);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 1);
+        if ((ret = cb(ud, sqlite3_column_int64(s, 0), name ? name : "")) != 0)
+            break;
+    }
+    return each_end(st, s, rc, ret, e, "sweeps by prefix");
+}
+
 static int ids_query(struct store *st, int which, int64_t **ids, size_t *n, struct err *e);
 
 int store_sweep_ids(struct store *st, int64_t **ids, size_t *n, struct err *e)
@@ -881,13 +906,22 @@ fail:
     return e->code;
 }
 
-int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err *e)
+int store_sweep_retry(struct store *st, int64_t id, bool failed, bool cancelled, int64_t *changed,
+                      struct err *e)
 {
+    *changed = 0;
     if (begin(st, e) < 0)
         return e->code;
-    if (exec_id(st, ST_RETRY, id, false, e, "retry") < 0)
-        goto fail;
-    *changed = sqlite3_changes(st->db);
+    if (failed) {
+        if (exec_id(st, ST_RETRY, id, false, e, "retry") < 0)
+            goto fail;
+        *changed += sqlite3_changes(st->db);
+    }
+    if (cancelled) {
+        if (exec_id(st, ST_REQUEUE_CANCELLED, id, false, e, "retry") < 0)
+            goto fail;
+        *changed += sqlite3_changes(st->db);
+    }
     if (*changed > 0 && exec_id(st, ST_UNCANCEL, id, false, e, "retry") < 0)
         goto fail;
     if (commit(st, e) < 0)
@@ -896,6 +930,50 @@ int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err
 fail:
     rollback(st);
     return e->code;
+}
+
+int store_sweep_delete(struct store *st, int64_t id, struct err *e)
+{
+    if (begin(st, e) < 0)
+        return e->code;
+    if (exec_id(st, ST_SWEEP_DELETE, id, false, e, "delete") < 0)
+        goto fail;
+    if (sqlite3_changes(st->db) == 0) {
+        err_set(e, MLP_ENOT_FOUND, "sweep", "no sweep %lld", (long long)id);
+        goto fail;
+    }
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_running_each(struct store *st, int max,
+                       int (*cb)(void *ud, const struct store_running_row *r), void *ud,
+                       struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_RUNNING);
+    sqlite3_bind_int(s, 1, max);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 2);
+        const char *ex = (const char *)sqlite3_column_text(s, 7);
+        struct store_running_row r = {
+            .id = sqlite3_column_int64(s, 0),
+            .sweep_id = sqlite3_column_int64(s, 1),
+            .sweep_name = name ? name : "",
+            .config_idx = sqlite3_column_int64(s, 3),
+            .seed = sqlite3_column_int64(s, 4),
+            .attempt = sqlite3_column_int(s, 5),
+            .started = col_double(s, 6),
+            .executor = ex ? ex : "local",
+        };
+        if ((ret = cb(ud, &r)) != 0)
+            break;
+    }
+    return each_end(st, s, rc, ret, e, "running trials");
 }
 
 int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,

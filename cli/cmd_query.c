@@ -182,7 +182,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     table_column(t, "DONE/TOTAL", TABLE_RIGHT, false);
     table_column(t, "RUNNING", TABLE_RIGHT, false);
     table_column(t, "FAILED", TABLE_RIGHT, false);
-    table_column(t, "METRIC", TABLE_LEFT, true);
+    if (wide) /* the metric is named in the default view's 100 columns by show and best */
+        table_column(t, "METRIC", TABLE_LEFT, false);
     table_column(t, "BEST SO FAR", TABLE_LEFT, false);
     if (wide) {
         table_column(t, "EXECUTOR", TABLE_LEFT, false);
@@ -200,14 +201,16 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "priority")));
         time_t created = (time_t)resp_num(s, "created");
         struct tm tm;
-        if (localtime_r(&created, &tm) && strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm))
+        if (localtime_r(&created, &tm) &&
+            strftime(buf, sizeof buf, wide ? "%Y-%m-%d %H:%M" : "%m-%d %H:%M", &tm))
             table_cell(t, buf);
         else
             table_cell(t, "—");
         table_cellf(t, "%.0f/%.0f", resp_num(s, "done"), resp_num(s, "total"));
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "running")));
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "failed")));
-        table_cell(t, resp_str(s, "metric", ""));
+        if (wide)
+            table_cell(t, resp_str(s, "metric", ""));
         if (cJSON_IsObject(best)) {
             char st[64];
             resp_fmt_stat(st, sizeof st, resp_num(best, "mean"), resp_num(best, "se"));

@@ -61,7 +61,8 @@ static const struct verb verbs[] = {
      "usage: mlpctl list [--wide] [--state S[,S...]]... [--limit N]\n"
      "\n"
      "Every sweep, newest first: id, name, state, priority, created, done/total, failed,\n"
-     "best metric so far.  --wide: full names (never cut) plus executor and Slurm job ids.\n"
+     "best metric so far.  --wide: full names (never cut), the metric, executor and Slurm\n"
+     "job ids.\n"
      "--state: only sweeps in these states (queued running paused done failed cancelled;\n"
      "repeatable).  --limit N: the N newest.  A SWEEP argument anywhere may be its id,\n"
      "its name, or a prefix of the name that only one sweep has.\n",

@@ -98,16 +98,11 @@ int artifact_fetch(struct cli *cli, int64_t trial, const char *name, struct arti
         cJSON_Delete(req);
         req = NULL;
     }
+    /* cmd_request reads the answer through the one streamed-answer reader
+     * (client.c), which hands back the chunks' data joined in order. */
     int rc = cmd_request(cli, req, &line, NULL);
-    while (rc == CLI_OK) {
-        if ((rc = take_chunk(line, name, out)) != CLI_OK)
-            break;
-        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(line, "more")))
-            break;
-        cJSON_Delete(line);
-        line = NULL;
-        rc = cli_read_event(cli, &line);
-    }
+    if (rc == CLI_OK)
+        rc = take_chunk(line, name, out);
     if (rc == CLI_OK) {
         double bytes = resp_num(line, "bytes");
         if (!isfinite(bytes) || bytes != (double)out->len) {

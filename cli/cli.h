@@ -26,6 +26,8 @@ struct cli {
     bool json;               /* --json: one JSON document on stdout */
     int fd;                  /* connection to mlpd, -1 until cli_connect */
     void *rbuf_;             /* internal read buffer */
+    double timeout;          /* > 0: seconds an answer may take (wait --timeout) */
+    bool timed_out;          /* the last read gave up after timeout (nothing printed) */
 };
 
 /*

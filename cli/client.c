@@ -2,9 +2,10 @@
  * client — mlpctl's side of the socket protocol (daemon/PROTOCOL.md).
  *
  * One blocking connection per invocation: connect, send {"op":"hello"}, then
- * one request line and one response line per call (watch reads a stream of
- * event lines with cli_read_event).  Incoming bytes are framed by the shared
- * line_buf, so a response of any size up to LINE_MAX_BYTES is read whole.
+ * one request line and one answer per call (watch reads a stream of event
+ * lines with cli_read_event).  An answer may come as several lines
+ * ("more": true, then the last one): read_answer gathers them, for every verb.  Incoming bytes are
+ * framed by the shared line_buf, so a response of any size up to LINE_MAX_BYTES is read whole.
  * Transport failures are printed here and become exit code 3; error replies
  * get their exit code from resp_error_exit (invalid input → 4, others → 1)
  * and are printed by the caller (cmd_request), except those of the hello
@@ -13,6 +14,7 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -115,6 +117,16 @@ static int read_line(struct cli *cli, cJSON **out)
             *out = doc;
             return CLI_OK;
         }
+        if (cli->timeout > 0) {
+            struct pollfd pfd = {.fd = cli->fd, .events = POLLIN};
+            int pr = poll(&pfd, 1, (int)(cli->timeout * 1000 + 0.5));
+            if (pr < 0 && errno == EINTR)
+                continue;
+            if (pr == 0) {
+                cli->timed_out = true;
+                return CLI_FAILED;
+            }
+        }
         ssize_t r = read(cli->fd, chunk, sizeof chunk);
         if (r < 0 && errno == EINTR)
             continue;
@@ -135,6 +147,132 @@ static int read_line(struct cli *cli, cJSON **out)
             return CLI_FAILED;
         }
     }
+}
+
+/*
+ * A streamed answer (daemon/PROTOCOL.md, "Streamed answers"): lines with
+ * "more": true, then the last line.  Arrays of the "more" lines are gathered in
+ * order and put before the last line's array of the same name; strings (the
+ * base64 "data" of a file) are concatenated the same way.
+ */
+struct gathered {
+    cJSON *arrays;     /* name -> array gathered so far */
+    char *str_name[4]; /* string fields gathered so far */
+    char *str[4];
+    size_t str_len[4], str_cap[4];
+    int n_str;
+};
+
+static void gathered_release(struct gathered *g)
+{
+    cJSON_Delete(g->arrays);
+    for (int i = 0; i < g->n_str; i++) {
+        free(g->str_name[i]);
+        free(g->str[i]);
+    }
+    memset(g, 0, sizeof *g);
+}
+
+static int gather_string(struct gathered *g, const char *name, const char *v)
+{
+    int i = 0;
+    while (i < g->n_str && strcmp(g->str_name[i], name) != 0)
+        i++;
+    if (i == g->n_str) {
+        if (g->n_str == 4 || !(g->str_name[i] = strdup(name)))
+            return -1;
+        g->n_str++;
+    }
+    size_t n = strlen(v);
+    if (g->str_len[i] + n + 1 > g->str_cap[i]) {
+        size_t cap = g->str_cap[i] ? g->str_cap[i] : 65536;
+        while (cap < g->str_len[i] + n + 1)
+            cap *= 2;
+        char *p = realloc(g->str[i], cap);
+        if (!p)
+            return -1;
+        g->str[i] = p;
+        g->str_cap[i] = cap;
+    }
+    memcpy(g->str[i] + g->str_len[i], v, n + 1);
+    g->str_len[i] += n;
+    return 0;
+}
+
+/* Take the arrays and strings of a "more" line: 0 or -1 (out of memory). */
+static int gather(struct gathered *g, cJSON *line)
+{
+    if (!g->arrays && !(g->arrays = cJSON_CreateObject()))
+        return -1;
+    for (cJSON *f = line->child; f; f = f->next) {
+        if (cJSON_IsString(f) && gather_string(g, f->string, f->valuestring) < 0)
+            return -1;
+        if (!cJSON_IsArray(f))
+            continue;
+        cJSON *dst = cJSON_GetObjectItemCaseSensitive(g->arrays, f->string);
+        if (!dst && !(dst = cJSON_AddArrayToObject(g->arrays, f->string)))
+            return -1;
+        while (f->child)
+            cJSON_AddItemToArray(dst, cJSON_DetachItemViaPointer(f, f->child));
+    }
+    return 0;
+}
+
+/* Put what was gathered before the last line's own pieces: 0 or -1. */
+static int gather_finish(struct gathered *g, cJSON *last)
+{
+    for (cJSON *a = g->arrays ? g->arrays->child : NULL; a; a = a->next) {
+        cJSON *mine = cJSON_GetObjectItemCaseSensitive(last, a->string);
+        while (cJSON_IsArray(mine) && mine->child)
+            cJSON_AddItemToArray(a, cJSON_DetachItemViaPointer(mine, mine->child));
+    }
+    while (g->arrays && g->arrays->child) {
+        cJSON *a = cJSON_DetachItemViaPointer(g->arrays, g->arrays->child);
+        cJSON_DeleteItemFromObjectCaseSensitive(last, a->string);
+        cJSON_AddItemToObject(last, a->string, a);
+    }
+    for (int i = 0; i < g->n_str; i++) {
+        const cJSON *mine = cJSON_GetObjectItemCaseSensitive(last, g->str_name[i]);
+        if (cJSON_IsString(mine) && gather_string(g, g->str_name[i], mine->valuestring) < 0)
+            return -1;
+        cJSON_DeleteItemFromObjectCaseSensitive(last, g->str_name[i]);
+        if (!cJSON_AddStringToObject(last, g->str_name[i], g->str[i]))
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Read one answer, streamed or not: the one reader every request goes through.
+ * CLI_OK with *out (the whole answer, or an error line: what was gathered
+ * before it is dropped), CLI_UNREACHABLE or CLI_FAILED (printed).
+ */
+static int read_answer(struct cli *cli, cJSON **out)
+{
+    struct gathered g = {0};
+    bool oom = false;
+    int rc;
+    for (;;) {
+        if ((rc = read_line(cli, out)) != CLI_OK)
+            break;
+        if (!cJSON_IsTrue(json_get(*out, "ok")) || !cJSON_IsTrue(json_get(*out, "more"))) {
+            oom = cJSON_IsTrue(json_get(*out, "ok")) && gather_finish(&g, *out) < 0;
+            break;
+        }
+        oom = gather(&g, *out) < 0;
+        cJSON_Delete(*out);
+        *out = NULL;
+        if (oom)
+            break;
+    }
+    gathered_release(&g);
+    if (oom) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        fprintf(stderr, "mlpctl: out of memory gathering mlpd's answer\n");
+        return CLI_FAILED;
+    }
+    return rc;
 }
 
 /*
@@ -247,7 +385,7 @@ int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
     cJSON_Delete(req);
     if (rc != CLI_OK)
         return rc;
-    rc = read_line(cli, resp);
+    rc = read_answer(cli, resp);
     if (rc != CLI_OK)
         return rc;
     if (cJSON_IsTrue(json_get(*resp, "ok")))

@@ -30,6 +30,7 @@ int cmd_watch(struct cli *cli, int argc, char **argv);
 int cmd_wait(struct cli *cli, int argc, char **argv);
 int cmd_control(struct cli *cli, int argc, char **argv); /* cancel pause resume retry */
 int cmd_shutdown(struct cli *cli, int argc, char **argv);
+int cmd_delete(struct cli *cli, int argc, char **argv); /* cmd_control.c */
 int cmd_data(struct cli *cli, int argc, char **argv);
 int cmd_gradcheck(struct cli *cli, int argc, char **argv); /* cmd_gradcheck.c */
 int cmd_artifact(struct cli *cli, int argc, char **argv);  /* artifact.c */

@@ -31,8 +31,19 @@ int cmd_control(struct cli *cli, int argc, char **argv)
             c = &controls[i];
     if (!c)
         return cli_usage(argv[0], "not a queue control verb");
-    cJSON *resp;
-    int rc = cmd_request_sweep(cli, argc, argv, c->verb, &resp);
+    cJSON *resp = NULL;
+    bool cancelled = false;
+    struct opt retry_opts[] = {{"cancelled", OPT_FLAG, &cancelled}, {NULL, 0, NULL}};
+    struct opt no_opts[] = {{NULL, 0, NULL}};
+    const char *sweep;
+    int rc =
+        cmd_parse_sweep(argc, argv, strcmp(c->verb, "retry") == 0 ? retry_opts : no_opts, &sweep);
+    if (rc != CLI_OK)
+        return rc;
+    cJSON *req = cmd_add_sweep(cmd_req(c->verb), sweep);
+    if (req && cancelled)
+        cJSON_AddBoolToObject(req, "cancelled", true);
+    rc = cmd_request(cli, req, &resp, NULL);
     if (rc == CLI_OK && cli->json) {
         cmd_print_resp(cli, resp, rc);
     } else if (rc == CLI_OK) {
@@ -64,6 +75,32 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv)
         printf("mlpd is shutting down: %s\n",
                now ? "running trials are stopped and re-queued for the next start"
                    : "running trials finish first, queued ones wait for the next start");
+    cJSON_Delete(resp);
+    return rc;
+}
+
+int cmd_delete(struct cli *cli, int argc, char **argv)
+{
+    bool force = false;
+    struct opt opts[] = {{"force", OPT_FLAG, &force}, {NULL, 0, NULL}};
+    const char *sweep;
+    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
+    if (rc != CLI_OK)
+        return rc;
+    cJSON *req = cmd_add_sweep(cmd_req("delete"), sweep), *resp = NULL;
+    if (req && force)
+        cJSON_AddBoolToObject(req, "force", true);
+    rc = cmd_request(cli, req, &resp, NULL);
+    if (rc == CLI_OK && cli->json) {
+        cmd_print_resp(cli, resp, rc);
+    } else if (rc == CLI_OK) {
+        double n = resp_num(resp, "trials"), stopped = resp_num(resp, "stopped");
+        printf("deleted sweep %.0f \"%s\" (%.0f trial%s", resp_num(resp, "deleted"),
+               resp_str(resp, "name", "?"), n, n == 1 ? "" : "s");
+        if (stopped > 0)
+            printf(", %.0f stopped", stopped);
+        printf(")\n");
+    }
     cJSON_Delete(resp);
     return rc;
 }

@@ -263,8 +263,34 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
 
 int cmd_wait(struct cli *cli, int argc, char **argv)
 {
-    cJSON *resp;
-    int rc = cmd_request_sweep(cli, argc, argv, "wait", &resp);
+    cJSON *resp = NULL;
+    const char *sweep, *timeout_s = NULL;
+    struct opt opts[] = {{"timeout", OPT_STRING, &timeout_s}, {NULL, 0, NULL}};
+    int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
+    if (rc != CLI_OK)
+        return rc;
+    if (timeout_s) {
+        char *end;
+        double t = strtod(timeout_s, &end);
+        if (end == timeout_s || *end || !(t > 0) || t > 1e7)
+            return cli_usage(argv[0], "--timeout: expected seconds (a number > 0), got \"%s\"",
+                             timeout_s);
+        if ((rc = cli_connect(cli)) != CLI_OK) /* the hello is not part of the wait */
+            return rc;
+        cli->timeout = t;
+    }
+    rc = cmd_request(cli, cmd_add_sweep(cmd_req("wait"), sweep), &resp, NULL);
+    cli->timeout = 0;
+    if (cli->timed_out) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "sweep %s has not ended after %s s (--timeout); it goes on",
+                 sweep, timeout_s);
+        fprintf(stderr, "mlpctl wait: %s\n", msg);
+        if (cli->json)
+            cmd_print_error_json("timeout", msg, NULL);
+        cJSON_Delete(resp);
+        return CLI_FAILED;
+    }
     if (rc == CLI_OK) {
         const cJSON *s = json_get(resp, "sweep");
         if (cli->json)

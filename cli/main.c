@@ -54,12 +54,18 @@ static const struct verb verbs[] = {
     {"status", cmd_status, true,
      "usage: mlpctl status\n"
      "\n"
-     "Daemon version, uptime, workers busy/total, and trials queued/running/done/failed.\n",
+     "Daemon version, uptime, workers busy/total, trials queued/running/done/failed,\n"
+     "and the running trials (id, sweep, config, seed, attempt, elapsed, executor).\n",
      "daemon and queue status"},
     {"list", cmd_list, true,
-     "usage: mlpctl list\n"
+     "usage: mlpctl list [--wide] [--state S[,S...]]... [--limit N]\n"
      "\n"
-     "Every sweep, newest first: id, name, state, done/total, failed, best metric so far.\n",
+     "Every sweep, newest first: id, name, state, priority, created, done/total, failed,\n"
+     "best metric so far.  --wide: full names (never cut), the metric, executor and Slurm\n"
+     "job ids.\n"
+     "--state: only sweeps in these states (queued running paused done failed cancelled;\n"
+     "repeatable).  --limit N: the N newest.  A SWEEP argument anywhere may be its id,\n"
+     "its name, or a prefix of the name that only one sweep has.\n",
      "list sweeps"},
     {"show", cmd_show, true,
      "usage: mlpctl show SWEEP [--by KEY]\n"
@@ -127,9 +133,11 @@ static const struct verb verbs[] = {
      "per line).  Exits like wait: 0 when every trial succeeded, 1 otherwise.\n",
      "live progress of a sweep"},
     {"wait", cmd_wait, true,
-     "usage: mlpctl wait SWEEP\n"
+     "usage: mlpctl wait SWEEP [--timeout SECONDS]\n"
      "\n"
-     "Block until the sweep ends.  Exit 0 if every trial succeeded, 1 otherwise.\n",
+     "Block until the sweep ends.  Exit 0 if every trial succeeded, 1 otherwise.\n"
+     "With --timeout, give up after SECONDS: exit 1 with \"has not ended after ...\"\n"
+     "on stderr (the sweep goes on).\n",
      "block until a sweep ends"},
     {"cancel", cmd_control, true,
      "usage: mlpctl cancel SWEEP\n\nCancel the sweep's queued and running trials.\n",
@@ -141,8 +149,16 @@ static const struct verb verbs[] = {
      "usage: mlpctl resume SWEEP\n\nLet a paused sweep start trials again.\n",
      "resume a paused sweep"},
     {"retry", cmd_control, true,
-     "usage: mlpctl retry SWEEP\n\nRe-queue the sweep's failed trials.\n",
+     "usage: mlpctl retry SWEEP [--cancelled]\n\nRe-queue the sweep's failed trials; with "
+     "--cancelled its cancelled trials too\n(a cancelled sweep is revived; 'resume' does the "
+     "same for a cancelled sweep).\n",
      "re-queue failed trials"},
+    {"delete", cmd_delete, true,
+     "usage: mlpctl delete SWEEP [--force]\n"
+     "\n"
+     "Remove the sweep with its configurations, trials, results, curves, logs and\n"
+     "artifacts.  Refused while trials run, unless --force (they are stopped first).\n",
+     "delete a sweep"},
     {"shutdown", cmd_shutdown, true,
      "usage: mlpctl shutdown [--now]\n"
      "\n"

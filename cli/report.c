@@ -465,25 +465,15 @@ int cmd_report(struct cli *cli, int argc, char **argv)
         cJSON_Delete(req);
         goto nomem;
     }
-    /* Curves are one section among many: without them the report is still worth writing. */
-    if ((rc = cmd_request(cli, req, &curves, NULL)) == CLI_UNREACHABLE)
+    /* A failed request (printed by cmd_request) fails the report with its exit
+     * code: a report silently missing its curves would say something untrue. */
+    if ((rc = cmd_request(cli, req, &curves, NULL)) != CLI_OK)
         goto out;
-    if (rc != CLI_OK) { /* an error reply, already printed: no curves section */
-        cJSON_Delete(curves);
-        curves = NULL;
-    }
-    rc = CLI_OK;
     if (varies(show, "train_size")) {
         if (!(req = sweep_req("results", sweep)))
             goto nomem;
-        if ((rc = cmd_request(cli, req, &learning, NULL)) == CLI_UNREACHABLE)
+        if ((rc = cmd_request(cli, req, &learning, NULL)) != CLI_OK)
             goto out;
-        if (rc != CLI_OK) { /* printed; the section says so */
-            cJSON_Delete(learning);
-            learning = NULL;
-            r.learn_why = "the daemon refused the results request";
-        }
-        rc = CLI_OK;
     }
     r.best = best;
     if ((rc = fetch_confusion(cli, sweep, &r, &confusion)) != CLI_OK)

@@ -15,6 +15,8 @@
 #include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -150,6 +152,47 @@ static int rows_load(struct mlpd *d, int64_t sweep_id, struct query_rows *q, str
 
 /* Sweeps ------------------------------------------------------------------------ */
 
+#define PREFIX_SHOWN 8 /* candidates named by an ambiguous prefix error */
+
+struct prefix_match {
+    int n;
+    int64_t id;
+    char list[PREFIX_SHOWN * 48];
+};
+
+static int prefix_row(void *ud, int64_t id, const char *name)
+{
+    struct prefix_match *m = ud;
+    if (m->n++ == 0)
+        m->id = id;
+    if (m->n <= PREFIX_SHOWN) {
+        size_t len = strlen(m->list);
+        snprintf(m->list + len, sizeof m->list - len, "%s%lld \"%.32s\"", len ? ", " : "",
+                 (long long)id, name);
+    }
+    return 0;
+}
+
+/* A sweep by name: exact, else the one sweep whose name starts with it. */
+static int sweep_by_name(struct mlpd *d, const char *s, int64_t *id, struct err *e)
+{
+    int rc = store_sweep_by_name(d->st, s, id, e);
+    if (rc != MLP_ENOT_FOUND)
+        return rc;
+    struct prefix_match m = {0};
+    if (store_sweeps_by_prefix(d->st, s, PREFIX_SHOWN + 1, prefix_row, &m, e) < 0)
+        return e->code;
+    if (m.n == 1) {
+        *id = m.id;
+        return 0;
+    }
+    if (m.n == 0)
+        return err_set(e, MLP_ENOT_FOUND, "sweep", "no sweep named \"%s\" (nor starting so)", s);
+    return err_set(e, MLP_EAMBIGUOUS, "sweep", "\"%s\" starts the names of %s sweeps: %s%s", s,
+                   m.n > PREFIX_SHOWN ? "more than 8" : "several", m.list,
+                   m.n > PREFIX_SHOWN ? ", ..." : "");
+}
+
 int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
 {
     int64_t v;
@@ -162,7 +205,7 @@ int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
         if (*s && isdigit((unsigned char)*s) && *end == '\0')
             *id = n;
         else
-            return store_sweep_by_name(d->st, s, id, e);
+            return sweep_by_name(d, s, id, e);
     } else {
         return err_set(e, MLP_EINVALID_REQUEST, "sweep", "expected a sweep id or name");
     }
@@ -285,6 +328,68 @@ static void add_grid_values(cJSON *row, const struct cfgs *c, int64_t idx)
         cJSON_AddItemToObject(row, kv->string, cJSON_Duplicate(kv, 1));
 }
 
+/* Streamed answers ----------------------------------------------------------------- */
+
+int ops_buf_add(struct op_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return MLP_ENOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* A chunk of an array field being written: "field":[row,row,... */
+struct chunk {
+    struct op_buf *out;
+    const char *field;
+    size_t n; /* rows in this chunk */
+};
+
+/* Append row (consumed) to the chunk: 1 when the chunk is full, 0, or MLP_ENOMEM. */
+static int chunk_add(struct chunk *k, cJSON *row)
+{
+    char *t = row ? json_line(row) : NULL;
+    cJSON_Delete(row);
+    if (!t)
+        return MLP_ENOMEM;
+    int rc;
+    if (k->n++ == 0) {
+        rc = ops_buf_add(k->out, "\"", 1);
+        if (rc == 0)
+            rc = ops_buf_add(k->out, k->field, strlen(k->field));
+        if (rc == 0)
+            rc = ops_buf_add(k->out, "\":[", 3);
+    } else {
+        rc = ops_buf_add(k->out, ",", 1);
+    }
+    if (rc == 0)
+        rc = ops_buf_add(k->out, t, strlen(t));
+    free(t);
+    if (rc < 0)
+        return rc;
+    return k->out->len >= OP_STREAM_CHUNK ? 1 : 0;
+}
+
+/* Close the chunk's array ("field":[] when it has no row): 0 or MLP_ENOMEM. */
+static int chunk_end(struct chunk *k)
+{
+    if (k->n > 0)
+        return ops_buf_add(k->out, "]", 1);
+    char head[80];
+    int n = snprintf(head, sizeof head, "\"%s\":[]", k->field);
+    return ops_buf_add(k->out, head, (size_t)n);
+}
+
 /* Ops ------------------------------------------------------------------------------ */
 
 static int op_hello(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
@@ -300,6 +405,26 @@ static int op_hello(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     cJSON_AddStringToObject(resp, "version", MLP_VERSION);
     json_add_int(resp, "pid", getpid());
     (void)d;
+    return 0;
+}
+
+#define STATUS_RUNNING_MAX 1000 /* running trials listed by status */
+
+static int running_row(void *ud, const struct store_running_row *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return MLP_ENOMEM;
+    json_add_int(o, "id", r->id);
+    json_add_int(o, "sweep", r->sweep_id);
+    cJSON_AddStringToObject(o, "sweep_name", r->sweep_name);
+    json_add_int(o, "config", r->config_idx);
+    json_add_int(o, "seed", r->seed);
+    json_add_int(o, "attempt", r->attempt);
+    json_add_num(o, "started", r->started);
+    json_add_num(o, "elapsed", isnan(r->started) ? NAN : now_s() - r->started);
+    cJSON_AddStringToObject(o, "executor", r->executor);
+    cJSON_AddItemToArray(ud, o);
     return 0;
 }
 
@@ -330,28 +455,132 @@ static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
     cJSON_AddStringToObject(resp, "socket", d->cfg.socket);
     cJSON_AddBoolToObject(resp, "draining", d->draining);
     cJSON_AddStringToObject(resp, "worker", d->worker);
+    cJSON *run = cJSON_AddArrayToObject(resp, "running");
+    int rc = store_running_each(d->st, STATUS_RUNNING_MAX, running_row, run, e);
+    if (rc != 0)
+        return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
     return exec_status_fields(d, resp, e);
+}
+
+/* list: summaries of the sweeps, newest first, filtered by state, at most limit. */
+struct list_stream {
+    struct op_stream base;
+    int64_t *ids;
+    size_t n, next;
+    char states[6][16]; /* wanted states; none: every state */
+    int n_states;
+    int64_t limit, sent; /* limit 0: no limit */
+};
+
+static bool list_wanted(const struct list_stream *l, const cJSON *summary)
+{
+    if (l->n_states == 0)
+        return true;
+    const cJSON *st = json_get(summary, "state");
+    for (int i = 0; cJSON_IsString(st) && i < l->n_states; i++)
+        if (strcmp(st->valuestring, l->states[i]) == 0)
+            return true;
+    return false;
+}
+
+static int list_next(struct op_stream *base, struct mlpd *d, struct op_buf *out, struct err *e)
+{
+    struct list_stream *l = (struct list_stream *)base;
+    struct chunk k = {.out = out, .field = "sweeps"};
+    int full = 0;
+    while (full == 0 && l->next < l->n && (l->limit == 0 || l->sent < l->limit)) {
+        cJSON *s = view_sweep_summary(d, l->ids[l->next++], NULL, e);
+        if (!s) {
+            if (e->code == MLP_ENOT_FOUND)
+                continue; /* deleted since the list was taken */
+            return e->code;
+        }
+        if (!list_wanted(l, s)) {
+            cJSON_Delete(s);
+            continue;
+        }
+        l->sent++;
+        if ((full = chunk_add(&k, s)) < 0)
+            return err_set(e, full, NULL, "out of memory");
+    }
+    if (chunk_end(&k) < 0)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    return l->next < l->n && (l->limit == 0 || l->sent < l->limit) ? 1 : 0;
+}
+
+static void list_free(struct op_stream *base)
+{
+    struct list_stream *l = (struct list_stream *)base;
+    free(l->ids);
+    free(l);
+}
+
+/* Add one wanted state (a word of "a,b"): 0 or MLP_EINVALID_REQUEST. */
+static int list_state_add(struct list_stream *l, const char *w, size_t n, struct err *e)
+{
+    static const char *const states[] = {"queued", "running", "paused",
+                                         "done",   "failed",  "cancelled"};
+    for (size_t i = 0; i < 6; i++)
+        if (strlen(states[i]) == n && strncmp(states[i], w, n) == 0) {
+            if (l->n_states < 6)
+                snprintf(l->states[l->n_states++], sizeof l->states[0], "%s", states[i]);
+            return 0;
+        }
+    return err_set(e, MLP_EINVALID_REQUEST, "state",
+                   "list: unknown state \"%.*s\" (one of queued, running, paused, done, failed, "
+                   "cancelled)",
+                   (int)(n > 40 ? 40 : n), w);
+}
+
+static int list_states(struct list_stream *l, const cJSON *v, struct err *e)
+{
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    const cJSON *one = v;
+    if (cJSON_IsArray(v))
+        one = v->child;
+    for (; one; one = cJSON_IsArray(v) ? one->next : NULL) {
+        if (!cJSON_IsString(one))
+            return err_set(e, MLP_EINVALID_REQUEST, "state",
+                           "list: \"state\" must be a string or a list of strings");
+        const char *p = one->valuestring;
+        for (;;) {
+            size_t n = strcspn(p, ",");
+            if (list_state_add(l, p, n, e) < 0)
+                return e->code;
+            if (!p[n])
+                break;
+            p += n + 1;
+        }
+    }
+    return 0;
 }
 
 static int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                    struct err *e)
 {
-    (void)it;
-    (void)req;
-    int64_t *ids;
-    size_t n;
-    if (store_sweep_ids(d->st, &ids, &n, e) < 0)
-        return e->code;
-    cJSON *arr = cJSON_AddArrayToObject(resp, "sweeps");
-    for (size_t i = 0; i < n; i++) {
-        cJSON *s = view_sweep_summary(d, ids[i], NULL, e);
-        if (!s) {
-            free(ids);
-            return e->code;
-        }
-        cJSON_AddItemToArray(arr, s);
+    (void)resp;
+    struct list_stream *l = calloc(1, sizeof *l);
+    if (!l)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    l->base = (struct op_stream){.next = list_next, .free = list_free};
+    const cJSON *lim = json_get(req, "limit");
+    if (lim && !json_is_int(lim, &l->limit)) {
+        list_free(&l->base);
+        return err_set(e, MLP_EINVALID_REQUEST, "limit", "list: \"limit\" must be an integer");
     }
-    free(ids);
+    if (l->limit < 0) {
+        list_free(&l->base);
+        return err_set(e, MLP_EINVALID_REQUEST, "limit", "list: \"limit\" must be >= 0, got %lld",
+                       (long long)l->limit);
+    }
+    if (list_states(l, json_get(req, "state"), e) < 0 ||
+        store_sweep_ids(d->st, &l->ids, &l->n, e) < 0) {
+        list_free(&l->base);
+        return e->code;
+    }
+    it->next = OP_STREAM;
+    it->stream = &l->base;
     return 0;
 }
 
@@ -1045,12 +1274,12 @@ struct rows_ctx {
     bool regression;
 };
 
-static int trial_row(void *ud, const struct store_trial_row *t)
+/* A results row of one trial. */
+static cJSON *trial_json(const struct rows_ctx *x, const struct store_trial_row *t)
 {
-    struct rows_ctx *x = ud;
     cJSON *o = cJSON_CreateObject();
     if (!o)
-        return MLP_ENOMEM;
+        return NULL;
     json_add_int(o, "trial", t->id);
     json_add_int(o, "config", t->config_idx);
     add_grid_values(o, x->cf, t->config_idx);
@@ -1066,16 +1295,15 @@ static int trial_row(void *ud, const struct store_trial_row *t)
     }
     if (t->error)
         cJSON_AddStringToObject(o, "error", t->error);
-    cJSON_AddItemToArray(x->rows, o);
-    return 0;
+    return o;
 }
 
-static int epoch_row(void *ud, const struct store_epoch_row *r)
+/* A row of one epoch (results --curves, and the trial op's curve). */
+static cJSON *epoch_json(const struct rows_ctx *x, const struct store_epoch_row *r)
 {
-    struct rows_ctx *x = ud;
     cJSON *o = cJSON_CreateObject();
     if (!o)
-        return MLP_ENOMEM;
+        return NULL;
     json_add_int(o, "trial", r->trial_id);
     json_add_int(o, "config", r->config_idx);
     if (x->cf)
@@ -1085,68 +1313,141 @@ static int epoch_row(void *ud, const struct store_epoch_row *r)
     for (int m = 0; m < MLP_M_N; m++)
         if (metric_info(m)->per_epoch && metric_for_task(m, x->regression))
             json_add_num(o, metric_name(m), r->v[m]);
+    return o;
+}
+
+static int epoch_row(void *ud, const struct store_epoch_row *r)
+{
+    struct rows_ctx *x = ud;
+    cJSON *o = epoch_json(x, r);
+    if (!o)
+        return MLP_ENOMEM;
     cJSON_AddItemToArray(x->rows, o);
     return 0;
+}
+
+/* results: configs are summarised up front, trials and epochs read through a cursor. */
+struct results_stream {
+    struct op_stream base;
+    struct rows_ctx x;
+    struct cfgs cf;
+    struct query_rows q;
+    int metrics[MLP_M_N];
+    struct store_cursor *cur; /* trials or curves */
+    bool curves;
+    size_t next_cfg; /* configs */
+    struct chunk k;
+};
+
+/* One aggregated row: config, its grid values, n and mean/sd/se of every metric. */
+static cJSON *config_row(struct results_stream *r, size_t i)
+{
+    long g = query_group(&r->q, r->cf.idx[i]);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    json_add_int(o, "config", r->cf.idx[i]);
+    add_grid_values(o, &r->cf, r->cf.idx[i]);
+    json_add_int(o, "n", (int64_t)query_group_size(&r->q, g));
+    for (int k = 0; k < r->x.n_metrics; k++) {
+        struct stat_summary st;
+        query_stat(&r->q, g, r->metrics[k], &st);
+        char key[64];
+        snprintf(key, sizeof key, "%s_mean", metric_name(r->metrics[k]));
+        json_add_num(o, key, st.mean);
+        snprintf(key, sizeof key, "%s_sd", metric_name(r->metrics[k]));
+        json_add_num(o, key, st.sd);
+        snprintf(key, sizeof key, "%s_se", metric_name(r->metrics[k]));
+        json_add_num(o, key, st.se);
+    }
+    return o;
+}
+
+static int results_cursor_row(void *ud, const void *row)
+{
+    struct results_stream *r = ud;
+    cJSON *o = r->curves ? epoch_json(&r->x, row) : trial_json(&r->x, row);
+    return chunk_add(&r->k, o);
+}
+
+static int results_next(struct op_stream *base, struct mlpd *d, struct op_buf *out, struct err *e)
+{
+    (void)d;
+    struct results_stream *r = (struct results_stream *)base;
+    r->k = (struct chunk){.out = out, .field = "rows"};
+    int rc = 0;
+    if (r->cur) {
+        rc = store_cursor_next(r->cur, results_cursor_row, r, e);
+    } else {
+        while (rc == 0 && r->next_cfg < r->cf.n)
+            rc = chunk_add(&r->k, config_row(r, r->next_cfg++));
+        if (rc < 0)
+            err_set(e, rc, NULL, "out of memory");
+        else
+            rc = r->next_cfg < r->cf.n;
+    }
+    if (rc < 0)
+        return e->code ? e->code : rc;
+    if (chunk_end(&r->k) < 0)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    return rc;
+}
+
+static void results_free(struct op_stream *base)
+{
+    struct results_stream *r = (struct results_stream *)base;
+    store_cursor_close(r->cur);
+    cfgs_free(&r->cf);
+    query_rows_release(&r->q);
+    free(r);
 }
 
 static int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                       struct err *e)
 {
-    (void)it;
     struct store_sweep sw;
-    struct query_rows q = QUERY_ROWS_INIT;
-    struct cfgs cf = {0};
     int rc;
     if ((rc = load_sweep(d, req, &sw, e)) < 0)
         return rc;
-    if ((rc = cfgs_load(d, sw.id, 0, &cf, e)) < 0)
-        goto out;
-    int metrics[MLP_M_N];
+    struct results_stream *r = calloc(1, sizeof *r);
+    if (!r) {
+        store_sweep_release(&sw);
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    }
+    r->base = (struct op_stream){.next = results_next, .free = results_free};
+    r->q = (struct query_rows)QUERY_ROWS_INIT;
     bool regression = is_regression(sw.dataset_json);
-    int nm = metric_task_list(regression, metrics);
+    r->x = (struct rows_ctx){.cf = &r->cf,
+                             .metrics = r->metrics,
+                             .n_metrics = metric_task_list(regression, r->metrics),
+                             .regression = regression};
+    if ((rc = cfgs_load(d, sw.id, 0, &r->cf, e)) < 0)
+        goto fail;
     cJSON *keys = cJSON_Parse(sw.keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
     cJSON_AddStringToObject(resp, "task", regression ? "regression" : "classification");
-    cJSON *rows = cJSON_AddArrayToObject(resp, "rows");
-    struct rows_ctx x = {
-        .rows = rows, .cf = &cf, .metrics = metrics, .n_metrics = nm, .regression = regression};
-    if (cJSON_IsTrue(json_get(req, "curves"))) {
-        cJSON_AddStringToObject(resp, "kind", "curves");
-        rc = store_epochs_each(d->st, sw.id, 0, epoch_row, &x, e);
-    } else if (cJSON_IsTrue(json_get(req, "trials"))) {
-        cJSON_AddStringToObject(resp, "kind", "trials");
-        rc = store_trials_each(d->st, sw.id, 0, false, trial_row, &x, e);
+    r->curves = cJSON_IsTrue(json_get(req, "curves"));
+    if (r->curves || cJSON_IsTrue(json_get(req, "trials"))) {
+        cJSON_AddStringToObject(resp, "kind", r->curves ? "curves" : "trials");
+        r->cur = store_cursor_open(d->st, r->curves ? STORE_CURSOR_EPOCHS : STORE_CURSOR_TRIALS,
+                                   sw.id, e);
+        if (!r->cur) {
+            rc = e->code;
+            goto fail;
+        }
     } else {
         cJSON_AddStringToObject(resp, "kind", "configs");
-        if ((rc = rows_load(d, sw.id, &q, e)) < 0)
-            goto out;
-        for (size_t i = 0; i < cf.n; i++) {
-            long g = query_group(&q, cf.idx[i]);
-            cJSON *o = cJSON_CreateObject();
-            json_add_int(o, "config", cf.idx[i]);
-            add_grid_values(o, &cf, cf.idx[i]);
-            json_add_int(o, "n", (int64_t)query_group_size(&q, g));
-            for (int k = 0; k < nm; k++) {
-                struct stat_summary s;
-                query_stat(&q, g, metrics[k], &s);
-                char key[64];
-                snprintf(key, sizeof key, "%s_mean", metric_name(metrics[k]));
-                json_add_num(o, key, s.mean);
-                snprintf(key, sizeof key, "%s_sd", metric_name(metrics[k]));
-                json_add_num(o, key, s.sd);
-                snprintf(key, sizeof key, "%s_se", metric_name(metrics[k]));
-                json_add_num(o, key, s.se);
-            }
-            cJSON_AddItemToArray(rows, o);
-        }
+        if ((rc = rows_load(d, sw.id, &r->q, e)) < 0)
+            goto fail;
     }
-    if (rc > 0 || (rc < 0 && e->code == 0))
-        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
-out:
-    cfgs_free(&cf);
-    query_rows_release(&q);
     store_sweep_release(&sw);
-    return rc < 0 ? rc : 0;
+    it->next = OP_STREAM;
+    it->stream = &r->base;
+    return 0;
+fail:
+    store_sweep_release(&sw);
+    results_free(&r->base);
+    return rc;
 }
 
 struct trial_ctx {
@@ -1291,6 +1592,203 @@ static int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     return 0;
 }
 
+/* artifact: a trial's files under <state dir>/artifacts/<trial id>/. */
+
+#define ARTIFACT_RAW_CHUNK (3u << 18) /* raw bytes per chunk: 768 KiB, 1 MiB of base64 */
+
+struct artifact_stream {
+    struct op_stream base;
+    int fd;
+    char name[256];
+    int64_t sent; /* raw bytes sent so far */
+    unsigned char *raw;
+};
+
+/* Append the base64 (RFC 4648, padded) of n bytes to out: 0 or MLP_ENOMEM. */
+static int b64_add(struct op_buf *out, const unsigned char *p, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char q[4096];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        q[k++] = tab[(v >> 18) & 63];
+        q[k++] = tab[(v >> 12) & 63];
+        q[k++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        q[k++] = i + 2 < n ? tab[v & 63] : '=';
+        if (k + 4 > sizeof q) {
+            if (ops_buf_add(out, q, k) < 0)
+                return MLP_ENOMEM;
+            k = 0;
+        }
+    }
+    return ops_buf_add(out, q, k);
+}
+
+static int artifact_next(struct op_stream *base, struct mlpd *d, struct op_buf *out, struct err *e)
+{
+    (void)d;
+    struct artifact_stream *a = (struct artifact_stream *)base;
+    size_t got = 0;
+    while (got < ARTIFACT_RAW_CHUNK) {
+        ssize_t n = read(a->fd, a->raw + got, ARTIFACT_RAW_CHUNK - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_set(e, MLP_EIO, "name", "artifact %s: read failed: %s", a->name,
+                           strerror(errno));
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    a->sent += (int64_t)got;
+    bool last = got < ARTIFACT_RAW_CHUNK;
+    int rc = 0;
+    if (got > 0) {
+        rc = ops_buf_add(out, "\"data\":\"", 8);
+        if (rc == 0)
+            rc = b64_add(out, a->raw, got);
+        if (rc == 0)
+            rc = ops_buf_add(out, last ? "\"," : "\"", last ? 2 : 1);
+    }
+    if (rc == 0 && last) {
+        cJSON *tail = cJSON_CreateObject();
+        cJSON_AddStringToObject(tail, "name", a->name);
+        json_add_int(tail, "bytes", a->sent);
+        char *t = json_line(tail);
+        cJSON_Delete(tail);
+        /* the members of {"name":..,"bytes":n} without the braces */
+        rc = t ? ops_buf_add(out, t + 1, strlen(t) - 2) : MLP_ENOMEM;
+        free(t);
+    }
+    if (rc < 0)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    return last ? 0 : 1;
+}
+
+static void artifact_free(struct op_stream *base)
+{
+    struct artifact_stream *a = (struct artifact_stream *)base;
+    if (a->fd >= 0)
+        close(a->fd);
+    free(a->raw);
+    free(a);
+}
+
+static int trial_found(void *ud, const struct store_trial_row *t)
+{
+    (void)t;
+    *(bool *)ud = true;
+    return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* {"files":[{"name","bytes"}]} of dir, by name (an absent dir has none). */
+static int artifact_list(const char *dir, cJSON *resp, struct err *e)
+{
+    cJSON *files = cJSON_AddArrayToObject(resp, "files");
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return errno == ENOENT
+                   ? 0
+                   : err_set(e, MLP_EIO, NULL, "cannot read %s: %s", dir, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **p = realloc(names, cap * sizeof *p);
+            if (!p) {
+                rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+                break;
+            }
+            names = p;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+            break;
+        }
+        n++;
+    }
+    closedir(dh);
+    if (n > 0)
+        qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        char path[CONFIG_PATH_MAX + 600];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (rc == 0 && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "name", names[i]);
+            json_add_int(f, "bytes", (int64_t)sb.st_size);
+            cJSON_AddItemToArray(files, f);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+static int op_artifact(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                       struct err *e)
+{
+    int64_t id = 0;
+    json_is_int(json_get(req, "id"), &id);
+    bool found = false;
+    if (id > 0 && store_trials_each(d->st, 0, id, false, trial_found, &found, e) < 0)
+        return e->code;
+    if (!found)
+        return err_set(e, MLP_ENOT_FOUND, "id", "no trial %lld", (long long)id);
+    char dir[CONFIG_PATH_MAX + 64];
+    snprintf(dir, sizeof dir, "%s/artifacts/%lld", d->cfg.state_dir, (long long)id);
+    const cJSON *nv = json_get(req, "name");
+    if (!nv || cJSON_IsNull(nv))
+        return artifact_list(dir, resp, e);
+    const char *name = nv->valuestring;
+    if (!name[0] || name[0] == '.' || strchr(name, '/') || strlen(name) >= 256)
+        return err_set(e, MLP_EINVALID_REQUEST, "name",
+                       "artifact: \"%.64s\" is not a plain file name (no '/', not starting "
+                       "with '.')",
+                       name);
+    char path[sizeof dir + 260];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return err_set(e, MLP_ENOT_FOUND, "name", "trial %lld has no artifact \"%s\"",
+                       (long long)id, name);
+    }
+    struct artifact_stream *a = calloc(1, sizeof *a);
+    if (a)
+        a->raw = malloc(ARTIFACT_RAW_CHUNK);
+    if (!a || !a->raw) {
+        close(fd);
+        free(a);
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    }
+    a->base = (struct op_stream){.next = artifact_next, .free = artifact_free};
+    a->fd = fd;
+    snprintf(a->name, sizeof a->name, "%s", name);
+    (void)resp;
+    it->next = OP_STREAM;
+    it->stream = &a->base;
+    return 0;
+}
+
 static int op_wait(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
                    struct err *e)
 {
@@ -1315,40 +1813,79 @@ static int op_watch(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
 
 /* Queue control: cancel, pause, resume, retry. */
 
-static int q_cancel(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+static const char *sw_state(const struct store_sweep *sw)
 {
-    if (ended)
-        return 0;
-    int rc = store_sweep_cancel(d->st, id, changed, e);
+    if (sw->c.queued + sw->c.running > 0)
+        return "active";
+    return sw->cancelled ? "cancelled" : sw->c.failed > 0 ? "failed" : "done";
+}
+
+/* A sweep with nothing queued or running cannot be cancelled or paused: say why. */
+static int refuse_ended(const char *verb, const struct store_sweep *sw, struct err *e)
+{
+    return err_set(e, MLP_ECONFLICT, "sweep",
+                   "%s: sweep %lld \"%s\" has ended (%s): no trial is queued or running%s", verb,
+                   (long long)sw->id, sw->name, sw_state(sw),
+                   strcmp(sw_state(sw), "done") == 0 ? ""
+                                                     : "; 'retry' re-queues failed trials, "
+                                                       "'retry --cancelled' cancelled ones");
+}
+
+static int q_cancel(struct mlpd *d, const cJSON *req, const struct store_sweep *sw,
+                    int64_t *changed, struct err *e)
+{
+    (void)req;
+    if (sw->c.queued + sw->c.running == 0)
+        return refuse_ended("cancel", sw, e);
+    int rc = store_sweep_cancel(d->st, sw->id, changed, e);
     if (rc == 0)
-        *changed += sched_cancel_sweep(d->sched, id);
+        *changed += sched_cancel_sweep(d->sched, sw->id);
     return rc;
 }
 
-static int q_pause(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+static int q_pause(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, int64_t *changed,
+                   struct err *e)
 {
-    (void)ended;
-    return store_sweep_pause(d->st, id, true, changed, e);
+    (void)req;
+    if (sw->c.queued + sw->c.running == 0)
+        return refuse_ended("pause", sw, e);
+    if (sw->paused)
+        return 0; /* already paused: nothing changed */
+    return store_sweep_pause(d->st, sw->id, true, changed, e);
 }
 
-static int q_resume(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
+/* Resume a paused sweep; a cancelled one gets its cancelled trials back in the queue. */
+static int q_resume(struct mlpd *d, const cJSON *req, const struct store_sweep *sw,
+                    int64_t *changed, struct err *e)
 {
-    (void)ended;
-    return store_sweep_pause(d->st, id, false, changed, e);
-}
-
-static int q_retry(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e)
-{
-    (void)ended;
+    (void)req;
+    int64_t requeued = 0;
+    if (sw->paused && store_sweep_pause(d->st, sw->id, false, changed, e) < 0)
+        return e->code;
+    if (!sw->cancelled)
+        return 0;
     if (d->draining)
         return err_set(e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
-    return store_sweep_retry(d->st, id, changed, e);
+    if (store_sweep_retry(d->st, sw->id, false, true, &requeued, e) < 0)
+        return e->code;
+    *changed = requeued + (sw->paused ? sw->c.queued : 0);
+    return 0;
+}
+
+static int q_retry(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, int64_t *changed,
+                   struct err *e)
+{
+    if (d->draining)
+        return err_set(e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
+    return store_sweep_retry(d->st, sw->id, true, cJSON_IsTrue(json_get(req, "cancelled")), changed,
+                             e);
 }
 
 static const struct queue_verb {
     const char *op;
-    /* Apply to sweep id (ended: nothing queued or running); *changed counts trials. */
-    int (*apply)(struct mlpd *d, int64_t id, bool ended, int64_t *changed, struct err *e);
+    /* Apply to the sweep; *changed counts the trials whose state changed. */
+    int (*apply)(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, int64_t *changed,
+                 struct err *e);
     bool kick; /* trials may have become runnable */
 } queue_verbs[] = {
     {"cancel", q_cancel, false},
@@ -1371,7 +1908,7 @@ static int op_queue(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     if (rc < 0)
         return rc;
     int64_t changed = 0, id = sw.id;
-    rc = qv->apply(d, id, sw.c.queued + sw.c.running == 0, &changed, e);
+    rc = qv->apply(d, req, &sw, &changed, e);
     store_sweep_release(&sw);
     if (rc < 0)
         return rc;
@@ -1382,6 +1919,89 @@ static int op_queue(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_int
     if ((rc = add_summary(d, resp, id, e)) < 0)
         return rc;
     json_add_int(resp, "changed", changed);
+    return 0;
+}
+
+/* delete: the sweep, its rows, its trials' logs and artifacts. */
+
+struct id_list {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static int collect_trial(void *ud, const struct store_trial_row *t)
+{
+    struct id_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        int64_t *p = realloc(l->v, cap * sizeof *p);
+        if (!p)
+            return MLP_ENOMEM;
+        l->v = p;
+        l->cap = cap;
+    }
+    l->v[l->n++] = t->id;
+    return 0;
+}
+
+static int unlink_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT)
+        log_warn("delete: cannot remove %s: %s", path, strerror(errno));
+    return 0;
+}
+
+static int op_delete(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                     struct err *e)
+{
+    struct store_sweep sw;
+    int rc = load_sweep(d, req, &sw, e);
+    if (rc < 0)
+        return rc;
+    int64_t id = sw.id, running = sw.c.running, stopped = 0, ignored = 0;
+    bool force = cJSON_IsTrue(json_get(req, "force"));
+    char name[256];
+    snprintf(name, sizeof name, "%s", sw.name);
+    store_sweep_release(&sw);
+    if (running > 0 && !force)
+        return err_set(e, MLP_ECONFLICT, "sweep",
+                       "delete: sweep %lld \"%s\" has %lld running trial%s; cancel it first, or "
+                       "pass force (mlpctl delete --force) to stop them",
+                       (long long)id, name, (long long)running, running == 1 ? "" : "s");
+    struct id_list trials = {0};
+    if ((rc = store_trials_each(d->st, id, 0, false, collect_trial, &trials, e)) != 0) {
+        free(trials.v);
+        return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    }
+    if (running > 0) { /* stop local workers and scancel Slurm tasks before the rows go */
+        if (store_sweep_cancel(d->st, id, &ignored, e) < 0) {
+            free(trials.v);
+            return e->code;
+        }
+        stopped = sched_cancel_sweep(d->sched, id);
+    }
+    if ((rc = store_sweep_delete(d->st, id, e)) < 0) {
+        free(trials.v);
+        return rc;
+    }
+    for (size_t i = 0; i < trials.n; i++) {
+        char path[CONFIG_PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%lld.log", d->log_dir, (long long)trials.v[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            log_warn("delete: cannot remove %s: %s", path, strerror(errno));
+        snprintf(path, sizeof path, "%s/artifacts/%lld", d->cfg.state_dir, (long long)trials.v[i]);
+        nftw(path, unlink_cb, 8, FTW_DEPTH | FTW_PHYS);
+    }
+    log_info("sweep %lld \"%s\" deleted (%zu trials, %lld stopped)", (long long)id, name, trials.n,
+             (long long)stopped);
+    json_add_int(resp, "deleted", id);
+    cJSON_AddStringToObject(resp, "name", name);
+    json_add_int(resp, "trials", (int64_t)trials.n);
+    json_add_int(resp, "stopped", stopped);
+    free(trials.v);
+    it->changed = id; /* waiters and watchers of the sweep learn it is gone */
     return 0;
 }
 
@@ -1423,7 +2043,7 @@ const struct op ops_table[] = {
                 {"dry_run", OT_BOOL, false},
                 {"force", OT_BOOL, false}}},
     {.name = "status", .exec = op_status},
-    {.name = "list", .exec = op_list, .heavy = true},
+    {.name = "list", .exec = op_list, .fields = {{"limit", OT_INT, false}}, .heavy = true},
     {.name = "show",
      .exec = op_show,
      .fields = {{"sweep", OT_SWEEP, true},
@@ -1451,13 +2071,22 @@ const struct op ops_table[] = {
                 {"b", OT_INT, true},
                 {"metric", OT_STR, false}},
      .heavy = true},
+    {.name = "artifact",
+     .exec = op_artifact,
+     .fields = {{"id", OT_INT, true}, {"name", OT_STR, false}},
+     .heavy = true},
     {.name = "trial", .exec = op_trial, .fields = {{"id", OT_INT, true}}},
     {.name = "watch", .exec = op_watch, .fields = {{"sweep", OT_SWEEP, false}}},
     {.name = "wait", .exec = op_wait, .fields = {{"sweep", OT_SWEEP, true}}},
     {.name = "cancel", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
     {.name = "pause", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
     {.name = "resume", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "retry", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "retry",
+     .exec = op_queue,
+     .fields = {{"sweep", OT_SWEEP, true}, {"cancelled", OT_BOOL, false}}},
+    {.name = "delete",
+     .exec = op_delete,
+     .fields = {{"sweep", OT_SWEEP, true}, {"force", OT_BOOL, false}}},
     {.name = "shutdown", .exec = op_shutdown, .fields = {{"now", OT_BOOL, false}}},
     {.name = "data_list", .exec = op_data_list},
 };

@@ -14,6 +14,7 @@
 #define MLP_OPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -34,19 +35,48 @@ struct op_field {
 
 /* What the dispatcher does once a handler returned 0. */
 enum op_next {
-    OP_REPLY, /* send resp */
-    OP_WAIT,  /* answer when sweep_id has ended (resp is dropped) */
-    OP_WATCH, /* stream progress events of sweep_id (0: every active sweep) */
+    OP_REPLY,  /* send resp */
+    OP_WAIT,   /* answer when sweep_id has ended (resp is dropped) */
+    OP_WATCH,  /* stream progress events of sweep_id (0: every active sweep) */
+    OP_STREAM, /* heavy ops only: send the answer in chunks produced by stream */
+    OP_FOLLOW, /* stream the live epochs and log lines of trial_id until it ends */
+};
+
+/* A growable text buffer (ops_buf_add). */
+struct op_buf {
+    char *p;
+    size_t len, cap;
+};
+/* Append n bytes (NUL-terminated after): 0 or MLP_ENOMEM. */
+int ops_buf_add(struct op_buf *b, const char *s, size_t n);
+
+#define OP_STREAM_CHUNK (1u << 20) /* a streamed chunk stops growing past this many bytes */
+
+/*
+ * A streamed answer (daemon/STREAM rules in PROTOCOL.md).  The server calls next on a
+ * pool thread, with the op's read-only store in d, each time the client's socket has
+ * drained: next appends the members of the chunk as JSON text without braces (e.g.
+ * "\"rows\":[{...},{...}]", about OP_STREAM_CHUNK bytes at most, possibly nothing) to
+ * out and returns 1 when more chunks follow, 0 for the last one, or <0 with *e filled
+ * (the stream then ends with an error line).  A chunk with more goes out as
+ * {"ok":true,"more":true,<members>}; the last one as the handler's resp with the members
+ * added.  free releases everything the stream holds (called on the loop thread, once).
+ */
+struct op_stream {
+    int (*next)(struct op_stream *s, struct mlpd *d, struct op_buf *out, struct err *e);
+    void (*free)(struct op_stream *s);
 };
 
 struct op_intent {
-    enum op_next next; /* OP_REPLY unless the handler says otherwise */
-    int64_t sweep_id;  /* OP_WAIT / OP_WATCH: the sweep */
-    int64_t changed;   /* > 0: this sweep changed; notify its waiters and watchers */
+    enum op_next next;        /* OP_REPLY unless the handler says otherwise */
+    int64_t sweep_id;         /* OP_WAIT / OP_WATCH: the sweep */
+    int64_t changed;          /* > 0: this sweep changed; notify its waiters and watchers */
+    struct op_stream *stream; /* OP_STREAM: the producer (the server owns it then) */
+    int64_t trial_id;         /* OP_FOLLOW: the trial */
 };
 #define OP_INTENT_INIT                                                                             \
     {                                                                                              \
-        .next = OP_REPLY, .sweep_id = 0, .changed = 0                                              \
+        .next = OP_REPLY, .sweep_id = 0, .changed = 0, .stream = NULL, .trial_id = 0               \
     }
 
 struct op {

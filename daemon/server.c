@@ -40,8 +40,9 @@ struct client {
     uv_pipe_t pipe;
     uv_timer_t timer; /* spaces watch events */
     uv_shutdown_t sreq;
-    int n_closed; /* handles closed, of 2 */
-    int jobs;     /* queries running on the thread pool for this client */
+    int n_closed;       /* handles closed, of 2 */
+    int jobs;           /* queries running on the thread pool for this client */
+    struct job *stream; /* a streamed answer between chunks (or producing one) */
     bool closing;
     bool flushing; /* shutdown requested: nothing more is sent or read */
     bool reading;
@@ -67,7 +68,10 @@ struct server {
     struct client *clients;
 };
 
+struct job;
 static void client_process(struct client *c);
+static void job_free(struct job *j);
+static void stream_pump(struct client *c);
 static void park(struct client *c, int64_t sweep_id, bool watch);
 static void on_listener_closed(uv_handle_t *h);
 static void on_refused_timer(uv_timer_t *t);
@@ -90,6 +94,8 @@ static void client_free(struct client *c)
         srv->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    if (c->stream) /* waiting for the socket to drain when the client went away */
+        job_free(c->stream);
     line_buf_release(&c->lb);
     free(c->dirty);
     free(c);
@@ -147,6 +153,8 @@ static void on_written(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED)
         client_close(c);
+    else if (c->stream)
+        stream_pump(c); /* the output drained: maybe time for the next chunk */
 }
 
 /*
@@ -351,32 +359,136 @@ static const struct op *check_request(const cJSON *req, struct err *e)
 
 /* Queries on the thread pool ------------------------------------------------------ */
 
+/*
+ * A heavy op runs on the pool with its own read-only connection.  Its answer is one
+ * line, or a stream: then the job (with the connection, so every chunk comes from one
+ * snapshot) outlives the first run, and each further chunk is produced by another
+ * pool run queued once the client's unsent output has fallen to STREAM_LOW_WATER
+ * (on_written calls stream_pump), so a slow reader holds at most a chunk or two.
+ */
+#define STREAM_LOW_WATER (2u << 20)
+#define MORE_HEAD "{\"ok\":true,\"more\":true"
+
 struct job {
     uv_work_t work;
     struct client *c;
     const struct op *op;
-    cJSON *req, *resp; /* owned */
-    struct mlpd copy;  /* the daemon context with a read-only store */
+    cJSON *req, *resp;        /* owned */
+    struct mlpd copy;         /* the daemon context with a read-only store */
+    struct op_stream *stream; /* the answer's producer, NULL for one line */
+    bool more;                /* the stream has more chunks after text */
+    bool running;             /* queued on the pool */
     struct err e;
     int rc;
-    char *text; /* the response printed on the pool thread */
+    char *text; /* the next line, printed on the pool thread */
+    size_t text_len;
     uint64_t t0;
 };
+
+static void job_free(struct job *j)
+{
+    if (j->stream)
+        j->stream->free(j->stream);
+    if (j->copy.st)
+        store_close(j->copy.st);
+    cJSON_Delete(j->req);
+    cJSON_Delete(j->resp);
+    free(j->text);
+    free(j);
+}
+
+/* Produce the stream's next line into j->text (pool thread). */
+static void stream_produce(struct job *j)
+{
+    struct op_buf b = {0};
+    int rc = j->stream->next(j->stream, &j->copy, &b, &j->e);
+    if (rc < 0) {
+        free(b.p);
+        j->rc = j->e.code ? j->e.code : rc;
+        j->more = false;
+        return;
+    }
+    j->more = rc > 0;
+    struct op_buf line = {0};
+    char *head = j->more ? NULL : json_line(j->resp);
+    int brc;
+    if (j->more) {
+        brc = ops_buf_add(&line, MORE_HEAD, strlen(MORE_HEAD));
+    } else if (!head) {
+        brc = MLP_ENOMEM;
+    } else { /* the handler's answer without its closing brace */
+        brc = ops_buf_add(&line, head, strlen(head) - 1);
+    }
+    free(head);
+    if (brc == 0 && b.len > 0)
+        brc = ops_buf_add(&line, ",", 1);
+    if (brc == 0 && b.len > 0)
+        brc = ops_buf_add(&line, b.p, b.len);
+    if (brc == 0)
+        brc = ops_buf_add(&line, "}", 1);
+    free(b.p);
+    if (brc < 0) {
+        free(line.p);
+        j->more = false;
+        j->rc = err_set(&j->e, MLP_ENOMEM, NULL, "out of memory printing the response");
+        return;
+    }
+    j->text = line.p;
+    j->text_len = line.len;
+}
 
 static void job_work(uv_work_t *w)
 {
     struct job *j = w->data;
+    if (j->stream) { /* a further chunk */
+        stream_produce(j);
+        return;
+    }
     j->copy.st = store_open_reader(j->copy.db_path, &j->e);
     if (!j->copy.st) {
         j->rc = j->e.code ? j->e.code : MLP_ESTORAGE;
         return;
     }
-    struct op_intent it = OP_INTENT_INIT; /* a heavy op only replies */
+    struct op_intent it = OP_INTENT_INIT; /* a heavy op only replies or streams */
     j->rc = j->op->exec(&j->copy, j->req, j->resp, &it, &j->e);
-    store_close(j->copy.st);
-    j->copy.st = NULL;
+    if (j->rc >= 0 && it.next == OP_STREAM && it.stream) {
+        j->stream = it.stream;
+        stream_produce(j);
+        return;
+    }
+    if (it.stream)
+        it.stream->free(it.stream);
     if (j->rc >= 0 && !(j->text = json_line(j->resp)))
         j->rc = err_set(&j->e, MLP_ENOMEM, NULL, "out of memory printing the response");
+    else if (j->text)
+        j->text_len = strlen(j->text);
+}
+
+static void job_done(uv_work_t *w, int status);
+
+/* Queue the next chunk of c's stream once its output has drained enough. */
+static void stream_pump(struct client *c)
+{
+    struct job *j = c->stream;
+    if (!j || j->running || c->closing || c->flushing)
+        return;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > STREAM_LOW_WATER)
+        return;
+    free(j->text);
+    j->text = NULL;
+    j->running = true;
+    if (uv_queue_work(c->pipe.loop, &j->work, job_work, job_done) != 0) {
+        j->running = false;
+        c->stream = NULL;
+        struct err e = ERR_INIT;
+        err_set(&e, MLP_EINTERNAL, NULL, "cannot queue the next chunk");
+        send_error(c, &e);
+        job_free(j);
+        c->mode = CM_IDLE;
+        client_process(c);
+        return;
+    }
+    c->jobs++;
 }
 
 static void job_done(uv_work_t *w, int status)
@@ -384,29 +496,37 @@ static void job_done(uv_work_t *w, int status)
     struct job *j = w->data;
     struct client *c = j->c;
     c->jobs--;
+    j->running = false;
     if (c->closing) {
+        if (c->stream == j)
+            c->stream = NULL;
+        job_free(j);
         if (c->n_closed == 2 && c->jobs == 0)
             client_free(c);
-    } else {
-        if (status < 0)
-            j->rc = err_set(&j->e, MLP_EINTERNAL, NULL, "query cancelled: %s", uv_strerror(status));
-        if (j->rc < 0) {
-            if (j->e.code == 0)
-                err_set(&j->e, j->rc, NULL, "%s", err_default_msg(j->rc));
-            send_error(c, &j->e);
-        } else {
-            client_send_text(c, j->text, strlen(j->text));
-        }
-        double ms = (double)(uv_hrtime() - j->t0) / 1e6;
-        if (ms > 100)
-            log_info("op %s took %.0f ms (thread pool)", j->op->name, ms);
-        c->mode = CM_IDLE;
-        client_process(c);
+        return;
     }
-    cJSON_Delete(j->req);
-    cJSON_Delete(j->resp);
-    free(j->text);
-    free(j);
+    if (status < 0)
+        j->rc = err_set(&j->e, MLP_EINTERNAL, NULL, "query cancelled: %s", uv_strerror(status));
+    if (j->rc < 0) {
+        if (j->e.code == 0)
+            err_set(&j->e, j->rc, NULL, "%s", err_default_msg(j->rc));
+        send_error(c, &j->e);
+        j->more = false;
+    } else {
+        client_send_text(c, j->text, j->text_len);
+    }
+    if (j->more && !c->closing) {
+        c->stream = j;
+        stream_pump(c);
+        return;
+    }
+    c->stream = NULL;
+    double ms = (double)(uv_hrtime() - j->t0) / 1e6;
+    if (ms > 100)
+        log_info("op %s took %.0f ms (thread pool)", j->op->name, ms);
+    job_free(j);
+    c->mode = CM_IDLE;
+    client_process(c);
 }
 
 /* Run a heavy op on the pool; takes req and resp.  false when it could not start. */
@@ -426,12 +546,12 @@ static bool start_job(struct client *c, const struct op *op, cJSON *req, cJSON *
     j->req = req;
     j->resp = resp;
     j->copy = *c->srv->d;
+    j->copy.st = NULL;
     j->t0 = uv_hrtime();
     j->work.data = j;
+    j->running = true;
     if (uv_queue_work(c->pipe.loop, &j->work, job_work, job_done) != 0) {
-        cJSON_Delete(req);
-        cJSON_Delete(resp);
-        free(j);
+        job_free(j);
         struct err e = ERR_INIT;
         err_set(&e, MLP_EINTERNAL, NULL, "cannot queue the query");
         send_error(c, &e);

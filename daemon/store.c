@@ -72,6 +72,8 @@ extern const int schema_count;
     X(SWEEP_AVG, "SELECT avg(finished - started) FROM trials WHERE sweep_id = ?1 "                 \
                  "AND state = 'done'")                                                             \
     X(SWEEP_BY_NAME, "SELECT id FROM sweeps WHERE name = ?1")                                      \
+    X(SWEEP_BY_PREFIX, "SELECT id, name FROM sweeps WHERE substr(name, 1, length(?1)) = ?1 "       \
+                       "ORDER BY id LIMIT ?2")                                                     \
     X(SWEEP_IDS, "SELECT id FROM sweeps ORDER BY id DESC")                                         \
     X(GLOBAL_COUNTS, "SELECT state, count(*) FROM trials GROUP BY state")                          \
     X(SWEEP_COUNT, "SELECT count(*) FROM sweeps")                                                  \
@@ -114,7 +116,14 @@ extern const int schema_count;
                      "WHERE sweep_id = ?1 AND state = 'queued'")                                   \
     X(RETRY, "UPDATE trials SET state = 'queued', attempts = 0, error = NULL, "                    \
              "finished = NULL, started = NULL WHERE sweep_id = ?1 AND state = 'failed'")           \
+    X(REQUEUE_CANCELLED, "UPDATE trials SET state = 'queued', attempts = 0, error = NULL, "        \
+                         "finished = NULL, started = NULL WHERE sweep_id = ?1 AND "                \
+                         "state = 'cancelled'")                                                    \
     X(UNCANCEL, "UPDATE sweeps SET cancelled = 0 WHERE id = ?1")                                   \
+    X(SWEEP_DELETE, "DELETE FROM sweeps WHERE id = ?1")                                            \
+    X(RUNNING, "SELECT t.id, t.sweep_id, s.name, t.config_idx, t.seed, t.attempts, t.started, "    \
+               "s.executor FROM trials t JOIN sweeps s ON s.id = t.sweep_id "                      \
+               "WHERE t.state = 'running' ORDER BY t.started, t.id LIMIT ?1")                      \
     X(CONFIGS, "SELECT idx, params_json, varying_json FROM configs WHERE sweep_id = ?1 "           \
                "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                           \
     X(TRIALS_SWEEP,                                                                                \
@@ -682,6 +691,22 @@ int store_sweep_by_name(struct store *st, const char *name, int64_t *id, struct 
     return db_err(st, e, "sweep by name");
 }
 
+int store_sweeps_by_prefix(struct store *st, const char *prefix, int max,
+                           int (*cb)(void *ud, int64_t id, const char *name), void *ud,
+                           struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_SWEEP_BY_PREFIX);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, max);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 1);
+        if ((ret = cb(ud, sqlite3_column_int64(s, 0), name ? name : "")) != 0)
+            break;
+    }
+    return each_end(st, s, rc, ret, e, "sweeps by prefix");
+}
+
 static int ids_query(struct store *st, int which, int64_t **ids, size_t *n, struct err *e);
 
 int store_sweep_ids(struct store *st, int64_t **ids, size_t *n, struct err *e)
@@ -939,13 +964,22 @@ fail:
     return e->code;
 }
 
-int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err *e)
+int store_sweep_retry(struct store *st, int64_t id, bool failed, bool cancelled, int64_t *changed,
+                      struct err *e)
 {
+    *changed = 0;
     if (begin(st, e) < 0)
         return e->code;
-    if (exec_id(st, ST_RETRY, id, false, e, "retry") < 0)
-        goto fail;
-    *changed = sqlite3_changes(st->db);
+    if (failed) {
+        if (exec_id(st, ST_RETRY, id, false, e, "retry") < 0)
+            goto fail;
+        *changed += sqlite3_changes(st->db);
+    }
+    if (cancelled) {
+        if (exec_id(st, ST_REQUEUE_CANCELLED, id, false, e, "retry") < 0)
+            goto fail;
+        *changed += sqlite3_changes(st->db);
+    }
     if (*changed > 0 && exec_id(st, ST_UNCANCEL, id, false, e, "retry") < 0)
         goto fail;
     if (commit(st, e) < 0)
@@ -954,6 +988,50 @@ int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err
 fail:
     rollback(st);
     return e->code;
+}
+
+int store_sweep_delete(struct store *st, int64_t id, struct err *e)
+{
+    if (begin(st, e) < 0)
+        return e->code;
+    if (exec_id(st, ST_SWEEP_DELETE, id, false, e, "delete") < 0)
+        goto fail;
+    if (sqlite3_changes(st->db) == 0) {
+        err_set(e, MLP_ENOT_FOUND, "sweep", "no sweep %lld", (long long)id);
+        goto fail;
+    }
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_running_each(struct store *st, int max,
+                       int (*cb)(void *ud, const struct store_running_row *r), void *ud,
+                       struct err *e)
+{
+    sqlite3_stmt *s = stmt(st, ST_RUNNING);
+    sqlite3_bind_int(s, 1, max);
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 2);
+        const char *ex = (const char *)sqlite3_column_text(s, 7);
+        struct store_running_row r = {
+            .id = sqlite3_column_int64(s, 0),
+            .sweep_id = sqlite3_column_int64(s, 1),
+            .sweep_name = name ? name : "",
+            .config_idx = sqlite3_column_int64(s, 3),
+            .seed = sqlite3_column_int64(s, 4),
+            .attempt = sqlite3_column_int(s, 5),
+            .started = col_double(s, 6),
+            .executor = ex ? ex : "local",
+        };
+        if ((ret = cb(ud, &r)) != 0)
+            break;
+    }
+    return each_end(st, s, rc, ret, e, "running trials");
 }
 
 int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
@@ -979,6 +1057,44 @@ int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
     return each_end(st, s, rc, ret, e, "configs");
 }
 
+/* Decode the current row of a TRIALS_* / TRIAL_ONE statement. */
+static void trial_row_read(sqlite3_stmt *s, struct store_trial_row *r)
+{
+    *r = (struct store_trial_row){
+        .id = sqlite3_column_int64(s, 0),
+        .sweep_id = sqlite3_column_int64(s, 1),
+        .config_idx = sqlite3_column_int64(s, 2),
+        .seed = sqlite3_column_int64(s, 3),
+        .state = (const char *)sqlite3_column_text(s, 4),
+        .attempts = sqlite3_column_int(s, 5),
+        .pid = (long)sqlite3_column_int64(s, 6),
+        .error = (const char *)sqlite3_column_text(s, 7),
+        .created = col_double(s, 8),
+        .started = col_double(s, 9),
+        .finished = col_double(s, 10),
+        .has_result = sqlite3_column_type(s, 11) != SQLITE_NULL,
+        .confusion = (const char *)sqlite3_column_text(s, 12),
+        .normalize = (const char *)sqlite3_column_text(s, 13),
+    };
+    if (!r->state)
+        r->state = "queued";
+    for (int i = 0; i < MLP_M_N; i++)
+        r->v[i] = col_double(s, 14 + i);
+}
+
+/* Decode the current row of an EPOCHS_* statement. */
+static void epoch_row_read(sqlite3_stmt *s, struct store_epoch_row *r)
+{
+    *r = (struct store_epoch_row){
+        .trial_id = sqlite3_column_int64(s, 0),
+        .config_idx = sqlite3_column_int64(s, 1),
+        .seed = sqlite3_column_int64(s, 2),
+        .epoch = sqlite3_column_int64(s, 3),
+    };
+    for (int m = 0, col = 4; m < MLP_M_N; m++)
+        r->v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
+}
+
 int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool done_only,
                       int (*cb)(void *ud, const struct store_trial_row *r), void *ud, struct err *e)
 {
@@ -990,26 +1106,8 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
     }
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_trial_row r = {
-            .id = sqlite3_column_int64(s, 0),
-            .sweep_id = sqlite3_column_int64(s, 1),
-            .config_idx = sqlite3_column_int64(s, 2),
-            .seed = sqlite3_column_int64(s, 3),
-            .state = (const char *)sqlite3_column_text(s, 4),
-            .attempts = sqlite3_column_int(s, 5),
-            .pid = (long)sqlite3_column_int64(s, 6),
-            .error = (const char *)sqlite3_column_text(s, 7),
-            .created = col_double(s, 8),
-            .started = col_double(s, 9),
-            .finished = col_double(s, 10),
-            .has_result = sqlite3_column_type(s, 11) != SQLITE_NULL,
-            .confusion = (const char *)sqlite3_column_text(s, 12),
-            .normalize = (const char *)sqlite3_column_text(s, 13),
-        };
-        if (!r.state)
-            r.state = "queued";
-        for (int i = 0; i < MLP_M_N; i++)
-            r.v[i] = col_double(s, 14 + i);
+        struct store_trial_row r;
+        trial_row_read(s, &r);
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
@@ -1023,18 +1121,86 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
                               trial_id > 0 ? trial_id : sweep_id);
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_epoch_row r = {
-            .trial_id = sqlite3_column_int64(s, 0),
-            .config_idx = sqlite3_column_int64(s, 1),
-            .seed = sqlite3_column_int64(s, 2),
-            .epoch = sqlite3_column_int64(s, 3),
-        };
-        for (int m = 0, col = 4; m < MLP_M_N; m++)
-            r.v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
+        struct store_epoch_row r;
+        epoch_row_read(s, &r);
         if ((ret = cb(ud, &r)) != 0)
             break;
     }
     return each_end(st, s, rc, ret, e, "epochs");
+}
+
+/* Cursors -------------------------------------------------------------------- */
+
+struct store_cursor {
+    struct store *st;
+    sqlite3_stmt *s; /* its own statement: the shared ones stay free for other calls */
+    enum store_cursor_kind kind;
+    bool ended;
+};
+
+struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind kind,
+                                       int64_t sweep_id, struct err *e)
+{
+    struct store_cursor *c = calloc(1, sizeof *c);
+    if (!c) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    c->st = st;
+    c->kind = kind;
+    const char *sql = stmt_sql[kind == STORE_CURSOR_TRIALS ? ST_TRIALS_SWEEP : ST_EPOCHS_SWEEP];
+    if (sqlite3_prepare_v2(st->db, sql, -1, &c->s, NULL) != SQLITE_OK) {
+        db_err(st, e, "cursor");
+        free(c);
+        return NULL;
+    }
+    sqlite3_bind_int64(c->s, 1, sweep_id);
+    return c;
+}
+
+/* Step c; each row to cb.  1 when cb stopped the walk, 0 at the end, or <0. */
+static int cursor_step(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
+                       struct err *e)
+{
+    if (c->ended)
+        return 0;
+    int rc;
+    while ((rc = sqlite3_step(c->s)) == SQLITE_ROW) {
+        int ret;
+        if (c->kind == STORE_CURSOR_TRIALS) {
+            struct store_trial_row r;
+            trial_row_read(c->s, &r);
+            ret = cb(ud, &r);
+        } else {
+            struct store_epoch_row r;
+            epoch_row_read(c->s, &r);
+            ret = cb(ud, &r);
+        }
+        if (ret < 0) {
+            c->ended = true;
+            return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
+        }
+        if (ret > 0)
+            return 1;
+    }
+    c->ended = true;
+    if (rc != SQLITE_DONE)
+        return db_err(c->st, e, "cursor");
+    return 0;
+}
+
+int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
+                      struct err *e)
+{
+    return cursor_step(c, cb, ud, e);
+}
+
+void store_cursor_close(struct store_cursor *c)
+{
+    if (!c)
+        return;
+    sqlite3_finalize(c->s);
+    free(c);
 }
 
 int store_values_each(struct store *st, int64_t sweep_id,

@@ -114,6 +114,10 @@ int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
 
 /* Id of a sweep by exact name: 0 or MLP_ENOT_FOUND. */
 int store_sweep_by_name(struct store *st, const char *name, int64_t *id, struct err *e);
+/* Sweeps whose name starts with prefix, by id, at most max: each to cb (non-zero stops). */
+int store_sweeps_by_prefix(struct store *st, const char *prefix, int max,
+                           int (*cb)(void *ud, int64_t id, const char *name), void *ud,
+                           struct err *e);
 /* Every sweep id, newest first; *ids malloc'ed (caller frees). */
 int store_sweep_ids(struct store *st, int64_t **ids, size_t *n, struct err *e);
 /* Ids of sweeps with queued or running trials, ascending; *ids malloc'ed. */
@@ -173,10 +177,31 @@ int store_trial_cancelled(struct store *st, int64_t trial_id, struct err *e);
 int store_sweep_pause(struct store *st, int64_t id, bool paused, int64_t *changed, struct err *e);
 /* Sets the cancelled flag and cancels queued trials (running ones are the caller's). */
 int store_sweep_cancel(struct store *st, int64_t id, int64_t *changed, struct err *e);
-/* Failed trials back to 'queued' with attempts 0; clears the cancelled flag when any. */
-int store_sweep_retry(struct store *st, int64_t id, int64_t *changed, struct err *e);
+/*
+ * Failed trials (failed) and/or cancelled ones (cancelled) back to 'queued' with
+ * attempts 0; when any was re-queued, clears the sweep's cancelled flag.
+ */
+int store_sweep_retry(struct store *st, int64_t id, bool failed, bool cancelled, int64_t *changed,
+                      struct err *e);
+
+/*
+ * Remove a sweep with its configurations, trials, results, epochs and Slurm
+ * task rows (ON DELETE CASCADE), in one transaction: 0 or MLP_ENOT_FOUND.
+ */
+int store_sweep_delete(struct store *st, int64_t id, struct err *e);
 
 /* Rows ------------------------------------------------------------------- */
+
+/* A running trial (status): oldest first, at most max. */
+struct store_running_row {
+    int64_t id, sweep_id, config_idx, seed;
+    const char *sweep_name, *executor;
+    int attempt;
+    double started; /* NaN when unset */
+};
+int store_running_each(struct store *st, int max,
+                       int (*cb)(void *ud, const struct store_running_row *r), void *ud,
+                       struct err *e);
 
 struct store_config_row {
     int64_t idx;
@@ -226,6 +251,23 @@ struct store_confusion_row {
 int store_confusions_each(struct store *st, int64_t sweep_id, int64_t config_idx,
                           int (*cb)(void *ud, const struct store_confusion_row *r), void *ud,
                           struct err *e);
+/*
+ * A cursor over every trial (with its result, by id) or every epoch row (by
+ * trial, epoch) of a sweep, read a slice at a time: each store_cursor_next
+ * hands rows to cb (a struct store_trial_row or struct store_epoch_row
+ * pointer) until cb returns 1 (stop after this row) or <0 (an error), or the
+ * rows run out.  The statement stays open between calls, so the slices come
+ * from one snapshot; calls may come from different threads, never two at
+ * once.  store_cursor_next returns 1 (stopped, more may follow), 0 (the end)
+ * or <0 with *e.  The cursor must be closed before its store.
+ */
+enum store_cursor_kind { STORE_CURSOR_TRIALS, STORE_CURSOR_EPOCHS };
+struct store_cursor;
+struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind kind,
+                                       int64_t sweep_id, struct err *e);
+int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
+                      struct err *e);
+void store_cursor_close(struct store_cursor *c);
 
 /* Configuration idx -> metric value of every done trial of a sweep, in config order. */
 struct store_value_row {

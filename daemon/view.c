@@ -16,8 +16,12 @@
 static const char *sweep_state(const struct store_sweep *sw)
 {
     const struct store_counts *c = &sw->c;
+    /* A sweep the user cancelled says so even when some trials had failed before. */
     if (c->queued + c->running == 0 && c->total > 0)
-        return c->failed > 0 ? "failed" : c->cancelled > 0 ? "cancelled" : "done";
+        return sw->cancelled      ? "cancelled"
+               : c->failed > 0    ? "failed"
+               : c->cancelled > 0 ? "cancelled"
+                                  : "done";
     if (sw->cancelled)
         return "cancelled";
     if (sw->paused)

@@ -208,9 +208,19 @@ run resume-human 0 resume 2
 has resume-human.out "resumed sweep 2"
 run cancel 0 cancel other
 has cancel.out "cancelled sweep 2"
-run cancel-json 0 cancel 2 --json
-jcheck cancel-json 'd["sweep"]["state"] == "cancelled"'
+run cancel-json 1 cancel 2 --json
+jcheck cancel-json 'd["error"]["code"] == "conflict" and "has ended (cancelled)" in d["error"]["message"]'
 run wait-cancelled 1 wait other
+run show-prefix 0 --json show oth
+jcheck show-prefix 'd["sweep"]["name"] == "other" and d["sweep"]["state"] == "cancelled"'
+run retry-cancelled 0 --json retry other --cancelled
+jcheck retry-cancelled 'd["changed"] > 0 and d["sweep"]["state"] != "cancelled"'
+run wait-timeout 1 wait other --timeout 0.3
+has wait-timeout.err "has not ended after 0.3 s"
+run delete-running 1 delete other
+has delete-running.err "--force"
+run cancel-again 0 --json cancel other
+jcheck cancel-again 'd["changed"] > 0 and d["sweep"]["state"] == "cancelled"'
 
 # watch with stdout not a terminal: plain lines, returns when the sweep ends.
 run watch 0 watch tiny
@@ -422,6 +432,12 @@ run after-shutdown 3 status
 start_daemon
 run restarted 0 --json list
 jcheck restarted 'len(d["sweeps"]) == 3'
+run delete-other 0 --json delete other --force
+jcheck delete-other 'd["name"] == "other" and d["trials"] == 12'
+run list-wide 0 list --wide
+has list-wide.out "EXECUTOR"
+checks=$((checks + 1))
+if grep -q '"other"\| other ' "$TMP/list-wide.out"; then fail "the deleted sweep is still listed"; fi
 run shutdown-json 0 shutdown --now --json
 jcheck shutdown-json 'isinstance(d, dict) and "error" not in d'
 stop_wait

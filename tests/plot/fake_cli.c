@@ -115,9 +115,9 @@ static void b64_encode(const unsigned char *in, size_t n, char *out)
 }
 
 /*
- * The `artifact` op: file fixtures/NAME sent as base64 chunks of 3000 bytes
- * ({"more": true} lines, then the final {"name", "bytes"}), as mlpd streams it.
- * The first line goes to *resp, the rest wait for cli_read_event.
+ * The `artifact` op: file fixtures/NAME as the real cli_request hands it over
+ * once it has gathered mlpd's streamed chunks (base64 pieces of 3000 bytes,
+ * joined in order): one answer {"data", "name", "bytes"}.
  */
 static int fake_artifact(const char *name, cJSON **resp)
 {
@@ -135,19 +135,27 @@ static int fake_artifact(const char *name, cJSON **resp)
     }
     unsigned char chunk[3000];
     char enc[4004];
-    size_t got, total = 0;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && fx_nstream < 4095) {
+    size_t got, total = 0, len = 0;
+    char *all = calloc(1, 1);
+    while (all && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
         b64_encode(chunk, got, enc);
-        cJSON *l = cJSON_CreateObject();
-        cJSON_AddTrueToObject(l, "ok");
-        cJSON_AddTrueToObject(l, "more");
-        cJSON_AddStringToObject(l, "data", enc);
-        fx_stream[fx_nstream++] = l;
+        size_t n = strlen(enc);
+        char *p = realloc(all, len + n + 1);
+        if (!p) {
+            free(all);
+            all = NULL;
+            break;
+        }
+        all = p;
+        memcpy(all + len, enc, n + 1);
+        len += n;
         total += got;
     }
     fclose(f);
     cJSON *l = cJSON_CreateObject();
     cJSON_AddTrueToObject(l, "ok");
+    cJSON_AddStringToObject(l, "data", all ? all : "");
+    free(all);
     cJSON_AddStringToObject(l, "name", name);
     cJSON_AddNumberToObject(l, "bytes", (double)total);
     fx_stream[fx_nstream++] = l;

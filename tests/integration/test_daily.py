@@ -101,7 +101,7 @@ with Daemon(workers=1) as d:
     # delete: refused while running, --force stops the trial; logs and artifacts go.
     trial = d.sql("select id from trials where sweep_id=? and state='running'", (blocker,))[0][0]
     adir = os.path.join(d.home, "artifacts", str(trial))
-    os.makedirs(adir)
+    os.makedirs(adir, exist_ok=True)  # mlpd creates it for every trial it starts
     open(os.path.join(adir, "model.npz"), "wb").write(b"x")
     p = ctl(d, "delete", "slow-one")
     check(p.returncode == 1 and "running" in p.stderr and "--force" in p.stderr,

@@ -87,7 +87,9 @@ with Daemon(workers=1) as d:
     rows = [(t, 1, e, 1.0 / (e + 1), 0.5, 1.0 / (e + 2), 0.5, None, None, 0.01)
             for t in trials for e in range(1, 40001)]
     con.execute("delete from epochs where trial_id in (%s)" % ",".join(map(str, trials)))
-    con.executemany("insert into epochs values (?,?,?,?,?,?,?,?,?,?)", rows)
+    con.executemany("insert into epochs (trial_id, attempt, epoch, train_loss, train_accuracy, "
+                    "val_loss, val_accuracy, train_mse, val_mse, seconds) "
+                    "values (?,?,?,?,?,?,?,?,?,?)", rows)
     con.commit()
     con.close()
     d.start()
@@ -107,7 +109,7 @@ with Daemon(workers=1) as d:
     # Artifacts: <state dir>/artifacts/<trial>/
     trial = trials[0]
     adir = os.path.join(d.home, "artifacts", str(trial))
-    os.makedirs(adir)
+    os.makedirs(adir, exist_ok=True)  # mlpd creates it for every trial it starts
     blob = os.urandom(3 * 1024 * 1024 + 5)
     with open(os.path.join(adir, "model.npz"), "wb") as f:
         f.write(blob)

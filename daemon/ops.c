@@ -1426,6 +1426,9 @@ static int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_i
     cJSON *keys = cJSON_Parse(sw.keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
     cJSON_AddStringToObject(resp, "task", regression ? "regression" : "classification");
+    /* The summary names the sweep and its metric for whoever draws or files the rows. */
+    if ((rc = add_summary(d, resp, sw.id, e)) < 0)
+        goto fail;
     r->curves = cJSON_IsTrue(json_get(req, "curves"));
     if (r->curves || cJSON_IsTrue(json_get(req, "trials"))) {
         cJSON_AddStringToObject(resp, "kind", r->curves ? "curves" : "trials");

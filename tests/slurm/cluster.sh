@@ -5,6 +5,7 @@
 #   tests/slurm/cluster.sh start DIR [CPUS]   start munged, slurmctld, slurmd; print
 #                                             "export SLURM_CONF=DIR/slurm.conf"
 #   tests/slurm/cluster.sh stop DIR           stop them (by their pid files) and wait
+#   tests/slurm/cluster.sh forget DIR         restart slurmctld with no memory of any job
 #   tests/slurm/cluster.sh check              exit 0 when the Slurm and munge
 #                                             programs are installed, 77 otherwise
 #
@@ -13,7 +14,9 @@
 # chosen free, the controller's state and the node's spool.  The node is
 # "localhost" with CPUS (default 2) CPUs; only loopback addresses are used
 # (CommunicationParameters=NoCtldInAddrAny,NoInAddrAny) and batch jobs start
-# without delay (batch_sched_delay=0).  Daemons run as the calling user
+# without delay (batch_sched_delay=0).  There is no slurmdbd: finished jobs go
+# to a job completion log (JobCompType=jobcomp/filetxt), which
+# `sacct --completion` reads.  Daemons run as the calling user
 # (SlurmUser = that user; slurmd needs root to run jobs of other users, which
 # the tests do not do).  "start" returns once the node is idle, or fails after
 # 30 s printing the daemons' logs.
@@ -73,7 +76,8 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=$dir/jobcomp.txt
 SwitchType=switch/none
 MpiDefault=none
 MailProg=/bin/true
@@ -127,6 +131,33 @@ stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
+# A controller that forgot every job, as after MinJobAge or a lost state
+# directory: slurmctld is restarted with cleared state (-c) and job ids from
+# FirstJobId=10000 on, so new jobs cannot reuse the old ones' ids.  slurmd
+# keeps running; returns once the node is idle again.
+forget() {
+  local dir=$1
+  dir=$(cd "$dir" && pwd)
+  export SLURM_CONF="$dir/slurm.conf"
+  stop_pid "$dir/slurmctld.bgpid"
+  grep -q '^FirstJobId=' "$SLURM_CONF" || echo 'FirstJobId=10000' >>"$SLURM_CONF"
+  (slurmctld -D -c -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
+   echo $! >"$dir/slurmctld.bgpid")
+  wait_idle "$dir"
+}
+
+wait_idle() {
+  local dir=$1 t=0
+  while [ $t -lt 300 ]; do
+    [ "$(sinfo -h -n localhost -o %T 2>/dev/null)" = idle ] && return 0
+    sleep 0.1
+    t=$((t + 1))
+  done
+  echo "cluster.sh: the node did not become idle within 30 s" >&2
+  tail -n 30 "$dir"/log/* >&2 || true
+  return 1
+}
+
 stop() {
   local dir=$1
   [ -d "$dir" ] || return 0
@@ -147,6 +178,7 @@ stop() {
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
+  forget) shift; forget "$@" ;;
   check) check ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,22p' "$0" >&2; exit 2 ;;
 esac

@@ -16,6 +16,10 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    with attempt 1, epoch rows complete, PRAGMA integrity_check ok.
 5. sbatch failing (a partition that does not exist): the trials stay queued with
    sbatch's message, no job exists; a daemon restarted with a valid setting runs them.
+6. Per-sweep "slurm" settings: a bad one is refused naming its path; a sweep's
+   own partition, time and sbatch_args reach sbatch; a sweep without them uses mlpd.conf's.
+7. NODE_FAIL while mlpd is stopped, then the controller forgets the job: the state
+   comes from sacct --completion and the trial is re-queued without counting the attempt.
 """
 import json
 import os
@@ -45,14 +49,13 @@ def stop_cluster():
     subprocess.call(["rm", "-rf", CDIR])
 
 
+import atexit  # noqa: E402
+atexit.register(stop_cluster)  # runs on failure and on meson's SIGTERM (harness: sys.exit)
 out = subprocess.run([CLUSTER, "start", CDIR, "2"], stdout=subprocess.PIPE, text=True)
 if out.returncode != 0:
-    stop_cluster()
     print("FAIL: the test cluster did not start")
     sys.exit(1)
 os.environ["SLURM_CONF"] = os.path.join(CDIR, "slurm.conf")
-import atexit  # noqa: E402
-atexit.register(stop_cluster)
 
 POLL = ["--slurm-poll", "0.2"]
 NO_SECONDS = ("seconds",)
@@ -252,7 +255,77 @@ def part_sbatch_fails():
     d.remove()
 
 
-for part in (part_side_by_side, part_cancel, part_kill_task, part_restart, part_sbatch_fails):
+def part_sweep_settings():
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-partition", "nosuch"]).start()
+    r = d.call({"op": "submit", "grid": dict(slow_grid("badtime", epochs=2),
+                                             slurm={"time": "1h"}), "base_dir": d.home})
+    check(not r.get("ok") and r["error"].get("path") == "slurm.time",
+          "a bad per-sweep Slurm setting is refused naming its path", r.get("error"))
+    grid = {"name": "own", "dataset": {"name": "xor", "n": 200}, "seeds": 2,
+            "base": {"epochs": 2, "hidden": [4]}, "executor": "slurm",
+            "slurm": {"partition": "debug", "time": "7",
+                      "sbatch_args": ["--comment=mlp-own-args"]}}
+    own = d.submit(grid)
+    other = d.submit(dict(grid, name="conf", slurm={"time": "7"}))
+    w = d.wait_sweep(own, timeout=90)
+    check(w["state"] == "done" and w["done"] == 2,
+          "a sweep's own partition overrides mlpd.conf's (nosuch)", w)
+    job = d.sql("SELECT DISTINCT job_id FROM slurm_tasks k JOIN trials t ON t.id = k.trial_id "
+                "WHERE t.sweep_id = ?", (own,))
+    q = squeue("-j", str(job[0][0]) if len(job) == 1 else "0", "-o", "%P|%l|%k")
+    check(len(job) == 1 and q is not None and "debug|7:00|mlp-own-args" in q,
+          "its array has the sweep's partition, time limit and sbatch_args", (job, q))
+    t = wait_trial(d, first_trial(d, other), lambda t: "sbatch failed" in (t.get("error") or ""),
+                   timeout=30, what="the other sweep's sbatch error")
+    check("partition" in t["error"].lower() and t["attempts"] == 0,
+          "a sweep without its own partition uses mlpd.conf's (and sbatch refuses it)", t)
+    d.stop()
+    d.remove()
+
+
+def part_node_fail():
+    """The node fails under a running task while mlpd is stopped, then the
+    controller forgets the job (restarted with cleared state): squeue no longer
+    knows it, sacct --completion says NODE_FAIL, and the trial is run again
+    without counting the attempt (by its files alone it would count as a crash)."""
+    d = harness.Daemon(workers=2, extra=POLL).start()
+    sid = d.submit(slow_grid("nodefail", epochs=250))
+    sl = running_task(d, 1)
+    time.sleep(0.5)  # a poll or two after RUNNING: mlpd has the task's own job id
+    d.proc.send_signal(signal.SIGSTOP)
+    try:
+        subprocess.check_call(["scontrol", "update", "nodename=localhost", "state=down",
+                               "reason=mlptest"])
+        ok = False
+        for _ in range(300):
+            q = squeue("-j", str(sl["job"]), "-o", "%K %T") or []
+            if any(l.strip() == "%d NODE_FAIL" % sl["array_index"] for l in q):
+                ok = True
+                break
+            time.sleep(0.1)
+        check(ok, "Slurm ends the task NODE_FAIL when its node goes down", q)
+        # ReturnToService=2 may have returned it already: then resume is refused.
+        subprocess.call(["scontrol", "update", "nodename=localhost", "state=resume"],
+                        stderr=subprocess.DEVNULL)
+        subprocess.check_call([CLUSTER, "forget", CDIR])
+        q = squeue("-j", str(sl["job"]), "-o", "%K %T")
+        check(not any(l.strip() for l in (q or [])), "the restarted controller forgot the job", q)
+    finally:
+        d.proc.send_signal(signal.SIGCONT)
+    w = d.wait_sweep(sid, timeout=120)
+    t = trial(d, 1)
+    check(w["state"] == "done" and t["attempts"] == 1,
+          "NODE_FAIL learnt from sacct re-queues the trial without counting the attempt",
+          (w["state"], t["attempts"]))
+    log = d.log()
+    check("ended NODE_FAIL (from sacct --completion)" in log,
+          "the final state came from sacct --completion", log[-2000:])
+    d.stop()
+    d.remove()
+
+
+for part in (part_side_by_side, part_cancel, part_kill_task, part_restart, part_sbatch_fails,
+             part_sweep_settings, part_node_fail):
     print("--- %s" % part.__name__, flush=True)
     t0 = time.time()
     try:

@@ -12,7 +12,8 @@
 # Everything lives in DIR: a fresh munge key and socket (munged --force, since
 # DIR may sit under a world-writable /tmp), slurm.conf with ports on 127.0.0.1
 # chosen free, the controller's state and the node's spool.  The node is
-# "localhost" with CPUS (default 2) CPUs; only loopback addresses are used
+# "localhost" with CPUS (default 2) CPUs, whatever the machine has
+# (SlurmdParameters=config_overrides); only loopback addresses are used
 # (CommunicationParameters=NoCtldInAddrAny,NoInAddrAny) and batch jobs start
 # without delay (batch_sched_delay=0).  There is no slurmdbd: finished jobs go
 # to a job completion log (JobCompType=jobcomp/filetxt), which
@@ -87,6 +88,7 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 ReturnToService=2
+SlurmdParameters=config_overrides
 MinJobAge=600
 MaxArraySize=10001
 MaxJobCount=100000

@@ -18,7 +18,9 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    sbatch's message, no job exists; a daemon restarted with a valid setting runs them.
 6. Per-sweep "slurm" settings: a bad one is refused naming its path; a sweep's
    own partition, time and sbatch_args reach sbatch; a sweep without them uses mlpd.conf's.
-7. NODE_FAIL while mlpd is stopped, then the controller forgets the job: the state
+7. TIMEOUT (started first, checked after part 6): a sweep with "slurm": {"time": "1"}
+   and a long trial; the trial fails at once naming the Slurm time limit.
+8. NODE_FAIL while mlpd is stopped, then the controller forgets the job: the state
    comes from sacct --completion and the trial is re-queued without counting the attempt.
 """
 import json
@@ -51,7 +53,7 @@ def stop_cluster():
 
 import atexit  # noqa: E402
 atexit.register(stop_cluster)  # runs on failure and on meson's SIGTERM (harness: sys.exit)
-out = subprocess.run([CLUSTER, "start", CDIR, "2"], stdout=subprocess.PIPE, text=True)
+out = subprocess.run([CLUSTER, "start", CDIR, "3"], stdout=subprocess.PIPE, text=True)
 if out.returncode != 0:
     print("FAIL: the test cluster did not start")
     sys.exit(1)
@@ -324,8 +326,41 @@ def part_node_fail():
     d.remove()
 
 
-for part in (part_side_by_side, part_cancel, part_kill_task, part_restart, part_sbatch_fails,
-             part_sweep_settings, part_node_fail):
+class TimeoutSweep:
+    """A trial that outlives its sweep's one-minute Slurm time limit.  Slurm
+    counts limits in minutes and checks them every 30 s, so TIMEOUT comes 60 to
+    90 s after the start: the task runs on the third CPU while the other parts
+    run, in its own daemon, and is checked before the node is taken down."""
+
+    def start(self):
+        self.d = harness.Daemon(workers=1, extra=POLL).start()
+        self.sid = self.d.submit(dict(slow_grid("timeout", epochs=100000), slurm={"time": "1"}))
+        running_task(self.d, 1)
+
+    def check(self):
+        w = self.d.wait_sweep(self.sid, timeout=150)
+        t = trial(self.d, 1)
+        check(w["failed"] == 1 and t["attempts"] == 1 and
+              "time limit reached (TIMEOUT)" in (t.get("error") or ""),
+              "a task past its sweep's --time ends TIMEOUT: failed at once, naming the limit",
+              (w, t.get("error"), t["attempts"]))
+        self.d.stop()
+        self.d.remove()
+
+
+timeout_sweep = TimeoutSweep()
+
+
+def part_timeout_start():
+    timeout_sweep.start()
+
+
+def part_timeout_check():
+    timeout_sweep.check()
+
+
+for part in (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, part_restart,
+             part_sbatch_fails, part_sweep_settings, part_timeout_check, part_node_fail):
     print("--- %s" % part.__name__, flush=True)
     t0 = time.time()
     try:

@@ -20,7 +20,7 @@
 # `sacct --completion` reads.  Daemons run as the calling user
 # (SlurmUser = that user; slurmd needs root to run jobs of other users, which
 # the tests do not do).  "start" returns once the node is idle, or fails after
-# 30 s printing the daemons' logs.
+# 60 s (a loaded machine) printing the daemons' logs.
 set -euo pipefail
 
 need=(munged slurmctld slurmd sbatch squeue scancel sinfo scontrol)
@@ -104,17 +104,10 @@ EOF
    echo $! >"$dir/slurmctld.bgpid")
   (slurmd -D -N localhost -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmd.out" 2>&1 &
    echo $! >"$dir/slurmd.bgpid")
-  local t=0
-  while [ $t -lt 300 ]; do
-    if [ "$(sinfo -h -n localhost -o %T 2>/dev/null)" = idle ]; then
-      echo "export SLURM_CONF=$SLURM_CONF"
-      return 0
-    fi
-    sleep 0.1
-    t=$((t + 1))
-  done
-  echo "cluster.sh: the node did not become idle within 30 s" >&2
-  tail -n 30 "$dir"/log/* >&2 || true
+  if wait_idle "$dir"; then
+    echo "export SLURM_CONF=$SLURM_CONF"
+    return 0
+  fi
   stop "$dir"
   return 1
 }
@@ -150,12 +143,12 @@ forget() {
 
 wait_idle() {
   local dir=$1 t=0
-  while [ $t -lt 300 ]; do
+  while [ $t -lt 600 ]; do
     [ "$(sinfo -h -n localhost -o %T 2>/dev/null)" = idle ] && return 0
     sleep 0.1
     t=$((t + 1))
   done
-  echo "cluster.sh: the node did not become idle within 30 s" >&2
+  echo "cluster.sh: the node did not become idle within 60 s" >&2
   tail -n 30 "$dir"/log/* >&2 || true
   return 1
 }

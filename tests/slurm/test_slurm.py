@@ -53,7 +53,15 @@ def stop_cluster():
 
 import atexit  # noqa: E402
 atexit.register(stop_cluster)  # runs on failure and on meson's SIGTERM (harness: sys.exit)
-out = subprocess.run([CLUSTER, "start", CDIR, "3"], stdout=subprocess.PIPE, text=True)
+# The ports are picked free, then bound by slurmctld/slurmd a moment later: a
+# cluster started at the same time elsewhere on the machine may take one in
+# between.  Then the node never comes up; start again with new ports.
+for attempt in range(2):
+    out = subprocess.run([CLUSTER, "start", CDIR, "3"], stdout=subprocess.PIPE, text=True)
+    if out.returncode == 0:
+        break
+    stop_cluster()
+    os.makedirs(CDIR)
 if out.returncode != 0:
     print("FAIL: the test cluster did not start")
     sys.exit(1)

@@ -44,8 +44,9 @@ struct grid {
     int64_t *seeds;
 };
 
-static const char *const grid_top_keys[] = {"name", "dataset", "seeds",    "metric",
-                                            "base", "grid",    "executor", NULL};
+static const char *const grid_top_keys[] = {"name", "dataset",  "seeds", "metric", "base",
+                                            "grid", "executor", "slurm", NULL};
+static const char *const grid_slurm_keys[] = {"partition", "account", "time", "sbatch_args", NULL};
 bool grid_metric_valid(const char *metric)
 {
     return metric_rankable(metric_index(metric));
@@ -496,7 +497,17 @@ static int grid__expand(struct grid *g, const struct grid_obj *go, const struct 
 }
 
 /* Top-level keys of a grid document, in grid_top_keys order. */
-enum { TOP_NAME, TOP_DATASET, TOP_SEEDS, TOP_METRIC, TOP_BASE, TOP_GRID, TOP_EXECUTOR, TOP_N };
+enum {
+    TOP_NAME,
+    TOP_DATASET,
+    TOP_SEEDS,
+    TOP_METRIC,
+    TOP_BASE,
+    TOP_GRID,
+    TOP_EXECUTOR,
+    TOP_SLURM,
+    TOP_N
+};
 
 /* Sort the top-level members into v[TOP_N]: known and not repeated. */
 static int grid__top(const cJSON *doc, const cJSON *v[TOP_N], struct err *e)
@@ -641,6 +652,16 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
         }
         snprintf(g->executor, sizeof g->executor, "%s", v_exec->valuestring);
     }
+    if (v[TOP_SLURM]) {
+        struct grid_slurm gs;
+        if (strcmp(g->executor, "local") == 0) {
+            rc = err_set(e, MLP_EINVALID_GRID, "slurm",
+                         "Slurm settings on a sweep whose \"executor\" is \"local\"");
+            goto fail;
+        }
+        if ((rc = grid_slurm_parse(v[TOP_SLURM], &gs, e)) < 0)
+            goto fail;
+    }
     struct hparams base;
     hparams_default(&base);
     if ((rc = grid__base(v[TOP_BASE], &base, e)) < 0 ||
@@ -669,6 +690,99 @@ fail:
 const char *grid_name(const struct grid *g)
 {
     return g->name;
+}
+
+/* A Slurm name (partition, account): printable, no blank, not an option. */
+static int grid__slurm_word(const cJSON *v, const char *path, char *out, struct err *e)
+{
+    if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= GRID_SLURM_STR_MAX)
+        return grid__bad(e, path, "a non-empty string (a Slurm name)", v);
+    for (const char *p = v->valuestring; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || (p == v->valuestring && *p == '-'))
+            return grid__bad(e, path, "a Slurm name without blanks that does not start with '-'",
+                             v);
+    snprintf(out, GRID_SLURM_STR_MAX, "%s", v->valuestring);
+    return 0;
+}
+
+/* A time limit in one of sbatch's forms: minutes, m:s, h:m:s, d-h, d-h:m, d-h:m:s. */
+static bool grid__slurm_time_ok(const char *t)
+{
+    if (strcmp(t, "UNLIMITED") == 0 || strcmp(t, "INFINITE") == 0)
+        return true;
+    int colons = 0, dashes = 0;
+    bool digit = false;
+    for (const char *p = t; *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            digit = true;
+            continue;
+        }
+        if (!digit)
+            return false; /* empty field */
+        digit = false;
+        if (*p == ':')
+            colons++;
+        else if (*p == '-' && colons == 0 && dashes == 0)
+            dashes++;
+        else
+            return false;
+    }
+    return digit && colons <= 2;
+}
+
+int grid_slurm_parse(const cJSON *v, struct grid_slurm *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!cJSON_IsObject(v))
+        return grid__bad(e, "slurm",
+                         "an object with \"partition\", \"account\", \"time\" or "
+                         "\"sbatch_args\"",
+                         v);
+    const cJSON *it;
+    int rc;
+    char path[GRID_SLURM_STR_MAX];
+    cJSON_ArrayForEach(it, v)
+    {
+        snprintf(path, sizeof path, "slurm.%.200s", it->string);
+        if (grid__dup_before(v, it))
+            return err_set(e, MLP_EINVALID_GRID, path, "key given twice");
+        if (strcmp(it->string, "partition") == 0) {
+            if ((rc = grid__slurm_word(it, path, out->partition, e)) < 0)
+                return rc;
+        } else if (strcmp(it->string, "account") == 0) {
+            if ((rc = grid__slurm_word(it, path, out->account, e)) < 0)
+                return rc;
+        } else if (strcmp(it->string, "time") == 0) {
+            if (!cJSON_IsString(it) || strlen(it->valuestring) >= GRID_SLURM_STR_MAX ||
+                !grid__slurm_time_ok(it->valuestring))
+                return grid__bad(e, path,
+                                 "a Slurm time limit (\"minutes\", \"h:m:s\", \"d-h:m:s\" "
+                                 "or \"UNLIMITED\")",
+                                 it);
+            snprintf(out->time, sizeof out->time, "%s", it->valuestring);
+        } else if (strcmp(it->string, "sbatch_args") == 0) {
+            if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) > GRID_SLURM_ARGS_MAX)
+                return grid__bad(e, path, "an array of at most 16 sbatch options", it);
+            const cJSON *a;
+            int i = 0;
+            cJSON_ArrayForEach(a, it)
+            {
+                snprintf(path, sizeof path, "slurm.sbatch_args[%d]", i);
+                if (!cJSON_IsString(a) || a->valuestring[0] != '-' || !a->valuestring[1] ||
+                    strlen(a->valuestring) >= GRID_SLURM_STR_MAX)
+                    return grid__bad(e, path, "an sbatch option starting with '-' (\"--qos=low\")",
+                                     a);
+                for (const char *p = a->valuestring; *p; p++)
+                    if ((unsigned char)*p < ' ' || *p == 0x7f)
+                        return grid__bad(e, path, "an sbatch option without control characters", a);
+                snprintf(out->args[i++], GRID_SLURM_STR_MAX, "%s", a->valuestring);
+            }
+            out->n_args = i;
+        } else {
+            return grid__unknown(e, path, it->string, grid_slurm_keys);
+        }
+    }
+    return 0;
 }
 
 const char *grid_executor(const struct grid *g)

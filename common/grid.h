@@ -51,6 +51,26 @@ const char *grid_name(const struct grid *g);
 /* "executor": "local" or "slurm", or NULL when the grid leaves it to mlpd.conf. */
 const char *grid_executor(const struct grid *g);
 
+#define GRID_SLURM_STR_MAX 256
+#define GRID_SLURM_ARGS_MAX 16
+
+/* A sweep's "slurm" object: each field overrides mlpd.conf's slurm_* setting. */
+struct grid_slurm {
+    char partition[GRID_SLURM_STR_MAX]; /* "" = mlpd.conf's */
+    char account[GRID_SLURM_STR_MAX];   /* "" = mlpd.conf's */
+    char time[GRID_SLURM_STR_MAX];      /* "" = mlpd.conf's */
+    char args[GRID_SLURM_ARGS_MAX]
+             [GRID_SLURM_STR_MAX]; /* replace slurm_sbatch_args when n_args > 0 */
+    int n_args;
+};
+
+/*
+ * Check a grid's "slurm" member and fill *out.  0, or MLP_EINVALID_GRID with
+ * *e naming the path ("slurm.time", "slurm.sbatch_args[2]") and the problem.
+ * grid_parse calls it; the Slurm executor calls it again on the stored grid.
+ */
+int grid_slurm_parse(const struct cJSON *v, struct grid_slurm *out, struct err *e);
+
 /* The ranking metric; default "val_accuracy". */
 const char *grid_metric(const struct grid *g);
 

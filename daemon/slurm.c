@@ -29,6 +29,7 @@
 
 #include "config.h"
 #include "exec.h"
+#include "grid.h"
 #include "line.h"
 #include "log.h"
 #include "store.h"
@@ -39,12 +40,14 @@
 #define SLURM_READ_MAX (4u << 20) /* bytes of one i.out read per poll */
 #define SLURM_OUT_CAP (8u << 20)  /* command output kept */
 #define SLURM_GONE_POLLS 2        /* polls a known job may be missing before it counts as gone */
+#define SLURM_ACCT_TRIES 2        /* sacct queries about a gone task before its files decide */
 #define SLURM_SCRIPT "mlpd-task.sh"
 /* The executor that owns an embedded struct exec. */
 #define SLURM_OF(x) ((struct slurm *)((char *)(x)-offsetof(struct slurm, ex)))
 
 struct task {
     int64_t trial_id, sweep_id, job_id;
+    int64_t raw_id; /* the task's own job id (squeue %A, sacct JobIDRaw); 0 unknown */
     int attempt, idx;
     char *batch, *dir;     /* owned */
     char state[32];        /* last Slurm state seen; "" none */
@@ -54,6 +57,8 @@ struct task {
     bool listed;           /* seen in the current squeue answer */
     int missing;           /* consecutive polls without it in squeue */
     int grace;             /* polls waited for the files of an ended task */
+    int acct_asked;        /* sacct answers about it since it left squeue */
+    bool acct_q;           /* in the sacct query in flight */
     long off;              /* bytes of i.out consumed */
     struct line_buf lb;
     cJSON *result; /* the result event, until it is recorded */
@@ -89,6 +94,10 @@ struct slurm {
     struct slurm_opts o;
     struct exec ex;
     char sbatch[CONFIG_PATH_MAX], squeue[CONFIG_PATH_MAX], scancel[CONFIG_PATH_MAX];
+    char sacct[CONFIG_PATH_MAX];
+    /* How sacct answers: from slurmdbd, from the job completion log
+       (--completion), or not at all (files decide). */
+    enum { ACCT_DBD, ACCT_COMP, ACCT_NONE } acct;
     char script[CONFIG_PATH_MAX + 32];
     struct task **tasks;
     size_t n, cap;
@@ -472,6 +481,28 @@ static void split_args(char *buf, char **argv, size_t *k, size_t max)
         argv[(*k)++] = w;
 }
 
+/* The sweep's "slurm" settings from its stored grid; empty when it has none. */
+static void sweep_settings(struct slurm *s, int64_t sweep_id, struct grid_slurm *gs)
+{
+    struct store_sweep sw;
+    struct err e = ERR_INIT;
+    memset(gs, 0, sizeof *gs);
+    if (store_sweep_get(s->st, sweep_id, &sw, &e) < 0) {
+        log_error("sweep %lld: %s; its array uses mlpd.conf's Slurm settings", (long long)sweep_id,
+                  e.msg);
+        return;
+    }
+    cJSON *doc = cJSON_Parse(sw.grid_json);
+    const cJSON *v = doc ? cJSON_GetObjectItemCaseSensitive(doc, "slurm") : NULL;
+    if (v && grid_slurm_parse(v, gs, &e) < 0) {
+        log_error("sweep %lld: %s: %s; its array uses mlpd.conf's Slurm settings",
+                  (long long)sweep_id, e.path, e.msg);
+        memset(gs, 0, sizeof *gs);
+    }
+    cJSON_Delete(doc);
+    store_sweep_release(&sw);
+}
+
 static void kick(struct slurm *s)
 {
     if (s->draining || s->submitting || s->retry_wait)
@@ -488,9 +519,10 @@ static void kick(struct slurm *s)
     struct err e = ERR_INIT;
     int n = 0;
     int64_t last_sweep = 0;
+    /* One sweep per array: its "slurm" settings apply to the whole array. */
     for (; n < room; n++) {
         struct store_slurm_task t;
-        int rc = store_slurm_claim(s->st, batch, n, dir, &t, &e);
+        int rc = store_slurm_claim(s->st, last_sweep, batch, n, dir, &t, &e);
         if (rc < 0)
             log_error("slurm: %s", e.msg);
         if (rc <= 0)
@@ -526,6 +558,11 @@ static void kick(struct slurm *s)
     }
     if (n == 0)
         return;
+    struct grid_slurm gs;
+    sweep_settings(s, last_sweep, &gs);
+    const char *partition = gs.partition[0] ? gs.partition : s->o.partition;
+    const char *account = gs.account[0] ? gs.account : s->o.account;
+    const char *time_limit = gs.time[0] ? gs.time : s->o.time_limit;
     char array[64], cpus[32], threads[16], name[96], out[CONFIG_PATH_MAX + 120];
     char part[CONFIG_STR_MAX + 16], acct[CONFIG_STR_MAX + 16], tlim[CONFIG_STR_MAX + 16];
     char extra[CONFIG_STR_MAX];
@@ -543,20 +580,25 @@ static void kick(struct slurm *s)
     argv[k++] = array;
     argv[k++] = cpus;
     argv[k++] = out;
-    if (s->o.partition[0]) {
-        snprintf(part, sizeof part, "--partition=%s", s->o.partition);
+    if (partition[0]) {
+        snprintf(part, sizeof part, "--partition=%s", partition);
         argv[k++] = part;
     }
-    if (s->o.account[0]) {
-        snprintf(acct, sizeof acct, "--account=%s", s->o.account);
+    if (account[0]) {
+        snprintf(acct, sizeof acct, "--account=%s", account);
         argv[k++] = acct;
     }
-    if (s->o.time_limit[0]) {
-        snprintf(tlim, sizeof tlim, "--time=%s", s->o.time_limit);
+    if (time_limit[0]) {
+        snprintf(tlim, sizeof tlim, "--time=%s", time_limit);
         argv[k++] = tlim;
     }
-    snprintf(extra, sizeof extra, "%s", s->o.sbatch_args);
-    split_args(extra, argv, &k, 50);
+    if (gs.n_args > 0) {
+        for (int i = 0; i < gs.n_args; i++)
+            argv[k++] = gs.args[i];
+    } else {
+        snprintf(extra, sizeof extra, "%s", s->o.sbatch_args);
+        split_args(extra, argv, &k, 50);
+    }
     argv[k++] = s->script;
     argv[k++] = dir;
     argv[k++] = (char *)s->o.worker;
@@ -743,6 +785,12 @@ static bool task_ended(struct slurm *s, struct task *t, bool gone)
     } else if (strcmp(st, "TIMEOUT") == 0 || strcmp(st, "DEADLINE") == 0) {
         what = FAIL;
         snprintf(msg, sizeof msg, "%s: Slurm time limit reached (%s)", where, st);
+    } else if (strcmp(st, "OUT_OF_MEMORY") == 0) {
+        what = FAIL; /* the same trial with the same memory would run out again */
+        snprintf(msg, sizeof msg,
+                 "%s: out of memory in Slurm (OUT_OF_MEMORY); give it more with the sweep's "
+                 "\"slurm\": {\"sbatch_args\": [\"--mem=...\"]}",
+                 where);
     } else if (strcmp(st, "CANCELLED") == 0) {
         struct store_sweep sw;
         bool cancelled = t->cancel_req;
@@ -819,7 +867,10 @@ static bool apply_task(struct slurm *s, struct task *t)
     }
     if (t->result)
         return task_result(s, t);
-    bool gone = t->job_id > 0 && t->missing >= SLURM_GONE_POLLS;
+    /* Gone: left squeue, and sacct (when it answers) gave no final state. */
+    bool gone = t->job_id > 0 && t->missing >= SLURM_GONE_POLLS &&
+                (s->acct == ACCT_NONE || t->acct_asked >= SLURM_ACCT_TRIES ||
+                 (s->acct == ACCT_COMP && t->raw_id == 0));
     bool over = terminal(t->state) || gone || (t->rc >= 0 && !t->listed);
     /* A finished task's output may reach this host a little after Slurm says it ended
        (a shared filesystem's attribute cache): without i.rc, look once more. */
@@ -868,7 +919,10 @@ static void after_read(uv_work_t *w, int status)
         kick(s);
 }
 
-/* The squeue answer: "name|jobid|index|STATE" per task. */
+static void poll_acct(struct slurm *s);
+static void poll_files(struct slurm *s);
+
+/* The squeue answer: "name|jobid|index|STATE|own job id" per task. */
 static void on_squeue(struct cmd *c)
 {
     struct slurm *s = c->s;
@@ -891,15 +945,18 @@ static void on_squeue(struct cmd *c)
     for (char *line = c->obuf ? strtok_r(c->obuf, "\n", &save) : NULL; line;
          line = strtok_r(NULL, "\n", &save)) {
         char name[128], state[32];
-        long long job;
+        long long job, raw = 0;
         int idx;
-        if (sscanf(line, "%127[^|]|%lld|%d|%31s", name, &job, &idx, state) != 4)
+        if (sscanf(line, "%127[^|]|%lld|%d|%31[^|]|%lld", name, &job, &idx, state, &raw) < 4)
             continue;
         for (size_t i = 0; i < s->n; i++) {
             struct task *t = s->tasks[i];
             if (t->idx != idx || t->in_flight || strcmp(t->batch, name) != 0)
                 continue;
             t->listed = true;
+            t->acct_asked = 0;
+            if (raw > 0)
+                t->raw_id = raw;
             snprintf(t->state, sizeof t->state, "%s", state);
             if (t->job_id == 0 && job > 0) {
                 struct err e = ERR_INIT;
@@ -911,6 +968,140 @@ static void on_squeue(struct cmd *c)
             }
         }
     }
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (!t->in_flight)
+            t->missing = t->listed ? 0 : t->missing + 1;
+    }
+    poll_acct(s);
+}
+
+/* Tasks that left squeue without a final state, to ask sacct about. */
+static bool acct_wanted(const struct slurm *s, const struct task *t)
+{
+    return s->acct != ACCT_NONE && !t->in_flight && !t->listed && t->job_id > 0 &&
+           t->missing >= SLURM_GONE_POLLS && !terminal(t->state) &&
+           t->acct_asked < SLURM_ACCT_TRIES && (s->acct == ACCT_DBD || t->raw_id > 0);
+}
+
+/* The tasks of the sacct query in flight leave it; answered: whether sacct answered. */
+static void acct_end(struct slurm *s, bool answered)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (t->acct_q && answered)
+            t->acct_asked++;
+        t->acct_q = false;
+    }
+}
+
+/* The sacct answer: "JobID|JobIDRaw|State|ExitCode" per job. */
+static void on_sacct(struct cmd *c)
+{
+    struct slurm *s = c->s;
+    if (s->draining) {
+        s->polling = false;
+        return;
+    }
+    if (c->status != 0 || c->sig != 0) {
+        bool disabled =
+            s->acct == ACCT_DBD && (strstr(c->ebuf, "accounting storage is disabled") ||
+                                    (c->obuf && strstr(c->obuf, "accounting storage is disabled")));
+        acct_end(s, !disabled); /* a failure counts as an answer: the files decide in the end */
+        if (disabled) {
+            log_info("sacct: Slurm accounting storage is disabled; reading the job completion "
+                     "log (sacct --completion) instead");
+            s->acct = ACCT_COMP;
+            poll_acct(s);
+            return;
+        }
+        if (s->acct == ACCT_COMP) {
+            log_warn("sacct --completion failed (exit %lld): %s; tasks that leave squeue are "
+                     "judged by their files",
+                     (long long)c->status, cmd_errline(c));
+            s->acct = ACCT_NONE;
+        } else {
+            log_warn("sacct failed (exit %lld): %s", (long long)c->status, cmd_errline(c));
+        }
+        poll_files(s);
+        return;
+    }
+    char *save = NULL;
+    for (char *line = c->obuf ? strtok_r(c->obuf, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char id[64], state[32];
+        long long raw;
+        if (sscanf(line, "%63[^|]|%lld|%31[^| ]", id, &raw, state) != 3 || !terminal(state))
+            continue;
+        for (size_t i = 0; i < s->n; i++) {
+            struct task *t = s->tasks[i];
+            char want[64];
+            snprintf(want, sizeof want, "%lld_%d", (long long)t->job_id, t->idx);
+            if (!t->acct_q || !((t->raw_id > 0 && t->raw_id == raw) || strcmp(id, want) == 0))
+                continue;
+            snprintf(t->state, sizeof t->state, "%s", state);
+            log_info("trial %lld: Slurm task %s ended %s (from sacct%s)", (long long)t->trial_id,
+                     want, state, s->acct == ACCT_COMP ? " --completion" : "");
+        }
+    }
+    acct_end(s, true);
+    poll_files(s);
+}
+
+/*
+ * Ask sacct for the final state of the tasks that left squeue (the
+ * controller forgot them: MinJobAge passed, or it restarted), then read the
+ * files.  Only a terminal state from sacct is taken; without one the files
+ * decide after SLURM_ACCT_TRIES polls.
+ */
+static void poll_acct(struct slurm *s)
+{
+    size_t len = 16, n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (acct_wanted(s, s->tasks[i])) {
+            len += 48;
+            n++;
+        }
+    if (n == 0) {
+        poll_files(s);
+        return;
+    }
+    char *ids = malloc(len);
+    if (!ids) {
+        poll_files(s);
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (!acct_wanted(s, t))
+            continue;
+        t->acct_q = true;
+        /* slurmdbd knows array tasks as J_i; the completion log only by their own id. */
+        if (s->acct == ACCT_DBD)
+            o += (size_t)snprintf(ids + o, len - o, "%s%lld_%d", o ? "," : "", (long long)t->job_id,
+                                  t->idx);
+        else
+            o += (size_t)snprintf(ids + o, len - o, "%s%lld", o ? "," : "", (long long)t->raw_id);
+    }
+    char *argv[] = {s->sacct, "-n", "-P", "-X", "-o", "JobID,JobIDRaw,State,ExitCode",
+                    "-j",     ids,  NULL, NULL};
+    if (s->acct == ACCT_COMP)
+        argv[8] = "--completion";
+    int rc = cmd_run(s, argv, on_sacct, NULL);
+    free(ids);
+    if (rc != 0) {
+        acct_end(s, false);
+        log_warn("cannot run %s: %s; tasks that leave squeue are judged by their files", s->sacct,
+                 uv_strerror(rc));
+        s->acct = ACCT_NONE;
+        poll_files(s);
+    }
+}
+
+/* Read the followed tasks' files on the thread pool; after_read applies them. */
+static void poll_files(struct slurm *s)
+{
     /* Snapshot the tasks to poll; tasks of an unanswered sbatch are not polled. */
     s->snap = calloc(s->n + 1, sizeof *s->snap);
     if (!s->snap) {
@@ -923,7 +1114,6 @@ static void on_squeue(struct cmd *c)
         struct task *t = s->tasks[i];
         if (t->in_flight)
             continue;
-        t->missing = t->listed ? 0 : t->missing + 1;
         if (t->job_id == 0 && !t->listed && t->missing >= SLURM_GONE_POLLS) {
             /* Submitted by a daemon that died before sbatch answered, and unknown to
                Slurm: if it left no output it never ran; queue the trial again. */
@@ -989,7 +1179,7 @@ static void on_tick(uv_timer_t *h)
             o += (size_t)snprintf(names + o, len - o, "%s%s", names[o - 1] == '=' ? "" : ",",
                                   t->batch);
     }
-    char *argv[] = {s->squeue, "-h", "-r", "-t", "all", names, "-o", "%j|%F|%K|%T", NULL};
+    char *argv[] = {s->squeue, "-h", "-r", "-t", "all", names, "-o", "%j|%F|%K|%T|%A", NULL};
     s->polling = true;
     int rc = cmd_run(s, argv, on_squeue, NULL);
     free(names);
@@ -1097,6 +1287,10 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
         missing = s->squeue;
     else if (config_find_program(NULL, "scancel", o->bin, NULL, s->scancel, sizeof s->scancel) < 0)
         missing = s->scancel;
+    if (!missing && find_prog(o->bin, "sacct", s->sacct, sizeof s->sacct) < 0) {
+        log_info("no sacct (%s): tasks that leave squeue are judged by their files", s->sacct);
+        s->acct = ACCT_NONE;
+    }
     if (missing) {
         err_set(e, MLP_EIO, "slurm_bin",
                 "cannot find %s (install Slurm's client commands or set slurm_bin)", missing);

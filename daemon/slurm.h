@@ -1,8 +1,10 @@
 /*
  * slurm — the Slurm executor: trials as job-array tasks on a cluster.
  *
- * Queued trials of Slurm sweeps are claimed from the store (with their task
- * rows, see store_slurm.h) and submitted together as one job array:
+ * Queued trials of a Slurm sweep are claimed from the store (with their task
+ * rows, see store_slurm.h) and submitted together as one job array, one
+ * sweep per array so that the sweep's "slurm" settings (grid_slurm_parse,
+ * read back from its stored grid) override mlpd.conf's for the array:
  *
  *   sbatch --parsable --no-requeue --job-name=mlpd-<token> --array=0-<n-1>%<limit>
  *          --cpus-per-task=<threads> [--partition --account --time ...]
@@ -16,16 +18,22 @@
  * local run.
  *
  * A libuv timer polls every slurm_poll seconds: `squeue -h -r -t all
- * --name=<batches>` (uv_spawn, output parsed on the loop), then the new bytes
+ * --name=<batches>` (uv_spawn, output parsed on the loop); for tasks that
+ * left squeue without a final state (the controller forgot them after
+ * MinJobAge, or restarted) `sacct -n -P -X -j <job>_<i>,...` asks slurmdbd,
+ * and when accounting storage is disabled `sacct --completion -j <own job
+ * ids>` reads the job completion log (JobCompType=jobcomp/filetxt); when
+ * neither answers, the files decide.  Then the new bytes
  * of every task's i.out are read on the thread pool, then applied on the loop:
  * epoch lines become epoch rows at once (live curves), a result line is
  * recorded with 'done' in one transaction only while the trial still runs that
  * attempt (exactly once, even when a restarted mlpd reads the file again).  A
  * task that ends without a result is mapped from its Slurm state: FAILED,
- * OUT_OF_MEMORY, a completed task without result, or a task that vanished are
+ * a completed task without result, or a task that vanished are
  * crashes (re-queued counting the attempt, failed after max_attempts);
  * NODE_FAIL, PREEMPTED and BOOT_FAIL are re-queued without counting it;
- * TIMEOUT and DEADLINE fail at once (as a local timeout); exit code 4 (invalid
+ * TIMEOUT and DEADLINE fail at once (as a local timeout), OUT_OF_MEMORY too
+ * (the same memory would not do); exit code 4 (invalid
  * spec) fails at once; CANCELLED ends 'cancelled' when the sweep was cancelled
  * through mlpd, else 'failed' (someone ran scancel: mlpctl retry runs it again).
  *

@@ -19,7 +19,8 @@
 #define CLAIM_NEXT_SQL                                                                             \
     "SELECT (SELECT t.id FROM trials t WHERE t.sweep_id = s.id AND t.state = 'queued' "            \
     "ORDER BY t.id LIMIT 1) AS tid FROM sweeps s WHERE s.paused = 0 AND s.cancelled = 0 "          \
-    "AND s.executor = 'slurm' AND tid IS NOT NULL ORDER BY s.priority DESC, s.id LIMIT 1"
+    "AND s.executor = 'slurm' AND (?1 = 0 OR s.id = ?1) AND tid IS NOT NULL ORDER BY s.priority "  \
+    "DESC, s.id LIMIT 1"
 
 #define TASK_COLS                                                                                  \
     "k.trial_id, t.sweep_id, t.config_idx, t.seed, k.attempt, k.array_idx, k.job_id, k.batch, "    \
@@ -92,8 +93,8 @@ static int task_from_row(sqlite3_stmt *s, struct store_slurm_task *t, struct err
     return 0;
 }
 
-int store_slurm_claim(struct store *st, const char *batch, int array_idx, const char *spool,
-                      struct store_slurm_task *out, struct err *e)
+int store_slurm_claim(struct store *st, int64_t only_sweep, const char *batch, int array_idx,
+                      const char *spool, struct store_slurm_task *out, struct err *e)
 {
     memset(out, 0, sizeof *out);
     if (store__begin(st, false, e) < 0)
@@ -101,6 +102,7 @@ int store_slurm_claim(struct store *st, const char *batch, int array_idx, const 
     sqlite3_stmt *s = prep(st, CLAIM_NEXT_SQL, e);
     if (!s)
         goto fail;
+    sqlite3_bind_int64(s, 1, only_sweep);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         out->trial_id = sqlite3_column_int64(s, 0);

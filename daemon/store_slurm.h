@@ -36,12 +36,12 @@ void store_slurm_task_release(struct store_slurm_task *t);
 
 /*
  * Claim the next queued trial of a Slurm sweep (priority, then trial id; paused
- * and cancelled sweeps skipped) and record its task row (batch, array_idx,
- * spool; no job id yet), in one transaction.  1 with *out filled, 0 when
- * nothing is runnable, or <0.
+ * and cancelled sweeps skipped; only sweep only_sweep unless it is 0) and
+ * record its task row (batch, array_idx, spool; no job id yet), in one
+ * transaction.  1 with *out filled, 0 when nothing is runnable, or <0.
  */
-int store_slurm_claim(struct store *st, const char *batch, int array_idx, const char *spool,
-                      struct store_slurm_task *out, struct err *e);
+int store_slurm_claim(struct store *st, int64_t only_sweep, const char *batch, int array_idx,
+                      const char *spool, struct store_slurm_task *out, struct err *e);
 
 /* sbatch answered: the job id of every task of batch.  0 or <0. */
 int store_slurm_set_job(struct store *st, const char *batch, int64_t job_id, struct err *e);

@@ -469,6 +469,67 @@ static void test_executor(void)
                "unknown key (did you mean \"executor\"?)");
 }
 
+/* As expect_err, the message only has to contain msg. */
+static void expect_err_in(const char *text, int code, const char *path, const char *msg)
+{
+    struct grid *g;
+    struct err e = ERR_INIT;
+    int rc = parse(text, &g, &e);
+    CHECK_EQ_INT(rc, code);
+    CHECK_EQ_STR(e.path, path);
+    CHECK(strstr(e.msg, msg) != NULL);
+    if (rc == 0)
+        grid_free(g);
+}
+
+/* "slurm": per-sweep overrides of mlpd.conf, each bad value named by its path. */
+static void test_slurm_settings(void)
+{
+    struct grid *g;
+    struct err e = ERR_INIT;
+    const char *ok = "{\"dataset\": \"circles\", \"executor\": \"slurm\", \"slurm\": "
+                     "{\"partition\": \"gpu\", \"account\": \"lab\", \"time\": \"1-02:00:00\", "
+                     "\"sbatch_args\": [\"--qos=low\", \"--mem=2G\"]}}";
+    CHECK_EQ_INT(parse(ok, &g, &e), 0);
+    grid_free(g);
+    cJSON *doc = cJSON_Parse(ok);
+    struct grid_slurm gs;
+    CHECK_EQ_INT(grid_slurm_parse(cJSON_GetObjectItem(doc, "slurm"), &gs, &e), 0);
+    CHECK_EQ_STR(gs.partition, "gpu");
+    CHECK_EQ_STR(gs.account, "lab");
+    CHECK_EQ_STR(gs.time, "1-02:00:00");
+    CHECK_EQ_INT(gs.n_args, 2);
+    CHECK_EQ_STR(gs.args[1], "--mem=2G");
+    cJSON_Delete(doc);
+    static const char *const times[] = {"30", "0:30", "2:00:00", "1-0", "1-2:30", "UNLIMITED"};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "{\"dataset\": \"circles\", \"slurm\": {\"time\": \"%s\"}}",
+                 times[i]);
+        CHECK_EQ_INT(parse(buf, &g, &e), 0);
+        grid_free(g);
+    }
+    expect_err_in("{\"dataset\": \"circles\", \"slurm\": {\"time\": \"1:2:3:4\"}}",
+                  MLP_EINVALID_GRID, "slurm.time", "expected a Slurm time limit");
+    expect_err_in("{\"dataset\": \"circles\", \"slurm\": {\"time\": \"1h\"}}", MLP_EINVALID_GRID,
+                  "slurm.time", "expected a Slurm time limit");
+    expect_err_in("{\"dataset\": \"circles\", \"slurm\": {\"partition\": \"a b\"}}",
+                  MLP_EINVALID_GRID, "slurm.partition", "without blanks");
+    expect_err_in("{\"dataset\": \"circles\", \"slurm\": {\"account\": \"\"}}", MLP_EINVALID_GRID,
+                  "slurm.account", "a non-empty string");
+    expect_err_in(
+        "{\"dataset\": \"circles\", \"slurm\": {\"sbatch_args\": [\"--qos=x\", \"job.sh\"]}}",
+        MLP_EINVALID_GRID, "slurm.sbatch_args[1]", "starting with '-'");
+    expect_err_in("{\"dataset\": \"circles\", \"slurm\": {\"sbatch_args\": \"--qos=x\"}}",
+                  MLP_EINVALID_GRID, "slurm.sbatch_args", "an array");
+    expect_err_in("{\"dataset\": \"circles\", \"slurm\": {\"partiton\": \"gpu\"}}",
+                  MLP_EINVALID_GRID, "slurm.partiton", "did you mean \"partition\"?");
+    expect_err_in("{\"dataset\": \"circles\", \"slurm\": [\"gpu\"]}", MLP_EINVALID_GRID, "slurm",
+                  "expected an object");
+    expect_err_in("{\"dataset\": \"circles\", \"executor\": \"local\", \"slurm\": {}}",
+                  MLP_EINVALID_GRID, "slurm", "\"executor\" is \"local\"");
+}
+
 int main(void)
 {
     test_spec_example();
@@ -479,5 +540,6 @@ int main(void)
     test_dedup_and_union();
     test_limits();
     test_executor();
+    test_slurm_settings();
     return check_report();
 }

@@ -5,18 +5,22 @@
 #   tests/slurm/cluster.sh start DIR [CPUS]   start munged, slurmctld, slurmd; print
 #                                             "export SLURM_CONF=DIR/slurm.conf"
 #   tests/slurm/cluster.sh stop DIR           stop them (by their pid files) and wait
+#   tests/slurm/cluster.sh forget DIR         restart slurmctld with no memory of any job
 #   tests/slurm/cluster.sh check              exit 0 when the Slurm and munge
 #                                             programs are installed, 77 otherwise
 #
 # Everything lives in DIR: a fresh munge key and socket (munged --force, since
 # DIR may sit under a world-writable /tmp), slurm.conf with ports on 127.0.0.1
 # chosen free, the controller's state and the node's spool.  The node is
-# "localhost" with CPUS (default 2) CPUs; only loopback addresses are used
+# "localhost" with CPUS (default 2) CPUs, whatever the machine has
+# (SlurmdParameters=config_overrides); only loopback addresses are used
 # (CommunicationParameters=NoCtldInAddrAny,NoInAddrAny) and batch jobs start
-# without delay (batch_sched_delay=0).  Daemons run as the calling user
+# without delay (batch_sched_delay=0).  There is no slurmdbd: finished jobs go
+# to a job completion log (JobCompType=jobcomp/filetxt), which
+# `sacct --completion` reads.  Daemons run as the calling user
 # (SlurmUser = that user; slurmd needs root to run jobs of other users, which
 # the tests do not do).  "start" returns once the node is idle, or fails after
-# 30 s printing the daemons' logs.
+# 60 s (a loaded machine) printing the daemons' logs.
 set -euo pipefail
 
 need=(munged slurmctld slurmd sbatch squeue scancel sinfo scontrol)
@@ -73,7 +77,8 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=$dir/jobcomp.txt
 SwitchType=switch/none
 MpiDefault=none
 MailProg=/bin/true
@@ -83,6 +88,7 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 ReturnToService=2
+SlurmdParameters=config_overrides
 MinJobAge=600
 MaxArraySize=10001
 MaxJobCount=100000
@@ -98,17 +104,10 @@ EOF
    echo $! >"$dir/slurmctld.bgpid")
   (slurmd -D -N localhost -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmd.out" 2>&1 &
    echo $! >"$dir/slurmd.bgpid")
-  local t=0
-  while [ $t -lt 300 ]; do
-    if [ "$(sinfo -h -n localhost -o %T 2>/dev/null)" = idle ]; then
-      echo "export SLURM_CONF=$SLURM_CONF"
-      return 0
-    fi
-    sleep 0.1
-    t=$((t + 1))
-  done
-  echo "cluster.sh: the node did not become idle within 30 s" >&2
-  tail -n 30 "$dir"/log/* >&2 || true
+  if wait_idle "$dir"; then
+    echo "export SLURM_CONF=$SLURM_CONF"
+    return 0
+  fi
   stop "$dir"
   return 1
 }
@@ -125,6 +124,33 @@ stop_pid() {
     sleep 0.1
   done
   kill -9 "$pid" 2>/dev/null || true
+}
+
+# A controller that forgot every job, as after MinJobAge or a lost state
+# directory: slurmctld is restarted with cleared state (-c) and job ids from
+# FirstJobId=10000 on, so new jobs cannot reuse the old ones' ids.  slurmd
+# keeps running; returns once the node is idle again.
+forget() {
+  local dir=$1
+  dir=$(cd "$dir" && pwd)
+  export SLURM_CONF="$dir/slurm.conf"
+  stop_pid "$dir/slurmctld.bgpid"
+  grep -q '^FirstJobId=' "$SLURM_CONF" || echo 'FirstJobId=10000' >>"$SLURM_CONF"
+  (slurmctld -D -c -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
+   echo $! >"$dir/slurmctld.bgpid")
+  wait_idle "$dir"
+}
+
+wait_idle() {
+  local dir=$1 t=0
+  while [ $t -lt 600 ]; do
+    [ "$(sinfo -h -n localhost -o %T 2>/dev/null)" = idle ] && return 0
+    sleep 0.1
+    t=$((t + 1))
+  done
+  echo "cluster.sh: the node did not become idle within 60 s" >&2
+  tail -n 30 "$dir"/log/* >&2 || true
+  return 1
 }
 
 stop() {
@@ -147,6 +173,7 @@ stop() {
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
+  forget) shift; forget "$@" ;;
   check) check ;;
-  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,22p' "$0" >&2; exit 2 ;;
 esac

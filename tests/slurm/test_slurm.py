@@ -16,6 +16,12 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    with attempt 1, epoch rows complete, PRAGMA integrity_check ok.
 5. sbatch failing (a partition that does not exist): the trials stay queued with
    sbatch's message, no job exists; a daemon restarted with a valid setting runs them.
+6. Per-sweep "slurm" settings: a bad one is refused naming its path; a sweep's
+   own partition, time and sbatch_args reach sbatch; a sweep without them uses mlpd.conf's.
+7. TIMEOUT (started first, checked after part 6): a sweep with "slurm": {"time": "1"}
+   and a long trial; the trial fails at once naming the Slurm time limit.
+8. NODE_FAIL while mlpd is stopped, then the controller forgets the job: the state
+   comes from sacct --completion and the trial is re-queued without counting the attempt.
 """
 import json
 import os
@@ -45,14 +51,21 @@ def stop_cluster():
     subprocess.call(["rm", "-rf", CDIR])
 
 
-out = subprocess.run([CLUSTER, "start", CDIR, "2"], stdout=subprocess.PIPE, text=True)
-if out.returncode != 0:
+import atexit  # noqa: E402
+atexit.register(stop_cluster)  # runs on failure and on meson's SIGTERM (harness: sys.exit)
+# The ports are picked free, then bound by slurmctld/slurmd a moment later: a
+# cluster started at the same time elsewhere on the machine may take one in
+# between.  Then the node never comes up; start again with new ports.
+for attempt in range(2):
+    out = subprocess.run([CLUSTER, "start", CDIR, "3"], stdout=subprocess.PIPE, text=True)
+    if out.returncode == 0:
+        break
     stop_cluster()
+    os.makedirs(CDIR)
+if out.returncode != 0:
     print("FAIL: the test cluster did not start")
     sys.exit(1)
 os.environ["SLURM_CONF"] = os.path.join(CDIR, "slurm.conf")
-import atexit  # noqa: E402
-atexit.register(stop_cluster)
 
 POLL = ["--slurm-poll", "0.2"]
 NO_SECONDS = ("seconds",)
@@ -84,7 +97,9 @@ def trial(d, tid):
     return d.ok({"op": "trial", "id": tid})["trial"]
 
 
-def wait_trial(d, tid, pred, timeout=30, what="trial condition"):
+# Waits are generous: the suite runs this next to other tests on 2 loaded cores,
+# where a 1 s trial can take 10 s; they bound a hang, they do not time anything.
+def wait_trial(d, tid, pred, timeout=90, what="trial condition"):
     d.until(lambda: pred(trial(d, tid)), timeout=timeout, what=what)
     return trial(d, tid)
 
@@ -105,8 +120,8 @@ def part_side_by_side():
             "base": {"epochs": 4, "hidden": [8]}, "grid": {"lr": [0.05, 0.2]}}
     loc = d.submit(dict(grid, name="loc"))
     slu = d.submit(dict(grid, name="slu", executor="slurm"))
-    d.wait_sweep(loc)
-    w = d.wait_sweep(slu)
+    d.wait_sweep(loc, timeout=150)
+    w = d.wait_sweep(slu, timeout=150)
     check(w["state"] == "done" and w["done"] == 4, "the Slurm sweep is done", w)
     rl, el = results(d.db, loc)
     rs, es = results(d.db, slu)
@@ -151,7 +166,7 @@ def part_cancel():
     sl = running_task(d, 1)
     check(len(trial(d, 1)["curve"]) >= 1, "epochs are recorded while the task runs")
     subprocess.check_call(["scancel", sl["task"]])
-    w = d.wait_sweep(sid)
+    w = d.wait_sweep(sid, timeout=150)
     t = trial(d, 1)
     check(w["failed"] == 1 and "scancel" in (t.get("error") or ""),
           "a task cancelled outside mlpd fails naming scancel", t.get("error"))
@@ -160,7 +175,7 @@ def part_cancel():
     sl = running_task(d, tid)
     r = d.ok({"op": "cancel", "sweep": sid2})
     check(r["changed"] >= 1, "cancel reports the running Slurm trial", r.get("changed"))
-    w = d.wait_sweep(sid2)
+    w = d.wait_sweep(sid2, timeout=150)
     check(w["cancelled"] == 1 and w["state"] == "cancelled",
           "mlpctl cancel ends the Slurm trial 'cancelled'", w)
     q = squeue("-j", str(sl["job"]), "-o", "%K %T")
@@ -189,10 +204,10 @@ def part_kill_task():
     d = harness.Daemon(workers=2, extra=POLL).start()
     sid = d.submit(slow_grid("killed", epochs=250))
     sl = running_task(d, 1)
-    pid = d.until(lambda: worker_pid(sl["spool"], sl["array_index"]), timeout=10,
+    pid = d.until(lambda: worker_pid(sl["spool"], sl["array_index"]), timeout=30,
                   what="the task's mlp-worker")
     os.kill(pid, signal.SIGKILL)
-    w = d.wait_sweep(sid, timeout=60)
+    w = d.wait_sweep(sid, timeout=150)
     t = trial(d, 1)
     check(w["state"] == "done" and t["attempts"] == 2,
           "a task killed mid-run is run again and done (attempts 2)", (w["state"], t["attempts"]))
@@ -206,7 +221,7 @@ def part_restart():
     d = harness.Daemon(workers=2, extra=POLL + ["--slurm-array-limit", "2"]).start()
     before = len([l for l in (squeue("-o", "%i") or []) if l.strip()])
     sid = d.submit(slow_grid("restart", epochs=120, seeds=3, lrs=(0.05, 0.1)))
-    d.until(lambda: 1 <= d.ok({"op": "show", "sweep": sid})["sweep"]["done"] < 6, timeout=40,
+    d.until(lambda: 1 <= d.ok({"op": "show", "sweep": sid})["sweep"]["done"] < 6, timeout=120,
             what="some trials done, some running")
     d.proc.send_signal(signal.SIGKILL)
     d.proc.wait()
@@ -214,7 +229,7 @@ def part_restart():
     check(q is not None and any("RUNNING" in l or "PENDING" in l for l in q),
           "Slurm tasks still run after mlpd died", q)
     d.start()
-    w = d.wait_sweep(sid, timeout=60)
+    w = d.wait_sweep(sid, timeout=150)
     check(w["state"] == "done" and w["done"] == 6, "the sweep ends done after the restart", w)
     con = sqlite3.connect(d.db)
     jobs = con.execute("SELECT count(DISTINCT job_id), count(DISTINCT batch), count(*) FROM "
@@ -244,7 +259,7 @@ def part_sbatch_fails():
     grid = {"name": "badpart", "dataset": {"name": "xor", "n": 200}, "seeds": 2,
             "base": {"epochs": 2, "hidden": [4]}, "executor": "slurm"}
     sid = d.submit(grid)
-    t = wait_trial(d, 1, lambda t: "sbatch failed" in (t.get("error") or ""), timeout=20,
+    t = wait_trial(d, 1, lambda t: "sbatch failed" in (t.get("error") or ""), timeout=60,
                    what="the sbatch error on the trial")
     s = d.ok({"op": "show", "sweep": sid})["sweep"]
     check(s["queued"] == 2 and t["attempts"] == 0 and "partition" in t["error"].lower(),
@@ -254,13 +269,116 @@ def part_sbatch_fails():
     d.stop()
     d.extra = POLL
     d.start()
-    w = d.wait_sweep(sid, timeout=60)
+    w = d.wait_sweep(sid, timeout=150)
     check(w["state"] == "done" and w["done"] == 2, "with a valid partition the same trials run", w)
     d.stop()
     d.remove()
 
 
-for part in (part_side_by_side, part_cancel, part_kill_task, part_restart, part_sbatch_fails):
+def part_sweep_settings():
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-partition", "nosuch"]).start()
+    r = d.call({"op": "submit", "grid": dict(slow_grid("badtime", epochs=2),
+                                             slurm={"time": "1h"}), "base_dir": d.home})
+    check(not r.get("ok") and r["error"].get("path") == "slurm.time",
+          "a bad per-sweep Slurm setting is refused naming its path", r.get("error"))
+    grid = {"name": "own", "dataset": {"name": "xor", "n": 200}, "seeds": 2,
+            "base": {"epochs": 2, "hidden": [4]}, "executor": "slurm",
+            "slurm": {"partition": "debug", "time": "7",
+                      "sbatch_args": ["--comment=mlp-own-args"]}}
+    own = d.submit(grid)
+    other = d.submit(dict(grid, name="conf", slurm={"time": "7"}))
+    w = d.wait_sweep(own, timeout=150)
+    check(w["state"] == "done" and w["done"] == 2,
+          "a sweep's own partition overrides mlpd.conf's (nosuch)", w)
+    job = d.sql("SELECT DISTINCT job_id FROM slurm_tasks k JOIN trials t ON t.id = k.trial_id "
+                "WHERE t.sweep_id = ?", (own,))
+    q = squeue("-j", str(job[0][0]) if len(job) == 1 else "0", "-o", "%P|%l|%k")
+    check(len(job) == 1 and q is not None and "debug|7:00|mlp-own-args" in q,
+          "its array has the sweep's partition, time limit and sbatch_args", (job, q))
+    t = wait_trial(d, first_trial(d, other), lambda t: "sbatch failed" in (t.get("error") or ""),
+                   timeout=60, what="the other sweep's sbatch error")
+    check("partition" in t["error"].lower() and t["attempts"] == 0,
+          "a sweep without its own partition uses mlpd.conf's (and sbatch refuses it)", t)
+    d.stop()
+    d.remove()
+
+
+def part_node_fail():
+    """The node fails under a running task while mlpd is stopped, then the
+    controller forgets the job (restarted with cleared state): squeue no longer
+    knows it, sacct --completion says NODE_FAIL, and the trial is run again
+    without counting the attempt (by its files alone it would count as a crash)."""
+    d = harness.Daemon(workers=2, extra=POLL).start()
+    sid = d.submit(slow_grid("nodefail", epochs=250))
+    sl = running_task(d, 1)
+    time.sleep(0.5)  # a poll or two after RUNNING: mlpd has the task's own job id
+    d.proc.send_signal(signal.SIGSTOP)
+    try:
+        subprocess.check_call(["scontrol", "update", "nodename=localhost", "state=down",
+                               "reason=mlptest"])
+        ok = False
+        for _ in range(300):
+            q = squeue("-j", str(sl["job"]), "-o", "%K %T") or []
+            if any(l.strip() == "%d NODE_FAIL" % sl["array_index"] for l in q):
+                ok = True
+                break
+            time.sleep(0.1)
+        check(ok, "Slurm ends the task NODE_FAIL when its node goes down", q)
+        # ReturnToService=2 may have returned it already: then resume is refused.
+        subprocess.call(["scontrol", "update", "nodename=localhost", "state=resume"],
+                        stderr=subprocess.DEVNULL)
+        subprocess.check_call([CLUSTER, "forget", CDIR])
+        q = squeue("-j", str(sl["job"]), "-o", "%K %T")
+        check(not any(l.strip() for l in (q or [])), "the restarted controller forgot the job", q)
+    finally:
+        d.proc.send_signal(signal.SIGCONT)
+    w = d.wait_sweep(sid, timeout=150)
+    t = trial(d, 1)
+    check(w["state"] == "done" and t["attempts"] == 1,
+          "NODE_FAIL learnt from sacct re-queues the trial without counting the attempt",
+          (w["state"], t["attempts"]))
+    log = d.log()
+    check("ended NODE_FAIL (from sacct --completion)" in log,
+          "the final state came from sacct --completion", log[-2000:])
+    d.stop()
+    d.remove()
+
+
+class TimeoutSweep:
+    """A trial that outlives its sweep's one-minute Slurm time limit.  Slurm
+    counts limits in minutes and checks them every 30 s, so TIMEOUT comes 60 to
+    90 s after the start: the task runs on the third CPU while the other parts
+    run, in its own daemon, and is checked before the node is taken down."""
+
+    def start(self):
+        self.d = harness.Daemon(workers=1, extra=POLL).start()
+        self.sid = self.d.submit(dict(slow_grid("timeout", epochs=100000), slurm={"time": "1"}))
+        running_task(self.d, 1)
+
+    def check(self):
+        w = self.d.wait_sweep(self.sid, timeout=150)
+        t = trial(self.d, 1)
+        check(w["failed"] == 1 and t["attempts"] == 1 and
+              "time limit reached (TIMEOUT)" in (t.get("error") or ""),
+              "a task past its sweep's --time ends TIMEOUT: failed at once, naming the limit",
+              (w, t.get("error"), t["attempts"]))
+        self.d.stop()
+        self.d.remove()
+
+
+timeout_sweep = TimeoutSweep()
+
+
+def part_timeout_start():
+    timeout_sweep.start()
+
+
+def part_timeout_check():
+    timeout_sweep.check()
+
+
+for part in (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, part_restart,
+             part_sbatch_fails, part_sweep_settings, part_timeout_check, part_node_fail):
     print("--- %s" % part.__name__, flush=True)
     t0 = time.time()
     try:

@@ -1287,7 +1287,8 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
         missing = s->squeue;
     else if (config_find_program(NULL, "scancel", o->bin, NULL, s->scancel, sizeof s->scancel) < 0)
         missing = s->scancel;
-    if (!missing && find_prog(o->bin, "sacct", s->sacct, sizeof s->sacct) < 0) {
+    if (!missing &&
+        config_find_program(NULL, "sacct", o->bin, NULL, s->sacct, sizeof s->sacct) < 0) {
         log_info("no sacct (%s): tasks that leave squeue are judged by their files", s->sacct);
         s->acct = ACCT_NONE;
     }

@@ -1048,9 +1048,211 @@ static void print_log_tail(const char *log, int max_lines)
     }
 }
 
+/* The trial's test confusion matrix (counts) with each class's accuracy. */
+static void print_trial_confusion(const cJSON *conf, const cJSON *acc)
+{
+    int k = cJSON_GetArraySize(conf);
+    if (k <= 0)
+        return;
+    printf("\ntest confusion matrix (rows: true class, columns: predicted; counts):\n%5s", "");
+    for (int j = 0; j < k; j++)
+        printf(" %6d", j);
+    printf("  %8s\n", "accuracy");
+    for (int i = 0; i < k; i++) {
+        const cJSON *row = cJSON_GetArrayItem(conf, i);
+        printf("%5d", i);
+        for (int j = 0; j < k; j++)
+            printf(" %6.0f", cJSON_GetNumberValue(cJSON_GetArrayItem(row, j)));
+        const cJSON *a = cJSON_GetArrayItem(acc, i);
+        if (cJSON_IsNumber(a))
+            printf("  %8.4f\n", a->valuedouble);
+        else
+            printf("  %8s\n", "—");
+    }
+}
+
+/* The files the trial saved ("save"), and how to fetch them. */
+static void print_trial_artifacts(long long id, const cJSON *files)
+{
+    if (cJSON_GetArraySize(files) <= 0)
+        return;
+    printf("\nartifacts:\n");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        char b[32];
+        printf("  %-20s %s bytes\n", resp_str(f, "name", "?"),
+               resp_fmt_int(b, sizeof b, resp_num(f, "bytes")));
+    }
+    printf("fetch them with: mlpctl artifact %lld --out DIR\n", id);
+}
+
+/* ---- trial --follow ------------------------------------------------------- */
+
+/*
+ * --follow polls the `trial` op (once a second, like tail -f) and prints what
+ * is new since the last answer: epoch rows (numbered, so a row is printed
+ * once; a new attempt starts the curve again) and log lines (the answer holds
+ * the log's last 4 KiB: the new lines are those after the last line printed).
+ * It ends when the trial has ended, with its state.
+ */
+#define FOLLOW_POLL_US 1000000
+#define FOLLOW_LOG_KEEP 256 /* bytes of the last printed log line kept to find it again */
+
+struct follow {
+    bool json;
+    double attempt;                  /* the attempt whose epochs are being printed */
+    double last_epoch;               /* the last epoch row printed */
+    bool header;                     /* the epoch table's header is out */
+    char last_line[FOLLOW_LOG_KEEP]; /* the last log line printed ("" = none yet) */
+};
+
+static void follow_json_line(const char *event, cJSON *o)
+{
+    cJSON_AddStringToObject(o, "event", event);
+    char *text = cJSON_PrintUnformatted(o);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+}
+
+static void follow_epochs(struct follow *f, const cJSON *t)
+{
+    double attempt = resp_num(t, "attempts");
+    if (attempt != f->attempt) {
+        if (f->attempt > 0 && !f->json)
+            printf("attempt %.0f started\n", attempt);
+        f->attempt = attempt;
+        f->last_epoch = 0;
+    }
+    const cJSON *row;
+    cJSON_ArrayForEach(row, json_get(t, "curve"))
+    {
+        double ep = resp_num(row, "epoch");
+        if (!(ep > f->last_epoch))
+            continue;
+        f->last_epoch = ep;
+        if (f->json) {
+            cJSON *o = cJSON_Duplicate(row, true);
+            if (o)
+                follow_json_line("epoch", o);
+            cJSON_Delete(o);
+            continue;
+        }
+        const cJSON *c;
+        if (!f->header) {
+            cJSON_ArrayForEach(c, row) if (!curve_skip(c->string)) printf(" %14s", c->string);
+            printf("\n");
+            f->header = true;
+        }
+        cJSON_ArrayForEach(c, row)
+        {
+            if (curve_skip(c->string))
+                continue;
+            char buf[64];
+            double x = resp_num(row, c->string);
+            printf(" %14s", strcmp(c->string, "epoch") == 0 ? resp_fmt_int(buf, sizeof buf, x)
+                                                            : resp_fmt_num(buf, sizeof buf, x));
+        }
+        printf("\n");
+    }
+}
+
+static void follow_log(struct follow *f, const char *log)
+{
+    if (!log || !*log)
+        return;
+    /* Start after the last occurrence of the last line printed, if it is still there. */
+    const char *p = log;
+    size_t kl = strlen(f->last_line);
+    if (kl > 0) {
+        for (const char *q = log; (q = strstr(q, f->last_line)) != NULL; q++)
+            if ((q == log || q[-1] == '\n') && (q[kl] == '\n' || q[kl] == '\0'))
+                p = q + kl + (q[kl] == '\n');
+    }
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        if (!nl) /* a line still being written: wait for its end */
+            break;
+        size_t n = (size_t)(nl - p);
+        if (f->json) {
+            cJSON *o = cJSON_CreateObject();
+            char *line = strndup(p, n);
+            if (o && line)
+                cJSON_AddStringToObject(o, "line", line);
+            if (o)
+                follow_json_line("log", o);
+            cJSON_Delete(o);
+            free(line);
+        } else {
+            printf("log: %.*s\n", (int)n, p);
+        }
+        snprintf(f->last_line, sizeof f->last_line, "%.*s",
+                 (int)(n < sizeof f->last_line - 1 ? n : sizeof f->last_line - 1), p);
+        p = nl + 1;
+    }
+}
+
+static bool trial_ended(const char *state)
+{
+    return strcmp(state, "done") == 0 || strcmp(state, "failed") == 0 ||
+           strcmp(state, "cancelled") == 0;
+}
+
+static int follow_trial(struct cli *cli, long long id)
+{
+    struct follow f = {.json = cli->json};
+    for (bool first = true;; first = false) {
+        cJSON *req = cmd_req("trial"), *resp = NULL;
+        if (req)
+            cJSON_AddNumberToObject(req, "id", (double)id);
+        int rc = cmd_request(cli, req, &resp, NULL);
+        if (rc != CLI_OK) {
+            cJSON_Delete(resp);
+            return rc;
+        }
+        const cJSON *t = json_get(resp, "trial");
+        const char *state = resp_str(t, "state", "?");
+        if (first && !f.json)
+            printf("trial %lld: sweep %.0f, config %.0f, seed %.0f — %s\n", id,
+                   resp_num(t, "sweep"), config_id(json_get(t, "config")), resp_num(t, "seed"),
+                   state);
+        follow_epochs(&f, t);
+        follow_log(&f, resp_str(t, "log_tail", NULL));
+        if (trial_ended(state)) {
+            const cJSON *err = json_get(t, "error");
+            if (f.json) {
+                cJSON *o = cJSON_CreateObject();
+                if (o) {
+                    cJSON_AddStringToObject(o, "state", state);
+                    cJSON_AddItemToObject(o, "metrics",
+                                          cJSON_Duplicate(json_get(t, "metrics"), true));
+                    follow_json_line("end", o);
+                }
+                cJSON_Delete(o);
+            } else {
+                printf("trial %lld ended: %s\n", id, state);
+                if (cJSON_IsString(err) && *err->valuestring)
+                    printf("error: %s\n", err->valuestring);
+                const cJSON *m = json_get(t, "metrics");
+                if (cJSON_IsObject(m))
+                    print_trial_metrics(m);
+            }
+            fflush(stdout);
+            rc = strcmp(state, "done") == 0 ? CLI_OK : CLI_FAILED; /* state lives in resp */
+            cJSON_Delete(resp);
+            return rc;
+        }
+        fflush(stdout);
+        cJSON_Delete(resp);
+        usleep(FOLLOW_POLL_US);
+    }
+}
+
 int cmd_trial(struct cli *cli, int argc, char **argv)
 {
-    struct opt opts[] = {{NULL, 0, NULL}};
+    bool follow = false;
+    struct opt opts[] = {{"follow", OPT_FLAG, &follow}, {NULL, 0, NULL}};
     const char *arg;
     int rc = cmd_parse_one(argc, argv, opts, "a trial ID", &arg);
     if (rc != CLI_OK)
@@ -1060,6 +1262,8 @@ int cmd_trial(struct cli *cli, int argc, char **argv)
     long long id = strtoll(arg, &end, 10);
     if (errno || end == arg || *end || id < 1)
         return cli_usage(argv[0], "a trial ID is a positive integer, got '%s'", arg);
+    if (follow)
+        return follow_trial(cli, id);
     cJSON *req = cmd_req("trial"), *resp = NULL;
     if (req)
         cJSON_AddNumberToObject(req, "id", (double)id);
@@ -1094,9 +1298,11 @@ int cmd_trial(struct cli *cli, int argc, char **argv)
         printf("\n");
         print_trial_metrics(m);
     }
+    print_trial_confusion(json_get(m, "confusion"), json_get(m, "class_accuracy"));
     const cJSON *curve = json_get(t, "curve");
     if (cJSON_GetArraySize(curve) > 0)
         print_curve(curve);
+    print_trial_artifacts(id, json_get(t, "artifacts"));
     const char *log = resp_str(t, "log_tail", NULL);
     if (log)
         print_log_tail(log, 20);

@@ -120,9 +120,15 @@ static const struct verb verbs[] = {
      "seeds, the difference with its 95% intervals, and a sentence at the 0.05 level.\n",
      "test whether one configuration beats another"},
     {"trial", cmd_trial, true,
-     "usage: mlpctl trial ID\n"
+     "usage: mlpctl trial ID [--follow]\n"
      "\n"
-     "One trial: configuration, seed, state, metrics, per-epoch curve, the tail of its log.\n",
+     "One trial: configuration, seed, state, metrics, its test confusion matrix,\n"
+     "per-epoch curve, saved artifacts, the tail of its log.\n"
+     "\n"
+     "  --follow   print the trial's new epochs and log lines as they come (polled\n"
+     "             once a second) until it ends; exit 0 when it ends done, 1 when\n"
+     "             failed or cancelled. With --json: one JSON object per line,\n"
+     "             {\"event\": \"epoch\"|\"log\"|\"end\", ...}.\n",
      "one trial in detail"},
     {"watch", cmd_watch, true,
      "usage: mlpctl watch [SWEEP]\n"

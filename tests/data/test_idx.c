@@ -73,8 +73,8 @@ static void check_values(const struct dataset *ds)
 }
 
 /* Load must fail with a message containing needle; dataset_check too when check_too. */
-static void expect_fail(const struct ds_spec *s, const struct dataset_dirs *dirs, const char *needle,
-                        bool check_too)
+static void expect_fail(const struct ds_spec *s, const struct dataset_dirs *dirs,
+                        const char *needle, bool check_too)
 {
     struct err e = ERR_INIT;
     struct dataset *ds = data_load(s, dirs, 0, &e);

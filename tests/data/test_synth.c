@@ -43,8 +43,8 @@ int main(void)
         CHECK_EQ_INT(ae.n, 101);
         CHECK_EQ_INT(at.d, 2);
         CHECK_EQ_INT(data_classes(a), 2);
-        CHECK(same(&at, &bt));                 /* same seed: identical */
-        CHECK(!same(&at, &ct));                /* another seed: different */
+        CHECK(same(&at, &bt));                                   /* same seed: identical */
+        CHECK(!same(&at, &ct));                                  /* another seed: different */
         CHECK(memcmp(at.x, ae.x, 2 * 101 * sizeof(float)) != 0); /* separate streams */
         int ones = 0;
         for (int i = 0; i < 101; i++)

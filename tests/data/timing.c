@@ -33,8 +33,8 @@ static double timed_load(const struct ds_spec *s, const struct dataset_dirs *d, 
     for (long i = 0; i < v.n * v.d; i += 1)
         sum += v.x[i];
     double ms_touch = now_ms() - t0;
-    printf("%-34s %9.1f ms   (incl. reading every value: %9.1f ms, sum %.0f)\n", what, ms,
-           ms_touch, sum);
+    printf("%-34s %9.1f ms   (incl. reading every value: %9.1f ms, sum %.0f)\n", what, ms, ms_touch,
+           sum);
     data_free(ds);
     return ms;
 }

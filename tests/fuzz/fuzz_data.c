@@ -25,10 +25,17 @@ static char dir[64];
 
 static void cleanup(void)
 {
-    static const char *const names[] = {
-        "a.bin", "b.bin", "in.csv", "cifar10/data_batch_1.bin", "cifar10/data_batch_2.bin",
-        "cifar10/data_batch_3.bin", "cifar10/data_batch_4.bin", "cifar10/data_batch_5.bin",
-        "cifar10/test_batch.bin", "cifar10", NULL};
+    static const char *const names[] = {"a.bin",
+                                        "b.bin",
+                                        "in.csv",
+                                        "cifar10/data_batch_1.bin",
+                                        "cifar10/data_batch_2.bin",
+                                        "cifar10/data_batch_3.bin",
+                                        "cifar10/data_batch_4.bin",
+                                        "cifar10/data_batch_5.bin",
+                                        "cifar10/test_batch.bin",
+                                        "cifar10",
+                                        NULL};
     char p[160];
     for (int i = 0; names[i]; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);

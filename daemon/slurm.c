@@ -774,8 +774,13 @@ static bool task_ended(struct slurm *s, struct task *t, bool gone)
     snprintf(where, sizeof where, "Slurm task %lld_%d", (long long)t->job_id, t->idx);
     const char *st = gone ? "vanished" : t->state;
     enum { RETRY, RETRY_FREE, FAIL, CANCEL } what = RETRY;
-    if (t->rc == 4 || strcmp(t->err_code, "invalid_spec") == 0 ||
-        strcmp(t->err_code, "invalid_dataset") == 0) {
+    if (t->cancel_req) {
+        /* mlpctl cancel asked for it: whatever Slurm made of it (a pending task
+           scancelled may leave squeue at once), it ends cancelled. */
+        what = CANCEL;
+        snprintf(msg, sizeof msg, "%s: cancelled", where);
+    } else if (t->rc == 4 || strcmp(t->err_code, "invalid_spec") == 0 ||
+               strcmp(t->err_code, "invalid_dataset") == 0) {
         what = FAIL;
         snprintf(msg, sizeof msg, "%s%s", t->err_msg[0] ? "" : "invalid trial (worker exit 4)",
                  t->err_msg);

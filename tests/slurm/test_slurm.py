@@ -303,17 +303,43 @@ def part_sweep_settings():
     d.remove()
 
 
+def live_children(pid, name):
+    """Child processes of pid called name that have not exited."""
+    found = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                kids = f.read().split()
+        except OSError:
+            continue
+        for k in kids:
+            try:
+                with open("/proc/%s/stat" % k, "rb") as f:
+                    st = f.read()
+            except OSError:
+                continue
+            comm = st[st.index(b"(") + 1:st.rindex(b")")]
+            state = st[st.rindex(b")") + 2:][:1]
+            if comm == name and state != b"Z":
+                found.append(int(k))
+    return found
+
+
 def part_node_fail():
     """The node fails under a running task while mlpd is stopped, then the
     controller forgets the job (restarted with cleared state): squeue no longer
     knows it, sacct --completion says NODE_FAIL, and the trial is run again
     without counting the attempt (by its files alone it would count as a crash)."""
     d = harness.Daemon(workers=2, extra=POLL).start()
-    sid = d.submit(slow_grid("nodefail", epochs=250))
+    sid = d.submit(slow_grid("nodefail", epochs=3000))  # still running when the node fails
     sl = running_task(d, 1)
     time.sleep(0.5)  # a poll or two after RUNNING: mlpd has the task's own job id
     d.proc.send_signal(signal.SIGSTOP)
     try:
+        # A squeue that mlpd started just before stopping would still report the
+        # task's end; let it finish first, so mlpd learns it only from sacct.
+        d.until(lambda: not live_children(d.proc.pid, b"squeue"), timeout=30,
+                what="mlpd's squeue to finish")
         subprocess.check_call(["scontrol", "update", "nodename=localhost", "state=down",
                                "reason=mlptest"])
         ok = False
@@ -332,11 +358,14 @@ def part_node_fail():
         check(not any(l.strip() for l in (q or [])), "the restarted controller forgot the job", q)
     finally:
         d.proc.send_signal(signal.SIGCONT)
-    w = d.wait_sweep(sid, timeout=150)
-    t = trial(d, 1)
-    check(w["state"] == "done" and t["attempts"] == 1,
+    t = wait_trial(d, 1, lambda t: ((t.get("slurm") or {}).get("job") or 0) >= 10000,
+                   what="the trial submitted again to the forgetful controller")
+    check(t["attempts"] == 1,
           "NODE_FAIL learnt from sacct re-queues the trial without counting the attempt",
-          (w["state"], t["attempts"]))
+          (t["attempts"], t.get("error")))
+    d.ok({"op": "cancel", "sweep": sid})
+    w = d.wait_sweep(sid, timeout=150)
+    check(w["cancelled"] == 1, "its second run is cancelled (not waited for)", w)
     log = d.log()
     check("ended NODE_FAIL (from sacct --completion)" in log,
           "the final state came from sacct --completion", log[-2000:])

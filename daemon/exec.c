@@ -1,5 +1,5 @@
 /*
- * exec — executor glue for ops.c.  See exec.h.
+ * exec — executor glue for the ops handlers.  See exec.h.
  *
  * Only reads: the store given in d (a pool thread's read-only connection for
  * heavy ops) and, for status, the Slurm executor's in-memory count (status

@@ -9,7 +9,7 @@
  * forwards kick, cancel and drain to a remote executor through struct exec, so
  * ops keep calling sched_* alone.
  *
- * The exec_* functions below are what ops.c calls to resolve a submit's
+ * The exec_* functions below are what the ops handlers (ops*.c) call to resolve a submit's
  * executor and to add executor fields to its answers.  They only read the
  * store they are given (d->st may be a read-only connection on a pool thread).
  */

@@ -291,7 +291,14 @@ int store_slurm_done(struct store *st, int64_t trial_id, int attempt, const stru
         db_err(st, e, "trial state");
         goto fail;
     }
-    if (store__result_write(st, trial_id, attempt, r, e) < 0 || store__commit(st, e) < 0)
+    if (store__result_write(st, trial_id, attempt, r, e) < 0)
+        goto fail;
+    /* The task's last seen Slurm state may be PENDING or RUNNING when it ended
+     * between two polls: its result says it completed. */
+    s = prep(st, "UPDATE slurm_tasks SET state = 'COMPLETED' WHERE trial_id = ?1", e);
+    if (s)
+        sqlite3_bind_int64(s, 1, trial_id);
+    if (run(st, s, e, "slurm state") < 0 || store__commit(st, e) < 0)
         goto fail;
     return 1;
 fail:

@@ -410,6 +410,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "regression; seed %lld\n", (long long)sp.seed);
     else
         fprintf(stderr, "%d classes; seed %lld\n", prep.n_classes, (long long)sp.seed);
+    /* And the hyperparameters it trains with, as read (canonical form, every
+     * key): the log then says exactly what ran. */
+    cJSON *hpj = hparams_to_json(hp);
+    char *hpl = hpj ? json_line(hpj) : NULL;
+    if (hpl)
+        fprintf(stderr, "mlp-worker: params %s\n", hpl);
+    free(hpl);
+    cJSON_Delete(hpj);
     print_header(&o);
 
     /* max_seconds limits the whole trial: the time spent loading the data

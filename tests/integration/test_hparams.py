@@ -166,8 +166,12 @@ def echo_of(d, trial_id):
             text = f.read()
     except OSError:
         text = d.ok({"op": "trial", "id": trial_id})["trial"].get("log_tail") or ""
-    m = re.findall(r"^mlp-worker: params (\{.*\})$", text, re.M)
-    return json.loads(m[-1]) if m else None
+    echo = {}
+    for line in re.findall(r"^mlp-worker: params (.*)$", text, re.M):
+        for tok in line.split(" "):
+            k, _, v = tok.partition("=")
+            echo[k] = json.loads(v)
+    return echo or None
 
 
 def eq(a, b):

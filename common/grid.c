@@ -478,6 +478,13 @@ static int grid__keep_points(struct grid *g, struct text_set *seen, size_t *cap,
         int rc = search_apply(&g->search, (uint64_t)i, &pt, e);
         if (rc < 0)
             return grid__relabel(rc, e); /* values checked already: only ENOMEM */
+        if ((rc = hparams_check(&pt, "", e)) < 0) {
+            /* A cross-key rule broken by a drawn value: name it in the space. */
+            char key[64];
+            snprintf(key, sizeof key, "%.63s", e->path);
+            snprintf(e->path, sizeof e->path, "search.space.%s", key);
+            return grid__relabel(rc, e);
+        }
         if ((rc = grid__keep(g, seen, cap, &pt, limit, e)) < 0)
             return rc;
     }
@@ -499,7 +506,20 @@ static int grid__expand(struct grid *g, const struct grid_obj *go, const struct 
             if (rc < 0)
                 return grid__relabel(rc, e); /* validated already: cannot happen */
         }
-        int rc = grid__keep_points(g, seen, cap, &cfg, limit, e);
+        /* Checks across keys (eval_every needs iterations, ...), named in
+         * base or grid by where the key lives: the worker makes the same
+         * check, so a configuration it would refuse is never queued. */
+        int rc = hparams_check(&cfg, "", e);
+        if (rc < 0) {
+            char key[64];
+            snprintf(key, sizeof key, "%.63s", e->path);
+            bool in_grid = false;
+            for (size_t k = 0; k < go->n_keys; k++)
+                in_grid |= strcmp(go->keys[k], key) == 0;
+            snprintf(e->path, sizeof e->path, "%s.%s", in_grid ? "grid" : "base", key);
+            return grid__relabel(rc, e);
+        }
+        rc = grid__keep_points(g, seen, cap, &cfg, limit, e);
         if (rc < 0)
             return rc;
         /* Odometer: the last key varies fastest. */

@@ -22,10 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Generated from the schema migrations by schema/embed.py. */
-extern const char *const schema_names[];
-extern const char *const schema_sql[];
-extern const int schema_count;
+#include "schema/schema.h"
 
 #define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
 

@@ -57,6 +57,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         }
         printf("\n");
     }
+    const cJSON *bl;
+    cJSON_ArrayForEach(bl, json_get(sl, "blocked"))
+    {
+        char note[1024];
+        if (cmd_blocked_note(note, sizeof note, bl))
+            printf("sweep %.0f   %s\n", resp_num(bl, "sweep"), note);
+    }
     const cJSON *run = json_get(resp, "running");
     if (cJSON_GetArraySize(run) > 0) {
         struct table *tb = table_new();
@@ -211,6 +218,12 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     /* --wide: no width limit, so every name can be copied back whole */
     table_print(t, stdout, wide ? (size_t)1 << 20 : TABLE_WIDTH);
     table_free(t);
+    cJSON_ArrayForEach(s, sweeps)
+    {
+        char note[1024];
+        if (cmd_blocked_note(note, sizeof note, json_get(s, "blocked")))
+            printf("sweep %.0f: %s\n", resp_num(s, "id"), note);
+    }
     cJSON_Delete(resp);
     return CLI_OK;
 }

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "cmd_meta.h"
 #include "csv.h"
 #include "json.h"
 #include "metric.h"
@@ -128,26 +129,38 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     bool wide = false;
     const char *state = NULL;
     long limit = -1;
+    const char *tag = NULL;
     struct opt opts[] = {{"wide", OPT_FLAG, &wide},
                          {"state", OPT_STRING, &state},
+                         {"tag", OPT_STRING, &tag},
                          {"limit", OPT_INT, &limit},
                          {NULL, 0, NULL}};
     cJSON *req = cmd_req("list"), *states = cJSON_CreateArray(), *resp = NULL;
+    cJSON *tags = cJSON_CreateArray();
     int rc = CLI_OK;
-    /* every --state value (opts_parse keeps only the last one) */
-    for (int i = 1; i < argc && req && states; i++) {
+    /* every --state and --tag value (opts_parse keeps only the last one) */
+    for (int i = 1; i < argc && req && states && tags; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
         if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
             cJSON_AddItemToArray(states, cJSON_CreateString(argv[++i]));
         else if (strncmp(argv[i], "--state=", 8) == 0)
             cJSON_AddItemToArray(states, cJSON_CreateString(argv[i] + 8));
+        else if (strcmp(argv[i], "--tag") == 0 && i + 1 < argc)
+            cJSON_AddItemToArray(tags, cJSON_CreateString(argv[++i]));
+        else if (strncmp(argv[i], "--tag=", 6) == 0)
+            cJSON_AddItemToArray(tags, cJSON_CreateString(argv[i] + 6));
     }
-    if ((rc = cmd_parse_opts(argc, argv, opts)) != CLI_OK || !req || !states) {
+    if ((rc = cmd_parse_opts(argc, argv, opts)) != CLI_OK || !req || !states || !tags) {
         cJSON_Delete(req);
         cJSON_Delete(states);
+        cJSON_Delete(tags);
         return rc != CLI_OK ? rc : CLI_FAILED;
     }
+    if (cJSON_GetArraySize(tags) > 0)
+        cJSON_AddItemToObject(req, "tag", tags);
+    else
+        cJSON_Delete(tags);
     if (limit != -1 && limit < 1) {
         cJSON_Delete(req);
         cJSON_Delete(states);
@@ -164,8 +177,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         return rc;
     const cJSON *sweeps = json_get(resp, "sweeps");
     if (cJSON_GetArraySize(sweeps) == 0) {
-        if (state)
-            printf("no sweep in state %s\n", state);
+        if (state || tag)
+            printf("no sweep matches%s%s%s%s\n", state ? " --state " : "", state ? state : "",
+                   tag ? " --tag " : "", tag ? tag : "");
         else
             printf("no sweeps yet; queue one with 'mlpctl submit FILE'\n");
         cJSON_Delete(resp);
@@ -191,7 +205,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         table_column(t, "EXECUTOR", TABLE_LEFT, false);
         table_column(t, "SLURM JOBS", TABLE_LEFT, false);
     }
+    bool any_tags = false;
     const cJSON *s;
+    cJSON_ArrayForEach(s, sweeps) any_tags = any_tags || cJSON_GetArraySize(json_get(s, "tags")) > 0;
+    if (any_tags)
+        table_column(t, "TAGS", TABLE_LEFT, !wide);
     cJSON_ArrayForEach(s, sweeps)
     {
         char buf[64];
@@ -234,6 +252,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
                              j->valuedouble);
             }
             table_cell(t, jobs[0] ? jobs : "—");
+        }
+        if (any_tags) {
+            char tg[4096];
+            cmd_meta_tags_text(tg, sizeof tg, json_get(s, "tags"));
+            table_cell(t, tg[0] ? tg : "—");
         }
     }
     /* --wide: no width limit, so every name can be copied back whole */
@@ -464,6 +487,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     printf("%s: %s; %s, %s is better\n\n", cmd_sweep_title(title, sizeof title, summary),
            progress_text(prog, sizeof prog, summary), resp_str(resp, "metric", "metric"),
            maximize ? "higher" : "lower");
+    if (cJSON_IsObject(json_get(summary, "note")) ||
+        cJSON_GetArraySize(json_get(summary, "tags")) > 0) {
+        cmd_meta_print_sweep(summary);
+        printf("\n");
+    }
     if (cJSON_GetArraySize(json_get(resp, "configs")) == 0) {
         printf("no configurations\n");
         cJSON_Delete(resp);
@@ -501,6 +529,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         printf(";\n! marks a gap large enough to suggest overfitting (%s)",
                maximize ? "accuracy gap > 0.05" : "validation above training by > 25%");
     printf(".\n");
+    cmd_meta_print_configs(json_get(resp, "configs"));
     cJSON_Delete(resp);
     return CLI_OK;
 }

@@ -105,21 +105,6 @@ static int local_error(struct cli *cli, int rc, const char *label, const char *c
     return rc;
 }
 
-/* 1-based line and column of byte offset `at` in text. */
-static void line_col(const char *text, const char *at, int *line, int *col)
-{
-    *line = 1;
-    *col = 1;
-    for (const char *p = text; p < at && *p; p++) {
-        if (*p == '\n') {
-            (*line)++;
-            *col = 1;
-        } else if (((unsigned char)*p & 0xC0) != 0x80) {
-            (*col)++;
-        }
-    }
-}
-
 /* Human lines for the first configurations of a local expansion. */
 static void print_first(const struct grid *g)
 {
@@ -214,22 +199,13 @@ static int check_grid(struct cli *cli, const struct grid_src *src, bool force, c
 {
     char msg[1024];
     struct err e = ERR_INIT;
-    *doc = cJSON_ParseWithLength(src->text, src->len);
+    size_t where;
+    const char *why;
+    *doc = json_parse_one(src->text, src->len, &where, &why);
     if (!*doc) {
         int line, col;
-        const char *at = cJSON_GetErrorPtr();
-        long cm = json_find_comment(src->text, src->len);
-        if (cm >= 0) {
-            /* Point at the comment, not at where cJSON gave up. */
-            line_col(src->text, src->text + cm, &line, &col);
-            snprintf(msg, sizeof msg,
-                     "line %d, column %d: not valid JSON (JSON does not allow comments; remove "
-                     "them)",
-                     line, col);
-        } else {
-            line_col(src->text, at ? at : src->text + src->len, &line, &col);
-            snprintf(msg, sizeof msg, "line %d, column %d: not valid JSON", line, col);
-        }
+        json_line_col(src->text, where, &line, &col);
+        snprintf(msg, sizeof msg, "line %d, column %d: %s", line, col, why);
         return local_error(cli, CLI_INVALID, src->label, "invalid_grid", NULL, msg);
     }
     if (!cJSON_IsObject(*doc)) {

@@ -475,7 +475,20 @@ static int grid__expand(struct grid *g, const struct grid_obj *go, const struct 
             if (rc < 0)
                 return grid__relabel(rc, e); /* validated already: cannot happen */
         }
-        int rc = grid__keep(g, seen, cap, &cfg, limit, e);
+        /* Checks across keys (eval_every needs iterations, ...), named in
+         * base or grid by where the key lives: the worker makes the same
+         * check, so a configuration it would refuse is never queued. */
+        int rc = hparams_check(&cfg, "", e);
+        if (rc < 0) {
+            char key[64];
+            snprintf(key, sizeof key, "%.63s", e->path);
+            bool in_grid = false;
+            for (size_t k = 0; k < go->n_keys; k++)
+                in_grid |= strcmp(go->keys[k], key) == 0;
+            snprintf(e->path, sizeof e->path, "%s.%s", in_grid ? "grid" : "base", key);
+            return grid__relabel(rc, e);
+        }
+        rc = grid__keep(g, seen, cap, &cfg, limit, e);
         if (rc < 0)
             return rc;
         /* Odometer: the last key varies fastest. */

@@ -37,7 +37,7 @@ struct verb {
 
 static const struct verb verbs[] = {
     {"submit", cmd_submit, true,
-     "usage: mlpctl submit FILE|- [--name N] [--priority P] [--dry-run] [--force]\n"
+     "usage: mlpctl submit FILE|- [--name N] [--priority P] [--dry-run [--all]] [--force]\n"
      "\n"
      "Validate a grid file (SPEC.md \"The grid file\"), expand it and queue its trials.\n"
      "FILE '-' reads standard input.  Relative dataset paths are resolved against the\n"
@@ -47,6 +47,7 @@ static const struct verb verbs[] = {
      "  --name N       sweep name\n"
      "  --priority P   integer; higher runs first (default 0)\n"
      "  --dry-run      validate and print the count and first configurations; queue nothing\n"
+     "  --all          with --dry-run: list every configuration (a \"search\" draws exactly these)\n"
      "  --force        accept grids larger than the daemon's trial limit\n"
      "\n"
      "Exit 4 when the file is invalid (the message names the place, e.g. grid.lr[1]).\n",

@@ -56,6 +56,8 @@ struct data_prepared {
     struct data_view test;       /* the test set, normalised with training statistics */
     int n_classes;               /* as data_classes() */
     enum hp_normalize normalize; /* what was applied: "auto" resolved */
+    double *norm_shift;          /* the input map applied to every split, per feature: */
+    double *norm_scale;          /*   x' = (float)((x - shift) * scale); owned */
     float *buf_;                 /* owned storage behind the views */
 };
 

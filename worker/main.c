@@ -306,7 +306,7 @@ static int save_artifacts(const struct spec *sp, const struct train_result *res,
     if (sv == HP_SAVE_NONE || res->best_epoch == 0)
         return 0;
     if ((sv == HP_SAVE_MODEL || sv == HP_SAVE_BOTH)) {
-        if (artifact_save_model(dir, res, &sp->hp, sp->ds.name, ds, prep, e) < 0)
+        if (artifact_save_model(dir, res, &sp->hp, sp->ds.name, prep, e) < 0)
             return e->code;
         snprintf(saved, n, "\"%s\"", ARTIFACT_MODEL);
         if (prep->train.d == 2) {

@@ -2,8 +2,8 @@
  * resp — response fields and output formats (see resp.h).
  *
  * Everything here used to be written once per output form (table.c,
- * plot.c, report.c, cmd_query.c, cmd_watch.c); the formats are unchanged,
- * byte for byte, so that tables, plots and reports read as before.
+ * plot.c, report.c, the cmd_*.c verbs); the formats are unchanged, byte for
+ * byte, so that tables, plots and reports read as before.
  */
 #include "resp.h"
 
@@ -47,6 +47,12 @@ int resp_config_id(const cJSON *config)
 {
     double id = cJSON_IsNumber(config) ? config->valuedouble : resp_num(config, "id");
     return isfinite(id) && id >= 0 && id < 2e9 ? (int)id : -1;
+}
+
+double resp_config_num(const cJSON *config)
+{
+    int id = resp_config_id(config);
+    return id < 0 ? NAN : id;
 }
 
 const cJSON *resp_config_grid(const cJSON *config)

@@ -51,6 +51,9 @@ void resp_stat_get(const struct cJSON *obj, struct resp_stat *s);
 /* A protocol config's id: the number itself or its "id" member; -1 when neither. */
 int resp_config_id(const struct cJSON *config);
 
+/* resp_config_id as a number for tables and sentences: NaN (printed "—") when it has none. */
+double resp_config_num(const struct cJSON *config);
+
 /* The "grid" object (varying hyperparameters) of a config object, or NULL. */
 const struct cJSON *resp_config_grid(const struct cJSON *config);
 

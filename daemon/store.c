@@ -22,12 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Generated from the schema migrations by schema/embed.py. */
-extern const char *const schema_names[];
-extern const char *const schema_sql[];
-extern const int schema_numbers[]; /* each migration's NNN, increasing (gaps allowed) */
-extern const int schema_count;     /* migrations in this build */
-extern const int schema_version;   /* the highest NNN */
+#include "schema/schema.h"
 
 #define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
 

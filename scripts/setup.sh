@@ -9,6 +9,8 @@
 #                             python3-numpy for reading saved models back,
 #                             slurm-wlm and munge for the Slurm tests)
 #
+#   MLP_MESON_ARGS="-Dwerror=true" scripts/setup.sh    options for a build/ it configures
+#
 # Idempotent and quick when everything is present.
 set -euo pipefail
 
@@ -56,7 +58,8 @@ fi
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   say "configuring $BUILD"
-  meson setup "$BUILD" "$ROOT" >/dev/null
+  # shellcheck disable=SC2086 # MLP_MESON_ARGS is a list of options
+  meson setup "$BUILD" "$ROOT" ${MLP_MESON_ARGS:-} >/dev/null
 fi
 say "building"
 ninja -C "$BUILD" >/dev/null

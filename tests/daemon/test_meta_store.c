@@ -21,13 +21,10 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "schema/schema.h"
 #include "store.h"
 #include "store_meta.h"
 
-extern const char *const schema_sql[];
-extern const int schema_numbers[];
-extern const int schema_count;
-extern const int schema_version;
 
 static char tmpdir[] = "/tmp/test_meta_store.XXXXXX";
 

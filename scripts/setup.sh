@@ -7,7 +7,8 @@
 #   scripts/setup.sh          build + runtime packages, build, datasets
 #   scripts/setup.sh --test   also what the test suite needs (valgrind, clang, xmllint, chromium,
 #                             python3-numpy for reading saved models back,
-#                             slurm-wlm and munge for the Slurm tests)
+#                             slurm-wlm and munge for the Slurm tests, bindfs for their
+#                             caching shared-filesystem part)
 #
 #   MLP_MESON_ARGS="-Dwerror=true" scripts/setup.sh    options for a build/ it configures
 #
@@ -38,7 +39,7 @@ pkgs=(gcc pkg-config meson ninja-build libsqlite3-dev libuv1-dev libcjson-dev
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd python3-numpy python3-scipy
-    slurm-wlm munge)
+    slurm-wlm munge bindfs)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 fi
 

@@ -77,5 +77,25 @@ jcheck div-list '[s for s in d["sweeps"] if s["name"] == "diverge"][0]["best"]["
 run div-status 0 --json best diverge
 jcheck div-status 'd["configs"][0]["config"]["id"] == 2 and d["configs"][0]["stat"]["n"] == 3'
 
+# ---- zero-variance pairs read "identical on every seed" -----------------------
+# Zero initial weights and full-batch steps: nothing random is left, so every seed
+# trains the same network; sgd ignores momentum, so both configurations are equal too.
+cat >"$G/zero.json" <<'EOG'
+{"name": "zero", "dataset": {"name": "circles", "n": 200}, "seeds": 3, "metric": "val_loss",
+ "base": {"epochs": 3, "hidden": [4], "init": "zeros", "batch_size": 1000, "lr": 0.3},
+ "grid": {"momentum": [0.5, 0.9]}}
+EOG
+run zero 0 submit "$G/zero.json"
+run zero-wait 0 wait zero
+run zero-best 0 best zero
+has zero-best.out "#1 and #2 are identical on every seed"
+run zero-cmp 0 compare zero 1 2
+has zero-cmp.out "identical on every seed (no spread: no test needed)"
+has zero-cmp.out "are identical on every shared seed on val_loss"
+checks=$((checks + 1))
+! grep -qiE "nan|too few" "$TMP/zero-best.out" "$TMP/zero-cmp.out" || fail "zero: t = nan or 'too few' in $(cat "$TMP/zero-best.out" "$TMP/zero-cmp.out")"
+run zero-list 0 --json list
+jcheck zero-list '[s for s in d["sweeps"] if s["name"] == "zero"][0]["best"]["se"] == 0'
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

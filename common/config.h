@@ -68,6 +68,7 @@ struct mlpd_config {
     int slurm_max_tasks;                    /* trials submitted to Slurm at once */
     double slurm_poll;                      /* seconds between squeue polls */
     double slurm_grace; /* seconds an ended task's files may lag (NFS attribute cache) */
+    int slurm_submit_tries; /* refused submissions of a sweep before its queued trials fail */
 };
 
 /* Fill *c with the defaults (paths left "" to be resolved by config_finish). */

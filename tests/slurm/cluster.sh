@@ -22,7 +22,8 @@
 # to a job completion log (JobCompType=jobcomp/filetxt), which
 # `sacct --completion` reads.  Daemons run as the calling user
 # (SlurmUser = that user; slurmd needs root to run jobs of other users, which
-# the tests do not do).  "start" returns once the node is idle, or fails after
+# the tests do not do).  MaxArraySize is $MLP_SLURM_MAX_ARRAY (default 10001).
+# "start" returns once the node is idle, or fails after
 # 60 s (a loaded machine) printing the daemons' logs.
 #
 # A shared filesystem as an NFS client sees it: when run as root, slurmd (and
@@ -32,6 +33,8 @@
 # that caches names, missing names and attributes for SECONDS, as an NFS
 # client does for acdirmax/acregmax: jobs write to the server behind the
 # view's back, and mlpd with slurm_spool = DIR/nfs/spool reads stale answers.
+# DIR/login is the login node's local disk: in slurmd's namespace it is a
+# tmpfs of its own, so what a job writes there never reaches the caller.
 set -euo pipefail
 
 need=(munged slurmctld slurmd sbatch squeue scancel sinfo scontrol)
@@ -52,7 +55,7 @@ start() {
   check
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/nfs/server" "$dir/nfs/spool"
+  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/nfs/server" "$dir/nfs/spool" "$dir/login"
   chmod 711 "$dir"
   local user; user=$(id -un)
   # munge: a private key, socket and pid file.
@@ -102,7 +105,7 @@ CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 ReturnToService=2
 SlurmdParameters=config_overrides
 MinJobAge=600
-MaxArraySize=10001
+MaxArraySize=${MLP_SLURM_MAX_ARRAY:-10001}
 MaxJobCount=100000
 KillWait=2
 InactiveLimit=0
@@ -176,6 +179,8 @@ wait_idle() {
 slurmd_ns() {
   local dir=$1
   mount --bind "$dir/nfs/server" "$dir/nfs/spool" && : >"$dir/nfs/bound"
+  # The login node's own disk: what a job writes there stays on the node.
+  mount -t tmpfs -o size=64m,mode=0711 mlp-node-local "$dir/login" || true
   exec slurmd -D -N localhost -f "$dir/slurm.conf"
 }
 

@@ -211,8 +211,7 @@ int trialwire_spec_read(struct trial_spec *s, const char *text, size_t len, cons
     char cwd[PATH_MAX];
     int rc;
     /* Nothing but white space may follow the object. */
-    while (root && end && end < text + len && (*end == ' ' || *end == '\t' || *end == '\n' ||
-                                               *end == '\r'))
+    while (root && end && end < text + len && (unsigned char)*end <= 32)
         end++;
     if (!root || (end && end < text + len)) {
         rc = err_set(e, MLP_EINVALID_SPEC, NULL, "the spec is not one valid JSON object");
@@ -386,15 +385,14 @@ int trialwire_event_read(const char *line, size_t len, struct trial_event *ev)
 
 /* ---- events: writing ----------------------------------------------------- */
 
+/* A flag that is 0 or 1 as false/true; any other number as itself, so reading gives it back. */
 static void write_metric(struct wbuf *b, int m, double v)
 {
     const struct metric_info *mi = metric_info(m);
-    if (mi->kind == METRIC_FLAG)
-        w_fmt(b, ",\"%s\":%s", mi->name, v != 0 && !isnan(v) ? "true" : "false");
-    else if (mi->kind == METRIC_COUNT && fabs(v) <= 1e15)
-        w_fmt(b, ",\"%s\":%lld", mi->name, (long long)v);
+    if (mi->kind == METRIC_FLAG && (v == 0 || v == 1))
+        w_fmt(b, ",\"%s\":%s", mi->name, v == 1 ? "true" : "false");
     else
-        w_num(b, mi->name, v);
+        w_num(b, mi->name, v); /* whole numbers (counts) print without a fraction */
 }
 
 /* The metrics in has: the three splits in order, then the rest, each in map order. */

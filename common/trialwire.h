@@ -39,10 +39,10 @@
 /* ---- spec ---------------------------------------------------------------- */
 
 struct trial_spec {
-    int64_t seed;                 /* "seed"; 1 when absent */
-    int64_t trial;                /* "trial": mlpd's trial id, 0 when absent (not used by the worker) */
-    struct hparams hp;            /* "params", defaults filled */
-    struct ds_spec ds;            /* "dataset" */
+    int64_t seed;      /* "seed"; 1 when absent */
+    int64_t trial;     /* "trial": mlpd's trial id, 0 when absent (not used by the worker) */
+    struct hparams hp; /* "params", defaults filled */
+    struct ds_spec ds; /* "dataset" */
     char artifacts_dir[PATH_MAX]; /* "artifacts_dir"; "" when absent (the worker uses ".") */
 };
 
@@ -101,18 +101,19 @@ struct trial_event {
     int64_t iteration; /* optimiser steps so far; -1 when absent */
     double lr;         /* the epoch's learning rate; NaN when absent */
     /* RESULT */
-    char normalize[64];   /* the normalisation applied; "" when absent */
-    int n_classes;        /* K of the confusion matrix; 0 when none (or dropped as malformed) */
-    int64_t *confusion;   /* K*K test counts, row-major: true class i, predicted j (owned) */
-    int n_artifacts;      /* files saved into artifacts_dir */
+    char normalize[64]; /* the normalisation applied; "" when absent */
+    int n_classes;      /* K of the confusion matrix; 0 when none (or dropped as malformed) */
+    int64_t *confusion; /* K*K test counts, row-major: true class i, predicted j (owned) */
+    int n_artifacts;    /* files saved into artifacts_dir */
     char artifacts[TRIALWIRE_MAX_ARTIFACTS][64];
     /* ERROR */
-    char code[64];     /* wire name of an MLP_E* code ("timeout", "invalid_spec") */
-    char message[512]; /* what happened */
-    char path[256];    /* the place it names ("params.max_seconds"); "" when none */
+    char code[64];      /* wire name of an MLP_E* code ("timeout", "invalid_spec") */
+    char message[1024]; /* what happened */
+    char path[256];     /* the place it names ("params.max_seconds"); "" when none */
 };
 
-/* An empty event of kind k (metrics NaN, nothing owned); release it with trialwire_event_release. */
+/* An empty event of kind k (metrics NaN, nothing owned); release it with trialwire_event_release.
+ */
 void trialwire_event_init(struct trial_event *ev, enum trial_event_kind k);
 
 /* Free what ev owns (its confusion matrix) and leave it empty.  NULL is fine. */

@@ -584,6 +584,7 @@ static cJSON *results_columns(const char *kind, const cJSON *keys, bool regressi
         for (int k = 0; k < nm; k++)
             if (metric_info(ms[k])->per_epoch)
                 add_col(cols, metric_name(ms[k]));
+        add_col(cols, "lr"); /* empty for trials without an lr_schedule */
         return cols;
     }
     add_col(cols, "state");

@@ -198,7 +198,8 @@ static const struct verb verbs[] = {
      "Check the gradients of configuration N (1-based, as submit --dry-run numbers them)\n"
      "of a grid file: the file is validated and expanded locally, and mlp-worker\n"
      "--gradcheck runs on the trial spec (seed 1, or S).  Prints the worst relative error\n"
-     "per layer and parameter kind (with --json one document).  mlpd need not run.\n"
+     "per layer and parameter kind, then of the training steps' updates per optimizer\n"
+     "path and batch size (with --json one document).  mlpd need not run.\n"
      "Exit 0 when every error is under the tolerance, 1 otherwise, 2 for a bad --config,\n"
      "4 for an invalid grid file.\n",
      "check a configuration's gradients by finite differences"},

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dataread.h"
 #include "dataset.h"
 #include "exec.h"
 #include "grid.h"

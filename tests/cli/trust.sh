@@ -136,5 +136,20 @@ checks=$((checks + 1))
 grep -q "epoch 3: lr 0.1000" "$TMP/lr.svg" && grep -q "learning curves (learning rate)" "$TMP/lr.svg" ||
     fail "plot --metric lr: no learning-rate curve"
 
+# ---- best's interval column for a configuration whose 3 seeds diverged ---------
+run div-best 0 best diverge --top 2
+has div-best.out "n/a (3/3 diverged)"
+checks=$((checks + 1))
+! grep -q "n/a (n < 2)" "$TMP/div-best.out" || fail "best says n < 2 for a configuration with 3 diverged seeds"
+
+# ---- bad values are usage errors (exit 2) ----------------------------------------
+run bad-state 2 list --state bogus
+has bad-state.err 'unknown state "bogus"'
+run bad-state2 2 list --state done,bogus
+run bad-limit 2 list --limit -1
+run bad-metric 2 best diverge --metric val_acc
+run bad-metric-test 2 best diverge --metric test_loss
+run bad-cmp-metric 2 compare diverge 1 2 --metric seconds
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

@@ -151,5 +151,14 @@ run bad-metric 2 best diverge --metric val_acc
 run bad-metric-test 2 best diverge --metric test_loss
 run bad-cmp-metric 2 compare diverge 1 2 --metric seconds
 
+# ---- a grid over the trial limit: the real count, and the hint once ------------
+python3 -c 'import json; print(json.dumps({"name": "big", "dataset": {"name": "circles", "n": 100}, "seeds": 100, "base": {"epochs": 1}, "grid": {"lr": [0.001 * (i + 1) for i in range(1000)], "l2": [0, 0.1]}}))' >"$G/big.json"
+run big-dry 4 submit --dry-run "$G/big.json"
+has big-dry.err "2000 configurations × 100 seeds = 200000 trials, more than the limit of 100000 trials"
+checks=$((checks + 1))
+[ "$(grep -o -- "--force" "$TMP/big-dry.err" | wc -l)" = 1 ] || fail "big-dry: the --force hint is not there exactly once: $(cat "$TMP/big-dry.err")"
+run big-force-dry 0 submit --dry-run --force "$G/big.json"
+has big-force-dry.out "2000 configurations × 100 seeds = 200000 trials (dry run"
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

@@ -160,5 +160,19 @@ checks=$((checks + 1))
 run big-force-dry 0 submit --dry-run --force "$G/big.json"
 has big-force-dry.out "2000 configurations × 100 seeds = 200000 trials (dry run"
 
+# ---- show on a wide terminal: whole hyperparameter values ----------------------
+cat >"$G/wide.json" <<'EOG'
+{"name": "wide", "dataset": {"name": "circles", "n": 100}, "seeds": 1, "base": {"epochs": 1},
+ "grid": {"hidden": [[64, 64, 64, 64, 64, 64], [32, 32, 32, 32, 32, 32, 32]],
+          "lr_schedule": [{"kind": "step", "step_size": 3, "gamma": 0.5, "per": "iteration"}, null]}}
+EOG
+run wide 0 submit "$G/wide.json"
+run wide-wait 0 wait wide
+COLUMNS=220 run wide-show 0 show wide
+has wide-show.out '{"kind":"step","step_size":3,"gamma":0.5,"per":"iteration"}'
+has wide-show.out '[32,32,32,32,32,32,32]'
+run wide-show-100 0 show wide
+has wide-show-100.out '…'
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

@@ -85,6 +85,8 @@ static const struct cfg_row config_table[] = {
      "acregmax/acdirmax)"},
     {"slurm_submit_tries", CFG_INT, 1, 1000, "10", OFF(slurm_submit_tries),
      "sbatch refusals of a sweep (bad partition, account, option) before its queued trials fail"},
+    {"slurm_spool_keep", CFG_DOUBLE, -1, 36500, "7", OFF(slurm_spool_keep),
+     "days the spool keeps a finished batch's directory (its outputs); -1 forever"},
 };
 
 #define CFG_NROWS (sizeof config_table / sizeof config_table[0])
@@ -116,6 +118,7 @@ static const char *const config_names[] = {
     "slurm_poll",
     "slurm_grace",
     "slurm_submit_tries",
+    "slurm_spool_keep",
     NULL,
 };
 

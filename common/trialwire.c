@@ -383,6 +383,11 @@ int trialwire_event_read(const char *line, size_t len, struct trial_event *ev)
     return (int)ev->kind;
 }
 
+double trialwire_epoch_lr(const struct trial_event *ev)
+{
+    return ev->lr > 0 && isfinite(ev->lr) ? ev->lr : NAN;
+}
+
 /* ---- events: writing ----------------------------------------------------- */
 
 /* A flag that is 0 or 1 as false/true; any other number as itself, so reading gives it back. */

@@ -128,6 +128,9 @@ void trialwire_event_release(struct trial_event *ev);
  */
 int trialwire_event_read(const char *line, size_t len, struct trial_event *ev);
 
+/* The learning rate of an epoch event as mlpd stores it: NaN when absent, not finite or not > 0. */
+double trialwire_epoch_lr(const struct trial_event *ev);
+
 /*
  * The line of *ev (no newline): for EPOCH and RESULT the metrics in has,
  * train, val and test split first, then the others in MLP_METRIC_MAP order;

@@ -308,6 +308,7 @@ static int open_slurm(struct mlpd *d, struct err *e)
         .poll = c->slurm_poll,
         .grace = c->slurm_grace,
         .submit_tries = c->slurm_submit_tries,
+        .spool_keep = c->slurm_spool_keep,
         .notify = on_notify,
         .ud = d,
     };

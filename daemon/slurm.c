@@ -79,6 +79,9 @@ struct task {
     int rc;         /* the worker's exit code from the marker, -1 when unknown */
     int sig;        /* the signal that killed the worker, 0 none */
     long out_size;  /* bytes of i.out when the task ended (marker), -1 unknown */
+    bool m_term;    /* the marker: Slurm sent the task SIGTERM */
+    bool m_timeout; /* the marker: ... at or past its time limit */
+    bool m_oom;     /* the marker: the worker was killed by the OOM killer */
     char tail[512]; /* last bytes of i.err */
 };
 
@@ -140,6 +143,12 @@ struct slurm {
     bool limits_pending;   /* scontrol show config has not answered: do not submit yet */
     int max_array;         /* tasks per array: MaxArraySize, then halved on a limit error */
     int max_jobs;          /* our unfinished tasks at most: MaxJobCount / 2, MaxSubmitJobs */
+    char user[128];        /* squeue -u: every job of ours in one query */
+    int idle;              /* consecutive polls in which nothing changed */
+    int skip;              /* ticks to let pass before the next poll (back-off) */
+    bool poll_changed;     /* the squeue answer of the poll in flight changed a state */
+    double pruned_at;      /* loop time (s) of the last spool prune; 0 never */
+    bool pruning;          /* a prune is on the thread pool */
 };
 
 /* ---- small helpers ---- */
@@ -354,6 +363,13 @@ static const char *cmd_errline(struct cmd *c)
     return c->ebuf[0] ? c->ebuf : "(no message)";
 }
 
+/* Something new to follow: poll at the normal pace again. */
+static void poll_soon(struct slurm *s)
+{
+    s->idle = 0;
+    s->skip = 0;
+}
+
 /* ---- cancel ---- */
 
 static void on_scancel(struct cmd *c)
@@ -409,6 +425,7 @@ static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
     if (ts && k > 0)
         scancel_tasks(s, ts, k);
     free(ts);
+    poll_soon(s);
     return count;
 }
 
@@ -667,6 +684,7 @@ static void on_sbatch(struct cmd *c)
             scancel_tasks(s, cancel, nc);
         free(cancel);
         blocked_clear(s, sweep);
+        poll_soon(s);
     } else {
         char msg[1200];
         snprintf(msg, sizeof msg, "sbatch failed (%s %lld): %s", c->sig ? "signal" : "exit",
@@ -729,6 +747,28 @@ static int write_spec(const char *dir, int idx, const struct store_slurm_task *t
     if (f && fclose(f) != 0)
         rc = -1;
     return rc;
+}
+
+/*
+ * Seconds of a Slurm time limit (minutes, m:s, h:m:s, d-h, d-h:m, d-h:m:s);
+ * 0 when none, unlimited or not understood.
+ */
+static long slurm_time_seconds(const char *t)
+{
+    long d = 0, a = 0, b = 0, c = 0;
+    int n;
+    if (!t || !t[0] || strchr(t, 'U') || strchr(t, 'I'))
+        return 0;
+    if (strchr(t, '-')) {
+        n = sscanf(t, "%ld-%ld:%ld:%ld", &d, &a, &b, &c);
+        return n < 2 ? 0 : d * 86400 + a * 3600 + (n > 2 ? b * 60 : 0) + (n > 3 ? c : 0);
+    }
+    n = sscanf(t, "%ld:%ld:%ld", &a, &b, &c);
+    if (n == 1)
+        return a * 60;
+    if (n == 2)
+        return a * 60 + b;
+    return n == 3 ? a * 3600 + b * 60 + c : 0;
 }
 
 /* Split text on blanks into argv entries appended at argv[*k] (pointers into buf). */
@@ -862,6 +902,8 @@ static void kick(struct slurm *s)
     const char *partition = gs.partition[0] ? gs.partition : s->o.partition;
     const char *account = gs.account[0] ? gs.account : s->o.account;
     const char *time_limit = gs.time[0] ? gs.time : s->o.time_limit;
+    char limit_s[32]; /* for the task script: a TIMEOUT it can tell without sacct */
+    snprintf(limit_s, sizeof limit_s, "%ld", slurm_time_seconds(time_limit));
     char array[64], cpus[32], threads[16], name[96], out[CONFIG_PATH_MAX + 120];
     char part[CONFIG_STR_MAX + 16], acct[CONFIG_STR_MAX + 16], tlim[CONFIG_STR_MAX + 16];
     char extra[CONFIG_STR_MAX];
@@ -905,6 +947,7 @@ static void kick(struct slurm *s)
     argv[k++] = (char *)s->o.worker;
     argv[k++] = (char *)s->o.data_dir;
     argv[k++] = threads;
+    argv[k++] = limit_s;
     argv[k] = NULL;
     char *bcopy = strdup(batch);
     int rc = bcopy ? cmd_run(s, argv, on_sbatch, bcopy) : UV_ENOMEM;
@@ -953,6 +996,7 @@ static void read_marker(struct task *t)
     t->rc = -1;
     t->sig = 0;
     t->out_size = -1;
+    t->m_term = t->m_timeout = t->m_oom = false;
     snprintf(path, sizeof path, "%s/%d.done", t->dir, t->idx);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     bool legacy = false;
@@ -986,6 +1030,12 @@ static void read_marker(struct task *t)
             t->sig = (int)v;
         } else if (strcmp(key, "out") == 0) {
             t->out_size = v;
+        } else if (strcmp(key, "term") == 0) {
+            t->m_term = v != 0;
+        } else if (strcmp(key, "timeout") == 0) {
+            t->m_timeout = v != 0;
+        } else if (strcmp(key, "oom") == 0) {
+            t->m_oom = v != 0;
         }
     }
 }
@@ -1134,7 +1184,8 @@ static bool task_line(struct slurm *s, struct task *t, const char *line, size_t 
     bool ok = true;
     if (kind == TRIAL_EV_EPOCH) {
         struct err e = ERR_INIT;
-        if (store_epoch_add(s->st, t->trial_id, t->attempt, ev.epoch, ev.v, &e) < 0) {
+        if (store_epoch_add(s->st, t->trial_id, t->attempt, ev.epoch, ev.v,
+                            trialwire_epoch_lr(&ev), &e) < 0) {
             log_error("trial %lld: %s (read again at the next poll)", (long long)t->trial_id,
                       e.msg);
             ok = false;
@@ -1193,6 +1244,13 @@ static bool task_ended(struct slurm *s, struct task *t, bool gone)
     char msg[1400], where[96];
     snprintf(where, sizeof where, "Slurm task %lld_%d", (long long)t->job_id, t->idx);
     const char *st = gone ? "vanished" : t->state;
+    /* Slurm's own word is missing (the task left squeue and no accounting answered) or
+       plain FAILED: the task's marker tells a time limit or an OOM kill itself. */
+    bool unsure = gone || !terminal(t->state) || strcmp(t->state, "FAILED") == 0;
+    if (unsure && t->have_done && t->m_timeout)
+        st = "TIMEOUT";
+    else if (unsure && t->have_done && t->m_oom)
+        st = "OUT_OF_MEMORY";
     enum { RETRY, RETRY_FREE, FAIL, CANCEL } what = RETRY;
     if (t->cancel_req) {
         /* mlpctl cancel asked for it: whatever Slurm made of it (a pending task
@@ -1298,7 +1356,9 @@ static bool apply_task(struct slurm *s, struct task *t)
     bool gone = t->job_id > 0 && t->missing >= SLURM_GONE_POLLS &&
                 (s->acct == ACCT_NONE || t->acct_asked >= SLURM_ACCT_TRIES ||
                  (s->acct == ACCT_COMP && t->raw_id == 0));
-    bool over = terminal(t->state) || gone || (t->have_done && !t->listed);
+    /* The marker alone ends a task only when Slurm cannot say more: its final state
+       (NODE_FAIL, PREEMPTED...) comes from squeue, or sacct once it left squeue. */
+    bool over = terminal(t->state) || gone || (t->have_done && !t->listed && t->job_id <= 0);
     if (over) {
         /* A finished task's files may reach this host well after Slurm says it ended:
            an NFS client trusts its cached "no such file" and file sizes for up to
@@ -1317,9 +1377,8 @@ static bool apply_task(struct slurm *s, struct task *t)
         if (!complete)
             log_warn("trial %lld: Slurm task %lld_%d ended %.0f s ago and its completion "
                      "marker %s/%d.done %s; judged by the files there",
-                     (long long)t->trial_id, (long long)t->job_id, t->idx, now - t->over_at,
-                     t->dir, t->idx, t->have_done ? "names more output than is readable" :
-                     "is missing");
+                     (long long)t->trial_id, (long long)t->job_id, t->idx, now - t->over_at, t->dir,
+                     t->idx, t->have_done ? "names more output than is readable" : "is missing");
         return task_ended(s, t, gone && !terminal(t->state));
     }
     if (t->result)
@@ -1358,6 +1417,16 @@ static void after_read(uv_work_t *w, int status)
     s->snap = NULL;
     s->n_snap = 0;
     s->polling = false;
+    /* Back-off: after polls that changed nothing (tasks pending, or silent), let 1, 3,
+       then 7 ticks pass before the next one; anything new polls at once again. */
+    if (n_changed > 0 || any_over || s->poll_changed) {
+        s->idle = 0;
+        s->skip = 0;
+    } else {
+        s->idle++;
+        s->skip = s->idle >= 3 ? 7 : s->idle >= 2 ? 3 : 1;
+    }
+    s->poll_changed = false;
     compact(s);
     for (size_t k = 0; k < n_changed; k++)
         notify(s, changed[k]);
@@ -1367,6 +1436,7 @@ static void after_read(uv_work_t *w, int status)
 
 static void poll_acct(struct slurm *s);
 static void poll_files(struct slurm *s);
+static void spool_prune(struct slurm *s);
 
 /* The squeue answer: "name|jobid|index|STATE|own job id" per task. */
 static void on_squeue(struct cmd *c)
@@ -1403,6 +1473,8 @@ static void on_squeue(struct cmd *c)
             t->acct_asked = 0;
             if (raw > 0)
                 t->raw_id = raw;
+            if (strcmp(t->state, state) != 0)
+                s->poll_changed = true;
             snprintf(t->state, sizeof t->state, "%s", state);
             if (t->job_id == 0 && job > 0) {
                 struct err e = ERR_INIT;
@@ -1418,6 +1490,8 @@ static void on_squeue(struct cmd *c)
         struct task *t = s->tasks[i];
         if (!t->in_flight)
             t->missing = t->listed ? 0 : t->missing + 1;
+        if (!t->in_flight && !t->listed)
+            s->poll_changed = true; /* a task left squeue: keep looking closely */
     }
     poll_acct(s);
 }
@@ -1611,34 +1685,23 @@ static void on_tick(uv_timer_t *h)
     struct slurm *s = h->data;
     if (s->polling || s->draining)
         return;
+    if (s->pruned_at < 0 || now_s(s) - s->pruned_at >= 3600)
+        spool_prune(s);
+    if (s->skip > 0) {
+        s->skip--;
+        return;
+    }
     size_t polled = 0;
     for (size_t i = 0; i < s->n; i++)
         polled += !s->tasks[i]->in_flight;
     if (polled == 0)
         return;
-    /* --name=<every batch followed>, without repeats. */
-    size_t len = 16;
-    for (size_t i = 0; i < s->n; i++)
-        len += strlen(s->tasks[i]->batch) + 1;
-    char *names = malloc(len);
-    if (!names)
-        return;
-    size_t o = (size_t)snprintf(names, len, "--name=");
-    for (size_t i = 0; i < s->n; i++) {
-        struct task *t = s->tasks[i];
-        if (t->in_flight)
-            continue;
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = !s->tasks[j]->in_flight && strcmp(s->tasks[j]->batch, t->batch) == 0;
-        if (!dup)
-            o += (size_t)snprintf(names + o, len - o, "%s%s", names[o - 1] == '=' ? "" : ",",
-                                  t->batch);
-    }
-    char *argv[] = {s->squeue, "-h", "-r", "-t", "all", names, "-o", "%j|%F|%K|%T|%A", NULL};
+    /* One query for every job of ours, whatever the number of sweeps and arrays:
+       lines of jobs that are not our batches are skipped (on_squeue). */
+    char *argv[] = {s->squeue, "-h", "-r", "-t", "all", "-u", s->user, "-o", "%j|%F|%K|%T|%A",
+                    NULL};
     s->polling = true;
     int rc = cmd_run(s, argv, on_squeue, NULL);
-    free(names);
     if (rc != 0) {
         s->polling = false;
         if (!s->squeue_warned)
@@ -1651,6 +1714,88 @@ static void schedule_tick(struct slurm *s)
 {
     uint64_t ms = (uint64_t)(s->o.poll * 1000);
     uv_timer_start(&s->tick, on_tick, 0, ms ? ms : 1);
+}
+
+/* ---- spool hygiene ---- */
+
+/* A prune of the spool on the thread pool: batch directories not followed, older than cutoff. */
+struct prune {
+    uv_work_t w;
+    struct slurm *s;
+    char spool[CONFIG_PATH_MAX];
+    char **keep; /* batch names followed when it started */
+    size_t n_keep;
+    time_t cutoff;
+    int removed;
+};
+
+static void prune_work(uv_work_t *w)
+{
+    struct prune *p = w->data;
+    DIR *d = opendir(p->spool);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "mlpd-", 5) != 0 || strcmp(de->d_name, SLURM_SCRIPT) == 0 ||
+            strchr(de->d_name, '.'))
+            continue;
+        bool kept = false;
+        for (size_t i = 0; i < p->n_keep && !kept; i++)
+            kept = strcmp(p->keep[i], de->d_name) == 0;
+        char path[CONFIG_PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", p->spool, de->d_name);
+        struct stat sb;
+        if (kept || lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_mtime >= p->cutoff)
+            continue;
+        remove_tree(path, 0);
+        p->removed++;
+    }
+    closedir(d);
+}
+
+static void prune_done(uv_work_t *w, int status)
+{
+    struct prune *p = w->data;
+    (void)status;
+    p->s->pruning = false;
+    if (p->removed > 0)
+        log_info("spool %s: removed %d batch director%s of finished trials (slurm_spool_keep)",
+                 p->spool, p->removed, p->removed == 1 ? "y" : "ies");
+    for (size_t i = 0; i < p->n_keep; i++)
+        free(p->keep[i]);
+    free(p->keep);
+    free(p);
+}
+
+/*
+ * Remove the spool's batch directories that no followed task uses and that
+ * were last changed more than slurm_spool_keep days ago: those of finished
+ * trials (their stderr is in the trial's error already).  At start, then
+ * hourly; new batches are newer than the cutoff, so none is taken by mistake.
+ */
+static void spool_prune(struct slurm *s)
+{
+    if (s->o.spool_keep < 0 || s->pruning || s->draining)
+        return;
+    s->pruned_at = now_s(s);
+    struct prune *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    p->s = s;
+    snprintf(p->spool, sizeof p->spool, "%s", s->o.spool);
+    p->cutoff = time(NULL) - (time_t)(s->o.spool_keep * 86400.0) - 1;
+    p->keep = calloc(s->n + 1, sizeof *p->keep);
+    for (size_t i = 0; p->keep && i < s->n; i++)
+        if ((p->keep[p->n_keep] = strdup(s->tasks[i]->batch)) != NULL)
+            p->n_keep++;
+    p->w.data = p;
+    if (!p->keep || uv_queue_work(s->loop, &p->w, prune_work, prune_done) != 0) {
+        p->s->pruning = true;
+        prune_done(&p->w, 0);
+        return;
+    }
+    s->pruning = true;
 }
 
 /* ---- site limits ---- */
@@ -1747,21 +1892,39 @@ static void x_drain(struct exec *x)
 static const char task_script[] =
     "#!/bin/sh\n"
     "# Written by mlpd (daemon/slurm.c): one trial of a job array.\n"
-    "# $1 batch dir, $2 mlp-worker, $3 data dir, $4 BLAS threads per trial.\n"
+    "# $1 batch dir, $2 mlp-worker, $3 data dir, $4 BLAS threads per trial,\n"
+    "# $5 the task's time limit in seconds (0 unknown).\n"
     "dir=$1\n"
     "i=${SLURM_ARRAY_TASK_ID:?not a Slurm array task}\n"
+    "limit=${5:-0}\n"
     "unset MLPD_PARENT_PID\n"
     "MLPD_DATA=$3 OPENBLAS_NUM_THREADS=$4 OMP_NUM_THREADS=$4\n"
     "export MLPD_DATA OPENBLAS_NUM_THREADS OMP_NUM_THREADS\n"
     "umask 077\n"
+    "# The cgroup's OOM kills (cgroup v2), before and after: an OOM kill of the worker.\n"
+    "ooms() {\n"
+    "  f=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)/memory.events\n"
+    "  n=$(sed -n 's/^oom_kill //p' \"$f\" 2>/dev/null); echo \"${n:-0}\"\n"
+    "}\n"
+    "oom0=$(ooms)\n"
+    "start=$(date +%s)\n"
+    "# Slurm's SIGTERM (time limit, scancel, preemption) is noted, not fatal: the\n"
+    "# marker is still written (before KillWait's SIGKILL).\n"
+    "term=0\n"
+    "trap 'term=1' TERM\n"
     "\"$2\" --spec \"$dir/$i.spec\" >\"$dir/$i.out\" 2>\"$dir/$i.err\"\n"
     "rc=$?\n"
+    "end=$(date +%s)\n"
     "sig=0\n"
     "[ \"$rc\" -gt 128 ] && sig=$((rc - 128))\n"
+    "timeout=0\n"
+    "[ \"$term\" = 1 ] && [ \"$limit\" -gt 0 ] && [ $((end - start)) -ge \"$limit\" ] && timeout=1\n"
+    "oom=0\n"
+    "[ \"$sig\" = 9 ] && [ \"$(ooms)\" -gt \"$oom0\" ] && oom=1\n"
     "out=$(wc -c <\"$dir/$i.out\" 2>/dev/null) || out=-1\n"
     "# The completion marker, written last and whole (rename): mlpd waits for it.\n"
-    "printf 'rc=%d sig=%d out=%d\\n' \"$rc\" \"$sig\" $out >\"$dir/$i.done.tmp\" &&\n"
-    "  mv -f \"$dir/$i.done.tmp\" \"$dir/$i.done\"\n"
+    "printf 'rc=%d sig=%d out=%d term=%d timeout=%d oom=%d\\n' \"$rc\" \"$sig\" $out \"$term\" \\\n"
+    "  \"$timeout\" \"$oom\" >\"$dir/$i.done.tmp\" && mv -f \"$dir/$i.done.tmp\" \"$dir/$i.done\"\n"
     "exit \"$rc\"\n";
 
 /* Write the task script (atomically: a running task may be reading the old one). */
@@ -1812,6 +1975,12 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
     if (s->o.max_tasks < 1)
         s->o.max_tasks = 1;
     s->max_array = SLURM_MAX_ARRAY;
+    s->pruned_at = -1; /* prune at the first tick */
+    struct passwd *pw = getpwuid(getuid());
+    if (pw)
+        snprintf(s->user, sizeof s->user, "%s", pw->pw_name);
+    else
+        snprintf(s->user, sizeof s->user, "%ld", (long)getuid());
     if (s->o.submit_tries < 1)
         s->o.submit_tries = 1;
     s->ex = (struct exec){

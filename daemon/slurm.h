@@ -18,8 +18,9 @@
  * sets OPENBLAS_NUM_THREADS like spawn.c, so results are bit-identical to a
  * local run.
  *
- * A libuv timer polls every slurm_poll seconds: `squeue -h -r -t all
- * --name=<batches>` (uv_spawn, output parsed on the loop); for tasks that
+ * A libuv timer polls every slurm_poll seconds (backing off to every 8th tick
+ * while nothing changes): `squeue -h -r -t all -u <user>`, one query for all
+ * of the daemon's jobs (uv_spawn, output parsed on the loop); for tasks that
  * left squeue without a final state (the controller forgot them after
  * MinJobAge, or restarted) `sacct -n -P -X -j <job>_<i>,...` asks slurmdbd,
  * and when accounting storage is disabled `sacct --completion -j <own job
@@ -76,6 +77,7 @@ struct slurm_opts {
     double poll;               /* seconds between polls */
     double grace;              /* seconds an ended task's completion marker may lag */
     int submit_tries;          /* failed submissions of a sweep before its queued trials fail */
+    double spool_keep;         /* days a finished batch's spool directory is kept; <0 forever */
     void (*notify)(void *ud, int64_t sweep_id); /* a trial of sweep_id changed state */
     void *ud;
 };

@@ -5,7 +5,8 @@
 #   tests/slurm/cluster.sh start DIR [CPUS]   start munged, slurmctld, slurmd; print
 #                                             "export SLURM_CONF=DIR/slurm.conf"
 #   tests/slurm/cluster.sh stop DIR           stop them (by their pid files) and wait
-#   tests/slurm/cluster.sh forget DIR         restart slurmctld with no memory of any job
+#   tests/slurm/cluster.sh forget DIR [FIRST] restart slurmctld with no memory of any job
+#                                             (new job ids from FIRST, default 10000)
 #   tests/slurm/cluster.sh cache DIR SECONDS  mount DIR/nfs/spool as this host's caching
 #                                             view of the compute node's DIR/nfs/spool
 #                                             (exit 77 when that cannot be done here)
@@ -149,14 +150,15 @@ stop_pid() {
 
 # A controller that forgot every job, as after MinJobAge or a lost state
 # directory: slurmctld is restarted with cleared state (-c) and job ids from
-# FirstJobId=10000 on, so new jobs cannot reuse the old ones' ids.  slurmd
+# FirstJobId=FIRST on (default 10000), so new jobs cannot reuse the old ones' ids.  slurmd
 # keeps running; returns once the node is idle again.
 forget() {
-  local dir=$1
+  local dir=$1 first=${2:-10000}
   dir=$(cd "$dir" && pwd)
   export SLURM_CONF="$dir/slurm.conf"
   stop_pid "$dir/slurmctld.bgpid"
-  grep -q '^FirstJobId=' "$SLURM_CONF" || echo 'FirstJobId=10000' >>"$SLURM_CONF"
+  sed -i '/^FirstJobId=/d' "$SLURM_CONF"
+  echo "FirstJobId=$first" >>"$SLURM_CONF"
   (slurmctld -D -c -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
    echo $! >"$dir/slurmctld.bgpid")
   wait_idle "$dir"

@@ -18,8 +18,10 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    sbatch's message, no job exists; a daemon restarted with a valid setting runs them.
 6. Per-sweep "slurm" settings: a bad one is refused naming its path; a sweep's
    own partition, time and sbatch_args reach sbatch; a sweep without them uses mlpd.conf's.
-7. TIMEOUT (started first, checked after part 6): a sweep with "slurm": {"time": "1"}
-   and a long trial; the trial fails at once naming the Slurm time limit.
+7. TIMEOUT (started first, checked after part 12): a sweep with "slurm": {"time": "1"}
+   and a long trial, its mlpd killed; after the TIMEOUT the controller forgets the
+   job and the completion log is moved aside: the restarted mlpd learns TIMEOUT from
+   the task's marker and fails the trial at once naming the Slurm time limit.
 8. NODE_FAIL while mlpd is stopped, then the controller forgets the job: the state
    comes from sacct --completion and the trial is re-queued without counting the attempt.
 9. The spool on a caching shared filesystem (cluster.sh cache: a bindfs view that
@@ -32,7 +34,9 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
 11. Site limits (MaxArraySize=8): arrays sized from scontrol, slurm_array_limit per sweep
    across arrays, an array Slurm refuses as too large shrunk.
 12. A slow sbatch: cancel during a failing one (cancelled, spool cleaned, 0700), cancel
-   during a good one (array scancelled), mlpd SIGKILLed during one (found by name).
+   during a good one (array scancelled), mlpd SIGKILLed during one (found by name);
+   then slurm_spool_keep=0 prunes the finished batches' directories.
+13. Controller load: one squeue -u per poll for all jobs; back-off while nothing changes.
 """
 import json
 import os
@@ -114,10 +118,18 @@ def mlpctl(d, *args):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
 
 
-def slurm_bin(name, sbatch_body, omit=()):
-    """A directory of Slurm's commands (but omit) whose sbatch runs sbatch_body (sh) first."""
+def slurm_bin(name, sbatch_body, omit=(), squeue_body=None):
+    """A directory of Slurm's commands (but omit) whose sbatch (squeue) runs sbatch_body
+    (squeue_body) in sh first."""
     d = os.path.join(CDIR, "bin-" + name)
     os.makedirs(d, exist_ok=True)
+    if squeue_body is not None:
+        real = subprocess.run(["sh", "-c", "command -v squeue"], stdout=subprocess.PIPE,
+                              text=True).stdout.strip()
+        with open(os.path.join(d, "squeue"), "w") as f:
+            f.write("#!/bin/sh\n%s\nexec %s \"$@\"\n" % (squeue_body, real))
+        os.chmod(os.path.join(d, "squeue"), 0o755)
+        omit = tuple(omit) + ("squeue",)
     for prog in ("squeue", "scancel", "sacct", "scontrol", "sacctmgr"):
         if prog in omit:
             continue
@@ -401,6 +413,38 @@ def part_site_limits():
     d.remove()
 
 
+def part_controller_load():
+    """Two sweeps whose tasks stay pending (--begin=now+1hour): one squeue for all of
+    the daemon's jobs per poll (-u, not per array), and polls back off while nothing
+    changes (at poll 0.2 s, 6 s would take 30 queries without back-off)."""
+    calls = os.path.join(CDIR, "squeue-calls")
+    b = slurm_bin("count", "", squeue_body='echo "$*" >>%s' % calls)
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", b]).start()
+    g = dict(slow_grid("pend", epochs=2), slurm={"sbatch_args": ["--begin=now+1hour"]})
+    a = d.submit(g)
+    c = d.submit(dict(g, name="pend2"))
+    d.until(lambda: len(d.sql("SELECT DISTINCT job_id FROM slurm_tasks WHERE job_id IS NOT "
+                              "NULL")) == 2, timeout=60, what="both arrays submitted")
+    time.sleep(2)  # the back-off sets in
+    with open(calls) as f:
+        before = f.read().split("\n")
+    time.sleep(6)
+    with open(calls) as f:
+        during = f.read().split("\n")[len(before) - 1:]
+    during = [l for l in during if l.strip()]
+    check(all(" -u " in " " + l + " " and "--name" not in l for l in before + during if l),
+          "squeue asks once for all the user's jobs (-u), never per array", during[:3])
+    check(1 <= len(during) <= 12, "polls back off while nothing changes (<= 12 in 6 s, not 30)",
+          len(during))
+    for sid in (a, c):
+        d.ok({"op": "cancel", "sweep": sid})
+    for sid in (a, c):
+        w = d.wait_sweep(sid, timeout=60)
+        check(w["state"] == "cancelled", "a pending sweep is cancelled at once", w)
+    d.stop()
+    d.remove()
+
+
 def part_inflight():
     """sbatch slow (3 s): mlpctl cancel while a failing sbatch runs leaves the sweep
     cancelled (not queued) and no batch directory; cancel while a good sbatch runs
@@ -449,6 +493,16 @@ def part_inflight():
           "mlpd killed during sbatch: the restarted one finds the array by name; no second "
           "submission", (w, rows))
     check("again by name" in d.log(), "the array was found again by its job name", d.log()[-1500:])
+    d.stop()
+    # slurm_spool_keep 0: a daemon started now prunes every batch it does not follow.
+    ran = [n for n in os.listdir(spool) if n.startswith("mlpd-") and n != "mlpd-task.sh"]
+    d.extra = POLL + ["--slurm-spool-keep", "0"]
+    time.sleep(2.5)  # older than the cutoff (whole seconds, minus one)
+    d.start()
+    left = d.until(lambda: [n for n in os.listdir(spool)
+                            if n.startswith("mlpd-") and n != "mlpd-task.sh"] == [] or None,
+                   timeout=30, what="the spool pruned")
+    check(len(ran) >= 2 and left, "finished batches' spool directories are pruned", ran)
     d.stop()
     d.remove()
 
@@ -569,25 +623,45 @@ def part_caching_spool():
 
 
 class TimeoutSweep:
-    """A trial that outlives its sweep's one-minute Slurm time limit.  Slurm
-    counts limits in minutes and checks them every 30 s, so TIMEOUT comes 60 to
-    90 s after the start: the task runs on the third CPU while the other parts
-    run, in its own daemon, and is checked before the node is taken down."""
+    """A trial that outlives its sweep's one-minute Slurm time limit while its mlpd is
+    dead, on a cluster without accounting: the controller then forgets the job and
+    the job completion log is out of reach (moved aside), so only the task's own
+    marker can say TIMEOUT.  Slurm counts limits in minutes and checks them every
+    30 s, so TIMEOUT comes 60 to 90 s after the start: the task runs on the third
+    CPU while the other parts run, and is checked before the node is taken down."""
 
     def start(self):
         self.d = harness.Daemon(workers=1, extra=POLL).start()
         self.sid = self.d.submit(dict(slow_grid("timeout", epochs=100000), slurm={"time": "1"}))
-        running_task(self.d, 1)
+        self.job = running_task(self.d, 1)["job"]
+        self.d.stop(kill=True)
 
     def check(self):
-        w = self.d.wait_sweep(self.sid, timeout=150)
-        t = trial(self.d, 1)
-        check(w["failed"] == 1 and t["attempts"] == 1 and
+        d = self.d
+        q = harness.Daemon.until(None, lambda: any(
+            l.strip() == "TIMEOUT" for l in (squeue("-j", str(self.job), "-o", "%T") or [])),
+            timeout=150, what="Slurm ends the task TIMEOUT")
+        comp = os.path.join(CDIR, "jobcomp.txt")
+        os.rename(comp, comp + ".aside")
+        try:
+            subprocess.check_call([CLUSTER, "forget", CDIR, "5000"])
+            d.start()
+            w = d.wait_sweep(self.sid, timeout=150)
+            t = trial(d, 1)
+        finally:
+            with open(comp + ".aside") as f:
+                old = f.read()
+            newer = open(comp).read() if os.path.exists(comp) else ""
+            with open(comp, "w") as f:
+                f.write(old + newer)
+            os.unlink(comp + ".aside")
+        check(q and w["failed"] == 1 and t["attempts"] == 1 and
               "time limit reached (TIMEOUT)" in (t.get("error") or ""),
-              "a task past its sweep's --time ends TIMEOUT: failed at once, naming the limit",
+              "a task past its --time ends TIMEOUT, known from its own marker without "
+              "squeue or accounting: failed at once, naming the limit",
               (w, t.get("error"), t["attempts"]))
-        self.d.stop()
-        self.d.remove()
+        d.stop()
+        d.remove()
 
 
 timeout_sweep = TimeoutSweep()
@@ -602,7 +676,8 @@ def part_timeout_check():
 
 
 PARTS = (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, part_restart,
-             part_sbatch_fails, part_sweep_settings, part_site_limits, part_inflight,
+             part_sbatch_fails, part_sweep_settings, part_site_limits, part_controller_load,
+             part_inflight,
              part_timeout_check, part_caching_spool,
              part_node_fail)
 # MLP_SLURM_PARTS=part_a,part_b runs only those (while working on one of them).

@@ -36,7 +36,6 @@
 #include "log.h"
 #include "store.h"
 #include "store_slurm.h"
-#include "trialwire.h"
 
 #define SLURM_RETRY_MS 5000       /* back-off after sbatch failed */
 #define SLURM_LIMIT_WAIT 30.0     /* seconds a sweep a site limit refused waits */
@@ -68,7 +67,7 @@ struct task {
     bool acct_q;           /* in the sacct query in flight */
     long off;              /* bytes of i.out consumed */
     struct line_buf lb;
-    struct trial_event *result; /* the result event (owned), until it is recorded */
+    cJSON *result; /* the result event, until it is recorded */
     char err_code[32], err_msg[512];
     /* filled on the pool thread, consumed by apply */
     char *rbuf;
@@ -167,8 +166,7 @@ static void task_free(struct task *t)
     free(t->dir);
     free(t->rbuf);
     line_buf_release(&t->lb);
-    trialwire_event_release(t->result);
-    free(t->result);
+    cJSON_Delete(t->result);
     free(t);
 }
 
@@ -407,6 +405,8 @@ static void scancel_tasks(struct slurm *s, struct task **ts, size_t n)
     free(argv);
 }
 
+static void blocked_clear(struct slurm *s, int64_t sweep_id);
+
 static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
 {
     struct slurm *s = SLURM_OF(x);
@@ -426,6 +426,7 @@ static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
         scancel_tasks(s, ts, k);
     free(ts);
     poll_soon(s);
+    blocked_clear(s, sweep_id); /* a cancelled sweep is not waiting for Slurm */
     return count;
 }
 
@@ -656,12 +657,13 @@ static void on_sbatch(struct cmd *c)
     bool ok =
         c->status == 0 && c->sig == 0 && c->obuf && sscanf(c->obuf, "%lld", &job) == 1 && job > 0;
     int64_t sweep = 0;
-    int n = 0;
+    int n = 0, n_cancel = 0;
     for (size_t i = 0; i < s->n; i++) {
         struct task *t = s->tasks[i];
         if (t->in_flight && strcmp(t->batch, batch) == 0) {
             sweep = t->sweep_id;
             n++;
+            n_cancel += t->cancel_req;
         }
     }
     if (ok) {
@@ -700,7 +702,7 @@ static void on_sbatch(struct cmd *c)
         compact(s);
         /* Nothing of a batch that never ran is worth keeping. */
         spool_remove_batch(s, batch);
-        if (sweep > 0)
+        if (sweep > 0 && n_cancel < n) /* a cancelled sweep is not blocked */
             sbatch_failed(s, sweep, n, msg);
     }
     free(batch);
@@ -709,31 +711,18 @@ static void on_sbatch(struct cmd *c)
     kick(s); /* other sweeps go on */
 }
 
-/*
- * The worker's spec (common/trialwire.h): the line a local worker reads on
- * stdin, written as <idx>.spec for the task of a claimed trial, whose
- * artifacts directory is created here.
- */
+/* The worker's spec: the line a local worker reads on stdin (exec_spec_line). */
 static int write_spec(const char *dir, int idx, const struct store_slurm_task *t)
 {
-    char path[CONFIG_PATH_MAX + 160];
+    char path[CONFIG_PATH_MAX + 160], msg[256];
     /* Artifacts go under the batch's directory (the shared spool): the state dir may be
        on the login node's own disk.  They are moved there once the task is over. */
-    char art[CONFIG_PATH_MAX + 100], adir[CONFIG_PATH_MAX + 200];
+    char art[CONFIG_PATH_MAX + 100];
     snprintf(art, sizeof art, "%s/artifacts", dir);
-    struct err e = ERR_INIT;
-    struct trial_spec *spec = malloc(sizeof *spec); /* paths: too big for the stack */
-    char *line = NULL;
-    if (!spec)
-        err_set(&e, MLP_ENOMEM, NULL, "out of memory");
-    else if (exec_artifacts_dir(art, t->trial_id, adir, sizeof adir, &e) == 0 &&
-             trialwire_spec_init(spec, t->dataset_json, t->params_json, t->seed, t->trial_id,
-                                 adir, &e) == 0)
-        line = trialwire_spec_write(spec, &e);
-    free(spec);
+    char *line = exec_spec_line(art, t->dataset_json, t->seed, t->params_json, t->trial_id, msg,
+                                sizeof msg);
     if (!line) {
-        log_error("trial %lld: %s%s%s", (long long)t->trial_id, e.path, e.path[0] ? ": " : "",
-                  e.msg);
+        log_error("trial %lld: %s", (long long)t->trial_id, msg);
         return -1;
     }
     snprintf(path, sizeof path, "%s/%d.spec", dir, idx);
@@ -1179,39 +1168,40 @@ static void work_read(uv_work_t *w)
 /* Handle one line of a task's output; false when an epoch could not be written. */
 static bool task_line(struct slurm *s, struct task *t, const char *line, size_t len)
 {
-    struct trial_event ev;
-    int kind = trialwire_event_read(line, len, &ev);
+    cJSON *ev = cJSON_ParseWithLength(line, len);
+    const cJSON *kind = ev ? cJSON_GetObjectItemCaseSensitive(ev, "event") : NULL;
     bool ok = true;
-    if (kind == TRIAL_EV_EPOCH) {
-        struct err e = ERR_INIT;
-        if (store_epoch_add(s->st, t->trial_id, t->attempt, ev.epoch, ev.v,
-                            trialwire_epoch_lr(&ev), &e) < 0) {
-            log_error("trial %lld: %s (read again at the next poll)", (long long)t->trial_id,
-                      e.msg);
-            ok = false;
-        }
-    } else if (kind == TRIAL_EV_RESULT) {
-        struct trial_event *r = t->result ? t->result : malloc(sizeof *r);
-        if (r) {
-            trialwire_event_release(t->result);
-            *r = ev; /* owns its confusion matrix now */
-            t->result = r;
-            return true;
-        }
-        log_error("trial %lld: out of memory keeping its result (read again at the next poll)",
-                  (long long)t->trial_id);
-        ok = false;
-    } else if (kind == TRIAL_EV_ERROR) {
-        /* Longer texts are cut (codes are short; a message keeps its start). */
-        snprintf(t->err_code, sizeof t->err_code, "%.31s", ev.code);
-        snprintf(t->err_msg, sizeof t->err_msg, "%.200s%s%.300s", ev.path, ev.path[0] ? ": " : "",
-                 ev.message[0] ? ev.message : "error");
-    } else if (kind < 0) {
-        log_error("trial %lld: out of memory reading its output (read again at the next poll)",
-                  (long long)t->trial_id);
-        ok = false;
+    if (!cJSON_IsString(kind)) {
+        cJSON_Delete(ev);
+        return true;
     }
-    trialwire_event_release(&ev);
+    if (strcmp(kind->valuestring, "epoch") == 0) {
+        double v[MLP_M_N];
+        int64_t epoch;
+        if (exec_epoch_metrics(ev, &epoch, v)) {
+            struct err e = ERR_INIT;
+            if (store_epoch_add(s->st, t->trial_id, t->attempt, epoch, v, exec_epoch_lr(ev), &e) <
+                0) {
+                log_error("trial %lld: %s (read again at the next poll)", (long long)t->trial_id,
+                          e.msg);
+                ok = false;
+            }
+        }
+    } else if (strcmp(kind->valuestring, "result") == 0) {
+        cJSON_Delete(t->result);
+        t->result = ev;
+        return true;
+    } else if (strcmp(kind->valuestring, "error") == 0) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "code");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, "message");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "path");
+        snprintf(t->err_code, sizeof t->err_code, "%s", cJSON_IsString(c) ? c->valuestring : "");
+        snprintf(t->err_msg, sizeof t->err_msg, "%s%s%s",
+                 cJSON_IsString(p) && p->valuestring[0] ? p->valuestring : "",
+                 cJSON_IsString(p) && p->valuestring[0] ? ": " : "",
+                 cJSON_IsString(m) ? m->valuestring : "error");
+    }
+    cJSON_Delete(ev);
     return ok;
 }
 
@@ -1220,7 +1210,7 @@ static bool task_result(struct slurm *s, struct task *t)
 {
     struct store_result res;
     struct err e = ERR_INIT;
-    int rc = store_result_from_event(&res, t->result);
+    int rc = exec_result(t->result, &res);
     if (rc < 0)
         err_set(&e, rc, NULL, "out of memory");
     else

@@ -101,6 +101,9 @@ int cmd_parse_opts(int argc, char **argv, const struct opt *opts)
 int cmd_parse_one(int argc, char **argv, const struct opt *opts, const char *what, const char **arg)
 {
     char *pos[1];
+    /* Set on every path: callers read it only after CLI_OK, which an optimising compiler
+     * cannot always see (release builds warned "may be used uninitialized"). */
+    *arg = NULL;
     int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
     if (rc != CLI_OK)
         return rc;
@@ -205,5 +208,22 @@ char *cmd_sweep_title(char *buf, unsigned long n, const cJSON *s)
              cJSON_IsNumber(id) ? (long long)id->valuedouble : -1LL,
              cJSON_IsString(name) ? name->valuestring : "?",
              cJSON_IsString(state) ? state->valuestring : "?");
+    return buf;
+}
+
+char *cmd_blocked_note(char *buf, unsigned long n, const cJSON *b)
+{
+    if (!cJSON_IsObject(b))
+        return NULL;
+    const char *msg = resp_str(b, "message", "?");
+    const cJSON *gave = json_get(b, "gave_up"), *counted = json_get(b, "counted");
+    if (cJSON_IsTrue(gave))
+        snprintf(buf, n, "Slurm refused its submission %.0f times, its queued trials failed: %s",
+                 resp_num(b, "tries"), msg);
+    else if (cJSON_IsFalse(counted))
+        snprintf(buf, n, "blocked: waiting for Slurm (a site limit or the controller): %s", msg);
+    else
+        snprintf(buf, n, "blocked: Slurm refuses its submission (%.0f of %.0f tries): %s",
+                 resp_num(b, "failures"), resp_num(b, "tries"), msg);
     return buf;
 }

@@ -1,5 +1,5 @@
 /*
- * query verbs — status, list, show, best, results, trial.
+ * query verbs — show, best, results (the daemon's ops_query.c).
  *
  * Each verb sends one request and prints the answer: with --json the
  * response itself (minus "ok"; `results` flattens its rows first), otherwise
@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "cmd_meta.h"
 #include "csv.h"
 #include "json.h"
 #include "metric.h"
@@ -44,213 +45,7 @@ static char *progress_text(char *buf, size_t n, const cJSON *s)
     return buf;
 }
 
-/* Verbs without arguments (status, list): parse, send {"op": op}; as cmd_request_text. */
-static int request_no_args(struct cli *cli, int argc, char **argv, const char *op, cJSON **resp)
-{
-    struct opt opts[] = {{NULL, 0, NULL}};
-    *resp = NULL;
-    int rc = cmd_parse_opts(argc, argv, opts);
-    return rc != CLI_OK ? rc : cmd_request_text(cli, cmd_req(op), resp);
-}
-
-/* ---- status -------------------------------------------------------------- */
-
-int cmd_status(struct cli *cli, int argc, char **argv)
-{
-    cJSON *resp;
-    int rc = request_no_args(cli, argc, argv, "status", &resp);
-    if (!resp)
-        return rc;
-    const cJSON *w = json_get(resp, "workers"), *t = json_get(resp, "trials");
-    char up[32];
-    printf("mlpd %s (pid %.0f), up %s\n", resp_str(resp, "version", "?"), resp_num(resp, "pid"),
-           resp_fmt_duration(up, sizeof up, resp_num(resp, "uptime")));
-    printf("socket     %s\n", resp_str(resp, "socket", cli->socket_path));
-    printf("state dir  %s\n", resp_str(resp, "state_dir", "?"));
-    double threads = resp_num(resp, "threads");
-    printf("workers    %.0f/%.0f busy, %.0f thread%s per trial\n", resp_num(w, "busy"),
-           resp_num(w, "total"), threads, threads == 1 ? "" : "s");
-    printf("trials     %.0f queued, %.0f running, %.0f done, %.0f failed, %.0f cancelled\n",
-           resp_num(t, "queued"), resp_num(t, "running"), resp_num(t, "done"),
-           resp_num(t, "failed"), resp_num(t, "cancelled"));
-    printf("sweeps     %.0f\n", resp_num(resp, "sweeps"));
-    const cJSON *sl = json_get(resp, "slurm"), *jobs = json_get(sl, "jobs"), *j;
-    if (cJSON_GetArraySize(jobs) > 0) {
-        printf("slurm jobs");
-        cJSON_ArrayForEach(j, jobs)
-        {
-            char b[32];
-            printf(" %s",
-                   cJSON_IsString(j) ? j->valuestring : resp_fmt_int(b, sizeof b, j->valuedouble));
-        }
-        printf("\n");
-    }
-    const cJSON *run = json_get(resp, "running");
-    if (cJSON_GetArraySize(run) > 0) {
-        struct table *t = table_new();
-        if (!t) {
-            cJSON_Delete(resp);
-            return CLI_FAILED;
-        }
-        printf("\nrunning trials:\n");
-        const char *heads[] = {"TRIAL",   "SWEEP",   "CONFIG",  "SEED",
-                               "ATTEMPT", "ELAPSED", "EXECUTOR"};
-        for (int i = 0; i < 7; i++)
-            table_column(t, heads[i], i == 1 || i == 6 ? TABLE_LEFT : TABLE_RIGHT, false);
-        const cJSON *r;
-        cJSON_ArrayForEach(r, run)
-        {
-            char buf[64];
-            table_row(t);
-            table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(r, "id")));
-            table_cellf(t, "%.0f %s", resp_num(r, "sweep"), resp_str(r, "sweep_name", "?"));
-            table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(r, "config")));
-            table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(r, "seed")));
-            table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(r, "attempt")));
-            table_cell(t, resp_fmt_duration(buf, sizeof buf, resp_num(r, "elapsed")));
-            table_cell(t, resp_str(r, "executor", "?"));
-        }
-        table_print(t, stdout, (size_t)1 << 20); /* names in full: they are copied back */
-        table_free(t);
-    }
-    cJSON_Delete(resp);
-    return CLI_OK;
-}
-
-/* ---- list ---------------------------------------------------------------- */
-
-/*
- * list's options: --wide, --state S (repeatable, or S,S), --limit N.  The
- * daemon filters; --state words are sent as they are (it names a bad one).
- */
-int cmd_list(struct cli *cli, int argc, char **argv)
-{
-    bool wide = false;
-    const char *state = NULL;
-    long limit = -1;
-    struct opt opts[] = {{"wide", OPT_FLAG, &wide},
-                         {"state", OPT_STRING, &state},
-                         {"limit", OPT_INT, &limit},
-                         {NULL, 0, NULL}};
-    cJSON *req = cmd_req("list"), *states = cJSON_CreateArray(), *resp = NULL;
-    int rc = CLI_OK;
-    /* every --state value (opts_parse keeps only the last one) */
-    for (int i = 1; i < argc && req && states; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
-            cJSON_AddItemToArray(states, cJSON_CreateString(argv[++i]));
-        else if (strncmp(argv[i], "--state=", 8) == 0)
-            cJSON_AddItemToArray(states, cJSON_CreateString(argv[i] + 8));
-    }
-    if ((rc = cmd_parse_opts(argc, argv, opts)) != CLI_OK || !req || !states) {
-        cJSON_Delete(req);
-        cJSON_Delete(states);
-        return rc != CLI_OK ? rc : CLI_FAILED;
-    }
-    if (limit != -1 && limit < 1) {
-        cJSON_Delete(req);
-        cJSON_Delete(states);
-        return cli_usage(argv[0], "--limit: expected a positive number of sweeps, got %ld", limit);
-    }
-    if (limit > 0)
-        cJSON_AddNumberToObject(req, "limit", (double)limit);
-    if (cJSON_GetArraySize(states) > 0)
-        cJSON_AddItemToObject(req, "state", states);
-    else
-        cJSON_Delete(states);
-    rc = cmd_request_text(cli, req, &resp);
-    if (!resp)
-        return rc;
-    const cJSON *sweeps = json_get(resp, "sweeps");
-    if (cJSON_GetArraySize(sweeps) == 0) {
-        if (state)
-            printf("no sweep in state %s\n", state);
-        else
-            printf("no sweeps yet; queue one with 'mlpctl submit FILE'\n");
-        cJSON_Delete(resp);
-        return CLI_OK;
-    }
-    struct table *t = table_new();
-    if (!t) {
-        cJSON_Delete(resp);
-        return CLI_FAILED;
-    }
-    table_column(t, "ID", TABLE_RIGHT, false);
-    table_column(t, "NAME", TABLE_LEFT, !wide);
-    table_column(t, "STATE", TABLE_LEFT, false);
-    table_column(t, "PRIO", TABLE_RIGHT, false);
-    table_column(t, "CREATED", TABLE_LEFT, false);
-    table_column(t, "DONE/TOTAL", TABLE_RIGHT, false);
-    table_column(t, "RUNNING", TABLE_RIGHT, false);
-    table_column(t, "FAILED", TABLE_RIGHT, false);
-    if (wide) /* the metric is named in the default view's 100 columns by show and best */
-        table_column(t, "METRIC", TABLE_LEFT, false);
-    table_column(t, "BEST SO FAR", TABLE_LEFT, false);
-    if (wide) {
-        table_column(t, "EXECUTOR", TABLE_LEFT, false);
-        table_column(t, "SLURM JOBS", TABLE_LEFT, false);
-    }
-    const cJSON *s;
-    cJSON_ArrayForEach(s, sweeps)
-    {
-        char buf[64];
-        const cJSON *best = json_get(s, "best");
-        table_row(t);
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "id")));
-        table_cell(t, resp_str(s, "name", "?"));
-        table_cell(t, resp_str(s, "state", "?"));
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "priority")));
-        time_t created = (time_t)resp_num(s, "created");
-        struct tm tm;
-        if (localtime_r(&created, &tm) &&
-            strftime(buf, sizeof buf, wide ? "%Y-%m-%d %H:%M" : "%m-%d %H:%M", &tm))
-            table_cell(t, buf);
-        else
-            table_cell(t, "—");
-        table_cellf(t, "%.0f/%.0f", resp_num(s, "done"), resp_num(s, "total"));
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "running")));
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "failed")));
-        if (wide)
-            table_cell(t, resp_str(s, "metric", ""));
-        if (cJSON_IsObject(best)) {
-            char st[64];
-            resp_fmt_stat(st, sizeof st, resp_num(best, "mean"), resp_num(best, "se"));
-            table_cellf(t, "%s (config %.0f)", st, resp_num(best, "config"));
-        } else {
-            table_cell(t, "—");
-        }
-        if (wide) {
-            table_cell(t, resp_str(s, "executor", "local"));
-            char jobs[256] = "";
-            const cJSON *j;
-            cJSON_ArrayForEach(j, json_get(s, "slurm_jobs"))
-            {
-                size_t len = strlen(jobs);
-                if (cJSON_IsString(j))
-                    snprintf(jobs + len, sizeof jobs - len, "%s%s", len ? "," : "", j->valuestring);
-                else if (cJSON_IsNumber(j))
-                    snprintf(jobs + len, sizeof jobs - len, "%s%.0f", len ? "," : "",
-                             j->valuedouble);
-            }
-            table_cell(t, jobs[0] ? jobs : "—");
-        }
-    }
-    /* --wide: no width limit, so every name can be copied back whole */
-    table_print(t, stdout, wide ? (size_t)1 << 20 : TABLE_WIDTH);
-    table_free(t);
-    cJSON_Delete(resp);
-    return CLI_OK;
-}
-
 /* ---- show ---------------------------------------------------------------- */
-
-/* A config's id as a number for the tables: NaN (printed "—") when it has none. */
-static double config_id(const cJSON *config)
-{
-    int id = resp_config_id(config);
-    return id < 0 ? NAN : id;
-}
 
 /* Whether the gap (train − val mean) suggests overfitting for this metric direction. */
 static bool gap_flag(double gap, double train_mean, bool maximize)
@@ -328,7 +123,7 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
         resp_stat_get(json_get(c, "train"), &tr);
         table_row(t);
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
-        table_cell(t, resp_fmt_int(buf, sizeof buf, config_id(config)));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_config_num(config)));
         if (per_key) {
             cJSON_ArrayForEach(k, keys)
             {
@@ -464,6 +259,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     printf("%s: %s; %s, %s is better\n\n", cmd_sweep_title(title, sizeof title, summary),
            progress_text(prog, sizeof prog, summary), resp_str(resp, "metric", "metric"),
            maximize ? "higher" : "lower");
+    if (cJSON_IsObject(json_get(summary, "note")) ||
+        cJSON_GetArraySize(json_get(summary, "tags")) > 0) {
+        cmd_meta_print_sweep(summary);
+        printf("\n");
+    }
     if (cJSON_GetArraySize(json_get(resp, "configs")) == 0) {
         printf("no configurations\n");
         cJSON_Delete(resp);
@@ -501,6 +301,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         printf(";\n! marks a gap large enough to suggest overfitting (%s)",
                maximize ? "accuracy gap > 0.05" : "validation above training by > 25%");
     printf(".\n");
+    cmd_meta_print_configs(json_get(resp, "configs"));
     cJSON_Delete(resp);
     return CLI_OK;
 }
@@ -578,7 +379,7 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         resp_stat_get(json_get(c, "train"), &tr);
         table_row(t);
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
-        table_cell(t, resp_fmt_int(buf, sizeof buf, config_id(json_get(c, "config"))));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_config_num(json_get(c, "config"))));
         table_cell(t, resp_fmt_stat_diverged(buf, sizeof buf, &st, resp_num(c, "diverged")));
         table_cell(t, resp_fmt_num(buf, sizeof buf, st.sd));
         if (isfinite(st.ci_low) && isfinite(st.ci_high)) {
@@ -603,7 +404,8 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         const cJSON *grid = resp_config_grid(config);
         resp_fmt_config(cfg, sizeof cfg, grid);
         snprintf(line, sizeof line, "#%.0f  config %.0f: %s", resp_num(c, "rank"),
-                 config_id(config), grid && grid->child ? cfg : "(no varying hyperparameters)");
+                 resp_config_num(config),
+                 grid && grid->child ? cfg : "(no varying hyperparameters)");
         char el[1200];
         printf("%s\n", table_elide(el, sizeof el, line, TABLE_WIDTH));
     }
@@ -789,6 +591,7 @@ static cJSON *results_columns(const char *kind, const cJSON *keys, bool regressi
         for (int k = 0; k < nm; k++)
             if (metric_info(ms[k])->per_epoch)
                 add_col(cols, metric_name(ms[k]));
+        add_col(cols, "lr"); /* empty for trials without an lr_schedule */
         return cols;
     }
     add_col(cols, "state");
@@ -916,396 +719,4 @@ out:
     cJSON_Delete(doc);
     cJSON_Delete(resp);
     return rc;
-}
-
-/* ---- trial --------------------------------------------------------------- */
-
-static void print_trial_metrics(const cJSON *m)
-{
-    bool regression = json_get(m, metric_name(MLP_M_VAL_MSE)) != NULL;
-    int second = regression ? MLP_M_TRAIN_MSE : MLP_M_TRAIN_ACCURACY;
-    struct table *t = table_new();
-    if (!t)
-        return;
-    table_column(t, "", TABLE_LEFT, false);
-    table_column(t, metric_kind_name(METRIC_LOSS), TABLE_RIGHT, false);
-    table_column(t, metric_kind_name(metric_info(second)->kind), TABLE_RIGHT, false);
-    const enum metric_split splits[] = {METRIC_TRAIN, METRIC_VAL, METRIC_TEST};
-    for (size_t i = 0; i < 3; i++) {
-        char buf[32];
-        table_row(t);
-        table_cell(t, metric_split_name(splits[i]));
-        const char *loss = metric_name(metric_sibling(MLP_M_TRAIN_LOSS, splits[i]));
-        table_cell(t, resp_fmt_num(buf, sizeof buf, resp_num(m, loss)));
-        const char *other = metric_name(metric_sibling(second, splits[i]));
-        table_cell(t, resp_fmt_num(buf, sizeof buf, resp_num(m, other)));
-    }
-    table_print(t, stdout, TABLE_WIDTH);
-    table_free(t);
-    char dur[32];
-    printf("epochs run %.0f, best epoch %.0f, %s, diverged: %s\n",
-           resp_num(m, metric_name(MLP_M_EPOCHS_RUN)), resp_num(m, metric_name(MLP_M_BEST_EPOCH)),
-           resp_fmt_duration(dur, sizeof dur, resp_num(m, metric_name(MLP_M_SECONDS))),
-           cJSON_IsTrue(json_get(m, metric_name(MLP_M_DIVERGED))) ? "yes" : "no");
-}
-
-/* Curve fields that repeat the trial's identity rather than measure an epoch. */
-static bool curve_skip(const char *name)
-{
-    static const char *const skip[] = {"trial", "event", "config", "seed", "sweep"};
-    if (!name)
-        return true;
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (strcmp(name, skip[i]) == 0)
-            return true;
-    return false;
-}
-
-/* "label" then text broken at spaces so no line passes TABLE_WIDTH; later lines indented. */
-static void print_wrapped(const char *label, const char *text)
-{
-    size_t indent = table_text_width(label), col = indent;
-    fputs(label, stdout);
-    const char *p = text;
-    while (*p) {
-        const char *sp = strchr(p, ' ');
-        size_t n = sp ? (size_t)(sp - p) : strlen(p);
-        char word[1024];
-        snprintf(word, sizeof word, "%.*s", (int)n, p);
-        size_t w = table_text_width(word);
-        if (col > indent && col + 1 + w > TABLE_WIDTH) {
-            printf("\n%*s", (int)indent, "");
-            col = indent;
-        } else if (col > indent) {
-            fputc(' ', stdout);
-            col++;
-        }
-        fputs(word, stdout);
-        col += w;
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    fputc('\n', stdout);
-}
-
-static void print_curve(const cJSON *curve)
-{
-    const cJSON *first = cJSON_GetArrayItem(curve, 0), *f, *row;
-    if (!first)
-        return;
-    struct table *t = table_new();
-    if (!t)
-        return;
-    cJSON_ArrayForEach(f, first)
-    {
-        if (curve_skip(f->string))
-            continue;
-        table_column(t, f->string, TABLE_RIGHT, false);
-    }
-    cJSON_ArrayForEach(row, curve)
-    {
-        table_row(t);
-        cJSON_ArrayForEach(f, first)
-        {
-            if (curve_skip(f->string))
-                continue;
-            char buf[64];
-            double x = resp_num(row, f->string);
-            if (strcmp(f->string, "epoch") == 0)
-                table_cell(t, resp_fmt_int(buf, sizeof buf, x));
-            else
-                table_cell(t, resp_fmt_num(buf, sizeof buf, x));
-        }
-    }
-    printf("\ncurve:\n");
-    table_print(t, stdout, TABLE_WIDTH);
-    table_free(t);
-}
-
-/* The last `max_lines` lines of a log, indented. */
-static void print_log_tail(const char *log, int max_lines)
-{
-    size_t len = strlen(log);
-    while (len > 0 && log[len - 1] == '\n')
-        len--;
-    if (len == 0)
-        return;
-    size_t start = len;
-    int lines = 0;
-    while (start > 0) {
-        if (log[start - 1] == '\n' && ++lines == max_lines)
-            break;
-        start--;
-    }
-    printf("\nlog (last lines):\n");
-    const char *p = log + start, *end = log + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        printf("  %.*s\n", (int)n, p);
-        p += n + 1;
-    }
-}
-
-/* The trial's test confusion matrix (counts) with each class's accuracy. */
-static void print_trial_confusion(const cJSON *conf, const cJSON *acc)
-{
-    int k = cJSON_GetArraySize(conf);
-    if (k <= 0)
-        return;
-    printf("\ntest confusion matrix (rows: true class, columns: predicted; counts):\n%5s", "");
-    for (int j = 0; j < k; j++)
-        printf(" %6d", j);
-    printf("  %8s\n", "accuracy");
-    for (int i = 0; i < k; i++) {
-        const cJSON *row = cJSON_GetArrayItem(conf, i);
-        printf("%5d", i);
-        for (int j = 0; j < k; j++)
-            printf(" %6.0f", cJSON_GetNumberValue(cJSON_GetArrayItem(row, j)));
-        const cJSON *a = cJSON_GetArrayItem(acc, i);
-        if (cJSON_IsNumber(a))
-            printf("  %8.4f\n", a->valuedouble);
-        else
-            printf("  %8s\n", "—");
-    }
-}
-
-/* The files the trial saved ("save"), and how to fetch them. */
-static void print_trial_artifacts(long long id, const cJSON *files)
-{
-    if (cJSON_GetArraySize(files) <= 0)
-        return;
-    printf("\nartifacts:\n");
-    const cJSON *f;
-    cJSON_ArrayForEach(f, files)
-    {
-        char b[32];
-        printf("  %-20s %s bytes\n", resp_str(f, "name", "?"),
-               resp_fmt_int(b, sizeof b, resp_num(f, "bytes")));
-    }
-    printf("fetch them with: mlpctl artifact %lld --out DIR\n", id);
-}
-
-/* ---- trial --follow ------------------------------------------------------- */
-
-/*
- * --follow polls the `trial` op (once a second, like tail -f) and prints what
- * is new since the last answer: epoch rows (numbered, so a row is printed
- * once; a new attempt starts the curve again) and log lines (the answer holds
- * the log's last 4 KiB: the new lines are those after the last line printed).
- * It ends when the trial has ended, with its state.
- */
-#define FOLLOW_POLL_US 1000000
-#define FOLLOW_LOG_KEEP 256 /* bytes of the last printed log line kept to find it again */
-
-struct follow {
-    bool json;
-    double attempt;                  /* the attempt whose epochs are being printed */
-    double last_epoch;               /* the last epoch row printed */
-    bool header;                     /* the epoch table's header is out */
-    char last_line[FOLLOW_LOG_KEEP]; /* the last log line printed ("" = none yet) */
-};
-
-static void follow_json_line(const char *event, cJSON *o)
-{
-    cJSON_AddStringToObject(o, "event", event);
-    char *text = cJSON_PrintUnformatted(o);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-}
-
-static void follow_epochs(struct follow *f, const cJSON *t)
-{
-    double attempt = resp_num(t, "attempts");
-    if (attempt != f->attempt) {
-        if (f->attempt > 0 && !f->json)
-            printf("attempt %.0f started\n", attempt);
-        f->attempt = attempt;
-        f->last_epoch = 0;
-    }
-    const cJSON *row;
-    cJSON_ArrayForEach(row, json_get(t, "curve"))
-    {
-        double ep = resp_num(row, "epoch");
-        if (!(ep > f->last_epoch))
-            continue;
-        f->last_epoch = ep;
-        if (f->json) {
-            cJSON *o = cJSON_Duplicate(row, true);
-            if (o)
-                follow_json_line("epoch", o);
-            cJSON_Delete(o);
-            continue;
-        }
-        const cJSON *c;
-        if (!f->header) {
-            cJSON_ArrayForEach(c, row) if (!curve_skip(c->string)) printf(" %14s", c->string);
-            printf("\n");
-            f->header = true;
-        }
-        cJSON_ArrayForEach(c, row)
-        {
-            if (curve_skip(c->string))
-                continue;
-            char buf[64];
-            double x = resp_num(row, c->string);
-            printf(" %14s", strcmp(c->string, "epoch") == 0 ? resp_fmt_int(buf, sizeof buf, x)
-                                                            : resp_fmt_num(buf, sizeof buf, x));
-        }
-        printf("\n");
-    }
-}
-
-static void follow_log(struct follow *f, const char *log)
-{
-    if (!log || !*log)
-        return;
-    /* Start after the last occurrence of the last line printed, if it is still there. */
-    const char *p = log;
-    size_t kl = strlen(f->last_line);
-    if (kl > 0) {
-        for (const char *q = log; (q = strstr(q, f->last_line)) != NULL; q++)
-            if ((q == log || q[-1] == '\n') && (q[kl] == '\n' || q[kl] == '\0'))
-                p = q + kl + (q[kl] == '\n');
-    }
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        if (!nl) /* a line still being written: wait for its end */
-            break;
-        size_t n = (size_t)(nl - p);
-        if (f->json) {
-            cJSON *o = cJSON_CreateObject();
-            char *line = strndup(p, n);
-            if (o && line)
-                cJSON_AddStringToObject(o, "line", line);
-            if (o)
-                follow_json_line("log", o);
-            cJSON_Delete(o);
-            free(line);
-        } else {
-            printf("log: %.*s\n", (int)n, p);
-        }
-        snprintf(f->last_line, sizeof f->last_line, "%.*s",
-                 (int)(n < sizeof f->last_line - 1 ? n : sizeof f->last_line - 1), p);
-        p = nl + 1;
-    }
-}
-
-static bool trial_ended(const char *state)
-{
-    return strcmp(state, "done") == 0 || strcmp(state, "failed") == 0 ||
-           strcmp(state, "cancelled") == 0;
-}
-
-static int follow_trial(struct cli *cli, long long id)
-{
-    struct follow f = {.json = cli->json};
-    for (bool first = true;; first = false) {
-        cJSON *req = cmd_req("trial"), *resp = NULL;
-        if (req)
-            cJSON_AddNumberToObject(req, "id", (double)id);
-        int rc = cmd_request(cli, req, &resp, NULL);
-        if (rc != CLI_OK) {
-            cJSON_Delete(resp);
-            return rc;
-        }
-        const cJSON *t = json_get(resp, "trial");
-        const char *state = resp_str(t, "state", "?");
-        if (first && !f.json)
-            printf("trial %lld: sweep %.0f, config %.0f, seed %.0f — %s\n", id,
-                   resp_num(t, "sweep"), config_id(json_get(t, "config")), resp_num(t, "seed"),
-                   state);
-        follow_epochs(&f, t);
-        follow_log(&f, resp_str(t, "log_tail", NULL));
-        if (trial_ended(state)) {
-            const cJSON *err = json_get(t, "error");
-            if (f.json) {
-                cJSON *o = cJSON_CreateObject();
-                if (o) {
-                    cJSON_AddStringToObject(o, "state", state);
-                    cJSON_AddItemToObject(o, "metrics",
-                                          cJSON_Duplicate(json_get(t, "metrics"), true));
-                    follow_json_line("end", o);
-                }
-                cJSON_Delete(o);
-            } else {
-                printf("trial %lld ended: %s\n", id, state);
-                if (cJSON_IsString(err) && *err->valuestring)
-                    printf("error: %s\n", err->valuestring);
-                const cJSON *m = json_get(t, "metrics");
-                if (cJSON_IsObject(m))
-                    print_trial_metrics(m);
-            }
-            fflush(stdout);
-            rc = strcmp(state, "done") == 0 ? CLI_OK : CLI_FAILED; /* state lives in resp */
-            cJSON_Delete(resp);
-            return rc;
-        }
-        fflush(stdout);
-        cJSON_Delete(resp);
-        usleep(FOLLOW_POLL_US);
-    }
-}
-
-int cmd_trial(struct cli *cli, int argc, char **argv)
-{
-    bool follow = false;
-    struct opt opts[] = {{"follow", OPT_FLAG, &follow}, {NULL, 0, NULL}};
-    const char *arg;
-    int rc = cmd_parse_one(argc, argv, opts, "a trial ID", &arg);
-    if (rc != CLI_OK)
-        return rc;
-    char *end;
-    errno = 0;
-    long long id = strtoll(arg, &end, 10);
-    if (errno || end == arg || *end || id < 1)
-        return cli_usage(argv[0], "a trial ID is a positive integer, got '%s'", arg);
-    if (follow)
-        return follow_trial(cli, id);
-    cJSON *req = cmd_req("trial"), *resp = NULL;
-    if (req)
-        cJSON_AddNumberToObject(req, "id", (double)id);
-    rc = cmd_request_text(cli, req, &resp);
-    if (!resp)
-        return rc;
-    const cJSON *t = json_get(resp, "trial"), *config = json_get(t, "config");
-    double attempts = resp_num(t, "attempts");
-    printf("trial %lld: sweep %.0f, config %.0f, seed %.0f — %s (%.0f attempt%s)\n", id,
-           resp_num(t, "sweep"), config_id(config), resp_num(t, "seed"), resp_str(t, "state", "?"),
-           attempts, attempts == 1 ? "" : "s");
-    if (cJSON_IsObject(config)) {
-        char cfg[2048];
-        const cJSON *grid = json_get(config, "grid"), *params = json_get(config, "params");
-        if (cJSON_IsObject(grid) && grid->child)
-            print_wrapped("varying:  ", resp_fmt_config(cfg, sizeof cfg, grid));
-        if (cJSON_IsObject(params))
-            print_wrapped("params:   ", resp_fmt_config(cfg, sizeof cfg, params));
-    }
-    char a[32], b[32], c[32];
-    printf("created %s, started %s, finished %s\n",
-           resp_fmt_time(a, sizeof a, resp_num(t, "created"), RESP_LOCAL),
-           resp_fmt_time(b, sizeof b, resp_num(t, "started"), RESP_LOCAL),
-           resp_fmt_time(c, sizeof c, resp_num(t, "finished"), RESP_LOCAL));
-    const cJSON *err = json_get(t, "error");
-    if (cJSON_IsString(err) && *err->valuestring)
-        printf("error: %s\n", err->valuestring);
-    else if (cJSON_IsObject(err))
-        printf("error: %s\n", resp_str(err, "message", "?"));
-    const cJSON *m = json_get(t, "metrics");
-    if (cJSON_IsObject(m)) {
-        printf("\n");
-        print_trial_metrics(m);
-    }
-    print_trial_confusion(json_get(m, "confusion"), json_get(m, "class_accuracy"));
-    const cJSON *curve = json_get(t, "curve");
-    if (cJSON_GetArraySize(curve) > 0)
-        print_curve(curve);
-    print_trial_artifacts(id, json_get(t, "artifacts"));
-    const char *log = resp_str(t, "log_tail", NULL);
-    if (log)
-        print_log_tail(log, 20);
-    cJSON_Delete(resp);
-    return CLI_OK;
 }

@@ -80,6 +80,13 @@ static const struct cfg_row config_table[] = {
      "trials submitted to Slurm and not yet finished, at most"},
     {"slurm_poll", CFG_DOUBLE, 0.05, 3600, "2", OFF(slurm_poll),
      "seconds between polls of squeue and the spool files"},
+    {"slurm_grace", CFG_DOUBLE, 0, 86400, "60", OFF(slurm_grace),
+     "seconds an ended Slurm task's files may take to show on this host (>= the spool mount's "
+     "acregmax/acdirmax)"},
+    {"slurm_submit_tries", CFG_INT, 1, 1000, "10", OFF(slurm_submit_tries),
+     "sbatch refusals of a sweep (bad partition, account, option) before its queued trials fail"},
+    {"slurm_spool_keep", CFG_DOUBLE, -1, 36500, "7", OFF(slurm_spool_keep),
+     "days the spool keeps a finished batch's directory (its outputs); -1 forever"},
 };
 
 #define CFG_NROWS (sizeof config_table / sizeof config_table[0])
@@ -109,6 +116,9 @@ static const char *const config_names[] = {
     "slurm_array_limit",
     "slurm_max_tasks",
     "slurm_poll",
+    "slurm_grace",
+    "slurm_submit_tries",
+    "slurm_spool_keep",
     NULL,
 };
 

@@ -67,6 +67,9 @@ struct mlpd_config {
     int slurm_array_limit;                  /* array throttle %N: tasks running at once */
     int slurm_max_tasks;                    /* trials submitted to Slurm at once */
     double slurm_poll;                      /* seconds between squeue polls */
+    double slurm_grace; /* seconds an ended task's files may lag (NFS attribute cache) */
+    int slurm_submit_tries; /* refused submissions of a sweep before its queued trials fail */
+    double slurm_spool_keep; /* days a finished batch's spool directory is kept; -1 forever */
 };
 
 /* Fill *c with the defaults (paths left "" to be resolved by config_finish). */

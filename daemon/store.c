@@ -22,10 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Generated from the schema migrations by schema/embed.py. */
-extern const char *const schema_names[];
-extern const char *const schema_sql[];
-extern const int schema_count;
+#include "schema/schema.h"
 
 #define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
 
@@ -88,8 +85,8 @@ extern const int schema_count;
                   "ON c.sweep_id = s.id WHERE s.id = ?1 AND c.idx = ?2")                           \
     X(EPOCHS_CLEAR, "DELETE FROM epochs WHERE trial_id = ?1")                                      \
     X(SET_PID, "UPDATE trials SET pid = ?2 WHERE id = ?1")                                         \
-    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch" EPOCH_COLS              \
-                 ") VALUES (?1, ?2, ?3" EPOCH_PARAMS ")")                                          \
+    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch, lr" EPOCH_COLS          \
+                 ") VALUES (?1, ?2, ?3, ?4" EPOCH_PARAMS ")")                                      \
     X(RESULT_ADD,                                                                                  \
       "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, confusion, "       \
       "normalize" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4" RESULT_PARAMS        \
@@ -141,10 +138,10 @@ extern const int schema_count;
                  "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "     \
                  "r.normalize" RESULT_COLS                                                         \
                  " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")        \
-    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
+    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "     \
                     "ORDER BY e.trial_id, e.epoch")                                                \
-    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
+    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "           \
                     "ORDER BY e.epoch")                                                            \
     X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
@@ -177,7 +174,7 @@ struct store {
 
 int store_schema_version(void)
 {
-    return schema_count;
+    return schema_version;
 }
 
 static double now_s(void)
@@ -371,40 +368,91 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
                        "%s: not an mlpd database (foreign tables or application id); "
                        "left untouched",
                        path);
-    if (ver > schema_count)
+    if (ver > schema_version)
         return err_set(e, MLP_ESTORAGE, path,
                        "%s: schema version %lld is newer than this mlpd (%d); "
                        "use a newer mlpd or another state dir",
-                       path, ver, schema_count);
+                       path, ver, schema_version);
     if (tables > 0 && quick_check(db, path, e) < 0)
         return e->code;
     /* WAL and durability settings change the file header: only for our own files. */
     char *msg = NULL;
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                     "PRAGMA foreign_keys = ON;",
-                     NULL, NULL, &msg) != SQLITE_OK)
+    if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL, NULL,
+                     &msg) != SQLITE_OK)
         goto fail;
-    if (ver == schema_count)
-        return 0;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+    /*
+     * Which migrations this database has: the rows of schema_applied, or, for
+     * a database from before that table, every number up to its user_version
+     * (migrations were then applied without gaps).
+     */
+    bool *have = calloc((size_t)schema_count, sizeof *have);
+    if (!have)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    bool table = pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'schema_applied'") == 1;
+    int missing = 0;
+    for (int i = 0; i < schema_count; i++) {
+        char q[96];
+        snprintf(q, sizeof q, "SELECT count(*) FROM schema_applied WHERE number = %d",
+                 schema_numbers[i]);
+        have[i] = table ? pragma_int(db, q) == 1 : schema_numbers[i] <= ver;
+        missing += !have[i];
+    }
+    if (table && missing == 0 && ver == schema_version) {
+        free(have);
+        goto foreign_keys;
+    }
+    /*
+     * Migrations run with foreign keys off, so one may rebuild a parent table
+     * (create the new table, copy, drop the old one, rename: SQLite's "12
+     * steps") without the drop cascading into its children; the keys are
+     * checked before the commit instead.  The pragma is a no-op inside a
+     * transaction, hence before BEGIN.
+     */
+    if (sqlite3_exec(db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, &msg) !=
+        SQLITE_OK) {
+        free(have);
         goto fail;
-    for (long long i = ver; i < schema_count; i++) {
-        if (sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) {
+    }
+    if (!table && sqlite3_exec(db,
+                               "CREATE TABLE schema_applied (number INTEGER PRIMARY KEY, "
+                               "name TEXT NOT NULL, applied REAL NOT NULL)",
+                               NULL, NULL, &msg) != SQLITE_OK) {
+        free(have);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail;
+    }
+    for (int i = 0; i < schema_count; i++) {
+        char rec[160];
+        snprintf(rec, sizeof rec,
+                 "INSERT OR IGNORE INTO schema_applied VALUES (%d, '%s', %.3f)",
+                 schema_numbers[i], schema_names[i], now_s());
+        if ((!have[i] && sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) ||
+            ((!have[i] || !table) && sqlite3_exec(db, rec, NULL, NULL, &msg) != SQLITE_OK)) {
             char m[512];
             snprintf(m, sizeof m, "%s: %s", schema_names[i], msg ? msg : "?");
             sqlite3_free(msg);
+            free(have);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return err_set(e, MLP_ESTORAGE, path, "migration failed: %s", m);
         }
     }
+    free(have);
+    if (pragma_int(db, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return err_set(e, MLP_ESTORAGE, path,
+                       "migration failed: rows whose foreign keys point nowhere; left untouched");
+    }
     char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_count);
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_version);
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
     }
+foreign_keys:
+    if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
     return 0;
 fail:
     err_set(e, MLP_ESTORAGE, path, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
@@ -893,13 +941,15 @@ int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err
 }
 
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
-                    struct err *e)
+                    double lr, struct err *e)
 {
     sync_mode(st, false);
     sqlite3_stmt *s = stmt_id(st, ST_EPOCH_ADD, trial_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_int64(s, 3, epoch);
-    int col = 4;
+    if (isfinite(lr))
+        sqlite3_bind_double(s, 4, lr);
+    int col = 5;
     for (int m = 0; m < MLP_M_N; m++) {
         if (!metric_info(m)->per_epoch)
             continue;
@@ -1140,8 +1190,9 @@ static void epoch_row_read(sqlite3_stmt *s, struct store_epoch_row *r)
         .config_idx = sqlite3_column_int64(s, 1),
         .seed = sqlite3_column_int64(s, 2),
         .epoch = sqlite3_column_int64(s, 3),
+        .lr = col_double(s, 4),
     };
-    for (int m = 0, col = 4; m < MLP_M_N; m++)
+    for (int m = 0, col = 5; m < MLP_M_N; m++)
         r->v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
 }
 

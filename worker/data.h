@@ -5,9 +5,9 @@
  * .gz), CIFAR-10 binary, CSV, or a synthetic 2-D set (one file per format,
  * listed in data.c).  Decoded arrays are cached as float32 files under the
  * cache dir and mmap'd read-only, so concurrent workers share one copy through
- * the page cache and the second load is milliseconds.  The submit-time check
- * (dataset_check, struct dataset_dirs) is declared in common/dataset.h so the
- * daemon need not include this header.
+ * the page cache and the second load is milliseconds.  The files are found and
+ * read by common/dataread.c, which also holds the submit-time check
+ * (dataset_check) that mlpd runs without linking this module.
  * data_prepare() then applies a trial's hyperparameters: the fixed
  * train/validation split (split_seed, val_fraction), train_size, and input
  * normalisation with statistics of the training split only.
@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "dataread.h"
 #include "dataset.h"
 #include "err.h"
 #include "hparams.h"
@@ -56,6 +57,8 @@ struct data_prepared {
     struct data_view test;       /* the test set, normalised with training statistics */
     int n_classes;               /* as data_classes() */
     enum hp_normalize normalize; /* what was applied: "auto" resolved */
+    double *norm_shift;          /* the input map applied to every split, per feature: */
+    double *norm_scale;          /*   x' = (float)((x - shift) * scale); owned */
     float *buf_;                 /* owned storage behind the views */
 };
 

@@ -71,7 +71,7 @@ static uint64_t payload_sum(const void *p, size_t n)
     return r ^ n;
 }
 
-uint64_t data__cache_key(const struct ds_spec *spec, const struct sources *src)
+uint64_t data__cache_key(const struct ds_spec *spec, const struct dataread_sources *src)
 {
     uint64_t h = fnv1a(0xCBF29CE484222325ull, "mlpsweep-cache-v1", 17);
     cJSON *j = ds_spec_to_json(spec);

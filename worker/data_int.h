@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "data.h"
+#include "dataread.h"
 
 struct dataset {
     int n_classes;          /* 0 for regression */
@@ -32,17 +33,9 @@ struct raw {
     int64_t n_train, n_test; /* rows */
     int d;                   /* features per row */
     int n_classes;           /* 0 for regression */
-    float *buf;              /* payload in the layout above; NULL after a check */
+    float *buf;              /* payload in the layout above (malloc'd) */
 };
 
-/* The files a dataset is read from, resolved from the spec and the data dirs. */
-struct sources {
-    int n; /* paths in use */
-    char path[DS_CIFAR_BATCHES + 1][DS_PATH_MAX];
-};
-
-/* The last component of a path, for messages. */
-const char *data__base_name(const char *p);
 /* Floats in r's payload. */
 size_t data__raw_floats(const struct raw *r);
 /* Views of the two splits of a payload laid out as above. */
@@ -50,16 +43,15 @@ void data__raw_views(const float *buf, int64_t n_train, int64_t n_test, int d, s
                      struct data_view *te);
 
 /*
- * The loaders.  With decode, r->buf is malloc'd (the caller frees) and filled;
- * without it only the headers are read (IDX, CIFAR) or every cell is parsed
- * without keeping it (CSV), and r gets the row counts with buf NULL.  Return 0
- * or a negative code with *e naming the file and the problem.
+ * The loaders, reading the files src names (common/dataread.c finds them and
+ * reads their formats): r->buf is malloc'd (the caller frees) and filled.
+ * Return 0 or a negative code with *e naming the file and the problem.  The
+ * submit-time check that reads headers only is dataset_check (dataread.h).
  */
-int data__load_idx(const struct sources *src, struct raw *r, bool decode, struct err *e);
-int data__load_cifar(const struct sources *src, struct raw *r, bool decode, struct err *e);
-int data__load_csv(const struct ds_spec *spec, const struct sources *src, struct raw *r,
-                   bool decode, struct err *e);
-/* Always decodes: generating is cheaper than any check. */
+int data__load_idx(const struct dataread_sources *src, struct raw *r, struct err *e);
+int data__load_cifar(const struct dataread_sources *src, struct raw *r, struct err *e);
+int data__load_csv(const struct ds_spec *spec, const struct dataread_sources *src, struct raw *r,
+                   struct err *e);
 int data__load_synth(const struct ds_spec *spec, int64_t split_seed, struct raw *r, struct err *e);
 
 /*
@@ -69,7 +61,7 @@ int data__load_synth(const struct ds_spec *spec, int64_t split_seed, struct raw 
  * corrupt: the caller rebuilds it); data__cache_write stores r atomically and
  * returns false on any failure (the caller then keeps r on the heap).
  */
-uint64_t data__cache_key(const struct ds_spec *spec, const struct sources *src);
+uint64_t data__cache_key(const struct ds_spec *spec, const struct dataread_sources *src);
 int data__cache_path(char *out, const char *dir, const struct ds_spec *spec, uint64_t key);
 struct dataset *data__cache_map(const char *path, uint64_t key);
 bool data__cache_write(const char *dir, const char *path, const struct raw *r, uint64_t key);

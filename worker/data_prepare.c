@@ -190,6 +190,11 @@ int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data
         for (int s = 0; s < 3; s++)
             apply_norm((float *)v[s]->x, v[s]->n, d, shift, scale);
     out->n_classes = ds->n_classes;
+    /* Kept: model.npz stores exactly the map applied (a refit from the
+     * prepared rows cannot know what a constant feature's unseen values map to). */
+    out->norm_shift = shift;
+    out->norm_scale = scale;
+    shift = scale = NULL;
 out:
     free(perm);
     free(shift);
@@ -204,5 +209,7 @@ void data_prepared_release(struct data_prepared *p)
     if (!p)
         return;
     free(p->buf_);
+    free(p->norm_shift);
+    free(p->norm_scale);
     memset(p, 0, sizeof *p);
 }

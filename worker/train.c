@@ -28,6 +28,9 @@
 #include "rng.h"
 
 #define EVAL_CHUNK 256
+/* Divergence (train.h): an evaluated training loss above this many times the
+ * initialised network's training loss on the same rows. */
+#define DIVERGE_FACTOR 10.0
 #define PREFETCH_ROWS 8 /* gather look-ahead, in rows (measured: 4..16 all about as good) */
 
 /* Ask for the cache lines of one row of n bytes. */
@@ -267,7 +270,7 @@ static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t se
     mlp_init_params(t->m, hp->init, hp->init_scale, &r_init);
     /* Plain SGD without gradient noise needs no gradient block: the backward
      * pass applies the step itself (mlp_backward_sgd). */
-    t->fused_sgd = hp->optimizer == HP_SGD && hp->grad_noise == 0;
+    t->fused_sgd = train_fused_sgd(hp);
     return 0;
 }
 
@@ -334,29 +337,43 @@ static double next_lr(const struct trainer *t)
     return train_lr_at(hp, t->step / t->per_epoch, T);
 }
 
+bool train_fused_sgd(const struct hparams *hp)
+{
+    return hp->optimizer == HP_SGD && hp->grad_noise == 0;
+}
+
+double train_step(struct mlp *m, struct optim *opt, bool fused, const mlp_real *x, const float *y,
+                  int B, double lr, double noise, struct rng *drop, struct rng *r_noise)
+{
+    struct mlp_stats st = {0, 0, 0};
+    double loss = mlp_forward(m, x, y, B, MLP_TRAIN, drop, &st);
+    if (!isfinite(loss))
+        return loss;
+    if (fused) {
+        mlp_backward_sgd(m, x, B, lr);
+    } else {
+        mlp_real *g = mlp_grads(m);
+        mlp_backward(m, x, B);
+        if (noise > 0)
+            for (size_t i = 0, np = mlp_n_params(m); i < np; i++)
+                g[i] += (mlp_real)(noise * rng_gauss(r_noise));
+        optim_step(opt, mlp_params(m), g);
+    }
+    return loss;
+}
+
 /* One batch: forward, backward, step.  False when the batch loss is not finite. */
 static bool train_batch(struct trainer *t, const mlp_real *x, const float *y, int B)
 {
-    const double noise = t->hp->grad_noise;
     double lr = next_lr(t);
     if (lr != t->lr) {
         t->lr = lr;
         optim_set_lr(t->opt, lr);
     }
-    struct mlp_stats st = {0, 0, 0};
-    double loss = mlp_forward(t->m, x, y, B, MLP_TRAIN, &t->r_drop, &st);
+    double loss = train_step(t->m, t->opt, t->fused_sgd, x, y, B, lr, t->hp->grad_noise,
+                             &t->r_drop, &t->r_noise);
     if (!isfinite(loss))
         return false;
-    if (t->fused_sgd) {
-        mlp_backward_sgd(t->m, x, B, lr);
-    } else {
-        mlp_real *g = mlp_grads(t->m);
-        mlp_backward(t->m, x, B);
-        if (noise > 0)
-            for (size_t i = 0, np = mlp_n_params(t->m); i < np; i++)
-                g[i] += (mlp_real)(noise * rng_gauss(&t->r_noise));
-        optim_step(t->opt, mlp_params(t->m), g);
-    }
     t->step++;
     return true;
 }
@@ -486,6 +503,7 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
     res->out_cols = d->n_classes ? d->n_classes : 1;
     res->train_loss = res->train_metric = res->val_loss = res->val_metric = NAN;
     res->test_loss = res->test_metric = NAN;
+    res->initial_train_loss = res->diverged_loss = NAN;
     memset(&t, 0, sizeof t);
     if (d->train.n < 1)
         return err_set(e, MLP_EINVALID_DATASET, NULL, "the training split is empty");
@@ -495,6 +513,9 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         rc = e->code;
         goto out;
     }
+    /* The divergence reference: the untrained network's training loss. */
+    double m0;
+    evaluate(t.m, t.xb, &t.tr_eval, &res->initial_train_loss, &m0);
     for (int ep = 1;; ep++) {
         int64_t n = interval_batches(&t, ep);
         if (n == 0)
@@ -503,6 +524,7 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         int st = train_batches(&t, n);
         if (st == 1) {
             res->diverged = true;
+            res->diverged_loss = INFINITY; /* a batch loss, not finite */
             break;
         }
         if (st == MLP_ETIMEOUT)
@@ -511,11 +533,18 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
             .epoch = ep, .iteration = t.step, .lr = t.lr, .seconds = now_s() - te};
         if (!evaluate_epoch(&t, &rec)) {
             res->diverged = true;
+            res->diverged_loss = INFINITY;
             break;
         }
         res->epochs_run = ep;
         if (cb)
             cb(&rec, ctx);
+        if (rec.train_loss > DIVERGE_FACTOR * res->initial_train_loss) {
+            /* Finite but blown up: reported (the curve shows it), never kept. */
+            res->diverged = true;
+            res->diverged_loss = rec.train_loss;
+            break;
+        }
         bool stop = keep_or_stop(&t, &rec, res);
         if (hp->max_seconds > 0 && now_s() - t.t0 > hp->max_seconds)
             goto timeout;

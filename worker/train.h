@@ -39,9 +39,16 @@
  * and the test metrics are computed with it: loss, metric, and for classification the confusion
  * matrix; with save the test outputs and the network itself are handed to the caller.
  *
- * Divergence: a non-finite batch loss or evaluated train/val loss ends the
- * trial; the epoch in progress is not reported, the result holds the kept epoch
- * among those completed (NaN metrics if none completed) and diverged = true.
+ * Divergence: the trial ends with diverged = true when a batch loss or an
+ * evaluated train/val loss is not finite (the epoch in progress is not
+ * reported), or when an evaluated training loss exceeds DIVERGE_FACTOR (10)
+ * times the training loss of the initialised network on the same rows
+ * (measured before the first step: chance level, whatever the task and
+ * scale); that evaluation is reported but never kept.  Either way the result
+ * holds the kept epoch among the earlier ones (NaN metrics if none).  A run
+ * that ends worse than it started by that factor has not learned what it was
+ * given, however finite its numbers: without the rule a huge learning rate
+ * ended at test_loss 150, accuracy 0.1, "diverged": false.
  *
  * Time: max_seconds counts from the start of train_run() and is checked between
  * batches and after each evaluation (mlp-worker passes what is left of the
@@ -57,6 +64,8 @@
 #include "data.h"
 #include "err.h"
 #include "hparams.h"
+#include "mlp.h"
+#include "rng.h"
 
 struct mlp;
 
@@ -78,6 +87,10 @@ struct train_result {
     int epochs_run;                /* completed (reported) epochs */
     int best_epoch;                /* the kept epoch, 0 if none completed */
     bool diverged;
+    double initial_train_loss;     /* training loss of the initialised network (the
+                                      divergence reference) */
+    double diverged_loss;          /* the loss that ended a diverged trial (inf when
+                                      not finite); NaN otherwise */
     int n_classes;      /* 0 regression, else the classes of confusion */
     int64_t *confusion; /* n_classes² test counts [true][predicted] of the kept
                            weights; NULL for regression or when no epoch completed */
@@ -104,6 +117,23 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
               train_epoch_fn cb, void *ctx, struct train_result *res, struct err *e);
 
 void train_result_release(struct train_result *res);
+
+/*
+ * One training step on the batch x[B×d], y[B], exactly as train_run() takes
+ * each of its steps: mlp_forward (MLP_TRAIN, dropout from drop), then either
+ * the fused plain-SGD backward pass (fused: mlp_backward_sgd with lr) or
+ * mlp_backward, gradient noise noise·N(0,1) from r_noise on every entry (when
+ * noise > 0) and optim_step(opt) (whose rate the caller has set to lr).
+ * Returns the batch's mean data loss; when it is not finite nothing was
+ * updated.  mlp-gradcheck checks the update it makes against finite differences.
+ */
+struct optim;
+double train_step(struct mlp *m, struct optim *opt, bool fused, const mlp_real *x, const float *y,
+                  int B, double lr, double noise, struct rng *drop, struct rng *r_noise);
+
+/* Whether train_run() steps hp's trials with the fused SGD pass (plain SGD
+ * without gradient noise) rather than mlp_backward + optim_step. */
+bool train_fused_sgd(const struct hparams *hp);
 
 /* The learning rate of step t (0-based) of T under hp's schedule (hp->lr when none). */
 double train_lr_at(const struct hparams *hp, int64_t t, int64_t T);

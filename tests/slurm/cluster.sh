@@ -5,7 +5,11 @@
 #   tests/slurm/cluster.sh start DIR [CPUS]   start munged, slurmctld, slurmd; print
 #                                             "export SLURM_CONF=DIR/slurm.conf"
 #   tests/slurm/cluster.sh stop DIR           stop them (by their pid files) and wait
-#   tests/slurm/cluster.sh forget DIR         restart slurmctld with no memory of any job
+#   tests/slurm/cluster.sh forget DIR [FIRST] restart slurmctld with no memory of any job
+#                                             (new job ids from FIRST, default 10000)
+#   tests/slurm/cluster.sh cache DIR SECONDS  mount DIR/nfs/spool as this host's caching
+#                                             view of the compute node's DIR/nfs/spool
+#                                             (exit 77 when that cannot be done here)
 #   tests/slurm/cluster.sh check              exit 0 when the Slurm and munge
 #                                             programs are installed, 77 otherwise
 #
@@ -19,11 +23,23 @@
 # to a job completion log (JobCompType=jobcomp/filetxt), which
 # `sacct --completion` reads.  Daemons run as the calling user
 # (SlurmUser = that user; slurmd needs root to run jobs of other users, which
-# the tests do not do).  "start" returns once the node is idle, or fails after
+# the tests do not do).  MaxArraySize is $MLP_SLURM_MAX_ARRAY (default 10001).
+# "start" returns once the node is idle, or fails after
 # 60 s (a loaded machine) printing the daemons' logs.
+#
+# A shared filesystem as an NFS client sees it: when run as root, slurmd (and
+# so every job) lives in its own mount namespace where DIR/nfs/spool is a bind
+# mount of DIR/nfs/server, the "file server".  "cache" then mounts, in the
+# caller's namespace, a bindfs (FUSE) view of DIR/nfs/server at DIR/nfs/spool
+# that caches names, missing names and attributes for SECONDS, as an NFS
+# client does for acdirmax/acregmax: jobs write to the server behind the
+# view's back, and mlpd with slurm_spool = DIR/nfs/spool reads stale answers.
+# DIR/login is the login node's local disk: in slurmd's namespace it is a
+# tmpfs of its own, so what a job writes there never reaches the caller.
 set -euo pipefail
 
 need=(munged slurmctld slurmd sbatch squeue scancel sinfo scontrol)
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 
 check() {
   for p in "${need[@]}"; do
@@ -40,7 +56,7 @@ start() {
   check
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  mkdir -p "$dir/state" "$dir/spool" "$dir/log"
+  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/nfs/server" "$dir/nfs/spool" "$dir/login"
   chmod 711 "$dir"
   local user; user=$(id -un)
   # munge: a private key, socket and pid file.
@@ -90,7 +106,7 @@ CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 ReturnToService=2
 SlurmdParameters=config_overrides
 MinJobAge=600
-MaxArraySize=10001
+MaxArraySize=${MLP_SLURM_MAX_ARRAY:-10001}
 MaxJobCount=100000
 KillWait=2
 InactiveLimit=0
@@ -102,8 +118,14 @@ EOF
   # any state left in the directory.
   (slurmctld -D -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
    echo $! >"$dir/slurmctld.bgpid")
-  (slurmd -D -N localhost -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmd.out" 2>&1 &
-   echo $! >"$dir/slurmd.bgpid")
+  if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+    (unshare -m --propagation private "$self" _slurmd "$dir" </dev/null \
+       >>"$dir/log/slurmd.out" 2>&1 &
+     echo $! >"$dir/slurmd.bgpid")
+  else
+    (slurmd -D -N localhost -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmd.out" 2>&1 &
+     echo $! >"$dir/slurmd.bgpid")
+  fi
   if wait_idle "$dir"; then
     echo "export SLURM_CONF=$SLURM_CONF"
     return 0
@@ -128,14 +150,15 @@ stop_pid() {
 
 # A controller that forgot every job, as after MinJobAge or a lost state
 # directory: slurmctld is restarted with cleared state (-c) and job ids from
-# FirstJobId=10000 on, so new jobs cannot reuse the old ones' ids.  slurmd
+# FirstJobId=FIRST on (default 10000), so new jobs cannot reuse the old ones' ids.  slurmd
 # keeps running; returns once the node is idle again.
 forget() {
-  local dir=$1
+  local dir=$1 first=${2:-10000}
   dir=$(cd "$dir" && pwd)
   export SLURM_CONF="$dir/slurm.conf"
   stop_pid "$dir/slurmctld.bgpid"
-  grep -q '^FirstJobId=' "$SLURM_CONF" || echo 'FirstJobId=10000' >>"$SLURM_CONF"
+  sed -i '/^FirstJobId=/d' "$SLURM_CONF"
+  echo "FirstJobId=$first" >>"$SLURM_CONF"
   (slurmctld -D -c -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
    echo $! >"$dir/slurmctld.bgpid")
   wait_idle "$dir"
@@ -153,9 +176,40 @@ wait_idle() {
   return 1
 }
 
+# slurmd in its own mount namespace (unshare -m), where the compute node sees
+# the file server directly (see the top).
+slurmd_ns() {
+  local dir=$1
+  mount --bind "$dir/nfs/server" "$dir/nfs/spool" && : >"$dir/nfs/bound"
+  # The login node's own disk: what a job writes there stays on the node.
+  mount -t tmpfs -o size=64m,mode=0711 mlp-node-local "$dir/login" || true
+  exec slurmd -D -N localhost -f "$dir/slurm.conf"
+}
+
+cache() {
+  local dir=$1 secs=$2
+  dir=$(cd "$dir" && pwd)
+  if [ ! -f "$dir/nfs/bound" ] || ! command -v bindfs >/dev/null 2>&1 || [ ! -c /dev/fuse ]; then
+    echo "cluster.sh: no caching view here (needs root for the node's mount namespace," \
+      "bindfs and /dev/fuse)" >&2
+    return 77
+  fi
+  bindfs -o "attr_timeout=$secs,entry_timeout=$secs,negative_timeout=$secs" \
+    "$dir/nfs/server" "$dir/nfs/spool"
+}
+
+uncache() {
+  local dir=$1
+  if grep -q " $dir/nfs/spool fuse" /proc/mounts 2>/dev/null; then
+    fusermount -u "$dir/nfs/spool" 2>/dev/null || umount -l "$dir/nfs/spool" 2>/dev/null || true
+  fi
+}
+
 stop() {
   local dir=$1
   [ -d "$dir" ] || return 0
+  dir=$(cd "$dir" && pwd)
+  uncache "$dir"
   # Cancel what still runs so no job script outlives the cluster.
   if [ -f "$dir/slurmctld.bgpid" ]; then
     export SLURM_CONF="$dir/slurm.conf"
@@ -174,6 +228,8 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
   forget) shift; forget "$@" ;;
+  cache) shift; cache "$@" ;;
+  _slurmd) shift; slurmd_ns "$@" ;;
   check) check ;;
-  *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,35p' "$0" >&2; exit 2 ;;
 esac

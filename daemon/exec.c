@@ -157,6 +157,12 @@ bool exec_epoch_metrics(const cJSON *ev, int64_t *epoch, double *v)
     return true;
 }
 
+double exec_epoch_lr(const cJSON *ev)
+{
+    double lr = exec__num(ev, "lr");
+    return lr > 0 && isfinite(lr) ? lr : NAN;
+}
+
 void exec_result_metrics(const cJSON *ev, double *v)
 {
     for (int m = 0; m < MLP_M_N; m++) {

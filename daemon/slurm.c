@@ -1180,7 +1180,8 @@ static bool task_line(struct slurm *s, struct task *t, const char *line, size_t 
         int64_t epoch;
         if (exec_epoch_metrics(ev, &epoch, v)) {
             struct err e = ERR_INIT;
-            if (store_epoch_add(s->st, t->trial_id, t->attempt, epoch, v, &e) < 0) {
+            if (store_epoch_add(s->st, t->trial_id, t->attempt, epoch, v, exec_epoch_lr(ev), &e) <
+                0) {
                 log_error("trial %lld: %s (read again at the next poll)", (long long)t->trial_id,
                           e.msg);
                 ok = false;
@@ -1366,9 +1367,8 @@ static bool apply_task(struct slurm *s, struct task *t)
         if (!complete)
             log_warn("trial %lld: Slurm task %lld_%d ended %.0f s ago and its completion "
                      "marker %s/%d.done %s; judged by the files there",
-                     (long long)t->trial_id, (long long)t->job_id, t->idx, now - t->over_at,
-                     t->dir, t->idx, t->have_done ? "names more output than is readable" :
-                     "is missing");
+                     (long long)t->trial_id, (long long)t->job_id, t->idx, now - t->over_at, t->dir,
+                     t->idx, t->have_done ? "names more output than is readable" : "is missing");
         return task_ended(s, t, gone && !terminal(t->state));
     }
     if (t->result)

@@ -85,8 +85,8 @@
                   "ON c.sweep_id = s.id WHERE s.id = ?1 AND c.idx = ?2")                           \
     X(EPOCHS_CLEAR, "DELETE FROM epochs WHERE trial_id = ?1")                                      \
     X(SET_PID, "UPDATE trials SET pid = ?2 WHERE id = ?1")                                         \
-    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch" EPOCH_COLS              \
-                 ") VALUES (?1, ?2, ?3" EPOCH_PARAMS ")")                                          \
+    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch, lr" EPOCH_COLS          \
+                 ") VALUES (?1, ?2, ?3, ?4" EPOCH_PARAMS ")")                                      \
     X(RESULT_ADD,                                                                                  \
       "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, confusion, "       \
       "normalize" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4" RESULT_PARAMS        \
@@ -138,10 +138,10 @@
                  "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "     \
                  "r.normalize" RESULT_COLS                                                         \
                  " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")        \
-    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
+    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "     \
                     "ORDER BY e.trial_id, e.epoch")                                                \
-    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
+    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "           \
                     "ORDER BY e.epoch")                                                            \
     X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
@@ -891,13 +891,15 @@ int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err
 }
 
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
-                    struct err *e)
+                    double lr, struct err *e)
 {
     sync_mode(st, false);
     sqlite3_stmt *s = stmt_id(st, ST_EPOCH_ADD, trial_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_int64(s, 3, epoch);
-    int col = 4;
+    if (isfinite(lr))
+        sqlite3_bind_double(s, 4, lr);
+    int col = 5;
     for (int m = 0; m < MLP_M_N; m++) {
         if (!metric_info(m)->per_epoch)
             continue;
@@ -1138,8 +1140,9 @@ static void epoch_row_read(sqlite3_stmt *s, struct store_epoch_row *r)
         .config_idx = sqlite3_column_int64(s, 1),
         .seed = sqlite3_column_int64(s, 2),
         .epoch = sqlite3_column_int64(s, 3),
+        .lr = col_double(s, 4),
     };
-    for (int m = 0, col = 4; m < MLP_M_N; m++)
+    for (int m = 0, col = 5; m < MLP_M_N; m++)
         r->v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
 }
 

@@ -143,9 +143,13 @@ int store_claim_next(struct store *st, struct store_claim *out, struct err *e);
 
 int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err *e);
 
-/* One epoch row; v has MLP_M_N values, only the per-epoch ones are stored (NaN = NULL). */
+/*
+ * One epoch row; v has MLP_M_N values, only the per-epoch ones are stored (NaN =
+ * NULL); lr is the learning rate of the epoch's last batch as the worker printed
+ * it (NaN when it printed none: no lr_schedule).
+ */
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
-                    struct err *e);
+                    double lr, struct err *e);
 
 /*
  * What a finished trial recorded (003-results9.sql): every metric, and for
@@ -238,6 +242,7 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
 struct store_epoch_row {
     int64_t trial_id, config_idx, seed, epoch;
     double v[MLP_M_N]; /* per-epoch metrics; NaN for the others */
+    double lr;         /* learning rate of the epoch (004-trust.sql); NaN when not recorded */
 };
 /* Epoch rows of a sweep (trial_id 0) or of one trial, by trial then epoch. */
 int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,

@@ -289,11 +289,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         char cfg[2048], el[2048];
         snprintf(el, sizeof el, "same in every row: %s",
                  resp_fmt_config(cfg, sizeof cfg, constant));
-        printf("%s\n\n", table_elide(cfg, sizeof cfg, el, TABLE_WIDTH));
+        printf("%s\n\n", table_elide(cfg, sizeof cfg, el, table_term_width()));
     }
     cJSON_Delete(keys);
     cJSON_Delete(constant);
-    table_print(t, stdout, TABLE_WIDTH);
+    table_print(t, stdout, table_term_width());
     table_free(t);
     printf("\n%s: mean ± standard error over finished seeds.  GAP = train − validation mean",
            resp_str(resp, "metric", "metric"));

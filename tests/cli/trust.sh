@@ -136,5 +136,43 @@ checks=$((checks + 1))
 grep -q "epoch 3: lr 0.1000" "$TMP/lr.svg" && grep -q "learning curves (learning rate)" "$TMP/lr.svg" ||
     fail "plot --metric lr: no learning-rate curve"
 
+# ---- best's interval column for a configuration whose 3 seeds diverged ---------
+run div-best 0 best diverge --top 2
+has div-best.out "n/a (3/3 diverged)"
+checks=$((checks + 1))
+! grep -q "n/a (n < 2)" "$TMP/div-best.out" || fail "best says n < 2 for a configuration with 3 diverged seeds"
+
+# ---- bad values are usage errors (exit 2) ----------------------------------------
+run bad-state 2 list --state bogus
+has bad-state.err 'unknown state "bogus"'
+run bad-state2 2 list --state done,bogus
+run bad-limit 2 list --limit -1
+run bad-metric 2 best diverge --metric val_acc
+run bad-metric-test 2 best diverge --metric test_loss
+run bad-cmp-metric 2 compare diverge 1 2 --metric seconds
+
+# ---- a grid over the trial limit: the real count, and the hint once ------------
+python3 -c 'import json; print(json.dumps({"name": "big", "dataset": {"name": "circles", "n": 100}, "seeds": 100, "base": {"epochs": 1}, "grid": {"lr": [0.001 * (i + 1) for i in range(1000)], "l2": [0, 0.1]}}))' >"$G/big.json"
+run big-dry 4 submit --dry-run "$G/big.json"
+has big-dry.err "2000 configurations × 100 seeds = 200000 trials, more than the limit of 100000 trials"
+checks=$((checks + 1))
+[ "$(grep -o -- "--force" "$TMP/big-dry.err" | wc -l)" = 1 ] || fail "big-dry: the --force hint is not there exactly once: $(cat "$TMP/big-dry.err")"
+run big-force-dry 0 submit --dry-run --force "$G/big.json"
+has big-force-dry.out "2000 configurations × 100 seeds = 200000 trials (dry run"
+
+# ---- show on a wide terminal: whole hyperparameter values ----------------------
+cat >"$G/wide.json" <<'EOG'
+{"name": "wide", "dataset": {"name": "circles", "n": 100}, "seeds": 1, "base": {"epochs": 1},
+ "grid": {"hidden": [[64, 64, 64, 64, 64, 64], [32, 32, 32, 32, 32, 32, 32]],
+          "lr_schedule": [{"kind": "step", "step_size": 3, "gamma": 0.5, "per": "iteration"}, null]}}
+EOG
+run wide 0 submit "$G/wide.json"
+run wide-wait 0 wait wide
+COLUMNS=220 run wide-show 0 show wide
+has wide-show.out '{"kind":"step","step_size":3,"gamma":0.5,"per":"iteration"}'
+has wide-show.out '[32,32,32,32,32,32,32]'
+run wide-show-100 0 show wide
+has wide-show-100.out '…'
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

@@ -19,6 +19,7 @@
 #include "metric.h"
 #include "mlpd.h"
 #include "slurm.h"
+#include "statedir.h"
 #include "store.h"
 #include "store_slurm.h"
 
@@ -253,6 +254,11 @@ char *exec_spec_line(const char *artifacts_root, const char *dataset_json, int64
     struct err e = ERR_INIT;
     if (config_mkdir_p(artifacts_root, 0700, &e) < 0 || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
         snprintf(msg, n, "cannot create %s: %s", dir, e.msg[0] ? e.msg : strerror(errno));
+        return NULL;
+    }
+    /* The worker writes there: never through a symlink or into someone else's directory. */
+    if (statedir_check_dir(dir, &e) < 0) {
+        snprintf(msg, n, "%s", e.msg);
         return NULL;
     }
     cJSON *path = cJSON_CreateString(dir);

@@ -405,6 +405,8 @@ static void scancel_tasks(struct slurm *s, struct task **ts, size_t n)
     free(argv);
 }
 
+static void blocked_clear(struct slurm *s, int64_t sweep_id);
+
 static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
 {
     struct slurm *s = SLURM_OF(x);
@@ -424,6 +426,7 @@ static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
         scancel_tasks(s, ts, k);
     free(ts);
     poll_soon(s);
+    blocked_clear(s, sweep_id); /* a cancelled sweep is not waiting for Slurm */
     return count;
 }
 
@@ -654,12 +657,13 @@ static void on_sbatch(struct cmd *c)
     bool ok =
         c->status == 0 && c->sig == 0 && c->obuf && sscanf(c->obuf, "%lld", &job) == 1 && job > 0;
     int64_t sweep = 0;
-    int n = 0;
+    int n = 0, n_cancel = 0;
     for (size_t i = 0; i < s->n; i++) {
         struct task *t = s->tasks[i];
         if (t->in_flight && strcmp(t->batch, batch) == 0) {
             sweep = t->sweep_id;
             n++;
+            n_cancel += t->cancel_req;
         }
     }
     if (ok) {
@@ -698,7 +702,7 @@ static void on_sbatch(struct cmd *c)
         compact(s);
         /* Nothing of a batch that never ran is worth keeping. */
         spool_remove_batch(s, batch);
-        if (sweep > 0)
+        if (sweep > 0 && n_cancel < n) /* a cancelled sweep is not blocked */
             sbatch_failed(s, sweep, n, msg);
     }
     free(batch);

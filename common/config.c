@@ -83,6 +83,22 @@ static const struct cfg_row config_table[] = {
     {"slurm_grace", CFG_DOUBLE, 0, 86400, "60", OFF(slurm_grace),
      "seconds an ended Slurm task's files may take to show on this host (>= the spool mount's "
      "acregmax/acdirmax)"},
+    {"slurm_submit_tries", CFG_INT, 1, 1000, "10", OFF(slurm_submit_tries),
+     "sbatch refusals of a sweep (bad partition, account, option) before its queued trials fail"},
+    {"slurm_spool_keep", CFG_DOUBLE, -1, 36500, "7", OFF(slurm_spool_keep),
+     "days the spool keeps a finished batch's directory (its outputs); -1 forever"},
+    {"on_sweep_end", CFG_STR, 0, 0, "", OFF(on_sweep_end),
+     "command run (no shell) when a sweep ends; env MLP_* and a JSON summary on stdin"},
+    {"on_trial_failed", CFG_STR, 0, 0, "", OFF(on_trial_failed),
+     "command run when trials of a sweep fail (at most once per hook_interval per sweep)"},
+    {"on_sweep_blocked", CFG_STR, 0, 0, "", OFF(on_sweep_blocked),
+     "command run when a sweep cannot proceed (Slurm refuses it, or its first trials all fail)"},
+    {"hook_timeout", CFG_DOUBLE, 0.1, 86400, "60", OFF(hook_timeout),
+     "seconds a hook may run before it is killed (SIGTERM, then SIGKILL 2 s later)"},
+    {"hook_interval", CFG_DOUBLE, 0, 86400, "60", OFF(hook_interval),
+     "minimum seconds between two on_trial_failed hooks of one sweep"},
+    {"hook_max_running", CFG_INT, 1, 256, "4", OFF(hook_max_running),
+     "hooks running at once; an event beyond is dropped and logged"},
 };
 
 #define CFG_NROWS (sizeof config_table / sizeof config_table[0])
@@ -113,6 +129,14 @@ static const char *const config_names[] = {
     "slurm_max_tasks",
     "slurm_poll",
     "slurm_grace",
+    "slurm_submit_tries",
+    "slurm_spool_keep",
+    "on_sweep_end",
+    "on_trial_failed",
+    "on_sweep_blocked",
+    "hook_timeout",
+    "hook_interval",
+    "hook_max_running",
     NULL,
 };
 

@@ -42,6 +42,13 @@ int config_find_program(const char *want, const char *name, const char *dir, con
                         char *out, size_t n);
 
 struct mlpd_config {
+    /* Hooks (daemon/hooks.h): commands split by common/notify.h; "" = none. */
+    char on_sweep_end[CONFIG_STR_MAX];
+    char on_trial_failed[CONFIG_STR_MAX];
+    char on_sweep_blocked[CONFIG_STR_MAX];
+    double hook_timeout;  /* seconds before a hook is killed */
+    double hook_interval; /* seconds between two on_trial_failed hooks of a sweep */
+    int hook_max_running; /* hooks at once */
     char state_dir[CONFIG_PATH_MAX]; /* "" = default */
     char socket[CONFIG_PATH_MAX];    /* "" = default */
     char data_dir[CONFIG_PATH_MAX];  /* "" = default */
@@ -68,6 +75,8 @@ struct mlpd_config {
     int slurm_max_tasks;                    /* trials submitted to Slurm at once */
     double slurm_poll;                      /* seconds between squeue polls */
     double slurm_grace; /* seconds an ended task's files may lag (NFS attribute cache) */
+    int slurm_submit_tries; /* refused submissions of a sweep before its queued trials fail */
+    double slurm_spool_keep; /* days a finished batch's spool directory is kept; -1 forever */
 };
 
 /* Fill *c with the defaults (paths left "" to be resolved by config_finish). */

@@ -24,6 +24,7 @@
 
 #include "json.h"
 #include "line.h"
+#include "hooks.h"
 #include "log.h"
 #include "mlpd.h"
 #include "store.h"
@@ -647,8 +648,10 @@ static bool handle_line(struct client *c, char *line, size_t len)
     } else if (it.next == OP_REPLY) {
         client_send(c, resp);
     }
-    if (rc >= 0 && it.changed > 0)
+    if (rc >= 0 && it.changed > 0) {
         server_notify(c->srv, it.changed);
+        hooks_sweep_changed(c->srv->d->hooks, it.changed);
+    }
     if (rc >= 0 && it.next != OP_REPLY) {
         park(c, it.sweep_id, it.next == OP_WATCH);
         parked = true;

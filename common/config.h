@@ -60,6 +60,8 @@ struct mlpd_config {
     long max_trials;                 /* per-sweep expansion limit, default 100000 */
     long log_max_bytes;              /* per-trial log cap, default 1 MiB */
     double kill_grace;               /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
+    int max_clients;                 /* connections served at once, default 256 */
+    double request_timeout;          /* seconds a half-sent request line may wait, default 30 */
     bool foreground;                 /* do not detach */
     char log_level[16];              /* "info" */
     /* Where sweeps run unless their grid says "executor"; see daemon/exec.h. */
@@ -74,8 +76,8 @@ struct mlpd_config {
     int slurm_array_limit;                  /* array throttle %N: tasks running at once */
     int slurm_max_tasks;                    /* trials submitted to Slurm at once */
     double slurm_poll;                      /* seconds between squeue polls */
-    double slurm_grace; /* seconds an ended task's files may lag (NFS attribute cache) */
-    int slurm_submit_tries; /* refused submissions of a sweep before its queued trials fail */
+    double slurm_grace;      /* seconds an ended task's files may lag (NFS attribute cache) */
+    int slurm_submit_tries;  /* refused submissions of a sweep before its queued trials fail */
     double slurm_spool_keep; /* days a finished batch's spool directory is kept; -1 forever */
 };
 

@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "hooks.h"
 #include "log.h"
 #include "mlp_version.h"
 #include "mlpd.h"
@@ -297,6 +298,7 @@ static void on_notify(void *ud, int64_t sweep_id)
 {
     struct mlpd *d = ud;
     server_notify(d->srv, sweep_id);
+    hooks_sweep_changed(d->hooks, sweep_id);
 }
 
 /*
@@ -435,6 +437,11 @@ static int start_services(struct mlpd *d, struct sched_opts *so, struct err *e)
         log_error("out of memory");
         return -1;
     }
+    d->hooks = hooks_new(d, e);
+    if (!d->hooks) {
+        startup_error(d, e->msg);
+        return -1;
+    }
     d->srv = server_open(d, c->socket, e);
     if (!d->srv) {
         startup_error(d, e->msg);
@@ -539,6 +546,7 @@ out_loop:
     uv_loop_close(&M.loop);
     sched_free(d->sched);
     slurm_free(d->slurm);
+    hooks_free(d->hooks);
 out:
     store_close(d->st);
     if (status == 0)

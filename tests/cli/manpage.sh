@@ -23,6 +23,23 @@ if command -v man >/dev/null; then
     [ -z "$out" ] || fail "man -l mlpctl.1 warns: $out"
 fi
 
+# mlpd(8) and mlp-worker(1): every option of the program's --help is in its page.
+for pair in "$MLPD:${MLPD_MAN:?}" "$MLP_WORKER:${WORKER_MAN:?}"; do
+    prog=${pair%%:*} page=${pair#*:}
+    n=0
+    for flag in $("$prog" --help | grep -oE '^  --[a-z-]+' | tr -d ' '); do
+        n=$((n + 1))
+        checks=$((checks + 1))
+        grep -qF -- "$(printf '%s' "$flag" | sed 's/-/\\-/g')" "$page" || fail "$page lacks $flag"
+    done
+    [ "$n" -ge 3 ] || fail "$prog --help lists only $n options"
+    if command -v man >/dev/null; then
+        checks=$((checks + 1))
+        out=$(MANWIDTH=100 man -l "$page" 2>&1 >/dev/null)
+        [ -z "$out" ] || fail "man -l $page warns: $out"
+    fi
+done
+
 # complete WORDS...: what the completion offers for the last word.
 complete_words() {
     bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _mlpctl; printf "%s\n" "${COMPREPLY[@]}"' \

@@ -174,6 +174,21 @@ has wide-show.out '[32,32,32,32,32,32,32]'
 run wide-show-100 0 show wide
 has wide-show-100.out '…'
 
+# ---- the #1 ranking label stays inside the image -------------------------------
+run wide-plot 0 plot wide --kind ranking --out "$TMP/wide.svg"
+checks=$((checks + 1))
+python3 - "$TMP/wide.svg" <<'EOF' || fail "plot ranking: a row label runs past the left edge"
+import re, sys, html
+svg = open(sys.argv[1]).read()
+# Row labels are right-aligned at x; a bold DejaVu Sans digit is 1425/2048 em wide
+# (8.35 px at 12 px), the widest character of "#1 hidden=[64,...]" labels.
+labels = re.findall(r'<text x="([0-9.]+)" y="[0-9.]+" text-anchor="end" font-size="12"( font-weight="bold")?>([^<]*)</text>', svg)
+assert labels, "no row labels"
+for x, bold, text in labels:
+    need = len(html.unescape(text)) * (1425 / 2048 if bold else 1303 / 2048) * 12
+    assert float(x) - need >= 0, (x, need, text)
+EOF
+
 # ---- concurrent queue control never leaves a sweep resume cannot revive --------
 cat >"$G/conc.json" <<'EOG'
 {"name": "conc", "dataset": {"name": "circles", "n": 400}, "seeds": 20,
@@ -197,7 +212,10 @@ for round in 1 2 3 4; do
     if [ "$state" = cancelled ] || [ "$state" = paused ]; then
         "$MLPCTL" resume conc >"$TMP/conc-resume.out" 2>&1
         read -r state2 active2 cancelled2 <<<"$(conc_state)"
-        if [ "$cancelled" -gt 0 ] && { [ "$state2" = cancelled ] || [ "$active2" = 0 ]; }; then
+        # Revived: no longer cancelled, and its cancelled trials queued, running or
+        # (short trials) already finished again.
+        if [ "$cancelled" -gt 0 ] && { [ "$state2" = cancelled ] ||
+            { [ "$active2" = 0 ] && [ "$cancelled2" = "$cancelled" ]; }; }; then
             fail "round $round: resume did not revive a $state sweep ($cancelled cancelled): now $state2, $active2 active, $cancelled2 cancelled"
         fi
     fi

@@ -308,6 +308,54 @@ static long long pragma_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/*
+ * PRAGMA quick_check: a damaged file (bytes overwritten mid-file) opens and
+ * answers its first pages fine, then fails queries with "malformed" later, so
+ * it is checked as a whole before mlpd starts on it.  O(file size): run at
+ * start only.  0, or MLP_ESTORAGE with what SQLite found and how to recover.
+ */
+static int quick_check(sqlite3 *db, const char *path, struct err *e)
+{
+    sqlite3_stmt *q = NULL;
+    char found[512] = "";
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &q, NULL);
+    size_t used = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(q, 0);
+        if (t && strcmp(t, "ok") != 0 && used + 4 < sizeof found)
+            used +=
+                (size_t)snprintf(found + used, sizeof found - used, "%s%s", used ? "; " : "", t);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE && !found[0])
+        snprintf(found, sizeof found, "%s", sqlite3_errmsg(db));
+    for (char *p = found; *p; p++) /* one line in the log and on the terminal */
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    sqlite3_finalize(q);
+    if (!found[0])
+        return 0;
+    return err_set(e, MLP_ESTORAGE, path,
+                   "%s: the database is damaged (quick_check: %.300s); mlpd will not start on "
+                   "it. Stop here and keep a copy; recover what is readable with: sqlite3 %s "
+                   "\".recover\" | sqlite3 recovered.db, then check it (mlpd --check "
+                   "--state_dir DIR) and put it in place of mlpd.db",
+                   path, found, path);
+}
+
+int store_check(const char *path, struct err *e)
+{
+    sqlite3 *db = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+        rc =
+            err_set(e, MLP_ESTORAGE, path, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+    else
+        rc = quick_check(db, path, e);
+    sqlite3_close(db);
+    return rc;
+}
+
 static int migrate(sqlite3 *db, const char *path, struct err *e)
 {
     long long ver = pragma_int(db, "PRAGMA user_version");
@@ -326,6 +374,8 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
                        "%s: schema version %lld is newer than this mlpd (%d); "
                        "use a newer mlpd or another state dir",
                        path, ver, schema_version);
+    if (tables > 0 && quick_check(db, path, e) < 0)
+        return e->code;
     /* WAL and durability settings change the file header: only for our own files. */
     char *msg = NULL;
     if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL, NULL,
@@ -420,7 +470,7 @@ fail:
  */
 static int private_files(const char *path, struct err *e)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || fchmod(fd, 0600) != 0) {
         int err = errno;
         if (fd >= 0)
@@ -448,7 +498,7 @@ static struct store *open_db(const char *path, int flags, bool writer, struct er
     }
     if (writer && strcmp(path, ":memory:") != 0 && private_files(path, e) < 0)
         goto fail;
-    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
         err_set(e, MLP_ESTORAGE, path, "%s: %s", path,
                 st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;

@@ -53,7 +53,8 @@ void store_sweep_release(struct store_sweep *s);
 /*
  * Open (creating if needed) and migrate the database at path.  Returns NULL with
  * *e filled: MLP_ESTORAGE for a file that is not an mlpd database, a corrupt
- * file, or a schema newer than this build (the file is not modified).
+ * file (whole-file quick_check), or a schema newer than this build (the file
+ * is not modified).  The file is never opened through a symbolic link.
  */
 struct store *store_open(const char *path, struct err *e);
 void store_close(struct store *st);
@@ -63,6 +64,13 @@ void store_close(struct store *st);
  * pool thread: one connection per thread at a time).  NULL with *e filled.
  */
 struct store *store_open_reader(const char *path, struct err *e);
+
+/*
+ * Check the whole database file (PRAGMA quick_check) without changing it:
+ * 0, or MLP_ESTORAGE with what is damaged and how to recover (mlpd --check).
+ * store_open runs the same check before it uses an existing database.
+ */
+int store_check(const char *path, struct err *e);
 
 /* Schema version this build migrates to. */
 int store_schema_version(void);

@@ -174,5 +174,53 @@ has wide-show.out '[32,32,32,32,32,32,32]'
 run wide-show-100 0 show wide
 has wide-show-100.out '…'
 
+# ---- the #1 ranking label stays inside the image -------------------------------
+run wide-plot 0 plot wide --kind ranking --out "$TMP/wide.svg"
+checks=$((checks + 1))
+python3 - "$TMP/wide.svg" <<'EOF' || fail "plot ranking: a row label runs past the left edge"
+import re, sys, html
+svg = open(sys.argv[1]).read()
+# Row labels are right-aligned at x; a bold DejaVu Sans digit is 1425/2048 em wide
+# (8.35 px at 12 px), the widest character of "#1 hidden=[64,...]" labels.
+labels = re.findall(r'<text x="([0-9.]+)" y="[0-9.]+" text-anchor="end" font-size="12"( font-weight="bold")?>([^<]*)</text>', svg)
+assert labels, "no row labels"
+for x, bold, text in labels:
+    need = len(html.unescape(text)) * (1425 / 2048 if bold else 1303 / 2048) * 12
+    assert float(x) - need >= 0, (x, need, text)
+EOF
+
+# ---- concurrent queue control never leaves a sweep resume cannot revive --------
+cat >"$G/conc.json" <<'EOG'
+{"name": "conc", "dataset": {"name": "circles", "n": 400}, "seeds": 20,
+ "base": {"epochs": 300, "hidden": [16]}, "grid": {"lr": [0.1, 0.2, 0.3]}}
+EOG
+run conc 0 submit "$G/conc.json"
+conc_state() {
+    "$MLPCTL" --json list | python3 -c 'import json,sys; s=[x for x in json.load(sys.stdin)["sweeps"] if x["name"]=="conc"][0]; print(s["state"], s["queued"] + s["running"], s["cancelled"])'
+}
+for round in 1 2 3 4; do
+    pids=""
+    for v in cancel "retry --cancelled" pause resume cancel resume pause "retry --cancelled"; do
+        # shellcheck disable=SC2086
+        "$MLPCTL" $v conc >/dev/null 2>&1 &
+        pids="$pids $!"
+    done
+    # shellcheck disable=SC2086
+    wait $pids
+    read -r state active cancelled <<<"$(conc_state)"
+    checks=$((checks + 1))
+    if [ "$state" = cancelled ] || [ "$state" = paused ]; then
+        "$MLPCTL" resume conc >"$TMP/conc-resume.out" 2>&1
+        read -r state2 active2 cancelled2 <<<"$(conc_state)"
+        # Revived: no longer cancelled, and its cancelled trials queued, running or
+        # (short trials) already finished again.
+        if [ "$cancelled" -gt 0 ] && { [ "$state2" = cancelled ] ||
+            { [ "$active2" = 0 ] && [ "$cancelled2" = "$cancelled" ]; }; }; then
+            fail "round $round: resume did not revive a $state sweep ($cancelled cancelled): now $state2, $active2 active, $cancelled2 cancelled"
+        fi
+    fi
+done
+"$MLPCTL" cancel conc >/dev/null 2>&1 # stop what is left; it may have ended
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

@@ -460,6 +460,11 @@ def part_inflight():
     w = d.wait_sweep(sid, timeout=60)
     check(w["state"] == "cancelled" and w["cancelled"] == 2,
           "cancel during a failing sbatch: the sweep stays cancelled", w)
+    time.sleep(0.5)
+    sw = d.ok({"op": "show", "sweep": sid})["sweep"]
+    st = d.ok({"op": "status"})["slurm"]
+    check("blocked" not in sw and st.get("blocked") == [],
+          "a cancelled sweep carries no blocked note", (sw.get("blocked"), st.get("blocked")))
     spool = os.path.join(d.home, "spool")
     left = [n for n in os.listdir(spool) if n.startswith("mlpd-") and n != "mlpd-task.sh"]
     check(left == [], "the batch that never ran leaves no spool directory", left)
@@ -469,19 +474,18 @@ def part_inflight():
     d.extra = POLL + ["--slurm-bin", slow]
     d.start()
     sid = d.submit(slow_grid("inflight-cancel", epochs=3000, seeds=2))
-    d.until(lambda: "submitting 2 trial(s)" in d.log().split("inflight-cancel")[-1], timeout=30,
+    d.until(lambda: d.log().count("submitting 2 trial(s)") >= 2, timeout=30,
             what="sbatch started")
     d.ok({"op": "cancel", "sweep": sid})
     w = d.wait_sweep(sid, timeout=90)
     job = d.sql("SELECT DISTINCT job_id FROM slurm_tasks k JOIN trials t ON t.id = k.trial_id "
                 "WHERE t.sweep_id = ?", (sid,))
     q = squeue("-j", str(job[0][0]) if job and job[0][0] else "0", "-o", "%T") or []
-    check(w["state"] == "cancelled" and w["cancelled"] == 2 and
-          not any(l.strip() in ("RUNNING", "PENDING") for l in q),
+    check(w["state"] == "cancelled" and w["cancelled"] == 2 and len(job) == 1 and
+          job[0][0] and not any(l.strip() in ("RUNNING", "PENDING") for l in q),
           "cancel during a good sbatch: the array is scancelled once its id is known", (w, job, q))
     sid = d.submit(slow_grid("inflight-crash", epochs=30, seeds=3))
-    d.until(lambda: "submitting 3 trial(s)" in d.log().split("inflight-crash")[-1], timeout=30,
-            what="sbatch started")
+    d.until(lambda: "submitting 3 trial(s)" in d.log(), timeout=30, what="sbatch started")
     d.proc.send_signal(signal.SIGKILL)
     d.proc.wait()
     d.extra = POLL

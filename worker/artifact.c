@@ -150,7 +150,7 @@ int artifact_save_model(const char *dir, const struct train_result *res, const s
     if (config_mkdir_p(dir, 0755, e) < 0)
         return e->code;
     hraw.normalize = HP_NONE;
-    if (data_prepare(ds, &hraw, &raw, e) < 0)
+    if (data_prepare_uncached(ds, &hraw, &raw, e) < 0)
         return e->code;
     shift = malloc((size_t)d * sizeof *shift);
     scale = malloc((size_t)d * sizeof *scale);
@@ -345,7 +345,7 @@ int artifact_save_boundary(const char *dir, const struct train_result *res,
     if (config_mkdir_p(dir, 0755, e) < 0)
         return e->code;
     hraw.normalize = HP_NONE;
-    if (data_prepare(ds, &hraw, &raw, e) < 0)
+    if (data_prepare_uncached(ds, &hraw, &raw, e) < 0)
         return e->code;
     fit_norm(&raw.train, &prep->train, shift, scale);
     box_widen(&raw.train, lo, hi);

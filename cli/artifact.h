@@ -1,6 +1,6 @@
 /*
- * artifact — reading a trial's saved files from mlpd (the `artifact` op) and
- * the `mlpctl artifact` verb.
+ * artifact — reading a trial's saved files from mlpd (the `artifact` op), for
+ * the `mlpctl artifact` verb (cmd_trial.c) and the plot verbs.
  *
  * Wire (daemon/PROTOCOL.md, issue 9): {"op":"artifact","id":TRIAL} answers
  * {"files":[{"name","bytes"}]}; with "name" the file comes as base64 chunks,

@@ -101,6 +101,9 @@ int cmd_parse_opts(int argc, char **argv, const struct opt *opts)
 int cmd_parse_one(int argc, char **argv, const struct opt *opts, const char *what, const char **arg)
 {
     char *pos[1];
+    /* Set on every path: callers read it only after CLI_OK, which an optimising compiler
+     * cannot always see (release builds warned "may be used uninitialized"). */
+    *arg = NULL;
     int npos, rc = opts_parse(argv[0], argc, argv, opts, pos, 1, &npos);
     if (rc != CLI_OK)
         return rc;

@@ -33,7 +33,7 @@ int cmd_shutdown(struct cli *cli, int argc, char **argv);
 int cmd_delete(struct cli *cli, int argc, char **argv); /* cmd_control.c */
 int cmd_data(struct cli *cli, int argc, char **argv);
 int cmd_gradcheck(struct cli *cli, int argc, char **argv); /* cmd_gradcheck.c */
-int cmd_artifact(struct cli *cli, int argc, char **argv);  /* artifact.c */
+int cmd_artifact(struct cli *cli, int argc, char **argv);  /* cmd_trial.c */
 int cmd_compare(struct cli *cli, int argc, char **argv);   /* cmd_compare.c */
 
 /*

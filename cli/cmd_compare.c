@@ -148,28 +148,27 @@ int cmd_show_confusion(const cJSON *resp, bool counts)
     table_column(t, "95% CI", TABLE_LEFT, false);
     table_column(t, "N", TABLE_RIGHT, false);
     int cls = 0;
+    bool any_clipped = false;
+    char buf[160];
     const cJSON *ca;
     cJSON_ArrayForEach(ca, json_get(co, "class_accuracy"))
     {
         struct resp_stat st;
-        char buf[80], a[32], b[32];
         resp_stat_get(ca, &st);
         table_row(t);
         table_cellf(t, "%d", cls);
         if (names)
             table_cell(t, names[cls]);
         table_cell(t, fmt_cell(buf, sizeof buf, st.mean, st.se, 100));
-        if (isfinite(st.ci_low) && isfinite(st.ci_high))
-            table_cellf(t, "[%s, %s]", fmt_compact(a, sizeof a, st.ci_low * 100),
-                        fmt_compact(b, sizeof b, st.ci_high * 100));
-        else
-            table_cell(t, "n/a (n < 2)");
+        table_cell(t, resp_fmt_ci(buf, sizeof buf, &st, 100, fmt_compact, &any_clipped));
         table_cellf(t, "%d", st.n);
         cls++;
     }
     printf("\nper-class test accuracy (the diagonal of the rates):\n");
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
+    if (any_clipped)
+        printf("\n%s\n", resp_clip_footnote(buf, sizeof buf, "a class's accuracy", 100));
     return CLI_OK;
 }
 
@@ -187,6 +186,37 @@ static char *side_label(char *buf, size_t n, const cJSON *side)
     return buf;
 }
 
+/*
+ * A test whose differences have no spread: stats.c gives t NaN (every
+ * difference 0) or ±inf (the same non-zero difference every time), which
+ * "t = nan" only hid.  Read from t, since mlpd sends non-finite numbers as null.
+ */
+static bool no_spread(const cJSON *test, const char *diff_key)
+{
+    double t = resp_num(test, "t"), p = resp_num(test, "p"), diff = resp_num(test, diff_key);
+    return !isfinite(t) && isfinite(diff) && (p == 1 || p == 0);
+}
+
+/* "identical" or "+0.0125" for a difference without spread. */
+static char *diff_text(char *buf, size_t n, double diff)
+{
+    if (diff == 0)
+        snprintf(buf, n, "identical");
+    else
+        snprintf(buf, n, "%+.4f", diff);
+    return buf;
+}
+
+/* A t statistic: "2.345", or "—" when there is none. */
+static char *fmt_t(char *buf, size_t n, double t)
+{
+    if (isfinite(t))
+        snprintf(buf, n, "%.3f", t);
+    else
+        snprintf(buf, n, "—");
+    return buf;
+}
+
 /* The sentence: which is better on the metric and whether the test says it is significant. */
 static void print_sentence(const cJSON *resp, const char *la, const char *lb)
 {
@@ -198,10 +228,24 @@ static void print_sentence(const cJSON *resp, const char *la, const char *lb)
         printf("No test: each configuration needs two or more finished seeds.\n");
         return;
     }
-    double diff = resp_num(test, cJSON_IsObject(paired) ? "mean_diff" : "diff");
+    const char *diff_key = cJSON_IsObject(paired) ? "mean_diff" : "diff";
+    double diff = resp_num(test, diff_key);
     double p = resp_num(test, "p");
     char pb[32];
     const char *how = cJSON_IsObject(paired) ? "paired t-test" : "Welch's t-test";
+    if (no_spread(test, diff_key)) {
+        const char *over = cJSON_IsObject(paired) ? "every shared seed" : "every seed";
+        if (diff == 0) {
+            printf("%s and %s are identical on %s on %s: there is no difference to test.\n", la, lb,
+                   over, metric);
+        } else {
+            bool a_better = maximize ? diff > 0 : diff < 0;
+            printf("%s is better than %s on %s on %s, by %.4f each time (no spread: no test "
+                   "needed).\n",
+                   a_better ? la : lb, a_better ? lb : la, over, metric, fabs(diff));
+        }
+        return;
+    }
     if (!isfinite(diff) || diff == 0 || !(p < RESP_ALPHA)) {
         printf("No significant difference on %s between %s and %s (%s, %s ≥ %.2f).\n", metric, la,
                lb, how, resp_fmt_p(pb, sizeof pb, p), RESP_ALPHA);
@@ -261,45 +305,54 @@ int cmd_compare(struct cli *cli, int argc, char **argv)
     table_column(t, m, TABLE_LEFT, false);
     table_column(t, "95% CI", TABLE_LEFT, false);
     table_column(t, "N", TABLE_RIGHT, false);
+    bool any_clipped = false;
     const cJSON *sides[] = {a, b};
     const char *labels[] = {la, lb};
     for (int i = 0; i < 2; i++) {
         struct resp_stat st;
-        char buf[64], x[32], y[32];
+        char buf[64];
         resp_stat_get(json_get(sides[i], "stat"), &st);
         table_row(t);
         table_cell(t, i == 0 ? "A" : "B");
         table_cell(t, labels[i]);
         table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
-        if (isfinite(st.ci_low) && isfinite(st.ci_high))
-            table_cellf(t, "[%s, %s]", resp_fmt_num(x, sizeof x, st.ci_low),
-                        resp_fmt_num(y, sizeof y, st.ci_high));
-        else
-            table_cell(t, "n/a (n < 2)");
+        table_cell(t, resp_fmt_ci(buf, sizeof buf, &st, 1, NULL, &any_clipped));
         table_cellf(t, "%d", st.n);
     }
     table_print(t, stdout, TABLE_WIDTH);
     table_free(t);
+    if (any_clipped) {
+        char fn[160];
+        printf("%s\n", resp_clip_footnote(fn, sizeof fn, m, 1));
+    }
 
     const cJSON *paired = json_get(resp, "paired"), *welch = json_get(resp, "welch");
-    char x[32], y[32], d[32], pb[32];
+    char x[32], y[32], d[32], pb[32], tb[32];
     printf("\ndifference A − B:\n");
-    if (cJSON_IsObject(paired))
-        printf("  paired t-test over %.0f shared seeds: %s, 95%% CI [%s, %s], t = %.3f, df = %.0f, "
+    if (cJSON_IsObject(paired) && no_spread(paired, "mean_diff"))
+        printf("  paired over %.0f shared seeds: %s on every seed (no spread: no test needed)\n",
+               resp_num(paired, "n"), diff_text(d, sizeof d, resp_num(paired, "mean_diff")));
+    else if (cJSON_IsObject(paired))
+        printf("  paired t-test over %.0f shared seeds: %s, 95%% CI [%s, %s], t = %s, df = %.0f, "
                "%s\n",
                resp_num(paired, "n"), resp_fmt_num(d, sizeof d, resp_num(paired, "mean_diff")),
                resp_fmt_num(x, sizeof x, resp_num(paired, "ci_low")),
-               resp_fmt_num(y, sizeof y, resp_num(paired, "ci_high")), resp_num(paired, "t"),
-               resp_num(paired, "df"), resp_fmt_p(pb, sizeof pb, resp_num(paired, "p")));
+               resp_fmt_num(y, sizeof y, resp_num(paired, "ci_high")),
+               fmt_t(tb, sizeof tb, resp_num(paired, "t")), resp_num(paired, "df"),
+               resp_fmt_p(pb, sizeof pb, resp_num(paired, "p")));
     else
         printf("  paired t-test: n/a (fewer than two seeds finished in both)\n");
-    if (cJSON_IsObject(welch))
-        printf("  Welch's t-test over all seeds:      %s, 95%% CI [%s, %s], t = %.3f, df = %.1f, "
+    if (cJSON_IsObject(welch) && no_spread(welch, "diff"))
+        printf("  over all seeds:      %s on every seed (neither side varies: no test needed)\n",
+               diff_text(d, sizeof d, resp_num(welch, "diff")));
+    else if (cJSON_IsObject(welch))
+        printf("  Welch's t-test over all seeds:      %s, 95%% CI [%s, %s], t = %s, df = %.1f, "
                "%s\n",
                resp_fmt_num(d, sizeof d, resp_num(welch, "diff")),
                resp_fmt_num(x, sizeof x, resp_num(welch, "ci_low")),
-               resp_fmt_num(y, sizeof y, resp_num(welch, "ci_high")), resp_num(welch, "t"),
-               resp_num(welch, "df"), resp_fmt_p(pb, sizeof pb, resp_num(welch, "p")));
+               resp_fmt_num(y, sizeof y, resp_num(welch, "ci_high")),
+               fmt_t(tb, sizeof tb, resp_num(welch, "t")), resp_num(welch, "df"),
+               resp_fmt_p(pb, sizeof pb, resp_num(welch, "p")));
     else
         printf("  Welch's t-test: n/a (a side has fewer than two finished seeds)\n");
     printf("\n");

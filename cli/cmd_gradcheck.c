@@ -126,17 +126,20 @@ static int run_worker(const char *worker, const char *spec, bool capture, char *
 static void print_json(const char *text, size_t config, long long seed)
 {
     cJSON *doc = cJSON_CreateObject(), *layers = cJSON_CreateArray();
+    cJSON *steps = cJSON_CreateArray();
     cJSON_AddNumberToObject(doc, "config", (double)config);
     cJSON_AddNumberToObject(doc, "seed", (double)seed);
     cJSON_AddItemToObject(doc, "layers", layers);
+    cJSON_AddItemToObject(doc, "steps", steps);
     for (const char *s = text; s && *s;) {
         const char *nl = strchr(s, '\n');
         size_t n = nl ? (size_t)(nl - s) : strlen(s);
         cJSON *line = cJSON_ParseWithLength(s, n);
         const char *ev = resp_str(line, "event", "");
-        if (strcmp(ev, "gradcheck") == 0) {
+        if (strcmp(ev, "gradcheck") == 0 || strcmp(ev, "gradcheck_step") == 0) {
+            cJSON *to = ev[9] ? steps : layers; /* ev dies with "event" */
             cJSON_DeleteItemFromObjectCaseSensitive(line, "event");
-            cJSON_AddItemToArray(layers, line);
+            cJSON_AddItemToArray(to, line);
         } else if (line) {
             /* ev lives in line's "event" member: decide before deleting it. */
             const char *key = strcmp(ev, "error") == 0 ? "error" : "result";

@@ -105,30 +105,15 @@ static int local_error(struct cli *cli, int rc, const char *label, const char *c
     return rc;
 }
 
-/* 1-based line and column of byte offset `at` in text. */
-static void line_col(const char *text, const char *at, int *line, int *col)
+/* Human lines for the first configurations of a local expansion (all: every one). */
+static void print_first(const struct grid *g, bool all)
 {
-    *line = 1;
-    *col = 1;
-    for (const char *p = text; p < at && *p; p++) {
-        if (*p == '\n') {
-            (*line)++;
-            *col = 1;
-        } else if (((unsigned char)*p & 0xC0) != 0x80) {
-            (*col)++;
-        }
-    }
-}
-
-/* Human lines for the first configurations of a local expansion. */
-static void print_first(const struct grid *g)
-{
-    size_t n = grid_n_configs(g), show = n < SUBMIT_FIRST ? n : SUBMIT_FIRST;
+    size_t n = grid_n_configs(g), show = all || n < SUBMIT_FIRST ? n : SUBMIT_FIRST;
     if (grid_n_keys(g) == 0) {
         printf("one configuration (no grid keys vary)\n");
         return;
     }
-    printf("first configurations:\n");
+    printf(all ? "configurations:\n" : "first configurations:\n");
     for (size_t i = 0; i < show; i++) {
         cJSON *v = grid_config_varying(g, i);
         char cfg[1024], line[TABLE_WIDTH * 4];
@@ -141,23 +126,34 @@ static void print_first(const struct grid *g)
         printf("  ...  and %zu more\n", n - show);
 }
 
+/*
+ * Every configuration of a local expansion, in the "first" shape.  The
+ * expansion (search points included) is a pure function of the file, so it
+ * is exactly what mlpd stores.  NULL on ENOMEM.
+ */
+static cJSON *all_configs(const struct grid *g, size_t max)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t n = grid_n_configs(g);
+    for (size_t i = 0; arr && i < n && i < max; i++) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "id", (double)(i + 1));
+        cJSON_AddItemToObject(c, "params", grid_config_params(g, i));
+        cJSON_AddItemToObject(c, "grid", grid_config_varying(g, i));
+        cJSON_AddItemToArray(arr, c);
+    }
+    return arr;
+}
+
 /* --json dry run without a daemon: the same keys as mlpd's dry-run answer. */
-static void print_local_json(const struct grid *g, const char *name)
+static void print_local_json(const struct grid *g, const char *name, bool all)
 {
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "name", name);
     cJSON_AddNumberToObject(doc, "trials", (double)grid_n_trials(g));
     cJSON_AddNumberToObject(doc, "configs", (double)grid_n_configs(g));
     cJSON_AddNumberToObject(doc, "seeds", (double)grid_n_seeds(g));
-    cJSON *first = cJSON_AddArrayToObject(doc, "first");
-    size_t n = grid_n_configs(g);
-    for (size_t i = 0; i < n && i < SUBMIT_FIRST; i++) {
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddNumberToObject(c, "id", (double)(i + 1));
-        cJSON_AddItemToObject(c, "params", grid_config_params(g, i));
-        cJSON_AddItemToObject(c, "grid", grid_config_varying(g, i));
-        cJSON_AddItemToArray(first, c);
-    }
+    cJSON_AddItemToObject(doc, "first", all_configs(g, all ? (size_t)-1 : SUBMIT_FIRST));
     cJSON_AddBoolToObject(doc, "checked_by_daemon", false);
     cli_print_json(doc);
     cJSON_Delete(doc);
@@ -214,22 +210,13 @@ static int check_grid(struct cli *cli, const struct grid_src *src, bool force, c
 {
     char msg[1024];
     struct err e = ERR_INIT;
-    *doc = cJSON_ParseWithLength(src->text, src->len);
+    size_t where;
+    const char *why;
+    *doc = json_parse_one(src->text, src->len, &where, &why);
     if (!*doc) {
         int line, col;
-        const char *at = cJSON_GetErrorPtr();
-        long cm = json_find_comment(src->text, src->len);
-        if (cm >= 0) {
-            /* Point at the comment, not at where cJSON gave up. */
-            line_col(src->text, src->text + cm, &line, &col);
-            snprintf(msg, sizeof msg,
-                     "line %d, column %d: not valid JSON (JSON does not allow comments; remove "
-                     "them)",
-                     line, col);
-        } else {
-            line_col(src->text, at ? at : src->text + src->len, &line, &col);
-            snprintf(msg, sizeof msg, "line %d, column %d: not valid JSON", line, col);
-        }
+        json_line_col(src->text, where, &line, &col);
+        snprintf(msg, sizeof msg, "line %d, column %d: %s", line, col, why);
         return local_error(cli, CLI_INVALID, src->label, "invalid_grid", NULL, msg);
     }
     if (!cJSON_IsObject(*doc)) {
@@ -273,6 +260,7 @@ struct submit_opts {
     bool have_priority;
     long priority; /* --priority when have_priority */
     bool dry_run;  /* --dry-run */
+    bool all;      /* --all: the dry run lists every configuration */
     bool force;    /* --force */
 };
 
@@ -313,7 +301,7 @@ static char *count_text(char *buf, size_t n, double configs, double seeds, doubl
 
 /* The human answer to a submit (or its dry run) from mlpd's response. */
 static void print_submitted(const cJSON *resp, const struct grid *g, const char *sweep_name,
-                            bool dry_run)
+                            bool dry_run, bool all)
 {
     char cb[256];
     double trials = resp_num(resp, "trials"), configs = resp_num(resp, "configs");
@@ -326,7 +314,7 @@ static void print_submitted(const cJSON *resp, const struct grid *g, const char 
         sweep_name = resp_str(resp, "name", sweep_name);
         printf("%s: %s (dry run, nothing queued)\n", sweep_name,
                count_text(cb, sizeof cb, configs, (double)grid_n_seeds(g), trials));
-        print_first(g);
+        print_first(g, all);
     } else {
         const cJSON *s = json_get(resp, "sweep");
         const cJSON *nm = json_get(s, "name");
@@ -344,6 +332,7 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         {"name", OPT_STRING, &o.name},
         {"priority", OPT_STRING, &priority_text},
         {"dry-run", OPT_FLAG, &o.dry_run},
+        {"all", OPT_FLAG, &o.all},
         {"force", OPT_FLAG, &o.force},
         {NULL, 0, NULL},
     };
@@ -360,6 +349,8 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
                              PRIORITY_MIN, PRIORITY_MAX, priority_text);
         o.have_priority = true;
     }
+    if (o.all && !o.dry_run)
+        return cli_usage(argv[0], "--all lists configurations of a --dry-run; add --dry-run");
     struct err ne = ERR_INIT;
     if (o.name && name_valid(o.name, NAME_FINAL, MLP_EINVALID_REQUEST, "--name", &ne) < 0)
         return cli_usage(argv[0], "--name: %s", ne.msg);
@@ -379,13 +370,13 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         fprintf(stderr, "mlpctl: mlpd is not reachable at %s; datasets were not checked\n",
                 cli->socket_path);
         if (cli->json) {
-            print_local_json(g, sweep_name);
+            print_local_json(g, sweep_name, o.all);
         } else {
             char cb[256];
             printf("%s: %s (dry run, nothing queued)\n", sweep_name,
                    count_text(cb, sizeof cb, (double)grid_n_configs(g), (double)grid_n_seeds(g),
                               (double)grid_n_trials(g)));
-            print_first(g);
+            print_first(g, o.all);
         }
         rc = CLI_OK;
         goto out;
@@ -396,10 +387,16 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
     rc = cmd_request(cli, req, &resp, src.label);
     if (rc != CLI_OK)
         goto out;
+    if (cli->json && o.all) {
+        /* mlpd sends the first few; the local expansion is the same, in full. */
+        cJSON *all = all_configs(g, (size_t)-1);
+        if (all)
+            cJSON_ReplaceItemInObjectCaseSensitive(resp, "first", all);
+    }
     if (cli->json)
         cmd_print_resp(cli, resp, rc);
     else
-        print_submitted(resp, g, sweep_name, o.dry_run);
+        print_submitted(resp, g, sweep_name, o.dry_run, o.all);
 out:
     cJSON_Delete(resp);
     cJSON_Delete(doc);

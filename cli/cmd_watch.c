@@ -222,7 +222,6 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
                 }
             } else if (tty) {
                 if (drawn != id) {
-                    char title[256];
                     printf("%swatching %s, best by %s\n", isfinite(drawn) ? "\n" : "",
                            cmd_sweep_title(title, sizeof title, s), resp_str(s, "metric", "?"));
                 }

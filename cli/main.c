@@ -37,7 +37,7 @@ struct verb {
 
 static const struct verb verbs[] = {
     {"submit", cmd_submit, true,
-     "usage: mlpctl submit FILE|- [--name N] [--priority P] [--dry-run] [--force]\n"
+     "usage: mlpctl submit FILE|- [--name N] [--priority P] [--dry-run [--all]] [--force]\n"
      "\n"
      "Validate a grid file (SPEC.md \"The grid file\"), expand it and queue its trials.\n"
      "FILE '-' reads standard input.  Relative dataset paths are resolved against the\n"
@@ -47,6 +47,7 @@ static const struct verb verbs[] = {
      "  --name N       sweep name\n"
      "  --priority P   integer; higher runs first (default 0)\n"
      "  --dry-run      validate and print the count and first configurations; queue nothing\n"
+     "  --all          with --dry-run: list every configuration (a \"search\" draws exactly these)\n"
      "  --force        accept grids larger than the daemon's trial limit\n"
      "\n"
      "Exit 4 when the file is invalid (the message names the place, e.g. grid.lr[1]).\n",
@@ -201,7 +202,8 @@ static const struct verb verbs[] = {
      "Check the gradients of configuration N (1-based, as submit --dry-run numbers them)\n"
      "of a grid file: the file is validated and expanded locally, and mlp-worker\n"
      "--gradcheck runs on the trial spec (seed 1, or S).  Prints the worst relative error\n"
-     "per layer and parameter kind (with --json one document).  mlpd need not run.\n"
+     "per layer and parameter kind, then of the training steps' updates per optimizer\n"
+     "path and batch size (with --json one document).  mlpd need not run.\n"
      "Exit 0 when every error is under the tolerance, 1 otherwise, 2 for a bad --config,\n"
      "4 for an invalid grid file.\n",
      "check a configuration's gradients by finite differences"},

@@ -2,8 +2,8 @@
  * resp — response fields and output formats (see resp.h).
  *
  * Everything here used to be written once per output form (table.c,
- * plot.c, report.c, cmd_query.c, cmd_watch.c); the formats are unchanged,
- * byte for byte, so that tables, plots and reports read as before.
+ * plot.c, report.c, the cmd_*.c verbs); the formats are unchanged, byte for
+ * byte, so that tables, plots and reports read as before.
  */
 #include "resp.h"
 
@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "err.h"
 #include "json.h"
+#include "metric.h"
 
 double resp_num(const cJSON *obj, const char *key)
 {
@@ -47,6 +48,12 @@ int resp_config_id(const cJSON *config)
 {
     double id = cJSON_IsNumber(config) ? config->valuedouble : resp_num(config, "id");
     return isfinite(id) && id >= 0 && id < 2e9 ? (int)id : -1;
+}
+
+double resp_config_num(const cJSON *config)
+{
+    int id = resp_config_id(config);
+    return id < 0 ? NAN : id;
 }
 
 const cJSON *resp_config_grid(const cJSON *config)
@@ -154,7 +161,14 @@ char *resp_significance_sentence(char *buf, size_t n, const char *a, const char 
                                  double df, double p, double alpha)
 {
     char pt[32];
-    if (!isfinite(t) || !isfinite(df) || !isfinite(p))
+    if (isnan(t) && p == 1)
+        snprintf(buf, n, "%s and %s are identical on every seed", a, b);
+    else if (isinf(t) && p == 0)
+        snprintf(buf, n,
+                 "%s is better than %s on every seed, by the same amount (no spread: no "
+                 "test needed)",
+                 a, b);
+    else if (!isfinite(t) || !isfinite(df) || !isfinite(p))
         snprintf(buf, n, "%s and %s cannot be compared (too few finished seeds)", a, b);
     else
         snprintf(buf, n, "%s is %s better than %s (Welch's t = %.3f, df = %.1f, %s)", a,
@@ -410,4 +424,36 @@ cJSON *resp_error_doc(const char *code, const char *message, const char *path)
         return NULL;
     }
     return doc;
+}
+
+char *resp_fmt_ci(char *buf, size_t n, const struct resp_stat *s, double scale,
+                  char *(*fmt)(char *, size_t, double), bool *clipped)
+{
+    char a[32], b[32];
+    if (!fmt)
+        fmt = resp_fmt_num;
+    if (isfinite(s->ci_low) && isfinite(s->ci_high)) {
+        snprintf(buf, n, "[%s, %s]%s", fmt(a, sizeof a, s->ci_low * scale),
+                 fmt(b, sizeof b, s->ci_high * scale), s->clipped ? " *" : "");
+        if (clipped)
+            *clipped |= s->clipped;
+    } else if (s->n < 2 && s->nonfinite > 0) {
+        snprintf(buf, n, "n/a (%d/%d diverged)", s->nonfinite, s->n + s->nonfinite);
+    } else if (s->n < 2) {
+        snprintf(buf, n, "n/a (n < 2)");
+    } else {
+        snprintf(buf, n, "—");
+    }
+    return buf;
+}
+
+char *resp_clip_footnote(char *buf, size_t n, const char *metric, double scale)
+{
+    int m = metric_index(metric);
+    bool acc = (m >= 0 && metric_info(m)->kind == METRIC_ACCURACY) || strstr(metric, "accuracy");
+    snprintf(buf, n, "*: interval clipped to the range %s can take (%s).", metric,
+             !acc           ? "0 or more"
+             : scale == 100 ? "0 to 100 %"
+                            : "0 to 1");
+    return buf;
 }

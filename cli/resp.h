@@ -51,6 +51,9 @@ void resp_stat_get(const struct cJSON *obj, struct resp_stat *s);
 /* A protocol config's id: the number itself or its "id" member; -1 when neither. */
 int resp_config_id(const struct cJSON *config);
 
+/* resp_config_id as a number for tables and sentences: NaN (printed "—") when it has none. */
+double resp_config_num(const struct cJSON *config);
+
 /* The "grid" object (varying hyperparameters) of a config object, or NULL. */
 const struct cJSON *resp_config_grid(const struct cJSON *config);
 
@@ -83,8 +86,11 @@ char *resp_fmt_p(char *buf, size_t n, double p);
  * The significance sentence of a Welch test of a against b, written from the
  * {t, df, p} mlpd sends, a being the one ranked better: "#1 is significantly
  * better than #2 (Welch's t = 3.210, df = 7.9, p = 0.012)" when p < alpha,
- * "... is not significantly better ..." otherwise, and "a and b cannot be
- * compared (too few finished seeds)" when t, df or p is not finite.
+ * "... is not significantly better ..." otherwise.  Both sides without spread
+ * (stats_welch's t NaN with p = 1, or t infinite with p = 0) read "a and b
+ * are identical on every seed" and "a is better than b on every seed, by the
+ * same amount (no spread: no test needed)"; "a and b cannot be compared (too
+ * few finished seeds)" is left for a missing p.
  */
 char *resp_significance_sentence(char *buf, size_t n, const char *a, const char *b, double t,
                                  double df, double p, double alpha);
@@ -96,6 +102,25 @@ char *resp_significance_sentence(char *buf, size_t n, const char *a, const char 
  * count mlpd sends; the total is the stat's values plus its non-finite ones.
  */
 char *resp_fmt_stat_diverged(char *buf, size_t n, const struct resp_stat *s, double diverged);
+
+/*
+ * The one interval cell of every table (best, show --by, compare, the
+ * per-class accuracies): "[lo, hi]" with each end through fmt (resp_fmt_num
+ * when NULL) after multiplying by scale, and " *" when mlpd clipped it to the
+ * metric's range (resp_clip_footnote explains the mark).  Without an
+ * interval: "n/a (n < 2)" when fewer than two seeds finished, "n/a (k/N
+ * diverged)" when diverged seeds left fewer than two finite values, "—"
+ * otherwise.  *clipped is or'ed with the stat's flag (NULL: not wanted).
+ */
+char *resp_fmt_ci(char *buf, size_t n, const struct resp_stat *s, double scale,
+                  char *(*fmt)(char *, size_t, double), bool *clipped);
+/*
+ * The footnote of a " *" interval, for a metric name ("val_accuracy") or a
+ * description holding "accuracy": "*: interval clipped to the range
+ * val_accuracy can take (0 to 1)." ("0 to 100 %" with scale 100; "0 or more"
+ * for losses and mse).
+ */
+char *resp_clip_footnote(char *buf, size_t n, const char *metric, double scale);
 
 /* Shortest text of a hyperparameter number: 0.0001 → "1e-4", 128 → "128". */
 char *resp_fmt_param_num(char *buf, size_t n, double x);

@@ -80,6 +80,9 @@ static const struct cfg_row config_table[] = {
      "trials submitted to Slurm and not yet finished, at most"},
     {"slurm_poll", CFG_DOUBLE, 0.05, 3600, "2", OFF(slurm_poll),
      "seconds between polls of squeue and the spool files"},
+    {"slurm_grace", CFG_DOUBLE, 0, 86400, "60", OFF(slurm_grace),
+     "seconds an ended Slurm task's files may take to show on this host (>= the spool mount's "
+     "acregmax/acdirmax)"},
 };
 
 #define CFG_NROWS (sizeof config_table / sizeof config_table[0])
@@ -109,6 +112,7 @@ static const char *const config_names[] = {
     "slurm_array_limit",
     "slurm_max_tasks",
     "slurm_poll",
+    "slurm_grace",
     NULL,
 };
 

@@ -67,6 +67,7 @@ struct mlpd_config {
     int slurm_array_limit;                  /* array throttle %N: tasks running at once */
     int slurm_max_tasks;                    /* trials submitted to Slurm at once */
     double slurm_poll;                      /* seconds between squeue polls */
+    double slurm_grace; /* seconds an ended task's files may lag (NFS attribute cache) */
 };
 
 /* Fill *c with the defaults (paths left "" to be resolved by config_finish). */

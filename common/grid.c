@@ -25,6 +25,7 @@
 #include "json.h"
 #include "names.h"
 #include "metric.h"
+#include "search.h"
 
 /* Even with force, more than this many trials (or combinations to examine) is refused. */
 #define GRID_HARD_MAX 10000000L
@@ -42,10 +43,12 @@ struct grid {
     char **keys;
     size_t n_seeds;
     int64_t *seeds;
+    bool has_search; /* "search" given: every grid combination x search.trials points */
+    struct search search;
 };
 
 static const char *const grid_top_keys[] = {"name", "dataset",  "seeds", "metric", "base",
-                                            "grid", "executor", "slurm", NULL};
+                                            "grid", "executor", "slurm", "search", NULL};
 static const char *const grid_slurm_keys[] = {"partition", "account", "time", "sbatch_args", NULL};
 bool grid_metric_valid(const char *metric)
 {
@@ -135,6 +138,7 @@ void grid_free(struct grid *g)
         free(g->keys[i]);
     free(g->keys);
     free(g->seeds);
+    search_release(&g->search);
     free(g);
 }
 
@@ -460,6 +464,33 @@ static int grid__keep(struct grid *g, struct text_set *seen, size_t *cap, const 
     return 0;
 }
 
+/*
+ * Keep cfg (a grid combination), or with a search every point of the search
+ * drawn over it, in point order.
+ */
+static int grid__keep_points(struct grid *g, struct text_set *seen, size_t *cap,
+                             const struct hparams *cfg, long limit, struct err *e)
+{
+    if (!g->has_search)
+        return grid__keep(g, seen, cap, cfg, limit, e);
+    for (int64_t i = 0; i < g->search.trials; i++) {
+        struct hparams pt = *cfg;
+        int rc = search_apply(&g->search, (uint64_t)i, &pt, e);
+        if (rc < 0)
+            return grid__relabel(rc, e); /* values checked already: only ENOMEM */
+        if ((rc = hparams_check(&pt, "", e)) < 0) {
+            /* A cross-key rule broken by a drawn value: name it in the space. */
+            char key[64];
+            snprintf(key, sizeof key, "%.63s", e->path);
+            snprintf(e->path, sizeof e->path, "search.space.%s", key);
+            return grid__relabel(rc, e);
+        }
+        if ((rc = grid__keep(g, seen, cap, &pt, limit, e)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Expand one validated grid object over base. */
 static int grid__expand(struct grid *g, const struct grid_obj *go, const struct hparams *base,
                         struct text_set *seen, size_t *cap, long limit, struct err *e)
@@ -475,7 +506,20 @@ static int grid__expand(struct grid *g, const struct grid_obj *go, const struct 
             if (rc < 0)
                 return grid__relabel(rc, e); /* validated already: cannot happen */
         }
-        int rc = grid__keep(g, seen, cap, &cfg, limit, e);
+        /* Checks across keys (eval_every needs iterations, ...), named in
+         * base or grid by where the key lives: the worker makes the same
+         * check, so a configuration it would refuse is never queued. */
+        int rc = hparams_check(&cfg, "", e);
+        if (rc < 0) {
+            char key[64];
+            snprintf(key, sizeof key, "%.63s", e->path);
+            bool in_grid = false;
+            for (size_t k = 0; k < go->n_keys; k++)
+                in_grid |= strcmp(go->keys[k], key) == 0;
+            snprintf(e->path, sizeof e->path, "%s.%s", in_grid ? "grid" : "base", key);
+            return grid__relabel(rc, e);
+        }
+        rc = grid__keep_points(g, seen, cap, &cfg, limit, e);
         if (rc < 0)
             return rc;
         /* Odometer: the last key varies fastest. */
@@ -506,6 +550,7 @@ enum {
     TOP_GRID,
     TOP_EXECUTOR,
     TOP_SLURM,
+    TOP_SEARCH,
     TOP_N
 };
 
@@ -534,8 +579,8 @@ static int grid__top(const cJSON *doc, const cJSON *v[TOP_N], struct err *e)
  * configuration), each validated, then the number of combinations before
  * removing duplicates bounded with overflow guards.  *objs is calloc'ed.
  */
-static int grid__objects(const cJSON *v_grid, const cJSON *v_base, struct grid_obj **objs,
-                         size_t *n_objs, struct err *e)
+static int grid__objects(const cJSON *v_grid, const cJSON *v_base, size_t points,
+                         struct grid_obj **objs, size_t *n_objs, struct err *e)
 {
     int rc;
     *n_objs = 1;
@@ -578,11 +623,44 @@ static int grid__objects(const cJSON *v_grid, const cJSON *v_base, struct grid_o
             }
             prod *= o[i].sizes[k];
         }
+        if (prod > (size_t)GRID_HARD_MAX / points)
+            prod = (size_t)GRID_HARD_MAX + 1;
+        else
+            prod *= points;
         total += prod;
         if (total > (size_t)GRID_HARD_MAX)
             return err_set(e, MLP_ETOO_LARGE, "grid",
                            "the grid has more than %ld combinations; split it into smaller sweeps",
                            GRID_HARD_MAX);
+    }
+    return 0;
+}
+
+/*
+ * The search's keys: neither in base nor in a grid object (a value is either
+ * fixed, listed or drawn), then appended to the sweep's keys.
+ */
+static int grid__search_keys(struct grid *g, const cJSON *v_base, const struct grid_obj *objs,
+                             size_t n_objs, struct err *e)
+{
+    char path[300];
+    for (size_t d = 0; g->has_search && d < g->search.n_dims; d++) {
+        const char *key = g->search.dims[d].key;
+        snprintf(path, sizeof path, "search.space.%.200s", key);
+        if (json_get(v_base, key))
+            return err_set(e, MLP_EINVALID_GRID, path,
+                           "\"%s\" is in both base and search.space (fix it in base or draw it, "
+                           "not both)",
+                           key);
+        for (size_t i = 0; i < n_objs; i++)
+            for (size_t k = 0; k < objs[i].n_keys; k++)
+                if (strcmp(objs[i].keys[k], key) == 0)
+                    return err_set(e, MLP_EINVALID_GRID, path,
+                                   "\"%s\" is in both grid and search.space (list it or draw "
+                                   "it, not both)",
+                                   key);
+        if (grid__add_key(g, key) < 0)
+            return err_set(e, MLP_ENOMEM, path, NULL);
     }
     return 0;
 }
@@ -664,8 +742,15 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     }
     struct hparams base;
     hparams_default(&base);
-    if ((rc = grid__base(v[TOP_BASE], &base, e)) < 0 ||
-        (rc = grid__objects(v[TOP_GRID], v[TOP_BASE], &objs, &n_objs, e)) < 0)
+    if ((rc = grid__base(v[TOP_BASE], &base, e)) < 0)
+        goto fail;
+    if (v[TOP_SEARCH]) {
+        if ((rc = search_parse(v[TOP_SEARCH], GRID_HARD_MAX, &g->search, e)) < 0)
+            goto fail;
+        g->has_search = true;
+    }
+    if ((rc = grid__objects(v[TOP_GRID], v[TOP_BASE],
+                            g->has_search ? (size_t)g->search.trials : 1, &objs, &n_objs, e)) < 0)
         goto fail;
     for (size_t i = 0; i < n_objs; i++)
         for (size_t k = 0; k < objs[i].n_keys; k++)
@@ -673,6 +758,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
                 rc = err_set(e, rc, "grid", NULL);
                 goto fail;
             }
+    if ((rc = grid__search_keys(g, v[TOP_BASE], objs, n_objs, e)) < 0)
+        goto fail;
     if ((rc = grid__expand_all(g, objs, n_objs, &base, max_trials, force, limit, e)) < 0)
         goto fail;
     free(objs);
@@ -846,6 +933,11 @@ fail:
     cJSON_Delete(full);
     cJSON_Delete(out);
     return NULL;
+}
+
+const struct search *grid_search(const struct grid *g)
+{
+    return g->has_search ? &g->search : NULL;
 }
 
 size_t grid_n_keys(const struct grid *g)

@@ -98,7 +98,16 @@ struct cJSON *grid_config_params(const struct grid *g, size_t i);
  */
 struct cJSON *grid_config_varying(const struct grid *g, size_t i);
 
-/* Keys that appear in the grid (union over grid objects, first-seen order). */
+/*
+ * The grid's "search" (common/search.h), or NULL when it has none.  With a
+ * search, the configurations are every grid combination (base alone when
+ * there is no "grid") with each of search.trials points drawn over it, in
+ * point order; identical ones are kept once like grid combinations.
+ */
+struct search;
+const struct search *grid_search(const struct grid *g);
+
+/* Keys that vary: the grid's (union over grid objects, first-seen order), then the search's. */
 size_t grid_n_keys(const struct grid *g);
 const char *grid_key(const struct grid *g, size_t i);
 

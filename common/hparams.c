@@ -415,6 +415,14 @@ int hparams_set(struct hparams *hp, const char *key, const cJSON *val, const cha
     case HPK_NUM:
     case HPK_INT:
     case HPK_I64:
+        if (r->off == OFF(epochs) && cJSON_IsNull(val)) {
+            /* null: no epoch count, the length comes from iterations
+             * (hparams_check).  It is what the canonical form of an
+             * iterations trial holds, so it does not count as given. */
+            hp->epochs = 0;
+            hp->epochs_given = false;
+            return 0;
+        }
         if (r->nullable && cJSON_IsNull(val)) {
             d = 0;
         } else if (hp__number(val, r->kind, r->min, r->max, r->min_incl, r->max_incl, r->nullable,
@@ -491,6 +499,10 @@ int hparams_check(const struct hparams *hp, const char *prefix, struct err *e)
     if (hp->eval_every > 0 && hp->iterations <= 0)
         return err_set(e, MLP_EINVALID_SPEC, path,
                        "eval_every needs \"iterations\" (with epochs, evaluation is per epoch)");
+    snprintf(path, sizeof path, "%s%sepochs", prefix, *prefix ? "." : "");
+    if (hp->epochs <= 0 && hp->iterations <= 0)
+        return err_set(e, MLP_EINVALID_SPEC, path,
+                       "epochs null needs \"iterations\" (a trial needs a length)");
     return 0;
 }
 
@@ -577,7 +589,13 @@ cJSON *hparams_to_json(const struct hparams *hp)
         }
         case HPK_INT: {
             int x = *(const int *)f;
-            v = r->nullable && x == 0 ? cJSON_CreateNull() : cJSON_CreateNumber(x);
+            /* An iterations trial has no epoch count: epochs is null, so the
+             * canonical form parses back (epochs and iterations exclude each
+             * other) and does not depend on an unused epochs value. */
+            if (r->off == OFF(epochs) && hp->iterations > 0)
+                x = 0;
+            v = (r->nullable || r->off == OFF(epochs)) && x == 0 ? cJSON_CreateNull()
+                                                                  : cJSON_CreateNumber(x);
             break;
         }
         case HPK_I64: {

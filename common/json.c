@@ -318,3 +318,49 @@ long json_find_comment(const char *text, size_t len)
     }
     return -1;
 }
+
+#define JSON__COMMENT_HINT "JSON does not allow comments; remove them"
+
+struct cJSON *json_parse_one(const char *text, size_t len, size_t *where, const char **why)
+{
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!v) {
+        size_t at = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
+        long cm = json_find_comment(text, len);
+        if (cm >= 0 && (size_t)cm <= at) {
+            *where = (size_t)cm;
+            *why = "not valid JSON (" JSON__COMMENT_HINT ")";
+        } else {
+            *where = at;
+            *why = "not valid JSON";
+        }
+        return NULL;
+    }
+    size_t i = (size_t)(end - text);
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+        i++;
+    if (i == len)
+        return v;
+    cJSON_Delete(v);
+    *where = i;
+    if (text[i] == '/' && i + 1 < len && (text[i + 1] == '/' || text[i + 1] == '*'))
+        *why = "text after the JSON value: a comment (" JSON__COMMENT_HINT ")";
+    else
+        *why = "text after the JSON value (only one value is allowed)";
+    return NULL;
+}
+
+void json_line_col(const char *text, size_t at, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < at && text[i]; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            (*col)++;
+        }
+    }
+}

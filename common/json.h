@@ -81,4 +81,18 @@ const char *json_suggest(const char *key, const char *const *candidates);
  */
 long json_find_comment(const char *text, size_t len);
 
+/*
+ * Parse text[0..len) as exactly one JSON value, surrounded by nothing but JSON
+ * whitespace.  Returns the value (cJSON_Delete it), or NULL with *where = the
+ * byte offset of the problem and *why a static sentence: "not valid JSON",
+ * the same with the comment hint (pointing at the comment), or "text after
+ * the JSON value" (`{...} junk`, a second value `{...}{...}`, a trailing
+ * comment, which gets the hint too).  cJSON alone stops after the first value
+ * and would drop the rest without a word.
+ */
+struct cJSON *json_parse_one(const char *text, size_t len, size_t *where, const char **why);
+
+/* 1-based line and column (in UTF-8 characters) of byte offset `at` of text. */
+void json_line_col(const char *text, size_t at, int *line, int *col);
+
 #endif

@@ -11,6 +11,7 @@
  */
 #include "stats.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -163,8 +164,19 @@ int stats_from_moments(int n, double mean, double sumsq, int n_nonfinite, double
     s->mean = mean;
     if (s->n < 2)
         return 0;
-    double var = (sumsq - (double)n * mean * mean) / (double)(n - 1);
-    s->sd = sqrt(var > 0 ? var : 0);
+    /*
+     * sumsq - n mean^2 cancels: for n equal values x it is 0 in exact
+     * arithmetic but a few ulps of sumsq in floating point, which read as a
+     * standard error of 1e-8 where every seed gave the same value.  A
+     * difference within the rounding bound of the two terms ((n + 2) ulps of
+     * sumsq) is taken as 0: the one rule by which an identical-seed summary
+     * says 0, as stats_summarize does.
+     */
+    double ss = sumsq - (double)n * mean * mean;
+    if (ss <= (double)(n + 2) * DBL_EPSILON * fabs(sumsq))
+        ss = 0;
+    double var = ss / (double)(n - 1);
+    s->sd = sqrt(var);
     s->se = s->sd / sqrt((double)n);
     if (level > 0 && level < 1) {
         double tq = stats_t_quantile(0.5 + level / 2.0, n - 1);

@@ -306,6 +306,7 @@ static int open_slurm(struct mlpd *d, struct err *e)
         .max_tasks = c->slurm_max_tasks,
         .max_attempts = c->max_attempts > 0 ? c->max_attempts : 1,
         .poll = c->slurm_poll,
+        .grace = c->slurm_grace,
         .notify = on_notify,
         .ud = d,
     };

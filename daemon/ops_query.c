@@ -472,6 +472,9 @@ int op_compare(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *
     }
     if ((rc = ops__add_summary(d, resp, sw.id, e)) < 0)
         goto out;
+    /* The one clipping rule of every interval (show, best, compare). */
+    query_clip(m, &c.a);
+    query_clip(m, &c.b);
     cJSON_AddStringToObject(resp, "metric", metric_name(m));
     cJSON_AddStringToObject(resp, "direction", metric_maximize(m) ? "max" : "min");
     cJSON_AddItemToObject(resp, "a", cmp_side_json(&cf, sides[0].config, &c.a));

@@ -318,4 +318,6 @@ void query_confusion_count(struct query_confusion *q, int t, int p, struct stat_
 void query_confusion_rate(struct query_confusion *q, int t, int p, struct stat_summary *s)
 {
     stats_summarize(q->tmp, confusion_cells(q, t, p, true), QUERY_LEVEL, s);
+    /* A rate is an accuracy: the one clipping rule, to [0, 1]. */
+    query_clip(MLP_M_TEST_ACCURACY, s);
 }

@@ -154,7 +154,8 @@ void query_confusion_count(struct query_confusion *q, int t, int p, struct stat_
 /*
  * Summary over matrices of cell (t, p) as a rate: the count over its row's
  * total in that matrix (matrices where class t has no test row are left
- * out).  Cell (c, c) is the accuracy of class c.
+ * out).  Cell (c, c) is the accuracy of class c.  The interval is clipped to
+ * [0, 1] like an accuracy's (clipped set when it was).
  */
 void query_confusion_rate(struct query_confusion *q, int t, int p, struct stat_summary *s);
 

@@ -597,12 +597,15 @@ cJSON *server_parse_request(char *line, size_t len, const struct op **op, struct
         return NULL;
     }
     nul_escapes_to_fffd(line, len);
-    /* The whole line must be one JSON value: trailing text is an error.  The
-     * caller NUL-terminates lines, so len + 1 bytes lets cJSON check the end. */
-    cJSON *req = cJSON_ParseWithLengthOpts(line, len + 1, NULL, 1);
+    /* The whole line must be one JSON value: trailing text is an error, with its column. */
+    size_t where;
+    const char *why;
+    cJSON *req = json_parse_one(line, len, &where, &why);
     if (!req) {
-        err_set(e, MLP_EINVALID_REQUEST, NULL, "not valid JSON (or nested deeper than %d levels)",
-                CJSON_NESTING_LIMIT);
+        int ln, col;
+        json_line_col(line, where, &ln, &col);
+        err_set(e, MLP_EINVALID_REQUEST, NULL, "column %d: %s%s", col, why,
+                strncmp(why, "not valid", 9) == 0 ? " (or nested too deep)" : "");
         return NULL;
     }
     *op = check_request(req, e);

@@ -57,6 +57,7 @@ struct task {
     bool listed;           /* seen in the current squeue answer */
     int missing;           /* consecutive polls without it in squeue */
     int grace;             /* polls waited for the files of an ended task */
+    double over_at;        /* loop time (s) Slurm first said it ended; 0 not yet */
     int acct_asked;        /* sacct answers about it since it left squeue */
     bool acct_q;           /* in the sacct query in flight */
     long off;              /* bytes of i.out consumed */
@@ -68,7 +69,10 @@ struct task {
     size_t rlen;
     bool reread;    /* i.out shrank: it was written again from the start */
     bool have_out;  /* i.out exists */
-    int rc;         /* i.rc, -1 when absent */
+    bool have_done; /* the completion marker i.done (or an older mlpd's i.rc) was read */
+    int rc;         /* the worker's exit code from the marker, -1 when unknown */
+    int sig;        /* the signal that killed the worker, 0 none */
+    long out_size;  /* bytes of i.out when the task ended (marker), -1 unknown */
     char tail[512]; /* last bytes of i.err */
 };
 
@@ -639,6 +643,56 @@ static bool terminal(const char *st)
     return false;
 }
 
+/*
+ * The completion marker i.done, which the task script writes last (rename):
+ * "rc=<exit> sig=<signal> out=<bytes of i.out> ...".  An older mlpd's task
+ * wrote only i.rc (its exit code).  Read by open+read, never stat: on NFS
+ * opening a file revalidates what the attribute cache says (close-to-open).
+ */
+static void read_marker(struct task *t)
+{
+    char path[CONFIG_PATH_MAX + 64], buf[256];
+    t->have_done = false;
+    t->rc = -1;
+    t->sig = 0;
+    t->out_size = -1;
+    snprintf(path, sizeof path, "%s/%d.done", t->dir, t->idx);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    bool legacy = false;
+    if (fd < 0) {
+        snprintf(path, sizeof path, "%s/%d.rc", t->dir, t->idx);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        legacy = true;
+    }
+    if (fd < 0)
+        return;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[got > 0 ? got : 0] = '\0';
+    if (legacy) {
+        t->have_done = sscanf(buf, "%d", &t->rc) == 1;
+        if (t->rc > 128)
+            t->sig = t->rc - 128;
+        return;
+    }
+    /* A marker is written whole by rename; one without its rc= is not one yet. */
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        long v;
+        char key[16];
+        if (sscanf(w, "%15[a-z]=%ld", key, &v) != 2)
+            continue;
+        if (strcmp(key, "rc") == 0) {
+            t->rc = (int)v;
+            t->have_done = true;
+        } else if (strcmp(key, "sig") == 0) {
+            t->sig = (int)v;
+        } else if (strcmp(key, "out") == 0) {
+            t->out_size = v;
+        }
+    }
+}
+
 /* Read the task's new output (pool thread: touches only t's own fields). */
 static void read_task(struct task *t)
 {
@@ -646,41 +700,43 @@ static void read_task(struct task *t)
     t->rlen = 0;
     t->reread = false;
     t->have_out = false;
-    t->rc = -1;
     t->tail[0] = '\0';
+    /* The marker first: when it is there, i.out was complete before it was written. */
+    read_marker(t);
     snprintf(path, sizeof path, "%s/%d.out", t->dir, t->idx);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         struct stat sb;
         t->have_out = true;
-        if (fstat(fd, &sb) == 0) {
-            long from = t->off;
-            if ((long)sb.st_size < from) {
-                t->reread = true;
-                from = 0;
+        long from = t->off;
+        if (fstat(fd, &sb) == 0 && (long)sb.st_size < from && (t->have_done || !t->listed)) {
+            /* Shorter than what was read: written again from the start.  (A cached size
+               may be stale, so only trust it once the task is over; reading again is
+               harmless: epoch rows and results are idempotent.) */
+            t->reread = true;
+            from = 0;
+        }
+        /* Read to end of file rather than to a size the attribute cache may hold. */
+        size_t cap = 0;
+        while (t->rlen < SLURM_READ_MAX) {
+            if (t->rlen == cap) {
+                size_t ncap = cap ? 2 * cap : 65536;
+                if (ncap > SLURM_READ_MAX)
+                    ncap = SLURM_READ_MAX;
+                char *b = realloc(t->rbuf, ncap);
+                if (!b)
+                    break;
+                t->rbuf = b;
+                cap = ncap;
             }
-            size_t want = (size_t)(sb.st_size - from);
-            if (want > SLURM_READ_MAX)
-                want = SLURM_READ_MAX;
-            if (want > 0) {
-                char *b = realloc(t->rbuf, want);
-                if (b) {
-                    t->rbuf = b;
-                    ssize_t got = pread(fd, b, want, from);
-                    t->rlen = got > 0 ? (size_t)got : 0;
-                }
-            }
+            ssize_t got = pread(fd, t->rbuf + t->rlen, cap - t->rlen, from + (long)t->rlen);
+            if (got <= 0)
+                break;
+            t->rlen += (size_t)got;
         }
         close(fd);
     }
-    snprintf(path, sizeof path, "%s/%d.rc", t->dir, t->idx);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (fscanf(f, "%d", &t->rc) != 1)
-            t->rc = -1;
-        fclose(f);
-    }
-    if (t->rc >= 0 || terminal(t->state) || (!t->listed && t->job_id > 0)) {
+    if (t->have_done || terminal(t->state) || (!t->listed && t->job_id > 0)) {
         snprintf(path, sizeof path, "%s/%d.err", t->dir, t->idx);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
@@ -814,9 +870,9 @@ static bool task_ended(struct slurm *s, struct task *t, bool gone)
         if (gone)
             snprintf(why, sizeof why, "left Slurm without a result%s",
                      t->have_out ? "" : " or any output");
-        else if (t->rc > 128)
-            snprintf(why, sizeof why, "%s, worker killed by signal %d (%s)", st, t->rc - 128,
-                     strsignal(t->rc - 128));
+        else if (t->sig > 0)
+            snprintf(why, sizeof why, "%s, worker killed by signal %d (%s)", st, t->sig,
+                     strsignal(t->sig));
         else if (t->rc >= 0)
             snprintf(why, sizeof why, "%s, worker exit code %d", st, t->rc);
         else
@@ -876,13 +932,28 @@ static bool apply_task(struct slurm *s, struct task *t)
     bool gone = t->job_id > 0 && t->missing >= SLURM_GONE_POLLS &&
                 (s->acct == ACCT_NONE || t->acct_asked >= SLURM_ACCT_TRIES ||
                  (s->acct == ACCT_COMP && t->raw_id == 0));
-    bool over = terminal(t->state) || gone || (t->rc >= 0 && !t->listed);
-    /* A finished task's output may reach this host a little after Slurm says it ended
-       (a shared filesystem's attribute cache): without i.rc, look once more. */
-    if (over && t->rc < 0 && t->grace++ < 1)
-        return false;
-    if (over)
+    bool over = terminal(t->state) || gone || (t->have_done && !t->listed);
+    if (over) {
+        /* A finished task's files may reach this host well after Slurm says it ended:
+           an NFS client trusts its cached "no such file" and file sizes for up to
+           acdirmax/acregmax.  Without the marker, or with fewer bytes of i.out than
+           it names, wait up to slurm_grace seconds (one poll for a task mlpctl cancel
+           asked to stop) before judging the task by what is there. */
+        double now = (double)uv_now(s->loop) / 1000.0;
+        if (t->over_at <= 0)
+            t->over_at = now;
+        bool complete = t->have_done && (t->out_size < 0 || t->off >= t->out_size);
+        double wait = t->cancel_req ? 0 : s->o.grace;
+        if (!complete && (t->grace++ < 1 || now - t->over_at < wait))
+            return false;
+        if (!complete)
+            log_warn("trial %lld: Slurm task %lld_%d ended %.0f s ago and its completion "
+                     "marker %s/%d.done %s; judged by the files there",
+                     (long long)t->trial_id, (long long)t->job_id, t->idx, now - t->over_at,
+                     t->dir, t->idx, t->have_done ? "names more output than is readable" :
+                     "is missing");
         return task_ended(s, t, gone && !terminal(t->state));
+    }
     if (strcmp(t->state, t->stored_state) != 0) {
         struct err e = ERR_INIT;
         if (store_slurm_set_state(s->st, t->trial_id, t->state, &e) == 0)
@@ -1121,11 +1192,14 @@ static void poll_files(struct slurm *s)
             continue;
         if (t->job_id == 0 && !t->listed && t->missing >= SLURM_GONE_POLLS) {
             /* Submitted by a daemon that died before sbatch answered, and unknown to
-               Slurm: if it left no output it never ran; queue the trial again. */
-            struct stat sb;
+               Slurm: if it left no output it never ran; queue the trial again.  (open,
+               not stat: see read_marker.) */
             char path[CONFIG_PATH_MAX + 64];
             snprintf(path, sizeof path, "%s/%d.out", t->dir, t->idx);
-            if (stat(path, &sb) < 0) {
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0)
+                close(fd);
+            if (fd < 0) {
                 log_warn("trial %lld: its submission (%s) is unknown to Slurm; queued again",
                          (long long)t->trial_id, t->batch);
                 if (store_trial_requeue(s->st, t->trial_id, false,
@@ -1231,9 +1305,15 @@ static const char task_script[] =
     "unset MLPD_PARENT_PID\n"
     "MLPD_DATA=$3 OPENBLAS_NUM_THREADS=$4 OMP_NUM_THREADS=$4\n"
     "export MLPD_DATA OPENBLAS_NUM_THREADS OMP_NUM_THREADS\n"
+    "umask 077\n"
     "\"$2\" --spec \"$dir/$i.spec\" >\"$dir/$i.out\" 2>\"$dir/$i.err\"\n"
     "rc=$?\n"
-    "echo \"$rc\" >\"$dir/$i.rc.tmp\" && mv -f \"$dir/$i.rc.tmp\" \"$dir/$i.rc\"\n"
+    "sig=0\n"
+    "[ \"$rc\" -gt 128 ] && sig=$((rc - 128))\n"
+    "out=$(wc -c <\"$dir/$i.out\" 2>/dev/null) || out=-1\n"
+    "# The completion marker, written last and whole (rename): mlpd waits for it.\n"
+    "printf 'rc=%d sig=%d out=%d\\n' \"$rc\" \"$sig\" $out >\"$dir/$i.done.tmp\" &&\n"
+    "  mv -f \"$dir/$i.done.tmp\" \"$dir/$i.done\"\n"
     "exit \"$rc\"\n";
 
 /* Write the task script (atomically: a running task may be reading the old one). */

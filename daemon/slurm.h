@@ -11,7 +11,8 @@
  *          <spool>/mlpd-task.sh <batch dir> <worker> <data dir> <threads>
  *
  * Task i runs `mlp-worker --spec <batch dir>/i.spec` with its stdout in i.out,
- * stderr in i.err and its exit code in i.rc, all in the batch's directory
+ * stderr in i.err, and then writes its completion marker i.done (rename, last:
+ * exit code, signal, bytes of i.out), all in the batch's directory
  * under the spool (a filesystem shared by the login node and the compute
  * nodes).  The spec is the line a local worker reads on stdin, and the task
  * sets OPENBLAS_NUM_THREADS like spawn.c, so results are bit-identical to a
@@ -23,7 +24,8 @@
  * MinJobAge, or restarted) `sacct -n -P -X -j <job>_<i>,...` asks slurmdbd,
  * and when accounting storage is disabled `sacct --completion -j <own job
  * ids>` reads the job completion log (JobCompType=jobcomp/filetxt); when
- * neither answers, the files decide.  Then the new bytes
+ * neither answers, the files decide, once the marker is read or slurm_grace
+ * seconds passed (a shared filesystem's cache may hide it).  Then the new bytes
  * of every task's i.out are read on the thread pool, then applied on the loop:
  * epoch lines become epoch rows at once (live curves), a result line is
  * recorded with 'done' in one transaction only while the trial still runs that
@@ -69,6 +71,7 @@ struct slurm_opts {
     int max_tasks;             /* trials in Slurm at once */
     int max_attempts;          /* as the scheduler's */
     double poll;               /* seconds between polls */
+    double grace;              /* seconds an ended task's completion marker may lag */
     void (*notify)(void *ud, int64_t sweep_id); /* a trial of sweep_id changed state */
     void *ud;
 };

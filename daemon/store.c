@@ -22,10 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Generated from the schema migrations by schema/embed.py. */
-extern const char *const schema_names[];
-extern const char *const schema_sql[];
-extern const int schema_count;
+#include "schema/schema.h"
 
 #define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
 
@@ -330,14 +327,20 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
                        path, ver, schema_count);
     /* WAL and durability settings change the file header: only for our own files. */
     char *msg = NULL;
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-                     "PRAGMA foreign_keys = ON;",
-                     NULL, NULL, &msg) != SQLITE_OK)
+    if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL, NULL,
+                     &msg) != SQLITE_OK)
         goto fail;
     if (ver == schema_count)
-        return 0;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+        goto foreign_keys;
+    /*
+     * Migrations run with foreign keys off, so one may rebuild a parent table
+     * (create the new table, copy, drop the old one, rename: SQLite's "12
+     * steps") without the drop cascading into its children; the keys are
+     * checked before the commit instead.  The pragma is a no-op inside a
+     * transaction, hence before BEGIN.
+     */
+    if (sqlite3_exec(db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, &msg) !=
+        SQLITE_OK)
         goto fail;
     for (long long i = ver; i < schema_count; i++) {
         if (sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) {
@@ -348,6 +351,11 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
             return err_set(e, MLP_ESTORAGE, path, "migration failed: %s", m);
         }
     }
+    if (pragma_int(db, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return err_set(e, MLP_ESTORAGE, path,
+                       "migration failed: rows whose foreign keys point nowhere; left untouched");
+    }
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_count);
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
@@ -355,6 +363,9 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
     }
+foreign_keys:
+    if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
     return 0;
 fail:
     err_set(e, MLP_ESTORAGE, path, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));

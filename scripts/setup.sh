@@ -7,7 +7,10 @@
 #   scripts/setup.sh          build + runtime packages, build, datasets
 #   scripts/setup.sh --test   also what the test suite needs (valgrind, clang, xmllint, chromium,
 #                             python3-numpy for reading saved models back,
-#                             slurm-wlm and munge for the Slurm tests)
+#                             slurm-wlm and munge for the Slurm tests, bindfs for their
+#                             caching shared-filesystem part)
+#
+#   MLP_MESON_ARGS="-Dwerror=true" scripts/setup.sh    options for a build/ it configures
 #
 # Idempotent and quick when everything is present.
 set -euo pipefail
@@ -36,7 +39,7 @@ pkgs=(gcc pkg-config meson ninja-build libsqlite3-dev libuv1-dev libcjson-dev
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd python3-numpy python3-scipy
-    slurm-wlm munge)
+    slurm-wlm munge bindfs)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 fi
 
@@ -56,7 +59,8 @@ fi
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   say "configuring $BUILD"
-  meson setup "$BUILD" "$ROOT" >/dev/null
+  # shellcheck disable=SC2086 # MLP_MESON_ARGS is a list of options
+  meson setup "$BUILD" "$ROOT" ${MLP_MESON_ARGS:-} >/dev/null
 fi
 say "building"
 ninja -C "$BUILD" >/dev/null

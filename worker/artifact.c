@@ -28,41 +28,9 @@
 #include "mlp.h"
 #include "npz.h"
 
-/* Per-feature affine map from raw to prepared training rows (same order):
- * the two rows with the smallest and largest raw value fix it; a feature that
- * is constant over the training rows gets scale 1 and the shift that maps its
- * one value where data_prepare() put it. */
-static void fit_norm(const struct data_view *raw, const struct data_view *nrm, double *shift,
-                     double *scale)
-{
-    const int d = raw->d;
-    for (int j = 0; j < d; j++) {
-        int64_t lo = 0, hi = 0;
-        for (int64_t i = 1; i < raw->n; i++) {
-            float v = raw->x[(size_t)i * d + j];
-            if (v < raw->x[(size_t)lo * d + j])
-                lo = i;
-            if (v > raw->x[(size_t)hi * d + j])
-                hi = i;
-        }
-        double rl = raw->x[(size_t)lo * d + j], rh = raw->x[(size_t)hi * d + j];
-        double nl = nrm->x[(size_t)lo * d + j], nh = nrm->x[(size_t)hi * d + j];
-        if (rh > rl && nh != nl) {
-            scale[j] = (nh - nl) / (rh - rl);
-            shift[j] = rl - nl / scale[j];
-        } else if (rh > rl) {
-            scale[j] = 0; /* minmax of a feature it flattened */
-            shift[j] = rl;
-        } else {
-            scale[j] = 1;
-            shift[j] = rl - nl;
-        }
-    }
-}
-
 /* The meta JSON of the model (caller frees). */
 static char *model_meta(const struct mlp *m, const struct hparams *hp, const char *dataset,
-                        int n_classes)
+                        int n_classes, enum hp_normalize applied)
 {
     cJSON *j = cJSON_CreateObject(), *layers = cJSON_CreateArray();
     char *s = NULL;
@@ -88,7 +56,7 @@ static char *model_meta(const struct mlp *m, const struct hparams *hp, const cha
                             n_classes == 0   ? "linear"
                             : n_classes == 2 ? "sigmoid"
                                              : "softmax");
-    cJSON_AddStringToObject(j, "normalize", hp_normalize_name(hp->normalize));
+    cJSON_AddStringToObject(j, "normalize", hp_normalize_name(applied)); /* "auto" resolved */
     s = cJSON_PrintUnformatted(j);
 out:
     cJSON_Delete(layers);
@@ -136,30 +104,20 @@ static int publish(const char *tmp, const char *dir, const char *name, struct er
 }
 
 int artifact_save_model(const char *dir, const struct train_result *res, const struct hparams *hp,
-                        const char *dataset, const struct dataset *ds,
-                        const struct data_prepared *prep, struct err *e)
+                        const char *dataset, const struct data_prepared *prep, struct err *e)
 {
-    struct data_prepared raw;
-    struct hparams hraw = *hp;
-    double *shift = NULL, *scale = NULL;
     char *meta = NULL, tmp[CONFIG_PATH_MAX + 64];
     struct npz *z = NULL;
     int rc = 0, d = prep->train.d;
-    if (!res->model)
+    if (!res->model || !prep->norm_shift || !prep->norm_scale)
         return err_set(e, MLP_EINTERNAL, NULL, "no model to save");
     if (config_mkdir_p(dir, 0755, e) < 0)
         return e->code;
-    hraw.normalize = HP_NONE;
-    if (data_prepare_uncached(ds, &hraw, &raw, e) < 0)
-        return e->code;
-    shift = malloc((size_t)d * sizeof *shift);
-    scale = malloc((size_t)d * sizeof *scale);
-    meta = model_meta(res->model, hp, dataset, res->n_classes);
-    if (!shift || !scale || !meta) {
+    meta = model_meta(res->model, hp, dataset, res->n_classes, prep->normalize);
+    if (!meta) {
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory saving the model");
         goto out;
     }
-    fit_norm(&raw.train, &prep->train, shift, scale);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, ARTIFACT_MODEL);
     z = npz_open(tmp, e);
     if (!z) {
@@ -170,8 +128,8 @@ int artifact_save_model(const char *dir, const struct train_result *res, const s
         if ((rc = add_layer(z, res->model, l, e)) < 0)
             goto out;
     int64_t nd[1] = {d}, nm[1] = {(int64_t)strlen(meta)};
-    if ((rc = npz_add(z, "norm_shift", NPZ_F8, 1, nd, shift, e)) < 0 ||
-        (rc = npz_add(z, "norm_scale", NPZ_F8, 1, nd, scale, e)) < 0 ||
+    if ((rc = npz_add(z, "norm_shift", NPZ_F8, 1, nd, prep->norm_shift, e)) < 0 ||
+        (rc = npz_add(z, "norm_scale", NPZ_F8, 1, nd, prep->norm_scale, e)) < 0 ||
         (rc = npz_add(z, "meta", NPZ_U1, 1, nm, meta, e)) < 0)
         goto out;
     rc = npz_close(z, e);
@@ -185,9 +143,6 @@ out:
         remove(tmp);
     }
     free(meta);
-    free(shift);
-    free(scale);
-    data_prepared_release(&raw);
     return rc;
 }
 
@@ -336,18 +291,18 @@ int artifact_save_boundary(const char *dir, const struct train_result *res,
     struct data_prepared raw;
     struct hparams hraw = *hp;
     char tmp[CONFIG_PATH_MAX + 64];
-    double shift[2], scale[2], lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    const double *shift = prep->norm_shift, *scale = prep->norm_scale;
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
     const int K = res->n_classes;
     FILE *f = NULL;
     int rc;
-    if (!res->model || prep->train.d != 2)
+    if (!res->model || prep->train.d != 2 || !shift || !scale)
         return err_set(e, MLP_EINTERNAL, NULL, "no 2-feature model to draw");
     if (config_mkdir_p(dir, 0755, e) < 0)
         return e->code;
     hraw.normalize = HP_NONE;
     if (data_prepare_uncached(ds, &hraw, &raw, e) < 0)
         return e->code;
-    fit_norm(&raw.train, &prep->train, shift, scale);
     box_widen(&raw.train, lo, hi);
     box_widen(&raw.test, lo, hi);
     for (int j = 0; j < 2; j++) {

@@ -23,15 +23,14 @@
 #define ARTIFACT_MARGIN 0.10 /* around the data's bounding box, per side, of its span */
 
 /*
- * Write dir/model.npz from res->model (the kept weights).  ds and prep give the
- * input normalisation: the map x' = (x − shift)·scale of data_prepare(), which
- * is recovered per feature from the raw and the prepared training rows (an
- * extra data_prepare() without normalisation: the same rows in the same
- * order), exact to float rounding.  Returns 0 or a negative code with *e filled.
+ * Write dir/model.npz from res->model (the kept weights).  prep gives the
+ * input normalisation: exactly the map x' = (x − shift)·scale data_prepare()
+ * applied (prep->norm_shift, norm_scale; scale 0 for a feature it flattened,
+ * e.g. one constant on the training split) and its kind, "auto" resolved.
+ * Returns 0 or a negative code with *e filled.
  */
 int artifact_save_model(const char *dir, const struct train_result *res, const struct hparams *hp,
-                        const char *dataset, const struct dataset *ds,
-                        const struct data_prepared *prep, struct err *e);
+                        const char *dataset, const struct data_prepared *prep, struct err *e);
 
 /* Write dir/predictions.csv from res->test_out / res->test_pred and the test
  * labels of prep.  Returns 0 or a negative code with *e filled. */

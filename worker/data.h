@@ -70,8 +70,8 @@ struct data_prepared {
     struct data_view test;       /* the test set, normalised with training statistics */
     int n_classes;               /* as data_classes() */
     enum hp_normalize normalize; /* what was applied: "auto" resolved */
-    const double *shift;         /* d values: the transform applied to every input */
-    const double *scale;         /*   x' = (float)((x - shift[j]) * scale[j]) */
+    const double *norm_shift;    /* the input map applied to every split, per feature (d): */
+    const double *norm_scale;    /*   x' = (float)((x - shift) * scale); owned by the struct */
     bool cached;                 /* mapped from a cache entry */
     float *buf_;                 /* owned storage behind the views (in memory) */
     double *stats_;              /* owned shift/scale (in memory) */

@@ -261,8 +261,8 @@ static int try_map(const char *path, const struct want *w, const struct hparams 
     }
     data__prepared_views((float *)((char *)m + h.data_off), h.n_val, n_tr, h.n_keep, h.n_test, h.d,
                          out);
-    out->shift = (const double *)((const char *)m + h.stats_off);
-    out->scale = out->shift + h.d;
+    out->norm_shift = (const double *)((const char *)m + h.stats_off);
+    out->norm_scale = out->norm_shift + h.d;
     out->n_classes = h.n_classes;
     out->normalize = (enum hp_normalize)h.normalize;
     out->cached = true;

@@ -227,8 +227,8 @@ int data_prepare_uncached(const struct dataset *ds, const struct hparams *hp,
         return err_set(e, MLP_ENOMEM, NULL, "out of memory preparing the data");
     }
     data__prepared_views(out->buf_, n_val, n_tr, n_tr, ds->test.n, d, out);
-    out->shift = out->stats_;
-    out->scale = out->stats_ + d;
+    out->norm_shift = out->stats_;
+    out->norm_scale = out->stats_ + d;
     out->n_classes = ds->n_classes;
     return 0;
 }

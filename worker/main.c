@@ -306,7 +306,7 @@ static int save_artifacts(const struct spec *sp, const struct train_result *res,
     if (sv == HP_SAVE_NONE || res->best_epoch == 0)
         return 0;
     if ((sv == HP_SAVE_MODEL || sv == HP_SAVE_BOTH)) {
-        if (artifact_save_model(dir, res, &sp->hp, sp->ds.name, ds, prep, e) < 0)
+        if (artifact_save_model(dir, res, &sp->hp, sp->ds.name, prep, e) < 0)
             return e->code;
         snprintf(saved, n, "\"%s\"", ARTIFACT_MODEL);
         if (prep->train.d == 2) {
@@ -381,6 +381,36 @@ static void print_header(const struct out *o)
     printf("  %8s\n", "seconds");
 }
 
+/* The hyperparameters the trial trains with, as read (canonical form, every
+ * key), so its log says exactly what ran: `key=VALUE` with VALUE in compact
+ * JSON, in lines of at most ~100 columns ("mlp-worker: params " first). */
+static void log_params(const struct hparams *hp)
+{
+    cJSON *j = hparams_to_json(hp);
+    const cJSON *it;
+    char line[1024] = "";
+    size_t len = 0;
+    cJSON_ArrayForEach(it, j)
+    {
+        char *v = json_line(it);
+        if (!v)
+            break;
+        char tok[512];
+        int k = snprintf(tok, sizeof tok, "%s=%s", it->string, v);
+        free(v);
+        if (k < 0 || (size_t)k >= sizeof tok)
+            continue; /* longer than any canonical value */
+        if (len && len + 1 + (size_t)k > 80) {
+            fprintf(stderr, "mlp-worker: params %s\n", line);
+            len = 0;
+        }
+        len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", len ? " " : "", tok);
+    }
+    if (len)
+        fprintf(stderr, "mlp-worker: params %s\n", line);
+    cJSON_Delete(j);
+}
+
 int main(int argc, char **argv)
 {
     const double t0 = now_s();
@@ -428,6 +458,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "regression; seed %lld\n", (long long)sp.seed);
     else
         fprintf(stderr, "%d classes; seed %lld\n", prep.n_classes, (long long)sp.seed);
+    log_params(hp);
     print_header(&o);
 
     /* max_seconds limits the whole trial: the time spent loading the data

@@ -782,6 +782,11 @@ static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_re
         }
         const size_t nw = (size_t)L->in * n;
         const mlp_real l1 = m->l1, l2x2 = 2 * m->l2;
+#if defined(MLP_MUTANT) && MLP_MUTANT == 1
+        const mlp_real l2f = 0; /* planted bug for tests/worker/gradcheck_steps.py: no L2 when fused */
+#else
+        const mlp_real l2f = l2x2;
+#endif
         if (!fused) {
             /* dW[in×out] = Xᵀ[in×B] · dZ[B×out] (+ penalty gradients) */
             if (B <= SMALL_WGRAD)
@@ -795,10 +800,10 @@ static void backward(struct mlp *m, const mlp_real *x, int B, bool fused, mlp_re
                 }
         } else {
             /* W ← W − lr·(penalty gradients) − lr·Xᵀ·dZ */
-            if (l1 > 0 || l2x2 > 0)
+            if (l1 > 0 || l2f > 0)
                 for (size_t k = 0; k < nw; k++) {
                     mlp_real w = W[k];
-                    W[k] = w - lr * (l1 * (mlp_real)((w > 0) - (w < 0)) + l2x2 * w);
+                    W[k] = w - lr * (l1 * (mlp_real)((w > 0) - (w < 0)) + l2f * w);
                 }
             if (B <= SMALL_WGRAD)
                 small_wgrad(B, in, L->in, dz, n, -lr, W, m->t);

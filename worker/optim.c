@@ -71,7 +71,11 @@ MLP_KERNEL void optim_step(struct optim *o, mlp_real *restrict w, const mlp_real
         mlp_real *restrict v = o->s1;
         const mlp_real mu = o->mu;
         for (size_t i = 0; i < n; i++) {
+#if defined(MLP_MUTANT) && MLP_MUTANT == 2
+            v[i] = 0 * mu - lr * g[i]; /* planted bug for tests/worker/gradcheck_steps.py */
+#else
             v[i] = mu * v[i] - lr * g[i];
+#endif
             w[i] += v[i];
         }
         break;

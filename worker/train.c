@@ -297,7 +297,7 @@ static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t se
     mlp_init_params(t->m, hp->init, hp->init_scale, &r_init);
     /* Plain SGD without gradient noise needs no gradient block: the backward
      * pass applies the step itself (mlp_backward_sgd). */
-    t->fused_sgd = hp->optimizer == HP_SGD && hp->grad_noise == 0;
+    t->fused_sgd = train_fused_sgd(hp);
     return 0;
 }
 
@@ -366,29 +366,43 @@ static double next_lr(const struct trainer *t)
     return train_lr_at(hp, t->step / t->per_epoch, T);
 }
 
+bool train_fused_sgd(const struct hparams *hp)
+{
+    return hp->optimizer == HP_SGD && hp->grad_noise == 0;
+}
+
+double train_step(struct mlp *m, struct optim *opt, bool fused, const mlp_real *x, const float *y,
+                  int B, double lr, double noise, struct rng *drop, struct rng *r_noise)
+{
+    struct mlp_stats st = {0, 0, 0};
+    double loss = mlp_forward(m, x, y, B, MLP_TRAIN, drop, &st);
+    if (!isfinite(loss))
+        return loss;
+    if (fused) {
+        mlp_backward_sgd(m, x, B, lr);
+    } else {
+        mlp_real *g = mlp_grads(m);
+        mlp_backward(m, x, B);
+        if (noise > 0)
+            for (size_t i = 0, np = mlp_n_params(m); i < np; i++)
+                g[i] += (mlp_real)(noise * rng_gauss(r_noise));
+        optim_step(opt, mlp_params(m), g);
+    }
+    return loss;
+}
+
 /* One batch: forward, backward, step.  False when the batch loss is not finite. */
 static bool train_batch(struct trainer *t, const mlp_real *x, const float *y, int B)
 {
-    const double noise = t->hp->grad_noise;
     double lr = next_lr(t);
     if (lr != t->lr) {
         t->lr = lr;
         optim_set_lr(t->opt, lr);
     }
-    struct mlp_stats st = {0, 0, 0};
-    double loss = mlp_forward(t->m, x, y, B, MLP_TRAIN, &t->r_drop, &st);
+    double loss = train_step(t->m, t->opt, t->fused_sgd, x, y, B, lr, t->hp->grad_noise,
+                             &t->r_drop, &t->r_noise);
     if (!isfinite(loss))
         return false;
-    if (t->fused_sgd) {
-        mlp_backward_sgd(t->m, x, B, lr);
-    } else {
-        mlp_real *g = mlp_grads(t->m);
-        mlp_backward(t->m, x, B);
-        if (noise > 0)
-            for (size_t i = 0, np = mlp_n_params(t->m); i < np; i++)
-                g[i] += (mlp_real)(noise * rng_gauss(&t->r_noise));
-        optim_step(t->opt, mlp_params(t->m), g);
-    }
     t->step++;
     return true;
 }

@@ -57,6 +57,8 @@
 #include "data.h"
 #include "err.h"
 #include "hparams.h"
+#include "mlp.h"
+#include "rng.h"
 
 struct mlp;
 
@@ -107,6 +109,23 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
               train_epoch_fn cb, void *ctx, struct train_result *res, struct err *e);
 
 void train_result_release(struct train_result *res);
+
+/*
+ * One training step on the batch x[B×d], y[B], exactly as train_run() takes
+ * each of its steps: mlp_forward (MLP_TRAIN, dropout from drop), then either
+ * the fused plain-SGD backward pass (fused: mlp_backward_sgd with lr) or
+ * mlp_backward, gradient noise noise·N(0,1) from r_noise on every entry (when
+ * noise > 0) and optim_step(opt) (whose rate the caller has set to lr).
+ * Returns the batch's mean data loss; when it is not finite nothing was
+ * updated.  mlp-gradcheck checks the update it makes against finite differences.
+ */
+struct optim;
+double train_step(struct mlp *m, struct optim *opt, bool fused, const mlp_real *x, const float *y,
+                  int B, double lr, double noise, struct rng *drop, struct rng *r_noise);
+
+/* Whether train_run() steps hp's trials with the fused SGD pass (plain SGD
+ * without gradient noise) rather than mlp_backward + optim_step. */
+bool train_fused_sgd(const struct hparams *hp);
 
 /* The learning rate of step t (0-based) of T under hp's schedule (hp->lr when none). */
 double train_lr_at(const struct hparams *hp, int64_t t, int64_t T);

@@ -169,13 +169,47 @@ static void test_words(void)
     /* At exactly alpha the difference is not significant. */
     resp_significance_sentence(b, sizeof b, "A", "B", 2, 10, 0.05, RESP_ALPHA);
     CHECK(strstr(b, "A is not significantly better than B") != NULL);
-    resp_significance_sentence(b, sizeof b, "A", "B", NAN, 10, 0.05, RESP_ALPHA);
+    resp_significance_sentence(b, sizeof b, "A", "B", NAN, 10, NAN, RESP_ALPHA);
     CHECK(strstr(b, "cannot be compared") != NULL);
+    /* No spread on either side (stats_welch: t NaN, p 1 for equal means; t inf, p 0). */
+    resp_significance_sentence(b, sizeof b, "#1", "#2", NAN, NAN, 1, RESP_ALPHA);
+    CHECK_EQ_STR(b, "#1 and #2 are identical on every seed");
+    resp_significance_sentence(b, sizeof b, "#1", "#2", INFINITY, NAN, 0, RESP_ALPHA);
+    CHECK(strstr(b, "#1 is better than #2 on every seed, by the same amount") != NULL);
+}
+
+/* The one interval cell and its footnote (best, show --by, compare, per-class). */
+static void test_ci(void)
+{
+    char b[128];
+    bool clipped = false;
+    struct resp_stat s = {.n = 3, .mean = 0.9, .ci_low = 0.8, .ci_high = 1.0, .clipped = true};
+    CHECK_EQ_STR(resp_fmt_ci(b, sizeof b, &s, 1, NULL, &clipped), "[0.8000, 1.0000] *");
+    CHECK(clipped);
+    s.clipped = false;
+    clipped = false;
+    CHECK_EQ_STR(resp_fmt_ci(b, sizeof b, &s, 1, NULL, &clipped), "[0.8000, 1.0000]");
+    CHECK(!clipped);
+    /* A configuration whose 3 seeds all diverged is not "n < 2". */
+    struct resp_stat d = {.n = 0, .mean = NAN, .ci_low = NAN, .ci_high = NAN, .nonfinite = 3};
+    CHECK_EQ_STR(resp_fmt_ci(b, sizeof b, &d, 1, NULL, NULL), "n/a (3/3 diverged)");
+    d.n = 1;
+    d.nonfinite = 2;
+    CHECK_EQ_STR(resp_fmt_ci(b, sizeof b, &d, 1, NULL, NULL), "n/a (2/3 diverged)");
+    d.nonfinite = 0;
+    CHECK_EQ_STR(resp_fmt_ci(b, sizeof b, &d, 1, NULL, NULL), "n/a (n < 2)");
+    CHECK_EQ_STR(resp_clip_footnote(b, sizeof b, "val_accuracy", 1),
+                 "*: interval clipped to the range val_accuracy can take (0 to 1).");
+    CHECK_EQ_STR(resp_clip_footnote(b, sizeof b, "val_loss", 1),
+                 "*: interval clipped to the range val_loss can take (0 or more).");
+    CHECK_EQ_STR(resp_clip_footnote(b, sizeof b, "a class's accuracy", 100),
+                 "*: interval clipped to the range a class's accuracy can take (0 to 100 %).");
 }
 
 int main(void)
 {
     test_words();
+    test_ci();
     test_fields();
     test_numbers();
     test_time();

@@ -280,6 +280,31 @@ static void test_training_keys(void)
     expect_err("{\"dataset\": \"circles\", \"base\": {\"epochs\": 3, \"iterations\": 30}}",
                MLP_EINVALID_GRID, "base.iterations",
                "\"iterations\" and \"epochs\" exclude each other (give one)");
+    /* Checks across keys run on every configuration at submit, as the worker
+     * runs them: eval_every without iterations was queued and every trial failed. */
+    expect_err("{\"dataset\": \"circles\", \"base\": {\"eval_every\": 10}}",
+               MLP_EINVALID_GRID, "base.eval_every",
+               "eval_every needs \"iterations\" (with epochs, evaluation is per epoch)");
+    expect_err("{\"dataset\": \"circles\", \"grid\": {\"eval_every\": [2, 5]}}",
+               MLP_EINVALID_GRID, "grid.eval_every",
+               "eval_every needs \"iterations\" (with epochs, evaluation is per epoch)");
+    expect_err("{\"dataset\": \"circles\", \"base\": {\"eval_every\": 5},"
+               " \"grid\": {\"iterations\": [10, null]}}",
+               MLP_EINVALID_GRID, "base.eval_every",
+               "eval_every needs \"iterations\" (with epochs, evaluation is per epoch)");
+    CHECK_EQ_INT(parse("{\"dataset\": \"circles\", \"base\": {\"iterations\": 10},"
+                       " \"grid\": {\"eval_every\": [2, 5]}}",
+                       &g, &e),
+                 0);
+    if (g) {
+        /* The stored (canonical) parameters of an iterations trial: epochs null. */
+        cJSON *p = grid_config_params(g, 1);
+        char *line = json_line(p);
+        CHECK(strstr(line, "\"epochs\":null") && strstr(line, "\"iterations\":10,\"eval_every\":5"));
+        free(line);
+        cJSON_Delete(p);
+        grid_free(g);
+    }
 }
 
 static void test_regression_metric(void)

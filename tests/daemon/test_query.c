@@ -290,6 +290,11 @@ static void test_confusion(void)
     query_confusion_rate(&q, 0, 0, &s);
     CHECK_EQ_INT(s.n, 3);
     CHECK_REL(s.mean, (0.8 + 0.6 + 1.0) / 3, 1e-12);
+    /* A rate is an accuracy: its interval is clipped like one and says so.
+       0.8 + t(0.975, 2) * 0.2 / sqrt(3) = 0.8 + 4.3027 * 0.11547 = 1.297 > 1. */
+    CHECK_NEAR(s.ci_high, 1, 0);
+    CHECK_REL(s.ci_low, 0.8 - 4.302652729911275 * 0.2 / sqrt(3), 1e-9);
+    CHECK(s.clipped);
     query_confusion_count(&q, 1, 0, &s);
     CHECK_EQ_INT(s.n, 3);
     query_confusion_count(&q, 2, 0, &s); /* outside the matrix: nothing */

@@ -77,8 +77,8 @@ static bool same(const struct data_prepared *a, const struct data_prepared *b)
     int d = a->train.d;
     return same_view(&a->train, &b->train) && same_view(&a->val, &b->val) &&
            same_view(&a->test, &b->test) && a->n_classes == b->n_classes &&
-           a->normalize == b->normalize && memcmp(a->shift, b->shift, (size_t)d * 8) == 0 &&
-           memcmp(a->scale, b->scale, (size_t)d * 8) == 0;
+           a->normalize == b->normalize && memcmp(a->norm_shift, b->norm_shift, (size_t)d * 8) == 0 &&
+           memcmp(a->norm_scale, b->norm_scale, (size_t)d * 8) == 0;
 }
 
 static struct ds_spec spec;

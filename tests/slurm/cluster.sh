@@ -6,6 +6,9 @@
 #                                             "export SLURM_CONF=DIR/slurm.conf"
 #   tests/slurm/cluster.sh stop DIR           stop them (by their pid files) and wait
 #   tests/slurm/cluster.sh forget DIR         restart slurmctld with no memory of any job
+#   tests/slurm/cluster.sh cache DIR SECONDS  mount DIR/nfs/spool as this host's caching
+#                                             view of the compute node's DIR/nfs/spool
+#                                             (exit 77 when that cannot be done here)
 #   tests/slurm/cluster.sh check              exit 0 when the Slurm and munge
 #                                             programs are installed, 77 otherwise
 #
@@ -21,9 +24,18 @@
 # (SlurmUser = that user; slurmd needs root to run jobs of other users, which
 # the tests do not do).  "start" returns once the node is idle, or fails after
 # 60 s (a loaded machine) printing the daemons' logs.
+#
+# A shared filesystem as an NFS client sees it: when run as root, slurmd (and
+# so every job) lives in its own mount namespace where DIR/nfs/spool is a bind
+# mount of DIR/nfs/server, the "file server".  "cache" then mounts, in the
+# caller's namespace, a bindfs (FUSE) view of DIR/nfs/server at DIR/nfs/spool
+# that caches names, missing names and attributes for SECONDS, as an NFS
+# client does for acdirmax/acregmax: jobs write to the server behind the
+# view's back, and mlpd with slurm_spool = DIR/nfs/spool reads stale answers.
 set -euo pipefail
 
 need=(munged slurmctld slurmd sbatch squeue scancel sinfo scontrol)
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 
 check() {
   for p in "${need[@]}"; do
@@ -40,7 +52,7 @@ start() {
   check
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  mkdir -p "$dir/state" "$dir/spool" "$dir/log"
+  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/nfs/server" "$dir/nfs/spool"
   chmod 711 "$dir"
   local user; user=$(id -un)
   # munge: a private key, socket and pid file.
@@ -102,8 +114,14 @@ EOF
   # any state left in the directory.
   (slurmctld -D -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
    echo $! >"$dir/slurmctld.bgpid")
-  (slurmd -D -N localhost -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmd.out" 2>&1 &
-   echo $! >"$dir/slurmd.bgpid")
+  if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+    (unshare -m --propagation private "$self" _slurmd "$dir" </dev/null \
+       >>"$dir/log/slurmd.out" 2>&1 &
+     echo $! >"$dir/slurmd.bgpid")
+  else
+    (slurmd -D -N localhost -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmd.out" 2>&1 &
+     echo $! >"$dir/slurmd.bgpid")
+  fi
   if wait_idle "$dir"; then
     echo "export SLURM_CONF=$SLURM_CONF"
     return 0
@@ -153,9 +171,38 @@ wait_idle() {
   return 1
 }
 
+# slurmd in its own mount namespace (unshare -m), where the compute node sees
+# the file server directly (see the top).
+slurmd_ns() {
+  local dir=$1
+  mount --bind "$dir/nfs/server" "$dir/nfs/spool" && : >"$dir/nfs/bound"
+  exec slurmd -D -N localhost -f "$dir/slurm.conf"
+}
+
+cache() {
+  local dir=$1 secs=$2
+  dir=$(cd "$dir" && pwd)
+  if [ ! -f "$dir/nfs/bound" ] || ! command -v bindfs >/dev/null 2>&1 || [ ! -c /dev/fuse ]; then
+    echo "cluster.sh: no caching view here (needs root for the node's mount namespace," \
+      "bindfs and /dev/fuse)" >&2
+    return 77
+  fi
+  bindfs -o "attr_timeout=$secs,entry_timeout=$secs,negative_timeout=$secs" \
+    "$dir/nfs/server" "$dir/nfs/spool"
+}
+
+uncache() {
+  local dir=$1
+  if grep -q " $dir/nfs/spool fuse" /proc/mounts 2>/dev/null; then
+    fusermount -u "$dir/nfs/spool" 2>/dev/null || umount -l "$dir/nfs/spool" 2>/dev/null || true
+  fi
+}
+
 stop() {
   local dir=$1
   [ -d "$dir" ] || return 0
+  dir=$(cd "$dir" && pwd)
+  uncache "$dir"
   # Cancel what still runs so no job script outlives the cluster.
   if [ -f "$dir/slurmctld.bgpid" ]; then
     export SLURM_CONF="$dir/slurm.conf"
@@ -174,6 +221,8 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
   forget) shift; forget "$@" ;;
+  cache) shift; cache "$@" ;;
+  _slurmd) shift; slurmd_ns "$@" ;;
   check) check ;;
-  *) sed -n '2,22p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,35p' "$0" >&2; exit 2 ;;
 esac

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "cmd_meta.h"
 #include "csv.h"
 #include "json.h"
 #include "metric.h"
@@ -258,6 +259,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     printf("%s: %s; %s, %s is better\n\n", cmd_sweep_title(title, sizeof title, summary),
            progress_text(prog, sizeof prog, summary), resp_str(resp, "metric", "metric"),
            maximize ? "higher" : "lower");
+    if (cJSON_IsObject(json_get(summary, "note")) ||
+        cJSON_GetArraySize(json_get(summary, "tags")) > 0) {
+        cmd_meta_print_sweep(summary);
+        printf("\n");
+    }
     if (cJSON_GetArraySize(json_get(resp, "configs")) == 0) {
         printf("no configurations\n");
         cJSON_Delete(resp);
@@ -295,6 +301,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         printf(";\n! marks a gap large enough to suggest overfitting (%s)",
                maximize ? "accuracy gap > 0.05" : "validation above training by > 25%");
     printf(".\n");
+    cmd_meta_print_configs(json_get(resp, "configs"));
     cJSON_Delete(resp);
     return CLI_OK;
 }

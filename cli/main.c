@@ -59,13 +59,14 @@ static const struct verb verbs[] = {
      "and the running trials (id, sweep, config, seed, attempt, elapsed, executor).\n",
      "daemon and queue status"},
     {"list", cmd_list, true,
-     "usage: mlpctl list [--wide] [--state S[,S...]]... [--limit N]\n"
+     "usage: mlpctl list [--wide] [--state S[,S...]]... [--tag KEY[=VALUE]]... [--limit N]\n"
      "\n"
      "Every sweep, newest first: id, name, state, priority, created, done/total, failed,\n"
      "best metric so far.  --wide: full names (never cut), the metric, executor and Slurm\n"
      "job ids.\n"
      "--state: only sweeps in these states (queued running paused done failed cancelled;\n"
-     "repeatable).  --limit N: the N newest.  A SWEEP argument anywhere may be its id,\n"
+     "repeatable).  --tag KEY=VALUE: only sweeps with this tag (KEY alone: with any value;\n"
+     "repeatable, all must match).  --limit N: the N newest.  A SWEEP argument may be its id,\n"
      "its name, or a prefix of the name that only one sweep has.\n",
      "list sweeps"},
     {"show", cmd_show, true,
@@ -224,6 +225,32 @@ static const struct verb verbs[] = {
      "\n"
      "One self-contained HTML file with the sweep's tables and every plot.\n",
      "HTML report of a sweep"},
+    {"tag", cmd_tag, true,
+     "usage: mlpctl tag SWEEP [--config N] [KEY=VALUE]... [--remove KEY[,KEY...]]\n"
+     "\n"
+     "Set tags on the sweep (or on its configuration N): KEY=VALUE labels shown by show,\n"
+     "list and report, and matched by 'list --tag KEY=VALUE'.  A KEY has letters, digits,\n"
+     "'_', '-', '.' and ':' (up to 64 bytes); a VALUE up to 256 bytes.  Setting a KEY\n"
+     "again replaces its value.  Prints the tags after the change (without KEY=VALUE:\n"
+     "the current tags).\n"
+     "\n"
+     "  --config N          tag configuration N instead of the sweep\n"
+     "  --remove KEY,...    remove these tags\n",
+     "label a sweep or configuration with KEY=VALUE tags"},
+    {"note", cmd_note, true,
+     "usage: mlpctl note SWEEP [--config N] [TEXT|-] [--if-version V | --append | --clear]\n"
+     "\n"
+     "Without TEXT, print the note of the sweep (or configuration N) with its version.\n"
+     "With TEXT ('-' reads standard input), write it: the first note needs nothing more;\n"
+     "replacing a note needs --if-version V, the version it replaces (as printed), so an\n"
+     "edit made meanwhile by someone else is never overwritten: mlpd refuses (exit 1) and\n"
+     "leaves the note as it is.  --append adds TEXT as a new line (no version needed).\n"
+     "\n"
+     "  --config N       the note of configuration N instead of the sweep's\n"
+     "  --if-version V   replace the note only if it is still at version V\n"
+     "  --append         add TEXT after the current note\n"
+     "  --clear          empty the note (with --if-version V)\n",
+     "write or read the note of a sweep or configuration"},
     {"help", NULL, false, "usage: mlpctl help [VERB]\n", "show help for mlpctl or a verb"},
 };
 

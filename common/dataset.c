@@ -13,7 +13,7 @@
  * Every key of an object is checked against the form's key table, so a typo is
  * reported at its exact place ("dataset.nosie: unknown key (did you mean
  * \"noise\"?)").  File paths are only made absolute here; whether the files
- * exist is the business of worker/data.c (dataset_check).  The catalogue
+ * exist is the business of common/dataread.c (dataset_check).  The catalogue
  * (ds_catalogue) is the one list of named datasets; dataset_split() is the one
  * rule for the train/validation split sizes.
  */

@@ -2,8 +2,8 @@
  * dataset — the description of a dataset as written in a grid file or trial
  * spec (SPEC.md "Datasets"): a name ("mnist", "fashion-mnist", "cifar10"), a
  * synthetic 2-D set, or explicit IDX / CSV files.  Parsing and validating the
- * description lives here (no file I/O beyond resolving paths); loading the data
- * is worker/data.c.  Relative paths are resolved against `base_dir` (the
+ * description lives here (no file I/O beyond resolving paths); reading the
+ * files is common/dataread.c, decoding them for training worker/data.c.  Relative paths are resolved against `base_dir` (the
  * directory of the grid file or the client's working directory).
  */
 #ifndef MLP_DATASET_H
@@ -114,31 +114,14 @@ enum ds_family ds_spec_family(const struct ds_spec *ds);
 struct cJSON *ds_spec_to_json(const struct ds_spec *ds);
 
 /*
- * Submit-time checks.  These are implemented in the data library
- * (worker/data.c), which mlpd links, so the daemon can check a grid's dataset
- * without including the worker's headers.
+ * Where datasets are looked for (worker/data.h's loaders and the submit-time
+ * checks of common/dataread.h).
  */
 struct dataset_dirs {
     const char *data_dir;   /* <data dir>: named datasets in <data_dir>/<name>/ */
     const char *system_dir; /* DS_SYSTEM_DIR: Debian's dataset packages */
     const char *cache_dir;  /* where decoded float32 caches live; NULL = no cache */
 };
-
-struct dataset_info { /* what dataset_check learnt without decoding pixels */
-    int64_t n_train;  /* rows in the training file(s) */
-    int64_t n_test;   /* rows in the test file(s) */
-};
-
-/*
- * Check that the dataset can be found, its files are regular files ("is a
- * directory" otherwise), their headers parse and, for CSV, that every cell of
- * both files is a number (errors name file:line:column).  Image payloads are
- * not decoded, so this is fast enough for the daemon at submit time (a CSV is
- * read once in full).  *info (may be NULL) receives the row counts.  Returns
- * 0 or MLP_EINVALID_DATASET (MLP_ENOMEM) with *e filled.
- */
-int dataset_check(const struct ds_spec *spec, const struct dataset_dirs *dirs,
-                  struct dataset_info *info, struct err *e);
 
 /*
  * The split a configuration asks for, computed as the worker will: n_val =
@@ -149,15 +132,5 @@ int dataset_check(const struct ds_spec *spec, const struct dataset_dirs *dirs,
  */
 int dataset_split(int64_t n_train, double val_fraction, int64_t train_size, int64_t *n_val,
                   int64_t *n_tr, struct err *e);
-
-struct grid;
-
-/*
- * The daemon's submit-time check of a whole grid: dataset_check() on its
- * dataset, then dataset_split() for every configuration (train_size larger
- * than the training split is an error naming the configuration).  Returns 0
- * or the first error (MLP_EINVALID_DATASET, MLP_EINVALID_SPEC) with *e filled.
- */
-int dataset_check_grid(const struct grid *g, const struct dataset_dirs *dirs, struct err *e);
 
 #endif

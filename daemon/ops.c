@@ -568,5 +568,15 @@ const struct op ops_table[] = {
      .fields = {{"sweep", OT_SWEEP, true}, {"force", OT_BOOL, false}}},
     {.name = "shutdown", .exec = op_shutdown, .fields = {{"now", OT_BOOL, false}}},
     {.name = "data_list", .exec = op_data_list},
+    {.name = "tag",
+     .exec = op_tag,
+     .fields = {{"sweep", OT_SWEEP, true}, {"config", OT_INT, false}, {"tags", OT_OBJ, true}}},
+    {.name = "note",
+     .exec = op_note,
+     .fields = {{"sweep", OT_SWEEP, true},
+                {"config", OT_INT, false},
+                {"text", OT_STR, true},
+                {"version", OT_INT, false},
+                {"append", OT_BOOL, false}}},
 };
 const int ops_count = (int)(sizeof ops_table / sizeof ops_table[0]);

@@ -174,7 +174,7 @@ struct store {
 
 int store_schema_version(void)
 {
-    return schema_count;
+    return schema_version;
 }
 
 static double now_s(void)
@@ -320,18 +320,38 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
                        "%s: not an mlpd database (foreign tables or application id); "
                        "left untouched",
                        path);
-    if (ver > schema_count)
+    if (ver > schema_version)
         return err_set(e, MLP_ESTORAGE, path,
                        "%s: schema version %lld is newer than this mlpd (%d); "
                        "use a newer mlpd or another state dir",
-                       path, ver, schema_count);
+                       path, ver, schema_version);
     /* WAL and durability settings change the file header: only for our own files. */
     char *msg = NULL;
     if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL, NULL,
                      &msg) != SQLITE_OK)
         goto fail;
-    if (ver == schema_count)
+    /*
+     * Which migrations this database has: the rows of schema_applied, or, for
+     * a database from before that table, every number up to its user_version
+     * (migrations were then applied without gaps).
+     */
+    bool *have = calloc((size_t)schema_count, sizeof *have);
+    if (!have)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    bool table = pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'schema_applied'") == 1;
+    int missing = 0;
+    for (int i = 0; i < schema_count; i++) {
+        char q[96];
+        snprintf(q, sizeof q, "SELECT count(*) FROM schema_applied WHERE number = %d",
+                 schema_numbers[i]);
+        have[i] = table ? pragma_int(db, q) == 1 : schema_numbers[i] <= ver;
+        missing += !have[i];
+    }
+    if (table && missing == 0 && ver == schema_version) {
+        free(have);
         goto foreign_keys;
+    }
     /*
      * Migrations run with foreign keys off, so one may rebuild a parent table
      * (create the new table, copy, drop the old one, rename: SQLite's "12
@@ -340,24 +360,41 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
      * transaction, hence before BEGIN.
      */
     if (sqlite3_exec(db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, &msg) !=
-        SQLITE_OK)
+        SQLITE_OK) {
+        free(have);
         goto fail;
-    for (long long i = ver; i < schema_count; i++) {
-        if (sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) {
+    }
+    if (!table && sqlite3_exec(db,
+                               "CREATE TABLE schema_applied (number INTEGER PRIMARY KEY, "
+                               "name TEXT NOT NULL, applied REAL NOT NULL)",
+                               NULL, NULL, &msg) != SQLITE_OK) {
+        free(have);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail;
+    }
+    for (int i = 0; i < schema_count; i++) {
+        char rec[160];
+        snprintf(rec, sizeof rec,
+                 "INSERT OR IGNORE INTO schema_applied VALUES (%d, '%s', %.3f)",
+                 schema_numbers[i], schema_names[i], now_s());
+        if ((!have[i] && sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) ||
+            ((!have[i] || !table) && sqlite3_exec(db, rec, NULL, NULL, &msg) != SQLITE_OK)) {
             char m[512];
             snprintf(m, sizeof m, "%s: %s", schema_names[i], msg ? msg : "?");
             sqlite3_free(msg);
+            free(have);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return err_set(e, MLP_ESTORAGE, path, "migration failed: %s", m);
         }
     }
+    free(have);
     if (pragma_int(db, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return err_set(e, MLP_ESTORAGE, path,
                        "migration failed: rows whose foreign keys point nowhere; left untouched");
     }
     char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_count);
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_version);
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);

@@ -3,8 +3,9 @@
  *
  * One SQLite database (<state dir>/mlpd.db) in WAL mode with synchronous=FULL,
  * so a committed result survives a crash or power loss.  The schema comes from
- * schema/NNN-name.sql, embedded at build time and applied by PRAGMA
- * user_version in one transaction; a database from a newer mlpd or a file that
+ * schema/NNN-name.sql, embedded at build time and applied in one transaction:
+ * every migration the database lacks (table schema_applied; numbers may land
+ * out of order), PRAGMA user_version then holding the highest; a database from a newer mlpd or a file that
  * is not an mlpd database is refused and left untouched.  Every statement on a
  * hot path is prepared once at open.  The daemon is the only writer.
  *

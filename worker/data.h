@@ -4,9 +4,9 @@
  * data_load() turns a `struct ds_spec` into decoded float32 arrays: IDX (plain or
  * .gz), CIFAR-10 binary, CSV, or a synthetic 2-D set (one file per format,
  * listed in data.c); data_open() only finds the files and decodes them when
- * something asks for the raw arrays.  The submit-time check (dataset_check,
- * struct dataset_dirs) is declared in common/dataset.h so the daemon need not
- * include this header.
+ * something asks for the raw arrays.  The files are found and read by
+ * common/dataread.c, which also holds the submit-time check (dataset_check)
+ * that mlpd runs without linking this module.
  * data_prepare() then applies a trial's hyperparameters: the fixed
  * train/validation split (split_seed, val_fraction), train_size, and input
  * normalisation with statistics of the training split only.  With a cache
@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dataread.h"
 #include "dataset.h"
 #include "err.h"
 #include "hparams.h"

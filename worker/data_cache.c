@@ -446,7 +446,7 @@ int data__cache_prepare(struct dataset *ds, const struct hparams *hp, enum hp_no
     /* Another worker may have built it while we waited for the lock. */
     if ((rc = try_map(path, &w, hp, out, &why, e)) != 1)
         goto out;
-    const char *base = data__base_name(path);
+    const char *base = dataread_base_name(path);
     if (why[0])
         fprintf(stderr, "mlp-worker: data cache: %s is %s: rebuilding it\n", base, why);
     double t0 = now_s();

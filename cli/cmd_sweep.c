@@ -7,6 +7,7 @@
  * print names in full).
  */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,6 +59,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         }
         printf("\n");
     }
+    const cJSON *bl;
+    cJSON_ArrayForEach(bl, json_get(sl, "blocked"))
+    {
+        char note[1024];
+        if (cmd_blocked_note(note, sizeof note, bl))
+            printf("sweep %.0f   %s\n", resp_num(bl, "sweep"), note);
+    }
     const cJSON *run = json_get(resp, "running");
     if (cJSON_GetArraySize(run) > 0) {
         struct table *tb = table_new();
@@ -101,7 +109,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 {
     bool wide = false;
     const char *state = NULL;
-    long limit = -1;
+    long limit = LONG_MIN; /* not given */
     const char *tag = NULL;
     struct opt opts[] = {{"wide", OPT_FLAG, &wide},
                          {"state", OPT_STRING, &state},
@@ -134,7 +142,30 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         cJSON_AddItemToObject(req, "tag", tags);
     else
         cJSON_Delete(tags);
-    if (limit != -1 && limit < 1) {
+    static const char *const known[] = {"queued", "running",   "paused", "done",
+                                        "failed", "cancelled", NULL};
+    const cJSON *sv;
+    cJSON_ArrayForEach(sv, states)
+    {
+        /* "a,b" is split here too, so each word is checked before mlpd is asked. */
+        char words[256];
+        snprintf(words, sizeof words, "%s", sv->valuestring ? sv->valuestring : "");
+        for (char *save = NULL, *w = strtok_r(words, ",", &save); w;
+             w = strtok_r(NULL, ",", &save)) {
+            bool ok = false;
+            for (int k = 0; known[k]; k++)
+                ok |= strcmp(w, known[k]) == 0;
+            if (!ok) {
+                cJSON_Delete(req);
+                cJSON_Delete(states);
+                return cli_usage(argv[0],
+                                 "--state: unknown state \"%s\" (queued, running, paused, done, "
+                                 "failed, cancelled)",
+                                 w);
+            }
+        }
+    }
+    if (limit != LONG_MIN && limit < 1) {
         cJSON_Delete(req);
         cJSON_Delete(states);
         return cli_usage(argv[0], "--limit: expected a positive number of sweeps, got %ld", limit);
@@ -180,7 +211,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     }
     bool any_tags = false;
     const cJSON *s;
-    cJSON_ArrayForEach(s, sweeps) any_tags = any_tags || cJSON_GetArraySize(json_get(s, "tags")) > 0;
+    cJSON_ArrayForEach(s, sweeps) any_tags =
+        any_tags || cJSON_GetArraySize(json_get(s, "tags")) > 0;
     if (any_tags)
         table_column(t, "TAGS", TABLE_LEFT, !wide);
     cJSON_ArrayForEach(s, sweeps)
@@ -235,6 +267,12 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     /* --wide: no width limit, so every name can be copied back whole */
     table_print(t, stdout, wide ? (size_t)1 << 20 : TABLE_WIDTH);
     table_free(t);
+    cJSON_ArrayForEach(s, sweeps)
+    {
+        char note[1024];
+        if (cmd_blocked_note(note, sizeof note, json_get(s, "blocked")))
+            printf("sweep %.0f: %s\n", resp_num(s, "id"), note);
+    }
     cJSON_Delete(resp);
     return CLI_OK;
 }

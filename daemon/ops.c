@@ -387,6 +387,7 @@ cJSON *ops__epoch_json(const struct rows_ctx *x, const struct store_epoch_row *r
     for (int m = 0; m < MLP_M_N; m++)
         if (metric_info(m)->per_epoch && metric_for_task(m, x->regression))
             json_add_num(o, metric_name(m), r->v[m]);
+    json_add_num(o, "lr", r->lr); /* null without an lr_schedule */
     return o;
 }
 

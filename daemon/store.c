@@ -85,8 +85,8 @@
                   "ON c.sweep_id = s.id WHERE s.id = ?1 AND c.idx = ?2")                           \
     X(EPOCHS_CLEAR, "DELETE FROM epochs WHERE trial_id = ?1")                                      \
     X(SET_PID, "UPDATE trials SET pid = ?2 WHERE id = ?1")                                         \
-    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch" EPOCH_COLS              \
-                 ") VALUES (?1, ?2, ?3" EPOCH_PARAMS ")")                                          \
+    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch, lr" EPOCH_COLS          \
+                 ") VALUES (?1, ?2, ?3, ?4" EPOCH_PARAMS ")")                                      \
     X(RESULT_ADD,                                                                                  \
       "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, confusion, "       \
       "normalize" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4" RESULT_PARAMS        \
@@ -138,10 +138,10 @@
                  "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "     \
                  "r.normalize" RESULT_COLS                                                         \
                  " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")        \
-    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
+    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "     \
                     "ORDER BY e.trial_id, e.epoch")                                                \
-    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
+    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "           \
                     "ORDER BY e.epoch")                                                            \
     X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
@@ -307,6 +307,54 @@ static long long pragma_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/*
+ * PRAGMA quick_check: a damaged file (bytes overwritten mid-file) opens and
+ * answers its first pages fine, then fails queries with "malformed" later, so
+ * it is checked as a whole before mlpd starts on it.  O(file size): run at
+ * start only.  0, or MLP_ESTORAGE with what SQLite found and how to recover.
+ */
+static int quick_check(sqlite3 *db, const char *path, struct err *e)
+{
+    sqlite3_stmt *q = NULL;
+    char found[512] = "";
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &q, NULL);
+    size_t used = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(q, 0);
+        if (t && strcmp(t, "ok") != 0 && used + 4 < sizeof found)
+            used +=
+                (size_t)snprintf(found + used, sizeof found - used, "%s%s", used ? "; " : "", t);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE && !found[0])
+        snprintf(found, sizeof found, "%s", sqlite3_errmsg(db));
+    for (char *p = found; *p; p++) /* one line in the log and on the terminal */
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    sqlite3_finalize(q);
+    if (!found[0])
+        return 0;
+    return err_set(e, MLP_ESTORAGE, path,
+                   "%s: the database is damaged (quick_check: %.300s); mlpd will not start on "
+                   "it. Stop here and keep a copy; recover what is readable with: sqlite3 %s "
+                   "\".recover\" | sqlite3 recovered.db, then check it (mlpd --check "
+                   "--state_dir DIR) and put it in place of mlpd.db",
+                   path, found, path);
+}
+
+int store_check(const char *path, struct err *e)
+{
+    sqlite3 *db = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+        rc =
+            err_set(e, MLP_ESTORAGE, path, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+    else
+        rc = quick_check(db, path, e);
+    sqlite3_close(db);
+    return rc;
+}
+
 static int migrate(sqlite3 *db, const char *path, struct err *e)
 {
     long long ver = pragma_int(db, "PRAGMA user_version");
@@ -325,6 +373,8 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
                        "%s: schema version %lld is newer than this mlpd (%d); "
                        "use a newer mlpd or another state dir",
                        path, ver, schema_version);
+    if (tables > 0 && quick_check(db, path, e) < 0)
+        return e->code;
     /* WAL and durability settings change the file header: only for our own files. */
     char *msg = NULL;
     if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL, NULL,
@@ -420,7 +470,7 @@ fail:
  */
 static int private_files(const char *path, struct err *e)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || fchmod(fd, 0600) != 0) {
         int err = errno;
         if (fd >= 0)
@@ -448,7 +498,7 @@ static struct store *open_db(const char *path, int flags, bool writer, struct er
     }
     if (writer && strcmp(path, ":memory:") != 0 && private_files(path, e) < 0)
         goto fail;
-    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
         err_set(e, MLP_ESTORAGE, path, "%s: %s", path,
                 st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;
@@ -891,13 +941,15 @@ int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err
 }
 
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
-                    struct err *e)
+                    double lr, struct err *e)
 {
     sync_mode(st, false);
     sqlite3_stmt *s = stmt_id(st, ST_EPOCH_ADD, trial_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_int64(s, 3, epoch);
-    int col = 4;
+    if (isfinite(lr))
+        sqlite3_bind_double(s, 4, lr);
+    int col = 5;
     for (int m = 0; m < MLP_M_N; m++) {
         if (!metric_info(m)->per_epoch)
             continue;
@@ -1138,8 +1190,9 @@ static void epoch_row_read(sqlite3_stmt *s, struct store_epoch_row *r)
         .config_idx = sqlite3_column_int64(s, 1),
         .seed = sqlite3_column_int64(s, 2),
         .epoch = sqlite3_column_int64(s, 3),
+        .lr = col_double(s, 4),
     };
-    for (int m = 0, col = 4; m < MLP_M_N; m++)
+    for (int m = 0, col = 5; m < MLP_M_N; m++)
         r->v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
 }
 

@@ -253,3 +253,25 @@ fail:
     free(joined);
     return e->code;
 }
+
+int store_last_failed(struct store *st, int64_t sweep_id, int64_t *trial_id, char **error,
+                      struct err *e)
+{
+    sqlite3_stmt *s = prep(st,
+                           "SELECT id, error FROM trials WHERE sweep_id = ?1 AND state = 'failed' "
+                           "ORDER BY finished DESC, id DESC LIMIT 1",
+                           e);
+    if (!s)
+        return e->code;
+    sqlite3_bind_int64(s, 1, sweep_id);
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_ROW) {
+        *trial_id = sqlite3_column_int64(s, 0);
+        *error = strdup(col_text(s, 1));
+        ret = *error ? 1 : err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    } else if (rc != SQLITE_DONE) {
+        ret = db_err(st, e, "last failed trial");
+    }
+    sqlite3_finalize(s);
+    return ret;
+}

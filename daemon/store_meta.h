@@ -69,4 +69,12 @@ int store_notes_each(struct store *st, int64_t sweep_id,
 int store_note_put(struct store *st, int64_t sweep_id, int64_t config_idx, const char *text,
                    bool append, int64_t base, struct store_note *out, struct err *e);
 
+/*
+ * The most recently finished failed trial of a sweep (for the on_trial_failed
+ * hook): 1 with *trial_id and *error (malloc'ed, "" when none; caller frees),
+ * 0 when the sweep has no failed trial, or <0.
+ */
+int store_last_failed(struct store *st, int64_t sweep_id, int64_t *trial_id, char **error,
+                      struct err *e);
+
 #endif

@@ -66,14 +66,20 @@ static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, boo
     else
         snprintf(etab, sizeof etab, "—");
     const char *sep = tty ? "  " : ", ";
-    if (tty)
-        snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s",
-                 resp_num(s, "done"), resp_num(s, "total"), sep, resp_num(s, "running"), sep,
-                 resp_num(s, "failed"), sep, etab, sep, best);
+    char done[64];
+    double pruned = resp_num(s, "pruned");
+    if (isfinite(pruned) && pruned > 0) /* pruned trials have ended too */
+        snprintf(done, sizeof done, "%.0f+%.0f pruned", resp_num(s, "done"), pruned);
     else
-        snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s",
-                 resp_num(s, "done"), resp_num(s, "total"), sep, resp_num(s, "running"), sep,
-                 resp_num(s, "failed"), sep, etab, sep, resp_str(s, "metric", ""), best);
+        snprintf(done, sizeof done, "%.0f", resp_num(s, "done"));
+    if (tty)
+        snprintf(buf, n, "%s/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s", done,
+                 resp_num(s, "total"), sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
+                 etab, sep, best);
+    else
+        snprintf(buf, n, "%s/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s", done,
+                 resp_num(s, "total"), sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
+                 etab, sep, resp_str(s, "metric", ""), best);
 }
 
 static void draw_tty(const cJSON *s, double eta)
@@ -81,9 +87,10 @@ static void draw_tty(const cJSON *s, double eta)
     char fields[512], line[1024];
     progress_fields(fields, sizeof fields, s, eta, true);
     double done = resp_num(s, "done"), failed = resp_num(s, "failed"),
-           cancelled = resp_num(s, "cancelled"), total = resp_num(s, "total");
+           cancelled = resp_num(s, "cancelled"), total = resp_num(s, "total"),
+           pruned = resp_num(s, "pruned");
     double ended = (isfinite(done) ? done : 0) + (isfinite(failed) ? failed : 0) +
-                   (isfinite(cancelled) ? cancelled : 0);
+                   (isfinite(cancelled) ? cancelled : 0) + (isfinite(pruned) ? pruned : 0);
     double frac = total > 0 ? ended / total : 0;
     if (frac > 1)
         frac = 1;
@@ -115,9 +122,9 @@ static void state_key(char *buf, size_t n, const cJSON *s)
     const cJSON *b = json_get(s, "best");
     if (cJSON_IsObject(b))
         resp_fmt_stat(best, sizeof best, resp_num(b, "mean"), resp_num(b, "se"));
-    snprintf(buf, n, "%.0f/%.0f/%.0f/%.0f/%.0f/%s/%s", resp_num(s, "done"), resp_num(s, "total"),
-             resp_num(s, "running"), resp_num(s, "failed"), resp_num(s, "cancelled"),
-             resp_str(s, "state", ""), best);
+    snprintf(buf, n, "%.0f/%.0f/%.0f/%.0f/%.0f/%.0f/%s/%s", resp_num(s, "done"),
+             resp_num(s, "total"), resp_num(s, "running"), resp_num(s, "failed"),
+             resp_num(s, "cancelled"), resp_num(s, "pruned"), resp_str(s, "state", ""), best);
 }
 
 /*
@@ -146,10 +153,14 @@ static void draw_block(const cJSON *last, const cJSON *etas, int *drawn)
 static void print_end(const cJSON *s)
 {
     char title[256], total[64];
-    printf("%s ended: %.0f/%s done, %.0f failed, %.0f cancelled\n",
+    double pruned = resp_num(s, "pruned");
+    printf("%s ended: %.0f/%s done, %.0f failed, %.0f cancelled",
            cmd_sweep_title(title, sizeof title, s), resp_num(s, "done"),
            resp_fmt_count(total, sizeof total, resp_num(s, "total"), "trial", NULL),
            resp_num(s, "failed"), resp_num(s, "cancelled"));
+    if (isfinite(pruned) && pruned > 0)
+        printf(", %.0f pruned", pruned);
+    printf("\n");
 }
 
 int cmd_watch(struct cli *cli, int argc, char **argv)

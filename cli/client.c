@@ -1,8 +1,9 @@
 /*
  * client — mlpctl's side of the socket protocol (daemon/PROTOCOL.md).
  *
- * One blocking connection per invocation: connect, send {"op":"hello"}, then
- * one request line and one answer per call (watch reads a stream of event
+ * One blocking connection per invocation: connect, check that the server runs
+ * as our uid (SO_PEERCRED: nothing is sent to another user's socket), send
+ * {"op":"hello"}, then one request line and one answer per call (watch reads a stream of event
  * lines with cli_read_event).  An answer may come as several lines
  * ("more": true, then the last one): read_answer gathers them, for every verb.  Incoming bytes are
  * framed by the shared line_buf, so a response of any size up to LINE_MAX_BYTES is read whole.
@@ -26,6 +27,7 @@
 #include "json.h"
 #include "line.h"
 #include "resp.h"
+#include "termsafe.h"
 
 #define CLIENT_PROTOCOL 1
 
@@ -96,6 +98,32 @@ static int send_line(struct cli *cli, const cJSON *req)
     return CLI_OK;
 }
 
+/*
+ * Whether what mlpd sends may reach a terminal: stdout or stderr is one.
+ * Then every string of every answer is stripped of terminal controls
+ * (termsafe.h) before any verb sees it, so no name, key, path, error or log
+ * tail can drive the terminal; newlines and tabs stay.
+ */
+static bool to_terminal(void)
+{
+    static int t = -1;
+    if (t < 0)
+        t = isatty(STDOUT_FILENO) || isatty(STDERR_FILENO);
+    return t;
+}
+
+static void strip_strings(cJSON *v)
+{
+    for (; v; v = v->next) {
+        if (v->string)
+            term_strip(v->string, true);
+        if (cJSON_IsString(v) && v->valuestring)
+            term_strip(v->valuestring, true);
+        if (v->child)
+            strip_strings(v->child);
+    }
+}
+
 /* Read one line and parse it.  CLI_OK with *out, CLI_UNREACHABLE, or CLI_FAILED. */
 static int read_line(struct cli *cli, cJSON **out)
 {
@@ -114,6 +142,8 @@ static int read_line(struct cli *cli, cJSON **out)
                 fprintf(stderr, "mlpctl: mlpd sent a line that is not a JSON object\n");
                 return CLI_FAILED;
             }
+            if (to_terminal())
+                strip_strings(doc->child);
             *out = doc;
             return CLI_OK;
         }
@@ -320,6 +350,26 @@ int cli_connect(struct cli *cli)
         int saved = errno;
         close(fd);
         print_unreachable(cli, strerror(saved));
+        return CLI_UNREACHABLE;
+    }
+    /* Nothing is sent before we know the server is ours: a socket another user
+     * put at this path must not receive the hello, let alone a grid. */
+    struct ucred cred;
+    socklen_t clen = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || cred.uid != geteuid()) {
+        char why[512];
+        if (clen == sizeof cred && cred.uid != geteuid())
+            snprintf(why, sizeof why,
+                     "the server on %s runs as uid %u, not as you (uid %u): refusing to send it "
+                     "anything (another user's socket at your path?)",
+                     cli->socket_path, (unsigned)cred.uid, (unsigned)geteuid());
+        else
+            snprintf(why, sizeof why, "cannot check who serves %s: %s", cli->socket_path,
+                     strerror(errno));
+        close(fd);
+        fprintf(stderr, "mlpctl: %s\n", why);
+        if (cli->json)
+            print_error_json("permission", why, NULL);
         return CLI_UNREACHABLE;
     }
     cli->fd = fd;

@@ -210,3 +210,20 @@ char *cmd_sweep_title(char *buf, unsigned long n, const cJSON *s)
              cJSON_IsString(state) ? state->valuestring : "?");
     return buf;
 }
+
+char *cmd_blocked_note(char *buf, unsigned long n, const cJSON *b)
+{
+    if (!cJSON_IsObject(b))
+        return NULL;
+    const char *msg = resp_str(b, "message", "?");
+    const cJSON *gave = json_get(b, "gave_up"), *counted = json_get(b, "counted");
+    if (cJSON_IsTrue(gave))
+        snprintf(buf, n, "Slurm refused its submission %.0f times, its queued trials failed: %s",
+                 resp_num(b, "tries"), msg);
+    else if (cJSON_IsFalse(counted))
+        snprintf(buf, n, "blocked: waiting for Slurm (a site limit or the controller): %s", msg);
+    else
+        snprintf(buf, n, "blocked: Slurm refuses its submission (%.0f of %.0f tries): %s",
+                 resp_num(b, "failures"), resp_num(b, "tries"), msg);
+    return buf;
+}

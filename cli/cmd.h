@@ -35,6 +35,8 @@ int cmd_data(struct cli *cli, int argc, char **argv);
 int cmd_gradcheck(struct cli *cli, int argc, char **argv); /* cmd_gradcheck.c */
 int cmd_artifact(struct cli *cli, int argc, char **argv);  /* cmd_trial.c */
 int cmd_compare(struct cli *cli, int argc, char **argv);   /* cmd_compare.c */
+int cmd_tag(struct cli *cli, int argc, char **argv);       /* cmd_meta.c */
+int cmd_note(struct cli *cli, int argc, char **argv);      /* cmd_meta.c */
 
 /*
  * Print the "confusion" of a show response (cmd_compare.c): rates as
@@ -134,5 +136,12 @@ void cmd_print_error_json(const char *code, const char *message, const char *pat
 
 /* One line describing a sweep summary: `sweep 3 "fashion-reg" (running)`.  Returns buf. */
 char *cmd_sweep_title(char *buf, unsigned long n, const struct cJSON *summary);
+
+/*
+ * The note of a Slurm sweep whose submission fails (its "blocked" object):
+ * "blocked: Slurm refuses its submission (2 of 10 tries): <sbatch's message>".
+ * Returns buf, or NULL when the summary (or the status answer's entry) has none.
+ */
+char *cmd_blocked_note(char *buf, unsigned long n, const struct cJSON *blocked);
 
 #endif

@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "plot.h"
+#include "metric.h"
 #include "resp.h"
 #include "table.h"
 
@@ -268,6 +269,12 @@ int cmd_compare(struct cli *cli, int argc, char **argv)
         return rc;
     if (npos != 3)
         return cli_usage(argv[0], "expected SWEEP A B (a sweep and two configuration numbers)");
+    int mi = metric ? metric_index(metric) : -1;
+    if (metric && (mi < 0 || metric_info(mi)->split == METRIC_NONE))
+        return cli_usage(argv[0],
+                         "--metric: \"%s\" is not a data metric (train_/val_/test_ with loss, "
+                         "accuracy or mse)",
+                         metric);
     long ids[2];
     for (int i = 0; i < 2; i++) {
         char *end;

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "cmd_meta.h"
 #include "csv.h"
 #include "json.h"
 #include "metric.h"
@@ -264,6 +265,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     printf("%s: %s; %s, %s is better\n\n", cmd_sweep_title(title, sizeof title, summary),
            progress_text(prog, sizeof prog, summary), resp_str(resp, "metric", "metric"),
            maximize ? "higher" : "lower");
+    if (cJSON_IsObject(json_get(summary, "note")) ||
+        cJSON_GetArraySize(json_get(summary, "tags")) > 0) {
+        cmd_meta_print_sweep(summary);
+        printf("\n");
+    }
     if (cJSON_GetArraySize(json_get(resp, "configs")) == 0) {
         printf("no configurations\n");
         cJSON_Delete(resp);
@@ -289,11 +295,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         char cfg[2048], el[2048];
         snprintf(el, sizeof el, "same in every row: %s",
                  resp_fmt_config(cfg, sizeof cfg, constant));
-        printf("%s\n\n", table_elide(cfg, sizeof cfg, el, TABLE_WIDTH));
+        printf("%s\n\n", table_elide(cfg, sizeof cfg, el, table_term_width()));
     }
     cJSON_Delete(keys);
     cJSON_Delete(constant);
-    table_print(t, stdout, TABLE_WIDTH);
+    table_print(t, stdout, table_term_width());
     table_free(t);
     printf("\n%s: mean ± standard error over finished seeds.  GAP = train − validation mean",
            resp_str(resp, "metric", "metric"));
@@ -301,6 +307,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         printf(";\n! marks a gap large enough to suggest overfitting (%s)",
                maximize ? "accuracy gap > 0.05" : "validation above training by > 25%");
     printf(".\n");
+    cmd_meta_print_configs(json_get(resp, "configs"));
     cJSON_Delete(resp);
     return CLI_OK;
 }
@@ -326,6 +333,11 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         return cli_usage(argv[0], "--top and --bottom exclude each other");
     if (min_seeds != -1 && (min_seeds < 0 || min_seeds > 1000000))
         return cli_usage(argv[0], "--min-seeds expects an integer ≥ 0, got %ld", min_seeds);
+    if (metric && !metric_rankable(metric_index(metric))) {
+        char names[512];
+        return cli_usage(argv[0], "--metric: \"%s\" is not a metric to rank by (one of %s)", metric,
+                         metric_rankable_text(names, sizeof names));
+    }
     cJSON *req = cmd_add_sweep(cmd_req("best"), sweep), *resp = NULL;
     if (req) {
         if (metric)
@@ -371,7 +383,7 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     bool any_single = false, any_clipped = false;
     cJSON_ArrayForEach(c, configs)
     {
-        char buf[64], a[32], b[32];
+        char buf[64], ci[96];
         struct resp_stat st, te, tr;
         resp_stat_get(json_get(c, "stat"), &st);
         resp_stat_get(json_get(c, "test"), &te);
@@ -381,14 +393,10 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_config_num(json_get(c, "config"))));
         table_cell(t, resp_fmt_stat_diverged(buf, sizeof buf, &st, resp_num(c, "diverged")));
         table_cell(t, resp_fmt_num(buf, sizeof buf, st.sd));
-        if (isfinite(st.ci_low) && isfinite(st.ci_high)) {
-            table_cellf(t, "[%s, %s]%s", resp_fmt_num(a, sizeof a, st.ci_low),
-                        resp_fmt_num(b, sizeof b, st.ci_high), st.clipped ? " *" : "");
-            any_clipped |= st.clipped;
-        } else {
-            table_cell(t, "n/a (n < 2)");
-            any_single = true;
-        }
+        /* The one interval cell: a configuration whose seeds diverged says so, not "n < 2". */
+        resp_fmt_ci(ci, sizeof ci, &st, 1, NULL, &any_clipped);
+        table_cell(t, ci);
+        any_single |= strcmp(ci, "n/a (n < 2)") == 0;
         table_cellf(t, "%d", st.n);
         table_cell(t, resp_fmt_stat(buf, sizeof buf, tr.mean, tr.se));
         table_cell(t, resp_fmt_stat(buf, sizeof buf, te.mean, te.se));
@@ -410,8 +418,10 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     }
     if (any_single)
         printf("n/a: a configuration with one finished seed has no standard error or interval.\n");
-    if (any_clipped)
-        printf("*: interval clipped to the range %s can take (%s).\n", m, clip_range(m));
+    if (any_clipped) {
+        char fn[160];
+        printf("%s\n", resp_clip_footnote(fn, sizeof fn, m, 1));
+    }
 
     const cJSON *cmp = json_get(resp, "comparison");
     if (bottom > 0) {
@@ -590,6 +600,7 @@ static cJSON *results_columns(const char *kind, const cJSON *keys, bool regressi
         for (int k = 0; k < nm; k++)
             if (metric_info(ms[k])->per_epoch)
                 add_col(cols, metric_name(ms[k]));
+        add_col(cols, "lr"); /* empty for trials without an lr_schedule */
         return cols;
     }
     add_col(cols, "state");

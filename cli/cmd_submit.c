@@ -200,6 +200,8 @@ static int read_grid(struct cli *cli, const char *file, struct grid_src *src)
     return CLI_OK;
 }
 
+static char *count_text(char *buf, size_t n, double configs, double seeds, double trials);
+
 /*
  * Parse and validate the grid text as mlpd will (grid_parse): *doc the JSON
  * (caller deletes), *g the expanded grid (caller frees).  Returns CLI_OK or
@@ -230,9 +232,29 @@ static int check_grid(struct cli *cli, const struct grid_src *src, bool force, c
         .force = force,
     };
     int grc = grid_parse(*doc, &go, g, &e);
+    if (grc == MLP_ETOO_LARGE && !force) {
+        /* The expansion stopped at the limit: count the real size (up to the hard
+           limit) so the message, dry run included, says how large it is. */
+        struct grid *full = NULL;
+        struct err fe = ERR_INIT;
+        go.force = true;
+        if (grid_parse(*doc, &go, &full, &fe) == 0) {
+            char cb[256];
+            snprintf(msg, sizeof msg,
+                     "the grid expands to %s, more than the limit of %ld trials; pass --force to "
+                     "queue it anyway",
+                     count_text(cb, sizeof cb, (double)grid_n_configs(full),
+                                (double)grid_n_seeds(full), (double)grid_n_trials(full)),
+                     GRID_DEFAULT_MAX_TRIALS);
+            grid_free(full);
+            return local_error(cli, CLI_INVALID, src->label, err_name(grc), e.path, msg);
+        }
+        /* Over the hard limit too: that message (fe) says what is accepted at most. */
+        e = fe;
+    }
     if (grc != 0) {
         if (grc == MLP_ETOO_LARGE)
-            snprintf(msg, sizeof msg, "%s (pass --force to queue it anyway)", e.msg);
+            snprintf(msg, sizeof msg, "%s", e.msg); /* it says whether --force helps */
         else
             snprintf(msg, sizeof msg, "%s", e.msg[0] ? e.msg : err_default_msg(grc));
         return local_error(cli, grc == MLP_ENOMEM ? CLI_FAILED : CLI_INVALID, src->label,
@@ -329,12 +351,9 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
     struct submit_opts o = {0};
     const char *priority_text = NULL;
     struct opt opts[] = {
-        {"name", OPT_STRING, &o.name},
-        {"priority", OPT_STRING, &priority_text},
-        {"dry-run", OPT_FLAG, &o.dry_run},
-        {"all", OPT_FLAG, &o.all},
-        {"force", OPT_FLAG, &o.force},
-        {NULL, 0, NULL},
+        {"name", OPT_STRING, &o.name},     {"priority", OPT_STRING, &priority_text},
+        {"dry-run", OPT_FLAG, &o.dry_run}, {"all", OPT_FLAG, &o.all},
+        {"force", OPT_FLAG, &o.force},     {NULL, 0, NULL},
     };
     const char *file;
     int rc = cmd_parse_one(argc, argv, opts, "a grid file (or '-' for standard input)", &file);

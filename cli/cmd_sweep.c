@@ -7,11 +7,13 @@
  * print names in full).
  */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
 #include "cmd.h"
+#include "cmd_meta.h"
 #include "json.h"
 #include "resp.h"
 #include "table.h"
@@ -60,6 +62,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         }
         printf("\n");
     }
+    const cJSON *bl;
+    cJSON_ArrayForEach(bl, json_get(sl, "blocked"))
+    {
+        char note[1024];
+        if (cmd_blocked_note(note, sizeof note, bl))
+            printf("sweep %.0f   %s\n", resp_num(bl, "sweep"), note);
+    }
     const cJSON *run = json_get(resp, "running");
     if (cJSON_GetArraySize(run) > 0) {
         struct table *tb = table_new();
@@ -95,35 +104,71 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 /* ---- list ---------------------------------------------------------------- */
 
 /*
- * list's options: --wide, --state S (repeatable, or S,S), --limit N.  The
- * daemon filters; --state words are sent as they are (it names a bad one).
+ * list's options: --wide, --state S (repeatable, or S,S), --tag K[=V]
+ * (repeatable), --limit N.  The daemon filters; --state and --tag words are
+ * sent as they are (it names a bad one).
  */
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
     bool wide = false;
     const char *state = NULL;
-    long limit = -1;
+    long limit = LONG_MIN; /* not given */
+    const char *tag = NULL;
     struct opt opts[] = {{"wide", OPT_FLAG, &wide},
                          {"state", OPT_STRING, &state},
+                         {"tag", OPT_STRING, &tag},
                          {"limit", OPT_INT, &limit},
                          {NULL, 0, NULL}};
     cJSON *req = cmd_req("list"), *states = cJSON_CreateArray(), *resp = NULL;
+    cJSON *tags = cJSON_CreateArray();
     int rc = CLI_OK;
-    /* every --state value (opts_parse keeps only the last one) */
-    for (int i = 1; i < argc && req && states; i++) {
+    /* every --state and --tag value (opts_parse keeps only the last one) */
+    for (int i = 1; i < argc && req && states && tags; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
         if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
             cJSON_AddItemToArray(states, cJSON_CreateString(argv[++i]));
         else if (strncmp(argv[i], "--state=", 8) == 0)
             cJSON_AddItemToArray(states, cJSON_CreateString(argv[i] + 8));
+        else if (strcmp(argv[i], "--tag") == 0 && i + 1 < argc)
+            cJSON_AddItemToArray(tags, cJSON_CreateString(argv[++i]));
+        else if (strncmp(argv[i], "--tag=", 6) == 0)
+            cJSON_AddItemToArray(tags, cJSON_CreateString(argv[i] + 6));
     }
-    if ((rc = cmd_parse_opts(argc, argv, opts)) != CLI_OK || !req || !states) {
+    if ((rc = cmd_parse_opts(argc, argv, opts)) != CLI_OK || !req || !states || !tags) {
         cJSON_Delete(req);
         cJSON_Delete(states);
+        cJSON_Delete(tags);
         return rc != CLI_OK ? rc : CLI_FAILED;
     }
-    if (limit != -1 && limit < 1) {
+    if (cJSON_GetArraySize(tags) > 0)
+        cJSON_AddItemToObject(req, "tag", tags);
+    else
+        cJSON_Delete(tags);
+    static const char *const known[] = {"queued", "running",   "paused", "done",
+                                        "failed", "cancelled", NULL};
+    const cJSON *sv;
+    cJSON_ArrayForEach(sv, states)
+    {
+        /* "a,b" is split here too, so each word is checked before mlpd is asked. */
+        char words[256];
+        snprintf(words, sizeof words, "%s", sv->valuestring ? sv->valuestring : "");
+        for (char *save = NULL, *w = strtok_r(words, ",", &save); w;
+             w = strtok_r(NULL, ",", &save)) {
+            bool ok = false;
+            for (int k = 0; known[k]; k++)
+                ok |= strcmp(w, known[k]) == 0;
+            if (!ok) {
+                cJSON_Delete(req);
+                cJSON_Delete(states);
+                return cli_usage(argv[0],
+                                 "--state: unknown state \"%s\" (queued, running, paused, done, "
+                                 "failed, cancelled)",
+                                 w);
+            }
+        }
+    }
+    if (limit != LONG_MIN && limit < 1) {
         cJSON_Delete(req);
         cJSON_Delete(states);
         return cli_usage(argv[0], "--limit: expected a positive number of sweeps, got %ld", limit);
@@ -139,8 +184,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         return rc;
     const cJSON *sweeps = json_get(resp, "sweeps");
     if (cJSON_GetArraySize(sweeps) == 0) {
-        if (state)
-            printf("no sweep in state %s\n", state);
+        if (state || tag)
+            printf("no sweep matches%s%s%s%s\n", state ? " --state " : "", state ? state : "",
+                   tag ? " --tag " : "", tag ? tag : "");
         else
             printf("no sweeps yet; queue one with 'mlpctl submit FILE'\n");
         cJSON_Delete(resp);
@@ -166,7 +212,12 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         table_column(t, "EXECUTOR", TABLE_LEFT, false);
         table_column(t, "SLURM JOBS", TABLE_LEFT, false);
     }
+    bool any_tags = false;
     const cJSON *s;
+    cJSON_ArrayForEach(s, sweeps) any_tags =
+        any_tags || cJSON_GetArraySize(json_get(s, "tags")) > 0;
+    if (any_tags)
+        table_column(t, "TAGS", TABLE_LEFT, !wide);
     cJSON_ArrayForEach(s, sweeps)
     {
         char buf[64];
@@ -214,10 +265,21 @@ int cmd_list(struct cli *cli, int argc, char **argv)
             }
             table_cell(t, jobs[0] ? jobs : "—");
         }
+        if (any_tags) {
+            char tg[4096];
+            cmd_meta_tags_text(tg, sizeof tg, json_get(s, "tags"));
+            table_cell(t, tg[0] ? tg : "—");
+        }
     }
     /* --wide: no width limit, so every name can be copied back whole */
     table_print(t, stdout, wide ? (size_t)1 << 20 : TABLE_WIDTH);
     table_free(t);
+    cJSON_ArrayForEach(s, sweeps)
+    {
+        char note[1024];
+        if (cmd_blocked_note(note, sizeof note, json_get(s, "blocked")))
+            printf("sweep %.0f: %s\n", resp_num(s, "id"), note);
+    }
     cJSON_Delete(resp);
     return CLI_OK;
 }

@@ -18,6 +18,7 @@
  * 2 usage, 3 mlpd unreachable.
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,14 @@ static void print_wrapped(const char *label, const char *text)
     fputc('\n', stdout);
 }
 
+/* Whether some row of the curve has a number under name (lr is null without a schedule). */
+static bool curve_has(const cJSON *curve, const char *name)
+{
+    const cJSON *row;
+    cJSON_ArrayForEach(row, curve) if (isfinite(resp_num(row, name))) return true;
+    return false;
+}
+
 static void print_curve(const cJSON *curve)
 {
     const cJSON *first = cJSON_GetArrayItem(curve, 0), *f, *row;
@@ -112,9 +121,10 @@ static void print_curve(const cJSON *curve)
     struct table *t = table_new();
     if (!t)
         return;
+    bool lr = curve_has(curve, "lr");
     cJSON_ArrayForEach(f, first)
     {
-        if (curve_skip(f->string))
+        if (curve_skip(f->string) || (!lr && strcmp(f->string, "lr") == 0))
             continue;
         table_column(t, f->string, TABLE_RIGHT, false);
     }
@@ -123,12 +133,14 @@ static void print_curve(const cJSON *curve)
         table_row(t);
         cJSON_ArrayForEach(f, first)
         {
-            if (curve_skip(f->string))
+            if (curve_skip(f->string) || (!lr && strcmp(f->string, "lr") == 0))
                 continue;
             char buf[64];
             double x = resp_num(row, f->string);
             if (strcmp(f->string, "epoch") == 0)
                 table_cell(t, resp_fmt_int(buf, sizeof buf, x));
+            else if (strcmp(f->string, "lr") == 0 && isfinite(x))
+                table_cellf(t, "%.4g", x);
             else
                 table_cell(t, resp_fmt_num(buf, sizeof buf, x));
         }

@@ -54,6 +54,15 @@ static int term_width(void)
     return 80;
 }
 
+/* The blocked note after the fields, when the sweep has one. */
+static void add_blocked(char *buf, size_t n, const cJSON *s)
+{
+    char note[1024];
+    size_t len = strlen(buf);
+    if (cmd_blocked_note(note, sizeof note, json_get(s, "blocked")) && len + 2 < n)
+        snprintf(buf + len, n - len, "  %.400s", note);
+}
+
 /* "96/160, 2 running, 0 failed, ETA 3m12s, best 0.8912 ± 0.0011" */
 static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, bool tty)
 {
@@ -80,6 +89,7 @@ static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, boo
         snprintf(buf, n, "%s/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s", done,
                  resp_num(s, "total"), sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
                  etab, sep, resp_str(s, "metric", ""), best);
+    add_blocked(buf, n, s);
 }
 
 static void draw_tty(const cJSON *s, double eta)
@@ -122,9 +132,10 @@ static void state_key(char *buf, size_t n, const cJSON *s)
     const cJSON *b = json_get(s, "best");
     if (cJSON_IsObject(b))
         resp_fmt_stat(best, sizeof best, resp_num(b, "mean"), resp_num(b, "se"));
-    snprintf(buf, n, "%.0f/%.0f/%.0f/%.0f/%.0f/%.0f/%s/%s", resp_num(s, "done"),
+    snprintf(buf, n, "%.0f/%.0f/%.0f/%.0f/%.0f/%.0f/%s/%s/%.0f", resp_num(s, "done"),
              resp_num(s, "total"), resp_num(s, "running"), resp_num(s, "failed"),
-             resp_num(s, "cancelled"), resp_num(s, "pruned"), resp_str(s, "state", ""), best);
+             resp_num(s, "cancelled"), resp_num(s, "pruned"), resp_str(s, "state", ""), best,
+             resp_num(json_get(s, "blocked"), "failures"));
 }
 
 /*
@@ -152,15 +163,15 @@ static void draw_block(const cJSON *last, const cJSON *etas, int *drawn)
 
 static void print_end(const cJSON *s)
 {
-    char title[256], total[64];
-    double pruned = resp_num(s, "pruned");
-    printf("%s ended: %.0f/%s done, %.0f failed, %.0f cancelled",
+    char title[256], total[64], note[1024];
+    printf("%s ended: %.0f/%s done, %.0f failed, %.0f cancelled\n",
            cmd_sweep_title(title, sizeof title, s), resp_num(s, "done"),
            resp_fmt_count(total, sizeof total, resp_num(s, "total"), "trial", NULL),
            resp_num(s, "failed"), resp_num(s, "cancelled"));
-    if (isfinite(pruned) && pruned > 0)
-        printf(", %.0f pruned", pruned);
-    printf("\n");
+    if (isfinite(resp_num(s, "pruned")) && resp_num(s, "pruned") > 0)
+        printf("  %.0f trials pruned\n", resp_num(s, "pruned"));
+    if (cmd_blocked_note(note, sizeof note, json_get(s, "blocked")))
+        printf("  %s\n", note);
 }
 
 int cmd_watch(struct cli *cli, int argc, char **argv)

@@ -12,6 +12,7 @@
  * "did you mean" suggestion.
  */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -47,7 +48,8 @@ static const struct verb verbs[] = {
      "  --name N       sweep name\n"
      "  --priority P   integer; higher runs first (default 0)\n"
      "  --dry-run      validate and print the count and first configurations; queue nothing\n"
-     "  --all          with --dry-run: list every configuration (a \"search\" draws exactly these)\n"
+     "  --all          with --dry-run: list every configuration (a \"search\" draws exactly "
+     "these)\n"
      "  --force        accept grids larger than the daemon's trial limit\n"
      "\n"
      "Exit 4 when the file is invalid (the message names the place, e.g. grid.lr[1]).\n",
@@ -59,13 +61,14 @@ static const struct verb verbs[] = {
      "and the running trials (id, sweep, config, seed, attempt, elapsed, executor).\n",
      "daemon and queue status"},
     {"list", cmd_list, true,
-     "usage: mlpctl list [--wide] [--state S[,S...]]... [--limit N]\n"
+     "usage: mlpctl list [--wide] [--state S[,S...]]... [--tag KEY[=VALUE]]... [--limit N]\n"
      "\n"
      "Every sweep, newest first: id, name, state, priority, created, done/total, failed,\n"
      "best metric so far.  --wide: full names (never cut), the metric, executor and Slurm\n"
      "job ids.\n"
      "--state: only sweeps in these states (queued running paused done failed cancelled;\n"
-     "repeatable).  --limit N: the N newest.  A SWEEP argument anywhere may be its id,\n"
+     "repeatable).  --tag KEY=VALUE: only sweeps with this tag (KEY alone: with any value;\n"
+     "repeatable, all must match).  --limit N: the N newest.  A SWEEP argument may be its id,\n"
      "its name, or a prefix of the name that only one sweep has.\n",
      "list sweeps"},
     {"show", cmd_show, true,
@@ -208,7 +211,8 @@ static const struct verb verbs[] = {
      "       mlpctl plot --kind boundary --trial N --out FILE.svg\n"
      "\n"
      "Draw a self-contained SVG: ranking (metric ± SE per configuration), curves (mean\n"
-     "learning curves ± SE bands; test dashed-dotted when recorded), gap (train vs\n"
+     "learning curves ± SE bands; test dashed-dotted when recorded; --metric lr: the\n"
+     "learning rate of every epoch), gap (train vs\n"
      "validation), by (marginal effect of --key), learning (train/validation/test vs a\n"
      "numeric --key such as train_size, log axis, one line group per other key's values),\n"
      "confusion (seed-averaged confusion matrix of configuration N), boundary (decision\n"
@@ -219,6 +223,32 @@ static const struct verb verbs[] = {
      "\n"
      "One self-contained HTML file with the sweep's tables and every plot.\n",
      "HTML report of a sweep"},
+    {"tag", cmd_tag, true,
+     "usage: mlpctl tag SWEEP [--config N] [KEY=VALUE]... [--remove KEY[,KEY...]]\n"
+     "\n"
+     "Set tags on the sweep (or on its configuration N): KEY=VALUE labels shown by show,\n"
+     "list and report, and matched by 'list --tag KEY=VALUE'.  A KEY has letters, digits,\n"
+     "'_', '-', '.' and ':' (up to 64 bytes); a VALUE up to 256 bytes.  Setting a KEY\n"
+     "again replaces its value.  Prints the tags after the change (without KEY=VALUE:\n"
+     "the current tags).\n"
+     "\n"
+     "  --config N          tag configuration N instead of the sweep\n"
+     "  --remove KEY,...    remove these tags\n",
+     "label a sweep or configuration with KEY=VALUE tags"},
+    {"note", cmd_note, true,
+     "usage: mlpctl note SWEEP [--config N] [TEXT|-] [--if-version V | --append | --clear]\n"
+     "\n"
+     "Without TEXT, print the note of the sweep (or configuration N) with its version.\n"
+     "With TEXT ('-' reads standard input), write it: the first note needs nothing more;\n"
+     "replacing a note needs --if-version V, the version it replaces (as printed), so an\n"
+     "edit made meanwhile by someone else is never overwritten: mlpd refuses (exit 1) and\n"
+     "leaves the note as it is.  --append adds TEXT as a new line (no version needed).\n"
+     "\n"
+     "  --config N       the note of configuration N instead of the sweep's\n"
+     "  --if-version V   replace the note only if it is still at version V\n"
+     "  --append         add TEXT after the current note\n"
+     "  --clear          empty the note (with --if-version V)\n",
+     "write or read the note of a sweep or configuration"},
     {"help", NULL, false, "usage: mlpctl help [VERB]\n", "show help for mlpctl or a verb"},
 };
 
@@ -257,6 +287,100 @@ static void print_main_usage(FILE *out)
             "A SWEEP is named by its id or its unique name.  Exit codes: 0 success, 1 the\n"
             "operation failed (or a waited-for sweep had failures), 2 usage error, 3 mlpd\n"
             "unreachable, 4 invalid input.\n");
+}
+
+/* Text for roff: backslashes doubled, a leading '.' or '\'' protected. */
+static void roff_text(FILE *out, const char *s)
+{
+    bool bol = true;
+    for (; *s; s++) {
+        if (bol && (*s == '.' || *s == '\''))
+            fputs("\\&", out);
+        if (*s == '\\')
+            fputs("\\e", out);
+        else if (*s == '-')
+            fputs("\\-", out);
+        else
+            fputc(*s, out);
+        bol = *s == '\n';
+    }
+}
+
+/*
+ * mlpctl(1), written from the verb table (the same text as --help), so the
+ * man page cannot drift from the program: meson builds it with --help-roff.
+ */
+static void print_roff(FILE *out)
+{
+    fprintf(out, ".TH MLPCTL 1 \"\" \"mlpsweep %s\" \"User Commands\"\n", MLP_VERSION);
+    fputs(".SH NAME\nmlpctl \\- submit, watch and query hyperparameter sweeps run by mlpd\n"
+          ".SH SYNOPSIS\n.B mlpctl\n[\\-\\-socket PATH] [\\-\\-json] VERB [ARGS]\n"
+          ".SH DESCRIPTION\nmlpctl is the command-line client of\n.BR mlpd (8).\n"
+          "A SWEEP is named by its id, its name, or a prefix of its name that only one sweep "
+          "has.\n.SH GLOBAL OPTIONS\n"
+          ".TP\n\\-\\-socket PATH\nmlpd's socket (default $MLPD_SOCKET, else <state dir>/mlpd.sock)\n"
+          ".TP\n\\-\\-json\none JSON document on stdout, for scripts\n"
+          ".TP\n\\-\\-help\nthe usage, or the verb's usage after a verb\n"
+          ".TP\n\\-\\-version\nprint mlpctl's version\n.SH VERBS\n",
+          out);
+    for (size_t i = 0; i < N_VERBS; i++) {
+        fprintf(out, ".SS %s\n", verbs[i].name);
+        roff_text(out, verbs[i].summary);
+        fputs(".\n.PP\n.nf\n", out);
+        roff_text(out, verbs[i].usage);
+        fputs(".fi\n", out);
+    }
+    fputs(".SH EXIT STATUS\n0 success, 1 the operation failed (or a waited-for sweep had "
+          "failures), 2 usage error, 3 mlpd unreachable, 4 invalid input.\n"
+          ".SH ENVIRONMENT\n.TP\nMLPD_SOCKET\nthe socket path\n.TP\nMLPD_HOME\nthe state "
+          "dir (default ${XDG_STATE_HOME:\\-$HOME/.local/state}/mlpd)\n"
+          ".SH SEE ALSO\n.BR mlpd (8),\n.BR mlp-worker (1)\n",
+          out);
+}
+
+/*
+ * A bash completion script from the verb table: the verbs, each verb's
+ * options (every --word of its usage text) and, where the usage names a
+ * SWEEP, the sweep names mlpd knows (asked at completion time).
+ */
+static void print_completion(FILE *out)
+{
+    fputs("# bash completion for mlpctl, generated by mlpctl --completion-bash\n"
+          "_mlpctl_sweeps() { mlpctl list --wide 2>/dev/null | awk 'NR > 1 { print $1; print $2 }'; }\n"
+          "_mlpctl() {\n  local cur verb i\n  cur=${COMP_WORDS[COMP_CWORD]}\n  verb=\n"
+          "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+          "    case ${COMP_WORDS[i]} in --socket) ((i++));; -*) ;; *) verb=${COMP_WORDS[i]}; break;; esac\n"
+          "  done\n  if [[ -z $verb ]]; then\n    COMPREPLY=($(compgen -W '",
+          out);
+    for (size_t i = 0; i < N_VERBS; i++)
+        fprintf(out, "%s ", verbs[i].name);
+    fputs("--socket --json --help --version' -- \"$cur\"))\n    return\n  fi\n"
+          "  case $verb in\n",
+          out);
+    for (size_t i = 0; i < N_VERBS; i++) {
+        fprintf(out, "    %s) local opts='", verbs[i].name);
+        const char *seen[64];
+        size_t seen_len[64], ns = 0;
+        for (const char *p = verbs[i].usage; (p = strstr(p, "--")) != NULL;) {
+            size_t k = 2;
+            while (p[k] && (islower((unsigned char)p[k]) || p[k] == '-'))
+                k++;
+            bool dup = k <= 2;
+            for (size_t j = 0; j < ns && !dup; j++)
+                dup = seen_len[j] == k && strncmp(seen[j], p, k) == 0;
+            if (!dup && ns < 64) {
+                seen_len[ns] = k;
+                seen[ns++] = p;
+                fprintf(out, "%.*s ", (int)k, p);
+            }
+            p += k;
+        }
+        fprintf(out, "--json --help'; %s;;\n",
+                strstr(verbs[i].usage, "SWEEP")
+                    ? "COMPREPLY=($(compgen -W \"$opts $(_mlpctl_sweeps)\" -- \"$cur\"))"
+                    : "COMPREPLY=($(compgen -f -W \"$opts\" -- \"$cur\"))");
+    }
+    fputs("  esac\n}\ncomplete -F _mlpctl mlpctl\n", out);
 }
 
 static int unknown_verb(const char *name)
@@ -306,7 +430,7 @@ int main(int argc, char **argv)
 {
     char sockbuf[CONFIG_PATH_MAX];
     struct cli cli = {.socket_path = NULL, .json = false, .fd = -1, .rbuf_ = NULL};
-    bool want_help = false, want_version = false;
+    bool want_help = false, want_version = false, want_roff = false, want_completion = false;
     char **args = calloc((size_t)argc + 1, sizeof(char *));
     int nargs = 0, rc;
     if (!args) {
@@ -330,6 +454,10 @@ int main(int argc, char **argv)
             want_help = true;
         } else if (strcmp(a, "--version") == 0) {
             want_version = true;
+        } else if (strcmp(a, "--help-roff") == 0) {
+            want_roff = true;
+        } else if (strcmp(a, "--completion-bash") == 0) {
+            want_completion = true;
         } else if (strcmp(a, "--socket") == 0) {
             if (i + 1 >= argc) {
                 rc = cli_usage(NULL, "option '--socket' needs a value");
@@ -343,6 +471,14 @@ int main(int argc, char **argv)
         }
     }
 
+    if (nargs == 0 && (want_roff || want_completion)) {
+        if (want_roff)
+            print_roff(stdout);
+        else
+            print_completion(stdout);
+        rc = CLI_OK;
+        goto out;
+    }
     if (want_version) {
         printf("mlpctl %s\n", MLP_VERSION);
         rc = CLI_OK;

@@ -142,7 +142,14 @@ void plot__free_rows(struct plot__row *rows, int n)
     free(rows);
 }
 
-/* Width in pixels that the longest row label needs. */
+/*
+ * Width in pixels that the longest row label needs.  Labels are mostly
+ * digits, brackets and commas ("hidden=[64,64] lr=0.1"), wider than CHAR_W's
+ * average letter, and the best row is bold: with CHAR_W the #1 label ran past
+ * the image's left edge.  LABEL_CHAR_W is the advance of a bold DejaVu Sans
+ * digit at 12 px (1425/2048 em), the widest character such labels hold.
+ */
+#define LABEL_CHAR_W 8.4
 static double label_width(const struct plot__row *rows, int n)
 {
     size_t widest = 10;
@@ -153,7 +160,7 @@ static double label_width(const struct plot__row *rows, int n)
         if (l > widest)
             widest = l;
     }
-    return widest * CHAR_W;
+    return widest * LABEL_CHAR_W;
 }
 
 /*

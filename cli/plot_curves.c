@@ -5,7 +5,9 @@
  * metric's validation and training members (common/metric.h), else the losses,
  * and the test member when the rows carry finite test values (trials run with
  * "curve_test": true); without them the output is what it was before test
- * curves existed, byte for byte.
+ * curves existed, byte for byte.  `--metric lr` draws the learning rate of
+ * each epoch instead (the rows' `lr`, params.lr for trials without a
+ * schedule), for the configurations the sweep's metric ranks best.
  */
 #include "plot.h"
 
@@ -31,6 +33,7 @@ struct curve {
     int id, rank;
     char *label;
     struct agg *val, *tr, *te; /* indexed by epoch 1..max_epoch; te: test */
+    double const_lr;           /* params.lr: the rate of epochs that recorded none */
     int nmax;                  /* most seeds at any epoch */
     int fewer_from;            /* first epoch after which fewer seeds remain, 0 if none */
 };
@@ -159,6 +162,9 @@ static int aggregate(const cJSON *rowsj, struct curve *cv, int ncv, const char *
             if (k < 0 || e == 0)
                 continue;
             double v[3] = {resp_num(r, vkey), resp_num(r, tkey), resp_num(r, skey)};
+            /* A trial without lr_schedule records no rate: it trained at params.lr throughout. */
+            if (strcmp(vkey, "lr") == 0 && !isfinite(v[0]))
+                v[0] = cv[k].const_lr;
             struct agg *a[3] = {&cv[k].val[e], &cv[k].tr[e], &cv[k].te[e]};
             for (int j = 0; j < 3; j++) {
                 if (!isfinite(v[j])) {
@@ -258,6 +264,8 @@ static void draw_series(FILE *out, const struct svg_scale *sx, const struct svg_
                        "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s "
                        "(n=%d)",
                        c->rank, c->label, e, vkey, m, s, tkey, tm, ts, skey, sm, ss, a->n);
+        } else if (!tkey[0]) {
+            svg_titlef(out, "#%d %s, epoch %d: %s %s (n=%d)", c->rank, c->label, e, vkey, m, a->n);
         } else
             svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)",
                        c->rank, c->label, e, vkey, m, s, tkey, tm, ts, a->n);
@@ -268,7 +276,7 @@ static void draw_series(FILE *out, const struct svg_scale *sx, const struct svg_
 
 /* The legend at (lx, ly): one entry per configuration, then the line styles. */
 static void draw_legend(FILE *out, double lx, double ly, const struct curve *cv, int ncv,
-                        bool has_test)
+                        bool has_test, bool styles)
 {
     fprintf(out, "<g class=\"legend\">\n");
     svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", "configuration");
@@ -294,6 +302,10 @@ static void draw_legend(FILE *out, double lx, double ly, const struct curve *cv,
         ly += 34;
     }
     ly += 6;
+    if (!styles) {
+        fprintf(out, "</g>\n");
+        return;
+    }
     svg_legend_item(out, lx, ly, "#444", "", "validation");
     svg_legend_item(out, lx, ly + 20, "#444", DASH_TRAIN, "training");
     if (has_test)
@@ -301,8 +313,35 @@ static void draw_legend(FILE *out, double lx, double ly, const struct curve *cv,
     fprintf(out, "</g>\n");
 }
 
+/* params.lr of configuration id in best's configs (NaN when absent). */
+static double config_lr(const cJSON *best, int id)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(best, "configs"))
+    {
+        const cJSON *conf = cJSON_GetObjectItemCaseSensitive(c, "config");
+        if (resp_config_id(conf) == id)
+            return resp_num(cJSON_GetObjectItemCaseSensitive(conf, "params"), "lr");
+    }
+    return NAN;
+}
+
+static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int top, bool lr,
+                       char *why, size_t whylen);
+
 int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, char *why,
                  size_t whylen)
+{
+    return curves_draw(out, best, curves, top, false, why, whylen);
+}
+
+/*
+ * The curves of one column: the metric's validation/training/test members,
+ * or with lr the learning rate of each epoch (the `lr` of the curve rows,
+ * params.lr where a trial recorded none), one line per configuration.
+ */
+static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int top, bool lr,
+                       char *why, size_t whylen)
 {
     char idbuf[32];
     const char *name = plot__sweep_name(best, idbuf, sizeof idbuf);
@@ -325,12 +364,18 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     plot__metric_parts(metric, &parts);
     const char *base = parts.base, *vkey = parts.val, *tkey = parts.train, *skey = parts.test;
     const cJSON *first = cJSON_GetArrayItem(rowsj, 0);
-    if (first && !cJSON_GetObjectItemCaseSensitive(first, vkey)) {
+    if (lr) {
+        vkey = "lr";
+        tkey = skey = ""; /* no row has these: nothing drawn but the rate */
+        base = "learning rate";
+    } else if (first && !cJSON_GetObjectItemCaseSensitive(first, vkey)) {
         vkey = metric_name(MLP_M_VAL_LOSS);
         tkey = metric_name(MLP_M_TRAIN_LOSS);
         skey = metric_name(MLP_M_TEST_LOSS);
         base = metric_kind_name(METRIC_LOSS);
     }
+    for (int i = 0; i < ncv; i++)
+        cv[i].const_lr = config_lr(best, cv[i].id);
 
     int emax = 0;
     const cJSON *r;
@@ -388,10 +433,16 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     svg_begin(out, w, h);
     char title[512], sub[300];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 learning curves (%s)", name, base);
-    snprintf(sub, sizeof sub,
-             "Mean over seeds per epoch, band \xC2\xB1 SE; solid: validation, dashed: training%s; "
-             "top %d by %s",
-             has_test ? ", dotted: test" : "", ncv, metric);
+    if (lr)
+        snprintf(sub, sizeof sub,
+                 "Learning rate of each epoch's last batch (params.lr without a schedule), mean "
+                 "over seeds; top %d by %s",
+                 ncv, metric);
+    else
+        snprintf(sub, sizeof sub,
+                 "Mean over seeds per epoch, band \xC2\xB1 SE; solid: validation, dashed: "
+                 "training%s; top %d by %s",
+                 has_test ? ", dotted: test" : "", ncv, metric);
     plot__titles(out, w, title, sub);
     struct svg_scale sx = {1, emax, left, plotr, false};
     if (emax == 1) {
@@ -406,7 +457,7 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     for (int i = ncv - 1; i >= 0; i--)
         draw_series(out, &sx, &sy, &cv[i], emax, svg_color(i), vkey, tkey, has_test ? skey : NULL);
 
-    draw_legend(out, plotr + 24, ptop + 8, cv, ncv, has_test);
+    draw_legend(out, plotr + 24, ptop + 8, cv, ncv, has_test, !lr);
     plot__notes(out, 12, plotb + 62, notes, nnotes);
     svg_end(out);
     rc = CLI_OK;
@@ -427,9 +478,11 @@ static cJSON *curves_request(const struct plot_args *a, int i)
 {
     cJSON *req = plot__sweep_req(i == 0 ? "best" : "results", a);
     bool ok = req != NULL;
+    /* --metric lr draws the rate of the configurations the sweep's metric ranks best. */
+    bool lr = a->metric && strcmp(a->metric, "lr") == 0;
     if (ok && i == 0)
         ok = cJSON_AddNumberToObject(req, "top", 1000) &&
-             (!a->metric || cJSON_AddStringToObject(req, "metric", a->metric));
+             (!a->metric || lr || cJSON_AddStringToObject(req, "metric", a->metric));
     else if (ok)
         ok = cJSON_AddBoolToObject(req, "curves", 1) != NULL;
     if (!ok) {
@@ -442,7 +495,8 @@ static cJSON *curves_request(const struct plot_args *a, int i)
 static int curves_render(FILE *out, const struct plot_args *a, cJSON *const *resp, char *why,
                          size_t whylen)
 {
-    return plot__curves(out, resp[0], resp[1], a->top ? a->top : 5, why, whylen);
+    bool lr = a->metric && strcmp(a->metric, "lr") == 0;
+    return curves_draw(out, resp[0], resp[1], a->top ? a->top : 5, lr, why, whylen);
 }
 
 const struct plot_kind plot_kind_curves = {

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmd_meta.h"
 #include "plot.h"
 #include "resp.h"
 #include "svg.h"
@@ -88,6 +89,25 @@ static void summary_row(FILE *out, const char *k, const char *v)
     fputs("</td></tr>\n", out);
 }
 
+/* The "tags" and "note" rows of a sweep summary or a show configuration (prefix before each label). */
+static void meta_rows(FILE *out, const cJSON *o, const char *prefix)
+{
+    char label[96], tags[4096], when[64];
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "tags"),
+                *note = cJSON_GetObjectItemCaseSensitive(o, "note");
+    if (cJSON_GetArraySize(t) > 0) {
+        cmd_meta_tags_text(tags, sizeof tags, t);
+        snprintf(label, sizeof label, "%stags", prefix);
+        summary_row(out, label, tags);
+    }
+    if (cJSON_IsObject(note)) {
+        snprintf(label, sizeof label, "%snote (version %.0f, %s)", prefix,
+                 resp_num(note, "version"),
+                 resp_fmt_time(when, sizeof when, resp_num(note, "updated"), RESP_UTC));
+        summary_row(out, label, resp_str(note, "text", ""));
+    }
+}
+
 static void section_summary(FILE *out, const cJSON *sw, const cJSON *show)
 {
     char b[512];
@@ -123,7 +143,31 @@ static void section_summary(FILE *out, const cJSON *sw, const cJSON *show)
     summary_row(out, "created", b);
     resp_fmt_time(b, sizeof b, resp_num(sw, "finished"), RESP_UTC);
     summary_row(out, "finished", b);
+    meta_rows(out, sw, "");
     fputs("</table>\n", out);
+}
+
+/* Configurations with tags or a note (show's configs), as a table; nothing when none. */
+static void section_config_notes(FILE *out, const cJSON *show)
+{
+    const cJSON *c;
+    bool any = false;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(show, "configs"))
+    {
+        const cJSON *tags = cJSON_GetObjectItemCaseSensitive(c, "tags");
+        if (cJSON_GetArraySize(tags) == 0 &&
+            !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(c, "note")))
+            continue;
+        if (!any)
+            fputs("<h2>Configuration notes</h2>\n<table class=\"kv\">\n", out);
+        any = true;
+        char what[64];
+        snprintf(what, sizeof what, "config %d ",
+                 resp_config_id(cJSON_GetObjectItemCaseSensitive(c, "config")));
+        meta_rows(out, c, what);
+    }
+    if (any)
+        fputs("</table>\n", out);
 }
 
 static void section_best(FILE *out, const cJSON *best)
@@ -303,7 +347,7 @@ static const char style[] =
     "th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;"
     "white-space:nowrap}td.cfg{font-family:'DejaVu Sans Mono',monospace}"
     "caption{caption-side:bottom;color:#555;text-align:left;padding-top:4px}"
-    "table.kv th{width:9em}.verdict{font-weight:bold}.note{color:#555}"
+    "table.kv th{width:9em}table.kv td{white-space:pre-wrap}.verdict{font-weight:bold}.note{color:#555}"
     ".plot svg{max-width:100%;height:auto}";
 
 /* The whole page (a plot__render_fn). */
@@ -326,6 +370,7 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
     section_summary(out, sw, r->show);
     section_best(out, r->best);
     section_show(out, r->show);
+    section_config_notes(out, r->show);
     section_plot(out, "Ranking", RP_RANKING, r, NULL);
     section_plot(out, "Learning curves", RP_CURVES, r, NULL);
     section_plot(out, "Train vs validation (bias\xE2\x80\x93variance)", RP_GAP, r, NULL);

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "json.h"
 
@@ -260,4 +262,18 @@ void table_print(const struct table *t, FILE *out, size_t width)
     for (size_t r = 0; r < t->nrows; r++)
         print_line(t, out, w, t->rows[r], false);
     free(w);
+}
+
+size_t table_term_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+        ws.ws_col > TABLE_WIDTH)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    char *end;
+    long v = c ? strtol(c, &end, 10) : 0;
+    if (c && *c && !*end && v > TABLE_WIDTH && v <= 10000)
+        return (size_t)v;
+    return TABLE_WIDTH;
 }

@@ -29,6 +29,14 @@ struct table; /* opaque */
 
 #define TABLE_WIDTH 100 /* the width mlpctl's tables fit */
 
+/*
+ * The width a table with long text columns (show's hyperparameters) may take:
+ * the terminal's width when standard output is a terminal wider than
+ * TABLE_WIDTH, else $COLUMNS when it is a number above TABLE_WIDTH, else
+ * TABLE_WIDTH.  A wide terminal shows whole values instead of "…" at 100.
+ */
+size_t table_term_width(void);
+
 enum table_align { TABLE_LEFT, TABLE_RIGHT };
 
 /* A new empty table, or NULL on ENOMEM.  Free with table_free. */

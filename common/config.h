@@ -42,6 +42,13 @@ int config_find_program(const char *want, const char *name, const char *dir, con
                         char *out, size_t n);
 
 struct mlpd_config {
+    /* Hooks (daemon/hooks.h): commands split by common/notify.h; "" = none. */
+    char on_sweep_end[CONFIG_STR_MAX];
+    char on_trial_failed[CONFIG_STR_MAX];
+    char on_sweep_blocked[CONFIG_STR_MAX];
+    double hook_timeout;  /* seconds before a hook is killed */
+    double hook_interval; /* seconds between two on_trial_failed hooks of a sweep */
+    int hook_max_running; /* hooks at once */
     char state_dir[CONFIG_PATH_MAX]; /* "" = default */
     char socket[CONFIG_PATH_MAX];    /* "" = default */
     char data_dir[CONFIG_PATH_MAX];  /* "" = default */
@@ -53,6 +60,8 @@ struct mlpd_config {
     long max_trials;                 /* per-sweep expansion limit, default 100000 */
     long log_max_bytes;              /* per-trial log cap, default 1 MiB */
     double kill_grace;               /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
+    int max_clients;                 /* connections served at once, default 256 */
+    double request_timeout;          /* seconds a half-sent request line may wait, default 30 */
     bool foreground;                 /* do not detach */
     char log_level[16];              /* "info" */
     /* Where sweeps run unless their grid says "executor"; see daemon/exec.h. */
@@ -67,7 +76,9 @@ struct mlpd_config {
     int slurm_array_limit;                  /* array throttle %N: tasks running at once */
     int slurm_max_tasks;                    /* trials submitted to Slurm at once */
     double slurm_poll;                      /* seconds between squeue polls */
-    double slurm_grace; /* seconds an ended task's files may lag (NFS attribute cache) */
+    double slurm_grace;      /* seconds an ended task's files may lag (NFS attribute cache) */
+    int slurm_submit_tries;  /* refused submissions of a sweep before its queued trials fail */
+    double slurm_spool_keep; /* days a finished batch's spool directory is kept; -1 forever */
 };
 
 /* Fill *c with the defaults (paths left "" to be resolved by config_finish). */

@@ -23,6 +23,7 @@
 
 #include "dataset.h"
 #include "json.h"
+#include "notify.h"
 #include "names.h"
 #include "metric.h"
 #include "prune.h"
@@ -51,7 +52,8 @@ struct grid {
 };
 
 static const char *const grid_top_keys[] = {"name", "dataset",  "seeds", "metric", "base",
-                                            "grid", "executor", "slurm", "search", "prune", NULL};
+                                            "grid", "executor", "slurm", "search", "notify",
+                                            "prune", NULL};
 static const char *const grid_slurm_keys[] = {"partition", "account", "time", "sbatch_args", NULL};
 bool grid_metric_valid(const char *metric)
 {
@@ -554,6 +556,7 @@ enum {
     TOP_EXECUTOR,
     TOP_SLURM,
     TOP_SEARCH,
+    TOP_NOTIFY,
     TOP_PRUNE,
     TOP_N
 };
@@ -734,6 +737,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
         }
         snprintf(g->executor, sizeof g->executor, "%s", v_exec->valuestring);
     }
+    if (v[TOP_NOTIFY] && (rc = notify_grid_check(v[TOP_NOTIFY], e)) < 0)
+        goto fail;
     if (v[TOP_SLURM]) {
         struct grid_slurm gs;
         if (strcmp(g->executor, "local") == 0) {

@@ -29,7 +29,7 @@ static const char *const log_names[] = {"error", "warn", "info", "debug"};
 
 static int log__open_fd(const char *path)
 {
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
 int log_open(const char *path)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "termsafe.h"
 
 /* Length of the UTF-8 sequence starting with byte c, 0 when c cannot start one. */
 static size_t names__seq_len(unsigned char c)
@@ -57,9 +58,11 @@ int name_valid(const char *name, enum name_flags flags, int code, const char *pa
     if (n > NAME_MAX_BYTES)
         return err_set(e, code, path, "a sweep name has at most %d bytes, got %zu", NAME_MAX_BYTES,
                        n);
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return err_set(e, code, path, "a sweep name has no control characters");
+    for (const char *p = name; *p; p++)
+        if (term_unsafe_len(p, false))
+            return err_set(e, code, path,
+                           "a sweep name has no control characters (C0, C1) nor bidirectional "
+                           "overrides");
     if (!names__utf8_ok((const unsigned char *)name))
         return err_set(e, code, path, "a sweep name must be valid UTF-8");
     if ((flags & NAME_FINAL) && name_all_digits(name))

@@ -2,8 +2,9 @@
  * names — the one rule for sweep names and priorities.
  *
  * A sweep name is 1 to NAME_MAX_BYTES bytes of valid UTF-8 without control
- * characters; a name given as such (--name) must also not be all digits,
- * since it would read as a sweep id.  Names derived from a grid's "name" or
+ * characters (C0, C1) or bidirectional overrides (termsafe.h); a name given
+ * as such (--name) must also not be all digits, since it would read as a
+ * sweep id.  Names derived from a grid's "name" or
  * a file's base name are cut at a character boundary (never inside a UTF-8
  * sequence) so that a "-2", "-3", ... suffix still fits, and an all-digit
  * base gets a "sweep-" prefix.  The grid parser (common/grid.c), mlpctl

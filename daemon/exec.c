@@ -19,6 +19,7 @@
 #include "metric.h"
 #include "mlpd.h"
 #include "slurm.h"
+#include "statedir.h"
 #include "store.h"
 #include "store_slurm.h"
 
@@ -59,6 +60,15 @@ int exec_sweep_fields(struct mlpd *d, int64_t sweep_id, cJSON *o, struct err *e)
         return e->code;
     cJSON_AddItemToObject(o, "slurm_jobs", jobs_array(ids, n));
     free(ids);
+    struct slurm_block b;
+    if (slurm_blocked(d->slurm, sweep_id, &b) == 1) {
+        cJSON *bo = cJSON_AddObjectToObject(o, "blocked");
+        cJSON_AddStringToObject(bo, "message", b.message);
+        cJSON_AddNumberToObject(bo, "failures", b.failures);
+        cJSON_AddNumberToObject(bo, "tries", b.tries);
+        cJSON_AddBoolToObject(bo, "counted", b.counted);
+        cJSON_AddBoolToObject(bo, "gave_up", b.gave_up);
+    }
     return 0;
 }
 
@@ -107,6 +117,22 @@ int exec_status_fields(struct mlpd *d, cJSON *o, struct err *e)
     cJSON_AddItemToObject(so, "jobs", jobs_array(ids, n));
     cJSON_AddStringToObject(so, "spool", d->cfg.slurm_spool);
     free(ids);
+    /* Sweeps whose submission Slurm refuses, with its message. */
+    int64_t blk[64];
+    size_t nb = slurm_blocked_sweeps(d->slurm, blk, sizeof blk / sizeof blk[0]);
+    cJSON *ba = cJSON_AddArrayToObject(so, "blocked");
+    for (size_t i = 0; i < nb && ba; i++) {
+        struct slurm_block b;
+        if (slurm_blocked(d->slurm, blk[i], &b) != 1)
+            continue;
+        cJSON *bo = cJSON_CreateObject();
+        cJSON_AddNumberToObject(bo, "sweep", (double)blk[i]);
+        cJSON_AddStringToObject(bo, "message", b.message);
+        cJSON_AddNumberToObject(bo, "failures", b.failures);
+        cJSON_AddNumberToObject(bo, "tries", b.tries);
+        cJSON_AddBoolToObject(bo, "gave_up", b.gave_up);
+        cJSON_AddItemToArray(ba, bo);
+    }
     return 0;
 }
 
@@ -130,6 +156,12 @@ bool exec_epoch_metrics(const cJSON *ev, int64_t *epoch, double *v)
     for (int m = 0; m < MLP_M_N; m++)
         v[m] = metric_info(m)->per_epoch ? exec__num(ev, metric_name(m)) : NAN;
     return true;
+}
+
+double exec_epoch_lr(const cJSON *ev)
+{
+    double lr = exec__num(ev, "lr");
+    return lr > 0 && isfinite(lr) ? lr : NAN;
 }
 
 void exec_result_metrics(const cJSON *ev, double *v)
@@ -222,6 +254,11 @@ char *exec_spec_line(const char *artifacts_root, const char *dataset_json, int64
     struct err e = ERR_INIT;
     if (config_mkdir_p(artifacts_root, 0700, &e) < 0 || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
         snprintf(msg, n, "cannot create %s: %s", dir, e.msg[0] ? e.msg : strerror(errno));
+        return NULL;
+    }
+    /* The worker writes there: never through a symlink or into someone else's directory. */
+    if (statedir_check_dir(dir, &e) < 0) {
+        snprintf(msg, n, "%s", e.msg);
         return NULL;
     }
     cJSON *path = cJSON_CreateString(dir);

@@ -59,6 +59,8 @@ int exec_status_fields(struct mlpd *d, struct cJSON *o, struct err *e);
  * of range become NaN (stored NULL) and an absent "diverged" is 0.
  */
 bool exec_epoch_metrics(const struct cJSON *ev, int64_t *epoch, double *v);
+/* The "lr" of an epoch line (printed with an lr_schedule); NaN when absent or not positive. */
+double exec_epoch_lr(const struct cJSON *ev);
 void exec_result_metrics(const struct cJSON *ev, double *v);
 
 /*

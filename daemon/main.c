@@ -31,12 +31,14 @@
 #include "adapt.h"
 #include "config.h"
 #include "err.h"
+#include "hooks.h"
 #include "log.h"
 #include "mlp_version.h"
 #include "mlpd.h"
 #include "sched.h"
 #include "server.h"
 #include "slurm.h"
+#include "statedir.h"
 #include "store.h"
 
 struct main_state {
@@ -46,6 +48,8 @@ struct main_state {
     uv_timer_t shutdown_timer; /* runs the shutdown steps outside the op handler */
     bool shutdown_now;
     bool stopping; /* server closed, handles closing */
+    bool check;    /* --check: verify the state dir and the database, then exit */
+    int dir_fd;    /* the verified state dir */
     int pid_fd;
     char pid_path[CONFIG_PATH_MAX + 16];
 };
@@ -63,6 +67,8 @@ static void usage(FILE *out)
     config_usage(out);
     fprintf(out, "  --config FILE          read settings from FILE (default <state dir>/mlpd.conf "
                  "if present)\n"
+                 "  --check                check the state dir and the database (quick_check), "
+                 "print the verdict, exit 0 when sound\n"
                  "  --help                 this text\n"
                  "  --version              print the version\n");
 }
@@ -83,6 +89,9 @@ static int parse_args(struct mlpd_config *c, int argc, char **argv, const char *
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
+        } else if (strcmp(a, "--check") == 0) {
+            M.check = true;
+            i++;
         } else if (strcmp(a, "--version") == 0) {
             printf("mlpd %s\n", MLP_VERSION);
             exit(0);
@@ -132,9 +141,18 @@ static int load_config(struct mlpd_config *c, int argc, char **argv, struct err 
 static int lock_pidfile(const char *state_dir, struct err *e)
 {
     snprintf(M.pid_path, sizeof M.pid_path, "%s/mlpd.pid", state_dir);
-    M.pid_fd = open(M.pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    M.pid_fd = openat(M.dir_fd, "mlpd.pid", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (M.pid_fd < 0)
-        return err_set(e, MLP_EIO, M.pid_path, "cannot open %s: %s", M.pid_path, strerror(errno));
+        return err_set(e, MLP_EIO, M.pid_path, "cannot open %s: %s%s", M.pid_path, strerror(errno),
+                       errno == ELOOP ? " (a symbolic link: not following it)" : "");
+    struct stat st;
+    if (fstat(M.pid_fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        close(M.pid_fd);
+        M.pid_fd = -1;
+        return err_set(e, MLP_EPERMISSION, M.pid_path,
+                       "%s is not a regular file of this mlpd's uid; refusing to use it",
+                       M.pid_path);
+    }
     if (flock(M.pid_fd, LOCK_EX | LOCK_NB) < 0) {
         char buf[32] = "";
         ssize_t n = pread(M.pid_fd, buf, sizeof buf - 1, 0);
@@ -281,6 +299,7 @@ static void on_notify(void *ud, int64_t sweep_id)
 {
     struct mlpd *d = ud;
     server_notify(d->srv, sweep_id);
+    hooks_sweep_changed(d->hooks, sweep_id);
 }
 
 /*
@@ -308,6 +327,8 @@ static int open_slurm(struct mlpd *d, struct err *e)
         .max_attempts = c->max_attempts > 0 ? c->max_attempts : 1,
         .poll = c->slurm_poll,
         .grace = c->slurm_grace,
+        .submit_tries = c->slurm_submit_tries,
+        .spool_keep = c->slurm_spool_keep,
         .notify = on_notify,
         .ud = d,
     };
@@ -329,17 +350,24 @@ static int open_slurm(struct mlpd *d, struct err *e)
     return 0;
 }
 
-/* State dir, logs/ and data dir (0700), the pid-file lock and the worker executable,
- * before daemonizing so that errors reach the terminal.  0, or 1 with a message printed. */
+/* State dir, logs/ and artifacts/ (0700, checked ssh-style: statedir.h), the data
+ * dir, the pid-file lock and the worker executable, before daemonizing so that errors
+ * reach the terminal.  0, or 1 with a message printed. */
 static int prepare(struct mlpd *d, struct err *e)
 {
     struct mlpd_config *c = &d->cfg;
     snprintf(d->log_dir, sizeof d->log_dir, "%s/logs", c->state_dir);
     snprintf(d->db_path, sizeof d->db_path, "%s/mlpd.db", c->state_dir);
     snprintf(d->artifacts_dir, sizeof d->artifacts_dir, "%s/artifacts", c->state_dir);
-    if (config_mkdir_p(c->state_dir, 0700, e) < 0 || config_mkdir_p(d->log_dir, 0700, e) < 0 ||
-        config_mkdir_p(d->artifacts_dir, 0700, e) < 0 || config_mkdir_p(c->data_dir, 0700, e) < 0 ||
-        lock_pidfile(c->state_dir, e) < 0) {
+    if ((M.dir_fd = statedir_open(c->state_dir, e)) < 0 ||
+        statedir_sub(M.dir_fd, "logs", d->log_dir, e) < 0 ||
+        statedir_sub(M.dir_fd, "artifacts", d->artifacts_dir, e) < 0) {
+        fprintf(stderr, "mlpd: %s\n", e->msg);
+        return 1;
+    }
+    if (M.check)
+        return 0;
+    if (config_mkdir_p(c->data_dir, 0700, e) < 0 || lock_pidfile(c->state_dir, e) < 0) {
         fprintf(stderr, "mlpd: %s\n", e->msg);
         return 1;
     }
@@ -418,6 +446,11 @@ static int start_services(struct mlpd *d, struct sched_opts *so, struct err *e)
         log_error("out of memory");
         return -1;
     }
+    d->hooks = hooks_new(d, e);
+    if (!d->hooks) {
+        startup_error(d, e->msg);
+        return -1;
+    }
     d->srv = server_open(d, c->socket, e);
     if (!d->srv) {
         startup_error(d, e->msg);
@@ -464,8 +497,23 @@ int main(int argc, char **argv)
         return 2;
     }
     struct mlpd_config *c = &d->cfg;
+    M.dir_fd = -1;
     if (prepare(d, &e) != 0)
         return 1;
+    if (M.check) {
+        struct stat dbst;
+        if (stat(d->db_path, &dbst) != 0) {
+            printf("mlpd: state dir %s is sound; no database yet\n", c->state_dir);
+            return 0;
+        }
+        if (store_check(d->db_path, &e) < 0) {
+            fprintf(stderr, "mlpd: %s\n", e.msg);
+            return 1;
+        }
+        printf("mlpd: state dir %s and database %s are sound (quick_check ok)\n", c->state_dir,
+               d->db_path);
+        return 0;
+    }
     if (!c->foreground)
         daemonize(&ready_fd);
     write_pidfile();
@@ -507,12 +555,15 @@ out_loop:
     uv_loop_close(&M.loop);
     sched_free(d->sched);
     slurm_free(d->slurm);
+    hooks_free(d->hooks);
 out:
     store_close(d->st);
     if (status == 0)
         unlink(M.pid_path);
     if (M.pid_fd >= 0)
         close(M.pid_fd);
+    if (M.dir_fd >= 0)
+        close(M.dir_fd);
     log_close();
     return status;
 }

@@ -22,6 +22,7 @@ struct sched;
 struct server;
 struct slurm;
 struct client;
+struct hooks;
 
 struct mlpd {
     uv_loop_t *loop;
@@ -34,6 +35,7 @@ struct mlpd {
     struct sched *sched;
     struct slurm *slurm; /* the Slurm executor, NULL when not available (exec.h) */
     struct server *srv;
+    struct hooks *hooks; /* notification commands (hooks.h); NULL until started */
     double started; /* unix seconds */
     bool draining;  /* shutdown requested: no new submits */
     /* Begin shutdown (graceful, or now); implemented by main.c. */

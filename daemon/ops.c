@@ -393,6 +393,7 @@ cJSON *ops__epoch_json(const struct rows_ctx *x, const struct store_epoch_row *r
     for (int m = 0; m < MLP_M_N; m++)
         if (metric_info(m)->per_epoch && metric_for_task(m, x->regression))
             json_add_num(o, metric_name(m), r->v[m]);
+    json_add_num(o, "lr", r->lr); /* null without an lr_schedule */
     return o;
 }
 
@@ -575,5 +576,15 @@ const struct op ops_table[] = {
      .fields = {{"sweep", OT_SWEEP, true}, {"force", OT_BOOL, false}}},
     {.name = "shutdown", .exec = op_shutdown, .fields = {{"now", OT_BOOL, false}}},
     {.name = "data_list", .exec = op_data_list},
+    {.name = "tag",
+     .exec = op_tag,
+     .fields = {{"sweep", OT_SWEEP, true}, {"config", OT_INT, false}, {"tags", OT_OBJ, true}}},
+    {.name = "note",
+     .exec = op_note,
+     .fields = {{"sweep", OT_SWEEP, true},
+                {"config", OT_INT, false},
+                {"text", OT_STR, true},
+                {"version", OT_INT, false},
+                {"append", OT_BOOL, false}}},
 };
 const int ops_count = (int)(sizeof ops_table / sizeof ops_table[0]);

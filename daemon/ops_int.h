@@ -100,5 +100,8 @@ int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *
 /* ops_trial.c */
 int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
 int op_artifact(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
+/* ops_meta.c */
+int op_tag(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
+int op_note(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
 
 #endif

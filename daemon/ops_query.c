@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "meta.h"
 #include "metric.h"
 #include "mlpd.h"
 #include "ops.h"
@@ -256,6 +257,8 @@ int op_show(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
     cJSON_AddItemToObject(resp, "keys", keys);
     keys = NULL;
     show_configs(resp, &q, &cf, m, cf.n ? sw.c.total / (int64_t)cf.n : 0, rank_of);
+    if ((rc = meta_add_config_fields(d->st, sw.id, json_get(resp, "configs"), e)) < 0)
+        goto out;
     if (cJSON_IsString(by) && (rc = show_by(resp, &q, &cf, by->valuestring, m, e)) < 0)
         goto out;
     if (cJSON_IsTrue(json_get(req, "confusion")))

@@ -24,6 +24,7 @@
 #include "grid.h"
 #include "json.h"
 #include "log.h"
+#include "meta.h"
 #include "mlpd.h"
 #include "names.h"
 #include "ops.h"
@@ -42,10 +43,58 @@ struct list_stream {
     char states[6][16]; /* wanted states; none: every state */
     int n_states;
     int64_t limit, sent; /* limit 0: no limit */
+    cJSON *tags;         /* wanted tags: "key=value" or "key" (has the tag) strings; all must match */
 };
+
+/* Whether a summary's "tags" hold every wanted tag. */
+static bool list_tags_match(const struct list_stream *l, const cJSON *summary)
+{
+    const cJSON *have = json_get(summary, "tags"), *w;
+    cJSON_ArrayForEach(w, l->tags)
+    {
+        const char *s = w->valuestring, *eq = strchr(s, '=');
+        size_t kn = eq ? (size_t)(eq - s) : strlen(s);
+        const cJSON *t;
+        bool found = false;
+        cJSON_ArrayForEach(t, have)
+        {
+            if (strlen(t->string) == kn && strncmp(t->string, s, kn) == 0 && cJSON_IsString(t) &&
+                (!eq || strcmp(t->valuestring, eq + 1) == 0))
+                found = true;
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Check and keep the "tag" filter (a string or a list of strings): 0 or MLP_EINVALID_REQUEST. */
+static int list_tags(struct list_stream *l, const cJSON *v, struct err *e)
+{
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!(l->tags = cJSON_CreateArray()))
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    const cJSON *one = cJSON_IsArray(v) ? v->child : v;
+    for (; one; one = cJSON_IsArray(v) ? one->next : NULL) {
+        if (!cJSON_IsString(one))
+            return err_set(e, MLP_EINVALID_REQUEST, "tag",
+                           "list: \"tag\" must be a string KEY=VALUE or KEY, or a list of them");
+        char key[META_KEY_MAX + 2];
+        const char *s = one->valuestring, *eq = strchr(s, '=');
+        size_t kn = eq ? (size_t)(eq - s) : strlen(s);
+        snprintf(key, sizeof key, "%.*s", (int)(kn > META_KEY_MAX + 1 ? META_KEY_MAX + 1 : kn), s);
+        if (meta_check_key(key, "tag", e) < 0 || (eq && meta_check_value(eq + 1, "tag", e) < 0))
+            return e->code;
+        cJSON_AddItemToArray(l->tags, cJSON_CreateString(s));
+    }
+    return 0;
+}
 
 static bool list_wanted(const struct list_stream *l, const cJSON *summary)
 {
+    if (l->tags && !list_tags_match(l, summary))
+        return false;
     if (l->n_states == 0)
         return true;
     const cJSON *st = json_get(summary, "state");
@@ -84,6 +133,7 @@ static void list_free(struct op_stream *base)
 {
     struct list_stream *l = (struct list_stream *)base;
     free(l->ids);
+    cJSON_Delete(l->tags);
     free(l);
 }
 
@@ -145,7 +195,7 @@ int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
         return err_set(e, MLP_EINVALID_REQUEST, "limit", "list: \"limit\" must be >= 0, got %lld",
                        (long long)l->limit);
     }
-    if (list_states(l, json_get(req, "state"), e) < 0 ||
+    if (list_states(l, json_get(req, "state"), e) < 0 || list_tags(l, json_get(req, "tag"), e) < 0 ||
         store_sweep_ids(d->st, &l->ids, &l->n, e) < 0) {
         list_free(&l->base);
         return e->code;

@@ -33,6 +33,7 @@ enum { STOP_CANCEL = 1, STOP_REQUEUE = 2, STOP_PRUNE = 3 };
 struct slot_epoch {
     int64_t epoch;
     double v[MLP_M_N]; /* per-epoch metrics, NaN for the others */
+    double lr;         /* the epoch's learning rate, NaN when the worker printed none */
 };
 
 struct slot {
@@ -140,6 +141,7 @@ static void on_epoch(void *ud, const cJSON *ev)
     struct slot_epoch row;
     if (sl->pruning || !exec_epoch_metrics(ev, &row.epoch, row.v))
         return; /* a pruned trial ends at the epoch it was stopped at */
+    row.lr = exec_epoch_lr(ev);
     if (sl->n_epochs == sl->cap_epochs) {
         size_t cap = sl->cap_epochs ? 2 * sl->cap_epochs : 32;
         struct slot_epoch *p = realloc(sl->epochs, cap * sizeof *p);
@@ -152,7 +154,7 @@ static void on_epoch(void *ud, const cJSON *ev)
     if (kept)
         sl->epochs[sl->n_epochs++] = row;
     struct err e = ERR_INIT;
-    if (store_epoch_add(sl->s->st, sl->trial_id, sl->attempt, row.epoch, row.v, &e) < 0) {
+    if (store_epoch_add(sl->s->st, sl->trial_id, sl->attempt, row.epoch, row.v, row.lr, &e) < 0) {
         log_error("trial %lld: %s (kept in memory, written again with the result)",
                   (long long)sl->trial_id, e.msg);
         sl->epoch_unwritten = true;
@@ -179,7 +181,7 @@ static int rewrite_epochs(struct slot *sl, struct err *e)
                        "an epoch row could be neither written nor kept in memory");
     for (size_t i = 0; i < sl->n_epochs; i++)
         if (store_epoch_add(sl->s->st, sl->trial_id, sl->attempt, sl->epochs[i].epoch,
-                            sl->epochs[i].v, e) < 0)
+                            sl->epochs[i].v, sl->epochs[i].lr, e) < 0)
             return e->code;
     sl->epoch_unwritten = false;
     return 0;

@@ -24,6 +24,7 @@
 
 #include "json.h"
 #include "line.h"
+#include "hooks.h"
 #include "log.h"
 #include "mlpd.h"
 #include "store.h"
@@ -66,6 +67,7 @@ struct server {
     bool listener_closed;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     struct client *clients;
+    int n_clients; /* open connections (max_clients caps them) */
 };
 
 struct job;
@@ -75,6 +77,7 @@ static void stream_pump(struct client *c);
 static void park(struct client *c, int64_t sweep_id, bool watch);
 static void on_listener_closed(uv_handle_t *h);
 static void on_refused_timer(uv_timer_t *t);
+static void request_timer_update(struct client *c);
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 /* Clients and the server ---------------------------------------------------------- */
@@ -94,6 +97,7 @@ static void client_free(struct client *c)
         srv->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    srv->n_clients--;
     if (c->stream) /* waiting for the socket to drain when the client went away */
         job_free(c->stream);
     line_buf_release(&c->lb);
@@ -647,8 +651,10 @@ static bool handle_line(struct client *c, char *line, size_t len)
     } else if (it.next == OP_REPLY) {
         client_send(c, resp);
     }
-    if (rc >= 0 && it.changed > 0)
+    if (rc >= 0 && it.changed > 0) {
         server_notify(c->srv, it.changed);
+        hooks_sweep_changed(c->srv->d->hooks, it.changed);
+    }
     if (rc >= 0 && it.next != OP_REPLY) {
         park(c, it.sweep_id, it.next == OP_WATCH);
         parked = true;
@@ -731,6 +737,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
     if (c->mode == CM_IDLE)
         client_process(c);
+    request_timer_update(c);
     if (c->reading && c->lb.len - c->lb.start > CLIENT_MAX_BUFFERED && c->mode != CM_IDLE) {
         uv_read_stop(s);
         c->reading = false;
@@ -753,6 +760,33 @@ static void on_refused_timer(uv_timer_t *t)
     client_close_after_flush(t->data);
 }
 
+/* A request line begun request_timeout seconds ago and still not ended. */
+static void on_request_timer(uv_timer_t *t)
+{
+    struct client *c = t->data;
+    if (c->closing || c->flushing || c->mode != CM_IDLE || line_buf_pending(&c->lb) == 0)
+        return;
+    struct err e = ERR_INIT;
+    err_set(&e, MLP_ETIMEOUT, NULL,
+            "request line unfinished after %g s (request_timeout); closing the connection",
+            c->srv->d->cfg.request_timeout);
+    send_error(c, &e);
+    client_close_after_flush(c);
+}
+
+/* Time an unfinished request line from its first byte; nothing when none is pending. */
+static void request_timer_update(struct client *c)
+{
+    if (c->closing || c->flushing || c->mode != CM_IDLE)
+        return;
+    if (line_buf_pending(&c->lb) == 0) {
+        uv_timer_stop(&c->timer);
+    } else if (!uv_is_active((uv_handle_t *)&c->timer)) {
+        double sec = c->srv->d->cfg.request_timeout;
+        uv_timer_start(&c->timer, on_request_timer, (uint64_t)(sec > 0 ? sec * 1000 : 30000), 0);
+    }
+}
+
 static void on_connection(uv_stream_t *ls, int status)
 {
     struct server *srv = ls->data;
@@ -772,6 +806,7 @@ static void on_connection(uv_stream_t *ls, int status)
     if (c->next)
         c->next->prev = c;
     srv->clients = c;
+    srv->n_clients++;
     if (uv_accept(ls, (uv_stream_t *)&c->pipe) != 0) {
         client_close(c);
         return;
@@ -784,6 +819,23 @@ static void on_connection(uv_stream_t *ls, int status)
         send_error(c, &e);
         c->refused = true;
         /* Close after its first line, or after a second if it sends nothing. */
+        uv_timer_start(&c->timer, on_refused_timer, 1000, 0);
+        if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read) == 0)
+            c->reading = true;
+        else
+            client_close(c);
+        return;
+    }
+    int cap = srv->d->cfg.max_clients;
+    if (cap > 0 && srv->n_clients > cap) {
+        struct err e = ERR_INIT;
+        err_set(&e, MLP_ETOO_LARGE, NULL,
+                "too many connections: mlpd serves at most %d at once (max_clients); try again "
+                "when one has ended",
+                cap);
+        log_warn("server: refused a connection: %d open (max_clients %d)", srv->n_clients - 1, cap);
+        send_error(c, &e);
+        c->refused = true;
         uv_timer_start(&c->timer, on_refused_timer, 1000, 0);
         if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read) == 0)
             c->reading = true;

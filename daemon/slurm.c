@@ -16,8 +16,10 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,7 +38,9 @@
 #include "store_slurm.h"
 
 #define SLURM_RETRY_MS 5000       /* back-off after sbatch failed */
-#define SLURM_MAX_ARRAY 1000      /* tasks per array (Slurm's default MaxArraySize is 1001) */
+#define SLURM_LIMIT_WAIT 30.0     /* seconds a sweep a site limit refused waits */
+#define SLURM_MAX_ARRAY 1000      /* tasks per array until scontrol said MaxArraySize */
+#define SLURM_LOST_AFTER 120.0    /* seconds an earlier mlpd's unanswered sbatch may still take */
 #define SLURM_READ_MAX (4u << 20) /* bytes of one i.out read per poll */
 #define SLURM_OUT_CAP (8u << 20)  /* command output kept */
 #define SLURM_GONE_POLLS 2        /* polls a known job may be missing before it counts as gone */
@@ -48,6 +52,7 @@
 struct task {
     int64_t trial_id, sweep_id, job_id;
     int64_t raw_id; /* the task's own job id (squeue %A, sacct JobIDRaw); 0 unknown */
+    double submitted; /* unix time its row was written, before sbatch ran */
     int attempt, idx;
     char *batch, *dir;     /* owned */
     char state[32];        /* last Slurm state seen; "" none */
@@ -73,6 +78,9 @@ struct task {
     int rc;         /* the worker's exit code from the marker, -1 when unknown */
     int sig;        /* the signal that killed the worker, 0 none */
     long out_size;  /* bytes of i.out when the task ended (marker), -1 unknown */
+    bool m_term;    /* the marker: Slurm sent the task SIGTERM */
+    bool m_timeout; /* the marker: ... at or past its time limit */
+    bool m_oom;     /* the marker: the worker was killed by the OOM killer */
     char tail[512]; /* last bytes of i.err */
 };
 
@@ -90,6 +98,19 @@ struct cmd {
     int open_handles;
     void (*done)(struct cmd *c);
     void *ud;
+};
+
+/*
+ * A sweep whose submission failed: the note status/list/watch/wait show.
+ * Guarded by slurm.mu: ops read it from pool threads (slurm_blocked).
+ */
+struct blocked {
+    int64_t sweep_id;
+    int failures;   /* consecutive failed submissions counted against it */
+    double until;   /* loop time (s) before which it is not tried again */
+    bool counted;   /* the last failure counted (else a limit or the controller holds it) */
+    bool gave_up;   /* its queued trials were failed with msg */
+    char msg[600];  /* sbatch's message */
 };
 
 struct slurm {
@@ -114,6 +135,19 @@ struct slurm {
     size_t n_snap;
     int cmds; /* commands in flight */
     unsigned seq;
+    uv_mutex_t mu;         /* guards blk and n_blk */
+    struct blocked *blk;   /* sweeps whose submission failed */
+    size_t n_blk, cap_blk;
+    char scontrol[CONFIG_PATH_MAX], sacctmgr[CONFIG_PATH_MAX];
+    bool limits_pending;   /* scontrol show config has not answered: do not submit yet */
+    int max_array;         /* tasks per array: MaxArraySize, then halved on a limit error */
+    int max_jobs;          /* our unfinished tasks at most: MaxJobCount / 2, MaxSubmitJobs */
+    char user[128];        /* squeue -u: every job of ours in one query */
+    int idle;              /* consecutive polls in which nothing changed */
+    int skip;              /* ticks to let pass before the next poll (back-off) */
+    bool poll_changed;     /* the squeue answer of the poll in flight changed a state */
+    double pruned_at;      /* loop time (s) of the last spool prune; 0 never */
+    bool pruning;          /* a prune is on the thread pool */
 };
 
 /* ---- small helpers ---- */
@@ -144,6 +178,7 @@ static struct task *task_new(const struct store_slurm_task *r)
     t->trial_id = r->trial_id;
     t->sweep_id = r->sweep_id;
     t->job_id = r->job_id;
+    t->submitted = r->submitted > 0 ? r->submitted : (double)time(NULL);
     t->attempt = r->attempt;
     t->idx = r->array_idx;
     t->batch = strdup(r->batch);
@@ -326,6 +361,13 @@ static const char *cmd_errline(struct cmd *c)
     return c->ebuf[0] ? c->ebuf : "(no message)";
 }
 
+/* Something new to follow: poll at the normal pace again. */
+static void poll_soon(struct slurm *s)
+{
+    s->idle = 0;
+    s->skip = 0;
+}
+
 /* ---- cancel ---- */
 
 static void on_scancel(struct cmd *c)
@@ -363,6 +405,8 @@ static void scancel_tasks(struct slurm *s, struct task **ts, size_t n)
     free(argv);
 }
 
+static void blocked_clear(struct slurm *s, int64_t sweep_id);
+
 static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
 {
     struct slurm *s = SLURM_OF(x);
@@ -381,10 +425,48 @@ static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
     if (ts && k > 0)
         scancel_tasks(s, ts, k);
     free(ts);
+    poll_soon(s);
+    blocked_clear(s, sweep_id); /* a cancelled sweep is not waiting for Slurm */
     return count;
 }
 
 /* ---- submit ---- */
+
+/* Tasks of the sweep followed now (submitted and not finished). */
+static int sweep_unfinished(const struct slurm *s, int64_t sweep_id)
+{
+    int k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        k += s->tasks[i]->sweep_id == sweep_id && s->tasks[i]->trial_id > 0;
+    return k;
+}
+
+/* Remove path and what it holds (a batch directory: files, and directories of files). */
+static void remove_tree(const char *path, int depth)
+{
+    DIR *d = depth < 4 ? opendir(path) : NULL;
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            char sub[CONFIG_PATH_MAX + 256];
+            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+            if (unlink(sub) < 0 && (errno == EISDIR || errno == EPERM))
+                remove_tree(sub, depth + 1);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+/* The spool directory of a batch Slurm never took (sbatch failed): nothing ran there. */
+static void spool_remove_batch(struct slurm *s, const char *batch)
+{
+    char dir[CONFIG_PATH_MAX + 80];
+    snprintf(dir, sizeof dir, "%s/%s", s->o.spool, batch);
+    remove_tree(dir, 0);
+}
 
 static void kick(struct slurm *s);
 
@@ -393,6 +475,176 @@ static void on_retry(uv_timer_t *h)
     struct slurm *s = h->data;
     s->retry_wait = false;
     kick(s);
+}
+
+static double now_s(const struct slurm *s)
+{
+    return (double)uv_now(s->loop) / 1000.0;
+}
+
+/* The sweep's entry (created when create), or NULL.  Call with s->mu held. */
+static struct blocked *blocked_find(struct slurm *s, int64_t sweep_id, bool create)
+{
+    for (size_t i = 0; i < s->n_blk; i++)
+        if (s->blk[i].sweep_id == sweep_id)
+            return &s->blk[i];
+    if (!create)
+        return NULL;
+    if (s->n_blk == s->cap_blk) {
+        size_t cap = s->cap_blk ? 2 * s->cap_blk : 8;
+        struct blocked *p = realloc(s->blk, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        s->blk = p;
+        s->cap_blk = cap;
+    }
+    struct blocked *b = &s->blk[s->n_blk++];
+    memset(b, 0, sizeof *b);
+    b->sweep_id = sweep_id;
+    return b;
+}
+
+/* The sweep was submitted: its note goes. */
+static void blocked_clear(struct slurm *s, int64_t sweep_id)
+{
+    uv_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_blk; i++)
+        if (s->blk[i].sweep_id == sweep_id) {
+            s->blk[i] = s->blk[--s->n_blk];
+            break;
+        }
+    uv_mutex_unlock(&s->mu);
+}
+
+int slurm_blocked(struct slurm *s, int64_t sweep_id, struct slurm_block *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s)
+        return 0;
+    uv_mutex_lock(&s->mu);
+    const struct blocked *b = blocked_find(s, sweep_id, false);
+    if (b) {
+        out->failures = b->failures;
+        out->tries = s->o.submit_tries;
+        out->counted = b->counted;
+        out->gave_up = b->gave_up;
+        snprintf(out->message, sizeof out->message, "%s", b->msg);
+    }
+    uv_mutex_unlock(&s->mu);
+    return b ? 1 : 0;
+}
+
+size_t slurm_blocked_sweeps(struct slurm *s, int64_t *ids, size_t max)
+{
+    size_t k = 0;
+    if (!s)
+        return 0;
+    uv_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_blk && k < max; i++)
+        ids[k++] = s->blk[i].sweep_id;
+    uv_mutex_unlock(&s->mu);
+    return k;
+}
+
+/* What an sbatch failure means for the next try. */
+enum sbatch_fail {
+    FAIL_SWEEP,     /* about this sweep's request (a bad partition, account, option): counted */
+    FAIL_LIMIT,     /* a site limit: a smaller array, or later, gets in */
+    FAIL_TRANSIENT, /* the controller or the command: every sweep waits, nothing counted */
+};
+
+static enum sbatch_fail sbatch_classify(const char *msg)
+{
+    static const char *const limit[] = {"Invalid job array specification",
+                                        "MaxArraySize",
+                                        "job submit limit",
+                                        "MaxSubmitJobs",
+                                        "SubmitJobLimit",
+                                        "MaxSubmitJob",
+                                        "MaxJobCount",
+                                        NULL};
+    static const char *const transient[] = {"Unable to contact slurm controller",
+                                            "Socket timed out",
+                                            "Connection refused",
+                                            "temporarily unable",
+                                            "Zero Bytes were transmitted",
+                                            "Resource temporarily unavailable",
+                                            "Communication connection failure",
+                                            "cannot run ",
+                                            "killed after",
+                                            NULL};
+    for (int i = 0; limit[i]; i++)
+        if (strstr(msg, limit[i]))
+            return FAIL_LIMIT;
+    for (int i = 0; transient[i]; i++)
+        if (strstr(msg, transient[i]))
+            return FAIL_TRANSIENT;
+    return FAIL_SWEEP;
+}
+
+static void schedule_retry(struct slurm *s, double delay_s)
+{
+    if (s->draining)
+        return;
+    uint64_t ms = delay_s > 0 ? (uint64_t)(delay_s * 1000) : 0;
+    /* The earliest wanted retry wins. */
+    if (uv_is_active((uv_handle_t *)&s->retry) && uv_timer_get_due_in(&s->retry) <= ms)
+        return;
+    uv_timer_start(&s->retry, on_retry, ms, 0);
+}
+
+/*
+ * sbatch failed for a batch of n trials of one sweep: record the note, then
+ * shrink (a limit refused the array), wait (a limit or the controller), or
+ * count the failure against the sweep and fail it after submit_tries.
+ */
+static void sbatch_failed(struct slurm *s, int64_t sweep_id, int n, const char *msg)
+{
+    enum sbatch_fail kind = sbatch_classify(msg);
+    double now = now_s(s), wait = SLURM_RETRY_MS / 1000.0;
+    bool give_up = false;
+    int failures = 0;
+    if (kind == FAIL_LIMIT && n > 1) {
+        s->max_array = n / 2;
+        wait = 0;
+        log_warn("sweep %lld: a site limit refused an array of %d tasks; trying %d", (long long)sweep_id,
+                 n, s->max_array);
+    } else if (kind == FAIL_LIMIT) {
+        wait = SLURM_LIMIT_WAIT;
+    } else if (kind == FAIL_TRANSIENT) {
+        s->retry_wait = true; /* every sweep waits for the controller */
+    }
+    uv_mutex_lock(&s->mu);
+    struct blocked *b = blocked_find(s, sweep_id, true);
+    if (b) {
+        snprintf(b->msg, sizeof b->msg, "%.590s", msg);
+        b->until = now + wait;
+        b->counted = kind == FAIL_SWEEP;
+        b->gave_up = false;
+        if (b->counted && ++b->failures >= s->o.submit_tries) {
+            give_up = true;
+            b->gave_up = true;
+        }
+        failures = b->failures;
+    }
+    uv_mutex_unlock(&s->mu);
+    if (give_up) {
+        char why[800];
+        struct err e = ERR_INIT;
+        int64_t k = 0;
+        snprintf(why, sizeof why, "Slurm refused the submission %d times: %.700s", failures, msg);
+        if (store_slurm_fail_queued(s->st, sweep_id, why, &k, &e) < 0)
+            log_error("sweep %lld: %s", (long long)sweep_id, e.msg);
+        else
+            log_error("sweep %lld: %s; %lld queued trial(s) failed (mlpctl retry submits them "
+                      "again)",
+                      (long long)sweep_id, why, (long long)k);
+        uv_mutex_lock(&s->mu);
+        if ((b = blocked_find(s, sweep_id, false)) != NULL)
+            b->failures = 0; /* a retry starts counting again */
+        uv_mutex_unlock(&s->mu);
+    }
+    schedule_retry(s, wait);
 }
 
 static void on_sbatch(struct cmd *c)
@@ -404,12 +656,20 @@ static void on_sbatch(struct cmd *c)
     long long job = 0;
     bool ok =
         c->status == 0 && c->sig == 0 && c->obuf && sscanf(c->obuf, "%lld", &job) == 1 && job > 0;
-    int64_t sweeps[64];
-    size_t n_sweeps = 0;
+    int64_t sweep = 0;
+    int n = 0, n_cancel = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (t->in_flight && strcmp(t->batch, batch) == 0) {
+            sweep = t->sweep_id;
+            n++;
+            n_cancel += t->cancel_req;
+        }
+    }
     if (ok) {
         if (store_slurm_set_job(s->st, batch, job, &e) < 0)
             log_error("batch %s: job %lld: %s (found again by name on restart)", batch, job, e.msg);
-        size_t n = 0, nc = 0;
+        size_t nc = 0;
         struct task **cancel = calloc(s->n + 1, sizeof *cancel);
         for (size_t i = 0; i < s->n; i++) {
             struct task *t = s->tasks[i];
@@ -417,64 +677,87 @@ static void on_sbatch(struct cmd *c)
                 continue;
             t->in_flight = false;
             t->job_id = job;
-            n++;
             if (t->cancel_req && cancel)
                 cancel[nc++] = t;
         }
-        log_info("batch %s: Slurm job array %lld, %zu task(s)", batch, job, n);
+        log_info("batch %s: Slurm job array %lld, %d task(s)", batch, job, n);
+        /* mlpctl cancel came while sbatch ran: scancel now that the id is known. */
         if (nc > 0)
             scancel_tasks(s, cancel, nc);
         free(cancel);
+        blocked_clear(s, sweep);
+        poll_soon(s);
     } else {
         char msg[1200];
         snprintf(msg, sizeof msg, "sbatch failed (%s %lld): %s", c->sig ? "signal" : "exit",
                  (long long)(c->sig ? c->sig : c->status), cmd_errline(c));
-        log_error("batch %s: %s; its trials are queued again, retrying in %d s", batch, msg,
-                  SLURM_RETRY_MS / 1000);
+        log_error("batch %s: %s; its trials are queued again", batch, msg);
         if (store_slurm_unsubmit(s->st, batch, msg, &e) < 0)
             log_error("batch %s: %s", batch, e.msg);
         for (size_t i = 0; i < s->n; i++) {
             struct task *t = s->tasks[i];
-            if (!t->in_flight || strcmp(t->batch, batch) != 0)
-                continue;
-            bool seen = false;
-            for (size_t k = 0; k < n_sweeps; k++)
-                seen = seen || sweeps[k] == t->sweep_id;
-            if (!seen && n_sweeps < sizeof sweeps / sizeof sweeps[0])
-                sweeps[n_sweeps++] = t->sweep_id;
-            t->trial_id = 0; /* removed below; never in a poll snapshot (in flight) */
+            if (t->in_flight && strcmp(t->batch, batch) == 0)
+                t->trial_id = 0; /* removed below; never in a poll snapshot (in flight) */
         }
         compact(s);
-        if (!s->draining) {
-            s->retry_wait = true;
-            uv_timer_start(&s->retry, on_retry, SLURM_RETRY_MS, 0);
-        }
+        /* Nothing of a batch that never ran is worth keeping. */
+        spool_remove_batch(s, batch);
+        if (sweep > 0 && n_cancel < n) /* a cancelled sweep is not blocked */
+            sbatch_failed(s, sweep, n, msg);
     }
     free(batch);
-    for (size_t k = 0; k < n_sweeps; k++)
-        notify(s, sweeps[k]);
-    if (ok)
-        kick(s);
+    if (sweep > 0)
+        notify(s, sweep);
+    kick(s); /* other sweeps go on */
 }
 
 /* The worker's spec: the line a local worker reads on stdin (exec_spec_line). */
-static int write_spec(const struct slurm *s, const char *dir, int idx,
-                      const struct store_slurm_task *t)
+static int write_spec(const char *dir, int idx, const struct store_slurm_task *t)
 {
     char path[CONFIG_PATH_MAX + 160], msg[256];
-    char *line = exec_spec_line(s->o.artifacts_dir, t->dataset_json, t->seed, t->params_json,
-                                t->trial_id, msg, sizeof msg);
+    /* Artifacts go under the batch's directory (the shared spool): the state dir may be
+       on the login node's own disk.  They are moved there once the task is over. */
+    char art[CONFIG_PATH_MAX + 100];
+    snprintf(art, sizeof art, "%s/artifacts", dir);
+    char *line = exec_spec_line(art, t->dataset_json, t->seed, t->params_json, t->trial_id, msg,
+                                sizeof msg);
     if (!line) {
         log_error("trial %lld: %s", (long long)t->trial_id, msg);
         return -1;
     }
     snprintf(path, sizeof path, "%s/%d.spec", dir, idx);
-    FILE *f = fopen(path, "w");
+    /* 0600: a spec names the user's datasets and parameters. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f && fd >= 0)
+        close(fd);
     int rc = f && fprintf(f, "%s\n", line) > 0 ? 0 : -1;
     free(line);
     if (f && fclose(f) != 0)
         rc = -1;
     return rc;
+}
+
+/*
+ * Seconds of a Slurm time limit (minutes, m:s, h:m:s, d-h, d-h:m, d-h:m:s);
+ * 0 when none, unlimited or not understood.
+ */
+static long slurm_time_seconds(const char *t)
+{
+    long d = 0, a = 0, b = 0, c = 0;
+    int n;
+    if (!t || !t[0] || strchr(t, 'U') || strchr(t, 'I'))
+        return 0;
+    if (strchr(t, '-')) {
+        n = sscanf(t, "%ld-%ld:%ld:%ld", &d, &a, &b, &c);
+        return n < 2 ? 0 : d * 86400 + a * 3600 + (n > 2 ? b * 60 : 0) + (n > 3 ? c : 0);
+    }
+    n = sscanf(t, "%ld:%ld:%ld", &a, &b, &c);
+    if (n == 1)
+        return a * 60;
+    if (n == 2)
+        return a * 60 + b;
+    return n == 3 ? a * 3600 + b * 60 + c : 0;
 }
 
 /* Split text on blanks into argv entries appended at argv[*k] (pointers into buf). */
@@ -507,15 +790,52 @@ static void sweep_settings(struct slurm *s, int64_t sweep_id, struct grid_slurm 
     store_sweep_release(&sw);
 }
 
+/*
+ * Sweeps not to claim now, as a JSON array for store_slurm_claim: those a
+ * failed sbatch holds back (the earliest retry is scheduled), and those with
+ * slurm_array_limit unfinished tasks already (the limit is per sweep, across
+ * its arrays).  NULL when none; caller frees.
+ */
+static char *skip_list(struct slurm *s)
+{
+    cJSON *a = cJSON_CreateArray();
+    double now = now_s(s), next = 0;
+    uv_mutex_lock(&s->mu);
+    for (size_t i = 0; a && i < s->n_blk; i++) {
+        const struct blocked *b = &s->blk[i];
+        if (b->until > now) {
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)b->sweep_id));
+            if (next == 0 || b->until < next)
+                next = b->until;
+        }
+    }
+    uv_mutex_unlock(&s->mu);
+    for (size_t i = 0; a && i < s->n; i++) {
+        int64_t id = s->tasks[i]->sweep_id;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = s->tasks[j]->sweep_id == id;
+        if (!seen && sweep_unfinished(s, id) >= s->o.array_limit)
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)id));
+    }
+    if (next > 0)
+        schedule_retry(s, next - now);
+    char *out = a && cJSON_GetArraySize(a) > 0 ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return out;
+}
+
 static void kick(struct slurm *s)
 {
-    if (s->draining || s->submitting || s->retry_wait)
+    if (s->draining || s->submitting || s->retry_wait || s->limits_pending)
         return;
     int room = s->o.max_tasks - (int)s->n;
+    if (s->max_jobs > 0 && room > s->max_jobs - (int)s->n)
+        room = s->max_jobs - (int)s->n;
     if (room <= 0)
         return;
-    if (room > SLURM_MAX_ARRAY)
-        room = SLURM_MAX_ARRAY;
+    if (room > s->max_array)
+        room = s->max_array;
     char batch[64], dir[CONFIG_PATH_MAX + 80];
     unsigned r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ (++s->seq * 2654435761u);
     snprintf(batch, sizeof batch, "mlpd-%08x-%u", r, s->seq);
@@ -523,28 +843,31 @@ static void kick(struct slurm *s)
     struct err e = ERR_INIT;
     int n = 0;
     int64_t last_sweep = 0;
+    char *skip = skip_list(s);
     /* One sweep per array: its "slurm" settings apply to the whole array. */
     for (; n < room; n++) {
         struct store_slurm_task t;
-        int rc = store_slurm_claim(s->st, last_sweep, batch, n, dir, &t, &e);
+        int rc = store_slurm_claim_except(s->st, last_sweep, skip, batch, n, dir, &t, &e);
         if (rc < 0)
             log_error("slurm: %s", e.msg);
         if (rc <= 0)
             break;
         /* The batch's directory, once there is a trial to put in it. */
-        if (n == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST) {
-            log_error("cannot create %s: %s; retrying in %d s", dir, strerror(errno),
-                      SLURM_RETRY_MS / 1000);
-            if (store_slurm_unsubmit(s->st, batch, "cannot create the Slurm spool directory", &e) <
-                0)
+        if (n == 0 && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            char msg[CONFIG_PATH_MAX + 200];
+            snprintf(msg, sizeof msg, "cannot create the Slurm spool directory %s: %s", dir,
+                     strerror(errno));
+            log_error("%s", msg);
+            if (store_slurm_unsubmit(s->st, batch, msg, &e) < 0)
                 log_error("slurm: %s", e.msg);
             notify(s, t.sweep_id);
             store_slurm_task_release(&t);
             s->retry_wait = true;
-            uv_timer_start(&s->retry, on_retry, SLURM_RETRY_MS, 0);
+            schedule_retry(s, SLURM_RETRY_MS / 1000.0);
+            free(skip);
             return;
         }
-        struct task *mt = write_spec(s, dir, n, &t) == 0 ? task_new(&t) : NULL;
+        struct task *mt = write_spec(dir, n, &t) == 0 ? task_new(&t) : NULL;
         if (!mt || add_task(s, mt) < 0) {
             log_error("trial %lld: cannot write its spec in %s", (long long)t.trial_id, dir);
             if (store_trial_requeue(s->st, t.trial_id, false, "cannot write the Slurm spec file",
@@ -560,6 +883,7 @@ static void kick(struct slurm *s)
         last_sweep = t.sweep_id;
         store_slurm_task_release(&t);
     }
+    free(skip);
     if (n == 0)
         return;
     struct grid_slurm gs;
@@ -567,10 +891,14 @@ static void kick(struct slurm *s)
     const char *partition = gs.partition[0] ? gs.partition : s->o.partition;
     const char *account = gs.account[0] ? gs.account : s->o.account;
     const char *time_limit = gs.time[0] ? gs.time : s->o.time_limit;
+    char limit_s[32]; /* for the task script: a TIMEOUT it can tell without sacct */
+    snprintf(limit_s, sizeof limit_s, "%ld", slurm_time_seconds(time_limit));
     char array[64], cpus[32], threads[16], name[96], out[CONFIG_PATH_MAX + 120];
     char part[CONFIG_STR_MAX + 16], acct[CONFIG_STR_MAX + 16], tlim[CONFIG_STR_MAX + 16];
     char extra[CONFIG_STR_MAX];
-    snprintf(array, sizeof array, "--array=0-%d%%%d", n - 1, s->o.array_limit);
+    /* slurm_array_limit is the sweep's: its earlier arrays' unfinished tasks count. */
+    int throttle = s->o.array_limit - (sweep_unfinished(s, last_sweep) - n);
+    snprintf(array, sizeof array, "--array=0-%d%%%d", n - 1, throttle > 0 ? throttle : 1);
     snprintf(cpus, sizeof cpus, "--cpus-per-task=%d", s->o.threads);
     snprintf(threads, sizeof threads, "%d", s->o.threads);
     snprintf(name, sizeof name, "--job-name=%s", batch);
@@ -608,6 +936,7 @@ static void kick(struct slurm *s)
     argv[k++] = (char *)s->o.worker;
     argv[k++] = (char *)s->o.data_dir;
     argv[k++] = threads;
+    argv[k++] = limit_s;
     argv[k] = NULL;
     char *bcopy = strdup(batch);
     int rc = bcopy ? cmd_run(s, argv, on_sbatch, bcopy) : UV_ENOMEM;
@@ -656,6 +985,7 @@ static void read_marker(struct task *t)
     t->rc = -1;
     t->sig = 0;
     t->out_size = -1;
+    t->m_term = t->m_timeout = t->m_oom = false;
     snprintf(path, sizeof path, "%s/%d.done", t->dir, t->idx);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     bool legacy = false;
@@ -689,12 +1019,82 @@ static void read_marker(struct task *t)
             t->sig = (int)v;
         } else if (strcmp(key, "out") == 0) {
             t->out_size = v;
+        } else if (strcmp(key, "term") == 0) {
+            t->m_term = v != 0;
+        } else if (strcmp(key, "timeout") == 0) {
+            t->m_timeout = v != 0;
+        } else if (strcmp(key, "oom") == 0) {
+            t->m_oom = v != 0;
         }
     }
 }
 
+/* Copy one regular file (a new name first, then rename): 0 or -1. */
+static int copy_file(const char *from, const char *to)
+{
+    char tmp[CONFIG_PATH_MAX + 600];
+    snprintf(tmp, sizeof tmp, "%s.part", to);
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = in >= 0 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+    bool ok = in >= 0 && out >= 0;
+    char buf[65536];
+    ssize_t got;
+    while (ok && (got = read(in, buf, sizeof buf)) != 0) {
+        if (got < 0 || write(out, buf, (size_t)got) != got)
+            ok = false;
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0)
+        ok = false;
+    if (ok && rename(tmp, to) == 0)
+        return 0;
+    unlink(tmp);
+    return -1;
+}
+
+/*
+ * Move a finished task's artifacts from <batch dir>/artifacts/<trial> (the
+ * spool) into <state dir>/artifacts/<trial>: rename when both are on one
+ * filesystem, else copy each file and remove the original.  Pool thread.
+ */
+static void move_artifacts(const struct slurm *s, struct task *t)
+{
+    char from[CONFIG_PATH_MAX + 120], to[CONFIG_PATH_MAX + 40];
+    snprintf(from, sizeof from, "%s/artifacts/%lld", t->dir, (long long)t->trial_id);
+    snprintf(to, sizeof to, "%s/%lld", s->o.artifacts_dir, (long long)t->trial_id);
+    DIR *d = opendir(from);
+    if (!d)
+        return; /* nothing (left) to move */
+    rmdir(to); /* an empty one from an earlier attempt; rename needs it gone or empty */
+    if (rename(from, to) == 0) {
+        closedir(d);
+        return;
+    }
+    if (mkdir(to, 0700) < 0 && errno != EEXIST) {
+        closedir(d);
+        return;
+    }
+    struct dirent *de;
+    bool all = true;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char a[sizeof from + 256], b[sizeof to + 256];
+        snprintf(a, sizeof a, "%s/%s", from, de->d_name);
+        snprintf(b, sizeof b, "%s/%s", to, de->d_name);
+        if (copy_file(a, b) == 0)
+            unlink(a);
+        else
+            all = false;
+    }
+    closedir(d);
+    if (all)
+        rmdir(from);
+}
+
 /* Read the task's new output (pool thread: touches only t's own fields). */
-static void read_task(struct task *t)
+static void read_task(const struct slurm *s, struct task *t)
 {
     char path[CONFIG_PATH_MAX + 64];
     t->rlen = 0;
@@ -703,6 +1103,10 @@ static void read_task(struct task *t)
     t->tail[0] = '\0';
     /* The marker first: when it is there, i.out was complete before it was written. */
     read_marker(t);
+    /* Before the result is recorded, so they are in place when it is: once the marker
+       is there, or once Slurm said a task with a result ended (its marker may lag). */
+    if (t->have_done || (t->result && t->over_at > 0))
+        move_artifacts(s, t);
     snprintf(path, sizeof path, "%s/%d.out", t->dir, t->idx);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -758,7 +1162,7 @@ static void work_read(uv_work_t *w)
 {
     struct slurm *s = w->data;
     for (size_t i = 0; i < s->n_snap; i++)
-        read_task(s->snap[i]);
+        read_task(s, s->snap[i]);
 }
 
 /* Handle one line of a task's output; false when an epoch could not be written. */
@@ -776,7 +1180,8 @@ static bool task_line(struct slurm *s, struct task *t, const char *line, size_t 
         int64_t epoch;
         if (exec_epoch_metrics(ev, &epoch, v)) {
             struct err e = ERR_INIT;
-            if (store_epoch_add(s->st, t->trial_id, t->attempt, epoch, v, &e) < 0) {
+            if (store_epoch_add(s->st, t->trial_id, t->attempt, epoch, v, exec_epoch_lr(ev), &e) <
+                0) {
                 log_error("trial %lld: %s (read again at the next poll)", (long long)t->trial_id,
                           e.msg);
                 ok = false;
@@ -829,6 +1234,13 @@ static bool task_ended(struct slurm *s, struct task *t, bool gone)
     char msg[1400], where[96];
     snprintf(where, sizeof where, "Slurm task %lld_%d", (long long)t->job_id, t->idx);
     const char *st = gone ? "vanished" : t->state;
+    /* Slurm's own word is missing (the task left squeue and no accounting answered) or
+       plain FAILED: the task's marker tells a time limit or an OOM kill itself. */
+    bool unsure = gone || !terminal(t->state) || strcmp(t->state, "FAILED") == 0;
+    if (unsure && t->have_done && t->m_timeout)
+        st = "TIMEOUT";
+    else if (unsure && t->have_done && t->m_oom)
+        st = "OUT_OF_MEMORY";
     enum { RETRY, RETRY_FREE, FAIL, CANCEL } what = RETRY;
     if (t->cancel_req) {
         /* mlpctl cancel asked for it: whatever Slurm made of it (a pending task
@@ -926,13 +1338,17 @@ static bool apply_task(struct slurm *s, struct task *t)
             }
         }
     }
-    if (t->result)
+    /* The result once the marker says the task is over: its artifacts are then complete
+       (and moved, read_task).  A result line is printed just before the worker exits. */
+    if (t->result && t->have_done)
         return task_result(s, t);
     /* Gone: left squeue, and sacct (when it answers) gave no final state. */
     bool gone = t->job_id > 0 && t->missing >= SLURM_GONE_POLLS &&
                 (s->acct == ACCT_NONE || t->acct_asked >= SLURM_ACCT_TRIES ||
                  (s->acct == ACCT_COMP && t->raw_id == 0));
-    bool over = terminal(t->state) || gone || (t->have_done && !t->listed);
+    /* The marker alone ends a task only when Slurm cannot say more: its final state
+       (NODE_FAIL, PREEMPTED...) comes from squeue, or sacct once it left squeue. */
+    bool over = terminal(t->state) || gone || (t->have_done && !t->listed && t->job_id <= 0);
     if (over) {
         /* A finished task's files may reach this host well after Slurm says it ended:
            an NFS client trusts its cached "no such file" and file sizes for up to
@@ -946,14 +1362,17 @@ static bool apply_task(struct slurm *s, struct task *t)
         double wait = t->cancel_req ? 0 : s->o.grace;
         if (!complete && (t->grace++ < 1 || now - t->over_at < wait))
             return false;
+        if (t->result)
+            return task_result(s, t); /* never discard a result that exists */
         if (!complete)
             log_warn("trial %lld: Slurm task %lld_%d ended %.0f s ago and its completion "
                      "marker %s/%d.done %s; judged by the files there",
-                     (long long)t->trial_id, (long long)t->job_id, t->idx, now - t->over_at,
-                     t->dir, t->idx, t->have_done ? "names more output than is readable" :
-                     "is missing");
+                     (long long)t->trial_id, (long long)t->job_id, t->idx, now - t->over_at, t->dir,
+                     t->idx, t->have_done ? "names more output than is readable" : "is missing");
         return task_ended(s, t, gone && !terminal(t->state));
     }
+    if (t->result)
+        return false; /* the marker comes next */
     if (strcmp(t->state, t->stored_state) != 0) {
         struct err e = ERR_INIT;
         if (store_slurm_set_state(s->st, t->trial_id, t->state, &e) == 0)
@@ -988,6 +1407,16 @@ static void after_read(uv_work_t *w, int status)
     s->snap = NULL;
     s->n_snap = 0;
     s->polling = false;
+    /* Back-off: after polls that changed nothing (tasks pending, or silent), let 1, 3,
+       then 7 ticks pass before the next one; anything new polls at once again. */
+    if (n_changed > 0 || any_over || s->poll_changed) {
+        s->idle = 0;
+        s->skip = 0;
+    } else {
+        s->idle++;
+        s->skip = s->idle >= 3 ? 7 : s->idle >= 2 ? 3 : 1;
+    }
+    s->poll_changed = false;
     compact(s);
     for (size_t k = 0; k < n_changed; k++)
         notify(s, changed[k]);
@@ -997,6 +1426,7 @@ static void after_read(uv_work_t *w, int status)
 
 static void poll_acct(struct slurm *s);
 static void poll_files(struct slurm *s);
+static void spool_prune(struct slurm *s);
 
 /* The squeue answer: "name|jobid|index|STATE|own job id" per task. */
 static void on_squeue(struct cmd *c)
@@ -1033,6 +1463,8 @@ static void on_squeue(struct cmd *c)
             t->acct_asked = 0;
             if (raw > 0)
                 t->raw_id = raw;
+            if (strcmp(t->state, state) != 0)
+                s->poll_changed = true;
             snprintf(t->state, sizeof t->state, "%s", state);
             if (t->job_id == 0 && job > 0) {
                 struct err e = ERR_INIT;
@@ -1048,6 +1480,8 @@ static void on_squeue(struct cmd *c)
         struct task *t = s->tasks[i];
         if (!t->in_flight)
             t->missing = t->listed ? 0 : t->missing + 1;
+        if (!t->in_flight && !t->listed)
+            s->poll_changed = true; /* a task left squeue: keep looking closely */
     }
     poll_acct(s);
 }
@@ -1190,10 +1624,13 @@ static void poll_files(struct slurm *s)
         struct task *t = s->tasks[i];
         if (t->in_flight)
             continue;
-        if (t->job_id == 0 && !t->listed && t->missing >= SLURM_GONE_POLLS) {
-            /* Submitted by a daemon that died before sbatch answered, and unknown to
-               Slurm: if it left no output it never ran; queue the trial again.  (open,
-               not stat: see read_marker.) */
+        if (t->job_id == 0 && !t->listed && t->missing >= SLURM_GONE_POLLS &&
+            (double)time(NULL) - t->submitted > SLURM_LOST_AFTER) {
+            /* Submitted by a daemon that died before sbatch answered, and still unknown
+               to squeue (by the batch's unique job name) SLURM_LOST_AFTER seconds after:
+               that sbatch, which outlives its daemon, would have answered by now.  If it
+               left no output it never ran; queue the trial again.  (open, not stat: see
+               read_marker.) */
             char path[CONFIG_PATH_MAX + 64];
             snprintf(path, sizeof path, "%s/%d.out", t->dir, t->idx);
             int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1214,12 +1651,16 @@ static void poll_files(struct slurm *s)
         s->snap[s->n_snap++] = t;
     }
     /* Tasks re-queued above leave now (never in the snapshot). */
+    bool requeued = false;
     for (size_t i = 0; i < s->n; i++)
         if (s->tasks[i]->trial_id < 0) {
             notify(s, s->tasks[i]->sweep_id);
             s->tasks[i]->trial_id = 0;
+            requeued = true;
         }
     compact(s);
+    if (requeued)
+        kick(s); /* submit them again now, not at the next unrelated event */
     s->work.data = s;
     if (s->n_snap == 0 || uv_queue_work(s->loop, &s->work, work_read, after_read) != 0) {
         free(s->snap);
@@ -1234,34 +1675,23 @@ static void on_tick(uv_timer_t *h)
     struct slurm *s = h->data;
     if (s->polling || s->draining)
         return;
+    if (s->pruned_at < 0 || now_s(s) - s->pruned_at >= 3600)
+        spool_prune(s);
+    if (s->skip > 0) {
+        s->skip--;
+        return;
+    }
     size_t polled = 0;
     for (size_t i = 0; i < s->n; i++)
         polled += !s->tasks[i]->in_flight;
     if (polled == 0)
         return;
-    /* --name=<every batch followed>, without repeats. */
-    size_t len = 16;
-    for (size_t i = 0; i < s->n; i++)
-        len += strlen(s->tasks[i]->batch) + 1;
-    char *names = malloc(len);
-    if (!names)
-        return;
-    size_t o = (size_t)snprintf(names, len, "--name=");
-    for (size_t i = 0; i < s->n; i++) {
-        struct task *t = s->tasks[i];
-        if (t->in_flight)
-            continue;
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = !s->tasks[j]->in_flight && strcmp(s->tasks[j]->batch, t->batch) == 0;
-        if (!dup)
-            o += (size_t)snprintf(names + o, len - o, "%s%s", names[o - 1] == '=' ? "" : ",",
-                                  t->batch);
-    }
-    char *argv[] = {s->squeue, "-h", "-r", "-t", "all", names, "-o", "%j|%F|%K|%T|%A", NULL};
+    /* One query for every job of ours, whatever the number of sweeps and arrays:
+       lines of jobs that are not our batches are skipped (on_squeue). */
+    char *argv[] = {s->squeue, "-h", "-r", "-t", "all", "-u", s->user, "-o", "%j|%F|%K|%T|%A",
+                    NULL};
     s->polling = true;
     int rc = cmd_run(s, argv, on_squeue, NULL);
-    free(names);
     if (rc != 0) {
         s->polling = false;
         if (!s->squeue_warned)
@@ -1274,6 +1704,159 @@ static void schedule_tick(struct slurm *s)
 {
     uint64_t ms = (uint64_t)(s->o.poll * 1000);
     uv_timer_start(&s->tick, on_tick, 0, ms ? ms : 1);
+}
+
+/* ---- spool hygiene ---- */
+
+/* A prune of the spool on the thread pool: batch directories not followed, older than cutoff. */
+struct prune {
+    uv_work_t w;
+    struct slurm *s;
+    char spool[CONFIG_PATH_MAX];
+    char **keep; /* batch names followed when it started */
+    size_t n_keep;
+    time_t cutoff;
+    int removed;
+};
+
+static void prune_work(uv_work_t *w)
+{
+    struct prune *p = w->data;
+    DIR *d = opendir(p->spool);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "mlpd-", 5) != 0 || strcmp(de->d_name, SLURM_SCRIPT) == 0 ||
+            strchr(de->d_name, '.'))
+            continue;
+        bool kept = false;
+        for (size_t i = 0; i < p->n_keep && !kept; i++)
+            kept = strcmp(p->keep[i], de->d_name) == 0;
+        char path[CONFIG_PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", p->spool, de->d_name);
+        struct stat sb;
+        if (kept || lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_mtime >= p->cutoff)
+            continue;
+        remove_tree(path, 0);
+        p->removed++;
+    }
+    closedir(d);
+}
+
+static void prune_done(uv_work_t *w, int status)
+{
+    struct prune *p = w->data;
+    (void)status;
+    p->s->pruning = false;
+    if (p->removed > 0)
+        log_info("spool %s: removed %d batch director%s of finished trials (slurm_spool_keep)",
+                 p->spool, p->removed, p->removed == 1 ? "y" : "ies");
+    for (size_t i = 0; i < p->n_keep; i++)
+        free(p->keep[i]);
+    free(p->keep);
+    free(p);
+}
+
+/*
+ * Remove the spool's batch directories that no followed task uses and that
+ * were last changed more than slurm_spool_keep days ago: those of finished
+ * trials (their stderr is in the trial's error already).  At start, then
+ * hourly; new batches are newer than the cutoff, so none is taken by mistake.
+ */
+static void spool_prune(struct slurm *s)
+{
+    if (s->o.spool_keep < 0 || s->pruning || s->draining)
+        return;
+    s->pruned_at = now_s(s);
+    struct prune *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    p->s = s;
+    snprintf(p->spool, sizeof p->spool, "%s", s->o.spool);
+    p->cutoff = time(NULL) - (time_t)(s->o.spool_keep * 86400.0) - 1;
+    p->keep = calloc(s->n + 1, sizeof *p->keep);
+    for (size_t i = 0; p->keep && i < s->n; i++)
+        if ((p->keep[p->n_keep] = strdup(s->tasks[i]->batch)) != NULL)
+            p->n_keep++;
+    p->w.data = p;
+    if (!p->keep || uv_queue_work(s->loop, &p->w, prune_work, prune_done) != 0) {
+        p->s->pruning = true;
+        prune_done(&p->w, 0);
+        return;
+    }
+    s->pruning = true;
+}
+
+/* ---- site limits ---- */
+
+/* "Key = value" lines of scontrol show config: MaxArraySize, MaxJobCount. */
+static void on_scontrol(struct cmd *c)
+{
+    struct slurm *s = c->s;
+    s->limits_pending = false;
+    if (c->status != 0 || c->sig != 0 || !c->obuf) {
+        log_warn("scontrol show config failed (exit %lld): %s; arrays of at most %d tasks, "
+                 "smaller when Slurm refuses them",
+                 (long long)c->status, cmd_errline(c), s->max_array);
+    } else {
+        char *save = NULL;
+        for (char *line = strtok_r(c->obuf, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+            char key[64];
+            long v;
+            if (sscanf(line, "%63s = %ld", key, &v) != 2 || v <= 0)
+                continue;
+            if (strcmp(key, "MaxArraySize") == 0) {
+                /* indices 0..MaxArraySize-1, so that many tasks */
+                if (v < s->max_array)
+                    s->max_array = (int)v;
+            } else if (strcmp(key, "MaxJobCount") == 0) {
+                /* Every started array task is a job record: leave the other half to others. */
+                int half = v / 2 > 0 ? (int)(v / 2 < 1000000000 ? v / 2 : 1000000000) : 1;
+                if (s->max_jobs == 0 || half < s->max_jobs)
+                    s->max_jobs = half;
+            }
+        }
+        log_info("Slurm limits: arrays of at most %d tasks, %d unfinished tasks at most",
+                 s->max_array, s->max_jobs > 0 ? s->max_jobs : s->o.max_tasks);
+    }
+    if (!s->draining)
+        kick(s);
+}
+
+/* "MaxSubmit|MaxJobs" of the user's associations (sacctmgr works only with slurmdbd). */
+static void on_sacctmgr(struct cmd *c)
+{
+    struct slurm *s = c->s;
+    if (c->status != 0 || c->sig != 0 || !c->obuf) {
+        log_debug("sacctmgr: %s; no association limits read", cmd_errline(c));
+        return;
+    }
+    char *save = NULL;
+    for (char *line = strtok_r(c->obuf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        long v;
+        if (sscanf(line, "%ld", &v) == 1 && v > 0 && (s->max_jobs == 0 || v < s->max_jobs)) {
+            s->max_jobs = (int)(v < 1000000000 ? v : 1000000000);
+            log_info("Slurm association limit: %d submitted tasks at most (MaxSubmitJobs)",
+                     s->max_jobs);
+        }
+    }
+}
+
+/* Ask for the site's limits; submission waits for scontrol's answer. */
+static void read_limits(struct slurm *s)
+{
+    char *argv[] = {s->scontrol, "show", "config", NULL};
+    s->limits_pending = s->scontrol[0] && cmd_run(s, argv, on_scontrol, NULL) == 0;
+    if (!s->sacctmgr[0])
+        return;
+    struct passwd *pw = getpwuid(getuid());
+    char user[160];
+    snprintf(user, sizeof user, "user=%s", pw ? pw->pw_name : "");
+    char *av[] = {s->sacctmgr, "-n", "-P", "show", "assoc", "where", user, "format=MaxSubmit", NULL};
+    if (pw)
+        cmd_run(s, av, on_sacctmgr, NULL);
 }
 
 /* ---- lifecycle ---- */
@@ -1299,21 +1882,39 @@ static void x_drain(struct exec *x)
 static const char task_script[] =
     "#!/bin/sh\n"
     "# Written by mlpd (daemon/slurm.c): one trial of a job array.\n"
-    "# $1 batch dir, $2 mlp-worker, $3 data dir, $4 BLAS threads per trial.\n"
+    "# $1 batch dir, $2 mlp-worker, $3 data dir, $4 BLAS threads per trial,\n"
+    "# $5 the task's time limit in seconds (0 unknown).\n"
     "dir=$1\n"
     "i=${SLURM_ARRAY_TASK_ID:?not a Slurm array task}\n"
+    "limit=${5:-0}\n"
     "unset MLPD_PARENT_PID\n"
     "MLPD_DATA=$3 OPENBLAS_NUM_THREADS=$4 OMP_NUM_THREADS=$4\n"
     "export MLPD_DATA OPENBLAS_NUM_THREADS OMP_NUM_THREADS\n"
     "umask 077\n"
+    "# The cgroup's OOM kills (cgroup v2), before and after: an OOM kill of the worker.\n"
+    "ooms() {\n"
+    "  f=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)/memory.events\n"
+    "  n=$(sed -n 's/^oom_kill //p' \"$f\" 2>/dev/null); echo \"${n:-0}\"\n"
+    "}\n"
+    "oom0=$(ooms)\n"
+    "start=$(date +%s)\n"
+    "# Slurm's SIGTERM (time limit, scancel, preemption) is noted, not fatal: the\n"
+    "# marker is still written (before KillWait's SIGKILL).\n"
+    "term=0\n"
+    "trap 'term=1' TERM\n"
     "\"$2\" --spec \"$dir/$i.spec\" >\"$dir/$i.out\" 2>\"$dir/$i.err\"\n"
     "rc=$?\n"
+    "end=$(date +%s)\n"
     "sig=0\n"
     "[ \"$rc\" -gt 128 ] && sig=$((rc - 128))\n"
+    "timeout=0\n"
+    "[ \"$term\" = 1 ] && [ \"$limit\" -gt 0 ] && [ $((end - start)) -ge \"$limit\" ] && timeout=1\n"
+    "oom=0\n"
+    "[ \"$sig\" = 9 ] && [ \"$(ooms)\" -gt \"$oom0\" ] && oom=1\n"
     "out=$(wc -c <\"$dir/$i.out\" 2>/dev/null) || out=-1\n"
     "# The completion marker, written last and whole (rename): mlpd waits for it.\n"
-    "printf 'rc=%d sig=%d out=%d\\n' \"$rc\" \"$sig\" $out >\"$dir/$i.done.tmp\" &&\n"
-    "  mv -f \"$dir/$i.done.tmp\" \"$dir/$i.done\"\n"
+    "printf 'rc=%d sig=%d out=%d term=%d timeout=%d oom=%d\\n' \"$rc\" \"$sig\" $out \"$term\" \\\n"
+    "  \"$timeout\" \"$oom\" >\"$dir/$i.done.tmp\" && mv -f \"$dir/$i.done.tmp\" \"$dir/$i.done\"\n"
     "exit \"$rc\"\n";
 
 /* Write the task script (atomically: a running task may be reading the old one). */
@@ -1327,7 +1928,7 @@ static int write_script(struct slurm *s, struct err *e)
         return err_set(e, MLP_EIO, tmp, "cannot write %s: %s", tmp, strerror(errno));
     bool ok = fputs(task_script, f) >= 0;
     ok = fclose(f) == 0 && ok;
-    if (!ok || chmod(tmp, 0755) < 0 || rename(tmp, s->script) < 0) {
+    if (!ok || chmod(tmp, 0700) < 0 || rename(tmp, s->script) < 0) {
         int en = errno;
         unlink(tmp);
         return err_set(e, MLP_EIO, s->script, "cannot write %s: %s", s->script, strerror(en));
@@ -1363,6 +1964,15 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
         s->o.array_limit = 1;
     if (s->o.max_tasks < 1)
         s->o.max_tasks = 1;
+    s->max_array = SLURM_MAX_ARRAY;
+    s->pruned_at = -1; /* prune at the first tick */
+    struct passwd *pw = getpwuid(getuid());
+    if (pw)
+        snprintf(s->user, sizeof s->user, "%s", pw->pw_name);
+    else
+        snprintf(s->user, sizeof s->user, "%ld", (long)getuid());
+    if (s->o.submit_tries < 1)
+        s->o.submit_tries = 1;
     s->ex = (struct exec){
         .name = "slurm", .kick = x_kick, .cancel_sweep = x_cancel_sweep, .drain = x_drain};
     const char *missing = NULL;
@@ -1377,15 +1987,30 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
         log_info("no sacct (%s): tasks that leave squeue are judged by their files", s->sacct);
         s->acct = ACCT_NONE;
     }
+    if (!missing &&
+        config_find_program(NULL, "scontrol", o->bin, NULL, s->scontrol, sizeof s->scontrol) < 0)
+        s->scontrol[0] = '\0'; /* no limits read: arrays shrink when Slurm refuses them */
+    if (!missing &&
+        config_find_program(NULL, "sacctmgr", o->bin, NULL, s->sacctmgr, sizeof s->sacctmgr) < 0)
+        s->sacctmgr[0] = '\0';
     if (missing) {
         err_set(e, MLP_EIO, "slurm_bin",
                 "cannot find %s (install Slurm's client commands or set slurm_bin)", missing);
         goto fail;
     }
-    if (config_mkdir_p(o->spool, 0755, e) < 0 || write_script(s, e) < 0)
+    /* Private: specs and outputs are the user's (an older mlpd made it 0755). */
+    if (config_mkdir_p(o->spool, 0700, e) < 0 || write_script(s, e) < 0)
         goto fail;
+    struct stat sb;
+    if (stat(o->spool, &sb) == 0 && sb.st_uid == getuid() && (sb.st_mode & 077) != 0 &&
+        chmod(o->spool, 0700) < 0)
+        log_warn("cannot make the spool %s private (0700): %s", o->spool, strerror(errno));
     if (store_slurm_active(st, attach_one, s, e) < 0)
         goto fail;
+    if (uv_mutex_init(&s->mu) != 0) {
+        err_set(e, MLP_ENOMEM, NULL, "cannot create a mutex");
+        goto fail;
+    }
     uv_timer_init(loop, &s->tick);
     uv_timer_init(loop, &s->retry);
     s->tick.data = s->retry.data = s;
@@ -1393,6 +2018,7 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
     if (s->n > 0)
         log_info("following %zu trial(s) already in Slurm", s->n);
     schedule_tick(s);
+    read_limits(s);
     return s;
 fail:
     for (size_t i = 0; i < s->n; i++)
@@ -1420,5 +2046,7 @@ void slurm_free(struct slurm *s)
         task_free(s->tasks[i]);
     free(s->tasks);
     free(s->snap);
+    free(s->blk);
+    uv_mutex_destroy(&s->mu);
     free(s);
 }

@@ -18,8 +18,9 @@
  * sets OPENBLAS_NUM_THREADS like spawn.c, so results are bit-identical to a
  * local run.
  *
- * A libuv timer polls every slurm_poll seconds: `squeue -h -r -t all
- * --name=<batches>` (uv_spawn, output parsed on the loop); for tasks that
+ * A libuv timer polls every slurm_poll seconds (backing off to every 8th tick
+ * while nothing changes): `squeue -h -r -t all -u <user>`, one query for all
+ * of the daemon's jobs (uv_spawn, output parsed on the loop); for tasks that
  * left squeue without a final state (the controller forgot them after
  * MinJobAge, or restarted) `sacct -n -P -X -j <job>_<i>,...` asks slurmdbd,
  * and when accounting storage is disabled `sacct --completion -j <own job
@@ -28,7 +29,9 @@
  * seconds passed (a shared filesystem's cache may hide it).  Then the new bytes
  * of every task's i.out are read on the thread pool, then applied on the loop:
  * epoch lines become epoch rows at once (live curves), a result line is
- * recorded with 'done' in one transaction only while the trial still runs that
+ * recorded once the marker is read (the task's artifacts, written under the
+ * batch directory, are moved into the state dir first), with 'done' in one
+ * transaction only while the trial still runs that
  * attempt (exactly once, even when a restarted mlpd reads the file again).  A
  * task that ends without a result is mapped from its Slurm state: FAILED,
  * a completed task without result, or a task that vanished are
@@ -50,6 +53,7 @@
 #ifndef MLP_SLURM_H
 #define MLP_SLURM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -72,6 +76,8 @@ struct slurm_opts {
     int max_attempts;          /* as the scheduler's */
     double poll;               /* seconds between polls */
     double grace;              /* seconds an ended task's completion marker may lag */
+    int submit_tries;          /* failed submissions of a sweep before its queued trials fail */
+    double spool_keep;         /* days a finished batch's spool directory is kept; <0 forever */
     void (*notify)(void *ud, int64_t sweep_id); /* a trial of sweep_id changed state */
     void *ud;
 };
@@ -90,6 +96,24 @@ struct exec *slurm_exec(struct slurm *s);
 
 /* Trials followed in Slurm now, and distinct array jobs among them. */
 int slurm_tasks(const struct slurm *s);
+
+/* A sweep's submission trouble, as answers show it (see slurm_blocked). */
+struct slurm_block {
+    int failures;      /* failed submissions counted against the sweep (reset when it gave up) */
+    int tries;         /* slurm_submit_tries: the count at which it gives up */
+    bool counted;      /* the last failure counted (else a site limit or the controller) */
+    bool gave_up;      /* its queued trials were failed with the message */
+    char message[600]; /* sbatch's message */
+};
+
+/*
+ * 1 with *out filled when the sweep's last submission failed (and none has
+ * succeeded since; kept until mlpd restarts), else 0.  Safe from any thread.
+ */
+int slurm_blocked(struct slurm *s, int64_t sweep_id, struct slurm_block *out);
+
+/* The ids of the sweeps slurm_blocked answers for, at most max of them; their count. */
+size_t slurm_blocked_sweeps(struct slurm *s, int64_t *ids, size_t max);
 
 /* Free it after the loop closed every handle (slurm's drain closes its own). */
 void slurm_free(struct slurm *s);

@@ -382,7 +382,7 @@ static void open_log(struct spawn *sp, const struct spawn_opts *o, int attempt)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%lld.log", o->log_dir, (long long)sp->trial_id);
-    sp->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    sp->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (sp->log_fd < 0) {
         log_warn("trial %lld: cannot open %s: %s", (long long)sp->trial_id, path, strerror(errno));
         return;

@@ -89,8 +89,8 @@
                   "ON c.sweep_id = s.id WHERE s.id = ?1 AND c.idx = ?2")                           \
     X(EPOCHS_CLEAR, "DELETE FROM epochs WHERE trial_id = ?1")                                      \
     X(SET_PID, "UPDATE trials SET pid = ?2 WHERE id = ?1")                                         \
-    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch" EPOCH_COLS              \
-                 ") VALUES (?1, ?2, ?3" EPOCH_PARAMS ")")                                          \
+    X(EPOCH_ADD, "INSERT OR REPLACE INTO epochs (trial_id, attempt, epoch, lr" EPOCH_COLS          \
+                 ") VALUES (?1, ?2, ?3, ?4" EPOCH_PARAMS ")")                                      \
     X(RESULT_ADD,                                                                                  \
       "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, confusion, "       \
       "normalize" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4" RESULT_PARAMS        \
@@ -143,10 +143,10 @@
                  "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "     \
                  "r.normalize" RESULT_COLS                                                         \
                  " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")        \
-    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
+    X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "     \
                     "ORDER BY e.trial_id, e.epoch")                                                \
-    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch" EPOCH_COLS                  \
+    X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "           \
                     "ORDER BY e.epoch")                                                            \
     X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
@@ -179,7 +179,7 @@ struct store {
 
 int store_schema_version(void)
 {
-    return schema_count;
+    return schema_version;
 }
 
 static double now_s(void)
@@ -312,6 +312,54 @@ static long long pragma_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/*
+ * PRAGMA quick_check: a damaged file (bytes overwritten mid-file) opens and
+ * answers its first pages fine, then fails queries with "malformed" later, so
+ * it is checked as a whole before mlpd starts on it.  O(file size): run at
+ * start only.  0, or MLP_ESTORAGE with what SQLite found and how to recover.
+ */
+static int quick_check(sqlite3 *db, const char *path, struct err *e)
+{
+    sqlite3_stmt *q = NULL;
+    char found[512] = "";
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &q, NULL);
+    size_t used = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(q, 0);
+        if (t && strcmp(t, "ok") != 0 && used + 4 < sizeof found)
+            used +=
+                (size_t)snprintf(found + used, sizeof found - used, "%s%s", used ? "; " : "", t);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE && !found[0])
+        snprintf(found, sizeof found, "%s", sqlite3_errmsg(db));
+    for (char *p = found; *p; p++) /* one line in the log and on the terminal */
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    sqlite3_finalize(q);
+    if (!found[0])
+        return 0;
+    return err_set(e, MLP_ESTORAGE, path,
+                   "%s: the database is damaged (quick_check: %.300s); mlpd will not start on "
+                   "it. Stop here and keep a copy; recover what is readable with: sqlite3 %s "
+                   "\".recover\" | sqlite3 recovered.db, then check it (mlpd --check "
+                   "--state_dir DIR) and put it in place of mlpd.db",
+                   path, found, path);
+}
+
+int store_check(const char *path, struct err *e)
+{
+    sqlite3 *db = NULL;
+    int rc = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+        rc =
+            err_set(e, MLP_ESTORAGE, path, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+    else
+        rc = quick_check(db, path, e);
+    sqlite3_close(db);
+    return rc;
+}
+
 static int migrate(sqlite3 *db, const char *path, struct err *e)
 {
     long long ver = pragma_int(db, "PRAGMA user_version");
@@ -325,18 +373,40 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
                        "%s: not an mlpd database (foreign tables or application id); "
                        "left untouched",
                        path);
-    if (ver > schema_count)
+    if (ver > schema_version)
         return err_set(e, MLP_ESTORAGE, path,
                        "%s: schema version %lld is newer than this mlpd (%d); "
                        "use a newer mlpd or another state dir",
-                       path, ver, schema_count);
+                       path, ver, schema_version);
+    if (tables > 0 && quick_check(db, path, e) < 0)
+        return e->code;
     /* WAL and durability settings change the file header: only for our own files. */
     char *msg = NULL;
     if (sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", NULL, NULL,
                      &msg) != SQLITE_OK)
         goto fail;
-    if (ver == schema_count)
+    /*
+     * Which migrations this database has: the rows of schema_applied, or, for
+     * a database from before that table, every number up to its user_version
+     * (migrations were then applied without gaps).
+     */
+    bool *have = calloc((size_t)schema_count, sizeof *have);
+    if (!have)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    bool table = pragma_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'schema_applied'") == 1;
+    int missing = 0;
+    for (int i = 0; i < schema_count; i++) {
+        char q[96];
+        snprintf(q, sizeof q, "SELECT count(*) FROM schema_applied WHERE number = %d",
+                 schema_numbers[i]);
+        have[i] = table ? pragma_int(db, q) == 1 : schema_numbers[i] <= ver;
+        missing += !have[i];
+    }
+    if (table && missing == 0 && ver == schema_version) {
+        free(have);
         goto foreign_keys;
+    }
     /*
      * Migrations run with foreign keys off, so one may rebuild a parent table
      * (create the new table, copy, drop the old one, rename: SQLite's "12
@@ -345,24 +415,41 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
      * transaction, hence before BEGIN.
      */
     if (sqlite3_exec(db, "PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE", NULL, NULL, &msg) !=
-        SQLITE_OK)
+        SQLITE_OK) {
+        free(have);
         goto fail;
-    for (long long i = ver; i < schema_count; i++) {
-        if (sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) {
+    }
+    if (!table && sqlite3_exec(db,
+                               "CREATE TABLE schema_applied (number INTEGER PRIMARY KEY, "
+                               "name TEXT NOT NULL, applied REAL NOT NULL)",
+                               NULL, NULL, &msg) != SQLITE_OK) {
+        free(have);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail;
+    }
+    for (int i = 0; i < schema_count; i++) {
+        char rec[160];
+        snprintf(rec, sizeof rec,
+                 "INSERT OR IGNORE INTO schema_applied VALUES (%d, '%s', %.3f)",
+                 schema_numbers[i], schema_names[i], now_s());
+        if ((!have[i] && sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) ||
+            ((!have[i] || !table) && sqlite3_exec(db, rec, NULL, NULL, &msg) != SQLITE_OK)) {
             char m[512];
             snprintf(m, sizeof m, "%s: %s", schema_names[i], msg ? msg : "?");
             sqlite3_free(msg);
+            free(have);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return err_set(e, MLP_ESTORAGE, path, "migration failed: %s", m);
         }
     }
+    free(have);
     if (pragma_int(db, "SELECT count(*) FROM pragma_foreign_key_check") != 0) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return err_set(e, MLP_ESTORAGE, path,
                        "migration failed: rows whose foreign keys point nowhere; left untouched");
     }
     char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_count);
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", schema_version);
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -388,7 +475,7 @@ fail:
  */
 static int private_files(const char *path, struct err *e)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || fchmod(fd, 0600) != 0) {
         int err = errno;
         if (fd >= 0)
@@ -416,7 +503,7 @@ static struct store *open_db(const char *path, int flags, bool writer, struct er
     }
     if (writer && strcmp(path, ":memory:") != 0 && private_files(path, e) < 0)
         goto fail;
-    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
         err_set(e, MLP_ESTORAGE, path, "%s: %s", path,
                 st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;
@@ -866,13 +953,15 @@ int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err
 }
 
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
-                    struct err *e)
+                    double lr, struct err *e)
 {
     sync_mode(st, false);
     sqlite3_stmt *s = stmt_id(st, ST_EPOCH_ADD, trial_id);
     sqlite3_bind_int(s, 2, attempt);
     sqlite3_bind_int64(s, 3, epoch);
-    int col = 4;
+    if (isfinite(lr))
+        sqlite3_bind_double(s, 4, lr);
+    int col = 5;
     for (int m = 0; m < MLP_M_N; m++) {
         if (!metric_info(m)->per_epoch)
             continue;
@@ -1114,8 +1203,9 @@ static void epoch_row_read(sqlite3_stmt *s, struct store_epoch_row *r)
         .config_idx = sqlite3_column_int64(s, 1),
         .seed = sqlite3_column_int64(s, 2),
         .epoch = sqlite3_column_int64(s, 3),
+        .lr = col_double(s, 4),
     };
-    for (int m = 0, col = 4; m < MLP_M_N; m++)
+    for (int m = 0, col = 5; m < MLP_M_N; m++)
         r->v[m] = metric_info(m)->per_epoch ? col_double(s, col++) : NAN;
 }
 

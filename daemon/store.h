@@ -3,8 +3,9 @@
  *
  * One SQLite database (<state dir>/mlpd.db) in WAL mode with synchronous=FULL,
  * so a committed result survives a crash or power loss.  The schema comes from
- * schema/NNN-name.sql, embedded at build time and applied by PRAGMA
- * user_version in one transaction; a database from a newer mlpd or a file that
+ * schema/NNN-name.sql, embedded at build time and applied in one transaction:
+ * every migration the database lacks (table schema_applied; numbers may land
+ * out of order), PRAGMA user_version then holding the highest; a database from a newer mlpd or a file that
  * is not an mlpd database is refused and left untouched.  Every statement on a
  * hot path is prepared once at open.  The daemon is the only writer.
  *
@@ -53,7 +54,8 @@ void store_sweep_release(struct store_sweep *s);
 /*
  * Open (creating if needed) and migrate the database at path.  Returns NULL with
  * *e filled: MLP_ESTORAGE for a file that is not an mlpd database, a corrupt
- * file, or a schema newer than this build (the file is not modified).
+ * file (whole-file quick_check), or a schema newer than this build (the file
+ * is not modified).  The file is never opened through a symbolic link.
  */
 struct store *store_open(const char *path, struct err *e);
 void store_close(struct store *st);
@@ -63,6 +65,13 @@ void store_close(struct store *st);
  * pool thread: one connection per thread at a time).  NULL with *e filled.
  */
 struct store *store_open_reader(const char *path, struct err *e);
+
+/*
+ * Check the whole database file (PRAGMA quick_check) without changing it:
+ * 0, or MLP_ESTORAGE with what is damaged and how to recover (mlpd --check).
+ * store_open runs the same check before it uses an existing database.
+ */
+int store_check(const char *path, struct err *e);
 
 /* Schema version this build migrates to. */
 int store_schema_version(void);
@@ -144,9 +153,13 @@ int store_claim_next(struct store *st, struct store_claim *out, struct err *e);
 
 int store_trial_set_pid(struct store *st, int64_t trial_id, long pid, struct err *e);
 
-/* One epoch row; v has MLP_M_N values, only the per-epoch ones are stored (NaN = NULL). */
+/*
+ * One epoch row; v has MLP_M_N values, only the per-epoch ones are stored (NaN =
+ * NULL); lr is the learning rate of the epoch's last batch as the worker printed
+ * it (NaN when it printed none: no lr_schedule).
+ */
 int store_epoch_add(struct store *st, int64_t trial_id, int attempt, int64_t epoch, const double *v,
-                    struct err *e);
+                    double lr, struct err *e);
 
 /*
  * What a finished trial recorded (003-results9.sql): every metric, and for
@@ -240,6 +253,7 @@ int store_trials_each(struct store *st, int64_t sweep_id, int64_t trial_id, bool
 struct store_epoch_row {
     int64_t trial_id, config_idx, seed, epoch;
     double v[MLP_M_N]; /* per-epoch metrics; NaN for the others */
+    double lr;         /* learning rate of the epoch (004-trust.sql); NaN when not recorded */
 };
 /* Epoch rows of a sweep (trial_id 0) or of one trial, by trial then epoch. */
 int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,

@@ -19,12 +19,13 @@
 #define CLAIM_NEXT_SQL                                                                             \
     "SELECT (SELECT t.id FROM trials t WHERE t.sweep_id = s.id AND t.state = 'queued' "            \
     "ORDER BY t.id LIMIT 1) AS tid FROM sweeps s WHERE s.paused = 0 AND s.cancelled = 0 "          \
-    "AND s.executor = 'slurm' AND (?1 = 0 OR s.id = ?1) AND tid IS NOT NULL ORDER BY s.priority "  \
-    "DESC, s.id LIMIT 1"
+    "AND s.executor = 'slurm' AND (?1 = 0 OR s.id = ?1) AND tid IS NOT NULL "                    \
+    "AND s.id NOT IN (SELECT value FROM json_each(coalesce(?2, '[]'))) "                           \
+    "ORDER BY s.priority DESC, s.id LIMIT 1"
 
 #define TASK_COLS                                                                                  \
     "k.trial_id, t.sweep_id, t.config_idx, t.seed, k.attempt, k.array_idx, k.job_id, k.batch, "    \
-    "k.spool, k.state"
+    "k.spool, k.state, k.submitted"
 
 static int db_err(struct store *st, struct err *e, const char *what)
 {
@@ -86,6 +87,7 @@ static int task_from_row(sqlite3_stmt *s, struct store_slurm_task *t, struct err
     t->batch = col_dup(s, 7);
     t->spool = col_dup(s, 8);
     t->state = col_dup(s, 9);
+    t->submitted = sqlite3_column_double(s, 10);
     if (!t->batch || !t->spool || !t->state) {
         store_slurm_task_release(t);
         return err_set(e, MLP_ENOMEM, NULL, "out of memory");
@@ -96,6 +98,13 @@ static int task_from_row(sqlite3_stmt *s, struct store_slurm_task *t, struct err
 int store_slurm_claim(struct store *st, int64_t only_sweep, const char *batch, int array_idx,
                       const char *spool, struct store_slurm_task *out, struct err *e)
 {
+    return store_slurm_claim_except(st, only_sweep, NULL, batch, array_idx, spool, out, e);
+}
+
+int store_slurm_claim_except(struct store *st, int64_t only_sweep, const char *skip,
+                             const char *batch, int array_idx, const char *spool,
+                             struct store_slurm_task *out, struct err *e)
+{
     memset(out, 0, sizeof *out);
     if (store__begin(st, false, e) < 0)
         return e->code;
@@ -103,6 +112,8 @@ int store_slurm_claim(struct store *st, int64_t only_sweep, const char *batch, i
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, only_sweep);
+    if (skip)
+        sqlite3_bind_text(s, 2, skip, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         out->trial_id = sqlite3_column_int64(s, 0);
@@ -208,15 +219,20 @@ int store_slurm_unsubmit(struct store *st, const char *batch, const char *error,
 {
     if (store__begin(st, true, e) < 0)
         return e->code;
+    /* A trial of a sweep cancelled while sbatch ran ends cancelled, not queued again. */
     sqlite3_stmt *s = prep(st,
-                           "UPDATE trials SET state = 'queued', pid = NULL, error = ?2, "
-                           "attempts = max(attempts - 1, 0) WHERE state = 'running' AND id IN "
-                           "(SELECT trial_id FROM slurm_tasks k WHERE k.batch = ?1 AND "
+                           "UPDATE trials SET pid = NULL, error = ?2, "
+                           "attempts = max(attempts - 1, 0), state = CASE WHEN (SELECT cancelled "
+                           "FROM sweeps w WHERE w.id = trials.sweep_id) THEN 'cancelled' ELSE "
+                           "'queued' END, finished = CASE WHEN (SELECT cancelled FROM sweeps w "
+                           "WHERE w.id = trials.sweep_id) THEN ?3 END WHERE state = 'running' AND "
+                           "id IN (SELECT trial_id FROM slurm_tasks k WHERE k.batch = ?1 AND "
                            "k.attempt = trials.attempts)",
                            e);
     if (s) {
         sqlite3_bind_text(s, 1, batch, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, error, -1, SQLITE_STATIC);
+        sqlite3_bind_double(s, 3, store__now());
     }
     if (run(st, s, e, "unsubmit") < 0)
         goto fail;
@@ -229,6 +245,25 @@ int store_slurm_unsubmit(struct store *st, const char *batch, const char *error,
 fail:
     store__rollback(st);
     return e->code;
+}
+
+int store_slurm_fail_queued(struct store *st, int64_t sweep_id, const char *error, int64_t *n,
+                            struct err *e)
+{
+    store__sync(st, true);
+    sqlite3_stmt *s = prep(st,
+                           "UPDATE trials SET state = 'failed', finished = ?2, error = ?3 "
+                           "WHERE sweep_id = ?1 AND state = 'queued'",
+                           e);
+    if (s) {
+        sqlite3_bind_int64(s, 1, sweep_id);
+        sqlite3_bind_double(s, 2, store__now());
+        sqlite3_bind_text(s, 3, error, -1, SQLITE_STATIC);
+    }
+    int rc = run(st, s, e, "fail queued");
+    if (rc == 0 && n)
+        *n = sqlite3_changes(store__db(st));
+    return rc;
 }
 
 int store_slurm_active(struct store *st, int (*cb)(void *ud, const struct store_slurm_task *t),

@@ -26,6 +26,7 @@ struct store_slurm_task {
     int attempt;
     int array_idx;
     int64_t job_id;                   /* 0 until sbatch answered */
+    double submitted;                 /* unix time the row was written, before sbatch ran */
     char *batch, *spool;              /* owned */
     char *state;                      /* owned; last Slurm state seen, "" when none */
     char *dataset_json, *params_json; /* owned; set by store_slurm_claim only */
@@ -43,14 +44,24 @@ void store_slurm_task_release(struct store_slurm_task *t);
 int store_slurm_claim(struct store *st, int64_t only_sweep, const char *batch, int array_idx,
                       const char *spool, struct store_slurm_task *out, struct err *e);
 
+/* store_slurm_claim, never from a sweep in skip (a JSON array of sweep ids, or NULL). */
+int store_slurm_claim_except(struct store *st, int64_t only_sweep, const char *skip,
+                             const char *batch, int array_idx, const char *spool,
+                             struct store_slurm_task *out, struct err *e);
+
 /* sbatch answered: the job id of every task of batch.  0 or <0. */
 int store_slurm_set_job(struct store *st, const char *batch, int64_t job_id, struct err *e);
 
 /*
- * sbatch failed: the batch's trials go back to 'queued' with the attempt given
- * back and error recorded, and its task rows are deleted; one transaction.
+ * sbatch failed: the batch's trials go back to 'queued' (to 'cancelled' when
+ * their sweep was cancelled meanwhile) with the attempt given back and error
+ * recorded, and its task rows are deleted; one transaction.
  */
 int store_slurm_unsubmit(struct store *st, const char *batch, const char *error, struct err *e);
+
+/* Every queued trial of the sweep becomes 'failed' with error; *n (may be NULL) the count. */
+int store_slurm_fail_queued(struct store *st, int64_t sweep_id, const char *error, int64_t *n,
+                            struct err *e);
 
 /*
  * Every attached task: a 'running' trial whose task row is of its current

@@ -8,6 +8,7 @@
 
 #include "exec.h"
 #include "json.h"
+#include "meta.h"
 #include "mlpd.h"
 #include "query.h"
 #include "sched.h"
@@ -88,7 +89,7 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct er
     } else {
         cJSON_AddNullToObject(o, "best");
     }
-    if (exec_sweep_fields(d, sw->id, o, e) < 0) {
+    if (meta_add_fields(d->st, sw->id, 0, o, e) < 0 || exec_sweep_fields(d, sw->id, o, e) < 0) {
         cJSON_Delete(o);
         return NULL;
     }

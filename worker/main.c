@@ -33,6 +33,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -456,6 +457,19 @@ int main(int argc, char **argv)
                     "trial exceeded max_seconds (%g s) after %d completed epoch(s)", limit,
                     res.epochs_run);
         goto fail;
+    }
+    if (res.diverged) {
+        /* Why, for the trial's log (SPEC.md "Metrics of a trial": diverged). */
+        if (isfinite(res.diverged_loss))
+            fprintf(stderr,
+                    "mlp-worker: diverged at evaluation %d: training loss %.6g > 10 x the "
+                    "initialised network's %.6g; kept evaluation %d\n",
+                    res.epochs_run, res.diverged_loss, res.initial_train_loss, res.best_epoch);
+        else
+            fprintf(stderr,
+                    "mlp-worker: diverged after %d evaluation(s): a loss was not finite; kept "
+                    "evaluation %d\n",
+                    res.epochs_run, res.best_epoch);
     }
     if (save_artifacts(&sp, &res, ds, &prep, saved, sizeof saved, &e) < 0)
         goto fail;

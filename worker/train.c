@@ -28,6 +28,9 @@
 #include "rng.h"
 
 #define EVAL_CHUNK 256
+/* Divergence (train.h): an evaluated training loss above this many times the
+ * initialised network's training loss on the same rows. */
+#define DIVERGE_FACTOR 10.0
 #define PREFETCH_ROWS 8 /* gather look-ahead, in rows (measured: 4..16 all about as good) */
 
 /* Ask for the cache lines of one row of n bytes. */
@@ -500,6 +503,7 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
     res->out_cols = d->n_classes ? d->n_classes : 1;
     res->train_loss = res->train_metric = res->val_loss = res->val_metric = NAN;
     res->test_loss = res->test_metric = NAN;
+    res->initial_train_loss = res->diverged_loss = NAN;
     memset(&t, 0, sizeof t);
     if (d->train.n < 1)
         return err_set(e, MLP_EINVALID_DATASET, NULL, "the training split is empty");
@@ -509,6 +513,9 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         rc = e->code;
         goto out;
     }
+    /* The divergence reference: the untrained network's training loss. */
+    double m0;
+    evaluate(t.m, t.xb, &t.tr_eval, &res->initial_train_loss, &m0);
     for (int ep = 1;; ep++) {
         int64_t n = interval_batches(&t, ep);
         if (n == 0)
@@ -517,6 +524,7 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         int st = train_batches(&t, n);
         if (st == 1) {
             res->diverged = true;
+            res->diverged_loss = INFINITY; /* a batch loss, not finite */
             break;
         }
         if (st == MLP_ETIMEOUT)
@@ -525,11 +533,18 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
             .epoch = ep, .iteration = t.step, .lr = t.lr, .seconds = now_s() - te};
         if (!evaluate_epoch(&t, &rec)) {
             res->diverged = true;
+            res->diverged_loss = INFINITY;
             break;
         }
         res->epochs_run = ep;
         if (cb)
             cb(&rec, ctx);
+        if (rec.train_loss > DIVERGE_FACTOR * res->initial_train_loss) {
+            /* Finite but blown up: reported (the curve shows it), never kept. */
+            res->diverged = true;
+            res->diverged_loss = rec.train_loss;
+            break;
+        }
         bool stop = keep_or_stop(&t, &rec, res);
         if (hp->max_seconds > 0 && now_s() - t.t0 > hp->max_seconds)
             goto timeout;

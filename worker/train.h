@@ -39,9 +39,16 @@
  * and the test metrics are computed with it: loss, metric, and for classification the confusion
  * matrix; with save the test outputs and the network itself are handed to the caller.
  *
- * Divergence: a non-finite batch loss or evaluated train/val loss ends the
- * trial; the epoch in progress is not reported, the result holds the kept epoch
- * among those completed (NaN metrics if none completed) and diverged = true.
+ * Divergence: the trial ends with diverged = true when a batch loss or an
+ * evaluated train/val loss is not finite (the epoch in progress is not
+ * reported), or when an evaluated training loss exceeds DIVERGE_FACTOR (10)
+ * times the training loss of the initialised network on the same rows
+ * (measured before the first step: chance level, whatever the task and
+ * scale); that evaluation is reported but never kept.  Either way the result
+ * holds the kept epoch among the earlier ones (NaN metrics if none).  A run
+ * that ends worse than it started by that factor has not learned what it was
+ * given, however finite its numbers: without the rule a huge learning rate
+ * ended at test_loss 150, accuracy 0.1, "diverged": false.
  *
  * Time: max_seconds counts from the start of train_run() and is checked between
  * batches and after each evaluation (mlp-worker passes what is left of the
@@ -80,6 +87,10 @@ struct train_result {
     int epochs_run;                /* completed (reported) epochs */
     int best_epoch;                /* the kept epoch, 0 if none completed */
     bool diverged;
+    double initial_train_loss;     /* training loss of the initialised network (the
+                                      divergence reference) */
+    double diverged_loss;          /* the loss that ended a diverged trial (inf when
+                                      not finite); NaN otherwise */
     int n_classes;      /* 0 regression, else the classes of confusion */
     int64_t *confusion; /* n_classes² test counts [true][predicted] of the kept
                            weights; NULL for regression or when no epoch completed */

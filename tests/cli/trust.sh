@@ -97,5 +97,130 @@ checks=$((checks + 1))
 run zero-list 0 --json list
 jcheck zero-list '[s for s in d["sweeps"] if s["name"] == "zero"][0]["best"]["se"] == 0'
 
+# ---- the learning rate of every epoch is stored and shown ----------------------
+cat >"$G/sched.json" <<'EOG'
+{"name": "sched", "dataset": {"name": "circles", "n": 200}, "seeds": 2,
+ "base": {"epochs": 4, "hidden": [4], "lr": 0.2},
+ "grid": {"lr_schedule": [null, {"kind": "step", "step_size": 2, "gamma": 0.5}]}}
+EOG
+run sched 0 submit "$G/sched.json"
+run sched-wait 0 wait sched
+run sched-trials 0 --json results sched --trials
+step_trial=$(python3 -c 'import json,sys; print([r["trial"] for r in json.load(open(sys.argv[1]))["rows"] if r["config"] == 2][0])' "$TMP/sched-trials.out")
+const_trial=$(python3 -c 'import json,sys; print([r["trial"] for r in json.load(open(sys.argv[1]))["rows"] if r["config"] == 1][0])' "$TMP/sched-trials.out")
+# step: lr * 0.5^floor(t/2) for epochs t = 0..3
+run sched-trial 0 --json trial "$step_trial"
+jcheck sched-trial '[r["lr"] for r in d["trial"]["curve"]] == [0.2, 0.2, 0.1, 0.1]'
+run sched-trial-h 0 trial "$step_trial"
+checks=$((checks + 1))
+python3 - "$TMP/sched-trial-h.out" <<'EOF' || fail "trial: no lr column with 0.2 0.2 0.1 0.1"
+import sys
+lines = open(sys.argv[1]).read().split("curve:\n")[1].splitlines()
+head = lines[0].split()
+assert head[-1] == "lr", head
+assert [l.split()[-1] for l in lines[1:5]] == ["0.2", "0.2", "0.1", "0.1"], lines
+EOF
+run const-trial 0 --json trial "$const_trial"
+jcheck const-trial 'all(r["lr"] is None for r in d["trial"]["curve"])'
+run sched-csv 0 results sched --curves
+checks=$((checks + 1))
+python3 - "$TMP/sched-csv.out" "$step_trial" <<'EOF' || fail "results --curves: no lr column"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+step = [float(r["lr"]) for r in rows if r["trial"] == sys.argv[2]]
+assert step == [0.2, 0.2, 0.1, 0.1], step
+assert all(r["lr"] == "" for r in rows if r["config"] == "1")
+EOF
+run sched-plot 0 plot sched --kind curves --metric lr --out "$TMP/lr.svg"
+checks=$((checks + 1))
+grep -q "epoch 3: lr 0.1000" "$TMP/lr.svg" && grep -q "learning curves (learning rate)" "$TMP/lr.svg" ||
+    fail "plot --metric lr: no learning-rate curve"
+
+# ---- best's interval column for a configuration whose 3 seeds diverged ---------
+run div-best 0 best diverge --top 2
+has div-best.out "n/a (3/3 diverged)"
+checks=$((checks + 1))
+! grep -q "n/a (n < 2)" "$TMP/div-best.out" || fail "best says n < 2 for a configuration with 3 diverged seeds"
+
+# ---- bad values are usage errors (exit 2) ----------------------------------------
+run bad-state 2 list --state bogus
+has bad-state.err 'unknown state "bogus"'
+run bad-state2 2 list --state done,bogus
+run bad-limit 2 list --limit -1
+run bad-metric 2 best diverge --metric val_acc
+run bad-metric-test 2 best diverge --metric test_loss
+run bad-cmp-metric 2 compare diverge 1 2 --metric seconds
+
+# ---- a grid over the trial limit: the real count, and the hint once ------------
+python3 -c 'import json; print(json.dumps({"name": "big", "dataset": {"name": "circles", "n": 100}, "seeds": 100, "base": {"epochs": 1}, "grid": {"lr": [0.001 * (i + 1) for i in range(1000)], "l2": [0, 0.1]}}))' >"$G/big.json"
+run big-dry 4 submit --dry-run "$G/big.json"
+has big-dry.err "2000 configurations × 100 seeds = 200000 trials, more than the limit of 100000 trials"
+checks=$((checks + 1))
+[ "$(grep -o -- "--force" "$TMP/big-dry.err" | wc -l)" = 1 ] || fail "big-dry: the --force hint is not there exactly once: $(cat "$TMP/big-dry.err")"
+run big-force-dry 0 submit --dry-run --force "$G/big.json"
+has big-force-dry.out "2000 configurations × 100 seeds = 200000 trials (dry run"
+
+# ---- show on a wide terminal: whole hyperparameter values ----------------------
+cat >"$G/wide.json" <<'EOG'
+{"name": "wide", "dataset": {"name": "circles", "n": 100}, "seeds": 1, "base": {"epochs": 1},
+ "grid": {"hidden": [[64, 64, 64, 64, 64, 64], [32, 32, 32, 32, 32, 32, 32]],
+          "lr_schedule": [{"kind": "step", "step_size": 3, "gamma": 0.5, "per": "iteration"}, null]}}
+EOG
+run wide 0 submit "$G/wide.json"
+run wide-wait 0 wait wide
+COLUMNS=220 run wide-show 0 show wide
+has wide-show.out '{"kind":"step","step_size":3,"gamma":0.5,"per":"iteration"}'
+has wide-show.out '[32,32,32,32,32,32,32]'
+run wide-show-100 0 show wide
+has wide-show-100.out '…'
+
+# ---- the #1 ranking label stays inside the image -------------------------------
+run wide-plot 0 plot wide --kind ranking --out "$TMP/wide.svg"
+checks=$((checks + 1))
+python3 - "$TMP/wide.svg" <<'EOF' || fail "plot ranking: a row label runs past the left edge"
+import re, sys, html
+svg = open(sys.argv[1]).read()
+# Row labels are right-aligned at x; a bold DejaVu Sans digit is 1425/2048 em wide
+# (8.35 px at 12 px), the widest character of "#1 hidden=[64,...]" labels.
+labels = re.findall(r'<text x="([0-9.]+)" y="[0-9.]+" text-anchor="end" font-size="12"( font-weight="bold")?>([^<]*)</text>', svg)
+assert labels, "no row labels"
+for x, bold, text in labels:
+    need = len(html.unescape(text)) * (1425 / 2048 if bold else 1303 / 2048) * 12
+    assert float(x) - need >= 0, (x, need, text)
+EOF
+
+# ---- concurrent queue control never leaves a sweep resume cannot revive --------
+cat >"$G/conc.json" <<'EOG'
+{"name": "conc", "dataset": {"name": "circles", "n": 400}, "seeds": 20,
+ "base": {"epochs": 300, "hidden": [16]}, "grid": {"lr": [0.1, 0.2, 0.3]}}
+EOG
+run conc 0 submit "$G/conc.json"
+conc_state() {
+    "$MLPCTL" --json list | python3 -c 'import json,sys; s=[x for x in json.load(sys.stdin)["sweeps"] if x["name"]=="conc"][0]; print(s["state"], s["queued"] + s["running"], s["cancelled"])'
+}
+for round in 1 2 3 4; do
+    pids=""
+    for v in cancel "retry --cancelled" pause resume cancel resume pause "retry --cancelled"; do
+        # shellcheck disable=SC2086
+        "$MLPCTL" $v conc >/dev/null 2>&1 &
+        pids="$pids $!"
+    done
+    # shellcheck disable=SC2086
+    wait $pids
+    read -r state active cancelled <<<"$(conc_state)"
+    checks=$((checks + 1))
+    if [ "$state" = cancelled ] || [ "$state" = paused ]; then
+        "$MLPCTL" resume conc >"$TMP/conc-resume.out" 2>&1
+        read -r state2 active2 cancelled2 <<<"$(conc_state)"
+        # Revived: no longer cancelled, and its cancelled trials queued, running or
+        # (short trials) already finished again.
+        if [ "$cancelled" -gt 0 ] && { [ "$state2" = cancelled ] ||
+            { [ "$active2" = 0 ] && [ "$cancelled2" = "$cancelled" ]; }; }; then
+            fail "round $round: resume did not revive a $state sweep ($cancelled cancelled): now $state2, $active2 active, $cancelled2 cancelled"
+        fi
+    fi
+done
+"$MLPCTL" cancel conc >/dev/null 2>&1 # stop what is left; it may have ended
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

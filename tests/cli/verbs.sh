@@ -200,7 +200,7 @@ has best-typo.err "did you mean '--top'"
 has best-typo.err "usage: mlpctl best"
 run best-eq 0 --json best tiny --top=2
 jcheck best-eq 'len(d["configs"]) == 2'
-run best-test-metric 1 best tiny --metric test_accuracy
+run best-test-metric 2 best tiny --metric test_accuracy
 # Issue 9: the worst configurations, a train column, per-class results and compare.
 run best-bottom 0 --json best tiny --bottom 2
 run best-top4 0 --json best tiny --top 4
@@ -240,7 +240,7 @@ jcheck compare-json 'd["metric"] == "test_accuracy" and d["paired"]["n"] == 3 an
 run compare-same 1 compare tiny 2 2
 run compare-nocfg 1 compare tiny 1 99
 has compare-nocfg.err "no config 99"
-run compare-badmetric 1 compare tiny 1 2 --metric epochs_run
+run compare-badmetric 2 compare tiny 1 2 --metric epochs_run
 run compare-args 2 compare tiny 1
 
 # results: CSV per configuration, per trial and per epoch, checked against each other.

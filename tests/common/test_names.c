@@ -11,6 +11,7 @@
 #include "hparams.h"
 #include "json.h"
 #include "names.h"
+#include "termsafe.h"
 
 /* Whether s is valid UTF-8 (every lead byte followed by its continuations). */
 static int utf8_ok(const char *s)
@@ -44,6 +45,27 @@ int main(void)
     CHECK(strstr(e.msg, "at most 200 bytes") != NULL);
     CHECK_EQ_INT(name_valid("", NAME_BASE, MLP_EINVALID_GRID, "name", &e), MLP_EINVALID_GRID);
     CHECK_EQ_INT(name_valid("a\tb", NAME_BASE, MLP_EINVALID_GRID, "name", &e), MLP_EINVALID_GRID);
+    /* C1 controls (U+009B is a one-byte CSI) and bidirectional overrides. */
+    CHECK_EQ_INT(name_valid("a\xc2\x9b"
+                            "2Jb",
+                            NAME_BASE, MLP_EINVALID_GRID, "name", &e),
+                 MLP_EINVALID_GRID);
+    CHECK_EQ_INT(name_valid("cv\xe2\x80\xaetxt.exe", NAME_FINAL, MLP_EINVALID_REQUEST, "name", &e),
+                 MLP_EINVALID_REQUEST);
+    CHECK_EQ_INT(name_valid("x\xe2\x81\xa6y", NAME_FINAL, MLP_EINVALID_REQUEST, "name", &e),
+                 MLP_EINVALID_REQUEST);
+    {
+        char t[] = "a\x1b[2Jb\xc2\x9b\xe2\x80\xae\xe2\x81\xa9\x7f\nc\td\xc3\xa9";
+        CHECK_EQ_INT((int)term_strip(t, true), 5);
+        CHECK_EQ_STR(t, "a[2Jb\nc\td\xc3\xa9");
+        char u[] = "x\ny\tz\r";
+        CHECK_EQ_INT((int)term_strip(u, false), 3);
+        CHECK_EQ_STR(u, "xyz");
+    }
+    CHECK_EQ_INT(name_valid("\xc2\xa0nbsp\xe2\x80\x94"
+                            "dash",
+                            NAME_FINAL, MLP_EINVALID_REQUEST, "name", &e),
+                 0);
     CHECK_EQ_INT(name_valid("caf\xc3", NAME_BASE, MLP_EINVALID_GRID, "name", &e),
                  MLP_EINVALID_GRID);
     CHECK_EQ_INT(name_valid("café-é", NAME_FINAL, MLP_EINVALID_REQUEST, "name", &e), 0);

@@ -7,6 +7,7 @@ REL_ROOT=$(cd "$REL_HERE/../.." && pwd)
 REL_BUILD=${MLP_BUILD:-$REL_ROOT/build-reliability}
 MLPD=${MLPD:-$REL_BUILD/daemon/mlpd}
 MLP_WORKER=${MLP_WORKER:-$REL_BUILD/worker/mlp-worker}
+MLPCTL=${MLPCTL:-$REL_BUILD/cli/mlpctl}
 MLPCLIENT_DIR=${MLPCLIENT_DIR:-$REL_ROOT/tests/integration}
 WRAPPER=$REL_HERE/worker-wrapper.sh
 export MLP_REAL_WORKER=$MLP_WORKER

@@ -5,7 +5,8 @@
 #   tests/slurm/cluster.sh start DIR [CPUS]   start munged, slurmctld, slurmd; print
 #                                             "export SLURM_CONF=DIR/slurm.conf"
 #   tests/slurm/cluster.sh stop DIR           stop them (by their pid files) and wait
-#   tests/slurm/cluster.sh forget DIR         restart slurmctld with no memory of any job
+#   tests/slurm/cluster.sh forget DIR [FIRST] restart slurmctld with no memory of any job
+#                                             (new job ids from FIRST, default 10000)
 #   tests/slurm/cluster.sh cache DIR SECONDS  mount DIR/nfs/spool as this host's caching
 #                                             view of the compute node's DIR/nfs/spool
 #                                             (exit 77 when that cannot be done here)
@@ -22,7 +23,8 @@
 # to a job completion log (JobCompType=jobcomp/filetxt), which
 # `sacct --completion` reads.  Daemons run as the calling user
 # (SlurmUser = that user; slurmd needs root to run jobs of other users, which
-# the tests do not do).  "start" returns once the node is idle, or fails after
+# the tests do not do).  MaxArraySize is $MLP_SLURM_MAX_ARRAY (default 10001).
+# "start" returns once the node is idle, or fails after
 # 60 s (a loaded machine) printing the daemons' logs.
 #
 # A shared filesystem as an NFS client sees it: when run as root, slurmd (and
@@ -32,6 +34,8 @@
 # that caches names, missing names and attributes for SECONDS, as an NFS
 # client does for acdirmax/acregmax: jobs write to the server behind the
 # view's back, and mlpd with slurm_spool = DIR/nfs/spool reads stale answers.
+# DIR/login is the login node's local disk: in slurmd's namespace it is a
+# tmpfs of its own, so what a job writes there never reaches the caller.
 set -euo pipefail
 
 need=(munged slurmctld slurmd sbatch squeue scancel sinfo scontrol)
@@ -52,7 +56,7 @@ start() {
   check
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
-  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/nfs/server" "$dir/nfs/spool"
+  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/nfs/server" "$dir/nfs/spool" "$dir/login"
   chmod 711 "$dir"
   local user; user=$(id -un)
   # munge: a private key, socket and pid file.
@@ -102,7 +106,7 @@ CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 ReturnToService=2
 SlurmdParameters=config_overrides
 MinJobAge=600
-MaxArraySize=10001
+MaxArraySize=${MLP_SLURM_MAX_ARRAY:-10001}
 MaxJobCount=100000
 KillWait=2
 InactiveLimit=0
@@ -146,14 +150,15 @@ stop_pid() {
 
 # A controller that forgot every job, as after MinJobAge or a lost state
 # directory: slurmctld is restarted with cleared state (-c) and job ids from
-# FirstJobId=10000 on, so new jobs cannot reuse the old ones' ids.  slurmd
+# FirstJobId=FIRST on (default 10000), so new jobs cannot reuse the old ones' ids.  slurmd
 # keeps running; returns once the node is idle again.
 forget() {
-  local dir=$1
+  local dir=$1 first=${2:-10000}
   dir=$(cd "$dir" && pwd)
   export SLURM_CONF="$dir/slurm.conf"
   stop_pid "$dir/slurmctld.bgpid"
-  grep -q '^FirstJobId=' "$SLURM_CONF" || echo 'FirstJobId=10000' >>"$SLURM_CONF"
+  sed -i '/^FirstJobId=/d' "$SLURM_CONF"
+  echo "FirstJobId=$first" >>"$SLURM_CONF"
   (slurmctld -D -c -i -f "$SLURM_CONF" </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
    echo $! >"$dir/slurmctld.bgpid")
   wait_idle "$dir"
@@ -176,6 +181,8 @@ wait_idle() {
 slurmd_ns() {
   local dir=$1
   mount --bind "$dir/nfs/server" "$dir/nfs/spool" && : >"$dir/nfs/bound"
+  # The login node's own disk: what a job writes there stays on the node.
+  mount -t tmpfs -o size=64m,mode=0711 mlp-node-local "$dir/login" || true
   exec slurmd -D -N localhost -f "$dir/slurm.conf"
 }
 

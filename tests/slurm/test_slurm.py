@@ -18,14 +18,25 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    sbatch's message, no job exists; a daemon restarted with a valid setting runs them.
 6. Per-sweep "slurm" settings: a bad one is refused naming its path; a sweep's
    own partition, time and sbatch_args reach sbatch; a sweep without them uses mlpd.conf's.
-7. TIMEOUT (started first, checked after part 6): a sweep with "slurm": {"time": "1"}
-   and a long trial; the trial fails at once naming the Slurm time limit.
+7. TIMEOUT (started first, checked after part 12): a sweep with "slurm": {"time": "1"}
+   and a long trial, its mlpd killed; after the TIMEOUT the controller forgets the
+   job and the completion log is moved aside: the restarted mlpd learns TIMEOUT from
+   the task's marker and fails the trial at once naming the Slurm time limit.
 8. NODE_FAIL while mlpd is stopped, then the controller forgets the job: the state
    comes from sacct --completion and the trial is re-queued without counting the attempt.
 9. The spool on a caching shared filesystem (cluster.sh cache: a bindfs view that
    keeps "no such file" and attributes for 5 s, while the tasks write to the
    "server" behind it): every result is recorded at the first attempt, none
    judged "COMPLETED without result" (the one-poll grace of old lost 4 of 6).
+10. A sweep Slurm refuses (mlpd.conf's bad partition, higher priority) shows a blocked
+   note with sbatch's message in list/status, another sweep runs meanwhile, and after
+   slurm_submit_tries=3 refusals it fails with that message; mlpctl wait returns.
+11. Site limits (MaxArraySize=8): arrays sized from scontrol, slurm_array_limit per sweep
+   across arrays, an array Slurm refuses as too large shrunk.
+12. A slow sbatch: cancel during a failing one (cancelled, spool cleaned, 0700), cancel
+   during a good one (array scancelled), mlpd SIGKILLed during one (found by name);
+   then slurm_spool_keep=0 prunes the finished batches' directories.
+13. Controller load: one squeue -u per poll for all jobs; back-off while nothing changes.
 """
 import json
 import os
@@ -42,6 +53,7 @@ import harness  # noqa: E402
 from harness import check  # noqa: E402
 
 CLUSTER = os.path.join(HERE, "cluster.sh")
+MLPCTL = os.environ.get("MLPCTL") or os.path.join(HERE, "../../build/cli/mlpctl")
 
 if subprocess.call([CLUSTER, "check"]) == 77:
     print("SKIP: slurm-wlm/munge not installed (scripts/setup.sh --test installs them)")
@@ -60,6 +72,8 @@ atexit.register(stop_cluster)  # runs on failure and on meson's SIGTERM (harness
 # The ports are picked free, then bound by slurmctld/slurmd a moment later: a
 # cluster started at the same time elsewhere on the machine may take one in
 # between.  Then the node never comes up; start again with new ports.
+# MaxArraySize=8, as the site whose 9-trial sweep never ran (part_site_limits).
+os.environ["MLP_SLURM_MAX_ARRAY"] = "8"
 for attempt in range(2):
     out = subprocess.run([CLUSTER, "start", CDIR, "3"], stdout=subprocess.PIPE, text=True)
     if out.returncode == 0:
@@ -97,6 +111,38 @@ def results(db, sid):
         "ORDER BY t.config_idx, t.seed, e.epoch", (sid,)).fetchall()
     con.close()
     return res, [tuple(e) for e in eps]
+
+
+def mlpctl(d, *args):
+    return subprocess.run([MLPCTL, "--socket", d.sock] + list(args), env=d.env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+
+
+def slurm_bin(name, sbatch_body, omit=(), squeue_body=None):
+    """A directory of Slurm's commands (but omit) whose sbatch (squeue) runs sbatch_body
+    (squeue_body) in sh first."""
+    d = os.path.join(CDIR, "bin-" + name)
+    os.makedirs(d, exist_ok=True)
+    if squeue_body is not None:
+        real = subprocess.run(["sh", "-c", "command -v squeue"], stdout=subprocess.PIPE,
+                              text=True).stdout.strip()
+        with open(os.path.join(d, "squeue"), "w") as f:
+            f.write("#!/bin/sh\n%s\nexec %s \"$@\"\n" % (squeue_body, real))
+        os.chmod(os.path.join(d, "squeue"), 0o755)
+        omit = tuple(omit) + ("squeue",)
+    for prog in ("squeue", "scancel", "sacct", "scontrol", "sacctmgr"):
+        if prog in omit:
+            continue
+        real = subprocess.run(["sh", "-c", "command -v " + prog], stdout=subprocess.PIPE,
+                              text=True).stdout.strip()
+        if real and not os.path.exists(os.path.join(d, prog)):
+            os.symlink(real, os.path.join(d, prog))
+    real = subprocess.run(["sh", "-c", "command -v sbatch"], stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
+    with open(os.path.join(d, "sbatch"), "w") as f:
+        f.write("#!/bin/sh\n%s\nexec %s \"$@\"\n" % (sbatch_body, real))
+    os.chmod(os.path.join(d, "sbatch"), 0o755)
+    return d
 
 
 def trial(d, tid):
@@ -282,7 +328,8 @@ def part_sbatch_fails():
 
 
 def part_sweep_settings():
-    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-partition", "nosuch"]).start()
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-partition", "nosuch",
+                                                "--slurm-submit-tries", "3"]).start()
     r = d.call({"op": "submit", "grid": dict(slow_grid("badtime", epochs=2),
                                              slurm={"time": "1h"}), "base_dir": d.home})
     check(not r.get("ok") and r["error"].get("path") == "slurm.time",
@@ -291,8 +338,9 @@ def part_sweep_settings():
             "base": {"epochs": 2, "hidden": [4]}, "executor": "slurm",
             "slurm": {"partition": "debug", "time": "7",
                       "sbatch_args": ["--comment=mlp-own-args"]}}
+    # The sweep Slurm refuses comes first (higher priority): the other still runs.
+    other = d.submit(dict(grid, name="conf", slurm={"time": "7"}), priority=5)
     own = d.submit(grid)
-    other = d.submit(dict(grid, name="conf", slurm={"time": "7"}))
     w = d.wait_sweep(own, timeout=150)
     check(w["state"] == "done" and w["done"] == 2,
           "a sweep's own partition overrides mlpd.conf's (nosuch)", w)
@@ -305,6 +353,160 @@ def part_sweep_settings():
                    timeout=60, what="the other sweep's sbatch error")
     check("partition" in t["error"].lower() and t["attempts"] == 0,
           "a sweep without its own partition uses mlpd.conf's (and sbatch refuses it)", t)
+    # The refused sweep says why, in every view, then fails after 3 tries with that message.
+    sw = {s["name"]: s for s in d.ok({"op": "list"})["sweeps"]}
+    b = sw["conf"].get("blocked") or {}
+    check(sw["conf"]["state"] in ("queued", "failed") and "partition" in b.get("message", "").lower()
+          and b.get("tries") == 3, "list names the blocked sweep with sbatch's message", b)
+    st = mlpctl(d, "status")
+    check("blocked" in st.stdout and "partition" in st.stdout.lower() or "refused its" in st.stdout,
+          "mlpctl status shows the blocked note", st.stdout)
+    w = d.wait_sweep(other, timeout=120)
+    t = trial(d, first_trial(d, other))
+    check(w["state"] == "failed" and w["failed"] == 2 and "refused the submission 3 times" in
+          (t.get("error") or "") and "partition" in t["error"].lower(),
+          "after 3 refused submissions the sweep fails with sbatch's message", (w, t.get("error")))
+    r = mlpctl(d, "wait", "conf")
+    check(r.returncode == 1 and "refused its submission 3 times" in r.stdout,
+          "mlpctl wait returns, naming why", r.stdout)
+    r = mlpctl(d, "list")
+    check("sweep %d: Slurm refused" % other in r.stdout, "mlpctl list shows the note", r.stdout)
+    d.stop()
+    d.remove()
+
+
+def part_site_limits():
+    """The cluster has MaxArraySize=8.  A 9-trial sweep runs as arrays sized to it from
+    scontrol show config, with slurm_array_limit=2 capping the sweep's running tasks
+    across its arrays.  A daemon that cannot read the limit (no scontrol) sends an
+    array of 9, which Slurm refuses; it shrinks it to 4 and the sweep runs."""
+    grid = {"name": "limits", "dataset": {"name": "xor", "n": 200}, "seeds": 3,
+            "base": {"epochs": 40, "hidden": [4]}, "grid": {"lr": [0.1, 0.2, 0.3]},
+            "executor": "slurm"}
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-array-limit", "2"]).start()
+    sid = d.submit(grid)
+    most = 0
+    while d.ok({"op": "show", "sweep": sid})["sweep"]["state"] not in ("done", "failed"):
+        batches = set(b for (b,) in d.sql("SELECT DISTINCT batch FROM slurm_tasks"))
+        q = squeue("-o", "%j %T") or []
+        most = max(most, sum(1 for l in q if l.split(" ")[0] in batches and
+                             l.strip().endswith(" RUNNING")))
+        time.sleep(0.1)
+    w = d.wait_sweep(sid)
+    arrays = d.sql("SELECT count(DISTINCT batch), max(array_idx) FROM slurm_tasks")[0]
+    check(w["done"] == 9 and arrays[0] >= 2 and arrays[1] <= 7 and
+          "Slurm limits: arrays of at most 8 tasks" in d.log() and "refused" not in d.log(),
+          "a 9-trial sweep runs as arrays sized to MaxArraySize=8", (w, arrays))
+    check(most <= 2, "slurm_array_limit=2 caps the sweep's running tasks across arrays", most)
+    d.stop()
+    d.remove()
+    blind = slurm_bin("blind", "", omit=("scontrol",))
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", blind]).start()
+    sid = d.submit(dict(grid, name="shrink"))
+    w = d.wait_sweep(sid, timeout=150)
+    arrays = d.sql("SELECT count(DISTINCT batch), max(array_idx) FROM slurm_tasks")[0]
+    check(w["state"] == "done" and w["done"] == 9 and arrays[1] <= 7 and
+          "a site limit refused an array of 9 tasks; trying 4" in d.log(),
+          "an array Slurm refuses as too large is shrunk and the sweep runs",
+          (w, arrays, d.log()[-1500:]))
+    d.stop()
+    d.remove()
+
+
+def part_controller_load():
+    """Two sweeps whose tasks stay pending (--begin=now+1hour): one squeue for all of
+    the daemon's jobs per poll (-u, not per array), and polls back off while nothing
+    changes (at poll 0.2 s, 6 s would take 30 queries without back-off)."""
+    calls = os.path.join(CDIR, "squeue-calls")
+    b = slurm_bin("count", "", squeue_body='echo "$*" >>%s' % calls)
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", b]).start()
+    g = dict(slow_grid("pend", epochs=2), slurm={"sbatch_args": ["--begin=now+1hour"]})
+    a = d.submit(g)
+    c = d.submit(dict(g, name="pend2"))
+    d.until(lambda: len(d.sql("SELECT DISTINCT job_id FROM slurm_tasks WHERE job_id IS NOT "
+                              "NULL")) == 2, timeout=60, what="both arrays submitted")
+    time.sleep(2)  # the back-off sets in
+    with open(calls) as f:
+        before = f.read().split("\n")
+    time.sleep(6)
+    with open(calls) as f:
+        during = f.read().split("\n")[len(before) - 1:]
+    during = [l for l in during if l.strip()]
+    check(all(" -u " in " " + l + " " and "--name" not in l for l in before + during if l),
+          "squeue asks once for all the user's jobs (-u), never per array", during[:3])
+    check(1 <= len(during) <= 12, "polls back off while nothing changes (<= 12 in 6 s, not 30)",
+          len(during))
+    for sid in (a, c):
+        d.ok({"op": "cancel", "sweep": sid})
+    for sid in (a, c):
+        w = d.wait_sweep(sid, timeout=60)
+        check(w["state"] == "cancelled", "a pending sweep is cancelled at once", w)
+    d.stop()
+    d.remove()
+
+
+def part_inflight():
+    """sbatch slow (3 s): mlpctl cancel while a failing sbatch runs leaves the sweep
+    cancelled (not queued) and no batch directory; cancel while a good sbatch runs
+    scancels the array once its id is known; mlpd SIGKILLed during sbatch and
+    restarted finds the array by its job name and never submits it again."""
+    bad = slurm_bin("bad", "sleep 3; echo 'sbatch: error: Batch job submission failed: "
+                           "Invalid account or account/partition combination specified' >&2; exit 1")
+    slow = slurm_bin("slow", "sleep 3")
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", bad]).start()
+    sid = d.submit(slow_grid("inflight-bad", epochs=50, seeds=2))
+    d.until(lambda: "submitting 2 trial(s)" in d.log(), timeout=30, what="sbatch started")
+    d.ok({"op": "cancel", "sweep": sid})
+    w = d.wait_sweep(sid, timeout=60)
+    check(w["state"] == "cancelled" and w["cancelled"] == 2,
+          "cancel during a failing sbatch: the sweep stays cancelled", w)
+    time.sleep(0.5)
+    sw = d.ok({"op": "show", "sweep": sid})["sweep"]
+    st = d.ok({"op": "status"})["slurm"]
+    check("blocked" not in sw and st.get("blocked") == [],
+          "a cancelled sweep carries no blocked note", (sw.get("blocked"), st.get("blocked")))
+    spool = os.path.join(d.home, "spool")
+    left = [n for n in os.listdir(spool) if n.startswith("mlpd-") and n != "mlpd-task.sh"]
+    check(left == [], "the batch that never ran leaves no spool directory", left)
+    check(os.stat(spool).st_mode & 0o077 == 0, "the spool is private (0700)",
+          oct(os.stat(spool).st_mode))
+    d.stop()
+    d.extra = POLL + ["--slurm-bin", slow]
+    d.start()
+    sid = d.submit(slow_grid("inflight-cancel", epochs=3000, seeds=2))
+    d.until(lambda: d.log().count("submitting 2 trial(s)") >= 2, timeout=30,
+            what="sbatch started")
+    d.ok({"op": "cancel", "sweep": sid})
+    w = d.wait_sweep(sid, timeout=90)
+    job = d.sql("SELECT DISTINCT job_id FROM slurm_tasks k JOIN trials t ON t.id = k.trial_id "
+                "WHERE t.sweep_id = ?", (sid,))
+    q = squeue("-j", str(job[0][0]) if job and job[0][0] else "0", "-o", "%T") or []
+    check(w["state"] == "cancelled" and w["cancelled"] == 2 and len(job) == 1 and
+          job[0][0] and not any(l.strip() in ("RUNNING", "PENDING") for l in q),
+          "cancel during a good sbatch: the array is scancelled once its id is known", (w, job, q))
+    sid = d.submit(slow_grid("inflight-crash", epochs=30, seeds=3))
+    d.until(lambda: "submitting 3 trial(s)" in d.log(), timeout=30, what="sbatch started")
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    d.extra = POLL
+    d.start()
+    w = d.wait_sweep(sid, timeout=150)
+    rows = d.sql("SELECT count(DISTINCT k.job_id), max(t.attempts), count(*) FROM slurm_tasks k "
+                 "JOIN trials t ON t.id = k.trial_id WHERE t.sweep_id = ?", (sid,))[0]
+    check(w["state"] == "done" and rows == (1, 1, 3),
+          "mlpd killed during sbatch: the restarted one finds the array by name; no second "
+          "submission", (w, rows))
+    check("again by name" in d.log(), "the array was found again by its job name", d.log()[-1500:])
+    d.stop()
+    # slurm_spool_keep 0: a daemon started now prunes every batch it does not follow.
+    ran = [n for n in os.listdir(spool) if n.startswith("mlpd-") and n != "mlpd-task.sh"]
+    d.extra = POLL + ["--slurm-spool-keep", "0"]
+    time.sleep(2.5)  # older than the cutoff (whole seconds, minus one)
+    d.start()
+    left = d.until(lambda: [n for n in os.listdir(spool)
+                            if n.startswith("mlpd-") and n != "mlpd-task.sh"] == [] or None,
+                   timeout=30, what="the spool pruned")
+    check(len(ran) >= 2 and left, "finished batches' spool directories are pruned", ran)
     d.stop()
     d.remove()
 
@@ -394,10 +596,12 @@ def part_caching_spool():
             f.write("x")
         check(not os.path.exists(os.path.join(spool, probe)),
               "the view keeps a cached 'no such file' after the server created it")
-        d = harness.Daemon(workers=1, extra=["--slurm-poll", "0.2", "--slurm-grace", "20",
-                                             "--slurm-spool", spool]).start()
+        # The state dir on the login node's own disk (the compute node cannot see it).
+        home = tempfile.mkdtemp(prefix="home-", dir=os.path.join(CDIR, "login"))
+        d = harness.Daemon(workers=1, home=home, extra=["--slurm-poll", "0.2", "--slurm-grace",
+                                                        "20", "--slurm-spool", spool]).start()
         grid = {"name": "cached", "dataset": {"name": "xor", "n": 200}, "seeds": 3,
-                "base": {"epochs": 2, "hidden": [4]}, "grid": {"lr": [0.1, 0.3]},
+                "base": {"epochs": 2, "hidden": [4], "save": "model"}, "grid": {"lr": [0.1, 0.3]},
                 "executor": "slurm"}
         sid = d.submit(grid)
         w = d.wait_sweep(sid, timeout=200)
@@ -408,6 +612,14 @@ def part_caching_spool():
         log = d.log()
         check("re-queued" not in log and "without a result" not in log,
               "no finished task was judged without its result", log[-2000:])
+        ids = [i for (i,) in d.sql("SELECT id FROM trials WHERE sweep_id = ?", (sid,))]
+        arts = [trial(d, i).get("artifacts") or [] for i in ids]
+        check(all(any(a.get("name") == "model.npz" and a.get("bytes", 0) > 0 for a in al)
+                  for al in arts),
+              "artifacts written on the shared spool reach the login node's state dir", arts)
+        left = subprocess.run(["sh", "-c", "ls %s/nfs/server/mlpd-*/artifacts/*/ 2>/dev/null"
+                               % CDIR], stdout=subprocess.PIPE, text=True).stdout.split()
+        check(left == [], "no artifact is left in the spool once moved", left)
         d.stop()
         d.remove()
     finally:
@@ -415,25 +627,45 @@ def part_caching_spool():
 
 
 class TimeoutSweep:
-    """A trial that outlives its sweep's one-minute Slurm time limit.  Slurm
-    counts limits in minutes and checks them every 30 s, so TIMEOUT comes 60 to
-    90 s after the start: the task runs on the third CPU while the other parts
-    run, in its own daemon, and is checked before the node is taken down."""
+    """A trial that outlives its sweep's one-minute Slurm time limit while its mlpd is
+    dead, on a cluster without accounting: the controller then forgets the job and
+    the job completion log is out of reach (moved aside), so only the task's own
+    marker can say TIMEOUT.  Slurm counts limits in minutes and checks them every
+    30 s, so TIMEOUT comes 60 to 90 s after the start: the task runs on the third
+    CPU while the other parts run, and is checked before the node is taken down."""
 
     def start(self):
         self.d = harness.Daemon(workers=1, extra=POLL).start()
         self.sid = self.d.submit(dict(slow_grid("timeout", epochs=100000), slurm={"time": "1"}))
-        running_task(self.d, 1)
+        self.job = running_task(self.d, 1)["job"]
+        self.d.stop(kill=True)
 
     def check(self):
-        w = self.d.wait_sweep(self.sid, timeout=150)
-        t = trial(self.d, 1)
-        check(w["failed"] == 1 and t["attempts"] == 1 and
+        d = self.d
+        q = harness.Daemon.until(None, lambda: any(
+            l.strip() == "TIMEOUT" for l in (squeue("-j", str(self.job), "-o", "%T") or [])),
+            timeout=150, what="Slurm ends the task TIMEOUT")
+        comp = os.path.join(CDIR, "jobcomp.txt")
+        os.rename(comp, comp + ".aside")
+        try:
+            subprocess.check_call([CLUSTER, "forget", CDIR, "5000"])
+            d.start()
+            w = d.wait_sweep(self.sid, timeout=150)
+            t = trial(d, 1)
+        finally:
+            with open(comp + ".aside") as f:
+                old = f.read()
+            newer = open(comp).read() if os.path.exists(comp) else ""
+            with open(comp, "w") as f:
+                f.write(old + newer)
+            os.unlink(comp + ".aside")
+        check(q and w["failed"] == 1 and t["attempts"] == 1 and
               "time limit reached (TIMEOUT)" in (t.get("error") or ""),
-              "a task past its sweep's --time ends TIMEOUT: failed at once, naming the limit",
+              "a task past its --time ends TIMEOUT, known from its own marker without "
+              "squeue or accounting: failed at once, naming the limit",
               (w, t.get("error"), t["attempts"]))
-        self.d.stop()
-        self.d.remove()
+        d.stop()
+        d.remove()
 
 
 timeout_sweep = TimeoutSweep()
@@ -448,7 +680,9 @@ def part_timeout_check():
 
 
 PARTS = (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, part_restart,
-             part_sbatch_fails, part_sweep_settings, part_timeout_check, part_caching_spool,
+             part_sbatch_fails, part_sweep_settings, part_site_limits, part_controller_load,
+             part_inflight,
+             part_timeout_check, part_caching_spool,
              part_node_fail)
 # MLP_SLURM_PARTS=part_a,part_b runs only those (while working on one of them).
 if os.environ.get("MLP_SLURM_PARTS"):

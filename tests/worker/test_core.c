@@ -349,6 +349,30 @@ static void test_divergence_and_timeout(void)
     CHECK(res.epochs_run < hp.epochs);
     CHECK_EQ_INT(c.n, res.epochs_run);
 
+    CHECK(!isfinite(res.diverged_loss));
+
+    /* Finite but blown up (issue 16: a run ended at test_loss 150, accuracy
+     * 0.1, "diverged": false): bounded tanh units keep every number finite
+     * at lr 500, and the training loss of the first evaluation is far above
+     * 10 x the untrained network's.  The evaluation is reported, not kept. */
+    hp.activation = HP_TANH;
+    hp.lr = 500;
+    CHECK_EQ_INT(run(&hp, 1, &s.d, &c, &res), 0);
+    printf("finite divergence: diverged %d, loss %g vs initial %g, %d epoch(s), kept %d\n",
+           res.diverged, res.diverged_loss, res.initial_train_loss, res.epochs_run,
+           res.best_epoch);
+    CHECK(res.diverged);
+    CHECK(isfinite(res.diverged_loss) && res.diverged_loss > 10 * res.initial_train_loss);
+    CHECK(res.initial_train_loss > 0.5 && res.initial_train_loss < 1.5); /* about log 2 */
+    CHECK_EQ_INT(c.n, res.epochs_run);
+    CHECK(c.n >= 1 && c.ep[c.n - 1].train_loss == res.diverged_loss);
+    CHECK(res.best_epoch < res.epochs_run);
+    CHECK(res.best_epoch > 0 || isnan(res.val_loss));
+    /* The same net at a sane rate is not. */
+    hp.lr = 0.3;
+    CHECK_EQ_INT(run(&hp, 1, &s.d, &c, &res), 0);
+    CHECK(!res.diverged && isnan(res.diverged_loss) && res.epochs_run == hp.epochs);
+
     hp.lr = 0.1;
     hp.max_seconds = 1e-9;
     struct err e = ERR_INIT;

@@ -56,7 +56,7 @@ static const struct cfg_row config_table[] = {
      "cap on one trial's stderr log (suffixes k, M, G)"},
     {"kill_grace", CFG_DOUBLE, 0, 3600, "5", OFF(kill_grace),
      "seconds between SIGTERM and SIGKILL at a timeout"},
-    {"max_clients", CFG_INT, 1, 100000, "256", OFF(max_clients),
+    {"max_clients", CFG_INT, 1, 100000, "1000", OFF(max_clients),
      "connections served at once; one more is refused with too_large and closed"},
     {"request_timeout", CFG_DOUBLE, 0.1, 86400, "30", OFF(request_timeout),
      "seconds a connection may hold a half-sent request line before it is closed"},

@@ -60,7 +60,7 @@ struct mlpd_config {
     long max_trials;                 /* per-sweep expansion limit, default 100000 */
     long log_max_bytes;              /* per-trial log cap, default 1 MiB */
     double kill_grace;               /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
-    int max_clients;                 /* connections served at once, default 256 */
+    int max_clients;                 /* connections served at once, default 1000 */
     double request_timeout;          /* seconds a half-sent request line may wait, default 30 */
     bool foreground;                 /* do not detach */
     char log_level[16];              /* "info" */

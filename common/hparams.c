@@ -62,7 +62,7 @@ static const char *const per_names[] = {"epoch", "iteration", NULL};
 #define INF INFINITY
 
 static const struct hp_row hp_table[] = {
-    {"hidden", HPK_LAYERS, 1, INT_MAX, true, true, false, 0, OFF(hidden), NULL},
+    {"hidden", HPK_LAYERS, 1, HP_MAX_WIDTH, true, true, false, 0, OFF(hidden), NULL},
     {"activation", HPK_ENUM, 0, 0, true, true, false, HP_RELU, OFF(activation), act_names},
     {"optimizer", HPK_ENUM, 0, 0, true, true, false, HP_SGD, OFF(optimizer), opt_names},
     {"momentum", HPK_NUM, 0, 1, true, false, false, 0.9, OFF(momentum), NULL},
@@ -209,6 +209,14 @@ static int hp__set_layers(struct hparams *hp, const struct hp_row *r, const cJSO
             return MLP_EINVALID_SPEC;
         widths[i++] = (int)d;
     }
+    long weights = 0;
+    for (int k = 0; k + 1 < n; k++)
+        weights += (long)widths[k] * widths[k + 1];
+    if (weights > HP_MAX_HIDDEN_WEIGHTS)
+        return err_set(e, MLP_EINVALID_SPEC, path,
+                       "%ld weights between hidden layers, more than the ceiling of %ld "
+                       "(make the layers narrower)",
+                       weights, HP_MAX_HIDDEN_WEIGHTS);
     hp->n_hidden = n;
     memset(hp->hidden, 0, sizeof hp->hidden);
     memcpy(hp->hidden, widths, (size_t)n * sizeof widths[0]);
@@ -595,7 +603,7 @@ cJSON *hparams_to_json(const struct hparams *hp)
             if (r->off == OFF(epochs) && hp->iterations > 0)
                 x = 0;
             v = (r->nullable || r->off == OFF(epochs)) && x == 0 ? cJSON_CreateNull()
-                                                                  : cJSON_CreateNumber(x);
+                                                                 : cJSON_CreateNumber(x);
             break;
         }
         case HPK_I64: {

@@ -18,6 +18,10 @@
 struct cJSON;
 
 #define HP_MAX_LAYERS 32
+#define HP_MAX_WIDTH 65536 /* widest hidden layer */
+/* Most weights between hidden layers (sum of width[i] x width[i+1]): 2^28, 1 GiB of
+ * doubles, so that no grid asks a worker for more memory than a lab server has. */
+#define HP_MAX_HIDDEN_WEIGHTS (1L << 28)
 #define HP_SCHED_STEP_GAMMA 0.1 /* lr_schedule gamma when not given: step */
 #define HP_SCHED_EXP_GAMMA 0.95 /* and exponential */
 

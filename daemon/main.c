@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -366,6 +367,12 @@ static int prepare(struct mlpd *d, struct err *e)
     }
     if (M.check)
         return 0;
+    /* One descriptor per connection (max_clients) and per worker: take what we may. */
+    struct rlimit nof;
+    if (getrlimit(RLIMIT_NOFILE, &nof) == 0 && nof.rlim_cur < nof.rlim_max) {
+        nof.rlim_cur = nof.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nof);
+    }
     if (config_mkdir_p(c->data_dir, 0700, e) < 0 || lock_pidfile(c->state_dir, e) < 0) {
         fprintf(stderr, "mlpd: %s\n", e->msg);
         return 1;

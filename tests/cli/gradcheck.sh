@@ -20,6 +20,10 @@ check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(
 check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["steps"]), all(s["ok"] for s in d["steps"]))' "$tmp/j.json")" "12 True" "--json: 12 training-step entries (4 update paths x 3 batch sizes), all ok"
 "$ctl" gradcheck "$tmp/g.json" --config 3 2>/dev/null; check $? 2 "--config past the end exits 2"
 "$ctl" gradcheck "$tmp/g.json" 2>/dev/null; check $? 2 "no --config exits 2"
+# An iterations configuration (its stored parameters hold "epochs": null; with
+# "epochs": 20 the worker refused it and gradcheck exited 4).
+echo '{"dataset": {"name": "circles", "n": 400}, "base": {"hidden": [8], "iterations": 50, "eval_every": 10}}' > "$tmp/it.json"
+"$ctl" gradcheck "$tmp/it.json" --config 1 > /dev/null; check $? 0 "an iterations configuration checks (exit 0)"
 echo '{"grid": {"lr": [0.1]}}' > "$tmp/bad.json"
 "$ctl" gradcheck "$tmp/bad.json" --config 1 2>/dev/null; check $? 4 "invalid grid exits 4"
 exit $fail

@@ -485,8 +485,24 @@ static void test_round_trip(void)
     }
 }
 
+/* Hidden widths are bounded, and so are the weights between hidden layers (issue 19):
+ * [2147483647] was accepted and left a worker to fail allocating it. */
+static void test_width_limits(void)
+{
+    struct hparams hp;
+    struct err e = ERR_INIT;
+    CHECK_EQ_INT(parse("{\"hidden\": [2147483647]}", &hp, &e), MLP_EINVALID_SPEC);
+    CHECK(strstr(e.path, "hidden[0]") != NULL);
+    CHECK_EQ_INT(parse("{\"hidden\": [65537]}", &hp, &e), MLP_EINVALID_SPEC);
+    CHECK_EQ_INT(parse("{\"hidden\": [65536]}", &hp, &e), 0);
+    CHECK_EQ_INT(parse("{\"hidden\": [65536, 65536]}", &hp, &e), MLP_EINVALID_SPEC);
+    CHECK(strstr(e.msg, "ceiling") != NULL);
+    CHECK_EQ_INT(parse("{\"hidden\": [16384, 16384]}", &hp, &e), 0);
+}
+
 int main(void)
 {
+    test_width_limits();
     test_round_trip();
     test_defaults();
     test_values();

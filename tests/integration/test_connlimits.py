@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Connection limits (issue 19): a half-sent request line is closed after
-request_timeout with a timeout error, while a connection that sent nothing or
+request_timeout with a timeout error (and hidden widths are bounded), while a connection that sent nothing or
 a complete request stays served; past max_clients a connection gets one
 too_large error and is closed, and the daemon serves again once connections
 end.  Scaled down (max_clients 8, request_timeout 1 s): no timing assertions,
@@ -66,4 +66,11 @@ with harness.Daemon(extra=["--max_clients", "8", "--request_timeout", "1"]) as d
     ok = d.until(lambda: d.call({"op": "status"}).get("ok"), what="served again")
     check(ok, "once connections end, a new one is served")
     check("max_clients" in d.log(), "the refusal is logged")
+
+    # Network size limits reach the user through submit.
+    for hidden, what in (([2147483647], "hidden[0]"), ([65536, 65536], "ceiling")):
+        r = d.call({"op": "submit", "grid": {"dataset": {"name": "xor", "n": 64},
+                                             "base": {"hidden": hidden}}})
+        check(not r.get("ok") and what in json.dumps(r), "submit hidden %s refused (%s)" % (hidden, what), r)
+    check(d.call({"op": "status"})["sweeps"] == 0, "nothing was queued")
 done()

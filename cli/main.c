@@ -45,7 +45,7 @@ static const struct verb verbs[] = {
      "file's directory (the current directory for stdin).  The sweep is named by\n"
      "--name, else the file's \"name\", else the file's base name without .json.\n"
      "\n"
-     "  --name N       sweep name\n"
+     "  --name N       sweep name: 1 to 200 bytes of UTF-8, no control characters, not all digits\n"
      "  --priority P   integer; higher runs first (default 0)\n"
      "  --dry-run      validate and print the count and first configurations; queue nothing\n"
      "  --all          with --dry-run: list every configuration (a \"search\" draws exactly "

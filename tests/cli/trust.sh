@@ -36,6 +36,14 @@ for v in show best compare wait cancel delete plot; do
     has "help-$v.out" "a prefix of its name that only one sweep has"
 done
 
+# ---- one name rule (bytes), said the same way in the help and the docs --------
+run help-submit 0 help submit
+has help-submit.out "1 to 200 bytes of UTF-8"
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+checks=$((checks + 1))
+! grep -nE "200 characters|1–200 characters" "$SRC/docs/SPEC.md" "$SRC/daemon/PROTOCOL.md" "$SRC/README.md" ||
+    fail "a document gives the name limit in characters (the rule is 200 bytes)"
+
 start_daemon
 
 # ---- trailing text: mlpd refuses a request line with text after it -------------

@@ -178,11 +178,16 @@ static const struct verb verbs[] = {
     {"data", cmd_data, false,
      "usage: mlpctl data list\n"
      "       mlpctl data fetch NAME\n"
+     "       mlpctl data verify\n"
      "\n"
      "list: the datasets available on this machine and where they are.\n"
      "fetch: install a dataset into the data dir ($MLPD_DATA, else <state dir>/data).\n"
-     "Both run locally; mlpd need not be running.\n",
-     "list or install datasets"},
+     "verify: check every entry of the prepared-data cache (<data dir>/cache) in full\n"
+     "(header, size, checksum of the arrays, source files unchanged) and remove the bad\n"
+     "ones, which the next trial builds again; exit 1 when any was bad.  The cache may\n"
+     "be deleted at any time (rm -r <data dir>/cache): running trials keep their copy.\n"
+     "All run locally; mlpd need not be running.\n",
+     "list, install or verify datasets"},
     {"artifact", cmd_artifact, true,
      "usage: mlpctl artifact TRIAL [--list] [--name FILE] [--out DIR]\n"
      "\n"

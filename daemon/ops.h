@@ -39,7 +39,6 @@ enum op_next {
     OP_WAIT,   /* answer when sweep_id has ended (resp is dropped) */
     OP_WATCH,  /* stream progress events of sweep_id (0: every active sweep) */
     OP_STREAM, /* heavy ops only: send the answer in chunks produced by stream */
-    OP_FOLLOW, /* stream the live epochs and log lines of trial_id until it ends */
 };
 
 /* A growable text buffer (ops_buf_add). */
@@ -72,11 +71,10 @@ struct op_intent {
     int64_t sweep_id;         /* OP_WAIT / OP_WATCH: the sweep */
     int64_t changed;          /* > 0: this sweep changed; notify its waiters and watchers */
     struct op_stream *stream; /* OP_STREAM: the producer (the server owns it then) */
-    int64_t trial_id;         /* OP_FOLLOW: the trial */
 };
 #define OP_INTENT_INIT                                                                             \
     {                                                                                              \
-        .next = OP_REPLY, .sweep_id = 0, .changed = 0, .stream = NULL, .trial_id = 0               \
+        .next = OP_REPLY, .sweep_id = 0, .changed = 0, .stream = NULL                              \
     }
 
 struct op {

@@ -1,8 +1,10 @@
 /*
- * data — `data list` and `data fetch NAME`, run locally with the shared fetch
- * module (the daemon is not needed, so the set-up script can install
- * datasets before mlpd ever starts).  The data dir is resolved exactly as
- * mlpd resolves it: $MLPD_DATA, else <state dir>/data.
+ * data — `data list`, `data fetch NAME` and `data verify`, run locally with
+ * the shared fetch module and the data library's cache check (the daemon is
+ * not needed, so the set-up script can install datasets before mlpd ever
+ * starts).  The data dir is resolved exactly as mlpd and mlp-worker resolve
+ * it: $MLPD_DATA, else <state dir>/data; the prepared-data cache is its
+ * cache/ subdirectory.
  */
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "config.h"
+#include "data.h"
 #include "err.h"
 #include "fetch.h"
 #include "json.h"
@@ -148,6 +151,95 @@ static int data_fetch(struct cli *cli, const char *name, const char *data_dir)
     return CLI_OK;
 }
 
+struct verify_ctx {
+    struct table *t; /* human output */
+    cJSON *list;     /* --json */
+    uint64_t bytes;  /* of the entries that are sound */
+    int n;
+};
+
+static void verify_cb(const char *file, uint64_t bytes, const char *what, const char *problem,
+                      void *ctx)
+{
+    struct verify_ctx *v = ctx;
+    v->n++;
+    if (!problem)
+        v->bytes += bytes;
+    if (v->list) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o)
+            return;
+        cJSON_AddStringToObject(o, "file", file);
+        cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+        cJSON_AddStringToObject(o, "what", what);
+        cJSON_AddBoolToObject(o, "ok", problem == NULL);
+        if (problem)
+            cJSON_AddStringToObject(o, "problem", problem);
+        cJSON_AddItemToArray(v->list, o);
+        return;
+    }
+    table_row(v->t);
+    table_cell(v->t, file);
+    table_cellf(v->t, "%.1f MB", (double)bytes / 1e6);
+    table_cell(v->t, problem ? "removed" : "ok");
+    if (problem)
+        table_cellf(v->t, "%s — %s", problem, what);
+    else
+        table_cell(v->t, what);
+}
+
+/* Check every entry of the prepared-data cache in full; remove the bad ones. */
+static int data_verify(struct cli *cli, const char *data_dir)
+{
+    char cache[CONFIG_PATH_MAX + 8];
+    struct err e = ERR_INIT;
+    struct verify_ctx v = {0};
+    snprintf(cache, sizeof cache, "%s/cache", data_dir);
+    if (cli->json) {
+        if (!(v.list = cJSON_CreateArray()))
+            return CLI_FAILED;
+    } else {
+        if (!(v.t = table_new()))
+            return CLI_FAILED;
+        table_column(v.t, "ENTRY", TABLE_LEFT, true);
+        table_column(v.t, "SIZE", TABLE_RIGHT, false);
+        table_column(v.t, "STATE", TABLE_LEFT, false);
+        table_column(v.t, "WHAT", TABLE_LEFT, true);
+    }
+    int bad = data_cache_verify(cache, true, verify_cb, &v, &e);
+    if (bad < 0) {
+        fprintf(stderr, "mlpctl data verify: %s\n", e.msg);
+        if (cli->json)
+            cmd_print_error_json(err_name(e.code), e.msg, e.path[0] ? e.path : NULL);
+        cJSON_Delete(v.list);
+        table_free(v.t);
+        return CLI_FAILED;
+    }
+    if (cli->json) {
+        cJSON *doc = cJSON_CreateObject();
+        if (!doc) {
+            cJSON_Delete(v.list);
+            return CLI_FAILED;
+        }
+        cJSON_AddStringToObject(doc, "cache_dir", cache);
+        cJSON_AddNumberToObject(doc, "entries", v.n);
+        cJSON_AddNumberToObject(doc, "bad", bad);
+        cJSON_AddNumberToObject(doc, "bytes", (double)v.bytes);
+        cJSON_AddItemToObject(doc, "list", v.list);
+        cli_print_json(doc);
+        cJSON_Delete(doc);
+    } else {
+        printf("cache dir: %s\n\n", cache);
+        if (v.n)
+            table_print(v.t, stdout, TABLE_WIDTH);
+        table_free(v.t);
+        printf("%s%d entr%s, %d sound (%.1f MB), %d bad%s\n", v.n ? "\n" : "", v.n,
+               v.n == 1 ? "y" : "ies", v.n - bad, (double)v.bytes / 1e6, bad,
+               bad ? " (removed: the next trial that needs one builds it again)" : "");
+    }
+    return bad ? CLI_FAILED : CLI_OK;
+}
+
 int cmd_data(struct cli *cli, int argc, char **argv)
 {
     struct opt opts[] = {{NULL, 0, NULL}};
@@ -156,7 +248,7 @@ int cmd_data(struct cli *cli, int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
     if (npos == 0)
-        return cli_usage(argv[0], "expected 'list' or 'fetch NAME'");
+        return cli_usage(argv[0], "expected 'list', 'fetch NAME' or 'verify'");
     char data_dir[CONFIG_PATH_MAX];
     if (config_data_dir(data_dir, sizeof data_dir) != 0) {
         fprintf(stderr, "mlpctl: cannot tell where the data dir is ($HOME is not set); "
@@ -173,5 +265,11 @@ int cmd_data(struct cli *cli, int argc, char **argv)
             return cli_usage(argv[0], "expected a dataset name: data fetch NAME");
         return data_fetch(cli, pos[1], data_dir);
     }
-    return cli_usage(argv[0], "unknown data command '%s' (expected 'list' or 'fetch')", pos[0]);
+    if (strcmp(pos[0], "verify") == 0) {
+        if (npos != 1)
+            return cli_usage(argv[0], "'data verify' takes no arguments");
+        return data_verify(cli, data_dir);
+    }
+    return cli_usage(argv[0], "unknown data command '%s' (expected 'list', 'fetch' or 'verify')",
+                     pos[0]);
 }

@@ -32,7 +32,8 @@
 static char *progress_text(char *buf, size_t n, const cJSON *s)
 {
     double done = resp_num(s, "done"), total = resp_num(s, "total"), failed = resp_num(s, "failed"),
-           running = resp_num(s, "running"), cancelled = resp_num(s, "cancelled");
+           running = resp_num(s, "running"), cancelled = resp_num(s, "cancelled"),
+           pruned = resp_num(s, "pruned");
     char tt[64];
     int len =
         snprintf(buf, n, "%.0f/%s done", done, resp_fmt_count(tt, sizeof tt, total, "trial", NULL));
@@ -41,7 +42,9 @@ static char *progress_text(char *buf, size_t n, const cJSON *s)
     if (len > 0 && (size_t)len < n && failed > 0)
         len += snprintf(buf + len, n - (size_t)len, ", %.0f failed", failed);
     if (len > 0 && (size_t)len < n && cancelled > 0)
-        snprintf(buf + len, n - (size_t)len, ", %.0f cancelled", cancelled);
+        len += snprintf(buf + len, n - (size_t)len, ", %.0f cancelled", cancelled);
+    if (len > 0 && (size_t)len < n && pruned > 0)
+        snprintf(buf + len, n - (size_t)len, ", %.0f pruned", pruned);
     return buf;
 }
 
@@ -122,7 +125,10 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
         resp_stat_get(json_get(c, "stat"), &st);
         resp_stat_get(json_get(c, "train"), &tr);
         table_row(t);
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
+        if (cJSON_IsNumber(json_get(c, "pruned"))) /* stopped at a rung: not ranked */
+            table_cellf(t, "pruned@%.0f", resp_num(c, "pruned"));
+        else
+            table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_config_num(config)));
         if (per_key) {
             cJSON_ArrayForEach(k, keys)

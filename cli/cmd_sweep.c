@@ -44,9 +44,12 @@ int cmd_status(struct cli *cli, int argc, char **argv)
     double threads = resp_num(resp, "threads");
     printf("workers    %.0f/%.0f busy, %.0f thread%s per trial\n", resp_num(w, "busy"),
            resp_num(w, "total"), threads, threads == 1 ? "" : "s");
-    printf("trials     %.0f queued, %.0f running, %.0f done, %.0f failed, %.0f cancelled\n",
+    printf("trials     %.0f queued, %.0f running, %.0f done, %.0f failed, %.0f cancelled",
            resp_num(t, "queued"), resp_num(t, "running"), resp_num(t, "done"),
            resp_num(t, "failed"), resp_num(t, "cancelled"));
+    if (resp_num(t, "pruned") > 0)
+        printf(", %.0f pruned", resp_num(t, "pruned"));
+    printf("\n");
     printf("sweeps     %.0f\n", resp_num(resp, "sweeps"));
     const cJSON *sl = json_get(resp, "slurm"), *jobs = json_get(sl, "jobs"), *j;
     if (cJSON_GetArraySize(jobs) > 0) {
@@ -231,7 +234,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
             table_cell(t, buf);
         else
             table_cell(t, "—");
-        table_cellf(t, "%.0f/%.0f", resp_num(s, "done"), resp_num(s, "total"));
+        if (resp_num(s, "pruned") > 0) /* pruned trials ended too, without a result */
+            table_cellf(t, "%.0f+%.0f pruned/%.0f", resp_num(s, "done"), resp_num(s, "pruned"),
+                        resp_num(s, "total"));
+        else
+            table_cellf(t, "%.0f/%.0f", resp_num(s, "done"), resp_num(s, "total"));
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "running")));
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "failed")));
         if (wide)

@@ -75,14 +75,20 @@ static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, boo
     else
         snprintf(etab, sizeof etab, "—");
     const char *sep = tty ? "  " : ", ";
-    if (tty)
-        snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s",
-                 resp_num(s, "done"), resp_num(s, "total"), sep, resp_num(s, "running"), sep,
-                 resp_num(s, "failed"), sep, etab, sep, best);
+    char done[64];
+    double pruned = resp_num(s, "pruned");
+    if (isfinite(pruned) && pruned > 0) /* pruned trials have ended too */
+        snprintf(done, sizeof done, "%.0f+%.0f pruned", resp_num(s, "done"), pruned);
     else
-        snprintf(buf, n, "%.0f/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s",
-                 resp_num(s, "done"), resp_num(s, "total"), sep, resp_num(s, "running"), sep,
-                 resp_num(s, "failed"), sep, etab, sep, resp_str(s, "metric", ""), best);
+        snprintf(done, sizeof done, "%.0f", resp_num(s, "done"));
+    if (tty)
+        snprintf(buf, n, "%s/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s", done,
+                 resp_num(s, "total"), sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
+                 etab, sep, best);
+    else
+        snprintf(buf, n, "%s/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s", done,
+                 resp_num(s, "total"), sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
+                 etab, sep, resp_str(s, "metric", ""), best);
     add_blocked(buf, n, s);
 }
 
@@ -91,9 +97,10 @@ static void draw_tty(const cJSON *s, double eta)
     char fields[512], line[1024];
     progress_fields(fields, sizeof fields, s, eta, true);
     double done = resp_num(s, "done"), failed = resp_num(s, "failed"),
-           cancelled = resp_num(s, "cancelled"), total = resp_num(s, "total");
+           cancelled = resp_num(s, "cancelled"), total = resp_num(s, "total"),
+           pruned = resp_num(s, "pruned");
     double ended = (isfinite(done) ? done : 0) + (isfinite(failed) ? failed : 0) +
-                   (isfinite(cancelled) ? cancelled : 0);
+                   (isfinite(cancelled) ? cancelled : 0) + (isfinite(pruned) ? pruned : 0);
     double frac = total > 0 ? ended / total : 0;
     if (frac > 1)
         frac = 1;
@@ -125,9 +132,9 @@ static void state_key(char *buf, size_t n, const cJSON *s)
     const cJSON *b = json_get(s, "best");
     if (cJSON_IsObject(b))
         resp_fmt_stat(best, sizeof best, resp_num(b, "mean"), resp_num(b, "se"));
-    snprintf(buf, n, "%.0f/%.0f/%.0f/%.0f/%.0f/%s/%s/%.0f", resp_num(s, "done"),
+    snprintf(buf, n, "%.0f/%.0f/%.0f/%.0f/%.0f/%.0f/%s/%s/%.0f", resp_num(s, "done"),
              resp_num(s, "total"), resp_num(s, "running"), resp_num(s, "failed"),
-             resp_num(s, "cancelled"), resp_str(s, "state", ""), best,
+             resp_num(s, "cancelled"), resp_num(s, "pruned"), resp_str(s, "state", ""), best,
              resp_num(json_get(s, "blocked"), "failures"));
 }
 
@@ -161,6 +168,8 @@ static void print_end(const cJSON *s)
            cmd_sweep_title(title, sizeof title, s), resp_num(s, "done"),
            resp_fmt_count(total, sizeof total, resp_num(s, "total"), "trial", NULL),
            resp_num(s, "failed"), resp_num(s, "cancelled"));
+    if (isfinite(resp_num(s, "pruned")) && resp_num(s, "pruned") > 0)
+        printf("  %.0f trials pruned\n", resp_num(s, "pruned"));
     if (cmd_blocked_note(note, sizeof note, json_get(s, "blocked")))
         printf("  %s\n", note);
 }

@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "names.h"
 #include "metric.h"
+#include "prune.h"
 #include "search.h"
 
 /* Even with force, more than this many trials (or combinations to examine) is refused. */
@@ -46,11 +47,13 @@ struct grid {
     int64_t *seeds;
     bool has_search; /* "search" given: every grid combination x search.trials points */
     struct search search;
+    bool has_prune; /* "prune" given */
+    struct prune prune;
 };
 
 static const char *const grid_top_keys[] = {"name", "dataset",  "seeds", "metric", "base",
                                             "grid", "executor", "slurm", "search", "notify",
-                                            NULL};
+                                            "prune", NULL};
 static const char *const grid_slurm_keys[] = {"partition", "account", "time", "sbatch_args", NULL};
 bool grid_metric_valid(const char *metric)
 {
@@ -554,6 +557,7 @@ enum {
     TOP_SLURM,
     TOP_SEARCH,
     TOP_NOTIFY,
+    TOP_PRUNE,
     TOP_N
 };
 
@@ -749,6 +753,11 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     hparams_default(&base);
     if ((rc = grid__base(v[TOP_BASE], &base, e)) < 0)
         goto fail;
+    if (v[TOP_PRUNE]) {
+        if ((rc = prune_parse(v[TOP_PRUNE], &g->prune, e)) < 0)
+            goto fail;
+        g->has_prune = true;
+    }
     if (v[TOP_SEARCH]) {
         if ((rc = search_parse(v[TOP_SEARCH], GRID_HARD_MAX, &g->search, e)) < 0)
             goto fail;
@@ -943,6 +952,11 @@ fail:
 const struct search *grid_search(const struct grid *g)
 {
     return g->has_search ? &g->search : NULL;
+}
+
+const struct prune *grid_prune(const struct grid *g)
+{
+    return g->has_prune ? &g->prune : NULL;
 }
 
 size_t grid_n_keys(const struct grid *g)

@@ -107,6 +107,10 @@ struct cJSON *grid_config_varying(const struct grid *g, size_t i);
 struct search;
 const struct search *grid_search(const struct grid *g);
 
+/* The grid's "prune" (common/prune.h), or NULL when it has none. */
+struct prune;
+const struct prune *grid_prune(const struct grid *g);
+
 /* Keys that vary: the grid's (union over grid objects, first-seen order), then the search's. */
 size_t grid_n_keys(const struct grid *g);
 const char *grid_key(const struct grid *g, size_t i);

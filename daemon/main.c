@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "adapt.h"
 #include "config.h"
 #include "err.h"
 #include "hooks.h"
@@ -413,6 +414,14 @@ static int open_store(struct mlpd *d, struct err *e)
     if (requeued + failed > 0)
         log_info("recovered trials left running: %lld re-queued, %lld failed (max attempts)",
                  (long long)requeued, (long long)failed);
+    /* Pruning decisions a crash left untaken, from the stored epochs, before anything runs. */
+    int64_t pruned = 0;
+    if (adapt_recover(d->st, &pruned, e) < 0) {
+        log_error("recovery: pruning decisions: %s", e->msg);
+        return -1;
+    }
+    if (pruned > 0)
+        log_info("recovery: %lld configurations pruned from the stored epochs", (long long)pruned);
     return 0;
 }
 

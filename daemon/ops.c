@@ -240,6 +240,7 @@ void ops__cfgs_free(struct cfgs *c)
     free(c->idx);
     free(c->params);
     free(c->grid);
+    free(c->pruned);
     memset(c, 0, sizeof *c);
 }
 
@@ -260,11 +261,16 @@ static int cfgs_row(void *ud, const struct store_config_row *r)
         if (!g)
             return MLP_ENOMEM;
         c->grid = g;
+        int64_t *pr = realloc(c->pruned, cap * sizeof *pr);
+        if (!pr)
+            return MLP_ENOMEM;
+        c->pruned = pr;
         c->cap = cap;
     }
     c->idx[c->n] = r->idx;
     c->params[c->n] = cJSON_Parse(r->params_json);
     c->grid[c->n] = cJSON_Parse(r->varying_json);
+    c->pruned[c->n] = r->pruned_epoch;
     c->n++;
     return 0;
 }
@@ -451,6 +457,7 @@ static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
     json_add_int(t, "done", cnt.done);
     json_add_int(t, "failed", cnt.failed);
     json_add_int(t, "cancelled", cnt.cancelled);
+    json_add_int(t, "pruned", cnt.pruned);
     json_add_int(resp, "sweeps", n_sweeps);
     cJSON_AddStringToObject(resp, "state_dir", d->cfg.state_dir);
     cJSON_AddStringToObject(resp, "socket", d->cfg.socket);

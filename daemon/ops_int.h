@@ -31,6 +31,7 @@ struct cfgs {
     size_t n, cap;
     int64_t *idx;
     cJSON **params, **grid; /* parsed, owned */
+    int64_t *pruned;        /* the rung each was pruned at, 0 when not pruned */
 };
 
 /* A chunk of an array field being written: "field":[row,row,... */

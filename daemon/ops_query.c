@@ -79,6 +79,10 @@ static void show_configs(cJSON *resp, struct query_rows *q, const struct cfgs *c
             json_add_int(o, "rank", rank_of[g]);
         else
             cJSON_AddNullToObject(o, "rank");
+        if (cf->pruned[i] > 0)
+            json_add_int(o, "pruned", cf->pruned[i]); /* not ranked: stopped at this rung */
+        else
+            cJSON_AddNullToObject(o, "pruned");
         cJSON_AddItemToArray(arr, o);
     }
 }

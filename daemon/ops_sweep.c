@@ -314,6 +314,7 @@ static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, 
         .varying_json = (const char *const *)vary,
         .n_seeds = grid_n_seeds(g),
         .seeds = seeds,
+        .config_major = grid_prune(g) != NULL,
     };
     double t0 = ops__now_s();
     if ((rc = store_submit(d->st, &ns, id, e)) == 0)

@@ -22,9 +22,11 @@
 #include "exec.h"
 #include "hparams.h"
 #include "log.h"
+#include "adapt.h"
 #include "store.h"
+#include "store_adapt.h"
 
-enum { STOP_CANCEL = 1, STOP_REQUEUE = 2 };
+enum { STOP_CANCEL = 1, STOP_REQUEUE = 2, STOP_PRUNE = 3 };
 
 #define SCHED_RETRY_MS 5000 /* back-off when the queue cannot be served */
 
@@ -37,8 +39,9 @@ struct slot_epoch {
 struct slot {
     struct sched *s;
     struct spawn *sp; /* NULL when free */
-    int64_t trial_id, sweep_id;
+    int64_t trial_id, sweep_id, config_idx;
     int attempt;
+    bool pruning; /* its configuration was pruned: stopping, later epochs are dropped */
     struct slot_epoch *epochs; /* this attempt's epoch rows, in arrival order */
     size_t n_epochs, cap_epochs;
     bool epoch_unwritten; /* some epoch row failed to be written */
@@ -118,12 +121,26 @@ static void check_idle(struct sched *s)
     }
 }
 
+/* A configuration was pruned: stop its running local trials (they end 'pruned'). */
+static void on_pruned(void *ud, int64_t sweep_id, int64_t config_idx)
+{
+    struct sched *s = ud;
+    for (int i = 0; i < s->o.slots; i++) {
+        struct slot *sl = &s->slots[i];
+        if (sl->sp && !sl->pruning && sl->sweep_id == sweep_id && sl->config_idx == config_idx) {
+            sl->pruning = true;
+            spawn_stop(sl->sp, STOP_PRUNE);
+        }
+    }
+    notify(s, sweep_id);
+}
+
 static void on_epoch(void *ud, const cJSON *ev)
 {
     struct slot *sl = ud;
     struct slot_epoch row;
-    if (!exec_epoch_metrics(ev, &row.epoch, row.v))
-        return;
+    if (sl->pruning || !exec_epoch_metrics(ev, &row.epoch, row.v))
+        return; /* a pruned trial ends at the epoch it was stopped at */
     row.lr = exec_epoch_lr(ev);
     if (sl->n_epochs == sl->cap_epochs) {
         size_t cap = sl->cap_epochs ? 2 * sl->cap_epochs : 32;
@@ -142,7 +159,12 @@ static void on_epoch(void *ud, const cJSON *ev)
                   (long long)sl->trial_id, e.msg);
         sl->epoch_unwritten = true;
         sl->epoch_dropped = sl->epoch_dropped || !kept;
+        return;
     }
+    /* Decide at a rung (sweeps with "prune"), from the rows just stored. */
+    if (adapt_after_epoch(sl->s->st, sl->sweep_id, row.epoch, on_pruned, sl->s, &e) < 0)
+        log_error("sweep %lld: pruning decision at epoch %lld: %s", (long long)sl->sweep_id,
+                  (long long)row.epoch, e.msg);
 }
 
 /*
@@ -233,7 +255,9 @@ static void on_done(void *ud, const struct spawn_outcome *o)
         }
         break;
     case SPAWN_STOPPED:
-        if (o->stop_reason == STOP_CANCEL)
+        if (o->stop_reason == STOP_PRUNE)
+            rc = store_trial_pruned(s->st, tid, &e);
+        else if (o->stop_reason == STOP_CANCEL)
             rc = store_trial_cancelled(s->st, tid, &e);
         else
             rc = store_trial_requeue(s->st, tid, false, "stopped by shutdown --now", &e);
@@ -253,7 +277,8 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     }
     int64_t sweep = sl->sweep_id;
     sl->sp = NULL;
-    sl->trial_id = sl->sweep_id = 0;
+    sl->trial_id = sl->sweep_id = sl->config_idx = 0;
+    sl->pruning = false;
     notify(s, sweep);
     sched_kick(s);
     check_idle(s);
@@ -309,6 +334,8 @@ void sched_kick(struct sched *s)
         struct spawn_cbs cbs = {.on_epoch = on_epoch, .on_done = on_done};
         sl->trial_id = c.trial_id;
         sl->sweep_id = c.sweep_id;
+        sl->config_idx = c.config_idx;
+        sl->pruning = false;
         sl->attempt = c.attempt;
         sl->n_epochs = 0;
         sl->epoch_unwritten = sl->epoch_dropped = false;

@@ -48,6 +48,10 @@
     "NOT EXISTS (SELECT 1 FROM slurm_tasks k WHERE k.trial_id = trials.id "                        \
     "AND k.attempt = trials.attempts)"
 
+/* A results row whose configuration was not pruned (005-adaptive.sql): rankings leave them out. */
+#define STORE_NOT_PRUNED                                                                           \
+    "config_idx NOT IN (SELECT idx FROM configs WHERE sweep_id = ?1 AND pruned_epoch IS NOT NULL)"
+
 #define STMT_MAP(X)                                                                                \
     X(SYNC_FULL, "PRAGMA synchronous = FULL")                                                      \
     X(SYNC_NORMAL, "PRAGMA synchronous = NORMAL")                                                  \
@@ -121,8 +125,9 @@
     X(RUNNING, "SELECT t.id, t.sweep_id, s.name, t.config_idx, t.seed, t.attempts, t.started, "    \
                "s.executor FROM trials t JOIN sweeps s ON s.id = t.sweep_id "                      \
                "WHERE t.state = 'running' ORDER BY t.started, t.id LIMIT ?1")                      \
-    X(CONFIGS, "SELECT idx, params_json, varying_json FROM configs WHERE sweep_id = ?1 "           \
-               "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                           \
+    X(CONFIGS,                                                                                     \
+      "SELECT idx, params_json, varying_json, pruned_epoch FROM configs WHERE sweep_id = ?1 "      \
+      "AND (?2 <= 0 OR idx = ?2) ORDER BY idx")                                                    \
     X(TRIALS_SWEEP,                                                                                \
       "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "                       \
       "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "                \
@@ -147,7 +152,7 @@
     X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
               "ORDER BY sweep_id")                                                                 \
     X(VALUES, "SELECT config_idx" RESULT_COLS " FROM results WHERE sweep_id = ?1 "                 \
-              "ORDER BY config_idx")                                                               \
+              "AND " STORE_NOT_PRUNED " ORDER BY config_idx")                                      \
     X(CONFUSIONS, "SELECT r.trial_id, t.seed, r.confusion FROM results r JOIN trials t "           \
                   "ON t.id = r.trial_id WHERE r.sweep_id = ?1 AND r.config_idx = ?2 "              \
                   "AND r.confusion IS NOT NULL ORDER BY r.trial_id")
@@ -620,10 +625,14 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
     }
     s = stmt_id(st, ST_TRIAL_INSERT, *id);
     sqlite3_bind_double(s, 4, now);
-    for (size_t k = 0; k < ns->n_seeds; k++) {
-        sqlite3_bind_int64(s, 3, ns->seeds[k]);
-        for (size_t i = 0; i < ns->n_configs; i++) {
-            sqlite3_bind_int64(s, 2, (int64_t)i + 1);
+    /* Seed-major (every configuration's seed 1 first) or, for pruning, config-major. */
+    size_t outer = ns->config_major ? ns->n_configs : ns->n_seeds;
+    size_t inner = ns->config_major ? ns->n_seeds : ns->n_configs;
+    for (size_t k = 0; k < outer; k++) {
+        for (size_t i = 0; i < inner; i++) {
+            size_t c = ns->config_major ? k : i, sd = ns->config_major ? i : k;
+            sqlite3_bind_int64(s, 2, (int64_t)c + 1);
+            sqlite3_bind_int64(s, 3, ns->seeds[sd]);
             if (exec_stmt(st, s, e, "insert trial") < 0)
                 goto fail;
         }
@@ -673,6 +682,8 @@ static int counts_from_rows(struct store *st, sqlite3_stmt *s, struct store_coun
             c->failed = n;
         else if (strcmp(state, "cancelled") == 0)
             c->cancelled = n;
+        else if (strcmp(state, "pruned") == 0)
+            c->pruned = n;
     }
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? 0 : db_err(st, e, "counts");
@@ -713,7 +724,8 @@ int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
         char sql[512];
         snprintf(sql, sizeof sql,
                  "SELECT config_idx, count(*), count(%s), avg(%s), sum(%s * %s) FROM results "
-                 "WHERE sweep_id = ?1 GROUP BY config_idx ORDER BY config_idx",
+                 "WHERE sweep_id = ?1 AND " STORE_NOT_PRUNED
+                 " GROUP BY config_idx ORDER BY config_idx",
                  metric_name(k), metric_name(k), metric_name(k), metric_name(k));
         if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->means[k], NULL) !=
             SQLITE_OK)
@@ -1146,6 +1158,7 @@ int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
             .idx = sqlite3_column_int64(s, 0),
             .params_json = (const char *)sqlite3_column_text(s, 1),
             .varying_json = (const char *)sqlite3_column_text(s, 2),
+            .pruned_epoch = sqlite3_column_int64(s, 3),
         };
         if (!r.params_json || !r.varying_json) {
             ret = err_set(e, MLP_ENOMEM, NULL, "out of memory");

@@ -34,6 +34,7 @@ struct store; /* opaque: the connection and its prepared statements */
  */
 struct store_counts {
     int64_t total, queued, running, done, failed, cancelled;
+    int64_t pruned; /* stopped by the sweep's "prune" rule (005-adaptive.sql) */
     double finished;    /* latest trial end once nothing is queued or running, else NaN */
     double avg_seconds; /* NaN here; see store_sweep_avg_seconds */
 };
@@ -93,6 +94,7 @@ struct store_new_sweep {
     const char *const *varying_json; /* n_configs grid-key texts */
     size_t n_seeds;
     const int64_t *seeds;
+    bool config_major; /* trials queued configuration by configuration (pruning), not seed-major */
 };
 
 /*
@@ -219,6 +221,7 @@ int store_running_each(struct store *st, int max,
 struct store_config_row {
     int64_t idx;
     const char *params_json, *varying_json;
+    int64_t pruned_epoch; /* the rung it was pruned at; 0 when not pruned */
 };
 /* Configurations of a sweep by idx (or only idx when only_idx > 0). */
 int store_configs_each(struct store *st, int64_t sweep_id, int64_t only_idx,
@@ -283,7 +286,11 @@ int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *ro
                       struct err *e);
 void store_cursor_close(struct store_cursor *c);
 
-/* Configuration idx -> metric value of every done trial of a sweep, in config order. */
+/*
+ * Configuration idx -> metric value of every done trial of a sweep, in config
+ * order; configurations pruned (005-adaptive.sql) are left out, as from
+ * store_config_means: they are not ranked.
+ */
 struct store_value_row {
     int64_t config_idx;
     double v[MLP_M_N];

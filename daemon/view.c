@@ -27,7 +27,7 @@ static const char *sweep_state(const struct store_sweep *sw)
         return "cancelled";
     if (sw->paused)
         return "paused";
-    if (c->running > 0 || c->done + c->failed + c->cancelled > 0)
+    if (c->running > 0 || c->done + c->failed + c->cancelled + c->pruned > 0)
         return "running";
     return "queued";
 }
@@ -73,6 +73,7 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct er
     json_add_int(o, "done", sw->c.done);
     json_add_int(o, "failed", sw->c.failed);
     json_add_int(o, "cancelled", sw->c.cancelled);
+    json_add_int(o, "pruned", sw->c.pruned);
     cJSON_AddBoolToObject(o, "paused", sw->paused);
     struct best_acc b = {.maximize = sw->maximize};
     if (sw->c.done > 0 && store_config_means(d->st, sw->id, sw->metric, best_row, &b, e) < 0) {

@@ -301,7 +301,7 @@ int artifact_save_boundary(const char *dir, const struct train_result *res,
     if (config_mkdir_p(dir, 0755, e) < 0)
         return e->code;
     hraw.normalize = HP_NONE;
-    if (data_prepare(ds, &hraw, &raw, e) < 0)
+    if (data_prepare_uncached(ds, &hraw, &raw, e) < 0)
         return e->code;
     box_widen(&raw.train, lo, hi);
     box_widen(&raw.test, lo, hi);

@@ -1,14 +1,14 @@
 /*
  * data — loading datasets (see data.h): resolving a spec to its source files
  * through the catalogue (common/dataset.c), dispatching to the per-format
- * loader, and the cache in front of them.  The files of the module:
+ * loader (the prepared-data cache is data_prepare's business).  The files of the module:
  *
- *   data.c          data_load / data_free: the cache in front of the loaders
+ *   data.c          data_open / data_load / data_free: decoding on demand
  *   data_idx.c      IDX files, plain or gzip (MNIST, Fashion-MNIST, explicit)
  *   data_cifar.c    CIFAR-10 binary batches
  *   data_csv.c      CSV files
  *   data_synth.c    circles, moons, spirals, xor
- *   data_cache.c    the mmap'd float32 cache of decoded arrays
+ *   data_cache.c    the mmap'd cache of prepared arrays, `data verify`
  *   data_prepare.c  split, train_size and normalisation for one trial
  *
  * They share data_int.h.  Finding the files and reading their formats is
@@ -22,7 +22,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 size_t data__raw_floats(const struct raw *r)
 {
@@ -64,48 +63,63 @@ static int read_sources(const struct ds_spec *spec, const struct dataread_source
     return err_set(e, MLP_EINTERNAL, NULL, "unknown dataset kind %d", (int)spec->kind);
 }
 
-struct dataset *data_load(const struct ds_spec *spec, const struct dataset_dirs *dirs,
-                          int64_t split_seed, struct err *e)
+/* Decode from the sources into ds (heap). */
+static int decode_into(struct dataset *ds, const struct ds_spec *spec, const struct dataread_sources *src,
+                       int64_t split_seed, struct err *e)
 {
-    struct dataread_sources *src = NULL;
     struct raw r = {0};
-    struct dataset *ds = NULL;
-    char cpath[DS_PATH_MAX];
-    bool cached = false;
-    uint64_t key = 0;
-    src = calloc(1, sizeof *src);
-    if (!src) {
-        err_set(e, MLP_ENOMEM, NULL, "out of memory");
-        return NULL;
-    }
-    if (dataread_find(spec, dirs, src, e))
-        goto out;
-    if (spec->kind != DS_SYNTHETIC && dirs && dirs->cache_dir && dirs->cache_dir[0]) {
-        key = data__cache_key(spec, src);
-        cached = data__cache_path(cpath, dirs->cache_dir, spec, key) == 0;
-        if (cached && (ds = data__cache_map(cpath, key)))
-            goto out;
-    }
-    if (read_sources(spec, src, split_seed, &r, e))
-        goto out;
-    if (cached && data__cache_write(dirs->cache_dir, cpath, &r, key) &&
-        (ds = data__cache_map(cpath, key))) {
-        free(r.buf);
-        goto out;
-    }
-    ds = calloc(1, sizeof *ds);
-    if (!ds) {
-        free(r.buf);
-        err_set(e, MLP_ENOMEM, NULL, "out of memory");
-        goto out;
-    }
+    int rc = read_sources(spec, src, split_seed, &r, e);
+    if (rc)
+        return rc;
     ds->heap = r.buf;
     ds->n_classes = spec->kind == DS_CSV && spec->task == DS_REGRESSION ? 0 : r.n_classes;
     data__raw_views(r.buf, r.n_train, r.n_test, r.d, &ds->train, &ds->test);
-out:
-    if (ds)
-        ds->family = ds_spec_family(spec);
-    free(src);
+    ds->decoded = true;
+    return 0;
+}
+
+int data__decode(struct dataset *ds, struct err *e)
+{
+    if (ds->decoded)
+        return 0;
+    return decode_into(ds, ds->spec, ds->src, ds->split_seed, e);
+}
+
+struct dataset *data_open(const struct ds_spec *spec, const struct dataset_dirs *dirs,
+                          int64_t split_seed, struct err *e)
+{
+    struct dataset *ds = calloc(1, sizeof *ds);
+    if (!ds || !(ds->src = calloc(1, sizeof *ds->src)) || !(ds->spec = malloc(sizeof *ds->spec)))
+        goto nomem;
+    *ds->spec = *spec;
+    ds->split_seed = split_seed;
+    ds->family = ds_spec_family(spec);
+    if (dataread_find(spec, dirs, ds->src, e))
+        goto fail;
+    /* Synthetic sets are generated faster than any cache could be read. */
+    if (spec->kind != DS_SYNTHETIC && dirs && dirs->cache_dir && dirs->cache_dir[0]) {
+        if (!(ds->cache_dir = strdup(dirs->cache_dir)))
+            goto nomem;
+        return ds;
+    }
+    if (data__decode(ds, e))
+        goto fail;
+    return ds;
+nomem:
+    err_set(e, MLP_ENOMEM, NULL, "out of memory");
+fail:
+    data_free(ds);
+    return NULL;
+}
+
+struct dataset *data_load(const struct ds_spec *spec, const struct dataset_dirs *dirs,
+                          int64_t split_seed, struct err *e)
+{
+    struct dataset *ds = data_open(spec, dirs, split_seed, e);
+    if (ds && data__decode(ds, e)) {
+        data_free(ds);
+        return NULL;
+    }
     return ds;
 }
 
@@ -113,23 +127,34 @@ void data_free(struct dataset *ds)
 {
     if (!ds)
         return;
-    if (ds->map)
-        munmap(ds->map, ds->map_len);
     free(ds->heap);
+    free(ds->spec);
+    free(ds->src);
+    free(ds->cache_dir);
     free(ds);
+}
+
+/* The raw views, decoding first when data_open deferred it (the object is
+ * logically constant: decoding only materialises what it describes). */
+static const struct dataset *decoded(const struct dataset *ds)
+{
+    struct err e = ERR_INIT;
+    if (!ds->decoded)
+        (void)data__decode((struct dataset *)ds, &e);
+    return ds;
 }
 
 int data_classes(const struct dataset *ds)
 {
-    return ds->n_classes;
+    return decoded(ds)->n_classes;
 }
 
 struct data_view data_train(const struct dataset *ds)
 {
-    return ds->train;
+    return decoded(ds)->train;
 }
 
 struct data_view data_test(const struct dataset *ds)
 {
-    return ds->test;
+    return decoded(ds)->test;
 }

@@ -5,8 +5,7 @@
  *
  * Every loader produces one float32 block laid out as
  *     train_x[n_train*d] train_y[n_train] test_x[n_test*d] test_y[n_test]
- * which is exactly the payload of a cache file (data_cache.c), so writing the
- * cache is one write and loading it is one mmap.
+ * (struct raw).  The cache (data_cache.c) holds prepared arrays, not these.
  */
 #ifndef MLP_DATA_INT_H
 #define MLP_DATA_INT_H
@@ -21,11 +20,15 @@
 struct dataset {
     int n_classes;          /* 0 for regression */
     enum ds_family family;  /* image or tabular: resolves normalize "auto" */
-    struct data_view train; /* raw training set, views into map or heap */
+    struct data_view train; /* raw training set (heap), once decoded */
     struct data_view test;  /* raw test set */
-    void *map;              /* mmap'd cache file, or NULL */
-    size_t map_len;         /* its length */
-    float *heap;            /* malloc'd payload when not mapped */
+    float *heap;            /* the decoded payload */
+    bool decoded;           /* train/test/n_classes are set */
+    /* What decoding on demand and the cache need (data_open): */
+    struct ds_spec *spec;            /* a copy of the spec */
+    struct dataread_sources *src;    /* its resolved files */
+    int64_t split_seed;              /* for the synthetic generators */
+    char *cache_dir;                 /* the prepared-data cache, or NULL: none */
 };
 
 /* A decoded dataset before it is cached or wrapped. */
@@ -54,16 +57,31 @@ int data__load_csv(const struct ds_spec *spec, const struct dataread_sources *sr
                    struct err *e);
 int data__load_synth(const struct ds_spec *spec, int64_t split_seed, struct raw *r, struct err *e);
 
+/* Decode ds's files now if data_open deferred it: 0 or a negative code. */
+int data__decode(struct dataset *ds, struct err *e);
+
 /*
- * The decoded-array cache (data_cache.c).  data__cache_key hashes the
- * canonical spec and each source's path, size and mtime; data__cache_map
- * returns a dataset mapping a valid cache file or NULL (absent, stale or
- * corrupt: the caller rebuilds it); data__cache_write stores r atomically and
- * returns false on any failure (the caller then keeps r on the heap).
+ * Split and normalise into buf, laid out as
+ *     val_x val_y train_x train_y test_x test_y
+ * with n_keep >= n_tr training rows kept (the rows after the first n_tr only
+ * for HP_NONE, whose values need no statistics) and the statistics from the
+ * first n_tr; shift/scale receive the transform (d values each).
  */
-uint64_t data__cache_key(const struct ds_spec *spec, const struct dataread_sources *src);
-int data__cache_path(char *out, const char *dir, const struct ds_spec *spec, uint64_t key);
-struct dataset *data__cache_map(const char *path, uint64_t key);
-bool data__cache_write(const char *dir, const char *path, const struct raw *r, uint64_t key);
+int data__prepare_into(const struct dataset *ds, int64_t split_seed, int64_t n_val, int64_t n_tr,
+                       int64_t n_keep, enum hp_normalize norm, float *buf, double *shift,
+                       double *scale);
+/* The views of such a buffer into out (train cut to n_tr of n_keep rows). */
+void data__prepared_views(float *buf, int64_t n_val, int64_t n_tr, int64_t n_keep, int64_t n_test,
+                          int d, struct data_prepared *out);
+
+/*
+ * The prepared-data cache (data_cache.c): map the entry of this preparation
+ * into *out, building it first (under a lock, atomically) when it is absent,
+ * stale or damaged.  Returns 0, a data error from decoding (MLP_EINVALID_*:
+ * the caller reports it) or another negative code when the cache cannot be
+ * used (*e says why; the caller prepares in memory).
+ */
+int data__cache_prepare(struct dataset *ds, const struct hparams *hp, enum hp_normalize norm,
+                        struct data_prepared *out, struct err *e);
 
 #endif

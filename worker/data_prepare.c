@@ -16,7 +16,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rng.h"
 
@@ -139,36 +141,12 @@ enum hp_normalize data_normalize_resolve(const struct dataset *ds, enum hp_norma
     return ds->family == DS_FAMILY_IMAGE ? HP_GLOBAL : HP_STANDARDIZE;
 }
 
-int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data_prepared *out,
-                 struct err *e)
+void data__prepared_views(float *buf, int64_t n_val, int64_t n_tr, int64_t n_keep, int64_t n_test,
+                          int d, struct data_prepared *out)
 {
-    const struct data_view *all = &ds->train, *test = &ds->test;
-    int64_t n = all->n, *perm = NULL;
-    double *shift = NULL, *scale = NULL;
-    int d = all->d, rc = 0;
-    memset(out, 0, sizeof *out);
-    int64_t n_val, n_tr;
-    if ((rc = dataset_split(n, hp->val_fraction, hp->train_size, &n_val, &n_tr, e)))
-        return rc;
-    perm = malloc((size_t)n * sizeof *perm);
-    shift = malloc((size_t)d * sizeof *shift);
-    scale = malloc((size_t)d * sizeof *scale);
-    size_t rows = (size_t)(n_tr + n_val + test->n);
-    out->buf_ = malloc(rows * (size_t)(d + 1) * sizeof(float));
-    if (!perm || !shift || !scale || !out->buf_) {
-        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory preparing the data");
-        goto out;
-    }
-    /* The split depends on split_seed alone, never on the trial seed. */
-    struct rng st;
-    rng_seed(&st, (uint64_t)hp->split_seed, RNG_SPLIT);
-    for (int64_t i = 0; i < n; i++)
-        perm[i] = i;
-    rng_shuffle(&st, perm, n);
-    /* Validation = the first n_val shuffled rows; training = the following ones. */
-    float *p = out->buf_;
+    float *p = buf;
     struct data_view *v[3] = {&out->val, &out->train, &out->test};
-    int64_t cnt[3] = {n_val, n_tr, test->n};
+    int64_t cnt[3] = {n_val, n_keep, n_test};
     for (int s = 0; s < 3; s++) {
         v[s]->n = cnt[s];
         v[s]->d = d;
@@ -177,31 +155,102 @@ int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data
         v[s]->y = p;
         p += cnt[s];
     }
-    gather(all, perm, n_val, (float *)out->val.x, (float *)out->val.y);
-    gather(all, perm + n_val, n_tr, (float *)out->train.x, (float *)out->train.y);
-    memcpy((float *)out->test.x, test->x, (size_t)test->n * d * sizeof(float));
-    memcpy((float *)out->test.y, test->y, (size_t)test->n * sizeof(float));
-    out->normalize = data_normalize_resolve(ds, hp->normalize);
-    if (norm_stats(&out->train, out->normalize, shift, scale)) {
-        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory preparing the data");
-        goto out;
-    }
-    if (out->normalize != HP_NONE)
-        for (int s = 0; s < 3; s++)
-            apply_norm((float *)v[s]->x, v[s]->n, d, shift, scale);
-    out->n_classes = ds->n_classes;
-    /* Kept: model.npz stores exactly the map applied (a refit from the
-     * prepared rows cannot know what a constant feature's unseen values map to). */
-    out->norm_shift = shift;
-    out->norm_scale = scale;
-    shift = scale = NULL;
-out:
+    out->train.n = n_tr;
+}
+
+int data__prepare_into(const struct dataset *ds, int64_t split_seed, int64_t n_val, int64_t n_tr,
+                       int64_t n_keep, enum hp_normalize norm, float *buf, double *shift,
+                       double *scale)
+{
+    const struct data_view *all = &ds->train, *test = &ds->test;
+    const int64_t n = all->n;
+    const int d = all->d;
+    struct data_prepared v;
+    int64_t *perm = malloc((size_t)n * sizeof *perm);
+    if (!perm)
+        return MLP_ENOMEM;
+    /* The split depends on split_seed alone, never on the trial seed. */
+    struct rng st;
+    rng_seed(&st, (uint64_t)split_seed, RNG_SPLIT);
+    for (int64_t i = 0; i < n; i++)
+        perm[i] = i;
+    rng_shuffle(&st, perm, n);
+    /* Validation = the first n_val shuffled rows; training = the following ones. */
+    memset(&v, 0, sizeof v);
+    data__prepared_views(buf, n_val, n_keep, n_keep, test->n, d, &v);
+    gather(all, perm, n_val, (float *)v.val.x, (float *)v.val.y);
+    gather(all, perm + n_val, n_keep, (float *)v.train.x, (float *)v.train.y);
+    memcpy((float *)v.test.x, test->x, (size_t)test->n * d * sizeof(float));
+    memcpy((float *)v.test.y, test->y, (size_t)test->n * sizeof(float));
     free(perm);
-    free(shift);
-    free(scale);
-    if (rc)
+    /* Statistics from the first n_tr training rows (the trial's train_size). */
+    v.train.n = n_tr;
+    if (norm_stats(&v.train, norm, shift, scale))
+        return MLP_ENOMEM;
+    if (norm != HP_NONE) {
+        struct data_view *w[3] = {&v.val, &v.train, &v.test};
+        for (int s = 0; s < 3; s++)
+            apply_norm((float *)w[s]->x, w[s]->n, d, shift, scale);
+    }
+    return 0;
+}
+
+/* Sizes of the split hp asks for: 0, or MLP_EINVALID_SPEC naming the parameter. */
+static int split_sizes(const struct dataset *ds, const struct hparams *hp, int64_t *n_val,
+                       int64_t *n_tr, struct err *e)
+{
+    return dataset_split(ds->train.n, hp->val_fraction, hp->train_size, n_val, n_tr, e);
+}
+
+int data_prepare_uncached(const struct dataset *ds, const struct hparams *hp,
+                          struct data_prepared *out, struct err *e)
+{
+    int64_t n_val, n_tr;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = data__decode((struct dataset *)ds, e)))
+        return rc;
+    if ((rc = split_sizes(ds, hp, &n_val, &n_tr, e)))
+        return rc;
+    const int d = ds->train.d;
+    size_t rows = (size_t)(n_tr + n_val + ds->test.n);
+    out->buf_ = malloc(rows * (size_t)(d + 1) * sizeof(float));
+    out->stats_ = malloc(2 * (size_t)(d > 0 ? d : 1) * sizeof(double));
+    if (!out->buf_ || !out->stats_) {
         data_prepared_release(out);
-    return rc;
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory preparing the data");
+    }
+    out->normalize = data_normalize_resolve(ds, hp->normalize);
+    if (data__prepare_into(ds, hp->split_seed, n_val, n_tr, n_tr, out->normalize, out->buf_,
+                           out->stats_, out->stats_ + d)) {
+        data_prepared_release(out);
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory preparing the data");
+    }
+    data__prepared_views(out->buf_, n_val, n_tr, n_tr, ds->test.n, d, out);
+    out->norm_shift = out->stats_;
+    out->norm_scale = out->stats_ + d;
+    out->n_classes = ds->n_classes;
+    return 0;
+}
+
+int data_prepare(const struct dataset *ds, const struct hparams *hp, struct data_prepared *out,
+                 struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (ds->cache_dir) {
+        struct err ce = ERR_INIT;
+        enum hp_normalize norm = data_normalize_resolve(ds, hp->normalize);
+        int rc = data__cache_prepare((struct dataset *)ds, hp, norm, out, &ce);
+        if (rc == 0)
+            return 0;
+        if (rc == MLP_EINVALID_DATASET || rc == MLP_EINVALID_SPEC) {
+            *e = ce;
+            return rc;
+        }
+        fprintf(stderr, "mlp-worker: data cache not used (%s): preparing in memory\n",
+                ce.msg[0] ? ce.msg : err_default_msg(rc));
+    }
+    return data_prepare_uncached(ds, hp, out, e);
 }
 
 void data_prepared_release(struct data_prepared *p)
@@ -209,7 +258,8 @@ void data_prepared_release(struct data_prepared *p)
     if (!p)
         return;
     free(p->buf_);
-    free(p->norm_shift);
-    free(p->norm_scale);
+    free(p->stats_);
+    if (p->map_)
+        munmap(p->map_, p->map_len_);
     memset(p, 0, sizeof *p);
 }

@@ -327,6 +327,23 @@ static int save_artifacts(const struct spec *sp, const struct train_result *res,
     return 0;
 }
 
+/*
+ * MLP_WORKER_TIMING set: one line on stderr for bench/ (not a protocol line):
+ * when the process started and its first batch began, in CLOCK_MONOTONIC
+ * seconds (comparable with the spawner's clock), the wall time of the
+ * per-epoch evaluations and of the final test pass, and whether the data came
+ * mapped from the cache.
+ */
+static void timing_line(const struct train_result *res, const struct data_prepared *prep,
+                        double t0, double t_data)
+{
+    fprintf(stderr,
+            "mlp-worker: timing: start %.6f data_ready %.6f first_batch %.6f eval_seconds %.6f "
+            "test_seconds %.6f total %.6f cached %d\n",
+            t0, t_data, res->first_batch, res->eval_seconds, res->test_seconds, now_s() - t0,
+            prep->cached ? 1 : 0);
+}
+
 /* Parse the command line; returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct out *o, const char **spec_path)
 {
@@ -429,6 +446,7 @@ int main(int argc, char **argv)
     if (data_prepare(ds, hp, &prep, &e) < 0)
         goto fail;
     prepared = true;
+    const double t_data = now_s();
     o.regression = prep.n_classes == 0;
     o.normalize = hp_normalize_name(prep.normalize);
     o.curve_test = hp->curve_test;
@@ -474,6 +492,8 @@ int main(int argc, char **argv)
     }
     if (save_artifacts(&sp, &res, ds, &prep, saved, sizeof saved, &e) < 0)
         goto fail;
+    if (getenv("MLP_WORKER_TIMING"))
+        timing_line(&res, &prep, t0, t_data);
     print_result(&o, &res, now_s() - t0, saved);
     goto out;
 

@@ -25,6 +25,7 @@
 #include "mlp.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,8 @@ struct mlp {
     mlp_real *grads;   /* n_params values */
     mlp_real *d1, *d2; /* B×max hidden width: dL/dH scratch */
     mlp_real *t;       /* max layer width: small_wgrad scratch */
-    void *mem;         /* the one allocation */
+    void *mem;         /* the one allocation (ALIGN-aligned, inside mem_raw) */
+    void *mem_raw;     /* what calloc returned */
 };
 
 /* ---- the BLAS seam ---------------------------------------------------------- */
@@ -288,10 +290,14 @@ struct mlp *mlp_new(const struct mlp_config *c, struct err *e)
         if (L->bn)
             total += round_up(B * L->out * R) + 3 * round_up(L->out * R);
     }
-    m->mem = aligned_alloc(ALIGN, total);
-    if (!m->mem)
+    /* calloc, not aligned_alloc + memset: a block this size is a fresh
+     * mapping that is already zero, so only the pages a trial uses are ever
+     * touched (plain SGD never writes the gradient block), which keeps the
+     * start of a trial and its private memory small. */
+    m->mem_raw = calloc(1, total + ALIGN);
+    if (!m->mem_raw)
         goto nomem;
-    memset(m->mem, 0, total);
+    m->mem = (void *)(((uintptr_t)m->mem_raw + ALIGN - 1) / ALIGN * ALIGN);
     char *p = m->mem;
 #define CARVE(ptr, count)                                                                          \
     do {                                                                                           \
@@ -331,7 +337,7 @@ void mlp_free(struct mlp *m)
 {
     if (!m)
         return;
-    free(m->mem);
+    free(m->mem_raw);
     free(m);
 }
 

@@ -155,15 +155,19 @@ out:
 
 struct dataset *spec_load_data(const struct spec *s, struct err *e)
 {
-    /* Data directories: a cache that cannot be created is simply not used. */
+    /* Data directories: the prepared-data cache lives in <data dir>/cache;
+     * MLP_NO_DATA_CACHE=1 (a non-empty value other than 0) prepares in memory
+     * instead, as a check that the cache changes nothing.  A cache that
+     * cannot be created is simply not used. */
     char data_dir[CONFIG_PATH_MAX], cache_dir[CONFIG_PATH_MAX + 8];
     struct dataset_dirs dirs = {NULL, DS_SYSTEM_DIR, NULL};
+    const char *off = getenv("MLP_NO_DATA_CACHE");
+    bool use_cache = !(off && off[0] && strcmp(off, "0") != 0);
     if (config_data_dir(data_dir, sizeof data_dir) == 0) {
         dirs.data_dir = data_dir;
-        struct err ce = ERR_INIT;
         snprintf(cache_dir, sizeof cache_dir, "%s/cache", data_dir);
-        if (config_mkdir_p(cache_dir, 0700, &ce) == 0)
+        if (use_cache)
             dirs.cache_dir = cache_dir;
     }
-    return data_load(&s->ds, &dirs, s->hp.split_seed, e);
+    return data_open(&s->ds, &dirs, s->hp.split_seed, e);
 }

@@ -64,20 +64,49 @@ static const mlp_real *rows_of(mlp_real *buf, const struct data_view *v, int64_t
 #endif
 }
 
+/* Rows [s, s+B) of an evaluation set: of v itself, or with rows non-NULL the
+ * rows rows[s..s+B) of v gathered into buf (labels into ybuf).  *y gets the
+ * labels. */
+static const mlp_real *eval_rows(mlp_real *buf, float *ybuf, const struct data_view *v,
+                                 const int64_t *rows, int64_t s, int B, const float **y)
+{
+    if (!rows) {
+        *y = v->y + s;
+        return rows_of(buf, v, s, B);
+    }
+    for (int i = 0; i < B; i++) {
+        const float *src = v->x + (size_t)rows[s + i] * v->d;
+        mlp_real *dst = buf + (size_t)i * v->d;
+#ifdef MLP_DOUBLE
+        for (int j = 0; j < v->d; j++)
+            dst[j] = src[j];
+#else
+        memcpy(dst, src, (size_t)v->d * sizeof *dst);
+#endif
+        ybuf[i] = v->y[rows[s + i]];
+    }
+    *y = ybuf;
+    return buf;
+}
+
 /* Mean loss and metric of a whole view in inference mode (NaN for an empty
- * view).  With conf non-NULL (classification) the confusion counts of the view
+ * view); with rows non-NULL, of the view's rows rows[0..n) (n rows, gathered
+ * chunk by chunk into buf/ybuf, which then hold mlp_max_batch rows).  With conf non-NULL (classification) the confusion counts of the view
  * are added to conf[K×K]; with out non-NULL the model outputs of every row are
  * written to out[n×cols] and pred[n] (mlp_outputs). */
-static void evaluate_into(struct mlp *m, mlp_real *buf, const struct data_view *v, double *loss,
-                          double *metric, int64_t *conf, int K, double *out, int *pred,
-                          double *scratch, int *spred)
+static void evaluate_into(struct mlp *m, mlp_real *buf, float *ybuf, const struct data_view *v,
+                          const int64_t *rows, int64_t n, double *loss, double *metric,
+                          int64_t *conf, int K, double *out, int *pred, double *scratch,
+                          int *spred)
 {
     struct mlp_stats st = {0, 0, 0};
     int cap = mlp_max_batch(m);
     const int cols = K ? K : 1;
-    for (int64_t s = 0; s < v->n; s += cap) {
-        int B = (int)(v->n - s < cap ? v->n - s : cap);
-        mlp_forward(m, rows_of(buf, v, s, B), v->y + s, B, MLP_EVAL, NULL, &st);
+    for (int64_t s = 0; s < n; s += cap) {
+        int B = (int)(n - s < cap ? n - s : cap);
+        const float *y;
+        const mlp_real *x = eval_rows(buf, ybuf, v, rows, s, B, &y);
+        mlp_forward(m, x, y, B, MLP_EVAL, NULL, &st);
         if (!conf && !out)
             continue;
         double *o = out ? out + (size_t)s * cols : scratch;
@@ -85,7 +114,7 @@ static void evaluate_into(struct mlp *m, mlp_real *buf, const struct data_view *
         mlp_outputs(m, B, o, K ? p : NULL);
         if (conf)
             for (int i = 0; i < B; i++)
-                conf[(size_t)v->y[s + i] * K + p[i]]++;
+                conf[(size_t)y[i] * K + p[i]]++;
     }
     if (st.n == 0) {
         *loss = *metric = NAN;
@@ -98,7 +127,7 @@ static void evaluate_into(struct mlp *m, mlp_real *buf, const struct data_view *
 static void evaluate(struct mlp *m, mlp_real *buf, const struct data_view *v, double *loss,
                      double *metric)
 {
-    evaluate_into(m, buf, v, loss, metric, NULL, 0, NULL, NULL, NULL, NULL);
+    evaluate_into(m, buf, NULL, v, NULL, v->n, loss, metric, NULL, 0, NULL, NULL, NULL, NULL);
 }
 
 double train_lr_at(const struct hparams *hp, int64_t t, int64_t T)
@@ -121,8 +150,11 @@ struct trainer {
     const struct hparams *hp;
     const struct data_prepared *d;
     const struct data_view *tr; /* the training split */
-    struct data_view tr_eval;   /* what train_* are measured on */
-    float *tr_eval_buf;         /* the subsample's rows, or NULL (tr_eval = *tr) */
+    int64_t *tr_eval_rows;      /* the train_eval subsample: rows of *tr (ascending), or
+                                   NULL: the whole split */
+    int64_t tr_eval_n;          /* rows train_* are measured on */
+    mlp_real *eb;               /* gather buffer of the subsample (mlp_max_batch rows) */
+    float *eyb;                 /* its labels */
     struct mlp *m;
     struct optim *opt;
     int64_t *idx;        /* the training rows in this pass's shuffled order */
@@ -167,17 +199,19 @@ static int cmp_i64(const void *a, const void *b)
 
 /* The train_eval subsample: as many training rows as the validation split
  * has, drawn from split_seed alone (the same for every epoch and seed), kept
- * in their split order and copied once. */
-static int pick_train_eval(struct trainer *t, struct err *e)
+ * in their split order as a list of row numbers: evaluation gathers them from
+ * the training split chunk by chunk, no copy of the rows is made. */
+static int pick_train_eval(struct trainer *t, int cap, struct err *e)
 {
     const struct data_view *tr = t->tr;
     const int64_t k = t->d->val.n;
-    t->tr_eval = *tr;
+    t->tr_eval_n = tr->n;
     if (t->hp->train_eval == HP_TE_FULL || k < 1 || k >= tr->n)
         return 0;
     int64_t *pick = malloc((size_t)tr->n * sizeof *pick);
-    t->tr_eval_buf = malloc((size_t)k * ((size_t)tr->d + 1) * sizeof(float));
-    if (!pick || !t->tr_eval_buf) {
+    t->eb = malloc((size_t)cap * (size_t)tr->d * sizeof *t->eb);
+    t->eyb = malloc((size_t)cap * sizeof *t->eyb);
+    if (!pick || !t->eb || !t->eyb) {
         free(pick);
         return err_set(e, MLP_ENOMEM, NULL, "out of memory allocating the train_eval subsample");
     }
@@ -191,13 +225,9 @@ static int pick_train_eval(struct trainer *t, struct err *e)
         pick[j] = x;
     }
     qsort(pick, (size_t)k, sizeof *pick, cmp_i64);
-    float *x = t->tr_eval_buf, *y = x + (size_t)k * tr->d;
-    for (int64_t i = 0; i < k; i++) {
-        memcpy(x + (size_t)i * tr->d, tr->x + (size_t)pick[i] * tr->d, (size_t)tr->d * sizeof *x);
-        y[i] = tr->y[pick[i]];
-    }
-    free(pick);
-    t->tr_eval = (struct data_view){.n = k, .d = tr->d, .x = x, .y = y};
+    int64_t *kept = realloc(pick, (size_t)k * sizeof *pick);
+    t->tr_eval_rows = kept ? kept : pick;
+    t->tr_eval_n = k;
     return 0;
 }
 
@@ -259,7 +289,7 @@ static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t se
         return err_set(e, MLP_ENOMEM, NULL, "out of memory allocating training buffers");
     for (int64_t i = 0; i < tr->n; i++)
         t->idx[i] = i;
-    if (pick_train_eval(t, e) < 0)
+    if (pick_train_eval(t, cap, e) < 0)
         return e->code;
 
     struct rng r_init;
@@ -276,7 +306,9 @@ static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t se
 
 static void trainer_close(struct trainer *t)
 {
-    free(t->tr_eval_buf);
+    free(t->tr_eval_rows);
+    free(t->eb);
+    free(t->eyb);
     free(t->snap);
     free(t->yb);
     free(t->xb);
@@ -401,11 +433,21 @@ static int train_batches(struct trainer *t, int64_t n)
 }
 
 /* The metrics of one epoch record.  False when the trial diverged. */
+/* Loss and metric on what train_* are measured on (train_eval). */
+static void evaluate_train(struct trainer *t, double *loss, double *metric)
+{
+    if (t->tr_eval_rows)
+        evaluate_into(t->m, t->eb, t->eyb, t->tr, t->tr_eval_rows, t->tr_eval_n, loss, metric,
+                      NULL, 0, NULL, NULL, NULL, NULL);
+    else
+        evaluate(t->m, t->xb, t->tr, loss, metric);
+}
+
 static bool evaluate_epoch(struct trainer *t, struct train_epoch *rec)
 {
     const struct data_prepared *d = t->d;
     rec->test_loss = rec->test_metric = NAN;
-    evaluate(t->m, t->xb, &t->tr_eval, &rec->train_loss, &rec->train_metric);
+    evaluate_train(t, &rec->train_loss, &rec->train_metric);
     evaluate(t->m, t->xb, &d->val, &rec->val_loss, &rec->val_metric);
     if (t->hp->curve_test)
         evaluate(t->m, t->xb, &d->test, &rec->test_loss, &rec->test_metric);
@@ -469,8 +511,8 @@ static int finish_test(struct trainer *t, struct train_result *res, struct err *
         free(spred);
         return err_set(e, MLP_ENOMEM, NULL, "out of memory evaluating the test split");
     }
-    evaluate_into(t->m, t->xb, test, &res->test_loss, &res->test_metric, res->confusion, K,
-                  res->test_out, res->test_pred, scratch, spred);
+    evaluate_into(t->m, t->xb, NULL, test, NULL, test->n, &res->test_loss, &res->test_metric,
+                  res->confusion, K, res->test_out, res->test_pred, scratch, spred);
     free(scratch);
     free(spred);
     if (sv == HP_SAVE_MODEL || sv == HP_SAVE_BOTH) {
@@ -515,12 +557,14 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
     }
     /* The divergence reference: the untrained network's training loss. */
     double m0;
-    evaluate(t.m, t.xb, &t.tr_eval, &res->initial_train_loss, &m0);
+    evaluate_train(&t, &res->initial_train_loss, &m0);
     for (int ep = 1;; ep++) {
         int64_t n = interval_batches(&t, ep);
         if (n == 0)
             break;
         double te = now_s();
+        if (ep == 1)
+            res->first_batch = te;
         int st = train_batches(&t, n);
         if (st == 1) {
             res->diverged = true;
@@ -531,7 +575,10 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
             goto timeout;
         struct train_epoch rec = {
             .epoch = ep, .iteration = t.step, .lr = t.lr, .seconds = now_s() - te};
-        if (!evaluate_epoch(&t, &rec)) {
+        double tv = now_s();
+        bool finite = evaluate_epoch(&t, &rec);
+        res->eval_seconds += now_s() - tv;
+        if (!finite) {
             res->diverged = true;
             res->diverged_loss = INFINITY;
             break;
@@ -551,7 +598,9 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         if (stop)
             break;
     }
+    double tt = now_s();
     rc = finish_test(&t, res, e);
+    res->test_seconds = now_s() - tt;
     goto out;
 
 timeout:

@@ -100,6 +100,9 @@ struct train_result {
     int *test_pred;     /* save predictions, classification: predicted class per row */
     int out_cols;       /* n_classes, or 1 for regression */
     struct mlp *model;  /* save model: the network with the kept weights; else NULL */
+    double first_batch; /* CLOCK_MONOTONIC seconds when the first batch began (0: none) */
+    double eval_seconds; /* wall time of the per-epoch evaluations (train_*, val_*, test_*) */
+    double test_seconds; /* wall time of the final test pass */
 };
 
 /* Called after each completed epoch; must not keep ep. */

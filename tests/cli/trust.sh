@@ -28,6 +28,22 @@ has two.err "line 2, column 1: text after the JSON value"
 run comment 4 submit "$G/comment.json"
 has comment.err "line 2, column 3: text after the JSON value: a comment (JSON does not allow comments"
 
+# ---- help texts say that a SWEEP may be a prefix of its name -----------------
+run help-main 0 help
+has help-main.out "or a prefix of its name that only one"
+for v in show best compare wait cancel delete plot; do
+    run "help-$v" 0 help "$v"
+    has "help-$v.out" "a prefix of its name that only one sweep has"
+done
+
+# ---- one name rule (bytes), said the same way in the help and the docs --------
+run help-submit 0 help submit
+has help-submit.out "1 to 200 bytes of UTF-8"
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+checks=$((checks + 1))
+! grep -nE "200 characters|1–200 characters" "$SRC/docs/SPEC.md" "$SRC/daemon/PROTOCOL.md" "$SRC/README.md" ||
+    fail "a document gives the name limit in characters (the rule is 200 bytes)"
+
 start_daemon
 
 # ---- trailing text: mlpd refuses a request line with text after it -------------

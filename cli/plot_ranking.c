@@ -111,8 +111,10 @@ static cJSON *ranking_request(const struct plot_args *a, int i)
 {
     (void)i;
     cJSON *req = plot__sweep_req("best", a);
+    /* A test metric never ranks: the configurations come in the sweep's order. */
+    bool test = a->metric && strncmp(a->metric, "test_", 5) == 0;
     if (req && (!cJSON_AddNumberToObject(req, "top", a->top ? a->top : 1000) ||
-                (a->metric && !cJSON_AddStringToObject(req, "metric", a->metric)))) {
+                (a->metric && !test && !cJSON_AddStringToObject(req, "metric", a->metric)))) {
         cJSON_Delete(req);
         return NULL;
     }
@@ -122,8 +124,35 @@ static cJSON *ranking_request(const struct plot_args *a, int i)
 static int ranking_render(FILE *out, const struct plot_args *a, cJSON *const *resp, char *why,
                           size_t whylen)
 {
-    (void)a;
-    return plot__ranking(out, resp[0], why, whylen);
+    if (!a->metric || strncmp(a->metric, "test_", 5) != 0)
+        return plot__ranking(out, resp[0], why, whylen);
+    /* --metric test_*: each configuration's test stat in place of its ranking stat,
+       in the order the sweep's (validation) metric ranks them. */
+    const char *test = resp_str(resp[0], "test_metric", "");
+    if (strcmp(test, a->metric) != 0) {
+        snprintf(why, whylen,
+                 "--metric %s: this sweep reports %s for its configurations (the test "
+                 "counterpart of %s)",
+                 a->metric, test[0] ? test : "no test metric",
+                 resp_str(resp[0], "metric", "its metric"));
+        return CLI_USAGE;
+    }
+    cJSON *copy = cJSON_Duplicate(resp[0], 1);
+    if (!copy)
+        return CLI_FAILED;
+    cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(copy, "configs"))
+    {
+        cJSON *t = cJSON_DetachItemFromObjectCaseSensitive(c, "test");
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "stat", t ? t : cJSON_CreateNull());
+    }
+    char label[160];
+    snprintf(label, sizeof label, "%s (not used for selection; order by %s)", a->metric,
+             resp_str(resp[0], "metric", "the sweep's metric"));
+    cJSON_ReplaceItemInObjectCaseSensitive(copy, "metric", cJSON_CreateString(label));
+    int rc = plot__ranking(out, copy, why, whylen);
+    cJSON_Delete(copy);
+    return rc;
 }
 
 const struct plot_kind plot_kind_ranking = {

@@ -9,9 +9,9 @@
  * forwards kick, cancel and drain to a remote executor through struct exec, so
  * ops keep calling sched_* alone.
  *
- * The exec_* functions below are what the ops handlers (ops*.c) call to resolve a submit's
- * executor and to add executor fields to its answers.  They only read the
- * store they are given (d->st may be a read-only connection on a pool thread).
+ * exec_resolve is what the submit handler calls to pick a sweep's executor.
+ * What an executor sends to and reads from a worker is common/trialwire.h;
+ * the executor fields of answers are view.h's.
  */
 #ifndef MLP_EXEC_H
 #define MLP_EXEC_H
@@ -39,14 +39,13 @@ struct exec {
  */
 int exec_resolve(struct mlpd *d, const char *want, const char **out, struct err *e);
 
-/* Add "executor" and, for Slurm sweeps, "slurm_jobs" (ids of its live array jobs) to o. */
-int exec_sweep_fields(struct mlpd *d, int64_t sweep_id, struct cJSON *o, struct err *e);
-
-/* Add "slurm": {"job", "array_index", "task", "state"} to a trial object when it ran on Slurm. */
-int exec_trial_fields(struct mlpd *d, int64_t trial_id, struct cJSON *o, struct err *e);
-
-/* Add "executor" (the default) and "slurm": {...} or null to the status answer. */
-int exec_status_fields(struct mlpd *d, struct cJSON *o, struct err *e);
+/*
+ * Where a claimed trial's files go: <root>/<trial id>, created (0700, and the
+ * root too) by the executor that claimed it, before the worker is given the
+ * path.  The path goes into dir (size n).  0, or <0 with *e saying which
+ * directory could not be created.
+ */
+int exec_artifacts_dir(const char *root, int64_t trial_id, char *dir, size_t n, struct err *e);
 
 /*
  * A worker's event lines as metric rows, for every executor (SPEC.md

@@ -39,6 +39,7 @@
 #include "sched.h"
 #include "stats.h"
 #include "store.h"
+#include "trialwire.h"
 #include "view.h"
 
 double ops__now_s(void)
@@ -64,52 +65,35 @@ cJSON *ops__stat_json(const struct stat_summary *s)
 }
 
 /*
- * A stored confusion matrix (JSON text, validated when it was recorded) as k
- * and k*k counts row-major (*m malloc'ed, caller frees).  0, or <0 when the
- * text is not a square matrix (*m NULL).
+ * A stored confusion matrix (JSON text, validated when it was recorded:
+ * trialwire_confusion_parse is the one reader) as k and k*k counts row-major
+ * (*m malloc'ed, caller frees).  0, or <0 when the text is not a matrix (*m NULL).
  */
 int ops__confusion_parse(const char *text, int *k, double **m)
 {
+    int64_t *c;
     *m = NULL;
-    cJSON *c = cJSON_Parse(text);
-    int n = cJSON_GetArraySize(c), rc = MLP_EINVALID_REQUEST;
-    if (!cJSON_IsArray(c) || n < 1)
-        goto out;
-    if (!(*m = malloc((size_t)n * (size_t)n * sizeof **m))) {
-        rc = MLP_ENOMEM;
-        goto out;
-    }
-    int i = 0;
-    const cJSON *row, *x;
-    cJSON_ArrayForEach(row, c)
-    {
-        if (cJSON_GetArraySize(row) != n)
-            goto out;
-        int j = 0;
-        cJSON_ArrayForEach(x, row)(*m)[i * n + j++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
-        i++;
-    }
-    *k = n;
-    rc = 0;
-out:
-    if (rc < 0) {
-        free(*m);
-        *m = NULL;
-    }
-    cJSON_Delete(c);
-    return rc;
+    int rc = trialwire_confusion_parse(text, strlen(text), k, &c);
+    if (rc < 0)
+        return rc;
+    size_t n = (size_t)*k * (size_t)*k;
+    if ((*m = malloc(n * sizeof **m)))
+        for (size_t i = 0; i < n; i++)
+            (*m)[i] = (double)c[i];
+    free(c);
+    return *m ? 0 : MLP_ENOMEM;
 }
 
-/* Per-class accuracy of a k x k matrix: diagonal over row total, null for an empty row. */
-cJSON *ops__class_accuracy_json(int k, const double *m)
+/* Per-class accuracy of k x k counts (trialwire_class_accuracy); null for an empty row. */
+cJSON *ops__class_accuracy_json(int k, const int64_t *counts)
 {
-    cJSON *a = cJSON_CreateArray();
-    for (int t = 0; a && t < k; t++) {
-        double total = 0;
-        for (int p = 0; p < k; p++)
-            total += m[t * k + p];
-        cJSON_AddItemToArray(a, total > 0 ? json_double(m[t * k + t] / total) : cJSON_CreateNull());
-    }
+    double *acc = malloc((size_t)k * sizeof *acc);
+    cJSON *a = acc ? cJSON_CreateArray() : NULL;
+    if (acc)
+        trialwire_class_accuracy(k, counts, acc);
+    for (int t = 0; a && t < k; t++)
+        cJSON_AddItemToArray(a, isnan(acc[t]) ? cJSON_CreateNull() : json_double(acc[t]));
+    free(acc);
     return a;
 }
 
@@ -467,7 +451,7 @@ static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
     int rc = store_running_each(d->st, STATUS_RUNNING_MAX, running_row, run, e);
     if (rc != 0)
         return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
-    return exec_status_fields(d, resp, e);
+    return view_exec_status_fields(d, resp, e);
 }
 
 static int op_wait(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,

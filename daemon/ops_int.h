@@ -61,7 +61,7 @@ cJSON *ops__stat_json(const struct stat_summary *s);
  */
 int ops__confusion_parse(const char *text, int *k, double **m);
 /* Per-class accuracy of a k x k matrix: diagonal over row total, null for an empty row. */
-cJSON *ops__class_accuracy_json(int k, const double *m);
+cJSON *ops__class_accuracy_json(int k, const int64_t *counts);
 /* Whether a sweep's dataset JSON says "task": "regression". */
 bool ops__is_regression(const char *dataset_json);
 /* Every done trial's values of a sweep, grouped: 0 or <0 with *e filled (q released then). */

@@ -17,13 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exec.h"
 #include "json.h"
 #include "metric.h"
 #include "mlpd.h"
 #include "ops.h"
 #include "ops_int.h"
 #include "store.h"
+#include "trialwire.h"
+#include "view.h"
 
 #define LOG_TAIL_BYTES 4096 /* trial log tail returned by the trial op */
 
@@ -74,8 +75,9 @@ static int one_trial(void *ud, const struct store_trial_row *t)
                 json_add_num(mo, metric_name(m), t->v[m]);
         }
         int k;
-        double *cm;
-        if (t->confusion && ops__confusion_parse(t->confusion, &k, &cm) == 0) {
+        int64_t *cm;
+        if (t->confusion &&
+            trialwire_confusion_parse(t->confusion, strlen(t->confusion), &k, &cm) == 0) {
             cJSON_AddItemToObject(mo, "confusion", cJSON_Parse(t->confusion));
             cJSON_AddItemToObject(mo, "class_accuracy", ops__class_accuracy_json(k, cm));
             free(cm);
@@ -168,7 +170,7 @@ int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it
     struct rows_ctx rx = {.rows = curve, .regression = regression};
     if ((rc = store_epochs_each(d->st, 0, id, epoch_row, &rx, e)) != 0)
         return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
-    if ((rc = exec_trial_fields(d, id, t, e)) < 0)
+    if ((rc = view_exec_trial_fields(d, id, t, e)) < 0)
         return rc;
     if ((rc = add_artifacts(t, d->artifacts_dir, id, e)) < 0)
         return rc;

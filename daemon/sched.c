@@ -18,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "err.h"
 #include "exec.h"
 #include "hparams.h"
 #include "log.h"
 #include "adapt.h"
 #include "store.h"
+#include "trialwire.h"
 #include "store_adapt.h"
 
 enum { STOP_CANCEL = 1, STOP_REQUEUE = 2, STOP_PRUNE = 3 };
@@ -135,13 +137,14 @@ static void on_pruned(void *ud, int64_t sweep_id, int64_t config_idx)
     notify(s, sweep_id);
 }
 
-static void on_epoch(void *ud, const cJSON *ev)
+static void on_epoch(void *ud, const struct trial_event *ev)
 {
     struct slot *sl = ud;
-    struct slot_epoch row;
-    if (sl->pruning || !exec_epoch_metrics(ev, &row.epoch, row.v))
+    if (sl->pruning)
         return; /* a pruned trial ends at the epoch it was stopped at */
-    row.lr = exec_epoch_lr(ev);
+    struct slot_epoch row = {.epoch = ev->epoch};
+    memcpy(row.v, ev->v, sizeof row.v);
+    row.lr = trialwire_epoch_lr(ev);
     if (sl->n_epochs == sl->cap_epochs) {
         size_t cap = sl->cap_epochs ? 2 * sl->cap_epochs : 32;
         struct slot_epoch *p = realloc(sl->epochs, cap * sizeof *p);
@@ -226,7 +229,7 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     switch (o->status) {
     case SPAWN_OK: {
         struct store_result res;
-        rc = exec_result(o->result, &res);
+        rc = store_result_from_event(&res, o->result);
         if (rc < 0)
             err_set(&e, rc, NULL, "out of memory");
         if (rc == 0)
@@ -284,16 +287,30 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     check_idle(s);
 }
 
-/* The trial's max_seconds (0: none), read as the worker reads it. */
-static double params_max_seconds(const char *params_json)
+/*
+ * The spec line of a claimed trial, its artifacts directory created first;
+ * *max_seconds gets its limit (0: none) from the same parse the worker makes.
+ * NULL with *e saying why (MLP_EINVALID_*: the stored configuration no longer
+ * reads, which running it again would not change).
+ */
+static char *claimed_spec(const struct sched *s, const struct store_claim *c, double *max_seconds,
+                          struct err *e)
 {
-    struct hparams hp;
-    struct err e = ERR_INIT;
-    hparams_default(&hp);
-    cJSON *p = cJSON_Parse(params_json);
-    bool ok = p && hparams_from_json(&hp, p, "params", &e) == 0;
-    cJSON_Delete(p);
-    return ok && hp.max_seconds > 0 ? hp.max_seconds : 0;
+    struct trial_spec *spec = malloc(sizeof *spec); /* paths: too big for the stack */
+    char dir[CONFIG_PATH_MAX + 64];
+    char *line = NULL;
+    *max_seconds = 0;
+    if (!spec) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    if (exec_artifacts_dir(s->o.artifacts_dir, c->trial_id, dir, sizeof dir, e) == 0 &&
+        trialwire_spec_init(spec, c->dataset_json, c->params_json, c->seed, c->trial_id, dir, e) ==
+            0 &&
+        (line = trialwire_spec_write(spec, e)) && spec->hp.max_seconds > 0)
+        *max_seconds = spec->hp.max_seconds;
+    free(spec);
+    return line;
 }
 
 static void on_retry(uv_timer_t *t)
@@ -329,8 +346,11 @@ void sched_kick(struct sched *s)
         if (rc <= 0)
             break;
         char msg[512] = "out of memory";
-        char *spec = exec_spec_line(s->o.artifacts_dir, c.dataset_json, c.seed, c.params_json,
-                                    c.trial_id, msg, sizeof msg);
+        double max_seconds;
+        struct err se = ERR_INIT;
+        char *spec = claimed_spec(s, &c, &max_seconds, &se);
+        if (!spec)
+            snprintf(msg, sizeof msg, "%.200s%s%.300s", se.path, se.path[0] ? ": " : "", se.msg);
         struct spawn_cbs cbs = {.on_epoch = on_epoch, .on_done = on_done};
         sl->trial_id = c.trial_id;
         sl->sweep_id = c.sweep_id;
@@ -339,8 +359,8 @@ void sched_kick(struct sched *s)
         sl->attempt = c.attempt;
         sl->n_epochs = 0;
         sl->epoch_unwritten = sl->epoch_dropped = false;
-        sl->sp = spec ? spawn_start(s->loop, &s->o.spawn, c.trial_id, c.attempt, spec,
-                                    params_max_seconds(c.params_json), &cbs, sl, msg, sizeof msg)
+        sl->sp = spec ? spawn_start(s->loop, &s->o.spawn, c.trial_id, c.attempt, spec, max_seconds,
+                                    &cbs, sl, msg, sizeof msg)
                       : NULL;
         free(spec);
         if (sl->sp) {
@@ -349,6 +369,15 @@ void sched_kick(struct sched *s)
             log_info("trial %lld (sweep %lld, config %lld, seed %lld) attempt %d started, pid %ld",
                      (long long)c.trial_id, (long long)c.sweep_id, (long long)c.config_idx,
                      (long long)c.seed, c.attempt, spawn_pid(sl->sp));
+        } else if (se.code == MLP_EINVALID_SPEC || se.code == MLP_EINVALID_DATASET) {
+            /* The stored configuration does not read (as the worker would have said). */
+            log_warn("trial %lld failed: %s", (long long)c.trial_id, msg);
+            if (store_trial_fail(s->st, c.trial_id, msg, &e) < 0)
+                log_error("trial %lld: %s", (long long)c.trial_id, e.msg);
+            sl->trial_id = sl->sweep_id = 0;
+            notify(s, c.sweep_id);
+            store_claim_release(&c);
+            continue;
         } else {
             /* Not the trial's fault (the worker cannot be started): keep it queued,
              * attempt given back, and try again later instead of failing the queue. */

@@ -14,7 +14,6 @@
  */
 #include "spawn.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -30,6 +29,7 @@
 #include "err.h"
 #include "line.h"
 #include "log.h"
+#include "trialwire.h"
 
 extern char **environ;
 
@@ -53,10 +53,10 @@ struct spawn {
     int stop_reason;
     bool killed; /* SIGKILL sent */
     double max_seconds, kill_grace;
-    char *spec;         /* spec line + '\n', alive until the write completes */
-    struct line_buf lb; /* stdout framing */
-    cJSON *result;      /* the result event */
-    char err_code[64];  /* last error event */
+    char *spec;                /* spec line + '\n', alive until the write completes */
+    struct line_buf lb;        /* stdout framing */
+    struct trial_event result; /* the result event (kind TRIAL_EV_RESULT once read) */
+    char err_code[64];         /* last error event */
     char err_msg[512];
     int log_fd; /* logs/<trial>.log, -1 when it cannot be opened */
     long log_bytes, log_max;
@@ -84,7 +84,7 @@ static void on_handle_closed(uv_handle_t *h)
     if (++sp->n_closed < SPAWN_HANDLES)
         return;
     line_buf_release(&sp->lb);
-    cJSON_Delete(sp->result);
+    trialwire_event_release(&sp->result);
     free(sp->spec);
     if (sp->log_fd >= 0)
         close(sp->log_fd);
@@ -174,9 +174,9 @@ static void finish(struct spawn *sp)
     char tail[512];
     tail_lines(sp, tail, sizeof tail);
     bool clean = sp->exit_status == 0 && sp->term_signal == 0;
-    if (clean && sp->result) {
+    if (clean && sp->result.kind == TRIAL_EV_RESULT) {
         o.status = SPAWN_OK;
-        o.result = sp->result;
+        o.result = &sp->result;
     } else if (sp->timed_out || (sp->exit_status == 1 && strcmp(sp->err_code, "timeout") == 0)) {
         /* One message: the worker's own ("trial exceeded max_seconds (X s) after N
          * completed epoch(s)"), or the same words when the watchdog had to kill it. */
@@ -231,36 +231,33 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void handle_line(struct spawn *sp, const char *line, size_t len)
 {
-    cJSON *ev = cJSON_ParseWithLength(line, len);
-    const cJSON *kind = ev ? cJSON_GetObjectItemCaseSensitive(ev, "event") : NULL;
-    if (!cJSON_IsString(kind)) {
+    struct trial_event ev;
+    int kind = trialwire_event_read(line, len, &ev);
+    if (kind == TRIAL_EV_NONE) {
         /* Not an event: keep it in the trial's log so nothing is lost. */
         log_write(sp, "[stdout] ", 9);
         log_write(sp, line, len);
         log_write(sp, "\n", 1);
-        cJSON_Delete(ev);
         return;
     }
-    if (strcmp(kind->valuestring, "epoch") == 0) {
+    if (kind == TRIAL_EV_EPOCH) {
         if (sp->cbs.on_epoch && !sp->reported)
-            sp->cbs.on_epoch(sp->ud, ev);
-    } else if (strcmp(kind->valuestring, "result") == 0) {
-        cJSON_Delete(sp->result);
-        sp->result = ev;
+            sp->cbs.on_epoch(sp->ud, &ev);
+    } else if (kind == TRIAL_EV_RESULT) {
+        trialwire_event_release(&sp->result);
+        sp->result = ev; /* owns its confusion matrix now */
         return;
-    } else if (strcmp(kind->valuestring, "error") == 0) {
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "code");
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, "message");
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "path");
-        snprintf(sp->err_code, sizeof sp->err_code, "%s", cJSON_IsString(c) ? c->valuestring : "");
-        if (cJSON_IsString(p) && p->valuestring[0])
-            msgf(sp->err_msg, sizeof sp->err_msg, "%s: %s", p->valuestring,
-                 cJSON_IsString(m) ? m->valuestring : "error");
+    } else if (kind == TRIAL_EV_ERROR) {
+        snprintf(sp->err_code, sizeof sp->err_code, "%s", ev.code);
+        if (ev.path[0])
+            msgf(sp->err_msg, sizeof sp->err_msg, "%s: %s", ev.path,
+                 ev.message[0] ? ev.message : "error");
         else
-            msgf(sp->err_msg, sizeof sp->err_msg, "%s",
-                 cJSON_IsString(m) ? m->valuestring : "error");
+            msgf(sp->err_msg, sizeof sp->err_msg, "%s", ev.message[0] ? ev.message : "error");
+    } else if (kind < 0) {
+        log_warn("trial %lld: out of memory reading an event line", (long long)sp->trial_id);
     }
-    cJSON_Delete(ev);
+    trialwire_event_release(&ev);
 }
 
 static void on_out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-struct cJSON;
+struct trial_event;
 struct spawn; /* opaque */
 
 struct spawn_opts {
@@ -40,14 +40,14 @@ enum spawn_status {
 
 struct spawn_outcome {
     enum spawn_status status;
-    const struct cJSON *result; /* the result event (SPAWN_OK), owned by the spawn */
+    const struct trial_event *result; /* the result event (SPAWN_OK), owned by the spawn */
     char message[1024];         /* why it failed, with the log's last lines for crashes */
     int stop_reason;            /* the value given to spawn_stop() */
 };
 
 struct spawn_cbs {
     /* An epoch event line (already parsed). */
-    void (*on_epoch)(void *ud, const struct cJSON *ev);
+    void (*on_epoch)(void *ud, const struct trial_event *ev);
     /* Called once when the trial is over; the spawn frees itself afterwards. */
     void (*on_done)(void *ud, const struct spawn_outcome *o);
 };

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "schema/schema.h"
+#include "trialwire.h"
 
 #define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
 
@@ -429,8 +430,7 @@ static int migrate(sqlite3 *db, const char *path, struct err *e)
     }
     for (int i = 0; i < schema_count; i++) {
         char rec[160];
-        snprintf(rec, sizeof rec,
-                 "INSERT OR IGNORE INTO schema_applied VALUES (%d, '%s', %.3f)",
+        snprintf(rec, sizeof rec, "INSERT OR IGNORE INTO schema_applied VALUES (%d, '%s', %.3f)",
                  schema_numbers[i], schema_names[i], now_s());
         if ((!have[i] && sqlite3_exec(db, schema_sql[i], NULL, NULL, &msg) != SQLITE_OK) ||
             ((!have[i] || !table) && sqlite3_exec(db, rec, NULL, NULL, &msg) != SQLITE_OK)) {
@@ -977,6 +977,19 @@ void store_result_release(struct store_result *r)
     free(r->confusion);
     free(r->normalize);
     r->confusion = r->normalize = NULL;
+}
+
+int store_result_from_event(struct store_result *r, const struct trial_event *ev)
+{
+    memcpy(r->v, ev->v, sizeof r->v);
+    r->confusion = r->normalize = NULL;
+    bool oom = false;
+    if (ev->n_classes > 0 && ev->confusion &&
+        !(r->confusion = trialwire_confusion_text(ev->n_classes, ev->confusion)))
+        oom = true;
+    if (ev->normalize[0] && !(r->normalize = strdup(ev->normalize)))
+        oom = true;
+    return oom ? MLP_ENOMEM : 0;
 }
 
 int store__result_write(struct store *st, int64_t trial_id, int attempt,

@@ -5,9 +5,9 @@
  * so a committed result survives a crash or power loss.  The schema comes from
  * schema/NNN-name.sql, embedded at build time and applied in one transaction:
  * every migration the database lacks (table schema_applied; numbers may land
- * out of order), PRAGMA user_version then holding the highest; a database from a newer mlpd or a file that
- * is not an mlpd database is refused and left untouched.  Every statement on a
- * hot path is prepared once at open.  The daemon is the only writer.
+ * out of order), PRAGMA user_version then holding the highest; a database from a newer mlpd or a
+ * file that is not an mlpd database is refused and left untouched.  Every statement on a hot path
+ * is prepared once at open.  The daemon is the only writer.
  *
  * Reading functions hand rows to a callback; pointers in a row are valid only
  * during the callback.  Metrics that are NULL in the database (absent, or NaN
@@ -173,6 +173,15 @@ struct store_result {
 };
 /* Free the strings of a result (the struct is the caller's). */
 void store_result_release(struct store_result *r);
+
+struct trial_event;
+/*
+ * A worker's "result" event (common/trialwire.h) as the store records it: its
+ * metrics, the confusion matrix as compact JSON text when the event held a
+ * valid one, the normalisation when reported.  0, or MLP_ENOMEM; release r
+ * with store_result_release either way.
+ */
+int store_result_from_event(struct store_result *r, const struct trial_event *ev);
 
 /* The result (with its confusion matrix) and state 'done', in one transaction. */
 int store_trial_done(struct store *st, int64_t trial_id, int attempt, const struct store_result *r,

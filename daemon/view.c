@@ -4,15 +4,19 @@
 #include "view.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <math.h>
 
-#include "exec.h"
 #include "json.h"
 #include "meta.h"
 #include "mlpd.h"
 #include "query.h"
 #include "sched.h"
+#include "slurm.h"
 #include "store.h"
+#include "store_slurm.h"
 
 static const char *sweep_state(const struct store_sweep *sw)
 {
@@ -89,7 +93,8 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct er
     } else {
         cJSON_AddNullToObject(o, "best");
     }
-    if (meta_add_fields(d->st, sw->id, 0, o, e) < 0 || exec_sweep_fields(d, sw->id, o, e) < 0) {
+    if (meta_add_fields(d->st, sw->id, 0, o, e) < 0 ||
+        view_exec_sweep_fields(d, sw->id, o, e) < 0) {
         cJSON_Delete(o);
         return NULL;
     }
@@ -168,4 +173,104 @@ bool view_any_active(struct mlpd *d)
     if (store_global_counts(d->st, &c, &ns, &e) < 0)
         return false;
     return c.queued + c.running > 0;
+}
+
+/* ---- executors ------------------------------------------------------------ */
+
+static cJSON *jobs_array(int64_t *ids, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)ids[i]));
+    return a;
+}
+
+int view_exec_sweep_fields(struct mlpd *d, int64_t sweep_id, cJSON *o, struct err *e)
+{
+    char x[16];
+    if (store_slurm_executor(d->st, sweep_id, x, sizeof x, e) < 0)
+        return e->code;
+    cJSON_AddStringToObject(o, "executor", x);
+    if (strcmp(x, "slurm") != 0)
+        return 0;
+    int64_t *ids;
+    size_t n;
+    if (store_slurm_jobs(d->st, sweep_id, &ids, &n, e) < 0)
+        return e->code;
+    cJSON_AddItemToObject(o, "slurm_jobs", jobs_array(ids, n));
+    free(ids);
+    struct slurm_block b;
+    if (slurm_blocked(d->slurm, sweep_id, &b) == 1) {
+        cJSON *bo = cJSON_AddObjectToObject(o, "blocked");
+        cJSON_AddStringToObject(bo, "message", b.message);
+        cJSON_AddNumberToObject(bo, "failures", b.failures);
+        cJSON_AddNumberToObject(bo, "tries", b.tries);
+        cJSON_AddBoolToObject(bo, "counted", b.counted);
+        cJSON_AddBoolToObject(bo, "gave_up", b.gave_up);
+    }
+    return 0;
+}
+
+int view_exec_trial_fields(struct mlpd *d, int64_t trial_id, cJSON *o, struct err *e)
+{
+    struct store_slurm_task t;
+    int rc = store_slurm_trial(d->st, trial_id, &t, e);
+    if (rc <= 0)
+        return rc;
+    cJSON *so = cJSON_AddObjectToObject(o, "slurm");
+    if (so) {
+        char task[64];
+        snprintf(task, sizeof task, "%lld_%d", (long long)t.job_id, t.array_idx);
+        if (t.job_id > 0) {
+            cJSON_AddNumberToObject(so, "job", (double)t.job_id);
+            cJSON_AddStringToObject(so, "task", task);
+        } else {
+            cJSON_AddNullToObject(so, "job");
+            cJSON_AddNullToObject(so, "task");
+        }
+        cJSON_AddNumberToObject(so, "array_index", t.array_idx);
+        cJSON_AddNumberToObject(so, "attempt", t.attempt);
+        if (t.state[0])
+            cJSON_AddStringToObject(so, "state", t.state);
+        else
+            cJSON_AddNullToObject(so, "state");
+        cJSON_AddStringToObject(so, "spool", t.spool);
+    }
+    store_slurm_task_release(&t);
+    return 0;
+}
+
+int view_exec_status_fields(struct mlpd *d, cJSON *o, struct err *e)
+{
+    cJSON_AddStringToObject(o, "executor", d->cfg.executor[0] ? d->cfg.executor : "local");
+    if (!d->slurm) {
+        cJSON_AddNullToObject(o, "slurm");
+        return 0;
+    }
+    int64_t *ids;
+    size_t n;
+    if (store_slurm_jobs(d->st, 0, &ids, &n, e) < 0)
+        return e->code;
+    cJSON *so = cJSON_AddObjectToObject(o, "slurm");
+    cJSON_AddNumberToObject(so, "tasks", slurm_tasks(d->slurm));
+    cJSON_AddItemToObject(so, "jobs", jobs_array(ids, n));
+    cJSON_AddStringToObject(so, "spool", d->cfg.slurm_spool);
+    free(ids);
+    /* Sweeps whose submission Slurm refuses, with its message. */
+    int64_t blk[64];
+    size_t nb = slurm_blocked_sweeps(d->slurm, blk, sizeof blk / sizeof blk[0]);
+    cJSON *ba = cJSON_AddArrayToObject(so, "blocked");
+    for (size_t i = 0; i < nb && ba; i++) {
+        struct slurm_block b;
+        if (slurm_blocked(d->slurm, blk[i], &b) != 1)
+            continue;
+        cJSON *bo = cJSON_CreateObject();
+        cJSON_AddNumberToObject(bo, "sweep", (double)blk[i]);
+        cJSON_AddStringToObject(bo, "message", b.message);
+        cJSON_AddNumberToObject(bo, "failures", b.failures);
+        cJSON_AddNumberToObject(bo, "tries", b.tries);
+        cJSON_AddBoolToObject(bo, "gave_up", b.gave_up);
+        cJSON_AddItemToArray(ba, bo);
+    }
+    return 0;
 }

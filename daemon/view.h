@@ -41,4 +41,19 @@ int view_active_sweeps(struct mlpd *d, int64_t **ids, size_t *n);
 /* Whether any trial is queued or running anywhere. */
 bool view_any_active(struct mlpd *d);
 
+/*
+ * The executors as clients see them (exec.h); these only read the store they
+ * are given (d->st may be a read-only connection on a pool thread) and, for
+ * status, the Slurm executor's in-memory state (status runs on the loop).
+ *
+ * view_exec_sweep_fields: "executor" and, for Slurm sweeps, "slurm_jobs" (ids
+ * of its live array jobs) and "blocked" when Slurm refuses its submissions.
+ * view_exec_trial_fields: "slurm": {"job", "array_index", "task", "state"} of
+ * a trial that ran on Slurm.  view_exec_status_fields: "executor" (the
+ * default) and "slurm": {...} or null, for the status answer.  0 or <0 with *e.
+ */
+int view_exec_sweep_fields(struct mlpd *d, int64_t sweep_id, struct cJSON *o, struct err *e);
+int view_exec_trial_fields(struct mlpd *d, int64_t trial_id, struct cJSON *o, struct err *e);
+int view_exec_status_fields(struct mlpd *d, struct cJSON *o, struct err *e);
+
 #endif

@@ -52,8 +52,9 @@ fi
 FUZZ=${MLP_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 if [ "${MLP_TEST_NO_FUZZ:-0}" != 1 ] && command -v clang >/dev/null 2>&1; then
   [ -f "$FUZZ/build.ninja" ] || CC=clang meson setup "$FUZZ" "$ROOT" -Dfuzz=true -Dwerror=true >/dev/null
-  if ninja -C "$FUZZ" tests/fuzz/fuzz-request tests/fuzz/fuzz-grid tests/fuzz/fuzz-data >/dev/null; then
-    for t in request grid data; do
+  if ninja -C "$FUZZ" tests/fuzz/fuzz-request tests/fuzz/fuzz-grid tests/fuzz/fuzz-data \
+      tests/fuzz/fuzz-trialwire >/dev/null; then
+    for t in request grid data trialwire; do
       work=$(mktemp -d)
       cp -r "$ROOT/tests/fuzz/corpus/$t/." "$work/"
       echo "==> libFuzzer: $t (15 s)"

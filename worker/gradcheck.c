@@ -163,7 +163,7 @@ static void expected_step(const struct gc_path *p, double lr, double mu, int t, 
 }
 
 /* GC_STEPS real steps of path p on B rows; the worst error, its entry in *worst_i. */
-static double check_step(const struct spec *sp, const struct data_prepared *prep,
+static double check_step(const struct trial_spec *sp, const struct data_prepared *prep,
                          const struct gc_path *p, int B, size_t *checked, size_t *worst_i,
                          struct err *e)
 {
@@ -272,7 +272,7 @@ out:
 
 /* Every update path on every batch kernel; prints a line each.  Returns the
  * worst error, or a negative code with *e filled. */
-static double check_steps(const struct spec *sp, const struct data_prepared *prep, bool human,
+static double check_steps(const struct trial_spec *sp, const struct data_prepared *prep, bool human,
                           struct err *e)
 {
     const int rows[] = {1, 3, GC_ROWS};
@@ -346,7 +346,7 @@ static int report_error(bool human, const struct err *e)
 }
 
 /* Build the spec's network for B rows and check it; prints as it goes. */
-static int run_check(const struct spec *sp, const struct data_prepared *prep, bool human,
+static int run_check(const struct trial_spec *sp, const struct data_prepared *prep, bool human,
                      struct err *e)
 {
     const struct hparams *hp = &sp->hp;
@@ -449,7 +449,7 @@ int main(int argc, char **argv)
 {
     const char *spec_path = NULL;
     bool human = false;
-    static struct spec sp;
+    static struct trial_spec sp;
     struct err e = ERR_INIT;
     struct dataset *ds = NULL;
     struct data_prepared prep;

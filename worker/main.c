@@ -54,6 +54,7 @@
 #include "metric.h"
 #include "spec.h"
 #include "train.h"
+#include "trialwire.h"
 
 struct out {
     bool human;
@@ -97,21 +98,6 @@ static void usage(FILE *f)
           f);
 }
 
-/* Append ,"key":number to buf. */
-static void put_num(char *buf, size_t n, const char *key, double v)
-{
-    size_t len = strlen(buf);
-    char num[64];
-    json_print_double(num, sizeof num, v);
-    snprintf(buf + len, n - len, ",\"%s\":%s", key, num);
-}
-
-static void put_int(char *buf, size_t n, const char *key, long v)
-{
-    size_t len = strlen(buf);
-    snprintf(buf + len, n - len, ",\"%s\":%ld", key, v);
-}
-
 /* Report an error: one JSON line on stdout (unless human), the message on stderr. */
 static int report_error(const struct out *o, const struct err *e)
 {
@@ -121,20 +107,18 @@ static int report_error(const struct out *o, const struct err *e)
     else
         fprintf(stderr, "mlp-worker: %s\n", msg);
     if (!o->human) {
-        cJSON *j = cJSON_CreateObject();
-        char *line = NULL;
-        if (j && cJSON_AddStringToObject(j, "event", "error") &&
-            cJSON_AddStringToObject(j, "code", err_name(e->code)) &&
-            cJSON_AddStringToObject(j, "message", msg) &&
-            (!e->path[0] || cJSON_AddStringToObject(j, "path", e->path)))
-            line = json_line(j);
+        struct trial_event ev;
+        trialwire_event_init(&ev, TRIAL_EV_ERROR);
+        snprintf(ev.code, sizeof ev.code, "%s", err_name(e->code));
+        snprintf(ev.message, sizeof ev.message, "%s", msg);
+        snprintf(ev.path, sizeof ev.path, "%s", e->path);
+        char *line = trialwire_event_write(&ev);
         if (line)
             printf("%s\n", line);
         else /* out of memory: a fixed line still tells the daemon what happened */
             printf("{\"event\":\"error\",\"code\":\"%s\"}\n", err_name(e->code));
         fflush(stdout);
         free(line);
-        cJSON_Delete(j);
     }
     return e->code == MLP_EINVALID_SPEC || e->code == MLP_EINVALID_DATASET ? 4 : 1;
 }
@@ -149,13 +133,31 @@ static bool data_metric(int m, bool regression, enum metric_split s)
     return mi->kind == METRIC_LOSS || mi->kind == METRIC_ACCURACY || mi->kind == METRIC_MSE;
 }
 
-/* Append the data metrics of split s, named from MLP_METRIC_MAP. */
-static void put_split(char *line, size_t n, bool regression, enum metric_split s, double loss,
+/* Set metric m of an event line. */
+static void put_metric(struct trial_event *ev, int m, double v)
+{
+    ev->v[m] = v;
+    ev->has |= (uint64_t)1 << m;
+}
+
+/* Set the data metrics of split s, named from MLP_METRIC_MAP. */
+static void put_split(struct trial_event *ev, bool regression, enum metric_split s, double loss,
                       double metric)
 {
     for (int m = 0; m < MLP_M_N; m++)
         if (data_metric(m, regression, s))
-            put_num(line, n, metric_name(m), metric_info(m)->kind == METRIC_LOSS ? loss : metric);
+            put_metric(ev, m, metric_info(m)->kind == METRIC_LOSS ? loss : metric);
+}
+
+/* Print an event line (trialwire) and flush; a fixed line when memory ran out. */
+static void put_line(const struct trial_event *ev)
+{
+    char *line = trialwire_event_write(ev);
+    if (line)
+        printf("%s\n", line);
+    else
+        fprintf(stderr, "mlp-worker: out of memory printing an event line\n");
+    free(line);
 }
 
 static void on_epoch(const struct train_epoch *ep, void *ctx)
@@ -168,49 +170,21 @@ static void on_epoch(const struct train_epoch *ep, void *ctx)
             printf("  %10.5f  %10.5f", ep->test_loss, ep->test_metric);
         printf("  %8.2f\n", ep->seconds);
     } else {
-        char line[1024];
-        snprintf(line, sizeof line, "{\"event\":\"epoch\"");
-        put_int(line, sizeof line, "epoch", ep->epoch);
+        struct trial_event ev;
+        trialwire_event_init(&ev, TRIAL_EV_EPOCH);
+        ev.epoch = ep->epoch;
         if (o->iterations)
-            put_int(line, sizeof line, "iteration", (long)ep->iteration);
-        put_split(line, sizeof line, o->regression, METRIC_TRAIN, ep->train_loss, ep->train_metric);
-        put_split(line, sizeof line, o->regression, METRIC_VAL, ep->val_loss, ep->val_metric);
+            ev.iteration = (int64_t)ep->iteration;
+        put_split(&ev, o->regression, METRIC_TRAIN, ep->train_loss, ep->train_metric);
+        put_split(&ev, o->regression, METRIC_VAL, ep->val_loss, ep->val_metric);
         if (o->curve_test)
-            put_split(line, sizeof line, o->regression, METRIC_TEST, ep->test_loss,
-                      ep->test_metric);
+            put_split(&ev, o->regression, METRIC_TEST, ep->test_loss, ep->test_metric);
         if (o->schedule)
-            put_num(line, sizeof line, "lr", ep->lr);
-        put_num(line, sizeof line, metric_name(MLP_M_SECONDS), ep->seconds);
-        printf("%s}\n", line);
+            ev.lr = ep->lr;
+        put_metric(&ev, MLP_M_SECONDS, ep->seconds);
+        put_line(&ev);
     }
     fflush(stdout);
-}
-
-/* ,"confusion":[[..],..],"class_accuracy":[..] of a classification result. */
-static void put_confusion(char *line, size_t n, const struct train_result *r)
-{
-    const int K = r->n_classes;
-    size_t len = strlen(line);
-    len += (size_t)snprintf(line + len, n - len, ",\"confusion\":[");
-    for (int i = 0; i < K && len < n; i++) {
-        len += (size_t)snprintf(line + len, n - len, "%s[", i ? "," : "");
-        for (int j = 0; j < K && len < n; j++)
-            len += (size_t)snprintf(line + len, n - len, "%s%lld", j ? "," : "",
-                                    (long long)r->confusion[(size_t)i * K + j]);
-        len += (size_t)snprintf(line + len, n - len, "]");
-    }
-    len += (size_t)snprintf(line + len, n - len, "],\"class_accuracy\":[");
-    for (int i = 0; i < K && len < n; i++) {
-        int64_t row = 0;
-        for (int j = 0; j < K; j++)
-            row += r->confusion[(size_t)i * K + j];
-        char num[64] = "null";
-        if (row > 0)
-            json_print_double(num, sizeof num, (double)r->confusion[(size_t)i * K + i] / row);
-        len += (size_t)snprintf(line + len, n - len, "%s%s", i ? "," : "", num);
-    }
-    if (len < n)
-        snprintf(line + len, n - len, "]");
 }
 
 static void print_human_result(const struct train_result *r, double seconds)
@@ -228,53 +202,44 @@ static void print_human_result(const struct train_result *r, double seconds)
     for (int j = 0; j < r->n_classes; j++)
         printf(" %6d", j);
     printf("  %8s\n", "accuracy");
+    double *acc = malloc((size_t)r->n_classes * sizeof *acc);
+    if (acc)
+        trialwire_class_accuracy(r->n_classes, r->confusion, acc);
     for (int i = 0; i < r->n_classes; i++) {
-        int64_t row = 0;
         printf("%5d", i);
-        for (int j = 0; j < r->n_classes; j++) {
-            row += r->confusion[(size_t)i * r->n_classes + j];
+        for (int j = 0; j < r->n_classes; j++)
             printf(" %6lld", (long long)r->confusion[(size_t)i * r->n_classes + j]);
-        }
-        if (row > 0)
-            printf("  %8.4f\n", (double)r->confusion[(size_t)i * r->n_classes + i] / row);
+        if (acc && !isnan(acc[i]))
+            printf("  %8.4f\n", acc[i]);
         else
             printf("  %8s\n", "-");
     }
+    free(acc);
 }
 
 static void print_result(const struct out *o, const struct train_result *r, double seconds,
-                         const char *saved)
+                         struct trial_event *saved)
 {
     if (o->human) {
         print_human_result(r, seconds);
         fflush(stdout);
         return;
     }
-    /* room for the scalars and K² counts of up to 20 digits + K accuracies */
-    const size_t K = (size_t)r->n_classes, cap = 4096 + K * K * 21 + K * 32;
-    char *line = malloc(cap);
-    if (!line) {
-        fprintf(stderr, "mlp-worker: out of memory printing the result\n");
-        return;
-    }
-    snprintf(line, cap, "{\"event\":\"result\"");
-    put_split(line, cap, o->regression, METRIC_TRAIN, r->train_loss, r->train_metric);
-    put_split(line, cap, o->regression, METRIC_VAL, r->val_loss, r->val_metric);
-    put_split(line, cap, o->regression, METRIC_TEST, r->test_loss, r->test_metric);
-    put_int(line, cap, metric_name(MLP_M_EPOCHS_RUN), r->epochs_run);
-    put_int(line, cap, metric_name(MLP_M_BEST_EPOCH), r->best_epoch);
-    put_num(line, cap, metric_name(MLP_M_SECONDS), seconds);
-    size_t len = strlen(line);
-    snprintf(line + len, cap - len, ",\"%s\":%s,\"normalize\":\"%s\"", metric_name(MLP_M_DIVERGED),
-             r->diverged ? "true" : "false", o->normalize ? o->normalize : "?");
-    if (r->confusion)
-        put_confusion(line, cap, r);
-    len = strlen(line);
-    if (saved[0])
-        snprintf(line + len, cap - len, ",\"artifacts\":[%s]", saved);
-    printf("%s}\n", line);
+    struct trial_event *ev = saved; /* the artifacts are already listed */
+    ev->kind = TRIAL_EV_RESULT;
+    put_split(ev, o->regression, METRIC_TRAIN, r->train_loss, r->train_metric);
+    put_split(ev, o->regression, METRIC_VAL, r->val_loss, r->val_metric);
+    put_split(ev, o->regression, METRIC_TEST, r->test_loss, r->test_metric);
+    put_metric(ev, MLP_M_EPOCHS_RUN, r->epochs_run);
+    put_metric(ev, MLP_M_BEST_EPOCH, r->best_epoch);
+    put_metric(ev, MLP_M_SECONDS, seconds);
+    put_metric(ev, MLP_M_DIVERGED, r->diverged ? 1 : 0);
+    snprintf(ev->normalize, sizeof ev->normalize, "%s", o->normalize ? o->normalize : "?");
+    ev->n_classes = r->confusion ? r->n_classes : 0;
+    ev->confusion = r->confusion; /* borrowed: not released here */
+    put_line(ev);
+    ev->confusion = NULL;
     fflush(stdout);
-    free(line);
 }
 
 /* Run mlp-gradcheck, which sits next to this binary, with our arguments. */
@@ -298,31 +263,35 @@ static int exec_gradcheck(char **argv)
 }
 
 /* Write what params.save asks for; names the files written in saved (JSON strings). */
-static int save_artifacts(const struct spec *sp, const struct train_result *res,
-                          const struct dataset *ds, const struct data_prepared *prep, char *saved,
-                          size_t n, struct err *e)
+static void saved_add(struct trial_event *saved, const char *name)
+{
+    if (saved->n_artifacts < TRIALWIRE_MAX_ARTIFACTS)
+        snprintf(saved->artifacts[saved->n_artifacts++], sizeof saved->artifacts[0], "%s", name);
+}
+
+static int save_artifacts(const struct trial_spec *sp, const struct train_result *res,
+                          const struct dataset *ds, const struct data_prepared *prep,
+                          struct trial_event *saved, struct err *e)
 {
     const enum hp_save sv = sp->hp.save;
     const char *dir = sp->artifacts_dir[0] ? sp->artifacts_dir : ".";
-    saved[0] = '\0';
     if (sv == HP_SAVE_NONE || res->best_epoch == 0)
         return 0;
     if ((sv == HP_SAVE_MODEL || sv == HP_SAVE_BOTH)) {
         if (artifact_save_model(dir, res, &sp->hp, sp->ds.name, prep, e) < 0)
             return e->code;
-        snprintf(saved, n, "\"%s\"", ARTIFACT_MODEL);
+        saved_add(saved, ARTIFACT_MODEL);
         if (prep->train.d == 2) {
             if (artifact_save_boundary(dir, res, &sp->hp, ds, prep, e) < 0)
                 return e->code;
-            size_t len = strlen(saved);
-            snprintf(saved + len, n - len, ",\"%s\",\"%s\"", ARTIFACT_BOUNDARY, ARTIFACT_POINTS);
+            saved_add(saved, ARTIFACT_BOUNDARY);
+            saved_add(saved, ARTIFACT_POINTS);
         }
     }
     if (sv == HP_SAVE_PREDICTIONS || sv == HP_SAVE_BOTH) {
         if (artifact_save_predictions(dir, res, prep, e) < 0)
             return e->code;
-        size_t len = strlen(saved);
-        snprintf(saved + len, n - len, "%s\"%s\"", len ? "," : "", ARTIFACT_PREDICTIONS);
+        saved_add(saved, ARTIFACT_PREDICTIONS);
     }
     return 0;
 }
@@ -419,15 +388,16 @@ int main(int argc, char **argv)
     struct out o = {0};
     struct err e = ERR_INIT;
     const char *spec_path = NULL;
-    static struct spec sp;
+    static struct trial_spec sp;
     struct dataset *ds = NULL;
     struct data_prepared prep;
     struct train_result res;
     bool prepared = false;
     int status = 0;
-    char saved[128];
+    static struct trial_event saved; /* the result line, artifacts first */
 
     memset(&res, 0, sizeof res);
+    trialwire_event_init(&saved, TRIAL_EV_RESULT);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     const char *ppid = getenv("MLPD_PARENT_PID");
     if (ppid && *ppid && strtol(ppid, NULL, 10) != (long)getppid())
@@ -490,11 +460,11 @@ int main(int argc, char **argv)
                     "evaluation %d\n",
                     res.epochs_run, res.best_epoch);
     }
-    if (save_artifacts(&sp, &res, ds, &prep, saved, sizeof saved, &e) < 0)
+    if (save_artifacts(&sp, &res, ds, &prep, &saved, &e) < 0)
         goto fail;
     if (getenv("MLP_WORKER_TIMING"))
         timing_line(&res, &prep, t0, t_data);
-    print_result(&o, &res, now_s() - t0, saved);
+    print_result(&o, &res, now_s() - t0, &saved);
     goto out;
 
 fail:

@@ -1,10 +1,9 @@
 /*
  * spec — reading and checking a trial spec (see spec.h).
  *
- * The whole spec is read into memory (at most SPEC_MAX bytes), parsed with
- * nothing allowed after the object, and checked top-down: the top-level keys,
- * then "params" through the hparams table, then "dataset".  Relative dataset
- * paths are taken from the current directory.
+ * The whole spec is read into memory (at most SPEC_MAX bytes) and handed to
+ * trialwire_spec_read, which allows nothing after the object and checks it
+ * top-down.  Relative dataset paths are taken from the current directory.
  */
 #include "spec.h"
 
@@ -14,10 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cJSON.h>
-
 #include "config.h"
-#include "json.h"
 
 #define SPEC_MAX (16u << 20)
 
@@ -61,62 +57,9 @@ nomem:
     return NULL;
 }
 
-/* Check the top level of the spec; fills the three parts (borrowed from root). */
-static int check_top(const cJSON *root, const cJSON **dataset, const cJSON **params, int64_t *seed,
-                     const cJSON **adir, struct err *e)
-{
-    static const char *const keys[] = {"dataset", "seed", "params", "trial", "artifacts_dir", NULL};
-    char brief[96];
-    if (!cJSON_IsObject(root))
-        return err_set(e, MLP_EINVALID_SPEC, NULL, "expected a JSON object, got %s",
-                       json_type_name(root));
-    const cJSON *it;
-    cJSON_ArrayForEach(it, root)
-    {
-        bool known = false;
-        for (int k = 0; keys[k]; k++)
-            known |= strcmp(it->string, keys[k]) == 0;
-        if (!known) {
-            const char *s = json_suggest(it->string, keys);
-            if (!s && hparams_is_key(it->string))
-                return err_set(e, MLP_EINVALID_SPEC, it->string,
-                               "unknown key (hyperparameters go in \"params\")");
-            if (s)
-                return err_set(e, MLP_EINVALID_SPEC, it->string,
-                               "unknown key (did you mean \"%s\"?)", s);
-            return err_set(e, MLP_EINVALID_SPEC, it->string, "unknown key");
-        }
-        for (const cJSON *p = root->child; p != it; p = p->next)
-            if (strcmp(p->string, it->string) == 0)
-                return err_set(e, MLP_EINVALID_SPEC, it->string, "duplicate key");
-    }
-    *dataset = json_get(root, "dataset");
-    if (!*dataset)
-        return err_set(e, MLP_EINVALID_SPEC, "dataset", "missing (a name or an object)");
-    *params = json_get(root, "params");
-    const cJSON *s = json_get(root, "seed");
-    *seed = 1;
-    if (s && !json_is_int(s, seed))
-        return err_set(e, MLP_EINVALID_SPEC, "seed", "expected an integer, got %s",
-                       json_brief(s, brief, sizeof brief));
-    *adir = json_get(root, "artifacts_dir");
-    if (*adir && (!cJSON_IsString(*adir) || !(*adir)->valuestring[0] ||
-                  strlen((*adir)->valuestring) >= PATH_MAX))
-        return err_set(e, MLP_EINVALID_SPEC, "artifacts_dir",
-                       "expected a directory path (a non-empty string), got %s",
-                       json_brief(*adir, brief, sizeof brief));
-    const cJSON *t = json_get(root, "trial");
-    if (t && !json_is_int(t, NULL))
-        return err_set(e, MLP_EINVALID_SPEC, "trial", "expected an integer, got %s",
-                       json_brief(t, brief, sizeof brief));
-    return 0;
-}
-
-int spec_read(struct spec *s, const char *path, struct err *e)
+int spec_read(struct trial_spec *s, const char *path, struct err *e)
 {
     char *text = NULL;
-    cJSON *root = NULL;
-    int rc = 0;
     memset(s, 0, sizeof *s);
     if (path) {
         FILE *f = fopen(path, "rb");
@@ -130,30 +73,13 @@ int spec_read(struct spec *s, const char *path, struct err *e)
     }
     if (!text)
         return e->code;
-    root = cJSON_ParseWithOpts(text, NULL, true); /* nothing may follow the object */
-    if (!root) {
-        rc = err_set(e, MLP_EINVALID_SPEC, NULL, "the spec is not one valid JSON object");
-        goto out;
-    }
-    const cJSON *jdataset = NULL, *jparams = NULL, *adir = NULL;
-    char cwd[PATH_MAX];
-    if ((rc = check_top(root, &jdataset, &jparams, &s->seed, &adir, e)) < 0)
-        goto out;
-    if ((rc = hparams_from_json(&s->hp, jparams, "params", e)) < 0)
-        goto out;
-    if (!getcwd(cwd, sizeof cwd))
-        strcpy(cwd, ".");
-    if ((rc = ds_spec_parse(&s->ds, jdataset, "dataset", cwd, e)) < 0)
-        goto out;
-    if (adir)
-        snprintf(s->artifacts_dir, sizeof s->artifacts_dir, "%s", adir->valuestring);
-out:
-    cJSON_Delete(root);
+    /* Up to the first NUL, as a text file ends. */
+    int rc = trialwire_spec_read(s, text, strlen(text), NULL, e);
     free(text);
     return rc;
 }
 
-struct dataset *spec_load_data(const struct spec *s, struct err *e)
+struct dataset *spec_load_data(const struct trial_spec *s, struct err *e)
 {
     /* Data directories: the prepared-data cache lives in <data dir>/cache;
      * MLP_NO_DATA_CACHE=1 (a non-empty value other than 0) prepares in memory

@@ -43,7 +43,8 @@ int exec_artifacts_dir(const char *root, int64_t trial_id, char *dir, size_t n, 
         return err_set(e, me.code, NULL, "cannot create %s: %s", dir, me.msg);
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return err_set(e, MLP_EIO, NULL, "cannot create %s: %s", dir, strerror(errno));
-    return 0;
+    /* The worker writes there: never through a symlink or into someone else's directory. */
+    return statedir_check_dir(dir, e);
 }
 
 /* ---- the Slurm executor's event reading (local workers use common/trialwire.c) ---- */

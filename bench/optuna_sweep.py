@@ -67,7 +67,9 @@ def accuracy(model, x, y):
         return (model(x).argmax(dim=1) == y).float().mean().item()
 
 
-def train(data, hidden, lr, seed, trial=None):
+def train(data, hidden, lr, seed, trial=None, weight_decay=0.0, prune=False):
+    """weight_decay: mlpsweep's l2 (gradient + 2·l2·w on weights, not biases).
+    prune: ask the study's pruner after every epoch (raises optuna.TrialPruned)."""
     xt, yt, xv, yv, xte, yte, sub = data
     torch.manual_seed(seed)
     widths = [xt.shape[1]] + fmnist.parse_hidden(hidden) + [10]
@@ -80,7 +82,10 @@ def train(data, hidden, lr, seed, trial=None):
         if i < len(widths) - 2:
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    weights = [p for n_, p in model.named_parameters() if n_.endswith("weight")]
+    biases = [p for n_, p in model.named_parameters() if n_.endswith("bias")]
+    opt = torch.optim.SGD([{"params": weights, "weight_decay": 2.0 * weight_decay},
+                           {"params": biases, "weight_decay": 0.0}], lr=lr)
     loss_fn = torch.nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
     n = xt.shape[0]
@@ -97,6 +102,8 @@ def train(data, hidden, lr, seed, trial=None):
         val = accuracy(model, xv, yv)
         if trial is not None:
             trial.report(val, epoch + 1)
+            if prune and trial.should_prune():
+                raise optuna.TrialPruned()
     return val, accuracy(model, xte, yte)
 
 

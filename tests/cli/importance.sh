@@ -65,6 +65,23 @@ run swait 0 wait srch
 run srch 1 importance srch
 has srch.err "not a complete grid"
 
+# Pruned configurations are left out; here that leaves no complete grid: refused, saying why.
+# (Best configurations last, so early ones are pruned at rung 1 by the rank rule.)
+cat >"$TMP/p.json" <<'G'
+{"name": "pr", "dataset": {"name": "circles", "n": 400}, "seeds": 2, "base": {"epochs": 9, "hidden": [8]},
+ "grid": {"lr": [0.001, 0.003, 0.1, 0.3], "l2": [0, 1e-6]},
+ "prune": {"kind": "halving", "min_epochs": 1, "eta": 3, "rule": "rank"}}
+G
+run psub 0 submit "$TMP/p.json"
+"$MLPCTL" wait pr >/dev/null 2>&1
+"$MLPCTL" --json list >"$TMP/plist.out"
+if /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if [s for s in d["sweeps"] if s["name"] == "pr"][0]["pruned"] > 0 else 1)' "$TMP/plist.out"; then
+    run pimp 1 importance pr
+    has pimp.err "left after pruning"
+else
+    echo "note: nothing was pruned this run; the pruned case was not exercised"
+fi
+
 run shut 0 shutdown
 stop_wait
 echo "$checks checks, $failures failures"

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "exec.h"
 #include "fetch.h"
 #include "json.h"
@@ -43,13 +44,6 @@
 #include "store.h"
 #include "trialwire.h"
 #include "view.h"
-
-double ops__now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 cJSON *ops__stat_json(const struct stat_summary *s)
 {
@@ -440,7 +434,7 @@ static int running_row(void *ud, const struct store_running_row *r)
     json_add_int(o, "seed", r->seed);
     json_add_int(o, "attempt", r->attempt);
     json_add_num(o, "started", r->started);
-    json_add_num(o, "elapsed", isnan(r->started) ? NAN : ops__now_s() - r->started);
+    json_add_num(o, "elapsed", isnan(r->started) ? NAN : now_s() - r->started);
     cJSON_AddStringToObject(o, "executor", r->executor);
     cJSON_AddItemToArray(ud, o);
     return 0;
@@ -458,7 +452,7 @@ static int op_status(struct mlpd *d, const cJSON *req, const struct store_sweep 
         return e->code;
     cJSON_AddStringToObject(resp, "version", MLP_VERSION);
     json_add_int(resp, "pid", getpid());
-    json_add_num(resp, "uptime", floor(ops__now_s() - d->started));
+    json_add_num(resp, "uptime", floor(now_s() - d->started));
     cJSON *w = cJSON_AddObjectToObject(resp, "workers");
     json_add_int(w, "busy", sched_busy(d->sched));
     json_add_int(w, "total", sched_slots(d->sched));

@@ -50,8 +50,6 @@ struct rows_ctx {
     bool regression;
 };
 
-/* Unix time in seconds. */
-double ops__now_s(void);
 /* The protocol's "stat" object of s (n, mean, sd, se, CI, nonfinite, clipped); caller frees. */
 cJSON *ops__stat_json(const struct stat_summary *s);
 /*

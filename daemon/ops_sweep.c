@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dataread.h"
 #include "dataset.h"
 #include "exec.h"
@@ -319,10 +320,10 @@ static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, 
         .seeds = seeds,
         .config_major = grid_prune(g) != NULL,
     };
-    double t0 = ops__now_s();
+    double t0 = now_s();
     if ((rc = store_submit(d->st, &ns, id, e)) == 0)
         log_info("sweep %lld submitted: %zu configurations, %zu trials (stored in %.3f s)",
-                 (long long)*id, nc, grid_n_trials(g), ops__now_s() - t0);
+                 (long long)*id, nc, grid_n_trials(g), now_s() - t0);
     goto out;
 nomem:
     rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");

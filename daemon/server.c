@@ -553,7 +553,7 @@ static void job_work(uv_work_t *w)
         return;
     }
     struct op_intent it = OP_INTENT_INIT; /* a heavy op only replies or streams */
-    j->rc = j->op->exec(&j->copy, j->req, j->resp, &it, &j->e);
+    j->rc = ops_call(j->op, &j->copy, j->req, j->resp, &it, &j->e);
     if (j->rc >= 0 && it.next == OP_STREAM && it.stream) {
         j->stream = it.stream;
         stream_produce(j);
@@ -741,7 +741,7 @@ static bool handle_line(struct client *c, char *line, size_t len)
         return !start_job(c, op, req, resp);
     uint64_t t0 = uv_hrtime();
     struct op_intent it = OP_INTENT_INIT;
-    int rc = op->exec(c->srv->d, req, resp, &it, &e);
+    int rc = ops_call(op, c->srv->d, req, resp, &it, &e);
     bool parked = false;
     if (rc < 0) {
         if (e.code == 0)

@@ -8,6 +8,7 @@
  * COMMIT, rolled back on any failure.  sqlite3_bind_double cannot store NaN
  * (SQLite turns it into NULL), which is exactly what we want for "no value".
  */
+#include "clock.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -187,13 +188,6 @@ struct store {
 int store_schema_version(void)
 {
     return schema_version;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int db_err(struct store *st, struct err *e, const char *what)

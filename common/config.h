@@ -57,7 +57,9 @@ struct mlpd_config {
     int workers;                     /* default: online CPUs (sysconf) */
     int threads;                     /* OpenBLAS threads per trial, default 1 */
     int max_attempts;                /* default 3 */
-    long max_trials;                 /* per-sweep expansion limit, default 100000 */
+    long max_trials;                 /* per-sweep ceiling, even with --force; default 1000000 */
+    long max_dataset_bytes;          /* largest dataset file checked at submit; default 2 GiB */
+    long max_params;                 /* most parameters of one configuration's network */
     long log_max_bytes;              /* per-trial log cap, default 1 MiB */
     double kill_grace;               /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
     int max_clients;                 /* connections served at once, default 1000 */

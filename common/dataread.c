@@ -8,6 +8,7 @@
 #include "dataread.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "grid.h"
 
@@ -25,6 +27,49 @@ const char *dataread_base_name(const char *p)
 }
 
 /* ---- sources --------------------------------------------------------------- */
+
+int dataread_open(const char *path, int64_t max_bytes, int64_t *size, struct err *e)
+{
+    const char *bn = dataread_base_name(path);
+    /* O_NONBLOCK: opening a FIFO (or a device) swapped in after a stat() must not
+     * wait for a writer; O_NOFOLLOW: never read through a planted symlink. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            return err_set(e, MLP_EINVALID_DATASET, path,
+                           "%s: is a symbolic link; dataset files are opened only as regular "
+                           "files (give the path of the file itself)",
+                           bn);
+        return err_set(e, MLP_EINVALID_DATASET, path, "%s: cannot open: %s", bn,
+                       errno == ENOENT ? "no such file" : strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return err_set(e, MLP_EINVALID_DATASET, path, "%s: %s", bn, strerror(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(e, MLP_EINVALID_DATASET, path, "%s: %s, expected a regular file", bn,
+                       S_ISDIR(st.st_mode)    ? "is a directory"
+                       : S_ISFIFO(st.st_mode) ? "is a FIFO (named pipe)"
+                                              : "not a regular file");
+    }
+    if (max_bytes > 0 && st.st_size > max_bytes) {
+        close(fd);
+        return err_set(e, MLP_EINVALID_DATASET, path,
+                       "%s: %lld bytes, more than the %lld a submit reads to check a dataset "
+                       "(mlpd.conf max_dataset_bytes)",
+                       bn, (long long)st.st_size, (long long)max_bytes);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (size)
+        *size = st.st_size;
+    return fd;
+}
 
 bool dataread_is_file(const char *p)
 {
@@ -172,17 +217,23 @@ static int gz_fail(gzFile gz, const char *path, const char *what, int64_t got, i
  * 0x00000801.  For a plain file the length must match the header exactly
  * (checked here); for gzip the payload length is checked while reading.
  */
-static int idx_open(struct dataread_idx *f, const char *path, bool images, struct err *e)
+static int idx_open(struct dataread_idx *f, const char *path, bool images, int64_t max_bytes,
+                    struct err *e)
 {
     unsigned char h[16];
     uint32_t want = images ? 0x00000803u : 0x00000801u;
     int ndims = images ? 3 : 1;
     size_t hlen = 4 + 4 * (size_t)ndims;
     memset(f, 0, sizeof *f);
-    f->gz = gzopen(path, "rb");
-    if (!f->gz)
-        return err_set(e, MLP_EINVALID_DATASET, path, "%s: cannot open: %s",
-                       dataread_base_name(path), strerror(errno));
+    int64_t size = 0;
+    int fd = dataread_open(path, max_bytes, &size, e);
+    if (fd < 0)
+        return fd;
+    f->gz = gzdopen(fd, "rb");
+    if (!f->gz) {
+        close(fd);
+        return err_set(e, MLP_ENOMEM, path, "%s: out of memory", dataread_base_name(path));
+    }
     gzbuffer(f->gz, 1 << 17);
     int got = gzread(f->gz, h, 4);
     if (got != 4) {
@@ -215,13 +266,12 @@ static int idx_open(struct dataread_idx *f, const char *path, bool images, struc
         goto fail;
     }
     if (gzdirect(f->gz)) {
-        struct stat st;
         int64_t expect = (int64_t)hlen + f->n * f->d;
-        if (stat(path, &st) != 0 || st.st_size != expect) {
+        if (size != expect) {
             err_set(e, MLP_EINVALID_DATASET, path,
                     "%s: file is %lld bytes but its header describes %lld (%lld x %lld values)%s",
-                    dataread_base_name(path), (long long)st.st_size, (long long)expect,
-                    (long long)f->n, (long long)f->d, st.st_size < expect ? ": truncated" : "");
+                    dataread_base_name(path), (long long)size, (long long)expect,
+                    (long long)f->n, (long long)f->d, size < expect ? ": truncated" : "");
             goto fail;
         }
     }
@@ -268,10 +318,16 @@ static int idx_pair_check(struct dataread_idx *im, struct dataread_idx *lb, cons
 
 int dataread_idx_open4(const struct dataread_sources *src, struct dataread_idx f[4], struct err *e)
 {
+    return dataread_idx_open4_max(src, 0, f, e);
+}
+
+int dataread_idx_open4_max(const struct dataread_sources *src, int64_t max_bytes,
+                           struct dataread_idx f[4], struct err *e)
+{
     int rc = 0;
     memset(f, 0, 4 * sizeof *f);
     for (int i = 0; i < 4; i++)
-        if ((rc = idx_open(&f[i], src->path[i], i % 2 == 0, e)))
+        if ((rc = idx_open(&f[i], src->path[i], i % 2 == 0, max_bytes, e)))
             goto fail;
     if ((rc = idx_pair_check(&f[0], &f[1], src->path[0], src->path[1], e)) ||
         (rc = idx_pair_check(&f[2], &f[3], src->path[2], src->path[3], e)))
@@ -302,26 +358,31 @@ void dataread_idx_close(struct dataread_idx f[4])
 
 int dataread_cifar_size(const char *path, int64_t *records, struct err *e)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return err_set(e, MLP_EINVALID_DATASET, path, "%s: %s", dataread_base_name(path),
-                       strerror(errno));
-    if (st.st_size == 0 || st.st_size % DATAREAD_CIFAR_RECORD != 0)
+    int64_t size = 0;
+    int fd = dataread_open(path, 0, &size, e);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    if (size == 0 || size % DATAREAD_CIFAR_RECORD != 0)
         return err_set(e, MLP_EINVALID_DATASET, path,
                        "%s: %lld bytes is not a whole number of %d-byte CIFAR-10 records "
                        "(partial record or not the binary version)",
-                       dataread_base_name(path), (long long)st.st_size, DATAREAD_CIFAR_RECORD);
-    *records = st.st_size / DATAREAD_CIFAR_RECORD;
+                       dataread_base_name(path), (long long)size, DATAREAD_CIFAR_RECORD);
+    *records = size / DATAREAD_CIFAR_RECORD;
     return 0;
 }
 
 int dataread_cifar_read(const char *path, int64_t records, float *x, float *y, struct err *e)
 {
     unsigned char rec[DATAREAD_CIFAR_RECORD];
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return err_set(e, MLP_EINVALID_DATASET, path, "%s: %s", dataread_base_name(path),
-                       strerror(errno));
+    int fd = dataread_open(path, 0, NULL, e);
+    if (fd < 0)
+        return fd;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return err_set(e, MLP_ENOMEM, path, "%s: out of memory", dataread_base_name(path));
+    }
     for (int64_t r = 0; r < records; r++) {
         if (fread(rec, 1, sizeof rec, fp) != sizeof rec) {
             fclose(fp);
@@ -345,27 +406,95 @@ int dataread_cifar_read(const char *path, int64_t records, float *x, float *y, s
 /* ---- CSV ------------------------------------------------------------------- */
 
 /*
+ * Lines of a file read through a buffer that never grows past
+ * DATAREAD_LINE_MAX: a file without newlines (a binary or sparse file given as
+ * a CSV) is refused after that many bytes instead of being read into memory.
+ */
+struct line_rd {
+    int fd;
+    char *buf;
+    size_t cap, start, end;
+    bool eof;
+};
+
+#define LINE_RD_CHUNK 65536
+
+/* The next line, NUL-terminated, newline removed: 1, 0 at the end, MLP_ETOO_LARGE, MLP_EIO. */
+static int line_rd_next(struct line_rd *r, char **line, size_t *len)
+{
+    for (;;) {
+        char *base = r->buf + r->start;
+        char *nl = r->end > r->start ? memchr(base, '\n', r->end - r->start) : NULL;
+        if (nl) {
+            *nl = '\0';
+            *line = base;
+            *len = (size_t)(nl - base);
+            r->start = (size_t)(nl + 1 - r->buf);
+            return 1;
+        }
+        if (r->end - r->start > DATAREAD_LINE_MAX)
+            return MLP_ETOO_LARGE;
+        if (r->eof) {
+            if (r->end == r->start)
+                return 0;
+            r->buf[r->end] = '\0';
+            *line = base;
+            *len = r->end - r->start;
+            r->start = r->end;
+            return 1;
+        }
+        if (r->start > 0) {
+            memmove(r->buf, base, r->end - r->start);
+            r->end -= r->start;
+            r->start = 0;
+        }
+        if (r->cap - r->end < LINE_RD_CHUNK + 1) {
+            size_t cap = r->cap ? 2 * r->cap : 4 * LINE_RD_CHUNK;
+            if (cap > DATAREAD_LINE_MAX + LINE_RD_CHUNK + 2)
+                cap = DATAREAD_LINE_MAX + LINE_RD_CHUNK + 2;
+            if (cap > r->cap) {
+                char *p = realloc(r->buf, cap);
+                if (!p)
+                    return MLP_ENOMEM;
+                r->buf = p;
+                r->cap = cap;
+            }
+        }
+        ssize_t k = read(r->fd, r->buf + r->end, r->cap - r->end - 1);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return MLP_EIO;
+        if (k == 0)
+            r->eof = true;
+        r->end += (size_t)k;
+    }
+}
+
+/*
  * Parse a CSV file.  *cols is the expected field count (0 = take it from the
  * first line).  label_col < 0 means the last column.  With keep false every
  * row is parsed into one reused row (a check: c->rows counts, c->v holds only
  * the last row).  For classification the label field must be an integer.
  */
 static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, bool keep,
-                     struct dataread_csv *c, struct err *e)
+                     int64_t max_bytes, struct dataread_csv *c, struct err *e)
 {
     const char *bn = dataread_base_name(path);
     char *line = NULL;
-    size_t lcap = 0;
+    size_t ulen;
     ssize_t len;
     long lineno = 0;
     bool header_left = spec->header;
-    int rc = 0;
+    int rc = 0, lrc;
     float *row = NULL;
-    FILE *fp = fopen(path, "r");
     memset(c, 0, sizeof *c);
-    if (!fp)
-        return err_set(e, MLP_EINVALID_DATASET, path, "%s: %s", bn, strerror(errno));
-    while ((len = getline(&line, &lcap, fp)) >= 0) {
+    c->max_label = -1;
+    struct line_rd rd = {.fd = dataread_open(path, max_bytes, NULL, e)};
+    if (rd.fd < 0)
+        return rd.fd;
+    while ((lrc = line_rd_next(&rd, &line, &ulen)) == 1) {
+        len = (ssize_t)ulen;
         lineno++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
@@ -445,12 +574,24 @@ static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, bo
                              bn, lineno, f + 1, s);
                 goto out;
             }
+            if (f == lab && v > c->max_label)
+                c->max_label = v;
             row[f] = (float)v;
             p = end ? end + 1 : p + strlen(p);
         }
         c->rows++;
     }
-    if (ferror(fp)) {
+    if (lrc == MLP_ETOO_LARGE) {
+        rc = err_set(e, MLP_EINVALID_DATASET, path,
+                     "%s:%ld: line longer than %d bytes (no newline): not a CSV text file?", bn,
+                     lineno + 1, DATAREAD_LINE_MAX);
+        goto out;
+    }
+    if (lrc == MLP_ENOMEM) {
+        rc = err_set(e, MLP_ENOMEM, path, "%s: out of memory", bn);
+        goto out;
+    }
+    if (lrc < 0) {
         rc = err_set(e, MLP_EINVALID_DATASET, path, "%s: read error: %s", bn, strerror(errno));
         goto out;
     }
@@ -458,8 +599,8 @@ static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, bo
         rc = err_set(e, MLP_EINVALID_DATASET, path, "%s: no data rows%s", bn,
                      *cols && spec->header ? " after the header" : " (empty file)");
 out:
-    free(line);
-    fclose(fp);
+    free(rd.buf);
+    close(rd.fd);
     if (rc) {
         free(c->v);
         c->v = NULL;
@@ -470,14 +611,21 @@ out:
 int dataread_csv_pair(const struct ds_spec *spec, const struct dataread_sources *src, bool keep,
                       struct dataread_csv c[2], int *cols, struct err *e)
 {
+    return dataread_csv_pair_max(spec, src, keep, 0, c, cols, e);
+}
+
+int dataread_csv_pair_max(const struct ds_spec *spec, const struct dataread_sources *src,
+                          bool keep, int64_t max_bytes, struct dataread_csv c[2], int *cols,
+                          struct err *e)
+{
     int rc, train_cols;
     memset(c, 0, 2 * sizeof *c);
     *cols = 0;
-    if ((rc = csv_parse(src->path[0], spec, cols, keep, &c[0], e)))
+    if ((rc = csv_parse(src->path[0], spec, cols, keep, max_bytes, &c[0], e)))
         return rc;
     train_cols = *cols;
     *cols = 0;
-    if ((rc = csv_parse(src->path[1], spec, cols, keep, &c[1], e)))
+    if ((rc = csv_parse(src->path[1], spec, cols, keep, max_bytes, &c[1], e)))
         goto fail;
     if (*cols != train_cols) {
         rc = err_set(e, MLP_EINVALID_DATASET, src->path[1],
@@ -498,20 +646,25 @@ fail:
 
 /* The row counts of spec's files, reading headers only (CSV: every cell, kept nowhere). */
 static int check_sources(const struct ds_spec *spec, const struct dataread_sources *src,
-                         struct dataset_info *info, struct err *e)
+                         int64_t max_bytes, struct dataset_info *info, struct err *e)
 {
     const struct ds_entry *c;
     switch (spec->kind) {
     case DS_SYNTHETIC:
         info->n_train = info->n_test = spec->n;
+        info->inputs = 0; /* a few features: small next to any hidden layer */
+        info->outputs = spec->task == DS_REGRESSION ? 1 : 2;
         return 0;
     case DS_CSV: {
         struct dataread_csv v[2];
-        int cols, rc = dataread_csv_pair(spec, src, false, v, &cols, e);
+        int cols, rc = dataread_csv_pair_max(spec, src, false, max_bytes, v, &cols, e);
         if (rc)
             return rc;
         info->n_train = v[0].rows;
         info->n_test = v[1].rows;
+        info->inputs = cols - 1;
+        double ml = v[0].max_label > v[1].max_label ? v[0].max_label : v[1].max_label;
+        info->outputs = spec->task == DS_REGRESSION ? 1 : ml >= 1 ? (int64_t)ml + 1 : 2;
         free(v[0].v);
         free(v[1].v);
         return 0;
@@ -522,6 +675,8 @@ static int check_sources(const struct ds_spec *spec, const struct dataread_sourc
         if (c && c->format == DS_FMT_CIFAR) {
             int64_t recs;
             info->n_train = 0;
+            info->inputs = DATAREAD_CIFAR_D;
+            info->outputs = 10;
             for (int i = 0; i < src->n; i++) {
                 int rc = dataread_cifar_size(src->path[i], &recs, e);
                 if (rc)
@@ -534,11 +689,13 @@ static int check_sources(const struct ds_spec *spec, const struct dataread_sourc
             return 0;
         } else {
             struct dataread_idx f[4];
-            int rc = dataread_idx_open4(src, f, e);
+            int rc = dataread_idx_open4_max(src, max_bytes, f, e);
             if (rc)
                 return rc;
             info->n_train = f[0].n;
             info->n_test = f[2].n;
+            info->inputs = f[0].d;
+            info->outputs = 10;
             dataread_idx_close(f);
             return 0;
         }
@@ -549,12 +706,19 @@ static int check_sources(const struct ds_spec *spec, const struct dataread_sourc
 int dataset_check(const struct ds_spec *spec, const struct dataset_dirs *dirs,
                   struct dataset_info *info, struct err *e)
 {
+    return dataset_check_max(spec, dirs, NULL, info, e);
+}
+
+int dataset_check_max(const struct ds_spec *spec, const struct dataset_dirs *dirs,
+                      const struct dataset_limits *lim, struct dataset_info *info, struct err *e)
+{
     struct dataread_sources *src = calloc(1, sizeof *src);
-    struct dataset_info got = {0, 0};
+    struct dataset_info got = {0, 0, 0, 0};
     int rc;
     if (!src)
         return err_set(e, MLP_ENOMEM, NULL, "out of memory");
-    if ((rc = dataread_find(spec, dirs, src, e)) || (rc = check_sources(spec, src, &got, e)))
+    if ((rc = dataread_find(spec, dirs, src, e)) ||
+        (rc = check_sources(spec, src, lim ? lim->max_bytes : 0, &got, e)))
         goto out;
     if (info)
         *info = got;
@@ -563,10 +727,21 @@ out:
     return rc;
 }
 
-int dataset_check_grid(const struct grid *g, const struct dataset_dirs *dirs, struct err *e)
+double dataset_n_params(const struct hparams *hp, int64_t inputs, int64_t outputs)
+{
+    double n = 0, prev = (double)inputs;
+    for (int l = 0; l < hp->n_hidden; l++) {
+        n += prev * hp->hidden[l] + hp->hidden[l];
+        prev = hp->hidden[l];
+    }
+    return n + prev * (double)outputs + (double)outputs;
+}
+
+int dataset_check_grid(const struct grid *g, const struct dataset_dirs *dirs,
+                       const struct dataset_limits *lim, struct err *e)
 {
     struct dataset_info info;
-    int rc = dataset_check(grid_dataset(g), dirs, &info, e);
+    int rc = dataset_check_max(grid_dataset(g), dirs, lim, &info, e);
     if (rc) {
         if (!e->path[0])
             snprintf(e->path, sizeof e->path, "dataset");
@@ -580,6 +755,19 @@ int dataset_check_grid(const struct grid *g, const struct dataset_dirs *dirs, st
             snprintf(e->msg + len, sizeof e->msg - len, " (configuration %zu of %zu)", i + 1,
                      grid_n_configs(g));
             return rc;
+        }
+        double np = dataset_n_params(hp, info.inputs, info.outputs);
+        if (lim && lim->max_params > 0 && np > (double)lim->max_params) {
+            char widths[160] = "";
+            size_t used = 0;
+            for (int l = 0; l < hp->n_hidden && used + 16 < sizeof widths; l++)
+                used += (size_t)snprintf(widths + used, sizeof widths - used, "%s%d",
+                                         l ? ", " : "", hp->hidden[l]);
+            return err_set(e, MLP_ETOO_LARGE, "grid",
+                           "configuration %zu of %zu: a network %lld -> [%s] -> %lld has %.0f "
+                           "weights and biases, more than max_params %lld (mlpd.conf)",
+                           i + 1, grid_n_configs(g), (long long)info.inputs, widths,
+                           (long long)info.outputs, np, (long long)lim->max_params);
         }
     }
     return 0;

@@ -24,6 +24,19 @@
 /* Whether p names a regular file (following links). */
 bool dataread_is_file(const char *p);
 
+/*
+ * Open a dataset file for reading: O_NONBLOCK (a FIFO or device swapped in
+ * after a stat() never blocks the open) and O_NOFOLLOW (never through a
+ * symbolic link), then fstat: only a regular file is accepted, and with
+ * max_bytes > 0 only one of at most that many bytes.  The descriptor (blocking
+ * again) is returned, *size (may be NULL) set; or MLP_EINVALID_DATASET with *e
+ * naming the file and why ("is a FIFO (named pipe), expected a regular file").
+ */
+int dataread_open(const char *path, int64_t max_bytes, int64_t *size, struct err *e);
+
+/* The longest CSV line read; a longer one (or a file without newlines) is refused. */
+#define DATAREAD_LINE_MAX (1 << 20)
+
 /* The last component of a path, for messages. */
 const char *dataread_base_name(const char *p);
 
@@ -59,6 +72,9 @@ struct dataread_idx {
  * dataread_idx_close), or the error with all closed.
  */
 int dataread_idx_open4(const struct dataread_sources *src, struct dataread_idx f[4], struct err *e);
+/* The same, refusing a file of more than max_bytes (0: any size). */
+int dataread_idx_open4_max(const struct dataread_sources *src, int64_t max_bytes,
+                           struct dataread_idx f[4], struct err *e);
 
 /*
  * Read f's payload (n*d bytes) into dst as floats; with max_label (labels) also
@@ -86,6 +102,7 @@ int dataread_cifar_read(const char *path, int64_t records, float *x, float *y, s
 struct dataread_csv {
     float *v; /* rows * cols values, row-major, all columns (owned; free(v)) */
     int64_t rows, cap;
+    double max_label; /* largest value of the label column (-1 when no row) */
 };
 
 /*
@@ -98,12 +115,24 @@ struct dataread_csv {
  */
 int dataread_csv_pair(const struct ds_spec *spec, const struct dataread_sources *src, bool keep,
                       struct dataread_csv c[2], int *cols, struct err *e);
+/* The same, refusing a file of more than max_bytes (0: any size). */
+int dataread_csv_pair_max(const struct ds_spec *spec, const struct dataread_sources *src,
+                          bool keep, int64_t max_bytes, struct dataread_csv c[2], int *cols,
+                          struct err *e);
 
 /* ---- submit-time checks -------------------------------------------------- */
 
 struct dataset_info { /* what dataset_check learnt without decoding pixels */
     int64_t n_train;  /* rows in the training file(s) */
     int64_t n_test;   /* rows in the test file(s) */
+    int64_t inputs;   /* values per example (0 when unknown) */
+    int64_t outputs;  /* classes (CSV: largest label + 1; 10 for IDX and CIFAR-10), 1 for regression */
+};
+
+/* mlpd's submit-time ceilings (mlpd.conf); 0: none. */
+struct dataset_limits {
+    int64_t max_bytes;  /* max_dataset_bytes: a larger dataset file is refused unread */
+    int64_t max_params; /* max_params: weights and biases of one configuration's network */
 };
 
 /*
@@ -116,15 +145,25 @@ struct dataset_info { /* what dataset_check learnt without decoding pixels */
  */
 int dataset_check(const struct ds_spec *spec, const struct dataset_dirs *dirs,
                   struct dataset_info *info, struct err *e);
+/* dataset_check within lim's max_bytes (lim may be NULL). */
+int dataset_check_max(const struct ds_spec *spec, const struct dataset_dirs *dirs,
+                      const struct dataset_limits *lim, struct dataset_info *info, struct err *e);
 
 struct grid;
 
 /*
  * The daemon's submit-time check of a whole grid: dataset_check() on its
  * dataset, then dataset_split() for every configuration (train_size larger
- * than the training split is an error naming the configuration).  Returns 0
- * or the first error (MLP_EINVALID_DATASET, MLP_EINVALID_SPEC) with *e filled.
+ * than the training split is an error naming the configuration) and, with
+ * lim (may be NULL), the ceilings: dataset files of at most max_bytes, networks
+ * of at most max_params weights and biases.  Returns 0 or the first error
+ * (MLP_EINVALID_DATASET, MLP_EINVALID_SPEC, MLP_ETOO_LARGE) with *e filled.
  */
-int dataset_check_grid(const struct grid *g, const struct dataset_dirs *dirs, struct err *e);
+int dataset_check_grid(const struct grid *g, const struct dataset_dirs *dirs,
+                       const struct dataset_limits *lim, struct err *e);
+
+/* Weights and biases of an MLP inputs -> hp's hidden layers -> outputs (a double: no overflow). */
+struct hparams;
+double dataset_n_params(const struct hparams *hp, int64_t inputs, int64_t outputs);
 
 #endif

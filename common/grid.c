@@ -587,7 +587,7 @@ static int grid__top(const cJSON *doc, const cJSON *v[TOP_N], struct err *e)
  * removing duplicates bounded with overflow guards.  *objs is calloc'ed.
  */
 static int grid__objects(const cJSON *v_grid, const cJSON *v_base, size_t points,
-                         struct grid_obj **objs, size_t *n_objs, struct err *e)
+                         struct grid_obj **objs, size_t *n_objs, size_t *combos, struct err *e)
 {
     int rc;
     *n_objs = 1;
@@ -640,6 +640,7 @@ static int grid__objects(const cJSON *v_grid, const cJSON *v_base, size_t points
                            "the grid has more than %ld combinations; split it into smaller sweeps",
                            GRID_HARD_MAX);
     }
+    *combos = total;
     return 0;
 }
 
@@ -675,7 +676,7 @@ static int grid__search_keys(struct grid *g, const cJSON *v_base, const struct g
 /* Expand every object, dropping identical configurations, stopping at the limit. */
 static int grid__expand_all(struct grid *g, const struct grid_obj *objs, size_t n_objs,
                             const struct hparams *base, long max_trials, bool force, long limit,
-                            struct err *e)
+                            long ceiling, size_t combos, struct err *e)
 {
     struct text_set seen = {0};
     size_t cap = 0;
@@ -684,16 +685,22 @@ static int grid__expand_all(struct grid *g, const struct grid_obj *objs, size_t 
         rc = grid__expand(g, &objs[i], base, &seen, &cap, limit, e);
         if (rc != MLP_ETOO_LARGE)
             continue;
-        if (force || limit >= GRID_HARD_MAX)
+        /* The size, counted without expanding: combinations x seeds before
+         * identical configurations are merged. */
+        double upto = (double)combos * (double)g->n_seeds;
+        if (force || limit >= ceiling)
             rc = err_set(e, MLP_ETOO_LARGE, "grid",
-                         "the grid expands to more than %ld trials (configurations x %zu seeds), "
-                         "the most accepted even with --force",
-                         GRID_HARD_MAX, g->n_seeds);
+                         "the grid expands to more than %ld trials (configurations x %zu seeds; "
+                         "%zu combinations x %zu seeds = %.0f before identical ones are merged), "
+                         "the most accepted even with --force%s",
+                         limit, g->n_seeds, combos, g->n_seeds, upto,
+                         ceiling < GRID_HARD_MAX ? " (mlpd.conf max_trials)" : "");
         else
             rc = err_set(e, MLP_ETOO_LARGE, "grid",
-                         "the grid expands to more than %ld trials (configurations x %zu seeds); "
+                         "the grid expands to more than %ld trials (configurations x %zu seeds; "
+                         "%zu combinations x %zu seeds = %.0f before identical ones are merged); "
                          "use --force to submit it anyway",
-                         max_trials, g->n_seeds);
+                         max_trials, g->n_seeds, combos, g->n_seeds, upto);
     }
     text_set_release(&seen);
     return rc;
@@ -707,8 +714,10 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     int rc;
     *out = NULL;
     long max_trials = o && o->max_trials > 0 ? o->max_trials : GRID_DEFAULT_MAX_TRIALS;
+    long ceiling = o && o->ceiling > 0 && o->ceiling < GRID_HARD_MAX ? o->ceiling : GRID_HARD_MAX;
     bool force = o && o->force;
-    long limit = force ? GRID_HARD_MAX : (max_trials < GRID_HARD_MAX ? max_trials : GRID_HARD_MAX);
+    long limit = force ? ceiling : (max_trials < ceiling ? max_trials : ceiling);
+    size_t combos = 0;
 
     if (!doc || !cJSON_IsObject(doc))
         return grid__bad(e, "", "a JSON object (the grid file)", doc);
@@ -725,7 +734,7 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
     }
     memset(&g->ds, 0, sizeof g->ds);
     if ((rc = ds_spec_parse(&g->ds, v[TOP_DATASET], "dataset", o ? o->base_dir : NULL, e)) < 0 ||
-        (rc = grid__seeds(g, v[TOP_SEEDS], limit, force, e)) < 0 ||
+        (rc = grid__seeds(g, v[TOP_SEEDS], limit, force || limit >= ceiling, e)) < 0 ||
         (rc = grid__metric(g, v[TOP_METRIC], e)) < 0)
         goto fail;
     const cJSON *v_exec = v[TOP_EXECUTOR];
@@ -764,7 +773,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
         g->has_search = true;
     }
     if ((rc = grid__objects(v[TOP_GRID], v[TOP_BASE],
-                            g->has_search ? (size_t)g->search.trials : 1, &objs, &n_objs, e)) < 0)
+                            g->has_search ? (size_t)g->search.trials : 1, &objs, &n_objs, &combos,
+                            e)) < 0)
         goto fail;
     for (size_t i = 0; i < n_objs; i++)
         for (size_t k = 0; k < objs[i].n_keys; k++)
@@ -774,7 +784,8 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
             }
     if ((rc = grid__search_keys(g, v[TOP_BASE], objs, n_objs, e)) < 0)
         goto fail;
-    if ((rc = grid__expand_all(g, objs, n_objs, &base, max_trials, force, limit, e)) < 0)
+    if ((rc = grid__expand_all(g, objs, n_objs, &base, max_trials, force, limit, ceiling, combos,
+                               e)) < 0)
         goto fail;
     free(objs);
     *out = g;

@@ -30,13 +30,17 @@ struct grid_opts {
     const char *default_name; /* sweep name when the file has no "name" (may be NULL) */
     const char *base_dir;     /* directory relative dataset paths are resolved against */
     long max_trials;          /* <= 0 means GRID_DEFAULT_MAX_TRIALS */
-    bool force;               /* accept grids larger than max_trials */
+    bool force;               /* accept grids larger than max_trials, up to ceiling */
+    long ceiling;             /* never more trials, even with force; <= 0: 10,000,000 */
 };
 
 /*
  * Parse and expand a grid document.  Returns 0 with *out set (free with
  * grid_free), or MLP_EINVALID_GRID (MLP_EINVALID_DATASET for dataset errors,
- * MLP_ETOO_LARGE when configs x seeds exceeds max_trials without force,
+ * MLP_ETOO_LARGE when configs x seeds exceeds max_trials without force, or
+ * the ceiling with it: expansion stops there, and the message gives the
+ * grid's size counted arithmetically (combinations x seeds, before identical
+ * configurations are merged), so a huge grid costs neither time nor memory),
  * MLP_ENOMEM) with *e filled; on error *out is NULL and nothing leaks.
  */
 int grid_parse(const struct cJSON *doc, const struct grid_opts *o, struct grid **out,

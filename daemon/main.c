@@ -30,6 +30,7 @@
 #include <uv.h>
 
 #include "adapt.h"
+#include "bulk.h"
 #include "config.h"
 #include "err.h"
 #include "hooks.h"
@@ -256,6 +257,7 @@ static void on_idle(void *ud)
         return;
     M.stopping = true;
     log_info("no trial running; closing");
+    bulk_stop(d->bulk); /* an insert or removal in progress ends; the next start purges */
     server_close(d->srv);
     d->srv = NULL;
     uv_close((uv_handle_t *)&M.sig_term, on_handle_closed);
@@ -425,6 +427,28 @@ static int open_store(struct mlpd *d, struct err *e)
     return 0;
 }
 
+/*
+ * Sweeps still hidden (011-loop.sql): an insert or a removal that a crash or a
+ * stop cut short.  They were never shown (or are deleted): remove them, off
+ * the loop, before anything else is written in bulk.
+ */
+static void purge_hidden(struct mlpd *d)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    struct err e = ERR_INIT;
+    if (store_hidden_sweeps(d->st, &ids, &n, &e) < 0) {
+        log_error("recovery: %s", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        log_info("recovery: sweep %lld was cut short while being stored or removed; removing it",
+                 (long long)ids[i]);
+        ops_purge_start(d, ids[i]);
+    }
+    free(ids);
+}
+
 /* The scheduler (with the Slurm executor when configured), the socket server and the
  * signal handlers on the loop.  0, or -1 after logging why. */
 static int start_services(struct mlpd *d, struct sched_opts *so, struct err *e)
@@ -456,6 +480,11 @@ static int start_services(struct mlpd *d, struct sched_opts *so, struct err *e)
     d->hooks = hooks_new(d, e);
     if (!d->hooks) {
         startup_error(d, e->msg);
+        return -1;
+    }
+    d->bulk = bulk_new(&M.loop);
+    if (!d->bulk) {
+        log_error("out of memory");
         return -1;
     }
     d->srv = server_open(d, c->socket, e);
@@ -547,6 +576,7 @@ int main(int argc, char **argv)
         ready_fd = -1;
         detach_stdio();
     }
+    purge_hidden(d);
     sched_kick(d->sched);
     uv_run(&M.loop, UV_RUN_DEFAULT);
     status = 0;
@@ -561,6 +591,7 @@ out_loop:
     uv_run(&M.loop, UV_RUN_DEFAULT);
     uv_loop_close(&M.loop);
     sched_free(d->sched);
+    bulk_free(d->bulk);
     slurm_free(d->slurm);
     hooks_free(d->hooks);
 out:

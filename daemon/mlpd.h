@@ -36,6 +36,7 @@ struct mlpd {
     struct slurm *slurm; /* the Slurm executor, NULL when not available (exec.h) */
     struct server *srv;
     struct hooks *hooks; /* notification commands (hooks.h); NULL until started */
+    struct bulk *bulk;   /* bulk tasks: sweep inserts and removals off the loop (bulk.h) */
     double started; /* unix seconds */
     bool draining;  /* shutdown requested: no new submits */
     /* Begin shutdown (graceful, or now); implemented by main.c. */

@@ -114,6 +114,21 @@ struct op {
      * everyone else.  Such a handler must only read, and reply.
      */
     bool heavy;
+    /*
+     * Work proportional to a sweep (submit, delete).  exec runs on the loop as
+     * for any op (preconditions, a quick first half: delete hides the sweep);
+     * then pool runs as a bulk task (bulk.h), one at a time, on the pool with a
+     * copy of struct mlpd whose st is a read-write connection of its own
+     * (store_open_bulk): it must not touch the scheduler, the server or the
+     * loop's store.  Then after (when set) completes the answer on the loop (a
+     * summary, a scheduler kick).  The client gets its answer at the end; the
+     * loop serves everyone meanwhile.  "changed" set by exec or pool is acted
+     * on when that stage ends.
+     */
+    int (*pool)(struct mlpd *d, const struct cJSON *req, struct cJSON *resp,
+                struct op_intent *it, struct err *e);
+    int (*after)(struct mlpd *d, const struct cJSON *req, struct cJSON *resp,
+                 struct op_intent *it, struct err *e);
 };
 
 extern const struct op ops_table[];
@@ -127,6 +142,13 @@ extern const int ops_count;
  */
 int ops_call(const struct op *op, struct mlpd *d, const struct cJSON *req, struct cJSON *resp,
              struct op_intent *it, struct err *e);
+
+/*
+ * Queue the removal of hidden sweep id's rows (a deleted sweep, or one a crash
+ * left half inserted or half removed) as a bulk task, with its trials' logs
+ * and artifacts.  The loop goes on meanwhile.
+ */
+void ops_purge_start(struct mlpd *d, int64_t id);
 
 /* Resolve a "sweep" value (id, or a string holding an id or a name): 0 or MLP_ENOT_FOUND. */
 int ops_sweep_ref(struct mlpd *d, const struct cJSON *ref, int64_t *id, struct err *e);

@@ -88,6 +88,13 @@ int op_list(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSO
             struct op_intent *it, struct err *e);
 int op_submit(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
               struct op_intent *it, struct err *e);
+/* The pool and loop halves of submit and delete (ops.h "pool"). */
+int op_submit_pool(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                   struct err *e);
+int op_delete_pool(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                   struct err *e);
+int op_submit_after(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                    struct err *e);
 int op_queue(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
              struct op_intent *it, struct err *e);
 int op_delete(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,

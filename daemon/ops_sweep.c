@@ -24,6 +24,7 @@
 #include "exec.h"
 #include "grid.h"
 #include "json.h"
+#include "bulk.h"
 #include "log.h"
 #include "meta.h"
 #include "mlpd.h"
@@ -272,19 +273,116 @@ static int submit_name(struct mlpd *d, const cJSON *req, const struct grid *g, c
     return 0;
 }
 
-/* Store the sweep of grid g (its configurations and trials) as JSON texts; *id is the new sweep. */
+static int unlink_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT)
+        log_warn("delete: cannot remove %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/*
+ * Remove the rows of hidden sweep id in batches (store_purge_step), with its
+ * trials' logs and artifacts when dirs are given.  On a pool thread, as a bulk
+ * task; stops early (MLP_ESHUTTING_DOWN) when mlpd stops: the sweep stays
+ * hidden and the next start purges the rest.  *trials counts the trials removed.
+ */
+static int purge_rows(struct store *st, int64_t id, const char *log_dir, const char *artifacts_dir,
+                      const struct bulk *b, int64_t *trials, struct err *e)
+{
+    int64_t *ids = malloc(BULK_BATCH_ROWS * sizeof *ids);
+    bool done = false;
+    int rc = 0;
+    if (!ids)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    while (!done) {
+        if (b && bulk_stopping(b)) {
+            rc = err_set(e, MLP_ESHUTTING_DOWN, NULL,
+                         "mlpd stopped; the next start removes the rest of sweep %lld",
+                         (long long)id);
+            break;
+        }
+        size_t n = 0;
+        if ((rc = store_purge_step(st, id, BULK_BATCH_ROWS, ids, &n, &done, e)) < 0)
+            break;
+        for (size_t i = 0; log_dir && i < n; i++) {
+            char path[CONFIG_PATH_MAX + 64];
+            snprintf(path, sizeof path, "%s/%lld.log", log_dir, (long long)ids[i]);
+            if (unlink(path) != 0 && errno != ENOENT)
+                log_warn("delete: cannot remove %s: %s", path, strerror(errno));
+            snprintf(path, sizeof path, "%s/%lld", artifacts_dir, (long long)ids[i]);
+            nftw(path, unlink_cb, 8, FTW_DEPTH | FTW_PHYS);
+        }
+        *trials += (int64_t)n;
+        if (!done)
+            bulk_yield();
+    }
+    free(ids);
+    return rc;
+}
+
+/* Stop between batches when mlpd stops (the hidden sweep is purged at the next start). */
+static int submit_stopping(struct mlpd *d, struct err *e)
+{
+    if (d->bulk && bulk_stopping(d->bulk))
+        return err_set(e, MLP_ESHUTTING_DOWN, NULL,
+                       "mlpd is shutting down; the sweep was not stored");
+    return 0;
+}
+
+/* Configurations first+1..first+n of g as canonical texts, inserted in one transaction. */
+static int submit_configs(struct mlpd *d, const struct grid *g, int64_t id, size_t first,
+                          size_t n, char **params, char **vary, struct err *e)
+{
+    int rc = 0;
+    size_t made = 0;
+    for (; made < n; made++) {
+        cJSON *p = grid_config_params(g, first + made);
+        cJSON *v = grid_config_varying(g, first + made);
+        params[made] = p ? json_line(p) : NULL;
+        vary[made] = v ? json_line(v) : NULL;
+        cJSON_Delete(p);
+        cJSON_Delete(v);
+        if (!params[made] || !vary[made]) {
+            made++;
+            rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+            break;
+        }
+    }
+    if (rc == 0)
+        rc = store_bulk_configs(d->st, id, first, n, (const char *const *)params,
+                                (const char *const *)vary, e);
+    for (size_t i = 0; i < made; i++) {
+        free(params[i]);
+        free(vary[i]);
+    }
+    return rc;
+}
+
+/*
+ * Store the sweep of grid g: its row (hidden), then its configurations and its
+ * trials in batches of BULK_BATCH_ROWS, each its own short transaction (the
+ * loop's writes get the lock between two), then it is made visible at once.
+ * Until then no answer shows it and the scheduler cannot claim its trials; a
+ * failure removes what was inserted, and a crash leaves it hidden for the next
+ * start to purge.  On the pool (op_submit is a bulk op); *id is the new sweep.
+ */
 static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, const char *name,
                         int64_t priority, const char *executor, int64_t *id, struct err *e)
 {
-    size_t nc = grid_n_configs(g);
-    char **params = calloc(nc ? nc : 1, sizeof *params);
-    char **vary = calloc(nc ? nc : 1, sizeof *vary);
-    int64_t *seeds = calloc(grid_n_seeds(g) + 1, sizeof *seeds);
+    size_t nc = grid_n_configs(g), ns_ = grid_n_seeds(g), nt = grid_n_trials(g);
+    size_t batch = BULK_BATCH_ROWS;
+    char **params = calloc(batch, sizeof *params);
+    char **vary = calloc(batch, sizeof *vary);
+    int64_t *cfg = calloc(batch, sizeof *cfg), *seed = calloc(batch, sizeof *seed);
     cJSON *keys = cJSON_CreateArray();
     cJSON *dsj = grid_dataset_json(g);
     char *grid_text = json_line(doc), *ds_text = NULL, *keys_text = NULL;
     int rc;
-    if (!params || !vary || !seeds || !keys || !dsj || !grid_text)
+    bool opened = false;
+    *id = 0;
+    if (!params || !vary || !cfg || !seed || !keys || !dsj || !grid_text)
         goto nomem;
     ds_text = json_line(dsj);
     for (size_t i = 0; i < grid_n_keys(g); i++)
@@ -292,18 +390,6 @@ static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, 
     keys_text = json_line(keys);
     if (!ds_text || !keys_text)
         goto nomem;
-    for (size_t i = 0; i < nc; i++) {
-        cJSON *p = grid_config_params(g, i);
-        cJSON *v = grid_config_varying(g, i);
-        params[i] = json_line(p);
-        vary[i] = json_line(v);
-        cJSON_Delete(p);
-        cJSON_Delete(v);
-        if (!params[i] || !vary[i])
-            goto nomem;
-    }
-    for (size_t k = 0; k < grid_n_seeds(g); k++)
-        seeds[k] = grid_seed(g, k);
     struct store_new_sweep ns = {
         .name = name,
         .grid_json = grid_text,
@@ -313,28 +399,54 @@ static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, 
         .maximize = grid_metric_maximize(g),
         .priority = priority,
         .executor = executor,
-        .n_configs = nc,
-        .params_json = (const char *const *)params,
-        .varying_json = (const char *const *)vary,
-        .n_seeds = grid_n_seeds(g),
-        .seeds = seeds,
-        .config_major = grid_prune(g) != NULL,
     };
     double t0 = now_s();
-    if ((rc = store_submit(d->st, &ns, id, e)) == 0)
-        log_info("sweep %lld submitted: %zu configurations, %zu trials (stored in %.3f s)",
-                 (long long)*id, nc, grid_n_trials(g), now_s() - t0);
+    if ((rc = store_bulk_open(d->st, &ns, id, e)) < 0)
+        goto out;
+    opened = true;
+    for (size_t first = 0; first < nc; first += batch) {
+        size_t n = nc - first < batch ? nc - first : batch;
+        if ((rc = submit_stopping(d, e)) < 0 ||
+            (rc = submit_configs(d, g, *id, first, n, params, vary, e)) < 0)
+            goto out;
+        bulk_yield();
+    }
+    /* Seed-major (every configuration's seed 1 first) or, for pruning, config-major. */
+    bool config_major = grid_prune(g) != NULL;
+    for (size_t first = 0; first < nt; first += batch) {
+        size_t n = nt - first < batch ? nt - first : batch;
+        for (size_t k = 0; k < n; k++) {
+            size_t t = first + k;
+            size_t c = config_major ? t / ns_ : t % nc, sd = config_major ? t % ns_ : t / nc;
+            cfg[k] = (int64_t)c + 1;
+            seed[k] = grid_seed(g, sd);
+        }
+        if ((rc = submit_stopping(d, e)) < 0 ||
+            (rc = store_bulk_trials(d->st, *id, n, cfg, seed, e)) < 0)
+            goto out;
+        if (first + n < nt)
+            bulk_yield();
+    }
+    if ((rc = store_bulk_close(d->st, *id, e)) < 0)
+        goto out;
+    log_info("sweep %lld submitted: %zu configurations, %zu trials (stored in %.3f s)",
+             (long long)*id, nc, nt, now_s() - t0);
     goto out;
 nomem:
     rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
 out:
-    for (size_t i = 0; params && i < nc; i++)
-        free(params[i]);
-    for (size_t i = 0; vary && i < nc; i++)
-        free(vary[i]);
+    if (rc < 0 && opened && e->code != MLP_ESHUTTING_DOWN) {
+        struct err pe = ERR_INIT;
+        int64_t gone = 0;
+        if (purge_rows(d->st, *id, NULL, NULL, d->bulk, &gone, &pe) < 0)
+            log_warn("sweep %lld: could not remove the partly stored sweep (%s); the next start "
+                     "does",
+                     (long long)*id, pe.msg);
+    }
     free(params);
     free(vary);
-    free(seeds);
+    free(cfg);
+    free(seed);
     free(grid_text);
     free(ds_text);
     free(keys_text);
@@ -343,10 +455,28 @@ out:
     return rc;
 }
 
+/*
+ * submit is a bulk op (ops.h): op_submit on the loop only passes the
+ * preconditions (refused while draining); parsing and expanding the grid, the
+ * dataset check and the inserts happen in op_submit_pool, with the bulk
+ * connection in d->st; op_submit_after then adds the summary and kicks the
+ * scheduler on the loop.
+ */
 int op_submit(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
               struct op_intent *it, struct err *e)
 {
+    (void)d;
+    (void)req;
     (void)sw;
+    (void)resp;
+    (void)it;
+    (void)e;
+    return 0;
+}
+
+int op_submit_pool(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                   struct err *e)
+{
     const cJSON *doc = json_get(req, "grid");
     const cJSON *bd = json_get(req, "base_dir");
     int64_t priority = 0;
@@ -354,11 +484,13 @@ int op_submit(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJ
     if (!priority_valid(priority))
         return err_set(e, MLP_EINVALID_REQUEST, "priority", "priority must be within %d..%d",
                        PRIORITY_MIN, PRIORITY_MAX);
+    long ceiling = d->cfg.max_trials > 0 ? d->cfg.max_trials : GRID_DEFAULT_MAX_TRIALS;
     struct grid_opts go = {
         .default_name = NULL,
         .base_dir = cJSON_IsString(bd) ? bd->valuestring : NULL,
-        .max_trials = d->cfg.max_trials,
+        .max_trials = ceiling < GRID_DEFAULT_MAX_TRIALS ? ceiling : GRID_DEFAULT_MAX_TRIALS,
         .force = cJSON_IsTrue(json_get(req, "force")),
+        .ceiling = ceiling,
     };
     struct grid *g = NULL;
     const char *executor;
@@ -369,7 +501,9 @@ int op_submit(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJ
         goto out;
     struct dataset_dirs dirs = {
         .data_dir = d->cfg.data_dir, .system_dir = DS_SYSTEM_DIR, .cache_dir = NULL};
-    if ((rc = dataset_check_grid(g, &dirs, e)) < 0) {
+    struct dataset_limits lim = {.max_bytes = d->cfg.max_dataset_bytes,
+                                 .max_params = d->cfg.max_params};
+    if ((rc = dataset_check_grid(g, &dirs, &lim, e)) < 0) {
         if (!e->path[0])
             snprintf(e->path, sizeof e->path, "dataset");
         goto out;
@@ -387,13 +521,22 @@ int op_submit(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJ
         goto out;
     }
     int64_t id;
-    if ((rc = submit_store(d, doc, g, name, priority, executor, &id, e)) < 0 ||
-        (rc = ops__add_summary(d, resp, id, e)) < 0)
+    if ((rc = submit_store(d, doc, g, name, priority, executor, &id, e)) < 0)
         goto out;
-    sched_kick(d->sched);
     it->changed = id;
 out:
     grid_free(g);
+    return rc;
+}
+
+int op_submit_after(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                    struct err *e)
+{
+    (void)req;
+    if (it->changed <= 0)
+        return 0; /* a dry run */
+    int rc = ops__add_summary(d, resp, it->changed, e);
+    sched_kick(d->sched);
     return rc;
 }
 
@@ -501,40 +644,72 @@ int op_queue(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJS
 
 /* delete: the sweep, its rows, its trials' logs and artifacts. */
 
-struct id_list {
-    int64_t *v;
-    size_t n, cap;
+
+struct purge_task {
+    struct bulk_task t;
+    struct mlpd *d;
+    int64_t id;
+    int64_t trials;
+    double t0;
+    int rc;
+    struct err e;
 };
 
-static int collect_trial(void *ud, const struct store_trial_row *t)
+static void purge_run(struct bulk_task *t)
 {
-    struct id_list *l = ud;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        int64_t *p = realloc(l->v, cap * sizeof *p);
-        if (!p)
-            return MLP_ENOMEM;
-        l->v = p;
-        l->cap = cap;
+    struct purge_task *p = (struct purge_task *)t;
+    struct store *st = store_open_bulk(p->d->db_path, &p->e);
+    if (!st) {
+        p->rc = p->e.code ? p->e.code : MLP_ESTORAGE;
+        return;
     }
-    l->v[l->n++] = t->id;
-    return 0;
+    p->rc = purge_rows(st, p->id, p->d->log_dir, p->d->artifacts_dir, p->d->bulk, &p->trials,
+                       &p->e);
+    store_close(st);
 }
 
-static int unlink_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+static void purge_done(struct bulk_task *t, int status)
 {
-    (void)sb;
-    (void)ftw;
-    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT)
-        log_warn("delete: cannot remove %s: %s", path, strerror(errno));
-    return 0;
+    struct purge_task *p = (struct purge_task *)t;
+    if (status < 0)
+        log_info("sweep %lld: removal left for the next start (mlpd stopping)", (long long)p->id);
+    else if (p->rc < 0)
+        log_warn("sweep %lld: removal stopped after %lld trials: %s", (long long)p->id,
+                 (long long)p->trials, p->e.msg);
+    else
+        log_info("sweep %lld: rows removed (%lld trials, %.3f s)", (long long)p->id,
+                 (long long)p->trials, now_s() - p->t0);
+    free(p);
 }
 
+void ops_purge_start(struct mlpd *d, int64_t id)
+{
+    struct purge_task *p = calloc(1, sizeof *p);
+    if (!p) {
+        log_error("sweep %lld: out of memory queueing its removal", (long long)id);
+        return;
+    }
+    p->t.run = purge_run;
+    p->t.done = purge_done;
+    p->d = d;
+    p->id = id;
+    p->t0 = now_s();
+    bulk_push(d->bulk, &p->t);
+}
+
+/*
+ * delete is a bulk op (ops.h).  op_delete on the loop hides the sweep (one
+ * row: answers no longer show it, its name is free, nothing of it is
+ * dispatched) and stops its running trials; op_delete_pool then removes its
+ * rows, logs and artifacts in batches off the loop, and the client is answered
+ * once they are gone.  A crash before the end leaves it hidden; the next start
+ * finishes the removal.
+ */
 int op_delete(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
               struct op_intent *it, struct err *e)
 {
     int rc;
-    int64_t id = sw->id, running = sw->c.running, stopped = 0, ignored = 0;
+    int64_t id = sw->id, running = sw->c.running, stopped = 0;
     bool force = cJSON_IsTrue(json_get(req, "force"));
     char name[256];
     snprintf(name, sizeof name, "%s", sw->name);
@@ -543,37 +718,30 @@ int op_delete(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJ
                        "delete: sweep %lld \"%s\" has %lld running trial%s; cancel it first, or "
                        "pass force (mlpctl delete --force) to stop them",
                        (long long)id, name, (long long)running, running == 1 ? "" : "s");
-    struct id_list trials = {0};
-    if ((rc = store_trials_each(d->st, id, 0, false, collect_trial, &trials, e)) != 0) {
-        free(trials.v);
-        return rc < 0 && e->code ? rc : err_set(e, MLP_ENOMEM, NULL, "out of memory");
-    }
-    if (running > 0) { /* stop local workers and scancel Slurm tasks before the rows go */
-        if (store_sweep_cancel(d->st, id, &ignored, e) < 0) {
-            free(trials.v);
-            return e->code;
-        }
-        stopped = sched_cancel_sweep(d->sched, id);
-    }
-    if ((rc = store_sweep_delete(d->st, id, e)) < 0) {
-        free(trials.v);
+    if ((rc = store_sweep_hide(d->st, id, e)) < 0)
         return rc;
-    }
-    for (size_t i = 0; i < trials.n; i++) {
-        char path[CONFIG_PATH_MAX + 64];
-        snprintf(path, sizeof path, "%s/%lld.log", d->log_dir, (long long)trials.v[i]);
-        if (unlink(path) != 0 && errno != ENOENT)
-            log_warn("delete: cannot remove %s: %s", path, strerror(errno));
-        snprintf(path, sizeof path, "%s/artifacts/%lld", d->cfg.state_dir, (long long)trials.v[i]);
-        nftw(path, unlink_cb, 8, FTW_DEPTH | FTW_PHYS);
-    }
-    log_info("sweep %lld \"%s\" deleted (%zu trials, %lld stopped)", (long long)id, name, trials.n,
-             (long long)stopped);
+    if (running > 0) /* stop local workers and scancel Slurm tasks; their rows go with the rest */
+        stopped = sched_cancel_sweep(d->sched, id);
+    log_info("sweep %lld \"%s\" deleted (%lld trials, %lld stopped); removing its rows",
+             (long long)id, name, (long long)sw->c.total, (long long)stopped);
     json_add_int(resp, "deleted", id);
     cJSON_AddStringToObject(resp, "name", name);
-    json_add_int(resp, "trials", (int64_t)trials.n);
+    json_add_int(resp, "trials", sw->c.total);
     json_add_int(resp, "stopped", stopped);
-    free(trials.v);
     it->changed = id; /* waiters and watchers of the sweep learn it is gone */
     return 0;
+}
+
+int op_delete_pool(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
+                   struct err *e)
+{
+    (void)req;
+    (void)resp;
+    int64_t gone = 0;
+    double t0 = now_s();
+    int rc = purge_rows(d->st, it->changed, d->log_dir, d->artifacts_dir, d->bulk, &gone, e);
+    if (rc == 0)
+        log_info("sweep %lld: rows, logs and artifacts removed (%lld trials, %.3f s)",
+                 (long long)it->changed, (long long)gone, now_s() - t0);
+    return rc;
 }

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "bulk.h"
 #include "json.h"
 #include "line.h"
 #include "hooks.h"
@@ -486,6 +488,9 @@ struct job {
     char *text; /* the next line, printed on the pool thread */
     size_t text_len;
     uint64_t t0;
+    struct bulk_task task;  /* a bulk op (ops.h): queued behind the other bulk tasks */
+    struct op_intent it;    /* what the bulk op asked for */
+    int64_t changed_on_loop; /* it.changed after exec (already acted on) */
 };
 
 static void job_free(struct job *j)
@@ -665,6 +670,93 @@ static bool start_job(struct client *c, const struct op *op, cJSON *req, cJSON *
     return true;
 }
 
+/* Bulk ops ------------------------------------------------------------------------ */
+
+static struct job *job_of_task(struct bulk_task *t)
+{
+    return (struct job *)(void *)((char *)t - offsetof(struct job, task));
+}
+
+/* Pool thread: the op's exec with a read-write connection of its own. */
+static void bulk_job_run(struct bulk_task *t)
+{
+    struct job *j = job_of_task(t);
+    j->copy.st = store_open_bulk(j->copy.db_path, &j->e);
+    if (!j->copy.st) {
+        j->rc = j->e.code ? j->e.code : MLP_ESTORAGE;
+        return;
+    }
+    j->rc = j->op->pool(&j->copy, j->req, j->resp, &j->it, &j->e);
+    store_close(j->copy.st);
+    j->copy.st = NULL;
+}
+
+/* Loop thread: finish the answer (op->after), tell waiters and watchers, reply. */
+static void bulk_job_done(struct bulk_task *t, int status)
+{
+    struct job *j = job_of_task(t);
+    struct client *c = j->c;
+    struct server *srv = c->srv;
+    struct mlpd *d = srv->d;
+    c->jobs--;
+    if (status < 0 && j->rc == 0)
+        j->rc = err_set(&j->e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
+    if (j->rc >= 0 && j->op->after)
+        j->rc = j->op->after(d, j->req, j->resp, &j->it, &j->e);
+    if (j->it.changed > 0 && j->it.changed != j->changed_on_loop) { /* even if after failed */
+        server_notify(srv, j->it.changed);
+        hooks_sweep_changed(d->hooks, j->it.changed);
+    }
+    double ms = (double)(uv_hrtime() - j->t0) / 1e6;
+    if (ms > 100)
+        log_info("op %s took %.0f ms (bulk, off the loop)", j->op->name, ms);
+    if (c->closing) {
+        job_free(j);
+        if (c->n_closed == 2 && c->jobs == 0)
+            client_free(c);
+        return;
+    }
+    if (j->rc < 0) {
+        if (j->e.code == 0)
+            err_set(&j->e, j->rc, NULL, "%s", err_default_msg(j->rc));
+        send_error(c, &j->e);
+    } else {
+        client_send(c, j->resp);
+    }
+    job_free(j);
+    c->mode = CM_IDLE;
+    client_process(c);
+}
+
+/* Queue a bulk op's pool stage; takes req and resp.  The client waits (CM_JOB) for its answer. */
+static void start_bulk_job(struct client *c, const struct op *op, cJSON *req, cJSON *resp,
+                           const struct op_intent *it)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) {
+        cJSON_Delete(req);
+        cJSON_Delete(resp);
+        struct err e = ERR_INIT;
+        err_set(&e, MLP_ENOMEM, NULL, "out of memory");
+        send_error(c, &e);
+        return;
+    }
+    j->c = c;
+    j->op = op;
+    j->req = req;
+    j->resp = resp;
+    j->copy = *c->srv->d;
+    j->copy.st = NULL;
+    j->t0 = uv_hrtime();
+    j->it = *it;
+    j->changed_on_loop = it->changed;
+    j->task.run = bulk_job_run;
+    j->task.done = bulk_job_done;
+    c->jobs++;
+    c->mode = CM_JOB;
+    bulk_push(c->srv->d->bulk, &j->task);
+}
+
 /*
  * C strings end at NUL, so a "\u0000" escape would silently cut a string
  * ("status\u0000x" would read as "status").  Turn each such escape inside a
@@ -742,6 +834,19 @@ static bool handle_line(struct client *c, char *line, size_t len)
     uint64_t t0 = uv_hrtime();
     struct op_intent it = OP_INTENT_INIT;
     int rc = ops_call(op, c->srv->d, req, resp, &it, &e);
+    if (rc >= 0 && op->pool && c->srv->d->bulk) {
+        if (it.changed > 0) {
+            server_notify(c->srv, it.changed);
+            hooks_sweep_changed(c->srv->d->hooks, it.changed);
+        }
+        start_bulk_job(c, op, req, resp, &it);
+        return c->mode != CM_JOB;
+    }
+    if (rc >= 0 && op->pool) { /* no bulk queue (tests of the dispatcher): here */
+        rc = op->pool(c->srv->d, req, resp, &it, &e);
+        if (rc >= 0 && op->after)
+            rc = op->after(c->srv->d, req, resp, &it, &e);
+    }
     bool parked = false;
     if (rc < 0) {
         if (e.code == 0)

@@ -50,6 +50,10 @@
     "NOT EXISTS (SELECT 1 FROM slurm_tasks k WHERE k.trial_id = trials.id "                        \
     "AND k.attempt = trials.attempts)"
 
+/* The latest end of a sweep's trials in one state (an index probe). */
+#define SWEEP_MAX_FINISHED(state)                                                                  \
+    "SELECT max(finished) AS f FROM trials WHERE sweep_id = ?1 AND state = '" state "'"
+
 /* A results row whose configuration was not pruned (005-adaptive.sql): rankings leave them out. */
 #define STORE_NOT_PRUNED                                                                           \
     "config_idx NOT IN (SELECT idx FROM configs WHERE sweep_id = ?1 AND pruned_epoch IS NOT NULL)"
@@ -61,28 +65,35 @@
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")                                                                        \
     X(SWEEP_INSERT, "INSERT INTO sweeps (name, grid_json, dataset_json, keys_json, metric, "       \
-                    "maximize, priority, created, executor) "                                      \
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 'local'))")              \
+                    "maximize, priority, created, executor, hidden) "                              \
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 'local'), "              \
+                    "coalesce(?10, 0))")                                                           \
     X(SWEEP_NAME_DEFAULT, "UPDATE sweeps SET name = 'sweep-' || id WHERE id = ?1")                 \
     X(CONFIG_INSERT, "INSERT INTO configs (sweep_id, idx, params_json, varying_json) "             \
                      "VALUES (?1, ?2, ?3, ?4)")                                                    \
     X(TRIAL_INSERT, "INSERT INTO trials (sweep_id, config_idx, seed, created) "                    \
                     "VALUES (?1, ?2, ?3, ?4)")                                                     \
     X(SWEEP_GET, "SELECT id, name, metric, dataset_json, keys_json, grid_json, maximize, "         \
-                 "paused, cancelled, priority, created FROM sweeps WHERE id = ?1")                 \
-    X(SWEEP_COUNTS, "SELECT state, count(*) FROM trials WHERE sweep_id = ?1 GROUP BY state")       \
-    X(SWEEP_FINISHED, "SELECT max(finished) FROM trials WHERE sweep_id = ?1")                      \
+                 "paused, cancelled, priority, created FROM sweeps WHERE id = ?1 AND hidden = 0")  \
+    /* Counts kept by the triggers of 011-loop.sql: a few rows, however many trials. */          \
+    X(SWEEP_COUNTS, "SELECT state, n FROM sweep_counts WHERE sweep_id = ?1 AND n > 0")            \
+    /* One index probe per ended state (trials_sweep_state), not a scan of the sweep. */         \
+    X(SWEEP_FINISHED, "SELECT max(f) FROM (" SWEEP_MAX_FINISHED("done") " UNION ALL "              \
+                      SWEEP_MAX_FINISHED("failed") " UNION ALL " SWEEP_MAX_FINISHED("cancelled")   \
+                      " UNION ALL " SWEEP_MAX_FINISHED("pruned") ")")                              \
     X(SWEEP_AVG, "SELECT avg(finished - started) FROM trials WHERE sweep_id = ?1 "                 \
                  "AND state = 'done'")                                                             \
-    X(SWEEP_BY_NAME, "SELECT id FROM sweeps WHERE name = ?1")                                      \
+    X(SWEEP_BY_NAME, "SELECT id FROM sweeps WHERE name = ?1 AND hidden = 0")                       \
     X(SWEEP_BY_PREFIX, "SELECT id, name FROM sweeps WHERE substr(name, 1, length(?1)) = ?1 "       \
-                       "ORDER BY id LIMIT ?2")                                                     \
-    X(SWEEP_IDS, "SELECT id FROM sweeps ORDER BY id DESC")                                         \
-    X(GLOBAL_COUNTS, "SELECT state, count(*) FROM trials GROUP BY state")                          \
-    X(SWEEP_COUNT, "SELECT count(*) FROM sweeps")                                                  \
+                       "AND hidden = 0 ORDER BY id LIMIT ?2")                                      \
+    X(SWEEP_IDS, "SELECT id FROM sweeps WHERE hidden = 0 ORDER BY id DESC")                        \
+    X(GLOBAL_COUNTS, "SELECT c.state, sum(c.n) FROM sweep_counts c JOIN sweeps s ON "              \
+                     "s.id = c.sweep_id WHERE s.hidden = 0 GROUP BY c.state")                      \
+    X(SWEEP_COUNT, "SELECT count(*) FROM sweeps WHERE hidden = 0")                                 \
     X(NEXT, "SELECT (SELECT t.id FROM trials t WHERE t.sweep_id = s.id AND "                       \
             "t.state = 'queued' ORDER BY t.id LIMIT 1) AS tid FROM sweeps s "                      \
-            "WHERE s.paused = 0 AND s.cancelled = 0 AND s.executor = 'local' AND tid IS NOT NULL " \
+            "WHERE s.paused = 0 AND s.cancelled = 0 AND s.hidden = 0 AND s.executor = 'local' "     \
+            "AND tid IS NOT NULL "                                                                 \
             "ORDER BY s.priority DESC, s.id LIMIT 1")                                              \
     X(CLAIM, "UPDATE trials SET state = 'running', attempts = attempts + 1, "                      \
              "started = ?2, finished = NULL, pid = NULL WHERE id = ?1 AND state = 'queued' "       \
@@ -157,8 +168,9 @@
     X(EPOCHS_TRIAL, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.id = ?1 "           \
                     "ORDER BY e.epoch")                                                            \
-    X(ACTIVE, "SELECT DISTINCT sweep_id FROM trials WHERE state IN ('queued', 'running') "         \
-              "ORDER BY sweep_id")                                                                 \
+    X(ACTIVE, "SELECT c.sweep_id FROM sweep_counts c JOIN sweeps s ON s.id = c.sweep_id "         \
+              "WHERE s.hidden = 0 AND c.state IN ('queued', 'running') AND c.n > 0 "               \
+              "GROUP BY c.sweep_id ORDER BY c.sweep_id")                                           \
     X(VALUES, "SELECT config_idx" RESULT_COLS " FROM results WHERE sweep_id = ?1 "                 \
               "AND " STORE_NOT_PRUNED " ORDER BY config_idx")                                      \
     X(CONFUSIONS, "SELECT r.trial_id, t.seed, r.confusion FROM results r JOIN trials t "           \
@@ -535,6 +547,17 @@ struct store *store_open_reader(const char *path, struct err *e)
     return open_db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, false, e);
 }
 
+struct store *store_open_bulk(const char *path, struct err *e)
+{
+    struct store *st = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, false, e);
+    if (st && sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+        db_err(st, e, "foreign keys");
+        store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
 void store_close(struct store *st)
 {
     if (!st)
@@ -570,11 +593,10 @@ fail:
     return e->code;
 }
 
-int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id, struct err *e)
+/* Inside a transaction: the sweep row of ns (hidden: 011-loop.sql), named. */
+static int sweep_row(struct store *st, const struct store_new_sweep *ns, int hidden, double now,
+                     int64_t *id, struct err *e)
 {
-    double now = now_s();
-    if (begin(st, e) < 0)
-        return e->code;
     sqlite3_stmt *s = stmt(st, ST_SWEEP_INSERT);
     if (ns->name)
         sqlite3_bind_text(s, 1, ns->name, -1, SQLITE_STATIC);
@@ -587,35 +609,38 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
     sqlite3_bind_double(s, 8, now);
     if (ns->executor)
         sqlite3_bind_text(s, 9, ns->executor, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 10, hidden);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc == SQLITE_CONSTRAINT) {
-        err_set(e, MLP_ECONFLICT, "name", "a sweep named \"%s\" already exists",
-                ns->name ? ns->name : "");
-        goto fail;
-    }
-    if (rc != SQLITE_DONE) {
-        db_err(st, e, "insert sweep");
-        goto fail;
-    }
+    if (rc == SQLITE_CONSTRAINT)
+        return err_set(e, MLP_ECONFLICT, "name", "a sweep named \"%s\" already exists",
+                       ns->name ? ns->name : "");
+    if (rc != SQLITE_DONE)
+        return db_err(st, e, "insert sweep");
     *id = sqlite3_last_insert_rowid(st->db);
     if (!ns->name) {
         s = stmt_id(st, ST_SWEEP_NAME_DEFAULT, *id);
         rc = sqlite3_step(s);
         sqlite3_reset(s);
-        if (rc == SQLITE_CONSTRAINT) {
-            err_set(e, MLP_ECONFLICT, "name",
-                    "the default name \"sweep-%lld\" is taken; "
-                    "give the sweep a name",
-                    (long long)*id);
-            goto fail;
-        }
-        if (rc != SQLITE_DONE) {
-            db_err(st, e, "name sweep");
-            goto fail;
-        }
+        if (rc == SQLITE_CONSTRAINT)
+            return err_set(e, MLP_ECONFLICT, "name",
+                           "the default name \"sweep-%lld\" is taken; "
+                           "give the sweep a name",
+                           (long long)*id);
+        if (rc != SQLITE_DONE)
+            return db_err(st, e, "name sweep");
     }
-    s = stmt_id(st, ST_CONFIG_INSERT, *id);
+    return 0;
+}
+
+int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id, struct err *e)
+{
+    double now = now_s();
+    if (begin(st, e) < 0)
+        return e->code;
+    if (sweep_row(st, ns, 0, now, id, e) < 0)
+        goto fail;
+    sqlite3_stmt *s = stmt_id(st, ST_CONFIG_INSERT, *id);
     for (size_t i = 0; i < ns->n_configs; i++) {
         sqlite3_bind_int64(s, 2, (int64_t)i + 1);
         sqlite3_bind_text(s, 3, ns->params_json[i], -1, SQLITE_STATIC);
@@ -643,6 +668,205 @@ int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id
 fail:
     rollback(st);
     return e->code;
+}
+
+/* Bulk inserts and removals (store.h: "Large sweeps") ------------------------------ */
+
+int store_bulk_open(struct store *st, const struct store_new_sweep *ns, int64_t *id,
+                    struct err *e)
+{
+    if (begin(st, e) < 0)
+        return e->code;
+    if (sweep_row(st, ns, STORE_HIDDEN_INSERTING, now_s(), id, e) < 0 || commit(st, e) < 0) {
+        rollback(st);
+        return e->code;
+    }
+    return 0;
+}
+
+int store_bulk_configs(struct store *st, int64_t id, size_t first, size_t n,
+                       const char *const *params_json, const char *const *varying_json,
+                       struct err *e)
+{
+    if (begin_light(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = stmt_id(st, ST_CONFIG_INSERT, id);
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(s, 2, (int64_t)(first + i) + 1);
+        sqlite3_bind_text(s, 3, params_json[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, varying_json[i], -1, SQLITE_STATIC);
+        if (exec_stmt(st, s, e, "insert config") < 0)
+            goto fail;
+    }
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_bulk_trials(struct store *st, int64_t id, size_t n, const int64_t *config_idx,
+                      const int64_t *seeds, struct err *e)
+{
+    if (begin_light(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = stmt_id(st, ST_TRIAL_INSERT, id);
+    sqlite3_bind_double(s, 4, now_s());
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(s, 2, config_idx[i]);
+        sqlite3_bind_int64(s, 3, seeds[i]);
+        if (exec_stmt(st, s, e, "insert trial") < 0)
+            goto fail;
+    }
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+/* One statement with ?1 = id (and ?2 = n when n > 0), stepped to its end: 0 or MLP_ESTORAGE. */
+static int bulk_exec(struct store *st, const char *sql, int64_t id, int64_t n, int64_t *changes,
+                     struct err *e)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, e, "prepare");
+    sqlite3_bind_int64(s, 1, id);
+    if (n > 0)
+        sqlite3_bind_int64(s, 2, n);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_err(st, e, "bulk");
+    if (changes)
+        *changes = sqlite3_changes(st->db);
+    return 0;
+}
+
+int store_bulk_close(struct store *st, int64_t id, struct err *e)
+{
+    int64_t changed = 0;
+    if (begin(st, e) < 0)
+        return e->code;
+    if (bulk_exec(st, "UPDATE sweeps SET hidden = 0 WHERE id = ?1 AND hidden = 1", id, 0, &changed,
+                  e) < 0)
+        goto fail;
+    if (changed != 1) {
+        err_set(e, MLP_ENOT_FOUND, "sweep", "sweep %lld vanished while it was stored",
+                (long long)id);
+        goto fail;
+    }
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_sweep_hide(struct store *st, int64_t id, struct err *e)
+{
+    int64_t changed = 0;
+    sync_mode(st, true);
+    if (bulk_exec(st,
+                  "UPDATE sweeps SET hidden = 2, name = NULL, paused = 1 WHERE id = ?1 AND "
+                  "hidden = 0",
+                  id, 0, &changed, e) < 0)
+        return e->code;
+    if (changed == 0)
+        return err_set(e, MLP_ENOT_FOUND, "sweep", "no sweep %lld", (long long)id);
+    return 0;
+}
+
+int store_purge_step(struct store *st, int64_t id, size_t max, int64_t *trial_ids, size_t *n,
+                     bool *done, struct err *e)
+{
+    *n = 0;
+    *done = false;
+    if (begin_light(st, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT id FROM trials WHERE sweep_id = ?1 LIMIT ?2", -1, &s,
+                           NULL) != SQLITE_OK) {
+        db_err(st, e, "prepare");
+        goto fail;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+        trial_ids[(*n)++] = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        db_err(st, e, "purge");
+        goto fail;
+    }
+    int64_t changed = 0;
+    if (*n > 0) {
+        if (bulk_exec(st,
+                      "DELETE FROM trials WHERE id IN (SELECT id FROM trials WHERE sweep_id = ?1 "
+                      "LIMIT ?2)",
+                      id, (int64_t)max, NULL, e) < 0)
+            goto fail;
+    } else {
+        if (bulk_exec(st,
+                      "DELETE FROM configs WHERE sweep_id = ?1 AND idx IN (SELECT idx FROM "
+                      "configs WHERE sweep_id = ?1 LIMIT ?2)",
+                      id, (int64_t)max, &changed, e) < 0)
+            goto fail;
+        if (changed == 0) {
+            if (bulk_exec(st, "DELETE FROM sweeps WHERE id = ?1", id, 0, NULL, e) < 0)
+                goto fail;
+            *done = true;
+        }
+    }
+    if (commit(st, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(st);
+    return e->code;
+}
+
+int store_hidden_sweeps(struct store *st, int64_t **ids, size_t *n, struct err *e)
+{
+    size_t cap = 0;
+    *ids = NULL;
+    *n = 0;
+    /* One cut short while inserted was never shown: it is deleted, its name free. */
+    sync_mode(st, true);
+    if (bulk_exec(st, "UPDATE sweeps SET hidden = 2, name = NULL WHERE hidden = 1 AND ?1 = ?1", 0,
+                  0, NULL, e) < 0)
+        return e->code;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT id FROM sweeps WHERE hidden != 0 ORDER BY id", -1, &s,
+                           NULL) != SQLITE_OK)
+        return db_err(st, e, "prepare");
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            int64_t *p = realloc(*ids, cap * sizeof *p);
+            if (!p) {
+                sqlite3_finalize(s);
+                free(*ids);
+                *ids = NULL;
+                return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+            }
+            *ids = p;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(*ids);
+        *ids = NULL;
+        return db_err(st, e, "hidden sweeps");
+    }
+    return 0;
 }
 
 void store_sweep_release(struct store_sweep *s)

@@ -104,6 +104,47 @@ struct store_new_sweep {
  */
 int store_submit(struct store *st, const struct store_new_sweep *ns, int64_t *id, struct err *e);
 
+/*
+ * Large sweeps (011-loop.sql): a sweep is inserted, and removed, in batches
+ * of short transactions on a pool thread with its own connection
+ * (store_open_bulk), so the event loop's connection never waits long for the
+ * write lock.  While that goes on the sweep is hidden: no query answers
+ * about it, the scheduler never claims its trials, and a sweep still hidden
+ * when mlpd starts (a crash in the middle) is purged whole.
+ */
+#define STORE_HIDDEN_INSERTING 1 /* configurations and trials being inserted */
+#define STORE_HIDDEN_DELETING 2  /* deleted; rows being removed */
+
+/* A read-write connection to an existing, current database (no migration): one thread. */
+struct store *store_open_bulk(const char *path, struct err *e);
+/* Insert ns's sweep row hidden (its configurations and trials are not used): *id. */
+int store_bulk_open(struct store *st, const struct store_new_sweep *ns, int64_t *id,
+                    struct err *e);
+/* One transaction: configurations first+1..first+n of sweep id. */
+int store_bulk_configs(struct store *st, int64_t id, size_t first, size_t n,
+                       const char *const *params_json, const char *const *varying_json,
+                       struct err *e);
+/* One transaction: n trials (configuration index, seed) of sweep id, queued, in that order. */
+int store_bulk_trials(struct store *st, int64_t id, size_t n, const int64_t *config_idx,
+                      const int64_t *seeds, struct err *e);
+/* Make the inserted sweep visible (synchronous FULL): 0 or MLP_ENOT_FOUND. */
+int store_bulk_close(struct store *st, int64_t id, struct err *e);
+/* Hide a visible sweep for deletion (its name freed, paused): 0 or MLP_ENOT_FOUND. */
+int store_sweep_hide(struct store *st, int64_t id, struct err *e);
+/*
+ * One transaction removing up to max rows of a hidden sweep: trials first (their
+ * ids to trial_ids, *n of them, for their logs and artifacts; results and epochs go
+ * with them), then configurations, then the sweep row (*done true).
+ */
+int store_purge_step(struct store *st, int64_t id, size_t max, int64_t *trial_ids, size_t *n,
+                     bool *done, struct err *e);
+/*
+ * At start: ids of hidden sweeps (an insert or removal a crash or a stop cut
+ * short), those being inserted first turned into deleted ones (name freed);
+ * *ids malloc'ed.
+ */
+int store_hidden_sweeps(struct store *st, int64_t **ids, size_t *n, struct err *e);
+
 /* A sweep by id: 0, or MLP_ENOT_FOUND.  Release with store_sweep_release. */
 int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struct err *e);
 /* Mean wall time (started..finished) of a sweep's done trials; NaN when none. */

@@ -19,7 +19,8 @@
 #define CLAIM_NEXT_SQL                                                                             \
     "SELECT (SELECT t.id FROM trials t WHERE t.sweep_id = s.id AND t.state = 'queued' "            \
     "ORDER BY t.id LIMIT 1) AS tid FROM sweeps s WHERE s.paused = 0 AND s.cancelled = 0 "          \
-    "AND s.executor = 'slurm' AND (?1 = 0 OR s.id = ?1) AND tid IS NOT NULL "                    \
+    "AND s.executor = 'slurm' AND s.hidden = 0 AND (?1 = 0 OR s.id = ?1) "                      \
+    "AND tid IS NOT NULL "                                                                         \
     "AND s.id NOT IN (SELECT value FROM json_each(coalesce(?2, '[]'))) "                           \
     "ORDER BY s.priority DESC, s.id LIMIT 1"
 

@@ -85,7 +85,9 @@ static void test_set(void)
     CHECK_EQ_INT(c.workers, ncpu < 1 ? 1 : ncpu);
     CHECK_EQ_INT(c.threads, 1);
     CHECK_EQ_INT(c.max_attempts, 3);
-    CHECK_EQ_INT(c.max_trials, 100000);
+    CHECK_EQ_INT(c.max_trials, 1000000);
+    CHECK_EQ_INT(c.max_dataset_bytes, 2147483648L);
+    CHECK_EQ_INT(c.max_params, 100000000L);
     CHECK_EQ_INT(c.log_max_bytes, 1 << 20);
     CHECK(c.kill_grace == 5);
     CHECK(!c.foreground);
@@ -264,7 +266,7 @@ static void test_usage(void)
             saw_grace = true;
     }
     fclose(f);
-    CHECK_EQ_INT(n, 35); /* one line per setting of config_table */
+    CHECK_EQ_INT(n, 37); /* one line per setting of config_table */
     CHECK(saw_workers);
     CHECK(saw_grace);
 }

@@ -200,6 +200,10 @@ static void test_migration_gaps(void)
      */
     CHECK_EQ_INT(sqlite3_exec(db,
                               "DROP TABLE notes; DROP TABLE tags; DROP TABLE schema_applied; "
+                              /* and 011's work, which that build lacked too */
+                              "DROP TRIGGER trials_count_insert; DROP TRIGGER trials_count_state; "
+                              "DROP TRIGGER trials_count_delete; DROP TRIGGER sweeps_count_delete; "
+                              "DROP TABLE sweep_counts; ALTER TABLE sweeps DROP COLUMN hidden; "
                               "PRAGMA user_version = 5",
                               NULL, NULL, NULL),
                  SQLITE_OK);

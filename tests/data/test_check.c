@@ -55,7 +55,7 @@ static void expect_msg(const struct err *e, const char *needle)
 static void test_csv_cells(void)
 {
     struct ds_spec s;
-    struct dataset_info info = {0, 0};
+    struct dataset_info info = {0, 0, 0, 0};
     struct err e = ERR_INIT;
     write_csv("good.csv", 300, 0);
     write_csv("test.csv", 40, 0);
@@ -131,7 +131,7 @@ static int check_grid(const char *text, struct err *e)
     int rc;
     CHECK(doc != NULL);
     if ((rc = grid_parse(doc, &o, &g, e)) == 0)
-        rc = dataset_check_grid(g, NULL, e);
+        rc = dataset_check_grid(g, NULL, NULL, e);
     grid_free(g);
     cJSON_Delete(doc);
     return rc;

@@ -64,7 +64,7 @@ static void test_mnist(const char *data)
 {
     struct dataset_dirs dirs = {data, "/nonexistent", NULL};
     struct ds_spec s = {.kind = DS_NAMED, .name = "mnist"};
-    struct dataset_info info = {0, 0};
+    struct dataset_info info = {0, 0, 0, 0};
     struct err e = ERR_INIT;
     write_mnist(data);
     CHECK_EQ_INT(dataset_check(&s, &dirs, &info, &e), 0);
@@ -117,7 +117,7 @@ static void test_cifar(const char *data)
     char d[DS_PATH_MAX], p[DS_PATH_MAX];
     struct dataset_dirs dirs = {data, "/nonexistent", NULL};
     struct ds_spec s = {.kind = DS_NAMED, .name = "cifar10"};
-    struct dataset_info info = {0, 0};
+    struct dataset_info info = {0, 0, 0, 0};
     struct err e = ERR_INIT;
     fx_join(d, data, "cifar10");
     CHECK_EQ_INT(mkdir(d, 0700), 0);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "data.h"
 #include "dataset.h"
@@ -68,13 +69,6 @@ static void std_old(struct data_prepared *p)
     free(m2);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "fashion-mnist";
@@ -106,7 +100,7 @@ int main(int argc, char **argv)
     for (int m = 0; m < M_COUNT; m++)
         printf("  %16s", method_names[m]);
     printf("\n");
-    double t0 = now_s();
+    double t0 = mono_s();
     for (size_t si = 0; si < N_SIZES; si++) {
         printf("%-10ld", sizes[si]);
         fflush(stdout);
@@ -156,7 +150,7 @@ int main(int argc, char **argv)
         }
         printf("\n");
     }
-    printf("# %.0f s\n", now_s() - t0);
+    printf("# %.0f s\n", mono_s() - t0);
     data_free(ds);
     return 0;
 }

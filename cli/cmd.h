@@ -38,6 +38,7 @@ int cmd_artifact(struct cli *cli, int argc, char **argv);  /* cmd_trial.c */
 int cmd_compare(struct cli *cli, int argc, char **argv);   /* cmd_compare.c */
 int cmd_tag(struct cli *cli, int argc, char **argv);       /* cmd_meta.c */
 int cmd_note(struct cli *cli, int argc, char **argv);      /* cmd_meta.c */
+int cmd_importance(struct cli *cli, int argc, char **argv); /* cmd_importance.c */
 
 /*
  * Print the "confusion" of a show response (cmd_compare.c): rates as

@@ -102,6 +102,18 @@ static const struct verb verbs[] = {
      "  --top K         show the K best (default 1; the comparison always uses #1 vs #2)\n"
      "  --min-seeds N   ignore configurations with fewer than N finished seeds\n",
      "the best configuration with its statistics"},
+    {"importance", cmd_importance, true,
+     "usage: mlpctl importance SWEEP [--metric M]\n"
+     "\n"
+     "Which grid key mattered: a multi-way ANOVA (main effects) on the configuration\n"
+     "means of a complete grid, each key's F-test against the seed variance (within\n"
+     "configurations) with its p-value, and omega squared (the share of the metric's\n"
+     "variance the key explains, 0 when not above noise); keys ranked by omega squared.\n"
+     "Configurations with a pruned trial are left out; a design that is not a complete\n"
+     "grid (random/Sobol search, a grid thinned by pruning) is refused (exit 1).\n"
+     "\n"
+     "  --metric M   analyse M (val_accuracy, val_loss, train_accuracy, ...; not test_*)\n",
+     "which hyperparameter mattered (ANOVA, omega squared, p-values)"},
     {"results", cmd_results, true,
      "usage: mlpctl results SWEEP [--format csv|json] [--trials] [--curves] [--out FILE]\n"
      "\n"

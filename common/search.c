@@ -86,7 +86,7 @@ static void search__directions(size_t dim, uint32_t v[32])
 
 uint32_t search_sobol_raw(uint64_t index, size_t dim)
 {
-    uint32_t v[32];
+    uint32_t v[32] = {0}; /* all 32 set by search__directions; zeroed for gcc -O2 -fsanitize, which cannot see it */
     if (dim >= SEARCH_MAX_DIMS)
         return 0;
     search__directions(dim, v);

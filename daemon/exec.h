@@ -20,7 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct cJSON;
 struct err;
 struct mlpd;
 
@@ -46,41 +45,5 @@ int exec_resolve(struct mlpd *d, const char *want, const char **out, struct err 
  * directory could not be created.
  */
 int exec_artifacts_dir(const char *root, int64_t trial_id, char *dir, size_t n, struct err *e);
-
-/*
- * A worker's event lines as metric rows, for every executor (SPEC.md
- * "mlp-worker"): v has MLP_M_N values, NaN where absent or null.
- *
- * exec_epoch_metrics: the per-epoch metrics of an "epoch" line and its
- * number; false when the number is not a plausible epoch (1..1e9, whole),
- * since casting an out-of-range double to int64_t is undefined.
- * exec_result_metrics: every metric of a "result" line; integer columns out
- * of range become NaN (stored NULL) and an absent "diverged" is 0.
- */
-bool exec_epoch_metrics(const struct cJSON *ev, int64_t *epoch, double *v);
-/* The "lr" of an epoch line (printed with an lr_schedule); NaN when absent or not positive. */
-double exec_epoch_lr(const struct cJSON *ev);
-void exec_result_metrics(const struct cJSON *ev, double *v);
-
-/*
- * A "result" line as the store records it: exec_result_metrics, the
- * confusion matrix re-printed as compact JSON when it is a well-formed K x K
- * matrix of non-negative integers (1 <= K <= EXEC_MAX_CLASSES; anything else
- * is dropped, never stored half-checked), and "normalize" when it is a short
- * string.  0, or MLP_ENOMEM; release r with store_result_release either way.
- */
-#define EXEC_MAX_CLASSES 1000
-struct store_result;
-int exec_result(const struct cJSON *ev, struct store_result *r);
-
-/*
- * The trial spec line (SPEC.md "mlp-worker") of both executors, without a
- * newline: dataset, seed, params (canonical JSON texts from the store), trial
- * and artifacts_dir = <artifacts_root>/<trial id>, which is created (0700, and
- * the root too) first.  Returns a malloc'ed line (caller frees), or NULL with
- * msg (size n) saying why.
- */
-char *exec_spec_line(const char *artifacts_root, const char *dataset_json, int64_t seed,
-                     const char *params_json, int64_t trial_id, char *msg, size_t n);
 
 #endif

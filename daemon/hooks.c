@@ -1,6 +1,7 @@
 /*
  * hooks — running notification commands.  See hooks.h.
  */
+#include "clock.h"
 #include "hooks.h"
 
 #include <cjson/cJSON.h>
@@ -65,13 +66,6 @@ struct hooks {
     struct run *runs;
     int running;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct seen *seen_find(struct hooks *h, int64_t id, bool create)
 {
@@ -198,7 +192,7 @@ static void on_exit_(uv_process_t *p, int64_t status, int sig)
     struct run *r = p->data;
     r->exited = true;
     r->h->running--;
-    double took = now_s() - r->started;
+    double took = mono_s() - r->started;
     if (r->stage > 0)
         log_warn("hook %s timed out after %.1f s and was killed (signal %d)", r->what, took,
                  r->stage == 1 ? SIGTERM : SIGKILL);
@@ -338,7 +332,7 @@ static void spawn_one(struct hooks *h, char **argv, const char *source, int ev, 
     }
     r->handles = 3;
     h->running++;
-    r->started = now_s();
+    r->started = mono_s();
     uv_timer_init(d->loop, &r->timer);
     r->timer.data = r;
     uv_timer_start(&r->timer, on_timeout, (uint64_t)(d->cfg.hook_timeout * 1000), 0);
@@ -511,7 +505,7 @@ void hooks_sweep_changed(struct hooks *h, int64_t sweep_id)
     if (global || s->grid_hooks == 1) {
         if (c->failed < s->failed_told) /* retried */
             s->failed_told = c->failed;
-        double now = now_s();
+        double now = mono_s();
         if (c->failed > s->failed_told &&
             (s->last_failed_at == 0 || now - s->last_failed_at >= d->cfg.hook_interval)) {
             cJSON *x = cJSON_CreateObject();

@@ -5,8 +5,10 @@
  * Handlers get a request already checked against their row of ops_table (types
  * of the listed fields) and add their fields to a response object that already
  * says "ok": true; on failure they return a negative code with *e filled and
- * the server sends the error line.  What happens after (reply, wait, watch,
- * notify a changed sweep) is the intent they fill.  Queries load a sweep's
+ * the server sends the error line.  ops_call checks the row's preconditions
+ * (flags: refused while draining; the sweep an op names, resolved and read once)
+ * before the handler runs.  What happens after (reply, wait, watch, notify a
+ * changed sweep) is the intent they fill.  Queries load a sweep's
  * results in one pass (the store streams them ordered by configuration) into
  * query.c, which groups, summarises and ranks them; sweep summaries come from
  * view.c.  The ops module only turns those into the protocol's JSON.
@@ -27,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "exec.h"
 #include "fetch.h"
 #include "json.h"
@@ -41,13 +44,6 @@
 #include "store.h"
 #include "trialwire.h"
 #include "view.h"
-
-double ops__now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 cJSON *ops__stat_json(const struct stat_summary *s)
 {
@@ -172,7 +168,8 @@ static int sweep_by_name(struct mlpd *d, const char *s, int64_t *id, struct err 
                    m.n > PREFIX_SHOWN ? ", ..." : "");
 }
 
-int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
+/* Resolve a "sweep" value to an id (not checked to exist yet). */
+static int sweep_id_of(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
 {
     int64_t v;
     if (json_is_int(ref, &v)) {
@@ -188,6 +185,13 @@ int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
     } else {
         return err_set(e, MLP_EINVALID_REQUEST, "sweep", "expected a sweep id or name");
     }
+    return 0;
+}
+
+int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
+{
+    if (sweep_id_of(d, ref, id, e) < 0)
+        return e->code;
     struct store_sweep sw;
     if (store_sweep_get(d->st, *id, &sw, e) < 0)
         return e->code;
@@ -195,13 +199,29 @@ int ops_sweep_ref(struct mlpd *d, const cJSON *ref, int64_t *id, struct err *e)
     return 0;
 }
 
-/* Resolve req.sweep and read it; release with store_sweep_release. */
-int ops__load_sweep(struct mlpd *d, const cJSON *req, struct store_sweep *sw, struct err *e)
+/* The preconditions of op's row (ops.h, enum op_flag), then its handler. */
+int ops_call(const struct op *op, struct mlpd *d, const cJSON *req, cJSON *resp,
+             struct op_intent *it, struct err *e)
 {
-    int64_t id;
-    if (ops_sweep_ref(d, json_get(req, "sweep"), &id, e) < 0)
-        return e->code;
-    return store_sweep_get(d->st, id, sw, e);
+    struct store_sweep sw;
+    const struct store_sweep *swp = NULL;
+    const cJSON *ref = json_get(req, "sweep");
+    if ((op->flags & OPF_SWEEP) && ref && !cJSON_IsNull(ref)) {
+        int64_t id;
+        if (sweep_id_of(d, ref, &id, e) < 0 || store_sweep_get(d->st, id, &sw, e) < 0)
+            return e->code;
+        swp = &sw;
+    }
+    int rc;
+    if (d->draining && ((op->flags & OPF_NOT_DRAINING) ||
+                        ((op->flags & OPF_NOT_DRAINING_CANCELLED) && swp && swp->cancelled)))
+        rc = err_set(e, MLP_ESHUTTING_DOWN, NULL, "%s",
+                     op->draining_msg ? op->draining_msg : "mlpd is shutting down");
+    else
+        rc = op->exec(d, req, swp, resp, it, e);
+    if (swp)
+        store_sweep_release(&sw);
+    return rc;
 }
 
 int ops__add_summary(struct mlpd *d, cJSON *resp, int64_t id, struct err *e)
@@ -383,9 +403,10 @@ cJSON *ops__epoch_json(const struct rows_ctx *x, const struct store_epoch_row *r
 
 /* Ops ------------------------------------------------------------------------------ */
 
-static int op_hello(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
-                    struct err *e)
+static int op_hello(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+                    struct op_intent *it, struct err *e)
 {
+    (void)sw;
     (void)it;
     int64_t p = 0;
     json_is_int(json_get(req, "protocol"), &p);
@@ -413,15 +434,16 @@ static int running_row(void *ud, const struct store_running_row *r)
     json_add_int(o, "seed", r->seed);
     json_add_int(o, "attempt", r->attempt);
     json_add_num(o, "started", r->started);
-    json_add_num(o, "elapsed", isnan(r->started) ? NAN : ops__now_s() - r->started);
+    json_add_num(o, "elapsed", isnan(r->started) ? NAN : now_s() - r->started);
     cJSON_AddStringToObject(o, "executor", r->executor);
     cJSON_AddItemToArray(ud, o);
     return 0;
 }
 
-static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
-                     struct err *e)
+static int op_status(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+                     struct op_intent *it, struct err *e)
 {
+    (void)sw;
     (void)it;
     (void)req;
     struct store_counts cnt;
@@ -430,7 +452,7 @@ static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
         return e->code;
     cJSON_AddStringToObject(resp, "version", MLP_VERSION);
     json_add_int(resp, "pid", getpid());
-    json_add_num(resp, "uptime", floor(ops__now_s() - d->started));
+    json_add_num(resp, "uptime", floor(now_s() - d->started));
     cJSON *w = cJSON_AddObjectToObject(resp, "workers");
     json_add_int(w, "busy", sched_busy(d->sched));
     json_add_int(w, "total", sched_slots(d->sched));
@@ -454,31 +476,34 @@ static int op_status(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_in
     return view_exec_status_fields(d, resp, e);
 }
 
-static int op_wait(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
-                   struct err *e)
+static int op_wait(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+                   struct op_intent *it, struct err *e)
 {
+    (void)d;
+    (void)req;
     (void)resp;
-    if (ops_sweep_ref(d, json_get(req, "sweep"), &it->sweep_id, e) < 0)
-        return e->code;
+    (void)e;
+    it->sweep_id = sw->id;
     it->next = OP_WAIT;
     return 0;
 }
 
-static int op_watch(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
-                    struct err *e)
+static int op_watch(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+                    struct op_intent *it, struct err *e)
 {
+    (void)d;
+    (void)req;
     (void)resp;
-    const cJSON *s = json_get(req, "sweep");
-    it->sweep_id = 0;
-    if (s && !cJSON_IsNull(s) && ops_sweep_ref(d, s, &it->sweep_id, e) < 0)
-        return e->code;
+    (void)e;
+    it->sweep_id = sw ? sw->id : 0; /* 0: every active sweep */
     it->next = OP_WATCH;
     return 0;
 }
 
-static int op_shutdown(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
-                       struct err *e)
+static int op_shutdown(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+                       struct op_intent *it, struct err *e)
 {
+    (void)sw;
     (void)it;
     (void)e;
     bool now = cJSON_IsTrue(json_get(req, "now"));
@@ -489,9 +514,10 @@ static int op_shutdown(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_
     return 0;
 }
 
-static int op_data_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
-                        struct err *e)
+static int op_data_list(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+                        struct op_intent *it, struct err *e)
 {
+    (void)sw;
     (void)it;
     (void)req;
     cJSON *l = fetch_list(d->cfg.data_dir, FETCH_SYSTEM_DIR);
@@ -501,11 +527,16 @@ static int op_data_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op
     return 0;
 }
 
-/* Every op, its handler and the fields the dispatcher checks (name, type, required). */
+/*
+ * Every op, its handler, the fields the dispatcher checks (name, type, required) and
+ * the preconditions ops_call checks before the handler runs (flags).
+ */
 const struct op ops_table[] = {
     {.name = "hello", .exec = op_hello, .fields = {{"protocol", OT_INT, true}}},
     {.name = "submit",
      .exec = op_submit,
+     .flags = OPF_NOT_DRAINING,
+     .draining_msg = "mlpd is shutting down and accepts no new sweeps",
      .fields = {{"grid", OT_OBJ, true},
                 {"base_dir", OT_STR, false},
                 {"name", OT_STR, false},
@@ -517,6 +548,7 @@ const struct op ops_table[] = {
     {.name = "list", .exec = op_list, .fields = {{"limit", OT_INT, false}}, .heavy = true},
     {.name = "show",
      .exec = op_show,
+     .flags = OPF_SWEEP,
      .fields = {{"sweep", OT_SWEEP, true},
                 {"by", OT_STR, false},
                 {"metric", OT_STR, false},
@@ -525,6 +557,7 @@ const struct op ops_table[] = {
      .heavy = true},
     {.name = "best",
      .exec = op_best,
+     .flags = OPF_SWEEP,
      .fields = {{"sweep", OT_SWEEP, true},
                 {"metric", OT_STR, false},
                 {"top", OT_INT, false},
@@ -533,10 +566,12 @@ const struct op ops_table[] = {
      .heavy = true},
     {.name = "results",
      .exec = op_results,
+     .flags = OPF_SWEEP,
      .fields = {{"sweep", OT_SWEEP, true}, {"trials", OT_BOOL, false}, {"curves", OT_BOOL, false}},
      .heavy = true},
     {.name = "compare",
      .exec = op_compare,
+     .flags = OPF_SWEEP,
      .fields = {{"sweep", OT_SWEEP, true},
                 {"a", OT_INT, true},
                 {"b", OT_INT, true},
@@ -547,24 +582,31 @@ const struct op ops_table[] = {
      .fields = {{"id", OT_INT, true}, {"name", OT_STR, false}},
      .heavy = true},
     {.name = "trial", .exec = op_trial, .fields = {{"id", OT_INT, true}}},
-    {.name = "watch", .exec = op_watch, .fields = {{"sweep", OT_SWEEP, false}}},
-    {.name = "wait", .exec = op_wait, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "cancel", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "pause", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
-    {.name = "resume", .exec = op_queue, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "watch", .exec = op_watch, .flags = OPF_SWEEP, .fields = {{"sweep", OT_SWEEP, false}}},
+    {.name = "wait", .exec = op_wait, .flags = OPF_SWEEP, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "cancel", .exec = op_queue, .flags = OPF_SWEEP, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "pause", .exec = op_queue, .flags = OPF_SWEEP, .fields = {{"sweep", OT_SWEEP, true}}},
+    {.name = "resume",
+     .exec = op_queue,
+     .flags = OPF_SWEEP | OPF_NOT_DRAINING_CANCELLED, /* it would re-queue cancelled trials */
+     .fields = {{"sweep", OT_SWEEP, true}}},
     {.name = "retry",
      .exec = op_queue,
+     .flags = OPF_SWEEP | OPF_NOT_DRAINING,
      .fields = {{"sweep", OT_SWEEP, true}, {"cancelled", OT_BOOL, false}}},
     {.name = "delete",
      .exec = op_delete,
+     .flags = OPF_SWEEP,
      .fields = {{"sweep", OT_SWEEP, true}, {"force", OT_BOOL, false}}},
     {.name = "shutdown", .exec = op_shutdown, .fields = {{"now", OT_BOOL, false}}},
     {.name = "data_list", .exec = op_data_list},
     {.name = "tag",
      .exec = op_tag,
+     .flags = OPF_SWEEP,
      .fields = {{"sweep", OT_SWEEP, true}, {"config", OT_INT, false}, {"tags", OT_OBJ, true}}},
     {.name = "note",
      .exec = op_note,
+     .flags = OPF_SWEEP,
      .fields = {{"sweep", OT_SWEEP, true},
                 {"config", OT_INT, false},
                 {"text", OT_STR, true},

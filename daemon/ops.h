@@ -3,8 +3,10 @@
  * describes them.
  *
  * server.c type-checks a request against the op's row (the listed fields and
- * their types) before calling its handler, so handlers see only well-typed
- * requests.  A handler fills resp (an object already holding "ok": true) and
+ * their types), then runs it with ops_call, which checks the row's preconditions
+ * (flags: refused while mlpd drains; a sweep argument, resolved and read once)
+ * before calling the handler, so handlers see only well-typed requests whose
+ * sweep exists.  A handler fills resp (an object already holding "ok": true) and
  * says what should happen next in *it: reply now, or park the client until a
  * sweep ends (wait) or stream its progress (watch), and which sweep changed so
  * its waiters and watchers hear of it.  Handlers never call back into the
@@ -21,6 +23,7 @@
 
 struct cJSON;
 struct mlpd;
+struct store_sweep;
 
 /* Field types the dispatcher checks. */
 enum op_type { OT_INT, OT_STR, OT_BOOL, OT_OBJ, OT_SWEEP /* int or string */ };
@@ -77,12 +80,33 @@ struct op_intent {
         .next = OP_REPLY, .sweep_id = 0, .changed = 0, .stream = NULL                              \
     }
 
+/* Preconditions of an op (struct op's flags), checked by ops_call in this order. */
+enum op_flag {
+    /*
+     * The op's "sweep" field names a sweep: ops_call resolves it (id, name or
+     * prefix, PROTOCOL.md) and reads it once, and passes it to the handler as sw;
+     * an unknown or ambiguous sweep is answered before the handler runs.  sw is
+     * NULL only when the field is optional and absent (or null).
+     */
+    OPF_SWEEP = 1u << 0,
+    /* Refused with shutting_down while mlpd drains (text: the row's draining_msg). */
+    OPF_NOT_DRAINING = 1u << 1,
+    /* Refused so while mlpd drains when the sweep is cancelled (the op would re-queue it). */
+    OPF_NOT_DRAINING_CANCELLED = 1u << 2,
+};
+
 struct op {
     const char *name;
-    /* Fill resp and *it (already OP_INTENT_INIT); 0 or <0 with *e filled. */
-    int (*exec)(struct mlpd *d, const struct cJSON *req, struct cJSON *resp, struct op_intent *it,
-                struct err *e);
+    /*
+     * Fill resp and *it (already OP_INTENT_INIT); 0 or <0 with *e filled.  sw is
+     * the sweep of an OPF_SWEEP op (see there), else NULL; it lives until exec returns.
+     */
+    int (*exec)(struct mlpd *d, const struct cJSON *req, const struct store_sweep *sw,
+                struct cJSON *resp, struct op_intent *it, struct err *e);
     struct op_field fields[OP_MAX_FIELDS];
+    unsigned flags; /* enum op_flag */
+    /* OPF_NOT_DRAINING*: the shutting_down message; NULL: "mlpd is shutting down". */
+    const char *draining_msg;
     /*
      * A read-only query that may take long on big sweeps: run on libuv's thread
      * pool with its own read-only store connection (exec then gets a copy of
@@ -94,6 +118,15 @@ struct op {
 
 extern const struct op ops_table[];
 extern const int ops_count;
+
+/*
+ * Run a checked request (server_parse_request) of op: check op's flags, resolve its
+ * sweep, call its handler.  What the handler returns, or <0 with *e filled by a
+ * precondition.  On the loop thread, or on the pool for a heavy op (d with its
+ * read-only store).
+ */
+int ops_call(const struct op *op, struct mlpd *d, const struct cJSON *req, struct cJSON *resp,
+             struct op_intent *it, struct err *e);
 
 /* Resolve a "sweep" value (id, or a string holding an id or a name): 0 or MLP_ENOT_FOUND. */
 int ops_sweep_ref(struct mlpd *d, const struct cJSON *ref, int64_t *id, struct err *e);

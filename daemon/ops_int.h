@@ -50,8 +50,6 @@ struct rows_ctx {
     bool regression;
 };
 
-/* Unix time in seconds. */
-double ops__now_s(void);
 /* The protocol's "stat" object of s (n, mean, sd, se, CI, nonfinite, clipped); caller frees. */
 cJSON *ops__stat_json(const struct stat_summary *s);
 /*
@@ -66,8 +64,6 @@ cJSON *ops__class_accuracy_json(int k, const int64_t *counts);
 bool ops__is_regression(const char *dataset_json);
 /* Every done trial's values of a sweep, grouped: 0 or <0 with *e filled (q released then). */
 int ops__rows_load(struct mlpd *d, int64_t sweep_id, struct query_rows *q, struct err *e);
-/* Resolve req.sweep and read it: 0 or <0 with *e filled; release with store_sweep_release. */
-int ops__load_sweep(struct mlpd *d, const cJSON *req, struct store_sweep *sw, struct err *e);
 /* Add the summary of sweep id as resp's "sweep": 0 or <0 with *e filled. */
 int ops__add_summary(struct mlpd *d, cJSON *resp, int64_t id, struct err *e);
 /* Load the configurations of a sweep (only > 0: that one): 0 or <0 with *e filled. */
@@ -86,22 +82,34 @@ int ops__chunk_end(struct chunk *k);
 /* A row of one epoch (results --curves, the trial op's curve); NULL when out of memory. */
 cJSON *ops__epoch_json(const struct rows_ctx *x, const struct store_epoch_row *r);
 
-/* Handlers (struct op's exec) of the ops table, by file. */
+/* Handlers (struct op's exec; sw: the sweep an OPF_SWEEP op names) of the table, by file. */
 /* ops_sweep.c */
-int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
-int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
-int op_queue(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
-int op_delete(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
+int op_list(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+            struct op_intent *it, struct err *e);
+int op_submit(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+              struct op_intent *it, struct err *e);
+int op_queue(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+             struct op_intent *it, struct err *e);
+int op_delete(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+              struct op_intent *it, struct err *e);
 /* ops_query.c */
-int op_show(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
-int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
-int op_compare(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
-int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
+int op_show(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+            struct op_intent *it, struct err *e);
+int op_best(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+            struct op_intent *it, struct err *e);
+int op_compare(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+               struct op_intent *it, struct err *e);
+int op_results(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+               struct op_intent *it, struct err *e);
 /* ops_trial.c */
-int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
-int op_artifact(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
+int op_trial(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+             struct op_intent *it, struct err *e);
+int op_artifact(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+                struct op_intent *it, struct err *e);
 /* ops_meta.c */
-int op_tag(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
-int op_note(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e);
+int op_tag(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+           struct op_intent *it, struct err *e);
+int op_note(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+            struct op_intent *it, struct err *e);
 
 #endif

@@ -19,34 +19,32 @@
 #include "store.h"
 #include "store_meta.h"
 
-/* Resolve req.sweep and the optional req.config (0 when absent; it must exist). */
-static int target(struct mlpd *d, const cJSON *req, const char *op, int64_t *sweep, int64_t *config,
+/* The optional req.config of sweep (0 when absent; it must exist). */
+static int target(struct mlpd *d, const cJSON *req, const char *op, int64_t sweep, int64_t *config,
                   struct err *e)
 {
-    if (ops_sweep_ref(d, json_get(req, "sweep"), sweep, e) < 0)
-        return e->code;
     *config = 0;
     const cJSON *c = json_get(req, "config");
     if (!c)
         return 0;
     if (!json_is_int(c, config) || *config < 1)
-        return err_set(e, MLP_EINVALID_REQUEST, "config", "%s: \"config\" must be an id >= 1",
-                       op);
+        return err_set(e, MLP_EINVALID_REQUEST, "config", "%s: \"config\" must be an id >= 1", op);
     struct cfgs cf = {0};
-    if (ops__cfgs_load(d, *sweep, *config, &cf, e) < 0)
+    if (ops__cfgs_load(d, sweep, *config, &cf, e) < 0)
         return e->code;
     bool found = cf.n > 0;
     ops__cfgs_free(&cf);
     if (!found)
         return err_set(e, MLP_ENOT_FOUND, "config", "%s: sweep %lld has no configuration %lld", op,
-                       (long long)*sweep, (long long)*config);
+                       (long long)sweep, (long long)*config);
     return 0;
 }
 
-int op_tag(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_tag(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+           struct op_intent *it, struct err *e)
 {
-    int64_t sweep, config;
-    if (target(d, req, "tag", &sweep, &config, e) < 0)
+    int64_t sweep = sw->id, config;
+    if (target(d, req, "tag", sweep, &config, e) < 0)
         return e->code;
     const cJSON *tags = json_get(req, "tags");
     int n = cJSON_GetArraySize(tags);
@@ -85,10 +83,11 @@ int op_tag(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, 
     return ops__add_summary(d, resp, sweep, e);
 }
 
-int op_note(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_note(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+            struct op_intent *it, struct err *e)
 {
-    int64_t sweep, config;
-    if (target(d, req, "note", &sweep, &config, e) < 0)
+    int64_t sweep = sw->id, config;
+    if (target(d, req, "note", sweep, &config, e) < 0)
         return e->code;
     const char *text = json_get(req, "text")->valuestring;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++)

@@ -221,10 +221,10 @@ out:
     return rc;
 }
 
-int op_show(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_show(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+            struct op_intent *it, struct err *e)
 {
     (void)it;
-    struct store_sweep sw;
     struct query_rows q = QUERY_ROWS_INIT;
     struct cfgs cf = {0};
     struct query_ranked *r = NULL;
@@ -233,36 +233,34 @@ int op_show(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
     cJSON *keys = NULL;
     int rc, m = 0;
     bool maximize = true;
-    if ((rc = ops__load_sweep(d, req, &sw, e)) < 0)
-        return rc;
-    if ((rc = query_metric(req, &sw, &m, &maximize, e)) < 0 ||
-        (rc = ops__rows_load(d, sw.id, &q, e)) < 0 ||
-        (rc = ops__cfgs_load(d, sw.id, 0, &cf, e)) < 0)
+    if ((rc = query_metric(req, sw, &m, &maximize, e)) < 0 ||
+        (rc = ops__rows_load(d, sw->id, &q, e)) < 0 ||
+        (rc = ops__cfgs_load(d, sw->id, 0, &cf, e)) < 0)
         goto out;
     if (query_rank(&q, m, maximize, 0, &r, &nr) < 0 ||
         !(rank_of = calloc(q.n_groups + 1, sizeof *rank_of))) {
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    keys = cJSON_Parse(sw.keys_json);
+    keys = cJSON_Parse(sw->keys_json);
     const cJSON *by = json_get(req, "by");
     if (cJSON_IsString(by) && (rc = check_by(keys, by->valuestring, e)) < 0)
         goto out;
     for (size_t i = 0; i < nr; i++)
         rank_of[r[i].group] = (long)i + 1;
-    if ((rc = ops__add_summary(d, resp, sw.id, e)) < 0)
+    if ((rc = ops__add_summary(d, resp, sw->id, e)) < 0)
         goto out;
     cJSON_AddStringToObject(resp, "metric", metric_name(m));
     cJSON_AddStringToObject(resp, "direction", maximize ? "max" : "min");
     cJSON_AddItemToObject(resp, "keys", keys);
     keys = NULL;
-    show_configs(resp, &q, &cf, m, cf.n ? sw.c.total / (int64_t)cf.n : 0, rank_of);
-    if ((rc = meta_add_config_fields(d->st, sw.id, json_get(resp, "configs"), e)) < 0)
+    show_configs(resp, &q, &cf, m, cf.n ? sw->c.total / (int64_t)cf.n : 0, rank_of);
+    if ((rc = meta_add_config_fields(d->st, sw->id, json_get(resp, "configs"), e)) < 0)
         goto out;
     if (cJSON_IsString(by) && (rc = show_by(resp, &q, &cf, by->valuestring, m, e)) < 0)
         goto out;
     if (cJSON_IsTrue(json_get(req, "confusion")))
-        rc = show_confusion(d, resp, sw.id, req, e);
+        rc = show_confusion(d, resp, sw->id, req, e);
     else if (json_get(req, "config"))
         rc = err_set(e, MLP_EINVALID_REQUEST, "config",
                      "\"config\" is only used with \"confusion\": true");
@@ -272,7 +270,6 @@ out:
     free(r);
     ops__cfgs_free(&cf);
     query_rows_release(&q);
-    store_sweep_release(&sw);
     return rc;
 }
 
@@ -305,10 +302,10 @@ static void best_comparison(cJSON *resp, const struct query_ranked *r, size_t nr
     cJSON_AddStringToObject(co, "sentence", sentence);
 }
 
-int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_best(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+            struct op_intent *it, struct err *e)
 {
     (void)it;
-    struct store_sweep sw;
     struct query_rows q = QUERY_ROWS_INIT;
     struct query_ranked *r = NULL;
     size_t nr = 0;
@@ -327,19 +324,17 @@ int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
         top = bottom;
     if (min_seeds < 0 || min_seeds > 1000000000)
         return err_set(e, MLP_EINVALID_REQUEST, "min_seeds", "min_seeds must be >= 0");
-    if ((rc = ops__load_sweep(d, req, &sw, e)) < 0)
-        return rc;
     int m = 0;
     bool maximize = true;
-    if ((rc = query_metric(req, &sw, &m, &maximize, e)) < 0 ||
-        (rc = ops__rows_load(d, sw.id, &q, e)) < 0)
+    if ((rc = query_metric(req, sw, &m, &maximize, e)) < 0 ||
+        (rc = ops__rows_load(d, sw->id, &q, e)) < 0)
         goto out;
     if ((rc = query_rank(&q, m, maximize, (int)min_seeds, &r, &nr)) < 0) {
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto out;
     }
     int mtest = metric_sibling(m, METRIC_TEST), mtrain = metric_sibling(m, METRIC_TRAIN);
-    if ((rc = ops__add_summary(d, resp, sw.id, e)) < 0)
+    if ((rc = ops__add_summary(d, resp, sw->id, e)) < 0)
         goto out;
     cJSON_AddStringToObject(resp, "metric", metric_name(m));
     cJSON_AddStringToObject(resp, "direction", maximize ? "max" : "min");
@@ -352,7 +347,7 @@ int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
         size_t i = worst ? nr - 1 - k : k;
         int64_t idx = r[i].idx;
         struct cfgs one;
-        if ((rc = ops__cfgs_load(d, sw.id, idx, &one, e)) < 0)
+        if ((rc = ops__cfgs_load(d, sw->id, idx, &one, e)) < 0)
             goto out;
         cJSON *o = cJSON_CreateObject();
         json_add_int(o, "rank", (int64_t)i + 1);
@@ -372,7 +367,6 @@ int op_best(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
 out:
     free(r);
     query_rows_release(&q);
-    store_sweep_release(&sw);
     return rc;
 }
 
@@ -443,26 +437,24 @@ static cJSON *cmp_side_json(const struct cfgs *cf, int64_t idx, const struct sta
     return o;
 }
 
-int op_compare(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_compare(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+               struct op_intent *it, struct err *e)
 {
     (void)it;
-    struct store_sweep sw;
     struct cmp_side sides[2] = {{0}, {0}};
     struct query_cmp c = {0};
     struct cfgs cf = {0};
     int rc, m = 0;
     static const char *const names[] = {"a", "b"};
-    if ((rc = ops__load_sweep(d, req, &sw, e)) < 0)
-        return rc;
-    if ((rc = compare_metric(req, &sw, &m, e)) < 0 ||
-        (rc = ops__cfgs_load(d, sw.id, 0, &cf, e)) < 0)
+    if ((rc = compare_metric(req, sw, &m, e)) < 0 ||
+        (rc = ops__cfgs_load(d, sw->id, 0, &cf, e)) < 0)
         goto out;
     for (int i = 0; i < 2; i++) {
         json_is_int(json_get(req, names[i]), &sides[i].config);
         sides[i].m = m;
         if (ops__cfgs_find(&cf, sides[i].config) < 0) {
             rc = err_set(e, MLP_ENOT_FOUND, names[i], "sweep %lld has no config %lld (1..%zu)",
-                         (long long)sw.id, (long long)sides[i].config, cf.n);
+                         (long long)sw->id, (long long)sides[i].config, cf.n);
             goto out;
         }
     }
@@ -470,14 +462,14 @@ int op_compare(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *
         rc = err_set(e, MLP_EINVALID_REQUEST, "b", "a and b are the same config");
         goto out;
     }
-    if ((rc = store_trials_each(d->st, sw.id, 0, true, cmp_row, sides, e)) != 0 ||
+    if ((rc = store_trials_each(d->st, sw->id, 0, true, cmp_row, sides, e)) != 0 ||
         (rc = query_cmp_run(sides[0].seed, sides[0].v, sides[0].n, sides[1].seed, sides[1].v,
                             sides[1].n, &c)) < 0) {
         if (rc > 0 || e->code == 0)
             rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto out;
     }
-    if ((rc = ops__add_summary(d, resp, sw.id, e)) < 0)
+    if ((rc = ops__add_summary(d, resp, sw->id, e)) < 0)
         goto out;
     /* The one clipping rule of every interval (show, best, compare). */
     query_clip(m, &c.a);
@@ -522,7 +514,6 @@ out:
     }
     query_cmp_release(&c);
     ops__cfgs_free(&cf);
-    store_sweep_release(&sw);
     return rc;
 }
 
@@ -626,52 +617,47 @@ static void results_free(struct op_stream *base)
     free(r);
 }
 
-int op_results(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_results(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+               struct op_intent *it, struct err *e)
 {
-    struct store_sweep sw;
     int rc;
-    if ((rc = ops__load_sweep(d, req, &sw, e)) < 0)
-        return rc;
     struct results_stream *r = calloc(1, sizeof *r);
     if (!r) {
-        store_sweep_release(&sw);
         return err_set(e, MLP_ENOMEM, NULL, "out of memory");
     }
     r->base = (struct op_stream){.next = results_next, .free = results_free};
     r->q = (struct query_rows)QUERY_ROWS_INIT;
-    bool regression = ops__is_regression(sw.dataset_json);
+    bool regression = ops__is_regression(sw->dataset_json);
     r->x = (struct rows_ctx){.cf = &r->cf,
                              .metrics = r->metrics,
                              .n_metrics = metric_task_list(regression, r->metrics),
                              .regression = regression};
-    if ((rc = ops__cfgs_load(d, sw.id, 0, &r->cf, e)) < 0)
+    if ((rc = ops__cfgs_load(d, sw->id, 0, &r->cf, e)) < 0)
         goto fail;
-    cJSON *keys = cJSON_Parse(sw.keys_json);
+    cJSON *keys = cJSON_Parse(sw->keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
     cJSON_AddStringToObject(resp, "task", regression ? "regression" : "classification");
     /* The summary names the sweep and its metric for whoever draws or files the rows. */
-    if ((rc = ops__add_summary(d, resp, sw.id, e)) < 0)
+    if ((rc = ops__add_summary(d, resp, sw->id, e)) < 0)
         goto fail;
     r->curves = cJSON_IsTrue(json_get(req, "curves"));
     if (r->curves || cJSON_IsTrue(json_get(req, "trials"))) {
         cJSON_AddStringToObject(resp, "kind", r->curves ? "curves" : "trials");
         r->cur = store_cursor_open(d->st, r->curves ? STORE_CURSOR_EPOCHS : STORE_CURSOR_TRIALS,
-                                   sw.id, e);
+                                   sw->id, e);
         if (!r->cur) {
             rc = e->code;
             goto fail;
         }
     } else {
         cJSON_AddStringToObject(resp, "kind", "configs");
-        if ((rc = ops__rows_load(d, sw.id, &r->q, e)) < 0)
+        if ((rc = ops__rows_load(d, sw->id, &r->q, e)) < 0)
             goto fail;
     }
-    store_sweep_release(&sw);
     it->next = OP_STREAM;
     it->stream = &r->base;
     return 0;
 fail:
-    store_sweep_release(&sw);
     results_free(&r->base);
     return rc;
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dataread.h"
 #include "dataset.h"
 #include "exec.h"
@@ -43,7 +44,7 @@ struct list_stream {
     char states[6][16]; /* wanted states; none: every state */
     int n_states;
     int64_t limit, sent; /* limit 0: no limit */
-    cJSON *tags;         /* wanted tags: "key=value" or "key" (has the tag) strings; all must match */
+    cJSON *tags; /* wanted tags: "key=value" or "key" (has the tag) strings; all must match */
 };
 
 /* Whether a summary's "tags" hold every wanted tag. */
@@ -178,8 +179,10 @@ static int list_states(struct list_stream *l, const cJSON *v, struct err *e)
     return 0;
 }
 
-int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_list(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+            struct op_intent *it, struct err *e)
 {
+    (void)sw;
     (void)resp;
     struct list_stream *l = calloc(1, sizeof *l);
     if (!l)
@@ -195,7 +198,8 @@ int op_list(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it,
         return err_set(e, MLP_EINVALID_REQUEST, "limit", "list: \"limit\" must be >= 0, got %lld",
                        (long long)l->limit);
     }
-    if (list_states(l, json_get(req, "state"), e) < 0 || list_tags(l, json_get(req, "tag"), e) < 0 ||
+    if (list_states(l, json_get(req, "state"), e) < 0 ||
+        list_tags(l, json_get(req, "tag"), e) < 0 ||
         store_sweep_ids(d->st, &l->ids, &l->n, e) < 0) {
         list_free(&l->base);
         return e->code;
@@ -316,10 +320,10 @@ static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, 
         .seeds = seeds,
         .config_major = grid_prune(g) != NULL,
     };
-    double t0 = ops__now_s();
+    double t0 = now_s();
     if ((rc = store_submit(d->st, &ns, id, e)) == 0)
         log_info("sweep %lld submitted: %zu configurations, %zu trials (stored in %.3f s)",
-                 (long long)*id, nc, grid_n_trials(g), ops__now_s() - t0);
+                 (long long)*id, nc, grid_n_trials(g), now_s() - t0);
     goto out;
 nomem:
     rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
@@ -339,11 +343,10 @@ out:
     return rc;
 }
 
-int op_submit(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_submit(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+              struct op_intent *it, struct err *e)
 {
-    if (d->draining)
-        return err_set(e, MLP_ESHUTTING_DOWN, NULL,
-                       "mlpd is shutting down and accepts no new sweeps");
+    (void)sw;
     const cJSON *doc = json_get(req, "grid");
     const cJSON *bd = json_get(req, "base_dir");
     int64_t priority = 0;
@@ -446,9 +449,7 @@ static int q_resume(struct mlpd *d, const cJSON *req, const struct store_sweep *
     if (sw->paused && store_sweep_pause(d->st, sw->id, false, changed, e) < 0)
         return e->code;
     if (!sw->cancelled)
-        return 0;
-    if (d->draining)
-        return err_set(e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
+        return 0; /* a cancelled one is refused while mlpd drains (ops table) */
     if (store_sweep_retry(d->st, sw->id, false, true, &requeued, e) < 0)
         return e->code;
     *changed = requeued + (sw->paused ? sw->c.queued : 0);
@@ -458,8 +459,6 @@ static int q_resume(struct mlpd *d, const cJSON *req, const struct store_sweep *
 static int q_retry(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, int64_t *changed,
                    struct err *e)
 {
-    if (d->draining)
-        return err_set(e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
     return store_sweep_retry(d->st, sw->id, true, cJSON_IsTrue(json_get(req, "cancelled")), changed,
                              e);
 }
@@ -477,7 +476,8 @@ static const struct queue_verb {
     {"retry", q_retry, true},
 };
 
-int op_queue(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_queue(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+             struct op_intent *it, struct err *e)
 {
     const cJSON *opv = json_get(req, "op");
     const struct queue_verb *qv = NULL;
@@ -485,13 +485,8 @@ int op_queue(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it
         if (cJSON_IsString(opv) && strcmp(opv->valuestring, queue_verbs[i].op) == 0)
             qv = &queue_verbs[i];
     assert(qv); /* the ops table routes only these ops here */
-    struct store_sweep sw;
-    int rc = ops__load_sweep(d, req, &sw, e);
-    if (rc < 0)
-        return rc;
-    int64_t changed = 0, id = sw.id;
-    rc = qv->apply(d, req, &sw, &changed, e);
-    store_sweep_release(&sw);
+    int64_t changed = 0, id = sw->id;
+    int rc = qv->apply(d, req, sw, &changed, e);
     if (rc < 0)
         return rc;
     log_info("sweep %lld: %s (%lld trials)", (long long)id, qv->op, (long long)changed);
@@ -535,17 +530,14 @@ static int unlink_cb(const char *path, const struct stat *sb, int flag, struct F
     return 0;
 }
 
-int op_delete(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_delete(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+              struct op_intent *it, struct err *e)
 {
-    struct store_sweep sw;
-    int rc = ops__load_sweep(d, req, &sw, e);
-    if (rc < 0)
-        return rc;
-    int64_t id = sw.id, running = sw.c.running, stopped = 0, ignored = 0;
+    int rc;
+    int64_t id = sw->id, running = sw->c.running, stopped = 0, ignored = 0;
     bool force = cJSON_IsTrue(json_get(req, "force"));
     char name[256];
-    snprintf(name, sizeof name, "%s", sw.name);
-    store_sweep_release(&sw);
+    snprintf(name, sizeof name, "%s", sw->name);
     if (running > 0 && !force)
         return err_set(e, MLP_ECONFLICT, "sweep",
                        "delete: sweep %lld \"%s\" has %lld running trial%s; cancel it first, or "

@@ -142,8 +142,10 @@ static int add_artifacts(cJSON *t, const char *root, int64_t id, struct err *e)
     return 0;
 }
 
-int op_trial(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_trial(struct mlpd *d, const cJSON *req, const struct store_sweep *no_sweep, cJSON *resp,
+             struct op_intent *it, struct err *e)
 {
+    (void)no_sweep; /* not an OPF_SWEEP op: the trial's sweep is read below */
     (void)it;
     int64_t id = 0;
     json_is_int(json_get(req, "id"), &id);
@@ -329,8 +331,10 @@ static int artifact_list(const char *dir, cJSON *resp, struct err *e)
     return rc;
 }
 
-int op_artifact(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_intent *it, struct err *e)
+int op_artifact(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
+                struct op_intent *it, struct err *e)
 {
+    (void)sw;
     int64_t id = 0;
     json_is_int(json_get(req, "id"), &id);
     bool found = false;

@@ -68,6 +68,31 @@ struct server {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     struct client *clients;
     int n_clients; /* open connections (max_clients caps them) */
+    /* Watch fan-out: each event is built and encoded once per sweep and its bytes
+     * shared (refcounted) by every watcher's write, until the sweep changes again
+     * or WATCH_INTERVAL_MS has passed (the ETA moves with time). */
+    struct watch_cached *wcache;
+    size_t n_wcache, cap_wcache;
+    int any_active;          /* -1: unknown since the last change, else view_any_active */
+    uint64_t any_active_at;  /* uv_now when it was computed */
+    struct shared_line *end_all; /* the watch-all "end" event, built once */
+    uint64_t watch_encoded;  /* watch events built and encoded */
+    uint64_t watch_sent;     /* watch events written to watchers */
+};
+
+/* Bytes of one response line (newline included) shared by several writes. */
+struct shared_line {
+    unsigned refs;
+    size_t len;
+    char data[];
+};
+
+struct watch_cached {
+    int64_t sweep_id;
+    uint64_t made;                  /* uv_now when built */
+    bool ended;                     /* the sweep had no queued or running trial */
+    struct shared_line *as_is;      /* event as built ("progress" or "end"): watch SWEEP */
+    struct shared_line *as_progress; /* "event":"progress" always: watch-all */
 };
 
 struct job;
@@ -82,10 +107,14 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 /* Clients and the server ---------------------------------------------------------- */
 
+static void watch_cache_free(struct server *srv);
+
 static void maybe_free_server(struct server *srv)
 {
-    if (srv->closing && srv->listener_closed && !srv->clients)
+    if (srv->closing && srv->listener_closed && !srv->clients) {
+        watch_cache_free(srv);
         free(srv);
+    }
 }
 
 static void client_free(struct client *c)
@@ -231,6 +260,76 @@ static void client_send_text(struct client *c, const char *text, size_t n)
         client_close(c);
         return;
     }
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > SERVER_MAX_PENDING) {
+        log_warn("server: dropping a client that does not read its responses");
+        client_close(c);
+    }
+}
+
+static void shared_line_release(struct shared_line *l)
+{
+    if (l && --l->refs == 0)
+        free(l);
+}
+
+/* v encoded once as a line (scrubbed to UTF-8, newline included), one reference held. */
+static struct shared_line *shared_line_of(const cJSON *v)
+{
+    char *text = json_line(v);
+    if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    struct shared_line *l = malloc(sizeof *l + n + 1);
+    if (l) {
+        memcpy(l->data, text, n);
+        if (!utf8_valid(l->data, n))
+            utf8_scrub(l->data, n);
+        l->data[n] = '\n';
+        l->len = n + 1;
+        l->refs = 1;
+    }
+    free(text);
+    return l;
+}
+
+struct swrite {
+    uv_write_t req;
+    struct shared_line *line;
+};
+
+static void on_shared_written(uv_write_t *req, int status)
+{
+    struct swrite *w = (struct swrite *)req;
+    struct client *c = req->data;
+    shared_line_release(w->line);
+    free(w);
+    if (status < 0 && status != UV_ECANCELED)
+        client_close(c);
+    else if (c->stream)
+        stream_pump(c);
+}
+
+/* Write a shared line: the client holds a reference until its write completes. */
+static void client_send_shared(struct client *c, struct shared_line *l)
+{
+    if (c->closing || c->flushing)
+        return;
+    struct swrite *w = malloc(sizeof *w);
+    if (!w) {
+        client_close(c);
+        return;
+    }
+    w->line = l;
+    l->refs++;
+    w->req.data = c;
+    uv_buf_t b = uv_buf_init(l->data, (unsigned)l->len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_shared_written) != 0) {
+        shared_line_release(l);
+        free(w);
+        client_close(c);
+        return;
+    }
+    c->srv->watch_sent++;
     if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > SERVER_MAX_PENDING) {
         log_warn("server: dropping a client that does not read its responses");
         client_close(c);
@@ -454,7 +553,7 @@ static void job_work(uv_work_t *w)
         return;
     }
     struct op_intent it = OP_INTENT_INIT; /* a heavy op only replies or streams */
-    j->rc = j->op->exec(&j->copy, j->req, j->resp, &it, &j->e);
+    j->rc = ops_call(j->op, &j->copy, j->req, j->resp, &it, &j->e);
     if (j->rc >= 0 && it.next == OP_STREAM && it.stream) {
         j->stream = it.stream;
         stream_produce(j);
@@ -642,7 +741,7 @@ static bool handle_line(struct client *c, char *line, size_t len)
         return !start_job(c, op, req, resp);
     uint64_t t0 = uv_hrtime();
     struct op_intent it = OP_INTENT_INIT;
-    int rc = op->exec(c->srv->d, req, resp, &it, &e);
+    int rc = ops_call(op, c->srv->d, req, resp, &it, &e);
     bool parked = false;
     if (rc < 0) {
         if (e.code == 0)
@@ -865,45 +964,148 @@ static void send_storage_error(struct client *c, const struct err *e)
     unpark(c);
 }
 
-/* Emit a watch event now. */
-static void watch_emit(struct client *c)
+static void watch_cached_drop(struct server *srv, size_t i)
 {
-    struct mlpd *d = c->srv->d;
-    struct err e = ERR_INIT;
-    c->last_emit = uv_now(c->timer.loop);
-    if (c->sweep_id > 0) {
-        bool ended = false;
-        cJSON *ev = view_progress_event(d, c->sweep_id, &ended, &e);
-        if (!ev) {
-            send_storage_error(c, &e);
-            return;
+    shared_line_release(srv->wcache[i].as_is);
+    shared_line_release(srv->wcache[i].as_progress);
+    srv->wcache[i] = srv->wcache[--srv->n_wcache];
+}
+
+static void watch_cache_free(struct server *srv)
+{
+    while (srv->n_wcache)
+        watch_cached_drop(srv, srv->n_wcache - 1);
+    free(srv->wcache);
+    srv->wcache = NULL;
+    srv->cap_wcache = 0;
+    shared_line_release(srv->end_all);
+    srv->end_all = NULL;
+}
+
+/* The sweep changed: its next watch event is built afresh. */
+static void watch_cache_invalidate(struct server *srv, int64_t sweep_id)
+{
+    for (size_t i = 0; i < srv->n_wcache; i++)
+        if (srv->wcache[i].sweep_id == sweep_id) {
+            watch_cached_drop(srv, i);
+            break;
         }
-        client_send(c, ev);
-        cJSON_Delete(ev);
-        if (ended)
-            unpark(c);
-        return;
+    srv->any_active = -1;
+}
+
+/*
+ * The current watch event of a sweep, built and encoded at most once per change
+ * (and per WATCH_INTERVAL_MS) however many watchers send it.  NULL with e set
+ * when the store fails or the sweep is gone; NULL with e unset when out of memory.
+ */
+static const struct watch_cached *watch_event(struct server *srv, int64_t sweep_id, struct err *e)
+{
+    uint64_t now = uv_now(srv->listener.loop);
+    for (size_t i = 0; i < srv->n_wcache; i++) {
+        if (srv->wcache[i].sweep_id != sweep_id)
+            continue;
+        if (now - srv->wcache[i].made < WATCH_INTERVAL_MS)
+            return &srv->wcache[i];
+        watch_cached_drop(srv, i);
+        break;
     }
-    for (size_t i = 0; i < c->n_dirty && !c->closing; i++) {
-        bool ended = false;
-        cJSON *ev = view_progress_event(d, c->dirty[i], &ended, &e);
-        if (!ev)
-            continue; /* a sweep that vanished */
+    if (srv->n_wcache == srv->cap_wcache) {
+        size_t cap = srv->cap_wcache ? 2 * srv->cap_wcache : 8;
+        struct watch_cached *p = realloc(srv->wcache, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        srv->wcache = p;
+        srv->cap_wcache = cap;
+    }
+    bool ended = false;
+    cJSON *ev = view_progress_event(srv->d, sweep_id, &ended, e);
+    if (!ev)
+        return NULL;
+    srv->watch_encoded++;
+    struct shared_line *as_is = shared_line_of(ev), *as_progress = NULL;
+    if (as_is && ended) {
         cJSON *kind = json_get(ev, "event");
         if (kind)
             cJSON_SetValuestring(kind, "progress");
-        client_send(c, ev);
-        cJSON_Delete(ev);
+        as_progress = shared_line_of(ev);
+    } else if (as_is) {
+        as_progress = as_is;
+        as_is->refs++;
     }
-    c->n_dirty = 0;
-    if (!view_any_active(d)) {
+    cJSON_Delete(ev);
+    if (!as_is || !as_progress) {
+        shared_line_release(as_is);
+        shared_line_release(as_progress);
+        return NULL;
+    }
+    struct watch_cached *wc = &srv->wcache[srv->n_wcache++];
+    *wc = (struct watch_cached){.sweep_id = sweep_id, .made = now, .ended = ended,
+                                .as_is = as_is, .as_progress = as_progress};
+    return wc;
+}
+
+static bool watch_any_active(struct server *srv)
+{
+    uint64_t now = uv_now(srv->listener.loop);
+    if (srv->any_active < 0 || now - srv->any_active_at >= WATCH_INTERVAL_MS) {
+        srv->any_active = view_any_active(srv->d) ? 1 : 0;
+        srv->any_active_at = now;
+    }
+    return srv->any_active == 1;
+}
+
+static struct shared_line *watch_end_all(struct server *srv)
+{
+    if (!srv->end_all) {
         cJSON *end = cJSON_CreateObject();
         cJSON_AddTrueToObject(end, "ok");
         cJSON_AddStringToObject(end, "event", "end");
         cJSON_AddNullToObject(end, "sweep");
         cJSON_AddNullToObject(end, "eta");
-        client_send(c, end);
+        srv->end_all = shared_line_of(end);
         cJSON_Delete(end);
+    }
+    return srv->end_all;
+}
+
+/* Emit a watch event now. */
+static void watch_emit(struct client *c)
+{
+    struct server *srv = c->srv;
+    struct err e = ERR_INIT;
+    c->last_emit = uv_now(c->timer.loop);
+    if (c->sweep_id > 0) {
+        const struct watch_cached *wc = watch_event(srv, c->sweep_id, &e);
+        if (!wc) {
+            if (e.code == 0) {
+                log_error("server: out of memory building a watch event");
+                client_close(c);
+            } else {
+                send_storage_error(c, &e);
+            }
+            return;
+        }
+        bool ended = wc->ended;
+        client_send_shared(c, wc->as_is);
+        if (ended)
+            unpark(c);
+        return;
+    }
+    for (size_t i = 0; i < c->n_dirty && !c->closing; i++) {
+        err_clear(&e);
+        const struct watch_cached *wc = watch_event(srv, c->dirty[i], &e);
+        if (!wc)
+            continue; /* a sweep that vanished */
+        client_send_shared(c, wc->as_progress);
+    }
+    c->n_dirty = 0;
+    if (!c->closing && !watch_any_active(srv)) {
+        struct shared_line *end = watch_end_all(srv);
+        if (!end) {
+            client_close(c);
+            return;
+        }
+        client_send_shared(c, end);
         unpark(c);
     }
 }
@@ -995,6 +1197,7 @@ void server_notify(struct server *srv, int64_t sweep_id)
 {
     if (!srv)
         return;
+    watch_cache_invalidate(srv, sweep_id);
     for (struct client *c = srv->clients, *next; c; c = next) {
         next = c->next;
         if (c->closing || c->mode == CM_IDLE)
@@ -1032,6 +1235,7 @@ struct server *server_open(struct mlpd *d, const char *path, struct err *e)
         err_set(e, MLP_ENOMEM, NULL, "out of memory");
         return NULL;
     }
+    srv->any_active = -1;
     srv->d = d;
     if (strlen(path) >= sizeof srv->path) {
         err_set(e, MLP_EIO, path, "socket path too long (%zu bytes, at most %zu): %s", strlen(path),
@@ -1088,6 +1292,8 @@ void server_close(struct server *srv)
     srv->closing = true;
     if (srv->path[0])
         unlink(srv->path);
+    log_info("server: %llu watch events sent to watchers, %llu built and encoded",
+             (unsigned long long)srv->watch_sent, (unsigned long long)srv->watch_encoded);
     struct err e = ERR_INIT;
     err_set(&e, MLP_ESHUTTING_DOWN, NULL, "mlpd is shutting down");
     for (struct client *c = srv->clients; c; c = c->next) {

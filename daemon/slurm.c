@@ -33,9 +33,12 @@
 #include "exec.h"
 #include "grid.h"
 #include "line.h"
+#include "adapt.h"
 #include "log.h"
 #include "store.h"
+#include "store_adapt.h"
 #include "store_slurm.h"
+#include "trialwire.h"
 
 #define SLURM_RETRY_MS 5000       /* back-off after sbatch failed */
 #define SLURM_LIMIT_WAIT 30.0     /* seconds a sweep a site limit refused waits */
@@ -50,7 +53,7 @@
 #define SLURM_OF(x) ((struct slurm *)((char *)(x)-offsetof(struct slurm, ex)))
 
 struct task {
-    int64_t trial_id, sweep_id, job_id;
+    int64_t trial_id, sweep_id, config_idx, job_id;
     int64_t raw_id; /* the task's own job id (squeue %A, sacct JobIDRaw); 0 unknown */
     double submitted; /* unix time its row was written, before sbatch ran */
     int attempt, idx;
@@ -59,6 +62,7 @@ struct task {
     char stored_state[32]; /* last state written to the store */
     bool in_flight;        /* its sbatch has not answered */
     bool cancel_req;       /* mlpd asked Slurm to cancel it */
+    bool prune_req;        /* its configuration was pruned: scancelled, ends 'pruned' */
     bool listed;           /* seen in the current squeue answer */
     int missing;           /* consecutive polls without it in squeue */
     int grace;             /* polls waited for the files of an ended task */
@@ -67,7 +71,7 @@ struct task {
     bool acct_q;           /* in the sacct query in flight */
     long off;              /* bytes of i.out consumed */
     struct line_buf lb;
-    cJSON *result; /* the result event, until it is recorded */
+    struct trial_event *result; /* the result event (owned), until it is recorded */
     char err_code[32], err_msg[512];
     /* filled on the pool thread, consumed by apply */
     char *rbuf;
@@ -166,7 +170,8 @@ static void task_free(struct task *t)
     free(t->dir);
     free(t->rbuf);
     line_buf_release(&t->lb);
-    cJSON_Delete(t->result);
+    trialwire_event_release(t->result);
+    free(t->result);
     free(t);
 }
 
@@ -177,6 +182,7 @@ static struct task *task_new(const struct store_slurm_task *r)
         return NULL;
     t->trial_id = r->trial_id;
     t->sweep_id = r->sweep_id;
+    t->config_idx = r->config_idx;
     t->job_id = r->job_id;
     t->submitted = r->submitted > 0 ? r->submitted : (double)time(NULL);
     t->attempt = r->attempt;
@@ -406,6 +412,33 @@ static void scancel_tasks(struct slurm *s, struct task **ts, size_t n)
 }
 
 static void blocked_clear(struct slurm *s, int64_t sweep_id);
+
+/*
+ * A configuration was pruned (daemon/adapt.c): scancel its running or pending
+ * tasks; each ends 'pruned' with the epochs it stored (task_ended), and a
+ * result it still prints is not recorded (store_slurm_done takes only a
+ * running trial).  Tasks whose sbatch has not answered are scancelled once
+ * their job id is known (on_sbatch).
+ */
+static void slurm_on_pruned(void *ud, int64_t sweep_id, int64_t config_idx)
+{
+    struct slurm *s = ud;
+    struct task **ts = calloc(s->n + 1, sizeof *ts);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (t->sweep_id != sweep_id || t->config_idx != config_idx || t->trial_id <= 0 ||
+            t->cancel_req)
+            continue;
+        t->cancel_req = t->prune_req = true;
+        if (ts && !t->in_flight)
+            ts[k++] = t;
+    }
+    if (ts && k > 0)
+        scancel_tasks(s, ts, k);
+    free(ts);
+    poll_soon(s);
+}
 
 static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
 {
@@ -711,18 +744,31 @@ static void on_sbatch(struct cmd *c)
     kick(s); /* other sweeps go on */
 }
 
-/* The worker's spec: the line a local worker reads on stdin (exec_spec_line). */
+/*
+ * The worker's spec (common/trialwire.h): the line a local worker reads on
+ * stdin, written as <idx>.spec for the task of a claimed trial, whose
+ * artifacts directory is created here.
+ */
 static int write_spec(const char *dir, int idx, const struct store_slurm_task *t)
 {
-    char path[CONFIG_PATH_MAX + 160], msg[256];
+    char path[CONFIG_PATH_MAX + 160];
     /* Artifacts go under the batch's directory (the shared spool): the state dir may be
        on the login node's own disk.  They are moved there once the task is over. */
-    char art[CONFIG_PATH_MAX + 100];
+    char art[CONFIG_PATH_MAX + 100], adir[CONFIG_PATH_MAX + 200];
     snprintf(art, sizeof art, "%s/artifacts", dir);
-    char *line = exec_spec_line(art, t->dataset_json, t->seed, t->params_json, t->trial_id, msg,
-                                sizeof msg);
+    struct err e = ERR_INIT;
+    struct trial_spec *spec = malloc(sizeof *spec); /* paths: too big for the stack */
+    char *line = NULL;
+    if (!spec)
+        err_set(&e, MLP_ENOMEM, NULL, "out of memory");
+    else if (exec_artifacts_dir(art, t->trial_id, adir, sizeof adir, &e) == 0 &&
+             trialwire_spec_init(spec, t->dataset_json, t->params_json, t->seed, t->trial_id,
+                                 adir, &e) == 0)
+        line = trialwire_spec_write(spec, &e);
+    free(spec);
     if (!line) {
-        log_error("trial %lld: %s", (long long)t->trial_id, msg);
+        log_error("trial %lld: %s%s%s", (long long)t->trial_id, e.path, e.path[0] ? ": " : "",
+                  e.msg);
         return -1;
     }
     snprintf(path, sizeof path, "%s/%d.spec", dir, idx);
@@ -1168,40 +1214,43 @@ static void work_read(uv_work_t *w)
 /* Handle one line of a task's output; false when an epoch could not be written. */
 static bool task_line(struct slurm *s, struct task *t, const char *line, size_t len)
 {
-    cJSON *ev = cJSON_ParseWithLength(line, len);
-    const cJSON *kind = ev ? cJSON_GetObjectItemCaseSensitive(ev, "event") : NULL;
+    struct trial_event ev;
+    int kind = trialwire_event_read(line, len, &ev);
     bool ok = true;
-    if (!cJSON_IsString(kind)) {
-        cJSON_Delete(ev);
-        return true;
-    }
-    if (strcmp(kind->valuestring, "epoch") == 0) {
-        double v[MLP_M_N];
-        int64_t epoch;
-        if (exec_epoch_metrics(ev, &epoch, v)) {
-            struct err e = ERR_INIT;
-            if (store_epoch_add(s->st, t->trial_id, t->attempt, epoch, v, exec_epoch_lr(ev), &e) <
-                0) {
-                log_error("trial %lld: %s (read again at the next poll)", (long long)t->trial_id,
-                          e.msg);
-                ok = false;
-            }
+    if (kind == TRIAL_EV_EPOCH && !t->prune_req) { /* a pruned trial ends where it was stopped */
+        struct err e = ERR_INIT;
+        if (store_epoch_add(s->st, t->trial_id, t->attempt, ev.epoch, ev.v,
+                            trialwire_epoch_lr(&ev), &e) < 0) {
+            log_error("trial %lld: %s (read again at the next poll)", (long long)t->trial_id,
+                      e.msg);
+            ok = false;
+        } else if (adapt_after_epoch(s->st, t->sweep_id, ev.epoch, slurm_on_pruned, s, &e) < 0) {
+            /* Decide at a rung (sweeps with "prune"), as for local trials (sched.c). */
+            log_error("sweep %lld: pruning decision at epoch %lld: %s", (long long)t->sweep_id,
+                      (long long)ev.epoch, e.msg);
         }
-    } else if (strcmp(kind->valuestring, "result") == 0) {
-        cJSON_Delete(t->result);
-        t->result = ev;
-        return true;
-    } else if (strcmp(kind->valuestring, "error") == 0) {
-        const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "code");
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, "message");
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "path");
-        snprintf(t->err_code, sizeof t->err_code, "%s", cJSON_IsString(c) ? c->valuestring : "");
-        snprintf(t->err_msg, sizeof t->err_msg, "%s%s%s",
-                 cJSON_IsString(p) && p->valuestring[0] ? p->valuestring : "",
-                 cJSON_IsString(p) && p->valuestring[0] ? ": " : "",
-                 cJSON_IsString(m) ? m->valuestring : "error");
+    } else if (kind == TRIAL_EV_RESULT) {
+        struct trial_event *r = t->result ? t->result : malloc(sizeof *r);
+        if (r) {
+            trialwire_event_release(t->result);
+            *r = ev; /* owns its confusion matrix now */
+            t->result = r;
+            return true;
+        }
+        log_error("trial %lld: out of memory keeping its result (read again at the next poll)",
+                  (long long)t->trial_id);
+        ok = false;
+    } else if (kind == TRIAL_EV_ERROR) {
+        /* Longer texts are cut (codes are short; a message keeps its start). */
+        snprintf(t->err_code, sizeof t->err_code, "%.31s", ev.code);
+        snprintf(t->err_msg, sizeof t->err_msg, "%.200s%s%.300s", ev.path, ev.path[0] ? ": " : "",
+                 ev.message[0] ? ev.message : "error");
+    } else if (kind < 0) {
+        log_error("trial %lld: out of memory reading its output (read again at the next poll)",
+                  (long long)t->trial_id);
+        ok = false;
     }
-    cJSON_Delete(ev);
+    trialwire_event_release(&ev);
     return ok;
 }
 
@@ -1210,7 +1259,7 @@ static bool task_result(struct slurm *s, struct task *t)
 {
     struct store_result res;
     struct err e = ERR_INIT;
-    int rc = exec_result(t->result, &res);
+    int rc = store_result_from_event(&res, t->result);
     if (rc < 0)
         err_set(&e, rc, NULL, "out of memory");
     else
@@ -1241,8 +1290,12 @@ static bool task_ended(struct slurm *s, struct task *t, bool gone)
         st = "TIMEOUT";
     else if (unsure && t->have_done && t->m_oom)
         st = "OUT_OF_MEMORY";
-    enum { RETRY, RETRY_FREE, FAIL, CANCEL } what = RETRY;
-    if (t->cancel_req) {
+    enum { RETRY, RETRY_FREE, FAIL, CANCEL, PRUNE } what = RETRY;
+    if (t->prune_req) {
+        /* Its configuration was pruned (slurm_on_pruned): it ends 'pruned', epochs kept. */
+        what = PRUNE;
+        snprintf(msg, sizeof msg, "%s: pruned", where);
+    } else if (t->cancel_req) {
         /* mlpctl cancel asked for it: whatever Slurm made of it (a pending task
            scancelled may leave squeue at once), it ends cancelled. */
         what = CANCEL;
@@ -1293,7 +1346,10 @@ static bool task_ended(struct slurm *s, struct task *t, bool gone)
                  t->err_msg, t->tail[0] ? "; log: " : "", t->tail);
     }
     int rc;
-    if (what == CANCEL) {
+    if (what == PRUNE) {
+        rc = store_trial_pruned(s->st, t->trial_id, &e);
+        log_info("trial %lld pruned (%s scancelled)", (long long)t->trial_id, where);
+    } else if (what == CANCEL) {
         rc = store_trial_cancelled(s->st, t->trial_id, &e);
         log_info("trial %lld cancelled (%s)", (long long)t->trial_id, where);
     } else if (what == FAIL || (what == RETRY && t->attempt >= s->o.max_attempts)) {
@@ -1340,7 +1396,7 @@ static bool apply_task(struct slurm *s, struct task *t)
     }
     /* The result once the marker says the task is over: its artifacts are then complete
        (and moved, read_task).  A result line is printed just before the worker exits. */
-    if (t->result && t->have_done)
+    if (t->result && t->have_done && !t->prune_req) /* a pruned one's result is not recorded */
         return task_result(s, t);
     /* Gone: left squeue, and sacct (when it answers) gave no final state. */
     bool gone = t->job_id > 0 && t->missing >= SLURM_GONE_POLLS &&

@@ -8,6 +8,7 @@
  * COMMIT, rolled back on any failure.  sqlite3_bind_double cannot store NaN
  * (SQLite turns it into NULL), which is exactly what we want for "no value".
  */
+#include "clock.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -102,8 +103,14 @@
                   "error = ?3 WHERE id = ?1")                                                      \
     X(TRIAL_REQUEUE, "UPDATE trials SET state = 'queued', pid = NULL, error = ?3, "                \
                      "attempts = max(attempts - ?2, 0) WHERE id = ?1")                             \
-    X(TRIAL_CANCELLED, "UPDATE trials SET state = 'cancelled', finished = ?2, pid = NULL "         \
-                       "WHERE id = ?1")                                                            \
+    /* A trial stopped by a cancel that resume or retry --cancelled undid meanwhile goes back */ \
+    /* to the queue (its attempt not counted) rather than ending cancelled in a live sweep. */    \
+    X(TRIAL_CANCELLED,                                                                             \
+      "UPDATE trials SET pid = NULL, state = CASE WHEN (SELECT cancelled FROM sweeps w WHERE "     \
+      "w.id = trials.sweep_id) THEN 'cancelled' ELSE 'queued' END, finished = CASE WHEN (SELECT "  \
+      "cancelled FROM sweeps w WHERE w.id = trials.sweep_id) THEN ?2 END, attempts = CASE WHEN "   \
+      "(SELECT cancelled FROM sweeps w WHERE w.id = trials.sweep_id) THEN attempts ELSE "          \
+      "max(attempts - 1, 0) END WHERE id = ?1")                                                    \
     X(RECOVER_FAIL,                                                                                \
       "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "                            \
       "error = 'the daemon stopped while it was running (attempt ' || attempts || ')' "            \
@@ -181,13 +188,6 @@ struct store {
 int store_schema_version(void)
 {
     return schema_version;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int db_err(struct store *st, struct err *e, const char *what)
@@ -1105,7 +1105,12 @@ int store_sweep_retry(struct store *st, int64_t id, bool failed, bool cancelled,
             goto fail;
         *changed += sqlite3_changes(st->db);
     }
-    if (*changed > 0 && exec_id(st, ST_UNCANCEL, id, false, e, "retry") < 0)
+    /* Trials still stopping from the cancel re-queue when they end
+     * (TRIAL_CANCELLED), so the sweep must not stay cancelled waiting for them. */
+    int64_t stopping = 0;
+    if (cancelled && count_state(st, id, "running", &stopping, e) < 0)
+        goto fail;
+    if ((*changed > 0 || stopping > 0) && exec_id(st, ST_UNCANCEL, id, false, e, "retry") < 0)
         goto fail;
     if (commit(st, e) < 0)
         goto fail;

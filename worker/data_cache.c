@@ -36,6 +36,7 @@
  * train_size within an entry is a view (the first n_tr of the kept training
  * rows), and the train_eval subsample an index list (train.c): neither copies.
  */
+#include "clock.h"
 #include "data_int.h"
 
 #include <cjson/cJSON.h>
@@ -410,13 +411,6 @@ out:
     return rc;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int data__cache_prepare(struct dataset *ds, const struct hparams *hp, enum hp_normalize norm,
                         struct data_prepared *out, struct err *e)
 {
@@ -449,14 +443,14 @@ int data__cache_prepare(struct dataset *ds, const struct hparams *hp, enum hp_no
     const char *base = dataread_base_name(path);
     if (why[0])
         fprintf(stderr, "mlp-worker: data cache: %s is %s: rebuilding it\n", base, why);
-    double t0 = now_s();
+    double t0 = mono_s();
     if ((rc = build(ds, hp, &w, path, e)))
         goto out;
     if ((rc = try_map(path, &w, hp, out, &why, e)) == 1)
         rc = err_set(e, MLP_EIO, path, "%s: just built, yet %s", path, why[0] ? why : "absent");
     if (rc == 0)
         fprintf(stderr, "mlp-worker: data cache: built %s (%.1f MB) in %.2f s\n", base,
-                (double)out->map_len_ / 1e6, now_s() - t0);
+                (double)out->map_len_ / 1e6, mono_s() - t0);
 out:
     close(lfd); /* releases the lock */
     return rc;

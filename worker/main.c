@@ -46,6 +46,7 @@
 #include <cblas.h>
 #include <cJSON.h>
 
+#include "clock.h"
 #include "artifact.h"
 #include "data.h"
 #include "err.h"
@@ -64,13 +65,6 @@ struct out {
     bool schedule;         /* epoch lines carry the learning rate */
     const char *normalize; /* the normalisation applied ("auto" resolved) */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void usage(FILE *f)
 {
@@ -309,7 +303,7 @@ static void timing_line(const struct train_result *res, const struct data_prepar
     fprintf(stderr,
             "mlp-worker: timing: start %.6f data_ready %.6f first_batch %.6f eval_seconds %.6f "
             "test_seconds %.6f total %.6f cached %d\n",
-            t0, t_data, res->first_batch, res->eval_seconds, res->test_seconds, now_s() - t0,
+            t0, t_data, res->first_batch, res->eval_seconds, res->test_seconds, mono_s() - t0,
             prep->cached ? 1 : 0);
 }
 
@@ -384,7 +378,7 @@ static void log_params(const struct hparams *hp)
 
 int main(int argc, char **argv)
 {
-    const double t0 = now_s();
+    const double t0 = mono_s();
     struct out o = {0};
     struct err e = ERR_INIT;
     const char *spec_path = NULL;
@@ -416,7 +410,7 @@ int main(int argc, char **argv)
     if (data_prepare(ds, hp, &prep, &e) < 0)
         goto fail;
     prepared = true;
-    const double t_data = now_s();
+    const double t_data = mono_s();
     o.regression = prep.n_classes == 0;
     o.normalize = hp_normalize_name(prep.normalize);
     o.curve_test = hp->curve_test;
@@ -437,7 +431,7 @@ int main(int argc, char **argv)
      * counts, so the core gets what is left. */
     double limit = hp->max_seconds;
     if (limit > 0) {
-        double left = limit - (now_s() - t0);
+        double left = limit - (mono_s() - t0);
         hp->max_seconds = left > 1e-9 ? left : 1e-9;
     }
     if (train_run(hp, (uint64_t)sp.seed, &prep, on_epoch, &o, &res, &e) < 0) {
@@ -464,7 +458,7 @@ int main(int argc, char **argv)
         goto fail;
     if (getenv("MLP_WORKER_TIMING"))
         timing_line(&res, &prep, t0, t_data);
-    print_result(&o, &res, now_s() - t0, &saved);
+    print_result(&o, &res, mono_s() - t0, &saved);
     goto out;
 
 fail:

@@ -16,6 +16,7 @@
  * (open, then per epoch: train_batches, evaluate_epoch, keep_or_stop; then
  * finish_test) and each step is its own function.
  */
+#include "clock.h"
 #include "train.h"
 
 #include <math.h>
@@ -39,13 +40,6 @@ static inline void prefetch_row(const float *row, size_t n)
     const char *p = (const char *)row;
     for (size_t o = 0; o < n; o += 64)
         __builtin_prefetch(p + o, 0, 3);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Rows [start, start+B) of v as mlp_real: the view itself in the float build,
@@ -236,7 +230,7 @@ static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t se
                         const struct data_prepared *d, struct err *e)
 {
     memset(t, 0, sizeof *t);
-    t->t0 = now_s();
+    t->t0 = mono_s();
     t->hp = hp;
     t->d = d;
     t->tr = &d->train;
@@ -426,7 +420,7 @@ static int train_batches(struct trainer *t, int64_t n)
         if (!train_batch(t, x, y, B))
             return 1;
         t->cursor = s + B >= tr->n ? 0 : s + B;
-        if (t->hp->max_seconds > 0 && now_s() - t->t0 > t->hp->max_seconds)
+        if (t->hp->max_seconds > 0 && mono_s() - t->t0 > t->hp->max_seconds)
             return MLP_ETIMEOUT;
     }
     return 0;
@@ -562,7 +556,7 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         int64_t n = interval_batches(&t, ep);
         if (n == 0)
             break;
-        double te = now_s();
+        double te = mono_s();
         if (ep == 1)
             res->first_batch = te;
         int st = train_batches(&t, n);
@@ -574,10 +568,10 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         if (st == MLP_ETIMEOUT)
             goto timeout;
         struct train_epoch rec = {
-            .epoch = ep, .iteration = t.step, .lr = t.lr, .seconds = now_s() - te};
-        double tv = now_s();
+            .epoch = ep, .iteration = t.step, .lr = t.lr, .seconds = mono_s() - te};
+        double tv = mono_s();
         bool finite = evaluate_epoch(&t, &rec);
-        res->eval_seconds += now_s() - tv;
+        res->eval_seconds += mono_s() - tv;
         if (!finite) {
             res->diverged = true;
             res->diverged_loss = INFINITY;
@@ -593,14 +587,14 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
             break;
         }
         bool stop = keep_or_stop(&t, &rec, res);
-        if (hp->max_seconds > 0 && now_s() - t.t0 > hp->max_seconds)
+        if (hp->max_seconds > 0 && mono_s() - t.t0 > hp->max_seconds)
             goto timeout;
         if (stop)
             break;
     }
-    double tt = now_s();
+    double tt = mono_s();
     rc = finish_test(&t, res, e);
-    res->test_seconds = now_s() - tt;
+    res->test_seconds = mono_s() - tt;
     goto out;
 
 timeout:

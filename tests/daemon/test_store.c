@@ -273,16 +273,30 @@ static void test_slurm_exactly_once(void)
     int64_t sw2 = submit(st, NULL, "slurm", 1, 1);
     struct store_slurm_task t4;
     CHECK_EQ_INT(store_slurm_claim(st, sw2, "b4", 0, "/spool/b4", &t4, &e), 1);
+    int64_t ncancel = 0;
+    CHECK_EQ_INT(store_sweep_cancel(st, sw2, &ncancel, &e), 0);
     CHECK_EQ_INT(store_trial_cancelled(st, t4.trial_id, &e), 0);
     CHECK_EQ_INT(store_slurm_done(st, t4.trial_id, 1, &fresh, &e), 0);
     got = trial_get(st, t4.trial_id);
     CHECK_EQ_STR(got.state, "cancelled");
     CHECK(!got.has_result);
 
+    /* A trial still stopping from a cancel that retry --cancelled undid goes back to the
+     * queue, and the sweep is no longer cancelled. */
+    int64_t sw3 = submit(st, NULL, "slurm", 1, 1);
+    struct store_slurm_task t5;
+    CHECK_EQ_INT(store_slurm_claim(st, sw3, "b5", 0, "/spool/b5", &t5, &e), 1);
+    CHECK_EQ_INT(store_sweep_cancel(st, sw3, &ncancel, &e), 0);
+    CHECK_EQ_INT(store_sweep_retry(st, sw3, false, true, &ncancel, &e), 0);
+    CHECK_EQ_INT(store_trial_cancelled(st, t5.trial_id, &e), 0);
+    got = trial_get(st, t5.trial_id);
+    CHECK_EQ_STR(got.state, "queued");
+
     store_slurm_task_release(&t1);
     store_slurm_task_release(&t2);
     store_slurm_task_release(&t3);
     store_slurm_task_release(&t4);
+    store_slurm_task_release(&t5);
     store_close(st);
 }
 

@@ -7,16 +7,19 @@
  * (NUL bytes, UTF-8, exactly one JSON value, \u0000 escapes, the op table and
  * field types).  A request it accepts is checked again the way handlers rely
  * on: an object whose "op" is a known op name; a submit's "grid" then goes
- * through grid_parse as op_submit would.  A refusal must carry a message.
+ * through grid_parse as op_submit would; an op with a sweep field is flagged
+ * OPF_SWEEP (its handler gets the sweep resolved).  A refusal must carry a message.
  * Invariants of line_buf: popped lines hold no '\n', are NUL-terminated and
  * never longer than the limit.
  */
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/mlpd.h"
+#include "daemon/ops.h"
 #include "daemon/server.h"
 #include "err.h"
 #include "grid.h"
@@ -40,6 +43,11 @@ static void handle_line(char *line, size_t len)
     const cJSON *name = json_get(req, "op");
     if (!op || !cJSON_IsObject(req) || !cJSON_IsString(name) || strcmp(name->valuestring, op->name))
         abort(); /* handlers may rely on these */
+    bool names_sweep = false;
+    for (int i = 0; i < OP_MAX_FIELDS && op->fields[i].name; i++)
+        names_sweep |= op->fields[i].type == OT_SWEEP;
+    if (names_sweep != ((op->flags & OPF_SWEEP) != 0))
+        abort(); /* a handler of an op naming a sweep gets it resolved (ops_call), no other */
     const cJSON *doc = json_get(req, "grid");
     if (strcmp(op->name, "submit") == 0) {
         if (!cJSON_IsObject(doc))

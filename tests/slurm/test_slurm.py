@@ -511,6 +511,38 @@ def part_inflight():
     d.remove()
 
 
+def part_prune():
+    """A configuration pruned at a rung: its running Slurm tasks are scancelled."""
+    d = harness.Daemon(workers=2, extra=POLL).start()
+    epochs = 400
+    grid = slow_grid("pruned", epochs=epochs, seeds=3, lrs=(0.1, 0.05, 0.00001))
+    grid["prune"] = {"kind": "halving", "min_epochs": 1, "eta": 3, "min_configs": 2}
+    sid = d.submit(grid)
+    w = d.wait_sweep(sid, timeout=400)
+    cfg = dict(d.sql("SELECT idx, pruned_epoch FROM configs WHERE sweep_id = ?", (sid,)))
+    check(cfg.get(3) is not None, "the configuration that cannot learn (lr 1e-5) is pruned", cfg)
+    rows = d.sql("SELECT t.id, t.state, k.job_id, k.array_idx, (SELECT max(epoch) FROM epochs e "
+                 "WHERE e.trial_id = t.id), (SELECT count(*) FROM results r WHERE "
+                 "r.trial_id = t.id) FROM trials t LEFT JOIN slurm_tasks k ON k.trial_id = t.id "
+                 "WHERE t.sweep_id = ? AND t.config_idx = 3", (sid,))
+    check(rows and all(r[1] == "pruned" and r[5] == 0 for r in rows),
+          "its trials end 'pruned' without a result", rows)
+    ran = [r for r in rows if r[2] and r[4]]
+    check(ran and all(r[4] < epochs for r in ran),
+          "a task that ran stopped before its last epoch, its curve kept", rows)
+    states = []
+    for r in ran:
+        q = squeue("-j", str(r[2]), "-o", "%K %T") or []
+        states += [l.strip() for l in q if l.strip().startswith("%d " % r[3])]
+    check(states and all(x.endswith("CANCELLED") for x in states) and
+          "scancel of" in d.log() and "pruned (Slurm task" in d.log(),
+          "Slurm shows its running tasks CANCELLED (scancel ran)", (states, d.log()[-1500:]))
+    check(w["state"] == "done" and w["pruned"] >= 1 and w["done"] + w["pruned"] == w["total"],
+          "the sweep ends done, counting its pruned trials", w)
+    d.stop()
+    d.remove()
+
+
 def live_children(pid, name):
     """Child processes of pid called name that have not exited."""
     found = []
@@ -681,7 +713,7 @@ def part_timeout_check():
 
 PARTS = (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, part_restart,
              part_sbatch_fails, part_sweep_settings, part_site_limits, part_controller_load,
-             part_inflight,
+             part_inflight, part_prune,
              part_timeout_check, part_caching_spool,
              part_node_fail)
 # MLP_SLURM_PARTS=part_a,part_b runs only those (while working on one of them).

@@ -1,0 +1,58 @@
+/*
+ * race — racing on seeds (issue 18): after `min` seeds, extra seeds go only to
+ * configurations still statistically tied with the best.
+ *
+ * A grid's "seeds" may be {"min": m, "max": M} (1 <= m <= M).  Decision for
+ * configuration c from the final values of every configuration (one per
+ * (configuration, seed)):
+ *   - fewer than m seeds done:            RACE_MIN      (run the next seed);
+ *   - M seeds done:                       RACE_MAX      (stop);
+ *   - c is not the leader (best mean) and the leader beats c by a one-sided
+ *     paired t-test over their shared seeds, p < alpha: RACE_SEPARATED (stop);
+ *   - c is not the leader and still tied: RACE_TIED     (run the next seed);
+ *   - c is the leader: RACE_LEADER (run the next seed) while any other
+ *     configuration is RACE_TIED or RACE_MIN, else RACE_ALONE (stop).
+ * The test is prune_decide's ("ttest" rule, min_configs 2), so racing and
+ * pruning share one statistic.  Pure: the caller hands every stored value, so
+ * a restarted daemon reaches the same decisions.
+ */
+#ifndef MLP_RACE_H
+#define MLP_RACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "prune.h"
+
+struct cJSON;
+
+struct race {
+    int64_t min, max; /* seeds per configuration */
+};
+
+/* Parse {"min": m, "max": M}.  0, or MLP_EINVALID_GRID with *e naming "seeds.min" etc. */
+int race_parse(const struct cJSON *v, struct race *out, struct err *e);
+
+enum race_why { RACE_MIN, RACE_TIED, RACE_LEADER, RACE_SEPARATED, RACE_MAX, RACE_ALONE };
+
+/* "min", "tied", "leader", "separated", "max", "alone". */
+const char *race_why_name(enum race_why w);
+
+struct race_verdict {
+    bool more;          /* give c another seed */
+    enum race_why why;
+    int seeds;          /* seeds c has a finite value for */
+    struct prune_verdict test; /* the paired test against the leader */
+};
+
+/*
+ * Decide for `config` from every final value (obs: configuration, seed,
+ * metric; non-finite ignored).  alpha: the sweep's one-sided level.
+ * Returns 0, or MLP_ENOMEM.
+ */
+int race_decide(const struct race *r, double alpha, bool maximize, const struct prune_obs *obs,
+                size_t n, int64_t config, struct race_verdict *out);
+
+#endif

@@ -33,12 +33,15 @@ int cmd_dashboard(struct cli *cli, int argc, char **argv)
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <strings.h>
 #include <stdarg.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "json.h"
+#include "plot.h"
+#include "resp.h"
 
 static double json_num(const cJSON *v, double dflt) { return cJSON_IsNumber(v) ? v->valuedouble : dflt; }
 static const char *json_str(const cJSON *v, const char *dflt) { return cJSON_IsString(v) ? v->valuestring : dflt; }
@@ -117,6 +120,33 @@ static unsigned long g_seq;   /* events received from the watch stream */
 static char *g_event;         /* the latest one, as JSON text */
 static volatile sig_atomic_t g_stop;
 
+/* The latest ETA mlpd sent per sweep (watch events), for the sweeps list. */
+#define ETA_SLOTS 256
+static struct {
+    double id, eta, when;
+} g_eta[ETA_SLOTS];
+
+static void eta_note(const cJSON *ev)
+{
+    double id = json_num(json_get(json_get(ev, "sweep"), "id"), -1);
+    if (id < 0)
+        return;
+    int slot = (int)((unsigned long)id % ETA_SLOTS);
+    g_eta[slot].id = id;
+    g_eta[slot].eta = json_num(json_get(ev, "eta"), NAN);
+    g_eta[slot].when = (double)time(NULL);
+}
+
+/* Seconds left for sweep id by mlpd's last estimate, counted down since; NaN when unknown. */
+static double eta_of(double id)
+{
+    pthread_mutex_lock(&g_mu);
+    int slot = (int)((unsigned long)id % ETA_SLOTS);
+    double v = g_eta[slot].id == id ? g_eta[slot].eta - ((double)time(NULL) - g_eta[slot].when) : NAN;
+    pthread_mutex_unlock(&g_mu);
+    return isfinite(v) ? fmax(v, 0) : NAN;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -146,23 +176,33 @@ static void *watch_main(void *arg)
         cJSON *ev = NULL;
         int rc = cli_request(&c, cmd_req("watch"), &ev);
         while (rc == CLI_OK && ev && !g_stop) {
-            char *txt = cJSON_PrintUnformatted(ev);
-            cJSON_Delete(ev);
-            ev = NULL;
+            /*
+             * Events about a sweep are relayed; the stream's end ({"event": "end",
+             * "sweep": null}: nothing active) is not, and mlpd keeps the connection
+             * open after it for further requests, so it is closed and opened again.
+             */
+            bool end = !strcmp(json_str(json_get(ev, "event"), ""), "end");
+            bool about = cJSON_IsObject(json_get(ev, "sweep"));
+            char *txt = about ? cJSON_PrintUnformatted(ev) : NULL;
+            pthread_mutex_lock(&g_mu);
+            eta_note(ev);
             if (txt) {
-                pthread_mutex_lock(&g_mu);
                 free(g_event);
                 g_event = txt;
                 g_seq++;
                 pthread_cond_broadcast(&g_cv);
-                pthread_mutex_unlock(&g_mu);
             }
+            pthread_mutex_unlock(&g_mu);
+            cJSON_Delete(ev);
+            ev = NULL;
+            if (end)
+                break;
             rc = cli_read_event(&c, &ev);
         }
         cJSON_Delete(ev);
         cli_disconnect(&c);
         for (int i = 0; i < 10 && !g_stop; i++)
-            usleep(100000); /* no active sweep: look again shortly */
+            usleep(100000); /* nothing active: ask again in a second for a new sweep */
     }
     return NULL;
 }
@@ -171,35 +211,75 @@ static void *watch_main(void *arg)
 static const char *CSS =
     "<style>body{font:14px sans-serif;margin:1em 2em;color:#222}table{border-collapse:collapse}"
     "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}"
-    "td.l,th.l{text-align:left}.live{color:#070}a{color:#036}pre{background:#f4f4f4;padding:.5em}"
-    "</style>";
+    "td.l,th.l{text-align:left}.live{color:#070}a{color:#036}pre{background:#f4f4f4;padding:.5em;"
+    "white-space:pre-wrap}.plots{display:flex;flex-wrap:wrap;gap:1em}.plots figure{margin:0}"
+    ".plots svg{max-width:100%;height:auto}.note{background:#ffd;padding:.3em .6em;white-space:pre-wrap}"
+    ".err{color:#a00}</style>";
 
-/* Subscribes to /events and records each event in the DOM (#live, #events). */
+/*
+ * Subscribes to /events (the dashboard's relay of mlpd's watch stream) and
+ * records each event in the DOM (#live data-events).  The sweeps list updates
+ * the changed sweep's row from the event itself; a sweep page whose sweep the
+ * event concerns fetches its own URL again (at most one fetch at a time) and
+ * swaps #content, so the ranking, plots and table follow without polling.
+ */
 static const char *JS =
     "<script>(function(){var t=new URLSearchParams(location.search).get('token');"
-    "var es=new EventSource('/events?token='+encodeURIComponent(t));var n=0;"
+    "var es=new EventSource('/events?token='+encodeURIComponent(t));var n=0,busy=false,again=false;"
+    "var me=document.body.getAttribute('data-sweep');"
+    "function refresh(){if(busy){again=true;return}busy=true;"
+    "fetch(location.href,{cache:'no-store'}).then(function(r){return r.text()}).then(function(h){"
+    "var d=new DOMParser().parseFromString(h,'text/html');var c=d.getElementById('content');"
+    "if(c){document.getElementById('content').replaceWith(document.adoptNode(c));"
+    "var b=document.body;b.setAttribute('data-refreshes',1+(+b.getAttribute('data-refreshes')||0))}"
+    "}).catch(function(){}).finally(function(){busy=false;if(again){again=false;setTimeout(refresh,500)}})}"
     "es.onmessage=function(e){n++;var d;try{d=JSON.parse(e.data)}catch(x){return}"
     "var s=d.sweep||{};var l=document.getElementById('live');"
     "l.textContent='live: '+n+' event(s); sweep '+s.id+' '+s.state+' '+s.done+'/'+s.total;"
     "l.setAttribute('data-events',n);var r=document.getElementById('sw-'+s.id);"
     "if(r){r.querySelector('.st').textContent=s.state;"
-    "r.querySelector('.pr').textContent=s.done+'/'+s.total;}};})();</script>";
+    "r.querySelector('.pr').textContent=s.done+'/'+s.total;"
+    "r.querySelector('.eta').textContent=d.eta==null?'\\u2013':Math.round(d.eta)+' s';"
+    "if(s.best&&s.best.mean!=null)r.querySelector('.best').textContent="
+    "'config '+s.best.config+': '+s.best.mean.toFixed(4)+(s.best.se!=null?' \\u00b1 '+s.best.se.toFixed(4):'')}"
+    "if(me&&String(s.id)===me)refresh()};"
+    "document.addEventListener('click',function(e){var a=e.target.closest&&e.target.closest('#trials-part a.pg');"
+    "if(!a)return;e.preventDefault();fetch(a.href.replace('/sweep?','/trials?'),{cache:'no-store'})"
+    ".then(function(r){return r.text()}).then(function(h){document.getElementById('trials-part').innerHTML=h;"
+    "history.replaceState(null,'',a.href)})});})();</script>";
 
-static void page_head(struct buf *b, const char *title)
+static void page_head(struct buf *b, const char *title, double sweep)
 {
     b_str(b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
     b_esc(b, title);
     b_str(b, "</title>");
     b_str(b, CSS);
-    b_str(b, "</head><body><p><a href=\"/?token=");
+    b_str(b, "</head><body");
+    if (sweep > 0)
+        b_fmt(b, " data-sweep=\"%.0f\"", sweep);
+    b_str(b, "><p><a href=\"/?token=");
     b_str(b, g_token);
-    b_str(b, "\">mlpsweep</a> <span id=\"live\" class=\"live\" data-events=\"0\">live: waiting</span></p>");
+    b_str(b, "\">mlpsweep</a> <span id=\"live\" class=\"live\" data-events=\"0\">live: waiting</span></p>"
+             "<div id=\"content\">");
 }
 
 static void page_tail(struct buf *b)
 {
+    b_str(b, "</div>");
     b_str(b, JS);
     b_str(b, "</body></html>");
+}
+
+static void b_err(struct buf *b, const cJSON *resp)
+{
+    b_str(b, "<p class=err>");
+    if (!resp)
+        b_str(b, "mlpd cannot be reached");
+    else {
+        const cJSON *e = json_get(resp, "error");
+        b_esc(b, json_str(json_get(e, "message"), "error"));
+    }
+    b_str(b, "</p>");
 }
 
 static void stat_cell(struct buf *b, const cJSON *st)
@@ -215,40 +295,78 @@ static void stat_cell(struct buf *b, const cJSON *st)
     b_str(b, "]</td>");
 }
 
+/* A summary's tags and note, escaped. */
+static void tags_note(struct buf *b, const cJSON *sw)
+{
+    const cJSON *tags = json_get(sw, "tags"), *t;
+    if (cJSON_GetArraySize(tags) > 0) {
+        b_str(b, "<p id=\"tags\">tags:");
+        cJSON_ArrayForEach(t, tags)
+        {
+            b_str(b, " <code>");
+            b_esc(b, t->string);
+            b_str(b, "=");
+            b_esc(b, json_str(t, ""));
+            b_str(b, "</code>");
+        }
+        b_str(b, "</p>");
+    }
+    const char *note = json_str(json_get(json_get(sw, "note"), "text"), NULL);
+    if (note && *note) {
+        b_str(b, "<div id=\"note\" class=\"note\">");
+        b_esc(b, note);
+        b_str(b, "</div>");
+    }
+}
+
+static void eta_cell(struct buf *b, double id, const char *state)
+{
+    double eta = eta_of(id);
+    if (!strcmp(state, "running") && isfinite(eta)) {
+        char d[32];
+        b_esc(b, resp_fmt_duration(d, sizeof d, eta));
+    } else
+        b_str(b, "–");
+}
+
+static void best_text(struct buf *b, const cJSON *best)
+{
+    if (cJSON_IsObject(best) && cJSON_IsNumber(json_get(best, "mean"))) {
+        b_fmt(b, "config %.0f: ", json_num(json_get(best, "config"), 0));
+        b_num(b, json_get(best, "mean"), "%.4f");
+        if (cJSON_IsNumber(json_get(best, "se"))) {
+            b_str(b, " ± ");
+            b_num(b, json_get(best, "se"), "%.4f");
+        }
+    } else
+        b_str(b, "–");
+}
+
 static void page_index(struct buf *b)
 {
-    page_head(b, "mlpsweep sweeps");
+    page_head(b, "mlpsweep sweeps", 0);
     b_str(b, "<h1>Sweeps</h1>");
     cJSON *resp = ask(cmd_req("list"));
     cJSON *st = ask(cmd_req("status"));
-    double now = (double)time(NULL);
+    if (!cJSON_IsTrue(json_get(resp, "ok")))
+        b_err(b, resp);
     b_str(b, "<table id=\"sweeps\"><tr><th>id</th><th class=l>name</th><th class=l>state</th>"
-             "<th>progress</th><th>failed</th><th>ETA</th><th>best so far</th></tr>");
+             "<th>progress</th><th>failed</th><th>ETA</th><th class=l>best so far (mean ± SE)</th></tr>");
     const cJSON *s;
     cJSON_ArrayForEach(s, json_get(resp, "sweeps"))
     {
         double id = json_num(json_get(s, "id"), 0);
+        const char *state = json_str(json_get(s, "state"), "");
         b_fmt(b, "<tr id=\"sw-%.0f\"><td>%.0f</td><td class=l><a href=\"/sweep?id=%.0f&amp;token=%s\">",
               id, id, id, g_token);
         b_esc(b, json_str(json_get(s, "name"), ""));
         b_str(b, "</a></td><td class=\"l st\">");
-        b_esc(b, json_str(json_get(s, "state"), ""));
-        double done = json_num(json_get(s, "done"), 0), total = json_num(json_get(s, "total"), 0);
-        b_fmt(b, "</td><td class=pr>%.0f/%.0f</td><td>%.0f</td><td>", done, total,
-              json_num(json_get(s, "failed"), 0));
-        double created = json_num(json_get(s, "created"), now);
-        const char *state = json_str(json_get(s, "state"), "");
-        if (done > 0 && done < total && !strcmp(state, "running"))
-            b_fmt(b, "%.0f s", (now - created) / done * (total - done));
-        else
-            b_str(b, "–");
-        b_str(b, "</td><td>");
-        const cJSON *best = json_get(s, "best");
-        if (cJSON_IsObject(best)) {
-            b_fmt(b, "config %.0f: ", json_num(json_get(best, "config"), 0));
-            b_num(b, json_get(best, "mean"), "%.4f");
-        } else
-            b_str(b, "–");
+        b_esc(b, state);
+        b_fmt(b, "</td><td class=pr>%.0f/%.0f</td><td>%.0f</td><td class=eta>", json_num(json_get(s, "done"), 0),
+              json_num(json_get(s, "total"), 0), json_num(json_get(s, "failed"), 0));
+        eta_cell(b, id, state);
+        b_str(b, "</td><td class=\"l best\">");
+        best_text(b, json_get(s, "best"));
         b_str(b, "</td></tr>");
     }
     b_str(b, "</table>");
@@ -261,129 +379,133 @@ static void page_index(struct buf *b)
     page_tail(b);
 }
 
-/* The trial table's sort key. */
-static const char *g_sort_key;
-static int g_sort_dir;
-static int cmp_rows(const void *a, const void *b)
+/*
+ * One of the project's SVG plots (cli/plot*.c, the renderers of `mlpctl plot`
+ * and `report`), captured in memory and inlined in a <figure>; when it cannot
+ * be drawn, the renderer's reason instead.
+ */
+typedef int (*dash_render)(FILE *out, const cJSON *a, const cJSON *b, char *why, size_t n);
+static int r_ranking(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
-    const cJSON *x = json_get(*(cJSON *const *)a, g_sort_key);
-    const cJSON *y = json_get(*(cJSON *const *)b, g_sort_key);
-    int r;
-    if (cJSON_IsNumber(x) && cJSON_IsNumber(y))
-        r = (x->valuedouble > y->valuedouble) - (x->valuedouble < y->valuedouble);
-    else if (cJSON_IsString(x) && cJSON_IsString(y))
-        r = strcmp(x->valuestring, y->valuestring);
-    else
-        r = cJSON_IsNumber(x) || cJSON_IsString(x) ? -1 : (cJSON_IsNumber(y) || cJSON_IsString(y));
-    return r * g_sort_dir;
+    (void)b;
+    return plot__ranking(o, a, w, n);
 }
-static pthread_mutex_t g_sort_mu = PTHREAD_MUTEX_INITIALIZER;
+static int r_curves(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    return plot__curves(o, a, b, 5, w, n);
+}
+static int r_gap(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    (void)b;
+    return plot__gap(o, a, w, n);
+}
+static int r_confusion(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    (void)b;
+    return plot__confusion(o, a, w, n);
+}
+
+static void figure(struct buf *b, const char *id, dash_render fn, const cJSON *x, const cJSON *y)
+{
+    char *mem = NULL;
+    size_t mn = 0;
+    char why[512] = "";
+    FILE *f = open_memstream(&mem, &mn);
+    int rc = CLI_FAILED;
+    if (f) {
+        rc = fn(f, x, y, why, sizeof why);
+        fclose(f);
+    }
+    b_fmt(b, "<figure id=\"%s\">", id);
+    if (rc == CLI_OK && mem)
+        b_put(b, mem, mn); /* svg.c escapes every text it writes */
+    else {
+        b_str(b, "<figcaption class=err>");
+        b_esc(b, why[0] ? why : "cannot draw this plot");
+        b_str(b, "</figcaption>");
+    }
+    b_str(b, "</figure>");
+    free(mem);
+}
+
+/* Sweeps up to this many trials get learning curves (every epoch row is read). */
+#define CURVES_MAX_TRIALS 5000
 
 static const char *TRIAL_COLS[] = {"trial", "config", "seed", "state", "val_accuracy", "val_loss",
                                    "train_accuracy", "test_accuracy", "epochs_run", "seconds"};
+static const char *TRIAL_COLS_REG[] = {"trial", "config", "seed", "state", "val_mse", "val_loss",
+                                       "train_mse", "test_mse", "epochs_run", "seconds"};
+#define NCOLS (sizeof TRIAL_COLS / sizeof *TRIAL_COLS)
+#define PER_PAGE 50
 
-static void page_sweep(struct buf *b, const char *id, const char *sort, const char *dir, long page)
+/*
+ * The trial table of sweep `id`: one page of PER_PAGE rows, ordered and cut by
+ * mlpd (results with sort/desc/offset/limit), so its cost does not grow with
+ * the sweep.  Served inside the sweep page and alone as /trials (the page's
+ * paging and sorting links swap it in place).
+ */
+static void trial_table(struct buf *b, const char *id, const char *sort, const char *dir, long page)
 {
-    cJSON *req = cmd_req("best");
-    cmd_add_sweep(req, id);
-    cJSON_AddNumberToObject(req, "top", 20);
-    cJSON *best = ask(req);
-    const cJSON *sw = json_get(best, "sweep");
-    page_head(b, json_str(json_get(sw, "name"), "sweep"));
-    if (!cJSON_IsTrue(json_get(best, "ok"))) {
-        b_str(b, "<p class=err>");
-        b_esc(b, best ? json_str(json_get(best, "message"), "error") : "mlpd unreachable");
-        b_str(b, "</p>");
-        cJSON_Delete(best);
-        page_tail(b);
-        return;
-    }
-    b_str(b, "<h1>");
-    b_esc(b, json_str(json_get(sw, "name"), ""));
-    b_str(b, "</h1><p>state <b>");
-    b_esc(b, json_str(json_get(sw, "state"), ""));
-    b_fmt(b, "</b>, %.0f/%.0f done, %.0f failed; metric ", json_num(json_get(sw, "done"), 0),
-          json_num(json_get(sw, "total"), 0), json_num(json_get(sw, "failed"), 0));
-    b_esc(b, json_str(json_get(best, "metric"), ""));
-    b_str(b, "</p><h2>Ranking</h2><table id=\"ranking\"><tr><th>rank</th><th>config</th>"
-             "<th>n</th><th>mean ± SE</th><th>95% CI</th><th>train mean</th><th>gap (train−val)</th>"
-             "<th>test mean</th></tr>");
-    const cJSON *c;
-    cJSON_ArrayForEach(c, json_get(best, "configs"))
-    {
-        const cJSON *st = json_get(c, "stat"), *tr = json_get(c, "train");
-        b_fmt(b, "<tr><td>%.0f</td><td>%.0f</td><td>%.0f</td>", json_num(json_get(c, "rank"), 0),
-              json_num(json_get(c, "config"), 0), json_num(json_get(st, "n"), 0));
-        stat_cell(b, st);
-        b_str(b, "<td>");
-        b_num(b, json_get(tr, "mean"), "%.4f");
-        b_str(b, "</td><td>");
-        if (cJSON_IsNumber(json_get(tr, "mean")) && cJSON_IsNumber(json_get(st, "mean")))
-            b_fmt(b, "%+.4f", json_get(tr, "mean")->valuedouble - json_get(st, "mean")->valuedouble);
-        else
-            b_str(b, "–");
-        b_str(b, "</td><td>");
-        b_num(b, json_get(json_get(c, "test"), "mean"), "%.4f");
-        b_str(b, "</td></tr>");
-    }
-    b_str(b, "</table><p id=\"significance\">");
-    const cJSON *cmp = json_get(best, "comparison");
-    b_esc(b, cJSON_IsObject(cmp) ? json_str(json_get(cmp, "sentence"), "")
-                                 : "Fewer than two configurations have two seeds: no comparison yet.");
-    b_str(b, "</p>");
-
-    /* Trial table: fetched per trial, sorted and paged here, so the browser gets one page. */
-    req = cmd_req("results");
-    cmd_add_sweep(req, id);
-    cJSON_AddBoolToObject(req, "trials", true);
-    cJSON *res = ask(req);
-    cJSON *rows = json_get(res, "rows");
-    int n = cJSON_GetArraySize(rows);
-    const char *key = "trial";
-    for (size_t i = 0; i < sizeof TRIAL_COLS / sizeof *TRIAL_COLS; i++)
-        if (sort && !strcmp(sort, TRIAL_COLS[i]))
-            key = TRIAL_COLS[i];
     int sdir = dir && !strcmp(dir, "desc") ? -1 : 1;
-    cJSON **v = n > 0 ? malloc((size_t)n * sizeof *v) : NULL;
-    int k = 0;
-    cJSON *r;
-    if (v)
-        cJSON_ArrayForEach(r, rows) v[k++] = r;
-    pthread_mutex_lock(&g_sort_mu);
-    g_sort_key = key;
-    g_sort_dir = sdir;
-    if (v)
-        qsort(v, (size_t)k, sizeof *v, cmp_rows);
-    pthread_mutex_unlock(&g_sort_mu);
-    const long per = 50;
-    long pages = (k + per - 1) / per;
-    if (page < 0 || (pages > 0 && page >= pages))
+    const char *key = "trial";
+    for (size_t i = 0; i < NCOLS; i++)
+        if (sort && (!strcmp(sort, TRIAL_COLS[i]) || !strcmp(sort, TRIAL_COLS_REG[i])))
+            key = sort;
+    if (page < 0)
         page = 0;
-    b_fmt(b, "<h2>Trials</h2><p id=\"trials-info\" data-total=\"%d\" data-page=\"%ld\" data-pages=\"%ld\">"
-             "%d trials, page %ld of %ld, sorted by %s %s. ",
-          k, page + 1, pages, k, page + 1, pages > 0 ? pages : 1, key, sdir < 0 ? "desc" : "asc");
+    cJSON *res = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        cJSON *req = cmd_req("results");
+        cmd_add_sweep(req, id);
+        cJSON_AddBoolToObject(req, "trials", true);
+        cJSON_AddStringToObject(req, "sort", key);
+        cJSON_AddBoolToObject(req, "desc", sdir < 0);
+        cJSON_AddNumberToObject(req, "offset", (double)(page * PER_PAGE));
+        cJSON_AddNumberToObject(req, "limit", PER_PAGE);
+        res = ask(req);
+        if (!cJSON_IsTrue(json_get(res, "ok"))) {
+            b_err(b, res);
+            cJSON_Delete(res);
+            return;
+        }
+        if (page == 0 || cJSON_GetArraySize(json_get(res, "rows")) > 0)
+            break;
+        cJSON_Delete(res); /* past the last page: the first one */
+        res = NULL;
+        page = 0;
+    }
+    if (!res)
+        return;
+    const cJSON *sw = json_get(res, "sweep");
+    double sid = json_num(json_get(sw, "id"), 0), total = json_num(json_get(sw, "total"), 0);
+    bool regression = !strcmp(json_str(json_get(res, "task"), ""), "regression");
+    const char *const *cols = regression ? TRIAL_COLS_REG : TRIAL_COLS;
+    long pages = ((long)total + PER_PAGE - 1) / PER_PAGE;
+    b_fmt(b, "<h2>Trials</h2><p id=\"trials-info\" data-total=\"%.0f\" data-page=\"%ld\" data-pages=\"%ld\">"
+             "%.0f trials, page %ld of %ld, sorted by %s %s. ",
+          total, page + 1, pages, total, page + 1, pages > 0 ? pages : 1, key, sdir < 0 ? "desc" : "asc");
     for (int pass = 0; pass < 2; pass++) {
         long p = pass == 0 ? page - 1 : page + 1;
         if (p < 0 || p >= pages)
             continue;
-        b_fmt(b, "<a id=\"%s\" href=\"/sweep?id=", pass == 0 ? "prev" : "next");
-        b_esc(b, id);
-        b_fmt(b, "&amp;sort=%s&amp;dir=%s&amp;page=%ld&amp;token=%s\">%s</a> ", key,
-              sdir < 0 ? "desc" : "asc", p, g_token, pass == 0 ? "previous" : "next");
+        b_fmt(b, "<a class=pg id=\"%s\" href=\"/sweep?id=%.0f&amp;sort=%s&amp;dir=%s&amp;page=%ld&amp;token=%s\">%s</a> ",
+              pass == 0 ? "prev" : "next", sid, key, sdir < 0 ? "desc" : "asc", p, g_token,
+              pass == 0 ? "previous" : "next");
     }
     b_str(b, "</p><table id=\"trials\"><tr>");
-    for (size_t i = 0; i < sizeof TRIAL_COLS / sizeof *TRIAL_COLS; i++) {
-        bool cur = !strcmp(key, TRIAL_COLS[i]);
-        b_str(b, "<th><a href=\"/sweep?id=");
-        b_esc(b, id);
-        b_fmt(b, "&amp;sort=%s&amp;dir=%s&amp;token=%s\">%s</a></th>", TRIAL_COLS[i],
-              cur && sdir > 0 ? "desc" : "asc", g_token, TRIAL_COLS[i]);
+    for (size_t i = 0; i < NCOLS; i++) {
+        bool cur = !strcmp(key, cols[i]);
+        b_fmt(b, "<th><a class=pg href=\"/sweep?id=%.0f&amp;sort=%s&amp;dir=%s&amp;token=%s\">%s%s</a></th>", sid,
+              cols[i], cur && sdir > 0 ? "desc" : "asc", g_token, cols[i],
+              cur ? (sdir > 0 ? " ▲" : " ▼") : "");
     }
     b_str(b, "</tr>");
-    for (long i = page * per; i < k && i < (page + 1) * per; i++) {
+    const cJSON *r;
+    cJSON_ArrayForEach(r, json_get(res, "rows"))
+    {
         b_str(b, "<tr>");
-        for (size_t j = 0; j < sizeof TRIAL_COLS / sizeof *TRIAL_COLS; j++) {
-            const cJSON *x = json_get(v[i], TRIAL_COLS[j]);
+        for (size_t j = 0; j < NCOLS; j++) {
+            const cJSON *x = json_get(r, cols[j]);
             b_str(b, "<td>");
             if (j == 0)
                 b_fmt(b, "<a href=\"/trial?id=%.0f&amp;token=%s\">%.0f</a>", json_num(x, 0), g_token,
@@ -397,8 +519,127 @@ static void page_sweep(struct buf *b, const char *id, const char *sort, const ch
         b_str(b, "</tr>");
     }
     b_str(b, "</table>");
-    free(v);
     cJSON_Delete(res);
+}
+
+static void page_sweep(struct buf *b, const char *id, const char *sort, const char *dir, long page)
+{
+    cJSON *req = cmd_req("best");
+    cmd_add_sweep(req, id);
+    cJSON_AddNumberToObject(req, "top", 20);
+    cJSON *best = ask(req);
+    const cJSON *sw = json_get(best, "sweep");
+    double sid = json_num(json_get(sw, "id"), 0);
+    page_head(b, json_str(json_get(sw, "name"), "sweep"), sid);
+    if (!cJSON_IsTrue(json_get(best, "ok"))) {
+        b_err(b, best);
+        cJSON_Delete(best);
+        page_tail(b);
+        return;
+    }
+    const char *state = json_str(json_get(sw, "state"), "");
+    double total = json_num(json_get(sw, "total"), 0);
+    b_str(b, "<h1 id=\"name\">");
+    b_esc(b, json_str(json_get(sw, "name"), ""));
+    b_str(b, "</h1><p id=\"summary\">state <b id=\"state\">");
+    b_esc(b, state);
+    b_fmt(b, "</b>, <span id=\"progress\" data-done=\"%.0f\">%.0f/%.0f done</span>, %.0f failed, ETA ",
+          json_num(json_get(sw, "done"), 0), json_num(json_get(sw, "done"), 0), total,
+          json_num(json_get(sw, "failed"), 0));
+    eta_cell(b, sid, state);
+    b_str(b, "; ranked on ");
+    b_esc(b, json_str(json_get(best, "metric"), ""));
+    b_str(b, " (validation), test reported</p>");
+    tags_note(b, sw);
+
+    /* Ranking: mean ± SE over seeds, t interval, train-validation gap, test. */
+    b_str(b, "<h2>Ranking</h2><p id=\"significance\">");
+    const cJSON *cmp = json_get(best, "comparison");
+    if (cJSON_IsObject(cmp)) {
+        char sentence[256];
+        b_esc(b, resp_significance_sentence(sentence, sizeof sentence, "#1", "#2",
+                                            json_num(json_get(cmp, "t"), NAN), json_num(json_get(cmp, "df"), NAN),
+                                            json_num(json_get(cmp, "p"), NAN), RESP_ALPHA));
+        b_str(b, ".");
+    } else
+        b_str(b, "No comparison yet: fewer than two configurations have two or more finished seeds.");
+    b_str(b, "</p><table id=\"ranking\"><tr><th>rank</th><th>config</th><th class=l>configuration</th>"
+             "<th>n</th><th>mean ± SE</th><th>95% CI</th><th>train mean</th><th>gap (train − val)</th>"
+             "<th>test mean ± SE</th></tr>");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, json_get(best, "configs"))
+    {
+        const cJSON *st = json_get(c, "stat"), *tr = json_get(c, "train"), *te = json_get(c, "test");
+        const cJSON *cfg = json_get(c, "config");
+        b_fmt(b, "<tr><td>%.0f</td><td>%.0f</td><td class=l>", json_num(json_get(c, "rank"), 0),
+              resp_config_num(cfg));
+        char label[512];
+        b_esc(b, resp_fmt_config(label, sizeof label, resp_config_grid(cfg)));
+        b_fmt(b, "</td><td>%.0f</td>", json_num(json_get(st, "n"), 0));
+        stat_cell(b, st);
+        b_str(b, "<td>");
+        b_num(b, json_get(tr, "mean"), "%.4f");
+        b_str(b, "</td><td>");
+        if (cJSON_IsNumber(json_get(tr, "mean")) && cJSON_IsNumber(json_get(st, "mean")))
+            b_fmt(b, "%+.4f", json_get(tr, "mean")->valuedouble - json_get(st, "mean")->valuedouble);
+        else
+            b_str(b, "–");
+        b_str(b, "</td><td>");
+        b_num(b, json_get(te, "mean"), "%.4f");
+        if (cJSON_IsNumber(json_get(te, "se"))) {
+            b_str(b, " ± ");
+            b_num(b, json_get(te, "se"), "%.4f");
+        }
+        b_str(b, "</td></tr>");
+    }
+    b_str(b, "</table>");
+
+    /* Plots, drawn by the same code as `mlpctl plot` and `report`. */
+    b_str(b, "<h2>Plots</h2><div class=\"plots\" id=\"plots\">");
+    figure(b, "plot-ranking", r_ranking, best, NULL);
+    if (total <= CURVES_MAX_TRIALS) {
+        req = cmd_req("results");
+        cmd_add_sweep(req, id);
+        cJSON_AddBoolToObject(req, "curves", true);
+        cJSON *curves = ask(req);
+        if (cJSON_IsTrue(json_get(curves, "ok")))
+            figure(b, "plot-curves", r_curves, best, curves);
+        cJSON_Delete(curves);
+    } else
+        b_fmt(b, "<figure id=\"plot-curves\"><figcaption>Learning curves are drawn for sweeps of up to %d "
+                 "trials (mlpctl plot --kind curves draws any).</figcaption></figure>",
+              CURVES_MAX_TRIALS);
+    req = cmd_req("show");
+    cmd_add_sweep(req, id);
+    cJSON *show = ask(req);
+    if (cJSON_IsTrue(json_get(show, "ok"))) {
+        /* The gap of the ranking's 20 best (a sweep may have thousands of configurations). */
+        cJSON *cf = json_get(show, "configs");
+        for (int i = cJSON_GetArraySize(cf) - 1; i >= 0; i--) {
+            double rk = json_num(json_get(cJSON_GetArrayItem(cf, i), "rank"), 0);
+            if (rk < 1 || rk > 20)
+                cJSON_DeleteItemFromArray(cf, i);
+        }
+        figure(b, "plot-gap", r_gap, show, NULL);
+    }
+    cJSON_Delete(show);
+    const cJSON *top = cJSON_GetArrayItem(json_get(best, "configs"), 0);
+    int top_id = top ? resp_config_id(json_get(top, "config")) : 0;
+    if (top_id > 0) {
+        req = cmd_req("show");
+        cmd_add_sweep(req, id);
+        cJSON_AddNumberToObject(req, "config", top_id);
+        cJSON_AddBoolToObject(req, "confusion", true);
+        cJSON *conf = ask(req);
+        if (cJSON_IsTrue(json_get(conf, "ok"))) /* classification with a recorded matrix */
+            figure(b, "plot-confusion", r_confusion, conf, NULL);
+        cJSON_Delete(conf);
+    }
+    b_str(b, "</div>");
+
+    b_str(b, "<div id=\"trials-part\">");
+    trial_table(b, id, sort, dir, page);
+    b_str(b, "</div>");
     cJSON_Delete(best);
     page_tail(b);
 }
@@ -451,11 +692,9 @@ static void page_trial(struct buf *b, const char *id)
     cJSON_AddNumberToObject(req, "id", (double)(*end ? -1 : tid));
     cJSON *resp = ask(req);
     const cJSON *t = json_get(resp, "trial");
-    page_head(b, "trial");
+    page_head(b, "trial", 0);
     if (!cJSON_IsObject(t)) {
-        b_str(b, "<p class=err>");
-        b_esc(b, resp ? json_str(json_get(resp, "message"), "error") : "mlpd unreachable");
-        b_str(b, "</p>");
+        b_err(b, resp);
     } else {
         b_fmt(b, "<h1>Trial %.0f</h1><p>sweep <a href=\"/sweep?id=%.0f&amp;token=%s\">%.0f</a>, config %.0f, "
                  "seed %.0f, state ",
@@ -531,6 +770,40 @@ static bool token_ok(const char *t)
     return d == 0;
 }
 
+/*
+ * Only peers on loopback are served (the socket is bound to 127.x already;
+ * this holds even if that ever changes).
+ */
+static enum MHD_Result accept_loopback(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)cls;
+    if (addr->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in))
+        return MHD_NO;
+    const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127 ? MHD_YES : MHD_NO;
+}
+
+/*
+ * The Host header must name loopback (127.x.x.x or localhost, any port: ssh -L
+ * may forward another one), so a page of another site whose name was made to
+ * resolve to 127.0.0.1 (DNS rebinding) is refused even before the token.
+ */
+static bool host_ok(const char *host)
+{
+    if (!host)
+        return true; /* HTTP/1.0 */
+    size_t n = strcspn(host, ":");
+    if (n == 9 && !strncasecmp(host, "localhost", 9))
+        return true;
+    char ip[INET_ADDRSTRLEN];
+    struct in_addr a;
+    if (n == 0 || n >= sizeof ip)
+        return false;
+    memcpy(ip, host, n);
+    ip[n] = 0;
+    return inet_pton(AF_INET, ip, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, struct buf *b)
 {
     struct MHD_Response *r =
@@ -562,6 +835,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         b_str(&b, "read-only: GET only\n");
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", &b);
     }
+    if (!host_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"))) {
+        b_str(&b, "forbidden: the Host header names no loopback address (use 127.0.0.1 or localhost)\n");
+        return reply(c, MHD_HTTP_FORBIDDEN, "text/plain", &b);
+    }
     if (!token_ok(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"))) {
         b_str(&b, "forbidden: the URL needs the token mlpctl dashboard printed\n");
         return reply(c, MHD_HTTP_FORBIDDEN, "text/plain", &b);
@@ -587,6 +864,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         const char *pg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
         page_sweep(&b, id, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"),
                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dir"), pg ? atol(pg) : 0);
+    } else if (!strcmp(url, "/trials") && id) {
+        const char *pg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
+        trial_table(&b, id, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"),
+                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dir"), pg ? atol(pg) : 0);
     } else if (!strcmp(url, "/trial") && id)
         page_trial(&b, id);
     else {
@@ -636,7 +917,7 @@ int cmd_dashboard(struct cli *cli, int argc, char **argv)
         snprintf(g_token + 2 * i, 3, "%02x", raw[i]);
     signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-                                            (uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR,
+                                            (uint16_t)port, accept_loopback, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR,
                                             (struct sockaddr *)&sa, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "mlpctl dashboard: cannot listen on %s:%ld: %s\n", bind_s ? bind_s : "127.0.0.1", port,

@@ -27,6 +27,7 @@ int cmd_best(struct cli *cli, int argc, char **argv);
 int cmd_results(struct cli *cli, int argc, char **argv);
 int cmd_trial(struct cli *cli, int argc, char **argv);
 int cmd_watch(struct cli *cli, int argc, char **argv);
+int cmd_dashboard(struct cli *cli, int argc, char **argv);
 int cmd_wait(struct cli *cli, int argc, char **argv);
 int cmd_control(struct cli *cli, int argc, char **argv); /* cancel pause resume retry */
 int cmd_shutdown(struct cli *cli, int argc, char **argv);

@@ -161,6 +161,16 @@ static int importance_doc(const cJSON *resp, const char *metric, cJSON **docp, c
             level[c * nkeys + j] = level_of(texts, nlev, j, t);
         }
     }
+    /* Every key must still vary: pruning can leave one value of a key (no F test). */
+    for (int j = 0; j < nkeys; j++)
+        if (nlev[j] < 2) {
+            imp_why(why, whylen,
+                    "key \"%s\" has a single value in the sweep's %d configuration(s)%s: "
+                    "the ANOVA needs at least two values of every key",
+                    cJSON_GetArrayItem(keys, j)->valuestring, used,
+                    pruned ? " left after pruning" : "");
+            goto out;
+        }
     /* A complete factorial: the product of the level counts is the configuration count. */
     double cells = 1;
     for (int j = 0; j < nkeys; j++)

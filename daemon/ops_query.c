@@ -641,7 +641,47 @@ int op_results(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, c
     if ((rc = ops__add_summary(d, resp, sw->id, e)) < 0)
         goto fail;
     r->curves = cJSON_IsTrue(json_get(req, "curves"));
-    if (r->curves || cJSON_IsTrue(json_get(req, "trials"))) {
+    bool trials = !r->curves && cJSON_IsTrue(json_get(req, "trials"));
+    /* One page of the trials, ordered by mlpd (the dashboard's table at any sweep size). */
+    static const char *const page_fields[] = {"offset", "limit", "sort", "desc"};
+    bool paged = false;
+    for (size_t i = 0; i < sizeof page_fields / sizeof *page_fields; i++)
+        if (json_get(req, page_fields[i])) {
+            if (!trials) {
+                rc = err_set(e, MLP_EINVALID_REQUEST, page_fields[i],
+                             "%s applies to per-trial results only (trials: true)", page_fields[i]);
+                goto fail;
+            }
+            paged = true;
+        }
+    if (paged) {
+        const cJSON *sv = json_get(req, "sort");
+        const char *sort = cJSON_IsString(sv) ? sv->valuestring : "trial";
+        int m = metric_index(sort);
+        if (strcmp(sort, "trial") && strcmp(sort, "config") && strcmp(sort, "seed") &&
+            strcmp(sort, "state") && !(m >= 0 && metric_for_task(m, regression))) {
+            rc = err_set(e, MLP_EINVALID_REQUEST, "sort",
+                         "unknown sort key \"%s\" (trial, config, seed, state or a metric of the "
+                         "task)",
+                         sort);
+            goto fail;
+        }
+        int64_t off = 0, lim = 0;
+        json_is_int(json_get(req, "offset"), &off);
+        json_is_int(json_get(req, "limit"), &lim);
+        if (off < 0 || lim < 0) {
+            rc = err_set(e, MLP_EINVALID_REQUEST, off < 0 ? "offset" : "limit",
+                         "%s must be 0 or more", off < 0 ? "offset" : "limit");
+            goto fail;
+        }
+        cJSON_AddStringToObject(resp, "kind", "trials");
+        r->cur = store_cursor_open_page(d->st, sw->id, sort, cJSON_IsTrue(json_get(req, "desc")),
+                                        off, lim, e);
+        if (!r->cur) {
+            rc = e->code;
+            goto fail;
+        }
+    } else if (r->curves || trials) {
         cJSON_AddStringToObject(resp, "kind", r->curves ? "curves" : "trials");
         r->cur = store_cursor_open(d->st, r->curves ? STORE_CURSOR_EPOCHS : STORE_CURSOR_TRIALS,
                                    sw->id, e);

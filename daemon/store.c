@@ -12,6 +12,7 @@
 #include "store.h"
 #include "store_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "schema/schema.h"
+#include "metric.h"
 #include "trialwire.h"
 
 #define STORE_APP_ID 1836150884 /* "mlpd"; set by 001-init.sql */
@@ -1511,6 +1513,58 @@ struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind 
         return NULL;
     }
     sqlite3_bind_int64(c->s, 1, sweep_id);
+    return c;
+}
+
+struct store_cursor *store_cursor_open_page(struct store *st, int64_t sweep_id, const char *sort,
+                                            bool desc, int64_t offset, int64_t limit, struct err *e)
+{
+    /* The column comes from a fixed list (never from the request's text). */
+    char col[48];
+    int m = metric_index(sort);
+    if (!sort || !strcmp(sort, "trial"))
+        snprintf(col, sizeof col, "t.id");
+    else if (!strcmp(sort, "config"))
+        snprintf(col, sizeof col, "t.config_idx");
+    else if (!strcmp(sort, "seed"))
+        snprintf(col, sizeof col, "t.seed");
+    else if (!strcmp(sort, "state"))
+        snprintf(col, sizeof col, "t.state");
+    else if (m >= 0)
+        snprintf(col, sizeof col, "r.%s", metric_name(m));
+    else {
+        err_set(e, MLP_EINVALID_REQUEST, "sort", "unknown sort key");
+        return NULL;
+    }
+    struct store_cursor *c = calloc(1, sizeof *c);
+    if (!c) {
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    c->st = st;
+    c->kind = STORE_CURSOR_TRIALS;
+    /* ST_TRIALS_SWEEP's select with another order (missing values last either way, then id). */
+    const char *base = stmt_sql[ST_TRIALS_SWEEP];
+    const char *ord = strstr(base, " ORDER BY ");
+    assert(ord);
+    const char *dir = desc ? "DESC" : "ASC";
+    char *sql = NULL;
+    if (asprintf(&sql, "%.*s ORDER BY (%s IS NULL), %s %s, t.id %s LIMIT ?2 OFFSET ?3",
+                 (int)(ord - base), base, col, col, dir, dir) < 0) {
+        free(c);
+        err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    int rc = sqlite3_prepare_v2(st->db, sql, -1, &c->s, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        db_err(st, e, "cursor");
+        free(c);
+        return NULL;
+    }
+    sqlite3_bind_int64(c->s, 1, sweep_id);
+    sqlite3_bind_int64(c->s, 2, limit > 0 ? limit : -1);
+    sqlite3_bind_int64(c->s, 3, offset > 0 ? offset : 0);
     return c;
 }
 

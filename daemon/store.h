@@ -332,6 +332,15 @@ enum store_cursor_kind { STORE_CURSOR_TRIALS, STORE_CURSOR_EPOCHS };
 struct store_cursor;
 struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind kind,
                                        int64_t sweep_id, struct err *e);
+/*
+ * A cursor over one page of a sweep's trials (STORE_CURSOR_TRIALS rows):
+ * ordered by sort ("trial", "config", "seed", "state" or a metric name; NULL
+ * = "trial"), descending when desc, trials without the value last, ties by
+ * trial id; `limit` rows (<= 0: all) after skipping `offset`.  An unknown
+ * sort key is MLP_EINVAL at "sort".  NULL with *e on failure.
+ */
+struct store_cursor *store_cursor_open_page(struct store *st, int64_t sweep_id, const char *sort,
+                                            bool desc, int64_t offset, int64_t limit, struct err *e);
 int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
                       struct err *e);
 void store_cursor_close(struct store_cursor *c);

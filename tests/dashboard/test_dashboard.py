@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""mlpctl dashboard end to end: a private mlpd, real sweeps and worker processes,
+the dashboard over HTTP (token, refusals, no CORS, escaping) and in headless
+Chromium driven through the DevTools protocol (cdp.py: every wait has a deadline,
+so the open EventSource cannot hang it): DOM assertions, a live update arriving
+while a sweep runs, a screenshot kept in the build dir, and a 100k-trial table
+(synthetic results written into the real store file while mlpd is stopped).
+Skips (77) only when chromium or the libmicrohttpd build is absent."""
+import http.client, json, os, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time
+import urllib.error, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cdp  # noqa: E402
+
+MLPCTL, MLPD, WORKER = os.environ["MLPCTL"], os.environ["MLPD"], os.environ["MLP_WORKER"]
+SHOT = os.environ.get("DASH_SCREENSHOT", "")
+chromium = cdp.find_chromium()
+if not chromium:
+    print("SKIP: chromium is not installed (scripts/setup.sh --test installs the Debian package chromium)")
+    sys.exit(77)
+
+tmp = tempfile.mkdtemp(prefix="mlp-dash.")
+env = dict(os.environ, MLPD_HOME=tmp + "/home", MLPD_DATA=tmp + "/data")
+env.pop("MLPD_SOCKET", None)
+env.pop("XDG_STATE_HOME", None)
+procs = []
+failures = 0
+browser = None
+
+
+def check(cond, what):
+    global failures
+    print(("ok:   " if cond else "FAIL: ") + what, file=sys.stderr if not cond else sys.stdout)
+    if not cond:
+        failures += 1
+
+
+def ctl(*args, ok=True, timeout=600):
+    r = subprocess.run([MLPCTL, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    if ok and r.returncode != 0:
+        raise SystemExit("mlpctl %s: %s" % (args, r.stderr))
+    return r
+
+
+def start_mlpd():
+    d = subprocess.Popen([MLPD, "--foreground", "--worker", WORKER, "--workers", "1"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=open(tmp + "/mlpd.err", "a"))
+    procs.append(d)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if ctl("status", ok=False, timeout=60).returncode == 0:
+            return d
+        time.sleep(0.2)
+    raise SystemExit("mlpd did not start: " + open(tmp + "/mlpd.err").read())
+
+
+def stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+
+
+def cleanup():
+    if browser:
+        browser.close()
+    for p in reversed(procs):
+        stop(p)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+try:
+    mlpd = start_mlpd()
+
+    # Non-loopback binds are refused before anything is served.
+    for addr in ("0.0.0.0", "192.168.1.10"):
+        r = ctl("dashboard", "--bind", addr, ok=False, timeout=60)
+        check(r.returncode != 0 and "not a loopback address" in r.stderr,
+              "--bind %s refused: %s" % (addr, r.stderr.strip()))
+
+    dash = subprocess.Popen([MLPCTL, "dashboard"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    procs.append(dash)
+    line = dash.stdout.readline()
+    if not line:
+        err = dash.stderr.read()
+        if "built without libmicrohttpd" in err:
+            print("SKIP:", err.strip())
+            sys.exit(77)
+        raise SystemExit("dashboard did not start: " + err)
+    m = re.search(r"(http://127\.0\.0\.1:(\d+)/)\?token=([0-9a-f]{32})", line)
+    if not m:
+        raise SystemExit("dashboard printed no loopback URL with a token: " + line)
+    base, port, token = m.group(1), int(m.group(2)), m.group(3)
+
+    def get(path, tok=token, headers=None, method="GET"):
+        url = base + path.lstrip("/")
+        if tok is not None:
+            url += ("&" if "?" in url else "?") + "token=" + tok
+        req = urllib.request.Request(url, headers=headers or {}, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=300) as f:
+                return f.status, dict(f.headers), f.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode()
+
+    # A finished sweep whose name and note would run script if printed raw.
+    os.makedirs(tmp + "/g", exist_ok=True)
+    evil = '<script>window.pwned=1</script>"\'&x'
+    evil_note = 'note <img src=x onerror="window.pwned=2"> \'quoted\' & <script>window.pwned=3</script>'
+    with open(tmp + "/g/fast.json", "w") as f:
+        json.dump({"dataset": {"name": "xor", "n": 200}, "seeds": 3, "metric": "val_accuracy",
+                   "base": {"epochs": 6, "hidden": [8]}, "grid": {"lr": [0.03, 0.3, 1.0]}}, f)
+    ctl("submit", tmp + "/g/fast.json", "--name", evil)
+    ctl("note", "1", evil_note)
+    ctl("wait", "1", timeout=900)
+
+    # Token: refused without, wrong, a prefix, too long; accepted with the printed one.
+    check(get("/", tok=None)[0] == 403, "no token -> 403")
+    check(get("/", tok="0" * 32)[0] == 403, "wrong token -> 403")
+    check(get("/", tok=token[:31])[0] == 403, "token prefix -> 403")
+    check(get("/", tok=token + "0")[0] == 403, "token with a byte more -> 403")
+    check(get("/events", tok=None)[0] == 403, "events without token -> 403")
+    check(get("/sweep?id=1", tok=None)[0] == 403, "sweep page without token -> 403")
+    check(get("/trial?id=1", tok="f" * 32)[0] == 403, "trial page with a wrong token -> 403")
+    code, hdr, body = get("/", headers={"Origin": "http://evil.example"})
+    check(code == 200, "token accepted: %d" % code)
+    check(not any(k.lower().startswith("access-control") for k in hdr), "no CORS headers: %s" % hdr)
+    check(evil not in body and "&lt;script&gt;window.pwned=1&lt;/script&gt;&quot;&#39;&amp;x" in body,
+          "sweep name escaped on the list page")
+    code, _, _ = get("/", method="POST")
+    check(code == 405, "POST refused (read-only): %d" % code)
+    # A Host that is not loopback (DNS rebinding) is refused even with the token.
+    hc = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    hc.request("GET", "/?token=" + token, headers={"Host": "evil.example:%d" % port})
+    rr = hc.getresponse()
+    check(rr.status == 403, "non-loopback Host refused: %d" % rr.status)
+    hc.close()
+    code, _, body = get("/sweep?id=1")
+    check(code == 200 and evil not in body and evil_note not in body and "&lt;script&gt;" in body,
+          "sweep name and note escaped on the sweep page")
+
+    browser = cdp.Browser(chromium, tmp + "/chrome", width=1200, height=900)
+
+    def q(js):
+        return browser.eval(js)
+
+    # Sweeps list: rows, state, best so far; the name is text, no script ran.
+    browser.goto(base + "?token=" + token)
+    check(browser.wait_for("document.querySelector('#sw-1 .st') !== null", 120), "sweeps list rendered")
+    check(q("document.querySelector('#sw-1 a').textContent") == evil, "the sweep name shows as text")
+    check(q("document.querySelector('#sw-1 .st').textContent") == "done", "state done")
+    check(q("document.querySelector('#sw-1 .pr').textContent") == "9/9", "progress 9/9")
+    check(re.match(r"config \d+: \d\.\d{4} ± \d\.\d{4}", q("document.querySelector('#sw-1 .best').textContent") or ""),
+          "best so far with mean ± SE")
+    check(q("window.pwned === undefined && document.scripts.length === 1"), "no injected script ran")
+
+    # Sweep page: ranking, significance sentence, plots drawn by the project's plot code.
+    browser.goto(base + "sweep?id=1&token=" + token)
+    check(browser.wait_for("document.querySelector('#ranking tr:nth-child(2)') !== null", 120), "ranking rendered")
+    cells = q("Array.from(document.querySelectorAll('#ranking tr:nth-child(2) td')).map(function(c){return c.textContent})")
+    check(cells and re.match(r"^\d\.\d{4} ± \d\.\d{4}$", cells[4]) and re.match(r"^\[\d\.\d{4}, \d\.\d{4}\]$", cells[5]),
+          "ranking row: mean ± SE and CI: %s" % cells)
+    sig = q("document.getElementById('significance').textContent")
+    check(re.search(r"#1 (is|is not) significantly better than #2 \(Welch's t = ", sig or "")
+          or "identical on every seed" in (sig or "") or "on every seed" in (sig or ""),
+          "significance sentence: %s" % sig)
+    for fig in ("plot-ranking", "plot-curves", "plot-gap", "plot-confusion"):
+        check(q("document.querySelector('#%s svg') !== null" % fig), "%s drawn as SVG" % fig)
+    check(q("document.getElementById('note').textContent") == evil_note, "the note shows as text")
+    check(q("document.getElementById('name').textContent") == evil, "the name shows as text")
+    check(q("window.pwned === undefined && document.querySelectorAll('img').length === 0"),
+          "no injected markup")
+    check(q("document.querySelectorAll('#trials tr').length") == 10, "trial table: 9 rows + header")
+    # Sorting is done by mlpd: val_accuracy descending.
+    browser.goto(base + "sweep?id=1&sort=val_accuracy&dir=desc&token=" + token)
+    browser.wait_for("document.querySelector('#trials tr:nth-child(2)') !== null", 120)
+    vals = q("Array.from(document.querySelectorAll('#trials tr td:nth-child(5)')).map(function(c){return +c.textContent})")
+    check(vals and len(vals) == 9 and vals == sorted(vals, reverse=True), "sorted by val_accuracy desc: %s" % vals)
+    if SHOT:
+        browser.goto(base + "sweep?id=1&token=" + token)
+        browser.wait_for("document.querySelector('#plot-curves svg') !== null", 120)
+        browser.screenshot(SHOT)
+        check(os.path.getsize(SHOT) > 10000, "screenshot written to " + SHOT)
+
+    # Trial page: curve and log tail.
+    browser.goto(base + "trial?id=1&token=" + token)
+    check(browser.wait_for("document.querySelector('svg polyline') !== null", 120), "trial page draws its curve")
+    check(q("document.getElementById('log') !== null"), "trial page has the log tail")
+
+    # A live update while a sweep runs: the page swaps in the new state pushed over SSE.
+    with open(tmp + "/g/slow.json", "w") as f:
+        json.dump({"dataset": {"name": "xor", "n": 400}, "seeds": 4, "metric": "val_accuracy",
+                   "base": {"epochs": 30, "batch_size": 4}, "grid": {"lr": [0.05, 0.1, 0.2, 0.4, 0.8]}}, f)
+    ctl("submit", tmp + "/g/slow.json", "--name", "slow")
+    browser.goto(base + "sweep?id=2&token=" + token)
+    browser.wait_for("document.getElementById('progress') !== null", 120)
+    first = q("+document.getElementById('progress').getAttribute('data-done')")
+    got = browser.wait_for("+document.body.getAttribute('data-refreshes') > 0 && "
+                           "+document.getElementById('progress').getAttribute('data-done') > %d" % first, 600)
+    check(got, "a live update arrived while the sweep ran (done %s -> %s, events %s)" % (
+        first, q("document.getElementById('progress').getAttribute('data-done')"),
+        q("document.getElementById('live').getAttribute('data-events')")))
+    ctl("cancel", "slow", ok=False)
+    ctl("wait", "slow", ok=False, timeout=600)
+
+    # 100k trials: submitted (paused), then given synthetic results in the real store file.
+    with open(tmp + "/g/big.json", "w") as f:
+        json.dump({"dataset": {"name": "xor", "n": 100}, "seeds": 100, "metric": "val_accuracy",
+                   "base": {"epochs": 1}, "grid": {"lr": [0.001 * (i + 1) for i in range(1000)]}}, f)
+    ctl("submit", tmp + "/g/big.json", "--name", "big", "--priority", "-9", "--force")
+    big = 3  # fast, slow, big
+    ctl("pause", "big")
+    ctl("shutdown")
+    mlpd.wait(300)
+    db = sqlite3.connect(tmp + "/home/mlpd.db") if os.path.exists(tmp + "/home/mlpd.db") else None
+    if db is None:
+        found = [os.path.join(dp, f) for dp, _, fs in os.walk(tmp) for f in fs if f == "mlpd.db"]
+        db = sqlite3.connect(found[0])
+    with db:
+        db.execute("UPDATE trials SET state='done', attempts=1, started=created, finished=created+1 "
+                   "WHERE sweep_id=?", (big,))
+        db.execute("INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, train_loss, train_accuracy, "
+                   "val_loss, val_accuracy, test_loss, test_accuracy, epochs_run, best_epoch, seconds, diverged) "
+                   "SELECT id, sweep_id, config_idx, 1, 0.5, 0.6 + (id*7 % 1000)/5000.0, 0.6, "
+                   "0.5 + (id*13 % 1000)/2500.0, 0.6, 0.5 + (id*13 % 1000)/2600.0, 1, 1, 0.01, 0 "
+                   "FROM trials WHERE sweep_id=?", (big,))
+    db.close()
+    mlpd = start_mlpd()
+    t0 = time.time()
+    code, _, body = get("/sweep?id=%d&sort=val_accuracy&dir=desc&page=1234" % big)
+    print("100k-trial sweep page (sorted by val_accuracy, page 1235) served in %.2f s" % (time.time() - t0))
+    info = re.search(r'data-total="(\d+)" data-page="(\d+)" data-pages="(\d+)"', body)
+    check(code == 200 and info and info.groups() == ("100000", "1235", "2000"), "100k paging: %s" % (info.groups() if info else body[:2000],))
+    browser.goto(base + "sweep?id=%d&sort=val_accuracy&dir=desc&page=1234&token=%s" % (big, token))
+    check(browser.wait_for("document.querySelectorAll('#trials tr').length === 51", 300), "a 100k page has 50 rows")
+    vals = q("Array.from(document.querySelectorAll('#trials tr td:nth-child(5)')).map(function(c){return +c.textContent})")
+    check(vals and vals == sorted(vals, reverse=True), "the page is sorted by val_accuracy desc")
+    # Page 1235 of 2000 descending holds ranks 61700..61749: the 61701st largest value.
+    db = sqlite3.connect("file:" + [os.path.join(dp, f) for dp, _, fs in os.walk(tmp) for f in fs
+                                    if f == "mlpd.db"][0] + "?mode=ro", uri=True)
+    want = db.execute("SELECT val_accuracy FROM results WHERE sweep_id=? ORDER BY val_accuracy DESC, trial_id DESC "
+                      "LIMIT 50 OFFSET 61700", (big,)).fetchall()
+    db.close()
+    check(vals and [round(v, 4) for v in vals] == [round(w[0], 4) for w in want],
+          "the page holds exactly rows 61701..61750 of the whole sort")
+    # The paging fields' errors, straight on mlpd's socket.
+    import socket
+    sock = [os.path.join(dp, f) for dp, _, fs in os.walk(tmp) for f in fs if f == "mlpd.sock"][0]
+    so = socket.socket(socket.AF_UNIX)
+    so.settimeout(300)
+    so.connect(sock)
+    sf = so.makefile("rwb")
+    for req, path in (({"sort": "bogus"}, "sort"), ({"offset": -1}, "offset"), ({"limit": -5}, "limit"),
+                      ({"curves": True, "offset": 0}, "offset"), ({"trials": False, "limit": 3}, "limit")):
+        full = {"op": "results", "sweep": big, "trials": True}
+        full.update(req)
+        sf.write((json.dumps(full) + "\n").encode())
+        sf.flush()
+        ans = json.loads(sf.readline())
+        err = ans.get("error") or {}
+        check(not ans.get("ok") and err.get("code") == "invalid_request" and err.get("path") == path,
+              "results %s refused at %s: %s" % (req, path, err.get("message")))
+    so.close()
+    t0 = time.time()
+    code, _, frag = get("/trials?id=%d&sort=val_accuracy&dir=desc&page=1999" % big)
+    print("100k-trial table alone (/trials, last page) served in %.2f s" % (time.time() - t0))
+    check(code == 200 and 'data-page="2000"' in frag and frag.count("<tr>") == 51 and "<html" not in frag,
+          "/trials serves the table alone")
+    browser.eval("document.getElementById('next').click()")
+    check(browser.wait_for("document.getElementById('trials-info') && "
+                           "document.getElementById('trials-info').getAttribute('data-page') === '1236'", 300),
+          "next page link (the table swapped in place)")
+    check("page=1235" in (q("location.href") or ""), "the address follows the table: %s" % q("location.href"))
+    check(q("document.getElementById('trials-info').getAttribute('data-total')") == "100000", "total 100000")
+finally:
+    cleanup()
+print("dashboard: %d failure(s)" % failures)
+sys.exit(1 if failures else 0)

@@ -193,7 +193,7 @@ static int fanova_doc(const cJSON *resp, const struct imp_conf *cf, int used, in
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(cf[c].row, k);
             double *xv = &x[c * nkeys + j];
             if (ax[j].dim.kind == FANOVA_CATEGORICAL) {
-                char *t = cJSON_PrintUnformatted(v);
+                char *t = v ? cJSON_PrintUnformatted(v) : strdup("null");
                 if (!t)
                     goto oom;
                 int cat = axis_category(&ax[j], t);

@@ -462,16 +462,16 @@ static int importance_doc(const cJSON *resp, const struct imp_opts *o, cJSON **d
     for (int q = 0; q < nkeys; q++) {
         int j = order[q];
         const struct anova_term *t = &terms[j];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToArray(ka, o);
-        cJSON_AddStringToObject(o, "key", cJSON_GetArrayItem(keys, j)->valuestring);
-        cJSON_AddNumberToObject(o, "rank", q + 1);
-        cJSON_AddNumberToObject(o, "levels", nlev[j]);
-        cJSON_AddNumberToObject(o, "df", t->df);
-        cJSON_AddNumberToObject(o, "ss", t->ss);
-        imp_add_num(o, "f", t->f);
-        imp_add_num(o, "p", t->p);
-        imp_add_num(o, "omega2", t->omega2);
+        cJSON *ko = cJSON_CreateObject();
+        cJSON_AddItemToArray(ka, ko);
+        cJSON_AddStringToObject(ko, "key", cJSON_GetArrayItem(keys, j)->valuestring);
+        cJSON_AddNumberToObject(ko, "rank", q + 1);
+        cJSON_AddNumberToObject(ko, "levels", nlev[j]);
+        cJSON_AddNumberToObject(ko, "df", t->df);
+        cJSON_AddNumberToObject(ko, "ss", t->ss);
+        imp_add_num(ko, "f", t->f);
+        imp_add_num(ko, "p", t->p);
+        imp_add_num(ko, "omega2", t->omega2);
     }
     cJSON *in = cJSON_AddObjectToObject(doc, "interactions");
     cJSON_AddNumberToObject(in, "df", res.inter.df);

@@ -1494,6 +1494,8 @@ struct store_cursor {
     sqlite3_stmt *s; /* its own statement: the shared ones stay free for other calls */
     enum store_cursor_kind kind;
     bool ended;
+    int64_t *ids; /* a page: its trials in order, each read by id with s (TRIAL_ONE) */
+    size_t n_ids, next_id;
 };
 
 struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind kind,
@@ -1516,23 +1518,148 @@ struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind 
     return c;
 }
 
+/* Run a one-column query of ids (bound ?1 sweep, ?2 limit, ?3 offset) and append its ids. */
+static int page_append(struct store *st, const char *sql, int64_t sweep_id, int64_t limit,
+                       int64_t offset, bool reversed, int64_t **ids, size_t *n, size_t *cap,
+                       struct err *e)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, e, "page");
+    sqlite3_bind_int64(s, 1, sweep_id);
+    sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+    sqlite3_bind_int64(s, 3, offset > 0 ? offset : 0);
+    size_t first = *n;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == *cap) {
+            size_t nc = *cap ? 2 * *cap : 64;
+            int64_t *p = realloc(*ids, nc * sizeof *p);
+            if (!p) {
+                sqlite3_finalize(s);
+                return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+            }
+            *ids = p;
+            *cap = nc;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_err(st, e, "page");
+    if (reversed)
+        for (size_t a = first, b = *n; a + 1 < b; a++, b--) {
+            int64_t t = (*ids)[a];
+            (*ids)[a] = (*ids)[b - 1];
+            (*ids)[b - 1] = t;
+        }
+    return 0;
+}
+
+/* One count(*) query bound to the sweep. */
+static int page_count(struct store *st, const char *sql, int64_t sweep_id, int64_t *out,
+                      struct err *e)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, e, "page");
+    sqlite3_bind_int64(s, 1, sweep_id);
+    int rc = sqlite3_step(s);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : db_err(st, e, "page");
+}
+
+/*
+ * The ids of one page, in order, each part a walk along one index range
+ * (015-page.sql) rather than a sort of the sweep: the trials with the value
+ * (every trial for trial, config, seed and state) by value then id, then those
+ * without it by id.  The second part is found by a walk over the sweep's
+ * trials by id that probes each one's result; it walks from whichever end
+ * reaches the page sooner, so a few unfinished trials at either end of a
+ * finished sweep are found at once.
+ */
+static int page_ids(struct store *st, int64_t sweep_id, const char *col, bool metric, bool desc,
+                    int64_t offset, int64_t limit, int64_t **ids, size_t *n, struct err *e)
+{
+    const char *dir = desc ? "DESC" : "ASC", *rdir = desc ? "ASC" : "DESC";
+    size_t cap = 0;
+    char *sql = NULL;
+    int rc;
+    if (!metric) {
+        if (!strcmp(col, "id"))
+            rc = asprintf(&sql, "SELECT id FROM trials INDEXED BY trials_sweep_id WHERE sweep_id = ?1 "
+                                "ORDER BY id %s LIMIT ?2 OFFSET ?3", dir);
+        else
+            rc = asprintf(&sql, "SELECT id FROM trials WHERE sweep_id = ?1 ORDER BY %s %s, id %s "
+                                "LIMIT ?2 OFFSET ?3", col, dir, dir);
+        if (rc < 0)
+            return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        rc = page_append(st, sql, sweep_id, limit, offset, false, ids, n, &cap, e);
+        free(sql);
+        return rc;
+    }
+    if (asprintf(&sql, "SELECT trial_id FROM results WHERE sweep_id = ?1 AND %s IS NOT NULL "
+                       "ORDER BY %s %s, trial_id %s LIMIT ?2 OFFSET ?3", col, col, dir, dir) < 0)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    rc = page_append(st, sql, sweep_id, limit, offset, false, ids, n, &cap, e);
+    free(sql);
+    sql = NULL;
+    if (rc < 0 || (limit > 0 && (int64_t)*n >= limit))
+        return rc;
+    /* The page reaches past the trials with a value: how many have one, how many not. */
+    int64_t with = offset + (int64_t)*n, total = 0;
+    if (*n == 0) {
+        if (asprintf(&sql, "SELECT count(*) FROM results WHERE sweep_id = ?1 AND %s IS NOT NULL",
+                     col) < 0)
+            return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        rc = page_count(st, sql, sweep_id, &with, e);
+        free(sql);
+        sql = NULL;
+        if (rc < 0)
+            return rc;
+    }
+    if ((rc = page_count(st,
+                         "SELECT count(*) FROM trials INDEXED BY trials_sweep_id WHERE sweep_id = ?1",
+                         sweep_id, &total, e)) < 0)
+        return rc;
+    int64_t nb = total - with, ob = offset > with ? offset - with : 0;
+    int64_t want = nb - ob;
+    if (limit > 0 && want > limit - (int64_t)*n)
+        want = limit - (int64_t)*n;
+    if (want <= 0)
+        return 0;
+    /* Forward the walk finds ob + want of them, backward nb - ob. */
+    bool back = nb - ob < ob + want;
+    if (asprintf(&sql, "SELECT t.id FROM trials t INDEXED BY trials_sweep_id WHERE t.sweep_id = ?1 "
+                       "AND NOT EXISTS (SELECT 1 FROM results r WHERE r.trial_id = t.id AND "
+                       "r.%s IS NOT NULL) ORDER BY t.id %s LIMIT ?2 OFFSET ?3",
+                 col, back ? rdir : dir) < 0)
+        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    rc = page_append(st, sql, sweep_id, want, back ? nb - ob - want : ob, back, ids, n, &cap, e);
+    free(sql);
+    return rc;
+}
+
 struct store_cursor *store_cursor_open_page(struct store *st, int64_t sweep_id, const char *sort,
                                             bool desc, int64_t offset, int64_t limit, struct err *e)
 {
     /* The column comes from a fixed list (never from the request's text). */
-    char col[48];
+    const char *col;
+    bool metric = false;
     int m = metric_index(sort);
     if (!sort || !strcmp(sort, "trial"))
-        snprintf(col, sizeof col, "t.id");
+        col = "id";
     else if (!strcmp(sort, "config"))
-        snprintf(col, sizeof col, "t.config_idx");
+        col = "config_idx";
     else if (!strcmp(sort, "seed"))
-        snprintf(col, sizeof col, "t.seed");
+        col = "seed";
     else if (!strcmp(sort, "state"))
-        snprintf(col, sizeof col, "t.state");
-    else if (m >= 0)
-        snprintf(col, sizeof col, "r.%s", metric_name(m));
-    else {
+        col = "state";
+    else if (m >= 0) {
+        col = metric_name(m);
+        metric = true;
+    } else {
         err_set(e, MLP_EINVALID_REQUEST, "sort", "unknown sort key");
         return NULL;
     }
@@ -1543,28 +1670,25 @@ struct store_cursor *store_cursor_open_page(struct store *st, int64_t sweep_id, 
     }
     c->st = st;
     c->kind = STORE_CURSOR_TRIALS;
-    /* ST_TRIALS_SWEEP's select with another order (missing values last either way, then id). */
-    const char *base = stmt_sql[ST_TRIALS_SWEEP];
-    const char *ord = strstr(base, " ORDER BY ");
-    assert(ord);
-    const char *dir = desc ? "DESC" : "ASC";
-    char *sql = NULL;
-    if (asprintf(&sql, "%.*s ORDER BY (%s IS NULL), %s %s, t.id %s LIMIT ?2 OFFSET ?3",
-                 (int)(ord - base), base, col, col, dir, dir) < 0) {
+    /* The counts and walks see one snapshot (a savepoint works inside a transaction too). */
+    if (sqlite3_exec(st->db, "SAVEPOINT page", NULL, NULL, NULL) != SQLITE_OK) {
+        db_err(st, e, "page");
         free(c);
-        err_set(e, MLP_ENOMEM, NULL, "out of memory");
         return NULL;
     }
-    int rc = sqlite3_prepare_v2(st->db, sql, -1, &c->s, NULL);
-    free(sql);
-    if (rc != SQLITE_OK) {
+    int rc = page_ids(st, sweep_id, col, metric, desc, offset, limit, &c->ids, &c->n_ids, e);
+    sqlite3_exec(st->db, "RELEASE page", NULL, NULL, NULL);
+    if (rc < 0) {
+        free(c->ids);
+        free(c);
+        return NULL;
+    }
+    if (sqlite3_prepare_v2(st->db, stmt_sql[ST_TRIAL_ONE], -1, &c->s, NULL) != SQLITE_OK) {
         db_err(st, e, "cursor");
+        free(c->ids);
         free(c);
         return NULL;
     }
-    sqlite3_bind_int64(c->s, 1, sweep_id);
-    sqlite3_bind_int64(c->s, 2, limit > 0 ? limit : -1);
-    sqlite3_bind_int64(c->s, 3, offset > 0 ? offset : 0);
     return c;
 }
 
@@ -1575,6 +1699,29 @@ static int cursor_step(struct store_cursor *c, int (*cb)(void *ud, const void *r
     if (c->ended)
         return 0;
     int rc;
+    if (c->ids) { /* a page: its rows by id (one deleted since is left out) */
+        while (c->next_id < c->n_ids) {
+            sqlite3_reset(c->s);
+            sqlite3_bind_int64(c->s, 1, c->ids[c->next_id++]);
+            if ((rc = sqlite3_step(c->s)) == SQLITE_DONE)
+                continue;
+            if (rc != SQLITE_ROW) {
+                c->ended = true;
+                return db_err(c->st, e, "cursor");
+            }
+            struct store_trial_row r;
+            trial_row_read(c->s, &r);
+            int ret = cb(ud, &r);
+            if (ret < 0) {
+                c->ended = true;
+                return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
+            }
+            if (ret > 0)
+                return 1;
+        }
+        c->ended = true;
+        return 0;
+    }
     while ((rc = sqlite3_step(c->s)) == SQLITE_ROW) {
         int ret;
         if (c->kind == STORE_CURSOR_TRIALS) {
@@ -1610,6 +1757,7 @@ void store_cursor_close(struct store_cursor *c)
     if (!c)
         return;
     sqlite3_finalize(c->s);
+    free(c->ids);
     free(c);
 }
 

@@ -430,7 +430,7 @@ int main(int argc, char **argv)
 
     if (spec_read(&sp, spec_path, &e) < 0)
         goto fail;
-    struct hparams *hp = &sp.hp;
+    const struct hparams *hp = &sp.hp;
     if (!(ds = spec_load_data(&sp, &e)))
         goto fail;
     if (data_prepare(ds, hp, &prep, &e) < 0)
@@ -453,24 +453,14 @@ int main(int argc, char **argv)
     log_params(hp);
     print_header(&o);
 
-    /* max_seconds limits the whole trial: the time spent loading the data
-     * counts, so the core gets what is left. */
-    double limit = hp->max_seconds;
-    if (limit > 0) {
-        double left = limit - (mono_s() - t0);
-        hp->max_seconds = left > 1e-9 ? left : 1e-9;
-    }
-    /* MLP_EAGER_REFERENCE=1: the divergence reference in full before the
+    /* max_seconds limits the whole trial: counted from t0, so the time spent
+     * loading the data counts; train_run() writes the one timeout message.
+     * MLP_EAGER_REFERENCE=1: the divergence reference in full before the
      * first step (tests and bench/ check that the metrics are the same bits). */
     const char *eager = getenv("MLP_EAGER_REFERENCE");
     const struct train_opts topts = {.eager_reference = eager && *eager && strcmp(eager, "0")};
-    if (train_run_opts(hp, (uint64_t)sp.seed, &prep, &topts, on_epoch, &o, &res, &e) < 0) {
-        if (e.code == MLP_ETIMEOUT)
-            err_set(&e, MLP_ETIMEOUT, "params.max_seconds",
-                    "trial exceeded max_seconds (%g s) after %d completed epoch(s)", limit,
-                    res.epochs_run);
+    if (train_run_opts(hp, (uint64_t)sp.seed, &prep, t0, &topts, on_epoch, &o, &res, &e) < 0)
         goto fail;
-    }
     if (res.diverged) {
         /* Why, for the trial's log (SPEC.md "Metrics of a trial": diverged). */
         if (isfinite(res.diverged_loss))

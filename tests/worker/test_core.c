@@ -388,6 +388,7 @@ static void test_divergence_and_timeout(void)
     CHECK_EQ_INT(train_run(&hp, 1, &s.d, mono_s() - 20, NULL, NULL, &res, &e), MLP_ETIMEOUT);
     CHECK(strstr(e.msg, "max_seconds (10 s) after 0 completed epoch(s)") != NULL);
     CHECK_EQ_INT(train_run(&hp, 1, &s.d, mono_s(), NULL, NULL, &res, &e), 0);
+    train_result_release(&res); /* its confusion matrix */
 
     /* A label that is not a class index is refused before training. */
     hp.max_seconds = 0;

@@ -79,9 +79,9 @@ has badseed.err "--method fanova only"
 # decides the validation loss and l2 (at most 1e-7) and curve_test (no effect on
 # training) do not.  lr must rank first with almost all of the importance.
 cat >"$TMP/f.json" <<'G'
-{"name": "fsob", "dataset": {"name": "circles", "n": 600}, "seeds": 2, "metric": "val_loss",
- "base": {"epochs": 20, "hidden": [16]},
- "search": {"kind": "sobol", "trials": 32, "seed": 3,
+{"name": "fsob", "dataset": {"name": "circles", "n": 400}, "seeds": 2, "metric": "val_loss",
+ "base": {"epochs": 10, "hidden": [16]},
+ "search": {"kind": "sobol", "trials": 16, "seed": 3,
             "space": {"lr": {"log_uniform": [0.0001, 1]}, "l2": {"uniform": [0, 1e-7]},
                       "curve_test": {"choice": [false, true]}}}}
 G
@@ -92,7 +92,7 @@ has fimp.out "val_loss (functional ANOVA on a random forest over the sobol searc
 checks=$((checks + 1))
 awk '$1 == "1" { print $2, $3 }' "$TMP/fimp.out" | grep -qx "lr log" || fail "fimp: lr (log) is not ranked first"
 run fimpj 0 importance fsob --json
-jcheck fimpj 'd["method"] == "fanova" and d["space"] == "sobol" and d["metric"] == "val_loss" and d["configs"] == 32 and d["trees"] == 64 and d["seed"] == 0 and d["trees_used"] == 64'
+jcheck fimpj 'd["method"] == "fanova" and d["space"] == "sobol" and d["metric"] == "val_loss" and d["configs"] == 16 and d["trees"] == 64 and d["seed"] == 0 and d["trees_used"] == 64'
 jcheck fimpj '[k["key"] for k in d["keys"]][0] == "lr" and d["keys"][0]["importance"] > 0.9 and d["keys"][0]["scale"] == "log"'
 jcheck fimpj 'abs(sum(k["importance"] for k in d["keys"]) - 1) < 1e-9 and [k["rank"] for k in d["keys"]] == [1, 2, 3]'
 jcheck fimpj 'all(k["importance"] < 0.05 and k["sd"] >= 0 for k in d["keys"][1:]) and 0 < d["main_effects"] <= 1 + 1e-9'

@@ -67,8 +67,7 @@ int plot_confusion(FILE *out, const struct cJSON *show_resp);
 #define COL_LIGHT "#9ecae9" /* 95% interval bar: light blue */
 #define COL_NOTE "#555"
 
-#define LABEL_MAX 56 /* characters of a configuration label shown in rows */
-#define CHAR_W 6.9   /* rough width of one 12 px character */
+#define PLOT_LABEL_BUF 4096 /* bytes of a configuration label with its rank */
 
 /* What `mlpctl plot` was asked for. */
 struct plot_args {
@@ -129,8 +128,30 @@ void plot__widen(double *lo, double *hi, double v);
 void plot__titles(FILE *out, double w, const char *title, const char *subtitle);
 /* Notes under a plot, one per line, starting at y. */
 void plot__notes(FILE *out, double x, double y, const char *const *notes, int n);
-/* A configuration row label, cut to LABEL_MAX, with the full text as tooltip. */
-void plot__row_label(FILE *out, double x, double y, int rank, const char *label, int n, bool bold);
+struct plot__row;
+/*
+ * A configuration row's label "#RANK LABEL" right-aligned at x, never cut
+ * (plot__row_plot_width sizes the column), with r->full as its tooltip.
+ */
+void plot__row_label(FILE *out, double x, double y, const struct plot__row *r, int n, bool bold);
+
+/*
+ * Labels name only what tells configurations apart.  plot__varying_keys:
+ * the keys whose values differ between the items (a new array of strings;
+ * NULL on ENOMEM).  Items are `configs` entries ({"config": {"grid": ...}})
+ * or, flat, objects holding the values themselves (`results` rows);
+ * candidates: the keys to consider, in order (NULL: every key of the items'
+ * grids); skip: a key left out (or NULL).
+ */
+struct cJSON *plot__varying_keys(const struct cJSON *items, bool flat,
+                                 const struct cJSON *candidates, const char *skip);
+/* "k=v k=v" over keys (values as resp_value_text), `none` when keys is empty.  Caller frees. */
+char *plot__label(const struct cJSON *values, const struct cJSON *keys, const char *none);
+/* The full text of a configuration: every grid key and its id ("lr=0.1 l2=0 (config 3)"). */
+char *plot__config_full(const struct cJSON *config);
+/* Width in pixels a plot needs for its titles (centred) and notes (from x = 12). */
+double plot__text_need(const char *title, const char *subtitle, const char *const *notes,
+                       int nnotes);
 /* The public renderers' tail: on failure, `why` on stderr.  Returns rc. */
 int plot__say_why(int rc, const char *why);
 
@@ -152,7 +173,8 @@ void plot__metric_parts(const char *metric, struct plot__metric *m);
 struct plot__row {
     int rank;            /* 1 = best */
     int id;              /* configuration id */
-    char *label;         /* resp_config_label, owned */
+    char *label;         /* the varying keys' values (plot__label), owned */
+    char *full;          /* plot__config_full, owned */
     struct resp_stat st; /* the metric */
     struct resp_stat tr; /* train counterpart (gap plot) */
     double gap;          /* gap plot */

@@ -185,11 +185,11 @@ int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const c
         if (pc[2][i] >= 0 && pc[2][i] < BND_MAX_CLASSES && (int)pc[2][i] + 1 > K)
             K = (int)pc[2][i] + 1;
 
-    const double left = 70, top = 64, pw = 520, ph = 520, w = left + pw + 200, h = top + ph + 70;
+    const double left = 70, top = 64, pw = 520, ph = 520, h = top + ph + 70;
+    double w = left + pw + 200;
     struct svg_scale sx = {x1lo, x1hi, left, left + pw, false};
     struct svg_scale sy = {x2lo, x2hi, top + ph, top, false};
     double cw = pw / (g.cols - 1), ch = ph / (rows - 1);
-    svg_begin(out, w, h);
     char title[256], sub[1400];
     snprintf(title, sizeof title, "Trial %.0f \xE2\x80\x94 decision %s", tid,
              g.regression ? "surface" : "boundary");
@@ -199,6 +199,8 @@ int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const c
              resp_num(t, "seed"),
              g.regression ? "predicted value" : "predicted class (paler: less sure)");
     free(label);
+    w = fmax(w, plot__text_need(title, sub, NULL, 0));
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     /* Background cells: runs of equal fill along each lattice row, clipped to the frame. */
     fprintf(out, "<g class=\"cells\" shape-rendering=\"crispEdges\">\n");

@@ -62,21 +62,25 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     }
     double plot_bot = top + rowh * n;
     double h = plot_bot + 56 + 16 * nnotes + 8;
-
-    svg_begin(out, w, h);
     char title[512], sub[300];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 train vs validation %s", name, base);
     snprintf(sub, sizeof sub,
              "Per configuration, best %s first; bars \xC2\xB1 SE over seeds; "
              "gap = train \xE2\x88\x92 validation (large: overfitting; both low: underfitting)",
              metric);
+    /* The legend's second entry starts after the first one's text. */
+    double legend2 = fmax(180, 28 + svg_text_width(metric, 12, false) + 16);
+    w = fmax(w, plot__text_need(title, sub, notes, nnotes));
+    w = fmax(w, left + legend2 + 28 + svg_text_width(train_name, 12, false) + 12);
+
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     /* Legend: two series, distinguished by shape as well as colour. */
     fprintf(out, "<g class=\"legend\">");
     svg_legend_item(out, left, 72, COL_VAL, NULL, metric);
     fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
-            left + 180 + 4.5, 72 - 8.5, COL_TRAIN);
-    svg_text(out, left + 180 + 28, 72, "start", 12, NULL, train_name);
+            left + legend2 + 4.5, 72 - 8.5, COL_TRAIN);
+    svg_text(out, left + legend2 + 28, 72, "start", 12, NULL, train_name);
     fprintf(out, "</g>\n");
     svg_text(out, left + plotw + 12, top - 8, "start", 11.5,
              "font-weight=\"bold\" fill=\"" COL_NOTE "\"", "gap");
@@ -89,7 +93,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
         const struct resp_stat *v = &rows[i].st, *t = &rows[i].tr;
         double y = top + rowh * i + rowh / 2;
         int nmin = isfinite(t->mean) && t->n < v->n ? t->n : v->n;
-        plot__row_label(out, left - 12, y, rows[i].rank, rows[i].label, nmin, false);
+        plot__row_label(out, left - 12, y, &rows[i], nmin, false);
         double xv = svg_map(&sx, v->mean);
         if (isfinite(t->mean))
             fprintf(out,
@@ -105,7 +109,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
             resp_fmt_mean_se(val, sizeof val, t);
             fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\">",
                     xt - 4.5, y - 4.5, COL_TRAIN);
-            svg_titlef(out, "%s %s: %s", rows[i].label, train_name, val);
+            svg_titlef(out, "%s %s: %s", rows[i].full, train_name, val);
             fputs("</rect>\n", out);
         }
         if (v->n >= 2 && isfinite(v->se))
@@ -113,7 +117,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
                        y + 3, 4, COL_VAL);
         resp_fmt_mean_se(val, sizeof val, v);
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xv, y, COL_VAL);
-        svg_titlef(out, "%s %s: %s", rows[i].label, metric, val);
+        svg_titlef(out, "%s %s: %s", rows[i].full, metric, val);
         fputs("</circle>\n", out);
         double gap = rows[i].gap;
         if (isfinite(gap))

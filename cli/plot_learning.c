@@ -71,7 +71,7 @@ static int data_ticks(const struct lgroup *g, int ng, const struct svg_scale *sx
         char a[32], b[32];
         snprintf(a, sizeof a, "%g", t[k - 1]);
         snprintf(b, sizeof b, "%g", t[k]);
-        double need = (strlen(a) + strlen(b)) * CHAR_W / 2 * (11.0 / 12) + 8;
+        double need = (svg_text_width(a, 11, false) + svg_text_width(b, 11, false)) / 2 + 8;
         if (svg_map(sx, t[k]) - svg_map(sx, t[k - 1]) < need)
             return 0;
     }
@@ -84,43 +84,6 @@ static int cmp_x(const void *a, const void *b)
 {
     const struct lpoint *p = a, *q = b;
     return (p->x > q->x) - (p->x < q->x);
-}
-
-/* The label of a row's group: every varying key but `key`, as "k=v k=v". */
-static char *group_label(const cJSON *row, const cJSON *keys, const char *key)
-{
-    size_t cap = 256, len = 0;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    s[0] = '\0';
-    const cJSON *k;
-    cJSON_ArrayForEach(k, keys)
-    {
-        if (!cJSON_IsString(k) || strcmp(k->valuestring, key) == 0)
-            continue;
-        char *v = resp_value_text(cJSON_GetObjectItemCaseSensitive(row, k->valuestring));
-        if (!v) {
-            free(s);
-            return NULL;
-        }
-        size_t need = len + strlen(k->valuestring) + strlen(v) + 3;
-        if (need > cap) {
-            char *ns = realloc(s, need * 2);
-            if (!ns) {
-                free(v);
-                free(s);
-                return NULL;
-            }
-            s = ns;
-            cap = need * 2;
-        }
-        len += (size_t)snprintf(s + len, cap - len, "%s%s=%s", len ? " " : "", k->valuestring, v);
-        free(v);
-    }
-    if (len == 0)
-        snprintf(s, cap, "all configurations");
-    return s;
 }
 
 static void free_groups(struct lgroup *g, int n)
@@ -211,13 +174,19 @@ static void split_marks(FILE *out, const struct svg_scale *sx, const struct svg_
     }
 }
 
-/* Rows into groups (in first-seen order).  Returns the group count, -1 on ENOMEM. */
+/*
+ * Rows into groups (in first-seen order), labelled by the other keys whose
+ * values differ between the rows.  Returns the group count, -1 on ENOMEM.
+ */
 static int gather(const cJSON *rows, const cJSON *keys, const char *key, const char *const *mkeys,
                   struct lgroup *g, int *dropped, int *nonnum)
 {
     int ng = 0;
     const cJSON *r;
     *dropped = *nonnum = 0;
+    cJSON *vary = plot__varying_keys(rows, true, keys, key);
+    if (!vary)
+        return -1;
     cJSON_ArrayForEach(r, rows)
     {
         const cJSON *kv = cJSON_GetObjectItemCaseSensitive(r, key);
@@ -225,9 +194,11 @@ static int gather(const cJSON *rows, const cJSON *keys, const char *key, const c
             (*nonnum)++;
             continue;
         }
-        char *label = group_label(r, keys, key);
-        if (!label)
+        char *label = plot__label(r, vary, "all configurations");
+        if (!label) {
+            cJSON_Delete(vary);
             return -1;
+        }
         int gi = 0;
         while (gi < ng && strcmp(g[gi].label, label) != 0)
             gi++;
@@ -239,8 +210,10 @@ static int gather(const cJSON *rows, const cJSON *keys, const char *key, const c
             }
             g[ng].label = label;
             g[ng].pts = calloc((size_t)cJSON_GetArraySize(rows), sizeof *g[ng].pts);
-            if (!g[ng++].pts)
+            if (!g[ng++].pts) {
+                cJSON_Delete(vary);
                 return -1;
+            }
         } else {
             free(label);
         }
@@ -256,6 +229,7 @@ static int gather(const cJSON *rows, const cJSON *keys, const char *key, const c
             p->se[s] = isfinite(p->mean[s]) ? resp_num(r, k) : NAN;
         }
     }
+    cJSON_Delete(vary);
     return ng;
 }
 
@@ -330,7 +304,12 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
     svg_nice_domain(&lo, &hi, 6);
     bool logx = xlo > 0 && xhi / xlo > 4;
 
-    const double w = 980, left = 80, plotr = 660, ptop = 70, plotb = 430;
+    const double left = 80, plotr = 660, ptop = 70, plotb = 430;
+    double w = 980;
+    for (int i = 0; i < ng; i++)
+        w = fmax(w, plotr + 24 + 22 + svg_text_width(g[i].label, 12, false) + 12);
+    for (int s = 0; s < LEARN_SPLITS; s++)
+        w = fmax(w, plotr + 24 + 28 + svg_text_width(mkeys[s], 12, false) + 12);
     const char *notes[2] = {0};
     char n1[200], n2[200];
     int nnotes = 0;
@@ -349,13 +328,14 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
     if (legend_h > h)
         h = legend_h;
 
-    svg_begin(out, w, h);
     char title[512], sub[400];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 %s vs %s", name, parts.base, key);
     snprintf(sub, sizeof sub,
              "Mean over seeds per configuration, band \xC2\xB1 SE; solid: validation, dashed: "
              "training, dotted: test%s",
              logx ? "; log scale" : "");
+    w = fmax(w, plot__text_need(title, sub, notes, nnotes));
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     struct svg_scale sx = {xlo, xhi, left, plotr, logx};
     if (logx) {
@@ -397,9 +377,8 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
         svg_escape(out, g[i].label);
         fprintf(out, "</title><circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\"/>", lx + 9,
                 ly - 4, svg_color(i));
-        fprintf(out, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"12\">", lx + 22, ly);
-        svg_escape_cut(out, g[i].label, 40);
-        fputs("</text></g>\n", out);
+        svg_text(out, lx + 22, ly, "start", 12, NULL, g[i].label);
+        fputs("</g>\n", out);
     }
     ly += 10;
     for (int s = 0; s < LEARN_SPLITS; s++) {

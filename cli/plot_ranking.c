@@ -40,7 +40,13 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
     }
     svg_nice_domain(&lo, &hi, 5);
 
-    const double rowh = 24, top = 78, plotw = 440, right = 200;
+    const double rowh = 24, top = 78, plotw = 440;
+    double right = 200;
+    for (int i = 0; i < n; i++) { /* the values right of the plot */
+        char val[96];
+        resp_fmt_mean_se(val, sizeof val, &rows[i].st);
+        right = fmax(right, 12 + svg_text_width(val, 12, false) + 12);
+    }
     double left, h, w = plot__row_plot_width(rows, n, plotw, right, &left);
     const char *notes[3] = {0};
     char note_skip[160], note_cmp[600];
@@ -57,14 +63,15 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
     }
     double plot_bot = top + rowh * n;
     h = plot_bot + 56 + 16 * nnotes + 8;
-
-    svg_begin(out, w, h);
     char title[512], sub[256];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 %s by configuration", name, metric);
     snprintf(sub, sizeof sub,
              "%d configuration(s), best first (%s is %s). Dot: mean; dark bar: \xC2\xB1 SE; "
              "light bar: 95%% t-interval",
              n, metric, strcmp(dir, "min") == 0 ? "minimised" : "maximised");
+    w = fmax(w, plot__text_need(title, sub, notes, nnotes));
+
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     plot__stripes(out, n, top, rowh, w);
     struct svg_scale sx = {lo, hi, left, left + plotw, false};
@@ -78,7 +85,7 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
         double y = top + rowh * i + rowh / 2;
         bool best = i == 0;
         const char *col = best ? COL_BEST : COL_VAL;
-        plot__row_label(out, left - 12, y, rows[i].rank, rows[i].label, s->n, best);
+        plot__row_label(out, left - 12, y, &rows[i], s->n, best);
         if (s->n >= 2 && isfinite(s->ci_low) && isfinite(s->ci_high))
             fprintf(out,
                     "<rect class=\"ci\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"10\" "
@@ -92,7 +99,7 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
         resp_fmt_mean_se(val, sizeof val, s);
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4.5\" fill=\"%s\">",
                 svg_map(&sx, s->mean), y, col);
-        svg_titlef(out, "#%d %s: %s", rows[i].rank, rows[i].label, val);
+        svg_titlef(out, "#%d %s: %s", rows[i].rank, rows[i].full, val);
         fputs("</circle>\n", out);
         svg_text(out, left + plotw + 12, y + 4, "start", 12, NULL, val);
     }

@@ -71,13 +71,20 @@ static void td_mean_se(FILE *out, const struct resp_stat *s)
         fprintf(out, "<td class=\"num\">%s</td>", m);
 }
 
-static void td_config(FILE *out, const cJSON *config)
+/* A configuration by the keys that vary in the sweep (vary), every key in its tooltip. */
+static void td_config(FILE *out, const cJSON *config, const cJSON *vary)
 {
-    char *label = resp_config_label(config);
-    fputs("<td class=\"cfg\">", out);
+    char none[32];
+    snprintf(none, sizeof none, "config %d", resp_config_id(config));
+    char *label = plot__label(resp_config_grid(config), vary, none),
+         *full = plot__config_full(config);
+    fputs("<td class=\"cfg\" title=\"", out);
+    esc(out, full ? full : "?");
+    fputs("\">", out);
     esc(out, label ? label : "?");
     fputs("</td>", out);
     free(label);
+    free(full);
 }
 
 static void summary_row(FILE *out, const char *k, const char *v)
@@ -170,7 +177,7 @@ static void section_config_notes(FILE *out, const cJSON *show)
         fputs("</table>\n", out);
 }
 
-static void section_best(FILE *out, const cJSON *best)
+static void section_best(FILE *out, const cJSON *best, const cJSON *vary)
 {
     const char *metric = resp_str(best, "metric", "metric");
     const char *test = resp_str(best, "test_metric", "test metric");
@@ -202,7 +209,7 @@ static void section_best(FILE *out, const cJSON *best)
         resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
         resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "test"), &t);
         fprintf(out, "<tr><td class=\"num\">%.0f</td>", resp_num(c, "rank"));
-        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"));
+        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"), vary);
         fprintf(out, "<td class=\"num\">%d</td>", s.n);
         td_num(out, s.mean);
         td_num(out, s.sd);
@@ -231,7 +238,7 @@ static int cmp_show_rank(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void section_show(FILE *out, const cJSON *show)
+static void section_show(FILE *out, const cJSON *show, const cJSON *vary)
 {
     const char *metric = resp_str(show, "metric", "metric");
     fputs("<h2>All configurations</h2>\n<table>\n<tr><th>rank</th><th>configuration</th>"
@@ -263,7 +270,7 @@ static void section_show(FILE *out, const cJSON *show)
             fprintf(out, "<tr><td class=\"num\">%.0f</td>", rank);
         else
             fputs("<tr><td class=\"num\">\xE2\x80\x94</td>", out);
-        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"));
+        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"), vary);
         fprintf(out, "<td class=\"num\">%.0f/%.0f</td>", resp_num(c, "seeds_done"),
                 resp_num(c, "seeds_total"));
         td_mean_se(out, &s);
@@ -368,8 +375,16 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
     esc(out, name);
     fputs("</h1>\n", out);
     section_summary(out, sw, r->show);
-    section_best(out, r->best);
-    section_show(out, r->show);
+    /* Configurations are named by the keys that vary between them, in every table. */
+    cJSON *vary = plot__varying_keys(cJSON_GetObjectItemCaseSensitive(r->show, "configs"), false,
+                                     NULL, NULL);
+    if (!vary) {
+        snprintf(why, whylen, "out of memory");
+        return CLI_FAILED;
+    }
+    section_best(out, r->best, vary);
+    section_show(out, r->show, vary);
+    cJSON_Delete(vary);
     section_config_notes(out, r->show);
     section_plot(out, "Ranking", RP_RANKING, r, NULL);
     section_plot(out, "Learning curves", RP_CURVES, r, NULL);

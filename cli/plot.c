@@ -302,6 +302,16 @@ double plot__row_plot_width(const struct plot__row *rows, int n, double plotw, d
     return w;
 }
 
+void plot__pruned_row(FILE *out, double label_x, double value_x, double y,
+                      const struct plot__row *r)
+{
+    fputs("<g class=\"pruned\" fill=\"" COL_NOTE "\">", out);
+    plot__row_label(out, label_x, y, r, 0, false);
+    svg_textf(out, value_x, y + 4, "start", 11.5, "font-style=\"italic\"",
+              "pruned at epoch %d (not ranked)", r->pruned);
+    fputs("</g>\n", out);
+}
+
 /* The note for configurations left out of a row plot: no finite metric. */
 void plot__note_skipped(char *buf, size_t n, int skipped, const char *metric)
 {
@@ -332,6 +342,8 @@ static int cmp_rank(const void *a, const void *b)
 {
     const struct plot__row *x = a, *y = b;
     int rx = x->rank > 0 ? x->rank : 1 << 30, ry = y->rank > 0 ? y->rank : 1 << 30;
+    if (rx == ry) /* pruned: by configuration */
+        return (x->id > y->id) - (x->id < y->id);
     return (rx > ry) - (rx < ry);
 }
 
@@ -371,18 +383,19 @@ static int distinguish(struct plot__row *rows, int n)
  * by rank; *skipped counts those without.  with_train also reads "train"
  * and "gap" (show responses).  Returns the row count, -1 on ENOMEM.
  */
-static int gather_rows(const cJSON *resp, bool with_train, struct plot__row **out, int *skipped,
-                       int *total)
+static int gather_rows(const cJSON *resp, bool with_train, const cJSON *all,
+                       struct plot__row **out, int *skipped, int *total)
 {
     const cJSON *configs = cJSON_GetObjectItemCaseSensitive(resp, "configs");
-    int cap = cJSON_GetArraySize(configs), n = 0;
+    const cJSON *every = cJSON_GetObjectItemCaseSensitive(all ? all : resp, "configs");
+    int cap = cJSON_GetArraySize(configs) + (all ? cJSON_GetArraySize(every) : 0), n = 0;
     *skipped = 0;
     *total = cap;
     *out = NULL;
     if (cap == 0)
         return 0;
     struct plot__row *rows = calloc((size_t)cap, sizeof *rows);
-    cJSON *vary = plot__varying_keys(configs, false, NULL, NULL);
+    cJSON *vary = plot__varying_keys(every, false, NULL, NULL);
     if (!rows || !vary) {
         free(rows);
         cJSON_Delete(vary);
@@ -390,34 +403,46 @@ static int gather_rows(const cJSON *resp, bool with_train, struct plot__row **ou
     }
     const cJSON *c;
     int pos = 0;
-    cJSON_ArrayForEach(c, configs)
-    {
-        pos++;
-        struct plot__row r = {0};
-        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &r.st);
-        if (!isfinite(r.st.mean)) {
-            (*skipped)++;
-            continue;
-        }
-        double rank = resp_num(c, "rank");
-        r.rank = isfinite(rank) && rank >= 1 && rank < 1e9 ? (int)rank : pos;
-        if (with_train) {
-            resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "train"), &r.tr);
-            r.gap = resp_num(c, "gap");
-            if (!isfinite(r.gap))
-                r.gap = r.tr.mean - r.st.mean;
-        }
-        const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(c, "config");
-        r.id = resp_config_id(cfg);
-        char none[32];
-        snprintf(none, sizeof none, "config %d", r.id);
-        r.label = plot__label(resp_config_grid(cfg), vary, none);
-        r.full = plot__config_full(cfg);
-        rows[n++] = r;
-        if (!r.label || !r.full) {
-            plot__free_rows(rows, n);
-            cJSON_Delete(vary);
-            return -1;
+    /* The ranked configurations of resp, then the pruned ones (of all, else resp): not ranked. */
+    for (int pass = 0; pass < 2; pass++) {
+        const cJSON *list = pass == 0 ? configs : every;
+        cJSON_ArrayForEach(c, list)
+        {
+            pos++;
+            struct plot__row r = {0};
+            double pr = resp_num(c, "pruned");
+            if ((pass == 1) != isfinite(pr))
+                continue;
+            resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &r.st);
+            if (pass == 1) {
+                r.pruned = pr >= 1 && pr < 1e9 ? (int)pr : 1;
+                r.st.mean = NAN;
+            } else if (!isfinite(r.st.mean)) {
+                (*skipped)++;
+                continue;
+            }
+            double rank = resp_num(c, "rank");
+            r.rank = r.pruned ? 0 : isfinite(rank) && rank >= 1 && rank < 1e9 ? (int)rank : pos;
+            if (with_train) {
+                resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "train"), &r.tr);
+                r.gap = resp_num(c, "gap");
+                if (!isfinite(r.gap))
+                    r.gap = r.tr.mean - r.st.mean;
+                if (r.pruned) /* its trials are left out of every statistic */
+                    r.tr.mean = r.gap = NAN;
+            }
+            const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(c, "config");
+            r.id = resp_config_id(cfg);
+            char none[32];
+            snprintf(none, sizeof none, "config %d", r.id);
+            r.label = plot__label(resp_config_grid(cfg), vary, none);
+            r.full = plot__config_full(cfg);
+            rows[n++] = r;
+            if (!r.label || !r.full) {
+                plot__free_rows(rows, n);
+                cJSON_Delete(vary);
+                return -1;
+            }
         }
     }
     cJSON_Delete(vary);
@@ -438,11 +463,11 @@ static int gather_rows(const cJSON *resp, bool with_train, struct plot__row **ou
  * gather_rows for a plot of sweep `name`: the row count, or 0 with `why` set
  * (out of memory, or nothing to draw: no finite `metric`).
  */
-int plot__rows(const cJSON *resp, bool with_train, struct plot__row **rows, int *skipped,
-               const char *name, const char *metric, char *why, size_t whylen)
+int plot__rows(const cJSON *resp, bool with_train, const cJSON *all, struct plot__row **rows,
+               int *skipped, const char *name, const char *metric, char *why, size_t whylen)
 {
     int total;
-    int n = gather_rows(resp, with_train, rows, skipped, &total);
+    int n = gather_rows(resp, with_train, all, rows, skipped, &total);
     if (n < 0)
         plot__why(why, whylen, "out of memory");
     else if (n == 0 && *skipped)
@@ -695,6 +720,8 @@ int cmd_plot(struct cli *cli, int argc, char **argv)
     if (kind->fetch && (rc = kind->fetch(cli, &a, job.resp)) != CLI_OK)
         goto out;
     for (int i = 0; !kind->fetch && i < kind->nreq; i++) {
+        if (kind->wants && !kind->wants(&a, i))
+            continue;
         cJSON *req = kind->request(&a, i);
         if (!req) {
             fprintf(stderr, "mlpctl %s: out of memory\n", verb);

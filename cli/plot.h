@@ -79,7 +79,7 @@ struct plot_args {
     long trial;         /* --trial, 0 when not given */
 };
 
-#define PLOT_MAX_REQ 2 /* requests a kind may need */
+#define PLOT_MAX_REQ 3 /* requests a kind may need */
 
 /*
  * One plot kind: its name, the options that apply, the requests it needs and
@@ -96,6 +96,8 @@ struct plot_kind {
     int nreq;          /* requests to send, 1..PLOT_MAX_REQ */
     /* The i-th request (0 <= i < nreq); NULL on ENOMEM. */
     struct cJSON *(*request)(const struct plot_args *a, int i);
+    /* Optional: is request i needed for these arguments (else resp[i] stays NULL)? */
+    bool (*wants)(const struct plot_args *a, int i);
     /* Draw from the responses (in request order); CLI_OK or CLI_FAILED with why. */
     int (*render)(FILE *out, const struct plot_args *a, struct cJSON *const *resp, char *why,
                   size_t whylen);
@@ -178,15 +180,23 @@ struct plot__row {
     struct resp_stat st; /* the metric */
     struct resp_stat tr; /* train counterpart (gap plot) */
     double gap;          /* gap plot */
+    int pruned;          /* the rung (epoch) it was pruned at; 0: not pruned.  rank 0 then */
 };
 void plot__free_rows(struct plot__row *rows, int n);
 /*
- * Rows of resp's "configs" with a finite mean, best first; with_train also
- * reads "train" and "gap".  The row count, or 0 with `why` set (out of
- * memory, or nothing to draw).  *skipped: configurations without a finite mean.
+ * Rows of resp's "configs" with a finite mean, best first, then the pruned
+ * configurations (a `show` "pruned" rung: not ranked, no mean) of `all` (a
+ * `show` response with every configuration, or NULL: resp's own), which also
+ * decides the keys labels name; with_train also reads "train" and "gap".
+ * The row count, or 0 with `why` set (out of memory, or nothing to draw).
+ * *skipped: configurations neither pruned nor with a finite mean.
  */
-int plot__rows(const struct cJSON *resp, bool with_train, struct plot__row **rows, int *skipped,
-               const char *name, const char *metric, char *why, size_t whylen);
+int plot__rows(const struct cJSON *resp, bool with_train, const struct cJSON *all,
+               struct plot__row **rows, int *skipped, const char *name, const char *metric,
+               char *why, size_t whylen);
+/* A pruned configuration's row: its label at label_x, "pruned at epoch N (not ranked)" at value_x. */
+void plot__pruned_row(FILE *out, double label_x, double value_x, double y,
+                      const struct plot__row *r);
 /* Width of a row plot (at least 760); *left: the plot area's left edge. */
 double plot__row_plot_width(const struct plot__row *rows, int n, double plotw, double right,
                             double *left);
@@ -200,7 +210,9 @@ int plot__end_row_plot(FILE *out, struct plot__row *rows, int n, double plot_bot
 
 /* ---- the renderers (plot_<kind>.c), also drawn by the report ---- */
 
-int plot__ranking(FILE *out, const struct cJSON *best_resp, char *why, size_t whylen);
+/* Ranking of best_resp; show_resp (a `show` response, may be NULL) adds the pruned configurations. */
+int plot__ranking(FILE *out, const struct cJSON *best_resp, const struct cJSON *show_resp,
+                  char *why, size_t whylen);
 int plot__curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *curves_resp, int top,
                  char *why, size_t whylen);
 int plot__gap(FILE *out, const struct cJSON *show_resp, char *why, size_t whylen);

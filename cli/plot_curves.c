@@ -131,7 +131,7 @@ static int pick_curves(const cJSON *best, int top, struct curve *cv, int *nrows,
 {
     struct plot__row *rows;
     int skipped;
-    *nrows = plot__rows(best, false, &rows, &skipped, name, metric, why, whylen);
+    *nrows = plot__rows(best, false, NULL, &rows, &skipped, name, metric, why, whylen);
     if (*nrows == 0)
         return 0;
     int ncv = *nrows < top ? *nrows : top;

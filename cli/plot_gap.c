@@ -22,7 +22,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     const char *metric = resp_str(resp, "metric", metric_name(MLP_M_VAL_ACCURACY));
     struct plot__row *rows;
     int skipped;
-    int n = plot__rows(resp, true, &rows, &skipped, name, metric, why, whylen);
+    int n = plot__rows(resp, true, NULL, &rows, &skipped, name, metric, why, whylen);
     if (n == 0)
         return CLI_FAILED;
     /* "val_accuracy" -> "accuracy", the quantity on the x axis; "train_accuracy" its partner. */
@@ -31,8 +31,12 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     const char *base = parts.base, *train_name = parts.train;
 
     double lo = INFINITY, hi = -INFINITY;
-    int no_train = 0;
+    int no_train = 0, npruned = 0;
     for (int i = 0; i < n; i++) {
+        if (rows[i].pruned) {
+            npruned++;
+            continue;
+        }
         const struct resp_stat *ss[2] = {&rows[i].st, &rows[i].tr};
         for (int k = 0; k < 2; k++) {
             plot__widen(&lo, &hi, ss[k]->mean);
@@ -48,9 +52,15 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
 
     const double rowh = 24, top = 96, plotw = 440, right = 150;
     double left, w = plot__row_plot_width(rows, n, plotw, right, &left);
-    const char *notes[2] = {0};
-    char note_skip[200], note_train[200];
+    const char *notes[3] = {0};
+    char note_skip[200], note_train[200], note_pruned[200];
     int nnotes = 0;
+    if (npruned) {
+        snprintf(note_pruned, sizeof note_pruned,
+                 "%d configuration(s) pruned: stopped early by the sweep's prune rule, not ranked",
+                 npruned);
+        notes[nnotes++] = note_pruned;
+    }
     if (skipped) {
         plot__note_skipped(note_skip, sizeof note_skip, skipped, metric);
         notes[nnotes++] = note_skip;
@@ -92,6 +102,10 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     for (int i = 0; i < n; i++) {
         const struct resp_stat *v = &rows[i].st, *t = &rows[i].tr;
         double y = top + rowh * i + rowh / 2;
+        if (rows[i].pruned) {
+            plot__pruned_row(out, left - 12, left + 8, y, &rows[i]);
+            continue;
+        }
         int nmin = isfinite(t->mean) && t->n < v->n ? t->n : v->n;
         plot__row_label(out, left - 12, y, &rows[i], nmin, false);
         double xv = svg_map(&sx, v->mean);

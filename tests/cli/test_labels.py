@@ -4,8 +4,12 @@ mlp-worker runs (issue 16): configurations are named by the keys that vary
 between them (two configurations never read the same; the full text is the
 tooltip), no text of any plot kind runs past its SVG viewBox (by DejaVu Sans'
 advances, and in headless Chromium: the bounding box of every <text>,
-rotations included, against the viewBox), and `show` cuts nothing when its
-output is not a terminal.  Without chromium only the Chromium part is left out."""
+rotations included, against the viewBox), `show` cuts nothing when its
+output is not a terminal, the test-metric ranking draws every seed's value and
+says it is not used for selection, pruned configurations are shown as such
+(not ranked) in plots and report, and the report of a 2-D sweep whose trials
+saved models holds its decision boundary.  Without chromium only the Chromium
+part is left out."""
 import json, os, re, shutil, signal, subprocess, sys, tempfile, time
 import xml.etree.ElementTree as ET
 
@@ -139,8 +143,15 @@ try:
                             "lr_schedule": sched},
                    "grid": [{"train_size": [60, 180], "dropout": [0.1]},
                             {"train_size": [60, 180], "l2": [0.001]}]})
+    # Configuration 4 cannot learn: at the first rung (epoch 1) halving keeps the
+    # best third, so it is pruned while its later seeds are still queued.
+    submit("pru", {"dataset": {"name": "circles", "n": 400}, "seeds": 3,
+                   "base": {"epochs": 3, "hidden": [8], "batch_size": 16},
+                   "grid": {"lr": [0.3, 0.2, 0.1, 0.00001]},
+                   "prune": {"kind": "halving", "min_epochs": 1, "eta": 3, "rule": "rank"}})
     ctl("wait", "lab")
     ctl("wait", UNI)
+    ctl("wait", "pru", ok=False)  # exit 1: pruned trials did not succeed
 
     # ---- labels name the varying keys, never cut, distinct ------------------------------
     out = tmp + "/lab-ranking.svg"
@@ -175,6 +186,54 @@ try:
     check(len(set(groups)) == 2 and not any("\u2026" in t for t in groups),
           "learning: the two groups are told apart by their varying keys", groups)
 
+    # ---- the test metric: mean ± SE, every seed, never used for selection ---------------
+    out = tmp + "/lab-test.svg"
+    ctl("plot", "lab", "--kind", "ranking", "--metric", "test_accuracy", "--out", out)
+    svg = open(out).read()
+    check("test_accuracy (not used for selection; order by val_accuracy)" in svg
+          and "never used to choose" in svg, "test ranking: labelled as not used for selection")
+    seeds = re.findall(r'<circle class="seed" cx="[0-9.]+" cy="[0-9.]+"[^>]*><title>([^<]*)</title>',
+                       svg)
+    rows = json.loads(ctl("--json", "results", "lab", "--trials").stdout)["rows"]
+    want = sorted("%.4f" % r["test_accuracy"] for r in rows if r["state"] == "done")
+    got = sorted(t.rsplit(" ", 1)[1] for t in seeds)
+    check(len(seeds) == 6 and got == want,
+          "test ranking: one open circle per seed, at the seed's test_accuracy", (got, want))
+    check(all(re.search(r", seed \d: test_accuracy ", t) for t in seeds),
+          "test ranking: each circle's tooltip names its seed and the metric", seeds)
+
+    # ---- pruned configurations: listed as pruned, not ranked ----------------------------
+    show = json.loads(ctl("--json", "show", "pru").stdout)
+    pruned = {c["config"]["id"]: c["pruned"] for c in show["configs"] if c["pruned"] is not None}
+    check(4 in pruned, "pru: configuration 4 (lr=1e-05) is pruned", pruned)
+    for kind in ("ranking", "gap"):
+        p = "%s/pru-%s.svg" % (tmp, kind)
+        ctl("plot", "pru", "--kind", kind, "--out", p)
+        t = [x for x, _ in texts(p)]
+        marks = [x for x in t if x.startswith("pruned at epoch")]
+        check(len(marks) == len(pruned) and "lr=1e-05" in t
+              and not any(re.match(r"#\d+ lr=1e-05", x) for x in t)
+              and any("pruned: stopped early" in x for x in t),
+              "%s: pruned configurations shown as pruned, without a rank" % kind, t)
+    rep_out = tmp + "/pru.html"
+    ctl("report", "pru", "--out", rep_out)
+    html = open(rep_out).read()
+    check("pruned at epoch %d</td>" % pruned.get(4, -1) in html and "Pruned (stopped early" in html,
+          "report: pruned configurations marked in its tables")
+
+    # ---- the report of a 2-D sweep that saved models: decision boundaries ----------------
+    rep_out = tmp + "/uni.html"
+    ctl("report", UNI, "--out", rep_out)
+    html = open(rep_out).read()
+    check(re.search(r"<h2>Decision boundary of #1 \(config \d+, trial \d+, seed \d+\)</h2>\s*"
+                    r"<div class=\"plot\">\s*<svg", html) is not None
+          and html.count('class="cell"') > 100 and html.count('class="train"') > 0,
+          "report: the best configuration's decision boundary is drawn")
+    rep_out = tmp + "/lab.html"
+    ctl("report", "lab", "--out", rep_out)
+    check("Decision boundary" not in open(rep_out).read(),
+          "report: no boundary section for a sweep that saved no models")
+
     # ---- show: whole values when the output is not a terminal ---------------------------
     r = ctl("show", "lab")
     check('"per":"iteration"' in r.stdout and "\u2026" not in r.stdout,
@@ -196,10 +255,13 @@ try:
         "boundary": ["--kind", "boundary", "--trial", str(trials[0]["trial"])],
         "uni-ranking": [UNI, "--kind", "ranking"],
         "uni-curves": [UNI, "--kind", "curves"],
+        "pru-ranking": ["pru", "--kind", "ranking"],
+        "pru-gap": ["pru", "--kind", "gap"],
     }
     files = {}
+    keep = os.environ.get("LABELS_KEEP")  # a directory to keep the plots in
     for name, args in plots.items():
-        p = "%s/all-%s.svg" % (tmp, name)
+        p = "%s/all-%s.svg" % (keep or tmp, name)
         ctl("plot", *args, "--out", p)
         files[name] = p
 

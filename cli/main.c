@@ -103,17 +103,26 @@ static const struct verb verbs[] = {
      "  --min-seeds N   ignore configurations with fewer than N finished seeds\n",
      "the best configuration with its statistics"},
     {"importance", cmd_importance, true,
-     "usage: mlpctl importance SWEEP [--metric M]\n"
+     "usage: mlpctl importance SWEEP [--metric M] [--method anova|fanova] [--trees N] [--seed S]\n"
      "\n"
-     "Which grid key mattered: a multi-way ANOVA (main effects) on the configuration\n"
-     "means of a complete grid, each key's F-test against the seed variance (within\n"
-     "configurations) with its p-value, and omega squared (the share of the metric's\n"
-     "variance the key explains, 0 when not above noise); keys ranked by omega squared.\n"
-     "Configurations with a pruned trial are left out; a design that is not a complete\n"
-     "grid (random/Sobol search, a grid thinned by pruning) is refused (exit 1).\n"
+     "Which key mattered, on the configuration means (their seeds averaged).\n"
+     "anova (the default for grids): a multi-way ANOVA (main effects) of a complete\n"
+     "grid, each key's F-test against the seed variance (within configurations) with\n"
+     "its p-value, and omega squared (the share of the metric's variance the key\n"
+     "explains, 0 when not above noise); keys ranked by omega squared.  A design that\n"
+     "is not a complete grid (a random/Sobol search, a grid thinned by pruning) is\n"
+     "refused (exit 1).\n"
+     "fanova (the default for random/Sobol searches): functional ANOVA on a random\n"
+     "forest fitted over the search space (log-scaled keys in log space, choices and\n"
+     "grid keys as categories): each key's share of the variance of the forest's\n"
+     "prediction, mean over trees normalised to sum 1, with its SD over trees.\n"
+     "Configurations with a pruned trial are left out.\n"
      "\n"
-     "  --metric M   analyse M (val_accuracy, val_loss, train_accuracy, ...; not test_*)\n",
-     "which hyperparameter mattered (ANOVA, omega squared, p-values)"},
+     "  --metric M      analyse M (val_accuracy, val_loss, train_accuracy, ...; not test_*)\n"
+     "  --method NAME   anova or fanova (default: fanova for a search, else anova)\n"
+     "  --trees N       fanova: trees in the forest (default 64, at most 10000)\n"
+     "  --seed S        fanova: seed of the trees' bootstrap samples (default 0)\n",
+     "which hyperparameter mattered (ANOVA with p-values, or fANOVA for searches)"},
     {"results", cmd_results, true,
      "usage: mlpctl results SWEEP [--format csv|json] [--trials] [--curves] [--out FILE]\n"
      "\n"

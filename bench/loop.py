@@ -3,7 +3,8 @@
 dataset runs?  (issue 19)  A private mlpd (2 workers, max_trials raised) gets, one
 after the other:
 
-  submit   a 1,000,000-trial grid (--force)
+  submit   a 1,000,000-trial grid (--force): lr 100 values × l2 100 values × 100 seeds,
+           a request of a few kB as users write them
   delete   that sweep (--force)
   csv      a submit whose 1 GiB CSV training file is checked at submit
            (its test file is tiny, so the check reads the big one)
@@ -78,7 +79,9 @@ def run(mlpd, trials, csv_mib):
         sweep = {}
         grid = {"name": "big", "dataset": {"name": "xor", "n": 64},
                 "base": {"hidden": [4], "epochs": 1},
-                "grid": {"lr": [round(1e-6 * (i + 1), 9) for i in range(trials)]}, "seeds": 1}
+                "grid": {"lr": [round(1e-4 * (i + 1), 6) for i in range(100)],
+                         "l2": [round(1e-6 * i, 8) for i in range(100)]},
+                "seeds": max(1, trials // 10000)}
         csv_grid = {"name": "csv", "dataset": {"format": "csv", "train": big, "test":
                     os.path.join(home, "small.csv")}, "base": {"hidden": [4], "epochs": 1}}
 
@@ -129,7 +132,7 @@ def run(mlpd, trials, csv_mib):
 
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--trials", type=int, default=1000000)
+ap.add_argument("--trials", type=int, default=1000000, help="a multiple of 10000")
 ap.add_argument("--csv-mib", type=int, default=1024)
 ap.add_argument("--base", help="another mlpd binary, run the same phases after")
 a = ap.parse_args()

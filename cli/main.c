@@ -250,12 +250,17 @@ static const struct verb verbs[] = {
      "validation), by (marginal effect of --key), learning (train/validation/test vs a\n"
      "numeric --key such as train_size, log axis, one line group per other key's values),\n"
      "confusion (seed-averaged confusion matrix of configuration N), boundary (decision\n"
-     "boundary of a trial on 2-feature data that saved its model).\n",
+     "boundary of a trial on 2-feature data that saved its model).  ranking --metric\n"
+     "test_accuracy: the test mean ± SE and every seed's value, in validation order (the\n"
+     "test split is never used for selection).  Configurations are labelled by the keys\n"
+     "that vary between them; pruned ones are shown as pruned, not ranked.\n",
      "draw a plot of a sweep (SVG)"},
     {"report", cmd_report, true,
      "usage: mlpctl report SWEEP --out FILE.html\n"
      "\n"
-     "One self-contained HTML file with the sweep's tables and every plot.\n",
+     "One self-contained HTML file with the sweep's tables and every plot, and the\n"
+     "decision boundaries of the three best configurations when the trials saved models\n"
+     "of 2-feature data.\n",
      "HTML report of a sweep"},
     {"tag", cmd_tag, true,
      "usage: mlpctl tag SWEEP [--config N] [KEY=VALUE]... [--remove KEY[,KEY...]]\n"

@@ -238,6 +238,13 @@ try:
     check("Decision boundary" not in open(rep_out).read(),
           "report: no boundary section for a sweep that saved no models")
 
+    # ---- compare: A and B named by the keys they differ in -------------------------------
+    r = ctl("compare", "lab", "1", "2")
+    check("config 1 (momentum=0.5)" in r.stdout and "config 2 (momentum=0.9)" in r.stdout
+          and "same in A and B: " in r.stdout and '"per":"iteration"' in r.stdout
+          and "\u2026" not in r.stdout, "compare: A and B by momentum, the rest once, uncut",
+          r.stdout)
+
     # ---- show: whole values when the output is not a terminal ---------------------------
     r = ctl("show", "lab")
     check('"per":"iteration"' in r.stdout and "\u2026" not in r.stdout,

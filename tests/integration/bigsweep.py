@@ -33,9 +33,10 @@ def _value(expr_id, k):
     return "((%s * %d + %d) %% 1000003) / 1000003.0" % (expr_id, 2654435761 + 7919 * k, k * 104729)
 
 
-def build(d, n_trials, name="big", epochs=0, lrs=10, hidden=((4,), (8,))):
+def build(d, n_trials, name="big", epochs=0, lrs=10, hidden=((4,), (8,)), error=None):
     """Make a finished sweep of about n_trials trials (a multiple of the configuration
     count) with `epochs` epoch rows per written trial; returns (sweep id, trials).
+    With error (a string) the written trials failed with that error (no result).
     d is a harness.Daemon, started; it is stopped and started again."""
     sid = d.submit(grid(name, lrs, hidden))
     d.wait_sweep(sid, timeout=300)
@@ -50,15 +51,16 @@ def build(d, n_trials, name="big", epochs=0, lrs=10, hidden=((4,), (8,))):
         con.execute(
             "WITH RECURSIVE s(seed) AS (SELECT 2 UNION ALL SELECT seed + 1 FROM s WHERE seed < ?2) "
             "INSERT INTO trials (sweep_id, config_idx, seed, state, attempts, created, started, "
-            "finished) SELECT ?1, c.idx, s.seed, 'done', 1, ?3, ?3, ?3 + 1 "
-            "FROM s, configs c WHERE c.sweep_id = ?1 ORDER BY s.seed, c.idx", (sid, seeds, now))
+            "finished, error) SELECT ?1, c.idx, s.seed, ?4, 1, ?3, ?3, ?3 + 1, ?5 "
+            "FROM s, configs c WHERE c.sweep_id = ?1 ORDER BY s.seed, c.idx",
+            (sid, seeds, now, "failed" if error else "done", error))
         cols = ", ".join(RESULT_METRICS)
         vals = ", ".join(_value("t.id", k) for k in range(len(RESULT_METRICS)))
         con.execute(
             "INSERT INTO results (trial_id, sweep_id, config_idx, attempt, %s, epochs_run, "
             "best_epoch, seconds, diverged, normalize) SELECT t.id, t.sweep_id, t.config_idx, 1, "
-            "%s, 1, 1, 0.5, 0, 'none' FROM trials t WHERE t.sweep_id = ?1 AND t.seed >= 2"
-            % (cols, vals), (sid,))
+            "%s, 1, 1, 0.5, 0, 'none' FROM trials t WHERE t.sweep_id = ?1 AND t.seed >= 2 "
+            "AND t.state = 'done'" % (cols, vals), (sid,))
         if epochs > 0:
             cols = ", ".join(EPOCH_METRICS)
             vals = ", ".join(_value("t.id * 1000 + e.epoch", k) for k in range(len(EPOCH_METRICS)))
@@ -71,8 +73,10 @@ def build(d, n_trials, name="big", epochs=0, lrs=10, hidden=((4,), (8,))):
                        .fetchone()[0])
         g["seeds"] = seeds
         con.execute("UPDATE sweeps SET grid_json = ? WHERE id = ?", (json.dumps(g), sid))
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    d.start()
+    d.start(wait=False)
+    d.wait_ready(timeout=600)  # mlpd checks the database at start: long for a million rows
     return sid, n_cfg * seeds
 
 

@@ -45,6 +45,9 @@ def ctl(d, *args, stdout=subprocess.PIPE):
     p = subprocess.run([sys.executable, "-c", LAUNCH, MLPCTL, "--socket", d.sock] + list(args),
                        stdout=stdout, stderr=subprocess.PIPE, timeout=600)
     err = p.stderr.decode(errors="replace")
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        if marker in err:
+            check(False, "mlpctl sanitizer report", err[err.index(marker):][:1500])
     rss = [int(x.split()[1]) for x in err.splitlines() if x.startswith("MAXRSS ")]
     return p.returncode, p.stdout, err.rsplit("\nMAXRSS", 1)[0], rss[-1] if rss else None
 

@@ -254,17 +254,21 @@ static void print_result(const struct out *o, const struct train_result *r, doub
     fflush(stdout);
 }
 
-/* A BLAS call large enough to run on every BLAS thread: OpenBLAS reserves a
- * thread's buffer (~130 MB of address space) the first time that thread works,
- * and must have done so before worker_memory applies (guard.c). */
+/* A BLAS call on every BLAS thread: OpenBLAS reserves a thread's buffer (~130 MB
+ * of address space) the first time that thread works, and must have done so
+ * before worker_memory applies (guard.h).  One thread: the smallest call does;
+ * more: a product big enough for OpenBLAS to split it over all of them (it
+ * splits above 65536 x 4 multiply-adds; 64 rows per thread reserved both
+ * buffers of a 2-thread worker: 321 MB of address space, as after training). */
 static void blas_warm_up(void)
 {
-    enum { N = 256 };
-    float *a = calloc((size_t)3 * N * N, sizeof *a);
+    int threads = openblas_get_num_threads();
+    int n = threads <= 1 ? 1 : 64 * (threads < 8 ? threads : 8);
+    float *a = calloc((size_t)3 * n * n, sizeof *a);
     if (!a)
-        return; /* then the limit is not applied either: guard_start fails the same way */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, a + N * N, N,
-                0.0f, a + 2 * N * N, N);
+        return; /* memory so short that the trial cannot run anyway */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n,
+                a + (size_t)n * n, n, 0.0f, a + 2 * (size_t)n * n, n);
     free(a);
 }
 
@@ -436,8 +440,7 @@ int main(int argc, char **argv)
         return st;
     if (!getenv("OPENBLAS_NUM_THREADS") && !getenv("OMP_NUM_THREADS"))
         openblas_set_num_threads(1);
-    blas_warm_up();
-    if (guard_start(o.human, &e) < 0)
+    if (guard_start(o.human, blas_warm_up, &e) < 0)
         goto fail;
 
     if (spec_read(&sp, spec_path, &e) < 0)

@@ -263,7 +263,10 @@ static void space_pause(struct sched *s, const char *why)
         return;
     s->space_paused = true;
     s->paused_at = uv_now(s->loop);
-    snprintf(s->pause_reason, sizeof s->pause_reason, "%s", why);
+    /* status shows at most sizeof pause_reason of it; the log line has it whole. */
+    if (snprintf(s->pause_reason, sizeof s->pause_reason, "%s", why) >=
+        (int)sizeof s->pause_reason)
+        memcpy(s->pause_reason + sizeof s->pause_reason - 4, "...", 4);
     log_warn("dispatch paused: %s; trials start again once the state, artifacts and data dirs "
              "have space (min_free_space %ld bytes, at most an eighth of their filesystem)",
              why, s->o.min_free_space);

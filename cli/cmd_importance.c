@@ -94,6 +94,9 @@ static int importance_doc(const cJSON *resp, const char *metric, cJSON **docp, c
     const cJSON *r;
     cJSON_ArrayForEach(r, rows)
     {
+        /* A confirmation trial (fresh seeds after the search) is not part of selection. */
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "confirm")))
+            continue;
         int id = (int)resp_num(r, "config");
         int i = find_conf(cf, nc, id);
         if (i < 0) {

@@ -348,8 +348,8 @@ static void print_adaptive(const struct grid *g)
                (long long)race_confirm_seed(grid_max_seed(g), 0),
                (long long)race_confirm_seed(grid_max_seed(g), co->seeds - 1));
     if (ra || co)
-        printf("at most %s\n", resp_fmt_count(t, sizeof t, (double)grid_n_trials_max(g), "trial",
-                                              NULL));
+        printf("at most %s\n",
+               resp_fmt_count(t, sizeof t, (double)grid_n_trials_max(g), "trial", NULL));
 }
 
 /* The human answer to a submit (or its dry run) from mlpd's response. */

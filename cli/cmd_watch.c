@@ -88,12 +88,12 @@ static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, boo
     else
         snprintf(total, sizeof total, "%.0f", resp_num(s, "total"));
     if (tty)
-        snprintf(buf, n, "%s/%s%s%.0f running%s%.0f failed%sETA %s%sbest %s", done, total, sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
-                 etab, sep, best);
+        snprintf(buf, n, "%s/%s%s%.0f running%s%.0f failed%sETA %s%sbest %s", done, total, sep,
+                 resp_num(s, "running"), sep, resp_num(s, "failed"), sep, etab, sep, best);
     else
-        snprintf(buf, n, "%s/%s%s%.0f running%s%.0f failed%sETA %s%sbest %s %s", done, total,
-                 sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
-                 etab, sep, resp_str(s, "metric", ""), best);
+        snprintf(buf, n, "%s/%s%s%.0f running%s%.0f failed%sETA %s%sbest %s %s", done, total, sep,
+                 resp_num(s, "running"), sep, resp_num(s, "failed"), sep, etab, sep,
+                 resp_str(s, "metric", ""), best);
     add_blocked(buf, n, s);
 }
 

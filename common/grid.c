@@ -56,9 +56,9 @@ struct grid {
     struct race_confirm confirm;
 };
 
-static const char *const grid_top_keys[] = {"name", "dataset",  "seeds", "metric", "base",
-                                            "grid", "executor", "slurm", "search", "notify",
-                                            "prune", "confirm", NULL};
+static const char *const grid_top_keys[] = {"name",  "dataset",  "seeds", "metric", "base",
+                                            "grid",  "executor", "slurm", "search", "notify",
+                                            "prune", "confirm",  NULL};
 static const char *const grid_slurm_keys[] = {"partition", "account", "time", "sbatch_args", NULL};
 bool grid_metric_valid(const char *metric)
 {

@@ -347,8 +347,8 @@ int adapt_after_trial(struct store *st, int64_t sweep_id, int64_t *added, struct
                 break;
             (*added)++;
             open = true;
-            log_info("sweep %lld: config %lld gets seed %lld (%s: %d seeds%s)",
-                     (long long)sweep_id, (long long)cfg, (long long)seed, why, v.seeds,
+            log_info("sweep %lld: config %lld gets seed %lld (%s: %d seeds%s)", (long long)sweep_id,
+                     (long long)cfg, (long long)seed, why, v.seeds,
                      v.why == RACE_TIED ? ", tied with the leader" : "");
         } else if (!v.more && c->race != why &&
                    (v.why == RACE_SEPARATED || v.why == RACE_ALONE || v.why == RACE_MAX)) {

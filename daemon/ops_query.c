@@ -429,7 +429,8 @@ static int best_confirmed(struct mlpd *d, const struct store_sweep *sw, cJSON *r
         seeds[i] = c.r[i].seed;
     for (size_t i = 0; seeds && rc == 0 && i < c.n; i++)
         rc = query_rows_add(&q, c.r[i].config, c.r[i].v);
-    if (!seeds || rc < 0 || query_rows_group(&q) < 0 || query_rank(&q, m, maximize, 0, &r, &nr) < 0) {
+    if (!seeds || rc < 0 || query_rows_group(&q) < 0 ||
+        query_rank(&q, m, maximize, 0, &r, &nr) < 0) {
         rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto out;
     }

@@ -72,15 +72,15 @@
     X(SWEEP_INSERT, "INSERT INTO sweeps (name, grid_json, dataset_json, keys_json, metric, "       \
                     "maximize, priority, created, executor, hidden, trials_max) "                  \
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 'local'), "              \
-                    "coalesce(?10, 0), nullif(?11, 0))")                                                           \
+                    "coalesce(?10, 0), nullif(?11, 0))")                                           \
     X(SWEEP_NAME_DEFAULT, "UPDATE sweeps SET name = 'sweep-' || id WHERE id = ?1")                 \
     X(CONFIG_INSERT, "INSERT INTO configs (sweep_id, idx, params_json, varying_json) "             \
                      "VALUES (?1, ?2, ?3, ?4)")                                                    \
     X(TRIAL_INSERT, "INSERT INTO trials (sweep_id, config_idx, seed, created) "                    \
                     "VALUES (?1, ?2, ?3, ?4)")                                                     \
     X(SWEEP_GET, "SELECT id, name, metric, dataset_json, keys_json, grid_json, maximize, "         \
-                 "paused, cancelled, priority, created, trials_max FROM sweeps "                  \
-                 "WHERE id = ?1 AND hidden = 0")  \
+                 "paused, cancelled, priority, created, trials_max FROM sweeps "                   \
+                 "WHERE id = ?1 AND hidden = 0")                                                   \
     /* Counts kept by the triggers of 011-loop.sql: a few rows, however many trials. */          \
     X(SWEEP_COUNTS, "SELECT state, n FROM sweep_counts WHERE sweep_id = ?1 AND n > 0")            \
     /* One index probe per ended state (trials_sweep_state), not a scan of the sweep. */         \
@@ -112,8 +112,8 @@
                  ") VALUES (?1, ?2, ?3, ?4" EPOCH_PARAMS ")")                                      \
     X(RESULT_ADD,                                                                                  \
       "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, confusion, "       \
-      "normalize, confirm" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4, "         \
-      "confirm" RESULT_PARAMS " FROM trials WHERE id = ?1")                                                                \
+      "normalize, confirm" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4, "           \
+      "confirm" RESULT_PARAMS " FROM trials WHERE id = ?1")                                        \
     X(TRIAL_DONE, "UPDATE trials SET state = 'done', finished = ?2, pid = NULL, "                  \
                   "error = NULL WHERE id = ?1")                                                    \
     X(TRIAL_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "                \
@@ -156,14 +156,14 @@
     X(TRIALS_SWEEP,                                                                                \
       "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "                       \
       "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "                \
-      "r.normalize" RESULT_COLS ", t.confirm"                                                     \
+      "r.normalize" RESULT_COLS ", t.confirm"                                                      \
       " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.sweep_id = ?1 "             \
       "ORDER BY t.id")                                                                             \
     X(TRIALS_DONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "          \
                    "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "   \
                    "r.normalize" RESULT_COLS ", t.confirm"                                         \
-                   " FROM results r JOIN trials t ON r.trial_id = t.id WHERE r.sweep_id = ?1 "   \
-                   "AND r.confirm = 0 ORDER BY r.config_idx, r.trial_id")                                            \
+                   " FROM results r JOIN trials t ON r.trial_id = t.id WHERE r.sweep_id = ?1 "     \
+                   "AND r.confirm = 0 ORDER BY r.config_idx, r.trial_id")                          \
     X(TRIAL_ONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "            \
                  "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "     \
                  "r.normalize" RESULT_COLS ", t.confirm"                                           \
@@ -178,7 +178,7 @@
               "WHERE s.hidden = 0 AND c.state IN ('queued', 'running') AND c.n > 0 "               \
               "GROUP BY c.sweep_id ORDER BY c.sweep_id")                                           \
     X(VALUES, "SELECT config_idx" RESULT_COLS " FROM results WHERE sweep_id = ?1 "                 \
-              "AND " STORE_SELECTION " ORDER BY config_idx")                                      \
+              "AND " STORE_SELECTION " ORDER BY config_idx")                                       \
     X(CONFUSIONS, "SELECT r.trial_id, t.seed, r.confusion FROM results r JOIN trials t "           \
                   "ON t.id = r.trial_id WHERE r.sweep_id = ?1 AND r.config_idx = ?2 "              \
                   "AND r.confusion IS NOT NULL ORDER BY r.trial_id")

@@ -205,8 +205,8 @@ static void test_defaults_and_seeds(void)
     }
     expect_err("{\"dataset\": \"xor\", \"seeds\": {\"min\": 4, \"max\": 3}}", MLP_EINVALID_GRID,
                "seeds.max", NULL);
-    expect_err("{\"dataset\": \"xor\", \"confirm\": {\"top\": 0, \"seeds\": 3}}",
-               MLP_EINVALID_GRID, "confirm.top", NULL);
+    expect_err("{\"dataset\": \"xor\", \"confirm\": {\"top\": 0, \"seeds\": 3}}", MLP_EINVALID_GRID,
+               "confirm.top", NULL);
     expect_err("{\"dataset\": \"xor\", \"confirm\": {\"top\": 1}}", MLP_EINVALID_GRID,
                "confirm.seeds", NULL);
     expect_err("{\"dataset\": \"xor\", \"confirm\": 3}", MLP_EINVALID_GRID, "confirm", NULL);

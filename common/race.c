@@ -1,5 +1,6 @@
 /*
- * race — racing on seeds (see race.h; SPEC.md "Racing on seeds" and "Confirmation on fresh seeds").
+ * race — racing on seeds and confirmation (see race.h; SPEC.md "Racing on seeds" and
+ * "Confirmation on fresh seeds").
  */
 #include "race.h"
 

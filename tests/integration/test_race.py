@@ -119,7 +119,8 @@ with d2:
     d2.start()
     again = d2.sql("select count(*) from trials where sweep_id=? and seed > 3 and "
                    "state='queued'", (sid2,))[0][0]
-    check(removed >= 1 and again == removed, "start-up takes the racing decisions again from the stored results",
+    check(removed >= 1 and again == removed,
+          "start-up takes the racing decisions again from the stored results",
           (removed, again))
     d2.ok({"op": "resume", "sweep": sid2})
     end2 = d2.wait_sweep(sid2, timeout=300)

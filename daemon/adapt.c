@@ -203,6 +203,11 @@ static int adapt__race_rule(struct store *st, int64_t sweep_id, struct adapt__ra
     int rc = store_sweep_get(st, sweep_id, &sw, e);
     if (rc < 0)
         return rc;
+    if (sw.trials_max <= 0) {
+        /* Set at submit exactly when the grid races or confirms: no grid to parse. */
+        store_sweep_release(&sw);
+        return 0;
+    }
     cJSON *g = cJSON_Parse(sw.grid_json);
     const cJSON *seeds = json_get(g, "seeds"), *cj = json_get(g, "confirm");
     const cJSON *pj = json_get(g, "prune");

@@ -57,6 +57,12 @@ static const struct cfg_row config_table[] = {
      "largest dataset file a submit reads to check it (suffixes k, M, G); larger is refused"},
     {"max_params", CFG_LONG, 1, 1e12, "100000000", OFF(max_params),
      "most weights and biases one configuration's network may have"},
+    {"worker_memory", CFG_LONG, 268435456.0, 1099511627776.0, "4G", OFF(worker_memory),
+     "memory each local worker may allocate (RLIMIT_AS beyond its start-up mappings; suffixes "
+     "k, M, G); a trial past it fails \"out of memory\" at once"},
+    {"stall_seconds", CFG_DOUBLE, 0, 86400, "600", OFF(stall_seconds),
+     "seconds without output from a local worker (epoch lines, heartbeats, log) before it is "
+     "killed and its trial re-queued as a crash; 0 never"},
     {"log_max_bytes", CFG_LONG, 1024, 1099511627776.0, "1048576", OFF(log_max_bytes),
      "cap on one trial's stderr log (suffixes k, M, G)"},
     {"kill_grace", CFG_DOUBLE, 0, 3600, "5", OFF(kill_grace),
@@ -124,6 +130,8 @@ static const char *const config_names[] = {
     "max_trials",
     "max_dataset_bytes",
     "max_params",
+    "worker_memory",
+    "stall_seconds",
     "log_max_bytes",
     "kill_grace",
     "max_clients",

@@ -60,6 +60,8 @@ struct mlpd_config {
     long max_trials;                 /* per-sweep ceiling, even with --force; default 1000000 */
     long max_dataset_bytes;          /* largest dataset file checked at submit; default 2 GiB */
     long max_params;                 /* most parameters of one configuration's network */
+    long worker_memory;              /* RLIMIT_AS of a local worker beyond start-up, default 4 GiB */
+    double stall_seconds;            /* no worker output this long: killed; 0 = off; default 600 */
     long log_max_bytes;              /* per-trial log cap, default 1 MiB */
     double kill_grace;               /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
     int max_clients;                 /* connections served at once, default 1000 */

@@ -369,6 +369,11 @@ int trialwire_event_read(const char *line, size_t len, struct trial_event *ev)
     } else if (strcmp(kind->valuestring, "result") == 0) {
         ev->kind = TRIAL_EV_RESULT;
         rc = read_result(o, ev);
+    } else if (strcmp(kind->valuestring, "heartbeat") == 0) {
+        ev->kind = TRIAL_EV_HEARTBEAT;
+        if (cJSON_GetObjectItemCaseSensitive(o, metric_name(MLP_M_SECONDS)))
+            ev->has |= (uint64_t)1 << MLP_M_SECONDS;
+        ev->v[MLP_M_SECONDS] = ev_num(o, metric_name(MLP_M_SECONDS));
     } else if (strcmp(kind->valuestring, "error") == 0) {
         ev->kind = TRIAL_EV_ERROR;
         ev_str(o, "code", ev->code, sizeof ev->code);
@@ -484,6 +489,11 @@ char *trialwire_event_write(const struct trial_event *ev)
             w_quoted(&b, ev->path);
         }
         break;
+    case TRIAL_EV_HEARTBEAT:
+        w_str(&b, "{\"event\":\"heartbeat\"");
+        if (ev->has >> MLP_M_SECONDS & 1)
+            w_num(&b, metric_name(MLP_M_SECONDS), ev->v[MLP_M_SECONDS]);
+        break;
     case TRIAL_EV_NONE:
     case TRIAL_EV_OTHER:
         w_str(&b, "{\"event\":\"other\"");
@@ -491,6 +501,14 @@ char *trialwire_event_write(const struct trial_event *ev)
     }
     w_str(&b, "}");
     return w_done(&b);
+}
+
+int trialwire_heartbeat_line(char *buf, size_t n, double seconds)
+{
+    char num[40];
+    json_print_double(num, sizeof num, seconds);
+    int k = snprintf(buf, n, "{\"event\":\"heartbeat\",\"seconds\":%s}\n", num);
+    return k < 0 || (size_t)k >= n ? -1 : k;
 }
 
 /* ---- confusion matrices -------------------------------------------------- */

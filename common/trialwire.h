@@ -15,6 +15,11 @@
  *   {"event":"result",<metrics>,"diverged":B,"normalize":S[,"confusion":[[..]..],
  *    "class_accuracy":[..]][,"artifacts":[NAME,..]]}
  *   {"event":"error","code":C,"message":M[,"path":P]}
+ *   {"event":"heartbeat","seconds":S}
+ * A heartbeat says the worker is alive and working (S: seconds since it
+ * started); a worker run by mlpd with MLPD_HEARTBEAT set prints one that often
+ * (worker/guard.c), so mlpd can tell a slow trial from a stopped or hung one
+ * (stall_seconds).
  * Metric keys come from MLP_METRIC_MAP (common/metric.h); non-finite numbers
  * are written as null and read as NaN.  Both executors (daemon/spawn.c for
  * local workers, daemon/slurm.c for Slurm tasks) decode events with
@@ -83,12 +88,13 @@ enum trial_event_kind {
     TRIAL_EV_RESULT, /* the trial's result */
     TRIAL_EV_ERROR,  /* why the worker stops (it then exits non-zero) */
     TRIAL_EV_OTHER,  /* an event of a kind this version does not know: ignored */
+    TRIAL_EV_HEARTBEAT, /* the worker is alive (v[MLP_M_SECONDS]: seconds since it started) */
 };
 
 struct trial_event {
     enum trial_event_kind kind;
     /*
-     * EPOCH and RESULT: the metrics, NaN where absent or null.  has has bit m
+     * EPOCH and RESULT (and HEARTBEAT: "seconds" only): the metrics, NaN where absent or null.  has has bit m
      * set when metric m is on the line (a null counts: the writer prints
      * null for a non-finite value it was given).  An epoch line carries
      * per-epoch metrics only.  In a result, integer metrics out of range read
@@ -138,6 +144,13 @@ double trialwire_epoch_lr(const struct trial_event *ev);
  * (trialwire_class_accuracy).  Returns a malloc'ed string, or NULL on ENOMEM.
  */
 char *trialwire_event_write(const struct trial_event *ev);
+
+/*
+ * The heartbeat line of a worker that has run `seconds`, with its newline,
+ * into buf (size n) without allocating (the worker's heartbeat thread prints
+ * it).  Returns its length, or -1 when n is too small (64 bytes always do).
+ */
+int trialwire_heartbeat_line(char *buf, size_t n, double seconds);
 
 /* ---- confusion matrices -------------------------------------------------- */
 

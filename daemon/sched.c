@@ -242,10 +242,12 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     }
     case SPAWN_INVALID:
     case SPAWN_TIMEOUT:
+    case SPAWN_NOMEM: /* RLIMIT_AS is per process: the same spec runs out again, at once */
         rc = store_trial_fail(s->st, tid, o->message, &e);
         log_warn("trial %lld failed: %s", (long long)tid, o->message);
         break;
     case SPAWN_CRASH:
+    case SPAWN_STALLED: /* stopped or hung: maybe the machine's fault, so another attempt */
         if (sl->attempt >= s->o.max_attempts) {
             char msg[1200];
             snprintf(msg, sizeof msg, "%s (after %d attempts)", o->message, sl->attempt);
@@ -253,8 +255,8 @@ static void on_done(void *ud, const struct spawn_outcome *o)
             log_warn("trial %lld failed: %s", (long long)tid, msg);
         } else {
             rc = store_trial_requeue(s->st, tid, true, o->message, &e);
-            log_warn("trial %lld attempt %d crashed (%s); re-queued", (long long)tid, sl->attempt,
-                     o->message);
+            log_warn("trial %lld attempt %d %s (%s); re-queued", (long long)tid, sl->attempt,
+                     o->status == SPAWN_STALLED ? "stalled" : "crashed", o->message);
         }
         break;
     case SPAWN_STOPPED:

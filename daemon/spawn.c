@@ -34,12 +34,14 @@
 extern char **environ;
 
 #define SPAWN_TAIL 2048 /* bytes of stderr kept for failure messages */
-#define SPAWN_HANDLES 5
+#define SPAWN_HANDLES 6
+#define SPAWN_OWN_ENV 6 /* environment strings of our own (child_env) */
 
 struct spawn {
     uv_process_t proc;
     uv_pipe_t in, out, errp;
     uv_timer_t timer;
+    uv_timer_t stall; /* stall check, every stall_seconds / 4 */
     uv_write_t wreq;
     uv_shutdown_t sreq;
     int n_closed; /* handles whose close callback ran */
@@ -52,7 +54,10 @@ struct spawn {
     bool stopping;  /* spawn_stop called */
     int stop_reason;
     bool killed; /* SIGKILL sent */
-    double max_seconds, kill_grace;
+    bool stalled; /* killed by the stall check */
+    double max_seconds, kill_grace, stall_seconds;
+    long worker_memory;
+    uint64_t last_output; /* uv_now() of the last stdout or stderr bytes */
     char *spec;                /* spec line + '\n', alive until the write completes */
     struct line_buf lb;        /* stdout framing */
     struct trial_event result; /* the result event (kind TRIAL_EV_RESULT once read) */
@@ -96,7 +101,7 @@ static void close_all(struct spawn *sp)
     sp->closing = true;
     uv_handle_t *hs[SPAWN_HANDLES] = {
         (uv_handle_t *)&sp->proc, (uv_handle_t *)&sp->in,    (uv_handle_t *)&sp->out,
-        (uv_handle_t *)&sp->errp, (uv_handle_t *)&sp->timer,
+        (uv_handle_t *)&sp->errp, (uv_handle_t *)&sp->timer, (uv_handle_t *)&sp->stall,
     };
     for (int i = 0; i < SPAWN_HANDLES; i++)
         if (!uv_is_closing(hs[i]))
@@ -164,12 +169,27 @@ static void tail_lines(const struct spawn *sp, char *out, size_t n)
     out[o] = '\0';
 }
 
+/* A byte count as the config file writes it: "4G", "256M", "1536k" or digits. */
+static void bytes_text(long v, char *out, size_t n)
+{
+    static const char suf[] = "GMk";
+    for (int i = 0; i < 3; i++) {
+        long unit = 1L << (10 * (3 - i));
+        if (v >= unit && v % unit == 0) {
+            msgf(out, n, "%ld%c", v / unit, suf[i]);
+            return;
+        }
+    }
+    msgf(out, n, "%ld", v);
+}
+
 static void finish(struct spawn *sp)
 {
     if (sp->reported || !sp->exited || !sp->out_eof || !sp->err_eof)
         return;
     sp->reported = true;
     uv_timer_stop(&sp->timer);
+    uv_timer_stop(&sp->stall);
     struct spawn_outcome o = {.status = SPAWN_CRASH, .stop_reason = sp->stop_reason};
     char tail[512];
     tail_lines(sp, tail, sizeof tail);
@@ -190,6 +210,27 @@ static void finish(struct spawn *sp)
     } else if (sp->stopping) {
         o.status = SPAWN_STOPPED;
         msgf(o.message, sizeof o.message, "stopped by mlpd");
+    } else if (sp->stalled) {
+        o.status = SPAWN_STALLED;
+        msgf(o.message, sizeof o.message,
+             "stalled: no output from the worker for %g s (stall_seconds); killed",
+             sp->stall_seconds);
+    } else if (sp->exit_status == 1 && sp->term_signal == 0 && strcmp(sp->err_code, "nomem") == 0) {
+        /* The same spec under the same limit runs out again: fail, no retry. */
+        char lim[48] = "";
+        if (sp->worker_memory > 0) {
+            char b[32];
+            bytes_text(sp->worker_memory, b, sizeof b);
+            msgf(lim, sizeof lim, " (worker_memory %s)", b);
+        }
+        o.status = SPAWN_NOMEM;
+        /* "out of memory allocating the network" -> "out of memory (worker_memory 4G) allocating the network" */
+        const char *rest = sp->err_msg;
+        if (strncmp(rest, "out of memory", 13) == 0)
+            msgf(o.message, sizeof o.message, "out of memory%s%s", lim, rest + 13);
+        else
+            msgf(o.message, sizeof o.message, "out of memory%s%s%s", lim, rest[0] ? ": " : "",
+                 rest);
     } else if (sp->exit_status == 4 && sp->term_signal == 0) {
         o.status = SPAWN_INVALID;
         msgf(o.message, sizeof o.message, "%s%s",
@@ -264,6 +305,7 @@ static void on_out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct spawn *sp = s->data;
     if (n > 0) {
+        sp->last_output = uv_now(s->loop);
         line_buf_feed(&sp->lb, buf->base, (size_t)n); /* oversize lines are dropped */
         char *line;
         size_t len;
@@ -280,6 +322,7 @@ static void on_err_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct spawn *sp = s->data;
     if (n > 0) {
+        sp->last_output = uv_now(s->loop);
         log_write(sp, buf->base, (size_t)n);
         tail_add(sp, buf->base, (size_t)n);
     } else if (n < 0) {
@@ -322,44 +365,62 @@ static void on_timer(uv_timer_t *t)
     }
 }
 
-static char **child_env(int threads, const char *data_dir)
+/*
+ * The worker's environment: ours first (SPAWN_OWN_ENV strings, owned), then
+ * mlpd's own without the variables we set (borrowed).  NULL on ENOMEM.
+ */
+static char **child_env(const struct spawn_opts *o)
 {
-    static const char *const ours[] = {
-        "OPENBLAS_NUM_THREADS=", "OMP_NUM_THREADS=", "MLPD_PARENT_PID=", "MLPD_DATA="};
+    static const char *const ours[SPAWN_OWN_ENV] = {
+        "OPENBLAS_NUM_THREADS=", "OMP_NUM_THREADS=",    "MLPD_PARENT_PID=",
+        "MLPD_DATA=",            "MLPD_WORKER_MEMORY=", "MLPD_HEARTBEAT="};
+    int threads = o->threads > 0 ? o->threads : 1;
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 5, sizeof *env);
+    char **env = calloc(n + SPAWN_OWN_ENV + 1, sizeof *env);
     if (!env)
         return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool skip = false;
-        for (size_t j = 0; j < 4; j++)
-            if (strncmp(environ[i], ours[j], strlen(ours[j])) == 0)
-                skip = true;
-        if (!skip)
-            env[k++] = environ[i]; /* borrowed, not freed */
-    }
     char buf[4200];
-    size_t first_own = k;
+    size_t k = 0;
     snprintf(buf, sizeof buf, "OPENBLAS_NUM_THREADS=%d", threads);
     env[k++] = strdup(buf);
     snprintf(buf, sizeof buf, "OMP_NUM_THREADS=%d", threads);
     env[k++] = strdup(buf);
     snprintf(buf, sizeof buf, "MLPD_PARENT_PID=%ld", (long)getpid());
     env[k++] = strdup(buf);
-    snprintf(buf, sizeof buf, "MLPD_DATA=%s", data_dir);
+    snprintf(buf, sizeof buf, "MLPD_DATA=%s", o->data_dir);
     env[k++] = strdup(buf);
+    /* Unset when off: the placeholder keeps the count of owned strings fixed. */
+    if (o->worker_memory > 0)
+        snprintf(buf, sizeof buf, "MLPD_WORKER_MEMORY=%ld", o->worker_memory);
+    else
+        snprintf(buf, sizeof buf, "MLPD_WORKER_MEMORY=");
+    env[k++] = strdup(buf);
+    /* Four beats per stall_seconds (at most one a minute): a slow trial is never silent
+     * that long, and a late beat still has three chances. */
+    double beat = o->stall_seconds / 4 < 60 ? o->stall_seconds / 4 : 60;
+    if (o->stall_seconds > 0)
+        snprintf(buf, sizeof buf, "MLPD_HEARTBEAT=%g", beat > 0.01 ? beat : 0.01);
+    else
+        snprintf(buf, sizeof buf, "MLPD_HEARTBEAT=");
+    env[k++] = strdup(buf);
+    for (size_t i = 0; i < n; i++) {
+        bool skip = false;
+        for (size_t j = 0; j < SPAWN_OWN_ENV; j++)
+            if (strncmp(environ[i], ours[j], strlen(ours[j])) == 0)
+                skip = true;
+        if (!skip)
+            env[k++] = environ[i]; /* borrowed, not freed */
+    }
     env[k] = NULL;
-    for (size_t i = first_own; i < k; i++)
+    for (size_t i = 0; i < SPAWN_OWN_ENV; i++)
         if (!env[i]) {
-            for (size_t j = first_own; j < k; j++)
+            for (size_t j = 0; j < SPAWN_OWN_ENV; j++)
                 free(env[j]);
             free(env);
             return NULL;
         }
-    /* Remember where our own strings start: stored after the terminator. */
     return env;
 }
 
@@ -367,12 +428,26 @@ static void free_env(char **env)
 {
     if (!env)
         return;
-    size_t n = 0;
-    while (env[n])
-        n++;
-    for (size_t i = n - 4; i < n; i++)
+    for (size_t i = 0; i < SPAWN_OWN_ENV; i++)
         free(env[i]);
     free(env);
+}
+
+/* Every stall_seconds / 4: kill a worker that has been silent for stall_seconds. */
+static void on_stall_check(uv_timer_t *t)
+{
+    struct spawn *sp = t->data;
+    if (sp->exited || sp->stopping || sp->killed)
+        return;
+    uint64_t silent = uv_now(t->loop) - sp->last_output;
+    if ((double)silent < sp->stall_seconds * 1000)
+        return;
+    sp->stalled = sp->killed = true;
+    uv_timer_stop(t);
+    log_warn("trial %lld: no output from its worker (pid %ld) for %g s (stall_seconds); sending "
+             "SIGKILL",
+             (long long)sp->trial_id, (long)sp->proc.pid, (double)silent / 1000);
+    uv_process_kill(&sp->proc, SIGKILL);
 }
 
 static void open_log(struct spawn *sp, const struct spawn_opts *o, int attempt)
@@ -411,6 +486,8 @@ struct spawn *spawn_start(uv_loop_t *loop, const struct spawn_opts *o, int64_t t
     sp->cbs = *cbs;
     sp->ud = ud;
     sp->max_seconds = max_seconds;
+    sp->stall_seconds = o->stall_seconds;
+    sp->worker_memory = o->worker_memory;
     sp->kill_grace = o->kill_grace > 0 ? o->kill_grace : 0.1;
     sp->log_max = o->log_max_bytes > 0 ? o->log_max_bytes : (1L << 20);
     sp->log_fd = -1;
@@ -432,7 +509,9 @@ struct spawn *spawn_start(uv_loop_t *loop, const struct spawn_opts *o, int64_t t
     uv_pipe_init(loop, &sp->out, 0);
     uv_pipe_init(loop, &sp->errp, 0);
     uv_timer_init(loop, &sp->timer);
+    uv_timer_init(loop, &sp->stall);
     sp->proc.data = sp->in.data = sp->out.data = sp->errp.data = sp->timer.data = sp;
+    sp->stall.data = sp;
     sp->wreq.data = sp->sreq.data = sp;
 
     uv_stdio_container_t stdio[3] = {
@@ -441,7 +520,7 @@ struct spawn *spawn_start(uv_loop_t *loop, const struct spawn_opts *o, int64_t t
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&sp->errp},
     };
     char *args[] = {(char *)o->worker, NULL};
-    char **env = child_env(o->threads > 0 ? o->threads : 1, o->data_dir);
+    char **env = child_env(o);
     if (!env) {
         msgf(msg, msg_n, "out of memory");
         goto fail_close;
@@ -467,6 +546,12 @@ struct spawn *spawn_start(uv_loop_t *loop, const struct spawn_opts *o, int64_t t
     if (uv_write(&sp->wreq, (uv_stream_t *)&sp->in, &b, 1, on_in_written) != 0 ||
         uv_shutdown(&sp->sreq, (uv_stream_t *)&sp->in, on_in_shutdown) != 0)
         uv_close((uv_handle_t *)&sp->in, on_handle_closed);
+    sp->last_output = uv_now(loop);
+    if (sp->stall_seconds > 0) {
+        double every = sp->stall_seconds * 1000 / 4;
+        uint64_t ms = every < 50 ? 50 : every > 10000 ? 10000 : (uint64_t)every;
+        uv_timer_start(&sp->stall, on_stall_check, ms, ms);
+    }
     if (max_seconds > 0)
         uv_timer_start(&sp->timer, on_timer, (uint64_t)ceil((max_seconds + sp->kill_grace) * 1000),
                        0);

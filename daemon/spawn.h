@@ -6,7 +6,11 @@
  * every epoch event to the owner as it arrives, appends its stderr to
  * logs/<trial>.log (capped), and keeps a max_seconds watchdog: the worker
  * enforces the limit itself, and one still running kill_grace after it is
- * killed (SIGKILL).  The outcome is delivered once, after the process has
+ * killed (SIGKILL).  A worker silent for stall_seconds (no epoch line, no
+ * heartbeat, no log byte: stopped or hung) is killed too; the worker's
+ * heartbeat (MLPD_HEARTBEAT, every stall_seconds / 4, at most 60 s) keeps a
+ * slow trial alive.  worker_memory goes to the worker as MLPD_WORKER_MEMORY,
+ * which it applies as RLIMIT_AS (worker/guard.h).  The outcome is delivered once, after the process has
  * exited AND both pipes reached EOF (so a result line is never missed); the
  * struct frees itself after all its handles have closed.  The process is
  * reaped only in libuv's exit callback.
@@ -28,6 +32,8 @@ struct spawn_opts {
     int threads;          /* OPENBLAS_NUM_THREADS / OMP_NUM_THREADS */
     long log_max_bytes;   /* cap of one trial's log file */
     double kill_grace;    /* seconds from SIGTERM to SIGKILL */
+    long worker_memory;   /* MLPD_WORKER_MEMORY: bytes beyond start-up (worker/guard.h); 0 none */
+    double stall_seconds; /* no output this long: SIGKILL, SPAWN_STALLED; 0 never */
 };
 
 enum spawn_status {
@@ -36,6 +42,8 @@ enum spawn_status {
     SPAWN_TIMEOUT, /* max_seconds exceeded (the worker's "timeout", or the watchdog) */
     SPAWN_CRASH,   /* any other exit or signal; retry */
     SPAWN_STOPPED, /* stopped by spawn_stop() */
+    SPAWN_NOMEM,   /* the worker ran out of memory ("nomem": worker_memory); do not retry */
+    SPAWN_STALLED, /* no output for stall_seconds (stopped or hung): killed; retry */
 };
 
 struct spawn_outcome {

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "guard.h"
 
 #define CACHE_MAGIC "MLPCACHE"
 #define CACHE_VERSION 2u /* 1 was a cache of decoded (unprepared) arrays, *.f32 */
@@ -432,11 +433,14 @@ int data__cache_prepare(struct dataset *ds, const struct hparams *hp, enum hp_no
     snprintf(lock, sizeof lock, "%s.lock", path);
     if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
         return err_set(e, MLP_EIO, lock, "%s: %s", lock, strerror(errno));
+    guard_wait(true); /* another worker building it is progress: heartbeats go on */
     while (flock(lfd, LOCK_EX) != 0)
         if (errno != EINTR) {
+            guard_wait(false);
             rc = err_set(e, MLP_EIO, lock, "cannot lock %s: %s", lock, strerror(errno));
             goto out;
         }
+    guard_wait(false);
     /* Another worker may have built it while we waited for the lock. */
     if ((rc = try_map(path, &w, hp, out, &why, e)) != 1)
         goto out;

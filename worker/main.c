@@ -27,6 +27,9 @@
  * max_seconds bounds the whole trial, data loading included; past it the
  * worker prints {"event":"error","code":"timeout",…} and exits 1.
  *
+ * Run by mlpd, the worker applies worker_memory (RLIMIT_AS) and prints
+ * heartbeat lines for stall detection itself: guard.c, from the environment.
+ *
  * The worker dies with its parent: PR_SET_PDEATHSIG(SIGKILL), and when
  * MLPD_PARENT_PID is set but is not our parent any more (the daemon died
  * before the prctl took effect) it exits at once.
@@ -50,6 +53,7 @@
 #include "artifact.h"
 #include "data.h"
 #include "err.h"
+#include "guard.h"
 #include "hparams.h"
 #include "json.h"
 #include "metric.h"
@@ -88,7 +92,9 @@ static void usage(FILE *f)
           "the tolerance), 1 runtime failure (--gradcheck: an error over it),\n"
           "2 usage error, 4 invalid spec or dataset.\n"
           "Environment: MLPD_DATA (data dir), MLPD_HOME, OPENBLAS_NUM_THREADS\n"
-          "(default 1 when unset), MLPD_PARENT_PID.\n",
+          "(default 1 when unset), MLPD_PARENT_PID; set by mlpd: MLPD_WORKER_MEMORY\n"
+          "(bytes the trial may allocate: RLIMIT_AS beyond the start-up address space)\n"
+          "and MLPD_HEARTBEAT (seconds between heartbeat lines while working).\n",
           f);
 }
 
@@ -234,6 +240,20 @@ static void print_result(const struct out *o, const struct train_result *r, doub
     put_line(ev);
     ev->confusion = NULL;
     fflush(stdout);
+}
+
+/* A BLAS call large enough to run on every BLAS thread: OpenBLAS reserves a
+ * thread's buffer (~130 MB of address space) the first time that thread works,
+ * and must have done so before worker_memory applies (guard.c). */
+static void blas_warm_up(void)
+{
+    enum { N = 256 };
+    float *a = calloc((size_t)3 * N * N, sizeof *a);
+    if (!a)
+        return; /* then the limit is not applied either: guard_start fails the same way */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, a + N * N, N,
+                0.0f, a + 2 * N * N, N);
+    free(a);
 }
 
 /* Run mlp-gradcheck, which sits next to this binary, with our arguments. */
@@ -401,6 +421,9 @@ int main(int argc, char **argv)
         return st;
     if (!getenv("OPENBLAS_NUM_THREADS") && !getenv("OMP_NUM_THREADS"))
         openblas_set_num_threads(1);
+    blas_warm_up();
+    if (guard_start(o.human, &e) < 0)
+        goto fail;
 
     if (spec_read(&sp, spec_path, &e) < 0)
         goto fail;

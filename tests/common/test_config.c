@@ -88,12 +88,21 @@ static void test_set(void)
     CHECK_EQ_INT(c.max_trials, 1000000);
     CHECK_EQ_INT(c.max_dataset_bytes, 2147483648L);
     CHECK_EQ_INT(c.max_params, 100000000L);
+    CHECK_EQ_INT(c.worker_memory, 4L << 30);
+    CHECK(c.stall_seconds == 600);
     CHECK_EQ_INT(c.log_max_bytes, 1 << 20);
     CHECK(c.kill_grace == 5);
     CHECK(!c.foreground);
     CHECK_EQ_STR(c.log_level, "info");
     CHECK_EQ_STR(c.state_dir, "");
 
+    CHECK_EQ_INT(config_set(&c, "worker_memory", "256M", &e), 0);
+    CHECK_EQ_INT(c.worker_memory, 256L << 20);
+    CHECK_EQ_INT(config_set(&c, "worker-memory", "255M", &e), MLP_EINVALID_REQUEST);
+    CHECK_EQ_STR(e.path, "worker_memory");
+    CHECK_EQ_INT(config_set(&c, "stall_seconds", "0", &e), 0);
+    CHECK(c.stall_seconds == 0);
+    CHECK_EQ_INT(config_set(&c, "stall_seconds", "-1", &e), MLP_EINVALID_REQUEST);
     CHECK_EQ_INT(config_set(&c, "workers", "4", &e), 0);
     CHECK_EQ_INT(c.workers, 4);
     CHECK_EQ_INT(config_set(&c, "workers", "0", &e), MLP_EINVALID_REQUEST);
@@ -266,7 +275,7 @@ static void test_usage(void)
             saw_grace = true;
     }
     fclose(f);
-    CHECK_EQ_INT(n, 37); /* one line per setting of config_table */
+    CHECK_EQ_INT(n, 39); /* one line per setting of config_table */
     CHECK(saw_workers);
     CHECK(saw_grace);
 }

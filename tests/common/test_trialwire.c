@@ -149,6 +149,30 @@ static void test_event_round_trip(void)
     CHECK_EQ_STR(r.message, w.message);
     CHECK_EQ_STR(r.path, "params.max_seconds");
     free(line);
+
+    /* A heartbeat: "seconds" only, read back as the same event. */
+    trialwire_event_init(&w, TRIAL_EV_HEARTBEAT);
+    w.v[MLP_M_SECONDS] = 12.5;
+    w.has = (uint64_t)1 << MLP_M_SECONDS;
+    line = trialwire_event_write(&w);
+    CHECK(line && strcmp(line, "{\"event\":\"heartbeat\",\"seconds\":12.5}") == 0);
+    CHECK_EQ_INT(line ? trialwire_event_read(line, strlen(line), &r) : -1, TRIAL_EV_HEARTBEAT);
+    CHECK_NEAR(r.v[MLP_M_SECONDS], 12.5, 0);
+    CHECK(r.has == (uint64_t)1 << MLP_M_SECONDS);
+    free(line);
+    char hbuf[64];
+    int hn = trialwire_heartbeat_line(hbuf, sizeof hbuf, 12.5);
+    CHECK(hn > 0 && hbuf[hn - 1] == '\n' && strncmp(hbuf, "{\"event\":\"heartbeat\",\"seconds\":12.5}", (size_t)hn - 1) == 0);
+    CHECK_EQ_INT(trialwire_heartbeat_line(hbuf, 10, 12.5), -1);
+    const char *hb = "{\"event\":\"heartbeat\"}";
+    CHECK_EQ_INT(trialwire_event_read(hb, strlen(hb), &r), TRIAL_EV_HEARTBEAT);
+    CHECK(isnan(r.v[MLP_M_SECONDS]) && r.has == 0);
+    line = trialwire_event_write(&r);
+    CHECK(line && strcmp(line, hb) == 0);
+    free(line);
+    hb = "{\"event\":\"heartbeat\",\"seconds\":\"x\",\"val_loss\":1}";
+    CHECK_EQ_INT(trialwire_event_read(hb, strlen(hb), &r), TRIAL_EV_HEARTBEAT);
+    CHECK(isnan(r.v[MLP_M_SECONDS]) && isnan(r.v[MLP_M_VAL_LOSS]));
 }
 
 static void test_event_refusals(void)

@@ -47,7 +47,8 @@ static void event_round_trip(const char *text, size_t len)
 {
     struct trial_event a, b;
     int k = trialwire_event_read(text, len, &a);
-    if (k != TRIAL_EV_EPOCH && k != TRIAL_EV_RESULT && k != TRIAL_EV_ERROR) {
+    if (k != TRIAL_EV_EPOCH && k != TRIAL_EV_RESULT && k != TRIAL_EV_ERROR &&
+        k != TRIAL_EV_HEARTBEAT) {
         trialwire_event_release(&a);
         return;
     }

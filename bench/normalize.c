@@ -132,7 +132,7 @@ int main(int argc, char **argv)
                 }
                 if (m == M_STD_OLD)
                     std_old(&p);
-                if (train_run(&hp, (uint64_t)s + 1, &p, NULL, NULL, &r, &e) < 0) {
+                if (train_run(&hp, (uint64_t)s + 1, &p, 0, NULL, NULL, &r, &e) < 0) {
                     fprintf(stderr, "normalize: %s\n", e.msg);
                     return 1;
                 }

@@ -163,7 +163,7 @@ struct trainer {
     int64_t step;        /* batches trained */
     int64_t total_steps; /* batches the trial will train at most */
     double lr;           /* learning rate of the last batch */
-    double t0;           /* start, for max_seconds */
+    double t0;           /* the trial's start (mono_s()), for max_seconds */
     double best;         /* lowest watched loss so far (early stopping) */
     int since_best;      /* evaluations since it */
 };
@@ -227,10 +227,10 @@ static int pick_train_eval(struct trainer *t, int cap, struct err *e)
 
 /* Network, optimiser, buffers and random streams of a trial. */
 static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t seed,
-                        const struct data_prepared *d, struct err *e)
+                        const struct data_prepared *d, double t_start, struct err *e)
 {
     memset(t, 0, sizeof *t);
-    t->t0 = mono_s();
+    t->t0 = t_start > 0 ? t_start : mono_s();
     t->hp = hp;
     t->d = d;
     t->tr = &d->train;
@@ -528,7 +528,8 @@ static int64_t interval_batches(const struct trainer *t, int ep)
 }
 
 int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepared *d,
-              train_epoch_fn cb, void *ctx, struct train_result *res, struct err *e)
+              double t_start, train_epoch_fn cb, void *ctx, struct train_result *res,
+              struct err *e)
 {
     struct trainer t;
     int rc = 0;
@@ -545,7 +546,7 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         return err_set(e, MLP_EINVALID_DATASET, NULL, "the training split is empty");
     if (check_labels(d, e) < 0)
         return e->code;
-    if (trainer_open(&t, hp, seed, d, e) < 0) {
+    if (trainer_open(&t, hp, seed, d, t_start, e) < 0) {
         rc = e->code;
         goto out;
     }

@@ -50,9 +50,9 @@
  * given, however finite its numbers: without the rule a huge learning rate
  * ended at test_loss 150, accuracy 0.1, "diverged": false.
  *
- * Time: max_seconds counts from the start of train_run() and is checked between
- * batches and after each evaluation (mlp-worker passes what is left of the
- * trial's limit after loading the data).  The core does no I/O: progress goes to the
+ * Time: max_seconds counts from the caller's t_start and is checked between
+ * batches and after each evaluation (mlp-worker passes its own start, so the
+ * time spent loading the data counts: the limit bounds the whole trial).  The core does no I/O: progress goes to the
  * caller's epoch callback.
  */
 #ifndef MLP_TRAIN_H
@@ -111,13 +111,16 @@ typedef void (*train_epoch_fn)(const struct train_epoch *ep, void *ctx);
 /*
  * Train one trial on d with the hyperparameters hp and the trial seed (init,
  * shuffle, dropout and noise streams derive from it).  Returns 0 (also when the
- * trial diverged: see res->diverged), MLP_ETIMEOUT when max_seconds passed (res
- * holds the epochs completed so far), or MLP_ENOMEM; *e filled on error.  The
+ * trial diverged: see res->diverged), MLP_ETIMEOUT when hp->max_seconds passed
+ * since t_start (a mono_s() reading; 0 = the call's start) — res holds the
+ * epochs completed so far and *e the trial's one timeout message — or
+ * MLP_ENOMEM; *e filled on error.  The
  * arrays and model in *res are owned by it: free with train_result_release()
  * whatever the return code.
  */
 int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepared *d,
-              train_epoch_fn cb, void *ctx, struct train_result *res, struct err *e);
+              double t_start, train_epoch_fn cb, void *ctx, struct train_result *res,
+              struct err *e);
 
 void train_result_release(struct train_result *res);
 

@@ -300,13 +300,13 @@ int main(void)
             CHECK_EQ_INT(prep(r, &hp, &raw_p), 0);
             hp.normalize = HP_STANDARDIZE;
             CHECK_EQ_INT(prep(r, &hp, &st), 0);
-            double m[2], sd[2], lo[2], hi[2], m2[2], sd2[2], lo2[2], hi2[2];
-            stats(&raw_p.train, m, sd, lo, hi);
-            stats(&st.train, m2, sd2, lo2, hi2);
-            CHECK(hi[0] == 100 && sd[0] < 0.1 * (hi[0] - lo[0])); /* the floor applies */
-            CHECK_NEAR(hi2[0], (100 - m[0]) / (0.1 * 100), 1e-4);
-            CHECK(hi2[0] <= 10.0 && (100 - m[0]) / sd[0] > 10.0); /* unfloored: beyond 10 */
-            CHECK_NEAR(sd2[1], 1, 1e-5);                          /* untouched */
+            double rm[2], rsd[2], rlo[2], rhi[2], sm2[2], ssd2[2], slo2[2], shi2[2];
+            stats(&raw_p.train, rm, rsd, rlo, rhi);
+            stats(&st.train, sm2, ssd2, slo2, shi2);
+            CHECK(rhi[0] == 100 && rsd[0] < 0.1 * (rhi[0] - rlo[0])); /* the floor applies */
+            CHECK_NEAR(shi2[0], (100 - rm[0]) / (0.1 * 100), 1e-4);
+            CHECK(shi2[0] <= 10.0 && (100 - rm[0]) / rsd[0] > 10.0); /* unfloored: beyond 10 */
+            CHECK_NEAR(ssd2[1], 1, 1e-5);                          /* untouched */
             data_prepared_release(&raw_p);
             data_prepared_release(&st);
         }

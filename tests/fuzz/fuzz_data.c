@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "data.h"
 #include "dataset.h"
 #include "hparams.h"

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "daemon/mlpd.h"
 #include "daemon/ops.h"
 #include "daemon/server.h"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "trialwire.h"
 
 #define MUST(c)                                                                                    \

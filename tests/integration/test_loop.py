@@ -19,9 +19,9 @@ def big_grid(name, n):
 with Daemon(workers=1, extra=["--max-trials", "300000"]) as d:
     d.start()
 
-    # status is answered while a 200,000-trial submit is being stored.
+    # status is answered while a 100,000-trial submit is being stored.
     sub = d.client(300)
-    sub.send({"op": "submit", "grid": big_grid("big", 200000), "base_dir": d.home, "force": True})
+    sub.send({"op": "submit", "grid": big_grid("big", 100000), "base_dir": d.home, "force": True})
     hidden = d.until(lambda: d.sql("SELECT count(*) FROM sweeps WHERE hidden = 1")[0][0] == 1,
                      timeout=120, what="the big sweep being inserted")
     r = d.call({"op": "status"})
@@ -33,12 +33,12 @@ with Daemon(workers=1, extra=["--max-trials", "300000"]) as d:
     check(not ready or d.sql("SELECT count(*) FROM sweeps WHERE hidden = 0")[0][0] == 1,
           "the submit had not answered when status did")
     r = sub.read()
-    check(r.get("ok") and r["trials"] == 200000, "the big submit is stored", r.get("error"))
+    check(r.get("ok") and r["trials"] == 100000, "the big submit is stored", r.get("error"))
     sub.close()
     sid = r["sweep"]["id"]
     d.ok({"op": "pause", "sweep": sid})
     r = d.call({"op": "delete", "sweep": sid, "force": True}, timeout=300)
-    check(r.get("ok") and r["trials"] == 200000, "a 200,000-trial sweep is deleted", r)
+    check(r.get("ok") and r["trials"] == 100000, "a 100,000-trial sweep is deleted", r)
     check(d.sql("SELECT count(*) FROM trials")[0][0] == 0 and
           d.sql("SELECT count(*) FROM sweeps")[0][0] == 0, "its rows are gone when delete answers")
 
@@ -73,7 +73,7 @@ with Daemon(workers=1, extra=["--max-trials", "300000"]) as d:
 
     # SIGKILL while a sweep is half inserted: after restart it is gone whole.
     sub = d.client(300)
-    sub.send({"op": "submit", "grid": big_grid("cut", 200000), "base_dir": d.home, "force": True})
+    sub.send({"op": "submit", "grid": big_grid("cut", 100000), "base_dir": d.home, "force": True})
     d.until(lambda: d.sql("SELECT count(*) FROM trials t JOIN sweeps s ON s.id = t.sweep_id "
                           "WHERE s.hidden = 1")[0][0] > 0 or
             d.sql("SELECT count(*) FROM sweeps WHERE hidden = 1 AND id IN (SELECT sweep_id FROM "

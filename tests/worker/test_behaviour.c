@@ -80,7 +80,7 @@ static void test_shuffle_every_epoch(void)
     const uint64_t seed = 7;
     struct train_result res;
     struct err e = ERR_INIT;
-    CHECK_EQ_INT(train_run(&hp, seed, &d, NULL, NULL, &res, &e), 0);
+    CHECK_EQ_INT(train_run(&hp, seed, &d, 0, NULL, NULL, &res, &e), 0);
     CHECK(res.model != NULL && res.epochs_run == EPOCHS);
     if (!res.model) {
         train_result_release(&res);

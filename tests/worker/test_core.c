@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "clock.h"
 #include "mlp.h"
 #include "optim.h"
 #include "rng.h"
@@ -89,7 +90,7 @@ static int run(const struct hparams *hp, uint64_t seed, const struct data_prepar
     struct err e = ERR_INIT;
     if (c)
         c->n = 0;
-    int rc = train_run(hp, seed, d, c ? on_epoch : NULL, c, res, &e);
+    int rc = train_run(hp, seed, d, 0, c ? on_epoch : NULL, c, res, &e);
     train_result_release(res); /* the scalars stay; these tests use no arrays */
     return rc;
 }
@@ -376,16 +377,24 @@ static void test_divergence_and_timeout(void)
     hp.lr = 0.1;
     hp.max_seconds = 1e-9;
     struct err e = ERR_INIT;
-    CHECK_EQ_INT(train_run(&hp, 1, &s.d, NULL, NULL, &res, &e), MLP_ETIMEOUT);
+    CHECK_EQ_INT(train_run(&hp, 1, &s.d, 0, NULL, NULL, &res, &e), MLP_ETIMEOUT);
     CHECK_EQ_INT(e.code, MLP_ETIMEOUT);
     CHECK_EQ_INT(res.epochs_run, 0);
+    /* The limit counts from the caller's start (mlp-worker's, so loading the
+     * data counts), and the one message names the trial's limit, not what was
+     * left of it. */
+    hp.max_seconds = 10;
+    err_clear(&e);
+    CHECK_EQ_INT(train_run(&hp, 1, &s.d, mono_s() - 20, NULL, NULL, &res, &e), MLP_ETIMEOUT);
+    CHECK(strstr(e.msg, "max_seconds (10 s) after 0 completed epoch(s)") != NULL);
+    CHECK_EQ_INT(train_run(&hp, 1, &s.d, mono_s(), NULL, NULL, &res, &e), 0);
 
     /* A label that is not a class index is refused before training. */
     hp.max_seconds = 0;
     s.y[3] = 2;
-    CHECK_EQ_INT(train_run(&hp, 1, &s.d, NULL, NULL, &res, &e), MLP_EINVALID_DATASET);
+    CHECK_EQ_INT(train_run(&hp, 1, &s.d, 0, NULL, NULL, &res, &e), MLP_EINVALID_DATASET);
     s.y[3] = 0.5f;
-    CHECK_EQ_INT(train_run(&hp, 1, &s.d, NULL, NULL, &res, &e), MLP_EINVALID_DATASET);
+    CHECK_EQ_INT(train_run(&hp, 1, &s.d, 0, NULL, NULL, &res, &e), MLP_EINVALID_DATASET);
     synth_free(&s);
 }
 

@@ -388,7 +388,7 @@ typedef int (*dash_render)(FILE *out, const cJSON *a, const cJSON *b, char *why,
 static int r_ranking(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
     (void)b;
-    return plot__ranking(o, a, w, n);
+    return plot__ranking(o, a, NULL, w, n);
 }
 static int r_curves(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {

@@ -1,22 +1,32 @@
 /*
- * cmd_importance — `mlpctl importance SWEEP [--metric M]`: which grid key
- * mattered.  It reads the sweep's per-trial results (the `results` op with
- * trials: no daemon op of its own), averages each configuration's finished
- * seeds, and when the configurations form a complete factorial over the
- * sweep's keys runs the main-effects ANOVA of common/anova.h: per key its
- * levels, df, F against the seed variance, p and omega^2, then the
- * interactions.  Configurations with a pruned trial are left out (pruning
- * keeps no final value for them); so are configurations without a finite
- * value.  Designs that are not a complete factorial (random/Sobol search,
- * a union of grids, a grid thinned by pruning) are refused with that reason.
+ * cmd_importance — `mlpctl importance SWEEP [--metric M] [--method anova|fanova]`:
+ * which key mattered.  It reads the sweep's per-trial results (the `results`
+ * op with trials: no daemon op of its own), averages each configuration's
+ * finished seeds, and then
+ *   anova  (the default for grids): when the configurations form a complete
+ *          factorial over the sweep's keys, the main-effects ANOVA of
+ *          common/anova.h: per key its levels, df, F against the seed
+ *          variance, p and omega^2, then the interactions;
+ *   fanova (the default for random/Sobol searches, whose `search` member the
+ *          results answer carries): functional ANOVA on a random forest
+ *          (common/fanova.h) over the search space, log-scaled keys in log
+ *          space, choices and grid keys categorical: per key its share of
+ *          the forest's variance, the SD over trees and the rank.
+ * Configurations with a pruned trial are left out (pruning keeps no final
+ * value for them); so are configurations without a finite value.  An ANOVA
+ * of a design that is not a complete factorial (a search, a union of grids,
+ * a grid thinned by pruning) is refused with that reason.
  */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "anova.h"
 #include "cmd.h"
+#include "fanova.h"
+#include "search.h"
 #include "metric.h"
 #include "resp.h"
 
@@ -68,13 +78,232 @@ static int level_of(char ***texts, int *nlev, int j, char *t)
     return nlev[j]++;
 }
 
+enum imp_method { IMP_DEFAULT, IMP_ANOVA, IMP_FANOVA };
+
+struct imp_opts {
+    const char *metric;     /* NULL: the sweep's */
+    enum imp_method method; /* IMP_DEFAULT: fanova for a search, else anova */
+    bool forest_opts;       /* --trees or --seed given */
+    struct fanova_params fp;
+};
+
+/* How key j's values become coordinates of the forest's space. */
+struct imp_axis {
+    const char *scale; /* "linear", "log" or "categorical" */
+    struct fanova_dim dim;
+    const struct search_dim *sd; /* the search's dimension, or NULL for a grid key */
+    char *texts[FANOVA_MAX_CATEGORIES]; /* categorical: the values' JSON texts */
+};
+
+/* Category of value text t on axis a, added when new; -1 when there are too many (t freed). */
+static int axis_category(struct imp_axis *a, char *t)
+{
+    for (int c = 0; c < a->dim.n_categories; c++)
+        if (strcmp(a->texts[c], t) == 0) {
+            free(t);
+            return c;
+        }
+    if (a->dim.n_categories == FANOVA_MAX_CATEGORIES) {
+        free(t);
+        return -1;
+    }
+    a->texts[a->dim.n_categories] = t;
+    return a->dim.n_categories++;
+}
+
+/*
+ * The forest's part: x from the used configurations' key values, y their
+ * means.  Returns CLI_OK with *docp, or CLI_FAILED with why.
+ */
+static int fanova_doc(const cJSON *resp, const struct imp_conf *cf, int used, int pruned,
+                      int nodata, const char *metric, const struct imp_opts *o, cJSON **docp,
+                      char *why, size_t whylen)
+{
+    const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(resp, "sweep");
+    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(resp, "keys");
+    const cJSON *sj = cJSON_GetObjectItemCaseSensitive(resp, "search");
+    int nkeys = cJSON_GetArraySize(keys), rc = CLI_FAILED;
+    struct search srch;
+    memset(&srch, 0, sizeof srch);
+    bool have_search = false;
+    struct imp_axis *ax = calloc((size_t)(nkeys ? nkeys : 1), sizeof *ax);
+    struct fanova_dim *dims = calloc((size_t)(nkeys ? nkeys : 1), sizeof *dims);
+    struct fanova_key *fk = calloc((size_t)(nkeys ? nkeys : 1), sizeof *fk);
+    double *x = calloc((size_t)used * (size_t)(nkeys ? nkeys : 1), sizeof *x);
+    double *y = calloc((size_t)used, sizeof *y);
+    int *order = calloc((size_t)(nkeys ? nkeys : 1), sizeof *order);
+    cJSON *doc = NULL;
+    if (!ax || !dims || !fk || !x || !y || !order)
+        goto oom;
+    if (nkeys == 0) {
+        imp_why(why, whylen, "the sweep has no key that varies: nothing to rank");
+        goto out;
+    }
+    if (cJSON_IsObject(sj)) {
+        struct err e = ERR_INIT;
+        if (search_parse(sj, 1L << 40, &srch, &e) < 0) {
+            imp_why(why, whylen, "the sweep's search space: %s%s%s", e.path, *e.path ? ": " : "",
+                    e.msg);
+            goto out;
+        }
+        have_search = true;
+    }
+    for (int j = 0; j < nkeys; j++) {
+        const char *k = cJSON_GetArrayItem(keys, j)->valuestring;
+        ax[j].scale = "categorical";
+        ax[j].dim.kind = FANOVA_CATEGORICAL;
+        for (size_t q = 0; have_search && q < srch.n_dims; q++)
+            if (k && strcmp(srch.dims[q].key, k) == 0)
+                ax[j].sd = &srch.dims[q];
+        const struct search_dim *sd = ax[j].sd;
+        if (!sd || sd->dist == SD_CHOICE) {
+            /* A choice's categories are its values, drawn or not; a grid key's the values seen. */
+            for (size_t c = 0; sd && c < sd->n_choices; c++) {
+                char *t = cJSON_PrintUnformatted(cJSON_GetArrayItem(sd->choices, (int)c));
+                if (!t)
+                    goto oom;
+                if (axis_category(&ax[j], t) < 0)
+                    goto many;
+            }
+            continue;
+        }
+        ax[j].dim.kind = FANOVA_NUMERIC;
+        bool lg = sd->dist == SD_LOG_UNIFORM || sd->dist == SD_INT_LOG;
+        ax[j].scale = lg ? "log" : "linear";
+        /* Integers own [v - 1/2, v + 1/2) (int_log: [v, v + 1) before the log, v + 1/2 inside). */
+        switch (sd->dist) {
+        case SD_UNIFORM:
+            ax[j].dim.lo = sd->lo, ax[j].dim.hi = sd->hi;
+            break;
+        case SD_LOG_UNIFORM:
+            ax[j].dim.lo = log(sd->lo), ax[j].dim.hi = log(sd->hi);
+            break;
+        case SD_INT:
+            ax[j].dim.lo = sd->lo - 0.5, ax[j].dim.hi = sd->hi + 0.5;
+            break;
+        default: /* SD_INT_LOG */
+            ax[j].dim.lo = log(sd->lo), ax[j].dim.hi = log(sd->hi + 1);
+            break;
+        }
+    }
+    for (int c = 0; c < used; c++) {
+        y[c] = cf[c].sum / cf[c].n;
+        for (int j = 0; j < nkeys; j++) {
+            const char *k = cJSON_GetArrayItem(keys, j)->valuestring;
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(cf[c].row, k);
+            double *xv = &x[c * nkeys + j];
+            if (ax[j].dim.kind == FANOVA_CATEGORICAL) {
+                char *t = v ? cJSON_PrintUnformatted(v) : strdup("null");
+                if (!t)
+                    goto oom;
+                int cat = axis_category(&ax[j], t);
+                if (cat < 0)
+                    goto many;
+                *xv = cat;
+                continue;
+            }
+            if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+                (strcmp(ax[j].scale, "log") == 0 && !(v->valuedouble > 0))) {
+                imp_why(why, whylen, "configuration %d: key \"%s\": expected a number in the "
+                        "search space, got %s", cf[c].id, k, v ? "another value" : "none");
+                goto out;
+            }
+            double u = v->valuedouble;
+            *xv = ax[j].sd->dist == SD_LOG_UNIFORM ? log(u)
+                  : ax[j].sd->dist == SD_INT_LOG   ? log(u + 0.5)
+                                                   : u;
+            /* Drawn values lie inside; widen rather than fail if one does not. */
+            if (*xv < ax[j].dim.lo)
+                ax[j].dim.lo = *xv;
+            if (*xv > ax[j].dim.hi)
+                ax[j].dim.hi = *xv;
+        }
+    }
+    for (int j = 0; j < nkeys; j++)
+        dims[j] = ax[j].dim;
+    struct fanova_result fr;
+    struct err e = ERR_INIT;
+    int frc = fanova_importance((size_t)used, (size_t)nkeys, x, y, dims, &o->fp, fk, &fr, &e);
+    if (frc == MLP_ENOMEM)
+        goto oom;
+    if (frc < 0) {
+        imp_why(why, whylen, "%s", e.msg);
+        goto out;
+    }
+    if (fr.trees_used == 0) {
+        imp_why(why, whylen, "%s is the same in all %d configurations: no key changed it",
+                metric, used);
+        goto out;
+    }
+    if (!(doc = cJSON_CreateObject()))
+        goto oom;
+    cJSON_AddItemToObject(doc, "sweep", cJSON_Duplicate(sweep, true));
+    cJSON_AddStringToObject(doc, "metric", metric);
+    cJSON_AddStringToObject(doc, "method", "fanova");
+    cJSON_AddStringToObject(doc, "space", have_search ? (srch.kind == SEARCH_SOBOL ? "sobol" : "random")
+                                                      : "grid");
+    cJSON_AddNumberToObject(doc, "configs", used);
+    cJSON_AddNumberToObject(doc, "pruned", pruned);
+    cJSON_AddNumberToObject(doc, "no_value", nodata);
+    cJSON_AddNumberToObject(doc, "trees", o->fp.trees);
+    cJSON_AddNumberToObject(doc, "seed", (double)o->fp.seed);
+    cJSON_AddNumberToObject(doc, "trees_used", fr.trees_used);
+    imp_add_num(doc, "main_effects", fr.main_effects);
+    cJSON *ka = cJSON_AddArrayToObject(doc, "keys");
+    for (int j = 0; j < nkeys; j++)
+        order[j] = j;
+    for (int a = 1; a < nkeys; a++)
+        for (int b = a; b > 0 && fk[order[b]].importance > fk[order[b - 1]].importance; b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    for (int q = 0; q < nkeys; q++) {
+        int j = order[q];
+        cJSON *ko = cJSON_CreateObject();
+        cJSON_AddItemToArray(ka, ko);
+        cJSON_AddStringToObject(ko, "key", cJSON_GetArrayItem(keys, j)->valuestring);
+        cJSON_AddNumberToObject(ko, "rank", q + 1);
+        imp_add_num(ko, "importance", fk[j].importance);
+        imp_add_num(ko, "sd", fk[j].sd);
+        imp_add_num(ko, "fraction", fk[j].fraction);
+        cJSON_AddStringToObject(ko, "scale", ax[j].scale);
+        if (ax[j].dim.kind == FANOVA_CATEGORICAL)
+            cJSON_AddNumberToObject(ko, "levels", ax[j].dim.n_categories);
+    }
+    *docp = doc;
+    doc = NULL;
+    rc = CLI_OK;
+    goto out;
+many:
+    imp_why(why, whylen, "a key has more than %d distinct values: the forest takes at most %d "
+            "categories per key", FANOVA_MAX_CATEGORIES, FANOVA_MAX_CATEGORIES);
+    goto out;
+oom:
+    imp_why(why, whylen, "out of memory");
+out:
+    for (int j = 0; ax && j < nkeys; j++)
+        for (int c = 0; c < ax[j].dim.n_categories; c++)
+            free(ax[j].texts[c]);
+    free(ax);
+    free(dims);
+    free(fk);
+    free(x);
+    free(y);
+    free(order);
+    search_release(&srch);
+    cJSON_Delete(doc);
+    return rc;
+}
+
 /*
  * The analysis as a JSON document, or NULL with why set.  Returns the exit
  * code: CLI_OK, CLI_USAGE (a metric the rows do not have), CLI_FAILED.
  */
-static int importance_doc(const cJSON *resp, const char *metric, cJSON **docp, char *why,
+static int importance_doc(const cJSON *resp, const struct imp_opts *o, cJSON **docp, char *why,
                           size_t whylen)
 {
+    const char *metric = o->metric;
     const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(resp, "sweep");
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(resp, "keys");
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(resp, "rows");
@@ -137,6 +366,27 @@ static int importance_doc(const cJSON *resp, const char *metric, cJSON **docp, c
                                "nothing to compare yet", used, metric, pruned);
         goto out;
     }
+    const cJSON *sj = cJSON_GetObjectItemCaseSensitive(resp, "search");
+    enum imp_method method = o->method;
+    if (method == IMP_DEFAULT)
+        method = cJSON_IsObject(sj) ? IMP_FANOVA : IMP_ANOVA;
+    if (method == IMP_ANOVA && o->forest_opts) {
+        imp_why(why, whylen, "--trees and --seed apply to --method fanova only");
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (method == IMP_FANOVA) {
+        rc = fanova_doc(resp, cf, used, pruned, nodata, metric, o, docp, why, whylen);
+        goto out;
+    }
+    if (cJSON_IsObject(sj)) {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(sj, "kind");
+        imp_why(why, whylen,
+                "--method anova needs a complete grid of the keys' values, and this sweep "
+                "draws its configurations from a %s search: use --method fanova (its default)",
+                cJSON_IsString(kind) ? kind->valuestring : "random");
+        goto out;
+    }
     level = calloc((size_t)used * (size_t)(nkeys ? nkeys : 1), sizeof *level);
     nlev = calloc((size_t)(nkeys ? nkeys : 1), sizeof *nlev);
     texts = calloc((size_t)(nkeys ? nkeys : 1), sizeof *texts);
@@ -181,8 +431,8 @@ static int importance_doc(const cJSON *resp, const char *metric, cJSON **docp, c
     if (nkeys == 0 || cells != used) {
         imp_why(why, whylen,
                   "the sweep's %d configuration(s)%s are not a complete grid over its keys "
-                  "(%.0f combinations): the ANOVA needs every combination; random/Sobol "
-                  "searches are not analysed yet",
+                  "(%.0f combinations): the ANOVA needs every combination (--method fanova "
+                  "fits a model instead)",
                   used, pruned ? " left after pruning" : "", cells);
         goto out;
     }
@@ -215,16 +465,16 @@ static int importance_doc(const cJSON *resp, const char *metric, cJSON **docp, c
     for (int q = 0; q < nkeys; q++) {
         int j = order[q];
         const struct anova_term *t = &terms[j];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToArray(ka, o);
-        cJSON_AddStringToObject(o, "key", cJSON_GetArrayItem(keys, j)->valuestring);
-        cJSON_AddNumberToObject(o, "rank", q + 1);
-        cJSON_AddNumberToObject(o, "levels", nlev[j]);
-        cJSON_AddNumberToObject(o, "df", t->df);
-        cJSON_AddNumberToObject(o, "ss", t->ss);
-        imp_add_num(o, "f", t->f);
-        imp_add_num(o, "p", t->p);
-        imp_add_num(o, "omega2", t->omega2);
+        cJSON *ko = cJSON_CreateObject();
+        cJSON_AddItemToArray(ka, ko);
+        cJSON_AddStringToObject(ko, "key", cJSON_GetArrayItem(keys, j)->valuestring);
+        cJSON_AddNumberToObject(ko, "rank", q + 1);
+        cJSON_AddNumberToObject(ko, "levels", nlev[j]);
+        cJSON_AddNumberToObject(ko, "df", t->df);
+        cJSON_AddNumberToObject(ko, "ss", t->ss);
+        imp_add_num(ko, "f", t->f);
+        imp_add_num(ko, "p", t->p);
+        imp_add_num(ko, "omega2", t->omega2);
     }
     cJSON *in = cJSON_AddObjectToObject(doc, "interactions");
     cJSON_AddNumberToObject(in, "df", res.inter.df);
@@ -262,8 +512,44 @@ out:
     return rc;
 }
 
+static void print_fanova(const cJSON *doc)
+{
+    char title[300];
+    const char *space = resp_str(doc, "space", "grid");
+    printf("%s: importance of each key for %s (functional ANOVA on a random forest over the "
+           "%s%s, %.0f trees, seed %.0f)\n\n",
+           cmd_sweep_title(title, sizeof title, cJSON_GetObjectItemCaseSensitive(doc, "sweep")),
+           resp_str(doc, "metric", ""), space,
+           strcmp(space, "grid") == 0 ? "'s values" : " search space", resp_num(doc, "trees"),
+           resp_num(doc, "seed"));
+    printf("RANK  %-16s %-11s %10s %7s\n", "KEY", "SCALE", "IMPORTANCE", "SD");
+    const cJSON *k;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(doc, "keys"))
+    {
+        double sd = resp_num(k, "sd");
+        char sdb[32] = "n/a";
+        if (isfinite(sd))
+            snprintf(sdb, sizeof sdb, "%.3f", sd);
+        printf("%4.0f  %-16s %-11s %10.3f %7s\n", resp_num(k, "rank"), resp_str(k, "key", "?"),
+               resp_str(k, "scale", "?"), resp_num(k, "importance"), sdb);
+    }
+    printf("\nIMPORTANCE: the key's share of the variance of the forest's prediction (its main\n"
+           "effect), mean over %.0f trees, normalised to sum 1; SD: over trees.  Main effects\n"
+           "explain %.0f%% of that variance, interactions the rest.  %.0f configurations (their\n"
+           "means over seeds).\n",
+           resp_num(doc, "trees_used"), 100 * resp_num(doc, "main_effects"),
+           resp_num(doc, "configs"));
+    double pr = resp_num(doc, "pruned"), nv = resp_num(doc, "no_value");
+    if (pr > 0 || nv > 0)
+        printf("Left out: %.0f pruned configuration(s), %.0f without a finite value.\n", pr, nv);
+}
+
 static void print_human(const cJSON *doc)
 {
+    if (strcmp(resp_str(doc, "method", ""), "fanova") == 0) {
+        print_fanova(doc);
+        return;
+    }
     char title[300], pb[32];
     printf("%s: importance of each key for %s (ANOVA of the configuration means)\n\n",
            cmd_sweep_title(title, sizeof title, cJSON_GetObjectItemCaseSensitive(doc, "sweep")),
@@ -298,16 +584,37 @@ static void print_human(const cJSON *doc)
 
 int cmd_importance(struct cli *cli, int argc, char **argv)
 {
-    const char *sweep = NULL, *metric = NULL;
+    const char *sweep = NULL, *method = NULL;
+    long trees = LONG_MIN, seed = LONG_MIN; /* LONG_MIN: not given */
     bool json = false;
+    struct imp_opts o = {.fp = FANOVA_PARAMS_INIT};
     struct opt opts[] = {
-        {"metric", OPT_STRING, &metric},
+        {"metric", OPT_STRING, &o.metric},
+        {"method", OPT_STRING, &method},
+        {"trees", OPT_INT, &trees},
+        {"seed", OPT_INT, &seed},
         {"json", OPT_FLAG, &json},
         {NULL, 0, NULL},
     };
     int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
+    if (method && strcmp(method, "anova") == 0)
+        o.method = IMP_ANOVA;
+    else if (method && strcmp(method, "fanova") == 0)
+        o.method = IMP_FANOVA;
+    else if (method)
+        return cli_usage("importance", "--method: expected anova or fanova, got \"%s\"", method);
+    if (trees != LONG_MIN && (trees < 1 || trees > FANOVA_MAX_TREES))
+        return cli_usage("importance", "--trees: expected 1 to %d, got %ld", FANOVA_MAX_TREES,
+                         trees);
+    if (seed != LONG_MIN && seed < 0)
+        return cli_usage("importance", "--seed: expected an integer >= 0, got %ld", seed);
+    o.forest_opts = trees != LONG_MIN || seed != LONG_MIN;
+    if (trees != LONG_MIN)
+        o.fp.trees = (int)trees;
+    if (seed != LONG_MIN)
+        o.fp.seed = (uint64_t)seed;
     cli->json = cli->json || json;
     cJSON *req = cmd_add_sweep(cmd_req("results"), sweep), *resp = NULL, *doc = NULL;
     if (!req || !cJSON_AddTrueToObject(req, "trials")) {
@@ -318,7 +625,7 @@ int cmd_importance(struct cli *cli, int argc, char **argv)
     if ((rc = cmd_request(cli, req, &resp, NULL)) != CLI_OK)
         goto out;
     char why[512] = "";
-    rc = importance_doc(resp, metric, &doc, why, sizeof why);
+    rc = importance_doc(resp, &o, &doc, why, sizeof why);
     if (rc != CLI_OK) {
         if (rc == CLI_USAGE)
             cli_usage("importance", "%s", why);

@@ -293,8 +293,9 @@ int cmd_show(struct cli *cli, int argc, char **argv)
     cJSON *keys =
         constant ? varying_keys(json_get(resp, "keys"), json_get(resp, "configs"), constant) : NULL;
     struct table *t = keys ? show_table(resp, keys, true, &flagged) : NULL;
+    size_t width = table_term_width();
     /* One column per key while every key column keeps a readable width, else "k=v k=v". */
-    if (t && table_min_width(t) > TABLE_WIDTH) {
+    if (t && table_min_width(t) > width) {
         table_free(t);
         t = show_table(resp, keys, false, &flagged);
     }
@@ -308,11 +309,11 @@ int cmd_show(struct cli *cli, int argc, char **argv)
         char cfg[2048], el[2048];
         snprintf(el, sizeof el, "same in every row: %s",
                  resp_fmt_config(cfg, sizeof cfg, constant));
-        printf("%s\n\n", table_elide(cfg, sizeof cfg, el, table_term_width()));
+        printf("%s\n\n", table_elide(cfg, sizeof cfg, el, width));
     }
     cJSON_Delete(keys);
     cJSON_Delete(constant);
-    table_print(t, stdout, table_term_width());
+    table_print(t, stdout, width);
     table_free(t);
     printf("\n%s: mean ± standard error over finished seeds.  GAP = train − validation mean",
            resp_str(resp, "metric", "metric"));

@@ -103,17 +103,26 @@ static const struct verb verbs[] = {
      "  --min-seeds N   ignore configurations with fewer than N finished seeds\n",
      "the best configuration with its statistics"},
     {"importance", cmd_importance, true,
-     "usage: mlpctl importance SWEEP [--metric M]\n"
+     "usage: mlpctl importance SWEEP [--metric M] [--method anova|fanova] [--trees N] [--seed S]\n"
      "\n"
-     "Which grid key mattered: a multi-way ANOVA (main effects) on the configuration\n"
-     "means of a complete grid, each key's F-test against the seed variance (within\n"
-     "configurations) with its p-value, and omega squared (the share of the metric's\n"
-     "variance the key explains, 0 when not above noise); keys ranked by omega squared.\n"
-     "Configurations with a pruned trial are left out; a design that is not a complete\n"
-     "grid (random/Sobol search, a grid thinned by pruning) is refused (exit 1).\n"
+     "Which key mattered, on the configuration means (their seeds averaged).\n"
+     "anova (the default for grids): a multi-way ANOVA (main effects) of a complete\n"
+     "grid, each key's F-test against the seed variance (within configurations) with\n"
+     "its p-value, and omega squared (the share of the metric's variance the key\n"
+     "explains, 0 when not above noise); keys ranked by omega squared.  A design that\n"
+     "is not a complete grid (a random/Sobol search, a grid thinned by pruning) is\n"
+     "refused (exit 1).\n"
+     "fanova (the default for random/Sobol searches): functional ANOVA on a random\n"
+     "forest fitted over the search space (log-scaled keys in log space, choices and\n"
+     "grid keys as categories): each key's share of the variance of the forest's\n"
+     "prediction, mean over trees normalised to sum 1, with its SD over trees.\n"
+     "Configurations with a pruned trial are left out.\n"
      "\n"
-     "  --metric M   analyse M (val_accuracy, val_loss, train_accuracy, ...; not test_*)\n",
-     "which hyperparameter mattered (ANOVA, omega squared, p-values)"},
+     "  --metric M      analyse M (val_accuracy, val_loss, train_accuracy, ...; not test_*)\n"
+     "  --method NAME   anova or fanova (default: fanova for a search, else anova)\n"
+     "  --trees N       fanova: trees in the forest (default 64, at most 10000)\n"
+     "  --seed S        fanova: seed of the trees' bootstrap samples (default 0)\n",
+     "which hyperparameter mattered (ANOVA with p-values, or fANOVA for searches)"},
     {"results", cmd_results, true,
      "usage: mlpctl results SWEEP [--format csv|json] [--trials] [--curves] [--out FILE]\n"
      "\n"
@@ -241,12 +250,17 @@ static const struct verb verbs[] = {
      "validation), by (marginal effect of --key), learning (train/validation/test vs a\n"
      "numeric --key such as train_size, log axis, one line group per other key's values),\n"
      "confusion (seed-averaged confusion matrix of configuration N), boundary (decision\n"
-     "boundary of a trial on 2-feature data that saved its model).\n",
+     "boundary of a trial on 2-feature data that saved its model).  ranking --metric\n"
+     "test_accuracy: the test mean ± SE and every seed's value, in validation order (the\n"
+     "test split is never used for selection).  Configurations are labelled by the keys\n"
+     "that vary between them; pruned ones are shown as pruned, not ranked.\n",
      "draw a plot of a sweep (SVG)"},
     {"report", cmd_report, true,
      "usage: mlpctl report SWEEP --out FILE.html\n"
      "\n"
-     "One self-contained HTML file with the sweep's tables and every plot.\n",
+     "One self-contained HTML file with the sweep's tables and every plot, and the\n"
+     "decision boundaries of the three best configurations when the trials saved models\n"
+     "of 2-feature data.\n",
      "HTML report of a sweep"},
     {"tag", cmd_tag, true,
      "usage: mlpctl tag SWEEP [--config N] [KEY=VALUE]... [--remove KEY[,KEY...]]\n"

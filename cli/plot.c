@@ -82,6 +82,20 @@ void plot__titles(FILE *out, double w, const char *title, const char *subtitle)
         svg_text(out, w / 2, 46, "middle", 12, "fill=\"" COL_NOTE "\"", subtitle);
 }
 
+double plot__text_need(const char *title, const char *subtitle, const char *const *notes,
+                       int nnotes)
+{
+    double need = 0;
+    if (title)
+        need = fmax(need, svg_text_width(title, 16, true) + 24);
+    if (subtitle)
+        need = fmax(need, svg_text_width(subtitle, 12, false) + 24);
+    for (int i = 0; i < nnotes; i++)
+        if (notes[i])
+            need = fmax(need, 12 + svg_text_width(notes[i], 11.5, false) + 12);
+    return need;
+}
+
 /* Notes under a plot, one per line, starting at y. */
 void plot__notes(FILE *out, double x, double y, const char *const *notes, int n)
 {
@@ -90,20 +104,133 @@ void plot__notes(FILE *out, double x, double y, const char *const *notes, int n)
             svg_text(out, x, y + 16 * i, "start", 11.5, "fill=\"" COL_NOTE "\"", notes[i]);
 }
 
-/* A configuration row label: "#1 lr=0.1 hidden=[256,128]", cut, with the full text as tooltip. */
-void plot__row_label(FILE *out, double x, double y, int rank, const char *label, int n, bool bold)
+/* A configuration row's text: "#1 lr=0.1 hidden=[256,128]", " (n=1)" after a single seed. */
+static void row_text(char *buf, size_t n, int rank, const char *label, int seeds)
 {
-    char full[2048];
     if (rank > 0)
-        snprintf(full, sizeof full, "#%d %s%s", rank, label, n == 1 ? " (n=1)" : "");
+        snprintf(buf, n, "#%d %s%s", rank, label, seeds == 1 ? " (n=1)" : "");
     else
-        snprintf(full, sizeof full, "%s%s", label, n == 1 ? " (n=1)" : "");
+        snprintf(buf, n, "%s%s", label, seeds == 1 ? " (n=1)" : "");
+}
+
+void plot__row_label(FILE *out, double x, double y, const struct plot__row *r, int n, bool bold)
+{
+    char text[PLOT_LABEL_BUF];
+    row_text(text, sizeof text, r->rank, r->label, n);
     fprintf(out, "<g><title>");
-    svg_escape(out, full);
+    svg_escape(out, r->full ? r->full : text);
     fprintf(out, "</title><text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" font-size=\"12\"%s>", x,
             y + 4, bold ? " font-weight=\"bold\"" : "");
-    svg_escape_cut(out, full, LABEL_MAX);
+    svg_escape(out, text);
     fputs("</text></g>\n", out);
+}
+
+/* ---- labels: the keys that vary ------------------------------------------------ */
+
+/* The object holding an item's grid values: item.config.grid, or the item itself (flat). */
+static const cJSON *item_values(const cJSON *item, bool flat)
+{
+    return flat ? item : resp_config_grid(cJSON_GetObjectItemCaseSensitive(item, "config"));
+}
+
+/* Does key take two different values (or is it missing somewhere) among items? */
+static bool key_varies(const cJSON *items, bool flat, const char *key)
+{
+    const cJSON *it, *first = NULL;
+    bool seen = false;
+    cJSON_ArrayForEach(it, items)
+    {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(item_values(it, flat), key);
+        if (!seen) {
+            first = v;
+            seen = true;
+        } else if (!v != !first || (v && !cJSON_Compare(first, v, true)))
+            return true;
+    }
+    return false;
+}
+
+static bool has_key(const cJSON *arr, const char *key)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, arr) if (cJSON_IsString(k) && strcmp(k->valuestring, key) == 0) return true;
+    return false;
+}
+
+cJSON *plot__varying_keys(const cJSON *items, bool flat, const cJSON *candidates, const char *skip)
+{
+    cJSON *out = cJSON_CreateArray();
+    if (!out)
+        return NULL;
+    const cJSON *it, *k;
+    /* The candidates in their order, else every key of any item's grid in first-seen order. */
+    cJSON *cand = candidates ? cJSON_Duplicate(candidates, true) : cJSON_CreateArray();
+    if (!cand)
+        goto fail;
+    if (!candidates)
+        cJSON_ArrayForEach(it, items)
+        {
+            cJSON_ArrayForEach(k, item_values(it, flat))
+            {
+                if (k->string && !has_key(cand, k->string) &&
+                    !cJSON_AddItemToArray(cand, cJSON_CreateString(k->string)))
+                    goto fail;
+            }
+        }
+    cJSON_ArrayForEach(k, cand)
+    {
+        if (!cJSON_IsString(k) || (skip && strcmp(k->valuestring, skip) == 0))
+            continue;
+        if (key_varies(items, flat, k->valuestring) &&
+            !cJSON_AddItemToArray(out, cJSON_CreateString(k->valuestring)))
+            goto fail;
+    }
+    cJSON_Delete(cand);
+    return out;
+fail:
+    cJSON_Delete(cand);
+    cJSON_Delete(out);
+    return NULL;
+}
+
+char *plot__label(const cJSON *values, const cJSON *keys, const char *none)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return NULL;
+    int parts = 0;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys)
+    {
+        if (!cJSON_IsString(k))
+            continue;
+        char *t = resp_value_text(cJSON_GetObjectItemCaseSensitive(values, k->valuestring));
+        fprintf(m, "%s%s=%s", parts++ ? " " : "", k->valuestring, t ? t : "?");
+        free(t);
+    }
+    if (!parts)
+        fputs(none, m);
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+char *plot__config_full(const cJSON *config)
+{
+    char *label = resp_config_label(config), *out = NULL;
+    if (!label)
+        return NULL;
+    const cJSON *grid = resp_config_grid(config);
+    size_t n = strlen(label) + 48;
+    if ((out = malloc(n)))
+        snprintf(out, n, cJSON_GetArraySize(grid) > 0 ? "%s (config %d)" : "%s",
+                 label, resp_config_id(config));
+    free(label);
+    return out;
 }
 
 void plot__metric_parts(const char *metric, struct plot__metric *m)
@@ -137,30 +264,26 @@ int plot__say_why(int rc, const char *why)
 
 void plot__free_rows(struct plot__row *rows, int n)
 {
-    for (int i = 0; rows && i < n; i++)
+    for (int i = 0; rows && i < n; i++) {
         free(rows[i].label);
+        free(rows[i].full);
+    }
     free(rows);
 }
 
-/*
- * Width in pixels that the longest row label needs.  Labels are mostly
- * digits, brackets and commas ("hidden=[64,64] lr=0.1"), wider than CHAR_W's
- * average letter, and the best row is bold: with CHAR_W the #1 label ran past
- * the image's left edge.  LABEL_CHAR_W is the advance of a bold DejaVu Sans
- * digit at 12 px (1425/2048 em), the widest character such labels hold.
- */
-#define LABEL_CHAR_W 8.4
+/* Width in pixels that the widest row label needs (the best row is bold). */
 static double label_width(const struct plot__row *rows, int n)
 {
-    size_t widest = 10;
+    double widest = 60;
     for (int i = 0; i < n; i++) {
-        size_t l = svg_strlen(rows[i].label) + 4 + (rows[i].rank >= 10 ? 2 : 1) + 7;
-        if (l > LABEL_MAX)
-            l = LABEL_MAX;
-        if (l > widest)
-            widest = l;
+        char text[PLOT_LABEL_BUF];
+        /* (n=1) may follow any label: measure with it. */
+        row_text(text, sizeof text, rows[i].rank, rows[i].label, 1);
+        double w = svg_text_width(text, 12, i == 0 || rows[i].rank == 1);
+        if (w > widest)
+            widest = w;
     }
-    return widest * LABEL_CHAR_W;
+    return widest;
 }
 
 /*
@@ -177,6 +300,16 @@ double plot__row_plot_width(const struct plot__row *rows, int n, double plotw, d
         w = 760;
     }
     return w;
+}
+
+void plot__pruned_row(FILE *out, double label_x, double value_x, double y,
+                      const struct plot__row *r)
+{
+    fputs("<g class=\"pruned\" fill=\"" COL_NOTE "\">", out);
+    plot__row_label(out, label_x, y, r, 0, false);
+    svg_textf(out, value_x, y + 4, "start", 11.5, "font-style=\"italic\"",
+              "pruned at epoch %d (not ranked)", r->pruned);
+    fputs("</g>\n", out);
 }
 
 /* The note for configurations left out of a row plot: no finite metric. */
@@ -209,7 +342,40 @@ static int cmp_rank(const void *a, const void *b)
 {
     const struct plot__row *x = a, *y = b;
     int rx = x->rank > 0 ? x->rank : 1 << 30, ry = y->rank > 0 ? y->rank : 1 << 30;
+    if (rx == ry) /* pruned: by configuration */
+        return (x->id > y->id) - (x->id < y->id);
     return (rx > ry) - (rx < ry);
+}
+
+/*
+ * Two configurations must never read the same: labels that still collide
+ * (configurations equal on every grid key) get their ids.  0, or -1 on ENOMEM.
+ */
+static int distinguish(struct plot__row *rows, int n)
+{
+    bool *dup = calloc((size_t)n, sizeof *dup);
+    if (!dup)
+        return -1;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (strcmp(rows[i].label, rows[j].label) == 0)
+                dup[i] = dup[j] = true;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (!dup[i])
+            continue;
+        size_t len = strlen(rows[i].label) + 32;
+        char *l = malloc(len);
+        if (!l) {
+            rc = -1;
+            break;
+        }
+        snprintf(l, len, "%s (config %d)", rows[i].label, rows[i].id);
+        free(rows[i].label);
+        rows[i].label = l;
+    }
+    free(dup);
+    return rc;
 }
 
 /*
@@ -217,50 +383,76 @@ static int cmp_rank(const void *a, const void *b)
  * by rank; *skipped counts those without.  with_train also reads "train"
  * and "gap" (show responses).  Returns the row count, -1 on ENOMEM.
  */
-static int gather_rows(const cJSON *resp, bool with_train, struct plot__row **out, int *skipped,
-                       int *total)
+static int gather_rows(const cJSON *resp, bool with_train, const cJSON *all,
+                       struct plot__row **out, int *skipped, int *total)
 {
     const cJSON *configs = cJSON_GetObjectItemCaseSensitive(resp, "configs");
-    int cap = cJSON_GetArraySize(configs), n = 0;
+    const cJSON *every = cJSON_GetObjectItemCaseSensitive(all ? all : resp, "configs");
+    int cap = cJSON_GetArraySize(configs) + (all ? cJSON_GetArraySize(every) : 0), n = 0;
     *skipped = 0;
     *total = cap;
     *out = NULL;
     if (cap == 0)
         return 0;
     struct plot__row *rows = calloc((size_t)cap, sizeof *rows);
-    if (!rows)
+    cJSON *vary = plot__varying_keys(every, false, NULL, NULL);
+    if (!rows || !vary) {
+        free(rows);
+        cJSON_Delete(vary);
         return -1;
+    }
     const cJSON *c;
     int pos = 0;
-    cJSON_ArrayForEach(c, configs)
-    {
-        pos++;
-        struct plot__row r = {0};
-        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &r.st);
-        if (!isfinite(r.st.mean)) {
-            (*skipped)++;
-            continue;
+    /* The ranked configurations of resp, then the pruned ones (of all, else resp): not ranked. */
+    for (int pass = 0; pass < 2; pass++) {
+        const cJSON *list = pass == 0 ? configs : every;
+        cJSON_ArrayForEach(c, list)
+        {
+            pos++;
+            struct plot__row r = {0};
+            double pr = resp_num(c, "pruned");
+            if ((pass == 1) != isfinite(pr))
+                continue;
+            resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &r.st);
+            if (pass == 1) {
+                r.pruned = pr >= 1 && pr < 1e9 ? (int)pr : 1;
+                r.st.mean = NAN;
+            } else if (!isfinite(r.st.mean)) {
+                (*skipped)++;
+                continue;
+            }
+            double rank = resp_num(c, "rank");
+            r.rank = r.pruned ? 0 : isfinite(rank) && rank >= 1 && rank < 1e9 ? (int)rank : pos;
+            if (with_train) {
+                resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "train"), &r.tr);
+                r.gap = resp_num(c, "gap");
+                if (!isfinite(r.gap))
+                    r.gap = r.tr.mean - r.st.mean;
+                if (r.pruned) /* its trials are left out of every statistic */
+                    r.tr.mean = r.gap = NAN;
+            }
+            const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(c, "config");
+            r.id = resp_config_id(cfg);
+            char none[32];
+            snprintf(none, sizeof none, "config %d", r.id);
+            r.label = plot__label(resp_config_grid(cfg), vary, none);
+            r.full = plot__config_full(cfg);
+            rows[n++] = r;
+            if (!r.label || !r.full) {
+                plot__free_rows(rows, n);
+                cJSON_Delete(vary);
+                return -1;
+            }
         }
-        double rank = resp_num(c, "rank");
-        r.rank = isfinite(rank) && rank >= 1 && rank < 1e9 ? (int)rank : pos;
-        if (with_train) {
-            resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "train"), &r.tr);
-            r.gap = resp_num(c, "gap");
-            if (!isfinite(r.gap))
-                r.gap = r.tr.mean - r.st.mean;
-        }
-        const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(c, "config");
-        r.id = resp_config_id(cfg);
-        r.label = resp_config_label(cfg);
-        if (!r.label) {
-            plot__free_rows(rows, n);
-            return -1;
-        }
-        rows[n++] = r;
     }
+    cJSON_Delete(vary);
     if (n == 0) {
         free(rows);
         return 0;
+    }
+    if (distinguish(rows, n) < 0) {
+        plot__free_rows(rows, n);
+        return -1;
     }
     qsort(rows, (size_t)n, sizeof *rows, cmp_rank);
     *out = rows;
@@ -271,11 +463,11 @@ static int gather_rows(const cJSON *resp, bool with_train, struct plot__row **ou
  * gather_rows for a plot of sweep `name`: the row count, or 0 with `why` set
  * (out of memory, or nothing to draw: no finite `metric`).
  */
-int plot__rows(const cJSON *resp, bool with_train, struct plot__row **rows, int *skipped,
-               const char *name, const char *metric, char *why, size_t whylen)
+int plot__rows(const cJSON *resp, bool with_train, const cJSON *all, struct plot__row **rows,
+               int *skipped, const char *name, const char *metric, char *why, size_t whylen)
 {
     int total;
-    int n = gather_rows(resp, with_train, rows, skipped, &total);
+    int n = gather_rows(resp, with_train, all, rows, skipped, &total);
     if (n < 0)
         plot__why(why, whylen, "out of memory");
     else if (n == 0 && *skipped)
@@ -528,6 +720,8 @@ int cmd_plot(struct cli *cli, int argc, char **argv)
     if (kind->fetch && (rc = kind->fetch(cli, &a, job.resp)) != CLI_OK)
         goto out;
     for (int i = 0; !kind->fetch && i < kind->nreq; i++) {
+        if (kind->wants && !kind->wants(&a, i))
+            continue;
         cJSON *req = kind->request(&a, i);
         if (!req) {
             fprintf(stderr, "mlpctl %s: out of memory\n", verb);

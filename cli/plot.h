@@ -67,8 +67,7 @@ int plot_confusion(FILE *out, const struct cJSON *show_resp);
 #define COL_LIGHT "#9ecae9" /* 95% interval bar: light blue */
 #define COL_NOTE "#555"
 
-#define LABEL_MAX 56 /* characters of a configuration label shown in rows */
-#define CHAR_W 6.9   /* rough width of one 12 px character */
+#define PLOT_LABEL_BUF 4096 /* bytes of a configuration label with its rank */
 
 /* What `mlpctl plot` was asked for. */
 struct plot_args {
@@ -80,7 +79,7 @@ struct plot_args {
     long trial;         /* --trial, 0 when not given */
 };
 
-#define PLOT_MAX_REQ 2 /* requests a kind may need */
+#define PLOT_MAX_REQ 3 /* requests a kind may need */
 
 /*
  * One plot kind: its name, the options that apply, the requests it needs and
@@ -97,6 +96,8 @@ struct plot_kind {
     int nreq;          /* requests to send, 1..PLOT_MAX_REQ */
     /* The i-th request (0 <= i < nreq); NULL on ENOMEM. */
     struct cJSON *(*request)(const struct plot_args *a, int i);
+    /* Optional: is request i needed for these arguments (else resp[i] stays NULL)? */
+    bool (*wants)(const struct plot_args *a, int i);
     /* Draw from the responses (in request order); CLI_OK or CLI_FAILED with why. */
     int (*render)(FILE *out, const struct plot_args *a, struct cJSON *const *resp, char *why,
                   size_t whylen);
@@ -129,8 +130,30 @@ void plot__widen(double *lo, double *hi, double v);
 void plot__titles(FILE *out, double w, const char *title, const char *subtitle);
 /* Notes under a plot, one per line, starting at y. */
 void plot__notes(FILE *out, double x, double y, const char *const *notes, int n);
-/* A configuration row label, cut to LABEL_MAX, with the full text as tooltip. */
-void plot__row_label(FILE *out, double x, double y, int rank, const char *label, int n, bool bold);
+struct plot__row;
+/*
+ * A configuration row's label "#RANK LABEL" right-aligned at x, never cut
+ * (plot__row_plot_width sizes the column), with r->full as its tooltip.
+ */
+void plot__row_label(FILE *out, double x, double y, const struct plot__row *r, int n, bool bold);
+
+/*
+ * Labels name only what tells configurations apart.  plot__varying_keys:
+ * the keys whose values differ between the items (a new array of strings;
+ * NULL on ENOMEM).  Items are `configs` entries ({"config": {"grid": ...}})
+ * or, flat, objects holding the values themselves (`results` rows);
+ * candidates: the keys to consider, in order (NULL: every key of the items'
+ * grids); skip: a key left out (or NULL).
+ */
+struct cJSON *plot__varying_keys(const struct cJSON *items, bool flat,
+                                 const struct cJSON *candidates, const char *skip);
+/* "k=v k=v" over keys (values as resp_value_text), `none` when keys is empty.  Caller frees. */
+char *plot__label(const struct cJSON *values, const struct cJSON *keys, const char *none);
+/* The full text of a configuration: every grid key and its id ("lr=0.1 l2=0 (config 3)"). */
+char *plot__config_full(const struct cJSON *config);
+/* Width in pixels a plot needs for its titles (centred) and notes (from x = 12). */
+double plot__text_need(const char *title, const char *subtitle, const char *const *notes,
+                       int nnotes);
 /* The public renderers' tail: on failure, `why` on stderr.  Returns rc. */
 int plot__say_why(int rc, const char *why);
 
@@ -152,19 +175,28 @@ void plot__metric_parts(const char *metric, struct plot__metric *m);
 struct plot__row {
     int rank;            /* 1 = best */
     int id;              /* configuration id */
-    char *label;         /* resp_config_label, owned */
+    char *label;         /* the varying keys' values (plot__label), owned */
+    char *full;          /* plot__config_full, owned */
     struct resp_stat st; /* the metric */
     struct resp_stat tr; /* train counterpart (gap plot) */
     double gap;          /* gap plot */
+    int pruned;          /* the rung (epoch) it was pruned at; 0: not pruned.  rank 0 then */
 };
 void plot__free_rows(struct plot__row *rows, int n);
 /*
- * Rows of resp's "configs" with a finite mean, best first; with_train also
- * reads "train" and "gap".  The row count, or 0 with `why` set (out of
- * memory, or nothing to draw).  *skipped: configurations without a finite mean.
+ * Rows of resp's "configs" with a finite mean, best first, then the pruned
+ * configurations (a `show` "pruned" rung: not ranked, no mean) of `all` (a
+ * `show` response with every configuration, or NULL: resp's own), which also
+ * decides the keys labels name; with_train also reads "train" and "gap".
+ * The row count, or 0 with `why` set (out of memory, or nothing to draw).
+ * *skipped: configurations neither pruned nor with a finite mean.
  */
-int plot__rows(const struct cJSON *resp, bool with_train, struct plot__row **rows, int *skipped,
-               const char *name, const char *metric, char *why, size_t whylen);
+int plot__rows(const struct cJSON *resp, bool with_train, const struct cJSON *all,
+               struct plot__row **rows, int *skipped, const char *name, const char *metric,
+               char *why, size_t whylen);
+/* A pruned configuration's row: its label at label_x, "pruned at epoch N (not ranked)" at value_x. */
+void plot__pruned_row(FILE *out, double label_x, double value_x, double y,
+                      const struct plot__row *r);
 /* Width of a row plot (at least 760); *left: the plot area's left edge. */
 double plot__row_plot_width(const struct plot__row *rows, int n, double plotw, double right,
                             double *left);
@@ -178,7 +210,9 @@ int plot__end_row_plot(FILE *out, struct plot__row *rows, int n, double plot_bot
 
 /* ---- the renderers (plot_<kind>.c), also drawn by the report ---- */
 
-int plot__ranking(FILE *out, const struct cJSON *best_resp, char *why, size_t whylen);
+/* Ranking of best_resp; show_resp (a `show` response, may be NULL) adds the pruned configurations. */
+int plot__ranking(FILE *out, const struct cJSON *best_resp, const struct cJSON *show_resp,
+                  char *why, size_t whylen);
 int plot__curves(FILE *out, const struct cJSON *best_resp, const struct cJSON *curves_resp, int top,
                  char *why, size_t whylen);
 int plot__gap(FILE *out, const struct cJSON *show_resp, char *why, size_t whylen);

@@ -36,11 +36,6 @@ struct bgrid {
     bool regression;
 };
 
-struct bpoint {
-    double x1, x2, label;
-    bool test;
-};
-
 /* Parse numbers from "a,b,c[,d]" lines after the header.  Returns rows, -1 on a bad line. */
 static long parse_rows(const char *text, int ncol, int skip_word, double **cols, size_t *cap,
                        bool **is_test)
@@ -126,96 +121,105 @@ static void key_fill(char *buf, size_t n, int key, bool regression)
         tint(buf, n, svg_color(key / 4), 0.16 + 0.10 * (key % 4));
 }
 
-int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const char *pcsv,
-                   char *why, size_t whylen)
+/* Both files parsed: the lattice, the points and what colours them. */
+struct bdata {
+    struct bgrid g;
+    double *gc[4], *pc[3]; /* boundary.csv and points.csv columns (owned) */
+    bool *is_test;         /* per point: a test row */
+    long pn;               /* points */
+    int rows, K;           /* lattice rows; classes (predicted or labelled) */
+    double vlo, vhi;       /* regression: the predicted values' range */
+};
+
+static void bdata_free(struct bdata *d)
 {
-    struct bgrid g = {0};
-    double *gc[4] = {NULL}, *pc[3] = {NULL};
-    bool *is_test = NULL;
+    for (int c = 0; c < 4; c++)
+        free(d->gc[c]);
+    for (int c = 0; c < 3; c++)
+        free(d->pc[c]);
+    free(d->is_test);
+}
+
+/* Parse and check boundary.csv (bcsv) and points.csv (pcsv) into d.  0, or -1 with why set. */
+static int read_boundary(struct bdata *d, const char *bcsv, const char *pcsv, char *why,
+                         size_t whylen)
+{
+    struct bgrid *g = &d->g;
     size_t gcap = 0, pcap = 0;
-    int rc = CLI_FAILED;
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(trial_resp, "trial");
-    double tid = resp_num(t, "id");
     if (!bcsv || !pcsv) {
         plot__why(why, whylen, "no boundary.csv / points.csv to draw");
-        return CLI_FAILED;
+        return -1;
     }
-    g.regression = strncmp(bcsv, "x1,x2,value", 11) == 0;
-    if (!g.regression && strncmp(bcsv, "x1,x2,predicted,p_max", 21) != 0) {
+    g->regression = strncmp(bcsv, "x1,x2,value", 11) == 0;
+    if (!g->regression && strncmp(bcsv, "x1,x2,predicted,p_max", 21) != 0) {
         plot__why(why, whylen,
                   "boundary.csv: unexpected header (expected x1,x2,predicted,p_max "
                   "or x1,x2,value)");
-        return CLI_FAILED;
+        return -1;
     }
-    long gn = parse_rows(bcsv, g.regression ? 3 : 4, 0, gc, &gcap, NULL);
-    long pn = parse_rows(pcsv, 3, 1, pc, &pcap, &is_test);
-    if (gn < 4 || pn < 0 || strncmp(pcsv, "split,x1,x2,label", 17) != 0) {
+    long gn = parse_rows(bcsv, g->regression ? 3 : 4, 0, d->gc, &gcap, NULL);
+    d->pn = parse_rows(pcsv, 3, 1, d->pc, &pcap, &d->is_test);
+    if (gn < 4 || d->pn < 0 || strncmp(pcsv, "split,x1,x2,label", 17) != 0) {
         plot__why(why, whylen, "%s: malformed file (a line is not numbers)",
                   gn < 4 ? "boundary.csv" : "points.csv");
-        goto out;
+        return -1;
     }
-    g.x1 = gc[0];
-    g.x2 = gc[1];
-    g.v = gc[2];
-    g.p = gc[3];
-    g.n = (size_t)gn;
-    while ((size_t)g.cols < g.n && g.x2[g.cols] == g.x2[0])
-        g.cols++;
-    if (g.cols < 2 || g.n % (size_t)g.cols != 0 || g.n / (size_t)g.cols < 2) {
+    g->x1 = d->gc[0];
+    g->x2 = d->gc[1];
+    g->v = d->gc[2];
+    g->p = d->gc[3];
+    g->n = (size_t)gn;
+    while ((size_t)g->cols < g->n && g->x2[g->cols] == g->x2[0])
+        g->cols++;
+    if (g->cols < 2 || g->n % (size_t)g->cols != 0 || g->n / (size_t)g->cols < 2) {
         plot__why(why, whylen, "boundary.csv: not a lattice (x1 varying fastest)");
-        goto out;
+        return -1;
     }
-    int rows = (int)(g.n / (size_t)g.cols), K = 0;
-    double x1lo = g.x1[0], x1hi = g.x1[g.cols - 1], x2lo = g.x2[0], x2hi = g.x2[g.n - 1];
-    double vlo = INFINITY, vhi = -INFINITY;
-    for (size_t i = 0; i < g.n; i++) {
-        if (g.regression) {
-            plot__widen(&vlo, &vhi, g.v[i]);
+    d->rows = (int)(g->n / (size_t)g->cols);
+    d->K = 0;
+    d->vlo = INFINITY;
+    d->vhi = -INFINITY;
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->regression) {
+            plot__widen(&d->vlo, &d->vhi, g->v[i]);
         } else {
-            if (!(g.v[i] >= 0 && g.v[i] < BND_MAX_CLASSES)) {
+            if (!(g->v[i] >= 0 && g->v[i] < BND_MAX_CLASSES)) {
                 plot__why(why, whylen, "boundary.csv: predicted class out of 0..%d",
                           BND_MAX_CLASSES - 1);
-                goto out;
+                return -1;
             }
-            if ((int)g.v[i] + 1 > K)
-                K = (int)g.v[i] + 1;
+            if ((int)g->v[i] + 1 > d->K)
+                d->K = (int)g->v[i] + 1;
         }
     }
-    for (long i = 0; i < pn && !g.regression; i++)
-        if (pc[2][i] >= 0 && pc[2][i] < BND_MAX_CLASSES && (int)pc[2][i] + 1 > K)
-            K = (int)pc[2][i] + 1;
+    for (long i = 0; i < d->pn && !g->regression; i++)
+        if (d->pc[2][i] >= 0 && d->pc[2][i] < BND_MAX_CLASSES && (int)d->pc[2][i] + 1 > d->K)
+            d->K = (int)d->pc[2][i] + 1;
+    return 0;
+}
 
-    const double left = 70, top = 64, pw = 520, ph = 520, w = left + pw + 200, h = top + ph + 70;
-    struct svg_scale sx = {x1lo, x1hi, left, left + pw, false};
-    struct svg_scale sy = {x2lo, x2hi, top + ph, top, false};
-    double cw = pw / (g.cols - 1), ch = ph / (rows - 1);
-    svg_begin(out, w, h);
-    char title[256], sub[1400];
-    snprintf(title, sizeof title, "Trial %.0f \xE2\x80\x94 decision %s", tid,
-             g.regression ? "surface" : "boundary");
-    char *label = resp_config_label(cJSON_GetObjectItemCaseSensitive(t, "config"));
-    snprintf(sub, sizeof sub, "%s%s%s seed %.0f; background: the kept model's %s",
-             resp_str(t, "sweep_name", ""), label ? " \xC2\xB7 " : "", label ? label : "",
-             resp_num(t, "seed"),
-             g.regression ? "predicted value" : "predicted class (paler: less sure)");
-    free(label);
-    plot__titles(out, w, title, sub);
-    /* Background cells: runs of equal fill along each lattice row, clipped to the frame. */
+/* Background cells: runs of equal fill along each lattice row, clipped to the frame. */
+static void draw_cells(FILE *out, const struct bdata *d, const struct svg_scale *sx,
+                       const struct svg_scale *sy)
+{
+    const struct bgrid *g = &d->g;
+    double left = sx->p0, right = sx->p1, top = sy->p1, bottom = sy->p0;
+    double cw = (right - left) / (g->cols - 1), ch = (bottom - top) / (d->rows - 1);
     fprintf(out, "<g class=\"cells\" shape-rendering=\"crispEdges\">\n");
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r < d->rows; r++) {
         int c = 0;
-        while (c < g.cols) {
-            size_t i0 = (size_t)r * g.cols + c;
-            int key = cell_key(&g, i0, vlo, vhi, K), c1 = c + 1;
-            while (c1 < g.cols && cell_key(&g, i0 + (c1 - c), vlo, vhi, K) == key)
+        while (c < g->cols) {
+            size_t i0 = (size_t)r * g->cols + c;
+            int key = cell_key(g, i0, d->vlo, d->vhi, d->K), c1 = c + 1;
+            while (c1 < g->cols && cell_key(g, i0 + (c1 - c), d->vlo, d->vhi, d->K) == key)
                 c1++;
-            double x0 = svg_map(&sx, g.x1[i0]) - cw / 2, x1 = x0 + cw * (c1 - c);
-            double y0 = svg_map(&sy, g.x2[i0]) - ch / 2;
+            double x0 = svg_map(sx, g->x1[i0]) - cw / 2, x1 = x0 + cw * (c1 - c);
+            double y0 = svg_map(sy, g->x2[i0]) - ch / 2;
             x0 = x0 < left ? left : x0;
-            x1 = x1 > left + pw ? left + pw : x1;
-            double yt = y0 < top ? top : y0, yb = y0 + ch > top + ph ? top + ph : y0 + ch;
+            x1 = x1 > right ? right : x1;
+            double yt = y0 < top ? top : y0, yb = y0 + ch > bottom ? bottom : y0 + ch;
             char col[16];
-            key_fill(col, sizeof col, key, g.regression);
+            key_fill(col, sizeof col, key, g->regression);
             fprintf(out,
                     "<rect class=\"cell\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
                     "fill=\"%s\"/>\n",
@@ -224,19 +228,24 @@ int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const c
         }
     }
     fprintf(out, "</g>\n");
-    svg_axis_x(out, &sx, top, top + ph, 0, "x1");
-    svg_axis_y(out, &sy, left, left + pw, "x2");
+}
+
+/* The data: training dots first, test diamonds on top, coloured by label.  Counts each. */
+static void draw_points(FILE *out, const struct bdata *d, const struct svg_scale *sx,
+                        const struct svg_scale *sy, int *ntrain, int *ntest)
+{
+    const double *const *pc = (const double *const *)d->pc;
     fprintf(out, "<g class=\"points\">\n");
-    int ntrain = 0, ntest = 0;
+    *ntrain = *ntest = 0;
     for (int pass = 0; pass < 2; pass++) /* training points first, test on top */
-        for (long i = 0; i < pn; i++) {
-            if (is_test[i] != (pass == 1))
+        for (long i = 0; i < d->pn; i++) {
+            if (d->is_test[i] != (pass == 1))
                 continue;
-            double x = svg_map(&sx, pc[0][i]), y = svg_map(&sy, pc[1][i]);
+            double x = svg_map(sx, pc[0][i]), y = svg_map(sy, pc[1][i]);
             char col[16];
-            if (g.regression)
+            if (d->g.regression)
                 value_shade(col, sizeof col,
-                            vhi > vlo ? (pc[2][i] - vlo) / (vhi - vlo) * 1.4 : 0.5);
+                            d->vhi > d->vlo ? (pc[2][i] - d->vlo) / (d->vhi - d->vlo) * 1.4 : 0.5);
             else
                 snprintf(col, sizeof col, "%s", svg_color((int)pc[2][i]));
             if (pass == 0) {
@@ -244,23 +253,27 @@ int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const c
                         "<circle class=\"train\" cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\" fill=\"%s\" "
                         "stroke=\"#222\" stroke-width=\"0.4\"/>\n",
                         x, y, col);
-                ntrain++;
+                (*ntrain)++;
             } else {
                 fprintf(out,
                         "<polygon class=\"test\" points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f "
                         "%.2f,%.2f\" fill=\"%s\" stroke=\"#000\" stroke-width=\"0.9\"/>\n",
                         x, y - 4, x + 4, y, x, y + 4, x - 4, y, col);
-                ntest++;
+                (*ntest)++;
             }
         }
     fprintf(out, "</g>\n");
-    /* Legend: classes, then the two markers. */
-    double lx = left + pw + 24, ly = top + 10;
+}
+
+/* The legend at (lx, ly): classes (or the value scale), then the two markers. */
+static void draw_legend(FILE *out, double lx, double ly, const struct bdata *d, int ntrain,
+                        int ntest)
+{
     fprintf(out, "<g class=\"legend\">\n");
-    if (!g.regression) {
+    if (!d->g.regression) {
         svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", "class");
         ly += 22;
-        for (int c = 0; c < K; c++, ly += 20) {
+        for (int c = 0; c < d->K; c++, ly += 20) {
             char tc[16], txt[32];
             tint(tc, sizeof tc, svg_color(c), 0.46);
             fprintf(out,
@@ -273,8 +286,8 @@ int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const c
     } else {
         char a[32], b[32];
         svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", "predicted value");
-        resp_fmt_short(a, sizeof a, vlo);
-        resp_fmt_short(b, sizeof b, vhi);
+        resp_fmt_short(a, sizeof a, d->vlo);
+        resp_fmt_short(b, sizeof b, d->vhi);
         char ca[16], cb[16];
         value_shade(ca, sizeof ca, 0);
         value_shade(cb, sizeof cb, 1);
@@ -299,15 +312,43 @@ int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const c
             lx + 9, ly - 8, lx + 13, ly - 4, lx + 9, ly, lx + 5, ly - 4);
     svg_textf(out, lx + 26, ly, "start", 12, NULL, "test (%d)", ntest);
     fprintf(out, "</g>\n");
+}
+
+int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const char *pcsv,
+                   char *why, size_t whylen)
+{
+    struct bdata d = {0};
+    if (read_boundary(&d, bcsv, pcsv, why, whylen) < 0) {
+        bdata_free(&d);
+        return CLI_FAILED;
+    }
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(trial_resp, "trial");
+    const struct bgrid *g = &d.g;
+    const double left = 70, top = 64, pw = 520, ph = 520, h = top + ph + 70;
+    double w = left + pw + 200;
+    struct svg_scale sx = {g->x1[0], g->x1[g->cols - 1], left, left + pw, false};
+    struct svg_scale sy = {g->x2[0], g->x2[g->n - 1], top + ph, top, false};
+    char title[256], sub[1400];
+    snprintf(title, sizeof title, "Trial %.0f \xE2\x80\x94 decision %s", resp_num(t, "id"),
+             g->regression ? "surface" : "boundary");
+    char *label = resp_config_label(cJSON_GetObjectItemCaseSensitive(t, "config"));
+    snprintf(sub, sizeof sub, "%s%s%s seed %.0f; background: the kept model's %s",
+             resp_str(t, "sweep_name", ""), label ? " \xC2\xB7 " : "", label ? label : "",
+             resp_num(t, "seed"),
+             g->regression ? "predicted value" : "predicted class (paler: less sure)");
+    free(label);
+    w = fmax(w, plot__text_need(title, sub, NULL, 0));
+    svg_begin(out, w, h);
+    plot__titles(out, w, title, sub);
+    draw_cells(out, &d, &sx, &sy);
+    svg_axis_x(out, &sx, top, top + ph, 0, "x1");
+    svg_axis_y(out, &sy, left, left + pw, "x2");
+    int ntrain, ntest;
+    draw_points(out, &d, &sx, &sy, &ntrain, &ntest);
+    draw_legend(out, left + pw + 24, top + 10, &d, ntrain, ntest);
     svg_end(out);
-    rc = CLI_OK;
-out:
-    for (int c = 0; c < 4; c++)
-        free(gc[c]);
-    for (int c = 0; c < 3; c++)
-        free(pc[c]);
-    free(is_test);
-    return rc;
+    bdata_free(&d);
+    return CLI_OK;
 }
 
 /* ---- the kind ---------------------------------------------------------------- */

@@ -77,14 +77,7 @@ static void draw_category_axis(FILE *out, const struct by_point *pts, int n, dou
         xs[i] = left + band * (i + 0.5);
         fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>",
                 xs[i], plotb, xs[i], plotb + 5);
-        fprintf(out, "<g><title>");
-        svg_escape(out, pts[i].text);
-        fprintf(out,
-                "</title><text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
-                "font-size=\"11\">",
-                xs[i], plotb + 18);
-        svg_escape_cut(out, pts[i].text, (size_t)(band / 6.5 > 4 ? band / 6.5 : 4));
-        fputs("</text></g>\n", out);
+        svg_text(out, xs[i], plotb + 18, "middle", 11, NULL, pts[i].text);
     }
     svg_text(out, left + plotw / 2, plotb + 52, "middle", 12, NULL, key);
     fprintf(out, "</g>\n");
@@ -167,7 +160,10 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
     svg_nice_domain(&lo, &hi, 5);
 
     const double left = 86, right = 40, top = 70;
-    double plotw = n * 110.0;
+    double band = 110; /* a categorical axis: wide enough for every value's label */
+    for (int i = 0; !logx && i < n; i++)
+        band = fmax(band, svg_text_width(pts[i].text, 11, false) + 12);
+    double plotw = n * band;
     if (plotw < 520)
         plotw = 520;
     double w = left + plotw + right, plotb = top + 320;
@@ -181,13 +177,14 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
         notes[nnotes++] = note_skip;
     }
     double h = plotb + (logx ? 60 : 74) + 16 * nnotes + 8;
-
-    svg_begin(out, w, h);
     char title[512], sub[300];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 %s by %s", name, metric, key);
     snprintf(sub, sizeof sub,
              "Each point: mean \xC2\xB1 SE over all configurations and seeds with that value%s",
              logx ? " (log scale)" : "");
+    w = fmax(w, plot__text_need(title, sub, notes, nnotes));
+
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     struct svg_scale sy = {lo, hi, plotb, top, false};
     char ylabel[160];

@@ -31,7 +31,7 @@ struct agg {
 
 struct curve {
     int id, rank;
-    char *label;
+    char *label, *full; /* varying keys; every key (tooltips) */
     struct agg *val, *tr, *te; /* indexed by epoch 1..max_epoch; te: test */
     double const_lr;           /* params.lr: the rate of epochs that recorded none */
     int nmax;                  /* most seeds at any epoch */
@@ -115,6 +115,7 @@ static void free_curves(struct curve *cv, int n)
 {
     for (int i = 0; i < n; i++) {
         free(cv[i].label);
+        free(cv[i].full);
         free(cv[i].val);
         free(cv[i].tr);
         free(cv[i].te);
@@ -130,7 +131,7 @@ static int pick_curves(const cJSON *best, int top, struct curve *cv, int *nrows,
 {
     struct plot__row *rows;
     int skipped;
-    *nrows = plot__rows(best, false, &rows, &skipped, name, metric, why, whylen);
+    *nrows = plot__rows(best, false, NULL, &rows, &skipped, name, metric, why, whylen);
     if (*nrows == 0)
         return 0;
     int ncv = *nrows < top ? *nrows : top;
@@ -138,7 +139,8 @@ static int pick_curves(const cJSON *best, int top, struct curve *cv, int *nrows,
         cv[i].id = rows[i].id;
         cv[i].rank = rows[i].rank;
         cv[i].label = rows[i].label;
-        rows[i].label = NULL; /* now owned by cv */
+        cv[i].full = rows[i].full;
+        rows[i].label = rows[i].full = NULL; /* now owned by cv */
     }
     plot__free_rows(rows, *nrows);
     return ncv;
@@ -235,7 +237,7 @@ static void draw_series(FILE *out, const struct svg_scale *sx, const struct svg_
                         const char *tkey, const char *skey)
 {
     fprintf(out, "<g class=\"series\">");
-    svg_titlef(out, "#%d %s", c->rank, c->label);
+    svg_titlef(out, "#%d %s", c->rank, c->full);
     fputc('\n', out);
     curve_band(out, sx, sy, c->tr, emax, col, 0.10);
     curve_band(out, sx, sy, c->val, emax, col, 0.22);
@@ -263,15 +265,39 @@ static void draw_series(FILE *out, const struct svg_scale *sx, const struct svg_
             svg_titlef(out,
                        "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s "
                        "(n=%d)",
-                       c->rank, c->label, e, vkey, m, s, tkey, tm, ts, skey, sm, ss, a->n);
+                       c->rank, c->full, e, vkey, m, s, tkey, tm, ts, skey, sm, ss, a->n);
         } else if (!tkey[0]) {
-            svg_titlef(out, "#%d %s, epoch %d: %s %s (n=%d)", c->rank, c->label, e, vkey, m, a->n);
+            svg_titlef(out, "#%d %s, epoch %d: %s %s (n=%d)", c->rank, c->full, e, vkey, m, a->n);
         } else
             svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)",
-                       c->rank, c->label, e, vkey, m, s, tkey, tm, ts, a->n);
+                       c->rank, c->full, e, vkey, m, s, tkey, tm, ts, a->n);
         fputs("</circle>\n", out);
     }
     fprintf(out, "</g>\n");
+}
+
+/* A legend entry's seed line: "n=3 seeds", with where early stopping left fewer. */
+static void seed_line(char *buf, size_t n, const struct curve *c)
+{
+    if (c->fewer_from)
+        snprintf(buf, n, "n=%d seeds, fewer from epoch %d (early stopping)", c->nmax,
+                 c->fewer_from);
+    else
+        snprintf(buf, n, "n=%d seed%s", c->nmax, c->nmax == 1 ? "" : "s");
+}
+
+/* Width of the legend's widest line, from its swatch's left edge. */
+static double legend_width(const struct curve *cv, int ncv)
+{
+    double w = 120;
+    for (int i = 0; i < ncv; i++) {
+        char text[PLOT_LABEL_BUF], nline[160];
+        snprintf(text, sizeof text, "#%d %s", cv[i].rank, cv[i].label);
+        seed_line(nline, sizeof nline, &cv[i]);
+        w = fmax(w, 22 + svg_text_width(text, 12, false));
+        w = fmax(w, 22 + svg_text_width(nline, 10.5, false));
+    }
+    return w;
 }
 
 /* The legend at (lx, ly): one entry per configuration, then the line styles. */
@@ -282,21 +308,15 @@ static void draw_legend(FILE *out, double lx, double ly, const struct curve *cv,
     svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", "configuration");
     ly += 22;
     for (int i = 0; i < ncv; i++) {
-        char full[1200], nline[160];
-        snprintf(full, sizeof full, "#%d %s", cv[i].rank, cv[i].label);
-        if (cv[i].fewer_from)
-            snprintf(nline, sizeof nline, "n=%d seeds, fewer from epoch %d (early stopping)",
-                     cv[i].nmax, cv[i].fewer_from);
-        else
-            snprintf(nline, sizeof nline, "n=%d seed%s", cv[i].nmax, cv[i].nmax == 1 ? "" : "s");
-        fprintf(out, "<g><title>");
-        svg_escape(out, full);
+        char text[PLOT_LABEL_BUF], nline[160];
+        snprintf(text, sizeof text, "#%d %s", cv[i].rank, cv[i].label);
+        seed_line(nline, sizeof nline, &cv[i]);
+        fprintf(out, "<g><title>#%d ", cv[i].rank);
+        svg_escape(out, cv[i].full);
         fprintf(out, " (%s)</title>", nline);
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\"/>", lx + 9, ly - 4,
                 svg_color(i));
-        fprintf(out, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"12\">", lx + 22, ly);
-        svg_escape_cut(out, full, 38);
-        fputs("</text>", out);
+        svg_text(out, lx + 22, ly, "start", 12, NULL, text);
         svg_text(out, lx + 22, ly + 14, "start", 10.5, "fill=\"" COL_NOTE "\"", nline);
         fputs("</g>\n", out);
         ly += 34;
@@ -410,7 +430,8 @@ static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int to
     }
     svg_nice_domain(&lo, &hi, 6);
 
-    const double w = 960, left = 78, plotr = 640, ptop = 70, plotb = 430;
+    const double left = 78, plotr = 640, ptop = 70, plotb = 430;
+    double w = fmax(960, plotr + 24 + legend_width(cv, ncv) + 12);
     const char *notes[2] = {0};
     char note_nf[200], note_top[200];
     int nnotes = 0;
@@ -430,7 +451,6 @@ static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int to
     if (legend_h > h)
         h = legend_h;
 
-    svg_begin(out, w, h);
     char title[512], sub[300];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 learning curves (%s)", name, base);
     if (lr)
@@ -443,6 +463,8 @@ static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int to
                  "Mean over seeds per epoch, band \xC2\xB1 SE; solid: validation, dashed: "
                  "training%s; top %d by %s",
                  has_test ? ", dotted: test" : "", ncv, metric);
+    w = fmax(w, plot__text_need(title, sub, notes, nnotes));
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     struct svg_scale sx = {1, emax, left, plotr, false};
     if (emax == 1) {

@@ -22,7 +22,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     const char *metric = resp_str(resp, "metric", metric_name(MLP_M_VAL_ACCURACY));
     struct plot__row *rows;
     int skipped;
-    int n = plot__rows(resp, true, &rows, &skipped, name, metric, why, whylen);
+    int n = plot__rows(resp, true, NULL, &rows, &skipped, name, metric, why, whylen);
     if (n == 0)
         return CLI_FAILED;
     /* "val_accuracy" -> "accuracy", the quantity on the x axis; "train_accuracy" its partner. */
@@ -31,8 +31,12 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     const char *base = parts.base, *train_name = parts.train;
 
     double lo = INFINITY, hi = -INFINITY;
-    int no_train = 0;
+    int no_train = 0, npruned = 0;
     for (int i = 0; i < n; i++) {
+        if (rows[i].pruned) {
+            npruned++;
+            continue;
+        }
         const struct resp_stat *ss[2] = {&rows[i].st, &rows[i].tr};
         for (int k = 0; k < 2; k++) {
             plot__widen(&lo, &hi, ss[k]->mean);
@@ -48,9 +52,15 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
 
     const double rowh = 24, top = 96, plotw = 440, right = 150;
     double left, w = plot__row_plot_width(rows, n, plotw, right, &left);
-    const char *notes[2] = {0};
-    char note_skip[200], note_train[200];
+    const char *notes[3] = {0};
+    char note_skip[200], note_train[200], note_pruned[200];
     int nnotes = 0;
+    if (npruned) {
+        snprintf(note_pruned, sizeof note_pruned,
+                 "%d configuration(s) pruned: stopped early by the sweep's prune rule, not ranked",
+                 npruned);
+        notes[nnotes++] = note_pruned;
+    }
     if (skipped) {
         plot__note_skipped(note_skip, sizeof note_skip, skipped, metric);
         notes[nnotes++] = note_skip;
@@ -62,21 +72,25 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     }
     double plot_bot = top + rowh * n;
     double h = plot_bot + 56 + 16 * nnotes + 8;
-
-    svg_begin(out, w, h);
     char title[512], sub[300];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 train vs validation %s", name, base);
     snprintf(sub, sizeof sub,
              "Per configuration, best %s first; bars \xC2\xB1 SE over seeds; "
              "gap = train \xE2\x88\x92 validation (large: overfitting; both low: underfitting)",
              metric);
+    /* The legend's second entry starts after the first one's text. */
+    double legend2 = fmax(180, 28 + svg_text_width(metric, 12, false) + 16);
+    w = fmax(w, plot__text_need(title, sub, notes, nnotes));
+    w = fmax(w, left + legend2 + 28 + svg_text_width(train_name, 12, false) + 12);
+
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     /* Legend: two series, distinguished by shape as well as colour. */
     fprintf(out, "<g class=\"legend\">");
     svg_legend_item(out, left, 72, COL_VAL, NULL, metric);
     fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\"/>",
-            left + 180 + 4.5, 72 - 8.5, COL_TRAIN);
-    svg_text(out, left + 180 + 28, 72, "start", 12, NULL, train_name);
+            left + legend2 + 4.5, 72 - 8.5, COL_TRAIN);
+    svg_text(out, left + legend2 + 28, 72, "start", 12, NULL, train_name);
     fprintf(out, "</g>\n");
     svg_text(out, left + plotw + 12, top - 8, "start", 11.5,
              "font-weight=\"bold\" fill=\"" COL_NOTE "\"", "gap");
@@ -88,8 +102,12 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
     for (int i = 0; i < n; i++) {
         const struct resp_stat *v = &rows[i].st, *t = &rows[i].tr;
         double y = top + rowh * i + rowh / 2;
+        if (rows[i].pruned) {
+            plot__pruned_row(out, left - 12, left + 8, y, &rows[i]);
+            continue;
+        }
         int nmin = isfinite(t->mean) && t->n < v->n ? t->n : v->n;
-        plot__row_label(out, left - 12, y, rows[i].rank, rows[i].label, nmin, false);
+        plot__row_label(out, left - 12, y, &rows[i], nmin, false);
         double xv = svg_map(&sx, v->mean);
         if (isfinite(t->mean))
             fprintf(out,
@@ -105,7 +123,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
             resp_fmt_mean_se(val, sizeof val, t);
             fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\">",
                     xt - 4.5, y - 4.5, COL_TRAIN);
-            svg_titlef(out, "%s %s: %s", rows[i].label, train_name, val);
+            svg_titlef(out, "%s %s: %s", rows[i].full, train_name, val);
             fputs("</rect>\n", out);
         }
         if (v->n >= 2 && isfinite(v->se))
@@ -113,7 +131,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
                        y + 3, 4, COL_VAL);
         resp_fmt_mean_se(val, sizeof val, v);
         fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xv, y, COL_VAL);
-        svg_titlef(out, "%s %s: %s", rows[i].label, metric, val);
+        svg_titlef(out, "%s %s: %s", rows[i].full, metric, val);
         fputs("</circle>\n", out);
         double gap = rows[i].gap;
         if (isfinite(gap))

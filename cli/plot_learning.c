@@ -71,7 +71,7 @@ static int data_ticks(const struct lgroup *g, int ng, const struct svg_scale *sx
         char a[32], b[32];
         snprintf(a, sizeof a, "%g", t[k - 1]);
         snprintf(b, sizeof b, "%g", t[k]);
-        double need = (strlen(a) + strlen(b)) * CHAR_W / 2 * (11.0 / 12) + 8;
+        double need = (svg_text_width(a, 11, false) + svg_text_width(b, 11, false)) / 2 + 8;
         if (svg_map(sx, t[k]) - svg_map(sx, t[k - 1]) < need)
             return 0;
     }
@@ -84,43 +84,6 @@ static int cmp_x(const void *a, const void *b)
 {
     const struct lpoint *p = a, *q = b;
     return (p->x > q->x) - (p->x < q->x);
-}
-
-/* The label of a row's group: every varying key but `key`, as "k=v k=v". */
-static char *group_label(const cJSON *row, const cJSON *keys, const char *key)
-{
-    size_t cap = 256, len = 0;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    s[0] = '\0';
-    const cJSON *k;
-    cJSON_ArrayForEach(k, keys)
-    {
-        if (!cJSON_IsString(k) || strcmp(k->valuestring, key) == 0)
-            continue;
-        char *v = resp_value_text(cJSON_GetObjectItemCaseSensitive(row, k->valuestring));
-        if (!v) {
-            free(s);
-            return NULL;
-        }
-        size_t need = len + strlen(k->valuestring) + strlen(v) + 3;
-        if (need > cap) {
-            char *ns = realloc(s, need * 2);
-            if (!ns) {
-                free(v);
-                free(s);
-                return NULL;
-            }
-            s = ns;
-            cap = need * 2;
-        }
-        len += (size_t)snprintf(s + len, cap - len, "%s%s=%s", len ? " " : "", k->valuestring, v);
-        free(v);
-    }
-    if (len == 0)
-        snprintf(s, cap, "all configurations");
-    return s;
 }
 
 static void free_groups(struct lgroup *g, int n)
@@ -211,13 +174,19 @@ static void split_marks(FILE *out, const struct svg_scale *sx, const struct svg_
     }
 }
 
-/* Rows into groups (in first-seen order).  Returns the group count, -1 on ENOMEM. */
+/*
+ * Rows into groups (in first-seen order), labelled by the other keys whose
+ * values differ between the rows.  Returns the group count, -1 on ENOMEM.
+ */
 static int gather(const cJSON *rows, const cJSON *keys, const char *key, const char *const *mkeys,
                   struct lgroup *g, int *dropped, int *nonnum)
 {
     int ng = 0;
     const cJSON *r;
     *dropped = *nonnum = 0;
+    cJSON *vary = plot__varying_keys(rows, true, keys, key);
+    if (!vary)
+        return -1;
     cJSON_ArrayForEach(r, rows)
     {
         const cJSON *kv = cJSON_GetObjectItemCaseSensitive(r, key);
@@ -225,9 +194,11 @@ static int gather(const cJSON *rows, const cJSON *keys, const char *key, const c
             (*nonnum)++;
             continue;
         }
-        char *label = group_label(r, keys, key);
-        if (!label)
+        char *label = plot__label(r, vary, "all configurations");
+        if (!label) {
+            cJSON_Delete(vary);
             return -1;
+        }
         int gi = 0;
         while (gi < ng && strcmp(g[gi].label, label) != 0)
             gi++;
@@ -239,8 +210,10 @@ static int gather(const cJSON *rows, const cJSON *keys, const char *key, const c
             }
             g[ng].label = label;
             g[ng].pts = calloc((size_t)cJSON_GetArraySize(rows), sizeof *g[ng].pts);
-            if (!g[ng++].pts)
+            if (!g[ng++].pts) {
+                cJSON_Delete(vary);
                 return -1;
+            }
         } else {
             free(label);
         }
@@ -256,20 +229,24 @@ static int gather(const cJSON *rows, const cJSON *keys, const char *key, const c
             p->se[s] = isfinite(p->mean[s]) ? resp_num(r, k) : NAN;
         }
     }
+    cJSON_Delete(vary);
     return ng;
 }
 
-int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *metric, char *why,
-                   size_t whylen)
+/*
+ * The sweep metric whose members are drawn: metric, else the sweep's, else
+ * val_mse or val_accuracy by what the first row holds.  NULL with why set
+ * when there is nothing to plot or key does not vary.
+ */
+static const char *learning_metric(const cJSON *resp, const char *key, const char *metric,
+                                   const char *name, char *why, size_t whylen)
 {
-    char idbuf[32];
-    const char *name = plot__sweep_name(resp, idbuf, sizeof idbuf);
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(resp, "rows");
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(resp, "keys");
     const cJSON *first = cJSON_GetArrayItem(rows, 0);
     if (!first) {
         plot__why(why, whylen, "sweep %s has no finished trials yet: nothing to plot", name);
-        return CLI_FAILED;
+        return NULL;
     }
     bool varies = false;
     const cJSON *k;
@@ -277,44 +254,138 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
         varies || (cJSON_IsString(k) && strcmp(k->valuestring, key) == 0);
     if (!varies) {
         plot__why(why, whylen, "sweep %s: --key %s is not one of its varying grid keys", name, key);
-        return CLI_FAILED;
+        return NULL;
     }
     if (!metric)
         metric = resp_str(cJSON_GetObjectItemCaseSensitive(resp, "sweep"), "metric", NULL);
     if (!metric)
         metric =
             cJSON_GetObjectItemCaseSensitive(first, "val_mse_mean") ? "val_mse" : "val_accuracy";
+    return metric;
+}
+
+/*
+ * Sort each group's points by x and find the x range [*xlo, *xhi], the y
+ * range [*lo, *hi] of every mean ± SE, and which splits hold any value.
+ */
+static void groups_extent(struct lgroup *g, int ng, double *xlo, double *xhi, double *lo,
+                          double *hi, bool *have_split)
+{
+    *xlo = *lo = INFINITY;
+    *xhi = *hi = -INFINITY;
+    for (int i = 0; i < ng; i++) {
+        qsort(g[i].pts, (size_t)g[i].np, sizeof *g[i].pts, cmp_x);
+        for (int p = 0; p < g[i].np; p++) {
+            plot__widen(xlo, xhi, g[i].pts[p].x);
+            for (int s = 0; s < LEARN_SPLITS; s++) {
+                double m = g[i].pts[p].mean[s], se = g[i].pts[p].se[s];
+                if (!isfinite(m))
+                    continue;
+                have_split[s] = true;
+                plot__widen(lo, hi, m);
+                if (isfinite(se)) {
+                    plot__widen(lo, hi, m - se);
+                    plot__widen(lo, hi, m + se);
+                }
+            }
+        }
+    }
+}
+
+/* The x scale over [xlo, xhi] from left to plotr: log with a small margin, else padded 4%. */
+static struct svg_scale learning_x(double xlo, double xhi, bool logx, double left, double plotr)
+{
+    struct svg_scale sx = {xlo, xhi, left, plotr, logx};
+    if (logx) {
+        sx.d0 = xlo / pow(10, 0.08);
+        sx.d1 = xhi * pow(10, 0.08);
+    } else {
+        double pad = xhi > xlo ? (xhi - xlo) * 0.04 : (xlo != 0 ? fabs(xlo) * 0.1 : 1);
+        sx.d0 = xlo - pad;
+        sx.d1 = xhi + pad;
+    }
+    return sx;
+}
+
+/* Every group's bands, lines and markers, the first group drawn last (on top). */
+static void draw_groups(FILE *out, const struct lgroup *g, int ng, const struct svg_scale *sx,
+                        const struct svg_scale *sy, const char *key, const char *const *mkeys)
+{
+    for (int i = ng - 1; i >= 0; i--) {
+        const char *col = svg_color(i);
+        fprintf(out, "<g class=\"group\">");
+        svg_titlef(out, "%s", g[i].label);
+        fputc('\n', out);
+        for (int s = 0; s < LEARN_SPLITS; s++)
+            split_band(out, sx, sy, &g[i], s, col);
+        for (int s = 0; s < LEARN_SPLITS; s++)
+            split_path(out, sx, sy, &g[i], s, col);
+        for (int s = 0; s < LEARN_SPLITS; s++)
+            split_marks(out, sx, sy, &g[i], s, col, key, mkeys);
+        fprintf(out, "</g>\n");
+    }
+}
+
+/* Width of the legend at lx: its widest group label or split name. */
+static double legend_right(const struct lgroup *g, int ng, const char *const *mkeys, double lx)
+{
+    double r = 0;
+    for (int i = 0; i < ng; i++)
+        r = fmax(r, lx + 22 + svg_text_width(g[i].label, 12, false));
+    for (int s = 0; s < LEARN_SPLITS; s++)
+        r = fmax(r, lx + 28 + svg_text_width(mkeys[s], 12, false));
+    return r;
+}
+
+/* The legend at (lx, ly): the groups (colours), then the splits drawn (line styles). */
+static void draw_legend(FILE *out, double lx, double ly, const struct lgroup *g, int ng,
+                        const bool *have_split, const char *const *mkeys)
+{
+    fprintf(out, "<g class=\"legend\">\n");
+    svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", ng > 1 ? "group" : "configurations");
+    ly += 22;
+    for (int i = 0; i < ng; i++, ly += 24) {
+        fprintf(out, "<g><title>");
+        svg_escape(out, g[i].label);
+        fprintf(out, "</title><circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\"/>", lx + 9,
+                ly - 4, svg_color(i));
+        svg_text(out, lx + 22, ly, "start", 12, NULL, g[i].label);
+        fputs("</g>\n", out);
+    }
+    ly += 10;
+    for (int s = 0; s < LEARN_SPLITS; s++) {
+        if (!have_split[s])
+            continue;
+        svg_legend_item(out, lx, ly, "#444", split_dash[s] ? split_dash[s] : "", mkeys[s]);
+        ly += 20;
+    }
+    fprintf(out, "</g>\n");
+}
+
+int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *metric, char *why,
+                   size_t whylen)
+{
+    char idbuf[32];
+    const char *name = plot__sweep_name(resp, idbuf, sizeof idbuf);
+    if (!(metric = learning_metric(resp, key, metric, name, why, whylen)))
+        return CLI_FAILED;
     struct plot__metric parts;
     plot__metric_parts(metric, &parts);
     const char *mkeys[LEARN_SPLITS] = {parts.train, parts.val, parts.test};
 
     struct lgroup g[LEARN_MAX_GROUPS] = {{0}};
     int dropped, nonnum, rc = CLI_FAILED;
-    int ng = gather(rows, keys, key, mkeys, g, &dropped, &nonnum);
+    int ng = gather(cJSON_GetObjectItemCaseSensitive(resp, "rows"),
+                    cJSON_GetObjectItemCaseSensitive(resp, "keys"), key, mkeys, g, &dropped,
+                    &nonnum);
     if (ng < 0) {
         plot__why(why, whylen, "out of memory");
         ng = LEARN_MAX_GROUPS;
         goto out;
     }
-    double xlo = INFINITY, xhi = -INFINITY, lo = INFINITY, hi = -INFINITY;
+    double xlo, xhi, lo, hi;
     bool have_split[LEARN_SPLITS] = {false};
-    for (int i = 0; i < ng; i++) {
-        qsort(g[i].pts, (size_t)g[i].np, sizeof *g[i].pts, cmp_x);
-        for (int p = 0; p < g[i].np; p++) {
-            plot__widen(&xlo, &xhi, g[i].pts[p].x);
-            for (int s = 0; s < LEARN_SPLITS; s++) {
-                double m = g[i].pts[p].mean[s], se = g[i].pts[p].se[s];
-                if (!isfinite(m))
-                    continue;
-                have_split[s] = true;
-                plot__widen(&lo, &hi, m);
-                if (isfinite(se)) {
-                    plot__widen(&lo, &hi, m - se);
-                    plot__widen(&lo, &hi, m + se);
-                }
-            }
-        }
-    }
+    groups_extent(g, ng, &xlo, &xhi, &lo, &hi, have_split);
     if (ng == 0) {
         plot__why(why, whylen,
                   "sweep %s: --key %s has no numeric values: a learning curve needs "
@@ -330,7 +401,8 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
     svg_nice_domain(&lo, &hi, 6);
     bool logx = xlo > 0 && xhi / xlo > 4;
 
-    const double w = 980, left = 80, plotr = 660, ptop = 70, plotb = 430;
+    const double left = 80, plotr = 660, ptop = 70, plotb = 430;
+    double w = fmax(980, legend_right(g, ng, mkeys, plotr + 24) + 12);
     const char *notes[2] = {0};
     char n1[200], n2[200];
     int nnotes = 0;
@@ -344,28 +416,18 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
         snprintf(n2, sizeof n2, "%d configuration(s) without a numeric %s not shown", nonnum, key);
         notes[nnotes++] = n2;
     }
-    double h = plotb + 64 + 16 * nnotes;
-    double legend_h = ptop + 30 + ng * 24 + 100;
-    if (legend_h > h)
-        h = legend_h;
-
-    svg_begin(out, w, h);
+    double h = fmax(plotb + 64 + 16 * nnotes, ptop + 30 + ng * 24 + 100);
     char title[512], sub[400];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 %s vs %s", name, parts.base, key);
     snprintf(sub, sizeof sub,
              "Mean over seeds per configuration, band \xC2\xB1 SE; solid: validation, dashed: "
              "training, dotted: test%s",
              logx ? "; log scale" : "");
+    w = fmax(w, plot__text_need(title, sub, notes, nnotes));
+
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
-    struct svg_scale sx = {xlo, xhi, left, plotr, logx};
-    if (logx) {
-        sx.d0 = xlo / pow(10, 0.08);
-        sx.d1 = xhi * pow(10, 0.08);
-    } else {
-        double pad = xhi > xlo ? (xhi - xlo) * 0.04 : (xlo != 0 ? fabs(xlo) * 0.1 : 1);
-        sx.d0 = xlo - pad;
-        sx.d1 = xhi + pad;
-    }
+    struct svg_scale sx = learning_x(xlo, xhi, logx, left, plotr);
     struct svg_scale sy = {lo, hi, plotb, ptop, false};
     svg_axis_y(out, &sy, left, plotr, parts.base);
     double xt[LEARN_MAX_TICKS];
@@ -374,41 +436,8 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
         svg_axis_x_at(out, &sx, ptop, plotb, xt, nxt, key);
     else
         svg_axis_x(out, &sx, ptop, plotb, 0, key);
-    for (int i = ng - 1; i >= 0; i--) {
-        const char *col = svg_color(i);
-        fprintf(out, "<g class=\"group\">");
-        svg_titlef(out, "%s", g[i].label);
-        fputc('\n', out);
-        for (int s = 0; s < LEARN_SPLITS; s++)
-            split_band(out, &sx, &sy, &g[i], s, col);
-        for (int s = 0; s < LEARN_SPLITS; s++)
-            split_path(out, &sx, &sy, &g[i], s, col);
-        for (int s = 0; s < LEARN_SPLITS; s++)
-            split_marks(out, &sx, &sy, &g[i], s, col, key, mkeys);
-        fprintf(out, "</g>\n");
-    }
-    /* Legend: the groups (colours), then the splits (line styles). */
-    double lx = plotr + 24, ly = ptop + 8;
-    fprintf(out, "<g class=\"legend\">\n");
-    svg_text(out, lx, ly, "start", 12, "font-weight=\"bold\"", ng > 1 ? "group" : "configurations");
-    ly += 22;
-    for (int i = 0; i < ng; i++, ly += 24) {
-        fprintf(out, "<g><title>");
-        svg_escape(out, g[i].label);
-        fprintf(out, "</title><circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\"/>", lx + 9,
-                ly - 4, svg_color(i));
-        fprintf(out, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"12\">", lx + 22, ly);
-        svg_escape_cut(out, g[i].label, 40);
-        fputs("</text></g>\n", out);
-    }
-    ly += 10;
-    for (int s = 0; s < LEARN_SPLITS; s++) {
-        if (!have_split[s])
-            continue;
-        svg_legend_item(out, lx, ly, "#444", split_dash[s] ? split_dash[s] : "", mkeys[s]);
-        ly += 20;
-    }
-    fprintf(out, "</g>\n");
+    draw_groups(out, g, ng, &sx, &sy, key, mkeys);
+    draw_legend(out, plotr + 24, ptop + 8, g, ng, have_split, mkeys);
     plot__notes(out, 12, plotb + 64, notes, nnotes);
     svg_end(out);
     rc = CLI_OK;

@@ -1,7 +1,10 @@
 /*
  * plot_ranking — `--kind ranking`: the sweep's metric per configuration,
  * best first, as a horizontal dot plot (mean, ± SE bar, 95% t-interval bar)
- * from the `best` op with every configuration.
+ * from the `best` op with every configuration; the `show` op adds the pruned
+ * configurations (listed after the ranked ones, not ranked).  With `--metric
+ * test_*` each configuration's test mean ± SE in the validation order, and
+ * every seed's test value as an open circle (`results` per trial).
  */
 #include "plot.h"
 
@@ -15,7 +18,70 @@
 #include "resp.h"
 #include "svg.h"
 
-int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
+/*
+ * The finite `metric` of config id's done trials in the per-trial rows, into
+ * v and their seeds into seed (at most max).  Returns the count.
+ */
+static int seed_values(const cJSON *trials, int id, const char *metric, double *v, double *seed,
+                       int max)
+{
+    int n = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(trials, "rows"))
+    {
+        if (n == max || resp_num(t, "config") != id ||
+            strcmp(resp_str(t, "state", ""), "done") != 0)
+            continue;
+        double x = resp_num(t, metric);
+        if (isfinite(x)) {
+            seed[n] = resp_num(t, "seed");
+            v[n++] = x;
+        }
+    }
+    return n;
+}
+
+/* One ranked row at height y: 95% interval, ± SE bar, mean dot, each seed's circle, the value. */
+static void ranking_row(FILE *out, const struct svg_scale *sx, double y, double value_x,
+                        const struct plot__row *r, bool best, const double *seeds,
+                        const double *seed_no, int nseeds, const char *seed_metric)
+{
+    const struct resp_stat *s = &r->st;
+    const char *col = best ? COL_BEST : COL_VAL;
+    if (s->n >= 2 && isfinite(s->ci_low) && isfinite(s->ci_high))
+        fprintf(out,
+                "<rect class=\"ci\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"10\" "
+                "fill=\"%s\" fill-opacity=\"0.6\"/>\n",
+                svg_map(sx, s->ci_low), y - 5, svg_map(sx, s->ci_high) - svg_map(sx, s->ci_low),
+                COL_LIGHT);
+    if (s->n >= 2 && isfinite(s->se))
+        svg_errbar(out, svg_map(sx, s->mean - s->se), y, svg_map(sx, s->mean + s->se), y, 5, col);
+    char val[96];
+    resp_fmt_mean_se(val, sizeof val, s);
+    fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4.5\" fill=\"%s\">", svg_map(sx, s->mean),
+            y, col);
+    svg_titlef(out, "#%d %s: %s", r->rank, r->full, val);
+    fputs("</circle>\n", out);
+    for (int k = 0; k < nseeds; k++) {
+        char v[32];
+        resp_fmt_short(v, sizeof v, seeds[k]);
+        fprintf(out,
+                "<circle class=\"seed\" cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"none\" "
+                "stroke=\"#222\" stroke-width=\"1\" stroke-opacity=\"0.75\">",
+                svg_map(sx, seeds[k]), y + 7);
+        svg_titlef(out, "#%d %s, seed %.0f: %s %s", r->rank, r->label, seed_no[k], seed_metric, v);
+        fputs("</circle>\n", out);
+    }
+    svg_text(out, value_x, y + 4, "start", 12, NULL, val);
+}
+
+/*
+ * The ranking of best (the `best` op), with show's pruned configurations
+ * (show may be NULL) and, when trials (the `results` op per trial) is
+ * given, every seed's seed_metric.
+ */
+static int ranking_draw(FILE *out, const cJSON *resp, const cJSON *show, const cJSON *trials,
+                        const char *seed_metric, char *why, size_t whylen)
 {
     char idbuf[32];
     const char *name = plot__sweep_name(resp, idbuf, sizeof idbuf);
@@ -23,13 +89,42 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
     const char *dir = resp_str(resp, "direction", "max");
     struct plot__row *rows;
     int skipped;
-    int n = plot__rows(resp, false, &rows, &skipped, name, metric, why, whylen);
+    int n = plot__rows(resp, false, show, &rows, &skipped, name, metric, why, whylen);
     if (n == 0)
         return CLI_FAILED;
+    /* Each row's seed values (rows[i]: seeds + off[i], cnt[i] of them). */
+    double *seeds = NULL, *seed_no = NULL;
+    int *off = calloc((size_t)n + 1, sizeof *off), total = 0, npruned = 0;
+    if (!off) {
+        plot__free_rows(rows, n);
+        plot__why(why, whylen, "out of memory");
+        return CLI_FAILED;
+    }
+    if (trials) {
+        size_t cap = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(trials, "rows"));
+        seeds = malloc((cap ? cap : 1) * sizeof *seeds);
+        seed_no = malloc((cap ? cap : 1) * sizeof *seed_no);
+        if (!seeds || !seed_no) {
+            free(seeds);
+            free(seed_no);
+            free(off);
+            plot__free_rows(rows, n);
+            plot__why(why, whylen, "out of memory");
+            return CLI_FAILED;
+        }
+        for (int i = 0; i < n; i++) {
+            off[i] = total;
+            if (!rows[i].pruned)
+                total += seed_values(trials, rows[i].id, seed_metric, seeds + total,
+                                     seed_no + total, (int)cap - total);
+        }
+    }
+    off[n] = total;
 
     double lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < n; i++) {
         struct resp_stat *s = &rows[i].st;
+        npruned += rows[i].pruned > 0;
         plot__widen(&lo, &hi, s->mean);
         plot__widen(&lo, &hi, s->ci_low);
         plot__widen(&lo, &hi, s->ci_high);
@@ -38,12 +133,20 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
             plot__widen(&lo, &hi, s->mean + s->se);
         }
     }
+    for (int k = 0; k < total; k++)
+        plot__widen(&lo, &hi, seeds[k]);
     svg_nice_domain(&lo, &hi, 5);
 
-    const double rowh = 24, top = 78, plotw = 440, right = 200;
+    const double rowh = 24, top = 78, plotw = 440;
+    double right = 200;
+    for (int i = 0; i < n; i++) { /* the values right of the plot */
+        char val[96];
+        resp_fmt_mean_se(val, sizeof val, &rows[i].st);
+        right = fmax(right, 12 + svg_text_width(val, 12, false) + 12);
+    }
     double left, h, w = plot__row_plot_width(rows, n, plotw, right, &left);
-    const char *notes[3] = {0};
-    char note_skip[160], note_cmp[600];
+    const char *notes[4] = {0};
+    char note_skip[160], note_cmp[600], note_pruned[200], note_seeds[300];
     int nnotes = 0;
     const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(resp, "comparison");
     const char *sentence = resp_str(cmp, "sentence", NULL);
@@ -51,83 +154,110 @@ int plot__ranking(FILE *out, const cJSON *resp, char *why, size_t whylen)
         snprintf(note_cmp, sizeof note_cmp, "Best vs runner-up (Welch's t-test): %s", sentence);
         notes[nnotes++] = note_cmp;
     }
+    if (trials) {
+        snprintf(note_seeds, sizeof note_seeds,
+                 "Open circles: each seed's %s. The test split is reported, never used to choose "
+                 "or order configurations.",
+                 seed_metric);
+        notes[nnotes++] = note_seeds;
+    }
+    if (npruned) {
+        snprintf(note_pruned, sizeof note_pruned,
+                 "%d configuration(s) pruned: stopped early by the sweep's prune rule, not ranked",
+                 npruned);
+        notes[nnotes++] = note_pruned;
+    }
     if (skipped) {
         plot__note_skipped(note_skip, sizeof note_skip, skipped, metric);
         notes[nnotes++] = note_skip;
     }
     double plot_bot = top + rowh * n;
     h = plot_bot + 56 + 16 * nnotes + 8;
-
-    svg_begin(out, w, h);
-    char title[512], sub[256];
+    char title[512], sub[300];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 %s by configuration", name, metric);
     snprintf(sub, sizeof sub,
              "%d configuration(s), best first (%s is %s). Dot: mean; dark bar: \xC2\xB1 SE; "
-             "light bar: 95%% t-interval",
-             n, metric, strcmp(dir, "min") == 0 ? "minimised" : "maximised");
+             "light bar: 95%% t-interval%s",
+             n - npruned, metric, strcmp(dir, "min") == 0 ? "minimised" : "maximised",
+             trials ? "; circles: seeds" : "");
+    w = fmax(w, plot__text_need(title, sub, notes, nnotes));
+
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     plot__stripes(out, n, top, rowh, w);
     struct svg_scale sx = {lo, hi, left, left + plotw, false};
-    char xlabel[160];
+    char xlabel[200];
     snprintf(xlabel, sizeof xlabel, "%s (mean \xC2\xB1 SE over seeds)", metric);
     svg_axis_x(out, &sx, top - 4, plot_bot, 0, xlabel);
 
     fprintf(out, "<g class=\"rows\">\n");
     for (int i = 0; i < n; i++) {
-        const struct resp_stat *s = &rows[i].st;
         double y = top + rowh * i + rowh / 2;
-        bool best = i == 0;
-        const char *col = best ? COL_BEST : COL_VAL;
-        plot__row_label(out, left - 12, y, rows[i].rank, rows[i].label, s->n, best);
-        if (s->n >= 2 && isfinite(s->ci_low) && isfinite(s->ci_high))
-            fprintf(out,
-                    "<rect class=\"ci\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"10\" "
-                    "fill=\"%s\" fill-opacity=\"0.6\"/>\n",
-                    svg_map(&sx, s->ci_low), y - 5,
-                    svg_map(&sx, s->ci_high) - svg_map(&sx, s->ci_low), COL_LIGHT);
-        if (s->n >= 2 && isfinite(s->se))
-            svg_errbar(out, svg_map(&sx, s->mean - s->se), y, svg_map(&sx, s->mean + s->se), y, 5,
-                       col);
-        char val[96];
-        resp_fmt_mean_se(val, sizeof val, s);
-        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4.5\" fill=\"%s\">",
-                svg_map(&sx, s->mean), y, col);
-        svg_titlef(out, "#%d %s: %s", rows[i].rank, rows[i].label, val);
-        fputs("</circle>\n", out);
-        svg_text(out, left + plotw + 12, y + 4, "start", 12, NULL, val);
+        if (rows[i].pruned) {
+            plot__pruned_row(out, left - 12, left + 8, y, &rows[i]);
+            continue;
+        }
+        plot__row_label(out, left - 12, y, &rows[i], rows[i].st.n, i == 0);
+        ranking_row(out, &sx, y, left + plotw + 12, &rows[i], i == 0, seeds + off[i],
+                    seed_no + off[i], off[i + 1] - off[i], seed_metric);
     }
+    free(seeds);
+    free(seed_no);
+    free(off);
     return plot__end_row_plot(out, rows, n, plot_bot, notes, nnotes);
+}
+
+int plot__ranking(FILE *out, const cJSON *resp, const cJSON *show, char *why, size_t whylen)
+{
+    return ranking_draw(out, resp, show, NULL, NULL, why, whylen);
 }
 
 int plot_ranking(FILE *out, const cJSON *best_resp)
 {
     char why[512] = "";
-    return plot__say_why(plot__ranking(out, best_resp, why, sizeof why), why);
+    return plot__say_why(plot__ranking(out, best_resp, NULL, why, sizeof why), why);
 }
 
 /* ---- the kind ---------------------------------------------------------------- */
 
+/* A test metric never ranks: the configurations come in the order of the sweep's metric. */
+static bool test_metric(const struct plot_args *a)
+{
+    return a->metric && strncmp(a->metric, "test_", 5) == 0;
+}
+
+/*
+ * Request 0: `best` (the top K, else every configuration); 1: `show` (the
+ * pruned configurations); 2, for a test metric only: `results` per trial.
+ */
 static cJSON *ranking_request(const struct plot_args *a, int i)
 {
-    (void)i;
-    cJSON *req = plot__sweep_req("best", a);
-    /* A test metric never ranks: the configurations come in the sweep's order. */
-    bool test = a->metric && strncmp(a->metric, "test_", 5) == 0;
-    if (req && (!cJSON_AddNumberToObject(req, "top", a->top ? a->top : 1000) ||
-                (a->metric && !test && !cJSON_AddStringToObject(req, "metric", a->metric)))) {
+    cJSON *req = plot__sweep_req(i == 0 ? "best" : i == 1 ? "show" : "results", a);
+    bool ok = req != NULL;
+    if (ok && i == 0)
+        ok = cJSON_AddNumberToObject(req, "top", a->top ? a->top : 1000) &&
+             (!a->metric || test_metric(a) || cJSON_AddStringToObject(req, "metric", a->metric));
+    else if (ok && i == 2)
+        ok = cJSON_AddBoolToObject(req, "trials", 1) != NULL;
+    if (!ok) {
         cJSON_Delete(req);
         return NULL;
     }
     return req;
 }
 
+static bool ranking_wants(const struct plot_args *a, int i)
+{
+    return i < 2 || test_metric(a);
+}
+
 static int ranking_render(FILE *out, const struct plot_args *a, cJSON *const *resp, char *why,
                           size_t whylen)
 {
-    if (!a->metric || strncmp(a->metric, "test_", 5) != 0)
-        return plot__ranking(out, resp[0], why, whylen);
+    if (!test_metric(a))
+        return ranking_draw(out, resp[0], resp[1], NULL, NULL, why, whylen);
     /* --metric test_*: each configuration's test stat in place of its ranking stat,
-       in the order the sweep's (validation) metric ranks them. */
+       in the order the sweep's (validation) metric ranks them, and every seed's value. */
     const char *test = resp_str(resp[0], "test_metric", "");
     if (strcmp(test, a->metric) != 0) {
         snprintf(why, whylen,
@@ -150,7 +280,9 @@ static int ranking_render(FILE *out, const struct plot_args *a, cJSON *const *re
     snprintf(label, sizeof label, "%s (not used for selection; order by %s)", a->metric,
              resp_str(resp[0], "metric", "the sweep's metric"));
     cJSON_ReplaceItemInObjectCaseSensitive(copy, "metric", cJSON_CreateString(label));
-    int rc = plot__ranking(out, copy, why, whylen);
+    /* The runner-up test of the validation metric is not about what is drawn. */
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "comparison");
+    int rc = ranking_draw(out, copy, resp[1], resp[2], a->metric, why, whylen);
     cJSON_Delete(copy);
     return rc;
 }
@@ -158,7 +290,8 @@ static int ranking_render(FILE *out, const struct plot_args *a, cJSON *const *re
 const struct plot_kind plot_kind_ranking = {
     .name = "ranking",
     .takes_metric = true,
-    .nreq = 1,
+    .nreq = 3,
     .request = ranking_request,
+    .wants = ranking_wants,
     .render = ranking_render,
 };

@@ -3,7 +3,9 @@
  * file with the sweep summary, the `best` and `show` tables and every plot
  * inlined as <svg> (ranking, curves with test curves when recorded, gap, the
  * learning curve against train_size when the sweep varies it, the confusion
- * matrix of the best configuration, and `by` for each varying key).
+ * matrix of the best configuration, `by` for each varying key, and the
+ * decision boundaries of the best configurations when their trials saved
+ * models of 2-feature data).
  *
  * The confusion matrix is one extra `show` request (config + confusion); a
  * not_found answer is expected (regression sweeps, trials recorded before
@@ -22,11 +24,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "artifact.h"
 #include "cmd.h"
 #include "cmd_meta.h"
 #include "plot.h"
 #include "resp.h"
 #include "svg.h"
+
+#define REPORT_BOUNDARIES 3 /* decision boundaries drawn: of the best configurations */
 
 /* Everything the page is made from; the responses are owned by cmd_report. */
 struct report {
@@ -40,9 +45,18 @@ struct report {
     const cJSON *confusion; /* show op with config + confusion (NULL: see conf_why) */
     int conf_config;        /* the best configuration's id, 0 when there is none */
     char conf_why[512];     /* why there is no confusion matrix */
+    /* Decision boundaries of the best configurations (one trial each). */
+    struct report_boundary {
+        int rank;
+        cJSON *trial;        /* the `trial` op's answer */
+        char *grid, *points; /* boundary.csv, points.csv */
+    } bnd[REPORT_BOUNDARIES];
+    int nbnd;
+    bool bnd_wanted;    /* the best configuration saved its model */
+    char bnd_why[256]; /* why none is drawn although models were saved */
 };
 
-enum report_plot { RP_RANKING, RP_CURVES, RP_GAP, RP_BY, RP_LEARNING, RP_CONFUSION };
+enum report_plot { RP_RANKING, RP_CURVES, RP_GAP, RP_BY, RP_LEARNING, RP_CONFUSION, RP_BOUNDARY };
 
 static void esc(FILE *out, const char *s)
 {
@@ -71,13 +85,20 @@ static void td_mean_se(FILE *out, const struct resp_stat *s)
         fprintf(out, "<td class=\"num\">%s</td>", m);
 }
 
-static void td_config(FILE *out, const cJSON *config)
+/* A configuration by the keys that vary in the sweep (vary), every key in its tooltip. */
+static void td_config(FILE *out, const cJSON *config, const cJSON *vary)
 {
-    char *label = resp_config_label(config);
-    fputs("<td class=\"cfg\">", out);
+    char none[32];
+    snprintf(none, sizeof none, "config %d", resp_config_id(config));
+    char *label = plot__label(resp_config_grid(config), vary, none),
+         *full = plot__config_full(config);
+    fputs("<td class=\"cfg\" title=\"", out);
+    esc(out, full ? full : "?");
+    fputs("\">", out);
     esc(out, label ? label : "?");
     fputs("</td>", out);
     free(label);
+    free(full);
 }
 
 static void summary_row(FILE *out, const char *k, const char *v)
@@ -138,6 +159,10 @@ static void section_summary(FILE *out, const cJSON *sw, const cJSON *show)
              "%.0f total: %.0f done, %.0f failed, %.0f running, %.0f queued, %.0f cancelled",
              resp_num(sw, "total"), resp_num(sw, "done"), resp_num(sw, "failed"),
              resp_num(sw, "running"), resp_num(sw, "queued"), resp_num(sw, "cancelled"));
+    if (resp_num(sw, "pruned") > 0) {
+        size_t len = strlen(b);
+        snprintf(b + len, sizeof b - len, ", %.0f pruned", resp_num(sw, "pruned"));
+    }
     summary_row(out, "trials", b);
     resp_fmt_time(b, sizeof b, resp_num(sw, "created"), RESP_UTC);
     summary_row(out, "created", b);
@@ -170,7 +195,31 @@ static void section_config_notes(FILE *out, const cJSON *show)
         fputs("</table>\n", out);
 }
 
-static void section_best(FILE *out, const cJSON *best)
+/* The pruned configurations of show (by the keys that vary), after the ranking; none: nothing. */
+static void pruned_note(FILE *out, const cJSON *show, const cJSON *vary)
+{
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(show, "configs"))
+    {
+        if (!isfinite(resp_num(c, "pruned")))
+            continue;
+        const cJSON *config = cJSON_GetObjectItemCaseSensitive(c, "config");
+        char none[32];
+        snprintf(none, sizeof none, "config %d", resp_config_id(config));
+        char *label = plot__label(resp_config_grid(config), vary, none);
+        fputs(n++ ? "; " : "<p class=\"note pruned\">Pruned (stopped early by the sweep's prune "
+                           "rule, not ranked): ",
+              out);
+        esc(out, label ? label : none);
+        fprintf(out, " at epoch %.0f", resp_num(c, "pruned"));
+        free(label);
+    }
+    if (n)
+        fputs(".</p>\n", out);
+}
+
+static void section_best(FILE *out, const cJSON *best, const cJSON *vary, const cJSON *show)
 {
     const char *metric = resp_str(best, "metric", "metric");
     const char *test = resp_str(best, "test_metric", "test metric");
@@ -202,7 +251,7 @@ static void section_best(FILE *out, const cJSON *best)
         resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
         resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "test"), &t);
         fprintf(out, "<tr><td class=\"num\">%.0f</td>", resp_num(c, "rank"));
-        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"));
+        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"), vary);
         fprintf(out, "<td class=\"num\">%d</td>", s.n);
         td_num(out, s.mean);
         td_num(out, s.sd);
@@ -218,6 +267,7 @@ static void section_best(FILE *out, const cJSON *best)
         fputs("</tr>\n", out);
     }
     fputs("</table>\n", out);
+    pruned_note(out, show, vary);
 }
 
 static int cmp_show_rank(const void *a, const void *b)
@@ -231,7 +281,7 @@ static int cmp_show_rank(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void section_show(FILE *out, const cJSON *show)
+static void section_show(FILE *out, const cJSON *show, const cJSON *vary)
 {
     const char *metric = resp_str(show, "metric", "metric");
     fputs("<h2>All configurations</h2>\n<table>\n<tr><th>rank</th><th>configuration</th>"
@@ -258,12 +308,14 @@ static void section_show(FILE *out, const cJSON *show)
         struct resp_stat s, t;
         resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &s);
         resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "train"), &t);
-        double rank = resp_num(c, "rank");
-        if (isfinite(rank))
+        double rank = resp_num(c, "rank"), pruned = resp_num(c, "pruned");
+        if (isfinite(pruned)) /* stopped at a rung: not ranked */
+            fprintf(out, "<tr><td class=\"pruned\">pruned at epoch %.0f</td>", pruned);
+        else if (isfinite(rank))
             fprintf(out, "<tr><td class=\"num\">%.0f</td>", rank);
         else
             fputs("<tr><td class=\"num\">\xE2\x80\x94</td>", out);
-        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"));
+        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"), vary);
         fprintf(out, "<td class=\"num\">%.0f/%.0f</td>", resp_num(c, "seeds_done"),
                 resp_num(c, "seeds_total"));
         td_mean_se(out, &s);
@@ -281,7 +333,7 @@ static void section_show(FILE *out, const cJSON *show)
 
 /* One plot: its SVG inline, or the reason it could not be drawn. */
 static void section_plot(FILE *out, const char *heading, enum report_plot kind,
-                         const struct report *r, const cJSON *by)
+                         const struct report *r, const cJSON *by, int i)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -291,7 +343,7 @@ static void section_plot(FILE *out, const char *heading, enum report_plot kind,
     if (m) {
         switch (kind) {
         case RP_RANKING:
-            rc = plot__ranking(m, r->best, why, sizeof why);
+            rc = plot__ranking(m, r->best, r->show, why, sizeof why);
             break;
         case RP_CURVES:
             if (r->curves)
@@ -317,6 +369,13 @@ static void section_plot(FILE *out, const char *heading, enum report_plot kind,
                 rc = plot__confusion(m, r->confusion, why, sizeof why);
             else
                 snprintf(why, sizeof why, "%s", r->conf_why);
+            break;
+        case RP_BOUNDARY:
+            if (i < r->nbnd)
+                rc = plot__boundary(m, r->bnd[i].trial, r->bnd[i].grid, r->bnd[i].points, why,
+                                    sizeof why);
+            else
+                snprintf(why, sizeof why, "%s", r->bnd_why);
             break;
         }
         if (fclose(m) != 0)
@@ -348,7 +407,7 @@ static const char style[] =
     "white-space:nowrap}td.cfg{font-family:'DejaVu Sans Mono',monospace}"
     "caption{caption-side:bottom;color:#555;text-align:left;padding-top:4px}"
     "table.kv th{width:9em}table.kv td{white-space:pre-wrap}.verdict{font-weight:bold}.note{color:#555}"
-    ".plot svg{max-width:100%;height:auto}";
+    ".plot svg{max-width:100%;height:auto}td.pruned{color:#555;font-style:italic;white-space:nowrap}";
 
 /* The whole page (a plot__render_fn). */
 static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
@@ -368,25 +427,42 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
     esc(out, name);
     fputs("</h1>\n", out);
     section_summary(out, sw, r->show);
-    section_best(out, r->best);
-    section_show(out, r->show);
+    /* Configurations are named by the keys that vary between them, in every table. */
+    cJSON *vary = plot__varying_keys(cJSON_GetObjectItemCaseSensitive(r->show, "configs"), false,
+                                     NULL, NULL);
+    if (!vary) {
+        snprintf(why, whylen, "out of memory");
+        return CLI_FAILED;
+    }
+    section_best(out, r->best, vary, r->show);
+    section_show(out, r->show, vary);
+    cJSON_Delete(vary);
     section_config_notes(out, r->show);
-    section_plot(out, "Ranking", RP_RANKING, r, NULL);
-    section_plot(out, "Learning curves", RP_CURVES, r, NULL);
-    section_plot(out, "Train vs validation (bias\xE2\x80\x93variance)", RP_GAP, r, NULL);
+    section_plot(out, "Ranking", RP_RANKING, r, NULL, 0);
+    section_plot(out, "Learning curves", RP_CURVES, r, NULL, 0);
+    section_plot(out, "Train vs validation (bias\xE2\x80\x93variance)", RP_GAP, r, NULL, 0);
     if (r->learning || r->learn_why)
-        section_plot(out, "Learning curve against train_size", RP_LEARNING, r, NULL);
+        section_plot(out, "Learning curve against train_size", RP_LEARNING, r, NULL, 0);
     char h[256];
     if (r->conf_config > 0)
         snprintf(h, sizeof h, "Confusion matrix of the best configuration (#1, config %d)",
                  r->conf_config);
     else
         snprintf(h, sizeof h, "Confusion matrix of the best configuration");
-    section_plot(out, h, RP_CONFUSION, r, NULL);
+    section_plot(out, h, RP_CONFUSION, r, NULL, 0);
+    for (int i = 0; i < r->nbnd; i++) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->bnd[i].trial, "trial");
+        snprintf(h, sizeof h, "Decision boundary of #%d (config %d, trial %.0f, seed %.0f)",
+                 r->bnd[i].rank, resp_config_id(cJSON_GetObjectItemCaseSensitive(t, "config")),
+                 resp_num(t, "id"), resp_num(t, "seed"));
+        section_plot(out, h, RP_BOUNDARY, r, NULL, i);
+    }
+    if (r->bnd_wanted && r->nbnd == 0)
+        section_plot(out, "Decision boundary", RP_BOUNDARY, r, NULL, 0);
     for (int i = 0; i < r->nby; i++) {
         snprintf(h, sizeof h, "Marginal effect of %s",
                  resp_str(cJSON_GetObjectItemCaseSensitive(r->by[i], "by"), "key", "?"));
-        section_plot(out, h, RP_BY, r, r->by[i]);
+        section_plot(out, h, RP_BY, r, r->by[i], 0);
     }
     fputs("<p class=\"note\">Means over seeds; \xC2\xB1 is one standard error; intervals are "
           "two-sided 95% Student t-intervals. Generated by mlpctl report.</p>\n</body>\n</html>\n",
@@ -470,6 +546,104 @@ static int fetch_confusion(struct cli *cli, const char *sweep, struct report *r,
     return CLI_OK;
 }
 
+/* Does the `artifact` listing of trial id hold both files a boundary needs?  -1: unreachable. */
+static int has_boundary(struct cli *cli, double id)
+{
+    cJSON *req = cmd_req("artifact"), *resp = NULL;
+    if (!req || !cJSON_AddNumberToObject(req, "id", id)) {
+        cJSON_Delete(req);
+        return 0;
+    }
+    int rc = cli_request(cli, req, &resp), found = 0; /* an error answer is not printed */
+    const cJSON *f, *files = rc == CLI_OK ? cJSON_GetObjectItemCaseSensitive(resp, "files") : NULL;
+    cJSON_ArrayForEach(f, files)
+    {
+        const char *name = resp_str(f, "name", "");
+        found |= strcmp(name, "boundary.csv") == 0 ? 1 : strcmp(name, "points.csv") == 0 ? 2 : 0;
+    }
+    cJSON_Delete(resp);
+    return rc == CLI_UNREACHABLE ? -1 : found == 3;
+}
+
+/*
+ * The decision boundaries of the REPORT_BOUNDARIES best configurations when
+ * they saved models: for each, the first of its trials (by seed, from the
+ * curve rows) whose artifacts hold boundary.csv (data with two features).
+ * Only an unreachable daemon is an error (CLI_UNREACHABLE); else CLI_OK with
+ * r->bnd_why saying why none is drawn.
+ */
+static int fetch_boundaries(struct cli *cli, struct report *r)
+{
+    const cJSON *configs = cJSON_GetObjectItemCaseSensitive(r->best, "configs"), *c;
+    const cJSON *first = cJSON_GetArrayItem(configs, 0);
+    const char *save = resp_str(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(first, "config"),
+                                         "params"),
+        "save", "none");
+    if (strcmp(save, "model") != 0 && strcmp(save, "both") != 0)
+        return CLI_OK; /* no models: no section */
+    r->bnd_wanted = true;
+    snprintf(r->bnd_why, sizeof r->bnd_why,
+             "the trials saved no boundary.csv: it is written for data with two features");
+    cJSON_ArrayForEach(c, configs)
+    {
+        if (r->nbnd == REPORT_BOUNDARIES)
+            break;
+        int id = resp_config_id(cJSON_GetObjectItemCaseSensitive(c, "config"));
+        /* The configuration's trials, lowest seed first, from the curve rows. */
+        double tried[8];
+        int ntried = 0;
+        for (;;) {
+            double best_seed = INFINITY, trial = NAN;
+            const cJSON *row;
+            cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(r->curves, "rows"))
+            {
+                double t = resp_num(row, "trial"), seed = resp_num(row, "seed");
+                bool seen = false;
+                for (int k = 0; k < ntried; k++)
+                    seen |= tried[k] == t;
+                if (resp_num(row, "config") == id && !seen && seed < best_seed) {
+                    best_seed = seed;
+                    trial = t;
+                }
+            }
+            if (!isfinite(trial) || ntried == 8)
+                break;
+            tried[ntried++] = trial;
+            int has = has_boundary(cli, trial);
+            if (has < 0)
+                return CLI_UNREACHABLE;
+            if (!has)
+                continue;
+            struct report_boundary *b = &r->bnd[r->nbnd];
+            struct artifact_data g = {0}, p = {0};
+            cJSON *req = cmd_req("trial");
+            if (!req || !cJSON_AddNumberToObject(req, "id", trial)) {
+                cJSON_Delete(req);
+                return CLI_FAILED;
+            }
+            int rc = cmd_request(cli, req, &b->trial, NULL);
+            if (rc == CLI_OK)
+                rc = artifact_fetch(cli, (int64_t)trial, "boundary.csv", &g);
+            if (rc == CLI_OK)
+                rc = artifact_fetch(cli, (int64_t)trial, "points.csv", &p);
+            if (rc != CLI_OK) {
+                cJSON_Delete(b->trial);
+                b->trial = NULL;
+                free(g.data);
+                free(p.data);
+                return rc;
+            }
+            b->grid = (char *)g.data;
+            b->points = (char *)p.data;
+            b->rank = (int)resp_num(c, "rank");
+            r->nbnd++;
+            break;
+        }
+    }
+    return CLI_OK;
+}
+
 int cmd_report(struct cli *cli, int argc, char **argv)
 {
     const char *verb = argc > 0 ? argv[0] : "report";
@@ -523,6 +697,9 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     r.best = best;
     if ((rc = fetch_confusion(cli, sweep, &r, &confusion)) != CLI_OK)
         goto out;
+    r.curves = curves;
+    if ((rc = fetch_boundaries(cli, &r)) != CLI_OK)
+        goto out;
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(show, "keys");
     int nkeys = cJSON_GetArraySize(keys);
     by = calloc((size_t)(nkeys ? nkeys : 1), sizeof *by);
@@ -572,5 +749,10 @@ out:
     cJSON_Delete(curves);
     cJSON_Delete(learning);
     cJSON_Delete(confusion);
+    for (int i = 0; i < r.nbnd; i++) {
+        cJSON_Delete(r.bnd[i].trial);
+        free(r.bnd[i].grid);
+        free(r.bnd[i].points);
+    }
     return rc;
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "svg_font.h"
+
 /* Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
  * deficiencies. */
 static const char *const palette[SVG_NCOLORS] = {
@@ -234,6 +236,47 @@ size_t svg_strlen(const char *str)
     return n;
 }
 
+/* Advance of code point cp in 1/2048 em: the table's, else a wide 1.25 em (an unknown glyph). */
+static unsigned glyph_width(unsigned cp, bool bold)
+{
+    size_t lo = 0, hi = sizeof svg_font_widths / sizeof svg_font_widths[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (svg_font_widths[mid].cp < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < sizeof svg_font_widths / sizeof svg_font_widths[0] && svg_font_widths[lo].cp == cp)
+        return bold ? svg_font_widths[lo].bold : svg_font_widths[lo].w;
+    return 2560;
+}
+
+double svg_text_width(const char *str, double size, bool bold)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    double units = 0;
+    while (s && *s) {
+        size_t len = utf8_valid_len(s);
+        unsigned cp;
+        if (len == 0) { /* written as U+FFFD */
+            cp = 0xFFFD;
+            len = 1;
+        } else if (len == 1)
+            cp = *s;
+        else {
+            cp = s[0] & (0x7F >> len);
+            for (size_t i = 1; i < len; i++)
+                cp = cp << 6 | (s[i] & 0x3F);
+        }
+        s += len;
+        if (cp < 0x20 && cp != '\t') /* dropped by svg_escape */
+            continue;
+        units += glyph_width(cp == '\t' ? ' ' : cp, bold);
+    }
+    return units / 2048.0 * size;
+}
+
 void svg_escape(FILE *out, const char *s)
 {
     if (s)
@@ -351,14 +394,13 @@ void svg_axis_y(FILE *out, const struct svg_scale *sy, double x_left, double x_r
 {
     double t[64], step;
     int n = axis_ticks(sy, 0, t, 64, &step);
-    size_t widest = 0;
+    double widest = 0;
     fputs("<g class=\"axis-y\">\n", out);
     for (int i = 0; i < n; i++) {
         double y = svg_map(sy, t[i]);
         char buf[64];
         svg_fmt_tick(buf, sizeof buf, t[i], step);
-        if (strlen(buf) > widest)
-            widest = strlen(buf);
+        widest = fmax(widest, svg_text_width(buf, 11, false));
         fprintf(out,
                 "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e4e4e4\"/>"
                 "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>\n",
@@ -368,7 +410,7 @@ void svg_axis_y(FILE *out, const struct svg_scale *sy, double x_left, double x_r
     fprintf(out, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#555\"/>\n",
             x_left, sy->p0, x_left, sy->p1);
     if (label) {
-        double x = x_left - 16 - 6.6 * (double)widest, y = (sy->p0 + sy->p1) / 2;
+        double x = x_left - 16 - widest, y = (sy->p0 + sy->p1) / 2;
         char attrs[96];
         snprintf(attrs, sizeof attrs, "transform=\"rotate(-90 %.2f %.2f)\"", x, y);
         svg_text(out, x, y, "middle", 12, attrs, label);

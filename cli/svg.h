@@ -72,6 +72,17 @@ void svg_escape_cut(FILE *out, const char *s, size_t max);
 /* Number of characters (UTF-8 code points) in s. */
 size_t svg_strlen(const char *s);
 
+/*
+ * Width in pixels of s set in the documents' font (DejaVu Sans, the first of
+ * the font-family svg_begin names; Book or Bold) at `size` px: the sum of
+ * the glyphs' advances from the font's own tables (svg_font.h, made by
+ * scripts/font_widths.py), without kerning, which only narrows.  A character
+ * the table lacks counts 1.25 em.  The fallback families (Helvetica, Arial)
+ * are narrower, so text measured here fits in them too.  Layouts size their
+ * margins with it so that no text is cut or runs past the image.
+ */
+double svg_text_width(const char *s, double size, bool bold);
+
 /* Open an <svg> document of w×h pixels with a white background and the default font. */
 void svg_begin(FILE *out, double w, double h);
 /* Close the document opened by svg_begin. */

@@ -267,13 +267,14 @@ void table_print(const struct table *t, FILE *out, size_t width)
 size_t table_term_width(void)
 {
     struct winsize ws;
-    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-        ws.ws_col > TABLE_WIDTH)
-        return ws.ws_col;
     const char *c = getenv("COLUMNS");
     char *end;
     long v = c ? strtol(c, &end, 10) : 0;
-    if (c && *c && !*end && v > TABLE_WIDTH && v <= 10000)
-        return (size_t)v;
+    if (c && *c && !*end && v > 0 && v <= 10000)
+        return v > TABLE_WIDTH ? (size_t)v : TABLE_WIDTH;
+    if (!isatty(STDOUT_FILENO))
+        return SIZE_MAX; /* a file or a pipe: whole values */
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > TABLE_WIDTH)
+        return ws.ws_col;
     return TABLE_WIDTH;
 }

@@ -31,9 +31,10 @@ struct table; /* opaque */
 
 /*
  * The width a table with long text columns (show's hyperparameters) may take:
- * the terminal's width when standard output is a terminal wider than
- * TABLE_WIDTH, else $COLUMNS when it is a number above TABLE_WIDTH, else
- * TABLE_WIDTH.  A wide terminal shows whole values instead of "…" at 100.
+ * $COLUMNS when set to a number; else, when standard output is a terminal,
+ * its width; else (a file or a pipe) SIZE_MAX: nothing is cut.  Never below
+ * TABLE_WIDTH.  A wide terminal shows whole values instead of
+ * "…" at 100.
  */
 size_t table_term_width(void);
 

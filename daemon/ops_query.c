@@ -810,6 +810,12 @@ int op_results(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, c
     cJSON *keys = cJSON_Parse(sw->keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
     cJSON_AddStringToObject(resp, "task", regression ? "regression" : "classification");
+    /* The grid file's search space (checked at submit), for a model over it (importance). */
+    cJSON *gdoc = cJSON_Parse(sw->grid_json);
+    const cJSON *srch = gdoc ? json_get(gdoc, "search") : NULL;
+    cJSON_AddItemToObject(resp, "search",
+                          cJSON_IsObject(srch) ? cJSON_Duplicate(srch, 1) : cJSON_CreateNull());
+    cJSON_Delete(gdoc);
     /* The summary names the sweep and its metric for whoever draws or files the rows. */
     if ((rc = ops__add_summary(d, resp, sw->id, e)) < 0)
         goto fail;

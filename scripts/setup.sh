@@ -7,7 +7,8 @@
 #   scripts/setup.sh          build + runtime packages, build, datasets
 #   scripts/setup.sh --test   also what the test suite needs (valgrind, clang, xmllint, chromium
 #                             for the dashboard test (driven over its DevTools pipe),
-#                             python3-numpy for reading saved models back,
+#                             python3-numpy for reading saved models back, python3-optuna and
+#                             python3-sklearn for the fANOVA importance's agreement test,
 #                             slurm-wlm and munge for the Slurm tests, bindfs for their
 #                             caching shared-filesystem part)
 #
@@ -40,7 +41,7 @@ pkgs=(gcc pkg-config meson ninja-build libsqlite3-dev libuv1-dev libcjson-dev
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
   pkgs+=(valgrind clang libclang-rt-14-dev libxml2-utils util-linux passwd python3-numpy python3-scipy
-    slurm-wlm munge bindfs)
+    python3-optuna python3-sklearn slurm-wlm munge bindfs)
   command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 fi
 

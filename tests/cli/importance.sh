@@ -2,7 +2,9 @@
 # mlpctl importance through a private mlpd: a grid on circles where lr matters and
 # l2 (a change of 1e-6) and curve_test (no effect on training) do not.  The ANOVA's
 # F of every key is recomputed here from the per-trial results and its p-value with
-# scipy.stats.f.sf; a bad --metric is a usage error, a search sweep is refused.
+# scipy.stats.f.sf; a bad --metric is a usage error.  Search sweeps get the fANOVA
+# (random forest) importance: on a Sobol search where only lr matters it names lr, and
+# Optuna's FanovaImportanceEvaluator on the same configuration means agrees (when installed).
 LIB_NAME=importance
 . "$(dirname "$0")/lib.sh"
 /usr/bin/python3 -c 'import scipy, numpy' 2>/dev/null || { echo "skip: scipy/numpy missing"; exit 77; }
@@ -58,12 +60,82 @@ run nosweep 1 importance nosuch
 
 cat >"$TMP/s.json" <<'G'
 {"name": "srch", "dataset": {"name": "circles", "n": 400}, "seeds": 2, "base": {"epochs": 2, "hidden": [4]},
- "search": {"kind": "sobol", "trials": 4, "space": {"lr": {"log_uniform": [0.001, 0.5]}, "l2": {"uniform": [0, 0.001]}}}}
+ "search": {"kind": "random", "trials": 6, "space": {"lr": {"log_uniform": [0.001, 0.5]}, "l2": {"uniform": [0, 0.001]}}}}
 G
 run ssub 0 submit "$TMP/s.json"
 run swait 0 wait srch
-run srch 1 importance srch
-has srch.err "not a complete grid"
+# A search sweep: fanova by default; the ANOVA is refused saying why and what to use.
+run srch 0 importance srch
+has srch.out "functional ANOVA on a random forest over the random search space"
+run srcha 1 importance srch --method anova
+has srcha.err "draws its configurations from a random search: use --method fanova"
+run badmethod 2 importance srch --method forest
+has badmethod.err "--method: expected anova or fanova"
+run badtrees 2 importance srch --trees 0
+has badtrees.err "--trees"
+run badseed 2 importance imp --seed 3
+has badseed.err "--method fanova only"
+
+# fanova through the real daemon: a Sobol search where lr (over four decades, log scale)
+# decides the validation loss and l2 (at most 1e-7) and curve_test (no effect on
+# training) do not.  lr must rank first with almost all of the importance.
+cat >"$TMP/f.json" <<'G'
+{"name": "fsob", "dataset": {"name": "circles", "n": 400}, "seeds": 2, "metric": "val_loss",
+ "base": {"epochs": 10, "hidden": [16]},
+ "search": {"kind": "sobol", "trials": 16, "seed": 3,
+            "space": {"lr": {"log_uniform": [0.0001, 1]}, "l2": {"uniform": [0, 1e-7]},
+                      "curve_test": {"choice": [false, true]}}}}
+G
+run fsub 0 submit "$TMP/f.json"
+run fwait 0 wait fsob
+run fimp 0 importance fsob
+has fimp.out "val_loss (functional ANOVA on a random forest over the sobol search space, 64 trees, seed 0)"
+checks=$((checks + 1))
+awk '$1 == "1" { print $2, $3 }' "$TMP/fimp.out" | grep -qx "lr log" || fail "fimp: lr (log) is not ranked first"
+run fimpj 0 importance fsob --json
+jcheck fimpj 'd["method"] == "fanova" and d["space"] == "sobol" and d["metric"] == "val_loss" and d["configs"] == 16 and d["trees"] == 64 and d["seed"] == 0 and d["trees_used"] == 64'
+jcheck fimpj '[k["key"] for k in d["keys"]][0] == "lr" and d["keys"][0]["importance"] > 0.9 and d["keys"][0]["scale"] == "log"'
+jcheck fimpj 'abs(sum(k["importance"] for k in d["keys"]) - 1) < 1e-9 and [k["rank"] for k in d["keys"]] == [1, 2, 3]'
+jcheck fimpj 'all(k["importance"] < 0.05 and k["sd"] >= 0 for k in d["keys"][1:]) and 0 < d["main_effects"] <= 1 + 1e-9'
+jcheck fimpj '{k["key"]: k["scale"] for k in d["keys"]} == {"lr": "log", "l2": "linear", "curve_test": "categorical"} and [k for k in d["keys"] if k["key"] == "curve_test"][0]["levels"] == 2'
+jcheck fimpj 'all(abs(k["fraction"] / d["main_effects"] - k["importance"]) < 1e-9 for k in d["keys"])'
+# The same configuration means through Optuna's FanovaImportanceEvaluator (lr given as ln lr,
+# the space mlpctl models it in): the same top key, every importance within 0.05.
+run ftrials 0 --json results fsob --trials
+if /usr/bin/python3 -c 'import optuna, sklearn' 2>/dev/null; then
+    checks=$((checks + 1))
+    /usr/bin/python3 - "$TMP/fimpj.out" "$TMP/ftrials.out" <<'PY' || fail "fanova disagrees with Optuna's"
+import json, math, sys
+import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+imp = json.load(open(sys.argv[1])); res = json.load(open(sys.argv[2]))
+by = {}
+for r in res["rows"]:
+    if r["state"] == "done":
+        by.setdefault(r["config"], []).append(r)
+dists = {"lr": FloatDistribution(math.log(1e-4), math.log(1)), "l2": FloatDistribution(0, 1e-7),
+         "curve_test": CategoricalDistribution([False, True])}
+study = optuna.create_study()
+study.add_trials([optuna.trial.create_trial(
+    params={"lr": math.log(c[0]["lr"]), "l2": c[0]["l2"], "curve_test": c[0]["curve_test"]},
+    distributions=dists, value=sum(t["val_loss"] for t in c) / len(c)) for c in by.values()])
+theirs = optuna.importance.get_param_importances(
+    study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
+ours = {k["key"]: k["importance"] for k in imp["keys"]}
+print("ours", ours, "optuna", dict(theirs))
+top = max(ours, key=ours.get) == max(theirs, key=theirs.get)
+sys.exit(0 if top and all(abs(ours[k] - theirs[k]) < 0.05 for k in ours) else 1)
+PY
+else
+    echo "note: optuna missing, the comparison with Optuna's fANOVA was skipped"
+fi
+# Another seed and forest size: same ranking at the top; the seed shows.
+run fimp2 0 importance fsob --json --trees 16 --seed 5
+jcheck fimp2 'd["trees"] == 16 and d["seed"] == 5 and d["keys"][0]["key"] == "lr"'
+# fanova on a full grid: every key is a set of categories.
+run gimp 0 importance imp --method fanova --json
+jcheck gimp 'd["method"] == "fanova" and d["space"] == "grid" and d["keys"][0]["key"] == "lr" and all(k["scale"] == "categorical" for k in d["keys"])'
 
 # Pruned configurations are left out; here that leaves no complete grid: refused, saying why.
 # (Best configurations last, so early ones are pruned at rung 1 by the rank rule.)

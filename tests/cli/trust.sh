@@ -187,22 +187,30 @@ run wide-wait 0 wait wide
 COLUMNS=220 run wide-show 0 show wide
 has wide-show.out '{"kind":"step","step_size":3,"gamma":0.5,"per":"iteration"}'
 has wide-show.out '[32,32,32,32,32,32,32]'
-run wide-show-100 0 show wide
+COLUMNS=100 run wide-show-100 0 show wide
 has wide-show-100.out '…'
+# Not a terminal and no $COLUMNS: nothing is cut.
+run wide-show-pipe 0 show wide
+has wide-show-pipe.out '{"kind":"step","step_size":3,"gamma":0.5,"per":"iteration"}'
+checks=$((checks + 1))
+! grep -q '…' "$TMP/wide-show-pipe.out" || fail "show into a file cut a value"
 
 # ---- the #1 ranking label stays inside the image -------------------------------
 run wide-plot 0 plot wide --kind ranking --out "$TMP/wide.svg"
 checks=$((checks + 1))
-python3 - "$TMP/wide.svg" <<'EOF' || fail "plot ranking: a row label runs past the left edge"
+python3 - "$TMP/wide.svg" "$SRC/scripts" <<'EOF' || fail "plot ranking: a row label runs past the left edge"
 import re, sys, html
+sys.path.insert(0, sys.argv[2])
+import font_widths  # the DejaVu Sans advances svg_text_width uses
+fonts = font_widths.load()
 svg = open(sys.argv[1]).read()
-# Row labels are right-aligned at x; a bold DejaVu Sans digit is 1425/2048 em wide
-# (8.35 px at 12 px), the widest character of "#1 hidden=[64,...]" labels.
+# Row labels are right-aligned at x, in DejaVu Sans (Bold for #1) at 12 px.
 labels = re.findall(r'<text x="([0-9.]+)" y="[0-9.]+" text-anchor="end" font-size="12"( font-weight="bold")?>([^<]*)</text>', svg)
 assert labels, "no row labels"
 for x, bold, text in labels:
-    need = len(html.unescape(text)) * (1425 / 2048 if bold else 1303 / 2048) * 12
+    need = font_widths.text_width(html.unescape(text), 12, bool(bold), fonts)
     assert float(x) - need >= 0, (x, need, text)
+    assert "\u2026" not in text, ("a label is cut", text)
 EOF
 
 # ---- the test metric of the chosen configurations, never used to rank ---------

@@ -109,6 +109,16 @@ int main(void)
     free(e);
     CHECK_EQ_INT(svg_strlen("\xc3\xa9x"), 2);
 
+    /* Text widths from DejaVu Sans' advances (1/2048 em): digit 1303 (Bold 1425),
+     * 'i' 569, '—' 2048, '±' 1716; an unknown character counts 1.25 em. */
+    CHECK_NEAR(svg_text_width("0", 12, false), 1303.0 / 2048 * 12, 1e-9);
+    CHECK_NEAR(svg_text_width("0", 12, true), 1425.0 / 2048 * 12, 1e-9);
+    CHECK_NEAR(svg_text_width("i0", 10, false), (569.0 + 1303) / 2048 * 10, 1e-9);
+    CHECK_NEAR(svg_text_width("\xE2\x80\x94\xC2\xB1", 16, false), (2048.0 + 1716) / 2048 * 16, 1e-9);
+    CHECK_NEAR(svg_text_width("\xE4\xB8\xAD", 8, false), 10, 1e-9);
+    CHECK_NEAR(svg_text_width("", 12, false), 0, 0);
+    CHECK(svg_text_width("WWW", 12, false) > svg_text_width("iii", 12, false) * 2);
+
     /* A document made of every primitive is well-formed XML. */
     char path[] = "/tmp/test_svg_XXXXXX";
     int fd = mkstemp(path);

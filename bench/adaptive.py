@@ -219,7 +219,8 @@ def confirm(build, out, data, grid, runs):
         if p not in chosen:
             chosen.append(p)
     g = {"name": "confirm", "dataset": grid["dataset"], "seeds": list(range(101, 111)),
-         "metric": "val_accuracy", "base": grid["base"],
+         "metric": "val_accuracy",
+         "base": {k: v for k, v in grid["base"].items() if not any(k in p for p in chosen)},
          "grid": [{k: [v] for k, v in p.items()} for p in chosen]}
     path = os.path.join(out, "confirm.json")
     json.dump(g, open(path, "w"))

@@ -51,6 +51,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         printf(", %.0f pruned", resp_num(t, "pruned"));
     printf("\n");
     printf("sweeps     %.0f\n", resp_num(resp, "sweeps"));
+    const char *paused = resp_str(resp, "dispatch_paused", NULL);
+    if (paused)
+        printf("dispatch   PAUSED: %s\n", paused);
     const cJSON *sl = json_get(resp, "slurm"), *jobs = json_get(sl, "jobs"), *j;
     if (cJSON_GetArraySize(jobs) > 0) {
         printf("slurm jobs");

@@ -63,6 +63,10 @@ static const struct cfg_row config_table[] = {
     {"stall_seconds", CFG_DOUBLE, 0, 86400, "600", OFF(stall_seconds),
      "seconds without output from a local worker (epoch lines, heartbeats, log) before it is "
      "killed and its trial re-queued as a crash; 0 never"},
+    {"min_free_space", CFG_LONG, 0, 1099511627776.0, "64M", OFF(min_free_space),
+     "free bytes the state, artifacts and data dirs need for trials to start (at most an "
+     "eighth of their filesystem); below it, or on a write refused for lack of space, "
+     "dispatch pauses, attempts uncounted (suffixes k, M, G)"},
     {"log_max_bytes", CFG_LONG, 1024, 1099511627776.0, "1048576", OFF(log_max_bytes),
      "cap on one trial's stderr log (suffixes k, M, G)"},
     {"kill_grace", CFG_DOUBLE, 0, 3600, "5", OFF(kill_grace),
@@ -132,6 +136,7 @@ static const char *const config_names[] = {
     "max_params",
     "worker_memory",
     "stall_seconds",
+    "min_free_space",
     "log_max_bytes",
     "kill_grace",
     "max_clients",

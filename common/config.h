@@ -62,6 +62,7 @@ struct mlpd_config {
     long max_params;                 /* most parameters of one configuration's network */
     long worker_memory;              /* RLIMIT_AS of a local worker beyond start-up, default 4 GiB */
     double stall_seconds;            /* no worker output this long: killed; 0 = off; default 600 */
+    long min_free_space;             /* dispatch pauses below this many free bytes; default 64 MiB */
     long log_max_bytes;              /* per-trial log cap, default 1 MiB */
     double kill_grace;               /* seconds between SIGTERM and SIGKILL at timeout, default 5 */
     int max_clients;                 /* connections served at once, default 1000 */

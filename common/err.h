@@ -32,7 +32,8 @@
     X(NOMEM,           "nomem",           "out of memory")                      \
     X(TIMEOUT,         "timeout",         "time limit exceeded")                \
     X(DIVERGED,        "diverged",        "training diverged")                  \
-    X(INTERNAL,        "internal",        "internal error")
+    X(INTERNAL,        "internal",        "internal error")                     \
+    X(NOSPACE,         "no_space",        "no space left on device")
 
 enum mlp_err {
     MLP_OK = 0,

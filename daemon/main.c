@@ -477,6 +477,8 @@ static int start_services(struct mlpd *d, struct sched_opts *so, struct err *e)
         .artifacts_dir = d->artifacts_dir,
         .notify = on_notify,
         .ud = d,
+        .space_dirs = {c->state_dir, d->artifacts_dir, c->data_dir},
+        .min_free_space = c->min_free_space,
     };
     if (open_slurm(d, e) < 0) {
         startup_error(d, e->msg);

@@ -468,6 +468,11 @@ static int op_status(struct mlpd *d, const cJSON *req, const struct store_sweep 
     cJSON_AddStringToObject(resp, "state_dir", d->cfg.state_dir);
     cJSON_AddStringToObject(resp, "socket", d->cfg.socket);
     cJSON_AddBoolToObject(resp, "draining", d->draining);
+    const char *paused = sched_pause_reason(d->sched);
+    if (paused)
+        cJSON_AddStringToObject(resp, "dispatch_paused", paused);
+    else
+        cJSON_AddNullToObject(resp, "dispatch_paused");
     cJSON_AddStringToObject(resp, "worker", d->worker);
     cJSON *run = cJSON_AddArrayToObject(resp, "running");
     int rc = store_running_each(d->st, STATUS_RUNNING_MAX, running_row, run, e);

@@ -9,6 +9,12 @@
  * attempt in memory until the outcome is recorded, so an epoch whose write
  * failed (a full disk) is written again with the result instead of leaving a
  * gap in the stored curve.
+ *
+ * A full disk pauses dispatch (sched.h): the pause holds a reason for status
+ * and a timer that measures the watched dirs' free space (statvfs) until every
+ * one has min_free_space again.  A trial's failed write counts as a full disk
+ * only when a watched dir is short at that moment, so a database error of
+ * another kind keeps its old handling (re-queue, retry in 5 s).
  */
 #include "sched.h"
 
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "config.h"
 #include "err.h"
@@ -31,6 +38,9 @@
 enum { STOP_CANCEL = 1, STOP_REQUEUE = 2, STOP_PRUNE = 3 };
 
 #define SCHED_RETRY_MS 5000 /* back-off when the queue cannot be served */
+#define SCHED_SPACE_MS 2000 /* free-space checks while paused for a full disk */
+#define SCHED_SPACE_MIN_MS 5000 /* shortest such pause (a worker's no_space with space left) */
+#define SCHED_SPACE_DIRS 3
 
 struct slot_epoch {
     int64_t epoch;
@@ -62,6 +72,10 @@ struct sched {
     uv_timer_t retry;   /* re-kick after the queue could not be served (no worker, no disk) */
     int64_t *orphans;   /* trials left 'running' because no write succeeded (full disk) */
     size_t n_orphans, cap_orphans;
+    uv_timer_t space;        /* free-space check while dispatch is paused */
+    bool space_paused;       /* a full disk: no trial is started */
+    uint64_t paused_at;      /* uv_now() when the pause began */
+    char pause_reason[1024]; /* why, for status */
 };
 
 struct sched *sched_new(uv_loop_t *loop, struct store *st, const struct sched_opts *o)
@@ -79,6 +93,8 @@ struct sched *sched_new(uv_loop_t *loop, struct store *st, const struct sched_op
     s->o = *o;
     uv_timer_init(loop, &s->retry);
     s->retry.data = s;
+    uv_timer_init(loop, &s->space);
+    s->space.data = s;
     for (int i = 0; i < o->slots; i++)
         s->slots[i].s = s;
     return s;
@@ -192,6 +208,86 @@ static int rewrite_epochs(struct slot *sl, struct err *e)
 
 static void retry_later(struct sched *s);
 
+/* ---- a full disk --------------------------------------------------------- */
+
+/*
+ * The free space a watched dir needs: min_free_space, or an eighth of its
+ * filesystem when that is smaller (a small dedicated filesystem would never
+ * have 64 MB free again).
+ */
+static long long space_needed(const struct sched *s, const struct statvfs *v)
+{
+    long long size = (long long)v->f_blocks * (long long)v->f_frsize / 8;
+    return size < s->o.min_free_space ? size : s->o.min_free_space;
+}
+
+/* Whether a watched dir has less free space (for us: f_bavail) than it needs, or
+ * none; why into buf.  Dirs that cannot be measured are skipped. */
+static bool space_short(const struct sched *s, char *why, size_t n)
+{
+    for (int i = 0; i < SCHED_SPACE_DIRS; i++) {
+        const char *d = s->o.space_dirs[i];
+        struct statvfs v;
+        if (!d || !d[0] || statvfs(d, &v) != 0)
+            continue;
+        long long avail = (long long)v.f_bavail * (long long)v.f_frsize;
+        long long need = space_needed(s, &v);
+        if (avail < need || avail == 0) {
+            snprintf(why, n, "no space left: %.400s has %lld bytes free (needs %lld: min_free_space)",
+                     d, avail, need);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void on_space_check(uv_timer_t *t)
+{
+    struct sched *s = t->data;
+    char why[512];
+    if (space_short(s, why, sizeof why) ||
+        uv_now(s->loop) - s->paused_at < SCHED_SPACE_MIN_MS)
+        return;
+    log_info("dispatch resumed: space is back after %.0f s of pause (%s)",
+             (double)(uv_now(s->loop) - s->paused_at) / 1000, s->pause_reason);
+    s->space_paused = false;
+    s->pause_reason[0] = '\0';
+    uv_timer_stop(t);
+    sched_kick(s);
+}
+
+/* Stop starting trials until every watched dir has min_free_space again. */
+static void space_pause(struct sched *s, const char *why)
+{
+    if (s->space_paused || s->draining)
+        return;
+    s->space_paused = true;
+    s->paused_at = uv_now(s->loop);
+    snprintf(s->pause_reason, sizeof s->pause_reason, "%s", why);
+    log_warn("dispatch paused: %s; trials start again once the state, artifacts and data dirs "
+             "have %ld bytes free",
+             why, s->o.min_free_space);
+    uv_timer_start(&s->space, on_space_check, SCHED_SPACE_MS, SCHED_SPACE_MS);
+}
+
+/* After a failed write (what): pause when a watched dir is short.  True when paused. */
+static bool space_check_after(struct sched *s, const char *what)
+{
+    char why[512], both[1024];
+    if (!space_short(s, why, sizeof why))
+        return false;
+    snprintf(both, sizeof both, "%s (%.400s)", why, what);
+    space_pause(s, both);
+    return true;
+}
+
+const char *sched_pause_reason(const struct sched *s)
+{
+    return s->space_paused ? s->pause_reason : NULL;
+}
+
+/* ---- outcomes ------------------------------------------------------------ */
+
 static void add_orphan(struct sched *s, int64_t tid)
 {
     if (s->n_orphans == s->cap_orphans) {
@@ -259,6 +355,15 @@ static void on_done(void *ud, const struct spawn_outcome *o)
                      o->status == SPAWN_STALLED ? "stalled" : "crashed", o->message);
         }
         break;
+    case SPAWN_NOSPACE: {
+        /* Not the trial's: the attempt is given back and nothing starts until space is back. */
+        char why[1200];
+        snprintf(why, sizeof why, "trial %lld: %s", (long long)tid, o->message);
+        rc = store_trial_requeue(s->st, tid, false, o->message, &e);
+        log_warn("trial %lld: %s; re-queued, attempt not counted", (long long)tid, o->message);
+        space_pause(s, why);
+        break;
+    }
     case SPAWN_STOPPED:
         if (o->stop_reason == STOP_PRUNE)
             rc = store_trial_pruned(s->st, tid, &e);
@@ -273,6 +378,7 @@ static void on_done(void *ud, const struct spawn_outcome *o)
         /* E.g. a full disk: leave the trial to run again rather than stuck 'running'
          * (if even that cannot be written, start-up recovery re-queues it). */
         log_error("trial %lld: recording its outcome failed: %s", (long long)tid, e.msg);
+        space_check_after(s, e.msg);
         if (store_trial_requeue(s->st, tid, false, e.msg, &e) < 0) {
             log_error("trial %lld: re-queueing failed too: %s; trying again later", (long long)tid,
                       e.msg);
@@ -337,17 +443,22 @@ static void retry_later(struct sched *s)
 
 void sched_kick(struct sched *s)
 {
-    if (s->kicking)
+    if (s->kicking || s->space_paused)
         return;
+    char why[512];
+    if (!s->draining && sched_busy(s) < s->o.slots && space_short(s, why, sizeof why)) {
+        space_pause(s, why); /* before a trial meets the full disk */
+        return;
+    }
     s->kicking = true;
-    for (int i = 0; i < s->o.slots && !s->draining; i++) {
+    for (int i = 0; i < s->o.slots && !s->draining && !s->space_paused; i++) {
         struct slot *sl = &s->slots[i];
         if (sl->sp)
             continue;
         struct store_claim c;
         struct err e = ERR_INIT;
         int rc = store_claim_next(s->st, &c, &e);
-        if (rc < 0) {
+        if (rc < 0 && !space_check_after(s, e.msg)) {
             log_error("scheduler: %s; retrying in %d s", e.msg, SCHED_RETRY_MS / 1000);
             retry_later(s);
         }
@@ -396,14 +507,16 @@ void sched_kick(struct sched *s)
             sl->trial_id = sl->sweep_id = 0;
             notify(s, c.sweep_id);
             store_claim_release(&c);
-            retry_later(s);
+            if (!space_check_after(s, msg))
+                retry_later(s);
             break;
         }
         notify(s, c.sweep_id);
         store_claim_release(&c);
     }
     s->kicking = false;
-    if (s->o.remote && !s->draining)
+    /* Slurm's batches are written to the spool and their results to the store: paused too. */
+    if (s->o.remote && !s->draining && !s->space_paused)
         s->o.remote->kick(s->o.remote);
 }
 
@@ -425,6 +538,7 @@ void sched_drain(struct sched *s, bool now, void (*idle)(void *ud), void *ud)
 {
     s->draining = true;
     uv_timer_stop(&s->retry);
+    uv_timer_stop(&s->space);
     if (s->o.remote)
         s->o.remote->drain(s->o.remote); /* Slurm jobs keep running; the next mlpd follows them */
     s->idle = idle;

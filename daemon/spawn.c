@@ -231,6 +231,10 @@ static void finish(struct spawn *sp)
         else
             msgf(o.message, sizeof o.message, "out of memory%s%s%s", lim, rest[0] ? ": " : "",
                  rest);
+    } else if (sp->exit_status == 1 && sp->term_signal == 0 &&
+               strcmp(sp->err_code, "no_space") == 0) {
+        o.status = SPAWN_NOSPACE;
+        msgf(o.message, sizeof o.message, "%s", sp->err_msg[0] ? sp->err_msg : "no space left");
     } else if (sp->exit_status == 4 && sp->term_signal == 0) {
         o.status = SPAWN_INVALID;
         msgf(o.message, sizeof o.message, "%s%s",

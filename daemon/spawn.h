@@ -44,6 +44,7 @@ enum spawn_status {
     SPAWN_STOPPED, /* stopped by spawn_stop() */
     SPAWN_NOMEM,   /* the worker ran out of memory ("nomem": worker_memory); do not retry */
     SPAWN_STALLED, /* no output for stall_seconds (stopped or hung): killed; retry */
+    SPAWN_NOSPACE, /* a write failed for lack of space ("no_space"): not the trial's fault */
 };
 
 struct spawn_outcome {

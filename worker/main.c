@@ -14,7 +14,8 @@
  * this binary) on the same arguments: see gradcheck.c.
  *
  * Exit codes: 0 trained (also when the trial diverged: "diverged": true);
- * 1 runtime failure (timeout, out of memory, I/O) with an error line;
+ * 1 runtime failure (timeout, out of memory, I/O, "no_space" for a write
+ * refused for lack of space) with an error line;
  * 2 bad command line; 4 invalid spec or dataset with an error line naming the
  * place ({"event":"error","code":"invalid_spec","message":…,"path":"params.lr"}).
  *
@@ -96,6 +97,17 @@ static void usage(FILE *f)
           "(bytes the trial may allocate: RLIMIT_AS beyond the start-up address space)\n"
           "and MLPD_HEARTBEAT (seconds between heartbeat lines while working).\n",
           f);
+}
+
+/*
+ * A write refused for lack of space (ENOSPC, EDQUOT: an artifact, the data
+ * cache), whichever writer said it (each puts strerror in its message):
+ * reported as "no_space" so that mlpd pauses instead of counting an attempt.
+ */
+static bool no_space(const struct err *e)
+{
+    return e->code == MLP_EIO &&
+           (strstr(e->msg, strerror(ENOSPC)) || strstr(e->msg, strerror(EDQUOT)));
 }
 
 /* Report an error: one JSON line on stdout (unless human), the message on stderr. */
@@ -477,6 +489,8 @@ int main(int argc, char **argv)
 fail:
     if (e.code == 0)
         err_set(&e, MLP_EINTERNAL, NULL, "unexpected failure");
+    if (no_space(&e))
+        e.code = MLP_ENOSPACE;
     status = report_error(&o, &e);
 out:
     train_result_release(&res);

@@ -90,6 +90,7 @@ static void test_set(void)
     CHECK_EQ_INT(c.max_params, 100000000L);
     CHECK_EQ_INT(c.worker_memory, 4L << 30);
     CHECK(c.stall_seconds == 600);
+    CHECK_EQ_INT(c.min_free_space, 64L << 20);
     CHECK_EQ_INT(c.log_max_bytes, 1 << 20);
     CHECK(c.kill_grace == 5);
     CHECK(!c.foreground);
@@ -275,7 +276,7 @@ static void test_usage(void)
             saw_grace = true;
     }
     fclose(f);
-    CHECK_EQ_INT(n, 39); /* one line per setting of config_table */
+    CHECK_EQ_INT(n, 40); /* one line per setting of config_table */
     CHECK(saw_workers);
     CHECK(saw_grace);
 }

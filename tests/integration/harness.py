@@ -26,6 +26,12 @@ WORKER = os.environ.get("MLP_WORKER") or os.path.join(HERE, "../../build/worker/
 
 _live = []
 
+# Waits are bounds, never timing assertions: under AddressSanitizer (the CI's
+# second pass, MLP_TEST_SANITIZED=1) everything runs several times slower, so
+# every wait here stretches by SLOW (MLP_TEST_SLOW overrides it), as meson's
+# --timeout-multiplier stretches the test's own limit.
+SLOW = float(os.environ.get("MLP_TEST_SLOW") or (3 if os.environ.get("MLP_TEST_SANITIZED") else 1))
+
 
 def _cleanup(*_):
     for d in list(_live):
@@ -144,7 +150,7 @@ class Daemon:
             return ""
 
     def client(self, timeout=60):
-        return Client(self.sock, timeout)
+        return Client(self.sock, timeout * SLOW)
 
     def call(self, req, timeout=60):
         c = self.client(timeout)
@@ -169,7 +175,7 @@ class Daemon:
 
     def until(self, pred, timeout=20, what="condition"):
         t0 = time.time()
-        while time.time() - t0 < timeout:
+        while time.time() - t0 < timeout * SLOW:
             v = pred()
             if v:
                 return v

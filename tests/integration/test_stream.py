@@ -11,7 +11,7 @@ import socket
 import sqlite3
 import subprocess
 
-from harness import HERE, Daemon, check, done
+from harness import HERE, SLOW, Daemon, check, done
 
 MLPCTL = os.environ.get("MLPCTL") or os.path.join(HERE, "../../build/cli/mlpctl")
 LIMIT = 16 << 20
@@ -40,7 +40,7 @@ def ctl(d, *args):
     env = d.env()
     env["MLPD_SOCKET"] = d.sock
     return subprocess.run([MLPCTL, "--socket", d.sock] + list(args), env=env,
-                          capture_output=True, timeout=120)
+                          capture_output=True, timeout=120 * SLOW)
 
 
 with Daemon(workers=1) as d:

@@ -247,6 +247,8 @@ static double main_effect_variance(const struct fa_tree *t, size_t j, double mu,
             uint64_t m = t->lmask[l * d + j];
             /* The leaf's value times its volume over the other keys: vol / (its share of j). */
             double share = (double)__builtin_popcountll(m) / k;
+            if (!(t->lvol[l] > 0))
+                continue; /* a cell of no volume (see below) */
             double c = t->lval[l] * t->lvol[l] / share;
             for (int q = 0; q < k; q++)
                 if ((m >> q) & 1)
@@ -273,6 +275,9 @@ static double main_effect_variance(const struct fa_tree *t, size_t j, double mu,
     for (size_t l = 0; l < L; l++) {
         double a = t->llo[l * d + j], b = t->lhi[l * d + j];
         double share = (b - a) / (dm->hi - dm->lo);
+        /* A split between two adjacent doubles can leave a cell of width 0: it weighs nothing. */
+        if (!(t->lvol[l] > 0))
+            continue;
         double c = t->lval[l] * t->lvol[l] / share;
         acc[find_edge(edges, nb, a)] += c;
         acc[find_edge(edges, nb, b)] -= c;

@@ -265,7 +265,7 @@ static void space_pause(struct sched *s, const char *why)
     s->paused_at = uv_now(s->loop);
     snprintf(s->pause_reason, sizeof s->pause_reason, "%s", why);
     log_warn("dispatch paused: %s; trials start again once the state, artifacts and data dirs "
-             "have %ld bytes free",
+             "have space (min_free_space %ld bytes, at most an eighth of their filesystem)",
              why, s->o.min_free_space);
     uv_timer_start(&s->space, on_space_check, SCHED_SPACE_MS, SCHED_SPACE_MS);
 }

@@ -163,7 +163,7 @@ static int apply_memory(double bytes, struct err *e)
     return 0;
 }
 
-int guard_start(bool human, struct err *e)
+int guard_start(bool human, void (*warm_up)(void), struct err *e)
 {
     double mem = 0, every = 0;
     g_t0 = mono_s();
@@ -179,5 +179,9 @@ int guard_start(bool human, struct err *e)
         if (start_heartbeat(e) < 0)
             return e->code;
     }
-    return mem > 0 ? apply_memory(mem, e) : 0;
+    if (mem <= 0)
+        return 0;
+    if (warm_up)
+        warm_up();
+    return apply_memory(mem, e);
 }

@@ -26,13 +26,14 @@
 
 /*
  * Apply MLPD_WORKER_MEMORY and start the MLPD_HEARTBEAT thread (not when
- * human: the heartbeat is a protocol line).  Call once, after a first BLAS call
- * (OpenBLAS reserves its buffers there, and under a limit that leaves no room
- * for them it retries forever instead of failing) and before any trial memory
- * is allocated.  0, or MLP_EINVALID_SPEC
- * / MLP_EIO with *e when a variable is malformed or the limit cannot be set.
+ * human: the heartbeat is a protocol line).  Call once, before any trial
+ * memory is allocated.  With a limit to apply, warm_up() runs first: it must
+ * make OpenBLAS reserve its buffers (a BLAS call on every BLAS thread), since
+ * under a limit that leaves no room for them OpenBLAS retries for ever instead
+ * of failing.  0, or MLP_EINVALID_SPEC / MLP_EIO with *e when a variable is
+ * malformed or the limit cannot be set.
  */
-int guard_start(bool human, struct err *e);
+int guard_start(bool human, void (*warm_up)(void), struct err *e);
 
 /* The limit applied (bytes beyond the start-up address space), 0 when none. */
 long long guard_memory_limit(void);

@@ -254,17 +254,21 @@ static void print_result(const struct out *o, const struct train_result *r, doub
     fflush(stdout);
 }
 
-/* A BLAS call large enough to run on every BLAS thread: OpenBLAS reserves a
- * thread's buffer (~130 MB of address space) the first time that thread works,
- * and must have done so before worker_memory applies (guard.c). */
+/* A BLAS call on every BLAS thread: OpenBLAS reserves a thread's buffer (~130 MB
+ * of address space) the first time that thread works, and must have done so
+ * before worker_memory applies (guard.h).  One thread: the smallest call does;
+ * more: a product big enough for OpenBLAS to split it over all of them (it
+ * splits above 65536 x 4 multiply-adds; 64 rows per thread reserved both
+ * buffers of a 2-thread worker: 321 MB of address space, as after training). */
 static void blas_warm_up(void)
 {
-    enum { N = 256 };
-    float *a = calloc((size_t)3 * N * N, sizeof *a);
+    int threads = openblas_get_num_threads();
+    int n = threads <= 1 ? 1 : 64 * (threads < 8 ? threads : 8);
+    float *a = calloc((size_t)3 * n * n, sizeof *a);
     if (!a)
-        return; /* then the limit is not applied either: guard_start fails the same way */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, a + N * N, N,
-                0.0f, a + 2 * N * N, N);
+        return; /* memory so short that the trial cannot run anyway */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n,
+                a + (size_t)n * n, n, 0.0f, a + 2 * (size_t)n * n, n);
     free(a);
 }
 
@@ -325,18 +329,21 @@ static int save_artifacts(const struct trial_spec *sp, const struct train_result
 /*
  * MLP_WORKER_TIMING set: one line on stderr for bench/ (not a protocol line):
  * when the process started and its first batch began, in CLOCK_MONOTONIC
- * seconds (comparable with the spawner's clock), the wall time of the
- * per-epoch evaluations and of the final test pass, and whether the data came
- * mapped from the cache.
+ * seconds (comparable with the spawner's clock), the process's CPU time by
+ * its first batch, the wall time of the per-epoch evaluations (the divergence
+ * reference included) and of the final test pass, the time and rows of the
+ * divergence reference, and whether the data came mapped from the cache.
  */
 static void timing_line(const struct train_result *res, const struct data_prepared *prep,
                         double t0, double t_data)
 {
     fprintf(stderr,
-            "mlp-worker: timing: start %.6f data_ready %.6f first_batch %.6f eval_seconds %.6f "
-            "test_seconds %.6f total %.6f cached %d\n",
-            t0, t_data, res->first_batch, res->eval_seconds, res->test_seconds, mono_s() - t0,
-            prep->cached ? 1 : 0);
+            "mlp-worker: timing: start %.6f data_ready %.6f first_batch %.6f first_batch_cpu %.6f "
+            "eval_seconds %.6f "
+            "test_seconds %.6f ref_seconds %.6f ref_rows %lld total %.6f cached %d\n",
+            t0, t_data, res->first_batch, res->first_batch_cpu,
+            res->eval_seconds + res->ref_seconds, res->test_seconds, res->ref_seconds,
+            (long long)res->ref_rows, mono_s() - t0, prep->cached ? 1 : 0);
 }
 
 /* Parse the command line; returns -1 to go on, else the exit status. */
@@ -433,8 +440,7 @@ int main(int argc, char **argv)
         return st;
     if (!getenv("OPENBLAS_NUM_THREADS") && !getenv("OMP_NUM_THREADS"))
         openblas_set_num_threads(1);
-    blas_warm_up();
-    if (guard_start(o.human, &e) < 0)
+    if (guard_start(o.human, blas_warm_up, &e) < 0)
         goto fail;
 
     if (spec_read(&sp, spec_path, &e) < 0)
@@ -463,8 +469,12 @@ int main(int argc, char **argv)
     print_header(&o);
 
     /* max_seconds limits the whole trial: counted from t0, so the time spent
-     * loading the data counts; train_run() writes the one timeout message. */
-    if (train_run(hp, (uint64_t)sp.seed, &prep, t0, on_epoch, &o, &res, &e) < 0)
+     * loading the data counts; train_run() writes the one timeout message.
+     * MLP_EAGER_REFERENCE=1: the divergence reference in full before the
+     * first step (tests and bench/ check that the metrics are the same bits). */
+    const char *eager = getenv("MLP_EAGER_REFERENCE");
+    const struct train_opts topts = {.eager_reference = eager && *eager && strcmp(eager, "0")};
+    if (train_run_opts(hp, (uint64_t)sp.seed, &prep, t0, &topts, on_epoch, &o, &res, &e) < 0)
         goto fail;
     if (res.diverged) {
         /* Why, for the trial's log (SPEC.md "Metrics of a trial": diverged). */

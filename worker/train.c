@@ -166,6 +166,14 @@ struct trainer {
     double t0;           /* the trial's start (mono_s()), for max_seconds */
     double best;         /* lowest watched loss so far (early stopping) */
     int since_best;      /* evaluations since it */
+    uint64_t seed;       /* the trial seed (the reference network's init stream) */
+    bool picked;         /* the train_eval rows are chosen */
+    struct mlp_config mc; /* the network's shape (the reference network's too) */
+    /* The divergence reference: the initialised network's loss summed over
+     * the first ref_done train_eval rows, chunk by chunk as evaluate_into()
+     * sums a pass (see diverged_by_factor). */
+    struct mlp_stats ref;
+    int64_t ref_done;
 };
 
 /* The loss passes index by label: every label must be a class index. */
@@ -194,11 +202,16 @@ static int cmp_i64(const void *a, const void *b)
 /* The train_eval subsample: as many training rows as the validation split
  * has, drawn from split_seed alone (the same for every epoch and seed), kept
  * in their split order as a list of row numbers: evaluation gathers them from
- * the training split chunk by chunk, no copy of the rows is made. */
-static int pick_train_eval(struct trainer *t, int cap, struct err *e)
+ * the training split chunk by chunk, no copy of the rows is made.  Chosen at
+ * the first evaluation (nothing before it needs them: start-up stays short). */
+static int pick_train_eval(struct trainer *t, struct err *e)
 {
     const struct data_view *tr = t->tr;
     const int64_t k = t->d->val.n;
+    const int cap = mlp_max_batch(t->m);
+    if (t->picked)
+        return 0;
+    t->picked = true;
     t->tr_eval_n = tr->n;
     if (t->hp->train_eval == HP_TE_FULL || k < 1 || k >= tr->n)
         return 0;
@@ -252,6 +265,7 @@ static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t se
     if (cap < t->bsz)
         cap = t->bsz;
 
+    t->seed = seed;
     struct mlp_config mc = {
         .n_in = tr->d,
         .n_hidden = hp->n_hidden,
@@ -264,6 +278,7 @@ static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t se
         .l2 = hp->l2,
         .max_batch = cap,
     };
+    t->mc = mc;
     t->m = mlp_new(&mc, e);
     if (!t->m)
         return e->code;
@@ -283,8 +298,6 @@ static int trainer_open(struct trainer *t, const struct hparams *hp, uint64_t se
         return err_set(e, MLP_ENOMEM, NULL, "out of memory allocating training buffers");
     for (int64_t i = 0; i < tr->n; i++)
         t->idx[i] = i;
-    if (pick_train_eval(t, cap, e) < 0)
-        return e->code;
 
     struct rng r_init;
     rng_seed(&r_init, seed, RNG_INIT);
@@ -426,7 +439,6 @@ static int train_batches(struct trainer *t, int64_t n)
     return 0;
 }
 
-/* The metrics of one epoch record.  False when the trial diverged. */
 /* Loss and metric on what train_* are measured on (train_eval). */
 static void evaluate_train(struct trainer *t, double *loss, double *metric)
 {
@@ -437,15 +449,69 @@ static void evaluate_train(struct trainer *t, double *loss, double *metric)
         evaluate(t->m, t->xb, t->tr, loss, metric);
 }
 
-static bool evaluate_epoch(struct trainer *t, struct train_epoch *rec)
+/* The metrics of one epoch record: 0, 1 when a loss is not finite (the trial
+ * diverged), or MLP_ENOMEM. */
+static int evaluate_epoch(struct trainer *t, struct train_epoch *rec, struct err *e)
 {
     const struct data_prepared *d = t->d;
+    if (pick_train_eval(t, e) < 0)
+        return e->code;
     rec->test_loss = rec->test_metric = NAN;
     evaluate_train(t, &rec->train_loss, &rec->train_metric);
     evaluate(t->m, t->xb, &d->val, &rec->val_loss, &rec->val_metric);
     if (t->hp->curve_test)
         evaluate(t->m, t->xb, &d->test, &rec->test_loss, &rec->test_metric);
-    return isfinite(rec->train_loss) && (d->val.n == 0 || isfinite(rec->val_loss));
+    return isfinite(rec->train_loss) && (d->val.n == 0 || isfinite(rec->val_loss)) ? 0 : 1;
+}
+
+/*
+ * The divergence reference (train.h) is the initialised network's mean loss
+ * L0 = S/n over the n train_eval rows, S summed chunk by chunk exactly as
+ * evaluate_into() sums a pass (same chunks, same order: the same bits as
+ * evaluating it before the first step).  It is evaluated lazily, only as far
+ * as a decision needs: every row's loss is >= 0 (cross-entropy log Σe^(z-max)
+ * - (z_c - max) has both terms >= 0, binary cross-entropy softplus(v) - t·v
+ * >= 0, squared error d² >= 0), and a rounded sum of non-negative terms never
+ * decreases as terms are added, so the partial sum S_k of the first k rows
+ * gives S_k/n <= L0.  A training loss <= 10·S_k/n is therefore <= 10·L0: not
+ * diverged, decided without the other rows.  A well-behaved trial evaluates
+ * one or two chunks of the reference instead of the whole subsample, and none
+ * before its first batch.  The initialised network is rebuilt from the trial
+ * seed's init stream when needed (the same bits as the trained one's start)
+ * and freed again: no copy of it is held while training.
+ *
+ * Returns 1 when loss > DIVERGE_FACTOR·L0 (then *ref = L0, computed in full),
+ * 0 when not, MLP_ENOMEM.  With all set, L0 is evaluated in full regardless.
+ */
+static int diverged_by_factor(struct trainer *t, double loss, bool all, double *ref, struct err *e)
+{
+    if (pick_train_eval(t, e) < 0)
+        return e->code;
+    const int64_t n = t->tr_eval_n;
+    if (t->ref_done < n && (all || !(loss <= DIVERGE_FACTOR * (t->ref.loss_sum / (double)n)))) {
+        struct mlp *m0 = mlp_new(&t->mc, e);
+        if (!m0)
+            return e->code;
+        struct rng r_init;
+        rng_seed(&r_init, t->seed, RNG_INIT);
+        mlp_init_params(m0, t->hp->init, t->hp->init_scale, &r_init);
+        const int cap = mlp_max_batch(m0);
+        mlp_real *buf = t->tr_eval_rows ? t->eb : t->xb;
+        while (t->ref_done < n &&
+               (all || !(loss <= DIVERGE_FACTOR * (t->ref.loss_sum / (double)n)))) {
+            const int64_t s = t->ref_done;
+            const int B = (int)(n - s < cap ? n - s : cap);
+            const float *y;
+            const mlp_real *x = eval_rows(buf, t->eyb, t->tr, t->tr_eval_rows, s, B, &y);
+            mlp_forward(m0, x, y, B, MLP_EVAL, NULL, &t->ref);
+            t->ref_done = s + B;
+        }
+        mlp_free(m0);
+    }
+    if (t->ref_done < n)
+        return 0;
+    *ref = t->ref.loss_sum / (double)t->ref.n;
+    return loss > DIVERGE_FACTOR * *ref ? 1 : 0;
 }
 
 /* Early stopping and the kept epoch: snapshot the state when rec is kept.
@@ -531,6 +597,13 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
               double t_start, train_epoch_fn cb, void *ctx, struct train_result *res,
               struct err *e)
 {
+    return train_run_opts(hp, seed, d, t_start, NULL, cb, ctx, res, e);
+}
+
+int train_run_opts(const struct hparams *hp, uint64_t seed, const struct data_prepared *d,
+                   double t_start, const struct train_opts *opts, train_epoch_fn cb, void *ctx,
+                   struct train_result *res, struct err *e)
+{
     struct trainer t;
     int rc = 0;
 
@@ -550,16 +623,27 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         rc = e->code;
         goto out;
     }
-    /* The divergence reference: the untrained network's training loss. */
-    double m0;
-    evaluate_train(&t, &res->initial_train_loss, &m0);
+    if (opts && opts->eager_reference) {
+        /* The order before the reference was lazy: rows and reference first. */
+        double tr0 = mono_s();
+        if (diverged_by_factor(&t, 0, true, &res->initial_train_loss, e) < 0) {
+            rc = e->code;
+            goto out;
+        }
+        res->ref_seconds = mono_s() - tr0;
+        res->ref_rows = t.ref_done;
+    }
     for (int ep = 1;; ep++) {
         int64_t n = interval_batches(&t, ep);
         if (n == 0)
             break;
         double te = mono_s();
-        if (ep == 1)
+        if (ep == 1) {
+            struct timespec cpu;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
             res->first_batch = te;
+            res->first_batch_cpu = (double)cpu.tv_sec + (double)cpu.tv_nsec * 1e-9;
+        }
         int st = train_batches(&t, n);
         if (st == 1) {
             res->diverged = true;
@@ -571,9 +655,13 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         struct train_epoch rec = {
             .epoch = ep, .iteration = t.step, .lr = t.lr, .seconds = mono_s() - te};
         double tv = mono_s();
-        bool finite = evaluate_epoch(&t, &rec);
+        int fin = evaluate_epoch(&t, &rec, e);
         res->eval_seconds += mono_s() - tv;
-        if (!finite) {
+        if (fin < 0) {
+            rc = fin;
+            goto out;
+        }
+        if (fin == 1) {
             res->diverged = true;
             res->diverged_loss = INFINITY;
             break;
@@ -581,7 +669,15 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
         res->epochs_run = ep;
         if (cb)
             cb(&rec, ctx);
-        if (rec.train_loss > DIVERGE_FACTOR * res->initial_train_loss) {
+        double tr0 = mono_s();
+        int blown = diverged_by_factor(&t, rec.train_loss, false, &res->initial_train_loss, e);
+        res->ref_seconds += mono_s() - tr0;
+        res->ref_rows = t.ref_done;
+        if (blown < 0) {
+            rc = blown;
+            goto out;
+        }
+        if (blown) {
             /* Finite but blown up: reported (the curve shows it), never kept. */
             res->diverged = true;
             res->diverged_loss = rec.train_loss;

@@ -43,8 +43,11 @@
  * evaluated train/val loss is not finite (the epoch in progress is not
  * reported), or when an evaluated training loss exceeds DIVERGE_FACTOR (10)
  * times the training loss of the initialised network on the same rows
- * (measured before the first step: chance level, whatever the task and
- * scale); that evaluation is reported but never kept.  Either way the result
+ * (its weights before the first step: chance level, whatever the task and
+ * scale); that evaluation is reported but never kept.  The reference is
+ * evaluated lazily, at evaluations and only as far as the decision needs
+ * (train.c, diverged_by_factor): nothing of it runs before the first batch,
+ * and the decision is the same as computing it in full first.  Either way the result
  * holds the kept epoch among the earlier ones (NaN metrics if none).  A run
  * that ends worse than it started by that factor has not learned what it was
  * given, however finite its numbers: without the rule a huge learning rate
@@ -88,7 +91,11 @@ struct train_result {
     int best_epoch;                /* the kept epoch, 0 if none completed */
     bool diverged;
     double initial_train_loss;     /* training loss of the initialised network (the
-                                      divergence reference) */
+                                      divergence reference) when it was evaluated in
+                                      full (always when diverged by the factor rule),
+                                      else NaN */
+    int64_t ref_rows;              /* train_eval rows of the reference evaluated (of
+                                      train_eval's n; fewer when the partial sum decided) */
     double diverged_loss;          /* the loss that ended a diverged trial (inf when
                                       not finite); NaN otherwise */
     int n_classes;      /* 0 regression, else the classes of confusion */
@@ -101,8 +108,10 @@ struct train_result {
     int out_cols;       /* n_classes, or 1 for regression */
     struct mlp *model;  /* save model: the network with the kept weights; else NULL */
     double first_batch; /* CLOCK_MONOTONIC seconds when the first batch began (0: none) */
+    double first_batch_cpu; /* the process's CPU seconds by then (CLOCK_PROCESS_CPUTIME_ID) */
     double eval_seconds; /* wall time of the per-epoch evaluations (train_*, val_*, test_*) */
     double test_seconds; /* wall time of the final test pass */
+    double ref_seconds;  /* wall time spent on the divergence reference */
 };
 
 /* Called after each completed epoch; must not keep ep. */
@@ -123,6 +132,17 @@ int train_run(const struct hparams *hp, uint64_t seed, const struct data_prepare
               struct err *e);
 
 void train_result_release(struct train_result *res);
+
+/* What train_run_opts() does beyond the hyperparameters (NULL: defaults). */
+struct train_opts {
+    /* Evaluate the divergence reference in full, and choose the train_eval
+     * rows, before the first step (the order before both became lazy; the
+     * metrics are the same bits either way: tests and bench/ compare them). */
+    bool eager_reference;
+};
+int train_run_opts(const struct hparams *hp, uint64_t seed, const struct data_prepared *d,
+                   double t_start, const struct train_opts *opts, train_epoch_fn cb, void *ctx,
+                   struct train_result *res, struct err *e);
 
 /*
  * One training step on the batch x[B×d], y[B], exactly as train_run() takes

@@ -59,14 +59,20 @@ has badmetric.err "--metric"
 run nosweep 1 importance nosuch
 
 cat >"$TMP/s.json" <<'G'
-{"name": "srch", "dataset": {"name": "circles", "n": 400}, "seeds": 2, "base": {"epochs": 2, "hidden": [4]},
- "search": {"kind": "random", "trials": 6, "space": {"lr": {"log_uniform": [0.001, 0.5]}, "l2": {"uniform": [0, 0.001]}}}}
+{"name": "srch", "dataset": {"name": "circles", "n": 400}, "seeds": 2,
+ "grid": {"hidden": [[4], [8]]},
+ "search": {"kind": "random", "trials": 6, "space": {"lr": {"log_uniform": [0.001, 0.5]}, "l2": {"uniform": [0, 0.001]},
+            "batch_size": {"int_log": [8, 64]}, "epochs": {"int": [1, 3]}}}}
 G
 run ssub 0 submit "$TMP/s.json"
 run swait 0 wait srch
 # A search sweep: fanova by default; the ANOVA is refused saying why and what to use.
 run srch 0 importance srch
 has srch.out "functional ANOVA on a random forest over the random search space"
+# A search over a grid: grid keys are categories; each key's scale follows its distribution.
+run srchj 0 importance srch --json
+jcheck srchj 'd["method"] == "fanova" and d["space"] == "random" and d["configs"] == 12 and abs(sum(k["importance"] for k in d["keys"]) - 1) < 1e-9'
+jcheck srchj '{k["key"]: (k["scale"], k.get("levels")) for k in d["keys"]} == {"hidden": ("categorical", 2), "lr": ("log", None), "l2": ("linear", None), "batch_size": ("log", None), "epochs": ("linear", None)}'
 run srcha 1 importance srch --method anova
 has srcha.err "draws its configurations from a random search: use --method fanova"
 run badmethod 2 importance srch --method forest

@@ -1,5 +1,6 @@
 #!/bin/sh
-# cache_equiv.sh WORKER [OUTDIR] — the prepared-data cache changes no metric.
+# cache_equiv.sh WORKER [OUTDIR] — the prepared-data cache and the lazy
+# divergence reference change no metric.
 #
 # Every normalisation kind (auto global standardize minmax none) on a toy CSV
 # set (features of different scales, a constant and a near-constant one;
@@ -9,9 +10,12 @@
 # the real mlp-worker:
 #   cold   a fresh cache dir: the worker builds the prepared entry,
 #   warm   the same cache dir: the worker maps the entry built by the cold run,
-#   nocache MLP_NO_DATA_CACHE=1: loaded and prepared in memory, as before the cache.
+#   nocache MLP_NO_DATA_CACHE=1: loaded and prepared in memory, as before the cache,
+#   eager  the warm cache with MLP_EAGER_REFERENCE=1: the train_eval rows and the
+#          divergence reference in full before the first step, as before the
+#          reference became lazy.
 # Each run's stdout without its "seconds" fields must be byte-identical across
-# the three.  With OUTDIR the warm outputs are kept there (bench/ compares
+# the four.  With OUTDIR the warm outputs are kept there (bench/ compares
 # them with an older build's).
 set -u
 WORKER=${1:?usage: cache_equiv.sh WORKER [OUTDIR]}
@@ -19,9 +23,10 @@ OUT=${2:-}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cache-equiv.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 export OPENBLAS_NUM_THREADS=1
-unset MLP_NO_DATA_CACHE
+unset MLP_NO_DATA_CACHE MLP_EAGER_REFERENCE
 fails=0
 cases=0
+more_eager=0
 
 # The toy CSV: 5 features in different units, column 3 constant, column 4 lit in 3 rows.
 awk 'BEGIN { srand(7); for (f = 0; f < 2; f++) {
@@ -43,11 +48,13 @@ run() { # NAME DATASET PARAMS
     name=$1
     cases=$((cases + 1))
     printf '{"dataset":%s,"seed":3,"params":%s}\n' "$2" "$3" >"$TMP/$name.json"
-    for mode in cold warm nocache; do
+    for mode in cold warm nocache eager; do
         if [ $mode = nocache ]; then
             MLP_NO_DATA_CACHE=1 MLPD_DATA="$TMP/data-nc" "$WORKER" --spec "$TMP/$name.json" >"$TMP/$name.$mode.raw" 2>"$TMP/$name.$mode.err"
+        elif [ $mode = eager ]; then
+            MLP_WORKER_TIMING=1 MLP_EAGER_REFERENCE=1 MLPD_DATA="$TMP/data" "$WORKER" --spec "$TMP/$name.json" >"$TMP/$name.$mode.raw" 2>"$TMP/$name.$mode.err"
         else
-            MLPD_DATA="$TMP/data" "$WORKER" --spec "$TMP/$name.json" >"$TMP/$name.$mode.raw" 2>"$TMP/$name.$mode.err"
+            MLP_WORKER_TIMING=1 MLPD_DATA="$TMP/data" "$WORKER" --spec "$TMP/$name.json" >"$TMP/$name.$mode.raw" 2>"$TMP/$name.$mode.err"
         fi
         rc=$?
         if [ $rc != 0 ]; then
@@ -61,6 +68,15 @@ run() { # NAME DATASET PARAMS
         diff "$TMP/$name.nocache" "$TMP/$name.warm" | head -6
         fails=$((fails + 1))
     fi
+    if ! cmp -s "$TMP/$name.warm" "$TMP/$name.eager"; then
+        echo "FAIL: $name: lazy and eager divergence reference give different outputs"
+        diff "$TMP/$name.eager" "$TMP/$name.warm" | head -6
+        fails=$((fails + 1))
+    fi
+    # The eager run did evaluate the reference in full (more rows than lazily).
+    lr=$(sed -n 's/.* ref_rows \([0-9]*\) .*/\1/p' "$TMP/$name.warm.err")
+    er=$(sed -n 's/.* ref_rows \([0-9]*\) .*/\1/p' "$TMP/$name.eager.err")
+    [ -n "$lr" ] && [ -n "$er" ] && [ "$er" -gt "$lr" ] && more_eager=$((more_eager + 1))
     if ! grep -q '"event":"result"' "$TMP/$name.warm"; then
         echo "FAIL: $name: no result line"; fails=$((fails + 1))
     fi
@@ -82,5 +98,8 @@ if [ -n "$FASHION" ]; then
 else
     echo "note: fashion-mnist not installed: only the toy set was compared"
 fi
-echo "$cases cases, $fails failures"
+if [ $more_eager = 0 ]; then
+    echo "FAIL: no eager run evaluated more reference rows than its lazy run"; fails=$((fails + 1))
+fi
+echo "$cases cases ($more_eager with a partial reference when lazy), $fails failures"
 [ $fails = 0 ]

@@ -388,6 +388,7 @@ static void test_divergence_and_timeout(void)
     CHECK_EQ_INT(train_run(&hp, 1, &s.d, mono_s() - 20, NULL, NULL, &res, &e), MLP_ETIMEOUT);
     CHECK(strstr(e.msg, "max_seconds (10 s) after 0 completed epoch(s)") != NULL);
     CHECK_EQ_INT(train_run(&hp, 1, &s.d, mono_s(), NULL, NULL, &res, &e), 0);
+    train_result_release(&res); /* its confusion matrix */
 
     /* A label that is not a class index is refused before training. */
     hp.max_seconds = 0;
@@ -396,6 +397,120 @@ static void test_divergence_and_timeout(void)
     s.y[3] = 0.5f;
     CHECK_EQ_INT(train_run(&hp, 1, &s.d, 0, NULL, NULL, &res, &e), MLP_EINVALID_DATASET);
     synth_free(&s);
+}
+
+/* The initialised network's mean loss over the whole training split, chunk by
+ * chunk as the core evaluates (EVAL_CHUNK 256 rows): computed here on its own,
+ * from the trial seed's init stream, as the divergence reference is defined. */
+static double initial_loss(const struct hparams *hp, uint64_t seed, const struct data_prepared *d)
+{
+    struct mlp_config mc = {.n_in = d->train.d, .n_hidden = hp->n_hidden, .hidden = hp->hidden,
+                            .n_classes = d->n_classes, .activation = hp->activation,
+                            .dropout = hp->dropout, .batch_norm = hp->batch_norm, .l1 = hp->l1,
+                            .l2 = hp->l2, .max_batch = 256};
+    struct err e = ERR_INIT;
+    struct mlp *m = mlp_new(&mc, &e);
+    CHECK(m != NULL);
+    if (!m)
+        return NAN;
+    struct rng r;
+    rng_seed(&r, seed, RNG_INIT);
+    mlp_init_params(m, hp->init, hp->init_scale, &r);
+    struct mlp_stats st = {0, 0, 0};
+    for (int64_t s = 0; s < d->train.n; s += 256) {
+        int B = (int)(d->train.n - s < 256 ? d->train.n - s : 256);
+        mlp_forward(m, d->train.x + (size_t)s * d->train.d, d->train.y + s, B, MLP_EVAL, NULL, &st);
+    }
+    mlp_free(m);
+    return st.loss_sum / (double)st.n;
+}
+
+/*
+ * The divergence reference is evaluated lazily (train.c, diverged_by_factor):
+ * only as many rows as the decision needs, none before the first batch.  Over
+ * learning rates from tame to wild, on the whole training split (train_eval
+ * full: 2000 rows, 8 chunks): the lazy run and an eager one (the reference in
+ * full before the first step, as before) give the same curve and result, bit
+ * for bit; a trial diverges by the factor rule exactly when an evaluated
+ * training loss exceeds 10 × the reference computed here independently, and
+ * then reports that reference bit for bit; trials that learn evaluate fewer
+ * reference rows than the split has.
+ */
+static void test_divergence_reference(void)
+{
+    struct synth s;
+    synth_make(&s, 2000, 200, 200, false, 11);
+    struct synth g;
+    synth_make(&g, 2000, 200, 200, true, 12);
+    const double lrs[] = {0.01, 0.3, 3, 4, 5, 6, 7, 8, 12, 30, 500, 1e4};
+    int by_factor = 0, partial = 0, kept = 0, extended = 0;
+    for (int reg = 0; reg < 2; reg++)
+        for (size_t i = 0; i < sizeof lrs / sizeof *lrs; i++) {
+            const struct data_prepared *d = reg ? &g.d : &s.d;
+            struct hparams hp = base_hp();
+            hp.train_eval = HP_TE_FULL;
+            hp.epochs = 6;
+            hp.momentum = 0;
+            hp.lr = reg ? lrs[i] / 10 : lrs[i];
+            static struct curve lazy, eager;
+            struct train_result rl, re;
+            struct err e = ERR_INIT;
+            const struct train_opts eo = {.eager_reference = true};
+            lazy.n = eager.n = 0;
+            CHECK_EQ_INT(train_run(&hp, 7, d, 0, on_epoch, &lazy, &rl, &e), 0);
+            CHECK_EQ_INT(train_run_opts(&hp, 7, d, 0, &eo, on_epoch, &eager, &re, &e), 0);
+            train_result_release(&rl);
+            train_result_release(&re);
+            const double L0 = initial_loss(&hp, 7, d);
+            printf("reference: %s lr %g: diverged %d (loss %g, reference %g, own %g), %d "
+                   "epoch(s), reference rows %lld of 2000\n",
+                   reg ? "regression" : "xor", hp.lr, rl.diverged, rl.diverged_loss,
+                   rl.initial_train_loss, L0, rl.epochs_run, (long long)rl.ref_rows);
+            /* The same curve and result, bit for bit. */
+            CHECK_EQ_INT(lazy.n, eager.n);
+            for (int k = 0; k < lazy.n && k < eager.n; k++) {
+                lazy.ep[k].seconds = eager.ep[k].seconds = 0;
+                CHECK(memcmp(&lazy.ep[k], &eager.ep[k], sizeof lazy.ep[k]) == 0);
+            }
+            CHECK_EQ_INT(rl.diverged, re.diverged);
+            CHECK_EQ_INT(rl.epochs_run, re.epochs_run);
+            CHECK_EQ_INT(rl.best_epoch, re.best_epoch);
+            CHECK(memcmp(&rl.test_loss, &re.test_loss, sizeof rl.test_loss) == 0);
+            CHECK(memcmp(&rl.val_loss, &re.val_loss, sizeof rl.val_loss) == 0);
+            CHECK(memcmp(&rl.diverged_loss, &re.diverged_loss, sizeof rl.diverged_loss) == 0);
+            /* The eager reference is the initialised network's loss, bit for bit. */
+            CHECK(memcmp(&re.initial_train_loss, &L0, sizeof L0) == 0);
+            CHECK_EQ_INT(re.ref_rows, 2000);
+            /* The rule, checked against the independent reference. */
+            bool blown = false, finite_all = !rl.diverged || isfinite(rl.diverged_loss);
+            for (int k = 0; k < lazy.n; k++) {
+                bool over = lazy.ep[k].train_loss > 10 * L0;
+                CHECK(!over || k == lazy.n - 1); /* the first one over ends the trial */
+                blown = blown || over;
+            }
+            if (finite_all)
+                CHECK_EQ_INT(rl.diverged, blown);
+            if (blown) {
+                by_factor++;
+                CHECK(memcmp(&rl.initial_train_loss, &L0, sizeof L0) == 0);
+                CHECK_EQ_INT(rl.ref_rows, 2000);
+                CHECK(rl.diverged_loss == lazy.ep[lazy.n - 1].train_loss);
+            } else if (lazy.n > 0) {
+                kept++;
+                CHECK(rl.ref_rows >= 1 && rl.ref_rows <= 2000);
+                partial += rl.ref_rows < 2000;
+                extended += rl.ref_rows > 256 && rl.ref_rows < 2000; /* past one chunk */
+            }
+        }
+    printf("reference: %d trial(s) diverged by the factor rule, %d did not (%d of them "
+           "decided on part of the reference, %d on more than one chunk of it)\n",
+           by_factor, kept, partial, extended);
+    CHECK(by_factor >= 1);
+    CHECK(kept >= 2);
+    CHECK(partial >= 2);
+    CHECK(extended >= 1);
+    synth_free(&s);
+    synth_free(&g);
 }
 
 static void test_determinism(void)
@@ -524,6 +639,7 @@ int main(void)
     test_regression();
     test_early_stopping();
     test_divergence_and_timeout();
+    test_divergence_reference();
     test_determinism();
     return check_report();
 }

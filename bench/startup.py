@@ -10,7 +10,8 @@ cache, one BLAS thread:
   spawn -> first batch: time.monotonic() before Popen to the worker's first_batch
       (MLP_WORKER_TIMING=1, CLOCK_MONOTONIC, when the first mini-batch begins) of
       a 784-256-128-10 trial of one batch; with the worker's first_batch_cpu (the
-      process's CPU seconds by then) where the binary reports it;
+      process's CPU seconds by then) where the binary reports it; also for the
+      new binary with MLP_EAGER_REFERENCE=1 ("new, eager": the old order);
   Private_Dirty (/proc/PID/smaps_rollup) of a 784-256-128-10 worker mid-epoch;
   share of evaluation: a 5-epoch 784-256-128-10 and 784-128-10 trial (batch 128):
       the training passes (the epochs' "seconds"), the per-epoch evaluations
@@ -84,11 +85,12 @@ def worker(b):
     return os.path.join(b, "worker/mlp-worker")
 
 
-def first_batch(b):
+def first_batch(b, eager=False):
     """(wall ms spawn -> first batch, CPU ms by then or None)"""
     s = spec({"hidden": [256, 128], "iterations": 1, "batch_size": 128})
+    e = dict(env, MLP_EAGER_REFERENCE="1") if eager else env
     t0 = time.monotonic()
-    r = subprocess.run([worker(b), "--spec", s], env=env, capture_output=True, text=True)
+    r = subprocess.run([worker(b), "--spec", s], env=e, capture_output=True, text=True)
     m = re.search(r"first_batch ([0-9.]+)", r.stderr)
     if r.returncode != 0 or not m:
         sys.exit(f"bench/startup.py: {worker(b)} failed ({r.returncode}): {r.stderr[-400:]}")
@@ -129,9 +131,9 @@ def proc_cpu(pid):
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def xor_trials(b, rep):
+def xor_trials(name, b, rep):
     """(trials/s wall, trials per CPU second) of `trials` xor trials through mlpd."""
-    home = os.path.join(d, f"mlpd-{os.path.basename(b)}-{rep}")
+    home = os.path.join(d, f"mlpd-{name}-{rep}")
     os.makedirs(home)
     sock = os.path.join(home, "mlpd.sock")
     e = dict(env, MLPD_HOME=home)
@@ -194,15 +196,18 @@ try:
     print(f"load average before: {open('/proc/loadavg').read().split()[:3]}")
     for _, b in builds:
         first_batch(b)  # warm the cache (and the page cache) once
-    fb = {n: [] for n, _ in builds}
-    cpu = {n: [] for n, _ in builds}
+    # "new, eager": the new binary with MLP_EAGER_REFERENCE=1, the old order
+    # (train_eval rows and the whole divergence reference before the first batch)
+    variants = builds[:1] + [("new, eager", builds[0][1])] + builds[1:]
+    fb = {n: [] for n, _ in variants}
+    cpu = {n: [] for n, _ in variants}
     for i in range(runs):
-        for n, b in order(i):
-            w, c = first_batch(b)
+        for n, b in (variants if i % 2 == 0 else variants[::-1]):
+            w, c = first_batch(b, n == "new, eager")
             fb[n].append(w)
             if c is not None:
                 cpu[n].append(c)
-    for n, b in builds:
+    for n, b in variants:
         line = f"spawn -> first batch ({n}, {b}): wall ms {stats(fb[n])}"
         if cpu[n]:
             line += f"; CPU ms by the first batch {stats(cpu[n])}"
@@ -231,7 +236,7 @@ try:
     tpc = {n: [] for n, _ in builds}
     for i in range(3):
         for n, b in order(i):
-            w, c = xor_trials(b, i)
+            w, c = xor_trials(n, b, i)
             tps[n].append(w)
             tpc[n].append(c)
     for n, _ in builds:

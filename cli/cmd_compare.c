@@ -175,15 +175,36 @@ int cmd_show_confusion(const cJSON *resp, bool counts)
 
 /* ---- compare ------------------------------------------------------------- */
 
-/* "config 3 (lr=0.1)" of a compare side. */
-static char *side_label(char *buf, size_t n, const cJSON *side)
+/*
+ * The grid values of a compare side that differ from the other side's
+ * (same: false), or those both share (same: true).  A new object; NULL on ENOMEM.
+ */
+static cJSON *side_keys(const cJSON *side, const cJSON *other, bool same)
+{
+    const cJSON *grid = resp_config_grid(json_get(side, "config"));
+    const cJSON *ogrid = resp_config_grid(json_get(other, "config")), *kv;
+    cJSON *out = cJSON_CreateObject();
+    if (!out)
+        return NULL;
+    cJSON_ArrayForEach(kv, grid)
+    {
+        const cJSON *ov = kv->string ? json_get(ogrid, kv->string) : NULL;
+        if ((ov && cJSON_Compare(kv, ov, true)) == same)
+            cJSON_AddItemToObject(out, kv->string, cJSON_Duplicate(kv, true));
+    }
+    return out;
+}
+
+/* "config 3 (lr=0.1)" of a compare side: the keys in which it differs from the other side. */
+static char *side_label(char *buf, size_t n, const cJSON *side, const cJSON *other)
 {
     char cfg[1024] = "";
-    const cJSON *config = json_get(side, "config"), *grid = resp_config_grid(config);
-    if (grid && grid->child)
-        resp_fmt_config(cfg, sizeof cfg, grid);
-    snprintf(buf, n, "config %d%s%s%s", resp_config_id(config), cfg[0] ? " (" : "", cfg,
-             cfg[0] ? ")" : "");
+    cJSON *diff = side_keys(side, other, false);
+    if (diff && diff->child)
+        resp_fmt_config(cfg, sizeof cfg, diff);
+    cJSON_Delete(diff);
+    snprintf(buf, n, "config %d%s%s%s", resp_config_id(json_get(side, "config")),
+             cfg[0] ? " (" : "", cfg, cfg[0] ? ")" : "");
     return buf;
 }
 
@@ -297,11 +318,18 @@ int cmd_compare(struct cli *cli, int argc, char **argv)
     bool maximize = strcmp(resp_str(resp, "direction", "max"), "min") != 0;
     char title[256], la[1200], lb[1200];
     const cJSON *a = json_get(resp, "a"), *b = json_get(resp, "b");
-    side_label(la, sizeof la, a);
-    side_label(lb, sizeof lb, b);
+    side_label(la, sizeof la, a, b);
+    side_label(lb, sizeof lb, b, a);
     printf("%s: %s (%s is better), A against B\n\n",
            cmd_sweep_title(title, sizeof title, json_get(resp, "sweep")), m,
            maximize ? "higher" : "lower");
+    cJSON *shared = side_keys(a, b, true);
+    if (shared && shared->child) {
+        char cfg[2048], line[2100];
+        snprintf(line, sizeof line, "same in A and B: %s", resp_fmt_config(cfg, sizeof cfg, shared));
+        printf("%s\n\n", table_elide(cfg, sizeof cfg, line, table_term_width()));
+    }
+    cJSON_Delete(shared);
     struct table *t = table_new();
     if (!t) {
         cJSON_Delete(resp);
@@ -326,7 +354,7 @@ int cmd_compare(struct cli *cli, int argc, char **argv)
         table_cell(t, resp_fmt_ci(buf, sizeof buf, &st, 1, NULL, &any_clipped));
         table_cellf(t, "%d", st.n);
     }
-    table_print(t, stdout, TABLE_WIDTH);
+    table_print(t, stdout, table_term_width());
     table_free(t);
     if (any_clipped) {
         char fn[160];

@@ -58,6 +58,7 @@ static const struct verb verbs[] = {
      "usage: mlpctl status\n"
      "\n"
      "Daemon version, uptime, workers busy/total, trials queued/running/done/failed,\n"
+     "why no trial starts when dispatch is paused (a full disk: \"dispatch   PAUSED: ...\"),\n"
      "and the running trials (id, sweep, config, seed, attempt, elapsed, executor).\n",
      "daemon and queue status"},
     {"list", cmd_list, true,

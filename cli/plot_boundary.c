@@ -324,10 +324,11 @@ int plot__boundary(FILE *out, const cJSON *trial_resp, const char *bcsv, const c
     }
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(trial_resp, "trial");
     const struct bgrid *g = &d.g;
-    const double left = 70, top = 64, pw = 520, ph = 520, h = top + ph + 70;
+    const double top = 64, pw = 520, ph = 520, h = top + ph + 70;
+    struct svg_scale sy = {g->x2[0], g->x2[g->n - 1], top + ph, top, false};
+    const double left = fmax(70, svg_axis_y_margin(&sy, "x2"));
     double w = left + pw + 200;
     struct svg_scale sx = {g->x1[0], g->x1[g->cols - 1], left, left + pw, false};
-    struct svg_scale sy = {g->x2[0], g->x2[g->n - 1], top + ph, top, false};
     char title[256], sub[1400];
     snprintf(title, sizeof title, "Trial %.0f \xE2\x80\x94 decision %s", resp_num(t, "id"),
              g->regression ? "surface" : "boundary");

@@ -159,7 +159,11 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
     }
     svg_nice_domain(&lo, &hi, 5);
 
-    const double left = 86, right = 40, top = 70;
+    const double right = 40, top = 70;
+    char ylabel[160];
+    snprintf(ylabel, sizeof ylabel, "%s (mean \xC2\xB1 SE)", metric);
+    struct svg_scale sy = {lo, hi, top + 320, top, false};
+    const double left = fmax(86, svg_axis_y_margin(&sy, ylabel));
     double band = 110; /* a categorical axis: wide enough for every value's label */
     for (int i = 0; !logx && i < n; i++)
         band = fmax(band, svg_text_width(pts[i].text, 11, false) + 12);
@@ -186,9 +190,6 @@ int plot__by(FILE *out, const cJSON *resp, char *why, size_t whylen)
 
     svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
-    struct svg_scale sy = {lo, hi, plotb, top, false};
-    char ylabel[160];
-    snprintf(ylabel, sizeof ylabel, "%s (mean \xC2\xB1 SE)", metric);
     svg_axis_y(out, &sy, left, left + plotw, ylabel);
 
     double *xs = malloc((size_t)n * sizeof *xs);

@@ -140,16 +140,21 @@ int plot__confusion(FILE *out, const cJSON *resp, char *why, size_t whylen)
     const double label_w = names ? 96 : 40, left = 40 + label_w,
                  top = names && tilt_h + 90 > 96 ? tilt_h + 90 : 96;
     const double pred_y = names ? top - 6 - tilt_h - 10 : top - 30;
-    const double mw = cs * K, w = left + mw + 110 < 640 ? 640 : left + mw + 110;
-    const double h = top + mw + 90;
-
-    svg_begin(out, w, h);
+    const double mw = cs * K, h = top + mw + 90;
+    double w = left + mw + 110 < 640 ? 640 : left + mw + 110;
     char title[512], sub[400];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 confusion matrix of configuration %.0f",
              name, cfg);
     snprintf(sub, sizeof sub,
              "Test split; each row (true class) normalised per seed, mean%s over n=%d seed%s",
              n >= 2 ? " \xC2\xB1 SE" : "", n, n == 1 ? "" : "s");
+    const char *notes[1] = {names ? "Class names: Fashion-MNIST"
+                                  : "Classes are the data set's label numbers"};
+    if (!show_text || (n >= 2 && !show_se))
+        notes[0] = "Hover a cell for its mean rate \xC2\xB1 SE and mean count";
+    w = fmax(w, plot__text_need(title, sub, notes, 1));
+
+    svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
 
     /* Axis titles: predicted across the top, true down the left. */
@@ -208,10 +213,6 @@ int plot__confusion(FILE *out, const cJSON *resp, char *why, size_t whylen)
         }
     fprintf(out, "</g>\n");
     draw_scale(out, left + mw + 30, top + 10, mw - 20 > 100 ? mw - 20 : 100);
-    const char *notes[1] = {names ? "Class names: Fashion-MNIST"
-                                  : "Classes are the data set's label numbers"};
-    if (!show_text || (n >= 2 && !show_se))
-        notes[0] = "Hover a cell for its mean rate \xC2\xB1 SE and mean count";
     plot__notes(out, 12, top + mw + 50, notes, 1);
     svg_end(out);
     return CLI_OK;

@@ -430,7 +430,9 @@ static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int to
     }
     svg_nice_domain(&lo, &hi, 6);
 
-    const double left = 78, plotr = 640, ptop = 70, plotb = 430;
+    const double plotr = 640, ptop = 70, plotb = 430;
+    struct svg_scale sy = {lo, hi, plotb, ptop, false};
+    const double left = fmax(78, svg_axis_y_margin(&sy, base));
     double w = fmax(960, plotr + 24 + legend_width(cv, ncv) + 12);
     const char *notes[2] = {0};
     char note_nf[200], note_top[200];
@@ -471,7 +473,6 @@ static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int to
         sx.d0 = 0.5;
         sx.d1 = 1.5;
     }
-    struct svg_scale sy = {lo, hi, plotb, ptop, false};
     svg_axis_y(out, &sy, left, plotr, base);
     svg_axis_x(out, &sx, ptop, plotb, 1, "epoch");
 

@@ -401,7 +401,9 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
     svg_nice_domain(&lo, &hi, 6);
     bool logx = xlo > 0 && xhi / xlo > 4;
 
-    const double left = 80, plotr = 660, ptop = 70, plotb = 430;
+    const double plotr = 660, ptop = 70, plotb = 430;
+    struct svg_scale sy = {lo, hi, plotb, ptop, false};
+    const double left = fmax(80, svg_axis_y_margin(&sy, parts.base));
     double w = fmax(980, legend_right(g, ng, mkeys, plotr + 24) + 12);
     const char *notes[2] = {0};
     char n1[200], n2[200];
@@ -428,7 +430,6 @@ int plot__learning(FILE *out, const cJSON *resp, const char *key, const char *me
     svg_begin(out, w, h);
     plot__titles(out, w, title, sub);
     struct svg_scale sx = learning_x(xlo, xhi, logx, left, plotr);
-    struct svg_scale sy = {lo, hi, plotb, ptop, false};
     svg_axis_y(out, &sy, left, plotr, parts.base);
     double xt[LEARN_MAX_TICKS];
     int nxt = data_ticks(g, ng, &sx, xt);

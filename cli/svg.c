@@ -389,6 +389,26 @@ void svg_axis_x_at(FILE *out, const struct svg_scale *sx, double y_top, double y
     axis_x_draw(out, sx, y_top, y_bot, ticks, n, 0, label);
 }
 
+/* Width of the widest tick label of sy. */
+static double widest_y_tick(const struct svg_scale *sy)
+{
+    double t[64], step, widest = 0;
+    int n = axis_ticks(sy, 0, t, 64, &step);
+    for (int i = 0; i < n; i++) {
+        char buf[64];
+        svg_fmt_tick(buf, sizeof buf, t[i], step);
+        widest = fmax(widest, svg_text_width(buf, 11, false));
+    }
+    return widest;
+}
+
+double svg_axis_y_margin(const struct svg_scale *sy, const char *label)
+{
+    /* Tick labels end 8 px left of the axis; the rotated label's centre line is 16 px
+       left of the widest, its glyphs rise 0.93 em (DejaVu Sans' ascent) further left. */
+    return (label ? 16 + 12 * 0.93 : 8) + widest_y_tick(sy) + 2;
+}
+
 void svg_axis_y(FILE *out, const struct svg_scale *sy, double x_left, double x_right,
                 const char *label)
 {

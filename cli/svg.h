@@ -124,6 +124,13 @@ void svg_axis_y(FILE *out, const struct svg_scale *sy, double x_left, double x_r
                 const char *label);
 
 /*
+ * The room svg_axis_y needs left of x_left for sy's tick labels and, when
+ * label is not NULL, its rotated label: plots keep at least this much
+ * margin so that nothing runs past the image's left edge.
+ */
+double svg_axis_y_margin(const struct svg_scale *sy, const char *label);
+
+/*
  * A legend entry at (x, y): a swatch (a dot when dash is NULL, else a short
  * line with that stroke-dasharray, "" for solid) of the colour, then the text.
  */

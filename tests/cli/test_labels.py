@@ -149,8 +149,12 @@ try:
                    "base": {"epochs": 3, "hidden": [8], "batch_size": 16},
                    "grid": {"lr": [0.3, 0.2, 0.1, 0.00001]},
                    "prune": {"kind": "halving", "min_epochs": 1, "eta": 3, "rule": "rank"}})
+    # Learning rates of 1e-05: the rate curves' axis ticks at that scale.
+    submit("tiny", {"dataset": {"name": "circles", "n": 100}, "seeds": 1, "base": {"epochs": 2},
+                    "grid": {"lr": [0.00001, 0.00003]}})
     ctl("wait", "lab")
     ctl("wait", UNI)
+    ctl("wait", "tiny")
     ctl("wait", "pru", ok=False)  # exit 1: pruned trials did not succeed
 
     # ---- labels name the varying keys, never cut, distinct ------------------------------
@@ -234,6 +238,13 @@ try:
     check("Decision boundary" not in open(rep_out).read(),
           "report: no boundary section for a sweep that saved no models")
 
+    # ---- compare: A and B named by the keys they differ in -------------------------------
+    r = ctl("compare", "lab", "1", "2")
+    check("config 1 (momentum=0.5)" in r.stdout and "config 2 (momentum=0.9)" in r.stdout
+          and "same in A and B: " in r.stdout and '"per":"iteration"' in r.stdout
+          and "\u2026" not in r.stdout, "compare: A and B by momentum, the rest once, uncut",
+          r.stdout)
+
     # ---- show: whole values when the output is not a terminal ---------------------------
     r = ctl("show", "lab")
     check('"per":"iteration"' in r.stdout and "\u2026" not in r.stdout,
@@ -255,6 +266,10 @@ try:
         "boundary": ["--kind", "boundary", "--trial", str(trials[0]["trial"])],
         "uni-ranking": [UNI, "--kind", "ranking"],
         "uni-curves": [UNI, "--kind", "curves"],
+        "uni-confusion": [UNI, "--kind", "confusion", "--config", "1"],
+        "uni-gap": [UNI, "--kind", "gap"],
+        "lab-lr": ["lab", "--kind", "curves", "--metric", "lr"],
+        "tiny-lr": ["tiny", "--kind", "curves", "--metric", "lr"],
         "pru-ranking": ["pru", "--kind", "ranking"],
         "pru-gap": ["pru", "--kind", "gap"],
     }

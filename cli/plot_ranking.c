@@ -76,6 +76,35 @@ static void ranking_row(FILE *out, const struct svg_scale *sx, double y, double 
 }
 
 /*
+ * Every row's seed values from the per-trial rows (none without trials):
+ * row i's are (*seeds)[(*off)[i] .. (*off)[i + 1]), their seeds in *seed_no.
+ * 0, or -1 on ENOMEM (nothing allocated).
+ */
+static int row_seeds(const cJSON *trials, const struct plot__row *rows, int n, const char *metric,
+                     double **seeds, double **seed_no, int **off)
+{
+    size_t cap = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(trials, "rows"));
+    *off = calloc((size_t)n + 1, sizeof **off);
+    *seeds = malloc((cap ? cap : 1) * sizeof **seeds);
+    *seed_no = malloc((cap ? cap : 1) * sizeof **seed_no);
+    if (!*off || !*seeds || !*seed_no) {
+        free(*off);
+        free(*seeds);
+        free(*seed_no);
+        return -1;
+    }
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        (*off)[i] = total;
+        if (trials && !rows[i].pruned)
+            total += seed_values(trials, rows[i].id, metric, *seeds + total, *seed_no + total,
+                                 (int)cap - total);
+    }
+    (*off)[n] = total;
+    return 0;
+}
+
+/*
  * The ranking of best (the `best` op), with show's pruned configurations
  * (show may be NULL) and, when trials (the `results` op per trial) is
  * given, every seed's seed_metric.
@@ -92,34 +121,15 @@ static int ranking_draw(FILE *out, const cJSON *resp, const cJSON *show, const c
     int n = plot__rows(resp, false, show, &rows, &skipped, name, metric, why, whylen);
     if (n == 0)
         return CLI_FAILED;
-    /* Each row's seed values (rows[i]: seeds + off[i], cnt[i] of them). */
+    /* Each row's seed values (rows[i]: seeds + off[i] .. seeds + off[i + 1]). */
     double *seeds = NULL, *seed_no = NULL;
-    int *off = calloc((size_t)n + 1, sizeof *off), total = 0, npruned = 0;
-    if (!off) {
+    int *off = NULL, total = 0, npruned = 0;
+    if (row_seeds(trials, rows, n, seed_metric, &seeds, &seed_no, &off) < 0) {
         plot__free_rows(rows, n);
         plot__why(why, whylen, "out of memory");
         return CLI_FAILED;
     }
-    if (trials) {
-        size_t cap = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(trials, "rows"));
-        seeds = malloc((cap ? cap : 1) * sizeof *seeds);
-        seed_no = malloc((cap ? cap : 1) * sizeof *seed_no);
-        if (!seeds || !seed_no) {
-            free(seeds);
-            free(seed_no);
-            free(off);
-            plot__free_rows(rows, n);
-            plot__why(why, whylen, "out of memory");
-            return CLI_FAILED;
-        }
-        for (int i = 0; i < n; i++) {
-            off[i] = total;
-            if (!rows[i].pruned)
-                total += seed_values(trials, rows[i].id, seed_metric, seeds + total,
-                                     seed_no + total, (int)cap - total);
-        }
-    }
-    off[n] = total;
+    total = off[n];
 
     double lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < n; i++) {

@@ -725,6 +725,8 @@ struct results_stream {
     bool curves;
     size_t next_cfg; /* configs */
     struct chunk k;
+    char *head;     /* the answer's fields but "ok" and "rows", as JSON text (first line) */
+    bool head_sent; /* the first line has gone (with head when more followed) */
 };
 
 /* One aggregated row: config, its grid values, n and mean/sd/se of every metric. */
@@ -762,7 +764,9 @@ static int results_next(struct op_stream *base, struct mlpd *d, struct op_buf *o
 {
     (void)d;
     struct results_stream *r = (struct results_stream *)base;
-    r->k = (struct chunk){.out = out, .field = "rows"};
+    /* The first line is produced aside: it gets "head" in front when more lines follow. */
+    struct op_buf first = {0};
+    r->k = (struct chunk){.out = r->head_sent ? out : &first, .field = "rows"};
     int rc = 0;
     if (r->cur) {
         rc = store_cursor_next(r->cur, results_cursor_row, r, e);
@@ -774,10 +778,26 @@ static int results_next(struct op_stream *base, struct mlpd *d, struct op_buf *o
         else
             rc = r->next_cfg < r->cf.n;
     }
+    if (rc >= 0 && ops__chunk_end(&r->k) < 0)
+        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    if (rc >= 0 && !r->head_sent) {
+        r->head_sent = true;
+        int brc = 0;
+        if (rc > 0) { /* "head":{...}, so that a client can write rows as they come */
+            brc = ops_buf_add(out, "\"head\":", 7);
+            if (brc == 0)
+                brc = ops_buf_add(out, r->head, strlen(r->head));
+            if (brc == 0)
+                brc = ops_buf_add(out, ",", 1);
+        }
+        if (brc == 0)
+            brc = ops_buf_add(out, first.p, first.len);
+        if (brc < 0)
+            rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+    }
+    free(first.p);
     if (rc < 0)
         return e->code ? e->code : rc;
-    if (ops__chunk_end(&r->k) < 0)
-        return err_set(e, MLP_ENOMEM, NULL, "out of memory");
     return rc;
 }
 
@@ -785,6 +805,7 @@ static void results_free(struct op_stream *base)
 {
     struct results_stream *r = (struct results_stream *)base;
     store_cursor_close(r->cur);
+    free(r->head);
     ops__cfgs_free(&r->cf);
     query_rows_release(&r->q);
     free(r);
@@ -872,6 +893,16 @@ int op_results(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, c
         cJSON_AddStringToObject(resp, "kind", "configs");
         if ((rc = ops__rows_load(d, sw->id, &r->q, e)) < 0)
             goto fail;
+    }
+    /* The head of a streamed answer: what its last line will carry besides "rows". */
+    cJSON *head = cJSON_Duplicate(resp, true);
+    if (head)
+        cJSON_DeleteItemFromObjectCaseSensitive(head, "ok");
+    r->head = head ? json_line(head) : NULL;
+    cJSON_Delete(head);
+    if (!r->head) {
+        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        goto fail;
     }
     it->next = OP_STREAM;
     it->stream = &r->base;

@@ -47,6 +47,26 @@ int cli_connect(struct cli *cli);
  */
 int cli_request(struct cli *cli, struct cJSON *req, struct cJSON **resp);
 
+/*
+ * An export's piece: head is the answer's other fields (its first line's "head", or the
+ * one line of an unstreamed answer: skip "ok" and the array there), rows the array of
+ * one line (NULL when the line has none; fn may detach its items).  CLI_OK, or an exit
+ * code to stop reading.
+ */
+typedef int (*cli_rows_fn)(void *ud, const struct cJSON *head, struct cJSON *rows);
+
+/*
+ * cli_request for a streamed export (daemon/PROTOCOL.md, "Streamed answers"): instead
+ * of gathering every line, hand each line's array `field` to fn as it arrives, so that
+ * memory stays bounded by one line whatever the answer's size.  An mlpd whose first line
+ * has no "head" gets its answer gathered first, then one fn call.  *resp receives the
+ * last line (its array already passed to fn) or an error line, which may come after
+ * some pieces were passed (the caller drops them); return codes as cli_request's, or
+ * fn's code when it stopped (the connection is then closed, the answer unread).
+ */
+int cli_request_rows(struct cli *cli, struct cJSON *req, const char *field, cli_rows_fn fn,
+                     void *ud, struct cJSON **resp);
+
 /* Whether something accepts connections at the socket path (no hello, nothing printed). */
 bool cli_reachable(const struct cli *cli);
 

@@ -5,7 +5,8 @@
  * as our uid (SO_PEERCRED: nothing is sent to another user's socket), send
  * {"op":"hello"}, then one request line and one answer per call (watch reads a stream of event
  * lines with cli_read_event).  An answer may come as several lines
- * ("more": true, then the last one): read_answer gathers them, for every verb.  Incoming bytes are
+ * ("more": true, then the last one): read_answer gathers them, for every verb but the
+ * exports, which take the lines one at a time (cli_request_rows).  Incoming bytes are
  * framed by the shared line_buf, so a response of any size up to LINE_MAX_BYTES is read whole.
  * Transport failures are printed here and become exit code 3; error replies
  * get their exit code from resp_error_exit (invalid input → 4, others → 1)
@@ -277,14 +278,18 @@ static int gather_finish(struct gathered *g, cJSON *last)
  * CLI_OK with *out (the whole answer, or an error line: what was gathered
  * before it is dropped), CLI_UNREACHABLE or CLI_FAILED (printed).
  */
-static int read_answer(struct cli *cli, cJSON **out)
+static int read_answer_from(struct cli *cli, cJSON *first, cJSON **out)
 {
     struct gathered g = {0};
     bool oom = false;
-    int rc;
+    int rc = CLI_OK;
     for (;;) {
-        if ((rc = read_line(cli, out)) != CLI_OK)
+        if (first) {
+            *out = first;
+            first = NULL;
+        } else if ((rc = read_line(cli, out)) != CLI_OK) {
             break;
+        }
         if (!cJSON_IsTrue(json_get(*out, "ok")) || !cJSON_IsTrue(json_get(*out, "more"))) {
             oom = cJSON_IsTrue(json_get(*out, "ok")) && gather_finish(&g, *out) < 0;
             break;
@@ -303,6 +308,11 @@ static int read_answer(struct cli *cli, cJSON **out)
         return CLI_FAILED;
     }
     return rc;
+}
+
+static int read_answer(struct cli *cli, cJSON **out)
+{
+    return read_answer_from(cli, NULL, out);
 }
 
 /*
@@ -422,6 +432,16 @@ void cli_disconnect(struct cli *cli)
     disconnect(cli);
 }
 
+/* The exit code of an answer line: CLI_OK for "ok": true, else its error's (nothing printed). */
+static int answer_exit(const cJSON *line)
+{
+    if (cJSON_IsTrue(json_get(line, "ok")))
+        return CLI_OK;
+    struct resp_error e;
+    resp_error_get(line, &e);
+    return resp_error_exit(e.code);
+}
+
 int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
 {
     *resp = NULL;
@@ -438,11 +458,58 @@ int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
     rc = read_answer(cli, resp);
     if (rc != CLI_OK)
         return rc;
-    if (cJSON_IsTrue(json_get(*resp, "ok")))
-        return CLI_OK;
-    struct resp_error e;
-    resp_error_get(*resp, &e);
-    return resp_error_exit(e.code);
+    return answer_exit(*resp);
+}
+
+int cli_request_rows(struct cli *cli, cJSON *req, const char *field, cli_rows_fn fn, void *ud,
+                     cJSON **resp)
+{
+    *resp = NULL;
+    if (!req) {
+        fprintf(stderr, "mlpctl: out of memory\n");
+        return CLI_FAILED;
+    }
+    int rc = cli_connect(cli);
+    if (rc == CLI_OK)
+        rc = send_line(cli, req);
+    cJSON_Delete(req);
+    cJSON *line = NULL, *head = NULL;
+    if (rc == CLI_OK)
+        rc = read_line(cli, &line);
+    if (rc != CLI_OK)
+        return rc;
+    bool more = cJSON_IsTrue(json_get(line, "ok")) && cJSON_IsTrue(json_get(line, "more"));
+    if (more && cJSON_IsObject(json_get(line, "head"))) {
+        head = cJSON_DetachItemFromObjectCaseSensitive(line, "head");
+    } else if (more) { /* an mlpd that sends no head: the whole answer first */
+        rc = read_answer_from(cli, line, &line);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    for (;;) {
+        if (!cJSON_IsTrue(json_get(line, "ok"))) { /* an error, maybe mid-stream */
+            cJSON_Delete(head);
+            *resp = line;
+            return answer_exit(line);
+        }
+        more = cJSON_IsTrue(json_get(line, "more"));
+        rc = fn(ud, head ? head : line, json_get(line, field));
+        if (rc != CLI_OK || !more)
+            break;
+        cJSON_Delete(line);
+        line = NULL;
+        if ((rc = read_line(cli, &line)) != CLI_OK)
+            break;
+    }
+    cJSON_Delete(head);
+    if (rc != CLI_OK) {
+        /* The rest of the answer is not read: the connection cannot serve another request. */
+        cJSON_Delete(line);
+        disconnect(cli);
+        return rc;
+    }
+    *resp = line;
+    return CLI_OK;
 }
 
 int cli_read_event(struct cli *cli, cJSON **ev)

@@ -44,7 +44,10 @@ static char *progress_text(char *buf, size_t n, const cJSON *s)
     if (len > 0 && (size_t)len < n && cancelled > 0)
         len += snprintf(buf + len, n - (size_t)len, ", %.0f cancelled", cancelled);
     if (len > 0 && (size_t)len < n && pruned > 0)
-        snprintf(buf + len, n - (size_t)len, ", %.0f pruned", pruned);
+        len += snprintf(buf + len, n - (size_t)len, ", %.0f pruned", pruned);
+    double most = resp_num(s, "trials_max");
+    if (len > 0 && (size_t)len < n && isfinite(most) && most > 0)
+        snprintf(buf + len, n - (size_t)len, " (at most %.0f)", most);
     return buf;
 }
 
@@ -111,6 +114,9 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
         table_column(t, "HYPERPARAMETERS", TABLE_LEFT, true);
     }
     table_column(t, "SEEDS", TABLE_RIGHT, false);
+    bool racing = cJSON_IsObject(json_get(resp, "race"));
+    if (racing) /* racing on seeds: each configuration's last verdict */
+        table_column(t, "RACE", TABLE_LEFT, false);
     table_column(t, metric, TABLE_LEFT, false);
     table_column(t, "TRAIN", TABLE_RIGHT, false);
     table_column(t, "GAP", TABLE_LEFT, false);
@@ -153,7 +159,14 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
             }
             table_cell(t, buf);
         }
-        table_cellf(t, "%.0f/%.0f", resp_num(c, "seeds_done"), resp_num(c, "seeds_total"));
+        if (racing) {
+            /* done / run so far, of at most seeds_max */
+            table_cellf(t, "%.0f/%.0f\xe2\x89\xa4%.0f", resp_num(c, "seeds_done"),
+                        resp_num(c, "seeds_total"), resp_num(c, "seeds_max"));
+            table_cell(t, resp_str(c, "race", "\xe2\x80\x94"));
+        } else {
+            table_cellf(t, "%.0f/%.0f", resp_num(c, "seeds_done"), resp_num(c, "seeds_total"));
+        }
         table_cell(t, resp_fmt_stat_diverged(buf, sizeof buf, &st, resp_num(c, "diverged")));
         table_cell(t, resp_fmt_num(buf, sizeof buf, tr.mean));
         double gap = resp_num(c, "gap");
@@ -315,6 +328,58 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 
 /* ---- best ---------------------------------------------------------------- */
 
+/*
+ * best's confirmed ranking (SPEC.md "Confirmation on fresh seeds"): the top
+ * configurations run again on seeds never used in selection, ranked by those,
+ * beside the rank selection gave them.
+ */
+static void print_confirmed(const cJSON *resp, const char *m, const char *tm)
+{
+    const cJSON *co = json_get(resp, "confirmed"), *seeds = json_get(co, "seeds");
+    const cJSON *configs = json_get(co, "configs"), *c;
+    if (!cJSON_IsObject(co) || cJSON_GetArraySize(configs) == 0)
+        return;
+    int ns = cJSON_GetArraySize(seeds);
+    const cJSON *s0 = cJSON_GetArrayItem(seeds, 0), *s1 = cJSON_GetArrayItem(seeds, ns - 1);
+    printf("\nConfirmed on %d fresh seed%s (%.0f..%.0f), never used in selection:\n\n", ns,
+           ns == 1 ? "" : "s", cJSON_IsNumber(s0) ? s0->valuedouble : NAN,
+           cJSON_IsNumber(s1) ? s1->valuedouble : NAN);
+    struct table *t = table_new();
+    if (!t)
+        return;
+    table_column(t, "RANK", TABLE_RIGHT, false);
+    table_column(t, "CONFIG", TABLE_RIGHT, false);
+    table_column(t, "SELECTION", TABLE_RIGHT, false);
+    table_column(t, m, TABLE_LEFT, false);
+    table_column(t, "95% CI", TABLE_LEFT, false);
+    table_column(t, "N", TABLE_RIGHT, false);
+    table_column(t, tm, TABLE_LEFT, false);
+    bool clipped = false;
+    cJSON_ArrayForEach(c, configs)
+    {
+        char buf[64], ci[96];
+        struct resp_stat st, te;
+        resp_stat_get(json_get(c, "stat"), &st);
+        resp_stat_get(json_get(c, "test"), &te);
+        table_row(t);
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_config_num(json_get(c, "config"))));
+        if (cJSON_IsNumber(json_get(c, "selection_rank")))
+            table_cellf(t, "#%.0f", resp_num(c, "selection_rank"));
+        else
+            table_cell(t, "\xe2\x80\x94");
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        resp_fmt_ci(ci, sizeof ci, &st, 1, NULL, &clipped);
+        table_cell(t, ci);
+        table_cellf(t, "%d", st.n);
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, te.mean, te.se));
+    }
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    printf("The selection ranking's estimates are biased upwards (they picked the winners); "
+           "these are not.\n");
+}
+
 int cmd_best(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *metric = NULL;
@@ -436,6 +501,8 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         printf("\nNo comparison: fewer than two configurations have two or more finished seeds.\n");
     }
     printf("Ranking uses %s only; %s is reported for the chosen configurations.\n", m, tm);
+    if (bottom == 0)
+        print_confirmed(resp, m, tm);
     cJSON_Delete(resp);
     return CLI_OK;
 }
@@ -612,24 +679,178 @@ static cJSON *results_columns(const char *kind, const cJSON *keys, bool regressi
     return cols;
 }
 
-static int write_csv(FILE *out, const cJSON *rows, const cJSON *cols)
+/*
+ * Write text with every newline followed by `indent` tabs: a value printed by
+ * cJSON_Print on its own, indented as cJSON_Print indents it `indent` levels deep
+ * (strings hold no raw newline: cJSON escapes them).
+ */
+static void put_indented(FILE *out, const char *text, int indent)
 {
-    const cJSON *r, *f;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        fwrite(p, 1, n, out);
+        p += n;
+        for (int i = 0; nl && i < indent; i++)
+            fputc('\t', out);
+    }
+}
+
+/*
+ * An export being written as mlpd's lines arrive (cli_request_rows): the
+ * document is the answer minus "ok", rows flattened under the grid keys, and
+ * what reaches out is byte for byte what cJSON_Print gives for it whole; CSV
+ * records go out row by row under columns fixed by the head.  Only an answer
+ * whose CSV columns depend on its rows (an unknown kind, no task) is held
+ * whole and written at the end.
+ */
+struct export {
+    FILE *out;
+    bool as_json;
+    bool started;  /* the document's head (JSON) or the CSV header is out */
+    cJSON *keys;   /* the grid keys (a copy of the head's) */
+    cJSON *cols;   /* CSV: the columns */
+    cJSON *held;   /* CSV: rows held to the end (columns that depend on the rows) */
+    const char *kind;
     struct csv c;
-    csv_init(&c, out);
-    cJSON_ArrayForEach(f, cols) csv_field(&c, f->string);
-    csv_end_row(&c);
+    long rows;  /* rows written (or held) */
+    bool wrote; /* anything reached out */
+    int err;    /* errno of the first failed write, 0 */
+};
+
+static int export_begin(struct export *x, const cJSON *head)
+{
+    x->keys = cJSON_Duplicate(json_get(head, "keys"), true);
+    if (!x->keys && !(x->keys = cJSON_CreateArray()))
+        return -1;
+    if (x->as_json) {
+        fputs("{\n", x->out);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, head)
+        {
+            if (!f->string || strcmp(f->string, "ok") == 0 || strcmp(f->string, "more") == 0 ||
+                strcmp(f->string, "rows") == 0)
+                continue;
+            cJSON *name = cJSON_CreateString(f->string);
+            char *kt = name ? cJSON_PrintUnformatted(name) : NULL, *vt = cJSON_Print(f);
+            cJSON_Delete(name);
+            if (!kt || !vt) {
+                free(kt);
+                free(vt);
+                return -1;
+            }
+            fprintf(x->out, "\t%s:\t", kt);
+            put_indented(x->out, vt, 1);
+            fputs(",\n", x->out);
+            free(kt);
+            free(vt);
+        }
+        fputs("\t\"rows\":\t[", x->out);
+        x->wrote = true;
+        return 0;
+    }
+    csv_init(&x->c, x->out);
+    x->kind = resp_str(head, "kind", "");
+    const char *task = resp_str(head, "task", NULL);
+    bool known = strcmp(x->kind, "configs") == 0 || strcmp(x->kind, "trials") == 0 ||
+                 strcmp(x->kind, "curves") == 0;
+    if (!known || !task)
+        return (x->held = cJSON_CreateArray()) ? 0 : -1;
+    if (!(x->cols = results_columns(x->kind, x->keys, strcmp(task, "regression") == 0, NULL)))
+        return -1;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, x->cols) csv_field(&x->c, f->string);
+    csv_end_row(&x->c);
+    x->wrote = true;
+    return 0;
+}
+
+static void export_csv_row(struct export *x, const cJSON *row)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, x->cols)
+    {
+        char buf[64], *owned;
+        csv_field(&x->c, csv_text(json_get(row, f->string), buf, sizeof buf, &owned));
+        free(owned);
+    }
+    csv_end_row(&x->c);
+}
+
+/* Whether out failed (a write error, or the reader went away); the first errno kept. */
+static bool export_failed(struct export *x)
+{
+    bool failed = ferror(x->out) || (!x->as_json && x->c.out && csv_error(&x->c));
+    if (failed && !x->err)
+        x->err = errno ? errno : EIO;
+    return failed;
+}
+
+/* cli_rows_fn: write one line's rows. */
+static int export_piece(void *ud, const cJSON *head, cJSON *rows)
+{
+    struct export *x = ud;
+    if (!x->started) {
+        x->started = true;
+        if (export_begin(x, head) < 0) {
+            fprintf(stderr, "mlpctl: out of memory\n");
+            return CLI_FAILED;
+        }
+    }
+    const cJSON *r;
     cJSON_ArrayForEach(r, rows)
     {
-        cJSON_ArrayForEach(f, cols)
-        {
-            char buf[64], *owned;
-            csv_field(&c, csv_text(json_get(r, f->string), buf, sizeof buf, &owned));
-            free(owned);
+        cJSON *flat = flatten_row(r, x->keys);
+        if (!flat) {
+            fprintf(stderr, "mlpctl: out of memory\n");
+            return CLI_FAILED;
         }
-        csv_end_row(&c);
+        if (x->held) {
+            cJSON_AddItemToArray(x->held, flat);
+            x->rows++;
+            continue;
+        }
+        if (x->as_json) {
+            char *text = cJSON_Print(flat);
+            cJSON_Delete(flat);
+            if (!text) {
+                fprintf(stderr, "mlpctl: out of memory\n");
+                return CLI_FAILED;
+            }
+            if (x->rows > 0)
+                fputs(", ", x->out);
+            put_indented(x->out, text, 2);
+            free(text);
+        } else {
+            export_csv_row(x, flat);
+            cJSON_Delete(flat);
+        }
+        x->rows++;
     }
-    return csv_error(&c) ? -1 : 0;
+    return export_failed(x) ? CLI_FAILED : CLI_OK;
+}
+
+/* End the document: the held rows (CSV of an unknown kind), the closing brackets. */
+static int export_end(struct export *x, const cJSON *head)
+{
+    if (!x->started && export_piece(x, head, NULL) != CLI_OK)
+        return -1;
+    if (x->as_json) {
+        fputs("]\n}\n", x->out);
+    } else if (x->held) {
+        cJSON *cols = results_columns(x->kind, x->keys, results_regression(head, x->held),
+                                      x->held);
+        const cJSON *f, *r;
+        if (!cols)
+            return -1;
+        cJSON_Delete(x->cols);
+        x->cols = cols;
+        cJSON_ArrayForEach(f, cols) csv_field(&x->c, f->string);
+        csv_end_row(&x->c);
+        cJSON_ArrayForEach(r, x->held) export_csv_row(x, r);
+        x->wrote = true;
+    }
+    return export_failed(x) ? -1 : 0;
 }
 
 int cmd_results(struct cli *cli, int argc, char **argv)
@@ -660,73 +881,73 @@ int cmd_results(struct cli *cli, int argc, char **argv)
     if (out_path && !*out_path)
         return cli_usage(argv[0], "--out expects a file name");
 
-    cJSON *req = cmd_add_sweep(cmd_req("results"), sweep), *resp = NULL, *doc = NULL;
-    if (req && trials)
-        cJSON_AddBoolToObject(req, "trials", true);
-    if (req && curves)
-        cJSON_AddBoolToObject(req, "curves", true);
-    rc = cmd_request(cli, req, &resp, NULL);
-    if (rc != CLI_OK)
-        goto out;
-
-    /* The document: the response minus "ok", rows flattened under grid keys. */
-    doc = cJSON_Duplicate(resp, true);
-    cJSON *rows = doc ? cJSON_CreateArray() : NULL;
-    if (!rows) {
-        rc = CLI_FAILED;
-        goto out;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(doc, "ok");
-    const cJSON *keys = json_get(resp, "keys"), *r;
-    cJSON_ArrayForEach(r, json_get(resp, "rows")) cJSON_AddItemToArray(rows, flatten_row(r, keys));
-    if (json_get(doc, "rows"))
-        cJSON_ReplaceItemInObjectCaseSensitive(doc, "rows", rows);
-    else
-        cJSON_AddItemToObject(doc, "rows", rows);
-
+    /* A file is written under a temporary name and renamed once complete. */
     char tmp[4096] = "";
     FILE *out = stdout;
-    if (out_path && strcmp(out_path, "-") != 0) {
+    bool to_file = out_path && strcmp(out_path, "-") != 0;
+    if (to_file) {
         snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out_path, (long)getpid());
         out = fopen(tmp, "w");
         if (!out) {
             fprintf(stderr, "mlpctl: cannot write %s: %s\n", tmp, strerror(errno));
-            rc = CLI_FAILED;
-            goto out;
+            return CLI_FAILED;
         }
     }
-    int werr = 0;
-    if (as_json) {
-        char *text = cJSON_Print(doc);
-        if (!text || fputs(text, out) == EOF || fputc('\n', out) == EOF)
-            werr = -1;
-        free(text);
+    cJSON *req = cmd_add_sweep(cmd_req("results"), sweep), *resp = NULL;
+    if (req && trials)
+        cJSON_AddBoolToObject(req, "trials", true);
+    if (req && curves)
+        cJSON_AddBoolToObject(req, "curves", true);
+    struct export x = {.out = out, .as_json = as_json};
+    rc = cli_request_rows(cli, req, "rows", export_piece, &x, &resp);
+    bool werr = false, mlpd_error = rc != CLI_OK && resp;
+    if (rc == CLI_OK) {
+        werr = export_end(&x, resp) < 0;
+    } else if (resp) { /* mlpd's error, before any row or mid-stream */
+        struct resp_error e;
+        resp_error_get(resp, &e);
+        resp_error_print(stderr, &e, NULL);
+        /* The error document only where no export began (it would follow half a document). */
+        if (cli->json && (to_file || !x.wrote))
+            cmd_print_error_json(e.code, e.message, e.path);
     } else {
-        cJSON *cols =
-            results_columns(resp_str(resp, "kind", ""), keys, results_regression(resp, rows), rows);
-        werr = cols ? write_csv(out, rows, cols) : -1;
-        cJSON_Delete(cols);
+        werr = x.err != 0; /* export_piece stopped on a failed write */
     }
-    if (out != stdout) {
-        if (fclose(out) != 0)
-            werr = -1;
-        if (werr == 0 && rename(tmp, out_path) != 0)
-            werr = -1;
-        if (werr != 0) {
-            fprintf(stderr, "mlpctl: cannot write %s: %s\n", out_path, strerror(errno));
-            unlink(tmp);
-            rc = CLI_FAILED;
-            goto out;
+    if (fflush(out) != 0 && !x.err) {
+        werr = true;
+        x.err = errno;
+    }
+    if (to_file) {
+        if (fclose(out) != 0 && !werr) {
+            werr = true;
+            x.err = errno;
         }
-        char rb[64];
-        fprintf(stderr, "wrote %s to %s\n",
-                resp_fmt_count(rb, sizeof rb, cJSON_GetArraySize(rows), "row", NULL), out_path);
-    } else if (werr != 0 && errno != EPIPE) {
-        fprintf(stderr, "mlpctl: writing results failed: %s\n", strerror(errno));
-        rc = CLI_FAILED;
+        if (rc == CLI_OK && !werr && rename(tmp, out_path) != 0) {
+            werr = true;
+            x.err = errno;
+        }
+        if (werr)
+            fprintf(stderr, "mlpctl: cannot write %s: %s\n", out_path, strerror(x.err));
+        if (rc != CLI_OK || werr) {
+            unlink(tmp);
+            if (rc == CLI_OK)
+                rc = CLI_FAILED;
+        } else {
+            char rb[64];
+            fprintf(stderr, "wrote %s to %s\n",
+                    resp_fmt_count(rb, sizeof rb, (double)x.rows, "row", NULL), out_path);
+        }
+    } else if (werr && x.err == EPIPE) {
+        if (!mlpd_error)
+            rc = CLI_OK; /* the reader went away (`| head`): not an error */
+    } else if (werr) {
+        fprintf(stderr, "mlpctl: writing results failed: %s\n", strerror(x.err ? x.err : EIO));
+        if (!mlpd_error)
+            rc = CLI_FAILED;
     }
-out:
-    cJSON_Delete(doc);
+    cJSON_Delete(x.keys);
+    cJSON_Delete(x.cols);
+    cJSON_Delete(x.held);
     cJSON_Delete(resp);
     return rc;
 }

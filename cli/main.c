@@ -129,13 +129,15 @@ static const struct verb verbs[] = {
      "\n"
      "Export results.  Default: one row per configuration with n and, for every metric,\n"
      "<metric>_mean, _sd and _se.  Hyperparameters appear under their grid keys (hidden\n"
-     "as [256,128]).  CSV follows RFC 4180 (header row, CRLF, quoted fields).\n"
+     "as [256,128]).  CSV follows RFC 4180 (header row, CRLF, quoted fields).  Rows are\n"
+     "written as they arrive, so memory stays small whatever the sweep's size.\n"
      "\n"
      "  --format F   csv (default) or json (the default with --json)\n"
      "  --trials     one row per trial: trial, config, keys, seed, state, attempts, metrics\n"
      "  --curves     one row per trial and epoch: trial, config, keys, seed, epoch, losses,\n"
      "               accuracies, seconds\n"
-     "  --out FILE   write to FILE instead of standard output\n",
+     "  --out FILE   write to FILE instead of standard output (renamed into place once\n"
+     "               complete; not created when the export fails)\n",
      "export results as CSV or JSON"},
     {"compare", cmd_compare, true,
      "usage: mlpctl compare SWEEP A B [--metric M]\n"

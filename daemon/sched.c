@@ -390,6 +390,12 @@ static void on_done(void *ud, const struct spawn_outcome *o)
         retry_later(s);
     }
     int64_t sweep = sl->sweep_id;
+    /* Racing on seeds / confirmation: more trials may follow from this outcome,
+     * queued before anyone hears of it, so the sweep never looks ended between. */
+    int64_t added = 0;
+    struct err ae = ERR_INIT;
+    if (adapt_after_trial(s->st, sweep, &added, &ae) < 0)
+        log_error("sweep %lld: racing decision: %s", (long long)sweep, ae.msg);
     sl->sp = NULL;
     sl->trial_id = sl->sweep_id = sl->config_idx = 0;
     sl->pruning = false;

@@ -13,6 +13,9 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +73,8 @@ struct server {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     struct client *clients;
     int n_clients; /* open connections (max_clients caps them) */
+    int n_queries; /* heavy-op jobs alive (start_job), streams included */
+    bool trim;     /* a streamed answer ended since the heap was last trimmed */
     /* Watch fan-out: each event is built and encoded once per sweep and its bytes
      * shared (refcounted) by every watcher's write, until the sweep changes again
      * or WATCH_INTERVAL_MS has passed (the ETA moves with time). */
@@ -483,6 +488,7 @@ struct job {
     struct op_stream *stream; /* the answer's producer, NULL for one line */
     bool more;                /* the stream has more chunks after text */
     bool running;             /* queued on the pool */
+    bool counted;             /* in srv->n_queries */
     struct err e;
     int rc;
     char *text; /* the next line, printed on the pool thread */
@@ -493,8 +499,31 @@ struct job {
     int64_t changed_on_loop; /* it.changed after exec (already acted on) */
 };
 
+/*
+ * Give the heap's free pages back to the system.  A streamed answer's chunks, the
+ * writes a stalled reader left queued and its read connection's page cache are
+ * freed when it ends, but glibc keeps freed memory in its arenas (one per pool
+ * thread), so without this mlpd's RSS would stay at its largest burst of exports
+ * (tests/integration/test_exportabort.py).  Done once no query is running.
+ */
+static void release_memory(struct server *srv)
+{
+    if (srv->n_queries > 0 || !srv->trim)
+        return;
+    srv->trim = false;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 static void job_free(struct job *j)
 {
+    if (j->counted) {
+        struct server *srv = j->c->srv;
+        srv->n_queries--;
+        srv->trim |= j->stream != NULL;
+        release_memory(srv);
+    }
     if (j->stream)
         j->stream->free(j->stream);
     if (j->copy.st)
@@ -658,6 +687,8 @@ static bool start_job(struct client *c, const struct op *op, cJSON *req, cJSON *
     j->t0 = uv_hrtime();
     j->work.data = j;
     j->running = true;
+    j->counted = true;
+    c->srv->n_queries++;
     if (uv_queue_work(c->pipe.loop, &j->work, job_work, job_done) != 0) {
         job_free(j);
         struct err e = ERR_INIT;

@@ -323,6 +323,9 @@ static int importance_doc(const cJSON *resp, const struct imp_opts *o, cJSON **d
     const cJSON *r;
     cJSON_ArrayForEach(r, rows)
     {
+        /* A confirmation trial (fresh seeds after the search) is not part of selection. */
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "confirm")))
+            continue;
         int id = (int)resp_num(r, "config");
         int i = find_conf(cf, nc, id);
         if (i < 0) {

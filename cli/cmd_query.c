@@ -44,7 +44,10 @@ static char *progress_text(char *buf, size_t n, const cJSON *s)
     if (len > 0 && (size_t)len < n && cancelled > 0)
         len += snprintf(buf + len, n - (size_t)len, ", %.0f cancelled", cancelled);
     if (len > 0 && (size_t)len < n && pruned > 0)
-        snprintf(buf + len, n - (size_t)len, ", %.0f pruned", pruned);
+        len += snprintf(buf + len, n - (size_t)len, ", %.0f pruned", pruned);
+    double most = resp_num(s, "trials_max");
+    if (len > 0 && (size_t)len < n && isfinite(most) && most > 0)
+        snprintf(buf + len, n - (size_t)len, " (at most %.0f)", most);
     return buf;
 }
 
@@ -111,6 +114,9 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
         table_column(t, "HYPERPARAMETERS", TABLE_LEFT, true);
     }
     table_column(t, "SEEDS", TABLE_RIGHT, false);
+    bool racing = cJSON_IsObject(json_get(resp, "race"));
+    if (racing) /* racing on seeds: each configuration's last verdict */
+        table_column(t, "RACE", TABLE_LEFT, false);
     table_column(t, metric, TABLE_LEFT, false);
     table_column(t, "TRAIN", TABLE_RIGHT, false);
     table_column(t, "GAP", TABLE_LEFT, false);
@@ -153,7 +159,14 @@ static struct table *show_table(const cJSON *resp, const cJSON *keys, bool per_k
             }
             table_cell(t, buf);
         }
-        table_cellf(t, "%.0f/%.0f", resp_num(c, "seeds_done"), resp_num(c, "seeds_total"));
+        if (racing) {
+            /* done / run so far, of at most seeds_max */
+            table_cellf(t, "%.0f/%.0f\xe2\x89\xa4%.0f", resp_num(c, "seeds_done"),
+                        resp_num(c, "seeds_total"), resp_num(c, "seeds_max"));
+            table_cell(t, resp_str(c, "race", "\xe2\x80\x94"));
+        } else {
+            table_cellf(t, "%.0f/%.0f", resp_num(c, "seeds_done"), resp_num(c, "seeds_total"));
+        }
         table_cell(t, resp_fmt_stat_diverged(buf, sizeof buf, &st, resp_num(c, "diverged")));
         table_cell(t, resp_fmt_num(buf, sizeof buf, tr.mean));
         double gap = resp_num(c, "gap");
@@ -315,6 +328,58 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 
 /* ---- best ---------------------------------------------------------------- */
 
+/*
+ * best's confirmed ranking (SPEC.md "Confirmation on fresh seeds"): the top
+ * configurations run again on seeds never used in selection, ranked by those,
+ * beside the rank selection gave them.
+ */
+static void print_confirmed(const cJSON *resp, const char *m, const char *tm)
+{
+    const cJSON *co = json_get(resp, "confirmed"), *seeds = json_get(co, "seeds");
+    const cJSON *configs = json_get(co, "configs"), *c;
+    if (!cJSON_IsObject(co) || cJSON_GetArraySize(configs) == 0)
+        return;
+    int ns = cJSON_GetArraySize(seeds);
+    const cJSON *s0 = cJSON_GetArrayItem(seeds, 0), *s1 = cJSON_GetArrayItem(seeds, ns - 1);
+    printf("\nConfirmed on %d fresh seed%s (%.0f..%.0f), never used in selection:\n\n", ns,
+           ns == 1 ? "" : "s", cJSON_IsNumber(s0) ? s0->valuedouble : NAN,
+           cJSON_IsNumber(s1) ? s1->valuedouble : NAN);
+    struct table *t = table_new();
+    if (!t)
+        return;
+    table_column(t, "RANK", TABLE_RIGHT, false);
+    table_column(t, "CONFIG", TABLE_RIGHT, false);
+    table_column(t, "SELECTION", TABLE_RIGHT, false);
+    table_column(t, m, TABLE_LEFT, false);
+    table_column(t, "95% CI", TABLE_LEFT, false);
+    table_column(t, "N", TABLE_RIGHT, false);
+    table_column(t, tm, TABLE_LEFT, false);
+    bool clipped = false;
+    cJSON_ArrayForEach(c, configs)
+    {
+        char buf[64], ci[96];
+        struct resp_stat st, te;
+        resp_stat_get(json_get(c, "stat"), &st);
+        resp_stat_get(json_get(c, "test"), &te);
+        table_row(t);
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_config_num(json_get(c, "config"))));
+        if (cJSON_IsNumber(json_get(c, "selection_rank")))
+            table_cellf(t, "#%.0f", resp_num(c, "selection_rank"));
+        else
+            table_cell(t, "\xe2\x80\x94");
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, st.mean, st.se));
+        resp_fmt_ci(ci, sizeof ci, &st, 1, NULL, &clipped);
+        table_cell(t, ci);
+        table_cellf(t, "%d", st.n);
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, te.mean, te.se));
+    }
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    printf("The selection ranking's estimates are biased upwards (they picked the winners); "
+           "these are not.\n");
+}
+
 int cmd_best(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *metric = NULL;
@@ -436,6 +501,8 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         printf("\nNo comparison: fewer than two configurations have two or more finished seeds.\n");
     }
     printf("Ranking uses %s only; %s is reported for the chosen configurations.\n", m, tm);
+    if (bottom == 0)
+        print_confirmed(resp, m, tm);
     cJSON_Delete(resp);
     return CLI_OK;
 }

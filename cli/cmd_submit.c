@@ -23,6 +23,8 @@
 #include "grid.h"
 #include "json.h"
 #include "names.h"
+#include "prune.h"
+#include "race.h"
 #include "table.h"
 
 #define SUBMIT_FIRST 5              /* configurations shown by --dry-run */
@@ -150,9 +152,11 @@ static void print_local_json(const struct grid *g, const char *name, bool all)
 {
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "name", name);
-    cJSON_AddNumberToObject(doc, "trials", (double)grid_n_trials(g));
+    cJSON_AddNumberToObject(doc, "trials", (double)(grid_n_configs(g) * grid_n_first_seeds(g)));
     cJSON_AddNumberToObject(doc, "configs", (double)grid_n_configs(g));
-    cJSON_AddNumberToObject(doc, "seeds", (double)grid_n_seeds(g));
+    cJSON_AddNumberToObject(doc, "seeds", (double)grid_n_first_seeds(g));
+    if (grid_race(g) || grid_confirm(g))
+        cJSON_AddNumberToObject(doc, "trials_max", (double)grid_n_trials_max(g));
     cJSON_AddItemToObject(doc, "first", all_configs(g, all ? (size_t)-1 : SUBMIT_FIRST));
     cJSON_AddBoolToObject(doc, "checked_by_daemon", false);
     cli_print_json(doc);
@@ -321,6 +325,33 @@ static char *count_text(char *buf, size_t n, double configs, double seeds, doubl
     return buf;
 }
 
+/*
+ * What racing and confirmation add to a submit (common/race.h): which seeds
+ * run first, which may follow and on what rule, and what runs at the end.
+ */
+static void print_adaptive(const struct grid *g)
+{
+    const struct race *ra = grid_race(g);
+    const struct race_confirm *co = grid_confirm(g);
+    const struct prune *pr = grid_prune(g);
+    char t[64];
+    if (ra && ra->max > ra->min)
+        printf("racing on seeds: every configuration runs seeds 1..%lld first; one still tied "
+               "with the best (one-sided paired t-test over shared seeds, alpha %g) gets seeds "
+               "%lld..%lld one at a time until it separates or reaches %lld seeds\n",
+               (long long)ra->min, pr ? pr->alpha : RACE_ALPHA, (long long)ra->min + 1,
+               (long long)ra->max, (long long)ra->max);
+    if (co)
+        printf("confirmation: when the search ends, the top %lld configurations run again on "
+               "%lld fresh seeds (%lld..%lld), never used in selection\n",
+               (long long)co->top, (long long)co->seeds,
+               (long long)race_confirm_seed(grid_max_seed(g), 0),
+               (long long)race_confirm_seed(grid_max_seed(g), co->seeds - 1));
+    if (ra || co)
+        printf("at most %s\n",
+               resp_fmt_count(t, sizeof t, (double)grid_n_trials_max(g), "trial", NULL));
+}
+
 /* The human answer to a submit (or its dry run) from mlpd's response. */
 static void print_submitted(const cJSON *resp, const struct grid *g, const char *sweep_name,
                             bool dry_run, bool all)
@@ -328,21 +359,23 @@ static void print_submitted(const cJSON *resp, const struct grid *g, const char 
     char cb[256];
     double trials = resp_num(resp, "trials"), configs = resp_num(resp, "configs");
     if (!isfinite(trials))
-        trials = (double)grid_n_trials(g);
+        trials = (double)(grid_n_configs(g) * grid_n_first_seeds(g));
     if (!isfinite(configs))
         configs = (double)grid_n_configs(g);
     if (dry_run) {
         /* mlpd's answer has the name the sweep would really get (base-2 when base is taken). */
         sweep_name = resp_str(resp, "name", sweep_name);
         printf("%s: %s (dry run, nothing queued)\n", sweep_name,
-               count_text(cb, sizeof cb, configs, (double)grid_n_seeds(g), trials));
+               count_text(cb, sizeof cb, configs, (double)grid_n_first_seeds(g), trials));
+        print_adaptive(g);
         print_first(g, all);
     } else {
         const cJSON *s = json_get(resp, "sweep");
         const cJSON *nm = json_get(s, "name");
         printf("submitted sweep %.0f \"%s\": %s\n", resp_num(s, "id"),
                cJSON_IsString(nm) ? nm->valuestring : sweep_name,
-               count_text(cb, sizeof cb, configs, (double)grid_n_seeds(g), trials));
+               count_text(cb, sizeof cb, configs, (double)grid_n_first_seeds(g), trials));
+        print_adaptive(g);
     }
 }
 
@@ -393,8 +426,10 @@ int cmd_submit(struct cli *cli, int argc, char **argv)
         } else {
             char cb[256];
             printf("%s: %s (dry run, nothing queued)\n", sweep_name,
-                   count_text(cb, sizeof cb, (double)grid_n_configs(g), (double)grid_n_seeds(g),
-                              (double)grid_n_trials(g)));
+                   count_text(cb, sizeof cb, (double)grid_n_configs(g),
+                              (double)grid_n_first_seeds(g),
+                              (double)(grid_n_configs(g) * grid_n_first_seeds(g))));
+            print_adaptive(g);
             print_first(g, o.all);
         }
         rc = CLI_OK;

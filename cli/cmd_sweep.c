@@ -237,11 +237,15 @@ int cmd_list(struct cli *cli, int argc, char **argv)
             table_cell(t, buf);
         else
             table_cell(t, "—");
+        /* Racing or confirming: total grows as trials are added, up to "≤max". */
+        char most[32] = "";
+        if (resp_num(s, "trials_max") > 0)
+            snprintf(most, sizeof most, "\xe2\x89\xa4%.0f", resp_num(s, "trials_max"));
         if (resp_num(s, "pruned") > 0) /* pruned trials ended too, without a result */
-            table_cellf(t, "%.0f+%.0f pruned/%.0f", resp_num(s, "done"), resp_num(s, "pruned"),
-                        resp_num(s, "total"));
+            table_cellf(t, "%.0f+%.0f pruned/%.0f%s", resp_num(s, "done"), resp_num(s, "pruned"),
+                        resp_num(s, "total"), most);
         else
-            table_cellf(t, "%.0f/%.0f", resp_num(s, "done"), resp_num(s, "total"));
+            table_cellf(t, "%.0f/%.0f%s", resp_num(s, "done"), resp_num(s, "total"), most);
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "running")));
         table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "failed")));
         if (wide)

@@ -81,14 +81,19 @@ static void progress_fields(char *buf, size_t n, const cJSON *s, double eta, boo
         snprintf(done, sizeof done, "%.0f+%.0f pruned", resp_num(s, "done"), pruned);
     else
         snprintf(done, sizeof done, "%.0f", resp_num(s, "done"));
-    if (tty)
-        snprintf(buf, n, "%s/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s", done,
-                 resp_num(s, "total"), sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
-                 etab, sep, best);
+    char total[48];
+    double most = resp_num(s, "trials_max");
+    if (isfinite(most) && most > 0) /* racing: more trials may be added, up to most */
+        snprintf(total, sizeof total, "%.0f (max %.0f)", resp_num(s, "total"), most);
     else
-        snprintf(buf, n, "%s/%.0f%s%.0f running%s%.0f failed%sETA %s%sbest %s %s", done,
-                 resp_num(s, "total"), sep, resp_num(s, "running"), sep, resp_num(s, "failed"), sep,
-                 etab, sep, resp_str(s, "metric", ""), best);
+        snprintf(total, sizeof total, "%.0f", resp_num(s, "total"));
+    if (tty)
+        snprintf(buf, n, "%s/%s%s%.0f running%s%.0f failed%sETA %s%sbest %s", done, total, sep,
+                 resp_num(s, "running"), sep, resp_num(s, "failed"), sep, etab, sep, best);
+    else
+        snprintf(buf, n, "%s/%s%s%.0f running%s%.0f failed%sETA %s%sbest %s %s", done, total, sep,
+                 resp_num(s, "running"), sep, resp_num(s, "failed"), sep, etab, sep,
+                 resp_str(s, "metric", ""), best);
     add_blocked(buf, n, s);
 }
 

@@ -27,6 +27,7 @@
 #include "names.h"
 #include "metric.h"
 #include "prune.h"
+#include "race.h"
 #include "search.h"
 
 /* Even with force, more than this many trials (or combinations to examine) is refused. */
@@ -49,11 +50,15 @@ struct grid {
     struct search search;
     bool has_prune; /* "prune" given */
     struct prune prune;
+    bool has_race; /* "seeds": {"min", "max"}: seeds holds 1..max */
+    struct race race;
+    bool has_confirm; /* "confirm" given */
+    struct race_confirm confirm;
 };
 
-static const char *const grid_top_keys[] = {"name", "dataset",  "seeds", "metric", "base",
-                                            "grid", "executor", "slurm", "search", "notify",
-                                            "prune", NULL};
+static const char *const grid_top_keys[] = {"name",  "dataset",  "seeds", "metric", "base",
+                                            "grid",  "executor", "slurm", "search", "notify",
+                                            "prune", "confirm",  NULL};
 static const char *const grid_slurm_keys[] = {"partition", "account", "time", "sbatch_args", NULL};
 bool grid_metric_valid(const char *metric)
 {
@@ -178,7 +183,8 @@ static int seed_ix_cmp(const void *a, const void *b)
 static int grid__seeds(struct grid *g, const cJSON *v, long hard, bool force, struct err *e)
 {
     int64_t n;
-    const char *want = "an integer >= 1 or a non-empty list of distinct integers";
+    const char *want = "an integer >= 1, a non-empty list of distinct integers or "
+                       "{\"min\": m, \"max\": M}";
     if (!v) {
         g->n_seeds = 1;
         g->seeds = malloc(sizeof *g->seeds);
@@ -187,8 +193,16 @@ static int grid__seeds(struct grid *g, const cJSON *v, long hard, bool force, st
         g->seeds[0] = 1;
         return 0;
     }
-    if (cJSON_IsNumber(v)) {
-        if (!json_is_int(v, &n) || n < 1)
+    if (cJSON_IsObject(v)) {
+        /* Racing: seeds 1..max, of which every configuration runs min first. */
+        int rc = race_parse(v, &g->race, e);
+        if (rc < 0)
+            return rc;
+        g->has_race = true;
+        n = g->race.max;
+    }
+    if (cJSON_IsNumber(v) || g->has_race) {
+        if (!g->has_race && (!json_is_int(v, &n) || n < 1))
             return grid__bad(e, "seeds", want, v);
         if (n > hard)
             return err_set(e, MLP_ETOO_LARGE, "seeds",
@@ -558,6 +572,7 @@ enum {
     TOP_SEARCH,
     TOP_NOTIFY,
     TOP_PRUNE,
+    TOP_CONFIRM,
     TOP_N
 };
 
@@ -766,6 +781,11 @@ int grid_parse(const cJSON *doc, const struct grid_opts *o, struct grid **out, s
         if ((rc = prune_parse(v[TOP_PRUNE], &g->prune, e)) < 0)
             goto fail;
         g->has_prune = true;
+    }
+    if (v[TOP_CONFIRM]) {
+        if ((rc = race_confirm_parse(v[TOP_CONFIRM], &g->confirm, e)) < 0)
+            goto fail;
+        g->has_confirm = true;
     }
     if (v[TOP_SEARCH]) {
         if ((rc = search_parse(v[TOP_SEARCH], GRID_HARD_MAX, &g->search, e)) < 0)
@@ -993,4 +1013,36 @@ int64_t grid_seed(const struct grid *g, size_t i)
 size_t grid_n_trials(const struct grid *g)
 {
     return g->n_configs * g->n_seeds;
+}
+
+const struct race *grid_race(const struct grid *g)
+{
+    return g->has_race ? &g->race : NULL;
+}
+
+const struct race_confirm *grid_confirm(const struct grid *g)
+{
+    return g->has_confirm ? &g->confirm : NULL;
+}
+
+size_t grid_n_first_seeds(const struct grid *g)
+{
+    return g->has_race ? (size_t)g->race.min : g->n_seeds;
+}
+
+int64_t grid_max_seed(const struct grid *g)
+{
+    int64_t m = g->n_seeds ? g->seeds[0] : 0;
+    for (size_t i = 1; i < g->n_seeds; i++)
+        if (g->seeds[i] > m)
+            m = g->seeds[i];
+    return m;
+}
+
+size_t grid_n_trials_max(const struct grid *g)
+{
+    size_t n = grid_n_trials(g);
+    if (g->has_confirm)
+        n += (size_t)g->confirm.top * (size_t)g->confirm.seeds;
+    return n;
 }

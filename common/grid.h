@@ -127,6 +127,28 @@ int64_t grid_seed(const struct grid *g, size_t i);
 size_t grid_n_trials(const struct grid *g);
 
 /*
+ * Racing on seeds (common/race.h): "seeds": {"min": m, "max": M} gives seeds
+ * 1..M (grid_n_seeds M), of which each configuration runs the first m at
+ * submit; the race adds the others one at a time.  NULL when "seeds" is a
+ * number or a list (every seed runs).
+ */
+struct race;
+const struct race *grid_race(const struct grid *g);
+
+/* The seeds stored per configuration at submit: m when racing, else grid_n_seeds. */
+size_t grid_n_first_seeds(const struct grid *g);
+
+/* The largest selection seed (confirmation seeds come after it). */
+int64_t grid_max_seed(const struct grid *g);
+
+/* The grid's "confirm" (race.h), or NULL. */
+struct race_confirm;
+const struct race_confirm *grid_confirm(const struct grid *g);
+
+/* The most trials the sweep may reach: grid_n_trials plus confirm.top x confirm.seeds. */
+size_t grid_n_trials_max(const struct grid *g);
+
+/*
  * Whether `metric` may rank trials (metric_rankable of common/metric.h: the
  * train and validation data metrics).  Test metrics are refused: ranking never
  * uses test metrics.

@@ -1,5 +1,6 @@
 /*
- * race — racing on seeds (see race.h; SPEC.md "Racing on seeds" once wired).
+ * race — racing on seeds and confirmation (see race.h; SPEC.md "Racing on seeds" and
+ * "Confirmation on fresh seeds").
  */
 #include "race.h"
 
@@ -134,4 +135,55 @@ int race_decide(const struct race *r, double alpha, bool maximize, const struct 
     out->why = RACE_ALONE;
     out->more = false;
     return 0;
+}
+
+int race_why_parse(const char *name, enum race_why *out)
+{
+    for (int w = RACE_MIN; w <= RACE_ALONE; w++)
+        if (name && strcmp(name, race_why_name((enum race_why)w)) == 0) {
+            *out = (enum race_why)w;
+            return 0;
+        }
+    return -1;
+}
+
+int race_confirm_parse(const cJSON *v, struct race_confirm *out, struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!cJSON_IsObject(v))
+        return race__bad(e, "confirm", "an object {\"top\": k, \"seeds\": n}", v);
+    const cJSON *it;
+    char path[128];
+    bool has_top = false, has_seeds = false;
+    cJSON_ArrayForEach(it, v)
+    {
+        snprintf(path, sizeof path, "confirm.%.100s", it->string);
+        for (const cJSON *p = v->child; p != it; p = p->next)
+            if (strcmp(p->string, it->string) == 0)
+                return err_set(e, MLP_EINVALID_GRID, path, "duplicate key");
+        int64_t n;
+        bool is_top = strcmp(it->string, "top") == 0;
+        if (!is_top && strcmp(it->string, "seeds") != 0)
+            return err_set(e, MLP_EINVALID_GRID, path,
+                           "unknown key (expected \"top\" or \"seeds\")");
+        if (!json_is_int(it, &n) || n < 1 || n > RACE_MAX_SEEDS)
+            return race__bad(e, path, "an integer in 1..1000", it);
+        if (is_top) {
+            out->top = n;
+            has_top = true;
+        } else {
+            out->seeds = n;
+            has_seeds = true;
+        }
+    }
+    if (!has_top)
+        return err_set(e, MLP_EINVALID_GRID, "confirm.top", "missing key \"top\"");
+    if (!has_seeds)
+        return err_set(e, MLP_EINVALID_GRID, "confirm.seeds", "missing key \"seeds\"");
+    return 0;
+}
+
+int64_t race_confirm_seed(int64_t max_seed, int64_t k)
+{
+    return max_seed + 1 + k;
 }

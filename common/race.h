@@ -32,6 +32,9 @@ struct race {
     int64_t min, max; /* seeds per configuration */
 };
 
+/* The one-sided level when the sweep has no "prune" (else prune.alpha). */
+#define RACE_ALPHA 0.05
+
 /* Parse {"min": m, "max": M}.  0, or MLP_EINVALID_GRID with *e naming "seeds.min" etc. */
 int race_parse(const struct cJSON *v, struct race *out, struct err *e);
 
@@ -55,4 +58,22 @@ struct race_verdict {
 int race_decide(const struct race *r, double alpha, bool maximize, const struct prune_obs *obs,
                 size_t n, int64_t config, struct race_verdict *out);
 
+/* A verdict's name back to its value: 0, or -1 for an unknown name. */
+int race_why_parse(const char *name, enum race_why *out);
+
+/*
+ * Confirmation on fresh seeds: a grid's "confirm" {"top": k, "seeds": n}.
+ * When the search has ended, the k best configurations of the selection
+ * ranking run again on n seeds never used in selection: the seeds after the
+ * largest selection seed (race_confirm_seed).
+ */
+struct race_confirm {
+    int64_t top, seeds;
+};
+
+/* Parse {"top": k, "seeds": n} (each 1..1000).  0, or MLP_EINVALID_GRID naming "confirm.top". */
+int race_confirm_parse(const struct cJSON *v, struct race_confirm *out, struct err *e);
+
+/* The k-th (0-based) confirmation seed when the largest selection seed is max_seed. */
+int64_t race_confirm_seed(int64_t max_seed, int64_t k);
 #endif

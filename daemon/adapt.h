@@ -33,4 +33,22 @@ int adapt_after_epoch(struct store *st, int64_t sweep_id, int64_t epoch,
 /* Start-up: decisions at every stored rung of every active sweep; *n configurations pruned. */
 int adapt_recover(struct store *st, int64_t *n, struct err *e);
 
+/*
+ * Racing on seeds and confirmation (common/race.h), for sweeps whose grid has
+ * "seeds": {"min", "max"} or "confirm".  Called when a trial of the sweep has
+ * ended (its outcome stored): every configuration whose selection seeds have
+ * all ended and that is not pruned is judged from the stored final values
+ * (race_decide, at the sweep's prune alpha or 0.05); one that is still tied
+ * with the leader (or is the leader of a race still open) gets its next seed
+ * as a new queued trial, up to max.  Once no selection trial is queued or
+ * running, the top confirm.top configurations of the selection ranking get
+ * confirm.seeds trials each on fresh seeds (once).  *added: trials queued.
+ * Nothing is added to a cancelled sweep.  Pure over stored rows, so
+ * adapt_race_recover at start-up takes any decision a crash left untaken.
+ */
+int adapt_after_trial(struct store *st, int64_t sweep_id, int64_t *added, struct err *e);
+
+/* Start-up: adapt_after_trial for every sweep; *added trials queued in all. */
+int adapt_race_recover(struct store *st, int64_t *added, struct err *e);
+
 #endif

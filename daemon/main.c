@@ -424,6 +424,15 @@ static int open_store(struct mlpd *d, struct err *e)
     }
     if (pruned > 0)
         log_info("recovery: %lld configurations pruned from the stored epochs", (long long)pruned);
+    /* Racing and confirmation decisions likewise, from the stored results. */
+    int64_t added = 0;
+    if (adapt_race_recover(d->st, &added, e) < 0) {
+        log_error("recovery: racing decisions: %s", e->msg);
+        return -1;
+    }
+    if (added > 0)
+        log_info("recovery: %lld trials queued by racing or confirmation decisions",
+                 (long long)added);
     return 0;
 }
 

@@ -22,8 +22,10 @@
 #include "ops.h"
 #include "ops_int.h"
 #include "query.h"
+#include "race.h"
 #include "stats.h"
 #include "store.h"
+#include "store_adapt.h"
 
 /* The metric a query ranks by: req.metric or the sweep's. */
 static int query_metric(const cJSON *req, const struct store_sweep *sw, int *m, bool *maximize,
@@ -85,6 +87,56 @@ static void show_configs(cJSON *resp, struct query_rows *q, const struct cfgs *c
             cJSON_AddNullToObject(o, "pruned");
         cJSON_AddItemToArray(arr, o);
     }
+}
+
+/* show's racing fields: each configuration's selection trials, limit and verdict. */
+struct show_race_ctx {
+    cJSON *configs;
+    int64_t seeds_max;
+};
+
+static int show_race_row(void *ud, const struct store_race_config *c)
+{
+    struct show_race_ctx *x = ud;
+    cJSON *o;
+    cJSON_ArrayForEach(o, x->configs)
+    {
+        int64_t id;
+        if (!json_is_int(json_get(json_get(o, "config"), "id"), &id) || id != c->config_idx)
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "seeds_total");
+        json_add_int(o, "seeds_total", c->trials);
+        if (x->seeds_max > 0)
+            json_add_int(o, "seeds_max", x->seeds_max);
+        enum race_why w;
+        if (x->seeds_max > 0 && c->race && race_why_parse(c->race, &w) == 0)
+            cJSON_AddStringToObject(o, "race", race_why_name(w));
+        else if (x->seeds_max > 0)
+            cJSON_AddNullToObject(o, "race");
+        json_add_int(o, "confirm_trials", c->confirm);
+        break;
+    }
+    return 0;
+}
+
+/* Racing or confirming sweeps (012-racing.sql): per-configuration counts of their own. */
+static int show_race(struct mlpd *d, const struct store_sweep *sw, cJSON *resp, struct err *e)
+{
+    if (sw->trials_max <= 0)
+        return 0;
+    cJSON *g = cJSON_Parse(sw->grid_json);
+    struct race ra;
+    struct err pe = ERR_INIT;
+    struct show_race_ctx x = {.configs = json_get(resp, "configs")};
+    const cJSON *seeds = json_get(g, "seeds");
+    if (cJSON_IsObject(seeds) && race_parse(seeds, &ra, &pe) == 0) {
+        x.seeds_max = ra.max;
+        cJSON *ro = cJSON_AddObjectToObject(resp, "race");
+        json_add_int(ro, "min", ra.min);
+        json_add_int(ro, "max", ra.max);
+    }
+    cJSON_Delete(g);
+    return store_race_configs(d->st, sw->id, show_race_row, &x, e);
 }
 
 /* show's "by": the marginal effect of one key, every done trial of every
@@ -255,7 +307,8 @@ int op_show(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSO
     cJSON_AddItemToObject(resp, "keys", keys);
     keys = NULL;
     show_configs(resp, &q, &cf, m, cf.n ? sw->c.total / (int64_t)cf.n : 0, rank_of);
-    if ((rc = meta_add_config_fields(d->st, sw->id, json_get(resp, "configs"), e)) < 0)
+    if ((rc = meta_add_config_fields(d->st, sw->id, json_get(resp, "configs"), e)) < 0 ||
+        (rc = show_race(d, sw, resp, e)) < 0)
         goto out;
     if (cJSON_IsString(by) && (rc = show_by(resp, &q, &cf, by->valuestring, m, e)) < 0)
         goto out;
@@ -300,6 +353,122 @@ static void best_comparison(cJSON *resp, const struct query_ranked *r, size_t nr
     snprintf(sentence, sizeof sentence, "%s better than #2 (p = %s %s 0.05)",
              sig ? "significantly" : "not significantly", pt, sig ? "<" : "\xe2\x89\xa5");
     cJSON_AddStringToObject(co, "sentence", sentence);
+}
+
+/* best's "confirmed": the done confirmation trials (012-racing.sql), by configuration. */
+struct confirm_rows {
+    size_t n, cap;
+    struct confirm_row {
+        int64_t config, seed;
+        double v[MLP_M_N];
+    } *r;
+};
+
+static int confirm_row(void *ud, const struct store_trial_row *t)
+{
+    struct confirm_rows *c = ud;
+    if (!t->confirm || !t->has_result || strcmp(t->state, "done") != 0)
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 32;
+        struct confirm_row *p = realloc(c->r, cap * sizeof *p);
+        if (!p)
+            return MLP_ENOMEM;
+        c->r = p;
+        c->cap = cap;
+    }
+    c->r[c->n].config = t->config_idx;
+    c->r[c->n].seed = t->seed;
+    memcpy(c->r[c->n].v, t->v, sizeof t->v);
+    c->n++;
+    return 0;
+}
+
+static int confirm_row_cmp(const void *a, const void *b)
+{
+    const struct confirm_row *x = a, *y = b;
+    if (x->config != y->config)
+        return x->config < y->config ? -1 : 1;
+    return (x->seed > y->seed) - (x->seed < y->seed);
+}
+
+static int i64_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * The confirmed ranking beside the selection one: each configuration's
+ * confirmation trials ranked by the sweep's metric, with their test metric and
+ * the configuration's selection rank (sel, nsel: the selection ranking).
+ * "confirmed": null while no confirmation trial has finished.
+ */
+static int best_confirmed(struct mlpd *d, const struct store_sweep *sw, cJSON *resp, int m,
+                          int mtest, bool maximize, const struct query_ranked *sel, size_t nsel,
+                          struct err *e)
+{
+    struct confirm_rows c = {0};
+    struct query_rows q = QUERY_ROWS_INIT;
+    struct query_ranked *r = NULL;
+    int64_t *seeds = NULL;
+    size_t nr = 0;
+    int rc = store_trials_each(d->st, sw->id, 0, false, confirm_row, &c, e);
+    if (rc != 0) {
+        if (rc > 0 || e->code == 0)
+            rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        goto out;
+    }
+    if (c.n == 0) {
+        cJSON_AddNullToObject(resp, "confirmed");
+        goto out;
+    }
+    qsort(c.r, c.n, sizeof *c.r, confirm_row_cmp);
+    seeds = malloc(c.n * sizeof *seeds);
+    for (size_t i = 0; seeds && i < c.n; i++)
+        seeds[i] = c.r[i].seed;
+    for (size_t i = 0; seeds && rc == 0 && i < c.n; i++)
+        rc = query_rows_add(&q, c.r[i].config, c.r[i].v);
+    if (!seeds || rc < 0 || query_rows_group(&q) < 0 ||
+        query_rank(&q, m, maximize, 0, &r, &nr) < 0) {
+        rc = err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        goto out;
+    }
+    qsort(seeds, c.n, sizeof *seeds, i64_cmp);
+    cJSON *co = cJSON_AddObjectToObject(resp, "confirmed");
+    cJSON *sa = cJSON_AddArrayToObject(co, "seeds");
+    for (size_t i = 0; i < c.n; i++)
+        if (i == 0 || seeds[i] != seeds[i - 1])
+            cJSON_AddItemToArray(sa, cJSON_CreateNumber((double)seeds[i]));
+    cJSON *arr = cJSON_AddArrayToObject(co, "configs");
+    for (size_t i = 0; i < nr; i++) {
+        struct cfgs one;
+        if ((rc = ops__cfgs_load(d, sw->id, r[i].idx, &one, e)) < 0)
+            goto out;
+        cJSON *o = cJSON_CreateObject();
+        json_add_int(o, "rank", (int64_t)i + 1);
+        cJSON_AddItemToObject(o, "config", ops__config_json(&one, r[i].idx));
+        ops__cfgs_free(&one);
+        size_t k = 0;
+        while (k < nsel && sel[k].idx != r[i].idx)
+            k++;
+        if (k < nsel)
+            json_add_int(o, "selection_rank", (int64_t)k + 1);
+        else
+            cJSON_AddNullToObject(o, "selection_rank");
+        cJSON_AddItemToObject(o, "stat", ops__stat_json(&r[i].s));
+        struct stat_summary ts;
+        query_stat(&q, r[i].group, mtest, &ts);
+        cJSON_AddItemToObject(o, "test", ops__stat_json(&ts));
+        cJSON_AddItemToArray(arr, o);
+    }
+    rc = 0;
+out:
+    free(seeds);
+    free(r);
+    free(c.r);
+    query_rows_release(&q);
+    return rc;
 }
 
 int op_best(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSON *resp,
@@ -364,6 +533,8 @@ int op_best(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, cJSO
     }
     best_comparison(resp, r, nr);
     rc = 0;
+    if (sw->trials_max > 0) /* racing or confirming: the confirmed ranking, when there is one */
+        rc = best_confirmed(d, sw, resp, m, mtest, maximize, r, nr, e);
 out:
     free(r);
     query_rows_release(&q);
@@ -529,6 +700,8 @@ static cJSON *trial_json(const struct rows_ctx *x, const struct store_trial_row 
     json_add_int(o, "seed", t->seed);
     cJSON_AddStringToObject(o, "state", t->state);
     json_add_int(o, "attempts", t->attempts);
+    if (t->confirm) /* a confirmation trial: not part of selection (012-racing.sql) */
+        cJSON_AddTrueToObject(o, "confirm");
     for (int k = 0; k < x->n_metrics; k++) {
         int m = x->metrics[k];
         if (metric_info(m)->kind == METRIC_FLAG && t->has_result)

@@ -31,6 +31,8 @@
 #include "names.h"
 #include "ops.h"
 #include "ops_int.h"
+#include "prune.h"
+#include "race.h"
 #include "sched.h"
 #include "store.h"
 #include "view.h"
@@ -371,7 +373,8 @@ static int submit_configs(struct mlpd *d, const struct grid *g, int64_t id, size
 static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, const char *name,
                         int64_t priority, const char *executor, int64_t *id, struct err *e)
 {
-    size_t nc = grid_n_configs(g), ns_ = grid_n_seeds(g), nt = grid_n_trials(g);
+    /* Racing stores the first seeds only (the race adds the others, daemon/adapt.c). */
+    size_t nc = grid_n_configs(g), ns_ = grid_n_first_seeds(g), nt = nc * ns_;
     size_t batch = BULK_BATCH_ROWS;
     char **params = calloc(batch, sizeof *params);
     char **vary = calloc(batch, sizeof *vary);
@@ -399,6 +402,7 @@ static int submit_store(struct mlpd *d, const cJSON *doc, const struct grid *g, 
         .maximize = grid_metric_maximize(g),
         .priority = priority,
         .executor = executor,
+        .trials_max = grid_race(g) || grid_confirm(g) ? (int64_t)grid_n_trials_max(g) : 0,
     };
     double t0 = now_s();
     if ((rc = store_bulk_open(d->st, &ns, id, e)) < 0)
@@ -453,6 +457,38 @@ out:
     cJSON_Delete(dsj);
     cJSON_Delete(keys);
     return rc;
+}
+
+/*
+ * Racing and confirmation in a submit answer: "trials_max" (the most trials
+ * the sweep may reach), "race" {"min", "max", "alpha"} and "confirm" {"top",
+ * "seeds", "first_seed"}, so a dry run says what will run and what may.
+ */
+static int submit_adaptive(cJSON *resp, const struct grid *g, struct err *e)
+{
+    const struct race *ra = grid_race(g);
+    const struct race_confirm *co = grid_confirm(g);
+    const struct prune *pr = grid_prune(g);
+    if (!ra && !co)
+        return 0;
+    json_add_int(resp, "trials_max", (int64_t)grid_n_trials_max(g));
+    if (ra) {
+        cJSON *o = cJSON_AddObjectToObject(resp, "race");
+        if (!o)
+            return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        json_add_int(o, "min", ra->min);
+        json_add_int(o, "max", ra->max);
+        json_add_num(o, "alpha", pr ? pr->alpha : RACE_ALPHA);
+    }
+    if (co) {
+        cJSON *o = cJSON_AddObjectToObject(resp, "confirm");
+        if (!o)
+            return err_set(e, MLP_ENOMEM, NULL, "out of memory");
+        json_add_int(o, "top", co->top);
+        json_add_int(o, "seeds", co->seeds);
+        json_add_int(o, "first_seed", race_confirm_seed(grid_max_seed(g), 0));
+    }
+    return 0;
 }
 
 /*
@@ -512,8 +548,10 @@ int op_submit_pool(struct mlpd *d, const cJSON *req, cJSON *resp, struct op_inte
     char derived[NAME_MAX_BYTES + 1];
     if ((rc = submit_name(d, req, g, derived, sizeof derived, &name, e)) < 0)
         goto out;
-    json_add_int(resp, "trials", (int64_t)grid_n_trials(g));
+    json_add_int(resp, "trials", (int64_t)(grid_n_configs(g) * grid_n_first_seeds(g)));
     json_add_int(resp, "configs", (int64_t)grid_n_configs(g));
+    if ((rc = submit_adaptive(resp, g, e)) < 0)
+        goto out;
     cJSON_AddItemToObject(resp, "first", first_configs(g));
     if (cJSON_IsTrue(json_get(req, "dry_run"))) {
         cJSON_AddStringToObject(resp, "name", name ? name : "");

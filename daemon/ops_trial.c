@@ -56,6 +56,8 @@ static int one_trial(void *ud, const struct store_trial_row *t)
     json_add_int(o, "seed", t->seed);
     cJSON_AddStringToObject(o, "state", t->state);
     json_add_int(o, "attempts", t->attempts);
+    if (t->confirm) /* a confirmation trial (012-racing.sql) */
+        cJSON_AddTrueToObject(o, "confirm");
     if (t->error)
         cJSON_AddStringToObject(o, "error", t->error);
     else

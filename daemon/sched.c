@@ -263,7 +263,10 @@ static void space_pause(struct sched *s, const char *why)
         return;
     s->space_paused = true;
     s->paused_at = uv_now(s->loop);
-    snprintf(s->pause_reason, sizeof s->pause_reason, "%s", why);
+    /* status shows at most sizeof pause_reason of it; the log line has it whole. */
+    if (snprintf(s->pause_reason, sizeof s->pause_reason, "%s", why) >=
+        (int)sizeof s->pause_reason)
+        memcpy(s->pause_reason + sizeof s->pause_reason - 4, "...", 4);
     log_warn("dispatch paused: %s; trials start again once the state, artifacts and data dirs "
              "have space (min_free_space %ld bytes, at most an eighth of their filesystem)",
              why, s->o.min_free_space);
@@ -387,6 +390,12 @@ static void on_done(void *ud, const struct spawn_outcome *o)
         retry_later(s);
     }
     int64_t sweep = sl->sweep_id;
+    /* Racing on seeds / confirmation: more trials may follow from this outcome,
+     * queued before anyone hears of it, so the sweep never looks ended between. */
+    int64_t added = 0;
+    struct err ae = ERR_INIT;
+    if (adapt_after_trial(s->st, sweep, &added, &ae) < 0)
+        log_error("sweep %lld: racing decision: %s", (long long)sweep, ae.msg);
     sl->sp = NULL;
     sl->trial_id = sl->sweep_id = sl->config_idx = 0;
     sl->pruning = false;

@@ -1474,6 +1474,14 @@ static void after_read(uv_work_t *w, int status)
     }
     s->poll_changed = false;
     compact(s);
+    /* Racing on seeds / confirmation: trials that ended may queue more (adapt.h),
+     * before watchers hear of the change. */
+    for (size_t k = 0; any_over && k < n_changed; k++) {
+        int64_t added = 0;
+        struct err e = ERR_INIT;
+        if (adapt_after_trial(s->st, changed[k], &added, &e) < 0)
+            log_error("sweep %lld: racing decision: %s", (long long)changed[k], e.msg);
+    }
     for (size_t k = 0; k < n_changed; k++)
         notify(s, changed[k]);
     if (any_over)

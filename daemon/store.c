@@ -60,6 +60,9 @@
 #define STORE_NOT_PRUNED                                                                           \
     "config_idx NOT IN (SELECT idx FROM configs WHERE sweep_id = ?1 AND pruned_epoch IS NOT NULL)"
 
+/* A results row that takes part in selection: not a confirmation trial's
+ * (012-racing.sql), and its configuration not pruned. */
+#define STORE_SELECTION "confirm = 0 AND " STORE_NOT_PRUNED
 #define STMT_MAP(X)                                                                                \
     X(SYNC_FULL, "PRAGMA synchronous = FULL")                                                      \
     X(SYNC_NORMAL, "PRAGMA synchronous = NORMAL")                                                  \
@@ -67,16 +70,17 @@
     X(COMMIT, "COMMIT")                                                                            \
     X(ROLLBACK, "ROLLBACK")                                                                        \
     X(SWEEP_INSERT, "INSERT INTO sweeps (name, grid_json, dataset_json, keys_json, metric, "       \
-                    "maximize, priority, created, executor, hidden) "                              \
+                    "maximize, priority, created, executor, hidden, trials_max) "                  \
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 'local'), "              \
-                    "coalesce(?10, 0))")                                                           \
+                    "coalesce(?10, 0), nullif(?11, 0))")                                           \
     X(SWEEP_NAME_DEFAULT, "UPDATE sweeps SET name = 'sweep-' || id WHERE id = ?1")                 \
     X(CONFIG_INSERT, "INSERT INTO configs (sweep_id, idx, params_json, varying_json) "             \
                      "VALUES (?1, ?2, ?3, ?4)")                                                    \
     X(TRIAL_INSERT, "INSERT INTO trials (sweep_id, config_idx, seed, created) "                    \
                     "VALUES (?1, ?2, ?3, ?4)")                                                     \
     X(SWEEP_GET, "SELECT id, name, metric, dataset_json, keys_json, grid_json, maximize, "         \
-                 "paused, cancelled, priority, created FROM sweeps WHERE id = ?1 AND hidden = 0")  \
+                 "paused, cancelled, priority, created, trials_max FROM sweeps "                   \
+                 "WHERE id = ?1 AND hidden = 0")                                                   \
     /* Counts kept by the triggers of 011-loop.sql: a few rows, however many trials. */          \
     X(SWEEP_COUNTS, "SELECT state, n FROM sweep_counts WHERE sweep_id = ?1 AND n > 0")            \
     /* One index probe per ended state (trials_sweep_state), not a scan of the sweep. */         \
@@ -108,8 +112,8 @@
                  ") VALUES (?1, ?2, ?3, ?4" EPOCH_PARAMS ")")                                      \
     X(RESULT_ADD,                                                                                  \
       "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, confusion, "       \
-      "normalize" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4" RESULT_PARAMS        \
-      " FROM trials WHERE id = ?1")                                                                \
+      "normalize, confirm" RESULT_COLS ") SELECT id, sweep_id, config_idx, ?2, ?3, ?4, "           \
+      "confirm" RESULT_PARAMS " FROM trials WHERE id = ?1")                                        \
     X(TRIAL_DONE, "UPDATE trials SET state = 'done', finished = ?2, pid = NULL, "                  \
                   "error = NULL WHERE id = ?1")                                                    \
     X(TRIAL_FAIL, "UPDATE trials SET state = 'failed', finished = ?2, pid = NULL, "                \
@@ -152,17 +156,17 @@
     X(TRIALS_SWEEP,                                                                                \
       "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "                       \
       "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "                \
-      "r.normalize" RESULT_COLS                                                                    \
+      "r.normalize" RESULT_COLS ", t.confirm"                                                      \
       " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.sweep_id = ?1 "             \
       "ORDER BY t.id")                                                                             \
     X(TRIALS_DONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "          \
                    "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "   \
-                   "r.normalize" RESULT_COLS                                                       \
+                   "r.normalize" RESULT_COLS ", t.confirm"                                         \
                    " FROM results r JOIN trials t ON r.trial_id = t.id WHERE r.sweep_id = ?1 "     \
-                   "ORDER BY r.config_idx, r.trial_id")                                            \
+                   "AND r.confirm = 0 ORDER BY r.config_idx, r.trial_id")                          \
     X(TRIAL_ONE, "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "            \
                  "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "     \
-                 "r.normalize" RESULT_COLS                                                         \
+                 "r.normalize" RESULT_COLS ", t.confirm"                                           \
                  " FROM trials t LEFT JOIN results r ON r.trial_id = t.id WHERE t.id = ?1")        \
     X(EPOCHS_SWEEP, "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS            \
                     " FROM trials t JOIN epochs e ON e.trial_id = t.id WHERE t.sweep_id = ?1 "     \
@@ -174,7 +178,7 @@
               "WHERE s.hidden = 0 AND c.state IN ('queued', 'running') AND c.n > 0 "               \
               "GROUP BY c.sweep_id ORDER BY c.sweep_id")                                           \
     X(VALUES, "SELECT config_idx" RESULT_COLS " FROM results WHERE sweep_id = ?1 "                 \
-              "AND " STORE_NOT_PRUNED " ORDER BY config_idx")                                      \
+              "AND " STORE_SELECTION " ORDER BY config_idx")                                       \
     X(CONFUSIONS, "SELECT r.trial_id, t.seed, r.confusion FROM results r JOIN trials t "           \
                   "ON t.id = r.trial_id WHERE r.sweep_id = ?1 AND r.config_idx = ?2 "              \
                   "AND r.confusion IS NOT NULL ORDER BY r.trial_id")
@@ -612,7 +616,8 @@ static int sweep_row(struct store *st, const struct store_new_sweep *ns, int hid
     if (ns->executor)
         sqlite3_bind_text(s, 9, ns->executor, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 10, hidden);
-    int rc = sqlite3_step(s);
+    sqlite3_bind_int64(s, 11, ns->trials_max);
+int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc == SQLITE_CONSTRAINT)
         return err_set(e, MLP_ECONFLICT, "name", "a sweep named \"%s\" already exists",
@@ -950,7 +955,7 @@ int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
         char sql[512];
         snprintf(sql, sizeof sql,
                  "SELECT config_idx, count(*), count(%s), avg(%s), sum(%s * %s) FROM results "
-                 "WHERE sweep_id = ?1 AND " STORE_NOT_PRUNED
+                 "WHERE sweep_id = ?1 AND " STORE_SELECTION
                  " GROUP BY config_idx ORDER BY config_idx",
                  metric_name(k), metric_name(k), metric_name(k), metric_name(k));
         if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->means[k], NULL) !=
@@ -1000,6 +1005,7 @@ int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struc
     out->cancelled = sqlite3_column_int(s, 8) != 0;
     out->priority = sqlite3_column_int64(s, 9);
     out->created = sqlite3_column_double(s, 10);
+    out->trials_max = sqlite3_column_int64(s, 11);
     sqlite3_reset(s);
     if (!out->name || !out->metric || !out->dataset_json || !out->keys_json || !out->grid_json) {
         store_sweep_release(out);
@@ -1437,6 +1443,7 @@ static void trial_row_read(sqlite3_stmt *s, struct store_trial_row *r)
         r->state = "queued";
     for (int i = 0; i < MLP_M_N; i++)
         r->v[i] = col_double(s, 14 + i);
+    r->confirm = sqlite3_column_int(s, 14 + MLP_M_N) != 0;
 }
 
 /* Decode the current row of an EPOCHS_* statement. */

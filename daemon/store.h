@@ -45,6 +45,7 @@ struct store_sweep {
     bool maximize, paused, cancelled;
     int64_t priority;
     double created;
+    int64_t trials_max; /* racing/confirming sweeps: the most trials it may reach; 0: all stored */
     struct store_counts c;
 };
 
@@ -95,6 +96,7 @@ struct store_new_sweep {
     size_t n_seeds;
     const int64_t *seeds;
     bool config_major; /* trials queued configuration by configuration (pruning), not seed-major */
+    int64_t trials_max; /* racing or confirmation (012-racing.sql): the most trials; 0: none */
 };
 
 /*
@@ -289,6 +291,7 @@ struct store_trial_row {
     double v[MLP_M_N];
     const char *confusion; /* JSON text of the confusion matrix; NULL when none */
     const char *normalize; /* normalisation applied; NULL when not recorded */
+    bool confirm;          /* a confirmation trial (012-racing.sql): not part of selection */
 };
 /*
  * Trials with their results (LEFT JOIN), by trial id: of a sweep (trial_id 0),

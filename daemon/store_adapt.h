@@ -12,6 +12,7 @@
 #define MLP_STORE_ADAPT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -54,5 +55,44 @@ int store_rung_values(struct store *st, int64_t sweep_id, int64_t epoch, const c
 int store_unpruned_epochs(struct store *st, int64_t sweep_id,
                           int (*cb)(void *ud, int64_t config_idx, int64_t epoch), void *ud,
                           struct err *e);
+
+/*
+ * Racing on seeds and confirmation (012-racing.sql).  Selection trials have
+ * confirm = 0; a confirmation trial (confirm = 1) is never read by rankings,
+ * pruning or racing.
+ */
+struct store_race_config {
+    int64_t config_idx;
+    int64_t pruned_epoch; /* 0 when not pruned */
+    const char *race;     /* last verdict (race_why_name), NULL before any */
+    int64_t trials;       /* selection trials, any state */
+    int64_t open;         /* of them queued or running */
+    int64_t confirm;      /* confirmation trials, any state */
+};
+
+/* Every configuration of a sweep with its trial counts, by index; cb non-zero stops. */
+int store_race_configs(struct store *st, int64_t sweep_id,
+                       int (*cb)(void *ud, const struct store_race_config *c), void *ud,
+                       struct err *e);
+
+/*
+ * The final value of rankable metric `metric` of every done selection trial of
+ * the sweep's configurations that are not pruned: cb(ud, config_idx, seed, v)
+ * (NaN for NULL), by configuration then seed; non-zero stops.
+ */
+int store_race_values(struct store *st, int64_t sweep_id, const char *metric,
+                      int (*cb)(void *ud, int64_t config_idx, int64_t seed, double v), void *ud,
+                      struct err *e);
+
+/*
+ * Queue n trials (config_idx[i], seeds[i]) of the sweep in one transaction,
+ * confirmation trials when confirm; nothing is added to a cancelled sweep.
+ */
+int store_race_add(struct store *st, int64_t sweep_id, size_t n, const int64_t *config_idx,
+                   const int64_t *seeds, bool confirm, struct err *e);
+
+/* Record a configuration's racing verdict (race_why_name). */
+int store_config_race(struct store *st, int64_t sweep_id, int64_t config_idx, const char *why,
+                      struct err *e);
 
 #endif

@@ -78,6 +78,8 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct er
     json_add_int(o, "failed", sw->c.failed);
     json_add_int(o, "cancelled", sw->c.cancelled);
     json_add_int(o, "pruned", sw->c.pruned);
+    if (sw->trials_max > 0) /* racing or confirmation: trials are added as it goes */
+        json_add_int(o, "trials_max", sw->trials_max);
     cJSON_AddBoolToObject(o, "paused", sw->paused);
     struct best_acc b = {.maximize = sw->maximize};
     if (sw->c.done > 0 && store_config_means(d->st, sw->id, sw->metric, best_row, &b, e) < 0) {

@@ -12,6 +12,7 @@
 #include "dataset.h"
 #include "grid.h"
 #include "json.h"
+#include "race.h"
 
 static int parse_opts(const char *text, const struct grid_opts *o, struct grid **g, struct err *e)
 {
@@ -161,7 +162,8 @@ static void test_defaults_and_seeds(void)
         CHECK(!grid_metric_maximize(g));
         grid_free(g);
     }
-    const char *seeds_msg = "expected an integer >= 1 or a non-empty list of distinct integers";
+    const char *seeds_msg = "expected an integer >= 1, a non-empty list of distinct integers or "
+                            "{\"min\": m, \"max\": M}";
     char msg[256];
     snprintf(msg, sizeof msg, "%s, got 0", seeds_msg);
     expect_err("{\"dataset\": \"xor\", \"seeds\": 0}", MLP_EINVALID_GRID, "seeds", msg);
@@ -174,6 +176,40 @@ static void test_defaults_and_seeds(void)
     expect_err("{\"dataset\": \"xor\", \"seeds\": [1, \"2\"]}", MLP_EINVALID_GRID, "seeds[1]",
                "expected an integer in [-9007199254740992, 9007199254740992], got \"2\"");
     expect_err("{\"dataset\": \"xor\", \"seeds\": 100000000}", MLP_ETOO_LARGE, "seeds", NULL);
+
+    /* Racing on seeds: seeds 1..max, min of them stored first; confirmation seeds after max. */
+    CHECK_EQ_INT(parse("{\"dataset\": \"xor\", \"seeds\": {\"min\": 3, \"max\": 10}, "
+                       "\"grid\": {\"lr\": [0.1, 0.2]}, \"confirm\": {\"top\": 2, \"seeds\": 5}}",
+                       &g, &e),
+                 0);
+    if (g) {
+        CHECK(grid_race(g) != NULL);
+        CHECK_EQ_INT(grid_race(g)->min, 3);
+        CHECK_EQ_INT(grid_n_seeds(g), 10);
+        CHECK_EQ_INT(grid_seed(g, 9), 10);
+        CHECK_EQ_INT(grid_n_first_seeds(g), 3);
+        CHECK_EQ_INT(grid_n_trials(g), 20);
+        CHECK_EQ_INT(grid_max_seed(g), 10);
+        CHECK(grid_confirm(g) != NULL);
+        CHECK_EQ_INT(grid_confirm(g)->top, 2);
+        CHECK_EQ_INT(grid_n_trials_max(g), 30);
+        grid_free(g);
+    }
+    CHECK_EQ_INT(parse("{\"dataset\": \"xor\", \"seeds\": [4, -9, 7]}", &g, &e), 0);
+    if (g) {
+        CHECK(grid_race(g) == NULL && grid_confirm(g) == NULL);
+        CHECK_EQ_INT(grid_n_first_seeds(g), 3);
+        CHECK_EQ_INT(grid_max_seed(g), 7);
+        CHECK_EQ_INT(grid_n_trials_max(g), 3);
+        grid_free(g);
+    }
+    expect_err("{\"dataset\": \"xor\", \"seeds\": {\"min\": 4, \"max\": 3}}", MLP_EINVALID_GRID,
+               "seeds.max", NULL);
+    expect_err("{\"dataset\": \"xor\", \"confirm\": {\"top\": 0, \"seeds\": 3}}", MLP_EINVALID_GRID,
+               "confirm.top", NULL);
+    expect_err("{\"dataset\": \"xor\", \"confirm\": {\"top\": 1}}", MLP_EINVALID_GRID,
+               "confirm.seeds", NULL);
+    expect_err("{\"dataset\": \"xor\", \"confirm\": 3}", MLP_EINVALID_GRID, "confirm", NULL);
 }
 
 static void test_errors(void)

@@ -96,9 +96,51 @@ static void test_decide(void)
     CHECK_EQ_INT(v.why, RACE_MIN);
 }
 
+static void confirm_err(const char *text, const char *path)
+{
+    struct race_confirm c;
+    struct err e = ERR_INIT;
+    cJSON *v = cJSON_Parse(text);
+    CHECK_EQ_INT(race_confirm_parse(v, &c, &e), MLP_EINVALID_GRID);
+    CHECK_EQ_STR(e.path, path);
+    cJSON_Delete(v);
+}
+
+static void test_confirm(void)
+{
+    struct race_confirm c;
+    struct err e = ERR_INIT;
+    cJSON *v = cJSON_Parse("{\"top\": 3, \"seeds\": 10}");
+    CHECK_EQ_INT(race_confirm_parse(v, &c, &e), 0);
+    CHECK_EQ_INT(c.top, 3);
+    CHECK_EQ_INT(c.seeds, 10);
+    cJSON_Delete(v);
+    confirm_err("[3, 10]", "confirm");
+    confirm_err("{\"seeds\": 10}", "confirm.top");
+    confirm_err("{\"top\": 3}", "confirm.seeds");
+    confirm_err("{\"top\": 3, \"seeds\": 0}", "confirm.seeds");
+    confirm_err("{\"top\": 1001, \"seeds\": 2}", "confirm.top");
+    confirm_err("{\"top\": 3, \"seeds\": 2, \"fresh\": true}", "confirm.fresh");
+    confirm_err("{\"top\": 3, \"top\": 3, \"seeds\": 2}", "confirm.top");
+    /* Fresh seeds: after the largest selection seed, never one of them. */
+    CHECK_EQ_INT(race_confirm_seed(10, 0), 11);
+    CHECK_EQ_INT(race_confirm_seed(10, 9), 20);
+    CHECK_EQ_INT(race_confirm_seed(-3, 0), -2);
+    /* Verdict names round-trip. */
+    for (int w = RACE_MIN; w <= RACE_ALONE; w++) {
+        enum race_why back;
+        CHECK_EQ_INT(race_why_parse(race_why_name((enum race_why)w), &back), 0);
+        CHECK_EQ_INT(back, w);
+    }
+    enum race_why back;
+    CHECK_EQ_INT(race_why_parse("nope", &back), -1);
+    CHECK_EQ_INT(race_why_parse(NULL, &back), -1);
+}
+
 int main(void)
 {
     test_parse();
     test_decide();
+    test_confirm();
     return check_report();
 }

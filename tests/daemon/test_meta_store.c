@@ -204,6 +204,11 @@ static void test_migration_gaps(void)
                               "DROP TRIGGER trials_count_insert; DROP TRIGGER trials_count_state; "
                               "DROP TRIGGER trials_count_delete; DROP TRIGGER sweeps_count_delete; "
                               "DROP TABLE sweep_counts; ALTER TABLE sweeps DROP COLUMN hidden; "
+                              /* and 012's */
+                              "ALTER TABLE sweeps DROP COLUMN trials_max; "
+                              "ALTER TABLE configs DROP COLUMN race; "
+                              "ALTER TABLE trials DROP COLUMN confirm; "
+                              "ALTER TABLE results DROP COLUMN confirm; "
                               "PRAGMA user_version = 5",
                               NULL, NULL, NULL),
                  SQLITE_OK);

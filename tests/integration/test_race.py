@@ -119,7 +119,10 @@ with d2:
     d2.start()
     again = d2.sql("select count(*) from trials where sweep_id=? and seed > 3 and "
                    "state='queued'", (sid2,))[0][0]
-    check(removed >= 1 and again == removed,
+    # At least the removed ones: SIGKILL may also have fallen between a trial's
+    # result and the decision it leads to (a crash that start-up must also repair),
+    # which adds one more; the end state below is the exact check.
+    check(removed >= 1 and again >= removed,
           "start-up takes the racing decisions again from the stored results",
           (removed, again))
     d2.ok({"op": "resume", "sweep": sid2})

@@ -82,7 +82,7 @@ run_optuna() {   # run_optuna DIR -> wall seconds; answer in DIR/answer.json
     echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')"
 }
 
-echo "# bench/sweep.sh: $(date -u +%FT%TZ), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# bench/sweep.sh: $(date -u +%FT%TZ), $(getconf _NPROCESSORS_ONLN) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "warming the prepared-data cache (one unmeasured mlpd run) ..."
 run_mlpd "$OUT/warm" >/dev/null
 for r in $(seq 1 "$REPEATS"); do

@@ -114,6 +114,24 @@ int store_config_pruned_epoch(struct store *st, int64_t sweep_id, int64_t config
     return ret;
 }
 
+/* Steps s, a statement of (config_idx, seed, value) rows (NULL values as NaN),
+ * through cb until it returns non-zero; finalizes s. */
+static int each_seed_value(struct store *st, sqlite3_stmt *s,
+                           int (*cb)(void *ud, int64_t config_idx, int64_t seed, double v),
+                           void *ud, struct err *e, const char *what)
+{
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        double v = sqlite3_column_type(s, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 2);
+        if ((ret = cb(ud, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), v)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(st, e, what);
+    sqlite3_finalize(s);
+    return ret;
+}
+
 int store_config_open(struct store *st, int64_t sweep_id, int64_t config_idx, bool *open,
                       struct err *e)
 {
@@ -153,16 +171,7 @@ int store_rung_values(struct store *st, int64_t sweep_id, int64_t epoch, const c
         return e->code;
     sqlite3_bind_int64(s, 1, sweep_id);
     sqlite3_bind_int64(s, 2, epoch);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        double v = sqlite3_column_type(s, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 2);
-        if ((ret = cb(ud, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), v)) != 0)
-            break;
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = db_err(st, e, "rung values");
-    sqlite3_finalize(s);
-    return ret;
+    return each_seed_value(st, s, cb, ud, e, "rung values");
 }
 
 int store_unpruned_epochs(struct store *st, int64_t sweep_id,
@@ -241,16 +250,7 @@ int store_race_values(struct store *st, int64_t sweep_id, const char *metric,
     if (!s)
         return e->code;
     sqlite3_bind_int64(s, 1, sweep_id);
-    int rc, ret = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        double v = sqlite3_column_type(s, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 2);
-        if ((ret = cb(ud, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), v)) != 0)
-            break;
-    }
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = db_err(st, e, "race values");
-    sqlite3_finalize(s);
-    return ret;
+    return each_seed_value(st, s, cb, ud, e, "race values");
 }
 
 int store_race_add(struct store *st, int64_t sweep_id, size_t n, const int64_t *config_idx,

@@ -158,7 +158,8 @@ static int apply_memory(double bytes, struct err *e)
     g_limit = (long long)bytes;
     /* In MiB: `mlpctl trial` shows this line in the log tail, and under
      * AddressSanitizer the start-up address space has 14 digits in bytes. */
-    fprintf(stderr, "mlp-worker: worker_memory %lld MiB beyond %lld MiB of start-up address space\n",
+    fprintf(stderr,
+            "mlp-worker: worker_memory %lld MiB beyond %lld MiB of start-up address space\n",
             g_limit >> 20, base >> 20);
     return 0;
 }

@@ -12,6 +12,7 @@ metric.  A restarted mlpd does not confirm twice."""
 import json
 import os
 import subprocess
+import sys
 import tempfile
 
 from harness import HERE, Daemon, check, done
@@ -41,6 +42,16 @@ try:
           "the dry run says what runs and what the confirmation adds", dry)
     sid = d.submit(grid)
     end = d.wait_sweep(sid, timeout=300)
+    # Halving is asynchronous: where trials are slow (sanitizers), lr 0.03 reaches the
+    # epoch-3 rung while lr 0.1's seeds are there, is worse on every seed and is pruned
+    # (rightly); then only one configuration is left to confirm and this scenario (two
+    # confirmed) did not happen.  Say so and skip rather than assert on another scenario.
+    early = dict(d.sql("select idx, pruned_epoch from configs where sweep_id=?", (sid,)))
+    if early.get(2) is not None:
+        print("SKIP: lr 0.03 was pruned at epoch %s on this run's timing; the two-confirmed "
+              "scenario needs it to finish first" % early[2])
+        d.stop()
+        sys.exit(77)
     check(end["state"] == "done" and end["total"] == 15 and end["trials_max"] == 15,
           "the sweep ends done with its 6 confirmation trials", end)
     rows = d.sql("select config_idx, seed, state, confirm from trials where sweep_id=? "

@@ -423,7 +423,8 @@ struct line_rd {
 static int line_rd_next(struct line_rd *r, char **line, size_t *len)
 {
     for (;;) {
-        char *base = r->buf + r->start;
+        /* buf is NULL until the first read: no offset on a null pointer. */
+        char *base = r->buf ? r->buf + r->start : NULL;
         char *nl = r->end > r->start ? memchr(base, '\n', r->end - r->start) : NULL;
         if (nl) {
             *nl = '\0';

@@ -255,8 +255,11 @@ static const struct verb verbs[] = {
      "confusion (seed-averaged confusion matrix of configuration N), boundary (decision\n"
      "boundary of a trial on 2-feature data that saved its model).  ranking --metric\n"
      "test_accuracy: the test mean ± SE and every seed's value, in validation order (the\n"
-     "test split is never used for selection).  Configurations are labelled by the keys\n"
-     "that vary between them; pruned ones are shown as pruned, not ranked.\n",
+     "test split is never used for selection).  parallel: parallel coordinates, one axis\n"
+     "per varying key (log axes for log-scale keys, categories for shapes and names) and\n"
+     "one for --metric, a line per configuration (mean over seeds) coloured by it.\n"
+     "Configurations are labelled by the keys that vary between them; pruned ones are\n"
+     "shown as pruned, not ranked.\n",
      "draw a plot of a sweep (SVG)"},
     {"report", cmd_report, true,
      "usage: mlpctl report SWEEP --out FILE.html\n"

@@ -179,6 +179,9 @@
               "GROUP BY c.sweep_id ORDER BY c.sweep_id")                                           \
     X(VALUES, "SELECT config_idx" RESULT_COLS " FROM results WHERE sweep_id = ?1 "                 \
               "AND " STORE_SELECTION " ORDER BY config_idx")                                       \
+    /* The sweep summary's aggregates, kept by the triggers of 013-means.sql. */                   \
+    X(MEANS, "SELECT config_idx, rows, n, mean, sumsq FROM config_means WHERE sweep_id = ?1 "     \
+             "AND rows > 0 AND " STORE_NOT_PRUNED " ORDER BY config_idx")                          \
     X(CONFUSIONS, "SELECT r.trial_id, t.seed, r.confusion FROM results r JOIN trials t "           \
                   "ON t.id = r.trial_id WHERE r.sweep_id = ?1 AND r.config_idx = ?2 "              \
                   "AND r.confusion IS NOT NULL ORDER BY r.trial_id")
@@ -200,7 +203,6 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];       /* prepared at open, finalized at close */
     bool sync_full;               /* current PRAGMA synchronous */
-    sqlite3_stmt *means[MLP_M_N]; /* store_config_means, prepared on first use */
 };
 
 int store_schema_version(void)
@@ -570,8 +572,6 @@ void store_close(struct store *st)
         return;
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(st->st[i]);
-    for (int i = 0; i < MLP_M_N; i++)
-        sqlite3_finalize(st->means[i]);
     sqlite3_close(st->db);
     free(st);
 }
@@ -944,27 +944,10 @@ int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct er
     return rc == SQLITE_ROW ? 0 : db_err(st, e, "average time");
 }
 
-int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
+int store_config_means(struct store *st, int64_t sweep_id,
                        int (*cb)(void *ud, const struct store_mean_row *r), void *ud, struct err *e)
 {
-    int k = metric_index(metric);
-    if (!metric_rankable(k))
-        return err_set(e, MLP_EINVALID_REQUEST, "metric", "cannot aggregate \"%s\"", metric);
-    if (!st->means[k]) {
-        /* Column names cannot be bound: one statement per metric, prepared on first use. */
-        char sql[512];
-        snprintf(sql, sizeof sql,
-                 "SELECT config_idx, count(*), count(%s), avg(%s), sum(%s * %s) FROM results "
-                 "WHERE sweep_id = ?1 AND " STORE_SELECTION
-                 " GROUP BY config_idx ORDER BY config_idx",
-                 metric_name(k), metric_name(k), metric_name(k), metric_name(k));
-        if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->means[k], NULL) !=
-            SQLITE_OK)
-            return db_err(st, e, "prepare means");
-    }
-    sqlite3_stmt *s = st->means[k];
-    sqlite3_reset(s);
-    sqlite3_bind_int64(s, 1, sweep_id);
+    sqlite3_stmt *s = stmt_id(st, ST_MEANS, sweep_id);
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_mean_row r = {

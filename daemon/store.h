@@ -153,16 +153,19 @@ int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struc
 int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct err *e);
 
 /*
- * Per-configuration aggregate of one rankable metric (train_loss, train_accuracy,
- * val_loss, val_accuracy, train_mse, val_mse) over a sweep's results, computed
- * in SQL: rows (results), n (non-NULL values), mean and sum of squares of
- * those.  For cheap summaries; exact statistics go through store_values_each.
+ * Per-configuration aggregate of the sweep's ranking metric over its selection
+ * results (not confirmation trials'; pruned configurations left out): rows
+ * (results), n (non-NULL values: a diverged seed counts in rows only), mean
+ * and sum of squares of those, in configuration order.  Read from the table
+ * the triggers of 013-means.sql keep (one row per configuration, not one per
+ * result), the same numbers as a GROUP BY over the results.  For cheap
+ * summaries; exact statistics go through store_values_each.
  */
 struct store_mean_row {
     int64_t config_idx, rows, n;
     double mean, sumsq;
 };
-int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
+int store_config_means(struct store *st, int64_t sweep_id,
                        int (*cb)(void *ud, const struct store_mean_row *r), void *ud,
                        struct err *e);
 

@@ -244,6 +244,8 @@ static const struct verb verbs[] = {
      "check a configuration's gradients by finite differences"},
     {"plot", cmd_plot, true,
      "usage: mlpctl plot SWEEP --out FILE.svg [--kind K] [--key K] [--top K] [--metric M]\n"
+     "       mlpctl plot SWEEP --kind importance [--metric M] [--method anova|fanova] --out F\n"
+     "       mlpctl plot SWEEP --kind heatmap --keys A,B [--metric M] --out FILE.svg\n"
      "       mlpctl plot SWEEP --kind confusion --config N --out FILE.svg\n"
      "       mlpctl plot --kind boundary --trial N --out FILE.svg\n"
      "\n"
@@ -258,6 +260,9 @@ static const struct verb verbs[] = {
      "test split is never used for selection).  parallel: parallel coordinates, one axis\n"
      "per varying key (log axes for log-scale keys, categories for shapes and names) and\n"
      "one for --metric, a line per configuration (mean over seeds) coloured by it.\n"
+     "importance: a bar per key, as 'mlpctl importance' (ANOVA omega^2 with F and p for a\n"
+     "grid, fANOVA for a random/Sobol search).  heatmap: the mean ± SE of --metric over\n"
+     "two varying keys A (columns) and B (rows); blank where nothing finished.\n"
      "Configurations are labelled by the keys that vary between them; pruned ones are\n"
      "shown as pruned, not ranked.\n",
      "draw a plot of a sweep (SVG)"},

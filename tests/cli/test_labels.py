@@ -276,6 +276,9 @@ try:
         "uni-parallel": [UNI, "--kind", "parallel"],
         "lab-parallel": ["lab", "--kind", "parallel"],
         "pru-parallel": ["pru", "--kind", "parallel"],
+        "lab-importance": ["lab", "--kind", "importance"],
+        "uni-importance": [UNI, "--kind", "importance", "--method", "fanova"],
+        "uni-heatmap": [UNI, "--kind", "heatmap", "--keys", "train_size,dropout"],
     }
     files = {}
     keep = os.environ.get("LABELS_KEEP")  # a directory to keep the plots in

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """The issue-18 plots through the real mlpctl, mlpd and workers: a grid with
-halving pruning and a Sobol search are submitted with mlpctl, then
-`plot --kind parallel` is drawn and its SVG parsed: one axis per varying key
-and one for the metric, one polyline per configuration at its keys' values
-(log axis for a log_uniform key, categories for choices and hidden shapes)
-and at its mean from `mlpctl results --format json`, pruned configurations
-(those `show` marks) faint and dashed, and a usage error for a metric the
-trials do not have."""
+halving pruning, a complete grid and a Sobol search are submitted with
+mlpctl, then the plots are drawn and their SVG parsed.
+  parallel: one axis per varying key and one for the metric, one polyline per
+    configuration at its keys' values (log axis for a log_uniform key,
+    categories for choices and hidden shapes) and at its mean from `mlpctl
+    results --format json`, pruned configurations (those `show` marks) faint
+    and dashed; a metric the trials lack is a usage error.
+  importance: the bars are `mlpctl importance --json`'s keys in its order,
+    sized by omega^2 (ANOVA, p-values written) or the fANOVA share.
+  heatmap: each cell the mean of results' configuration means with those two
+    values; usage errors naming the problem for bad --keys."""
 import json
 import math
 import os
@@ -37,6 +41,10 @@ GRID = {"name": "pgrid", "dataset": {"name": "circles", "n": 300, "noise": 0.1},
         "base": {"epochs": 4, "batch_size": 16},
         "grid": {"lr": [0.3, 0.03, 0.00001], "hidden": [[4], [16]]},
         "prune": {"kind": "halving", "min_epochs": 1, "eta": 3, "rule": "rank"}}
+# A complete grid (no pruning) for the ANOVA and the heat map of its two keys.
+AGRID = {"name": "pfull", "dataset": {"name": "circles", "n": 300, "noise": 0.1}, "seeds": 3,
+         "base": {"epochs": 4, "batch_size": 16},
+         "grid": {"lr": [0.3, 0.03, 0.003], "hidden": [[4], [16]]}}
 SOBOL = {"name": "psobol", "dataset": {"name": "moons", "n": 300}, "seeds": 2,
          "base": {"epochs": 3, "batch_size": 16},
          "search": {"kind": "sobol", "trials": 8, "seed": 3,
@@ -134,19 +142,101 @@ def check_parallel(d, tmp, sweep, metric="val_accuracy", log_keys=()):
     return root
 
 
+def check_importance(d, tmp, sweep, method, *extra):
+    """The bars are `mlpctl importance --json`'s keys, in its order, sized by its values."""
+    root = plot(d, tmp, sweep, "importance", *extra)
+    doc = ctl_json(d, "importance", sweep, "--json", *extra)
+    if root is None:
+        return
+    check(doc["method"] == method, "%s importance %s: method %s" % (sweep, " ".join(extra), method),
+          doc["method"])
+    bars = []
+    for g in root.iter(NS + "g"):
+        if (g.get("class") or "").split()[:1] == ["key"] and "interactions" not in g.get("class"):
+            rect = g.find(NS + "rect")
+            bars.append((float(rect.get("y")), g.get("data-key"), float(rect.get("width")),
+                         float(g.get("data-value"))))
+    bars.sort()
+    want = [k["key"] for k in doc["keys"]]
+    check([b[1] for b in bars] == want,
+          "%s importance %s: bars top to bottom in importance --json's order" % (sweep, " ".join(extra)),
+          ([b[1] for b in bars], want))
+    field = "omega2" if method == "anova" else "importance"
+    vals = [k[field] or 0 for k in doc["keys"]]
+    check(all(abs(b[3] - v) < 1e-9 for b, v in zip(bars, vals)),
+          "%s importance: each bar carries the verb's %s" % (sweep, field), (bars, vals))
+    big = max(range(len(bars)), key=lambda i: bars[i][2]) if bars else 0
+    ok = bars and bars[big][3] > 0
+    for b in bars:
+        ok = ok and abs(b[2] / bars[big][2] - max(b[3], 0) / bars[big][3]) < 0.01
+    check(ok, "%s importance: bar lengths proportional to %s" % (sweep, field), bars)
+    svg = "\n".join("".join(t.itertext()) for t in root.iter(NS + "text"))
+    if method == "anova":
+        ps = [k["p"] for k in doc["keys"] if k["p"] is not None]
+        check(ps and all(("p < 0.001" in svg) if p < 0.001 else ("p = %.3f" % p in svg) for p in ps),
+              "%s importance (ANOVA): each key's p-value is written" % sweep, ps)
+
+
+def check_heatmap(d, tmp, sweep, a, b):
+    """Cells at (a, b) hold the mean of results' configuration means there (exactly two
+    keys vary: each cell is one configuration), blank where none is."""
+    root = plot(d, tmp, sweep, "heatmap", "--keys", "%s,%s" % (a, b))
+    if root is None:
+        return
+    res = ctl_json(d, "results", sweep, "--format", "json")
+    metric = res["sweep"]["metric"]
+
+    def label(v):
+        if isinstance(v, str):
+            return v
+        if isinstance(v, (int, float)):
+            return "%g" % v
+        return json.dumps(v, separators=(",", ":"))
+    want = {}
+    for r in res["rows"]:
+        want.setdefault((label(r[a]), label(r[b])), []).append(r[metric + "_mean"])
+    got, blank = {}, set()
+    for g in root.iter(NS + "g"):
+        if g.get("class") != "cell":
+            continue
+        key = (g.get("data-a"), g.get("data-b"))
+        if g.get("data-mean") is None:
+            blank.add(key)
+            continue
+        text = [t.text for t in g.iter(NS + "text")][0]
+        got[key] = (float(g.get("data-mean")), text)
+    bad = []
+    for key, ms in want.items():
+        m = sum(ms) / len(ms)
+        if key not in got or abs(got[key][0] - m) > 1e-9 or \
+                not got[key][1].startswith(("%.4f" % m).rstrip("0").rstrip(".")):
+            bad.append((key, m, got.get(key)))
+    check(not bad and set(got) == set(want),
+          "%s heatmap %s,%s: every cell is the mean from results --format json" % (sweep, a, b),
+          (bad, sorted(got), sorted(want)))
+    check(not blank & set(want), "%s heatmap: blank cells only where no configuration is" % sweep,
+          blank)
+    if len(res["keys"]) == 2:
+        cells = [g for g in root.iter(NS + "g") if g.get("class") == "cell"]
+        texts = [[t.text for t in g.iter(NS + "text")] for g in cells if g.get("data-mean")]
+        check(all(" \u00b1 " in t[0] for t in texts),
+              "%s heatmap: each cell reads mean \u00b1 SE" % sweep, texts)
+
+
 home = tempfile.mkdtemp(prefix="mlpd-it-plots-")
 d = Daemon(workers=2, home=home)
 try:
     d.start()
-    for g in (GRID, SOBOL):
+    for g in (GRID, AGRID, SOBOL):
         path = os.path.join(home, g["name"] + ".json")
         with open(path, "w") as f:
             json.dump(g, f)
         p = ctl(d, "submit", path)
         check(p.returncode == 0, "mlpctl submit %s" % g["name"], p.stderr)
     ctl(d, "wait", "pgrid", timeout=240)  # exit 1: pruned trials did not succeed
-    p = ctl(d, "wait", "psobol", timeout=240)
-    check(p.returncode == 0, "the sobol sweep ends", p.stderr)
+    for name in ("pfull", "psobol"):
+        p = ctl(d, "wait", name, timeout=240)
+        check(p.returncode == 0, "the %s sweep ends" % name, p.stderr)
 
     show = ctl_json(d, "--json", "show", "pgrid")
     pruned = [c["config"]["grid"]["lr"] for c in show["configs"] if c.get("pruned") is not None]
@@ -161,6 +251,37 @@ try:
     root = plot(d, home, "psobol", "parallel", "--metric", "val_loss")
     if root is not None:
         check(axes(root)[-1][0] == "val_loss", "parallel --metric val_loss: the metric axis")
+    check_importance(d, home, "pfull", "anova")
+    check_importance(d, home, "psobol", "fanova")
+    check_importance(d, home, "pfull", "fanova", "--method", "fanova")
+    check_importance(d, home, "pfull", "anova", "--metric", "val_loss")
+    p = ctl(d, "plot", "pfull", "--kind", "importance", "--method", "forest", "--out",
+            os.path.join(home, "x.svg"))
+    check(p.returncode == 2 and "--method" in p.stderr and "forest" in p.stderr,
+          "importance --method forest: a usage error naming it", p.stderr)
+    p = ctl(d, "plot", "psobol", "--kind", "importance", "--method", "anova", "--out",
+            os.path.join(home, "x.svg"))
+    check(p.returncode != 0 and "complete grid" in p.stderr,
+          "importance --method anova of a search: refused with the reason", p.stderr)
+
+    check_heatmap(d, home, "pfull", "lr", "hidden")
+    check_heatmap(d, home, "pfull", "hidden", "lr")
+    check_heatmap(d, home, "psobol", "activation", "hidden")
+    root = plot(d, home, "psobol", "heatmap", "--keys", "lr,activation")
+    if root is not None:
+        cells = [g for g in root.iter(NS + "g") if g.get("class") == "cell"]
+        cols = {g.get("data-a") for g in cells}
+        n = sum(int(g.get("data-n")) for g in cells if g.get("data-n"))
+        check(2 <= len(cols) <= 6 and all("–" in c for c in cols),
+              "heatmap of a drawn lr: its values grouped into ranges", cols)
+    for keys, why in (("lr,lr", "twice"), ("lr,l2", "does not vary"), ("lr", "two keys")):
+        p = ctl(d, "plot", "pfull", "--kind", "heatmap", "--keys", keys, "--out",
+                os.path.join(home, "x.svg"))
+        check(p.returncode == 2 and why in p.stderr,
+              "heatmap --keys %s: a usage error saying %r" % (keys, why), p.stderr)
+    p = ctl(d, "plot", "pfull", "--kind", "heatmap", "--out", os.path.join(home, "x.svg"))
+    check(p.returncode == 2 and "needs --keys" in p.stderr, "heatmap without --keys: usage error",
+          p.stderr)
 finally:
     d.stop()
     d.remove()

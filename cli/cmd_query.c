@@ -699,7 +699,8 @@ static void put_indented(FILE *out, const char *text, int indent)
 /*
  * An export being written as mlpd's lines arrive (cli_request_rows): the
  * document is the answer minus "ok", rows flattened under the grid keys, and
- * what reaches out is byte for byte what cJSON_Print gives for it whole; CSV
+ * what reaches out is byte for byte what cli_print_json gives for it whole
+ * (cJSON_Print's layout, numbers exact: json_print_exact); CSV
  * records go out row by row under columns fixed by the head.  Only an answer
  * whose CSV columns depend on its rows (an unknown kind, no task) is held
  * whole and written at the end.
@@ -732,7 +733,7 @@ static int export_begin(struct export *x, const cJSON *head)
                 strcmp(f->string, "rows") == 0)
                 continue;
             cJSON *name = cJSON_CreateString(f->string);
-            char *kt = name ? cJSON_PrintUnformatted(name) : NULL, *vt = cJSON_Print(f);
+            char *kt = name ? cJSON_PrintUnformatted(name) : NULL, *vt = json_print_exact(f, true);
             cJSON_Delete(name);
             if (!kt || !vt) {
                 free(kt);
@@ -811,7 +812,7 @@ static int export_piece(void *ud, const cJSON *head, cJSON *rows)
             continue;
         }
         if (x->as_json) {
-            char *text = cJSON_Print(flat);
+            char *text = json_print_exact(flat, true);
             cJSON_Delete(flat);
             if (!text) {
                 fprintf(stderr, "mlpctl: out of memory\n");

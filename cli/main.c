@@ -420,8 +420,18 @@ static void print_completion(FILE *out)
           "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
           "    case ${COMP_WORDS[i]} in --socket) ((i++));; -*) ;; *) verb=${COMP_WORDS[i]}; "
           "break;; esac\n"
-          "  done\n  if [[ -z $verb ]]; then\n    COMPREPLY=($(compgen -W '",
+          "  done\n",
           out);
+    /* The values of plot's --kind (the kind table) and --method. */
+#define KIND_WORD(k) #k " "
+    fputs("  case $verb:${COMP_WORDS[COMP_CWORD-1]} in\n"
+          "    plot:--kind) COMPREPLY=($(compgen -W '" PLOT_KINDS(KIND_WORD) "' -- \"$cur\"))"
+          "; return;;\n"
+          "    plot:--method) COMPREPLY=($(compgen -W 'anova fanova' -- \"$cur\")); return;;\n"
+          "  esac\n"
+          "  if [[ -z $verb ]]; then\n    COMPREPLY=($(compgen -W '",
+          out);
+#undef KIND_WORD
     for (size_t i = 0; i < N_VERBS; i++)
         fprintf(out, "%s ", verbs[i].name);
     fputs("--socket --json --help --version' -- \"$cur\"))\n    return\n  fi\n"

@@ -54,6 +54,9 @@ AGRID = {"name": "pfull", "dataset": {"name": "circles", "n": 300, "noise": 0.1}
 CONF = {"name": "pconf", "dataset": {"name": "circles", "n": 300, "noise": 0.1}, "seeds": [1, 2],
         "base": {"epochs": 4, "batch_size": 16}, "grid": {"lr": [0.3, 0.03, 0.003]},
         "confirm": {"top": 2, "seeds": 2}}
+# lr 1000 diverges on every seed: no finite mean.
+DIV = {"name": "pdiv", "dataset": {"name": "circles", "n": 200}, "seeds": 2,
+       "base": {"epochs": 3, "batch_size": 16}, "grid": {"lr": [0.1, 1000], "hidden": [[8], [16]]}}
 SOBOL = {"name": "psobol", "dataset": {"name": "moons", "n": 300}, "seeds": 2,
          "base": {"epochs": 3, "batch_size": 16},
          "search": {"kind": "sobol", "trials": 8, "seed": 3,
@@ -232,6 +235,31 @@ def check_heatmap(d, tmp, sweep, a, b):
               "%s heatmap: each cell reads mean \u00b1 SE" % sweep, texts)
 
 
+def check_diverged(d, tmp):
+    """Configurations whose every seed diverged: red dashed lines to the "diverged" slot
+    under the metric axis in parallel, "diverged" in their heat map cells."""
+    show = ctl_json(d, "--json", "show", "pdiv")
+    div = {c["config"]["id"] for c in show["configs"]
+           if c["diverged"] and c["diverged"] == c["seeds_done"]}
+    check(div == {3, 4}, "pdiv: lr 1000 diverged on every seed", div)
+    root = plot(d, tmp, "pdiv", "parallel")
+    if root is not None:
+        lines = polylines(root)
+        red = {c for c, (cls, _, _) in lines.items() if "diverged" in cls.split()}
+        _, x, top, bot, _ = axes(root)[-1]
+        slot = [float(t.get("y")) - 4 for t in root.iter(NS + "text") if t.text == "diverged"]
+        check(red == div and slot and all(abs(lines[c][2][-1][1] - slot[0]) < 0.5 and
+                                          slot[0] > bot for c in red),
+              "parallel: diverged configurations marked, ending at the diverged slot", (red, slot))
+    root = plot(d, tmp, "pdiv", "heatmap", "--keys", "lr,hidden")
+    if root is not None:
+        cells = {g.get("data-a"): g for g in root.iter(NS + "g") if g.get("class") == "cell"}
+        txt = ["".join(t.itertext()) for g in root.iter(NS + "g") if g.get("class") == "cell"
+               and g.get("data-a") == "1000" for t in g.iter(NS + "text")]
+        check(txt == ["diverged", "diverged"] and cells["1000"].get("data-mean") is None,
+              "heatmap: the diverged configurations' cells blank, saying diverged", txt)
+
+
 def check_confirmed(d, tmp):
     """plot --kind ranking and the report show the confirmed ranking beside the selection's."""
     best = ctl_json(d, "--json", "best", "pconf", "--top", "10")
@@ -339,14 +367,14 @@ home = tempfile.mkdtemp(prefix="mlpd-it-plots-")
 d = Daemon(workers=2, home=home)
 try:
     d.start()
-    for g in (GRID, AGRID, SOBOL, CONF):
+    for g in (GRID, AGRID, SOBOL, CONF, DIV):
         path = os.path.join(home, g["name"] + ".json")
         with open(path, "w") as f:
             json.dump(g, f)
         p = ctl(d, "submit", path)
         check(p.returncode == 0, "mlpctl submit %s" % g["name"], p.stderr)
     ctl(d, "wait", "pgrid", timeout=240)  # exit 1: pruned trials did not succeed
-    for name in ("pfull", "psobol", "pconf"):
+    for name in ("pfull", "psobol", "pconf", "pdiv"):
         p = ctl(d, "wait", name, timeout=240)
         check(p.returncode == 0, "the %s sweep ends" % name, p.stderr)
 
@@ -394,6 +422,7 @@ try:
     p = ctl(d, "plot", "pfull", "--kind", "heatmap", "--out", os.path.join(home, "x.svg"))
     check(p.returncode == 2 and "needs --keys" in p.stderr, "heatmap without --keys: usage error",
           p.stderr)
+    check_diverged(d, home)
     check_confirmed(d, home)
     check_best_pruned(d)
     check_report(d, home, "pfull")

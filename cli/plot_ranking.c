@@ -61,6 +61,69 @@ static int confirmed_of(const cJSON *best, int id, struct resp_stat *test)
     return 0;
 }
 
+/*
+ * Each row's confirmation (conf[i] its test stat, crank[i] its confirmed
+ * rank, 0 when not confirmed), widening [*lo, *hi] by them.  The count.
+ */
+static int confirmed_rows(const cJSON *best, const struct plot__row *rows, int n,
+                          struct resp_stat *conf, int *crank, double *lo, double *hi)
+{
+    int nconf = 0;
+    for (int i = 0; i < n; i++) {
+        crank[i] = rows[i].pruned ? 0 : confirmed_of(best, rows[i].id, &conf[i]);
+        if (!crank[i])
+            continue;
+        nconf++;
+        plot__widen(lo, hi, conf[i].mean);
+        if (isfinite(conf[i].se)) {
+            plot__widen(lo, hi, conf[i].mean - conf[i].se);
+            plot__widen(lo, hi, conf[i].mean + conf[i].se);
+        }
+    }
+    return nconf;
+}
+
+/* "3..5": the confirmation's seeds in best's `confirmed` ("" when none). */
+static void confirmed_seeds(char *buf, size_t n, const cJSON *best)
+{
+    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(best, "confirmed"), "seeds");
+    int ncs = cJSON_GetArraySize(cs);
+    const cJSON *s0 = cJSON_GetArrayItem(cs, 0), *s1 = cJSON_GetArrayItem(cs, ncs - 1);
+    buf[0] = '\0';
+    if (cJSON_IsNumber(s0) && cJSON_IsNumber(s1))
+        snprintf(buf, n, "%.0f..%.0f", s0->valuedouble, s1->valuedouble);
+}
+
+/* The notes under a ranking, into buf; their count. */
+static int ranking_notes(char (*buf)[600], const cJSON *resp, bool seeds, const char *seed_metric,
+                         int nconf, const char *cseeds, int npruned, int skipped,
+                         const char *metric)
+{
+    int nnotes = 0;
+    const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(resp, "comparison");
+    const char *sentence = resp_str(cmp, "sentence", NULL);
+    if (sentence)
+        snprintf(buf[nnotes++], 600, "Best vs runner-up (Welch's t-test): %s", sentence);
+    if (seeds)
+        snprintf(buf[nnotes++], 600,
+                 "Open circles: each seed's %s. The test split is reported, never used to choose "
+                 "or order configurations.",
+                 seed_metric);
+    if (nconf)
+        snprintf(buf[nnotes++], 600,
+                 "Orange diamond: %s of the confirmation on fresh seeds %s (mean \xC2\xB1 SE), "
+                 "never used in selection; the selection estimates are biased upwards.",
+                 resp_str(resp, "test_metric", "the test metric"), cseeds);
+    if (npruned)
+        snprintf(buf[nnotes++], 600,
+                 "%d configuration(s) pruned: stopped early by the sweep's prune rule, not ranked",
+                 npruned);
+    if (skipped)
+        plot__note_skipped(buf[nnotes++], 600, skipped, metric);
+    return nnotes;
+}
+
 /* "confirmed #1: 0.8633 ± 0.0233 (n=3)", the text beside a confirmed row. */
 static void confirmed_text(char *buf, size_t n, int rank, const struct resp_stat *t)
 {
@@ -196,7 +259,7 @@ static int ranking_draw(FILE *out, const cJSON *resp, const cJSON *show, const c
         plot__widen(&lo, &hi, seeds[k]);
     /* The confirmation on fresh seeds (best's `confirmed`): its test mean ± SE per row. */
     struct resp_stat *conf = calloc((size_t)n, sizeof *conf);
-    int *crank = calloc((size_t)n, sizeof *crank), nconf = 0;
+    int *crank = calloc((size_t)n, sizeof *crank);
     if (!conf || !crank) {
         free(conf);
         free(crank);
@@ -207,17 +270,7 @@ static int ranking_draw(FILE *out, const cJSON *resp, const cJSON *show, const c
         plot__why(why, whylen, "out of memory");
         return CLI_FAILED;
     }
-    for (int i = 0; i < n; i++) {
-        crank[i] = rows[i].pruned ? 0 : confirmed_of(resp, rows[i].id, &conf[i]);
-        if (!crank[i])
-            continue;
-        nconf++;
-        plot__widen(&lo, &hi, conf[i].mean);
-        if (isfinite(conf[i].se)) {
-            plot__widen(&lo, &hi, conf[i].mean - conf[i].se);
-            plot__widen(&lo, &hi, conf[i].mean + conf[i].se);
-        }
-    }
+    int nconf = confirmed_rows(resp, rows, n, conf, crank, &lo, &hi);
     svg_nice_domain(&lo, &hi, 5);
 
     const double rowh = 24, top = 78, plotw = 440;
@@ -235,45 +288,12 @@ static int ranking_draw(FILE *out, const cJSON *resp, const cJSON *show, const c
     right = fmax(right, 12 + valw + (nconf ? 16 + confw : 0) + 12);
     double left, h, w = plot__row_plot_width(rows, n, plotw, right, &left);
     const char *notes[5] = {0};
-    char note_skip[160], note_cmp[600], note_pruned[200], note_seeds[300], note_conf[400];
-    char cseeds[64] = "";
-    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(resp, "confirmed"), "seeds");
-    int ncs = cJSON_GetArraySize(cs);
-    const cJSON *s0 = cJSON_GetArrayItem(cs, 0), *s1 = cJSON_GetArrayItem(cs, ncs - 1);
-    if (cJSON_IsNumber(s0) && cJSON_IsNumber(s1))
-        snprintf(cseeds, sizeof cseeds, "%.0f..%.0f", s0->valuedouble, s1->valuedouble);
-    int nnotes = 0;
-    const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(resp, "comparison");
-    const char *sentence = resp_str(cmp, "sentence", NULL);
-    if (sentence) {
-        snprintf(note_cmp, sizeof note_cmp, "Best vs runner-up (Welch's t-test): %s", sentence);
-        notes[nnotes++] = note_cmp;
-    }
-    if (trials) {
-        snprintf(note_seeds, sizeof note_seeds,
-                 "Open circles: each seed's %s. The test split is reported, never used to choose "
-                 "or order configurations.",
-                 seed_metric);
-        notes[nnotes++] = note_seeds;
-    }
-    if (nconf) {
-        snprintf(note_conf, sizeof note_conf,
-                 "Orange diamond: %s of the confirmation on fresh seeds %s (mean \xC2\xB1 SE), "
-                 "never used in selection; the selection estimates are biased upwards.",
-                 resp_str(resp, "test_metric", "the test metric"), cseeds);
-        notes[nnotes++] = note_conf;
-    }
-    if (npruned) {
-        snprintf(note_pruned, sizeof note_pruned,
-                 "%d configuration(s) pruned: stopped early by the sweep's prune rule, not ranked",
-                 npruned);
-        notes[nnotes++] = note_pruned;
-    }
-    if (skipped) {
-        plot__note_skipped(note_skip, sizeof note_skip, skipped, metric);
-        notes[nnotes++] = note_skip;
-    }
+    char note_buf[5][600], cseeds[64];
+    confirmed_seeds(cseeds, sizeof cseeds, resp);
+    int nnotes = ranking_notes(note_buf, resp, trials != NULL, seed_metric, nconf, cseeds,
+                               npruned, skipped, metric);
+    for (int k = 0; k < nnotes; k++)
+        notes[k] = note_buf[k];
     double plot_bot = top + rowh * n;
     h = plot_bot + 56 + 16 * nnotes + 8;
     char title[512], sub[300];

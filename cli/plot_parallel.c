@@ -444,15 +444,10 @@ static int cmp_draw(const void *pa, const void *pb)
 }
 
 /* One configuration's polyline (and its diverged cross). */
-/* The range of the colour ramp: the finite means. */
-struct par_range {
-    double lo, hi;
-};
-
 static void draw_conf(FILE *out, const struct plot__conf *c, const struct par_axis *ax, int nax,
                       const double *xs, double top, double bot, double slot_pruned,
                       double slot_div, const char *metric, bool maximize, bool best,
-                      const struct par_range *cr)
+                      const struct plot__range *cr)
 {
     bool pruned = c->pruned != 0, finite = isfinite(c->st.mean);
     const char *cls = pruned ? "config pruned" : finite ? "config" : "config diverged";
@@ -508,8 +503,7 @@ static void draw_conf(FILE *out, const struct plot__conf *c, const struct par_ax
     }
 }
 
-/* The colour legend: a bar of 40 steps from the metric's worst (left) to best (right). */
-static void draw_ramp(FILE *out, double x, double y, double w, const struct par_range *s,
+void plot__ramp_legend(FILE *out, double x, double y, double w, const struct plot__range *s,
                       bool maximize, const char *metric)
 {
     fputs("<g class=\"legend\">\n", out);
@@ -534,9 +528,7 @@ struct par_layout {
     int npruned, ndiv, nvalue;
 };
 
-/* Set up the axes of the varying keys and the metric; nax on success, < 0 with why. */
-static int par_axes(const cJSON *trials, struct plot__conf *c, int n, const char *metric,
-                    struct par_axis **axp, cJSON **varyp, char *why, size_t whylen)
+cJSON *plot__conf_varying(const struct plot__conf *c, int n, const cJSON *trials)
 {
     cJSON *items = cJSON_CreateArray();
     for (int i = 0; items && i < n; i++)
@@ -548,6 +540,14 @@ static int par_axes(const cJSON *trials, struct plot__conf *c, int n, const char
                                              cJSON_GetObjectItemCaseSensitive(trials, "keys"), NULL)
                         : NULL;
     cJSON_Delete(items);
+    return vary;
+}
+
+/* Set up the axes of the varying keys and the metric; nax on success, < 0 with why. */
+static int par_axes(const cJSON *trials, struct plot__conf *c, int n, const char *metric,
+                    struct par_axis **axp, cJSON **varyp, char *why, size_t whylen)
+{
+    cJSON *vary = plot__conf_varying(c, n, trials);
     int nk = cJSON_GetArraySize(vary);
     struct par_axis *ax = vary ? calloc((size_t)nk + 1, sizeof *ax) : NULL;
     if (!ax) {
@@ -622,7 +622,7 @@ int plot__parallel(FILE *out, const cJSON *trials, const cJSON *show, const char
         goto out;
     }
     struct par_layout L = {.top = 96};
-    struct par_range cr = {INFINITY, -INFINITY};
+    struct plot__range cr = {INFINITY, -INFINITY};
     for (int i = 0; i < n; i++) {
         if (!c[i].pruned)
             plot__widen(&cr.lo, &cr.hi, c[i].st.mean);
@@ -713,7 +713,7 @@ int plot__parallel(FILE *out, const cJSON *trials, const cJSON *show, const char
                   maximize, i == n - 1, &cr);
     fputs("</g>\n", out);
     double rw = fmin(240, L.w - 200);
-    draw_ramp(out, (L.w - rw) / 2, ramp_y, rw, &cr, maximize, metric);
+    plot__ramp_legend(out, (L.w - rw) / 2, ramp_y, rw, &cr, maximize, metric);
     plot__notes(out, 12, ramp_y + 52, notes, nnotes);
     svg_end(out);
     rc = CLI_OK;

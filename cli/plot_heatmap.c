@@ -6,7 +6,7 @@
  * its standard error: over the seeds when one configuration is in the cell,
  * else over the configurations' means (the other keys' spread).  Cells with
  * no finished configuration are blank ("pruned" when only pruned ones are
- * there).  Numbers are the keys' own values, sorted; a search's drawn
+ * there, "diverged" when every seed of the ones there diverged).  Numbers are the keys' own values, sorted; a search's drawn
  * numbers (more than 4 distinct) and any key's more than 8 are grouped into
  * ranges (4, or 6 from 16 distinct values up) between the smallest and the
  * largest, on a log scale when the search space draws the key
@@ -168,6 +168,7 @@ static int dim_build(struct hm_dim *d, const char *key, const cJSON *trials,
 struct hm_cell {
     int k;       /* configurations with a finite mean */
     int pruned;  /* pruned configurations */
+    int diverged; /* configurations without a finite mean: every seed diverged */
     double sum, sumsq;
     struct resp_stat one; /* the single configuration's stat (k == 1) */
     struct resp_stat st;  /* the cell's mean and SE */
@@ -253,8 +254,8 @@ static void hm_draw(FILE *out, const struct hm_dim *da, const struct hm_dim *db,
     snprintf(corner, sizeof corner, "%s \xE2\x86\x93  %s \xE2\x86\x92", db->key, da->key);
     snprintf(n1, sizeof n1, "Cell: the mean of its configurations' means over seeds; \xC2\xB1 SE "
              "over seeds (one configuration) or over the configurations (several).");
-    snprintf(n2, sizeof n2, "Blank: no finished configuration with these values; pruned ones "
-             "are left out (not ranked).");
+    snprintf(n2, sizeof n2, "Blank: no finished configuration with these values (\"diverged\": "
+             "every seed diverged); pruned ones are left out (not ranked).");
     const char *notes[2] = {n1, n2};
     struct hm_layout L = {.top = 96, .ch = 46, .cw = 110};
     double rowlab = svg_text_width(corner, 12, true);
@@ -294,9 +295,11 @@ static void hm_draw(FILE *out, const struct hm_dim *da, const struct hm_dim *db,
                 fprintf(out, "\"><rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
                              "fill=\"#ffffff\" stroke=\"#ddd\"/>",
                         x0, y0, L.cw, L.ch);
-                if (x->pruned)
+                if (x->pruned || x->diverged)
                     svg_text(out, x0 + L.cw / 2, y0 + L.ch / 2 + 4, "middle", 11.5,
-                             "fill=\"" COL_NOTE "\" font-style=\"italic\"", "pruned");
+                             x->diverged ? "fill=\"" COL_BEST "\" font-style=\"italic\""
+                                         : "fill=\"" COL_NOTE "\" font-style=\"italic\"",
+                             x->diverged ? "diverged" : "pruned");
                 fputs("</g>\n", out);
                 continue;
             }
@@ -372,8 +375,10 @@ int plot__heatmap(FILE *out, const cJSON *trials, const cJSON *show, const char 
             x->pruned++;
             continue;
         }
-        if (!isfinite(c[q].st.mean))
+        if (!isfinite(c[q].st.mean)) {
+            x->diverged += c[q].diverged > 0;
             continue;
+        }
         nval++;
         x->k++;
         x->sum += c[q].st.mean;

@@ -597,6 +597,24 @@ static int conf_labels(struct plot__conf *c, int n, const cJSON *vary)
     return 0;
 }
 
+/* The notes under the plot, into buf; their count. */
+static int par_notes(char (*buf)[300], const char *metric, const struct par_layout *L)
+{
+    int n = 0;
+    snprintf(buf[n++], 300,
+             "One line per configuration: its key values and its mean %s over seeds; the best "
+             "drawn thickest.", metric);
+    if (L->npruned)
+        snprintf(buf[n++], 300,
+                 "%d configuration(s) pruned (faint, dashed): stopped early by the prune rule, "
+                 "no final value, not ranked", L->npruned);
+    if (L->ndiv)
+        snprintf(buf[n++], 300,
+                 "%d configuration(s) without a finite %s (red, dashed): every seed diverged or "
+                 "none finished", L->ndiv, metric);
+    return n;
+}
+
 int plot__parallel(FILE *out, const cJSON *trials, const cJSON *show, const char *metric,
                    char *why, size_t whylen)
 {
@@ -659,25 +677,11 @@ int plot__parallel(FILE *out, const cJSON *trials, const cJSON *show, const char
     L.slot_pruned = L.bot + 22;
     L.slot_div = L.bot + (L.npruned ? 40 : 22);
     double ramp_y = L.bot + 62;
-    const char *notes[4] = {0};
-    char n_lines[300], n_pruned[200], n_div[200], title[512], sub[400];
-    int nnotes = 0;
-    snprintf(n_lines, sizeof n_lines,
-             "One line per configuration: its key values and its mean %s over seeds; the best "
-             "drawn thickest.", metric);
-    notes[nnotes++] = n_lines;
-    if (L.npruned) {
-        snprintf(n_pruned, sizeof n_pruned,
-                 "%d configuration(s) pruned (faint, dashed): stopped early by the prune rule, "
-                 "no final value, not ranked", L.npruned);
-        notes[nnotes++] = n_pruned;
-    }
-    if (L.ndiv) {
-        snprintf(n_div, sizeof n_div,
-                 "%d configuration(s) without a finite %s (red, dashed): every seed diverged or "
-                 "none finished", L.ndiv, metric);
-        notes[nnotes++] = n_div;
-    }
+    const char *notes[3];
+    char note_buf[3][300], title[512], sub[400];
+    int nnotes = par_notes(note_buf, metric, &L);
+    for (int k = 0; k < nnotes; k++)
+        notes[k] = note_buf[k];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 parallel coordinates of %s", name,
              metric);
     snprintf(sub, sizeof sub,

@@ -106,15 +106,42 @@ static int axis_category(struct imp_axis *a, char *t)
 }
 
 /*
+ * The keys (strings of keys) whose values are not the same in all nc
+ * configurations: a grid key given one value is a constant, not a factor
+ * (pruning that leaves a key one value is another matter: the ANOVA refuses
+ * that).  All of them when nc < 2.  NULL on ENOMEM.
+ */
+static cJSON *factor_keys(const cJSON *keys, const struct imp_conf *cf, int nc)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys)
+    {
+        if (!out || !cJSON_IsString(k))
+            continue;
+        bool varies = nc < 2;
+        const cJSON *first = cJSON_GetObjectItemCaseSensitive(cf[0].row, k->valuestring);
+        for (int i = 1; i < nc && !varies; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(cf[i].row, k->valuestring);
+            varies = !v != !first || (v && !cJSON_Compare(first, v, true));
+        }
+        if (varies && !cJSON_AddItemToArray(out, cJSON_CreateString(k->valuestring))) {
+            cJSON_Delete(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
+/*
  * The forest's part: x from the used configurations' key values, y their
  * means.  Returns CLI_OK with *docp, or CLI_FAILED with why.
  */
-static int fanova_doc(const cJSON *resp, const struct imp_conf *cf, int used, int pruned,
-                      int nodata, const char *metric, const struct importance_opts *o, cJSON **docp,
-                      char *why, size_t whylen)
+static int fanova_doc(const cJSON *resp, const cJSON *keys, const struct imp_conf *cf, int used,
+                      int pruned, int nodata, const char *metric, const struct importance_opts *o,
+                      cJSON **docp, char *why, size_t whylen)
 {
     const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(resp, "sweep");
-    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(resp, "keys");
     const cJSON *sj = cJSON_GetObjectItemCaseSensitive(resp, "search");
     int nkeys = cJSON_GetArraySize(keys), rc = CLI_FAILED;
     struct search srch;
@@ -301,6 +328,7 @@ int importance_analyse(const cJSON *resp, const struct importance_opts *o, cJSON
     const cJSON *sweep = cJSON_GetObjectItemCaseSensitive(resp, "sweep");
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(resp, "keys");
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(resp, "rows");
+    cJSON *factors = NULL;
     if (!metric)
         metric = resp_str(sweep, "metric", "val_accuracy");
     int nrows = cJSON_GetArraySize(rows), nkeys = cJSON_GetArraySize(keys);
@@ -346,6 +374,10 @@ int importance_analyse(const cJSON *resp, const struct importance_opts *o, cJSON
         rc = CLI_USAGE;
         goto out;
     }
+    if (!(factors = factor_keys(keys, cf, nc)))
+        goto oom;
+    keys = factors;
+    nkeys = cJSON_GetArraySize(keys);
     /* Keep configurations with a value and not pruned, at the front. */
     for (int i = 0; i < nc; i++) {
         if (cf[i].pruned)
@@ -370,7 +402,7 @@ int importance_analyse(const cJSON *resp, const struct importance_opts *o, cJSON
         goto out;
     }
     if (method == IMPORTANCE_FANOVA) {
-        rc = fanova_doc(resp, cf, used, pruned, nodata, metric, o, docp, why, whylen);
+        rc = fanova_doc(resp, keys, cf, used, pruned, nodata, metric, o, docp, why, whylen);
         goto out;
     }
     if (cJSON_IsObject(sj)) {
@@ -503,6 +535,7 @@ out:
     free(order);
     free(cf);
     cJSON_Delete(doc);
+    cJSON_Delete(factors);
     return rc;
 }
 

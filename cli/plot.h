@@ -60,6 +60,17 @@ int plot_confusion(FILE *out, const struct cJSON *show_resp);
 int plot_parallel(FILE *out, const struct cJSON *trials_resp, const struct cJSON *show_resp);
 
 /*
+ * Importance of each key (as `mlpctl importance`): trials_resp is the
+ * `results` op with trials: true; the sweep's metric, ANOVA for a grid and
+ * fANOVA for a random/Sobol search.
+ */
+int plot_importance(FILE *out, const struct cJSON *trials_resp);
+
+/* Heat map of the sweep's metric over keys "A,B" (as --keys): responses as plot_parallel. */
+int plot_heatmap(FILE *out, const struct cJSON *trials_resp, const struct cJSON *show_resp,
+                 const char *keys);
+
+/*
  * The plot module's internals, shared by plot.c (frame, rows, the kind
  * table and the verb), plot_<kind>.c (one file per kind) and report.c
  * (double underscore: not for other modules).  `why` buffers receive one
@@ -121,7 +132,8 @@ struct plot_kind {
 
 /* The kinds, in the order `--kind` lists them; the first is the default. */
 #define PLOT_KINDS(X)                                                                              \
-    X(ranking) X(curves) X(gap) X(by) X(learning) X(confusion) X(boundary) X(parallel)
+    X(ranking) X(curves) X(gap) X(by) X(learning) X(confusion) X(boundary) X(importance)   \
+        X(parallel) X(heatmap)
 #define PLOT__DECLARE_KIND(k) extern const struct plot_kind plot_kind_##k;
 PLOT_KINDS(PLOT__DECLARE_KIND)
 #undef PLOT__DECLARE_KIND
@@ -272,6 +284,15 @@ const char *plot__metric_of(const struct plot_args *a, const struct cJSON *show,
 bool plot__maximize(const char *metric, const struct cJSON *show);
 /* The viridis colour of t in [0, 1] ("#rrggbb"): dark purple (0) to yellow (1). */
 void plot__ramp(char *buf, size_t n, double t);
+/* The metric's range a ramp spans: lo (worst when maximised) to hi. */
+struct plot__range {
+    double lo, hi;
+};
+/* The ramp's legend at (x, y), w wide: worst (left) to best (right) with both values. */
+void plot__ramp_legend(FILE *out, double x, double y, double w, const struct plot__range *r,
+                       bool maximize, const char *metric);
+/* The keys (of trials' "keys", in order) whose values differ among c; NULL on ENOMEM. */
+struct cJSON *plot__conf_varying(const struct plot__conf *c, int n, const struct cJSON *trials);
 
 /*
  * Parallel coordinates (plot_parallel.c): trials is the `results` op with
@@ -280,6 +301,22 @@ void plot__ramp(char *buf, size_t n, double t);
  */
 int plot__parallel(FILE *out, const struct cJSON *trials, const struct cJSON *show,
                    const char *metric, char *why, size_t whylen);
+
+/*
+ * Importance bars (plot_importance.c) of trials (the `results` op with
+ * trials: true): metric NULL for the sweep's, method NULL, "anova" or
+ * "fanova" as `mlpctl importance --method`.  CLI_USAGE for a metric or
+ * method that does not apply, CLI_FAILED when there is nothing to analyse.
+ */
+int plot__importance(FILE *out, const struct cJSON *trials, const char *metric, const char *method,
+                     char *why, size_t whylen);
+
+/*
+ * Heat map (plot_heatmap.c) of metric over keys "A,B" (A: columns, B: rows);
+ * CLI_USAGE with why when keys are not two different keys that vary.
+ */
+int plot__heatmap(FILE *out, const struct cJSON *trials, const struct cJSON *show,
+                  const char *metric, const char *keys, char *why, size_t whylen);
 
 /* Class names of a data set: Fashion-MNIST's ten, else NULL (plots show digits). */
 const char *const *plot__class_names(const char *dataset, int classes);

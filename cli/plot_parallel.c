@@ -444,15 +444,10 @@ static int cmp_draw(const void *pa, const void *pb)
 }
 
 /* One configuration's polyline (and its diverged cross). */
-/* The range of the colour ramp: the finite means. */
-struct par_range {
-    double lo, hi;
-};
-
 static void draw_conf(FILE *out, const struct plot__conf *c, const struct par_axis *ax, int nax,
                       const double *xs, double top, double bot, double slot_pruned,
                       double slot_div, const char *metric, bool maximize, bool best,
-                      const struct par_range *cr)
+                      const struct plot__range *cr)
 {
     bool pruned = c->pruned != 0, finite = isfinite(c->st.mean);
     const char *cls = pruned ? "config pruned" : finite ? "config" : "config diverged";
@@ -508,8 +503,7 @@ static void draw_conf(FILE *out, const struct plot__conf *c, const struct par_ax
     }
 }
 
-/* The colour legend: a bar of 40 steps from the metric's worst (left) to best (right). */
-static void draw_ramp(FILE *out, double x, double y, double w, const struct par_range *s,
+void plot__ramp_legend(FILE *out, double x, double y, double w, const struct plot__range *s,
                       bool maximize, const char *metric)
 {
     fputs("<g class=\"legend\">\n", out);
@@ -534,9 +528,7 @@ struct par_layout {
     int npruned, ndiv, nvalue;
 };
 
-/* Set up the axes of the varying keys and the metric; nax on success, < 0 with why. */
-static int par_axes(const cJSON *trials, struct plot__conf *c, int n, const char *metric,
-                    struct par_axis **axp, cJSON **varyp, char *why, size_t whylen)
+cJSON *plot__conf_varying(const struct plot__conf *c, int n, const cJSON *trials)
 {
     cJSON *items = cJSON_CreateArray();
     for (int i = 0; items && i < n; i++)
@@ -548,6 +540,14 @@ static int par_axes(const cJSON *trials, struct plot__conf *c, int n, const char
                                              cJSON_GetObjectItemCaseSensitive(trials, "keys"), NULL)
                         : NULL;
     cJSON_Delete(items);
+    return vary;
+}
+
+/* Set up the axes of the varying keys and the metric; nax on success, < 0 with why. */
+static int par_axes(const cJSON *trials, struct plot__conf *c, int n, const char *metric,
+                    struct par_axis **axp, cJSON **varyp, char *why, size_t whylen)
+{
+    cJSON *vary = plot__conf_varying(c, n, trials);
     int nk = cJSON_GetArraySize(vary);
     struct par_axis *ax = vary ? calloc((size_t)nk + 1, sizeof *ax) : NULL;
     if (!ax) {
@@ -597,6 +597,24 @@ static int conf_labels(struct plot__conf *c, int n, const cJSON *vary)
     return 0;
 }
 
+/* The notes under the plot, into buf; their count. */
+static int par_notes(char (*buf)[300], const char *metric, const struct par_layout *L)
+{
+    int n = 0;
+    snprintf(buf[n++], 300,
+             "One line per configuration: its key values and its mean %s over seeds; the best "
+             "drawn thickest.", metric);
+    if (L->npruned)
+        snprintf(buf[n++], 300,
+                 "%d configuration(s) pruned (faint, dashed): stopped early by the prune rule, "
+                 "no final value, not ranked", L->npruned);
+    if (L->ndiv)
+        snprintf(buf[n++], 300,
+                 "%d configuration(s) without a finite %s (red, dashed): every seed diverged or "
+                 "none finished", L->ndiv, metric);
+    return n;
+}
+
 int plot__parallel(FILE *out, const cJSON *trials, const cJSON *show, const char *metric,
                    char *why, size_t whylen)
 {
@@ -622,7 +640,7 @@ int plot__parallel(FILE *out, const cJSON *trials, const cJSON *show, const char
         goto out;
     }
     struct par_layout L = {.top = 96};
-    struct par_range cr = {INFINITY, -INFINITY};
+    struct plot__range cr = {INFINITY, -INFINITY};
     for (int i = 0; i < n; i++) {
         if (!c[i].pruned)
             plot__widen(&cr.lo, &cr.hi, c[i].st.mean);
@@ -659,25 +677,11 @@ int plot__parallel(FILE *out, const cJSON *trials, const cJSON *show, const char
     L.slot_pruned = L.bot + 22;
     L.slot_div = L.bot + (L.npruned ? 40 : 22);
     double ramp_y = L.bot + 62;
-    const char *notes[4] = {0};
-    char n_lines[300], n_pruned[200], n_div[200], title[512], sub[400];
-    int nnotes = 0;
-    snprintf(n_lines, sizeof n_lines,
-             "One line per configuration: its key values and its mean %s over seeds; the best "
-             "drawn thickest.", metric);
-    notes[nnotes++] = n_lines;
-    if (L.npruned) {
-        snprintf(n_pruned, sizeof n_pruned,
-                 "%d configuration(s) pruned (faint, dashed): stopped early by the prune rule, "
-                 "no final value, not ranked", L.npruned);
-        notes[nnotes++] = n_pruned;
-    }
-    if (L.ndiv) {
-        snprintf(n_div, sizeof n_div,
-                 "%d configuration(s) without a finite %s (red, dashed): every seed diverged or "
-                 "none finished", L.ndiv, metric);
-        notes[nnotes++] = n_div;
-    }
+    const char *notes[3];
+    char note_buf[3][300], title[512], sub[400];
+    int nnotes = par_notes(note_buf, metric, &L);
+    for (int k = 0; k < nnotes; k++)
+        notes[k] = note_buf[k];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 parallel coordinates of %s", name,
              metric);
     snprintf(sub, sizeof sub,
@@ -713,7 +717,7 @@ int plot__parallel(FILE *out, const cJSON *trials, const cJSON *show, const char
                   maximize, i == n - 1, &cr);
     fputs("</g>\n", out);
     double rw = fmin(240, L.w - 200);
-    draw_ramp(out, (L.w - rw) / 2, ramp_y, rw, &cr, maximize, metric);
+    plot__ramp_legend(out, (L.w - rw) / 2, ramp_y, rw, &cr, maximize, metric);
     plot__notes(out, 12, ramp_y + 52, notes, nnotes);
     svg_end(out);
     rc = CLI_OK;

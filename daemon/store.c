@@ -1479,11 +1479,32 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
 
 /* Cursors -------------------------------------------------------------------- */
 
+/*
+ * A cursor holds no read transaction between slices: each slice is read with its
+ * statement bound past the last row handed out (keyset paging by trial id, and
+ * epoch), and the statement is reset before store_cursor_next returns.  So a
+ * reader that stops taking slices never pins a WAL snapshot (the WAL can be
+ * checkpointed and restarted behind it).
+ */
+static const char cursor_trials_sql[] =
+    "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "
+    "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "
+    "r.normalize" RESULT_COLS ", t.confirm"
+    " FROM trials t INDEXED BY trials_sweep_id LEFT JOIN results r ON r.trial_id = t.id "
+    "WHERE t.sweep_id = ?1 AND t.id > ?2 ORDER BY t.id";
+static const char cursor_epochs_sql[] =
+    "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS
+    " FROM trials t INDEXED BY trials_sweep_id JOIN epochs e ON e.trial_id = t.id "
+    "WHERE t.sweep_id = ?1 AND t.id >= ?2 AND (t.id > ?2 OR e.epoch > ?3) "
+    "ORDER BY t.id, e.epoch"; /* t.id, not e.trial_id: the index's order, no sort */
+
 struct store_cursor {
     struct store *st;
     sqlite3_stmt *s; /* its own statement: the shared ones stay free for other calls */
     enum store_cursor_kind kind;
     bool ended;
+    int64_t sweep_id;
+    int64_t last_id, last_epoch; /* key of the last row handed out (0: none yet) */
     int64_t *ids; /* a page: its trials in order, each read by id with s (TRIAL_ONE) */
     size_t n_ids, next_id;
 };
@@ -1498,13 +1519,13 @@ struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind 
     }
     c->st = st;
     c->kind = kind;
-    const char *sql = stmt_sql[kind == STORE_CURSOR_TRIALS ? ST_TRIALS_SWEEP : ST_EPOCHS_SWEEP];
+    c->sweep_id = sweep_id;
+    const char *sql = kind == STORE_CURSOR_TRIALS ? cursor_trials_sql : cursor_epochs_sql;
     if (sqlite3_prepare_v2(st->db, sql, -1, &c->s, NULL) != SQLITE_OK) {
         db_err(st, e, "cursor");
         free(c);
         return NULL;
     }
-    sqlite3_bind_int64(c->s, 1, sweep_id);
     return c;
 }
 
@@ -1682,45 +1703,62 @@ struct store_cursor *store_cursor_open_page(struct store *st, int64_t sweep_id, 
     return c;
 }
 
-/* Step c; each row to cb.  1 when cb stopped the walk, 0 at the end, or <0. */
+/* The rows of a page cursor from c->next_id on, each read by id (one deleted since is left
+ * out).  As cursor_step. */
+static int cursor_page_step(struct store_cursor *c, int (*cb)(void *ud, const void *row),
+                            void *ud, struct err *e)
+{
+    while (c->next_id < c->n_ids) {
+        sqlite3_reset(c->s);
+        sqlite3_bind_int64(c->s, 1, c->ids[c->next_id++]);
+        int rc = sqlite3_step(c->s);
+        if (rc == SQLITE_DONE)
+            continue;
+        if (rc != SQLITE_ROW) {
+            c->ended = true;
+            return db_err(c->st, e, "cursor");
+        }
+        struct store_trial_row r;
+        trial_row_read(c->s, &r);
+        int ret = cb(ud, &r);
+        if (ret < 0) {
+            c->ended = true;
+            return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
+        }
+        if (ret > 0)
+            return 1;
+    }
+    c->ended = true;
+    return 0;
+}
+
+/* Step c from past its last key; each row to cb.  1 when cb stopped the walk, 0 at the end,
+ * or <0. */
 static int cursor_step(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
                        struct err *e)
 {
     if (c->ended)
         return 0;
+    if (c->ids)
+        return cursor_page_step(c, cb, ud, e);
+    sqlite3_reset(c->s);
+    sqlite3_bind_int64(c->s, 1, c->sweep_id);
+    sqlite3_bind_int64(c->s, 2, c->last_id);
+    if (c->kind == STORE_CURSOR_EPOCHS)
+        sqlite3_bind_int64(c->s, 3, c->last_epoch);
     int rc;
-    if (c->ids) { /* a page: its rows by id (one deleted since is left out) */
-        while (c->next_id < c->n_ids) {
-            sqlite3_reset(c->s);
-            sqlite3_bind_int64(c->s, 1, c->ids[c->next_id++]);
-            if ((rc = sqlite3_step(c->s)) == SQLITE_DONE)
-                continue;
-            if (rc != SQLITE_ROW) {
-                c->ended = true;
-                return db_err(c->st, e, "cursor");
-            }
-            struct store_trial_row r;
-            trial_row_read(c->s, &r);
-            int ret = cb(ud, &r);
-            if (ret < 0) {
-                c->ended = true;
-                return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
-            }
-            if (ret > 0)
-                return 1;
-        }
-        c->ended = true;
-        return 0;
-    }
     while ((rc = sqlite3_step(c->s)) == SQLITE_ROW) {
         int ret;
         if (c->kind == STORE_CURSOR_TRIALS) {
             struct store_trial_row r;
             trial_row_read(c->s, &r);
+            c->last_id = r.id;
             ret = cb(ud, &r);
         } else {
             struct store_epoch_row r;
             epoch_row_read(c->s, &r);
+            c->last_id = r.trial_id;
+            c->last_epoch = r.epoch;
             ret = cb(ud, &r);
         }
         if (ret < 0) {
@@ -1739,7 +1777,16 @@ static int cursor_step(struct store_cursor *c, int (*cb)(void *ud, const void *r
 int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
                       struct err *e)
 {
-    return cursor_step(c, cb, ud, e);
+    int rc = cursor_step(c, cb, ud, e);
+    sqlite3_reset(c->s); /* no read transaction outlives the slice */
+    return rc;
+}
+
+void store_end_read(struct store *st)
+{
+    for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s; s = sqlite3_next_stmt(st->db, s))
+        if (sqlite3_stmt_busy(s))
+            sqlite3_reset(s);
 }
 
 void store_cursor_close(struct store_cursor *c)

@@ -153,7 +153,12 @@ try:
     # Learning rates of 1e-05: the rate curves' axis ticks at that scale.
     submit("tiny", {"dataset": {"name": "circles", "n": 100}, "seeds": 1, "base": {"epochs": 2},
                     "grid": {"lr": [0.00001, 0.00003]}})
+    # Confirmation on fresh seeds: the ranking's confirmed marks and texts.
+    submit("conf", {"dataset": {"name": "circles", "n": 200}, "seeds": [1, 2],
+                    "base": {"epochs": 2}, "grid": {"lr": [0.3, 0.03, 0.003]},
+                    "confirm": {"top": 2, "seeds": 2}})
     ctl("wait", "lab")
+    ctl("wait", "conf")
     ctl("wait", UNI)
     ctl("wait", "tiny")
     ctl("wait", "pru", ok=False)  # exit 1: pruned trials did not succeed
@@ -276,6 +281,10 @@ try:
         "uni-parallel": [UNI, "--kind", "parallel"],
         "lab-parallel": ["lab", "--kind", "parallel"],
         "pru-parallel": ["pru", "--kind", "parallel"],
+        "lab-importance": ["lab", "--kind", "importance"],
+        "conf-ranking": ["conf", "--kind", "ranking"],
+        "uni-importance": [UNI, "--kind", "importance", "--method", "fanova"],
+        "uni-heatmap": [UNI, "--kind", "heatmap", "--keys", "train_size,dropout"],
     }
     files = {}
     keep = os.environ.get("LABELS_KEEP")  # a directory to keep the plots in

@@ -5,7 +5,10 @@
  * connection, and one `watch` connection per dashboard feeds every browser's
  * server-sent-event stream.  A random token (getrandom) is required on every
  * request (compared in constant time); nothing is sent with CORS headers and
- * every string from the daemon is HTML-escaped.
+ * every string from the daemon is HTML-escaped (control characters shown as their
+ * Unicode pictures).  A sweep page's ranking and plots read every result of the
+ * sweep, so they are cached per sweep under its summary (analysis_html): a big
+ * finished sweep's page costs mlpd one page of its trial table.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -88,7 +91,8 @@ __attribute__((format(printf, 2, 3))) static void b_fmt(struct buf *b, const cha
     b_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* HTML-escape (text and attribute values alike). */
+/* HTML-escape (text and attribute values alike); control characters but newline and tab as
+ * their pictures (U+2400...), so a log's escape sequences show instead of vanishing. */
 static void b_esc(struct buf *b, const char *s)
 {
     for (; s && *s; s++) {
@@ -395,6 +399,11 @@ static int r_ranking(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
     return plot__ranking(o, a, b, w, n); /* show (b) adds the pruned configurations */
 }
+static int r_importance(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    (void)b;
+    return plot__importance(o, a, NULL, NULL, w, n); /* the sweep's metric, the default method */
+}
 static int r_parallel(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
     return plot__parallel(o, a, b, plot__metric_of(NULL, b, a), w, n);
@@ -659,7 +668,8 @@ static void trial_plots(struct buf *b, const char *id, double total, const cJSON
     if (total > TRIAL_PLOTS_MAX) {
         b_fmt(b, "<figure id=\"plot-parallel\"><figcaption>Parallel coordinates and importance are drawn "
                  "here for sweeps of up to %d trials (they read every trial's row); mlpctl plot --kind "
-                 "parallel and mlpctl importance draw any.</figcaption></figure>",
+                 "parallel and mlpctl importance draw any.</figcaption></figure>"
+                 "<figure id=\"plot-importance\"></figure>",
               TRIAL_PLOTS_MAX);
         return;
     }
@@ -669,6 +679,7 @@ static void trial_plots(struct buf *b, const char *id, double total, const cJSON
     cJSON *trials = ask(req);
     if (cJSON_IsTrue(json_get(trials, "ok"))) {
         figure(b, "plot-parallel", r_parallel, trials, show);
+        figure(b, "plot-importance", r_importance, trials, NULL);
     } else {
         b_str(b, "<figure id=\"plot-parallel\">");
         b_err(b, trials);
@@ -812,7 +823,7 @@ static void analysis_store(double sid, char *key, const char *html, double made,
 static void analysis_html(struct buf *b, const char *id, const cJSON *sum)
 {
     double sid = json_num(json_get(sum, "id"), 0), done = json_num(json_get(sum, "done"), 0);
-    bool running = json_num(json_get(sum, "queued"), 0) + json_num(json_get(sum, "running"), 0) > 0;
+    bool running = !strcmp(json_str(json_get(sum, "state"), ""), "running");
     char *key = cJSON_PrintUnformatted(sum);
     double stale = NAN;
     char *html = analysis_cached(sid, key, running, &stale);

@@ -263,8 +263,10 @@ def main():
     try:
         base = {"epochs": a.epochs, "batch_size": 128, "activation": "relu", "init": "he",
                 "optimizer": "sgd", "normalize": "standardize"}
+        sp = space(a.quick)
+        base = {k: v for k, v in base.items() if k not in sp}  # a key is in base or varied
         grid = {"name": "grid", "dataset": "fashion-mnist", "seeds": [1, 2, 3],
-                "metric": "val_accuracy", "base": base, "grid": space(a.quick)}
+                "metric": "val_accuracy", "base": base, "grid": sp}
         print(f"# bench/adaptive.py {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}: "
               f"{math.prod(len(v) for v in grid['grid'].values())} configurations × 3 seeds × "
               f"{a.epochs} epochs, fashion-mnist full training split; {os.cpu_count()} cores, "

@@ -527,7 +527,7 @@ int cli_read_event(struct cli *cli, cJSON **ev)
 
 void cli_print_json(const cJSON *doc)
 {
-    char *text = cJSON_Print(doc);
+    char *text = json_print_exact(doc, true); /* numbers read back to the same bits */
     if (!text) {
         fprintf(stderr, "mlpctl: out of memory\n");
         return;

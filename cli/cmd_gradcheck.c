@@ -48,7 +48,7 @@ static int write_spec(const struct grid *g, size_t idx, long long seed, char *pa
     cJSON_AddNumberToObject(spec, "seed", (double)seed);
     cJSON_AddItemToObject(spec, "params", params);
     params = NULL;
-    if (!(text = cJSON_PrintUnformatted(spec)))
+    if (!(text = json_line(spec))) /* exact numbers: the spec the worker gets */
         goto out;
     const char *tmpdir = getenv("TMPDIR");
     snprintf(path, n, "%s/mlpctl-gradcheck.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");

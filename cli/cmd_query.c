@@ -380,6 +380,47 @@ static void print_confirmed(const cJSON *resp, const char *m, const char *tm)
            "these are not.\n");
 }
 
+#define BEST_PRUNED_LINES 10 /* pruned configurations listed by best (show lists all) */
+
+/*
+ * best's pruned configurations (SPEC.md "Pruning"): not ranked, so not in
+ * best's answer; `show` has each one's rung.  Listed after the ranking, at
+ * most BEST_PRUNED_LINES of them.  Returns the exit code of the request.
+ */
+static int print_pruned(struct cli *cli, const char *sweep, const cJSON *summary)
+{
+    if (!(resp_num(summary, "pruned") > 0))
+        return CLI_OK;
+    cJSON *req = cmd_add_sweep(cmd_req("show"), sweep), *show = NULL;
+    int rc = cmd_request(cli, req, &show, NULL);
+    if (rc != CLI_OK)
+        return rc;
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, json_get(show, "configs")) n += cJSON_IsNumber(json_get(c, "pruned"));
+    if (n > 0)
+        printf("\nPruned (stopped early by the sweep's prune rule; not ranked): %d "
+               "configuration%s\n",
+               n, n == 1 ? "" : "s");
+    int shown = 0;
+    cJSON_ArrayForEach(c, json_get(show, "configs"))
+    {
+        if (!cJSON_IsNumber(json_get(c, "pruned")) || shown++ == BEST_PRUNED_LINES)
+            continue;
+        const cJSON *config = json_get(c, "config"), *grid = resp_config_grid(config);
+        char cfg[1024], line[1200], el[1200];
+        resp_fmt_config(cfg, sizeof cfg, grid);
+        snprintf(line, sizeof line, "pruned  config %.0f at epoch %.0f: %s",
+                 resp_config_num(config), resp_num(c, "pruned"),
+                 grid && grid->child ? cfg : "(no varying hyperparameters)");
+        printf("%s\n", table_elide(el, sizeof el, line, TABLE_WIDTH));
+    }
+    if (n > BEST_PRUNED_LINES)
+        printf("... and %d more (mlpctl show lists them all)\n", n - BEST_PRUNED_LINES);
+    cJSON_Delete(show);
+    return CLI_OK;
+}
+
 int cmd_best(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *metric = NULL;
@@ -429,8 +470,9 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     if (cJSON_GetArraySize(configs) == 0) {
         printf("no configuration has finished trials%s yet\n",
                min_seeds > 0 ? " with enough seeds" : "");
+        rc = print_pruned(cli, sweep, summary);
         cJSON_Delete(resp);
-        return CLI_OK;
+        return rc;
     }
     struct table *t = table_new();
     if (!t) {
@@ -503,8 +545,9 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     printf("Ranking uses %s only; %s is reported for the chosen configurations.\n", m, tm);
     if (bottom == 0)
         print_confirmed(resp, m, tm);
+    rc = print_pruned(cli, sweep, summary);
     cJSON_Delete(resp);
-    return CLI_OK;
+    return rc;
 }
 
 /* ---- results ------------------------------------------------------------- */
@@ -548,7 +591,7 @@ static void add_copy(cJSON *flat, const char *name, const cJSON *v)
  * (id), the grid keys, then the rest in the daemon's order with a nested
  * "metrics" object lifted to the top level.
  */
-static cJSON *flatten_row(const cJSON *row, const cJSON *keys)
+static cJSON *flatten_row(const cJSON *row, const cJSON *keys, bool curves)
 {
     cJSON *flat = cJSON_CreateObject();
     if (!flat)
@@ -574,7 +617,15 @@ static cJSON *flatten_row(const cJSON *row, const cJSON *keys)
     cJSON_ArrayForEach(m, row)
     {
         const char *name = m->string;
-        if (!name || strcmp(name, "grid") == 0 || strcmp(name, "params") == 0 || is_key(keys, name))
+        if (!name || strcmp(name, "grid") == 0 || strcmp(name, "params") == 0)
+            continue;
+        /* An epoch's rate: mlpd's "epoch_lr" (the grid varies "lr"), else its "lr". */
+        if (curves && (strcmp(name, "epoch_lr") == 0 ||
+                       (strcmp(name, "lr") == 0 && !is_key(keys, name)))) {
+            add_copy(flat, "epoch_lr", m);
+            continue;
+        }
+        if (is_key(keys, name))
             continue;
         if (strcmp(name, "metrics") == 0) {
             const cJSON *x;
@@ -668,7 +719,7 @@ static cJSON *results_columns(const char *kind, const cJSON *keys, bool regressi
         for (int k = 0; k < nm; k++)
             if (metric_info(ms[k])->per_epoch)
                 add_col(cols, metric_name(ms[k]));
-        add_col(cols, "lr"); /* empty for trials without an lr_schedule */
+        add_col(cols, "epoch_lr"); /* empty for trials without an lr_schedule */
         return cols;
     }
     add_col(cols, "state");
@@ -699,7 +750,8 @@ static void put_indented(FILE *out, const char *text, int indent)
 /*
  * An export being written as mlpd's lines arrive (cli_request_rows): the
  * document is the answer minus "ok", rows flattened under the grid keys, and
- * what reaches out is byte for byte what cJSON_Print gives for it whole; CSV
+ * what reaches out is byte for byte what cli_print_json gives for it whole
+ * (cJSON_Print's layout, numbers exact: json_print_exact); CSV
  * records go out row by row under columns fixed by the head.  Only an answer
  * whose CSV columns depend on its rows (an unknown kind, no task) is held
  * whole and written at the end.
@@ -723,6 +775,7 @@ static int export_begin(struct export *x, const cJSON *head)
     x->keys = cJSON_Duplicate(json_get(head, "keys"), true);
     if (!x->keys && !(x->keys = cJSON_CreateArray()))
         return -1;
+    x->kind = resp_str(head, "kind", "");
     if (x->as_json) {
         fputs("{\n", x->out);
         const cJSON *f;
@@ -732,7 +785,7 @@ static int export_begin(struct export *x, const cJSON *head)
                 strcmp(f->string, "rows") == 0)
                 continue;
             cJSON *name = cJSON_CreateString(f->string);
-            char *kt = name ? cJSON_PrintUnformatted(name) : NULL, *vt = cJSON_Print(f);
+            char *kt = name ? cJSON_PrintUnformatted(name) : NULL, *vt = json_print_exact(f, true);
             cJSON_Delete(name);
             if (!kt || !vt) {
                 free(kt);
@@ -750,7 +803,6 @@ static int export_begin(struct export *x, const cJSON *head)
         return 0;
     }
     csv_init(&x->c, x->out);
-    x->kind = resp_str(head, "kind", "");
     const char *task = resp_str(head, "task", NULL);
     bool known = strcmp(x->kind, "configs") == 0 || strcmp(x->kind, "trials") == 0 ||
                  strcmp(x->kind, "curves") == 0;
@@ -800,7 +852,7 @@ static int export_piece(void *ud, const cJSON *head, cJSON *rows)
     const cJSON *r;
     cJSON_ArrayForEach(r, rows)
     {
-        cJSON *flat = flatten_row(r, x->keys);
+        cJSON *flat = flatten_row(r, x->keys, strcmp(x->kind, "curves") == 0);
         if (!flat) {
             fprintf(stderr, "mlpctl: out of memory\n");
             return CLI_FAILED;
@@ -811,7 +863,7 @@ static int export_piece(void *ud, const cJSON *head, cJSON *rows)
             continue;
         }
         if (x->as_json) {
-            char *text = cJSON_Print(flat);
+            char *text = json_print_exact(flat, true);
             cJSON_Delete(flat);
             if (!text) {
                 fprintf(stderr, "mlpctl: out of memory\n");

@@ -237,7 +237,7 @@ struct follow {
 static void follow_json_line(const char *event, cJSON *o)
 {
     cJSON_AddStringToObject(o, "event", event);
-    char *text = cJSON_PrintUnformatted(o);
+    char *text = json_print_exact(o, false);
     if (text)
         printf("%s\n", text);
     free(text);

@@ -98,6 +98,8 @@ static const struct verb verbs[] = {
      "error, 95% Student-t interval and n over seeds, the train and test metric at each,\n"
      "and Welch's t-test of the best against the runner-up.  Works while the sweep runs.\n"
      "--bottom K lists the K worst instead, worst first, with their overall rank.\n"
+     "Pruned configurations are listed after the ranking with the epoch they were\n"
+     "stopped at, never ranked; a sweep with confirm also shows the confirmed ranking.\n"
      "\n"
      "  --metric M      rank by M (val_accuracy, val_loss, train_accuracy, ...; not test_*)\n"
      "  --top K         show the K best (default 1; the comparison always uses #1 vs #2)\n"
@@ -244,6 +246,8 @@ static const struct verb verbs[] = {
      "check a configuration's gradients by finite differences"},
     {"plot", cmd_plot, true,
      "usage: mlpctl plot SWEEP --out FILE.svg [--kind K] [--key K] [--top K] [--metric M]\n"
+     "       mlpctl plot SWEEP --kind importance [--metric M] [--method anova|fanova] --out F\n"
+     "       mlpctl plot SWEEP --kind heatmap --keys A,B [--metric M] --out FILE.svg\n"
      "       mlpctl plot SWEEP --kind confusion --config N --out FILE.svg\n"
      "       mlpctl plot --kind boundary --trial N --out FILE.svg\n"
      "\n"
@@ -255,13 +259,23 @@ static const struct verb verbs[] = {
      "confusion (seed-averaged confusion matrix of configuration N), boundary (decision\n"
      "boundary of a trial on 2-feature data that saved its model).  ranking --metric\n"
      "test_accuracy: the test mean ± SE and every seed's value, in validation order (the\n"
-     "test split is never used for selection).  Configurations are labelled by the keys\n"
-     "that vary between them; pruned ones are shown as pruned, not ranked.\n",
+     "test split is never used for selection).  parallel: parallel coordinates, one axis\n"
+     "per varying key (log axes for log-scale keys, categories for shapes and names) and\n"
+     "one for --metric, a line per configuration (mean over seeds) coloured by it.\n"
+     "importance: a bar per key, as 'mlpctl importance' (ANOVA omega^2 with F and p for a\n"
+     "grid, fANOVA for a random/Sobol search).  heatmap: the mean ± SE of --metric over\n"
+     "two varying keys A (columns) and B (rows); blank where nothing finished.  ranking\n"
+     "of a sweep with confirm: each confirmed configuration's test mean ± SE on the\n"
+     "fresh seeds and its confirmed rank beside its selection estimate.\n"
+     "Configurations are labelled by the keys that vary between them; pruned ones are\n"
+     "shown as pruned, not ranked.\n",
      "draw a plot of a sweep (SVG)"},
     {"report", cmd_report, true,
      "usage: mlpctl report SWEEP --out FILE.html\n"
      "\n"
-     "One self-contained HTML file with the sweep's tables and every plot, and the\n"
+     "One self-contained HTML file with the sweep's tables and every plot: importance\n"
+     "of each key, parallel coordinates, the heat map of the two keys that vary (else of\n"
+     "the two most important), the confirmed ranking of a sweep with confirm, and the\n"
      "decision boundaries of the three best configurations when the trials saved models\n"
      "of 2-feature data.\n",
      "HTML report of a sweep"},
@@ -406,8 +420,18 @@ static void print_completion(FILE *out)
           "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
           "    case ${COMP_WORDS[i]} in --socket) ((i++));; -*) ;; *) verb=${COMP_WORDS[i]}; "
           "break;; esac\n"
-          "  done\n  if [[ -z $verb ]]; then\n    COMPREPLY=($(compgen -W '",
+          "  done\n",
           out);
+    /* The values of plot's --kind (the kind table) and --method. */
+#define KIND_WORD(k) #k " "
+    fputs("  case $verb:${COMP_WORDS[COMP_CWORD-1]} in\n"
+          "    plot:--kind) COMPREPLY=($(compgen -W '" PLOT_KINDS(KIND_WORD) "' -- \"$cur\"))"
+          "; return;;\n"
+          "    plot:--method) COMPREPLY=($(compgen -W 'anova fanova' -- \"$cur\")); return;;\n"
+          "  esac\n"
+          "  if [[ -z $verb ]]; then\n    COMPREPLY=($(compgen -W '",
+          out);
+#undef KIND_WORD
     for (size_t i = 0; i < N_VERBS; i++)
         fprintf(out, "%s ", verbs[i].name);
     fputs("--socket --json --help --version' -- \"$cur\"))\n    return\n  fi\n"

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "importance.h"
 #include "metric.h"
 #include "resp.h"
 #include "svg.h"
@@ -595,8 +596,10 @@ static int parse_count(const char *s)
 }
 
 #define PLOT_USAGE                                                                                 \
-    "plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by|learning|confusion] [--key K] "       \
-    "[--top K] [--metric M] [--config N]; plot --kind boundary --trial N --out FILE.svg"
+    "plot SWEEP --out FILE.svg [--kind ranking|curves|gap|by|learning|confusion|importance|"       \
+    "parallel] [--key K] [--top K] [--metric M] [--method anova|fanova] [--config N]; "            \
+    "plot SWEEP --kind heatmap --keys A,B --out FILE.svg; "                                        \
+    "plot --kind boundary --trial N --out FILE.svg"
 
 /*
  * Parse plot's arguments into *a, *outp and *kind.  Returns CLI_OK or
@@ -617,6 +620,8 @@ static int plot_parse(const char *verb, struct cli *cli, int argc, char **argv, 
         {"top", OPT_STRING, &top_s},
         {"config", OPT_STRING, &config_s},
         {"trial", OPT_STRING, &trial_s},
+        {"method", OPT_STRING, &a->method},
+        {"keys", OPT_STRING, &a->keys},
         {"json", OPT_FLAG, &json},
         {NULL, 0, NULL},
     };
@@ -661,6 +666,17 @@ static int plot_parse(const char *verb, struct cli *cli, int argc, char **argv, 
         return cli_usage(verb, "--metric applies to --kind %s (%s use the sweep's metric)",
                          kind_list(list, sizeof list, 2, true, " and "),
                          kind_list(other, sizeof other, 2, false, " and "));
+    enum importance_method m;
+    if (a->method && !(*kind)->takes_method)
+        return cli_usage(verb, "--method applies to --kind importance only");
+    if (a->method && !importance_method_parse(a->method, &m))
+        return cli_usage(verb, "--method: expected anova or fanova, got \"%s\"", a->method);
+    if ((*kind)->needs_keys != (a->keys != NULL))
+        return cli_usage(verb,
+                         (*kind)->needs_keys
+                             ? "--kind %s needs --keys A,B (two keys that vary in the sweep)"
+                             : "--keys does not apply to --kind %s",
+                         (*kind)->name);
     if ((*kind)->needs_config != (a->config > 0))
         return cli_usage(verb,
                          (*kind)->needs_config ? "--kind %s needs --config N"

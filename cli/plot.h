@@ -54,6 +54,23 @@ int plot_learning(FILE *out, const struct cJSON *results_resp, const char *key);
 int plot_confusion(FILE *out, const struct cJSON *show_resp);
 
 /*
+ * Parallel coordinates: trials_resp is the `results` op with trials: true,
+ * show_resp the `show` op (may be NULL: pruned rungs unknown); the sweep's metric.
+ */
+int plot_parallel(FILE *out, const struct cJSON *trials_resp, const struct cJSON *show_resp);
+
+/*
+ * Importance of each key (as `mlpctl importance`): trials_resp is the
+ * `results` op with trials: true; the sweep's metric, ANOVA for a grid and
+ * fANOVA for a random/Sobol search.
+ */
+int plot_importance(FILE *out, const struct cJSON *trials_resp);
+
+/* Heat map of the sweep's metric over keys "A,B" (as --keys): responses as plot_parallel. */
+int plot_heatmap(FILE *out, const struct cJSON *trials_resp, const struct cJSON *show_resp,
+                 const char *keys);
+
+/*
  * The plot module's internals, shared by plot.c (frame, rows, the kind
  * table and the verb), plot_<kind>.c (one file per kind) and report.c
  * (double underscore: not for other modules).  `why` buffers receive one
@@ -74,6 +91,8 @@ struct plot_args {
     const char *sweep;  /* SWEEP as given (id or name) */
     const char *key;    /* --key, or NULL */
     const char *metric; /* --metric, or NULL */
+    const char *method; /* --method (importance), or NULL */
+    const char *keys;   /* --keys A,B (heatmap), or NULL */
     int top;            /* --top, 0 when not given */
     long config;        /* --config, 0 when not given */
     long trial;         /* --trial, 0 when not given */
@@ -91,6 +110,8 @@ struct plot_kind {
     bool takes_key;    /* --key applies */
     bool needs_key;    /* --key is required (and --key alone selects this kind) */
     bool takes_metric; /* --metric applies */
+    bool takes_method; /* --method applies */
+    bool needs_keys;   /* --keys A,B is required (and allowed) */
     bool needs_config; /* --config N is required (and allowed) */
     bool needs_trial;  /* --trial N is required (and allowed); SWEEP is then optional */
     int nreq;          /* requests to send, 1..PLOT_MAX_REQ */
@@ -110,7 +131,9 @@ struct plot_kind {
 };
 
 /* The kinds, in the order `--kind` lists them; the first is the default. */
-#define PLOT_KINDS(X) X(ranking) X(curves) X(gap) X(by) X(learning) X(confusion) X(boundary)
+#define PLOT_KINDS(X)                                                                              \
+    X(ranking) X(curves) X(gap) X(by) X(learning) X(confusion) X(boundary) X(importance)   \
+        X(parallel) X(heatmap)
 #define PLOT__DECLARE_KIND(k) extern const struct plot_kind plot_kind_##k;
 PLOT_KINDS(PLOT__DECLARE_KIND)
 #undef PLOT__DECLARE_KIND
@@ -233,6 +256,67 @@ int plot__confusion(FILE *out, const struct cJSON *show_resp, char *why, size_t 
  */
 int plot__boundary(FILE *out, const struct cJSON *trial_resp, const char *boundary_csv,
                    const char *points_csv, char *why, size_t whylen);
+
+/*
+ * The configurations of a sweep from the `results` op per trial (trials):
+ * each one's key values and its mean ± SE of `metric` over its done seeds
+ * (confirmation trials left out), pruned (the rung from show, a `show`
+ * response that may be NULL) and diverged seeds.  plot__confs returns the
+ * count; 0 (no trials), -1 (out of memory) or -2 (no such metric: a usage
+ * error) with why set.
+ */
+struct plot__conf {
+    int id;                /* configuration id */
+    const struct cJSON *values; /* one of its rows: the key values (owned by the response) */
+    struct resp_stat st;   /* the metric over its done seeds: n, mean, sd, se */
+    int done;              /* done seeds */
+    int diverged;          /* done seeds that diverged */
+    int pruned;            /* the rung it was pruned at; -1 pruned at an unknown rung; 0 not */
+    char *label;           /* set by the caller (plot__label), freed by plot__free_confs */
+};
+int plot__confs(const struct cJSON *trials, const struct cJSON *show, const char *metric,
+                struct plot__conf **out, char *why, size_t whylen);
+void plot__free_confs(struct plot__conf *c, int n);
+/* The metric a kind draws: a->metric (a may be NULL), else the sweep's. */
+const char *plot__metric_of(const struct plot_args *a, const struct cJSON *show,
+                            const struct cJSON *trials);
+/* Is higher better for metric (by metric.h, else show's direction)? */
+bool plot__maximize(const char *metric, const struct cJSON *show);
+/* The viridis colour of t in [0, 1] ("#rrggbb"): dark purple (0) to yellow (1). */
+void plot__ramp(char *buf, size_t n, double t);
+/* The metric's range a ramp spans: lo (worst when maximised) to hi. */
+struct plot__range {
+    double lo, hi;
+};
+/* The ramp's legend at (x, y), w wide: worst (left) to best (right) with both values. */
+void plot__ramp_legend(FILE *out, double x, double y, double w, const struct plot__range *r,
+                       bool maximize, const char *metric);
+/* The keys (of trials' "keys", in order) whose values differ among c; NULL on ENOMEM. */
+struct cJSON *plot__conf_varying(const struct plot__conf *c, int n, const struct cJSON *trials);
+
+/*
+ * Parallel coordinates (plot_parallel.c): trials is the `results` op with
+ * trials: true, show the `show` op (may be NULL); metric as plot__metric_of.
+ * CLI_USAGE when the trials have no such metric.
+ */
+int plot__parallel(FILE *out, const struct cJSON *trials, const struct cJSON *show,
+                   const char *metric, char *why, size_t whylen);
+
+/*
+ * Importance bars (plot_importance.c) of trials (the `results` op with
+ * trials: true): metric NULL for the sweep's, method NULL, "anova" or
+ * "fanova" as `mlpctl importance --method`.  CLI_USAGE for a metric or
+ * method that does not apply, CLI_FAILED when there is nothing to analyse.
+ */
+int plot__importance(FILE *out, const struct cJSON *trials, const char *metric, const char *method,
+                     char *why, size_t whylen);
+
+/*
+ * Heat map (plot_heatmap.c) of metric over keys "A,B" (A: columns, B: rows);
+ * CLI_USAGE with why when keys are not two different keys that vary.
+ */
+int plot__heatmap(FILE *out, const struct cJSON *trials, const struct cJSON *show,
+                  const char *metric, const char *keys, char *why, size_t whylen);
 
 /* Class names of a data set: Fashion-MNIST's ten, else NULL (plots show digits). */
 const char *const *plot__class_names(const char *dataset, int classes);

@@ -41,6 +41,118 @@ static int seed_values(const cJSON *trials, int id, const char *metric, double *
     return n;
 }
 
+/*
+ * The confirmation of configuration id in best's `confirmed` (fresh seeds
+ * after selection): its confirmed rank, test stat into *test; 0 when it was
+ * not confirmed (or nothing has been).
+ */
+static int confirmed_of(const cJSON *best, int id, struct resp_stat *test)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(best, "confirmed"), "configs"))
+    {
+        if (resp_config_id(cJSON_GetObjectItemCaseSensitive(c, "config")) != id)
+            continue;
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "test"), test);
+        double r = resp_num(c, "rank");
+        return isfinite(test->mean) && isfinite(r) && r >= 1 && r < 1e9 ? (int)r : 0;
+    }
+    return 0;
+}
+
+/*
+ * Each row's confirmation (conf[i] its test stat, crank[i] its confirmed
+ * rank, 0 when not confirmed), widening [*lo, *hi] by them.  The count.
+ */
+static int confirmed_rows(const cJSON *best, const struct plot__row *rows, int n,
+                          struct resp_stat *conf, int *crank, double *lo, double *hi)
+{
+    int nconf = 0;
+    for (int i = 0; i < n; i++) {
+        crank[i] = rows[i].pruned ? 0 : confirmed_of(best, rows[i].id, &conf[i]);
+        if (!crank[i])
+            continue;
+        nconf++;
+        plot__widen(lo, hi, conf[i].mean);
+        if (isfinite(conf[i].se)) {
+            plot__widen(lo, hi, conf[i].mean - conf[i].se);
+            plot__widen(lo, hi, conf[i].mean + conf[i].se);
+        }
+    }
+    return nconf;
+}
+
+/* "3..5": the confirmation's seeds in best's `confirmed` ("" when none). */
+static void confirmed_seeds(char *buf, size_t n, const cJSON *best)
+{
+    const cJSON *cs = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(best, "confirmed"), "seeds");
+    int ncs = cJSON_GetArraySize(cs);
+    const cJSON *s0 = cJSON_GetArrayItem(cs, 0), *s1 = cJSON_GetArrayItem(cs, ncs - 1);
+    buf[0] = '\0';
+    if (cJSON_IsNumber(s0) && cJSON_IsNumber(s1))
+        snprintf(buf, n, "%.0f..%.0f", s0->valuedouble, s1->valuedouble);
+}
+
+/* The notes under a ranking, into buf; their count. */
+static int ranking_notes(char (*buf)[600], const cJSON *resp, bool seeds, const char *seed_metric,
+                         int nconf, const char *cseeds, int npruned, int skipped,
+                         const char *metric)
+{
+    int nnotes = 0;
+    const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(resp, "comparison");
+    const char *sentence = resp_str(cmp, "sentence", NULL);
+    if (sentence)
+        snprintf(buf[nnotes++], 600, "Best vs runner-up (Welch's t-test): %s", sentence);
+    if (seeds)
+        snprintf(buf[nnotes++], 600,
+                 "Open circles: each seed's %s. The test split is reported, never used to choose "
+                 "or order configurations.",
+                 seed_metric);
+    if (nconf)
+        snprintf(buf[nnotes++], 600,
+                 "Orange diamond: %s of the confirmation on fresh seeds %s (mean \xC2\xB1 SE), "
+                 "never used in selection; the selection estimates are biased upwards.",
+                 resp_str(resp, "test_metric", "the test metric"), cseeds);
+    if (npruned)
+        snprintf(buf[nnotes++], 600,
+                 "%d configuration(s) pruned: stopped early by the sweep's prune rule, not ranked",
+                 npruned);
+    if (skipped)
+        plot__note_skipped(buf[nnotes++], 600, skipped, metric);
+    return nnotes;
+}
+
+/* "confirmed #1: 0.8633 ± 0.0233 (n=3)", the text beside a confirmed row. */
+static void confirmed_text(char *buf, size_t n, int rank, const struct resp_stat *t)
+{
+    char v[96];
+    resp_fmt_mean_se(v, sizeof v, t);
+    snprintf(buf, n, "confirmed #%d: %s", rank, v);
+}
+
+/* A confirmed row's mark: an orange diamond at the test mean with its ± SE bar. */
+static void confirmed_mark(FILE *out, const struct svg_scale *sx, double y,
+                           const struct plot__row *r, int rank, const struct resp_stat *t,
+                           const char *test_metric, const char *seeds)
+{
+    double x = svg_map(sx, t->mean);
+    if (t->n >= 2 && isfinite(t->se))
+        svg_errbar(out, svg_map(sx, t->mean - t->se), y, svg_map(sx, t->mean + t->se), y, 4,
+                   COL_TRAIN);
+    char v[96];
+    resp_fmt_mean_se(v, sizeof v, t);
+    fprintf(out,
+            "<path class=\"confirmed\" data-config=\"%d\" data-rank=\"%d\" "
+            "data-mean=\"%.17g\" d=\"M%.2f %.2fL%.2f %.2fL%.2f %.2fL%.2f %.2fZ\" fill=\"%s\" "
+            "stroke=\"#222\" stroke-width=\"0.8\">",
+            r->id, rank, t->mean, x, y - 6, x + 6, y, x, y + 6, x - 6, y, COL_TRAIN);
+    svg_titlef(out, "#%d %s: confirmed #%d on fresh seeds %s: %s %s", r->rank, r->full, rank,
+               seeds, test_metric, v);
+    fputs("</path>\n", out);
+}
+
 /* One ranked row at height y: 95% interval, ± SE bar, mean dot, each seed's circle, the value. */
 static void ranking_row(FILE *out, const struct svg_scale *sx, double y, double value_x,
                         const struct plot__row *r, bool best, const double *seeds,
@@ -145,42 +257,43 @@ static int ranking_draw(FILE *out, const cJSON *resp, const cJSON *show, const c
     }
     for (int k = 0; k < total; k++)
         plot__widen(&lo, &hi, seeds[k]);
+    /* The confirmation on fresh seeds (best's `confirmed`): its test mean ± SE per row. */
+    struct resp_stat *conf = calloc((size_t)n, sizeof *conf);
+    int *crank = calloc((size_t)n, sizeof *crank);
+    if (!conf || !crank) {
+        free(conf);
+        free(crank);
+        free(seeds);
+        free(seed_no);
+        free(off);
+        plot__free_rows(rows, n);
+        plot__why(why, whylen, "out of memory");
+        return CLI_FAILED;
+    }
+    int nconf = confirmed_rows(resp, rows, n, conf, crank, &lo, &hi);
     svg_nice_domain(&lo, &hi, 5);
 
     const double rowh = 24, top = 78, plotw = 440;
     double right = 200;
+    double valw = 0, confw = 0;
     for (int i = 0; i < n; i++) { /* the values right of the plot */
-        char val[96];
+        char val[160];
         resp_fmt_mean_se(val, sizeof val, &rows[i].st);
-        right = fmax(right, 12 + svg_text_width(val, 12, false) + 12);
+        valw = fmax(valw, svg_text_width(val, 12, false));
+        if (crank[i]) {
+            confirmed_text(val, sizeof val, crank[i], &conf[i]);
+            confw = fmax(confw, svg_text_width(val, 12, false));
+        }
     }
+    right = fmax(right, 12 + valw + (nconf ? 16 + confw : 0) + 12);
     double left, h, w = plot__row_plot_width(rows, n, plotw, right, &left);
-    const char *notes[4] = {0};
-    char note_skip[160], note_cmp[600], note_pruned[200], note_seeds[300];
-    int nnotes = 0;
-    const cJSON *cmp = cJSON_GetObjectItemCaseSensitive(resp, "comparison");
-    const char *sentence = resp_str(cmp, "sentence", NULL);
-    if (sentence) {
-        snprintf(note_cmp, sizeof note_cmp, "Best vs runner-up (Welch's t-test): %s", sentence);
-        notes[nnotes++] = note_cmp;
-    }
-    if (trials) {
-        snprintf(note_seeds, sizeof note_seeds,
-                 "Open circles: each seed's %s. The test split is reported, never used to choose "
-                 "or order configurations.",
-                 seed_metric);
-        notes[nnotes++] = note_seeds;
-    }
-    if (npruned) {
-        snprintf(note_pruned, sizeof note_pruned,
-                 "%d configuration(s) pruned: stopped early by the sweep's prune rule, not ranked",
-                 npruned);
-        notes[nnotes++] = note_pruned;
-    }
-    if (skipped) {
-        plot__note_skipped(note_skip, sizeof note_skip, skipped, metric);
-        notes[nnotes++] = note_skip;
-    }
+    const char *notes[5] = {0};
+    char note_buf[5][600], cseeds[64];
+    confirmed_seeds(cseeds, sizeof cseeds, resp);
+    int nnotes = ranking_notes(note_buf, resp, trials != NULL, seed_metric, nconf, cseeds,
+                               npruned, skipped, metric);
+    for (int k = 0; k < nnotes; k++)
+        notes[k] = note_buf[k];
     double plot_bot = top + rowh * n;
     h = plot_bot + 56 + 16 * nnotes + 8;
     char title[512], sub[300];
@@ -210,7 +323,17 @@ static int ranking_draw(FILE *out, const cJSON *resp, const cJSON *show, const c
         plot__row_label(out, left - 12, y, &rows[i], rows[i].st.n, i == 0);
         ranking_row(out, &sx, y, left + plotw + 12, &rows[i], i == 0, seeds + off[i],
                     seed_no + off[i], off[i + 1] - off[i], seed_metric);
+        if (crank[i]) {
+            char ct[160];
+            confirmed_mark(out, &sx, y, &rows[i], crank[i], &conf[i],
+                           resp_str(resp, "test_metric", "test metric"), cseeds);
+            confirmed_text(ct, sizeof ct, crank[i], &conf[i]);
+            svg_text(out, left + plotw + 12 + valw + 16, y + 4, "start", 12,
+                     "fill=\"#a0522d\" class=\"confirmed-text\"", ct);
+        }
     }
+    free(conf);
+    free(crank);
     free(seeds);
     free(seed_no);
     free(off);

@@ -27,6 +27,7 @@
 #include "artifact.h"
 #include "cmd.h"
 #include "cmd_meta.h"
+#include "importance.h"
 #include "plot.h"
 #include "resp.h"
 #include "svg.h"
@@ -54,9 +55,26 @@ struct report {
     int nbnd;
     bool bnd_wanted;    /* the best configuration saved its model */
     char bnd_why[256]; /* why none is drawn although models were saved */
+    /* Issue 18: which key mattered, parallel coordinates, a heat map of two keys. */
+    const cJSON *trials;    /* results op with trials (per-trial rows) */
+    const char *imp_method; /* NULL: importance's default; "fanova" when the ANOVA cannot */
+    char imp_note[640];     /* why the method is not the default, or "" */
+    char hm_keys[256];      /* "A,B" for the heat map, "" for none */
+    char hm_heading[320];
 };
 
-enum report_plot { RP_RANKING, RP_CURVES, RP_GAP, RP_BY, RP_LEARNING, RP_CONFUSION, RP_BOUNDARY };
+enum report_plot {
+    RP_RANKING,
+    RP_CURVES,
+    RP_GAP,
+    RP_BY,
+    RP_LEARNING,
+    RP_CONFUSION,
+    RP_BOUNDARY,
+    RP_IMPORTANCE,
+    RP_PARALLEL,
+    RP_HEATMAP,
+};
 
 static void esc(FILE *out, const char *s)
 {
@@ -270,6 +288,53 @@ static void section_best(FILE *out, const cJSON *best, const cJSON *vary, const 
     pruned_note(out, show, vary);
 }
 
+/*
+ * The confirmed ranking (best's `confirmed`): the top configurations of the
+ * selection ranking run again on fresh seeds, ranked by those, beside the
+ * rank selection gave them.  Nothing when the sweep did not confirm.
+ */
+static void section_confirmed(FILE *out, const cJSON *best, const cJSON *vary)
+{
+    const cJSON *co = cJSON_GetObjectItemCaseSensitive(best, "confirmed");
+    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(co, "seeds"), *c;
+    const cJSON *configs = cJSON_GetObjectItemCaseSensitive(co, "configs");
+    if (cJSON_GetArraySize(configs) == 0)
+        return;
+    int ns = cJSON_GetArraySize(seeds);
+    const cJSON *s0 = cJSON_GetArrayItem(seeds, 0), *s1 = cJSON_GetArrayItem(seeds, ns - 1);
+    fprintf(out, "<h2>Confirmed ranking</h2>\n<p>The best configurations of the selection "
+                 "ranking, run again on %d fresh seed%s (%.0f..%.0f) that selection never saw. "
+                 "The selection ranking's estimates are biased upwards (they picked the "
+                 "winners); these are not.</p>\n",
+            ns, ns == 1 ? "" : "s", cJSON_IsNumber(s0) ? s0->valuedouble : NAN,
+            cJSON_IsNumber(s1) ? s1->valuedouble : NAN);
+    fputs("<table class=\"confirmed\">\n<tr><th>confirmed rank</th><th>configuration</th>"
+          "<th>selection rank</th><th>",
+          out);
+    esc(out, resp_str(best, "metric", "metric"));
+    fputs(" (confirmation, mean \xC2\xB1 SE)</th><th>n</th><th>", out);
+    esc(out, resp_str(best, "test_metric", "test metric"));
+    fputs(" (confirmation, mean \xC2\xB1 SE)</th></tr>\n", out);
+    cJSON_ArrayForEach(c, configs)
+    {
+        struct resp_stat st, te;
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "stat"), &st);
+        resp_stat_get(cJSON_GetObjectItemCaseSensitive(c, "test"), &te);
+        fprintf(out, "<tr><td class=\"num\">%.0f</td>", resp_num(c, "rank"));
+        td_config(out, cJSON_GetObjectItemCaseSensitive(c, "config"), vary);
+        double sr = resp_num(c, "selection_rank");
+        if (isfinite(sr))
+            fprintf(out, "<td class=\"num\">#%.0f</td>", sr);
+        else
+            fputs("<td class=\"num\">\xE2\x80\x94</td>", out);
+        td_mean_se(out, &st);
+        fprintf(out, "<td class=\"num\">%d</td>", st.n);
+        td_mean_se(out, &te);
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n", out);
+}
+
 static int cmp_show_rank(const void *a, const void *b)
 {
     double x = resp_num(*(const cJSON *const *)a, "rank"),
@@ -370,6 +435,17 @@ static void section_plot(FILE *out, const char *heading, enum report_plot kind,
             else
                 snprintf(why, sizeof why, "%s", r->conf_why);
             break;
+        case RP_IMPORTANCE:
+            rc = plot__importance(m, r->trials, NULL, r->imp_method, why, sizeof why);
+            break;
+        case RP_PARALLEL:
+            rc = plot__parallel(m, r->trials, r->show, plot__metric_of(NULL, r->show, r->trials),
+                                why, sizeof why);
+            break;
+        case RP_HEATMAP:
+            rc = plot__heatmap(m, r->trials, r->show, plot__metric_of(NULL, r->show, r->trials),
+                               r->hm_keys, why, sizeof why);
+            break;
         case RP_BOUNDARY:
             if (i < r->nbnd)
                 rc = plot__boundary(m, r->bnd[i].trial, r->bnd[i].grid, r->bnd[i].points, why,
@@ -435,10 +511,22 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
         return CLI_FAILED;
     }
     section_best(out, r->best, vary, r->show);
+    section_confirmed(out, r->best, vary);
     section_show(out, r->show, vary);
     cJSON_Delete(vary);
     section_config_notes(out, r->show);
     section_plot(out, "Ranking", RP_RANKING, r, NULL, 0);
+    if (r->trials) {
+        section_plot(out, "Importance of each key", RP_IMPORTANCE, r, NULL, 0);
+        if (r->imp_note[0]) {
+            fputs("<p class=\"note\">", out);
+            esc(out, r->imp_note);
+            fputs("</p>\n", out);
+        }
+        section_plot(out, "Parallel coordinates", RP_PARALLEL, r, NULL, 0);
+        if (r->hm_keys[0])
+            section_plot(out, r->hm_heading, RP_HEATMAP, r, NULL, 0);
+    }
     section_plot(out, "Learning curves", RP_CURVES, r, NULL, 0);
     section_plot(out, "Train vs validation (bias\xE2\x80\x93variance)", RP_GAP, r, NULL, 0);
     if (r->learning || r->learn_why)
@@ -471,6 +559,51 @@ static int render_report(FILE *out, void *ctx, char *why, size_t whylen)
 }
 
 #define REPORT_USAGE "report SWEEP --out report.html"
+
+/*
+ * What the importance, parallel and heat map sections draw, from the
+ * per-trial rows: the importance method (the default, else fANOVA when the
+ * ANOVA cannot, with a note saying why) and the heat map's two keys (the
+ * two that vary, else the two most important).
+ */
+static void plan_issue18(struct report *r)
+{
+    const cJSON *configs = cJSON_GetObjectItemCaseSensitive(r->show, "configs");
+    cJSON *vary = plot__varying_keys(configs, false, NULL, NULL), *doc = NULL;
+    struct importance_opts o = IMPORTANCE_OPTS_INIT;
+    char why[512] = "";
+    int rc = importance_analyse(r->trials, &o, &doc, why, sizeof why);
+    if (rc != CLI_OK && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r->trials, "search"))) {
+        o.method = IMPORTANCE_FANOVA;
+        char why2[512] = "";
+        if (importance_analyse(r->trials, &o, &doc, why2, sizeof why2) == CLI_OK) {
+            r->imp_method = "fanova";
+            snprintf(r->imp_note, sizeof r->imp_note,
+                     "The ANOVA could not be computed (%s); the bars are the functional ANOVA's "
+                     "(random forest) instead.", why);
+        }
+    }
+    const cJSON *a = NULL, *b = NULL;
+    if (cJSON_GetArraySize(vary) == 2) {
+        a = cJSON_GetArrayItem(vary, 0);
+        b = cJSON_GetArrayItem(vary, 1);
+        snprintf(r->hm_heading, sizeof r->hm_heading, "Heat map of %s and %s", a->valuestring,
+                 b->valuestring);
+    } else if (doc && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "keys")) >= 2) {
+        const cJSON *ks = cJSON_GetObjectItemCaseSensitive(doc, "keys");
+        const char *ka = resp_str(cJSON_GetArrayItem(ks, 0), "key", NULL),
+                   *kb = resp_str(cJSON_GetArrayItem(ks, 1), "key", NULL);
+        if (ka && kb)
+            snprintf(r->hm_heading, sizeof r->hm_heading,
+                     "Heat map of the two most important keys, %s and %s", ka, kb);
+        if (ka && kb)
+            snprintf(r->hm_keys, sizeof r->hm_keys, "%s,%s", ka, kb);
+    }
+    if (a && b && cJSON_IsString(a) && cJSON_IsString(b))
+        snprintf(r->hm_keys, sizeof r->hm_keys, "%s,%s", a->valuestring, b->valuestring);
+    cJSON_Delete(doc);
+    cJSON_Delete(vary);
+}
 
 /* {"op": op, "sweep": SWEEP}; NULL on ENOMEM. */
 static cJSON *sweep_req(const char *op, const char *sweep)
@@ -667,7 +800,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
         return rc;
     struct report r = {0};
     cJSON *best = NULL, *show = NULL, *curves = NULL, **by = NULL, *req, *learning = NULL,
-          *confusion = NULL;
+          *confusion = NULL, *trials = NULL;
     int nby = 0;
 
     if (!(req = sweep_req("show", sweep)))
@@ -687,6 +820,12 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     /* A failed request (printed by cmd_request) fails the report with its exit
      * code: a report silently missing its curves would say something untrue. */
     if ((rc = cmd_request(cli, req, &curves, NULL)) != CLI_OK)
+        goto out;
+    if (!(req = sweep_req("results", sweep)) || !cJSON_AddBoolToObject(req, "trials", 1)) {
+        cJSON_Delete(req);
+        goto nomem;
+    }
+    if ((rc = cmd_request(cli, req, &trials, NULL)) != CLI_OK)
         goto out;
     if (varies(show, "train_size")) {
         if (!(req = sweep_req("results", sweep)))
@@ -725,6 +864,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
     r.by = (const cJSON **)by;
     r.nby = nby;
     r.learning = learning;
+    r.trials = trials;
+    plan_issue18(&r);
     char why[768] = "";
     rc = plot__write_file(outp, render_report, &r, why, sizeof why);
     if (rc != CLI_OK)
@@ -749,6 +890,7 @@ out:
     cJSON_Delete(curves);
     cJSON_Delete(learning);
     cJSON_Delete(confusion);
+    cJSON_Delete(trials);
     for (int i = 0; i < r.nbnd; i++) {
         cJSON_Delete(r.bnd[i].trial);
         free(r.bnd[i].grid);

@@ -312,12 +312,7 @@ char *resp_value_text(const cJSON *v)
         return strdup(v->valuestring);
     if (!v)
         return strdup("null");
-    char *p = cJSON_PrintUnformatted(v);
-    if (!p)
-        return NULL;
-    char *s = strdup(p);
-    cJSON_free(p);
-    return s;
+    return json_print_exact(v, false);
 }
 
 char *resp_config_label(const cJSON *config)

@@ -140,6 +140,42 @@ char *json_line(const cJSON *v)
     return b.p;
 }
 
+/* Turn every number under v (v's items, at any depth) into raw text from json_print_double. */
+static bool numbers_exact(cJSON *v)
+{
+    for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
+        if (cJSON_IsNumber(c)) {
+            char buf[40];
+            json_print_double(buf, sizeof buf, c->valuedouble);
+            char *t = strdup(buf);
+            if (!t)
+                return false;
+            c->type = (c->type & ~0xFF) | cJSON_Raw;
+            c->valuestring = t;
+        } else if (!numbers_exact(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+char *json_print_exact(const cJSON *v, bool formatted)
+{
+    if (!v)
+        return NULL;
+    if (cJSON_IsNumber(v)) {
+        char buf[40];
+        json_print_double(buf, sizeof buf, v->valuedouble);
+        return strdup(buf);
+    }
+    cJSON *copy = cJSON_Duplicate(v, true);
+    char *text = NULL;
+    if (copy && numbers_exact(copy))
+        text = formatted ? cJSON_Print(copy) : cJSON_PrintUnformatted(copy);
+    cJSON_Delete(copy);
+    return text;
+}
+
 bool json_is_int(const cJSON *v, int64_t *out)
 {
     if (!v || !cJSON_IsNumber(v))

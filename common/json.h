@@ -25,6 +25,16 @@ struct cJSON;
  */
 char *json_line(const struct cJSON *v);
 
+/*
+ * v printed as cJSON_Print (formatted) or cJSON_PrintUnformatted prints it, but
+ * every number as json_print_double writes it: the shortest text of 15, 16 or
+ * 17 significant digits that reads back to the same double (cJSON's own
+ * printing keeps 15 digits whenever they read back within its tolerance, which
+ * loses the last bits).  For whatever a person or a script reads numbers from
+ * (mlpctl --json).  Caller frees with free().  NULL on ENOMEM.
+ */
+char *json_print_exact(const struct cJSON *v, bool formatted);
+
 /* Whether v is a number with an integral value within int64; stores it in *out (may be NULL). */
 bool json_is_int(const struct cJSON *v, int64_t *out);
 

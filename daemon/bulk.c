@@ -13,6 +13,7 @@ struct bulk {
     struct bulk_task *running;
     size_t pending;
     atomic_bool stop;
+    atomic_bool purge; /* bulk_purge_again */
 };
 
 struct bulk *bulk_new(uv_loop_t *loop)
@@ -21,6 +22,7 @@ struct bulk *bulk_new(uv_loop_t *loop)
     if (b) {
         b->loop = loop;
         atomic_init(&b->stop, false);
+        atomic_init(&b->purge, false);
     }
     return b;
 }
@@ -110,4 +112,19 @@ void bulk_yield(void)
 size_t bulk_pending(const struct bulk *b)
 {
     return b ? b->pending : 0;
+}
+
+void bulk_purge_again(struct bulk *b)
+{
+    atomic_store(&b->purge, true);
+}
+
+bool bulk_purge_wanted(const struct bulk *b)
+{
+    return atomic_load(&((struct bulk *)b)->purge);
+}
+
+void bulk_purge_taken(struct bulk *b)
+{
+    atomic_store(&b->purge, false);
 }

@@ -46,6 +46,15 @@ void bulk_stop(struct bulk *b);
 bool bulk_stopping(const struct bulk *b);
 /* For run(): pause between two batches so the loop's connection gets the write lock. */
 void bulk_yield(void);
+/*
+ * A removal failed (e.g. on a full disk) and left a sweep hidden: ask for the
+ * hidden sweeps to be purged again (main.c does, when no task is pending).
+ * Callable from run() or the loop.
+ */
+void bulk_purge_again(struct bulk *b);
+/* Whether bulk_purge_again was called since the last bulk_purge_taken. */
+bool bulk_purge_wanted(const struct bulk *b);
+void bulk_purge_taken(struct bulk *b);
 /* Tasks queued or running. */
 size_t bulk_pending(const struct bulk *b);
 

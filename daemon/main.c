@@ -48,6 +48,9 @@ struct main_state {
     uv_loop_t loop;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t shutdown_timer; /* runs the shutdown steps outside the op handler */
+    uv_timer_t purge_timer;    /* removals that failed are tried again (bulk_purge_again) */
+    uint64_t purge_next;       /* loop time (ms) of the next such try */
+    uint64_t purge_backoff;    /* ms between two tries: doubles while they fail */
     bool shutdown_now;
     bool stopping; /* server closed, handles closing */
     bool check;    /* --check: verify the state dir and the database, then exit */
@@ -264,6 +267,7 @@ static void on_idle(void *ud)
     uv_close((uv_handle_t *)&M.sig_int, on_handle_closed);
     uv_close((uv_handle_t *)&M.sig_hup, on_handle_closed);
     uv_close((uv_handle_t *)&M.shutdown_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&M.purge_timer, on_handle_closed);
 }
 
 static void on_shutdown_timer(uv_timer_t *t)
@@ -451,11 +455,44 @@ static void purge_hidden(struct mlpd *d)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        log_info("recovery: sweep %lld was cut short while being stored or removed; removing it",
+        log_info("sweep %lld is hidden (its storing or removal was cut short); removing it",
                  (long long)ids[i]);
         ops_purge_start(d, ids[i]);
     }
     free(ids);
+}
+
+#define PURGE_TICK_MS 1000      /* how often purge_again is looked at */
+#define PURGE_RETRY_MS 2000     /* wait before the first retry of a failed removal */
+#define PURGE_RETRY_MAX_MS 60000 /* longest wait between two retries */
+
+/*
+ * A removal that failed (a deleted sweep's rows, or the partly stored rows of
+ * a submit that failed), typically on a full disk, is tried again: the hidden
+ * sweeps are purged once no bulk task is queued or running (none can be
+ * mid-insert then), after 2 s and then less often while the tries fail.
+ */
+static void on_purge_timer(uv_timer_t *t)
+{
+    struct mlpd *d = t->data;
+    uint64_t now = uv_now(&M.loop);
+    if (!bulk_purge_wanted(d->bulk)) {
+        if (now >= M.purge_next + PURGE_TICK_MS) /* the last try did not fail again */
+            M.purge_backoff = PURGE_RETRY_MS;
+        return;
+    }
+    if (M.stopping || d->draining || bulk_pending(d->bulk) > 0)
+        return;
+    if (M.purge_next == 0 || now < M.purge_next) {
+        if (M.purge_next == 0 || M.purge_next > now + M.purge_backoff)
+            M.purge_next = now + M.purge_backoff;
+        return;
+    }
+    bulk_purge_taken(d->bulk);
+    purge_hidden(d);
+    M.purge_backoff = M.purge_backoff * 2 < PURGE_RETRY_MAX_MS ? M.purge_backoff * 2
+                                                               : PURGE_RETRY_MAX_MS;
+    M.purge_next = now + M.purge_backoff;
 }
 
 /* The scheduler (with the Slurm executor when configured), the socket server and the
@@ -509,6 +546,10 @@ static int start_services(struct mlpd *d, struct sched_opts *so, struct err *e)
     uv_signal_init(&M.loop, &M.sig_int);
     uv_signal_init(&M.loop, &M.sig_hup);
     uv_timer_init(&M.loop, &M.shutdown_timer);
+    uv_timer_init(&M.loop, &M.purge_timer);
+    M.purge_timer.data = d;
+    M.purge_backoff = PURGE_RETRY_MS;
+    uv_timer_start(&M.purge_timer, on_purge_timer, PURGE_TICK_MS, PURGE_TICK_MS);
     M.sig_term.data = M.sig_int.data = M.sig_hup.data = M.shutdown_timer.data = d;
     uv_signal_start(&M.sig_term, on_signal, SIGTERM);
     uv_signal_start(&M.sig_int, on_signal, SIGINT);

@@ -291,6 +291,16 @@ int ops__cfgs_load(struct mlpd *d, int64_t sweep_id, int64_t only, struct cfgs *
     return rc;
 }
 
+int ops__cfgs_add(struct mlpd *d, int64_t sweep_id, int64_t idx, struct cfgs *c, struct err *e)
+{
+    if (ops__cfgs_find(c, idx) >= 0)
+        return 0;
+    int rc = store_configs_each(d->st, sweep_id, idx, cfgs_row, c, e);
+    if (rc < 0 && e->code == 0)
+        err_set(e, rc, NULL, "out of memory");
+    return rc < 0 ? rc : 0;
+}
+
 /* Position of config idx (configs are 1..n in order, so usually idx-1). */
 long ops__cfgs_find(const struct cfgs *c, int64_t idx)
 {
@@ -397,7 +407,9 @@ cJSON *ops__epoch_json(const struct rows_ctx *x, const struct store_epoch_row *r
     for (int m = 0; m < MLP_M_N; m++)
         if (metric_info(m)->per_epoch && metric_for_task(m, x->regression))
             json_add_num(o, metric_name(m), r->v[m]);
-    json_add_num(o, "lr", r->lr); /* null without an lr_schedule */
+    /* The epoch's rate, null without an lr_schedule; "epoch_lr" when the grid varies "lr"
+     * (its value is in the row already): no row has a key twice. */
+    json_add_num(o, json_get(o, "lr") ? "epoch_lr" : "lr", r->lr);
     return o;
 }
 

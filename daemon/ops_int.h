@@ -69,6 +69,8 @@ int ops__add_summary(struct mlpd *d, cJSON *resp, int64_t id, struct err *e);
 /* Load the configurations of a sweep (only > 0: that one): 0 or <0 with *e filled. */
 int ops__cfgs_load(struct mlpd *d, int64_t sweep_id, int64_t only, struct cfgs *c, struct err *e);
 void ops__cfgs_free(struct cfgs *c);
+/* Load configuration idx into c unless it is there already (a page of trials needs a few). */
+int ops__cfgs_add(struct mlpd *d, int64_t sweep_id, int64_t idx, struct cfgs *c, struct err *e);
 /* Position of config idx in c, or -1. */
 long ops__cfgs_find(const struct cfgs *c, int64_t idx);
 /* The "config" shape {id, params, grid} of config idx; caller frees. */

@@ -723,6 +723,8 @@ struct results_stream {
     int metrics[MLP_M_N];
     struct store_cursor *cur; /* trials or curves */
     bool curves;
+    struct mlpd *d;   /* set for a page of trials: its configurations are loaded as met */
+    int64_t sweep_id;
     size_t next_cfg; /* configs */
     struct chunk k;
     char *head;     /* the answer's fields but "ok" and "rows", as JSON text (first line) */
@@ -756,6 +758,13 @@ static cJSON *config_row(struct results_stream *r, size_t i)
 static int results_cursor_row(void *ud, const void *row)
 {
     struct results_stream *r = ud;
+    if (r->d) {
+        struct err e = ERR_INIT;
+        int rc = ops__cfgs_add(r->d, r->sweep_id, ((const struct store_trial_row *)row)->config_idx,
+                               &r->cf, &e);
+        if (rc < 0)
+            return rc;
+    }
     cJSON *o = r->curves ? ops__epoch_json(&r->x, row) : trial_json(&r->x, row);
     return ops__chunk_add(&r->k, o);
 }
@@ -826,8 +835,6 @@ int op_results(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, c
                              .metrics = r->metrics,
                              .n_metrics = metric_task_list(regression, r->metrics),
                              .regression = regression};
-    if ((rc = ops__cfgs_load(d, sw->id, 0, &r->cf, e)) < 0)
-        goto fail;
     cJSON *keys = cJSON_Parse(sw->keys_json);
     cJSON_AddItemToObject(resp, "keys", keys ? keys : cJSON_CreateArray());
     cJSON_AddStringToObject(resp, "task", regression ? "regression" : "classification");
@@ -854,6 +861,9 @@ int op_results(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, c
             }
             paged = true;
         }
+    /* A page loads the configurations of its rows only, as it meets them (results_cursor_row). */
+    if (!paged && (rc = ops__cfgs_load(d, sw->id, 0, &r->cf, e)) < 0)
+        goto fail;
     if (paged) {
         const cJSON *sv = json_get(req, "sort");
         const char *sort = cJSON_IsString(sv) ? sv->valuestring : "trial";
@@ -875,6 +885,8 @@ int op_results(struct mlpd *d, const cJSON *req, const struct store_sweep *sw, c
             goto fail;
         }
         cJSON_AddStringToObject(resp, "kind", "trials");
+        r->d = d;
+        r->sweep_id = sw->id;
         r->cur = store_cursor_open_page(d->st, sw->id, sort, cJSON_IsTrue(json_get(req, "desc")),
                                         off, lim, e);
         if (!r->cur) {

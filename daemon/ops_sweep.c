@@ -442,10 +442,12 @@ out:
     if (rc < 0 && opened && e->code != MLP_ESHUTTING_DOWN) {
         struct err pe = ERR_INIT;
         int64_t gone = 0;
-        if (purge_rows(d->st, *id, NULL, NULL, d->bulk, &gone, &pe) < 0)
-            log_warn("sweep %lld: could not remove the partly stored sweep (%s); the next start "
-                     "does",
+        if (purge_rows(d->st, *id, NULL, NULL, d->bulk, &gone, &pe) < 0) {
+            log_warn("sweep %lld: could not remove the partly stored sweep (%s); it stays "
+                     "hidden and its removal is tried again shortly",
                      (long long)*id, pe.msg);
+            bulk_purge_again(d->bulk);
+        }
     }
     free(params);
     free(vary);
@@ -711,9 +713,11 @@ static void purge_done(struct bulk_task *t, int status)
     struct purge_task *p = (struct purge_task *)t;
     if (status < 0)
         log_info("sweep %lld: removal left for the next start (mlpd stopping)", (long long)p->id);
-    else if (p->rc < 0)
-        log_warn("sweep %lld: removal stopped after %lld trials: %s", (long long)p->id,
-                 (long long)p->trials, p->e.msg);
+    else if (p->rc < 0) {
+        log_warn("sweep %lld: removal stopped after %lld trials: %s; tried again shortly",
+                 (long long)p->id, (long long)p->trials, p->e.msg);
+        bulk_purge_again(p->d->bulk);
+    }
     else
         log_info("sweep %lld: rows removed (%lld trials, %.3f s)", (long long)p->id,
                  (long long)p->trials, now_s() - p->t0);

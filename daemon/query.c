@@ -199,7 +199,7 @@ void query_ranked_from_moments(int64_t idx, int64_t rows, int64_t n, double mean
     memset(out, 0, sizeof *out);
     out->idx = idx;
     out->group = -1;
-    stats_from_moments((int)n, mean, sumsq, (int)(rows - n), QUERY_LEVEL, &out->s);
+    stats_from_moments((int)n, mean, sumsq, (int)(rows - n), 0, &out->s);
     out->tier = query__tier(&out->s);
 }
 

@@ -90,7 +90,9 @@ bool query_better(const struct query_ranked *a, const struct query_ranked *b, bo
 int query_rank(struct query_rows *q, int m, bool maximize, int min_seeds, struct query_ranked **out,
                size_t *n_out);
 
-/* A ranked entry from SQL moments (rows, n finite values, their mean and sum of squares). */
+/* A ranked entry from SQL moments (rows, n finite values, their mean and sum of squares):
+ * n, mean, sd, se and tier, no interval (the sweep summary's best is found among every
+ * configuration on each answer, and a t quantile per configuration was most of its cost). */
 void query_ranked_from_moments(int64_t idx, int64_t rows, int64_t n, double mean, double sumsq,
                                struct query_ranked *out);
 

@@ -471,8 +471,9 @@ static const struct op *check_request(const cJSON *req, struct err *e)
 
 /*
  * A heavy op runs on the pool with its own read-only connection.  Its answer is one
- * line, or a stream: then the job (with the connection, so every chunk comes from one
- * snapshot) outlives the first run, and each further chunk is produced by another
+ * line, or a stream: then the job (with the connection) outlives the first run, each
+ * chunk read in its own snapshot (none is held between chunks, so a stalled reader never
+ * pins the WAL; the cursors resume by key), and each further chunk is produced by another
  * pool run queued once the client's unsent output has fallen to STREAM_LOW_WATER
  * (on_written calls stream_pump), so a slow reader holds at most a chunk or two.
  */
@@ -579,6 +580,7 @@ static void job_work(uv_work_t *w)
     struct job *j = w->data;
     if (j->stream) { /* a further chunk */
         stream_produce(j);
+        store_end_read(j->copy.st);
         return;
     }
     j->copy.st = store_open_reader(j->copy.db_path, &j->e);
@@ -591,6 +593,7 @@ static void job_work(uv_work_t *w)
     if (j->rc >= 0 && it.next == OP_STREAM && it.stream) {
         j->stream = it.stream;
         stream_produce(j);
+        store_end_read(j->copy.st); /* no snapshot is held while the client reads */
         return;
     }
     if (it.stream)

@@ -179,6 +179,9 @@
               "GROUP BY c.sweep_id ORDER BY c.sweep_id")                                           \
     X(VALUES, "SELECT config_idx" RESULT_COLS " FROM results WHERE sweep_id = ?1 "                 \
               "AND " STORE_SELECTION " ORDER BY config_idx")                                       \
+    /* The sweep summary's aggregates, kept by the triggers of 013-means.sql. */                   \
+    X(MEANS, "SELECT config_idx, rows, n, mean, sumsq FROM config_means WHERE sweep_id = ?1 "     \
+             "AND rows > 0 AND " STORE_NOT_PRUNED " ORDER BY config_idx")                          \
     X(CONFUSIONS, "SELECT r.trial_id, t.seed, r.confusion FROM results r JOIN trials t "           \
                   "ON t.id = r.trial_id WHERE r.sweep_id = ?1 AND r.config_idx = ?2 "              \
                   "AND r.confusion IS NOT NULL ORDER BY r.trial_id")
@@ -200,7 +203,6 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];       /* prepared at open, finalized at close */
     bool sync_full;               /* current PRAGMA synchronous */
-    sqlite3_stmt *means[MLP_M_N]; /* store_config_means, prepared on first use */
 };
 
 int store_schema_version(void)
@@ -570,8 +572,6 @@ void store_close(struct store *st)
         return;
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(st->st[i]);
-    for (int i = 0; i < MLP_M_N; i++)
-        sqlite3_finalize(st->means[i]);
     sqlite3_close(st->db);
     free(st);
 }
@@ -944,27 +944,10 @@ int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct er
     return rc == SQLITE_ROW ? 0 : db_err(st, e, "average time");
 }
 
-int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
+int store_config_means(struct store *st, int64_t sweep_id,
                        int (*cb)(void *ud, const struct store_mean_row *r), void *ud, struct err *e)
 {
-    int k = metric_index(metric);
-    if (!metric_rankable(k))
-        return err_set(e, MLP_EINVALID_REQUEST, "metric", "cannot aggregate \"%s\"", metric);
-    if (!st->means[k]) {
-        /* Column names cannot be bound: one statement per metric, prepared on first use. */
-        char sql[512];
-        snprintf(sql, sizeof sql,
-                 "SELECT config_idx, count(*), count(%s), avg(%s), sum(%s * %s) FROM results "
-                 "WHERE sweep_id = ?1 AND " STORE_SELECTION
-                 " GROUP BY config_idx ORDER BY config_idx",
-                 metric_name(k), metric_name(k), metric_name(k), metric_name(k));
-        if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->means[k], NULL) !=
-            SQLITE_OK)
-            return db_err(st, e, "prepare means");
-    }
-    sqlite3_stmt *s = st->means[k];
-    sqlite3_reset(s);
-    sqlite3_bind_int64(s, 1, sweep_id);
+    sqlite3_stmt *s = stmt_id(st, ST_MEANS, sweep_id);
     int rc, ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_mean_row r = {
@@ -1496,11 +1479,32 @@ int store_epochs_each(struct store *st, int64_t sweep_id, int64_t trial_id,
 
 /* Cursors -------------------------------------------------------------------- */
 
+/*
+ * A cursor holds no read transaction between slices: each slice is read with its
+ * statement bound past the last row handed out (keyset paging by trial id, and
+ * epoch), and the statement is reset before store_cursor_next returns.  So a
+ * reader that stops taking slices never pins a WAL snapshot (the WAL can be
+ * checkpointed and restarted behind it).
+ */
+static const char cursor_trials_sql[] =
+    "SELECT t.id, t.sweep_id, t.config_idx, t.seed, t.state, t.attempts, "
+    "t.pid, t.error, t.created, t.started, t.finished, r.trial_id, r.confusion, "
+    "r.normalize" RESULT_COLS ", t.confirm"
+    " FROM trials t INDEXED BY trials_sweep_id LEFT JOIN results r ON r.trial_id = t.id "
+    "WHERE t.sweep_id = ?1 AND t.id > ?2 ORDER BY t.id";
+static const char cursor_epochs_sql[] =
+    "SELECT e.trial_id, t.config_idx, t.seed, e.epoch, e.lr" EPOCH_COLS
+    " FROM trials t INDEXED BY trials_sweep_id JOIN epochs e ON e.trial_id = t.id "
+    "WHERE t.sweep_id = ?1 AND t.id >= ?2 AND (t.id > ?2 OR e.epoch > ?3) "
+    "ORDER BY t.id, e.epoch"; /* t.id, not e.trial_id: the index's order, no sort */
+
 struct store_cursor {
     struct store *st;
     sqlite3_stmt *s; /* its own statement: the shared ones stay free for other calls */
     enum store_cursor_kind kind;
     bool ended;
+    int64_t sweep_id;
+    int64_t last_id, last_epoch; /* key of the last row handed out (0: none yet) */
     int64_t *ids; /* a page: its trials in order, each read by id with s (TRIAL_ONE) */
     size_t n_ids, next_id;
 };
@@ -1515,13 +1519,13 @@ struct store_cursor *store_cursor_open(struct store *st, enum store_cursor_kind 
     }
     c->st = st;
     c->kind = kind;
-    const char *sql = stmt_sql[kind == STORE_CURSOR_TRIALS ? ST_TRIALS_SWEEP : ST_EPOCHS_SWEEP];
+    c->sweep_id = sweep_id;
+    const char *sql = kind == STORE_CURSOR_TRIALS ? cursor_trials_sql : cursor_epochs_sql;
     if (sqlite3_prepare_v2(st->db, sql, -1, &c->s, NULL) != SQLITE_OK) {
         db_err(st, e, "cursor");
         free(c);
         return NULL;
     }
-    sqlite3_bind_int64(c->s, 1, sweep_id);
     return c;
 }
 
@@ -1699,45 +1703,62 @@ struct store_cursor *store_cursor_open_page(struct store *st, int64_t sweep_id, 
     return c;
 }
 
-/* Step c; each row to cb.  1 when cb stopped the walk, 0 at the end, or <0. */
+/* The rows of a page cursor from c->next_id on, each read by id (one deleted since is left
+ * out).  As cursor_step. */
+static int cursor_page_step(struct store_cursor *c, int (*cb)(void *ud, const void *row),
+                            void *ud, struct err *e)
+{
+    while (c->next_id < c->n_ids) {
+        sqlite3_reset(c->s);
+        sqlite3_bind_int64(c->s, 1, c->ids[c->next_id++]);
+        int rc = sqlite3_step(c->s);
+        if (rc == SQLITE_DONE)
+            continue;
+        if (rc != SQLITE_ROW) {
+            c->ended = true;
+            return db_err(c->st, e, "cursor");
+        }
+        struct store_trial_row r;
+        trial_row_read(c->s, &r);
+        int ret = cb(ud, &r);
+        if (ret < 0) {
+            c->ended = true;
+            return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
+        }
+        if (ret > 0)
+            return 1;
+    }
+    c->ended = true;
+    return 0;
+}
+
+/* Step c from past its last key; each row to cb.  1 when cb stopped the walk, 0 at the end,
+ * or <0. */
 static int cursor_step(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
                        struct err *e)
 {
     if (c->ended)
         return 0;
+    if (c->ids)
+        return cursor_page_step(c, cb, ud, e);
+    sqlite3_reset(c->s);
+    sqlite3_bind_int64(c->s, 1, c->sweep_id);
+    sqlite3_bind_int64(c->s, 2, c->last_id);
+    if (c->kind == STORE_CURSOR_EPOCHS)
+        sqlite3_bind_int64(c->s, 3, c->last_epoch);
     int rc;
-    if (c->ids) { /* a page: its rows by id (one deleted since is left out) */
-        while (c->next_id < c->n_ids) {
-            sqlite3_reset(c->s);
-            sqlite3_bind_int64(c->s, 1, c->ids[c->next_id++]);
-            if ((rc = sqlite3_step(c->s)) == SQLITE_DONE)
-                continue;
-            if (rc != SQLITE_ROW) {
-                c->ended = true;
-                return db_err(c->st, e, "cursor");
-            }
-            struct store_trial_row r;
-            trial_row_read(c->s, &r);
-            int ret = cb(ud, &r);
-            if (ret < 0) {
-                c->ended = true;
-                return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
-            }
-            if (ret > 0)
-                return 1;
-        }
-        c->ended = true;
-        return 0;
-    }
     while ((rc = sqlite3_step(c->s)) == SQLITE_ROW) {
         int ret;
         if (c->kind == STORE_CURSOR_TRIALS) {
             struct store_trial_row r;
             trial_row_read(c->s, &r);
+            c->last_id = r.id;
             ret = cb(ud, &r);
         } else {
             struct store_epoch_row r;
             epoch_row_read(c->s, &r);
+            c->last_id = r.trial_id;
+            c->last_epoch = r.epoch;
             ret = cb(ud, &r);
         }
         if (ret < 0) {
@@ -1756,7 +1777,16 @@ static int cursor_step(struct store_cursor *c, int (*cb)(void *ud, const void *r
 int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
                       struct err *e)
 {
-    return cursor_step(c, cb, ud, e);
+    int rc = cursor_step(c, cb, ud, e);
+    sqlite3_reset(c->s); /* no read transaction outlives the slice */
+    return rc;
+}
+
+void store_end_read(struct store *st)
+{
+    for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s; s = sqlite3_next_stmt(st->db, s))
+        if (sqlite3_stmt_busy(s))
+            sqlite3_reset(s);
 }
 
 void store_cursor_close(struct store_cursor *c)

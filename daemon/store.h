@@ -153,16 +153,19 @@ int store_sweep_get(struct store *st, int64_t id, struct store_sweep *out, struc
 int store_sweep_avg_seconds(struct store *st, int64_t id, double *avg, struct err *e);
 
 /*
- * Per-configuration aggregate of one rankable metric (train_loss, train_accuracy,
- * val_loss, val_accuracy, train_mse, val_mse) over a sweep's results, computed
- * in SQL: rows (results), n (non-NULL values), mean and sum of squares of
- * those.  For cheap summaries; exact statistics go through store_values_each.
+ * Per-configuration aggregate of the sweep's ranking metric over its selection
+ * results (not confirmation trials'; pruned configurations left out): rows
+ * (results), n (non-NULL values: a diverged seed counts in rows only), mean
+ * and sum of squares of those, in configuration order.  Read from the table
+ * the triggers of 013-means.sql keep (one row per configuration, not one per
+ * result), the same numbers as a GROUP BY over the results.  For cheap
+ * summaries; exact statistics go through store_values_each.
  */
 struct store_mean_row {
     int64_t config_idx, rows, n;
     double mean, sumsq;
 };
-int store_config_means(struct store *st, int64_t sweep_id, const char *metric,
+int store_config_means(struct store *st, int64_t sweep_id,
                        int (*cb)(void *ud, const struct store_mean_row *r), void *ud,
                        struct err *e);
 
@@ -326,10 +329,12 @@ int store_confusions_each(struct store *st, int64_t sweep_id, int64_t config_idx
  * trial, epoch) of a sweep, read a slice at a time: each store_cursor_next
  * hands rows to cb (a struct store_trial_row or struct store_epoch_row
  * pointer) until cb returns 1 (stop after this row) or <0 (an error), or the
- * rows run out.  The statement stays open between calls, so the slices come
- * from one snapshot; calls may come from different threads, never two at
- * once.  store_cursor_next returns 1 (stopped, more may follow), 0 (the end)
- * or <0 with *e.  The cursor must be closed before its store.
+ * rows run out.  No read transaction is held between calls: each slice is
+ * read in its own snapshot, resuming past the last row's key (trial id, then
+ * epoch), so a row is handed out once at most and a trial added meanwhile
+ * with a larger id is included.  Calls may come from different threads, never
+ * two at once.  store_cursor_next returns 1 (stopped, more may follow), 0
+ * (the end) or <0 with *e.  The cursor must be closed before its store.
  */
 enum store_cursor_kind { STORE_CURSOR_TRIALS, STORE_CURSOR_EPOCHS };
 struct store_cursor;
@@ -347,6 +352,10 @@ struct store_cursor *store_cursor_open_page(struct store *st, int64_t sweep_id, 
 int store_cursor_next(struct store_cursor *c, int (*cb)(void *ud, const void *row), void *ud,
                       struct err *e);
 void store_cursor_close(struct store_cursor *c);
+/* End the connection's read transaction, if a statement left one open (resets every
+ * statement still stepping): a reader between two chunks of a streamed answer pins no
+ * WAL snapshot. */
+void store_end_read(struct store *st);
 
 /*
  * Configuration idx -> metric value of every done trial of a sweep, in config

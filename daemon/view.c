@@ -36,7 +36,8 @@ static const char *sweep_state(const struct store_sweep *sw)
     return "queued";
 }
 
-/* The best configuration so far, from SQL aggregates (cheap enough for every event). */
+/* The best configuration so far, from the per-configuration aggregates 013-means.sql keeps
+ * (one row per configuration: cheap enough for every event and every answer). */
 struct best_acc {
     bool maximize;
     bool found;
@@ -82,7 +83,7 @@ static cJSON *summary_of(struct mlpd *d, const struct store_sweep *sw, struct er
         json_add_int(o, "trials_max", sw->trials_max);
     cJSON_AddBoolToObject(o, "paused", sw->paused);
     struct best_acc b = {.maximize = sw->maximize};
-    if (sw->c.done > 0 && store_config_means(d->st, sw->id, sw->metric, best_row, &b, e) < 0) {
+    if (sw->c.done > 0 && store_config_means(d->st, sw->id, best_row, &b, e) < 0) {
         cJSON_Delete(o);
         return NULL;
     }

@@ -51,6 +51,14 @@ checks=$((checks + 1))
 complete_words mlpctl sh | grep -qx show || fail "no completion of 'sh' to show"
 checks=$((checks + 1))
 complete_words mlpctl list --t | grep -qx -- --tag || fail "no completion of 'list --t' to --tag"
+# plot's --kind values: every kind of the kind table, the issue-18 ones included.
+for k in ranking importance parallel heatmap; do
+    checks=$((checks + 1))
+    complete_words mlpctl plot s --kind "${k%???}" | grep -qx "$k" ||
+        fail "no completion of 'plot --kind ${k%???}' to $k"
+done
+checks=$((checks + 1))
+complete_words mlpctl plot s --method f | grep -qx fanova || fail "no completion of --method f"
 start_daemon
 cat >"$TMP/g.json" <<'G'
 {"name": "tinycomp", "dataset": {"name": "xor", "n": 100}, "base": {"epochs": 1, "hidden": [4]}, "grid": {"lr": [0.1]}}

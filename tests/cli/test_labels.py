@@ -32,6 +32,7 @@ failures = 0
 daemon = None
 browser = None
 NS = "{http://www.w3.org/2000/svg}"
+NEW_KINDS = ("parallel", "importance", "heatmap")  # checked for overlapping texts too
 
 
 def check(cond, what, detail=None):
@@ -152,7 +153,12 @@ try:
     # Learning rates of 1e-05: the rate curves' axis ticks at that scale.
     submit("tiny", {"dataset": {"name": "circles", "n": 100}, "seeds": 1, "base": {"epochs": 2},
                     "grid": {"lr": [0.00001, 0.00003]}})
+    # Confirmation on fresh seeds: the ranking's confirmed marks and texts.
+    submit("conf", {"dataset": {"name": "circles", "n": 200}, "seeds": [1, 2],
+                    "base": {"epochs": 2}, "grid": {"lr": [0.3, 0.03, 0.003]},
+                    "confirm": {"top": 2, "seeds": 2}})
     ctl("wait", "lab")
+    ctl("wait", "conf")
     ctl("wait", UNI)
     ctl("wait", "tiny")
     ctl("wait", "pru", ok=False)  # exit 1: pruned trials did not succeed
@@ -272,6 +278,13 @@ try:
         "tiny-lr": ["tiny", "--kind", "curves", "--metric", "lr"],
         "pru-ranking": ["pru", "--kind", "ranking"],
         "pru-gap": ["pru", "--kind", "gap"],
+        "uni-parallel": [UNI, "--kind", "parallel"],
+        "lab-parallel": ["lab", "--kind", "parallel"],
+        "pru-parallel": ["pru", "--kind", "parallel"],
+        "lab-importance": ["lab", "--kind", "importance"],
+        "conf-ranking": ["conf", "--kind", "ranking"],
+        "uni-importance": [UNI, "--kind", "importance", "--method", "fanova"],
+        "uni-heatmap": [UNI, "--kind", "heatmap", "--keys", "train_size,dropout"],
     }
     files = {}
     keep = os.environ.get("LABELS_KEEP")  # a directory to keep the plots in
@@ -306,7 +319,13 @@ try:
                 if (t.textContent.length > 8)
                     lens.push([t.textContent, getComputedStyle(t).fontWeight >= 600,
                                parseFloat(getComputedStyle(t).fontSize), t.getComputedTextLength()]);
-            return JSON.stringify({w: vb.width, h: vb.height, n: all.length, bad: bad, lens: lens});
+            const boxes = [];
+            for (const t of all) {
+                const r = t.getBoundingClientRect();
+                boxes.push([t.textContent, r.left, r.top, r.right, r.bottom]);
+            }
+            return JSON.stringify({w: vb.width, h: vb.height, n: all.length, bad: bad, lens: lens,
+                                   boxes: boxes});
         })()"""
         for name, p in files.items():
             browser.goto("file://" + p)
@@ -319,6 +338,15 @@ try:
             check(res["n"] > 3 and not res["bad"],
                   "%s: all %d text elements inside the %gx%g viewBox" % (name, res["n"], res["w"],
                                                                         res["h"]), res["bad"])
+            if any(k in name for k in NEW_KINDS):  # issue 18's kinds: no two texts overlap
+                b, over = res["boxes"], []
+                for i in range(len(b)):
+                    for j in range(i + 1, len(b)):
+                        dx = min(b[i][3], b[j][3]) - max(b[i][1], b[j][1])
+                        dy = min(b[i][4], b[j][4]) - max(b[i][2], b[j][2])
+                        if dx > 1 and dy > 1:
+                            over.append((b[i][0], b[j][0]))
+                check(not over, "%s: no two texts overlap" % name, over)
             # The widths layouts are sized by never fall short of what Chromium draws.
             short = []
             for text, bold, size, real in res["lens"]:

@@ -200,7 +200,11 @@ static void test_migration_gaps(void)
      */
     CHECK_EQ_INT(sqlite3_exec(db,
                               "DROP TABLE notes; DROP TABLE tags; DROP TABLE schema_applied; "
-                              /* and 011's work, which that build lacked too */
+                              /* and 013's work (on 011's and 012's columns) */
+                              "DROP TRIGGER results_means_insert; DROP TRIGGER results_means_update; "
+                              "DROP TRIGGER results_means_delete; DROP TRIGGER sweeps_means_delete; "
+                              "DROP TABLE config_means; "
+                              /* and 011's */
                               "DROP TRIGGER trials_count_insert; DROP TRIGGER trials_count_state; "
                               "DROP TRIGGER trials_count_delete; DROP TRIGGER sweeps_count_delete; "
                               "DROP TABLE sweep_counts; ALTER TABLE sweeps DROP COLUMN hidden; "

@@ -10,7 +10,12 @@
  *   - the per-configuration aggregates behind the sweep summary's "best" count
  *     the finite values of the metric (a configuration whose seeds all diverged
  *     has n = 0), and a zero-variance configuration has SE 0, not rounding
- *     noise.
+ *     noise;
+ *   - those aggregates, kept by the triggers of 013-means.sql, stay equal (to
+ *     the bit) to a GROUP BY over the results while results are stored,
+ *     replaced, changed and deleted, leave confirmation results and pruned
+ *     configurations out, go with a deleted sweep, and are filled in for a
+ *     database migrated from before 013.
  * Expected values are fixed by hand from the rows each test writes.
  */
 #include <math.h>
@@ -23,6 +28,7 @@
 #include "../check.h"
 #include "query.h"
 #include "store.h"
+#include "store_adapt.h"
 #include "store_slurm.h"
 
 extern const char *const schema_sql[];
@@ -194,6 +200,14 @@ static void test_migrate_from_003(void)
     CHECK_EQ_INT(sqlite3_column_int(s, 2), 2); /* sweep 1's and the new sweep's */
     CHECK_EQ_INT(sqlite3_column_int(s, 3), 1); /* the new column, NULL for old rows */
     sqlite3_finalize(s);
+    /* 013-means.sql filled the aggregate of sweep 1's result in. */
+    sqlite3_prepare_v2(db, "SELECT rows, n, mean FROM config_means WHERE sweep_id = 1", -1, &s,
+                       NULL);
+    CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(s, 0), 1);
+    CHECK_EQ_INT(sqlite3_column_int(s, 1), 1);
+    CHECK_NEAR(sqlite3_column_double(s, 2), 0.5, 0);
+    sqlite3_finalize(s);
     sqlite3_close(db);
 }
 
@@ -334,7 +348,7 @@ static void test_summary_with_diverged_seeds(void)
     const double v[9] = {NAN, 0.4, 0.3, NAN, 0.5, 0.3, NAN, NAN, 0.3};
     finish_all(st, v, 9);
     struct means m = {0};
-    CHECK_EQ_INT(store_config_means(st, sw, "val_loss", means_cb, &m, &e), 0);
+    CHECK_EQ_INT(store_config_means(st, sw, means_cb, &m, &e), 0);
     CHECK_EQ_INT(m.n, 3);
     /* Config 1: every seed diverged: 3 results, no finite value. */
     CHECK_EQ_INT(m.row[0].rows, 3);
@@ -370,6 +384,142 @@ static void test_summary_with_diverged_seeds(void)
     store_close(st);
 }
 
+/* The aggregate of config idx as the summary computed it before 013: a GROUP BY over results. */
+struct agg {
+    int64_t rows, n;
+    double mean, sumsq;
+};
+static struct agg agg_direct(sqlite3 *db, int64_t sweep, int64_t idx)
+{
+    struct agg a = {0, 0, NAN, NAN};
+    sqlite3_stmt *s = NULL;
+    CHECK_EQ_INT(sqlite3_prepare_v2(db,
+                                    "SELECT count(*), count(val_loss), avg(val_loss), "
+                                    "sum(val_loss * val_loss) FROM results WHERE sweep_id = ?1 "
+                                    "AND config_idx = ?2 AND confirm = 0 GROUP BY config_idx",
+                                    -1, &s, NULL),
+                 SQLITE_OK);
+    sqlite3_bind_int64(s, 1, sweep);
+    sqlite3_bind_int64(s, 2, idx);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        a.rows = sqlite3_column_int64(s, 0);
+        a.n = sqlite3_column_int64(s, 1);
+        if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+            a.mean = sqlite3_column_double(s, 2);
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+            a.sumsq = sqlite3_column_double(s, 3);
+    }
+    sqlite3_finalize(s);
+    return a;
+}
+
+/* Every row store_config_means gives equals the direct aggregate; *n_out rows. */
+static void means_match(struct store *st, sqlite3 *db, int64_t sweep, int *n_out)
+{
+    struct means m = {0};
+    struct err e = ERR_INIT;
+    CHECK_EQ_INT(store_config_means(st, sweep, means_cb, &m, &e), 0);
+    for (int i = 0; i < m.n; i++) {
+        struct agg a = agg_direct(db, sweep, m.row[i].config_idx);
+        CHECK_EQ_INT(m.row[i].rows, a.rows);
+        CHECK_EQ_INT(m.row[i].n, a.n);
+        /* Bit for bit (both NaN when no value is finite). */
+        CHECK(m.row[i].mean == a.mean || (isnan(m.row[i].mean) && isnan(a.mean)));
+        CHECK(m.row[i].sumsq == a.sumsq || (isnan(m.row[i].sumsq) && isnan(a.sumsq)));
+    }
+    *n_out = m.n;
+}
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
+    CHECK_EQ_INT(rc, SQLITE_OK);
+    sqlite3_free(msg);
+}
+
+static void test_means_follow_results(void)
+{
+    struct store *st = open_store("follow.db");
+    struct err e = ERR_INIT;
+    int64_t sw = submit(st, NULL, NULL, 3, 4);
+    /* Values that do not add up exactly in binary, in claim order (seed-major). */
+    const double v[12] = {0.1, 0.7, 0.3, 0.2, NAN, 0.3, 0.3, 0.9, 0.3, 0.4, 0.6, 0.3};
+    finish_all(st, v, 12);
+    char path[512];
+    path_of(path, sizeof path, "follow.db");
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    exec_ok(db, "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000");
+    int n = 0;
+    means_match(st, db, sw, &n);
+    CHECK_EQ_INT(n, 3);
+    struct agg c2 = agg_direct(db, sw, 2);
+    CHECK_EQ_INT(c2.rows, 4);
+    CHECK_EQ_INT(c2.n, 3); /* the NaN seed counts in rows only */
+
+    char sql[512];
+    /* A result changed in place, one deleted with its trial, one replaced (a rerun). */
+    snprintf(sql, sizeof sql,
+             "UPDATE results SET val_loss = 0.55 WHERE trial_id = (SELECT min(trial_id) FROM "
+             "results WHERE sweep_id = %lld AND config_idx = 1);"
+             "DELETE FROM trials WHERE id = (SELECT max(id) FROM trials WHERE sweep_id = %lld "
+             "AND config_idx = 2);"
+             "INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, val_loss) "
+             "SELECT id, sweep_id, config_idx, 2, 0.05 FROM trials WHERE id = (SELECT min(id) "
+             "FROM trials WHERE sweep_id = %lld AND config_idx = 3)",
+             (long long)sw, (long long)sw, (long long)sw);
+    exec_ok(db, sql);
+    means_match(st, db, sw, &n);
+    CHECK_EQ_INT(n, 3);
+    CHECK_EQ_INT(agg_direct(db, sw, 2).rows, 3);
+    CHECK_NEAR(agg_direct(db, sw, 3).mean, (0.05 + 0.3 + 0.3 + 0.3) / 4, 1e-12);
+
+    /* A confirmation trial's result is not a selection result: nothing changes. */
+    struct agg before = agg_direct(db, sw, 1);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO trials (sweep_id, config_idx, seed, state, created, confirm) VALUES "
+             "(%lld, 1, 99, 'done', 1, 1);"
+             "INSERT INTO results (trial_id, sweep_id, config_idx, attempt, val_loss, confirm) "
+             "VALUES (last_insert_rowid(), %lld, 1, 1, 5.0, 1)",
+             (long long)sw, (long long)sw);
+    exec_ok(db, sql);
+    means_match(st, db, sw, &n);
+    struct means m = {0};
+    CHECK_EQ_INT(store_config_means(st, sw, means_cb, &m, &e), 0);
+    CHECK_EQ_INT(m.row[0].rows, before.rows);
+    CHECK(m.row[0].mean == before.mean);
+
+    /* Every result of configuration 2 gone: it is not listed (no rows, as the GROUP BY). */
+    snprintf(sql, sizeof sql, "DELETE FROM trials WHERE sweep_id = %lld AND config_idx = 2",
+             (long long)sw);
+    exec_ok(db, sql);
+    means_match(st, db, sw, &n);
+    CHECK_EQ_INT(n, 2);
+
+    /* A pruned configuration is left out. */
+    bool changed = false;
+    CHECK_EQ_INT(store_config_prune(st, sw, 3, 1, &changed, &e), 0);
+    CHECK(changed);
+    memset(&m, 0, sizeof m);
+    CHECK_EQ_INT(store_config_means(st, sw, means_cb, &m, &e), 0);
+    CHECK_EQ_INT(m.n, 1);
+    CHECK_EQ_INT(m.row[0].config_idx, 1);
+
+    /* A deleted sweep takes its rows along. */
+    CHECK_EQ_INT(store_sweep_delete(st, sw, &e), 0);
+    sqlite3_stmt *s = NULL;
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "SELECT count(*) FROM config_means", -1, &s, NULL),
+                 SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(s, 0), 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    store_close(st);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -380,6 +530,7 @@ int main(void)
     test_migrate_from_003();
     test_slurm_exactly_once();
     test_summary_with_diverged_seeds();
+    test_means_follow_results();
     const char *names[] = {"ids.db", "v3.db", "slurm.db", "means.db"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         const char *sfx[] = {"", "-wal", "-shm"};

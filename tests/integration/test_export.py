@@ -14,7 +14,6 @@ smaller and the RSS bound is not checked (the sanitizers' own memory)."""
 import csv
 import io
 import json
-import math
 import os
 import socket
 import subprocess
@@ -53,12 +52,14 @@ def ctl(d, *args, stdout=subprocess.PIPE):
 
 
 def first_wins(pairs):
-    """An object whose repeated key keeps its first value, as mlpctl reads it (an epoch
-    row of a sweep with an "lr" grid key has "lr" twice: the key's value, then the
-    epoch's rate)."""
+    """An object from its pairs; a key twice is an error (an epoch row of a sweep with an
+    "lr" grid key once had "lr" twice: the key's value, then the epoch's rate, now
+    "epoch_lr")."""
     o = {}
     for k, v in pairs:
-        o.setdefault(k, v)
+        if k in o:
+            raise AssertionError("key %r twice in a row of mlpd's answer" % k)
+        o[k] = v
     return o
 
 
@@ -86,11 +87,10 @@ def rss_ok(what, rss):
 
 
 def same(a, b):
-    """JSON values equal, numbers to 14 digits (mlpctl --json prints them with cJSON_Print,
-    which keeps 15 significant digits when they read back within its tolerance)."""
+    """JSON values equal, numbers bit for bit (mlpctl --json prints the shortest text that
+    reads back to the same double, as mlpd does)."""
     if isinstance(a, float) or isinstance(b, float):
-        return (isinstance(a, (int, float)) and isinstance(b, (int, float))
-                and math.isclose(a, b, rel_tol=1e-14, abs_tol=1e-300))
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b
     if isinstance(a, dict):
         return isinstance(b, dict) and list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):

@@ -185,6 +185,9 @@ int cli_request(struct cli *cli, cJSON *req, cJSON **resp)
              cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "confusion")))
         snprintf(name, sizeof name, "show_confusion.json");
     else if (cJSON_IsString(op) && strcmp(op->valuestring, "results") == 0 &&
+             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "trials")))
+        snprintf(name, sizeof name, "results_trials.json");
+    else if (cJSON_IsString(op) && strcmp(op->valuestring, "results") == 0 &&
              !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "curves")))
         snprintf(name, sizeof name, "results.json");
     else if (cJSON_IsString(op) && strcmp(op->valuestring, "best") == 0)

@@ -263,18 +263,21 @@ static void test_report9(void)
     struct cli cli = {.socket_path = "/nonexistent.sock", .json = false, .fd = -1};
     fake_cli_init(fx, FAKE_NORMAL);
     CHECK_EQ_INT(cmd_report(&cli, 4, argv), CLI_OK);
-    /* show, best, results+curves, results, show+confusion, show by x 2 */
-    CHECK_EQ_INT(fake_cli_requests(), 7);
+    /* show, best, results+curves, results+trials, results, show+confusion, show by x 2 */
+    CHECK_EQ_INT(fake_cli_requests(), 8);
     CHECK(xml_ok(out));
     char *t = slurp(out);
     CHECK(t != NULL);
     if (!t)
         return;
-    /* ranking, curves, gap, learning, confusion, by train_size, by hidden */
-    CHECK_EQ_INT(count(t, "<svg "), 7);
+    /* ranking, importance, parallel, heat map, curves, gap, learning, confusion,
+       by train_size, by hidden */
+    CHECK_EQ_INT(count(t, "<svg "), 10);
     CHECK(strstr(t, "Not drawn") == NULL);
     CHECK(strstr(t, "Confusion matrix of the best configuration (#1, config 10)") != NULL);
-    CHECK_EQ_INT(count(t, "class=\"cell\""), 100);
+    CHECK(strstr(t, "<h2>Heat map of train_size and hidden</h2>") != NULL);
+    /* the confusion matrix's 10 x 10 cells and the heat map's 5 train sizes x 2 shapes */
+    CHECK_EQ_INT(count(t, "class=\"cell\""), 110);
     CHECK(strstr(t, "Learning curve against train_size") && strstr(t, "log scale"));
     CHECK(strstr(t, "dotted: test") != NULL);
     CHECK(strstr(t, "<script") == NULL);

@@ -422,18 +422,21 @@ static void test_verbs(void)
                  CLI_FAILED);
 
     /*
-     * The report: one well-formed file with the tables and 3 + 2 (by hidden, by lr) plots;
+     * The report: one well-formed file with the tables and 3 + 2 (by hidden, by lr) plots and
+     * the issue-18 three (importance, parallel coordinates, heat map);
      * the sixth request asks for the best configuration's confusion matrix, which this
      * sweep has not recorded (not_found), so its section says why instead of a plot.
      */
     fake_cli_init(fx, FAKE_NORMAL);
     CHECK_EQ_INT(run((const char *[]){"report", "fashion-reg", "--out", rep, NULL}), CLI_OK);
-    CHECK_EQ_INT(fake_cli_requests(), 6);
+    CHECK_EQ_INT(fake_cli_requests(), 7); /* and the per-trial results */
     CHECK(xml_ok(rep));
     t = slurp(rep);
     CHECK(t != NULL);
     if (t) {
-        CHECK_EQ_INT(count(t, "<svg "), 5);
+        /* and importance, parallel coordinates and the heat map of the two keys */
+        CHECK_EQ_INT(count(t, "<svg "), 8);
+        CHECK(strstr(t, "<h2>Importance of each key</h2>") && strstr(t, "Parallel coordinates"));
         CHECK(strstr(t, "<title>mlpsweep report: fashion-reg</title>") != NULL);
         CHECK(strstr(t, "is not significantly better than #2") != NULL);
         CHECK(strstr(t, "Marginal effect of lr") && strstr(t, "Marginal effect of hidden"));

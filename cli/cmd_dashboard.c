@@ -39,7 +39,6 @@ int cmd_dashboard(struct cli *cli, int argc, char **argv)
 #include <strings.h>
 #include <stdarg.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,7 +129,6 @@ static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
 static unsigned long g_seq;   /* events received from the watch stream */
 static char *g_event;         /* the latest one, as JSON text */
 static volatile sig_atomic_t g_stop;
-static int g_watch_fd = -1;   /* the watch connection: shut down to end the thread's read */
 
 /* The latest ETA mlpd sent per sweep (watch events), for the sweeps list. */
 #define ETA_SLOTS 256
@@ -184,18 +182,19 @@ static void *watch_main(void *arg)
 {
     (void)arg;
     while (!g_stop) {
-        struct cli c = {.socket_path = g_socket, .fd = -1};
+        /* Reads give up after a second (nothing printed) so that a stop is seen even
+           while a quiet sweep sends nothing (a paused one may not for hours). */
+        struct cli c = {.socket_path = g_socket, .fd = -1, .timeout = 1.0};
         cJSON *ev = NULL;
-        /* Connected first, so that a stop can shut the socket down under a read that
-           waits for a quiet sweep's next event (a paused one may send none for hours). */
-        int rc = cli_connect(&c);
-        pthread_mutex_lock(&g_mu);
-        g_watch_fd = c.fd;
-        bool stop = g_stop;
-        pthread_mutex_unlock(&g_mu);
-        if (rc == CLI_OK && !stop)
-            rc = cli_request(&c, cmd_req("watch"), &ev);
-        while (rc == CLI_OK && ev && !g_stop) {
+        int rc = cli_request(&c, cmd_req("watch"), &ev);
+        while (!g_stop) {
+            if (rc != CLI_OK || !ev) {
+                if (!c.timed_out)
+                    break;
+                c.timed_out = false;
+                rc = cli_read_event(&c, &ev);
+                continue;
+            }
             /*
              * Events about a sweep are relayed; the stream's end ({"event": "end",
              * "sweep": null}: nothing active) is not, and mlpd keeps the connection
@@ -220,9 +219,6 @@ static void *watch_main(void *arg)
             rc = cli_read_event(&c, &ev);
         }
         cJSON_Delete(ev);
-        pthread_mutex_lock(&g_mu);
-        g_watch_fd = -1;
-        pthread_mutex_unlock(&g_mu);
         cli_disconnect(&c);
         for (int i = 0; i < 10 && !g_stop; i++)
             usleep(100000); /* nothing active: ask again in a second for a new sweep */
@@ -1209,8 +1205,6 @@ int cmd_dashboard(struct cli *cli, int argc, char **argv)
         pause();
     pthread_mutex_lock(&g_mu);
     pthread_cond_broadcast(&g_cv);
-    if (g_watch_fd >= 0)
-        shutdown(g_watch_fd, SHUT_RDWR);
     pthread_mutex_unlock(&g_mu);
     MHD_stop_daemon(d);
     pthread_join(w, NULL);

@@ -425,7 +425,7 @@ try:
     check(browser.wait_for("(document.querySelector('#sw-%d .best')||{}).textContent === 'config %d: 0.9999 ± 0.0000'"
                            % (big, lift), 120), "the sweeps list's best so far follows too")
     # SIGTERM ends the dashboard although its watch connection waits on a paused sweep
-    # that sends nothing (it used to wait for mlpd's next event).
+    # that sends nothing (it used to wait in that read for mlpd's next event).
     dash.send_signal(signal.SIGTERM)
     try:
         dash.wait(60)

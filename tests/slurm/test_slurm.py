@@ -37,6 +37,11 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    during a good one (array scancelled), mlpd SIGKILLed during one (found by name);
    then slurm_spool_keep=0 prunes the finished batches' directories.
 13. Controller load: one squeue -u per poll for all jobs; back-off while nothing changes.
+14. Found by name: mlpd SIGKILLed during sbatch, the array runs to its end and the
+   controller forgets it; the restarted mlpd finds it by name with sacct --completion,
+   records its job id, ingests its results; tasks OOM-killed under the array's --mem
+   (cluster.sh enforces it with task/cgroup where it can) fail "out of memory" from
+   their completion markers, at attempt 1.
 """
 import json
 import os
@@ -658,6 +663,87 @@ def part_caching_spool():
         subprocess.call(["fusermount", "-u", spool])
 
 
+def part_found_by_name():
+    """mlpd SIGKILLed while a slow sbatch runs; the array runs to its end and the
+    controller then forgets it (as after MinJobAge), so squeue knows nothing by the
+    batch's name.  The restarted mlpd finds the batch by name in accounting (here the
+    completion log, sacct --completion), records its real job id and ingests the
+    results from the spool: no second submission, every trial done at attempt 1.
+    Where the cluster enforces memory (cluster.sh: task/cgroup), half the array is a
+    network too big for the array's --mem: those tasks are OOM-killed, and since the
+    completion log cannot say which task of the array ended how, only each task's
+    completion marker tells it: they fail at once with "out of memory", never
+    re-queued as crashes."""
+    memcg = os.path.exists(os.path.join(CDIR, "memcg"))
+    slow = slurm_bin("slow", "sleep 3")
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", slow]).start()
+    grid = {"name": "byname", "dataset": {"name": "xor", "n": 200}, "seeds": 2,
+            "base": {"epochs": 5}, "grid": {"hidden": [[4], [8]]}, "executor": "slurm"}
+    if memcg:
+        grid["grid"]["hidden"] = [[4], [3000, 3000]]
+        grid["slurm"] = {"sbatch_args": ["--mem=100M"]}
+    sid = d.submit(grid)
+    d.until(lambda: "submitting 4 trial(s)" in d.log(), timeout=30, what="sbatch started")
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    batch = d.sql("SELECT DISTINCT batch FROM slurm_tasks k JOIN trials t ON t.id = k.trial_id "
+                  "WHERE t.sweep_id = ?", (sid,))
+    check(len(batch) == 1, "one batch recorded before sbatch ran", batch)
+    name = batch[0][0]
+    ends = ("COMPLETED", "OUT_OF_MEMORY", "FAILED")
+    last = []
+
+    def ended():
+        last[:] = [l.strip() for l in (squeue("-n", name, "-o", "%F %K %T") or []) if l.strip()]
+        return last if len(last) == 4 and all(x.split()[2] in ends for x in last) else None
+    try:
+        seen = d.until(ended, timeout=120, what="the array submitted by the dead mlpd to end")
+    except AssertionError:
+        check(False, "the array submitted by the dead mlpd ends", last)
+        raise
+    job = int(seen[0].split()[0])
+    oom_idx = sorted(int(l.split()[1]) for l in seen if l.split()[2] == "OUT_OF_MEMORY")
+    big = sorted(i for (i,) in d.sql("SELECT k.array_idx FROM slurm_tasks k JOIN trials t ON "
+                                     "t.id = k.trial_id WHERE t.sweep_id = ? AND t.config_idx = 2",
+                                     (sid,)))
+    check(oom_idx == (big if memcg else []) and len(big) == 2,
+          "Slurm ends the tasks over their --mem OUT_OF_MEMORY (no memory limit without cgroups)",
+          seen)
+    check(d.sql("SELECT count(*) FROM slurm_tasks WHERE batch = ? AND job_id > 0", (name,))[0][0]
+          == 0, "the dead mlpd never learnt the job id")
+    subprocess.check_call([CLUSTER, "forget", CDIR, "30000"])
+    q = squeue("-n", name, "-o", "%i")
+    check(not any(l.strip() for l in (q or [])), "the restarted controller forgot the array", q)
+    d.extra = POLL
+    d.start()
+    w = d.wait_sweep(sid, timeout=150)
+    rows = d.sql("SELECT count(DISTINCT k.batch), min(k.job_id), max(k.job_id), max(t.attempts), "
+                 "count(*), (SELECT count(*) FROM results r WHERE r.sweep_id = ?) FROM "
+                 "slurm_tasks k JOIN trials t ON t.id = k.trial_id WHERE t.sweep_id = ?",
+                 (sid, sid))[0]
+    log = d.log()
+    nok = 2 if memcg else 4
+    check(w["done"] == nok and rows == (1, job, job, 1, 4, nok),
+          "the finished array is followed by its real job id and its results ingested; "
+          "nothing submitted again", (w, rows, job))
+    check("again by name (from sacct --completion)" in log and "unknown to Slurm" not in log,
+          "the batch was found by name in the completion log", log[-2000:])
+    if not memcg:
+        print("SKIP: no memory cgroups for Slurm here: the OOM kill is not exercised")
+    else:
+        fails = d.sql("SELECT config_idx, state, attempts, error FROM trials WHERE sweep_id = ? "
+                      "AND state != 'done' ORDER BY id", (sid,))
+        check(w["failed"] == 2 and len(fails) == 2 and
+              all(c == 2 and st == "failed" and a == 1 and err.startswith("out of memory:") and
+                  "from its completion marker" in err for c, st, a, err in fails),
+              "the OOM-killed tasks fail at once with 'out of memory', known from their "
+              "completion markers", fails)
+        t = mlpctl(d, "trial", str(d.sql("SELECT min(id) FROM trials WHERE sweep_id = ? AND "
+                                         "config_idx = 2", (sid,))[0][0]))
+        check("out of memory" in t.stdout, "mlpctl trial shows the out of memory", t.stdout)
+    d.stop()
+    d.remove()
+
 class TimeoutSweep:
     """A trial that outlives its sweep's one-minute Slurm time limit while its mlpd is
     dead, on a cluster without accounting: the controller then forgets the job and
@@ -715,7 +801,7 @@ PARTS = (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, par
              part_sbatch_fails, part_sweep_settings, part_site_limits, part_controller_load,
              part_inflight, part_prune,
              part_timeout_check, part_caching_spool,
-             part_node_fail)
+             part_node_fail, part_found_by_name)
 # MLP_SLURM_PARTS=part_a,part_b runs only those (while working on one of them).
 if os.environ.get("MLP_SLURM_PARTS"):
     PARTS = [p for p in PARTS if p.__name__ in os.environ["MLP_SLURM_PARTS"].split(",")]

@@ -5,7 +5,10 @@
  * connection, and one `watch` connection per dashboard feeds every browser's
  * server-sent-event stream.  A random token (getrandom) is required on every
  * request (compared in constant time); nothing is sent with CORS headers and
- * every string from the daemon is HTML-escaped.
+ * every string from the daemon is HTML-escaped (control characters shown as their
+ * Unicode pictures).  A sweep page's ranking and plots read every result of the
+ * sweep, so they are cached per sweep under its summary (analysis_html): a big
+ * finished sweep's page costs mlpd one page of its trial table.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -88,7 +91,8 @@ __attribute__((format(printf, 2, 3))) static void b_fmt(struct buf *b, const cha
     b_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* HTML-escape (text and attribute values alike). */
+/* HTML-escape (text and attribute values alike); control characters but newline and tab as
+ * their pictures (U+2400...), so a log's escape sequences show instead of vanishing. */
 static void b_esc(struct buf *b, const char *s)
 {
     for (; s && *s; s++) {
@@ -98,7 +102,13 @@ static void b_esc(struct buf *b, const char *s)
         case '&': b_str(b, "&amp;"); break;
         case '"': b_str(b, "&quot;"); break;
         case '\'': b_str(b, "&#39;"); break;
-        default: b_put(b, s, 1);
+        case '\n':
+        case '\t': b_put(b, s, 1); break;
+        default:
+            if ((unsigned char)*s < 0x20 || *s == 0x7f) /* a control character: its picture (U+2400...) */
+                b_fmt(b, "&#x%x;", *s == 0x7f ? 0x2421 : 0x2400 + (unsigned char)*s);
+            else
+                b_put(b, s, 1);
         }
     }
 }
@@ -387,8 +397,16 @@ static void page_index(struct buf *b)
 typedef int (*dash_render)(FILE *out, const cJSON *a, const cJSON *b, char *why, size_t n);
 static int r_ranking(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
+    return plot__ranking(o, a, b, w, n); /* show (b) adds the pruned configurations */
+}
+static int r_importance(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
     (void)b;
-    return plot__ranking(o, a, NULL, w, n);
+    return plot__importance(o, a, NULL, NULL, w, n); /* the sweep's metric, the default method */
+}
+static int r_parallel(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+{
+    return plot__parallel(o, a, b, plot__metric_of(NULL, b, a), w, n);
 }
 static int r_curves(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
@@ -444,7 +462,8 @@ static const char *TRIAL_COLS_REG[] = {"trial", "config", "seed", "state", "val_
  * the sweep.  Served inside the sweep page and alone as /trials (the page's
  * paging and sorting links swap it in place).
  */
-static void trial_table(struct buf *b, const char *id, const char *sort, const char *dir, long page)
+static void trial_table(struct buf *b, const char *id, const char *sort, const char *dir, long page,
+                        cJSON **summary)
 {
     int sdir = dir && !strcmp(dir, "desc") ? -1 : 1;
     const char *key = "trial";
@@ -477,6 +496,8 @@ static void trial_table(struct buf *b, const char *id, const char *sort, const c
     if (!res)
         return;
     const cJSON *sw = json_get(res, "sweep");
+    if (summary && cJSON_IsObject(sw))
+        *summary = cJSON_Duplicate(sw, true);
     double sid = json_num(json_get(sw, "id"), 0), total = json_num(json_get(sw, "total"), 0);
     bool regression = !strcmp(json_str(json_get(res, "task"), ""), "regression");
     const char *const *cols = regression ? TRIAL_COLS_REG : TRIAL_COLS;
@@ -522,37 +543,94 @@ static void trial_table(struct buf *b, const char *id, const char *sort, const c
     cJSON_Delete(res);
 }
 
-static void page_sweep(struct buf *b, const char *id, const char *sort, const char *dir, long page)
-{
-    cJSON *req = cmd_req("best");
-    cmd_add_sweep(req, id);
-    cJSON_AddNumberToObject(req, "top", 20);
-    cJSON *best = ask(req);
-    const cJSON *sw = json_get(best, "sweep");
-    double sid = json_num(json_get(sw, "id"), 0);
-    page_head(b, json_str(json_get(sw, "name"), "sweep"), sid);
-    if (!cJSON_IsTrue(json_get(best, "ok"))) {
-        b_err(b, best);
-        cJSON_Delete(best);
-        page_tail(b);
-        return;
-    }
-    const char *state = json_str(json_get(sw, "state"), "");
-    double total = json_num(json_get(sw, "total"), 0);
-    b_str(b, "<h1 id=\"name\">");
-    b_esc(b, json_str(json_get(sw, "name"), ""));
-    b_str(b, "</h1><p id=\"summary\">state <b id=\"state\">");
-    b_esc(b, state);
-    b_fmt(b, "</b>, <span id=\"progress\" data-done=\"%.0f\">%.0f/%.0f done</span>, %.0f failed, ETA ",
-          json_num(json_get(sw, "done"), 0), json_num(json_get(sw, "done"), 0), total,
-          json_num(json_get(sw, "failed"), 0));
-    eta_cell(b, sid, state);
-    b_str(b, "; ranked on ");
-    b_esc(b, json_str(json_get(best, "metric"), ""));
-    b_str(b, " (validation), test reported</p>");
-    tags_note(b, sw);
+/* Sweeps up to this many trials get parallel coordinates and importance (they read every trial's row). */
+#define TRIAL_PLOTS_MAX 20000
+/* Pruned configurations listed under the ranking, at most. */
+#define PRUNED_ROWS_MAX 20
 
-    /* Ranking: mean ± SE over seeds, t interval, train-validation gap, test. */
+static void mean_se_cell(struct buf *b, const cJSON *st)
+{
+    b_str(b, "<td>");
+    b_num(b, json_get(st, "mean"), "%.4f");
+    if (cJSON_IsNumber(json_get(st, "se"))) {
+        b_str(b, " ± ");
+        b_num(b, json_get(st, "se"), "%.4f");
+    }
+    b_str(b, "</td>");
+}
+
+/* One row of best's ranking, or (confirmed) of its confirmed ranking. */
+static void rank_row(struct buf *b, const cJSON *c, bool confirmed)
+{
+    const cJSON *st = json_get(c, "stat"), *tr = json_get(c, "train"), *cfg = json_get(c, "config");
+    char label[512];
+    b_fmt(b, "<tr><td>%.0f</td><td>%.0f</td><td class=l>", json_num(json_get(c, "rank"), 0),
+          resp_config_num(cfg));
+    b_esc(b, resp_fmt_config(label, sizeof label, resp_config_grid(cfg)));
+    b_str(b, "</td>");
+    if (confirmed) {
+        b_str(b, "<td>");
+        b_num(b, json_get(c, "selection_rank"), "%.0f");
+        b_str(b, "</td>");
+    }
+    b_fmt(b, "<td>%.0f</td>", json_num(json_get(st, "n"), 0));
+    stat_cell(b, st);
+    if (!confirmed) {
+        b_str(b, "<td>");
+        b_num(b, json_get(tr, "mean"), "%.4f");
+        b_str(b, "</td><td>");
+        if (cJSON_IsNumber(json_get(tr, "mean")) && cJSON_IsNumber(json_get(st, "mean")))
+            b_fmt(b, "%+.4f", json_get(tr, "mean")->valuedouble - json_get(st, "mean")->valuedouble);
+        else
+            b_str(b, "–");
+        b_str(b, "</td>");
+    }
+    mean_se_cell(b, json_get(c, "test"));
+    b_str(b, "</tr>");
+}
+
+/* The configurations a prune rule stopped (show's rows with "pruned"): listed, not ranked. */
+static void pruned_rows(struct buf *b, const cJSON *show)
+{
+    int n = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, json_get(show, "configs"))
+    {
+        double rung = json_num(json_get(c, "pruned"), NAN);
+        if (!isfinite(rung) || n++ >= PRUNED_ROWS_MAX)
+            continue;
+        const cJSON *cfg = json_get(c, "config");
+        char label[512];
+        b_fmt(b, "<tr class=pruned><td>pruned</td><td>%.0f</td><td class=l>", resp_config_num(cfg));
+        b_esc(b, resp_fmt_config(label, sizeof label, resp_config_grid(cfg)));
+        b_fmt(b, "</td><td>–</td><td colspan=5 class=l>stopped at epoch %.0f by the prune rule: "
+                 "not ranked</td></tr>",
+              rung);
+    }
+    if (n > PRUNED_ROWS_MAX)
+        b_fmt(b, "<tr class=pruned><td colspan=9 class=l>and %d more pruned configurations</td></tr>",
+              n - PRUNED_ROWS_MAX);
+}
+
+/* best's "confirmed": the ranking of the confirmation trials (fresh seeds), when any finished. */
+static void confirmed_table(struct buf *b, const cJSON *best)
+{
+    const cJSON *co = json_get(best, "confirmed"), *s, *c;
+    if (!cJSON_IsObject(co))
+        return;
+    b_str(b, "<h2>Confirmed ranking</h2><p id=\"confirmed-seeds\">The top configurations run again on "
+             "seeds never used in selection (");
+    int i = 0;
+    cJSON_ArrayForEach(s, json_get(co, "seeds")) b_fmt(b, "%s%.0f", i++ ? ", " : "", json_num(s, 0));
+    b_str(b, "), ranked on those trials alone: the figures to report.</p><table id=\"confirmed\"><tr>"
+             "<th>rank</th><th>config</th><th class=l>configuration</th><th>selection rank</th>"
+             "<th>n</th><th>mean ± SE</th><th>95% CI</th><th>test mean ± SE</th></tr>");
+    cJSON_ArrayForEach(c, json_get(co, "configs")) rank_row(b, c, true);
+    b_str(b, "</table>");
+}
+
+static void ranking_html(struct buf *b, const cJSON *best, const cJSON *show)
+{
     b_str(b, "<h2>Ranking</h2><p id=\"significance\">");
     const cJSON *cmp = json_get(best, "comparison");
     if (cJSON_IsObject(cmp)) {
@@ -567,62 +645,96 @@ static void page_sweep(struct buf *b, const char *id, const char *sort, const ch
              "<th>n</th><th>mean ± SE</th><th>95% CI</th><th>train mean</th><th>gap (train − val)</th>"
              "<th>test mean ± SE</th></tr>");
     const cJSON *c;
-    cJSON_ArrayForEach(c, json_get(best, "configs"))
-    {
-        const cJSON *st = json_get(c, "stat"), *tr = json_get(c, "train"), *te = json_get(c, "test");
-        const cJSON *cfg = json_get(c, "config");
-        b_fmt(b, "<tr><td>%.0f</td><td>%.0f</td><td class=l>", json_num(json_get(c, "rank"), 0),
-              resp_config_num(cfg));
-        char label[512];
-        b_esc(b, resp_fmt_config(label, sizeof label, resp_config_grid(cfg)));
-        b_fmt(b, "</td><td>%.0f</td>", json_num(json_get(st, "n"), 0));
-        stat_cell(b, st);
-        b_str(b, "<td>");
-        b_num(b, json_get(tr, "mean"), "%.4f");
-        b_str(b, "</td><td>");
-        if (cJSON_IsNumber(json_get(tr, "mean")) && cJSON_IsNumber(json_get(st, "mean")))
-            b_fmt(b, "%+.4f", json_get(tr, "mean")->valuedouble - json_get(st, "mean")->valuedouble);
-        else
-            b_str(b, "–");
-        b_str(b, "</td><td>");
-        b_num(b, json_get(te, "mean"), "%.4f");
-        if (cJSON_IsNumber(json_get(te, "se"))) {
-            b_str(b, " ± ");
-            b_num(b, json_get(te, "se"), "%.4f");
-        }
-        b_str(b, "</td></tr>");
-    }
+    cJSON_ArrayForEach(c, json_get(best, "configs")) rank_row(b, c, false);
+    pruned_rows(b, show);
     b_str(b, "</table>");
+    confirmed_table(b, best);
+}
+
+/* Drop show's configurations ranked below 20 (the gap plot of a sweep of thousands). */
+static void show_keep_top(cJSON *show)
+{
+    cJSON *cf = json_get(show, "configs");
+    for (int i = cJSON_GetArraySize(cf) - 1; i >= 0; i--) {
+        double rk = json_num(json_get(cJSON_GetArrayItem(cf, i), "rank"), 0);
+        if (rk < 1 || rk > 20)
+            cJSON_DeleteItemFromArray(cf, i);
+    }
+}
+
+/* The per-trial plots: parallel coordinates and importance (every trial's row). */
+static void trial_plots(struct buf *b, const char *id, double total, const cJSON *show)
+{
+    if (total > TRIAL_PLOTS_MAX) {
+        b_fmt(b, "<figure id=\"plot-parallel\"><figcaption>Parallel coordinates and importance are drawn "
+                 "here for sweeps of up to %d trials (they read every trial's row); mlpctl plot --kind "
+                 "parallel and mlpctl importance draw any.</figcaption></figure>"
+                 "<figure id=\"plot-importance\"></figure>",
+              TRIAL_PLOTS_MAX);
+        return;
+    }
+    cJSON *req = cmd_req("results");
+    cmd_add_sweep(req, id);
+    cJSON_AddBoolToObject(req, "trials", true);
+    cJSON *trials = ask(req);
+    if (cJSON_IsTrue(json_get(trials, "ok"))) {
+        figure(b, "plot-parallel", r_parallel, trials, show);
+        figure(b, "plot-importance", r_importance, trials, NULL);
+    } else {
+        b_str(b, "<figure id=\"plot-parallel\">");
+        b_err(b, trials);
+        b_str(b, "</figure>");
+    }
+    cJSON_Delete(trials);
+}
+
+/*
+ * The sweep-wide part of the sweep page: ranking, pruned and confirmed
+ * configurations, plots.  It reads every result of the sweep (best, show,
+ * curves, the trials), so at 100k trials it costs mlpd a second; the page
+ * caches it (analysis_get).  Returns malloc'ed HTML, NULL when out of memory.
+ */
+static char *analysis_build(const char *id, double total)
+{
+    struct buf b = {0};
+    cJSON *req = cmd_req("best");
+    cmd_add_sweep(req, id);
+    cJSON_AddNumberToObject(req, "top", 20);
+    cJSON *best = ask(req);
+    if (!cJSON_IsTrue(json_get(best, "ok"))) {
+        b_err(&b, best);
+        cJSON_Delete(best);
+        return b.oom ? (free(b.s), NULL) : b.s;
+    }
+    req = cmd_req("show");
+    cmd_add_sweep(req, id);
+    cJSON *show = ask(req);
+    if (!cJSON_IsTrue(json_get(show, "ok"))) {
+        cJSON_Delete(show);
+        show = NULL;
+    }
+    ranking_html(&b, best, show);
 
     /* Plots, drawn by the same code as `mlpctl plot` and `report`. */
-    b_str(b, "<h2>Plots</h2><div class=\"plots\" id=\"plots\">");
-    figure(b, "plot-ranking", r_ranking, best, NULL);
+    b_str(&b, "<h2>Plots</h2><div class=\"plots\" id=\"plots\">");
+    figure(&b, "plot-ranking", r_ranking, best, show);
     if (total <= CURVES_MAX_TRIALS) {
         req = cmd_req("results");
         cmd_add_sweep(req, id);
         cJSON_AddBoolToObject(req, "curves", true);
         cJSON *curves = ask(req);
         if (cJSON_IsTrue(json_get(curves, "ok")))
-            figure(b, "plot-curves", r_curves, best, curves);
+            figure(&b, "plot-curves", r_curves, best, curves);
         cJSON_Delete(curves);
     } else
-        b_fmt(b, "<figure id=\"plot-curves\"><figcaption>Learning curves are drawn for sweeps of up to %d "
-                 "trials (mlpctl plot --kind curves draws any).</figcaption></figure>",
+        b_fmt(&b, "<figure id=\"plot-curves\"><figcaption>Learning curves are drawn for sweeps of up to %d "
+                  "trials (mlpctl plot --kind curves draws any).</figcaption></figure>",
               CURVES_MAX_TRIALS);
-    req = cmd_req("show");
-    cmd_add_sweep(req, id);
-    cJSON *show = ask(req);
-    if (cJSON_IsTrue(json_get(show, "ok"))) {
-        /* The gap of the ranking's 20 best (a sweep may have thousands of configurations). */
-        cJSON *cf = json_get(show, "configs");
-        for (int i = cJSON_GetArraySize(cf) - 1; i >= 0; i--) {
-            double rk = json_num(json_get(cJSON_GetArrayItem(cf, i), "rank"), 0);
-            if (rk < 1 || rk > 20)
-                cJSON_DeleteItemFromArray(cf, i);
-        }
-        figure(b, "plot-gap", r_gap, show, NULL);
+    trial_plots(&b, id, total, show);
+    if (show) {
+        show_keep_top(show);
+        figure(&b, "plot-gap", r_gap, show, NULL);
     }
-    cJSON_Delete(show);
     const cJSON *top = cJSON_GetArrayItem(json_get(best, "configs"), 0);
     int top_id = top ? resp_config_id(json_get(top, "config")) : 0;
     if (top_id > 0) {
@@ -632,56 +744,192 @@ static void page_sweep(struct buf *b, const char *id, const char *sort, const ch
         cJSON_AddBoolToObject(req, "confusion", true);
         cJSON *conf = ask(req);
         if (cJSON_IsTrue(json_get(conf, "ok"))) /* classification with a recorded matrix */
-            figure(b, "plot-confusion", r_confusion, conf, NULL);
+            figure(&b, "plot-confusion", r_confusion, conf, NULL);
         cJSON_Delete(conf);
     }
-    b_str(b, "</div>");
-
-    b_str(b, "<div id=\"trials-part\">");
-    trial_table(b, id, sort, dir, page);
-    b_str(b, "</div>");
+    b_str(&b, "</div>");
+    cJSON_Delete(show);
     cJSON_Delete(best);
+    if (b.oom || !b.s) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/*
+ * The sweep-wide part, cached per sweep under its summary (any change of
+ * counts, state, best, finish time, tags or note draws it again).  While the
+ * sweep runs, every result changes the summary; a big sweep's part is then
+ * kept for ten times what drawing it took, so a dashboard left open spends at
+ * most about a tenth of mlpd's time on it.  The page says when it shows a
+ * part drawn at an earlier count.
+ */
+#define ANALYSIS_SLOTS 8
+#define ANALYSIS_REUSE 10.0 /* times the drawing's own duration */
+static struct analysis {
+    double sid, made, cost, done;
+    char *key, *html;
+} g_analysis[ANALYSIS_SLOTS];
+static pthread_mutex_t g_analysis_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Cached HTML of sweep sid's analysis (malloc'ed copy) or NULL; *stale: the done count it shows. */
+static char *analysis_cached(double sid, const char *key, bool running, double *stale)
+{
+    char *html = NULL;
+    pthread_mutex_lock(&g_analysis_mu);
+    for (int i = 0; i < ANALYSIS_SLOTS; i++) {
+        struct analysis *a = &g_analysis[i];
+        if (a->sid != sid || !a->html)
+            continue;
+        bool same = key && a->key && !strcmp(a->key, key);
+        if (same || (running && mono_s() - a->made < ANALYSIS_REUSE * a->cost)) {
+            html = strdup(a->html);
+            *stale = same ? NAN : a->done;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&g_analysis_mu);
+    return html;
+}
+
+static void analysis_store(double sid, char *key, const char *html, double made, double cost, double done)
+{
+    char *copy = strdup(html);
+    pthread_mutex_lock(&g_analysis_mu);
+    int k = 0;
+    for (int i = 0; i < ANALYSIS_SLOTS; i++) {
+        if (g_analysis[i].sid == sid) {
+            k = i;
+            break;
+        }
+        if (g_analysis[i].made < g_analysis[k].made)
+            k = i;
+    }
+    struct analysis *a = &g_analysis[k];
+    free(a->key);
+    free(a->html);
+    *a = (struct analysis){.sid = sid, .made = made, .cost = cost, .done = done, .key = key, .html = copy};
+    pthread_mutex_unlock(&g_analysis_mu);
+}
+
+static void analysis_html(struct buf *b, const char *id, const cJSON *sum)
+{
+    double sid = json_num(json_get(sum, "id"), 0), done = json_num(json_get(sum, "done"), 0);
+    bool running = !strcmp(json_str(json_get(sum, "state"), ""), "running");
+    char *key = cJSON_PrintUnformatted(sum);
+    double stale = NAN;
+    char *html = analysis_cached(sid, key, running, &stale);
+    if (!html) {
+        double t0 = mono_s();
+        html = analysis_build(id, json_num(json_get(sum, "total"), 0));
+        if (html) {
+            double t1 = mono_s();
+            analysis_store(sid, key, html, t1, t1 - t0, done);
+            key = NULL;
+        }
+    }
+    free(key);
+    if (isfinite(stale))
+        b_fmt(b, "<p id=\"analysis-age\" class=note data-done=\"%.0f\">Ranking and plots as of %.0f done "
+                 "trials: while this sweep runs they are drawn again every few seconds (each drawing "
+                 "reads all its results).</p>",
+              stale, stale);
+    if (html)
+        b_str(b, html);
+    else
+        b_str(b, "<p class=err>out of memory</p>");
+    free(html);
+}
+
+static void page_sweep(struct buf *b, const char *id, const char *sort, const char *dir, long page)
+{
+    /* The trial table's answer carries the sweep's summary: the head and the cache key. */
+    struct buf table = {0};
+    cJSON *sum = NULL;
+    trial_table(&table, id, sort, dir, page, &sum);
+    double sid = json_num(json_get(sum, "id"), 0);
+    page_head(b, json_str(json_get(sum, "name"), "sweep"), sid);
+    if (!cJSON_IsObject(sum)) {
+        b_put(b, table.s ? table.s : "", table.n);
+        free(table.s);
+        page_tail(b);
+        return;
+    }
+    const char *state = json_str(json_get(sum, "state"), "");
+    double total = json_num(json_get(sum, "total"), 0);
+    b_str(b, "<h1 id=\"name\">");
+    b_esc(b, json_str(json_get(sum, "name"), ""));
+    b_str(b, "</h1><p id=\"summary\">state <b id=\"state\">");
+    b_esc(b, state);
+    b_fmt(b, "</b>, <span id=\"progress\" data-done=\"%.0f\">%.0f/%.0f done</span>, %.0f failed, ETA ",
+          json_num(json_get(sum, "done"), 0), json_num(json_get(sum, "done"), 0), total,
+          json_num(json_get(sum, "failed"), 0));
+    eta_cell(b, sid, state);
+    b_str(b, "; ranked on ");
+    b_esc(b, json_str(json_get(sum, "metric"), ""));
+    b_str(b, " (validation), test reported</p>");
+    tags_note(b, sum);
+    analysis_html(b, id, sum);
+    b_str(b, "<div id=\"trials-part\">");
+    b_put(b, table.s ? table.s : "", table.n);
+    b_str(b, "</div>");
+    free(table.s);
+    cJSON_Delete(sum);
     page_tail(b);
 }
 
-/* A curve as an inline SVG polyline (val and train accuracy or loss per epoch). */
-static void curve_svg(struct buf *b, const cJSON *curve, const char *k1, const char *k2)
+/*
+ * A trial's curve, drawn by the sweep page's curves plot (plot__curves): a
+ * ranking of one configuration (this trial's, its value as the mean) and the
+ * trial's epoch rows as the curves of that configuration.
+ */
+static int r_trial_curve(FILE *o, const cJSON *t, const cJSON *unused, char *w, size_t n)
 {
-    double lo = INFINITY, hi = -INFINITY;
-    int n = cJSON_GetArraySize(curve);
+    (void)unused;
+    const cJSON *cfg = json_get(t, "config");
+    int cid = resp_config_id(cfg);
+    cJSON *best = cJSON_CreateObject(), *curves = cJSON_CreateObject();
+    cJSON *sw = cJSON_AddObjectToObject(best, "sweep");
+    char name[320];
+    snprintf(name, sizeof name, "%s, trial %.0f (seed %.0f)", json_str(json_get(t, "sweep_name"), "?"),
+             json_num(json_get(t, "id"), 0), json_num(json_get(t, "seed"), 0));
+    cJSON_AddStringToObject(sw, "name", name);
+    const cJSON *first = cJSON_GetArrayItem(json_get(t, "curve"), 0);
+    const char *metric = json_get(first, "val_accuracy") ? "val_accuracy"
+                         : json_get(first, "val_mse")    ? "val_mse"
+                                                         : "val_loss";
+    cJSON_AddStringToObject(best, "metric", metric);
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddNumberToObject(c, "rank", 1);
+    cJSON_AddItemToObject(c, "config", cfg ? cJSON_Duplicate(cfg, true) : cJSON_CreateNumber(cid));
+    cJSON *st = cJSON_AddObjectToObject(c, "stat");
+    const cJSON *v = json_get(json_get(t, "metrics"), metric);
+    cJSON_AddNumberToObject(st, "n", 1);
+    cJSON_AddItemToObject(st, "mean", cJSON_IsNumber(v) ? cJSON_CreateNumber(v->valuedouble) : cJSON_CreateNull());
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(best, "configs"), c);
+    cJSON *rows = cJSON_AddArrayToObject(curves, "rows");
     const cJSON *e;
-    cJSON_ArrayForEach(e, curve) for (int j = 0; j < 2; j++)
+    cJSON_ArrayForEach(e, json_get(t, "curve"))
     {
-        const cJSON *x = json_get(e, j ? k2 : k1);
-        if (cJSON_IsNumber(x)) {
-            lo = fmin(lo, x->valuedouble);
-            hi = fmax(hi, x->valuedouble);
-        }
+        cJSON *r = cJSON_Duplicate(e, true);
+        if (!r)
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(r, "config");
+        cJSON_AddNumberToObject(r, "config", cid);
+        cJSON_AddItemToArray(rows, r);
     }
-    if (n < 1 || !(hi >= lo))
-        return;
-    if (hi == lo)
-        hi = lo + 1;
-    b_fmt(b, "<svg id=\"curve\" width=\"480\" height=\"240\" viewBox=\"0 0 480 240\">"
-             "<rect width=\"480\" height=\"240\" fill=\"#fff\" stroke=\"#999\"/>"
-             "<text x=\"8\" y=\"14\" font-size=\"11\">%.4g</text><text x=\"8\" y=\"234\" font-size=\"11\">%.4g</text>",
-          hi, lo);
-    static const char *col[] = {"#c33", "#36c"};
-    for (int j = 0; j < 2; j++) {
-        b_fmt(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col[j]);
-        int i = 0;
-        cJSON_ArrayForEach(e, curve)
-        {
-            const cJSON *x = json_get(e, j ? k2 : k1);
-            if (cJSON_IsNumber(x))
-                b_fmt(b, "%.1f,%.1f ", 20 + 450.0 * (n > 1 ? (double)i / (n - 1) : 0.5),
-                      230 - 210 * (x->valuedouble - lo) / (hi - lo));
-            i++;
-        }
-        b_fmt(b, "\"/><text x=\"380\" y=\"%d\" font-size=\"11\" fill=\"%s\">%s</text>", 30 + 14 * j, col[j],
-              j ? k2 : k1);
-    }
-    b_str(b, "</svg>");
+    int rc = plot__curves(o, best, curves, 1, w, n);
+    cJSON_Delete(best);
+    cJSON_Delete(curves);
+    return rc;
 }
 
 static void page_trial(struct buf *b, const char *id)
@@ -696,18 +944,25 @@ static void page_trial(struct buf *b, const char *id)
     if (!cJSON_IsObject(t)) {
         b_err(b, resp);
     } else {
-        b_fmt(b, "<h1>Trial %.0f</h1><p>sweep <a href=\"/sweep?id=%.0f&amp;token=%s\">%.0f</a>, config %.0f, "
-                 "seed %.0f, state ",
-              json_num(json_get(t, "id"), 0), json_num(json_get(t, "sweep"), 0), g_token,
-              json_num(json_get(t, "sweep"), 0), json_num(json_get(t, "config"), 0),
+        b_fmt(b, "<h1>Trial %.0f</h1><p>sweep <a href=\"/sweep?id=%.0f&amp;token=%s\">", json_num(json_get(t, "id"), 0),
+              json_num(json_get(t, "sweep"), 0), g_token);
+        b_esc(b, json_str(json_get(t, "sweep_name"), ""));
+        b_fmt(b, "</a>, config %.0f, seed %.0f, state ", resp_config_num(json_get(t, "config")),
               json_num(json_get(t, "seed"), 0));
         b_esc(b, json_str(json_get(t, "state"), ""));
-        b_str(b, "</p><h2>Curve</h2>");
-        const cJSON *curve = json_get(t, "curve");
-        const cJSON *first = cJSON_GetArrayItem(curve, 0);
-        bool cls = cJSON_IsNumber(json_get(first, "val_accuracy"));
-        curve_svg(b, curve, cls ? "train_accuracy" : "train_loss", cls ? "val_accuracy" : "val_loss");
-        b_str(b, "<h2>Log tail</h2><pre id=\"log\">");
+        b_str(b, "</p>");
+        const char *err = json_str(json_get(t, "error"), NULL);
+        if (err && *err) {
+            b_str(b, "<p class=err id=\"error\">");
+            b_esc(b, err);
+            b_str(b, "</p>");
+        }
+        b_str(b, "<h2>Curve</h2><div class=\"plots\">");
+        if (cJSON_GetArraySize(json_get(t, "curve")) > 0)
+            figure(b, "plot-trial-curve", r_trial_curve, t, NULL);
+        else
+            b_str(b, "<p id=\"plot-trial-curve\">No epoch recorded.</p>");
+        b_str(b, "</div><h2>Log tail</h2><pre id=\"log\">");
         b_esc(b, json_str(json_get(t, "log_tail"), ""));
         b_str(b, "</pre>");
     }
@@ -867,7 +1122,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     } else if (!strcmp(url, "/trials") && id) {
         const char *pg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
         trial_table(&b, id, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort"),
-                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dir"), pg ? atol(pg) : 0);
+                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dir"), pg ? atol(pg) : 0, NULL);
     } else if (!strcmp(url, "/trial") && id)
         page_trial(&b, id);
     else {

@@ -624,7 +624,7 @@ static void add_copy(cJSON *flat, const char *name, const cJSON *v)
  * (id), the grid keys, then the rest in the daemon's order with a nested
  * "metrics" object lifted to the top level.
  */
-static cJSON *flatten_row(const cJSON *row, const cJSON *keys)
+static cJSON *flatten_row(const cJSON *row, const cJSON *keys, bool curves)
 {
     cJSON *flat = cJSON_CreateObject();
     if (!flat)
@@ -650,7 +650,15 @@ static cJSON *flatten_row(const cJSON *row, const cJSON *keys)
     cJSON_ArrayForEach(m, row)
     {
         const char *name = m->string;
-        if (!name || strcmp(name, "grid") == 0 || strcmp(name, "params") == 0 || is_key(keys, name))
+        if (!name || strcmp(name, "grid") == 0 || strcmp(name, "params") == 0)
+            continue;
+        /* An epoch's rate: mlpd's "epoch_lr" (the grid varies "lr"), else its "lr". */
+        if (curves && (strcmp(name, "epoch_lr") == 0 ||
+                       (strcmp(name, "lr") == 0 && !is_key(keys, name)))) {
+            add_copy(flat, "epoch_lr", m);
+            continue;
+        }
+        if (is_key(keys, name))
             continue;
         if (strcmp(name, "metrics") == 0) {
             const cJSON *x;
@@ -744,7 +752,7 @@ static cJSON *results_columns(const char *kind, const cJSON *keys, bool regressi
         for (int k = 0; k < nm; k++)
             if (metric_info(ms[k])->per_epoch)
                 add_col(cols, metric_name(ms[k]));
-        add_col(cols, "lr"); /* empty for trials without an lr_schedule */
+        add_col(cols, "epoch_lr"); /* empty for trials without an lr_schedule */
         return cols;
     }
     add_col(cols, "state");
@@ -800,6 +808,7 @@ static int export_begin(struct export *x, const cJSON *head)
     x->keys = cJSON_Duplicate(json_get(head, "keys"), true);
     if (!x->keys && !(x->keys = cJSON_CreateArray()))
         return -1;
+    x->kind = resp_str(head, "kind", "");
     if (x->as_json) {
         fputs("{\n", x->out);
         const cJSON *f;
@@ -827,7 +836,6 @@ static int export_begin(struct export *x, const cJSON *head)
         return 0;
     }
     csv_init(&x->c, x->out);
-    x->kind = resp_str(head, "kind", "");
     const char *task = resp_str(head, "task", NULL);
     bool known = strcmp(x->kind, "configs") == 0 || strcmp(x->kind, "trials") == 0 ||
                  strcmp(x->kind, "curves") == 0;
@@ -877,7 +885,7 @@ static int export_piece(void *ud, const cJSON *head, cJSON *rows)
     const cJSON *r;
     cJSON_ArrayForEach(r, rows)
     {
-        cJSON *flat = flatten_row(r, x->keys);
+        cJSON *flat = flatten_row(r, x->keys, strcmp(x->kind, "curves") == 0);
         if (!flat) {
             fprintf(stderr, "mlpctl: out of memory\n");
             return CLI_FAILED;

@@ -407,7 +407,9 @@ cJSON *ops__epoch_json(const struct rows_ctx *x, const struct store_epoch_row *r
     for (int m = 0; m < MLP_M_N; m++)
         if (metric_info(m)->per_epoch && metric_for_task(m, x->regression))
             json_add_num(o, metric_name(m), r->v[m]);
-    json_add_num(o, "lr", r->lr); /* null without an lr_schedule */
+    /* The epoch's rate, null without an lr_schedule; "epoch_lr" when the grid varies "lr"
+     * (its value is in the row already): no row has a key twice. */
+    json_add_num(o, json_get(o, "lr") ? "epoch_lr" : "lr", r->lr);
     return o;
 }
 

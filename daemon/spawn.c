@@ -210,13 +210,11 @@ static void finish(struct spawn *sp)
     } else if (sp->stopping) {
         o.status = SPAWN_STOPPED;
         msgf(o.message, sizeof o.message, "stopped by mlpd");
-    } else if (sp->stalled) {
-        o.status = SPAWN_STALLED;
-        msgf(o.message, sizeof o.message,
-             "stalled: no output from the worker for %g s (stall_seconds); killed",
-             sp->stall_seconds);
-    } else if (sp->exit_status == 1 && sp->term_signal == 0 && strcmp(sp->err_code, "nomem") == 0) {
-        /* The same spec under the same limit runs out again: fail, no retry. */
+    } else if (strcmp(sp->err_code, "nomem") == 0) {
+        /* The worker said it ran out of memory: the same spec under the same limit runs
+         * out again, so fail, no retry, however the process ended after saying so (exit 1;
+         * or a crash or a hang on its way out, which would otherwise pass for a transient
+         * fault and burn the attempts). */
         char lim[48] = "";
         if (sp->worker_memory > 0) {
             char b[32];
@@ -231,6 +229,11 @@ static void finish(struct spawn *sp)
         else
             msgf(o.message, sizeof o.message, "out of memory%s%s%s", lim, rest[0] ? ": " : "",
                  rest);
+    } else if (sp->stalled) {
+        o.status = SPAWN_STALLED;
+        msgf(o.message, sizeof o.message,
+             "stalled: no output from the worker for %g s (stall_seconds); killed",
+             sp->stall_seconds);
     } else if (sp->exit_status == 1 && sp->term_signal == 0 &&
                strcmp(sp->err_code, "no_space") == 0) {
         o.status = SPAWN_NOSPACE;

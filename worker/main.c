@@ -254,21 +254,35 @@ static void print_result(const struct out *o, const struct train_result *r, doub
     fflush(stdout);
 }
 
+/* The BLAS threads OpenBLAS started with, before main may have set one (blas_warm_up). */
+static int g_blas_started;
+
 /* A BLAS call on every BLAS thread: OpenBLAS reserves a thread's buffer (~130 MB
  * of address space) the first time that thread works, and must have done so
- * before worker_memory applies (guard.h).  One thread: the smallest call does;
- * more: a product big enough for OpenBLAS to split it over all of them (it
- * splits above 65536 x 4 multiply-adds; 64 rows per thread reserved both
- * buffers of a 2-thread worker: 321 MB of address space, as after training). */
+ * before worker_memory applies (guard.h): a buffer it cannot get later it waits
+ * for, spinning, for ever.  The product runs over every thread OpenBLAS started
+ * (also when the worker then uses one: run by hand without OPENBLAS_NUM_THREADS,
+ * a thread it started reserved its buffer at some moment of its own, before or
+ * after the limit was measured), and is big enough for OpenBLAS to take its
+ * buffered path on the calling thread (a small product skips the buffer: a
+ * 1 x 1 x 1 warm-up left it to the first product of training, which then waited
+ * for ever) and to split it over all threads (it splits above 65536 x 4
+ * multiply-adds; 64 rows per thread reserved both buffers of a 2-thread worker:
+ * 321 MB of address space, as after training). */
 static void blas_warm_up(void)
 {
-    int threads = openblas_get_num_threads();
-    int n = threads <= 1 ? 1 : 64 * (threads < 8 ? threads : 8);
+    int now = openblas_get_num_threads();
+    int threads = g_blas_started > now ? g_blas_started : now;
+    int n = threads <= 4 ? 256 : 64 * (threads < 8 ? threads : 8);
     float *a = calloc((size_t)3 * n * n, sizeof *a);
     if (!a)
         return; /* memory so short that the trial cannot run anyway */
+    if (threads != now)
+        openblas_set_num_threads(threads);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n,
                 a + (size_t)n * n, n, 0.0f, a + 2 * (size_t)n * n, n);
+    if (threads != now)
+        openblas_set_num_threads(now);
     free(a);
 }
 
@@ -438,6 +452,7 @@ int main(int argc, char **argv)
     int st = parse_args(argc, argv, &o, &spec_path);
     if (st >= 0)
         return st;
+    g_blas_started = openblas_get_num_threads();
     if (!getenv("OPENBLAS_NUM_THREADS") && !getenv("OMP_NUM_THREADS"))
         openblas_set_num_threads(1);
     if (guard_start(o.human, blas_warm_up, &e) < 0)

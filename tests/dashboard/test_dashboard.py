@@ -5,6 +5,11 @@ Chromium driven through the DevTools protocol (cdp.py: every wait has a deadline
 so the open EventSource cannot hang it): DOM assertions, a live update arriving
 while a sweep runs, a screenshot kept in the build dir, and a 100k-trial table
 (synthetic results written into the real store file while mlpd is stopped).
+The sweep page's ranking lists pruned configurations apart and the confirmed
+ranking as mlpd's best op gives them; its plots include parallel coordinates
+and importance; a trial whose error and log carry HTML, script and control
+characters (a real worker failure on a CSV file whose path holds them) shows
+them as text; and the page's cached ranking follows a change of the results.
 Skips (77) only when chromium or the libmicrohttpd build is absent."""
 import http.client, json, os, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time
 import urllib.error, urllib.request
@@ -14,9 +19,9 @@ import cdp  # noqa: E402
 
 MLPCTL, MLPD, WORKER = os.environ["MLPCTL"], os.environ["MLPD"], os.environ["MLP_WORKER"]
 SHOT = os.environ.get("DASH_SCREENSHOT", "")
-# The big sweep: 100k trials (1000 configurations x 100 seeds); 10k under the sanitizers.
+# The big sweep: 100k trials (2000 configurations x 50 seeds); 10k under the sanitizers.
 SANITIZED = os.environ.get("MLP_TEST_SANITIZED") == "1"
-BIG_CONFIGS, BIG_SEEDS = (200, 50) if SANITIZED else (1000, 100)
+BIG_CONFIGS, BIG_SEEDS = (200, 50) if SANITIZED else (2000, 50)
 BIG_N = BIG_CONFIGS * BIG_SEEDS
 PAGE = BIG_N // 50 * 617 // 1000  # a page well inside (0-based; 1234 of 2000)
 chromium = cdp.find_chromium()
@@ -38,6 +43,28 @@ def check(cond, what):
     print(("ok:   " if cond else "FAIL: ") + what, file=sys.stderr if not cond else sys.stdout)
     if not cond:
         failures += 1
+
+
+def mlpd_call(req):
+    """One request on mlpd's socket; a streamed answer's rows gathered into its last line."""
+    import socket
+    path = [os.path.join(dp, f) for dp, _, fs in os.walk(tmp) for f in fs if f == "mlpd.sock"][0]
+    so = socket.socket(socket.AF_UNIX)
+    so.settimeout(300)
+    so.connect(path)
+    f = so.makefile("rwb")
+    f.write((json.dumps(req) + "\n").encode())
+    f.flush()
+    rows = []
+    while True:
+        ans = json.loads(f.readline())
+        rows += ans.get("rows") or []
+        if not ans.get("more"):
+            break
+    so.close()
+    if rows:
+        ans["rows"] = rows
+    return ans
 
 
 def ctl(*args, ok=True, timeout=600):
@@ -117,11 +144,34 @@ try:
     evil = '<script>window.pwned=1</script>"\'&x'
     evil_note = 'note <img src=x onerror="window.pwned=2"> \'quoted\' & <script>window.pwned=3</script>'
     with open(tmp + "/g/fast.json", "w") as f:
-        json.dump({"dataset": {"name": "xor", "n": 200}, "seeds": 3, "metric": "val_accuracy",
-                   "base": {"epochs": 6, "hidden": [8]}, "grid": {"lr": [0.03, 0.3, 1.0]}}, f)
+        # lr 1e-5 cannot learn the circles in 9 epochs: halving prunes it (as in the integration
+        # test of confirm); the best two are confirmed on fresh seeds.
+        json.dump({"dataset": {"name": "circles", "n": 400, "noise": 0.1}, "seeds": 3, "metric": "val_accuracy",
+                   "base": {"epochs": 9, "hidden": [16], "batch_size": 16}, "grid": {"lr": [0.1, 0.3, 0.00001]},
+                   "prune": {"kind": "halving", "min_epochs": 1, "eta": 3},
+                   "confirm": {"top": 2, "seeds": 2}}, f)
     ctl("submit", tmp + "/g/fast.json", "--name", evil)
     ctl("note", "1", evil_note)
-    ctl("wait", "1", timeout=900)
+    ctl("wait", "1", ok=False, timeout=900)
+    fast_sum = mlpd_call({"op": "list"})["sweeps"][0]
+    fast_best = mlpd_call({"op": "best", "sweep": 1, "top": 20})
+    fast_show = mlpd_call({"op": "show", "sweep": 1})
+
+    # A trial that fails for real with HTML, script and control characters in its error and
+    # log: a CSV file (one class only: the worker refuses it) whose path holds them.
+    evil_dir = tmp + "/g/<script>alert(1)<"
+    os.makedirs(evil_dir)
+    evil_csv = evil_dir + '/script>"><img src=x onerror=alert(2)>\x07\x1b[31m.csv'
+    with open(evil_csv, "w") as f:
+        f.write("".join("%d,%d,1\n" % (i, 2 * i) for i in range(20)))
+    with open(tmp + "/g/evil.json", "w") as f:
+        json.dump({"dataset": {"format": "csv", "train": evil_csv, "test": evil_csv, "label": "last",
+                               "header": False, "task": "classification"},
+                   "seeds": 1, "base": {"epochs": 1}, "grid": {"lr": [0.1]}}, f)
+    ctl("submit", tmp + "/g/evil.json", "--name", "evil-csv")
+    ctl("wait", "evil-csv", ok=False, timeout=600)
+    evil_trial = mlpd_call({"op": "results", "sweep": 2, "trials": True})["rows"][0]["trial"]
+    evil_err = mlpd_call({"op": "trial", "id": evil_trial})["trial"]["error"] or ""
 
     # Token: refused without, wrong, a prefix, too long; accepted with the printed one.
     check(get("/", tok=None)[0] == 403, "no token -> 403")
@@ -158,7 +208,8 @@ try:
     check(browser.wait_for("document.querySelector('#sw-1 .st') !== null", 120), "sweeps list rendered")
     check(q("document.querySelector('#sw-1 a').textContent") == evil, "the sweep name shows as text")
     check(q("document.querySelector('#sw-1 .st').textContent") == "done", "state done")
-    check(q("document.querySelector('#sw-1 .pr').textContent") == "9/9", "progress 9/9")
+    check(q("document.querySelector('#sw-1 .pr').textContent") == "%d/%d" % (fast_sum["done"], fast_sum["total"]),
+          "progress %d/%d" % (fast_sum["done"], fast_sum["total"]))
     check(re.match(r"config \d+: \d\.\d{4} ± \d\.\d{4}", q("document.querySelector('#sw-1 .best').textContent") or ""),
           "best so far with mean ± SE")
     check(q("window.pwned === undefined && document.scripts.length === 1"), "no injected script ran")
@@ -173,35 +224,65 @@ try:
     check(re.search(r"#1 (is|is not) significantly better than #2 \(Welch's t = ", sig or "")
           or "identical on every seed" in (sig or "") or "on every seed" in (sig or ""),
           "significance sentence: %s" % sig)
-    for fig in ("plot-ranking", "plot-curves", "plot-gap", "plot-confusion"):
+    for fig in ("plot-ranking", "plot-curves", "plot-gap", "plot-confusion", "plot-parallel", "plot-importance"):
         check(q("document.querySelector('#%s svg') !== null" % fig), "%s drawn as SVG" % fig)
+    # Pruned configurations are listed as pruned, apart from the ranked ones, as show gives them.
+    pruned = [c["config"]["id"] for c in fast_show["configs"] if c.get("pruned")]
+    ranked = [c["config"]["id"] for c in fast_best["configs"]]
+    rows = q("Array.from(document.querySelectorAll('#ranking tr')).slice(1).map(function(r){"
+             "return [r.className, +r.children[1].textContent, r.children[0].textContent]})")
+    check(pruned and rows == [["", c, str(i + 1)] for i, c in enumerate(ranked)] + [["pruned", c, "pruned"] for c in pruned],
+          "ranking: ranked %s, then pruned %s listed as pruned: %s" % (ranked, pruned, rows))
+    # The confirmed ranking: best's, configuration by configuration.
+    conf = fast_best.get("confirmed") or {}
+    want = [[c["config"]["id"], "%.4f" % c["stat"]["mean"], c["selection_rank"]] for c in conf.get("configs", [])]
+    got = q("Array.from(document.querySelectorAll('#confirmed tr')).slice(1).map(function(r){"
+            "return [+r.children[1].textContent, r.children[5].textContent.split(' ')[0], +r.children[3].textContent]})")
+    check(want and got == want, "confirmed ranking as best gives it: %s vs %s" % (got, want))
     check(q("document.getElementById('note').textContent") == evil_note, "the note shows as text")
     check(q("document.getElementById('name').textContent") == evil, "the name shows as text")
     check(q("window.pwned === undefined && document.querySelectorAll('img').length === 0"),
           "no injected markup")
-    check(q("document.querySelectorAll('#trials tr').length") == 10, "trial table: 9 rows + header")
+    check(q("document.querySelectorAll('#trials tr').length") == fast_sum["total"] + 1,
+          "trial table: %d rows + header" % fast_sum["total"])
     # Sorting is done by mlpd: val_accuracy descending.
     browser.goto(base + "sweep?id=1&sort=val_accuracy&dir=desc&token=" + token)
     browser.wait_for("document.querySelector('#trials tr:nth-child(2)') !== null", 120)
     vals = q("Array.from(document.querySelectorAll('#trials tr td:nth-child(5)')).map(function(c){return +c.textContent})")
-    check(vals and len(vals) == 9 and vals == sorted(vals, reverse=True), "sorted by val_accuracy desc: %s" % vals)
+    check(vals and len(vals) == fast_sum["total"] and vals[:fast_sum["done"]] == sorted(vals[:fast_sum["done"]], reverse=True),
+          "sorted by val_accuracy desc: %s" % vals)
     if SHOT:
         browser.goto(base + "sweep?id=1&token=" + token)
-        browser.wait_for("document.querySelector('#plot-curves svg') !== null", 120)
+        browser.wait_for("document.querySelector('#plot-importance svg') !== null", 120)
         browser.screenshot(SHOT)
         check(os.path.getsize(SHOT) > 10000, "screenshot written to " + SHOT)
 
-    # Trial page: curve and log tail.
+    # Trial page: the curve drawn by the project's curves plot, and the log tail.
     browser.goto(base + "trial?id=1&token=" + token)
-    check(browser.wait_for("document.querySelector('svg polyline') !== null", 120), "trial page draws its curve")
+    check(browser.wait_for("document.querySelector('#plot-trial-curve svg path') !== null", 120),
+          "trial page draws its curve")
+    check("learning curves" in (q("document.querySelector('#plot-trial-curve svg').textContent") or ""),
+          "the trial's curve is plot__curves' (its title)")
     check(q("document.getElementById('log') !== null"), "trial page has the log tail")
+    # The failed CSV trial: its error and log tail hold markup and control characters, as text.
+    browser.goto(base + "trial?id=%d&token=%s" % (evil_trial, token))
+    check(browser.wait_for("document.getElementById('log') !== null", 120), "failed trial's page rendered")
+    shown = q("document.getElementById('error').textContent") or ""
+    log = q("document.getElementById('log').textContent") or ""
+    check("<script>alert(1)</script>" in evil_err and "<script>alert(1)</script>" in shown
+          and '"><img src=x onerror=alert(2)>' in shown and "<script>alert(1)</script>" in log,
+          "markup in the error and log shows literally: %r / %r" % (shown[:200], log[-300:]))
+    check("\u2407\u241b[31m" in shown and "\x07" not in shown and "\x1b" not in shown,
+          "control characters show as their pictures: %r" % shown[-120:])
+    check(q("document.querySelectorAll('img').length === 0 && document.scripts.length === 1 && "
+            "document.querySelectorAll('#error *, #log *').length === 0"), "no injected element")
 
     # A live update while a sweep runs: the page swaps in the new state pushed over SSE.
     with open(tmp + "/g/slow.json", "w") as f:
         json.dump({"dataset": {"name": "xor", "n": 400}, "seeds": 4, "metric": "val_accuracy",
                    "base": {"epochs": 30, "batch_size": 4}, "grid": {"lr": [0.05, 0.1, 0.2, 0.4, 0.8]}}, f)
     ctl("submit", tmp + "/g/slow.json", "--name", "slow")
-    browser.goto(base + "sweep?id=2&token=" + token)
+    browser.goto(base + "sweep?id=3&token=" + token)
     browser.wait_for("document.getElementById('progress') !== null", 120)
     first = q("+document.getElementById('progress').getAttribute('data-done')")
     got = browser.wait_for("+document.body.getAttribute('data-refreshes') > 0 && "
@@ -217,7 +298,7 @@ try:
         json.dump({"dataset": {"name": "xor", "n": 100}, "seeds": BIG_SEEDS, "metric": "val_accuracy",
                    "base": {"epochs": 1}, "grid": {"lr": [0.001 * (i + 1) for i in range(BIG_CONFIGS)]}}, f)
     ctl("submit", tmp + "/g/big.json", "--name", "big", "--priority", "-9", "--force")
-    big = 3  # fast, slow, big
+    big = 4  # fast, evil-csv, slow, big
     ctl("pause", "big")
     ctl("shutdown")
     mlpd.wait(300)
@@ -320,6 +401,29 @@ try:
           "next page link (the table swapped in place)")
     check("page=%d" % (PAGE + 1) in (q("location.href") or ""), "the address follows the table: %s" % q("location.href"))
     check(q("document.getElementById('trials-info').getAttribute('data-total')") == str(BIG_N), "total %d" % BIG_N)
+
+    # The ranking of the big sweep is cached by the dashboard under the sweep's summary; a
+    # change of the results (here straight in the store, the summary's aggregates follow it
+    # by trigger) draws it again: another configuration is now first, on both pages.
+    browser.goto(base + "sweep?id=%d&token=%s" % (big, token))
+    browser.wait_for("document.querySelector('#ranking tr:nth-child(2)') !== null", 300)
+    top1 = q("+document.querySelector('#ranking tr:nth-child(2) td:nth-child(2)').textContent")
+    lift = 7 if top1 != 7 else 8
+    ctl("shutdown")
+    mlpd.wait(300)
+    db = sqlite3.connect([os.path.join(dp, f) for dp, _, fs in os.walk(tmp) for f in fs if f == "mlpd.db"][0])
+    with db:
+        db.execute("UPDATE results SET val_accuracy = 0.9999 WHERE sweep_id = ? AND config_idx = ?", (big, lift))
+    db.close()
+    mlpd = start_mlpd()
+    browser.goto(base + "sweep?id=%d&token=%s" % (big, token))
+    browser.wait_for("document.querySelector('#ranking tr:nth-child(2)') !== null", 300)
+    row = q("Array.from(document.querySelector('#ranking tr:nth-child(2)').children).map(function(c){return c.textContent})")
+    check(top1 and row and row[1] == str(lift) and row[4].startswith("0.9999 ± 0.0000"),
+          "the cached ranking follows the results: #1 was config %s, now %s" % (top1, row))
+    browser.goto(base + "?token=" + token)
+    check(browser.wait_for("(document.querySelector('#sw-%d .best')||{}).textContent === 'config %d: 0.9999 ± 0.0000'"
+                           % (big, lift), 120), "the sweeps list's best so far follows too")
 finally:
     cleanup()
 print("dashboard: %d failure(s)" % failures)

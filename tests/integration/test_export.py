@@ -52,12 +52,14 @@ def ctl(d, *args, stdout=subprocess.PIPE):
 
 
 def first_wins(pairs):
-    """An object whose repeated key keeps its first value, as mlpctl reads it (an epoch
-    row of a sweep with an "lr" grid key has "lr" twice: the key's value, then the
-    epoch's rate)."""
+    """An object from its pairs; a key twice is an error (an epoch row of a sweep with an
+    "lr" grid key once had "lr" twice: the key's value, then the epoch's rate, now
+    "epoch_lr")."""
     o = {}
     for k, v in pairs:
-        o.setdefault(k, v)
+        if k in o:
+            raise AssertionError("key %r twice in a row of mlpd's answer" % k)
+        o[k] = v
     return o
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """bench/adaptive.py — what adaptive search saves, on Fashion-MNIST, in one run.
 
-    bench/adaptive.py [--build DIR] [--epochs 10] [--quick]
+    bench/adaptive.py [--build DIR] [--epochs 10] [--quick] [--runs grid,halving,pooled,racing]
+                      [--no-optuna]
 
 A space of 64 configurations: hidden {[32], [64], [128], [64,32]} × lr {0.01, 0.03,
 0.1, 0.3} × batch_size {64, 256} × l2 {0, 1e-4}, 3 seeds each, 10 epochs, the full
@@ -10,6 +11,7 @@ runs through a private mlpd (2 workers × 1 thread; the prepared-data cache warm
 
   grid      every configuration × seed × epoch
   halving   "prune": {"kind": "halving", "min_epochs": 1, "eta": 3} (paired t-test rule)
+  pooled    the same with "rule": "pooled" (the seed variance pooled over the rung)
   racing    halving + "seeds": {"min": 2, "max": 3} (only if this build accepts it)
 
 and, in the same run, Optuna 3.1 GridSampler (the same 64 × 3 points, the seed a
@@ -249,6 +251,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-optuna", action="store_true")
+    ap.add_argument("--runs", default="grid,halving,pooled,racing",
+                    help="which mlpd runs, comma-separated (grid first when given)")
     a = ap.parse_args()
     if a.quick:
         a.epochs = min(a.epochs, 3)
@@ -274,22 +278,30 @@ def main():
         # warm the prepared-data cache (not measured)
         run_mlpd(a.build, out, data, "warm", dict(grid, name="warm", seeds=[1],
                                                    grid={"hidden": [[32]]}, base=dict(base, epochs=1)))
-        runs = [run_mlpd(a.build, out, data, "grid", grid)]
+        want = a.runs.split(",")
+        runs = [run_mlpd(a.build, out, data, "grid", grid)] if "grid" in want else []
         halving = dict(grid, name="halving", prune={"kind": "halving", "min_epochs": 1, "eta": 3})
-        runs.append(run_mlpd(a.build, out, data, "halving", halving))
+        if "halving" in want:
+            runs.append(run_mlpd(a.build, out, data, "halving", halving))
+        pooled = dict(grid, name="pooled", prune=dict(halving["prune"], rule="pooled"))
+        if "pooled" in want:
+            runs.append(run_mlpd(a.build, out, data, "pooled", pooled))
         racing = dict(halving, name="racing", seeds={"min": 2, "max": 3})
         probe_path = os.path.join(out, "racing-probe.json")
         json.dump(racing, open(probe_path, "w"))
         probe = subprocess.run([f"{a.build}/cli/mlpctl", "submit", "--dry-run", probe_path],
                                capture_output=True, text=True,
                                env=dict(os.environ, MLPD_HOME=os.path.join(out, "probe")))
-        if probe.returncode == 0:
+        if "racing" not in want:
+            pass
+        elif probe.returncode == 0:
             runs.append(run_mlpd(a.build, out, data, "racing", racing))
         else:
             print(f"racing: not run (this build refuses it: {probe.stderr.strip()[:200]})")
         if not a.no_optuna:
             runs.append(run_optuna(out, grid, a.epochs))
-        full = runs[0]["trial_epochs"]
+        # The full grid's trial-epochs: configurations × seeds × epochs (what "grid" records).
+        full = math.prod(len(v) for v in grid["grid"].values()) * len(grid["seeds"]) * a.epochs
         for r in runs:
             print(f"{r['name']:8} {r['wall']:8.1f} s  trial-epochs {r['trial_epochs']:5} "
                   f"({r['trial_epochs'] / full:.2f} of the grid's)  states {r['states']}  "
@@ -309,16 +321,17 @@ def main():
                     f"(10 fresh seeds)")
             if k != gkey and len(conf.get(gkey, [])) >= 2:
                 t, df, p = welch(v, conf[gkey])
-                line += f"; vs the grid's choice: t = {t:.2f}, df = {df:.1f}, p = {p:.3f} " + \
+                line += f"; vs {runs[0]['name']}'s choice: t = {t:.2f}, df = {df:.1f}, p = {p:.3f} " + \
                         ("(tied)" if p >= 0.05 else "(differs)")
             elif k == gkey:
-                line += "; the grid's own choice" if r is runs[0] else "; the same configuration as the grid's"
+                line += f"; {r['name']}'s own choice" if r is runs[0] else \
+                    f"; the same configuration as {runs[0]['name']}'s"
             print(line)
         g = runs[0]["wall"]
         for r in runs[1:]:
-            print(f"{r['name']:8} wall {r['wall'] / g:.2f} × the grid's; trial-epochs "
+            print(f"{r['name']:8} wall {r['wall'] / g:.2f} × {runs[0]['name']}'s; trial-epochs "
                   f"{r['trial_epochs'] / full:.2f} × the grid's")
-        ours = [r for r in runs if r["name"] in ("halving", "racing")]
+        ours = [r for r in runs if r["name"] in ("halving", "pooled", "racing")]
         opt = [r for r in runs if r["name"] == "optuna"]
         if ours and opt:
             best = min(ours, key=lambda r: r["wall"])

@@ -97,9 +97,12 @@ int prune_parse(const cJSON *v, struct prune *out, struct err *e)
     }
     if (rule) {
         if (!cJSON_IsString(rule) ||
-            (strcmp(rule->valuestring, "ttest") != 0 && strcmp(rule->valuestring, "rank") != 0))
-            return prune__bad(e, "prune.rule", "\"ttest\" or \"rank\"", rule);
-        out->rule = strcmp(rule->valuestring, "rank") == 0 ? PRUNE_RANK : PRUNE_TTEST;
+            (strcmp(rule->valuestring, "ttest") != 0 && strcmp(rule->valuestring, "rank") != 0 &&
+             strcmp(rule->valuestring, "pooled") != 0))
+            return prune__bad(e, "prune.rule", "\"ttest\", \"pooled\" or \"rank\"", rule);
+        out->rule = strcmp(rule->valuestring, "rank") == 0     ? PRUNE_RANK
+                    : strcmp(rule->valuestring, "pooled") == 0 ? PRUNE_POOLED
+                                                               : PRUNE_TTEST;
     }
     return 0;
 }
@@ -136,6 +139,89 @@ static double prune__value(const struct prune_obs *obs, size_t n, int64_t config
         if (obs[i].config == config && obs[i].seed == seed && isfinite(obs[i].v))
             return obs[i].v;
     return NAN;
+}
+
+/* One-sided p = P(T_df >= t), with the infinite cases of a zero variance. */
+static double prune__p(double t, double df)
+{
+    return isnan(t)            ? 1
+           : t == INFINITY     ? 0
+           : t == -INFINITY    ? 1
+                               : 1 - stats_t_cdf(t, df);
+}
+
+struct prune__seedv {
+    int64_t seed;
+    double v;
+};
+
+static int prune__cmp_seed(const void *a, const void *b)
+{
+    const struct prune__seedv *x = a, *y = b;
+    return (x->seed > y->seed) - (x->seed < y->seed);
+}
+
+/* Running mean and sum of squared deviations of one configuration's differences. */
+struct prune__diff {
+    int m;
+    double mean, m2;
+};
+
+/*
+ * The pooled rule: every configuration's differences from the leader over
+ * their shared seeds (positive = worse than the leader), their variances
+ * pooled (Σ sum of squares / Σ(m_k − 1)); c's mean difference tested with
+ * that variance: t = mean / sqrt(s²/m), df = Σ(m_k − 1).  c sorted by config.
+ */
+static int prune__pooled(const struct prune *p, bool maximize, const struct prune_obs *obs,
+                         size_t n, const struct prune__cfg *c, size_t nc, size_t lead,
+                         size_t self, struct prune_verdict *out)
+{
+    struct prune__seedv *lv = malloc((n ? n : 1) * sizeof *lv);
+    struct prune__diff *d = calloc(nc, sizeof *d);
+    if (!lv || !d) {
+        free(lv);
+        free(d);
+        return MLP_ENOMEM;
+    }
+    size_t nl = 0;
+    for (size_t i = 0; i < n; i++)
+        if (obs[i].config == c[lead].config && isfinite(obs[i].v))
+            lv[nl++] = (struct prune__seedv){.seed = obs[i].seed, .v = obs[i].v};
+    qsort(lv, nl, sizeof *lv, prune__cmp_seed);
+    for (size_t i = 0; i < n; i++) {
+        if (obs[i].config == c[lead].config || !isfinite(obs[i].v))
+            continue;
+        struct prune__cfg key = {.config = obs[i].config};
+        const struct prune__cfg *k = bsearch(&key, c, nc, sizeof *c, prune__cmp_idx);
+        struct prune__seedv sk = {.seed = obs[i].seed};
+        const struct prune__seedv *l = bsearch(&sk, lv, nl, sizeof *lv, prune__cmp_seed);
+        if (!k || !l)
+            continue;
+        struct prune__diff *dk = &d[k - c];
+        double x = maximize ? l->v - obs[i].v : obs[i].v - l->v, delta = x - dk->mean;
+        dk->m++;
+        dk->mean += delta / dk->m;
+        dk->m2 += delta * (x - dk->mean);
+    }
+    double ss = 0, df = 0;
+    for (size_t k = 0; k < nc; k++)
+        if (d[k].m >= 2) {
+            ss += d[k].m2;
+            df += d[k].m - 1;
+            out->n_pooled++;
+        }
+    out->n_shared = d[self].m;
+    if (d[self].m >= 2 && df >= 1) {
+        double se = sqrt(ss / df / d[self].m), mean = d[self].mean;
+        out->t = se > 0 ? mean / se : mean > 0 ? INFINITY : mean < 0 ? -INFINITY : NAN;
+        out->df = df;
+        out->p = prune__p(out->t, df);
+        out->stop = out->p < p->alpha;
+    }
+    free(lv);
+    free(d);
+    return 0;
 }
 
 int prune_decide(const struct prune *p, bool maximize, const struct prune_obs *obs, size_t n,
@@ -212,6 +298,11 @@ int prune_decide(const struct prune *p, bool maximize, const struct prune_obs *o
         free(c);
         return 0;
     }
+    if (p->rule == PRUNE_POOLED) {
+        int rc = prune__pooled(p, maximize, obs, n, c, nc, lead, self, out);
+        free(c);
+        return rc;
+    }
     /* Paired over the seeds both have at the rung. */
     double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     if (!a || !b) {
@@ -237,10 +328,7 @@ int prune_decide(const struct prune *p, bool maximize, const struct prune_obs *o
     if (m >= 2 && stats_paired(a, b, m, 0.95, &pt) == 0) {
         out->t = pt.t;
         out->df = pt.df;
-        out->p = isnan(pt.t)         ? 1
-                 : pt.t == INFINITY  ? 0
-                 : pt.t == -INFINITY ? 1
-                                     : 1 - stats_t_cdf(pt.t, pt.df);
+        out->p = prune__p(pt.t, pt.df);
         out->stop = out->p < p->alpha;
     }
     free(a);

@@ -9,6 +9,10 @@
  *   "ttest" (default for halving): the rung's leader (best mean there) beats c
  *     by a one-sided paired t-test over the seeds both have at the rung, p <
  *     alpha (needs >= 2 shared seeds);
+ *   "pooled": as "ttest", but the variance of the paired differences is pooled
+ *     over every configuration at the rung (each paired with the leader over
+ *     their shared seeds): df = Σ(m_k − 1) instead of m − 1, so three seeds
+ *     already decide (assumes the seed noise is alike across configurations);
  *   "rank" (default for median): c is outside the top ⌊n/η⌋ (at least 1) of the
  *     n configurations at the rung by mean (halving: plain ASHA), or worse than
  *     the median of their means (median).
@@ -26,7 +30,7 @@
 struct cJSON;
 
 enum prune_kind { PRUNE_HALVING, PRUNE_MEDIAN };
-enum prune_rule { PRUNE_TTEST, PRUNE_RANK };
+enum prune_rule { PRUNE_TTEST, PRUNE_RANK, PRUNE_POOLED };
 
 struct prune {
     enum prune_kind kind;
@@ -54,7 +58,8 @@ struct prune_verdict {
     int64_t leader;  /* best mean at the rung (0 when none) */
     int n_configs;   /* configurations with a finite value at the rung */
     int rank;        /* c's rank by mean (1 = best; 0 when c has no value) */
-    int n_shared;    /* seeds shared with the leader (ttest) */
+    int n_shared;    /* seeds shared with the leader (ttest, pooled) */
+    int n_pooled;    /* configurations whose differences the variance pools (pooled) */
     double t, df, p; /* the one-sided test (NaN when not run) */
 };
 

@@ -107,6 +107,12 @@ static int adapt__rung(struct store *st, int64_t sweep_id, int64_t epoch, const 
                      "%d shared seeds (one-sided paired t = %.3g, df = %.0f, p = %.3g < %g)",
                      (long long)sweep_id, (long long)c, (long long)epoch, (long long)v.leader,
                      v.n_shared, v.t, v.df, v.p, p->alpha);
+        else if (p->rule == PRUNE_POOLED)
+            log_info("sweep %lld: config %lld pruned at epoch %lld: worse than config %lld on "
+                     "%d shared seeds (one-sided t, the variance pooled over %d configurations: "
+                     "t = %.3g, df = %.0f, p = %.3g < %g)",
+                     (long long)sweep_id, (long long)c, (long long)epoch, (long long)v.leader,
+                     v.n_shared, v.n_pooled, v.t, v.df, v.p, p->alpha);
         else
             log_info("sweep %lld: config %lld pruned at epoch %lld: rank %d of %d",
                      (long long)sweep_id, (long long)c, (long long)epoch, v.rank, v.n_configs);

@@ -48,6 +48,7 @@
 #define SLURM_OUT_CAP (8u << 20)  /* command output kept */
 #define SLURM_GONE_POLLS 2        /* polls a known job may be missing before it counts as gone */
 #define SLURM_ACCT_TRIES 2        /* sacct queries about a gone task before its files decide */
+#define SLURM_NAMES_EVERY 10.0    /* seconds between sacct lookups of unanswered batches by name */
 #define SLURM_SCRIPT "mlpd-task.sh"
 /* The executor that owns an embedded struct exec. */
 #define SLURM_OF(x) ((struct slurm *)((char *)(x)-offsetof(struct slurm, ex)))
@@ -69,6 +70,10 @@ struct task {
     double over_at;        /* loop time (s) Slurm first said it ended; 0 not yet */
     int acct_asked;        /* sacct answers about it since it left squeue */
     bool acct_q;           /* in the sacct query in flight */
+    bool name_found;       /* its batch was found by name in accounting (job_id from there) */
+    bool name_saved;       /* ... and that job id was stored */
+    bool name_q;           /* in the lookup by name in flight */
+    int name_asked;        /* lookups by name answered while its job id was unknown */
     long off;              /* bytes of i.out consumed */
     struct line_buf lb;
     struct trial_event *result; /* the result event (owned), until it is recorded */
@@ -152,6 +157,7 @@ struct slurm {
     bool poll_changed;     /* the squeue answer of the poll in flight changed a state */
     double pruned_at;      /* loop time (s) of the last spool prune; 0 never */
     bool pruning;          /* a prune is on the thread pool */
+    double names_at;       /* loop time (s) of the last sacct lookup by job name; 0 never */
 };
 
 /* ---- small helpers ---- */
@@ -461,6 +467,48 @@ static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
     poll_soon(s);
     blocked_clear(s, sweep_id); /* a cancelled sweep is not waiting for Slurm */
     return count;
+}
+
+/*
+ * Start-up: tasks still in Slurm whose configuration is pruned (adapt_recover
+ * just took a decision a crash left untaken, or an earlier mlpd's scancel did
+ * not end them before it died) are stopped as slurm_on_pruned stops them.
+ * Those whose job id is not known yet are scancelled once it is (job_learnt).
+ */
+static void stop_pruned_attached(struct slurm *s)
+{
+    struct task **ts = calloc(s->n + 1, sizeof *ts);
+    size_t k = 0;
+    for (size_t i = 0; ts && i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        int64_t ep = 0;
+        struct err e = ERR_INIT;
+        if (store_config_pruned_epoch(s->st, t->sweep_id, t->config_idx, &ep, &e) < 0) {
+            log_error("trial %lld: %s", (long long)t->trial_id, e.msg);
+            continue;
+        }
+        if (ep <= 0)
+            continue;
+        t->cancel_req = t->prune_req = true;
+        log_info("trial %lld: its configuration was pruned at epoch %lld; stopping its Slurm "
+                 "task",
+                 (long long)t->trial_id, (long long)ep);
+        if (t->job_id > 0)
+            ts[k++] = t;
+    }
+    if (k > 0)
+        scancel_tasks(s, ts, k);
+    free(ts);
+}
+
+static bool terminal(const char *st);
+
+/* A followed task's job id was just learnt (by name, after a restart): a task mlpd
+   has asked to stop meanwhile is scancelled now. */
+static void job_learnt(struct slurm *s, struct task *t)
+{
+    if (t->cancel_req && !terminal(t->state))
+        scancel_tasks(s, &t, 1);
 }
 
 /* ---- submit ---- */
@@ -1314,9 +1362,10 @@ static bool task_ended(struct slurm *s, struct task *t, bool gone)
     } else if (strcmp(st, "OUT_OF_MEMORY") == 0) {
         what = FAIL; /* the same trial with the same memory would run out again */
         snprintf(msg, sizeof msg,
-                 "%s: out of memory in Slurm (OUT_OF_MEMORY); give it more with the sweep's "
-                 "\"slurm\": {\"sbatch_args\": [\"--mem=...\"]}",
-                 where);
+                 "out of memory: %s was killed for memory (OUT_OF_MEMORY%s); give it more "
+                 "with the sweep's \"slurm\": {\"sbatch_args\": [\"--mem=...\"]}",
+                 where,
+                 strcmp(t->state, "OUT_OF_MEMORY") != 0 ? ", from its completion marker" : "");
     } else if (strcmp(st, "CANCELLED") == 0) {
         struct store_sweep sw;
         bool cancelled = t->cancel_req;
@@ -1394,6 +1443,10 @@ static bool apply_task(struct slurm *s, struct task *t)
             }
         }
     }
+    /* A task an earlier mlpd submitted without learning its job id, and squeue does not
+       know by name: let accounting name its job (and state) first (poll_names). */
+    if (t->job_id == 0 && !t->listed && s->acct != ACCT_NONE && t->name_asked < 1)
+        return false;
     /* The result once the marker says the task is over: its artifacts are then complete
        (and moved, read_task).  A result line is printed just before the worker exits. */
     if (t->result && t->have_done && !t->prune_req) /* a pruned one's result is not recorded */
@@ -1488,6 +1541,7 @@ static void after_read(uv_work_t *w, int status)
         kick(s);
 }
 
+static void poll_names(struct slurm *s);
 static void poll_acct(struct slurm *s);
 static void poll_files(struct slurm *s);
 static void spool_prune(struct slurm *s);
@@ -1537,6 +1591,7 @@ static void on_squeue(struct cmd *c)
                          (long long)t->trial_id, job, idx);
                 if (store_slurm_set_job(s->st, t->batch, job, &e) < 0)
                     log_error("%s", e.msg);
+                job_learnt(s, t);
             }
         }
     }
@@ -1547,7 +1602,167 @@ static void on_squeue(struct cmd *c)
         if (!t->in_flight && !t->listed)
             s->poll_changed = true; /* a task left squeue: keep looking closely */
     }
+    poll_names(s);
+}
+
+/*
+ * A batch an earlier mlpd submitted without learning its job id (it died while
+ * sbatch ran), which squeue does not know by its name: the controller may have
+ * forgotten it after it ran (MinJobAge, a restart).  Look it up by name in
+ * accounting, so a batch that ran is followed (its results ingested from the
+ * spool) rather than declared lost and submitted again.
+ */
+static bool name_wanted(const struct slurm *s, const struct task *t)
+{
+    return s->acct != ACCT_NONE && !t->in_flight && !t->listed && t->job_id == 0 &&
+           t->missing >= SLURM_GONE_POLLS;
+}
+
+/* The tasks of the lookup in flight leave it; answered: whether it counts. */
+static void names_end(struct slurm *s, bool answered)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (t->name_q && answered)
+            t->name_asked++;
+        t->name_q = false;
+    }
+}
+
+/*
+ * The lookup's answer: "JobName|JobID|JobIDRaw|State" per job.  slurmdbd names
+ * an array task J_i (its job and index: its state is taken); the completion log
+ * only the task's own id, whose array index it does not keep, so there the
+ * batch's job id is the smallest of them (the array's own record, the first id
+ * it was given) and each task's files decide how it ended.
+ */
+static void on_sacct_names(struct cmd *c)
+{
+    struct slurm *s = c->s;
+    if (s->draining) {
+        s->polling = false;
+        return;
+    }
+    if (c->status != 0 || c->sig != 0) {
+        const char *off = "accounting storage is disabled";
+        if (s->acct == ACCT_DBD &&
+            (strstr(c->ebuf, off) || (c->obuf && strstr(c->obuf, off)))) {
+            log_info("sacct: Slurm accounting storage is disabled; reading the job completion "
+                     "log (sacct --completion) instead");
+            s->acct = ACCT_COMP;
+            s->names_at = 0; /* again at the next poll */
+            names_end(s, false);
+        } else {
+            log_warn("sacct (lookup by job name) failed (exit %lld): %s", (long long)c->status,
+                     cmd_errline(c));
+            names_end(s, true); /* the files decide, as without accounting */
+        }
+        poll_acct(s);
+        return;
+    }
+    char *save = NULL;
+    for (char *line = c->obuf ? strtok_r(c->obuf, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char name[128], id[64], state[32] = "";
+        long long raw = 0, job = 0;
+        int idx = -1;
+        if (sscanf(line, "%127[^|]|%63[^|]|%lld|%31[^| ]", name, id, &raw, state) < 3)
+            continue;
+        /* J_i; J_[a-b] (pending, in slurmdbd); a task's own id (completion log). */
+        bool indexed = sscanf(id, "%lld_%d", &job, &idx) == 2;
+        if (sscanf(id, "%lld", &job) != 1 || job <= 0)
+            continue;
+        for (size_t i = 0; i < s->n; i++) {
+            struct task *t = s->tasks[i];
+            if (!name_wanted(s, t) && !(t->job_id > 0 && t->name_found))
+                continue;
+            if (strcmp(t->batch, name) != 0 || (indexed && t->idx != idx))
+                continue;
+            if (t->job_id > 0 && t->job_id <= job)
+                continue; /* the array's id is the smallest */
+            t->job_id = job;
+            t->name_found = true;
+            if (indexed) {
+                t->raw_id = raw;
+                if (terminal(state))
+                    snprintf(t->state, sizeof t->state, "%s", state);
+            }
+        }
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (!t->name_found || t->name_saved)
+            continue;
+        struct err e = ERR_INIT;
+        log_info("trial %lld: found its Slurm task %lld_%d again by name (from sacct%s)%s%s",
+                 (long long)t->trial_id, (long long)t->job_id, t->idx,
+                 s->acct == ACCT_COMP ? " --completion" : "", t->state[0] ? ", ended " : "",
+                 t->state);
+        if (store_slurm_set_job(s->st, t->batch, t->job_id, &e) < 0)
+            log_error("%s", e.msg);
+        t->name_saved = true;
+        job_learnt(s, t);
+        s->poll_changed = true;
+    }
+    names_end(s, true);
     poll_acct(s);
+}
+
+/* Look up the batches of name_wanted tasks in accounting (every SLURM_NAMES_EVERY s). */
+static void poll_names(struct slurm *s)
+{
+    size_t len = 16, n = 0;
+    double first = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (name_wanted(s, s->tasks[i])) {
+            len += strlen(s->tasks[i]->batch) + 1;
+            n++;
+            if (first <= 0 || s->tasks[i]->submitted < first)
+                first = s->tasks[i]->submitted;
+        }
+    if (n == 0 || (s->names_at > 0 && now_s(s) - s->names_at < SLURM_NAMES_EVERY)) {
+        poll_acct(s);
+        return;
+    }
+    char *names = malloc(len);
+    if (!names) {
+        poll_acct(s);
+        return;
+    }
+    /* ",a,b," while built, so that a batch is named once; sacct gets "a,b". */
+    size_t o = 1;
+    names[0] = ',';
+    names[1] = '\0';
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        char want[140];
+        snprintf(want, sizeof want, ",%s,", t->batch);
+        if (!name_wanted(s, t))
+            continue;
+        t->name_q = true;
+        if (strstr(names, want))
+            continue;
+        o += (size_t)snprintf(names + o, len - o, "%s,", t->batch);
+    }
+    names[o - 1] = '\0';
+    /* From a minute before the first submission (sacct's default is today only). */
+    time_t since = (time_t)first - 60;
+    struct tm tm;
+    char start[32];
+    localtime_r(&since, &tm);
+    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%S", &tm);
+    char *argv[] = {s->sacct, "-n", "-P", "-X", "-o", "JobName,JobID,JobIDRaw,State",
+                    "-S",     start, "--name", names + 1, NULL, NULL};
+    if (s->acct == ACCT_COMP)
+        argv[10] = "--completion";
+    s->names_at = now_s(s);
+    int rc = cmd_run(s, argv, on_sacct_names, NULL);
+    free(names);
+    if (rc != 0) {
+        names_end(s, true);
+        log_warn("cannot run %s: %s", s->sacct, uv_strerror(rc));
+        poll_acct(s);
+    }
 }
 
 /* Tasks that left squeue without a final state, to ask sacct about. */
@@ -1689,6 +1904,7 @@ static void poll_files(struct slurm *s)
         if (t->in_flight)
             continue;
         if (t->job_id == 0 && !t->listed && t->missing >= SLURM_GONE_POLLS &&
+            (s->acct == ACCT_NONE || t->name_asked > 0) &&
             (double)time(NULL) - t->submitted > SLURM_LOST_AFTER) {
             /* Submitted by a daemon that died before sbatch answered, and still unknown
                to squeue (by the batch's unique job name) SLURM_LOST_AFTER seconds after:
@@ -1955,9 +2171,13 @@ static const char task_script[] =
     "MLPD_DATA=$3 OPENBLAS_NUM_THREADS=$4 OMP_NUM_THREADS=$4\n"
     "export MLPD_DATA OPENBLAS_NUM_THREADS OMP_NUM_THREADS\n"
     "umask 077\n"
-    "# The cgroup's OOM kills (cgroup v2), before and after: an OOM kill of the worker.\n"
+    "# The OOM kills of the task's memory cgroup, before and after: an OOM kill of the\n"
+    "# worker.  cgroup v2: memory.events; v1 (Slurm's cgroup/v1): memory.oom_control.\n"
     "ooms() {\n"
     "  f=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)/memory.events\n"
+    "  [ -r \"$f\" ] || f=/sys/fs/cgroup/memory$(sed -n \\\n"
+    "    's/^[0-9]*:\\([^:]*,\\)*memory\\(,[^:]*\\)*://p' /proc/self/cgroup \\\n"
+    "    2>/dev/null)/memory.oom_control\n"
     "  n=$(sed -n 's/^oom_kill //p' \"$f\" 2>/dev/null); echo \"${n:-0}\"\n"
     "}\n"
     "oom0=$(ooms)\n"
@@ -2081,6 +2301,7 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
     s->open_timers = 2;
     if (s->n > 0)
         log_info("following %zu trial(s) already in Slurm", s->n);
+    stop_pruned_attached(s);
     schedule_tick(s);
     read_limits(s);
     return s;

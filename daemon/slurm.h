@@ -44,8 +44,10 @@
  *
  * On start the executor re-attaches to every trial the store says is running
  * on Slurm: no trial is submitted twice.  A submission whose job id was never
- * recorded (mlpd died while sbatch ran) is found again by its job name; if
- * Slurm does not know it and it left no output, its trials are re-queued.
+ * recorded (mlpd died while sbatch ran) is found again by its job name, in
+ * squeue, else in accounting (sacct --name, or the completion log: a batch that
+ * ran while mlpd was down is followed and ingested); if Slurm does not know it
+ * and it left no output, its trials are re-queued.
  * sbatch failures re-queue the batch's trials (attempt given back, the error
  * recorded on them) and submission is retried later.  Shutdown leaves Slurm
  * jobs running; the next mlpd follows them.

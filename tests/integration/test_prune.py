@@ -6,7 +6,7 @@ than the rung's leader (one-sided paired t-test over shared seeds) are stopped:
 state 'pruned', curves kept up to where they stopped, queued seeds never run,
 counted in the summary, left out of best and show's ranking.  A crash between
 an epoch row and its decision is repaired at start-up from the stored epochs.
-The rank rule prunes too."""
+The rank rule and the pooled rule prune too."""
 import json
 import os
 import subprocess
@@ -88,6 +88,15 @@ try:
                (sid2,))[0][0]
     check(end2["state"] == "done" and n2 >= 1 and end2["pruned"] >= 1,
           "the rank rule prunes configurations too", (n2, end2))
+
+    # The pooled rule: the seed variance pooled over the rung's configurations.
+    sid3 = d.submit(grid("pooled", rule="pooled"))
+    end3 = d.wait_sweep(sid3, timeout=900)
+    p3 = dict(d.sql("select idx, pruned_epoch from configs where sweep_id=?", (sid3,)))
+    check(end3["state"] == "done" and all(p3[c] in (1, 3, 9) for c in (3, 4)) and
+          (p3[1] is None or p3[2] is None),
+          "the pooled rule prunes both configurations that cannot learn, not the leader", p3)
+    check("variance pooled over" in d.log(), "mlpd logs the pooled test", d.log()[-400:])
 finally:
     d.stop()
 

@@ -37,6 +37,16 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    during a good one (array scancelled), mlpd SIGKILLed during one (found by name);
    then slurm_spool_keep=0 prunes the finished batches' directories.
 13. Controller load: one squeue -u per poll for all jobs; back-off while nothing changes.
+14. Found by name: mlpd SIGKILLed during sbatch, the array runs to its end and the
+   controller forgets it; the restarted mlpd finds it by name with sacct --completion,
+   records its job id, ingests its results; tasks OOM-killed under the array's --mem
+   (cluster.sh enforces it with task/cgroup where it can) fail "out of memory" from
+   their completion markers, at attempt 1.
+15. Adaptive: a halving and a racing sweep, each locally and through Slurm in one
+   daemon: the same configurations pruned, the same seeds raced, the same trial
+   states, bit-identical results; the pruned configuration's tasks scancelled.
+16. A pruned configuration's tasks still running when mlpd dies (its scancel a no-op):
+   the restarted mlpd scancels them and they end 'pruned', without a result.
 """
 import json
 import os
@@ -361,6 +371,9 @@ def part_sweep_settings():
     st = mlpctl(d, "status")
     check("blocked" in st.stdout and "partition" in st.stdout.lower() or "refused its" in st.stdout,
           "mlpctl status shows the blocked note", st.stdout)
+    r = mlpctl(d, "watch", "conf")  # a pipe: one plain line per event, until the end
+    check(r.returncode == 1 and "blocked: Slurm refuses its submission (" in r.stdout and
+          "partition" in r.stdout.lower(), "mlpctl watch shows the blocked note", r.stdout)
     w = d.wait_sweep(other, timeout=120)
     t = trial(d, first_trial(d, other))
     check(w["state"] == "failed" and w["failed"] == 2 and "refused the submission 3 times" in
@@ -658,6 +671,199 @@ def part_caching_spool():
         subprocess.call(["fusermount", "-u", spool])
 
 
+def part_found_by_name():
+    """mlpd SIGKILLed while a slow sbatch runs; the array runs to its end and the
+    controller then forgets it (as after MinJobAge), so squeue knows nothing by the
+    batch's name.  The restarted mlpd finds the batch by name in accounting (here the
+    completion log, sacct --completion), records its real job id and ingests the
+    results from the spool: no second submission, every trial done at attempt 1.
+    Where the cluster enforces memory (cluster.sh: task/cgroup), half the array is a
+    network too big for the array's --mem: those tasks are OOM-killed, and since the
+    completion log cannot say which task of the array ended how, only each task's
+    completion marker tells it: they fail at once with "out of memory", never
+    re-queued as crashes."""
+    memcg = os.path.exists(os.path.join(CDIR, "memcg"))
+    slow = slurm_bin("slow", "sleep 3")
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", slow]).start()
+    grid = {"name": "byname", "dataset": {"name": "xor", "n": 200}, "seeds": 2,
+            "base": {"epochs": 5}, "grid": {"hidden": [[4], [8]]}, "executor": "slurm"}
+    if memcg:
+        grid["grid"]["hidden"] = [[4], [3000, 3000]]
+        grid["slurm"] = {"sbatch_args": ["--mem=100M"]}
+    sid = d.submit(grid)
+    d.until(lambda: "submitting 4 trial(s)" in d.log(), timeout=30, what="sbatch started")
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    batch = d.sql("SELECT DISTINCT batch FROM slurm_tasks k JOIN trials t ON t.id = k.trial_id "
+                  "WHERE t.sweep_id = ?", (sid,))
+    check(len(batch) == 1, "one batch recorded before sbatch ran", batch)
+    name = batch[0][0]
+    ends = ("COMPLETED", "OUT_OF_MEMORY", "FAILED")
+    last = []
+
+    def ended():
+        last[:] = [l.strip() for l in (squeue("-n", name, "-o", "%F %K %T") or []) if l.strip()]
+        return last if len(last) == 4 and all(x.split()[2] in ends for x in last) else None
+    try:
+        seen = d.until(ended, timeout=120, what="the array submitted by the dead mlpd to end")
+    except AssertionError:
+        check(False, "the array submitted by the dead mlpd ends", last)
+        raise
+    job = int(seen[0].split()[0])
+    oom_idx = sorted(int(l.split()[1]) for l in seen if l.split()[2] == "OUT_OF_MEMORY")
+    big = sorted(i for (i,) in d.sql("SELECT k.array_idx FROM slurm_tasks k JOIN trials t ON "
+                                     "t.id = k.trial_id WHERE t.sweep_id = ? AND t.config_idx = 2",
+                                     (sid,)))
+    check(oom_idx == (big if memcg else []) and len(big) == 2,
+          "Slurm ends the tasks over their --mem OUT_OF_MEMORY (no memory limit without cgroups)",
+          seen)
+    check(d.sql("SELECT count(*) FROM slurm_tasks WHERE batch = ? AND job_id > 0", (name,))[0][0]
+          == 0, "the dead mlpd never learnt the job id")
+    subprocess.check_call([CLUSTER, "forget", CDIR, "30000"])
+    q = squeue("-n", name, "-o", "%i")
+    check(not any(l.strip() for l in (q or [])), "the restarted controller forgot the array", q)
+    d.extra = POLL
+    d.start()
+    w = d.wait_sweep(sid, timeout=150)
+    rows = d.sql("SELECT count(DISTINCT k.batch), min(k.job_id), max(k.job_id), max(t.attempts), "
+                 "count(*), (SELECT count(*) FROM results r WHERE r.sweep_id = ?) FROM "
+                 "slurm_tasks k JOIN trials t ON t.id = k.trial_id WHERE t.sweep_id = ?",
+                 (sid, sid))[0]
+    log = d.log()
+    nok = 2 if memcg else 4
+    check(w["done"] == nok and rows == (1, job, job, 1, 4, nok),
+          "the finished array is followed by its real job id and its results ingested; "
+          "nothing submitted again", (w, rows, job))
+    check("again by name (from sacct --completion)" in log and "unknown to Slurm" not in log,
+          "the batch was found by name in the completion log", log[-2000:])
+    if not memcg:
+        print("SKIP: no memory cgroups for Slurm here: the OOM kill is not exercised")
+    else:
+        fails = d.sql("SELECT config_idx, state, attempts, error FROM trials WHERE sweep_id = ? "
+                      "AND state != 'done' ORDER BY id", (sid,))
+        check(w["failed"] == 2 and len(fails) == 2 and
+              all(c == 2 and st == "failed" and a == 1 and err.startswith("out of memory:") and
+                  "from its completion marker" in err for c, st, a, err in fails),
+              "the OOM-killed tasks fail at once with 'out of memory', known from their "
+              "completion markers", fails)
+        t = mlpctl(d, "trial", str(d.sql("SELECT min(id) FROM trials WHERE sweep_id = ? AND "
+                                         "config_idx = 2", (sid,))[0][0]))
+        check("out of memory" in t.stdout, "mlpctl trial shows the out of memory", t.stdout)
+    d.stop()
+    d.remove()
+
+def adaptive_outcome(d, sid):
+    """What an adaptive sweep decided: configurations pruned and their racing verdicts,
+    every trial's (config, seed, confirm, state), and the results of the done ones."""
+    cfg = d.sql("SELECT idx, pruned_epoch IS NOT NULL, race FROM configs WHERE sweep_id = ? "
+                "ORDER BY idx", (sid,))
+    tr = d.sql("SELECT config_idx, seed, confirm, state FROM trials WHERE sweep_id = ? "
+               "ORDER BY config_idx, seed, confirm", (sid,))
+    return cfg, tr, results(d.db, sid)[0]
+
+
+def part_adaptive():
+    """A halving sweep ("prune") and a racing sweep ("seeds": {"min": 2, "max": 5}) run
+    side by side locally and through Slurm in one daemon: the same configurations are
+    pruned (the rung each stopped at depends on timing, and is not compared), the same
+    seeds are raced, every trial ends in the same state and the done ones have
+    bit-identical results.  The pruned configuration's Slurm tasks were scancelled."""
+    halv = slow_grid("halving", epochs=200, seeds=3, lrs=(0.1, 0.00001))
+    halv["prune"] = {"kind": "halving", "min_epochs": 1, "eta": 3, "min_configs": 2}
+    race = {"name": "racing", "dataset": {"name": "circles", "n": 400, "noise": 0.1},
+            "seeds": {"min": 2, "max": 5},
+            "base": {"epochs": 8, "hidden": [16], "batch_size": 16},
+            "grid": [{"lr": [0.1], "max_seconds": [1000, 2000]}, {"lr": [0.00001]}]}
+    d = harness.Daemon(workers=3, extra=POLL).start()
+    ids = {}
+    for g in (halv, race):
+        for ex in ("local", "slurm"):
+            ids[(g["name"], ex)] = d.submit(dict(g, name=g["name"] + "-" + ex, executor=ex))
+    for sid in ids.values():
+        w = d.wait_sweep(sid, timeout=300)
+        check(w["state"] == "done", "the adaptive sweep ends done", w)
+    for name in ("halving", "racing"):
+        loc = adaptive_outcome(d, ids[(name, "local")])
+        slu = adaptive_outcome(d, ids[(name, "slurm")])
+        check(loc[0] == slu[0], "%s: the same configurations pruned / raced as locally" % name,
+              (loc[0], slu[0]))
+        check(loc[1] == slu[1], "%s: every trial ends as it does locally" % name, (loc[1], slu[1]))
+        check(loc[2] and loc[2] == slu[2], "%s: the done trials' results are bit-identical" % name,
+              (len(loc[2]), len(slu[2])))
+    h = adaptive_outcome(d, ids[("halving", "slurm")])
+    check([c for c, p, _ in h[0] if p] == [2] and
+          all(st == ("pruned" if c == 2 else "done") for c, _, _, st in h[1]),
+          "halving: the configuration that cannot learn is pruned, the other runs", h[:2])
+    r = adaptive_outcome(d, ids[("racing", "slurm")])
+    seeds = {}
+    for c, _, _, _ in r[1]:
+        seeds[c] = seeds.get(c, 0) + 1
+    check(seeds.get(3) == 2 and seeds.get(1, 0) > 2 and seeds.get(2, 0) > 2,
+          "racing: the configuration that cannot learn stops at 2 seeds, the tied ones race on",
+          seeds)
+    ran = d.sql("SELECT k.job_id, k.array_idx FROM slurm_tasks k JOIN trials t ON "
+                "t.id = k.trial_id WHERE t.sweep_id = ? AND t.config_idx = 2 AND "
+                "k.job_id > 0", (ids[("halving", "slurm")],))
+    states = []
+    for job, idx in ran:
+        states += [l.split()[1] for l in (squeue("-j", str(job), "-o", "%K %T") or [])
+                   if l.strip().startswith("%d " % idx)]
+    check(ran and len(states) == len(ran) and all(x == "CANCELLED" for x in states),
+          "the pruned configuration's running Slurm tasks were scancelled", (ran, states))
+    d.stop()
+    d.remove()
+
+
+def part_prune_restart():
+    """A configuration pruned while its Slurm tasks run, and mlpd dies before they
+    end (here its scancel does nothing, as when mlpd is killed right after the
+    decision): the restarted mlpd, which finds the configuration pruned in the store
+    (adapt_recover may also have just decided it), scancels them; they end 'pruned'
+    before their last epoch, without a result."""
+    b = slurm_bin("noscancel", "", omit=("scancel",))
+    with open(os.path.join(b, "scancel"), "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(os.path.join(b, "scancel"), 0o755)
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", b]).start()
+    grid = slow_grid("prune-restart", epochs=30, seeds=3)
+    del grid["base"]["epochs"]
+    grid["grid"] = [{"lr": [0.1], "epochs": [30]}, {"lr": [0.00001], "epochs": [3000]}]
+    grid["prune"] = {"kind": "halving", "min_epochs": 1, "eta": 3, "min_configs": 2}
+    sid = d.submit(grid)
+    d.until(lambda: d.sql("SELECT pruned_epoch FROM configs WHERE sweep_id = ? AND idx = 2",
+                          (sid,))[0][0], timeout=120, what="configuration 2 pruned")
+    d.until(lambda: "scancel of" in d.log(), timeout=30, what="the (idle) scancel")
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    ran = d.sql("SELECT t.id, k.job_id, k.array_idx FROM trials t JOIN slurm_tasks k ON "
+                "k.trial_id = t.id WHERE t.sweep_id = ? AND t.config_idx = 2 AND "
+                "t.state = 'running' AND k.job_id > 0", (sid,))
+
+    def slurm_states():
+        out = []
+        for _, job, idx in ran:
+            out += [l.split()[1] for l in (squeue("-j", str(job), "-o", "%K %T") or [])
+                    if l.strip().startswith("%d " % idx)]
+        return out
+    check(ran and all(x == "RUNNING" for x in slurm_states()),
+          "the pruned configuration's tasks still run in Slurm when mlpd dies",
+          (ran, slurm_states()))
+    d.extra = POLL
+    d.start()
+    w = d.wait_sweep(sid, timeout=120)
+    rows = d.sql("SELECT t.state, (SELECT max(epoch) FROM epochs e WHERE e.trial_id = t.id), "
+                 "(SELECT count(*) FROM results r WHERE r.trial_id = t.id) FROM trials t "
+                 "WHERE t.sweep_id = ? AND t.config_idx = 2", (sid,))
+    check(w["state"] == "done" and all(st == "pruned" and (ep or 0) < 3000 and nr == 0
+                                       for st, ep, nr in rows),
+          "after the restart they end 'pruned', stopped early, without a result", (w, rows))
+    check(all(x == "CANCELLED" for x in slurm_states()) and
+          "its configuration was pruned at epoch" in d.log(),
+          "the restarted mlpd scancelled them", (slurm_states(), d.log()[-1500:]))
+    d.stop()
+    d.remove()
+
+
 class TimeoutSweep:
     """A trial that outlives its sweep's one-minute Slurm time limit while its mlpd is
     dead, on a cluster without accounting: the controller then forgets the job and
@@ -715,7 +921,8 @@ PARTS = (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, par
              part_sbatch_fails, part_sweep_settings, part_site_limits, part_controller_load,
              part_inflight, part_prune,
              part_timeout_check, part_caching_spool,
-             part_node_fail)
+             part_node_fail, part_found_by_name, part_adaptive,
+             part_prune_restart)
 # MLP_SLURM_PARTS=part_a,part_b runs only those (while working on one of them).
 if os.environ.get("MLP_SLURM_PARTS"):
     PARTS = [p for p in PARTS if p.__name__ in os.environ["MLP_SLURM_PARTS"].split(",")]

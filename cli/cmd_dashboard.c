@@ -182,10 +182,19 @@ static void *watch_main(void *arg)
 {
     (void)arg;
     while (!g_stop) {
-        struct cli c = {.socket_path = g_socket, .fd = -1};
+        /* Reads give up after a second (nothing printed) so that a stop is seen even
+           while a quiet sweep sends nothing (a paused one may not for hours). */
+        struct cli c = {.socket_path = g_socket, .fd = -1, .timeout = 1.0};
         cJSON *ev = NULL;
         int rc = cli_request(&c, cmd_req("watch"), &ev);
-        while (rc == CLI_OK && ev && !g_stop) {
+        while (!g_stop) {
+            if (rc != CLI_OK || !ev) {
+                if (!c.timed_out)
+                    break;
+                c.timed_out = false;
+                rc = cli_read_event(&c, &ev);
+                continue;
+            }
             /*
              * Events about a sweep are relayed; the stream's end ({"event": "end",
              * "sweep": null}: nothing active) is not, and mlpd keeps the connection

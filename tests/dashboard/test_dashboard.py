@@ -424,6 +424,14 @@ try:
     browser.goto(base + "?token=" + token)
     check(browser.wait_for("(document.querySelector('#sw-%d .best')||{}).textContent === 'config %d: 0.9999 ± 0.0000'"
                            % (big, lift), 120), "the sweeps list's best so far follows too")
+    # SIGTERM ends the dashboard although its watch connection waits on a paused sweep
+    # that sends nothing (it used to wait in that read for mlpd's next event).
+    dash.send_signal(signal.SIGTERM)
+    try:
+        dash.wait(60)
+    except subprocess.TimeoutExpired:
+        pass
+    check(dash.poll() == 0, "SIGTERM ends the dashboard while a paused sweep is watched: %s" % dash.poll())
 finally:
     cleanup()
 print("dashboard: %d failure(s)" % failures)

@@ -10,7 +10,14 @@ directions, the first, middle and last page of 50 rows -- is requested REPS time
 mlpd's socket; the median wall time and mlpd's CPU time for that request (utime +
 stime from /proc, less disturbed by other load on the machine) are printed.
 
-  bench/dashboard_page.py [--configs 1000] [--seeds 100] [--reps 5] [--build build]
+Then (unless --no-http) the dashboard itself: `mlpctl dashboard` on that mlpd, and
+each kind of page it serves fetched over HTTP REPS times: the sweeps list, the
+sweep page (the first request, which draws the ranking and plots, and the ones
+after it), the sweep page sorted on a page deep inside, the trial table alone
+(/trials, as the page's links fetch it) and a trial page; the median wall time,
+mlpd's CPU and mlpctl's CPU per page are printed.
+
+  bench/dashboard_page.py [--configs 1000] [--seeds 100] [--reps 5] [--build build] [--no-http]
 """
 import argparse
 import json
@@ -21,8 +28,10 @@ import socket
 import sqlite3
 import statistics
 import subprocess
+import re
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLS = ["trial", "config", "seed", "state", "val_accuracy", "val_loss", "train_accuracy",
@@ -80,12 +89,53 @@ def stop(p):
     p.wait(600)
 
 
+def http_pages(mlpctl, sock, mlpd_pid, sid, n, reps):
+    """The dashboard's pages over HTTP: median wall, mlpd CPU and mlpctl CPU per page."""
+    dash = subprocess.Popen([mlpctl, "--socket", sock, "dashboard"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        m = re.search(r"(http://127\.0\.0\.1:\d+/)\?token=([0-9a-f]{32})", dash.stdout.readline())
+        if not m:
+            raise SystemExit("mlpctl dashboard printed no URL")
+        base, token = m.group(1), m.group(2)
+        hz = os.sysconf("SC_CLK_TCK")
+        deep = n // PER_PAGE * 617 // 1000
+        pages = [("sweeps list", "?"), ("sweep page, first", "sweep?id=%d&" % sid),
+                 ("sweep page", "sweep?id=%d&" % sid),
+                 ("sweep page, sorted, deep", "sweep?id=%d&sort=val_accuracy&dir=desc&page=%d&" % (sid, deep)),
+                 ("trial table (/trials)", "trials?id=%d&sort=seconds&dir=asc&page=%d&" % (sid, deep)),
+                 ("trial page", "trial?id=%d&" % (n // 2))]
+        print("%-26s %9s %9s %11s %9s" % ("dashboard page", "wall ms", "mlpd cpu", "mlpctl cpu", "bytes"))
+        for name, path in pages:
+            w, c, cc = [], [], []
+            for _ in range(1 if name.endswith("first") else reps):
+                c0, d0 = cpu_ticks(mlpd_pid), cpu_ticks(dash.pid)
+                t1 = time.perf_counter()
+                with urllib.request.urlopen(base + path + "token=" + token, timeout=600) as f:
+                    body = f.read()
+                    if f.status != 200:
+                        raise SystemExit("%s: HTTP %d" % (path, f.status))
+                w.append((time.perf_counter() - t1) * 1000)
+                c.append((cpu_ticks(mlpd_pid) - c0) * 1000.0 / hz)
+                cc.append((cpu_ticks(dash.pid) - d0) * 1000.0 / hz)
+            print("%-26s %9.1f %9.1f %11.1f %9d" % (name, statistics.median(w), statistics.median(c),
+                                                     statistics.median(cc), len(body)), flush=True)
+    finally:
+        dash.send_signal(signal.SIGTERM)
+        try:
+            dash.wait(60)
+        except subprocess.TimeoutExpired:  # an mlpctl from before its watch read could be cut
+            dash.kill()
+            dash.wait(60)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--configs", type=int, default=1000)
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--build", default=os.path.join(HERE, "../build"))
+    ap.add_argument("--no-http", action="store_true", help="only mlpd's results pages")
     ap.add_argument("--keep", action="store_true", help="keep the state directory (its path is printed)")
     a = ap.parse_args()
     mlpd = os.path.join(a.build, "daemon/mlpd")
@@ -152,6 +202,9 @@ def main():
         print("pages: %d, median of medians %.1f ms wall (%.1f ms mlpd CPU), worst %.1f ms (%s); "
               "load average %s" % (len(walls), statistics.median(walls), statistics.median(cpus),
                                    worst[0], worst[1], open("/proc/loadavg").read().split()[0]))
+        if not a.no_http:
+            http_pages(os.path.join(a.build, "cli/mlpctl"), sock, p.pid, sid, n, a.reps)
+            print("load average %s" % open("/proc/loadavg").read().split()[0])
     finally:
         if p:
             stop(p)

@@ -421,6 +421,105 @@ static int print_pruned(struct cli *cli, const char *sweep, const cJSON *summary
     return CLI_OK;
 }
 
+/* best's option checks: CLI_OK, or the usage error naming the bad option. */
+static int best_check_opts(const char *verb, long top, long bottom, long min_seeds,
+                           const char *metric)
+{
+    if (top < 1 || top > 100000)
+        return cli_usage(verb, "--top expects an integer ≥ 1, got %ld", top);
+    if (bottom != 0 && (bottom < 1 || bottom > 100000))
+        return cli_usage(verb, "--bottom expects an integer ≥ 1, got %ld", bottom);
+    if (bottom != 0 && top != 1)
+        return cli_usage(verb, "--top and --bottom exclude each other");
+    if (min_seeds != -1 && (min_seeds < 0 || min_seeds > 1000000))
+        return cli_usage(verb, "--min-seeds expects an integer ≥ 0, got %ld", min_seeds);
+    if (metric && !metric_rankable(metric_index(metric))) {
+        char names[512];
+        return cli_usage(verb, "--metric: \"%s\" is not a metric to rank by (one of %s)", metric,
+                         metric_rankable_text(names, sizeof names));
+    }
+    return CLI_OK;
+}
+
+/*
+ * The ranking table of best's configs, ranked by m with trm and tm beside.
+ * Sets *any_single and *any_clipped for the footnotes.  CLI_OK or CLI_FAILED.
+ */
+static int best_table(const cJSON *configs, const char *m, const char *trm, const char *tm,
+                      bool *any_single, bool *any_clipped)
+{
+    struct table *t = table_new();
+    if (!t)
+        return CLI_FAILED;
+    table_column(t, "RANK", TABLE_RIGHT, false);
+    table_column(t, "CONFIG", TABLE_RIGHT, false);
+    table_column(t, m, TABLE_LEFT, false);
+    table_column(t, "SD", TABLE_RIGHT, false);
+    table_column(t, "95% CI", TABLE_LEFT, false);
+    table_column(t, "N", TABLE_RIGHT, false);
+    table_column(t, trm, TABLE_LEFT, false);
+    table_column(t, tm, TABLE_LEFT, false);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, configs)
+    {
+        char buf[64], ci[96];
+        struct resp_stat st, te, tr;
+        resp_stat_get(json_get(c, "stat"), &st);
+        resp_stat_get(json_get(c, "test"), &te);
+        resp_stat_get(json_get(c, "train"), &tr);
+        table_row(t);
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
+        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_config_num(json_get(c, "config"))));
+        table_cell(t, resp_fmt_stat_diverged(buf, sizeof buf, &st, resp_num(c, "diverged")));
+        table_cell(t, resp_fmt_num(buf, sizeof buf, st.sd));
+        /* The one interval cell: a configuration whose seeds diverged says so, not "n < 2". */
+        resp_fmt_ci(ci, sizeof ci, &st, 1, NULL, any_clipped);
+        table_cell(t, ci);
+        *any_single |= strcmp(ci, "n/a (n < 2)") == 0;
+        table_cellf(t, "%d", st.n);
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, tr.mean, tr.se));
+        table_cell(t, resp_fmt_stat(buf, sizeof buf, te.mean, te.se));
+    }
+    table_print(t, stdout, TABLE_WIDTH);
+    table_free(t);
+    return CLI_OK;
+}
+
+/* One line per ranked configuration: its rank, id and hyperparameters. */
+static void best_config_lines(const cJSON *configs)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, configs)
+    {
+        char cfg[1024], line[1200];
+        const cJSON *config = json_get(c, "config");
+        const cJSON *grid = resp_config_grid(config);
+        resp_fmt_config(cfg, sizeof cfg, grid);
+        snprintf(line, sizeof line, "#%.0f  config %.0f: %s", resp_num(c, "rank"),
+                 resp_config_num(config),
+                 grid && grid->child ? cfg : "(no varying hyperparameters)");
+        char el[1200];
+        printf("%s\n", table_elide(el, sizeof el, line, TABLE_WIDTH));
+    }
+}
+
+/* The comparison of #1 with #2 (not for --bottom) and the note on what ranks. */
+static void best_comparison(const cJSON *resp, const char *m, const char *tm, long bottom)
+{
+    const cJSON *cmp = json_get(resp, "comparison");
+    if (bottom > 0) {
+        /* The comparison is of the top two; not what a list of the worst is about. */
+    } else if (cJSON_IsObject(cmp)) {
+        char sentence[256];
+        printf("\n%s\n",
+               resp_significance_sentence(sentence, sizeof sentence, "#1", "#2", resp_num(cmp, "t"),
+                                          resp_num(cmp, "df"), resp_num(cmp, "p"), RESP_ALPHA));
+    } else {
+        printf("\nNo comparison: fewer than two configurations have two or more finished seeds.\n");
+    }
+    printf("Ranking uses %s only; %s is reported for the chosen configurations.\n", m, tm);
+}
+
 int cmd_best(struct cli *cli, int argc, char **argv)
 {
     const char *sweep = NULL, *metric = NULL;
@@ -432,19 +531,8 @@ int cmd_best(struct cli *cli, int argc, char **argv)
     int rc = cmd_parse_sweep(argc, argv, opts, &sweep);
     if (rc != CLI_OK)
         return rc;
-    if (top < 1 || top > 100000)
-        return cli_usage(argv[0], "--top expects an integer ≥ 1, got %ld", top);
-    if (bottom != 0 && (bottom < 1 || bottom > 100000))
-        return cli_usage(argv[0], "--bottom expects an integer ≥ 1, got %ld", bottom);
-    if (bottom != 0 && top != 1)
-        return cli_usage(argv[0], "--top and --bottom exclude each other");
-    if (min_seeds != -1 && (min_seeds < 0 || min_seeds > 1000000))
-        return cli_usage(argv[0], "--min-seeds expects an integer ≥ 0, got %ld", min_seeds);
-    if (metric && !metric_rankable(metric_index(metric))) {
-        char names[512];
-        return cli_usage(argv[0], "--metric: \"%s\" is not a metric to rank by (one of %s)", metric,
-                         metric_rankable_text(names, sizeof names));
-    }
+    if ((rc = best_check_opts(argv[0], top, bottom, min_seeds, metric)) != CLI_OK)
+        return rc;
     cJSON *req = cmd_add_sweep(cmd_req("best"), sweep), *resp = NULL;
     if (req) {
         if (metric)
@@ -474,75 +562,20 @@ int cmd_best(struct cli *cli, int argc, char **argv)
         cJSON_Delete(resp);
         return rc;
     }
-    struct table *t = table_new();
-    if (!t) {
+    bool any_single = false, any_clipped = false;
+    if (best_table(configs, m, trm, tm, &any_single, &any_clipped) != CLI_OK) {
         cJSON_Delete(resp);
         return CLI_FAILED;
     }
-    table_column(t, "RANK", TABLE_RIGHT, false);
-    table_column(t, "CONFIG", TABLE_RIGHT, false);
-    table_column(t, m, TABLE_LEFT, false);
-    table_column(t, "SD", TABLE_RIGHT, false);
-    table_column(t, "95% CI", TABLE_LEFT, false);
-    table_column(t, "N", TABLE_RIGHT, false);
-    table_column(t, trm, TABLE_LEFT, false);
-    table_column(t, tm, TABLE_LEFT, false);
-    const cJSON *c;
-    bool any_single = false, any_clipped = false;
-    cJSON_ArrayForEach(c, configs)
-    {
-        char buf[64], ci[96];
-        struct resp_stat st, te, tr;
-        resp_stat_get(json_get(c, "stat"), &st);
-        resp_stat_get(json_get(c, "test"), &te);
-        resp_stat_get(json_get(c, "train"), &tr);
-        table_row(t);
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(c, "rank")));
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_config_num(json_get(c, "config"))));
-        table_cell(t, resp_fmt_stat_diverged(buf, sizeof buf, &st, resp_num(c, "diverged")));
-        table_cell(t, resp_fmt_num(buf, sizeof buf, st.sd));
-        /* The one interval cell: a configuration whose seeds diverged says so, not "n < 2". */
-        resp_fmt_ci(ci, sizeof ci, &st, 1, NULL, &any_clipped);
-        table_cell(t, ci);
-        any_single |= strcmp(ci, "n/a (n < 2)") == 0;
-        table_cellf(t, "%d", st.n);
-        table_cell(t, resp_fmt_stat(buf, sizeof buf, tr.mean, tr.se));
-        table_cell(t, resp_fmt_stat(buf, sizeof buf, te.mean, te.se));
-    }
-    table_print(t, stdout, TABLE_WIDTH);
-    table_free(t);
     printf("\n");
-    cJSON_ArrayForEach(c, configs)
-    {
-        char cfg[1024], line[1200];
-        const cJSON *config = json_get(c, "config");
-        const cJSON *grid = resp_config_grid(config);
-        resp_fmt_config(cfg, sizeof cfg, grid);
-        snprintf(line, sizeof line, "#%.0f  config %.0f: %s", resp_num(c, "rank"),
-                 resp_config_num(config),
-                 grid && grid->child ? cfg : "(no varying hyperparameters)");
-        char el[1200];
-        printf("%s\n", table_elide(el, sizeof el, line, TABLE_WIDTH));
-    }
+    best_config_lines(configs);
     if (any_single)
         printf("n/a: a configuration with one finished seed has no standard error or interval.\n");
     if (any_clipped) {
         char fn[160];
         printf("%s\n", resp_clip_footnote(fn, sizeof fn, m, 1));
     }
-
-    const cJSON *cmp = json_get(resp, "comparison");
-    if (bottom > 0) {
-        /* The comparison is of the top two; not what a list of the worst is about. */
-    } else if (cJSON_IsObject(cmp)) {
-        char sentence[256];
-        printf("\n%s\n",
-               resp_significance_sentence(sentence, sizeof sentence, "#1", "#2", resp_num(cmp, "t"),
-                                          resp_num(cmp, "df"), resp_num(cmp, "p"), RESP_ALPHA));
-    } else {
-        printf("\nNo comparison: fewer than two configurations have two or more finished seeds.\n");
-    }
-    printf("Ranking uses %s only; %s is reported for the chosen configurations.\n", m, tm);
+    best_comparison(resp, m, tm, bottom);
     if (bottom == 0)
         print_confirmed(resp, m, tm);
     rc = print_pruned(cli, sweep, summary);

@@ -106,6 +106,159 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 
 /* ---- list ---------------------------------------------------------------- */
 
+/* Every --state and --tag value into states and tags (opts_parse keeps only the last one). */
+static void list_collect_repeats(int argc, char **argv, cJSON *states, cJSON *tags)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
+            cJSON_AddItemToArray(states, cJSON_CreateString(argv[++i]));
+        else if (strncmp(argv[i], "--state=", 8) == 0)
+            cJSON_AddItemToArray(states, cJSON_CreateString(argv[i] + 8));
+        else if (strcmp(argv[i], "--tag") == 0 && i + 1 < argc)
+            cJSON_AddItemToArray(tags, cJSON_CreateString(argv[++i]));
+        else if (strncmp(argv[i], "--tag=", 6) == 0)
+            cJSON_AddItemToArray(tags, cJSON_CreateString(argv[i] + 6));
+    }
+}
+
+/* CLI_OK when every --state word is a known state, else the usage error naming it. */
+static int list_check_states(const char *verb, const cJSON *states)
+{
+    static const char *const known[] = {"queued", "running",   "paused", "done",
+                                        "failed", "cancelled", NULL};
+    const cJSON *sv;
+    cJSON_ArrayForEach(sv, states)
+    {
+        /* "a,b" is split here too, so each word is checked before mlpd is asked. */
+        char words[256];
+        snprintf(words, sizeof words, "%s", sv->valuestring ? sv->valuestring : "");
+        for (char *save = NULL, *w = strtok_r(words, ",", &save); w;
+             w = strtok_r(NULL, ",", &save)) {
+            bool ok = false;
+            for (int k = 0; known[k]; k++)
+                ok |= strcmp(w, known[k]) == 0;
+            if (!ok)
+                return cli_usage(verb,
+                                 "--state: unknown state \"%s\" (queued, running, paused, done, "
+                                 "failed, cancelled)",
+                                 w);
+        }
+    }
+    return CLI_OK;
+}
+
+/* The list table's columns: METRIC, EXECUTOR and SLURM JOBS with --wide, TAGS when any. */
+static void list_columns(struct table *t, bool wide, bool any_tags)
+{
+    table_column(t, "ID", TABLE_RIGHT, false);
+    table_column(t, "NAME", TABLE_LEFT, !wide);
+    table_column(t, "STATE", TABLE_LEFT, false);
+    table_column(t, "PRIO", TABLE_RIGHT, false);
+    table_column(t, "CREATED", TABLE_LEFT, false);
+    table_column(t, "DONE/TOTAL", TABLE_RIGHT, false);
+    table_column(t, "RUNNING", TABLE_RIGHT, false);
+    table_column(t, "FAILED", TABLE_RIGHT, false);
+    if (wide) /* the metric is named in the default view's 100 columns by show and best */
+        table_column(t, "METRIC", TABLE_LEFT, false);
+    table_column(t, "BEST SO FAR", TABLE_LEFT, false);
+    if (wide) {
+        table_column(t, "EXECUTOR", TABLE_LEFT, false);
+        table_column(t, "SLURM JOBS", TABLE_LEFT, false);
+    }
+    if (any_tags)
+        table_column(t, "TAGS", TABLE_LEFT, !wide);
+}
+
+/* The SLURM JOBS cell: the sweep's job ids joined by commas, or "—". */
+static void list_slurm_cell(struct table *t, const cJSON *s)
+{
+    char jobs[256] = "";
+    const cJSON *j;
+    cJSON_ArrayForEach(j, json_get(s, "slurm_jobs"))
+    {
+        size_t len = strlen(jobs);
+        if (cJSON_IsString(j))
+            snprintf(jobs + len, sizeof jobs - len, "%s%s", len ? "," : "", j->valuestring);
+        else if (cJSON_IsNumber(j))
+            snprintf(jobs + len, sizeof jobs - len, "%s%.0f", len ? "," : "", j->valuedouble);
+    }
+    table_cell(t, jobs[0] ? jobs : "—");
+}
+
+/* One sweep's row, in list_columns' order. */
+static void list_row(struct table *t, const cJSON *s, bool wide, bool any_tags)
+{
+    char buf[64];
+    const cJSON *best = json_get(s, "best");
+    table_row(t);
+    table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "id")));
+    table_cell(t, resp_str(s, "name", "?"));
+    table_cell(t, resp_str(s, "state", "?"));
+    table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "priority")));
+    time_t created = (time_t)resp_num(s, "created");
+    struct tm tm;
+    if (localtime_r(&created, &tm) &&
+        strftime(buf, sizeof buf, wide ? "%Y-%m-%d %H:%M" : "%m-%d %H:%M", &tm))
+        table_cell(t, buf);
+    else
+        table_cell(t, "—");
+    /* Racing or confirming: total grows as trials are added, up to "≤max". */
+    char most[32] = "";
+    if (resp_num(s, "trials_max") > 0)
+        snprintf(most, sizeof most, "\xe2\x89\xa4%.0f", resp_num(s, "trials_max"));
+    if (resp_num(s, "pruned") > 0) /* pruned trials ended too, without a result */
+        table_cellf(t, "%.0f+%.0f pruned/%.0f%s", resp_num(s, "done"), resp_num(s, "pruned"),
+                    resp_num(s, "total"), most);
+    else
+        table_cellf(t, "%.0f/%.0f%s", resp_num(s, "done"), resp_num(s, "total"), most);
+    table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "running")));
+    table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "failed")));
+    if (wide)
+        table_cell(t, resp_str(s, "metric", ""));
+    if (cJSON_IsObject(best)) {
+        char st[64];
+        resp_fmt_stat(st, sizeof st, resp_num(best, "mean"), resp_num(best, "se"));
+        table_cellf(t, "%s (config %.0f)", st, resp_num(best, "config"));
+    } else {
+        table_cell(t, "—");
+    }
+    if (wide) {
+        table_cell(t, resp_str(s, "executor", "local"));
+        list_slurm_cell(t, s);
+    }
+    if (any_tags) {
+        char tg[4096];
+        cmd_meta_tags_text(tg, sizeof tg, json_get(s, "tags"));
+        table_cell(t, tg[0] ? tg : "—");
+    }
+}
+
+/* The sweeps as a table, then each blocked sweep's note.  Returns CLI_OK or CLI_FAILED. */
+static int list_print(const cJSON *sweeps, bool wide)
+{
+    struct table *t = table_new();
+    if (!t)
+        return CLI_FAILED;
+    bool any_tags = false;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, sweeps) any_tags =
+        any_tags || cJSON_GetArraySize(json_get(s, "tags")) > 0;
+    list_columns(t, wide, any_tags);
+    cJSON_ArrayForEach(s, sweeps) list_row(t, s, wide, any_tags);
+    /* --wide: no width limit, so every name can be copied back whole */
+    table_print(t, stdout, wide ? (size_t)1 << 20 : TABLE_WIDTH);
+    table_free(t);
+    cJSON_ArrayForEach(s, sweeps)
+    {
+        char note[1024];
+        if (cmd_blocked_note(note, sizeof note, json_get(s, "blocked")))
+            printf("sweep %.0f: %s\n", resp_num(s, "id"), note);
+    }
+    return CLI_OK;
+}
+
 /*
  * list's options: --wide, --state S (repeatable, or S,S), --tag K[=V]
  * (repeatable), --limit N.  The daemon filters; --state and --tag words are
@@ -125,19 +278,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     cJSON *req = cmd_req("list"), *states = cJSON_CreateArray(), *resp = NULL;
     cJSON *tags = cJSON_CreateArray();
     int rc = CLI_OK;
-    /* every --state and --tag value (opts_parse keeps only the last one) */
-    for (int i = 1; i < argc && req && states && tags; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
-            cJSON_AddItemToArray(states, cJSON_CreateString(argv[++i]));
-        else if (strncmp(argv[i], "--state=", 8) == 0)
-            cJSON_AddItemToArray(states, cJSON_CreateString(argv[i] + 8));
-        else if (strcmp(argv[i], "--tag") == 0 && i + 1 < argc)
-            cJSON_AddItemToArray(tags, cJSON_CreateString(argv[++i]));
-        else if (strncmp(argv[i], "--tag=", 6) == 0)
-            cJSON_AddItemToArray(tags, cJSON_CreateString(argv[i] + 6));
-    }
+    if (req && states && tags)
+        list_collect_repeats(argc, argv, states, tags);
     if ((rc = cmd_parse_opts(argc, argv, opts)) != CLI_OK || !req || !states || !tags) {
         cJSON_Delete(req);
         cJSON_Delete(states);
@@ -148,28 +290,10 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         cJSON_AddItemToObject(req, "tag", tags);
     else
         cJSON_Delete(tags);
-    static const char *const known[] = {"queued", "running",   "paused", "done",
-                                        "failed", "cancelled", NULL};
-    const cJSON *sv;
-    cJSON_ArrayForEach(sv, states)
-    {
-        /* "a,b" is split here too, so each word is checked before mlpd is asked. */
-        char words[256];
-        snprintf(words, sizeof words, "%s", sv->valuestring ? sv->valuestring : "");
-        for (char *save = NULL, *w = strtok_r(words, ",", &save); w;
-             w = strtok_r(NULL, ",", &save)) {
-            bool ok = false;
-            for (int k = 0; known[k]; k++)
-                ok |= strcmp(w, known[k]) == 0;
-            if (!ok) {
-                cJSON_Delete(req);
-                cJSON_Delete(states);
-                return cli_usage(argv[0],
-                                 "--state: unknown state \"%s\" (queued, running, paused, done, "
-                                 "failed, cancelled)",
-                                 w);
-            }
-        }
+    if ((rc = list_check_states(argv[0], states)) != CLI_OK) {
+        cJSON_Delete(req);
+        cJSON_Delete(states);
+        return rc;
     }
     if (limit != LONG_MIN && limit < 1) {
         cJSON_Delete(req);
@@ -195,98 +319,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         cJSON_Delete(resp);
         return CLI_OK;
     }
-    struct table *t = table_new();
-    if (!t) {
-        cJSON_Delete(resp);
-        return CLI_FAILED;
-    }
-    table_column(t, "ID", TABLE_RIGHT, false);
-    table_column(t, "NAME", TABLE_LEFT, !wide);
-    table_column(t, "STATE", TABLE_LEFT, false);
-    table_column(t, "PRIO", TABLE_RIGHT, false);
-    table_column(t, "CREATED", TABLE_LEFT, false);
-    table_column(t, "DONE/TOTAL", TABLE_RIGHT, false);
-    table_column(t, "RUNNING", TABLE_RIGHT, false);
-    table_column(t, "FAILED", TABLE_RIGHT, false);
-    if (wide) /* the metric is named in the default view's 100 columns by show and best */
-        table_column(t, "METRIC", TABLE_LEFT, false);
-    table_column(t, "BEST SO FAR", TABLE_LEFT, false);
-    if (wide) {
-        table_column(t, "EXECUTOR", TABLE_LEFT, false);
-        table_column(t, "SLURM JOBS", TABLE_LEFT, false);
-    }
-    bool any_tags = false;
-    const cJSON *s;
-    cJSON_ArrayForEach(s, sweeps) any_tags =
-        any_tags || cJSON_GetArraySize(json_get(s, "tags")) > 0;
-    if (any_tags)
-        table_column(t, "TAGS", TABLE_LEFT, !wide);
-    cJSON_ArrayForEach(s, sweeps)
-    {
-        char buf[64];
-        const cJSON *best = json_get(s, "best");
-        table_row(t);
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "id")));
-        table_cell(t, resp_str(s, "name", "?"));
-        table_cell(t, resp_str(s, "state", "?"));
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "priority")));
-        time_t created = (time_t)resp_num(s, "created");
-        struct tm tm;
-        if (localtime_r(&created, &tm) &&
-            strftime(buf, sizeof buf, wide ? "%Y-%m-%d %H:%M" : "%m-%d %H:%M", &tm))
-            table_cell(t, buf);
-        else
-            table_cell(t, "—");
-        /* Racing or confirming: total grows as trials are added, up to "≤max". */
-        char most[32] = "";
-        if (resp_num(s, "trials_max") > 0)
-            snprintf(most, sizeof most, "\xe2\x89\xa4%.0f", resp_num(s, "trials_max"));
-        if (resp_num(s, "pruned") > 0) /* pruned trials ended too, without a result */
-            table_cellf(t, "%.0f+%.0f pruned/%.0f%s", resp_num(s, "done"), resp_num(s, "pruned"),
-                        resp_num(s, "total"), most);
-        else
-            table_cellf(t, "%.0f/%.0f%s", resp_num(s, "done"), resp_num(s, "total"), most);
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "running")));
-        table_cell(t, resp_fmt_int(buf, sizeof buf, resp_num(s, "failed")));
-        if (wide)
-            table_cell(t, resp_str(s, "metric", ""));
-        if (cJSON_IsObject(best)) {
-            char st[64];
-            resp_fmt_stat(st, sizeof st, resp_num(best, "mean"), resp_num(best, "se"));
-            table_cellf(t, "%s (config %.0f)", st, resp_num(best, "config"));
-        } else {
-            table_cell(t, "—");
-        }
-        if (wide) {
-            table_cell(t, resp_str(s, "executor", "local"));
-            char jobs[256] = "";
-            const cJSON *j;
-            cJSON_ArrayForEach(j, json_get(s, "slurm_jobs"))
-            {
-                size_t len = strlen(jobs);
-                if (cJSON_IsString(j))
-                    snprintf(jobs + len, sizeof jobs - len, "%s%s", len ? "," : "", j->valuestring);
-                else if (cJSON_IsNumber(j))
-                    snprintf(jobs + len, sizeof jobs - len, "%s%.0f", len ? "," : "",
-                             j->valuedouble);
-            }
-            table_cell(t, jobs[0] ? jobs : "—");
-        }
-        if (any_tags) {
-            char tg[4096];
-            cmd_meta_tags_text(tg, sizeof tg, json_get(s, "tags"));
-            table_cell(t, tg[0] ? tg : "—");
-        }
-    }
-    /* --wide: no width limit, so every name can be copied back whole */
-    table_print(t, stdout, wide ? (size_t)1 << 20 : TABLE_WIDTH);
-    table_free(t);
-    cJSON_ArrayForEach(s, sweeps)
-    {
-        char note[1024];
-        if (cmd_blocked_note(note, sizeof note, json_get(s, "blocked")))
-            printf("sweep %.0f: %s\n", resp_num(s, "id"), note);
-    }
+    rc = list_print(sweeps, wide);
     cJSON_Delete(resp);
-    return CLI_OK;
+    return rc;
 }

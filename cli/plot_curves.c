@@ -355,6 +355,76 @@ int plot__curves(FILE *out, const cJSON *best, const cJSON *curves, int top, cha
     return curves_draw(out, best, curves, top, false, why, whylen);
 }
 
+/* The quantity drawn and the curve rows' keys of its validation/training/test members. */
+struct curve_keys {
+    const char *base, *val, *train, *test;
+};
+
+/*
+ * The keys to draw: the metric's ("accuracy", "loss", "mse") when the rows
+ * have them, else the loss; with lr the learning rate alone.  The strings
+ * point into parts or are static.
+ */
+static struct curve_keys curve_keys_of(const struct plot__metric *parts, const cJSON *first,
+                                       bool lr)
+{
+    struct curve_keys k = {parts->base, parts->val, parts->train, parts->test};
+    if (lr) {
+        k.val = "lr";
+        k.train = k.test = ""; /* no row has these: nothing drawn but the rate */
+        k.base = "learning rate";
+    } else if (first && !cJSON_GetObjectItemCaseSensitive(first, k.val)) {
+        k.val = metric_name(MLP_M_VAL_LOSS);
+        k.train = metric_name(MLP_M_TRAIN_LOSS);
+        k.test = metric_name(MLP_M_TEST_LOSS);
+        k.base = metric_kind_name(METRIC_LOSS);
+    }
+    return k;
+}
+
+/* The last epoch recorded by any of the picked configurations (0: none). */
+static int curves_last_epoch(const cJSON *rowsj, const struct curve *cv, int ncv)
+{
+    int emax = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, rowsj)
+    {
+        int e = row_epoch(r);
+        if (e > emax && curve_of(cv, ncv, r) >= 0)
+            emax = e;
+    }
+    return emax;
+}
+
+/* Each curve's per-epoch sums for epochs 1..emax; false when out of memory. */
+static bool curves_alloc(struct curve *cv, int ncv, int emax)
+{
+    for (int i = 0; i < ncv; i++) {
+        cv[i].val = calloc((size_t)emax + 1, sizeof(struct agg));
+        cv[i].tr = calloc((size_t)emax + 1, sizeof(struct agg));
+        cv[i].te = calloc((size_t)emax + 1, sizeof(struct agg));
+        if (!cv[i].val || !cv[i].tr || !cv[i].te)
+            return false;
+    }
+    return true;
+}
+
+/* The subtitle: what a line and a band are, and which configurations are shown. */
+static void curves_subtitle(char *sub, size_t n, bool lr, bool has_test, int ncv,
+                            const char *metric)
+{
+    if (lr)
+        snprintf(sub, n,
+                 "Learning rate of each epoch's last batch (params.lr without a schedule), mean "
+                 "over seeds; top %d by %s",
+                 ncv, metric);
+    else
+        snprintf(sub, n,
+                 "Mean over seeds per epoch, band \xC2\xB1 SE; solid: validation, dashed: "
+                 "training%s; top %d by %s",
+                 has_test ? ", dotted: test" : "", ncv, metric);
+}
+
 /*
  * The curves of one column: the metric's validation/training/test members,
  * or with lr the learning rate of each epoch (the `lr` of the curve rows,
@@ -382,42 +452,20 @@ static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int to
     const cJSON *rowsj = cJSON_GetObjectItemCaseSensitive(curves, "rows");
     struct plot__metric parts;
     plot__metric_parts(metric, &parts);
-    const char *base = parts.base, *vkey = parts.val, *tkey = parts.train, *skey = parts.test;
-    const cJSON *first = cJSON_GetArrayItem(rowsj, 0);
-    if (lr) {
-        vkey = "lr";
-        tkey = skey = ""; /* no row has these: nothing drawn but the rate */
-        base = "learning rate";
-    } else if (first && !cJSON_GetObjectItemCaseSensitive(first, vkey)) {
-        vkey = metric_name(MLP_M_VAL_LOSS);
-        tkey = metric_name(MLP_M_TRAIN_LOSS);
-        skey = metric_name(MLP_M_TEST_LOSS);
-        base = metric_kind_name(METRIC_LOSS);
-    }
+    struct curve_keys keys = curve_keys_of(&parts, cJSON_GetArrayItem(rowsj, 0), lr);
+    const char *base = keys.base, *vkey = keys.val, *tkey = keys.train, *skey = keys.test;
     for (int i = 0; i < ncv; i++)
         cv[i].const_lr = config_lr(best, cv[i].id);
 
-    int emax = 0;
-    const cJSON *r;
-    cJSON_ArrayForEach(r, rowsj)
-    {
-        int e = row_epoch(r);
-        if (e > emax && curve_of(cv, ncv, r) >= 0)
-            emax = e;
-    }
+    int emax = curves_last_epoch(rowsj, cv, ncv);
     if (emax == 0) {
         plot__why(why, whylen, "sweep %s: no per-epoch curves recorded for its best configurations",
                   name);
         goto out;
     }
-    for (int i = 0; i < ncv; i++) {
-        cv[i].val = calloc((size_t)emax + 1, sizeof(struct agg));
-        cv[i].tr = calloc((size_t)emax + 1, sizeof(struct agg));
-        cv[i].te = calloc((size_t)emax + 1, sizeof(struct agg));
-        if (!cv[i].val || !cv[i].tr || !cv[i].te) {
-            plot__why(why, whylen, "out of memory");
-            goto out;
-        }
+    if (!curves_alloc(cv, ncv, emax)) {
+        plot__why(why, whylen, "out of memory");
+        goto out;
     }
     int nonfinite = aggregate(rowsj, cv, ncv, vkey, tkey, skey);
     double lo, hi;
@@ -455,16 +503,7 @@ static int curves_draw(FILE *out, const cJSON *best, const cJSON *curves, int to
 
     char title[512], sub[300];
     snprintf(title, sizeof title, "Sweep %s \xE2\x80\x94 learning curves (%s)", name, base);
-    if (lr)
-        snprintf(sub, sizeof sub,
-                 "Learning rate of each epoch's last batch (params.lr without a schedule), mean "
-                 "over seeds; top %d by %s",
-                 ncv, metric);
-    else
-        snprintf(sub, sizeof sub,
-                 "Mean over seeds per epoch, band \xC2\xB1 SE; solid: validation, dashed: "
-                 "training%s; top %d by %s",
-                 has_test ? ", dotted: test" : "", ncv, metric);
+    curves_subtitle(sub, sizeof sub, lr, has_test, ncv, metric);
     w = fmax(w, plot__text_need(title, sub, notes, nnotes));
     svg_begin(out, w, h);
     plot__titles(out, w, title, sub);

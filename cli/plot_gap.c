@@ -15,6 +15,67 @@
 #include "resp.h"
 #include "svg.h"
 
+/*
+ * The x extent of every ranked row's train and validation mean ± SE into
+ * *lo, *hi; counts the pruned rows and those without a finite train mean.
+ */
+static void gap_extent(const struct plot__row *rows, int n, double *lo, double *hi, int *no_train,
+                       int *npruned)
+{
+    for (int i = 0; i < n; i++) {
+        if (rows[i].pruned) {
+            (*npruned)++;
+            continue;
+        }
+        const struct resp_stat *ss[2] = {&rows[i].st, &rows[i].tr};
+        for (int k = 0; k < 2; k++) {
+            plot__widen(lo, hi, ss[k]->mean);
+            if (isfinite(ss[k]->se) && isfinite(ss[k]->mean)) {
+                plot__widen(lo, hi, ss[k]->mean - ss[k]->se);
+                plot__widen(lo, hi, ss[k]->mean + ss[k]->se);
+            }
+        }
+        if (!isfinite(rows[i].tr.mean))
+            (*no_train)++;
+    }
+}
+
+/* One ranked row at height y: train square and validation dot ± SE, the line between, the gap. */
+static void gap_row(FILE *out, const struct svg_scale *sx, const struct plot__row *r, double y,
+                    double gap_x, const char *metric, const char *train_name)
+{
+    const struct resp_stat *v = &r->st, *t = &r->tr;
+    double xv = svg_map(sx, v->mean);
+    if (isfinite(t->mean))
+        fprintf(out,
+                "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#999\" "
+                "stroke-width=\"2\"/>\n",
+                xv, y, svg_map(sx, t->mean), y);
+    char val[96];
+    if (isfinite(t->mean)) {
+        double xt = svg_map(sx, t->mean);
+        if (t->n >= 2 && isfinite(t->se))
+            svg_errbar(out, svg_map(sx, t->mean - t->se), y - 3, svg_map(sx, t->mean + t->se),
+                       y - 3, 4, COL_TRAIN);
+        resp_fmt_mean_se(val, sizeof val, t);
+        fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\">", xt - 4.5,
+                y - 4.5, COL_TRAIN);
+        svg_titlef(out, "%s %s: %s", r->full, train_name, val);
+        fputs("</rect>\n", out);
+    }
+    if (v->n >= 2 && isfinite(v->se))
+        svg_errbar(out, svg_map(sx, v->mean - v->se), y + 3, svg_map(sx, v->mean + v->se), y + 3, 4,
+                   COL_VAL);
+    resp_fmt_mean_se(val, sizeof val, v);
+    fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xv, y, COL_VAL);
+    svg_titlef(out, "%s %s: %s", r->full, metric, val);
+    fputs("</circle>\n", out);
+    if (isfinite(r->gap))
+        svg_textf(out, gap_x, y + 4, "start", 12, NULL, "%+.4f", r->gap);
+    else
+        svg_text(out, gap_x, y + 4, "start", 12, NULL, "n/a");
+}
+
 int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
 {
     char idbuf[32];
@@ -32,22 +93,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
 
     double lo = INFINITY, hi = -INFINITY;
     int no_train = 0, npruned = 0;
-    for (int i = 0; i < n; i++) {
-        if (rows[i].pruned) {
-            npruned++;
-            continue;
-        }
-        const struct resp_stat *ss[2] = {&rows[i].st, &rows[i].tr};
-        for (int k = 0; k < 2; k++) {
-            plot__widen(&lo, &hi, ss[k]->mean);
-            if (isfinite(ss[k]->se) && isfinite(ss[k]->mean)) {
-                plot__widen(&lo, &hi, ss[k]->mean - ss[k]->se);
-                plot__widen(&lo, &hi, ss[k]->mean + ss[k]->se);
-            }
-        }
-        if (!isfinite(rows[i].tr.mean))
-            no_train++;
-    }
+    gap_extent(rows, n, &lo, &hi, &no_train, &npruned);
     svg_nice_domain(&lo, &hi, 5);
 
     const double rowh = 24, top = 96, plotw = 440, right = 150;
@@ -108,36 +154,7 @@ int plot__gap(FILE *out, const cJSON *resp, char *why, size_t whylen)
         }
         int nmin = isfinite(t->mean) && t->n < v->n ? t->n : v->n;
         plot__row_label(out, left - 12, y, &rows[i], nmin, false);
-        double xv = svg_map(&sx, v->mean);
-        if (isfinite(t->mean))
-            fprintf(out,
-                    "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#999\" "
-                    "stroke-width=\"2\"/>\n",
-                    xv, y, svg_map(&sx, t->mean), y);
-        char val[96];
-        if (isfinite(t->mean)) {
-            double xt = svg_map(&sx, t->mean);
-            if (t->n >= 2 && isfinite(t->se))
-                svg_errbar(out, svg_map(&sx, t->mean - t->se), y - 3, svg_map(&sx, t->mean + t->se),
-                           y - 3, 4, COL_TRAIN);
-            resp_fmt_mean_se(val, sizeof val, t);
-            fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"9\" height=\"9\" fill=\"%s\">",
-                    xt - 4.5, y - 4.5, COL_TRAIN);
-            svg_titlef(out, "%s %s: %s", rows[i].full, train_name, val);
-            fputs("</rect>\n", out);
-        }
-        if (v->n >= 2 && isfinite(v->se))
-            svg_errbar(out, svg_map(&sx, v->mean - v->se), y + 3, svg_map(&sx, v->mean + v->se),
-                       y + 3, 4, COL_VAL);
-        resp_fmt_mean_se(val, sizeof val, v);
-        fprintf(out, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"5\" fill=\"%s\">", xv, y, COL_VAL);
-        svg_titlef(out, "%s %s: %s", rows[i].full, metric, val);
-        fputs("</circle>\n", out);
-        double gap = rows[i].gap;
-        if (isfinite(gap))
-            svg_textf(out, left + plotw + 12, y + 4, "start", 12, NULL, "%+.4f", gap);
-        else
-            svg_text(out, left + plotw + 12, y + 4, "start", 12, NULL, "n/a");
+        gap_row(out, &sx, &rows[i], y, left + plotw + 12, metric, train_name);
     }
     return plot__end_row_plot(out, rows, n, plot_bot, notes, nnotes);
 }

@@ -473,6 +473,123 @@ static int line_rd_next(struct line_rd *r, char **line, size_t *len)
 }
 
 /*
+ * The shape of a CSV line: no NUL byte, as many fields as *cols (set from
+ * the first line when 0, which needs two fields at least) and the label
+ * column inside them (*lab).  Returns the field count, or a negative code
+ * with e set.
+ */
+static int csv_line_shape(const char *path, const char *bn, long lineno, const char *line,
+                          ssize_t len, const struct ds_spec *spec, int *cols, int *lab,
+                          struct err *e)
+{
+    if ((ssize_t)strlen(line) != len)
+        return err_set(e, MLP_EINVALID_DATASET, path, "%s:%ld: NUL byte in line (not a text file?)",
+                       bn, lineno);
+    int nf = 1;
+    for (const char *p = line; *p; p++)
+        nf += *p == ',';
+    if (*cols == 0) {
+        if (nf < 2)
+            return err_set(e, MLP_EINVALID_DATASET, path,
+                           "%s:%ld: only one field: expected features and a label separated "
+                           "by commas",
+                           bn, lineno);
+        *cols = nf;
+    }
+    if (nf != *cols)
+        return err_set(e, MLP_EINVALID_DATASET, path, "%s:%ld: expected %d fields, got %d", bn,
+                       lineno, *cols, nf);
+    *lab = spec->label_col < 0 ? *cols - 1 : spec->label_col;
+    if (*lab >= *cols)
+        return err_set(e, MLP_EINVALID_DATASET, path,
+                       "%s:%ld: label column %d does not exist (the file has %d columns, "
+                       "numbered from 0)",
+                       bn, lineno, *lab, *cols);
+    return nf;
+}
+
+/*
+ * The nf fields of line into row (line is cut up in place): spaces and one
+ * pair of double quotes around a cell dropped, each a finite float, the
+ * label (field lab) an integer for classification; raises c->max_label.
+ * 0, or a negative code with e set.
+ */
+static int csv_row_values(const char *path, const char *bn, long lineno, char *line, int nf,
+                          int lab, const struct ds_spec *spec, float *row, struct dataread_csv *c,
+                          struct err *e)
+{
+    char *p = line;
+    for (int f = 0; f < nf; f++) {
+        char *end = strchr(p, ',');
+        if (end)
+            *end = '\0';
+        char *s = p + strspn(p, " \t"), *t = s + strlen(s);
+        while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
+            *--t = '\0';
+        if (t - s >= 2 && s[0] == '"' && t[-1] == '"') {
+            *--t = '\0';
+            s++;
+        }
+        char *stop;
+        errno = 0;
+        double v = *s ? strtod(s, &stop) : 0;
+        if (!*s || *stop || !isfinite(v) || fabs(v) > FLT_MAX)
+            return err_set(e, MLP_EINVALID_DATASET, path, "%s:%ld:%d: not a number: \"%.60s\"", bn,
+                           lineno, f + 1, s);
+        if (f == lab && spec->task == DS_CLASSIFICATION && (v != floor(v) || fabs(v) > 16777216.0))
+            return err_set(e, MLP_EINVALID_DATASET, path,
+                           "%s:%ld:%d: class label must be an integer, got %s (use \"task\": "
+                           "\"regression\" for real-valued targets)",
+                           bn, lineno, f + 1, s);
+        if (f == lab && v > c->max_label)
+            c->max_label = v;
+        row[f] = (float)v;
+        p = end ? end + 1 : p + strlen(p);
+    }
+    return 0;
+}
+
+/*
+ * Room for the next row of cols values: with keep, c->v doubles when full;
+ * without, one row is made once and reused.  0, or MLP_ENOMEM with e set.
+ */
+static int csv_room(const char *path, const char *bn, bool keep, int cols, struct dataread_csv *c,
+                    struct err *e)
+{
+    if (keep ? c->rows == c->cap : c->cap == 0) {
+        int64_t ncap = c->cap ? c->cap * 2 : 256;
+        float *nv = realloc(c->v, (size_t)ncap * (size_t)cols * sizeof(float));
+        if (!nv)
+            return err_set(e, MLP_ENOMEM, path, "%s: out of memory", bn);
+        c->v = nv;
+        c->cap = ncap;
+    }
+    return 0;
+}
+
+/*
+ * The end of the file: the line reader's last answer lrc as an error (a
+ * line too long, out of memory, a read error), else no data rows.  0 when
+ * the file is good.
+ */
+static int csv_end(const char *path, const char *bn, long lineno, int lrc, int cols,
+                   const struct ds_spec *spec, const struct dataread_csv *c, struct err *e)
+{
+    if (lrc == MLP_ETOO_LARGE)
+        return err_set(e, MLP_EINVALID_DATASET, path,
+                       "%s:%ld: line longer than %d bytes (no newline): not a CSV text file?", bn,
+                       lineno + 1, DATAREAD_LINE_MAX);
+    if (lrc == MLP_ENOMEM)
+        return err_set(e, MLP_ENOMEM, path, "%s: out of memory", bn);
+    if (lrc < 0)
+        return err_set(e, MLP_EINVALID_DATASET, path, "%s: read error: %s", bn, strerror(errno));
+    if (c->rows == 0)
+        return err_set(e, MLP_EINVALID_DATASET, path, "%s: no data rows%s", bn,
+                       cols && spec->header ? " after the header" : " (empty file)");
+    return 0;
+}
+
+/*
  * Parse a CSV file.  *cols is the expected field count (0 = take it from the
  * first line).  label_col < 0 means the last column.  With keep false every
  * row is parsed into one reused row (a check: c->rows counts, c->v holds only
@@ -488,7 +605,6 @@ static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, bo
     long lineno = 0;
     bool header_left = spec->header;
     int rc = 0, lrc;
-    float *row = NULL;
     memset(c, 0, sizeof *c);
     c->max_label = -1;
     struct line_rd rd = {.fd = dataread_open(path, max_bytes, NULL, e)};
@@ -501,104 +617,23 @@ static int csv_parse(const char *path, const struct ds_spec *spec, int *cols, bo
             line[--len] = '\0';
         if (strspn(line, " \t") == (size_t)len)
             continue;
-        if ((ssize_t)strlen(line) != len) {
-            rc = err_set(e, MLP_EINVALID_DATASET, path,
-                         "%s:%ld: NUL byte in line (not a text file?)", bn, lineno);
-            goto out;
-        }
-        int nf = 1;
-        for (char *p = line; *p; p++)
-            nf += *p == ',';
-        if (*cols == 0) {
-            if (nf < 2) {
-                rc = err_set(e, MLP_EINVALID_DATASET, path,
-                             "%s:%ld: only one field: expected features and a label separated "
-                             "by commas",
-                             bn, lineno);
-                goto out;
-            }
-            *cols = nf;
-        }
-        if (nf != *cols) {
-            rc = err_set(e, MLP_EINVALID_DATASET, path, "%s:%ld: expected %d fields, got %d", bn,
-                         lineno, *cols, nf);
-            goto out;
-        }
-        int lab = spec->label_col < 0 ? *cols - 1 : spec->label_col;
-        if (lab >= *cols) {
-            rc = err_set(e, MLP_EINVALID_DATASET, path,
-                         "%s:%ld: label column %d does not exist (the file has %d columns, "
-                         "numbered from 0)",
-                         bn, lineno, lab, *cols);
+        int lab = 0, nf = csv_line_shape(path, bn, lineno, line, len, spec, cols, &lab, e);
+        if (nf < 0) {
+            rc = nf;
             goto out;
         }
         if (header_left) {
             header_left = false;
             continue;
         }
-        if (keep ? c->rows == c->cap : c->cap == 0) {
-            int64_t ncap = c->cap ? c->cap * 2 : 256;
-            float *nv = realloc(c->v, (size_t)ncap * (size_t)*cols * sizeof(float));
-            if (!nv) {
-                rc = err_set(e, MLP_ENOMEM, path, "%s: out of memory", bn);
-                goto out;
-            }
-            c->v = nv;
-            c->cap = ncap;
-        }
-        row = c->v + (keep ? (size_t)c->rows * (size_t)*cols : 0);
-        char *p = line;
-        for (int f = 0; f < nf; f++) {
-            char *end = strchr(p, ',');
-            if (end)
-                *end = '\0';
-            char *s = p + strspn(p, " \t"), *t = s + strlen(s);
-            while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
-                *--t = '\0';
-            if (t - s >= 2 && s[0] == '"' && t[-1] == '"') {
-                *--t = '\0';
-                s++;
-            }
-            char *stop;
-            errno = 0;
-            double v = *s ? strtod(s, &stop) : 0;
-            if (!*s || *stop || !isfinite(v) || fabs(v) > FLT_MAX) {
-                rc = err_set(e, MLP_EINVALID_DATASET, path, "%s:%ld:%d: not a number: \"%.60s\"",
-                             bn, lineno, f + 1, s);
-                goto out;
-            }
-            if (f == lab && spec->task == DS_CLASSIFICATION &&
-                (v != floor(v) || fabs(v) > 16777216.0)) {
-                rc = err_set(e, MLP_EINVALID_DATASET, path,
-                             "%s:%ld:%d: class label must be an integer, got %s (use \"task\": "
-                             "\"regression\" for real-valued targets)",
-                             bn, lineno, f + 1, s);
-                goto out;
-            }
-            if (f == lab && v > c->max_label)
-                c->max_label = v;
-            row[f] = (float)v;
-            p = end ? end + 1 : p + strlen(p);
-        }
+        if ((rc = csv_room(path, bn, keep, *cols, c, e)))
+            goto out;
+        float *row = c->v + (keep ? (size_t)c->rows * (size_t)*cols : 0);
+        if ((rc = csv_row_values(path, bn, lineno, line, nf, lab, spec, row, c, e)))
+            goto out;
         c->rows++;
     }
-    if (lrc == MLP_ETOO_LARGE) {
-        rc = err_set(e, MLP_EINVALID_DATASET, path,
-                     "%s:%ld: line longer than %d bytes (no newline): not a CSV text file?", bn,
-                     lineno + 1, DATAREAD_LINE_MAX);
-        goto out;
-    }
-    if (lrc == MLP_ENOMEM) {
-        rc = err_set(e, MLP_ENOMEM, path, "%s: out of memory", bn);
-        goto out;
-    }
-    if (lrc < 0) {
-        rc = err_set(e, MLP_EINVALID_DATASET, path, "%s: read error: %s", bn, strerror(errno));
-        goto out;
-    }
-    if (c->rows == 0)
-        rc = err_set(e, MLP_EINVALID_DATASET, path, "%s: no data rows%s", bn,
-                     *cols && spec->header ? " after the header" : " (empty file)");
+    rc = csv_end(path, bn, lineno, lrc, *cols, spec, c, e);
 out:
     free(rd.buf);
     close(rd.fd);

@@ -469,6 +469,48 @@ static int x_cancel_sweep(struct exec *x, int64_t sweep_id)
     return count;
 }
 
+/*
+ * Start-up: tasks still in Slurm whose configuration is pruned (adapt_recover
+ * just took a decision a crash left untaken, or an earlier mlpd's scancel did
+ * not end them before it died) are stopped as slurm_on_pruned stops them.
+ * Those whose job id is not known yet are scancelled once it is (job_learnt).
+ */
+static void stop_pruned_attached(struct slurm *s)
+{
+    struct task **ts = calloc(s->n + 1, sizeof *ts);
+    size_t k = 0;
+    for (size_t i = 0; ts && i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        int64_t ep = 0;
+        struct err e = ERR_INIT;
+        if (store_config_pruned_epoch(s->st, t->sweep_id, t->config_idx, &ep, &e) < 0) {
+            log_error("trial %lld: %s", (long long)t->trial_id, e.msg);
+            continue;
+        }
+        if (ep <= 0)
+            continue;
+        t->cancel_req = t->prune_req = true;
+        log_info("trial %lld: its configuration was pruned at epoch %lld; stopping its Slurm "
+                 "task",
+                 (long long)t->trial_id, (long long)ep);
+        if (t->job_id > 0)
+            ts[k++] = t;
+    }
+    if (k > 0)
+        scancel_tasks(s, ts, k);
+    free(ts);
+}
+
+static bool terminal(const char *st);
+
+/* A followed task's job id was just learnt (by name, after a restart): a task mlpd
+   has asked to stop meanwhile is scancelled now. */
+static void job_learnt(struct slurm *s, struct task *t)
+{
+    if (t->cancel_req && !terminal(t->state))
+        scancel_tasks(s, &t, 1);
+}
+
 /* ---- submit ---- */
 
 /* Tasks of the sweep followed now (submitted and not finished). */
@@ -1549,6 +1591,7 @@ static void on_squeue(struct cmd *c)
                          (long long)t->trial_id, job, idx);
                 if (store_slurm_set_job(s->st, t->batch, job, &e) < 0)
                     log_error("%s", e.msg);
+                job_learnt(s, t);
             }
         }
     }
@@ -1658,6 +1701,7 @@ static void on_sacct_names(struct cmd *c)
         if (store_slurm_set_job(s->st, t->batch, t->job_id, &e) < 0)
             log_error("%s", e.msg);
         t->name_saved = true;
+        job_learnt(s, t);
         s->poll_changed = true;
     }
     names_end(s, true);
@@ -2257,6 +2301,7 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
     s->open_timers = 2;
     if (s->n > 0)
         log_info("following %zu trial(s) already in Slurm", s->n);
+    stop_pruned_attached(s);
     schedule_tick(s);
     read_limits(s);
     return s;

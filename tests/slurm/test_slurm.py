@@ -42,6 +42,11 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    records its job id, ingests its results; tasks OOM-killed under the array's --mem
    (cluster.sh enforces it with task/cgroup where it can) fail "out of memory" from
    their completion markers, at attempt 1.
+15. Adaptive: a halving and a racing sweep, each locally and through Slurm in one
+   daemon: the same configurations pruned, the same seeds raced, the same trial
+   states, bit-identical results; the pruned configuration's tasks scancelled.
+16. A pruned configuration's tasks still running when mlpd dies (its scancel a no-op):
+   the restarted mlpd scancels them and they end 'pruned', without a result.
 """
 import json
 import os
@@ -366,6 +371,9 @@ def part_sweep_settings():
     st = mlpctl(d, "status")
     check("blocked" in st.stdout and "partition" in st.stdout.lower() or "refused its" in st.stdout,
           "mlpctl status shows the blocked note", st.stdout)
+    r = mlpctl(d, "watch", "conf")  # a pipe: one plain line per event, until the end
+    check(r.returncode == 1 and "blocked: Slurm refuses its submission (" in r.stdout and
+          "partition" in r.stdout.lower(), "mlpctl watch shows the blocked note", r.stdout)
     w = d.wait_sweep(other, timeout=120)
     t = trial(d, first_trial(d, other))
     check(w["state"] == "failed" and w["failed"] == 2 and "refused the submission 3 times" in
@@ -744,6 +752,128 @@ def part_found_by_name():
     d.stop()
     d.remove()
 
+def adaptive_outcome(d, sid):
+    """What an adaptive sweep decided: configurations pruned and their racing verdicts,
+    every trial's (config, seed, confirm, state), and the results of the done ones."""
+    cfg = d.sql("SELECT idx, pruned_epoch IS NOT NULL, race FROM configs WHERE sweep_id = ? "
+                "ORDER BY idx", (sid,))
+    tr = d.sql("SELECT config_idx, seed, confirm, state FROM trials WHERE sweep_id = ? "
+               "ORDER BY config_idx, seed, confirm", (sid,))
+    return cfg, tr, results(d.db, sid)[0]
+
+
+def part_adaptive():
+    """A halving sweep ("prune") and a racing sweep ("seeds": {"min": 2, "max": 5}) run
+    side by side locally and through Slurm in one daemon: the same configurations are
+    pruned (the rung each stopped at depends on timing, and is not compared), the same
+    seeds are raced, every trial ends in the same state and the done ones have
+    bit-identical results.  The pruned configuration's Slurm tasks were scancelled.
+    Racing judges a configuration when its seeds have ended, against the leader's
+    seeds ended by then: the one that cannot learn trains 5 times longer, so that
+    its seeds always end after the leaders' (else, on a slow machine, it may be
+    judged against 1 leader seed and stay tied one seed longer than elsewhere)."""
+    # The rank rule (plain ASHA): the worse of the two at a rung stops from one seed each,
+    # so the outcome does not hang on how many seeds ran side by side (the t-test needs
+    # two at one rung: a slow machine may run one to its end first).
+    halv = slow_grid("halving", epochs=200, seeds=3, lrs=(0.1, 0.00001))
+    halv["dataset"] = {"name": "circles", "n": 4000, "noise": 0.1}
+    halv["prune"] = {"kind": "halving", "min_epochs": 1, "eta": 3, "min_configs": 2,
+                     "rule": "rank"}
+    race = {"name": "racing", "dataset": {"name": "circles", "n": 400, "noise": 0.1},
+            "seeds": {"min": 2, "max": 5},
+            "base": {"hidden": [16], "batch_size": 16},
+            "grid": [{"lr": [0.1], "max_seconds": [1000, 2000], "epochs": [8]},
+                     {"lr": [0.00001], "epochs": [40]}]}
+    d = harness.Daemon(workers=3, extra=POLL).start()
+    ids = {}
+    for g in (halv, race):
+        for ex in ("local", "slurm"):
+            ids[(g["name"], ex)] = d.submit(dict(g, name=g["name"] + "-" + ex, executor=ex))
+    for sid in ids.values():
+        w = d.wait_sweep(sid, timeout=300)
+        check(w["state"] == "done", "the adaptive sweep ends done", w)
+    for name in ("halving", "racing"):
+        loc = adaptive_outcome(d, ids[(name, "local")])
+        slu = adaptive_outcome(d, ids[(name, "slurm")])
+        check(loc[0] == slu[0], "%s: the same configurations pruned / raced as locally" % name,
+              (loc[0], slu[0]))
+        check(loc[1] == slu[1], "%s: every trial ends as it does locally" % name, (loc[1], slu[1]))
+        check(loc[2] and loc[2] == slu[2], "%s: the done trials' results are bit-identical" % name,
+              (len(loc[2]), len(slu[2])))
+    h = adaptive_outcome(d, ids[("halving", "slurm")])
+    check([c for c, p, _ in h[0] if p] == [2] and
+          all(st == ("pruned" if c == 2 else "done") for c, _, _, st in h[1]),
+          "halving: the configuration that cannot learn is pruned, the other runs", h[:2])
+    r = adaptive_outcome(d, ids[("racing", "slurm")])
+    seeds = {}
+    for c, _, _, _ in r[1]:
+        seeds[c] = seeds.get(c, 0) + 1
+    check(seeds.get(3, 0) in (2, 3) and seeds.get(1) == 5 and seeds.get(2) == 5,
+          "racing: the configuration that cannot learn stops early, the tied ones race to 5",
+          seeds)
+    ran = d.sql("SELECT k.job_id, k.array_idx FROM slurm_tasks k JOIN trials t ON "
+                "t.id = k.trial_id WHERE t.sweep_id = ? AND t.config_idx = 2 AND "
+                "k.job_id > 0", (ids[("halving", "slurm")],))
+    states = []
+    for job, idx in ran:
+        states += [l.split()[1] for l in (squeue("-j", str(job), "-o", "%K %T") or [])
+                   if l.strip().startswith("%d " % idx)]
+    check(ran and len(states) == len(ran) and all(x == "CANCELLED" for x in states),
+          "the pruned configuration's running Slurm tasks were scancelled", (ran, states))
+    d.stop()
+    d.remove()
+
+
+def part_prune_restart():
+    """A configuration pruned while its Slurm tasks run, and mlpd dies before they
+    end (here its scancel does nothing, as when mlpd is killed right after the
+    decision): the restarted mlpd, which finds the configuration pruned in the store
+    (adapt_recover may also have just decided it), scancels them; they end 'pruned'
+    before their last epoch, without a result."""
+    b = slurm_bin("noscancel", "", omit=("scancel",))
+    with open(os.path.join(b, "scancel"), "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(os.path.join(b, "scancel"), 0o755)
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", b]).start()
+    grid = slow_grid("prune-restart", epochs=30, seeds=3)
+    del grid["base"]["epochs"]
+    grid["grid"] = [{"lr": [0.1], "epochs": [30]}, {"lr": [0.00001], "epochs": [3000]}]
+    grid["prune"] = {"kind": "halving", "min_epochs": 1, "eta": 3, "min_configs": 2}
+    sid = d.submit(grid)
+    d.until(lambda: d.sql("SELECT pruned_epoch FROM configs WHERE sweep_id = ? AND idx = 2",
+                          (sid,))[0][0], timeout=120, what="configuration 2 pruned")
+    d.until(lambda: "scancel of" in d.log(), timeout=30, what="the (idle) scancel")
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    ran = d.sql("SELECT t.id, k.job_id, k.array_idx FROM trials t JOIN slurm_tasks k ON "
+                "k.trial_id = t.id WHERE t.sweep_id = ? AND t.config_idx = 2 AND "
+                "t.state = 'running' AND k.job_id > 0", (sid,))
+
+    def slurm_states():
+        out = []
+        for _, job, idx in ran:
+            out += [l.split()[1] for l in (squeue("-j", str(job), "-o", "%K %T") or [])
+                    if l.strip().startswith("%d " % idx)]
+        return out
+    check(ran and all(x == "RUNNING" for x in slurm_states()),
+          "the pruned configuration's tasks still run in Slurm when mlpd dies",
+          (ran, slurm_states()))
+    d.extra = POLL
+    d.start()
+    w = d.wait_sweep(sid, timeout=120)
+    rows = d.sql("SELECT t.state, (SELECT max(epoch) FROM epochs e WHERE e.trial_id = t.id), "
+                 "(SELECT count(*) FROM results r WHERE r.trial_id = t.id) FROM trials t "
+                 "WHERE t.sweep_id = ? AND t.config_idx = 2", (sid,))
+    check(w["state"] == "done" and all(st == "pruned" and (ep or 0) < 3000 and nr == 0
+                                       for st, ep, nr in rows),
+          "after the restart they end 'pruned', stopped early, without a result", (w, rows))
+    check(all(x == "CANCELLED" for x in slurm_states()) and
+          "its configuration was pruned at epoch" in d.log(),
+          "the restarted mlpd scancelled them", (slurm_states(), d.log()[-1500:]))
+    d.stop()
+    d.remove()
+
+
 class TimeoutSweep:
     """A trial that outlives its sweep's one-minute Slurm time limit while its mlpd is
     dead, on a cluster without accounting: the controller then forgets the job and
@@ -801,7 +931,8 @@ PARTS = (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, par
              part_sbatch_fails, part_sweep_settings, part_site_limits, part_controller_load,
              part_inflight, part_prune,
              part_timeout_check, part_caching_spool,
-             part_node_fail, part_found_by_name)
+             part_node_fail, part_found_by_name, part_adaptive,
+             part_prune_restart)
 # MLP_SLURM_PARTS=part_a,part_b runs only those (while working on one of them).
 if os.environ.get("MLP_SLURM_PARTS"):
     PARTS = [p for p in PARTS if p.__name__ in os.environ["MLP_SLURM_PARTS"].split(",")]

@@ -165,7 +165,7 @@ static int aggregate(const cJSON *rowsj, struct curve *cv, int ncv, const char *
                 continue;
             double v[3] = {resp_num(r, vkey), resp_num(r, tkey), resp_num(r, skey)};
             /* A trial without lr_schedule records no rate: it trained at params.lr throughout. */
-            if (strcmp(vkey, "lr") == 0 && !isfinite(v[0]))
+            if ((strcmp(vkey, "lr") == 0 || strcmp(vkey, "epoch_lr") == 0) && !isfinite(v[0]))
                 v[0] = cv[k].const_lr;
             struct agg *a[3] = {&cv[k].val[e], &cv[k].tr[e], &cv[k].te[e]};
             for (int j = 0; j < 3; j++) {
@@ -267,7 +267,8 @@ static void draw_series(FILE *out, const struct svg_scale *sx, const struct svg_
                        "(n=%d)",
                        c->rank, c->full, e, vkey, m, s, tkey, tm, ts, skey, sm, ss, a->n);
         } else if (!tkey[0]) {
-            svg_titlef(out, "#%d %s, epoch %d: %s %s (n=%d)", c->rank, c->full, e, vkey, m, a->n);
+            svg_titlef(out, "#%d %s, epoch %d: %s %s (n=%d)", c->rank, c->full, e,
+                       strcmp(vkey, "epoch_lr") == 0 ? "lr" : vkey, m, a->n);
         } else
             svg_titlef(out, "#%d %s, epoch %d: %s %s \xC2\xB1 %s, %s %s \xC2\xB1 %s (n=%d)",
                        c->rank, c->full, e, vkey, m, s, tkey, tm, ts, a->n);
@@ -370,7 +371,8 @@ static struct curve_keys curve_keys_of(const struct plot__metric *parts, const c
 {
     struct curve_keys k = {parts->base, parts->val, parts->train, parts->test};
     if (lr) {
-        k.val = "lr";
+        /* The epoch's rate: "epoch_lr" when the grid varies lr (whose value "lr" is then). */
+        k.val = first && cJSON_GetObjectItemCaseSensitive(first, "epoch_lr") ? "epoch_lr" : "lr";
         k.train = k.test = ""; /* no row has these: nothing drawn but the rate */
         k.base = "learning rate";
     } else if (first && !cJSON_GetObjectItemCaseSensitive(first, k.val)) {

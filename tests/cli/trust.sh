@@ -140,17 +140,30 @@ run const-trial 0 --json trial "$const_trial"
 jcheck const-trial 'all(r["lr"] is None for r in d["trial"]["curve"])'
 run sched-csv 0 results sched --curves
 checks=$((checks + 1))
-python3 - "$TMP/sched-csv.out" "$step_trial" <<'EOF' || fail "results --curves: no lr column"
+python3 - "$TMP/sched-csv.out" "$step_trial" <<'EOF' || fail "results --curves: no epoch_lr column"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-step = [float(r["lr"]) for r in rows if r["trial"] == sys.argv[2]]
+step = [float(r["epoch_lr"]) for r in rows if r["trial"] == sys.argv[2]]
 assert step == [0.2, 0.2, 0.1, 0.1], step
-assert all(r["lr"] == "" for r in rows if r["config"] == "1")
+assert all(r["epoch_lr"] == "" for r in rows if r["config"] == "1")
 EOF
 run sched-plot 0 plot sched --kind curves --metric lr --out "$TMP/lr.svg"
 checks=$((checks + 1))
 grep -q "epoch 3: lr 0.1000" "$TMP/lr.svg" && grep -q "learning curves (learning rate)" "$TMP/lr.svg" ||
     fail "plot --metric lr: no learning-rate curve"
+# A grid that varies lr: the rows' lr is the configured rate, epoch_lr the epoch's.
+cat >"$G/sched2.json" <<'EOG'
+{"name": "sched2", "dataset": {"name": "circles", "n": 200}, "seeds": 1,
+ "base": {"epochs": 4, "hidden": [4], "lr_schedule": {"kind": "step", "step_size": 2, "gamma": 0.5}},
+ "grid": {"lr": [0.2, 0.4]}}
+EOG
+run sched2 0 submit "$G/sched2.json"
+run sched2-wait 0 wait sched2
+run sched2-plot 0 plot sched2 --kind curves --metric lr --out "$TMP/lr2.svg"
+checks=$((checks + 1))
+grep -q "epoch 3: lr 0.1000" "$TMP/lr2.svg" && grep -q "epoch 3: lr 0.2000" "$TMP/lr2.svg" &&
+    ! grep -q "epoch 3: lr 0.4000" "$TMP/lr2.svg" ||
+    fail "plot --metric lr of a grid varying lr: not the epochs' rates: $(grep -o "epoch [0-9]: [a-z_]* [0-9.]*" "$TMP/lr2.svg" | tr "\n" " ")"
 
 # ---- best's interval column for a configuration whose 3 seeds diverged ---------
 run div-best 0 best diverge --top 2

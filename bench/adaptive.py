@@ -12,6 +12,7 @@ runs through a private mlpd (2 workers × 1 thread; the prepared-data cache warm
   grid      every configuration × seed × epoch
   halving   "prune": {"kind": "halving", "min_epochs": 1, "eta": 3} (paired t-test rule)
   pooled    the same with "rule": "pooled" (the seed variance pooled over the rung)
+  rank      the same with "rule": "rank" (plain ASHA: the top 1/η go on; --runs rank)
   racing    halving + "seeds": {"min": 2, "max": 3} (only if this build accepts it)
 
 and, in the same run, Optuna 3.1 GridSampler (the same 64 × 3 points, the seed a
@@ -286,6 +287,9 @@ def main():
         pooled = dict(grid, name="pooled", prune=dict(halving["prune"], rule="pooled"))
         if "pooled" in want:
             runs.append(run_mlpd(a.build, out, data, "pooled", pooled))
+        rank = dict(grid, name="rank", prune=dict(halving["prune"], rule="rank"))
+        if "rank" in want:
+            runs.append(run_mlpd(a.build, out, data, "rank", rank))
         racing = dict(halving, name="racing", seeds={"min": 2, "max": 3})
         probe_path = os.path.join(out, "racing-probe.json")
         json.dump(racing, open(probe_path, "w"))
@@ -331,7 +335,7 @@ def main():
         for r in runs[1:]:
             print(f"{r['name']:8} wall {r['wall'] / g:.2f} × {runs[0]['name']}'s; trial-epochs "
                   f"{r['trial_epochs'] / full:.2f} × the grid's")
-        ours = [r for r in runs if r["name"] in ("halving", "pooled", "racing")]
+        ours = [r for r in runs if r["name"] in ("halving", "pooled", "rank", "racing")]
         opt = [r for r in runs if r["name"] == "optuna"]
         if ours and opt:
             best = min(ours, key=lambda r: r["wall"])

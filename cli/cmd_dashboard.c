@@ -42,6 +42,7 @@ int cmd_dashboard(struct cli *cli, int argc, char **argv)
 #include <time.h>
 #include <unistd.h>
 
+#include "importance.h"
 #include "json.h"
 #include "plot.h"
 #include "resp.h"
@@ -233,7 +234,8 @@ static const char *CSS =
     "td.l,th.l{text-align:left}.live{color:#070}a{color:#036}pre{background:#f4f4f4;padding:.5em;"
     "white-space:pre-wrap}.plots{display:flex;flex-wrap:wrap;gap:1em}.plots figure{margin:0}"
     ".plots svg{max-width:100%;height:auto}.note{background:#ffd;padding:.3em .6em;white-space:pre-wrap}"
-    ".err{color:#a00}</style>";
+    ".err{color:#a00}.plots figcaption{font-size:12px;color:#555;max-width:60em}"
+    "tr.pruned td{color:#777;font-style:italic}</style>";
 
 /*
  * Subscribes to /events (the dashboard's relay of mlpd's watch stream) and
@@ -408,10 +410,33 @@ static int r_ranking(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
     return plot__ranking(o, a, b, w, n); /* show (b) adds the pruned configurations */
 }
-static int r_importance(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
+/*
+ * Importance as the report draws it: the default method (the ANOVA of a grid),
+ * else, when the ANOVA cannot be computed (pruning thinned the grid), the
+ * functional ANOVA's bars with a caption saying why.
+ */
+static int r_importance(FILE *o, const cJSON *trials, const cJSON *unused, char *w, size_t n)
 {
-    (void)b;
-    return plot__importance(o, a, NULL, NULL, w, n); /* the sweep's metric, the default method */
+    (void)unused;
+    struct importance_opts opt = IMPORTANCE_OPTS_INIT;
+    cJSON *doc = NULL;
+    char why[512] = "";
+    const char *method = NULL;
+    if (importance_analyse(trials, &opt, &doc, why, sizeof why) != CLI_OK &&
+        !cJSON_IsObject(json_get(trials, "search")))
+        method = "fanova";
+    cJSON_Delete(doc);
+    int rc = plot__importance(o, trials, NULL, method, w, n);
+    if (rc == CLI_OK && method) {
+        struct buf t = {0};
+        b_str(&t, "<figcaption id=\"importance-method\">The ANOVA could not be computed: ");
+        b_esc(&t, why);
+        b_str(&t, ". The bars are the functional ANOVA's (random forest) instead.</figcaption>");
+        if (t.s)
+            fputs(t.s, o);
+        free(t.s);
+    }
+    return rc;
 }
 static int r_parallel(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {

@@ -54,7 +54,6 @@ struct slot {
     int64_t trial_id, sweep_id, config_idx;
     int attempt;
     bool pruning; /* its configuration was pruned: stopping, later epochs are dropped */
-    int64_t last_epoch; /* the trial's last epoch when known (epochs), 0 with iterations */
     struct slot_epoch *epochs; /* this attempt's epoch rows, in arrival order */
     size_t n_epochs, cap_epochs;
     bool epoch_unwritten; /* some epoch row failed to be written */
@@ -147,11 +146,6 @@ static void on_pruned(void *ud, int64_t sweep_id, int64_t config_idx)
     for (int i = 0; i < s->o.slots; i++) {
         struct slot *sl = &s->slots[i];
         if (sl->sp && !sl->pruning && sl->sweep_id == sweep_id && sl->config_idx == config_idx) {
-            /* Every epoch trained, only the test pass left: its result is kept (state
-             * done; the configuration is out of the ranking all the same). */
-            if (sl->last_epoch > 0 && sl->n_epochs > 0 &&
-                sl->epochs[sl->n_epochs - 1].epoch >= sl->last_epoch)
-                continue;
             sl->pruning = true;
             spawn_stop(sl->sp, STOP_PRUNE);
         }
@@ -417,13 +411,12 @@ static void on_done(void *ud, const struct spawn_outcome *o)
  * reads, which running it again would not change).
  */
 static char *claimed_spec(const struct sched *s, const struct store_claim *c, double *max_seconds,
-                          int64_t *last_epoch, struct err *e)
+                          struct err *e)
 {
     struct trial_spec *spec = malloc(sizeof *spec); /* paths: too big for the stack */
     char dir[CONFIG_PATH_MAX + 64];
     char *line = NULL;
     *max_seconds = 0;
-    *last_epoch = 0;
     if (!spec) {
         err_set(e, MLP_ENOMEM, NULL, "out of memory");
         return NULL;
@@ -431,10 +424,8 @@ static char *claimed_spec(const struct sched *s, const struct store_claim *c, do
     if (exec_artifacts_dir(s->o.artifacts_dir, c->trial_id, dir, sizeof dir, e) == 0 &&
         trialwire_spec_init(spec, c->dataset_json, c->params_json, c->seed, c->trial_id, dir, e) ==
             0 &&
-        (line = trialwire_spec_write(spec, e))) {
-        *max_seconds = spec->hp.max_seconds > 0 ? spec->hp.max_seconds : 0;
-        *last_epoch = spec->hp.iterations > 0 ? 0 : spec->hp.epochs;
-    }
+        (line = trialwire_spec_write(spec, e)) && spec->hp.max_seconds > 0)
+        *max_seconds = spec->hp.max_seconds;
     free(spec);
     return line;
 }
@@ -479,8 +470,7 @@ void sched_kick(struct sched *s)
         char msg[512] = "out of memory";
         double max_seconds;
         struct err se = ERR_INIT;
-        int64_t last_epoch;
-        char *spec = claimed_spec(s, &c, &max_seconds, &last_epoch, &se);
+        char *spec = claimed_spec(s, &c, &max_seconds, &se);
         if (!spec)
             snprintf(msg, sizeof msg, "%.200s%s%.300s", se.path, se.path[0] ? ": " : "", se.msg);
         struct spawn_cbs cbs = {.on_epoch = on_epoch, .on_done = on_done};
@@ -488,7 +478,6 @@ void sched_kick(struct sched *s)
         sl->sweep_id = c.sweep_id;
         sl->config_idx = c.config_idx;
         sl->pruning = false;
-        sl->last_epoch = last_epoch;
         sl->attempt = c.attempt;
         sl->n_epochs = 0;
         sl->epoch_unwritten = sl->epoch_dropped = false;

@@ -147,7 +147,7 @@ try:
         # lr 1e-5 cannot learn the circles in 9 epochs: halving prunes it (as in the integration
         # test of confirm); the best two are confirmed on fresh seeds.
         json.dump({"dataset": {"name": "circles", "n": 400, "noise": 0.1}, "seeds": 3, "metric": "val_accuracy",
-                   "base": {"epochs": 9, "hidden": [16], "batch_size": 16}, "grid": {"lr": [0.1, 0.3, 0.00001]},
+                   "base": {"epochs": 9, "batch_size": 16}, "grid": {"lr": [0.1, 0.3, 0.00001], "hidden": [[8], [16]]},
                    "prune": {"kind": "halving", "min_epochs": 1, "eta": 3},
                    "confirm": {"top": 2, "seeds": 2}}, f)
     ctl("submit", tmp + "/g/fast.json", "--name", evil)
@@ -226,6 +226,13 @@ try:
           "significance sentence: %s" % sig)
     for fig in ("plot-ranking", "plot-curves", "plot-gap", "plot-confusion", "plot-parallel", "plot-importance"):
         check(q("document.querySelector('#%s svg') !== null" % fig), "%s drawn as SVG" % fig)
+    # Importance as the report draws it: the ANOVA, else (pruning thinned the grid, and
+    # `mlpctl importance` refuses) fANOVA's bars with a caption saying why.
+    anova = ctl("importance", "1", ok=False)
+    cap = q("(document.getElementById('importance-method')||{}).textContent") or ""
+    check((anova.returncode == 0 and not cap) or (anova.returncode != 0 and "could not be computed" in cap
+                                                  and "functional ANOVA" in cap),
+          "importance method: mlpctl importance exit %d, caption %r" % (anova.returncode, cap))
     # Pruned configurations are listed as pruned, apart from the ranked ones, as show gives them.
     pruned = [c["config"]["id"] for c in fast_show["configs"] if c.get("pruned")]
     ranked = [c["config"]["id"] for c in fast_best["configs"]]

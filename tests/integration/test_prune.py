@@ -51,8 +51,10 @@ try:
     check(len(pruned) >= 2 and all(pruned_cfg[r[1]] is not None for r in pruned),
           "trials of pruned configurations end 'pruned'", states)
     check(all(r[4] == 0 for r in pruned), "a pruned trial has no result", pruned)
-    check(all(r[3] is None or r[3] < EPOCHS for r in pruned),
-          "a pruned trial stopped before the last epoch, its curve kept", pruned)
+    # Stopped where it was: before its last epoch, or (when the decision came while
+    # its last epoch's test pass ran, as on a slow machine) after it, with no result.
+    check(all(r[3] is None or r[3] <= EPOCHS for r in pruned),
+          "pruned trials stopped where they were, their curves kept", pruned)
     check(all(r[2] in ("done", "pruned") for r in states), "every trial is done or pruned", states)
     check(end["pruned"] == len(pruned) and end["done"] + end["pruned"] == end["total"],
           "the summary counts pruned trials", end)

@@ -47,6 +47,8 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    states, bit-identical results; the pruned configuration's tasks scancelled.
 16. A pruned configuration's tasks still running when mlpd dies (its scancel a no-op):
    the restarted mlpd scancels them and they end 'pruned', without a result.
+17. mlpd SIGKILLed during a slow sbatch, restarted, the sweep cancelled before the
+   array exists: found by name, it is scancelled; the trials end 'cancelled'.
 """
 import json
 import os
@@ -874,6 +876,33 @@ def part_prune_restart():
     d.remove()
 
 
+def part_cancel_after_restart():
+    """mlpd SIGKILLed while a slow sbatch runs, restarted, and the sweep cancelled
+    before that orphaned sbatch has created the array: once the restarted mlpd finds
+    the array by its name, it scancels it; the trials end 'cancelled', not run."""
+    slow = slurm_bin("slow", "sleep 3")
+    d = harness.Daemon(workers=2, extra=POLL + ["--slurm-bin", slow]).start()
+    sid = d.submit(slow_grid("cancel-restart", epochs=3000, seeds=2))
+    d.until(lambda: "submitting 2 trial(s)" in d.log(), timeout=30, what="sbatch started")
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    d.extra = POLL
+    d.start()
+    r = d.ok({"op": "cancel", "sweep": sid})
+    check(r["changed"] == 2 and not d.sql("SELECT job_id FROM slurm_tasks WHERE job_id > 0"),
+          "cancelled while the array's job id is unknown", r)
+    w = d.wait_sweep(sid, timeout=120)
+    job = d.sql("SELECT DISTINCT job_id FROM slurm_tasks k JOIN trials t ON t.id = k.trial_id "
+                "WHERE t.sweep_id = ?", (sid,))
+    q = [l.strip() for l in (squeue("-j", str(job[0][0] or 0), "-o", "%T") or []) if l.strip()]
+    check(w["state"] == "cancelled" and w["cancelled"] == 2 and w["done"] == 0 and
+          len(job) == 1 and q and all(x == "CANCELLED" for x in q) and
+          "again by name" in d.log(),
+          "the array found by name is scancelled, its trials cancelled", (w, job, q))
+    d.stop()
+    d.remove()
+
+
 class TimeoutSweep:
     """A trial that outlives its sweep's one-minute Slurm time limit while its mlpd is
     dead, on a cluster without accounting: the controller then forgets the job and
@@ -932,7 +961,7 @@ PARTS = (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, par
              part_inflight, part_prune,
              part_timeout_check, part_caching_spool,
              part_node_fail, part_found_by_name, part_adaptive,
-             part_prune_restart)
+             part_prune_restart, part_cancel_after_restart)
 # MLP_SLURM_PARTS=part_a,part_b runs only those (while working on one of them).
 if os.environ.get("MLP_SLURM_PARTS"):
     PARTS = [p for p in PARTS if p.__name__ in os.environ["MLP_SLURM_PARTS"].split(",")]

@@ -794,17 +794,32 @@ def part_adaptive():
     for sid in ids.values():
         w = d.wait_sweep(sid, timeout=300)
         check(w["state"] == "done", "the adaptive sweep ends done", w)
+    # A Slurm task of the pruned configuration may end before its scancel reaches it
+    # (mlpd learns of epochs at its polls, a local worker is stopped at once): it then
+    # ends done with its result. Every other outcome must be the local one.
+    def same_but_late(lt, st):
+        return len(lt) == len(st) and all(
+            a == b or (a[0] == 2 and a[:3] == b[:3] and {a[3], b[3]} == {"pruned", "done"})
+            for a, b in zip(lt, st))
+
     for name in ("halving", "racing"):
         loc = adaptive_outcome(d, ids[(name, "local")])
         slu = adaptive_outcome(d, ids[(name, "slurm")])
         check(loc[0] == slu[0], "%s: the same configurations pruned / raced as locally" % name,
               (loc[0], slu[0]))
-        check(loc[1] == slu[1], "%s: every trial ends as it does locally" % name, (loc[1], slu[1]))
-        check(loc[2] and loc[2] == slu[2], "%s: the done trials' results are bit-identical" % name,
+        check(loc[1] == slu[1] or (name == "halving" and same_but_late(loc[1], slu[1])),
+              "%s: every trial ends as it does locally" % name, (loc[1], slu[1]))
+        lr = {(r["config_idx"], r["seed"]): r for r in loc[2]}
+        sr = {(r["config_idx"], r["seed"]): r for r in slu[2]}
+        both = set(lr) & set(sr)
+        check(loc[2] and all(k in both for k in lr if k[0] == 1) and
+              all(lr[k] == sr[k] for k in both),
+              "%s: the done trials' results are bit-identical" % name,
               (len(loc[2]), len(slu[2])))
     h = adaptive_outcome(d, ids[("halving", "slurm")])
     check([c for c, p, _ in h[0] if p] == [2] and
-          all(st == ("pruned" if c == 2 else "done") for c, _, _, st in h[1]),
+          all(st == "done" for c, _, _, st in h[1] if c != 2) and
+          any(st == "pruned" for c, _, _, st in h[1] if c == 2),
           "halving: the configuration that cannot learn is pruned, the other runs", h[:2])
     r = adaptive_outcome(d, ids[("racing", "slurm")])
     seeds = {}
@@ -815,7 +830,7 @@ def part_adaptive():
           seeds)
     ran = d.sql("SELECT k.job_id, k.array_idx FROM slurm_tasks k JOIN trials t ON "
                 "t.id = k.trial_id WHERE t.sweep_id = ? AND t.config_idx = 2 AND "
-                "k.job_id > 0", (ids[("halving", "slurm")],))
+                "t.state = 'pruned' AND k.job_id > 0", (ids[("halving", "slurm")],))
     states = []
     for job, idx in ran:
         states += [l.split()[1] for l in (squeue("-j", str(job), "-o", "%K %T") or [])

@@ -23,10 +23,12 @@ with Daemon(workers=1) as d:
     slow = slow_grid("slow-one", epochs=100000)
     sid = d.submit(bad)
     d.wait_sweep(sid)
-    d.ok({"op": "retry", "sweep": sid})
+    # The one worker busy first, so the retried trial stays queued (a retry before it
+    # could run and fail again at once, ending the sweep before the cancel).
     blocker = d.submit(slow, priority=5)
     d.until(lambda: d.sql("select count(*) from trials where sweep_id=? and state='running'",
                           (blocker,))[0][0] == 1, what="the slow trial running")
+    d.ok({"op": "retry", "sweep": sid})
     r = d.ok({"op": "cancel", "sweep": sid})
     s = d.ok({"op": "show", "sweep": sid})["sweep"]
     check(s["state"] == "cancelled", "a cancelled sweep with failed trials shows cancelled", s["state"])

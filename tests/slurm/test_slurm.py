@@ -266,7 +266,9 @@ def worker_pid(spec_dir, idx):
 
 def part_kill_task():
     d = harness.Daemon(workers=2, extra=POLL).start()
-    sid = d.submit(slow_grid("killed", epochs=250))
+    # Long enough that a quiet machine does not finish it before a poll sees it running
+    # (250 epochs took 1.6 s in a CI check: done before the test could kill it).
+    sid = d.submit(slow_grid("killed", epochs=1500))
     sl = running_task(d, 1)
     pid = d.until(lambda: worker_pid(sl["spool"], sl["array_index"]), timeout=30,
                   what="the task's mlp-worker")

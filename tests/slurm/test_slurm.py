@@ -779,8 +779,13 @@ def part_adaptive():
     # The rank rule (plain ASHA): the worse of the two at a rung stops from one seed each,
     # so the outcome does not hang on how many seeds ran side by side (the t-test needs
     # two at one rung: a slow machine may run one to its end first).
+    # The one that cannot learn trains 3000 epochs, so that its Slurm tasks cannot end
+    # before the scancel that follows its pruning reaches them (on a fast machine 200
+    # epochs ended within a poll or two, and nothing was left to cancel).
     halv = slow_grid("halving", epochs=200, seeds=3, lrs=(0.1, 0.00001))
     halv["dataset"] = {"name": "circles", "n": 4000, "noise": 0.1}
+    del halv["base"]["epochs"]
+    halv["grid"] = [{"lr": [0.1], "epochs": [200]}, {"lr": [0.00001], "epochs": [3000]}]
     halv["prune"] = {"kind": "halving", "min_epochs": 1, "eta": 3, "min_configs": 2,
                      "rule": "rank"}
     race = {"name": "racing", "dataset": {"name": "circles", "n": 400, "noise": 0.1},

@@ -1703,6 +1703,17 @@ struct store_cursor *store_cursor_open_page(struct store *st, int64_t sweep_id, 
     return c;
 }
 
+/* What a cursor step returns after cb's ret: <0 (cb's error; the cursor ends), 1 when cb
+ * stopped the walk, 0 to go on. */
+static int cursor_cb_ret(struct store_cursor *c, int ret, struct err *e)
+{
+    if (ret < 0) {
+        c->ended = true;
+        return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
+    }
+    return ret > 0;
+}
+
 /* The rows of a page cursor from c->next_id on, each read by id (one deleted since is left
  * out).  As cursor_step. */
 static int cursor_page_step(struct store_cursor *c, int (*cb)(void *ud, const void *row),
@@ -1720,13 +1731,9 @@ static int cursor_page_step(struct store_cursor *c, int (*cb)(void *ud, const vo
         }
         struct store_trial_row r;
         trial_row_read(c->s, &r);
-        int ret = cb(ud, &r);
-        if (ret < 0) {
-            c->ended = true;
-            return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
-        }
-        if (ret > 0)
-            return 1;
+        int ret = cursor_cb_ret(c, cb(ud, &r), e);
+        if (ret)
+            return ret;
     }
     c->ended = true;
     return 0;
@@ -1761,12 +1768,9 @@ static int cursor_step(struct store_cursor *c, int (*cb)(void *ud, const void *r
             c->last_epoch = r.epoch;
             ret = cb(ud, &r);
         }
-        if (ret < 0) {
-            c->ended = true;
-            return e->code ? ret : err_set(e, ret, NULL, "%s", err_default_msg(ret));
-        }
-        if (ret > 0)
-            return 1;
+        ret = cursor_cb_ret(c, ret, e);
+        if (ret)
+            return ret;
     }
     c->ended = true;
     if (rc != SQLITE_DONE)

@@ -28,69 +28,44 @@ CREATE TABLE config_means (
     PRIMARY KEY (sweep_id, config_idx)
 ) WITHOUT ROWID;
 
+-- The ranking metric's value of every selection result: the one place that
+-- maps sweeps.metric to a column of results.
+CREATE VIEW selection_values AS
+    SELECT r.sweep_id AS sweep_id, r.config_idx AS config_idx, r.trial_id AS trial_id,
+        CASE s.metric
+            WHEN 'train_loss' THEN r.train_loss
+            WHEN 'train_accuracy' THEN r.train_accuracy
+            WHEN 'val_loss' THEN r.val_loss
+            WHEN 'val_accuracy' THEN r.val_accuracy
+            WHEN 'train_mse' THEN r.train_mse
+            WHEN 'val_mse' THEN r.val_mse
+        END AS v
+    FROM results r JOIN sweeps s ON s.id = r.sweep_id WHERE r.confirm = 0;
+
 INSERT INTO config_means (sweep_id, config_idx, rows, n, mean, sumsq)
     SELECT sweep_id, config_idx, count(*), count(v), avg(v), sum(v * v) FROM (
-        SELECT sweep_id, config_idx, CASE (SELECT metric FROM sweeps s WHERE s.id = r.sweep_id)
-            WHEN 'train_loss' THEN train_loss
-            WHEN 'train_accuracy' THEN train_accuracy
-            WHEN 'val_loss' THEN val_loss
-            WHEN 'val_accuracy' THEN val_accuracy
-            WHEN 'train_mse' THEN train_mse
-            WHEN 'val_mse' THEN val_mse
-        END AS v
-        FROM results r WHERE confirm = 0 ORDER BY sweep_id, config_idx, trial_id)
+        SELECT sweep_id, config_idx, v FROM selection_values
+            ORDER BY sweep_id, config_idx, trial_id)
     GROUP BY sweep_id, config_idx;
 
 CREATE TRIGGER results_means_insert AFTER INSERT ON results WHEN NEW.confirm = 0 BEGIN
     INSERT OR REPLACE INTO config_means (sweep_id, config_idx, rows, n, mean, sumsq)
-    SELECT NEW.sweep_id, NEW.config_idx, count(*), count(v), avg(v), sum(v * v) FROM (
-        SELECT CASE (SELECT metric FROM sweeps WHERE id = NEW.sweep_id)
-            WHEN 'train_loss' THEN train_loss
-            WHEN 'train_accuracy' THEN train_accuracy
-            WHEN 'val_loss' THEN val_loss
-            WHEN 'val_accuracy' THEN val_accuracy
-            WHEN 'train_mse' THEN train_mse
-            WHEN 'val_mse' THEN val_mse
-        END AS v
-        FROM results WHERE sweep_id = NEW.sweep_id AND config_idx = NEW.config_idx AND confirm = 0);
+    SELECT NEW.sweep_id, NEW.config_idx, count(*), count(v), avg(v), sum(v * v)
+        FROM selection_values WHERE sweep_id = NEW.sweep_id AND config_idx = NEW.config_idx;
 END;
 CREATE TRIGGER results_means_update AFTER UPDATE ON results BEGIN
     INSERT OR REPLACE INTO config_means (sweep_id, config_idx, rows, n, mean, sumsq)
-    SELECT OLD.sweep_id, OLD.config_idx, count(*), count(v), avg(v), sum(v * v) FROM (
-        SELECT CASE (SELECT metric FROM sweeps WHERE id = OLD.sweep_id)
-            WHEN 'train_loss' THEN train_loss
-            WHEN 'train_accuracy' THEN train_accuracy
-            WHEN 'val_loss' THEN val_loss
-            WHEN 'val_accuracy' THEN val_accuracy
-            WHEN 'train_mse' THEN train_mse
-            WHEN 'val_mse' THEN val_mse
-        END AS v
-        FROM results WHERE sweep_id = OLD.sweep_id AND config_idx = OLD.config_idx AND confirm = 0);
+    SELECT OLD.sweep_id, OLD.config_idx, count(*), count(v), avg(v), sum(v * v)
+        FROM selection_values WHERE sweep_id = OLD.sweep_id AND config_idx = OLD.config_idx;
     INSERT OR REPLACE INTO config_means (sweep_id, config_idx, rows, n, mean, sumsq)
-    SELECT NEW.sweep_id, NEW.config_idx, count(*), count(v), avg(v), sum(v * v) FROM (
-        SELECT CASE (SELECT metric FROM sweeps WHERE id = NEW.sweep_id)
-            WHEN 'train_loss' THEN train_loss
-            WHEN 'train_accuracy' THEN train_accuracy
-            WHEN 'val_loss' THEN val_loss
-            WHEN 'val_accuracy' THEN val_accuracy
-            WHEN 'train_mse' THEN train_mse
-            WHEN 'val_mse' THEN val_mse
-        END AS v
-        FROM results WHERE sweep_id = NEW.sweep_id AND config_idx = NEW.config_idx AND confirm = 0);
+    SELECT NEW.sweep_id, NEW.config_idx, count(*), count(v), avg(v), sum(v * v)
+        FROM selection_values WHERE sweep_id = NEW.sweep_id AND config_idx = NEW.config_idx;
 END;
 CREATE TRIGGER results_means_delete AFTER DELETE ON results
     WHEN OLD.confirm = 0 AND (SELECT hidden FROM sweeps WHERE id = OLD.sweep_id) = 0 BEGIN
     INSERT OR REPLACE INTO config_means (sweep_id, config_idx, rows, n, mean, sumsq)
-    SELECT OLD.sweep_id, OLD.config_idx, count(*), count(v), avg(v), sum(v * v) FROM (
-        SELECT CASE (SELECT metric FROM sweeps WHERE id = OLD.sweep_id)
-            WHEN 'train_loss' THEN train_loss
-            WHEN 'train_accuracy' THEN train_accuracy
-            WHEN 'val_loss' THEN val_loss
-            WHEN 'val_accuracy' THEN val_accuracy
-            WHEN 'train_mse' THEN train_mse
-            WHEN 'val_mse' THEN val_mse
-        END AS v
-        FROM results WHERE sweep_id = OLD.sweep_id AND config_idx = OLD.config_idx AND confirm = 0);
+    SELECT OLD.sweep_id, OLD.config_idx, count(*), count(v), avg(v), sum(v * v)
+        FROM selection_values WHERE sweep_id = OLD.sweep_id AND config_idx = OLD.config_idx;
 END;
 CREATE TRIGGER sweeps_means_delete AFTER DELETE ON sweeps BEGIN
     DELETE FROM config_means WHERE sweep_id = OLD.id;

@@ -203,7 +203,7 @@ static void test_migration_gaps(void)
                               /* and 013's work (on 011's and 012's columns) */
                               "DROP TRIGGER results_means_insert; DROP TRIGGER results_means_update; "
                               "DROP TRIGGER results_means_delete; DROP TRIGGER sweeps_means_delete; "
-                              "DROP TABLE config_means; "
+                              "DROP TABLE config_means; DROP VIEW selection_values; "
                               /* and 011's */
                               "DROP TRIGGER trials_count_insert; DROP TRIGGER trials_count_state; "
                               "DROP TRIGGER trials_count_delete; DROP TRIGGER sweeps_count_delete; "

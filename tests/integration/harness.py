@@ -61,6 +61,20 @@ def done():
     sys.exit(1 if failures else 0)
 
 
+MLPCTL = os.environ.get("MLPCTL") or os.path.join(HERE, "../../build/cli/mlpctl")
+
+
+def ctl_out(d, *args):
+    """mlpctl ARGS against d's socket: its standard output, or AssertionError naming the
+    verb, the exit status and the end of its standard error."""
+    p = subprocess.run([MLPCTL, "--socket", d.sock] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120 * SLOW)
+    if p.returncode != 0:
+        raise AssertionError("mlpctl %s: exit %d: %s" % (" ".join(args), p.returncode,
+                                                         p.stderr.decode()[-500:]))
+    return p.stdout.decode()
+
+
 def tiny_grid(name, seeds=2, epochs=2, lrs=(0.1, 0.3), **extra):
     g = {"name": name, "dataset": {"name": "xor", "n": 200}, "seeds": seeds,
          "base": {"epochs": epochs, "hidden": [8]}, "grid": {"lr": list(lrs)}}

@@ -13,23 +13,11 @@ sweep that does not vary `lr` gets its epoch rate as mlpd's `lr` and mlpctl's
 import csv
 import io
 import json
-import os
 import socket
-import subprocess
 
-from harness import HERE, Daemon, check, done
+from harness import Daemon, check, ctl_out as ctl, done
 
-MLPCTL = os.environ.get("MLPCTL") or os.path.join(HERE, "../../build/cli/mlpctl")
 SCHED = {"kind": "step", "step_size": 1, "gamma": 0.5}
-
-
-def ctl(d, *args):
-    p = subprocess.run([MLPCTL, "--socket", d.sock] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=120)
-    if p.returncode != 0:
-        raise AssertionError("mlpctl %s: exit %d: %s" % (" ".join(args), p.returncode,
-                                                         p.stderr.decode()[-500:]))
-    return p.stdout.decode()
 
 
 def raw_rows(d, req):

@@ -13,24 +13,12 @@ last place off; the test first checks that the sweep has such values."""
 import csv
 import io
 import json
-import os
-import subprocess
 
-from harness import HERE, Daemon, check, done, tiny_grid
+from harness import Daemon, check, ctl_out as ctl, done, tiny_grid
 
-MLPCTL = os.environ.get("MLPCTL") or os.path.join(HERE, "../../build/cli/mlpctl")
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "test_loss",
            "test_accuracy", "seconds")
 EPOCH_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds")
-
-
-def ctl(d, *args):
-    p = subprocess.run([MLPCTL, "--socket", d.sock] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=120)
-    if p.returncode != 0:
-        raise AssertionError("mlpctl %s: exit %d: %s" % (" ".join(args), p.returncode,
-                                                         p.stderr.decode()[-500:]))
-    return p.stdout.decode()
 
 
 def mismatches(got, want):

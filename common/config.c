@@ -49,7 +49,8 @@ static const struct cfg_row config_table[] = {
     {"workers", CFG_INT, 1, 1024, NULL, OFF(workers), "trials run at once (default: online CPUs)"},
     {"threads", CFG_INT, 1, 256, "1", OFF(threads), "OpenBLAS threads per trial"},
     {"max_attempts", CFG_INT, 1, 100, "3", OFF(max_attempts),
-     "attempts of a trial whose worker crashes"},
+     "attempts of a trial whose worker crashes (one killed by the kernel's OOM killer fails "
+     "at once, \"out of memory\")"},
     {"max_trials", CFG_LONG, 1, 10000000, "1000000", OFF(max_trials),
      "largest sweep (trials) accepted, even with --force; over 100000 (or this, if lower) "
      "needs --force"},

@@ -961,21 +961,30 @@ static char *skip_list(struct slurm *s)
     return out;
 }
 
-static void kick(struct slurm *s)
+/* Trials the next array may hold now (0: none, or not now). */
+static int kick_room(struct slurm *s)
 {
     if (s->draining || s->submitting || s->retry_wait || s->limits_pending)
-        return;
+        return 0;
     int room = s->o.max_tasks - (int)s->n;
     if (s->max_jobs > 0 && room > s->max_jobs - (int)s->n)
         room = s->max_jobs - (int)s->n;
     if (room <= 0)
-        return;
+        return 0;
     if (room > s->max_array)
         room = s->max_array;
-    char batch[64], dir[CONFIG_PATH_MAX + 80];
-    unsigned r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ (++s->seq * 2654435761u);
-    snprintf(batch, sizeof batch, "mlpd-%08x-%u", r, s->seq);
-    snprintf(dir, sizeof dir, "%s/%s", s->o.spool, batch);
+    return room;
+}
+
+/*
+ * Claim up to room queued trials of one sweep (*sweep) into batch, whose
+ * directory dir is created with the first, writing each one's spec there and
+ * following it (in flight).  The number claimed, or -1 when the directory
+ * cannot be created (the trial goes back, every sweep waits).
+ */
+static int claim_batch(struct slurm *s, int room, const char *batch, const char *dir,
+                       int64_t *sweep)
+{
     struct err e = ERR_INIT;
     int n = 0;
     int64_t last_sweep = 0;
@@ -1001,7 +1010,7 @@ static void kick(struct slurm *s)
             s->retry_wait = true;
             schedule_retry(s, SLURM_RETRY_MS / 1000.0);
             free(skip);
-            return;
+            return -1;
         }
         struct task *mt = write_spec(dir, n, &t) == 0 ? task_new(&t) : NULL;
         if (!mt || add_task(s, mt) < 0) {
@@ -1020,62 +1029,81 @@ static void kick(struct slurm *s)
         store_slurm_task_release(&t);
     }
     free(skip);
-    if (n == 0)
-        return;
+    *sweep = last_sweep;
+    return n;
+}
+
+/* One sbatch command line: argv and the buffers it points into. */
+struct sbatch_line {
+    char *argv[64];
     struct grid_slurm gs;
-    sweep_settings(s, last_sweep, &gs);
-    const char *partition = gs.partition[0] ? gs.partition : s->o.partition;
-    const char *account = gs.account[0] ? gs.account : s->o.account;
-    const char *time_limit = gs.time[0] ? gs.time : s->o.time_limit;
     char limit_s[32]; /* for the task script: a TIMEOUT it can tell without sacct */
-    snprintf(limit_s, sizeof limit_s, "%ld", slurm_time_seconds(time_limit));
     char array[64], cpus[32], threads[16], name[96], out[CONFIG_PATH_MAX + 120];
     char part[CONFIG_STR_MAX + 16], acct[CONFIG_STR_MAX + 16], tlim[CONFIG_STR_MAX + 16];
     char extra[CONFIG_STR_MAX];
+};
+
+/* The sbatch command line of batch (n trials of sweep, in dir) into l->argv. */
+static void sbatch_line(struct slurm *s, struct sbatch_line *l, const char *batch,
+                        const char *dir, int64_t sweep, int n)
+{
+    sweep_settings(s, sweep, &l->gs);
+    const char *partition = l->gs.partition[0] ? l->gs.partition : s->o.partition;
+    const char *account = l->gs.account[0] ? l->gs.account : s->o.account;
+    const char *time_limit = l->gs.time[0] ? l->gs.time : s->o.time_limit;
+    snprintf(l->limit_s, sizeof l->limit_s, "%ld", slurm_time_seconds(time_limit));
     /* slurm_array_limit is the sweep's: its earlier arrays' unfinished tasks count. */
-    int throttle = s->o.array_limit - (sweep_unfinished(s, last_sweep) - n);
-    snprintf(array, sizeof array, "--array=0-%d%%%d", n - 1, throttle > 0 ? throttle : 1);
-    snprintf(cpus, sizeof cpus, "--cpus-per-task=%d", s->o.threads);
-    snprintf(threads, sizeof threads, "%d", s->o.threads);
-    snprintf(name, sizeof name, "--job-name=%s", batch);
-    snprintf(out, sizeof out, "--output=%s/%%a.slurm.log", dir);
-    char *argv[64];
+    int throttle = s->o.array_limit - (sweep_unfinished(s, sweep) - n);
+    snprintf(l->array, sizeof l->array, "--array=0-%d%%%d", n - 1, throttle > 0 ? throttle : 1);
+    snprintf(l->cpus, sizeof l->cpus, "--cpus-per-task=%d", s->o.threads);
+    snprintf(l->threads, sizeof l->threads, "%d", s->o.threads);
+    snprintf(l->name, sizeof l->name, "--job-name=%s", batch);
+    snprintf(l->out, sizeof l->out, "--output=%s/%%a.slurm.log", dir);
+    char **argv = l->argv;
     size_t k = 0;
     argv[k++] = s->sbatch;
     argv[k++] = "--parsable";
     argv[k++] = "--no-requeue";
-    argv[k++] = name;
-    argv[k++] = array;
-    argv[k++] = cpus;
-    argv[k++] = out;
+    argv[k++] = l->name;
+    argv[k++] = l->array;
+    argv[k++] = l->cpus;
+    argv[k++] = l->out;
     if (partition[0]) {
-        snprintf(part, sizeof part, "--partition=%s", partition);
-        argv[k++] = part;
+        snprintf(l->part, sizeof l->part, "--partition=%s", partition);
+        argv[k++] = l->part;
     }
     if (account[0]) {
-        snprintf(acct, sizeof acct, "--account=%s", account);
-        argv[k++] = acct;
+        snprintf(l->acct, sizeof l->acct, "--account=%s", account);
+        argv[k++] = l->acct;
     }
     if (time_limit[0]) {
-        snprintf(tlim, sizeof tlim, "--time=%s", time_limit);
-        argv[k++] = tlim;
+        snprintf(l->tlim, sizeof l->tlim, "--time=%s", time_limit);
+        argv[k++] = l->tlim;
     }
-    if (gs.n_args > 0) {
-        for (int i = 0; i < gs.n_args; i++)
-            argv[k++] = gs.args[i];
+    if (l->gs.n_args > 0) {
+        for (int i = 0; i < l->gs.n_args; i++)
+            argv[k++] = l->gs.args[i];
     } else {
-        snprintf(extra, sizeof extra, "%s", s->o.sbatch_args);
-        split_args(extra, argv, &k, 50);
+        snprintf(l->extra, sizeof l->extra, "%s", s->o.sbatch_args);
+        split_args(l->extra, argv, &k, 50);
     }
     argv[k++] = s->script;
-    argv[k++] = dir;
+    argv[k++] = (char *)dir;
     argv[k++] = (char *)s->o.worker;
     argv[k++] = (char *)s->o.data_dir;
-    argv[k++] = threads;
-    argv[k++] = limit_s;
+    argv[k++] = l->threads;
+    argv[k++] = l->limit_s;
     argv[k] = NULL;
+}
+
+/* Run sbatch for batch (n trials of sweep, in dir); on_sbatch takes its answer. */
+static void submit_batch(struct slurm *s, const char *batch, const char *dir, int64_t sweep,
+                         int n)
+{
+    struct sbatch_line l;
+    sbatch_line(s, &l, batch, dir, sweep, n);
     char *bcopy = strdup(batch);
-    int rc = bcopy ? cmd_run(s, argv, on_sbatch, bcopy) : UV_ENOMEM;
+    int rc = bcopy ? cmd_run(s, l.argv, on_sbatch, bcopy) : UV_ENOMEM;
     if (rc != 0) {
         /* Like a failed sbatch, without its output. */
         struct cmd fake = {.s = s, .status = 127, .ud = bcopy};
@@ -1088,6 +1116,21 @@ static void kick(struct slurm *s)
     }
     s->submitting = true;
     log_info("batch %s: submitting %d trial(s) to Slurm", batch, n);
+}
+
+static void kick(struct slurm *s)
+{
+    int room = kick_room(s);
+    if (room <= 0)
+        return;
+    char batch[64], dir[CONFIG_PATH_MAX + 80];
+    unsigned r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ (++s->seq * 2654435761u);
+    snprintf(batch, sizeof batch, "mlpd-%08x-%u", r, s->seq);
+    snprintf(dir, sizeof dir, "%s/%s", s->o.spool, batch);
+    int64_t sweep = 0;
+    int n = claim_batch(s, room, batch, dir, &sweep);
+    if (n > 0)
+        submit_batch(s, batch, dir, sweep, n);
 }
 
 static void x_kick(struct exec *x)

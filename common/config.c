@@ -104,7 +104,8 @@ static const struct cfg_row config_table[] = {
      "seconds an ended Slurm task's files may take to show on this host (>= the spool mount's "
      "acregmax/acdirmax)"},
     {"slurm_submit_tries", CFG_INT, 1, 1000, "10", OFF(slurm_submit_tries),
-     "sbatch refusals of a sweep (bad partition, account, option) before its queued trials fail"},
+     "sbatch refusals of a sweep (bad partition, account, option) before its queued trials fail "
+     "(counted across restarts)"},
     {"slurm_spool_keep", CFG_DOUBLE, -1, 36500, "7", OFF(slurm_spool_keep),
      "days the spool keeps a finished batch's directory (its outputs); -1 forever"},
     {"on_sweep_end", CFG_STR, 0, 0, "", OFF(on_sweep_end),

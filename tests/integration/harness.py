@@ -133,6 +133,7 @@ class Daemon:
         self.workers = workers
         self.extra = list(extra)
         self.extra_env = dict(env or {})  # e.g. MLPD_WORKER: a stand-in worker
+        self.preexec = None  # run in mlpd's process before exec (e.g. to join a cgroup)
         self.proc = None
         self.stderr_path = os.path.join(self.home, "stderr.txt")
         _live.append(self)
@@ -150,7 +151,7 @@ class Daemon:
         self.errf = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [MLPD, "--foreground", "--workers", str(self.workers)] + self.extra,
-            env=self.env(), stdout=self.errf, stderr=self.errf)
+            env=self.env(), stdout=self.errf, stderr=self.errf, preexec_fn=self.preexec)
         if wait:
             self.wait_ready()
         return self

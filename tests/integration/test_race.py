@@ -19,7 +19,7 @@ import sqlite3
 import subprocess
 import tempfile
 
-from harness import HERE, Daemon, check, done
+from harness import HERE, WORKER, Daemon, check, done
 
 MLPCTL = os.environ.get("MLPCTL") or os.path.join(HERE, "../../build/cli/mlpctl")
 
@@ -47,10 +47,32 @@ def counts_match(d, sid):
     return kept == real, (kept, real)
 
 
+# A stand-in worker: a trial of seed 4 or 5 (one that the race added) waits until the
+# gate file exists, then the real worker runs it; every other trial runs at once.  The
+# mid-race copy below closes the gate, so no added seed can end before the pause (its
+# 8-epoch trials take milliseconds: on CI's fast machine the race could run seeds 4 and
+# 5 between the poll that saw seed 4 and the pause, leaving nothing queued to remove).
+GATE_WORKER = """#!/bin/bash
+spec=$(cat)
+case "$spec" in
+*'"seed":4,'* | *'"seed":5,'*)
+    n=0
+    while [ ! -e "$MLP_GATE" ] && [ $n -lt 6000 ]; do sleep 0.05; n=$((n + 1)); done ;;
+esac
+exec "$MLP_REAL_WORKER" <<<"$spec"
+"""
+
 EXPECTED = [(c, s, 0) for c in (1, 2) for s in range(1, 6)] + [(3, s, 0) for s in (1, 2, 3)]
 
 home = tempfile.mkdtemp(prefix="mlpd-it-race-")
-d = Daemon(workers=2, home=home)
+gate = os.path.join(home, "gate")
+gate_worker = os.path.join(home, "gate-worker")
+with open(gate_worker, "w") as f:
+    f.write(GATE_WORKER)
+os.chmod(gate_worker, 0o755)
+open(gate, "w").close()  # open until the mid-race copy
+d = Daemon(workers=2, home=home, env={"MLPD_WORKER": gate_worker, "MLP_REAL_WORKER": WORKER,
+                                      "MLP_GATE": gate})
 try:
     d.start()
     p = subprocess.run([MLPCTL, "--socket", d.sock, "submit", "--dry-run", "-"], env=d.env(),
@@ -99,11 +121,17 @@ try:
     check(p.returncode == 0 and "13/13≤15" in p.stdout, "mlpctl list: trials run of at most",
           p.stdout)
 
-    # The same race again, stopped mid-race.
+    # The same race again, stopped mid-race: the seeds it adds wait at the closed gate
+    # until the sweep is paused.
+    os.unlink(gate)
     sid2 = d.submit(grid("raced"))
     d.until(lambda: d.sql("select count(*) from trials where sweep_id=? and seed=4", (sid2,))[0][0],
             timeout=120, what="a seed added by the race")
     d.ok({"op": "pause", "sweep": sid2})
+    check(d.sql("select count(*) from trials where sweep_id=? and seed > 3 and state not in "
+                "('queued', 'running')", (sid2,))[0][0] == 0,
+          "no seed the race added has ended before the pause (the gate holds them)")
+    open(gate, "w").close()
     # Paused: the trials running end, the race queues their followers, none starts.
     d.until(lambda: d.sql("select count(*) from trials where sweep_id=? and state='running'",
                           (sid2,))[0][0] == 0, timeout=120, what="the running trials to end")

@@ -36,6 +36,19 @@ with Daemon(workers=2) as d:
     def files(prefix):
         return sorted(n for n in os.listdir(out) if n.startswith(prefix) and n.endswith(".json"))
 
+    def complete(prefix):
+        """The runs of files(prefix) that have written everything: "args=" is their last
+        line (a run seen by its .json alone may still be writing it)."""
+        names = []
+        for name in files(prefix):
+            try:
+                with open(os.path.join(out, name[:-5] + ".env")) as f:
+                    if "args=" in f.read():
+                        names.append(name)
+            except OSError:
+                pass
+        return names
+
     def read(name):
         with open(os.path.join(out, name)) as f:
             js = json.load(f)
@@ -48,8 +61,7 @@ with Daemon(workers=2) as d:
 
     a = d.submit(tiny_grid("hooked"))
     d.wait_sweep(a)
-    name = d.until(lambda: files("sweep_end-%d-" % a), what="the on_sweep_end hook")[0]
-    time.sleep(0.2)
+    name = d.until(lambda: complete("sweep_end-%d-" % a), what="the on_sweep_end hook")[0]
     js, env = read(name)
     check(env.get("args") == "1", "the quoted directory is one argument (no shell)", env.get("args"))
     check(env.get("MLP_EVENT") == "sweep_end" and env.get("MLP_SWEEP_NAME") == "hooked"
@@ -76,9 +88,9 @@ with Daemon(workers=2) as d:
     bad["notify"] = {"on_trial_failed": [hook, out, "5"], "on_sweep_blocked": [hook, out]}
     b = d.submit(bad)
     s = d.wait_sweep(b)
-    d.until(lambda: files("sweep_blocked-%d-" % b), what="the on_sweep_blocked hook")
-    d.until(lambda: files("sweep_end-%d-" % b), what="the mlpd.conf on_sweep_end hook")
-    time.sleep(0.3)
+    d.until(lambda: complete("sweep_blocked-%d-" % b), what="the on_sweep_blocked hook")
+    d.until(lambda: complete("sweep_end-%d-" % b), what="the mlpd.conf on_sweep_end hook")
+    d.until(lambda: complete("trial_failed-%d-" % b), what="the on_trial_failed hook")
     tf = files("trial_failed-%d-" % b)
     check(s["failed"] == 6 and len(tf) == 1, "6 failures, one on_trial_failed hook (hook_interval)",
           (s["failed"], tf))

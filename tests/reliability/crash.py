@@ -126,8 +126,14 @@ def worker_kill(d):
         time.sleep(0.02)
     check(len(pids) == 2, "two slow workers running (%s)" % pids)
     victim = pids[0]
-    time.sleep(0.2)  # let the daemon record the pid
-    tid = d.sql("SELECT id FROM trials WHERE pid = ? AND sweep_id = ?", (victim, sid))
+    # The daemon records the pid it spawned: wait for that row, not a fixed 0.2 s (a
+    # loaded machine took longer); the victim sleeps MLP_SLOW_SECONDS in the wrapper
+    # before it trains, so it is still running.
+    tid, t0 = [], time.time()
+    while not tid and time.time() - t0 < 30:
+        tid = d.sql("SELECT id FROM trials WHERE pid = ? AND sweep_id = ?", (victim, sid))
+        if not tid:
+            time.sleep(0.02)
     os.kill(victim, signal.SIGKILL)
     w = d.wait_sweep(sid)
     check(w["sweep"]["state"] == "done", "sweep with a SIGKILLed worker ends done")

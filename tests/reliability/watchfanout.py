@@ -28,6 +28,10 @@ def main():
     d.start()
     sid = d.call({"op": "submit", "grid": rlib.xor_grid("fan", 40, {"lr": [0.1]},
                                                         base={"epochs": 3})})["sweep"]["id"]
+    # Paused until every watcher is parked: CI's fast machine can end the whole sweep
+    # while the 250 connections are still being made, and a watcher that comes after its
+    # end sees no progress at all.
+    check(d.call({"op": "pause", "sweep": sid}).get("ok"), "the sweep is paused")
     sel = selectors.DefaultSelector()
     state = {}
     for i in range(N_ALL + N_ONE):
@@ -38,6 +42,16 @@ def main():
         s.setblocking(False)
         state[s] = {"buf": b"", "events": [], "one": i >= N_ALL, "eof": False}
         sel.register(s, selectors.EVENT_READ)
+    # Every watcher's first event (mlpd sends one as it parks it), then the sweep goes on.
+    for s, st in state.items():
+        s.settimeout(60)
+        while b"\n" not in st["buf"]:
+            data = s.recv(1 << 16)
+            if not data:
+                break
+            st["buf"] += data
+        s.setblocking(False)
+    check(d.call({"op": "resume", "sweep": sid}).get("ok"), "every watcher parked; resumed")
     t0 = time.time()
     open_socks = len(state)
     while open_socks and time.time() - t0 < 300:

@@ -131,7 +131,13 @@ with Daemon(workers=2) as d:
     span = stamps[-1] - t0
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
     check(last["event"] == "end" and last["sweep"]["done"] == 8, "watch ends with the final summary", last)
-    check(len(stamps) <= 2 * span + 2 and all(g > 0.4 for g in gaps[:-1]),
+    # mlpd spaces them 0.5 s apart (the end excepted); an event this reader takes late (a
+    # loaded machine deschedules it) arrives closer to the next: each arrival may be up
+    # to 0.35 s late, over every run of events (a single 0.4 s gap was too strict).
+    ev = stamps[:-1]
+    spaced = all(ev[j] - ev[i] > 0.5 * (j - i) - 0.35
+                 for i in range(len(ev)) for j in range(i + 1, len(ev)))
+    check(len(stamps) <= 2 * span + 2 and spaced,
           "at most two watch events per second", (len(stamps), round(span, 2), [round(g, 2) for g in gaps]))
     dl = d.ok({"op": "data_list"})
     check(any(x["name"] == "xor" for x in dl["datasets"]), "data_list lists synthetic sets")

@@ -17,7 +17,7 @@ mkdir -m 0700 "$H"
 mount -t tmpfs -o size=3m,mode=0700 mlprel-full "$H" 2>/dev/null ||
     { echo "skip: cannot mount a tmpfs here"; exit 77; }
 rel_cleanup_extra() { [ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null; wait 2>/dev/null; umount -l "$H" 2>/dev/null; }
-export MLP_SLOW_SECONDS=6 MLP_PACE_SECONDS=2   # slow trials: a 6 s window in which both run, even on a loaded machine
+export MLP_SLOW_SECONDS=6 MLP_PACE_SECONDS=3   # slow trials: a 6 s window in which both run, even on a loaded machine
 
 start_daemon "$H" --worker "$WRAPPER" || { fail "mlpd starts on the tmpfs"; finish; }
 A=$(call '{"op":"submit","grid":{"name":"before","dataset":{"name":"xor","n":64},"seeds":3,"base":{"hidden":[4],"epochs":5},"grid":{"lr":[0.1,0.3]}}}')
@@ -78,9 +78,10 @@ check "no sweep was created by the failed submission" \
 check "attempts of the trials that finished while full: $(sql "$H/mlpd.db" "SELECT group_concat(attempts) FROM trials WHERE sweep_id = $BID")" true
 # The disk is full only while a trial reports an epoch and has room again
 # when its result comes: the stored curve must still hold every epoch
-# (the paced fake worker of worker-wrapper.sh: epoch 1, +2 s epoch 2, +2 s result).
+# (the paced fake worker of worker-wrapper.sh: epoch 1, +3 s epoch 2, +3 s result).
 P=$(call '{"op":"submit","grid":{"name":"paced","dataset":{"name":"xor","n":64},"base":{"hidden":[4]},"grid":{"lr":[0.0222]}}}')
 PID_=$(field "$P" .sweep.id)
+PT=$(sql "$H/mlpd.db" "SELECT id FROM trials WHERE sweep_id = $PID_")
 for _ in $(seq 600); do   # up to 30 s: a loaded machine starts workers slowly
     [ "$(sql "$H/mlpd.db" "SELECT count(*) FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = $PID_")" -ge 1 ] && break
     sleep 0.05
@@ -88,11 +89,16 @@ done
 sqlite3 "$H/mlpd.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 dd if=/dev/zero of="$H/fill" bs=4k 2>/dev/null
 dd if=/dev/zero of="$H/fill2" bs=512 2>/dev/null
-sleep 2.6   # epoch 2 arrives while the disk is full
+# Epoch 2 arrives while the disk is full: wait for mlpd to log it, not a fixed 2.6 s (a
+# loaded machine could fill the disk late, or free it after the result came), then free
+# the space before the result comes 3 s later.
+for _ in $(seq 300); do
+    grep -Eq "trial $PT: .*epoch.*full" "$H.out" && break
+    sleep 0.1
+done
 rm -f "$H/fill" "$H/fill2"
 W=$(timeout 20 python3 "$MLPCLIENT_DIR/mlpclient.py" "$SOCK" "{\"op\":\"wait\",\"sweep\":$PID_}")
 check "paced trial ends done" test "$(field "$W" .sweep.state)" = done
-PT=$(sql "$H/mlpd.db" "SELECT id FROM trials WHERE sweep_id = $PID_")
 check "the paced trial's epoch 2 met the full disk (log)" grep -Eq "trial $PT: .*epoch.*full" "$H.out"
 ep=$(sql "$H/mlpd.db" "SELECT group_concat(e.epoch) FROM epochs e JOIN trials t ON t.id = e.trial_id WHERE t.sweep_id = $PID_")
 check "every epoch of a trial whose epoch write met a full disk is stored (epochs: $ep)" test "$ep" = "1,2"

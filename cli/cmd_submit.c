@@ -244,12 +244,17 @@ static int check_grid(struct cli *cli, const struct grid_src *src, bool force, c
         go.force = true;
         if (grid_parse(*doc, &go, &full, &fe) == 0) {
             char cb[256];
+            /* mlpd's own ceiling (its max_trials) is unknown here: past its default,
+               --force alone is not enough. */
+            bool past = grid_n_trials(full) > (size_t)GRID_DEFAULT_CEILING;
             snprintf(msg, sizeof msg,
-                     "the grid expands to %s, more than the limit of %ld trials; pass --force to "
-                     "queue it anyway",
+                     "the grid expands to %s, more than the limit of %ld trials; %s",
                      count_text(cb, sizeof cb, (double)grid_n_configs(full),
                                 (double)grid_n_seeds(full), (double)grid_n_trials(full)),
-                     GRID_DEFAULT_MAX_TRIALS);
+                     GRID_DEFAULT_MAX_TRIALS,
+                     past ? "mlpd refuses it even with --force unless its max_trials "
+                            "(mlpd.conf, default 1000000) is raised to that"
+                          : "pass --force to queue it anyway");
             grid_free(full);
             return local_error(cli, CLI_INVALID, src->label, err_name(grc), e.path, msg);
         }

@@ -49,7 +49,8 @@ static const struct cfg_row config_table[] = {
     {"workers", CFG_INT, 1, 1024, NULL, OFF(workers), "trials run at once (default: online CPUs)"},
     {"threads", CFG_INT, 1, 256, "1", OFF(threads), "OpenBLAS threads per trial"},
     {"max_attempts", CFG_INT, 1, 100, "3", OFF(max_attempts),
-     "attempts of a trial whose worker crashes"},
+     "attempts of a trial whose worker crashes (one killed by the kernel's OOM killer fails "
+     "at once, \"out of memory\")"},
     {"max_trials", CFG_LONG, 1, 10000000, "1000000", OFF(max_trials),
      "largest sweep (trials) accepted, even with --force; over 100000 (or this, if lower) "
      "needs --force"},
@@ -103,7 +104,8 @@ static const struct cfg_row config_table[] = {
      "seconds an ended Slurm task's files may take to show on this host (>= the spool mount's "
      "acregmax/acdirmax)"},
     {"slurm_submit_tries", CFG_INT, 1, 1000, "10", OFF(slurm_submit_tries),
-     "sbatch refusals of a sweep (bad partition, account, option) before its queued trials fail"},
+     "sbatch refusals of a sweep (bad partition, account, option) before its queued trials fail "
+     "(counted across restarts)"},
     {"slurm_spool_keep", CFG_DOUBLE, -1, 36500, "7", OFF(slurm_spool_keep),
      "days the spool keeps a finished batch's directory (its outputs); -1 forever"},
     {"on_sweep_end", CFG_STR, 0, 0, "", OFF(on_sweep_end),

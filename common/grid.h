@@ -25,6 +25,8 @@ struct ds_spec;
 struct grid; /* opaque */
 
 #define GRID_DEFAULT_MAX_TRIALS 100000L
+/* mlpd's max_trials by default (common/config.c): the most it queues even with force. */
+#define GRID_DEFAULT_CEILING 1000000L
 
 struct grid_opts {
     const char *default_name; /* sweep name when the file has no "name" (may be NULL) */

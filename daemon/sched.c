@@ -341,7 +341,8 @@ static void on_done(void *ud, const struct spawn_outcome *o)
     }
     case SPAWN_INVALID:
     case SPAWN_TIMEOUT:
-    case SPAWN_NOMEM: /* RLIMIT_AS is per process: the same spec runs out again, at once */
+    case SPAWN_NOMEM: /* RLIMIT_AS is per process: the same spec runs out again, at once; an
+                       * OOM kill most likely too, each time at the whole machine's cost */
         rc = store_trial_fail(s->st, tid, o->message, &e);
         log_warn("trial %lld failed: %s", (long long)tid, o->message);
         break;

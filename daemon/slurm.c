@@ -111,7 +111,9 @@ struct cmd {
 
 /*
  * A sweep whose submission failed: the note status/list/watch/wait show.
- * Guarded by slurm.mu: ops read it from pool threads (slurm_blocked).
+ * Guarded by slurm.mu: ops read it from pool threads (slurm_blocked).  Also
+ * stored (slurm_blocked rows, 014-blocked.sql): a restarted mlpd goes on
+ * counting where the last one stopped.
  */
 struct blocked {
     int64_t sweep_id;
@@ -585,16 +587,39 @@ static struct blocked *blocked_find(struct slurm *s, int64_t sweep_id, bool crea
     return b;
 }
 
-/* The sweep was submitted: its note goes. */
+/* The sweep was submitted (or cancelled): its note goes, in memory and in the store. */
 static void blocked_clear(struct slurm *s, int64_t sweep_id)
 {
+    bool had = false;
     uv_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->n_blk; i++)
         if (s->blk[i].sweep_id == sweep_id) {
             s->blk[i] = s->blk[--s->n_blk];
+            had = true;
             break;
         }
     uv_mutex_unlock(&s->mu);
+    struct err e = ERR_INIT;
+    if (had && store_slurm_block_clear(s->st, sweep_id, &e) < 0)
+        log_error("sweep %lld: %s", (long long)sweep_id, e.msg);
+}
+
+/* Start-up: a note an earlier mlpd stored; the sweep is tried again at once. */
+static int blocked_load(void *ud, const struct store_slurm_block *r)
+{
+    struct slurm *s = ud;
+    struct blocked *b = blocked_find(s, r->sweep_id, true);
+    if (!b)
+        return MLP_ENOMEM;
+    b->failures = r->failures;
+    b->counted = r->counted;
+    b->gave_up = r->gave_up;
+    snprintf(b->msg, sizeof b->msg, "%s", r->message);
+    if (!b->gave_up)
+        log_info("sweep %lld: Slurm refused its submission %d time(s) before this start "
+                 "(%d allowed): %s",
+                 (long long)r->sweep_id, b->failures, s->o.submit_tries, b->msg);
+    return 0;
 }
 
 int slurm_blocked(struct slurm *s, int64_t sweep_id, struct slurm_block *out)
@@ -675,23 +700,27 @@ static void schedule_retry(struct slurm *s, double delay_s)
 }
 
 /*
- * sbatch failed for a batch of n trials of one sweep: record the note, then
+ * sbatch failed for a batch of n trials of one sweep: update the note, then
  * shrink (a limit refused the array), wait (a limit or the controller), or
- * count the failure against the sweep and fail it after submit_tries.
+ * count the failure against the sweep; at submit_tries, why (size nwhy) gets
+ * the error its queued trials fail with, else "".  *row gets the note to
+ * store (false when none could be kept); *wait the seconds before the sweep
+ * is tried again.
  */
-static void sbatch_failed(struct slurm *s, int64_t sweep_id, int n, const char *msg)
+static bool sbatch_failed(struct slurm *s, int64_t sweep_id, int n, const char *msg,
+                          struct store_slurm_block *row, char *why, size_t nwhy, double *wait)
 {
     enum sbatch_fail kind = sbatch_classify(msg);
-    double now = now_s(s), wait = SLURM_RETRY_MS / 1000.0;
-    bool give_up = false;
-    int failures = 0;
+    double now = now_s(s);
+    *wait = SLURM_RETRY_MS / 1000.0;
+    why[0] = '\0';
     if (kind == FAIL_LIMIT && n > 1) {
         s->max_array = n / 2;
-        wait = 0;
+        *wait = 0;
         log_warn("sweep %lld: a site limit refused an array of %d tasks; trying %d", (long long)sweep_id,
                  n, s->max_array);
     } else if (kind == FAIL_LIMIT) {
-        wait = SLURM_LIMIT_WAIT;
+        *wait = SLURM_LIMIT_WAIT;
     } else if (kind == FAIL_TRANSIENT) {
         s->retry_wait = true; /* every sweep waits for the controller */
     }
@@ -699,33 +728,57 @@ static void sbatch_failed(struct slurm *s, int64_t sweep_id, int n, const char *
     struct blocked *b = blocked_find(s, sweep_id, true);
     if (b) {
         snprintf(b->msg, sizeof b->msg, "%.590s", msg);
-        b->until = now + wait;
+        b->until = now + *wait;
         b->counted = kind == FAIL_SWEEP;
         b->gave_up = false;
         if (b->counted && ++b->failures >= s->o.submit_tries) {
-            give_up = true;
+            snprintf(why, nwhy, "Slurm refused the submission %d times: %.700s", b->failures, msg);
             b->gave_up = true;
+            b->failures = 0; /* a retry starts counting again */
         }
-        failures = b->failures;
+        *row = (struct store_slurm_block){.sweep_id = sweep_id,
+                                          .failures = b->failures,
+                                          .counted = b->counted,
+                                          .gave_up = b->gave_up};
+        snprintf(row->message, sizeof row->message, "%s", b->msg);
     }
     uv_mutex_unlock(&s->mu);
-    if (give_up) {
-        char why[800];
-        struct err e = ERR_INIT;
-        int64_t k = 0;
-        snprintf(why, sizeof why, "Slurm refused the submission %d times: %.700s", failures, msg);
-        if (store_slurm_fail_queued(s->st, sweep_id, why, &k, &e) < 0)
-            log_error("sweep %lld: %s", (long long)sweep_id, e.msg);
-        else
-            log_error("sweep %lld: %s; %lld queued trial(s) failed (mlpctl retry submits them "
-                      "again)",
-                      (long long)sweep_id, why, (long long)k);
-        uv_mutex_lock(&s->mu);
-        if ((b = blocked_find(s, sweep_id, false)) != NULL)
-            b->failures = 0; /* a retry starts counting again */
-        uv_mutex_unlock(&s->mu);
+    return b != NULL;
+}
+
+/*
+ * sbatch failed for a batch of n trials of sweep (0: none known), n_cancel of
+ * them cancelled meanwhile: its trials are queued again with msg and, unless
+ * the sweep was cancelled, its note updated, in one transaction, and its
+ * retry scheduled.
+ */
+static void sbatch_refused(struct slurm *s, const char *batch, int64_t sweep, int n, int n_cancel,
+                           const char *msg)
+{
+    struct store_slurm_block row;
+    char why[800] = "";
+    double wait = 0;
+    struct err e = ERR_INIT;
+    int64_t k = 0;
+    bool blocked = sweep > 0 && n_cancel < n; /* a cancelled sweep is not blocked */
+    bool noted = blocked && sbatch_failed(s, sweep, n, msg, &row, why, sizeof why, &wait);
+    if (store_slurm_refused(s->st, batch, msg, noted ? &row : NULL, why[0] ? why : NULL, &k, &e) <
+        0)
+        log_error("batch %s: %s", batch, e.msg);
+    else if (why[0])
+        log_error("sweep %lld: %s; %lld queued trial(s) failed (mlpctl retry submits them "
+                  "again)",
+                  (long long)sweep, why, (long long)k);
+    for (size_t i = 0; i < s->n; i++) {
+        struct task *t = s->tasks[i];
+        if (t->in_flight && strcmp(t->batch, batch) == 0)
+            t->trial_id = 0; /* removed below; never in a poll snapshot (in flight) */
     }
-    schedule_retry(s, wait);
+    compact(s);
+    /* Nothing of a batch that never ran is worth keeping. */
+    spool_remove_batch(s, batch);
+    if (blocked)
+        schedule_retry(s, wait);
 }
 
 static void on_sbatch(struct cmd *c)
@@ -773,18 +826,7 @@ static void on_sbatch(struct cmd *c)
         snprintf(msg, sizeof msg, "sbatch failed (%s %lld): %s", c->sig ? "signal" : "exit",
                  (long long)(c->sig ? c->sig : c->status), cmd_errline(c));
         log_error("batch %s: %s; its trials are queued again", batch, msg);
-        if (store_slurm_unsubmit(s->st, batch, msg, &e) < 0)
-            log_error("batch %s: %s", batch, e.msg);
-        for (size_t i = 0; i < s->n; i++) {
-            struct task *t = s->tasks[i];
-            if (t->in_flight && strcmp(t->batch, batch) == 0)
-                t->trial_id = 0; /* removed below; never in a poll snapshot (in flight) */
-        }
-        compact(s);
-        /* Nothing of a batch that never ran is worth keeping. */
-        spool_remove_batch(s, batch);
-        if (sweep > 0 && n_cancel < n) /* a cancelled sweep is not blocked */
-            sbatch_failed(s, sweep, n, msg);
+        sbatch_refused(s, batch, sweep, n, n_cancel, msg);
     }
     free(batch);
     if (sweep > 0)
@@ -919,21 +961,30 @@ static char *skip_list(struct slurm *s)
     return out;
 }
 
-static void kick(struct slurm *s)
+/* Trials the next array may hold now (0: none, or not now). */
+static int kick_room(struct slurm *s)
 {
     if (s->draining || s->submitting || s->retry_wait || s->limits_pending)
-        return;
+        return 0;
     int room = s->o.max_tasks - (int)s->n;
     if (s->max_jobs > 0 && room > s->max_jobs - (int)s->n)
         room = s->max_jobs - (int)s->n;
     if (room <= 0)
-        return;
+        return 0;
     if (room > s->max_array)
         room = s->max_array;
-    char batch[64], dir[CONFIG_PATH_MAX + 80];
-    unsigned r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ (++s->seq * 2654435761u);
-    snprintf(batch, sizeof batch, "mlpd-%08x-%u", r, s->seq);
-    snprintf(dir, sizeof dir, "%s/%s", s->o.spool, batch);
+    return room;
+}
+
+/*
+ * Claim up to room queued trials of one sweep (*sweep) into batch, whose
+ * directory dir is created with the first, writing each one's spec there and
+ * following it (in flight).  The number claimed, or -1 when the directory
+ * cannot be created (the trial goes back, every sweep waits).
+ */
+static int claim_batch(struct slurm *s, int room, const char *batch, const char *dir,
+                       int64_t *sweep)
+{
     struct err e = ERR_INIT;
     int n = 0;
     int64_t last_sweep = 0;
@@ -959,7 +1010,7 @@ static void kick(struct slurm *s)
             s->retry_wait = true;
             schedule_retry(s, SLURM_RETRY_MS / 1000.0);
             free(skip);
-            return;
+            return -1;
         }
         struct task *mt = write_spec(dir, n, &t) == 0 ? task_new(&t) : NULL;
         if (!mt || add_task(s, mt) < 0) {
@@ -978,62 +1029,81 @@ static void kick(struct slurm *s)
         store_slurm_task_release(&t);
     }
     free(skip);
-    if (n == 0)
-        return;
+    *sweep = last_sweep;
+    return n;
+}
+
+/* One sbatch command line: argv and the buffers it points into. */
+struct sbatch_line {
+    char *argv[64];
     struct grid_slurm gs;
-    sweep_settings(s, last_sweep, &gs);
-    const char *partition = gs.partition[0] ? gs.partition : s->o.partition;
-    const char *account = gs.account[0] ? gs.account : s->o.account;
-    const char *time_limit = gs.time[0] ? gs.time : s->o.time_limit;
     char limit_s[32]; /* for the task script: a TIMEOUT it can tell without sacct */
-    snprintf(limit_s, sizeof limit_s, "%ld", slurm_time_seconds(time_limit));
     char array[64], cpus[32], threads[16], name[96], out[CONFIG_PATH_MAX + 120];
     char part[CONFIG_STR_MAX + 16], acct[CONFIG_STR_MAX + 16], tlim[CONFIG_STR_MAX + 16];
     char extra[CONFIG_STR_MAX];
+};
+
+/* The sbatch command line of batch (n trials of sweep, in dir) into l->argv. */
+static void sbatch_line(struct slurm *s, struct sbatch_line *l, const char *batch,
+                        const char *dir, int64_t sweep, int n)
+{
+    sweep_settings(s, sweep, &l->gs);
+    const char *partition = l->gs.partition[0] ? l->gs.partition : s->o.partition;
+    const char *account = l->gs.account[0] ? l->gs.account : s->o.account;
+    const char *time_limit = l->gs.time[0] ? l->gs.time : s->o.time_limit;
+    snprintf(l->limit_s, sizeof l->limit_s, "%ld", slurm_time_seconds(time_limit));
     /* slurm_array_limit is the sweep's: its earlier arrays' unfinished tasks count. */
-    int throttle = s->o.array_limit - (sweep_unfinished(s, last_sweep) - n);
-    snprintf(array, sizeof array, "--array=0-%d%%%d", n - 1, throttle > 0 ? throttle : 1);
-    snprintf(cpus, sizeof cpus, "--cpus-per-task=%d", s->o.threads);
-    snprintf(threads, sizeof threads, "%d", s->o.threads);
-    snprintf(name, sizeof name, "--job-name=%s", batch);
-    snprintf(out, sizeof out, "--output=%s/%%a.slurm.log", dir);
-    char *argv[64];
+    int throttle = s->o.array_limit - (sweep_unfinished(s, sweep) - n);
+    snprintf(l->array, sizeof l->array, "--array=0-%d%%%d", n - 1, throttle > 0 ? throttle : 1);
+    snprintf(l->cpus, sizeof l->cpus, "--cpus-per-task=%d", s->o.threads);
+    snprintf(l->threads, sizeof l->threads, "%d", s->o.threads);
+    snprintf(l->name, sizeof l->name, "--job-name=%s", batch);
+    snprintf(l->out, sizeof l->out, "--output=%s/%%a.slurm.log", dir);
+    char **argv = l->argv;
     size_t k = 0;
     argv[k++] = s->sbatch;
     argv[k++] = "--parsable";
     argv[k++] = "--no-requeue";
-    argv[k++] = name;
-    argv[k++] = array;
-    argv[k++] = cpus;
-    argv[k++] = out;
+    argv[k++] = l->name;
+    argv[k++] = l->array;
+    argv[k++] = l->cpus;
+    argv[k++] = l->out;
     if (partition[0]) {
-        snprintf(part, sizeof part, "--partition=%s", partition);
-        argv[k++] = part;
+        snprintf(l->part, sizeof l->part, "--partition=%s", partition);
+        argv[k++] = l->part;
     }
     if (account[0]) {
-        snprintf(acct, sizeof acct, "--account=%s", account);
-        argv[k++] = acct;
+        snprintf(l->acct, sizeof l->acct, "--account=%s", account);
+        argv[k++] = l->acct;
     }
     if (time_limit[0]) {
-        snprintf(tlim, sizeof tlim, "--time=%s", time_limit);
-        argv[k++] = tlim;
+        snprintf(l->tlim, sizeof l->tlim, "--time=%s", time_limit);
+        argv[k++] = l->tlim;
     }
-    if (gs.n_args > 0) {
-        for (int i = 0; i < gs.n_args; i++)
-            argv[k++] = gs.args[i];
+    if (l->gs.n_args > 0) {
+        for (int i = 0; i < l->gs.n_args; i++)
+            argv[k++] = l->gs.args[i];
     } else {
-        snprintf(extra, sizeof extra, "%s", s->o.sbatch_args);
-        split_args(extra, argv, &k, 50);
+        snprintf(l->extra, sizeof l->extra, "%s", s->o.sbatch_args);
+        split_args(l->extra, argv, &k, 50);
     }
     argv[k++] = s->script;
-    argv[k++] = dir;
+    argv[k++] = (char *)dir;
     argv[k++] = (char *)s->o.worker;
     argv[k++] = (char *)s->o.data_dir;
-    argv[k++] = threads;
-    argv[k++] = limit_s;
+    argv[k++] = l->threads;
+    argv[k++] = l->limit_s;
     argv[k] = NULL;
+}
+
+/* Run sbatch for batch (n trials of sweep, in dir); on_sbatch takes its answer. */
+static void submit_batch(struct slurm *s, const char *batch, const char *dir, int64_t sweep,
+                         int n)
+{
+    struct sbatch_line l;
+    sbatch_line(s, &l, batch, dir, sweep, n);
     char *bcopy = strdup(batch);
-    int rc = bcopy ? cmd_run(s, argv, on_sbatch, bcopy) : UV_ENOMEM;
+    int rc = bcopy ? cmd_run(s, l.argv, on_sbatch, bcopy) : UV_ENOMEM;
     if (rc != 0) {
         /* Like a failed sbatch, without its output. */
         struct cmd fake = {.s = s, .status = 127, .ud = bcopy};
@@ -1046,6 +1116,21 @@ static void kick(struct slurm *s)
     }
     s->submitting = true;
     log_info("batch %s: submitting %d trial(s) to Slurm", batch, n);
+}
+
+static void kick(struct slurm *s)
+{
+    int room = kick_room(s);
+    if (room <= 0)
+        return;
+    char batch[64], dir[CONFIG_PATH_MAX + 80];
+    unsigned r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^ (++s->seq * 2654435761u);
+    snprintf(batch, sizeof batch, "mlpd-%08x-%u", r, s->seq);
+    snprintf(dir, sizeof dir, "%s/%s", s->o.spool, batch);
+    int64_t sweep = 0;
+    int n = claim_batch(s, room, batch, dir, &sweep);
+    if (n > 0)
+        submit_batch(s, batch, dir, sweep, n);
 }
 
 static void x_kick(struct exec *x)
@@ -2289,8 +2374,12 @@ struct slurm *slurm_open(uv_loop_t *loop, struct store *st, const struct slurm_o
     if (stat(o->spool, &sb) == 0 && sb.st_uid == getuid() && (sb.st_mode & 077) != 0 &&
         chmod(o->spool, 0700) < 0)
         log_warn("cannot make the spool %s private (0700): %s", o->spool, strerror(errno));
-    if (store_slurm_active(st, attach_one, s, e) < 0)
+    if (store_slurm_active(st, attach_one, s, e) < 0 ||
+        store_slurm_blocks(st, blocked_load, s, e) < 0) {
+        if (e && e->code == 0) /* a callback ran out of memory */
+            err_set(e, MLP_ENOMEM, NULL, "out of memory");
         goto fail;
+    }
     if (uv_mutex_init(&s->mu) != 0) {
         err_set(e, MLP_ENOMEM, NULL, "cannot create a mutex");
         goto fail;
@@ -2309,6 +2398,7 @@ fail:
     for (size_t i = 0; i < s->n; i++)
         task_free(s->tasks[i]);
     free(s->tasks);
+    free(s->blk);
     free(s);
     return NULL;
 }

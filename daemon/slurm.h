@@ -49,7 +49,9 @@
  * ran while mlpd was down is followed and ingested); if Slurm does not know it
  * and it left no output, its trials are re-queued.
  * sbatch failures re-queue the batch's trials (attempt given back, the error
- * recorded on them) and submission is retried later.  Shutdown leaves Slurm
+ * recorded on them) and submission is retried later; the refusals counted
+ * against the sweep are stored with that re-queue (slurm_blocked), so its
+ * slurm_submit_tries span restarts.  Shutdown leaves Slurm
  * jobs running; the next mlpd follows them.
  */
 #ifndef MLP_SLURM_H
@@ -110,7 +112,9 @@ struct slurm_block {
 
 /*
  * 1 with *out filled when the sweep's last submission failed (and none has
- * succeeded since; kept until mlpd restarts), else 0.  Safe from any thread.
+ * succeeded since, nor was the sweep cancelled; stored in slurm_blocked, so a
+ * restarted mlpd answers it too and goes on counting), else 0.  Safe from any
+ * thread.
  */
 int slurm_blocked(struct slurm *s, int64_t sweep_id, struct slurm_block *out);
 

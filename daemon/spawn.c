@@ -29,6 +29,7 @@
 #include "err.h"
 #include "line.h"
 #include "log.h"
+#include "oomkill.h"
 #include "trialwire.h"
 
 extern char **environ;
@@ -36,6 +37,7 @@ extern char **environ;
 #define SPAWN_TAIL 2048 /* bytes of stderr kept for failure messages */
 #define SPAWN_HANDLES 6
 #define SPAWN_OWN_ENV 6 /* environment strings of our own (child_env) */
+#define SPAWN_OOM_SCORE_ADJ 500 /* the worker, not mlpd, is what the OOM killer should pick */
 
 struct spawn {
     uv_process_t proc;
@@ -57,6 +59,8 @@ struct spawn {
     bool stalled; /* killed by the stall check */
     double max_seconds, kill_grace, stall_seconds;
     long worker_memory;
+    char oom_file[4200];     /* OOM-kill counter of the worker's memory cgroup ("": none) */
+    long long oom_at_start;  /* its value when the worker started; -1 unknown */
     uint64_t last_output; /* uv_now() of the last stdout or stderr bytes */
     char *spec;                /* spec line + '\n', alive until the write completes */
     struct line_buf lb;        /* stdout framing */
@@ -183,6 +187,42 @@ static void bytes_text(long v, char *out, size_t n)
     msgf(out, n, "%ld", v);
 }
 
+/*
+ * Whether the worker died of a SIGKILL that mlpd did not send and its memory
+ * cgroup's OOM-kill counter rose meanwhile (the kernel counts before it kills).
+ * Unknown (no cgroup, no counter) is no.
+ */
+static bool oom_killed(const struct spawn *sp)
+{
+    if (sp->term_signal != SIGKILL || sp->killed || sp->oom_at_start < 0)
+        return false;
+    long long now = oomkill_count(sp->oom_file);
+    if (now > sp->oom_at_start) {
+        log_warn("trial %lld: its worker was killed by the kernel's OOM killer (oom_kill %lld -> "
+                 "%lld in %s)",
+                 (long long)sp->trial_id, sp->oom_at_start, now, sp->oom_file);
+        return true;
+    }
+    return false;
+}
+
+/* Read the OOM-kill counter of the new worker's cgroup; make the worker the OOM killer's pick. */
+static void oom_watch(struct spawn *sp)
+{
+    static bool warned;
+    long pid = (long)sp->proc.pid;
+    sp->oom_at_start = -1;
+    if (oomkill_counter_file(pid, sp->oom_file, sizeof sp->oom_file) == 0)
+        sp->oom_at_start = oomkill_count(sp->oom_file);
+    if (sp->oom_at_start < 0)
+        sp->oom_file[0] = '\0';
+    if (oomkill_prefer(pid, SPAWN_OOM_SCORE_ADJ) < 0 && !warned) {
+        warned = true;
+        log_warn("cannot set the oom_score_adj of worker %ld to %d: %s (logged once)", pid,
+                 SPAWN_OOM_SCORE_ADJ, strerror(errno));
+    }
+}
+
 static void finish(struct spawn *sp)
 {
     if (sp->reported || !sp->exited || !sp->out_eof || !sp->err_eof)
@@ -229,6 +269,11 @@ static void finish(struct spawn *sp)
         else
             msgf(o.message, sizeof o.message, "out of memory%s%s%s", lim, rest[0] ? ": " : "",
                  rest);
+    } else if (oom_killed(sp)) {
+        /* The machine or mlpd's cgroup ran out and the kernel chose this worker: the same
+         * spec would most likely be chosen again, each time at the whole machine's cost. */
+        o.status = SPAWN_NOMEM;
+        msgf(o.message, sizeof o.message, "out of memory (killed by the kernel's OOM killer)");
     } else if (sp->stalled) {
         o.status = SPAWN_STALLED;
         msgf(o.message, sizeof o.message,
@@ -547,6 +592,8 @@ struct spawn *spawn_start(uv_loop_t *loop, const struct spawn_opts *o, int64_t t
         goto fail_close;
     }
     sp->spawned = true;
+    /* Before the spec is written: the worker allocates nothing big until it has read it. */
+    oom_watch(sp);
     uv_read_start((uv_stream_t *)&sp->out, alloc_cb, on_out_read);
     uv_read_start((uv_stream_t *)&sp->errp, alloc_cb, on_err_read);
     uv_buf_t b = uv_buf_init(sp->spec, (unsigned)(slen + 1));

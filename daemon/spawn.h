@@ -10,7 +10,11 @@
  * heartbeat, no log byte: stopped or hung) is killed too; the worker's
  * heartbeat (MLPD_HEARTBEAT, every stall_seconds / 4, at most 60 s) keeps a
  * slow trial alive.  worker_memory goes to the worker as MLPD_WORKER_MEMORY,
- * which it applies as RLIMIT_AS (worker/guard.h).  The outcome is delivered once, after the process has
+ * which it applies as RLIMIT_AS (worker/guard.h).  A worker that dies of a
+ * SIGKILL spawn did not send while the OOM-kill counter of its memory cgroup
+ * rose was killed by the kernel's OOM killer (oomkill.h): SPAWN_NOMEM too;
+ * every worker gets oom_score_adj 500, so that the kernel picks it, not mlpd.
+ * The outcome is delivered once, after the process has
  * exited AND both pipes reached EOF (so a result line is never missed); the
  * struct frees itself after all its handles have closed.  The process is
  * reaped only in libuv's exit callback.
@@ -42,7 +46,7 @@ enum spawn_status {
     SPAWN_TIMEOUT, /* max_seconds exceeded (the worker's "timeout", or the watchdog) */
     SPAWN_CRASH,   /* any other exit or signal; retry */
     SPAWN_STOPPED, /* stopped by spawn_stop() */
-    SPAWN_NOMEM,   /* the worker ran out of memory ("nomem": worker_memory); do not retry */
+    SPAWN_NOMEM,   /* out of memory ("nomem": worker_memory; or the kernel's OOM killer); do not retry */
     SPAWN_STALLED, /* no output for stall_seconds (stopped or hung): killed; retry */
     SPAWN_NOSPACE, /* a write failed for lack of space ("no_space"): not the trial's fault */
 };

@@ -216,10 +216,9 @@ int store_slurm_set_job(struct store *st, const char *batch, int64_t job_id, str
     return run(st, s, e, "set job id");
 }
 
-int store_slurm_unsubmit(struct store *st, const char *batch, const char *error, struct err *e)
+/* Inside a transaction: the batch's trials back to 'queued' (or 'cancelled'), its rows gone. */
+static int unsubmit_rows(struct store *st, const char *batch, const char *error, struct err *e)
 {
-    if (store__begin(st, true, e) < 0)
-        return e->code;
     /* A trial of a sweep cancelled while sbatch ran ends cancelled, not queued again. */
     sqlite3_stmt *s = prep(st,
                            "UPDATE trials SET pid = NULL, error = ?2, "
@@ -236,22 +235,35 @@ int store_slurm_unsubmit(struct store *st, const char *batch, const char *error,
         sqlite3_bind_double(s, 3, store__now());
     }
     if (run(st, s, e, "unsubmit") < 0)
-        goto fail;
+        return e->code;
     s = prep(st, "DELETE FROM slurm_tasks WHERE batch = ?1", e);
     if (s)
         sqlite3_bind_text(s, 1, batch, -1, SQLITE_STATIC);
-    if (run(st, s, e, "unsubmit") < 0 || store__commit(st, e) < 0)
-        goto fail;
-    return 0;
-fail:
-    store__rollback(st);
-    return e->code;
+    return run(st, s, e, "unsubmit");
 }
 
-int store_slurm_fail_queued(struct store *st, int64_t sweep_id, const char *error, int64_t *n,
-                            struct err *e)
+/* Inside a transaction: the sweep's note replaces the one stored. */
+static int block_write(struct store *st, const struct store_slurm_block *b, struct err *e)
 {
-    store__sync(st, true);
+    sqlite3_stmt *s = prep(st,
+                           "INSERT OR REPLACE INTO slurm_blocked (sweep_id, failures, counted, "
+                           "gave_up, message, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           e);
+    if (s) {
+        sqlite3_bind_int64(s, 1, b->sweep_id);
+        sqlite3_bind_int(s, 2, b->failures);
+        sqlite3_bind_int(s, 3, b->counted);
+        sqlite3_bind_int(s, 4, b->gave_up);
+        sqlite3_bind_text(s, 5, b->message, -1, SQLITE_STATIC);
+        sqlite3_bind_double(s, 6, store__now());
+    }
+    return run(st, s, e, "blocked note");
+}
+
+/* Inside a transaction: every queued trial of the sweep becomes 'failed' with error. */
+static int fail_queued(struct store *st, int64_t sweep_id, const char *error, int64_t *n,
+                       struct err *e)
+{
     sqlite3_stmt *s = prep(st,
                            "UPDATE trials SET state = 'failed', finished = ?2, error = ?3 "
                            "WHERE sweep_id = ?1 AND state = 'queued'",
@@ -265,6 +277,62 @@ int store_slurm_fail_queued(struct store *st, int64_t sweep_id, const char *erro
     if (rc == 0 && n)
         *n = sqlite3_changes(store__db(st));
     return rc;
+}
+
+int store_slurm_unsubmit(struct store *st, const char *batch, const char *error, struct err *e)
+{
+    return store_slurm_refused(st, batch, error, NULL, NULL, NULL, e);
+}
+
+int store_slurm_refused(struct store *st, const char *batch, const char *error,
+                        const struct store_slurm_block *b, const char *give_up, int64_t *n,
+                        struct err *e)
+{
+    if (store__begin(st, true, e) < 0)
+        return e->code;
+    if (unsubmit_rows(st, batch, error, e) < 0 || (b && block_write(st, b, e) < 0) ||
+        (b && give_up && fail_queued(st, b->sweep_id, give_up, n, e) < 0) ||
+        store__commit(st, e) < 0) {
+        store__rollback(st);
+        return e->code;
+    }
+    return 0;
+}
+
+int store_slurm_block_clear(struct store *st, int64_t sweep_id, struct err *e)
+{
+    store__sync(st, true);
+    sqlite3_stmt *s = prep(st, "DELETE FROM slurm_blocked WHERE sweep_id = ?1", e);
+    if (s)
+        sqlite3_bind_int64(s, 1, sweep_id);
+    return run(st, s, e, "clear blocked note");
+}
+
+int store_slurm_blocks(struct store *st, int (*cb)(void *ud, const struct store_slurm_block *b),
+                       void *ud, struct err *e)
+{
+    sqlite3_stmt *s = prep(st,
+                           "SELECT b.sweep_id, b.failures, b.counted, b.gave_up, b.message FROM "
+                           "slurm_blocked b JOIN sweeps w ON w.id = b.sweep_id WHERE "
+                           "w.cancelled = 0 AND w.hidden = 0 ORDER BY b.sweep_id",
+                           e);
+    if (!s)
+        return e->code;
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_slurm_block b = {.sweep_id = sqlite3_column_int64(s, 0),
+                                      .failures = sqlite3_column_int(s, 1),
+                                      .counted = sqlite3_column_int(s, 2) != 0,
+                                      .gave_up = sqlite3_column_int(s, 3) != 0};
+        const unsigned char *m = sqlite3_column_text(s, 4);
+        snprintf(b.message, sizeof b.message, "%s", m ? (const char *)m : "");
+        if ((ret = cb(ud, &b)) != 0)
+            break;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(st, e, "blocked notes");
+    sqlite3_finalize(s);
+    return ret;
 }
 
 int store_slurm_active(struct store *st, int (*cb)(void *ud, const struct store_slurm_task *t),

@@ -59,9 +59,38 @@ int store_slurm_set_job(struct store *st, const char *batch, int64_t job_id, str
  */
 int store_slurm_unsubmit(struct store *st, const char *batch, const char *error, struct err *e);
 
-/* Every queued trial of the sweep becomes 'failed' with error; *n (may be NULL) the count. */
-int store_slurm_fail_queued(struct store *st, int64_t sweep_id, const char *error, int64_t *n,
-                            struct err *e);
+/*
+ * A sweep's submission trouble (014-blocked.sql): the note slurm.c shows and
+ * the refusals counted against the sweep, kept across restarts.
+ */
+struct store_slurm_block {
+    int64_t sweep_id;
+    int failures;      /* refusals counted since its last successful submission (0 once it gave up) */
+    bool counted;      /* the last refusal counted (else a site limit or the controller held it) */
+    bool gave_up;      /* its queued trials were failed with the message */
+    char message[600]; /* sbatch's message */
+};
+
+/*
+ * sbatch failed: store_slurm_unsubmit and, in the same transaction, the
+ * sweep's note b (NULL: none) replaces the one stored; when give_up is not
+ * NULL every queued trial of b's sweep (the batch's among them) then becomes
+ * 'failed' with give_up as its error, *n (may be NULL) their count.  0 or <0
+ * (nothing written).
+ */
+int store_slurm_refused(struct store *st, const char *batch, const char *error,
+                        const struct store_slurm_block *b, const char *give_up, int64_t *n,
+                        struct err *e);
+
+/* A submission of the sweep succeeded, or it was cancelled: its note goes.  0 or <0. */
+int store_slurm_block_clear(struct store *st, int64_t sweep_id, struct err *e);
+
+/*
+ * Every stored note of a sweep neither cancelled nor being deleted, by sweep
+ * id; the callback as store_slurm_active's.
+ */
+int store_slurm_blocks(struct store *st, int (*cb)(void *ud, const struct store_slurm_block *b),
+                       void *ud, struct err *e);
 
 /*
  * Every attached task: a 'running' trial whose task row is of its current

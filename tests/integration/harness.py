@@ -121,6 +121,7 @@ class Daemon:
         self.db = os.path.join(self.home, "mlpd.db")
         self.workers = workers
         self.extra = list(extra)
+        self.preexec = None  # run in mlpd's process before exec (e.g. to join a cgroup)
         self.proc = None
         self.stderr_path = os.path.join(self.home, "stderr.txt")
         _live.append(self)
@@ -137,7 +138,7 @@ class Daemon:
         self.errf = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [MLPD, "--foreground", "--workers", str(self.workers)] + self.extra,
-            env=self.env(), stdout=self.errf, stderr=self.errf)
+            env=self.env(), stdout=self.errf, stderr=self.errf, preexec_fn=self.preexec)
         if wait:
             self.wait_ready()
         return self

@@ -4,10 +4,12 @@ status is answered while a large submit is still being stored (ordering, no
 timing), a SIGKILL mid-insert leaves no partial sweep after restart, max_trials
 holds even with --force, a FIFO and a CSV without newlines are refused with
 the file and the reason, and a large delete answers once the rows are gone."""
+import json
 import os
 import select
+import subprocess
 
-from harness import Daemon, check, done, tiny_grid
+from harness import MLPCTL, Daemon, check, done, tiny_grid
 
 
 def big_grid(name, n):
@@ -49,6 +51,18 @@ with Daemon(workers=1, extra=["--max-trials", "300000"]) as d:
     check(not r["ok"] and err.get("code") == "too_large" and "300000" in err.get("message", "")
           and "400000" in err.get("message", "") and "even with --force" in err.get("message", ""),
           "max_trials refuses a larger sweep even with --force", r)
+
+    # mlpctl's own check, which does not know mlpd's max_trials: past mlpd's default
+    # ceiling it does not suggest --force alone; below it, it does.
+    for n, hint in ((200000, "pass --force to queue it anyway"),
+                    (1200000, "refuses it even with --force unless its max_trials")):
+        path = os.path.join(d.home, "big%d.json" % n)
+        with open(path, "w") as f:
+            json.dump(big_grid("big%d" % n, n), f)
+        p = subprocess.run([MLPCTL, "--socket", d.sock, "submit", "--dry-run", path],
+                           capture_output=True, text=True, timeout=300)
+        check(p.returncode != 0 and hint in p.stderr and str(n) in p.stderr,
+              "mlpctl on a %d-trial grid without --force: %s" % (n, hint), p.stderr[-400:])
 
     # A FIFO as a dataset file: refused at once, never opened blocking.
     fifo = os.path.join(d.home, "train.csv")

@@ -49,6 +49,9 @@ Exits 77 (skipped) only when the Slurm or munge programs are not installed.
    the restarted mlpd scancels them and they end 'pruned', without a result.
 17. mlpd SIGKILLed during a slow sbatch, restarted, the sweep cancelled before the
    array exists: found by name, it is scancelled; the trials end 'cancelled'.
+18. Refusals counted across a restart (slurm_submit_tries=4, restarted after 3): the
+   restarted mlpd shows the stored note and fails the sweep at the 4th refusal overall,
+   with sbatch's message in status and wait; a later successful submission drops the note.
 """
 import json
 import os
@@ -388,6 +391,88 @@ def part_sweep_settings():
           "mlpctl wait returns, naming why", r.stdout)
     r = mlpctl(d, "list")
     check("sweep %d: Slurm refused" % other in r.stdout, "mlpctl list shows the note", r.stdout)
+    d.stop()
+    d.remove()
+
+
+def part_refused_restart():
+    """A sweep Slurm keeps refusing (a bad partition), slurm_submit_tries=4, its mlpd
+    restarted after 3 refusals: the count is stored, so the restarted mlpd shows the note
+    (3 of 4) and fails the sweep at the 4th sbatch overall, not the 4th after the restart;
+    status and wait name sbatch's message.  A later successful submission drops the note.
+    The sbatch wrapper holds its 3rd and 4th calls while the gate file exists, so the
+    restart falls between the same two calls however fast or slow the machine is."""
+    calls = os.path.join(CDIR, "refused-calls")
+    gate = os.path.join(CDIR, "refused-gate")
+    b = slurm_bin("refused", 'n=$(cat %s 2>/dev/null | wc -l); echo x >>%s\n'
+                  'if [ "$n" -ge 2 ]; then while [ -e %s ]; do sleep 0.05; done; fi'
+                  % (calls, calls, gate))
+
+    def ncalls():
+        try:
+            with open(calls) as f:
+                return len(f.read().split())
+        except OSError:
+            return 0
+
+    def note(d, sid):
+        return d.ok({"op": "show", "sweep": sid})["sweep"].get("blocked") or {}
+
+    def stored(d, sid):
+        return d.sql("SELECT failures, gave_up FROM slurm_blocked WHERE sweep_id = ?", (sid,))
+
+    open(gate, "w").close()
+    refuse = POLL + ["--slurm-bin", b, "--slurm-partition", "nosuch", "--slurm-submit-tries", "4"]
+    d = harness.Daemon(workers=2, extra=refuse).start()
+    grid = {"name": "refused", "dataset": {"name": "xor", "n": 200}, "seeds": 1,
+            "base": {"epochs": 2, "hidden": [4]}, "executor": "slurm"}
+    sid = d.submit(grid)
+    d.until(lambda: ncalls() == 3, timeout=120, what="the 3rd sbatch (held by the gate)")
+    n = note(d, sid)
+    check(n.get("failures") == 2 and n.get("tries") == 4 and n.get("counted") is True and
+          "partition" in n.get("message", "").lower(),
+          "two refusals counted, with sbatch's message", n)
+    # A graceful stop waits for the sbatch in flight: release it once the stop began.
+    d.proc.send_signal(signal.SIGTERM)
+    d.until(lambda: "shutdown requested" in d.log(), timeout=30, what="the shutdown")
+    os.unlink(gate)
+    d.proc.wait(60)
+    d.check_sanitizers()
+    check(ncalls() == 3 and stored(d, sid) == [(3, 0)],
+          "the first mlpd stored 3 counted refusals", (ncalls(), stored(d, sid)))
+    open(gate, "w").close()
+    d.start()
+    d.until(lambda: ncalls() == 4, timeout=60, what="the restarted mlpd's sbatch")
+    n = note(d, sid)
+    check(n.get("failures") == 3 and n.get("tries") == 4 and not n.get("gave_up") and
+          "partition" in n.get("message", "").lower(),
+          "the restarted mlpd shows the stored note: 3 of 4 tries", n)
+    st = mlpctl(d, "status")
+    check("Slurm refuses its submission (3 of 4 tries)" in st.stdout,
+          "mlpctl status shows the restored note", st.stdout)
+    os.unlink(gate)
+    w = d.wait_sweep(sid, timeout=120)
+    t = trial(d, first_trial(d, sid))
+    check(w["state"] == "failed" and "refused the submission 4 times" in (t.get("error") or "")
+          and "partition" in t["error"].lower() and ncalls() == 4,
+          "the sweep fails at the 4th refusal overall (1 after the restart), with sbatch's "
+          "message", (w, t.get("error"), ncalls()))
+    r = mlpctl(d, "wait", "refused")
+    check(r.returncode == 1 and "refused its submission 4 times" in r.stdout and
+          "partition" in r.stdout.lower(), "mlpctl wait returns naming why", r.stdout)
+    st = mlpctl(d, "status")
+    check("refused its submission 4 times" in st.stdout, "mlpctl status names why", st.stdout)
+    check(stored(d, sid) == [(0, 1)], "the stored note says it gave up, the count back at 0",
+          stored(d, sid))
+    d.stop()
+    d.extra = POLL + ["--slurm-bin", b, "--slurm-submit-tries", "4"]
+    d.start()
+    r = mlpctl(d, "retry", "refused")
+    check(r.returncode == 0, "mlpctl retry re-queues the failed trial", r.stdout)
+    w = d.wait_sweep(sid, timeout=150)
+    check(w["state"] == "done" and "blocked" not in w and stored(d, sid) == [],
+          "submitted with a valid partition, it runs and its note is gone (also from the store)",
+          (w, stored(d, sid)))
     d.stop()
     d.remove()
 
@@ -980,7 +1065,7 @@ def part_timeout_check():
 
 
 PARTS = (part_timeout_start, part_side_by_side, part_cancel, part_kill_task, part_restart,
-             part_sbatch_fails, part_sweep_settings, part_site_limits, part_controller_load,
+             part_sbatch_fails, part_sweep_settings, part_refused_restart, part_site_limits, part_controller_load,
              part_inflight, part_prune,
              part_timeout_check, part_caching_spool,
              part_node_fail, part_found_by_name, part_adaptive,

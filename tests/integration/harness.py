@@ -107,20 +107,32 @@ def truncated_idx_grid(name, directory, seeds=2, lrs=(0.1, 0.3)):
     return tiny_grid(name, seeds=seeds, lrs=lrs, dataset=ds)
 
 
+# Spirals trials (slow_grid) train at ~1 ms an epoch on a quiet fast machine (CI's) and
+# several times slower here under load or ASan, so an epoch count is no clock:
+# FOREVER: a trial that the test must stop itself (cancel, kill, delete, shutdown --now);
+#   it cannot end first on any machine (a quarter of an hour on the fastest).
+# BRIEF: a trial that must still be running when the test acts on it (kill it, follow
+#   it, shut down around it), yet end by itself afterwards: ~2 s on the fastest machine,
+#   30 times a poll's latency there, ~10 s here under load.
+FOREVER = 1000000
+BRIEF = 2000
+
+
 def slow_grid(name, seeds=1, lrs=(0.1,), epochs=400):
-    """Trials that run for a second or more (to pause, cancel or kill them)."""
+    """Spirals trials of ~1 ms an epoch or more (see FOREVER, BRIEF)."""
     return {"name": name, "dataset": {"name": "spirals", "n": 4000}, "seeds": seeds,
             "base": {"epochs": epochs, "hidden": [64, 64], "batch_size": 32},
             "grid": {"lr": list(lrs)}}
 
 
 class Daemon:
-    def __init__(self, workers=2, home=None, extra=()):
+    def __init__(self, workers=2, home=None, extra=(), env=None):
         self.home = home or tempfile.mkdtemp(prefix="mlpd-it-")
         self.sock = os.path.join(self.home, "mlpd.sock")
         self.db = os.path.join(self.home, "mlpd.db")
         self.workers = workers
         self.extra = list(extra)
+        self.extra_env = dict(env or {})  # e.g. MLPD_WORKER: a stand-in worker
         self.preexec = None  # run in mlpd's process before exec (e.g. to join a cgroup)
         self.proc = None
         self.stderr_path = os.path.join(self.home, "stderr.txt")
@@ -132,6 +144,7 @@ class Daemon:
         e.pop("MLPD_SOCKET", None)
         e.pop("MLPD_DATA", None)
         e["MLPD_WORKER"] = WORKER
+        e.update(self.extra_env)
         return e
 
     def start(self, wait=True):
@@ -143,9 +156,9 @@ class Daemon:
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout=10):
+    def wait_ready(self, timeout=30):
         t0 = time.time()
-        while time.time() - t0 < timeout:
+        while time.time() - t0 < timeout * SLOW:
             if self.proc.poll() is not None:
                 raise RuntimeError("mlpd exited %d: %s" % (self.proc.returncode, self.log()))
             try:

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 
-from harness import HERE, Daemon, check, done, slow_grid, tiny_grid
+from harness import BRIEF, HERE, Daemon, check, done, slow_grid, tiny_grid
 
 MLPCTL = os.environ.get("MLPCTL") or os.path.join(HERE, "../../build/cli/mlpctl")
 
@@ -19,8 +19,10 @@ def ctl(d, *args, timeout=120):
 
 with Daemon(workers=1) as d:
     d.start()
-    # A trial that runs for several seconds, epoch after epoch.
-    sid = d.submit(slow_grid("followed", epochs=60))
+    # A trial that runs for seconds, epoch after epoch, so that both followers meet it
+    # running (CI's fast machine could end 60 epochs before the followers came, and the
+    # test then followed an ended trial only).
+    sid = d.submit(slow_grid("followed", epochs=BRIEF))
     d.until(lambda: d.sql("select count(*) from trials where sweep_id=? and state='running'",
                           (sid,))[0][0] == 1, what="the trial running")
     tid = d.sql("select id from trials where sweep_id=?", (sid,))[0][0]

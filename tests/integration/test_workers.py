@@ -9,7 +9,7 @@
 import os
 import signal
 
-from harness import Daemon, check, done
+from harness import BRIEF, Daemon, check, done
 
 SANITIZED = os.environ.get("MLP_TEST_SANITIZED") == "1"
 STALL = 3
@@ -49,8 +49,10 @@ with Daemon(workers=2, extra=["--worker-memory", "256M", "--stall-seconds", str(
         check(s["done"] == 2 and s["failed"] == 2, "the sweep ends with 2 done, 2 failed", s)
 
     # stall_seconds: SIGSTOP a running worker; mlpd kills it and runs the trial again.
+    # BRIEF epochs: CI's fast machine could end a 150-epoch trial between the poll and
+    # the SIGSTOP (then no second attempt ever came).
     sid = d.submit({"name": "stall", "dataset": {"name": "spirals", "n": 4000}, "seeds": 1,
-                    "base": {"epochs": 150, "hidden": [64, 64], "batch_size": 32},
+                    "base": {"epochs": BRIEF, "hidden": [64, 64], "batch_size": 32},
                     "grid": {"lr": [0.05]}})
     tid, pid = d.until(lambda: d.sql("SELECT id, pid FROM trials WHERE sweep_id = ? AND "
                                      "state = 'running' AND pid IS NOT NULL", (sid,)) and

@@ -3,8 +3,9 @@
 
 A finished sweep of CONFIGS x SEEDS trials (default 1000 x 100) is made cheaply: the
 grid is submitted to a private mlpd (paused, so nothing trains), mlpd is stopped and
-every trial is given a synthetic result straight in its SQLite file (a few trials
-are left queued, so "missing values last" is exercised), then mlpd is started again.
+every trial is given a synthetic result straight in its SQLite file, with a 2 x 2 test
+confusion matrix as a classification trial records one (a few trials are left queued,
+so "missing values last" is exercised), then mlpd is started again.
 Each page the dashboard can ask for -- every sortable column of its table, both
 directions, the first, middle and last page of 50 rows -- is requested REPS times on
 mlpd's socket; the median wall time and mlpd's CPU time for that request (utime +
@@ -163,10 +164,11 @@ def main():
                        "(SELECT max(id) FROM trials WHERE sweep_id = ?1) - 37", (sid,))
             db.execute("INSERT OR REPLACE INTO results (trial_id, sweep_id, config_idx, attempt, "
                        "train_loss, train_accuracy, val_loss, val_accuracy, test_loss, "
-                       "test_accuracy, epochs_run, best_epoch, seconds, diverged) "
+                       "test_accuracy, epochs_run, best_epoch, seconds, diverged, confusion) "
                        "SELECT id, sweep_id, config_idx, 1, 0.5, 0.6 + (id * 7 % 1000) / 5000.0, "
                        "0.6 + (id * 11 % 997) / 3000.0, 0.5 + (id * 13 % 1000) / 2500.0, 0.6, "
-                       "0.5 + (id * 17 % 1000) / 2600.0, 1 + id % 30, 1, 0.01 + (id % 5000) / 1e4, 0 "
+                       "0.5 + (id * 17 % 1000) / 2600.0, 1 + id % 30, 1, 0.01 + (id % 5000) / 1e4, 0, "
+                       "printf('[[%d,%d],[%d,%d]]', 10 + id % 5, 6 - id % 5, 3 + id % 3, 13 - id % 3) "
                        "FROM trials WHERE sweep_id = ?1 AND state = 'done'", (sid,))
         db.close()
         p, sock = start(mlpd, worker, home)

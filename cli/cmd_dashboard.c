@@ -243,6 +243,9 @@ static const char *CSS =
  * the changed sweep's row from the event itself; a sweep page whose sweep the
  * event concerns fetches its own URL again (at most one fetch at a time) and
  * swaps #content, so the ranking, plots and table follow without polling.
+ * A page showing an earlier drawing of a running sweep's ranking and plots
+ * (#analysis-age) also fetches itself again when that drawing may be redrawn
+ * (data-redraw-in seconds), so it is not left stale until the next event.
  */
 static const char *JS =
     "<script>(function(){var t=new URLSearchParams(location.search).get('token');"
@@ -252,8 +255,10 @@ static const char *JS =
     "fetch(location.href,{cache:'no-store'}).then(function(r){return r.text()}).then(function(h){"
     "var d=new DOMParser().parseFromString(h,'text/html');var c=d.getElementById('content');"
     "if(c){document.getElementById('content').replaceWith(document.adoptNode(c));"
-    "var b=document.body;b.setAttribute('data-refreshes',1+(+b.getAttribute('data-refreshes')||0))}"
+    "var b=document.body;b.setAttribute('data-refreshes',1+(+b.getAttribute('data-refreshes')||0));arm()}"
     "}).catch(function(){}).finally(function(){busy=false;if(again){again=false;setTimeout(refresh,500)}})}"
+    "var tm=null;function arm(){clearTimeout(tm);var a=document.getElementById('analysis-age');"
+    "if(a)tm=setTimeout(refresh,1000*(+a.getAttribute('data-redraw-in')||0)+250)}arm();"
     "es.onmessage=function(e){n++;var d;try{d=JSON.parse(e.data)}catch(x){return}"
     "var s=d.sweep||{};var l=document.getElementById('live');"
     "l.textContent='live: '+n+' event(s); sweep '+s.id+' '+s.state+' '+s.done+'/'+s.total;"
@@ -438,9 +443,16 @@ static int r_importance(FILE *o, const cJSON *trials, const cJSON *unused, char 
     }
     return rc;
 }
+/* a: per-configuration rows (config_rows), b: show. */
 static int r_parallel(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
-    return plot__parallel(o, a, b, plot__metric_of(NULL, b, a), w, n);
+    int rc = plot__parallel(o, a, b, plot__metric_of(NULL, b, a), w, n);
+    if (rc == CLI_OK)
+        fputs("<figcaption id=\"parallel-how\">One line per configuration through its mean over its "
+              "seeds (mlpd's per-configuration figures, not each trial), so every configuration is drawn "
+              "at any sweep size; pruned configurations faint and dashed, not ranked.</figcaption>",
+              o);
+    return rc;
 }
 static int r_curves(FILE *o, const cJSON *a, const cJSON *b, char *w, size_t n)
 {
@@ -497,7 +509,7 @@ static const char *TRIAL_COLS_REG[] = {"trial", "config", "seed", "state", "val_
  * paging and sorting links swap it in place).
  */
 static void trial_table(struct buf *b, const char *id, const char *sort, const char *dir, long page,
-                        cJSON **summary)
+                        cJSON **head)
 {
     int sdir = dir && !strcmp(dir, "desc") ? -1 : 1;
     const char *key = "trial";
@@ -530,8 +542,11 @@ static void trial_table(struct buf *b, const char *id, const char *sort, const c
     if (!res)
         return;
     const cJSON *sw = json_get(res, "sweep");
-    if (summary && cJSON_IsObject(sw))
-        *summary = cJSON_Duplicate(sw, true);
+    if (head && cJSON_IsObject(sw)) { /* the answer but its rows: summary, task, keys, search */
+        cJSON *rows = cJSON_DetachItemFromObjectCaseSensitive(res, "rows");
+        *head = cJSON_Duplicate(res, true);
+        cJSON_AddItemToObject(res, "rows", rows);
+    }
     double sid = json_num(json_get(sw, "id"), 0), total = json_num(json_get(sw, "total"), 0);
     bool regression = !strcmp(json_str(json_get(res, "task"), ""), "regression");
     const char *const *cols = regression ? TRIAL_COLS_REG : TRIAL_COLS;
@@ -577,8 +592,6 @@ static void trial_table(struct buf *b, const char *id, const char *sort, const c
     cJSON_Delete(res);
 }
 
-/* Sweeps up to this many trials get parallel coordinates and importance (they read every trial's row). */
-#define TRIAL_PLOTS_MAX 20000
 /* Pruned configurations listed under the ranking, at most. */
 #define PRUNED_ROWS_MAX 20
 
@@ -696,92 +709,194 @@ static void show_keep_top(cJSON *show)
     }
 }
 
-/* The per-trial plots: parallel coordinates and importance (every trial's row). */
-static void trial_plots(struct buf *b, const char *id, double total, const cJSON *show)
+/*
+ * show's configurations as per-configuration rows (importance.h): grid values,
+ * n, the metric's mean and sd, done seeds, diverged, pruned rung; under head's
+ * summary, keys and search, as the parallel-coordinates and importance code
+ * read them.  NULL when out of memory.
+ */
+static cJSON *config_rows(const cJSON *show, const cJSON *head)
 {
-    if (total > TRIAL_PLOTS_MAX) {
-        b_fmt(b, "<figure id=\"plot-parallel\"><figcaption>Parallel coordinates and importance are drawn "
-                 "here for sweeps of up to %d trials (they read every trial's row); mlpctl plot --kind "
-                 "parallel and mlpctl importance draw any.</figcaption></figure>"
-                 "<figure id=\"plot-importance\"></figure>",
-              TRIAL_PLOTS_MAX);
+    cJSON *out = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(out, "rows");
+    static const char *const from_head[] = {"sweep", "task", "search"};
+    for (size_t i = 0; out && i < sizeof from_head / sizeof *from_head; i++) {
+        const cJSON *v = json_get(head, from_head[i]);
+        cJSON_AddItemToObject(out, from_head[i], v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+    }
+    cJSON_AddItemToObject(out, "keys", cJSON_Duplicate(json_get(show, "keys"), true));
+    char mk[96], sk[96];
+    const char *metric = json_str(json_get(show, "metric"), "val_accuracy");
+    snprintf(mk, sizeof mk, "%s_mean", metric);
+    snprintf(sk, sizeof sk, "%s_sd", metric);
+    const cJSON *c, *kv;
+    cJSON_ArrayForEach(c, json_get(show, "configs"))
+    {
+        const cJSON *st = json_get(c, "stat");
+        cJSON *r = cJSON_CreateObject();
+        if (!r || !cJSON_AddItemToArray(rows, r)) {
+            cJSON_Delete(r);
+            break;
+        }
+        cJSON_AddNumberToObject(r, "config", resp_config_id(json_get(c, "config")));
+        cJSON_ArrayForEach(kv, json_get(json_get(c, "config"), "grid"))
+            cJSON_AddItemToObject(r, kv->string, cJSON_Duplicate(kv, true));
+        cJSON_AddNumberToObject(r, "n", json_num(json_get(st, "n"), 0));
+        cJSON_AddItemToObject(r, mk, cJSON_Duplicate(json_get(st, "mean"), true));
+        cJSON_AddItemToObject(r, sk, cJSON_Duplicate(json_get(st, "sd"), true));
+        cJSON_AddNumberToObject(r, "seeds_done", json_num(json_get(c, "seeds_done"), 0));
+        cJSON_AddNumberToObject(r, "diverged", json_num(json_get(c, "diverged"), 0));
+        cJSON_AddNumberToObject(r, "pruned", json_num(json_get(c, "pruned"), 0));
+    }
+    return cJSON_GetArraySize(rows) == cJSON_GetArraySize(json_get(show, "configs")) ? out
+                                                                                       : (cJSON_Delete(out), NULL);
+}
+
+/*
+ * Parallel coordinates and importance, from each configuration's mean and sd
+ * over its seeds as show gives them (mlpd's per-configuration aggregates): one
+ * line per configuration at any sweep size, without reading every trial.
+ */
+static void config_plots(struct buf *b, const cJSON *show, const cJSON *head)
+{
+    cJSON *rows = show ? config_rows(show, head) : NULL;
+    if (!rows) {
+        b_str(b, "<figure id=\"plot-parallel\"><figcaption class=err>");
+        b_str(b, show ? "out of memory" : "mlpd did not answer show");
+        b_str(b, "</figcaption></figure>");
+        return;
+    }
+    figure(b, "plot-parallel", r_parallel, rows, show);
+    figure(b, "plot-importance", r_importance, rows, NULL);
+    cJSON_Delete(rows);
+}
+
+/* best's answer, asked on another thread while the page asks show. */
+struct ask_job {
+    cJSON *req, *resp;
+};
+
+static void *ask_main(void *arg)
+{
+    struct ask_job *j = arg;
+    j->resp = ask(j->req);
+    return NULL;
+}
+
+/*
+ * show of sweep id, with the confusion matrix of configuration cfg when cfg > 0
+ * (one reading of the sweep's results for both); asked again without it when
+ * refused (*none: cfg has no recorded matrix).  NULL unless ok.
+ */
+static cJSON *ask_show(const char *id, int cfg, bool *none)
+{
+    *none = false;
+    for (int pass = cfg > 0 ? 0 : 1; pass < 2; pass++) {
+        cJSON *req = cmd_req("show");
+        cmd_add_sweep(req, id);
+        if (pass == 0) {
+            cJSON_AddNumberToObject(req, "config", cfg);
+            cJSON_AddBoolToObject(req, "confusion", true);
+        }
+        cJSON *show = ask(req);
+        if (cJSON_IsTrue(json_get(show, "ok")))
+            return show;
+        const cJSON *e = json_get(show, "error");
+        *none = pass == 0 && !strcmp(json_str(json_get(e, "code"), ""), "not_found") &&
+                !strcmp(json_str(json_get(e, "path"), ""), "config");
+        cJSON_Delete(show);
+    }
+    return NULL;
+}
+
+/* Learning curves (sweeps of up to CURVES_MAX_TRIALS: every epoch row is read). */
+static void curves_plot(struct buf *b, const char *id, double total, const cJSON *best)
+{
+    if (total > CURVES_MAX_TRIALS) {
+        b_fmt(b, "<figure id=\"plot-curves\"><figcaption>Learning curves are drawn for sweeps of up to %d "
+                 "trials (mlpctl plot --kind curves draws any).</figcaption></figure>",
+              CURVES_MAX_TRIALS);
         return;
     }
     cJSON *req = cmd_req("results");
     cmd_add_sweep(req, id);
-    cJSON_AddBoolToObject(req, "trials", true);
-    cJSON *trials = ask(req);
-    if (cJSON_IsTrue(json_get(trials, "ok"))) {
-        figure(b, "plot-parallel", r_parallel, trials, show);
-        figure(b, "plot-importance", r_importance, trials, NULL);
-    } else {
-        b_str(b, "<figure id=\"plot-parallel\">");
-        b_err(b, trials);
-        b_str(b, "</figure>");
+    cJSON_AddBoolToObject(req, "curves", true);
+    cJSON *curves = ask(req);
+    if (cJSON_IsTrue(json_get(curves, "ok")))
+        figure(b, "plot-curves", r_curves, best, curves);
+    cJSON_Delete(curves);
+}
+
+/*
+ * The confusion matrix of best's #1 (classification with a recorded matrix):
+ * show's when it is of that one; none when show was refused it for that one.
+ */
+static void confusion_plot(struct buf *b, const char *id, const cJSON *best, const cJSON *show, int none)
+{
+    const cJSON *top = cJSON_GetArrayItem(json_get(best, "configs"), 0);
+    int top_id = top ? resp_config_id(json_get(top, "config")) : 0;
+    if (top_id <= 0 || top_id == none)
+        return;
+    const cJSON *have = json_get(show, "confusion");
+    if (have && (int)json_num(json_get(have, "config"), -1) == top_id) {
+        figure(b, "plot-confusion", r_confusion, show, NULL);
+        return;
     }
-    cJSON_Delete(trials);
+    cJSON *req = cmd_req("show");
+    cmd_add_sweep(req, id);
+    cJSON_AddNumberToObject(req, "config", top_id);
+    cJSON_AddBoolToObject(req, "confusion", true);
+    cJSON *conf = ask(req);
+    if (cJSON_IsTrue(json_get(conf, "ok")))
+        figure(b, "plot-confusion", r_confusion, conf, NULL);
+    cJSON_Delete(conf);
 }
 
 /*
  * The sweep-wide part of the sweep page: ranking, pruned and confirmed
- * configurations, plots.  It reads every result of the sweep (best, show,
- * curves, the trials), so at 100k trials it costs mlpd a second; the page
- * caches it (analysis_get).  Returns malloc'ed HTML, NULL when out of memory.
+ * configurations, plots.  best and show each read every result of the sweep
+ * (about 0.2 s of mlpd's CPU apiece at 100k trials), so they are asked at
+ * once, on two connections (mlpd answers them on its worker threads), and
+ * show brings the confusion matrix of the summary's best configuration along
+ * (best's #1 but for a tie; then it is asked apart).  The page caches this
+ * part (analysis_cached).  head: the trial table's answer but its rows.
+ * Returns malloc'ed HTML, NULL when out of memory.
  */
-static char *analysis_build(const char *id, double total)
+static char *analysis_build(const char *id, const cJSON *head)
 {
     struct buf b = {0};
-    cJSON *req = cmd_req("best");
-    cmd_add_sweep(req, id);
-    cJSON_AddNumberToObject(req, "top", 20);
-    cJSON *best = ask(req);
+    const cJSON *sum = json_get(head, "sweep");
+    struct ask_job bj = {.req = cmd_req("best")};
+    cmd_add_sweep(bj.req, id);
+    cJSON_AddNumberToObject(bj.req, "top", 20);
+    pthread_t th;
+    bool threaded = pthread_create(&th, NULL, ask_main, &bj) == 0;
+    bool classify = strcmp(json_str(json_get(head, "task"), ""), "regression") != 0;
+    int guess = classify ? (int)json_num(json_get(json_get(sum, "best"), "config"), 0) : 0;
+    bool refused;
+    cJSON *show = ask_show(id, guess, &refused);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        ask_main(&bj);
+    cJSON *best = bj.resp;
     if (!cJSON_IsTrue(json_get(best, "ok"))) {
         b_err(&b, best);
-        cJSON_Delete(best);
-        return b.oom ? (free(b.s), NULL) : b.s;
-    }
-    req = cmd_req("show");
-    cmd_add_sweep(req, id);
-    cJSON *show = ask(req);
-    if (!cJSON_IsTrue(json_get(show, "ok"))) {
-        cJSON_Delete(show);
-        show = NULL;
+        goto out;
     }
     ranking_html(&b, best, show);
 
     /* Plots, drawn by the same code as `mlpctl plot` and `report`. */
     b_str(&b, "<h2>Plots</h2><div class=\"plots\" id=\"plots\">");
     figure(&b, "plot-ranking", r_ranking, best, show);
-    if (total <= CURVES_MAX_TRIALS) {
-        req = cmd_req("results");
-        cmd_add_sweep(req, id);
-        cJSON_AddBoolToObject(req, "curves", true);
-        cJSON *curves = ask(req);
-        if (cJSON_IsTrue(json_get(curves, "ok")))
-            figure(&b, "plot-curves", r_curves, best, curves);
-        cJSON_Delete(curves);
-    } else
-        b_fmt(&b, "<figure id=\"plot-curves\"><figcaption>Learning curves are drawn for sweeps of up to %d "
-                  "trials (mlpctl plot --kind curves draws any).</figcaption></figure>",
-              CURVES_MAX_TRIALS);
-    trial_plots(&b, id, total, show);
+    curves_plot(&b, id, json_num(json_get(sum, "total"), 0), best);
+    config_plots(&b, show, head);
     if (show) {
         show_keep_top(show);
         figure(&b, "plot-gap", r_gap, show, NULL);
     }
-    const cJSON *top = cJSON_GetArrayItem(json_get(best, "configs"), 0);
-    int top_id = top ? resp_config_id(json_get(top, "config")) : 0;
-    if (top_id > 0) {
-        req = cmd_req("show");
-        cmd_add_sweep(req, id);
-        cJSON_AddNumberToObject(req, "config", top_id);
-        cJSON_AddBoolToObject(req, "confusion", true);
-        cJSON *conf = ask(req);
-        if (cJSON_IsTrue(json_get(conf, "ok"))) /* classification with a recorded matrix */
-            figure(&b, "plot-confusion", r_confusion, conf, NULL);
-        cJSON_Delete(conf);
-    }
+    confusion_plot(&b, id, best, show, refused ? guess : 0);
     b_str(&b, "</div>");
+out:
     cJSON_Delete(show);
     cJSON_Delete(best);
     if (b.oom || !b.s) {
@@ -795,12 +910,14 @@ static char *analysis_build(const char *id, double total)
  * The sweep-wide part, cached per sweep under its summary (any change of
  * counts, state, best, finish time, tags or note draws it again).  While the
  * sweep runs, every result changes the summary; a big sweep's part is then
- * kept for ten times what drawing it took, so a dashboard left open spends at
- * most about a tenth of mlpd's time on it.  The page says when it shows a
- * part drawn at an earlier count.
+ * kept for ten times what drawing it took (--redraw: that many seconds), so a
+ * dashboard left open spends at most about a tenth of mlpd's time on it.  The
+ * page says when it shows a part drawn at an earlier count, and its script
+ * fetches the page again when the part may be drawn anew (JS: arm).
  */
 #define ANALYSIS_SLOTS 8
 #define ANALYSIS_REUSE 10.0 /* times the drawing's own duration */
+static double g_redraw = NAN; /* --redraw: seconds instead */
 static struct analysis {
     double sid, made, cost, done;
     char *key, *html;
@@ -814,8 +931,12 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Cached HTML of sweep sid's analysis (malloc'ed copy) or NULL; *stale: the done count it shows. */
-static char *analysis_cached(double sid, const char *key, bool running, double *stale)
+/*
+ * Cached HTML of sweep sid's analysis (malloc'ed copy) or NULL; when it is of an
+ * earlier summary, *stale: the done count it shows, *left: seconds until it may
+ * be drawn again.
+ */
+static char *analysis_cached(double sid, const char *key, bool running, double *stale, double *left)
 {
     char *html = NULL;
     pthread_mutex_lock(&g_analysis_mu);
@@ -824,9 +945,11 @@ static char *analysis_cached(double sid, const char *key, bool running, double *
         if (a->sid != sid || !a->html)
             continue;
         bool same = key && a->key && !strcmp(a->key, key);
-        if (same || (running && mono_s() - a->made < ANALYSIS_REUSE * a->cost)) {
+        double keep = isfinite(g_redraw) ? g_redraw : ANALYSIS_REUSE * a->cost, age = mono_s() - a->made;
+        if (same || (running && age < keep)) {
             html = strdup(a->html);
             *stale = same ? NAN : a->done;
+            *left = keep - age;
         }
         break;
     }
@@ -854,16 +977,17 @@ static void analysis_store(double sid, char *key, const char *html, double made,
     pthread_mutex_unlock(&g_analysis_mu);
 }
 
-static void analysis_html(struct buf *b, const char *id, const cJSON *sum)
+static void analysis_html(struct buf *b, const char *id, const cJSON *head)
 {
+    const cJSON *sum = json_get(head, "sweep");
     double sid = json_num(json_get(sum, "id"), 0), done = json_num(json_get(sum, "done"), 0);
     bool running = !strcmp(json_str(json_get(sum, "state"), ""), "running");
     char *key = cJSON_PrintUnformatted(sum);
-    double stale = NAN;
-    char *html = analysis_cached(sid, key, running, &stale);
+    double stale = NAN, left = 0;
+    char *html = analysis_cached(sid, key, running, &stale, &left);
     if (!html) {
         double t0 = mono_s();
-        html = analysis_build(id, json_num(json_get(sum, "total"), 0));
+        html = analysis_build(id, head);
         if (html) {
             double t1 = mono_s();
             analysis_store(sid, key, html, t1, t1 - t0, done);
@@ -871,11 +995,17 @@ static void analysis_html(struct buf *b, const char *id, const cJSON *sum)
         }
     }
     free(key);
-    if (isfinite(stale))
-        b_fmt(b, "<p id=\"analysis-age\" class=note data-done=\"%.0f\">Ranking and plots as of %.0f done "
-                 "trials: while this sweep runs they are drawn again every few seconds (each drawing "
-                 "reads all its results).</p>",
-              stale, stale);
+    if (isfinite(stale)) { /* the page's script fetches it again when left has passed */
+        char every[64];
+        if (isfinite(g_redraw))
+            snprintf(every, sizeof every, "%g s (--redraw)", g_redraw);
+        else
+            snprintf(every, sizeof every, "ten times as long as a drawing takes");
+        b_fmt(b, "<p id=\"analysis-age\" class=note data-done=\"%.0f\" data-redraw-in=\"%.1f\">Ranking and "
+                 "plots as of %.0f done trials: while this sweep runs they are drawn again at most every "
+                 "%s, as each drawing reads all its results; this page shows the next one in %.0f s.</p>",
+              stale, left, stale, every, ceil(left));
+    }
     if (html)
         b_str(b, html);
     else
@@ -887,8 +1017,9 @@ static void page_sweep(struct buf *b, const char *id, const char *sort, const ch
 {
     /* The trial table's answer carries the sweep's summary: the head and the cache key. */
     struct buf table = {0};
-    cJSON *sum = NULL;
-    trial_table(&table, id, sort, dir, page, &sum);
+    cJSON *head = NULL;
+    trial_table(&table, id, sort, dir, page, &head);
+    const cJSON *sum = json_get(head, "sweep");
     double sid = json_num(json_get(sum, "id"), 0);
     page_head(b, json_str(json_get(sum, "name"), "sweep"), sid);
     if (!cJSON_IsObject(sum)) {
@@ -911,12 +1042,12 @@ static void page_sweep(struct buf *b, const char *id, const char *sort, const ch
     b_esc(b, json_str(json_get(sum, "metric"), ""));
     b_str(b, " (validation), test reported</p>");
     tags_note(b, sum);
-    analysis_html(b, id, sum);
+    analysis_html(b, id, head);
     b_str(b, "<div id=\"trials-part\">");
     b_put(b, table.s ? table.s : "", table.n);
     b_str(b, "</div>");
     free(table.s);
-    cJSON_Delete(sum);
+    cJSON_Delete(head);
     page_tail(b);
 }
 
@@ -1174,11 +1305,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 int cmd_dashboard(struct cli *cli, int argc, char **argv)
 {
-    const char *port_s = NULL, *bind_s = NULL;
-    struct opt opts[] = {{"port", OPT_STRING, &port_s}, {"bind", OPT_STRING, &bind_s}, {NULL, 0, NULL}};
+    const char *port_s = NULL, *bind_s = NULL, *redraw_s = NULL;
+    struct opt opts[] = {{"port", OPT_STRING, &port_s},
+                         {"bind", OPT_STRING, &bind_s},
+                         {"redraw", OPT_STRING, &redraw_s},
+                         {NULL, 0, NULL}};
     int rc = cmd_parse_opts(argc, argv, opts);
     if (rc != CLI_OK)
         return rc;
+    if (redraw_s) {
+        char *end;
+        g_redraw = strtod(redraw_s, &end);
+        if (end == redraw_s || *end || !isfinite(g_redraw) || g_redraw < 0)
+            return cli_usage("dashboard", "--redraw: %s is not a number of seconds (0 or more)", redraw_s);
+    }
     long port = 0;
     if (port_s) {
         char *end;

@@ -33,6 +33,7 @@
 #include "resp.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 
 static void imp_why(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void imp_why(char *why, size_t n, const char *fmt, ...)
@@ -569,6 +570,29 @@ out:
     return rc;
 }
 
+bool importance_config_row(const cJSON *row, const char *metric, struct importance_agg *a)
+{
+    char key[96];
+    snprintf(key, sizeof key, "%s_mean", metric);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(row, key);
+    if (!m || cJSON_GetObjectItemCaseSensitive(row, "trial"))
+        return false;
+    snprintf(key, sizeof key, "%s_sd", metric);
+    double n = resp_num(row, "n"), done = resp_num(row, "seeds_done"), dv = resp_num(row, "diverged");
+    double rung = resp_num(row, "pruned");
+    *a = (struct importance_agg){
+        .n = isfinite(n) && n > 0 ? (int)n : 0,
+        .mean = cJSON_IsNumber(m) ? m->valuedouble : NAN,
+        .sd = resp_num(row, key),
+        .diverged = isfinite(dv) && dv > 0 ? (int)dv : 0,
+        .pruned = isfinite(rung) && rung >= 1 && rung < 1e9 ? (int)rung : 0,
+    };
+    a->done = isfinite(done) && done > 0 ? (int)done : a->n;
+    if (!isfinite(a->mean))
+        a->n = 0;
+    return true;
+}
+
 /*
  * Each configuration of the rows (confirmation trials left out) into cf[0..*nc):
  * pruned or not, and the sum and sum of squares of its finished trials' finite
@@ -584,6 +608,15 @@ static bool imp_collect(const cJSON *rows, const char *metric, struct imp_conf *
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "confirm")))
             continue;
         int id = (int)resp_num(r, "config");
+        struct importance_agg a;
+        if (importance_config_row(r, metric, &a)) { /* a configuration's aggregates */
+            seen_metric = true;
+            double sd = a.n >= 2 && isfinite(a.sd) ? a.sd : 0;
+            cf[(*nc)++] = (struct imp_conf){.id = id, .row = r, .pruned = a.pruned > 0, .n = a.n,
+                                            .sum = a.n * a.mean,
+                                            .sumsq = a.n ? (a.n - 1) * sd * sd + a.n * a.mean * a.mean : 0};
+            continue;
+        }
         int i = find_conf(cf, *nc, id);
         if (i < 0) {
             i = (*nc)++;

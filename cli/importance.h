@@ -32,13 +32,31 @@ struct importance_opts {
 #define IMPORTANCE_OPTS_INIT {.fp = FANOVA_PARAMS_INIT}
 
 /*
- * The analysis of resp (the `results` op with trials) as a new document in
+ * The analysis of resp (the `results` op with trials, or the same with rows of
+ * per-configuration aggregates, below) as a new document in
  * *docp.  Returns CLI_OK, CLI_USAGE (a metric the rows do not have, options
  * that do not apply) or CLI_FAILED (nothing to compare, not a complete grid
  * for the ANOVA, out of memory), with one sentence in why.
  */
 int importance_analyse(const struct cJSON *resp, const struct importance_opts *o,
                        struct cJSON **docp, char *why, size_t whylen);
+
+/*
+ * A per-configuration row instead of a trial's: the configuration's grid
+ * values under their keys, "config" (id), "n" (seeds with a finite value),
+ * "<metric>_mean" and "<metric>_sd" of those values, "seeds_done",
+ * "diverged" (done seeds that diverged) and "pruned" (the rung a prune rule
+ * stopped it at, or null) -- as `show` gives each configuration, so a sweep
+ * of any size is analysed and drawn from its configurations' aggregates
+ * (the dashboard's parallel coordinates and importance).  Rows without
+ * "trial" that carry "<metric>_mean" are read this way by importance_analyse
+ * and plot__confs.  Returns whether row is one, filling *a.
+ */
+struct importance_agg {
+    int n, done, diverged, pruned; /* pruned: the rung, 0 when not pruned */
+    double mean, sd;
+};
+bool importance_config_row(const struct cJSON *row, const char *metric, struct importance_agg *a);
 
 /* "anova" / "fanova" → *m; false for anything else. */
 bool importance_method_parse(const char *s, enum importance_method *m);

@@ -169,11 +169,13 @@ static const struct verb verbs[] = {
      "per line).  Exits like wait: 0 when every trial succeeded, 1 otherwise.\n",
      "live progress of a sweep"},
     {"dashboard", cmd_dashboard, true,
-     "usage: mlpctl dashboard [--port P] [--bind ADDR]\n"
+     "usage: mlpctl dashboard [--port P] [--bind ADDR] [--redraw SECONDS]\n"
      "\n"
      "Serve a read-only web view of mlpd (sweeps, ranking, trials, live progress) on\n"
      "loopback (default 127.0.0.1, port P or a free one) and print its URL with a random\n"
      "token, required on every request.  From another machine: ssh -L P:127.0.0.1:P host.\n"
+     "While a sweep runs, its page's ranking and plots are drawn again at most every\n"
+     "SECONDS (default: ten times as long as drawing them took).\n"
      "Runs until interrupted.  Needs a build with libmicrohttpd.\n",
      "serve a live read-only web dashboard"},
     {"wait", cmd_wait, true,

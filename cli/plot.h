@@ -261,7 +261,9 @@ int plot__boundary(FILE *out, const struct cJSON *trial_resp, const char *bounda
  * The configurations of a sweep from the `results` op per trial (trials):
  * each one's key values and its mean ± SE of `metric` over its done seeds
  * (confirmation trials left out), pruned (the rung from show, a `show`
- * response that may be NULL) and diverged seeds.  plot__confs returns the
+ * response that may be NULL) and diverged seeds; or from rows that are already
+ * per configuration (importance_config_row: their own figures and rung, one
+ * row each, so a sweep of any size costs its configurations).  plot__confs returns the
  * count; 0 (no trials), -1 (out of memory) or -2 (no such metric: a usage
  * error) with why set.
  */
@@ -296,7 +298,9 @@ struct cJSON *plot__conf_varying(const struct plot__conf *c, int n, const struct
 
 /*
  * Parallel coordinates (plot_parallel.c): trials is the `results` op with
- * trials: true, show the `show` op (may be NULL); metric as plot__metric_of.
+ * trials: true, or rows of per-configuration aggregates (importance.h:
+ * importance_config_row), show the `show` op (may be NULL); metric as
+ * plot__metric_of.
  * CLI_USAGE when the trials have no such metric.
  */
 int plot__parallel(FILE *out, const struct cJSON *trials, const struct cJSON *show,

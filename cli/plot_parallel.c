@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "importance.h"
 #include "metric.h"
 #include "resp.h"
 #include "svg.h"
@@ -92,8 +93,16 @@ int plot__confs(const cJSON *trials, const cJSON *show, const char *metric,
     {
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "confirm")))
             continue; /* fresh seeds after selection: not part of it */
-        int id = (int)resp_num(r, "config"), i = conf_index(c, n, id);
-        if (i < 0) {
+        int id = (int)resp_num(r, "config"), i;
+        struct importance_agg a;
+        if (importance_config_row(r, metric, &a)) { /* a configuration's aggregates */
+            seen_metric = true;
+            c[n] = (struct plot__conf){.id = id, .values = r, .done = a.done, .diverged = a.diverged,
+                                       .pruned = a.pruned};
+            c[n++].st.n = a.n; /* its mean and sd: below */
+            continue;
+        }
+        if ((i = conf_index(c, n, id)) < 0) {
             i = n++;
             c[i] = (struct plot__conf){.id = id, .values = r};
             c[i].st.mean = NAN;
@@ -123,6 +132,13 @@ int plot__confs(const cJSON *trials, const cJSON *show, const char *metric,
     }
     for (int i = 0; i < n; i++) {
         conf_finish(&c[i], &sum[i], &sumsq[i]);
+        struct importance_agg a;
+        if (importance_config_row(c[i].values, metric, &a)) { /* its own figures; pruned as it says */
+            c[i].st.mean = a.n ? a.mean : NAN;
+            c[i].st.sd = a.n >= 2 ? a.sd : NAN;
+            c[i].st.se = a.n >= 2 ? a.sd / sqrt(a.n) : NAN;
+            continue;
+        }
         if (c[i].pruned) {
             int rung = show_pruned(show, c[i].id);
             c[i].pruned = rung > 0 ? rung : -1;
@@ -487,8 +503,7 @@ static void draw_conf(FILE *out, const struct plot__conf *c, const struct par_ax
     else {
         char m[96];
         resp_fmt_mean_se(m, sizeof m, &c->st);
-        snprintf(val, sizeof val, "%s %s (n=%d)%s", metric, m, c->st.n,
-                 c->diverged ? ", some seeds diverged" : "");
+        snprintf(val, sizeof val, "%s %s%s", metric, m, c->diverged ? ", some seeds diverged" : "");
     }
     svg_titlef(out, "config %d: %s: %s", c->id, c->label ? c->label : "", val);
     fputs("</polyline>\n", out);

@@ -113,10 +113,17 @@ try:
         check(r.returncode != 0 and "not a loopback address" in r.stderr,
               "--bind %s refused: %s" % (addr, r.stderr.strip()))
 
-    dash = subprocess.Popen([MLPCTL, "dashboard"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    procs.append(dash)
-    line = dash.stdout.readline()
+    for bad in ("soon", "-1"):
+        r = ctl("dashboard", "--redraw", bad, ok=False, timeout=60)
+        check(r.returncode == 2 and "--redraw" in r.stderr, "--redraw %s refused: %s" % (bad, r.stderr.strip()[:80]))
+
+    def start_dashboard(*args):
+        d = subprocess.Popen([MLPCTL, "dashboard", *args], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        procs.append(d)
+        return d, d.stdout.readline()
+
+    dash, line = start_dashboard()
     if not line:
         err = dash.stderr.read()
         if "built without libmicrohttpd" in err:
@@ -226,13 +233,19 @@ try:
           "significance sentence: %s" % sig)
     for fig in ("plot-ranking", "plot-curves", "plot-gap", "plot-confusion", "plot-parallel", "plot-importance"):
         check(q("document.querySelector('#%s svg') !== null" % fig), "%s drawn as SVG" % fig)
-    # Importance as the report draws it: the ANOVA, else (pruning thinned the grid, and
-    # `mlpctl importance` refuses) fANOVA's bars with a caption saying why.
-    anova = ctl("importance", "1", ok=False)
+    # Importance as the report draws it: the ANOVA, else (pruning thinned the grid) fANOVA's
+    # bars with a caption saying why.  It is drawn from show's configurations: the ones show
+    # lists as pruned are left out (as from the ranking), so the ANOVA is drawn when the rest
+    # are a complete grid of their keys' values.
+    kept = [c["config"]["grid"] for c in fast_show["configs"] if not c.get("pruned") and c["stat"]["n"]]
+    levels = 1
+    for k in fast_show["keys"]:
+        levels *= len({json.dumps(g.get(k)) for g in kept})
+    complete = len({json.dumps(g, sort_keys=True) for g in kept}) == len(kept) == levels
     cap = q("(document.getElementById('importance-method')||{}).textContent") or ""
-    check((anova.returncode == 0 and not cap) or (anova.returncode != 0 and "could not be computed" in cap
-                                                  and "functional ANOVA" in cap),
-          "importance method: mlpctl importance exit %d, caption %r" % (anova.returncode, cap))
+    check((complete and not cap) or (not complete and "could not be computed" in cap and "functional ANOVA" in cap),
+          "importance method: %d unpruned configurations, %s grid, caption %r"
+          % (len(kept), "a complete" if complete else "not a complete", cap))
     # Pruned configurations are listed as pruned, apart from the ranked ones, as show gives them.
     pruned = [c["config"]["id"] for c in fast_show["configs"] if c.get("pruned")]
     ranked = [c["config"]["id"] for c in fast_best["configs"]]
@@ -240,6 +253,15 @@ try:
              "return [r.className, +r.children[1].textContent, r.children[0].textContent]})")
     check(pruned and rows == [["", c, str(i + 1)] for i, c in enumerate(ranked)] + [["pruned", c, "pruned"] for c in pruned],
           "ranking: ranked %s, then pruned %s listed as pruned: %s" % (ranked, pruned, rows))
+    # Parallel coordinates: one line per configuration, the pruned ones faint, the best thickest.
+    lines = q("Array.from(document.querySelectorAll('#plot-parallel polyline.config')).map(function(p){"
+              "return [+p.getAttribute('data-config'), p.classList.contains('pruned'), "
+              "p.getAttribute('stroke-opacity'), p.getAttribute('stroke-width')]})") or []
+    check(sorted(l[0] for l in lines) == sorted(c["config"]["id"] for c in fast_show["configs"])
+          and sorted(l[0] for l in lines if l[1]) == sorted(pruned)
+          and all(l[2] == "0.35" for l in lines if l[1])
+          and [l[0] for l in lines if l[3] == "3"] == ranked[:1],
+          "parallel coordinates: a line per configuration, pruned %s faint, #1 thickest: %s" % (pruned, lines))
     # The confirmed ranking: best's, configuration by configuration.
     conf = fast_best.get("confirmed") or {}
     want = [[c["config"]["id"], "%.4f" % c["stat"]["mean"], c["selection_rank"]] for c in conf.get("configs", [])]
@@ -325,6 +347,12 @@ try:
                    "0.5 + (id*13 % 1000)/2500.0, 0.6, CASE WHEN id % 3001 = 5 THEN NULL ELSE "
                    "0.5 + (id*13 % 1000)/2600.0 END, 1 + id % 7, 1, 0.01, 0 "
                    "FROM trials WHERE sweep_id=? AND state = 'done'", (big,))
+        # Every 97th configuration (from the 51st) pruned at epoch 1: its trials pruned, without results.
+        db.execute("UPDATE configs SET pruned_epoch = 1 WHERE sweep_id=?1 AND idx % 97 = 50", (big,))
+        db.execute("UPDATE trials SET state='pruned' WHERE sweep_id=?1 AND config_idx % 97 = 50", (big,))
+        db.execute("DELETE FROM results WHERE sweep_id=?1 AND config_idx % 97 = 50", (big,))
+        big_pruned = [r[0] for r in db.execute("SELECT idx FROM configs WHERE sweep_id=? AND pruned_epoch "
+                                                "IS NOT NULL ORDER BY idx", (big,))]
         # The reference order of every sort key, from the rows themselves.
         ref_rows = db.execute("SELECT t.id, t.config_idx, t.seed, t.state, r.val_accuracy, r.test_accuracy, "
                               "r.epochs_run FROM trials t LEFT JOIN results r ON r.trial_id = t.id "
@@ -415,6 +443,44 @@ try:
     browser.goto(base + "sweep?id=%d&token=%s" % (big, token))
     browser.wait_for("document.querySelector('#ranking tr:nth-child(2)') !== null", 300)
     top1 = q("+document.querySelector('#ranking tr:nth-child(2) td:nth-child(2)').textContent")
+    # The ranking's configurations whose mean ties with #1's (the plot draws the last of a tie thickest).
+    top_tied = q("(function(rs){var m=rs[1].children[4].textContent.split(' ')[0];return rs.slice(1).filter("
+                 "function(r){return r.children[4].textContent.split(' ')[0]===m}).map(function(r){"
+                 "return +r.children[1].textContent}).sort(function(a,b){return a-b})})"
+                 "(Array.from(document.querySelectorAll('#ranking tr:not(.pruned)')))") or []
+    # Parallel coordinates and importance at 100k trials, from the configurations' aggregates:
+    # a line per configuration through the metric axis (2 points: lr, metric), the pruned
+    # ones faint to the "pruned" slot, the ranking's #1 thickest; the importance bars of lr.
+    lines = q("Array.from(document.querySelectorAll('#plot-parallel polyline.config')).map(function(p){"
+              "return [+p.getAttribute('data-config'), p.classList.contains('pruned'), "
+              "p.getAttribute('stroke-opacity'), p.getAttribute('stroke-width'), "
+              "p.getAttribute('points').split(' ').length]})") or []
+    check(len(lines) == BIG_CONFIGS and len({l[0] for l in lines}) == BIG_CONFIGS
+          and sorted(l[0] for l in lines if l[1]) == big_pruned and len(big_pruned) >= 2
+          and all(l[2] == "0.35" for l in lines if l[1]) and all(l[4] == 2 for l in lines)
+          and [l[0] for l in lines if l[3] == "3"] in ([top1], top_tied[-1:]),
+          "%d-trial parallel coordinates: %d lines (%d configurations), pruned %s faint, #1 (config %s) "
+          "thickest: %s" % (BIG_N, len(lines), BIG_CONFIGS, big_pruned[:5],
+                            top1, [l for l in lines if l[1] or l[3] == "3"][:5]))
+    check("one line per configuration" in (q("document.getElementById('parallel-how').textContent") or "").lower()
+          and "%d configuration(s)" % BIG_CONFIGS in (q("document.querySelector('#plot-parallel svg').textContent") or "")
+          and "%d configuration(s) pruned" % len(big_pruned) in q("document.querySelector('#plot-parallel svg').textContent"),
+          "the parallel plot says it draws configurations, %d of them, %d pruned" % (BIG_CONFIGS, len(big_pruned)))
+    imp_txt = q("(document.querySelector('#plot-importance svg')||{}).textContent") or ""
+    imp_cap = q("(document.getElementById('importance-method')||{}).textContent") or ""
+    imp_cli = json.loads(ctl("importance", str(big), "--json", ok=False).stdout or "null")
+    check("lr" in imp_txt and (imp_cli and imp_cli.get("method") == "anova" and not imp_cap
+                               or "could not be computed" in imp_cap),
+          "%d-trial importance drawn (lr; mlpctl importance: %s; caption %r)"
+          % (BIG_N, imp_cli and imp_cli.get("method"), imp_cap))
+    if imp_cli and imp_cli.get("method") == "anova" and not imp_cap:
+        # Same configurations, levels and seeds (the F test's degrees of freedom) and omega^2.
+        k0 = imp_cli["keys"][0]
+        want = "F(%.0f, %.0f) = " % (k0["df"], imp_cli["error"]["df"])
+        om = re.search(r"lr: ω² = ([-0-9.]+)", imp_txt)
+        check(want in imp_txt and om and abs(float(om.group(1)) - k0["omega2"]) < 1e-3,
+              "importance from the aggregates as mlpctl importance from every trial: %s, omega2 %s in %r"
+              % (want, k0["omega2"], imp_txt[:300]))
     lift = 7 if top1 != 7 else 8
     ctl("shutdown")
     mlpd.wait(300)
@@ -431,6 +497,53 @@ try:
     browser.goto(base + "?token=" + token)
     check(browser.wait_for("(document.querySelector('#sw-%d .best')||{}).textContent === 'config %d: 0.9999 ± 0.0000'"
                            % (big, lift), 120), "the sweeps list's best so far follows too")
+    # The timed redraw.  While a sweep runs, a page asked within --redraw seconds of the last
+    # drawing of its ranking and plots shows that drawing (#analysis-age: the done count it
+    # shows, the seconds until it may be drawn anew), and the page's script fetches itself
+    # again when that time has passed, although no event comes (one long trial runs: mlpd
+    # sends nothing meanwhile).  A second dashboard, with --redraw 20.
+    with open(tmp + "/g/timed.json", "w") as f:
+        json.dump({"dataset": {"name": "xor", "n": 400}, "seeds": 1, "base": {"epochs": 200000, "batch_size": 4},
+                   "grid": {"lr": [0.1]}}, f)
+    ctl("submit", tmp + "/g/timed.json", "--name", "timed")
+    timed = 5  # fast, evil-csv, slow, big, timed
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        sw = [x for x in mlpd_call({"op": "list"})["sweeps"] if x["id"] == timed][0]
+        if sw["state"] == "running":
+            break
+        time.sleep(0.2)
+    check(sw["state"] == "running", "the timed sweep runs: %s" % sw["state"])
+    dash2, line2 = start_dashboard("--redraw", "20")
+    m2 = re.search(r"(http://127\.0\.0\.1:\d+/)\?token=([0-9a-f]{32})", line2)
+    timed_url = "%ssweep?id=%d&token=%s" % (m2.group(1), timed, m2.group(2))
+    t_draw = time.monotonic()
+    browser.goto(timed_url)
+    check(browser.wait_for("document.getElementById('ranking') !== null", 120)
+          and q("document.getElementById('analysis-age') === null"), "running sweep's page: a new drawing")
+    ctl("note", "timed", "drawn again on a timer")
+    # The note's event makes the page fetch itself: the note is new, the drawing the cached one.
+    got = browser.wait_for("(document.getElementById('note')||{}).textContent === 'drawn again on a timer'", 120)
+    stale = q("(function(a){return a && [a.getAttribute('data-done'), +a.getAttribute('data-redraw-in')]})"
+              "(document.getElementById('analysis-age'))")
+    if time.monotonic() - t_draw < 20:  # then the page was fetched within --redraw of the drawing
+        check(got and stale and stale[0] == "0" and 0 < stale[1] <= 20,
+              "within --redraw the page shows the earlier drawing: %s" % stale)
+    else:
+        print("not checked: the page came %.0f s after the drawing (--redraw 20)" % (time.monotonic() - t_draw))
+    ev = q("+document.getElementById('live').getAttribute('data-events')")
+    check(browser.wait_for("document.getElementById('analysis-age') === null && "
+                           "document.getElementById('ranking') !== null", 180),
+          "the page fetched itself when the drawing could be redrawn: a new drawing")
+    print("events meanwhile: %s (none expected: the timer fetched the page)"
+          % (q("+document.getElementById('live').getAttribute('data-events')") - ev))
+    # Ended, the sweep's page is drawn anew at once (nothing is reused for a sweep not running).
+    ctl("cancel", "timed", ok=False)
+    check(browser.wait_for("document.getElementById('state').textContent === 'cancelled' && "
+                           "document.getElementById('analysis-age') === null", 300),
+          "the cancelled sweep's page: its state, a new drawing")
+    stop(dash2)
+
     # SIGTERM ends the dashboard although its watch connection waits on a paused sweep
     # that sends nothing (it used to wait in that read for mlpd's next event).
     dash.send_signal(signal.SIGTERM)
